@@ -1,0 +1,168 @@
+//! Alembic chains: which files count, in Alembic's order, and what each
+//! declares.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use crate::chains::{ReadMode, Revision};
+use crate::config::{rel, AlembicSpec};
+use crate::error::Diag;
+use crate::python::{self, Assigned, ModuleConsts, PyValue};
+
+/// The files Alembic loads, in its order: each version location in turn,
+/// files sorted by name, sub-folders (sorted, depth first) only when
+/// recursive; `*.py` except `__init__*` and `.#*`; a file reached twice
+/// through two locations counts once.
+pub(crate) fn list_files(spec: &AlembicSpec) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    for location in &spec.versions {
+        let mut listed = Vec::new();
+        list_dir(location, spec.recursive, &mut listed);
+        for path in listed {
+            let real = path.canonicalize().unwrap_or_else(|_| path.clone());
+            if seen.insert(real) {
+                out.push(path);
+            }
+        }
+    }
+    out
+}
+
+fn list_dir(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) {
+    if dir.to_string_lossy().ends_with("__pycache__") {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let mut files = Vec::new();
+    let mut dirs = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        // Like os.walk: a symlinked folder is a folder, but is not descended into.
+        if entry.path().is_dir() {
+            if !entry.file_type().is_ok_and(|t| t.is_symlink()) {
+                dirs.push(name);
+            }
+        } else {
+            files.push(name);
+        }
+    }
+    files.sort();
+    out.extend(files.into_iter().filter(|n| counts(n)).map(|n| dir.join(n)));
+    if recursive {
+        dirs.sort();
+        for d in dirs {
+            list_dir(&dir.join(d), true, out);
+        }
+    }
+}
+
+/// Alembic's `(?!\.\#|__init__)(.*\.py)$`.
+fn counts(name: &str) -> bool {
+    name.ends_with(".py") && !name.starts_with(".#") && !name.starts_with("__init__")
+}
+
+/// Reads every file of the chain, in parallel, keeping Alembic's order.
+pub(crate) fn read(root: &Path, spec: &AlembicSpec, mode: ReadMode) -> Result<(Vec<Revision>, Vec<Diag>), Vec<Diag>> {
+    let files = list_files(spec);
+    if files.is_empty() {
+        let dirs: Vec<String> = spec.versions.iter().map(|d| rel(root, d)).collect();
+        return Err(vec![Diag::new(dirs.join(", "), None, "no revision files (*.py) in the versions directory")]);
+    }
+    let results = parallel_map(&files, |path| read_file(root, path, mode));
+    let mut revisions = Vec::with_capacity(files.len());
+    let mut warnings = Vec::new();
+    let mut errors = Vec::new();
+    for r in results {
+        match r {
+            Ok((rev, mut w)) => {
+                revisions.push(rev);
+                warnings.append(&mut w);
+            }
+            Err(d) => errors.push(d),
+        }
+    }
+    if errors.is_empty() {
+        Ok((revisions, warnings))
+    } else {
+        Err(errors)
+    }
+}
+
+/// Maps `f` over `items` on every core, keeping the order.
+pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len() / 32 + 1);
+    if threads <= 1 {
+        return items.iter().map(&f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items.chunks(chunk).map(|part| s.spawn(|| part.iter().map(&f).collect::<Vec<_>>())).collect();
+        handles.into_iter().flat_map(|h| h.join().expect("a reader thread panicked")).collect()
+    })
+}
+
+pub(crate) fn read_file(root: &Path, path: &Path, mode: ReadMode) -> Result<(Revision, Vec<Diag>), Diag> {
+    let shown = rel(root, path);
+    let bytes = std::fs::read(path).map_err(|e| Diag::new(shown.clone(), None, format!("cannot read: {e}")))?;
+    let consts = match mode {
+        ReadMode::Fast => python::read(&bytes),
+        ReadMode::Full => python::read_full(&bytes),
+    }
+    .map_err(|e| Diag::new(shown.clone(), Some(e.line), e.message))?;
+    to_revision(&shown, path, consts)
+}
+
+/// Applies Alembic's rules to the constants of one file.
+pub(crate) fn to_revision(shown: &str, path: &Path, consts: ModuleConsts) -> Result<(Revision, Vec<Diag>), Diag> {
+    let err = |line: Option<usize>, m: String| Diag::new(shown.to_string(), line, m);
+    let (id, line) = match &consts.revision {
+        Some(Assigned { value: PyValue::Str(s), line, .. }) => (s.value.clone(), *line),
+        Some(Assigned { value: PyValue::NonLiteral { why }, line, .. }) => {
+            return Err(err(Some(*line), format!("`revision` is not a literal ({why}); migfix reads ids statically")))
+        }
+        Some(Assigned { line, .. }) => return Err(err(Some(*line), "`revision` must be a string".into())),
+        None => {
+            // Alembic's legacy rule: a file named `<hex>.py` is its own id.
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            match name.strip_suffix(".py").filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))) {
+                Some(stem) => (stem.to_string(), 1),
+                None => return Err(err(None, "no module-level `revision` assignment".into())),
+            }
+        }
+    };
+    let down = match &consts.down_revision {
+        Some(Assigned { value: PyValue::NonLiteral { why }, line, .. }) => {
+            return Err(err(
+                Some(*line),
+                format!("`down_revision` is not a literal ({why}); migfix reads ids statically"),
+            ))
+        }
+        Some(a) => a.value.ids().unwrap_or_default(),
+        None => {
+            return Err(err(
+                Some(line),
+                "no module-level `down_revision` (a first revision says `down_revision = None`)".into(),
+            ))
+        }
+    };
+    let mut warnings = Vec::new();
+    let mut optional = |name: &str, slot: &Option<Assigned>| -> Option<Vec<String>> {
+        match slot {
+            None => Some(Vec::new()),
+            Some(a) => {
+                let ids = a.value.ids();
+                if let PyValue::NonLiteral { why } = &a.value {
+                    warnings.push(err(Some(a.line), format!("`{name}` is not a literal ({why}); its value is unknown")));
+                }
+                ids
+            }
+        }
+    };
+    let depends_on = optional("depends_on", &consts.depends_on);
+    let branch_labels = optional("branch_labels", &consts.branch_labels);
+    Ok((
+        Revision { id, path: path.to_path_buf(), line, down, depends_on, branch_labels, consts: Some(consts) },
+        warnings,
+    ))
+}

@@ -1,0 +1,112 @@
+//! Reading chains into [`Revision`] records: one per Alembic revision file
+//! or sqitch plan change, in the order the tool itself loads them.
+
+pub(crate) mod alembic;
+pub(crate) mod scheme;
+pub(crate) mod sqitch;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use crate::config::{ChainSpec, Config, Source};
+use crate::error::{Diag, InputErrors};
+use crate::python::ModuleConsts;
+
+pub(crate) use scheme::Scheme;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Alembic,
+    Sqitch,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Alembic => "alembic",
+            Kind::Sqitch => "sqitch",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Revision {
+    pub id: String,
+    /// The file that declares it (absolute): a revision file, or the plan.
+    pub path: PathBuf,
+    /// 1-based line of the `revision` assignment or the plan entry.
+    pub line: usize,
+    pub down: Vec<String>,
+    /// `None` when the value is not a literal and so unknown.
+    pub depends_on: Option<Vec<String>>,
+    pub branch_labels: Option<Vec<String>>,
+    /// The parsed constants with their spans (Alembic only).
+    pub consts: Option<ModuleConsts>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Chain {
+    pub spec: ChainSpec,
+    pub revisions: Vec<Revision>,
+    pub warnings: Vec<Diag>,
+    pub scheme: Scheme,
+}
+
+impl Chain {
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    pub fn kind(&self) -> Kind {
+        match self.spec.source {
+            Source::Alembic(_) => Kind::Alembic,
+            Source::Sqitch(_) => Kind::Sqitch,
+        }
+    }
+
+    /// The folder (or plan) shown as the chain's location.
+    pub fn location(&self) -> PathBuf {
+        match &self.spec.source {
+            Source::Alembic(a) => a.versions[0].clone(),
+            Source::Sqitch(s) => s.plan.clone(),
+        }
+    }
+}
+
+/// How carefully to read Alembic files. `Fast` takes the byte scanner where
+/// it answers; `Full` parses every file with tree-sitter, which also rejects
+/// syntax errors outside the constants, as importing the file would.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ReadMode {
+    Fast,
+    Full,
+}
+
+/// Reads every configured chain. Any unreadable input fails the whole load
+/// with every problem listed (exit 2).
+pub(crate) fn load(config: &Config, mode: ReadMode) -> Result<Vec<Chain>> {
+    let mut chains = Vec::new();
+    let mut errors = Vec::new();
+    for spec in &config.chains {
+        let read = match &spec.source {
+            Source::Alembic(a) => alembic::read(&config.root, a, mode),
+            Source::Sqitch(s) => sqitch::read(&config.root, s),
+        };
+        match read {
+            Ok((revisions, warnings)) => {
+                let scheme = match spec.source {
+                    Source::Alembic(_) => Scheme::detect(revisions.iter().map(|r| r.id.as_str())),
+                    Source::Sqitch(_) => Scheme::detect_sqitch(revisions.iter().map(|r| r.id.as_str())),
+                };
+                chains.push(Chain { spec: spec.clone(), revisions, warnings, scheme });
+            }
+            Err(mut diags) => errors.append(&mut diags),
+        }
+    }
+    if errors.is_empty() {
+        Ok(chains)
+    } else {
+        Err(InputErrors { diags: errors, help: None }.into())
+    }
+}

@@ -1,0 +1,98 @@
+//! The command line: clap derive types only. Turning them into a checked
+//! configuration is `config`'s job.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "migfix",
+    version,
+    about = "Finds and repairs broken database-migration chains (Alembic and sqitch)",
+    long_about = "Finds and repairs broken database-migration chains: Alembic revision graphs and \
+sqitch plans. Every chain is read statically; repository code is never imported or executed.\n\n\
+Exit codes: 0 nothing wrong, 1 problems found or a change refused, 2 usage or input errors.",
+    after_help = "Examples:\n  migfix chains\n  migfix heads --format json\n  migfix check\n  migfix history --dot | dot -Tsvg > history.svg"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags shared by every command.
+#[derive(Debug, Args, Clone, Default)]
+pub struct Global {
+    /// Repository root [default: the enclosing git work tree, else the current directory]
+    #[arg(short = 'C', long = "root", value_name = "DIR", global = true)]
+    pub root: Option<PathBuf>,
+    /// Read this Alembic versions directory as a chain, instead of discovery (repeatable)
+    #[arg(long, value_name = "DIR", global = true)]
+    pub versions: Vec<PathBuf>,
+    /// Read this sqitch plan as a chain, instead of discovery (repeatable)
+    #[arg(long, value_name = "FILE", global = true)]
+    pub plan: Vec<PathBuf>,
+    /// Only this chain: its name, or a unique part of it
+    #[arg(long, value_name = "NAME", global = true)]
+    pub chain: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Text, global = true)]
+    pub format: Format,
+    /// When to use colour
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, global = true)]
+    pub color: ColorChoice,
+    /// Print only what was asked for: no warnings or hints
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more detail (repeat for more)
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ColorChoice {
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List every chain: name, kind, location, revision count and numbering scheme
+    Chains,
+    /// Print the heads of each chain
+    Heads,
+    /// Print each chain's graph, newest first, with branch and merge points marked
+    History(HistoryArgs),
+    /// The CI gate: one head, one base, no duplicate, dangling or cyclic revisions, per chain
+    Check(CheckArgs),
+    /// Print a shell completion script
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Print a Graphviz digraph instead
+    #[arg(long)]
+    pub dot: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to generate completions for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}

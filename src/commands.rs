@@ -1,0 +1,46 @@
+//! One function per read-only command: load, compute, hand to `report`.
+
+use anyhow::Result;
+use clap::CommandFactory;
+
+use crate::chains::{self, ReadMode};
+use crate::cli::{Cli, CompletionsArgs, HistoryArgs};
+use crate::config::Config;
+use crate::findings;
+use crate::report;
+use crate::ExitStatus;
+
+pub(crate) fn chains(config: &Config) -> Result<ExitStatus> {
+    let chains = chains::load(config, ReadMode::Fast)?;
+    report::chains(config, &chains)?;
+    Ok(ExitStatus::Success)
+}
+
+pub(crate) fn heads(config: &Config) -> Result<ExitStatus> {
+    let chains = chains::load(config, ReadMode::Fast)?;
+    report::heads(config, &chains)?;
+    Ok(ExitStatus::Success)
+}
+
+pub(crate) fn history(config: &Config, args: &HistoryArgs) -> Result<ExitStatus> {
+    let chains = chains::load(config, ReadMode::Fast)?;
+    report::history(config, &chains, args.dot)?;
+    Ok(ExitStatus::Success)
+}
+
+/// The CI gate. Files are parsed in full, so a syntax error anywhere in a
+/// revision fails the gate just as importing it would.
+pub(crate) fn check(config: &Config) -> Result<ExitStatus> {
+    let chains = chains::load(config, ReadMode::Full)?;
+    let per_chain: Vec<_> = chains.iter().map(|c| (c, findings::from_graph(&config.root, c))).collect();
+    report::check(config, &per_chain)?;
+    Ok(if per_chain.iter().any(|(_, f)| !f.is_empty()) { ExitStatus::Problems } else { ExitStatus::Success })
+}
+
+pub(crate) fn completions(args: &CompletionsArgs) -> Result<ExitStatus> {
+    let mut cmd = Cli::command();
+    let mut out = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "migfix", &mut out);
+    report::raw(&out)?;
+    Ok(ExitStatus::Success)
+}

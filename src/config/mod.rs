@@ -1,0 +1,318 @@
+//! Turns the command line, migfix.toml and the files below the root into a
+//! checked [`Config`]: where every chain lives and how to read it.
+
+mod discover;
+pub(crate) mod ini;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+
+use crate::cli::{ColorChoice, Format, Global};
+use crate::error::{Diag, InputErrors};
+
+pub(crate) use discover::{alembic_from_ini, is_skipped_dir};
+
+#[derive(Debug)]
+pub(crate) struct Config {
+    pub root: PathBuf,
+    pub chains: Vec<ChainSpec>,
+    pub output: Output,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Output {
+    pub format: Format,
+    pub color: bool,
+    pub quiet: bool,
+    pub verbose: u8,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ChainSpec {
+    pub name: String,
+    pub source: Source,
+    /// Postgres roles provisioned outside migrations (migfix.toml `roles`).
+    pub roles: Vec<String>,
+    /// The `[chain.gate]` table, kept for the gate command.
+    pub gate: Option<toml::Table>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Source {
+    Alembic(AlembicSpec),
+    Sqitch(SqitchSpec),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct AlembicSpec {
+    /// The alembic.ini (or pyproject.toml) the chain came from, if any.
+    pub config: Option<PathBuf>,
+    pub script_location: Option<PathBuf>,
+    /// Version directories in Alembic's load order, absolute.
+    pub versions: Vec<PathBuf>,
+    pub recursive: bool,
+    pub file_template: String,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct SqitchSpec {
+    pub plan: PathBuf,
+    pub conf: Option<PathBuf>,
+    pub deploy_dir: PathBuf,
+    pub revert_dir: PathBuf,
+    pub verify_dir: PathBuf,
+    pub extension: String,
+}
+
+pub(crate) const DEFAULT_FILE_TEMPLATE: &str = "%(rev)s_%(slug)s";
+
+impl Config {
+    pub fn from_cli(global: &Global) -> Result<Config> {
+        let cwd = std::env::current_dir().context("reading the current directory")?;
+        let root = find_root(global.root.as_deref(), &cwd)?;
+        let output = Output {
+            format: global.format,
+            color: use_color(global.color),
+            quiet: global.quiet,
+            verbose: global.verbose,
+        };
+        let chains = if !global.versions.is_empty() || !global.plan.is_empty() {
+            from_flags(&root, &cwd, global)?
+        } else if root.join("migfix.toml").is_file() {
+            from_toml(&root)?
+        } else {
+            discover::discover(&root)?
+        };
+        let chains = select(chains, global.chain.as_deref())?;
+        Ok(Config { root, chains, output })
+    }
+
+    /// A path for display: relative to the root, with `/` separators.
+    pub fn rel(&self, path: &Path) -> String {
+        rel(&self.root, path)
+    }
+}
+
+pub(crate) fn rel(root: &Path, path: &Path) -> String {
+    let shown = path.strip_prefix(root).unwrap_or(path);
+    let s = shown.to_string_lossy().replace('\\', "/");
+    if s.is_empty() {
+        ".".into()
+    } else {
+        s
+    }
+}
+
+fn use_color(choice: ColorChoice) -> bool {
+    use std::io::IsTerminal;
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal(),
+    }
+}
+
+fn find_root(flag: Option<&Path>, cwd: &Path) -> Result<PathBuf> {
+    if let Some(dir) = flag {
+        let dir = cwd.join(dir);
+        return dir.canonicalize().map_err(|e| {
+            InputErrors::one(Diag::new(dir.display().to_string(), None, format!("cannot use as the root: {e}"))).into()
+        });
+    }
+    let from_git = git2::Repository::discover(cwd).ok().and_then(|r| r.workdir().map(Path::to_path_buf));
+    Ok(from_git.unwrap_or_else(|| cwd.to_path_buf()).canonicalize()?)
+}
+
+/// A path the user typed: relative to the current directory when it exists
+/// there, else relative to the root.
+fn user_path(root: &Path, cwd: &Path, p: &Path) -> PathBuf {
+    let here = cwd.join(p);
+    if here.exists() {
+        here.canonicalize().unwrap_or(here)
+    } else {
+        root.join(p)
+    }
+}
+
+fn from_flags(root: &Path, cwd: &Path, global: &Global) -> Result<Vec<ChainSpec>> {
+    let mut chains = Vec::new();
+    let mut errors = Vec::new();
+    for dir in &global.versions {
+        let abs = user_path(root, cwd, dir);
+        if !abs.is_dir() {
+            errors.push(Diag::new(dir.display().to_string(), None, "--versions: no such directory"));
+            continue;
+        }
+        chains.push(ChainSpec {
+            name: rel(root, &abs),
+            source: Source::Alembic(AlembicSpec {
+                config: None,
+                script_location: None,
+                versions: vec![abs],
+                recursive: false,
+                file_template: DEFAULT_FILE_TEMPLATE.into(),
+            }),
+            roles: Vec::new(),
+            gate: None,
+        });
+    }
+    for plan in &global.plan {
+        let abs = user_path(root, cwd, plan);
+        if !abs.is_file() {
+            errors.push(Diag::new(plan.display().to_string(), None, "--plan: no such file"));
+            continue;
+        }
+        match discover::sqitch_for_plan(root, &abs) {
+            Ok(spec) => chains.push(spec),
+            Err(d) => errors.push(d),
+        }
+    }
+    if errors.is_empty() {
+        Ok(chains)
+    } else {
+        Err(InputErrors { diags: errors, help: None }.into())
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TomlFile {
+    #[serde(default)]
+    chain: Vec<TomlChain>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TomlChain {
+    name: Option<String>,
+    kind: Option<String>,
+    config: Option<PathBuf>,
+    section: Option<String>,
+    versions: Option<OneOrMany>,
+    #[serde(default)]
+    recursive: bool,
+    plan: Option<PathBuf>,
+    #[serde(default)]
+    roles: Vec<String>,
+    gate: Option<toml::Table>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(PathBuf),
+    Many(Vec<PathBuf>),
+}
+
+fn from_toml(root: &Path) -> Result<Vec<ChainSpec>> {
+    let path = root.join("migfix.toml");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let file: TomlFile = toml::from_str(&text).map_err(|e| {
+        let line = e.span().map(|s| crate::python::line_of(text.as_bytes(), s.start));
+        InputErrors::one(Diag::new("migfix.toml", line, e.message().to_string()))
+    })?;
+    if file.chain.is_empty() {
+        return Err(InputErrors::one(Diag::new("migfix.toml", None, "no [[chain]] tables"))
+            .with_help("add a [[chain]] table with `config`, `versions` or `plan`, or delete migfix.toml to use discovery")
+            .into());
+    }
+    let mut chains = Vec::new();
+    let mut errors = Vec::new();
+    for (i, c) in file.chain.into_iter().enumerate() {
+        let at = |m: String| Diag::new("migfix.toml", None, format!("[[chain]] #{}: {m}", i + 1));
+        let kind = c.kind.clone().unwrap_or_else(|| if c.plan.is_some() { "sqitch".into() } else { "alembic".into() });
+        let located = [c.config.is_some(), c.versions.is_some(), c.plan.is_some()].iter().filter(|b| **b).count();
+        if located != 1 {
+            errors.push(at("set exactly one of `config`, `versions` or `plan`".into()));
+            continue;
+        }
+        let spec = match (kind.as_str(), &c) {
+            ("alembic", TomlChain { config: Some(ini), .. }) => {
+                let ini = root.join(ini);
+                let section = c.section.as_deref().unwrap_or("alembic");
+                discover::alembic_from_ini(root, &ini, section)
+            }
+            ("alembic", TomlChain { versions: Some(v), .. }) => {
+                let dirs = match v {
+                    OneOrMany::One(p) => vec![root.join(p)],
+                    OneOrMany::Many(ps) => ps.iter().map(|p| root.join(p)).collect(),
+                };
+                match dirs.iter().find(|d| !d.is_dir()) {
+                    Some(missing) => Err(at(format!("`versions`: {} is not a directory", rel(root, missing)))),
+                    None => Ok(ChainSpec {
+                        name: rel(root, &dirs[0]),
+                        source: Source::Alembic(AlembicSpec {
+                            config: None,
+                            script_location: None,
+                            versions: dirs,
+                            recursive: c.recursive,
+                            file_template: DEFAULT_FILE_TEMPLATE.into(),
+                        }),
+                        roles: Vec::new(),
+                        gate: None,
+                    }),
+                }
+            }
+            ("sqitch", TomlChain { plan: Some(plan), .. }) => {
+                let plan = root.join(plan);
+                if plan.is_file() {
+                    discover::sqitch_for_plan(root, &plan)
+                } else {
+                    Err(at(format!("`plan`: {} is not a file", rel(root, &plan))))
+                }
+            }
+            ("alembic" | "sqitch", _) => Err(at(format!("a {kind} chain needs {}", if kind == "sqitch" { "`plan`" } else { "`config` or `versions`" }))),
+            (other, _) => Err(at(format!("unknown kind `{other}` (expected \"alembic\" or \"sqitch\")"))),
+        };
+        match spec {
+            Ok(mut spec) => {
+                if let Some(name) = c.name {
+                    spec.name = name;
+                }
+                spec.roles = c.roles;
+                spec.gate = c.gate;
+                chains.push(spec);
+            }
+            Err(d) => errors.push(d),
+        }
+    }
+    if errors.is_empty() {
+        Ok(chains)
+    } else {
+        Err(InputErrors { diags: errors, help: None }.into())
+    }
+}
+
+/// `--chain NAME`: an exact name, else a unique substring.
+fn select(chains: Vec<ChainSpec>, wanted: Option<&str>) -> Result<Vec<ChainSpec>> {
+    let Some(wanted) = wanted else { return Ok(chains) };
+    if let Some(exact) = chains.iter().position(|c| c.name == wanted) {
+        return Ok(vec![chains.into_iter().nth(exact).expect("position is in range")]);
+    }
+    let matching: Vec<usize> =
+        chains.iter().enumerate().filter(|(_, c)| c.name.contains(wanted)).map(|(i, _)| i).collect();
+    match matching.as_slice() {
+        [one] => Ok(vec![chains.into_iter().nth(*one).expect("index is in range")]),
+        [] => {
+            let names: Vec<&str> = chains.iter().map(|c| c.name.as_str()).collect();
+            Err(InputErrors::one(Diag::new(
+                "--chain",
+                None,
+                format!("no chain matches `{wanted}`; chains: {}", if names.is_empty() { "none".into() } else { names.join(", ") }),
+            ))
+            .with_help("migfix chains")
+            .into())
+        }
+        many => {
+            let names: Vec<&str> = many.iter().map(|&i| chains[i].name.as_str()).collect();
+            Err(InputErrors::one(Diag::new(
+                "--chain",
+                None,
+                format!("`{wanted}` matches several chains: {}", names.join(", ")),
+            ))
+            .into())
+        }
+    }
+}

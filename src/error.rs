@@ -1,0 +1,63 @@
+//! Input errors that name a file and line. Everything that stops a command
+//! with exit 2 is an `anyhow::Error`; those built from [`Diag`]s print one
+//! line per problem.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// One problem in one file. `file` is shown as given (relative to the root
+/// where possible), `line` is 1-based.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub(crate) struct Diag {
+    pub file: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl Diag {
+    pub fn new(file: impl Into<String>, line: Option<usize>, message: impl Into<String>) -> Diag {
+        Diag { file: file.into(), line, message: message.into() }
+    }
+}
+
+impl fmt::Display for Diag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{}: {}", self.file, line, self.message),
+            None => write!(f, "{}: {}", self.file, self.message),
+        }
+    }
+}
+
+/// Unreadable or invalid input: exit 2, nothing written.
+#[derive(Debug, thiserror::Error)]
+pub(crate) struct InputErrors {
+    pub diags: Vec<Diag>,
+    /// The next command to type, when there is one.
+    pub help: Option<String>,
+}
+
+impl fmt::Display for InputErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in self.diags.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{d}")?;
+        }
+        Ok(())
+    }
+}
+
+impl InputErrors {
+    pub fn one(diag: Diag) -> InputErrors {
+        InputErrors { diags: vec![diag], help: None }
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> InputErrors {
+        self.help = Some(help.into());
+        self
+    }
+}

@@ -1,0 +1,158 @@
+//! Findings: what `check` (and later `diagnose`) report, each with its
+//! failure class from the migration-gate runbook, its evidence and its fix.
+
+use serde::Serialize;
+
+use crate::chains::Chain;
+use crate::config::rel;
+use crate::graph::{Graph, Problem, Via};
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub(crate) struct Finding {
+    /// A–F from the runbook, or `None` for chain problems outside it.
+    pub class: Option<char>,
+    pub kind: &'static str,
+    pub chain: String,
+    pub revision: Option<String>,
+    pub path: Option<String>,
+    pub line: Option<usize>,
+    pub message: String,
+    pub fix: String,
+    pub command: Option<String>,
+}
+
+fn ids(graph: &Graph<'_>, revs: &[usize]) -> Vec<String> {
+    revs.iter().map(|&i| graph.rev(i).id.clone()).collect()
+}
+
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// The findings for one chain's graph problems.
+pub(crate) fn from_graph(root: &std::path::Path, chain: &Chain) -> Vec<Finding> {
+    let graph = Graph::build(chain);
+    let at = |i: usize| {
+        let r = graph.rev(i);
+        (Some(r.id.clone()), Some(rel(root, &r.path)), Some(r.line))
+    };
+    let name = chain.name().to_string();
+    graph
+        .problems()
+        .into_iter()
+        .map(|p| {
+            let (class, kind, (revision, path, line), message, fix) = match p {
+                Problem::MultipleHeads { heads } => {
+                    let names = ids(&graph, &heads);
+                    let parents: Vec<String> = {
+                        let mut ps: Vec<String> = heads.iter().flat_map(|&h| graph.rev(h).down.clone()).collect();
+                        ps.sort();
+                        ps.dedup();
+                        ps
+                    };
+                    let fork = if parents.len() == 1 && heads.len() > 1 {
+                        format!(" (all revise {})", parents[0])
+                    } else {
+                        String::new()
+                    };
+                    let later = *heads.last().expect("several heads");
+                    (
+                        Some('C'),
+                        "multiple-heads",
+                        at(later),
+                        format!("{} heads: {}{fork}", heads.len(), and_list(&names)),
+                        "add a no-DDL merge revision whose down_revision is the tuple of the heads, \
+                         or renumber the later migration onto the other head so the chain is linear"
+                            .to_string(),
+                    )
+                }
+                Problem::DuplicateId { id, revs } => {
+                    let files: Vec<String> = revs.iter().map(|&i| rel(root, &graph.rev(i).path)).collect();
+                    let later = *revs.last().expect("two files");
+                    (
+                        Some('C'),
+                        "duplicate-id",
+                        at(later),
+                        format!("revision {id} is declared by {} files: {}", revs.len(), and_list(&files)),
+                        "renumber one of the files (the one merged later) to the next free number".to_string(),
+                    )
+                }
+                Problem::Dangling { rev, target, via, suggestion } => {
+                    let field = match via {
+                        Via::DownRevision => "down_revision",
+                        Via::DependsOn => "depends_on",
+                    };
+                    let hint = suggestion.as_ref().map(|s| format!("; did you mean {s}?")).unwrap_or_default();
+                    let fix = match &suggestion {
+                        Some(s) => format!("point {field} at {s}"),
+                        None => format!("point {field} at an existing revision (see `migfix history`)"),
+                    };
+                    (
+                        Some('E'),
+                        if via == Via::DownRevision { "dangling-down-revision" } else { "dangling-depends-on" },
+                        at(rev),
+                        format!("{field} names {target}, which is not a revision in this chain{hint}"),
+                        fix,
+                    )
+                }
+                Problem::Cycle { revs } => {
+                    let names = ids(&graph, &revs);
+                    (
+                        None,
+                        "cycle",
+                        at(revs[0]),
+                        format!("revisions {} form a cycle", and_list(&names)),
+                        "break the cycle: one of them must revise an older revision".to_string(),
+                    )
+                }
+                Problem::InvalidId { rev, reason } => (
+                    None,
+                    "invalid-id",
+                    at(rev),
+                    format!("revision id {:?}: {reason}", graph.rev(rev).id),
+                    "renumber the revision to a valid id".to_string(),
+                ),
+                Problem::FilenameMismatch { rev, file_id } => (
+                    Some('C'),
+                    "filename-mismatch",
+                    at(rev),
+                    format!("the filename says {file_id} but the file declares revision {}", graph.rev(rev).id),
+                    "rename the file or renumber the revision so that the two agree".to_string(),
+                ),
+                Problem::MultipleBases { bases } => {
+                    let names = ids(&graph, &bases);
+                    (
+                        None,
+                        "multiple-bases",
+                        at(*bases.last().expect("two bases")),
+                        format!("{} bases (no down_revision): {}", bases.len(), and_list(&names)),
+                        "point the later base's down_revision at its predecessor, unless the chain is \
+                         deliberately multi-root"
+                            .to_string(),
+                    )
+                }
+                Problem::NoHead => (
+                    Some('C'),
+                    "no-head",
+                    (None, None, None),
+                    "no head: every revision is revised by another".to_string(),
+                    "break the cycle (see the cycle finding)".to_string(),
+                ),
+                Problem::LabelClash { label, revs, with_id } => {
+                    let names = ids(&graph, &revs);
+                    let message = if with_id {
+                        format!("branch label {label} (on {}) is also a revision id", and_list(&names))
+                    } else {
+                        format!("branch label {label} is used by {} revisions: {}", revs.len(), and_list(&names))
+                    };
+                    (None, "branch-label", at(revs[0]), message, "give each branch label to one revision only".to_string())
+                }
+            };
+            Finding { class, kind, chain: name.clone(), revision, path, line, message, fix, command: None }
+        })
+        .collect()
+}

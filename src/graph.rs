@@ -1,0 +1,371 @@
+//! The revision DAG of one chain, with Alembic's own semantics: an id
+//! declared twice resolves to the file loaded last, and the shadowed file
+//! stays a head; heads ignore `depends_on`; bases have no `down_revision`.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeSet, BinaryHeap, HashMap};
+use std::path::Path;
+
+use petgraph::algo::tarjan_scc;
+use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::visit::EdgeRef;
+use petgraph::Direction;
+
+use crate::chains::{Chain, Kind, Revision};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Edge {
+    Down,
+    Depends,
+}
+
+/// Node `i` is `chain.revisions[i]`; edges run parent → child.
+pub(crate) struct Graph<'c> {
+    pub chain: &'c Chain,
+    g: DiGraph<usize, Edge>,
+    /// id → the revision Alembic keeps for it (the last loaded).
+    winners: HashMap<&'c str, usize>,
+    labels: HashMap<&'c str, usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Via {
+    DownRevision,
+    DependsOn,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Problem {
+    MultipleHeads { heads: Vec<usize> },
+    DuplicateId { id: String, revs: Vec<usize> },
+    Dangling { rev: usize, target: String, via: Via, suggestion: Option<String> },
+    Cycle { revs: Vec<usize> },
+    InvalidId { rev: usize, reason: String },
+    FilenameMismatch { rev: usize, file_id: String },
+    MultipleBases { bases: Vec<usize> },
+    NoHead,
+    LabelClash { label: String, revs: Vec<usize>, with_id: bool },
+}
+
+impl<'c> Graph<'c> {
+    pub fn build(chain: &'c Chain) -> Graph<'c> {
+        let revs = &chain.revisions;
+        let mut g = DiGraph::with_capacity(revs.len(), revs.len());
+        for i in 0..revs.len() {
+            g.add_node(i);
+        }
+        let mut winners = HashMap::with_capacity(revs.len());
+        let mut labels: HashMap<&str, usize> = HashMap::new();
+        for (i, r) in revs.iter().enumerate() {
+            winners.insert(r.id.as_str(), i);
+            for label in r.branch_labels.iter().flatten() {
+                labels.entry(label.as_str()).or_insert(i);
+            }
+        }
+        let mut graph = Graph { chain, g, winners, labels };
+        for (i, r) in revs.iter().enumerate() {
+            for d in &r.down {
+                if let Some(p) = graph.resolve(d) {
+                    graph.g.add_edge(NodeIndex::new(p), NodeIndex::new(i), Edge::Down);
+                }
+            }
+            for d in r.depends_on.iter().flatten() {
+                if let Some(p) = graph.resolve(d) {
+                    graph.g.add_edge(NodeIndex::new(p), NodeIndex::new(i), Edge::Depends);
+                }
+            }
+        }
+        graph
+    }
+
+    pub fn rev(&self, i: usize) -> &'c Revision {
+        &self.chain.revisions[i]
+    }
+
+    /// The revision an id (or branch label) names, as Alembic resolves it.
+    pub fn resolve(&self, id: &str) -> Option<usize> {
+        self.winners.get(id).or_else(|| self.labels.get(id)).copied()
+    }
+
+    fn neighbours(&self, i: usize, dir: Direction, kind: Edge) -> impl Iterator<Item = usize> + '_ {
+        self.g.edges_directed(NodeIndex::new(i), dir).filter(move |e| *e.weight() == kind).map(move |e| {
+            match dir {
+                Direction::Outgoing => e.target().index(),
+                Direction::Incoming => e.source().index(),
+            }
+        })
+    }
+
+    /// Revisions whose `down_revision` names `i`.
+    pub fn children(&self, i: usize) -> Vec<usize> {
+        let mut c: Vec<usize> = self.neighbours(i, Direction::Outgoing, Edge::Down).collect();
+        c.sort_unstable();
+        c.dedup();
+        c
+    }
+
+    pub fn parents(&self, i: usize) -> Vec<usize> {
+        let mut p: Vec<usize> = self.neighbours(i, Direction::Incoming, Edge::Down).collect();
+        p.sort_unstable();
+        p.dedup();
+        p
+    }
+
+    /// Alembic's heads: no other revision's `down_revision` resolves here.
+    pub fn heads(&self) -> Vec<usize> {
+        let mut heads: Vec<usize> =
+            (0..self.chain.revisions.len()).filter(|&i| self.neighbours(i, Direction::Outgoing, Edge::Down).next().is_none()).collect();
+        heads.sort_by(|a, b| id_order(&self.rev(*a).id, &self.rev(*b).id).then(a.cmp(b)));
+        heads
+    }
+
+    pub fn bases(&self) -> Vec<usize> {
+        (0..self.chain.revisions.len()).filter(|&i| self.rev(i).down.is_empty()).collect()
+    }
+
+    pub fn is_branch_point(&self, i: usize) -> bool {
+        self.children(i).len() > 1
+    }
+
+    pub fn is_merge_point(&self, i: usize) -> bool {
+        self.rev(i).down.len() > 1
+    }
+
+    /// Every revision reachable by following parents (down_revision and
+    /// depends_on), not including `i`.
+    pub fn ancestors(&self, i: usize) -> BTreeSet<usize> {
+        self.reach(i, Direction::Incoming)
+    }
+
+    pub fn descendants(&self, i: usize) -> BTreeSet<usize> {
+        self.reach(i, Direction::Outgoing)
+    }
+
+    fn reach(&self, i: usize, dir: Direction) -> BTreeSet<usize> {
+        let mut seen = BTreeSet::new();
+        let mut stack = vec![i];
+        while let Some(n) = stack.pop() {
+            for m in self.g.neighbors_directed(NodeIndex::new(n), dir) {
+                if seen.insert(m.index()) {
+                    stack.push(m.index());
+                }
+            }
+        }
+        seen.remove(&i);
+        seen
+    }
+
+    /// Revisions newest first: a revision comes after all of its children.
+    /// Among those ready, the higher id goes first. Revisions in a cycle
+    /// come last, in load order.
+    pub fn newest_first(&self) -> Vec<usize> {
+        let n = self.chain.revisions.len();
+        let mut pending: Vec<usize> = (0..n).map(|i| self.g.edges_directed(NodeIndex::new(i), Direction::Outgoing).count()).collect();
+        let mut ready: BinaryHeap<Ready<'_>> =
+            (0..n).filter(|&i| pending[i] == 0).map(|i| Ready(&self.rev(i).id, i)).collect();
+        let mut out = Vec::with_capacity(n);
+        let mut done = vec![false; n];
+        while let Some(Ready(_, i)) = ready.pop() {
+            out.push(i);
+            done[i] = true;
+            for e in self.g.edges_directed(NodeIndex::new(i), Direction::Incoming) {
+                let p = e.source().index();
+                pending[p] -= 1;
+                if pending[p] == 0 {
+                    ready.push(Ready(&self.rev(p).id, p));
+                }
+            }
+        }
+        out.extend((0..n).filter(|&i| !done[i]));
+        out
+    }
+
+    pub fn cycles(&self) -> Vec<Vec<usize>> {
+        let mut cycles: Vec<Vec<usize>> = tarjan_scc(&self.g)
+            .into_iter()
+            .map(|c| c.into_iter().map(|n| n.index()).collect::<Vec<_>>())
+            .filter(|c: &Vec<usize>| c.len() > 1 || self.g.contains_edge(NodeIndex::new(c[0]), NodeIndex::new(c[0])))
+            .collect();
+        // Alembic refuses `down_revision` naming the revision itself, even
+        // when the id is shadowed.
+        for (i, r) in self.chain.revisions.iter().enumerate() {
+            if r.down.contains(&r.id) && !cycles.iter().any(|c| c.contains(&i)) {
+                cycles.push(vec![i]);
+            }
+        }
+        for c in &mut cycles {
+            c.sort_unstable();
+        }
+        cycles.sort();
+        cycles
+    }
+
+    /// Everything `migfix check` reports for this chain, most urgent first.
+    pub fn problems(&self) -> Vec<Problem> {
+        let revs = &self.chain.revisions;
+        let alembic = self.chain.kind() == Kind::Alembic;
+        let mut out = Vec::new();
+        let heads = self.heads();
+        if heads.len() > 1 {
+            out.push(Problem::MultipleHeads { heads: heads.clone() });
+        }
+        let mut by_id: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, r) in revs.iter().enumerate() {
+            by_id.entry(r.id.as_str()).or_default().push(i);
+        }
+        let mut dups: Vec<(&str, Vec<usize>)> = by_id.into_iter().filter(|(_, v)| v.len() > 1).collect();
+        dups.sort_by_key(|(_, v)| v[0]);
+        for (id, revs) in dups {
+            out.push(Problem::DuplicateId { id: id.to_string(), revs });
+        }
+        for (i, r) in revs.iter().enumerate() {
+            for d in &r.down {
+                if self.resolve(d).is_none() {
+                    out.push(Problem::Dangling { rev: i, target: d.clone(), via: Via::DownRevision, suggestion: self.suggest(d) });
+                }
+            }
+            for d in r.depends_on.iter().flatten() {
+                if self.resolve(d).is_none() && !(self.chain.kind() == Kind::Sqitch && external_sqitch_dep(d)) {
+                    out.push(Problem::Dangling { rev: i, target: d.clone(), via: Via::DependsOn, suggestion: self.suggest(d) });
+                }
+            }
+        }
+        for revs in self.cycles() {
+            out.push(Problem::Cycle { revs });
+        }
+        if heads.is_empty() && !revs.is_empty() {
+            out.push(Problem::NoHead);
+        }
+        if alembic {
+            for (i, r) in revs.iter().enumerate() {
+                if let Some(reason) = invalid_id(&r.id) {
+                    out.push(Problem::InvalidId { rev: i, reason });
+                }
+                if let Some(file_id) = filename_id(&r.path, self.chain) {
+                    if file_id != r.id {
+                        out.push(Problem::FilenameMismatch { rev: i, file_id });
+                    }
+                }
+            }
+            out.extend(self.label_clashes());
+        }
+        let bases = self.bases();
+        if bases.len() > 1 {
+            out.push(Problem::MultipleBases { bases });
+        }
+        out
+    }
+
+    fn label_clashes(&self) -> Vec<Problem> {
+        let mut by_label: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, r) in self.chain.revisions.iter().enumerate() {
+            for l in r.branch_labels.iter().flatten() {
+                by_label.entry(l.as_str()).or_default().push(i);
+            }
+        }
+        let mut out: Vec<Problem> = by_label
+            .into_iter()
+            .filter_map(|(label, revs)| {
+                let with_id = self.winners.contains_key(label);
+                (revs.len() > 1 || with_id).then(|| Problem::LabelClash { label: label.to_string(), revs, with_id })
+            })
+            .collect();
+        out.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+        out
+    }
+
+    /// The existing id a dangling reference most likely meant: one whose id
+    /// starts a filename or slug that was used instead, else the closest.
+    pub fn suggest(&self, target: &str) -> Option<String> {
+        let revs = &self.chain.revisions;
+        // `0082_add_widgets` or `0082_add_widgets.py`: a filename or slug.
+        let stem = target.strip_suffix(".py").unwrap_or(target);
+        if let Some(r) = revs.iter().find(|r| r.path.file_stem().is_some_and(|s| s == stem)) {
+            return Some(r.id.clone());
+        }
+        if let Some(r) = revs.iter().filter(|r| stem.starts_with(&format!("{}_", r.id)) || stem.starts_with(&format!("{}-", r.id))).max_by_key(|r| r.id.len()) {
+            return Some(r.id.clone());
+        }
+        revs.iter()
+            .map(|r| (strsim::levenshtein(target, &r.id), &r.id))
+            .filter(|(d, id)| *d <= (id.len().max(target.len()) / 3).max(1))
+            .min()
+            .map(|(_, id)| id.clone())
+    }
+}
+
+/// Heap order for `newest_first`: higher ids first, then later files.
+struct Ready<'a>(&'a str, usize);
+
+impl PartialEq for Ready<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Ready<'_> {}
+impl PartialOrd for Ready<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Ready<'_> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        id_order(self.0, other.0).then(self.1.cmp(&other.1))
+    }
+}
+
+/// Numeric ids compare as numbers, others as text.
+pub(crate) fn id_order(a: &str, b: &str) -> Ordering {
+    let num = |s: &str| (!s.is_empty() && s.len() < 20 && s.bytes().all(|c| c.is_ascii_digit())).then(|| s.parse::<u64>().ok()).flatten();
+    match (num(a), num(b)) {
+        (Some(x), Some(y)) => x.cmp(&y).then(a.len().cmp(&b.len())),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => a.cmp(b),
+    }
+}
+
+/// sqitch dependencies on other projects or on change ids are not checked here.
+fn external_sqitch_dep(dep: &str) -> bool {
+    dep.contains(':') || (dep.len() == 40 && dep.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// Alembic refuses `@ - + :` in ids; the alembic_version column holds 32.
+pub(crate) fn invalid_id(id: &str) -> Option<String> {
+    let bad: Vec<char> = id.chars().filter(|c| "@-+:".contains(*c)).collect();
+    if id.is_empty() {
+        Some("the id is empty".into())
+    } else if !bad.is_empty() {
+        let list: Vec<String> = bad.iter().map(|c| format!("`{c}`")).collect();
+        Some(format!("Alembic does not allow {} in a revision id", list.join(", ")))
+    } else if id.len() > 32 {
+        Some(format!("{} characters: the alembic_version column holds 32", id.len()))
+    } else {
+        None
+    }
+}
+
+/// The id a revision's filename carries where the chain's file template puts
+/// it, when that token looks like an id of the chain's scheme.
+pub(crate) fn filename_id(path: &Path, chain: &Chain) -> Option<String> {
+    let stem = path.file_stem()?.to_str()?;
+    let template = match &chain.spec.source {
+        crate::config::Source::Alembic(a) => a.file_template.as_str(),
+        crate::config::Source::Sqitch(_) => return None,
+    };
+    // Only the default layout, `<rev>_<slug>`, puts the id first; other
+    // templates (dates first) are matched by the token after the date parts.
+    let prefix_parts = template.split("%(rev)s").next()?.matches('_').count() + template.split("%(rev)s").next()?.matches('-').count();
+    if !template.contains("%(rev)s") {
+        return None;
+    }
+    let token = stem.split(['_', '-']).nth(prefix_parts)?;
+    let looks_like_id = match chain.scheme {
+        crate::chains::Scheme::Sequential { .. } | crate::chains::Scheme::Mixed { .. } => {
+            token.bytes().all(|b| b.is_ascii_digit()) || (token.len() >= 8 && token.bytes().all(|b| b.is_ascii_hexdigit()))
+        }
+        crate::chains::Scheme::Hash => token.len() >= 8 && token.bytes().all(|b| b.is_ascii_hexdigit()),
+        crate::chains::Scheme::Named => false,
+    };
+    (looks_like_id && !token.is_empty()).then(|| token.to_string())
+}

@@ -1,0 +1,72 @@
+//! migfix: finds and repairs broken database-migration chains.
+//!
+//! The pipeline: `cli` → `config` (where the chains are) → `chains` (read
+//! them, statically) → `graph` (heads, problems) → `report` (the one
+//! printer).
+
+pub mod cli;
+pub mod report;
+
+mod chains;
+mod commands;
+mod config;
+mod error;
+mod findings;
+mod graph;
+mod python;
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command};
+use crate::config::Config;
+
+/// How a command that ran to the end went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Nothing wrong found, or the change was applied.
+    Success,
+    /// Problems found, or a change refused or not confirmed.
+    Problems,
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(status: ExitStatus) -> ExitCode {
+        match status {
+            ExitStatus::Success => ExitCode::SUCCESS,
+            ExitStatus::Problems => ExitCode::from(1),
+        }
+    }
+}
+
+/// Runs one command. Errors mean exit 2 (usage, unreadable input, bad
+/// configuration); `main` renders them through `report::error`.
+pub fn run(cli: Cli) -> Result<ExitStatus> {
+    if let Command::Completions(args) = &cli.command {
+        return commands::completions(args);
+    }
+    let config = Config::from_cli(&cli.global)?;
+    match &cli.command {
+        Command::Chains => commands::chains(&config),
+        Command::Heads => commands::heads(&config),
+        Command::History(args) => commands::history(&config, args),
+        Command::Check(_) => commands::check(&config),
+        Command::Completions(_) => unreachable!("handled above"),
+    }
+}
+
+/// Hooks for the integration tests and the benchmark: the two Python
+/// readers, so that tests can prove they agree.
+#[doc(hidden)]
+pub mod testing {
+    /// The constants as a comparable string, from the full parse.
+    pub fn read_full(src: &[u8]) -> Result<String, String> {
+        crate::python::read_full(src).map(|c| format!("{c:?}")).map_err(|e| e.to_string())
+    }
+
+    /// The same from the fast path; `None` where it declines.
+    pub fn read_fast(src: &[u8]) -> Option<String> {
+        crate::python::read_fast(src).map(|c| format!("{c:?}"))
+    }
+}

@@ -1,0 +1,11 @@
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = migfix::cli::Cli::parse();
+    match migfix::run(cli) {
+        Ok(status) => status.into(),
+        Err(err) => migfix::report::error(&err),
+    }
+}

@@ -1,0 +1,235 @@
+//! Static reading of an Alembic revision file: the module-level `revision`,
+//! `down_revision`, `branch_labels` and `depends_on`, and the docstring
+//! header, each with the byte span the edit engine needs. Nothing is executed.
+//!
+//! Two readers give the same answer: [`full`] walks a tree-sitter parse of
+//! the whole file; [`fast`] scans bytes and declines (returns `None`) on
+//! anything it does not fully understand, so that [`read`] falls back to the
+//! full parse. Tests assert they agree on every fixture and corpus.
+
+mod fast;
+mod full;
+
+use std::ops::Range;
+
+pub(crate) use full::reparse_is_clean;
+
+/// The four module constants Alembic reads.
+pub(crate) const NAMES: [&str; 4] = ["revision", "down_revision", "branch_labels", "depends_on"];
+
+/// One string literal: its decoded value and the span of the text between
+/// its quotes (what an edit replaces, keeping prefix and quote style).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StrLit {
+    pub value: String,
+    pub inner: Range<usize>,
+    pub line: usize,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SeqKind {
+    Tuple,
+    List,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum PyValue {
+    None,
+    Str(StrLit),
+    /// A tuple or list of string literals. `span` covers the brackets.
+    Seq { kind: SeqKind, items: Vec<StrLit>, span: Range<usize> },
+    /// Anything else: a call, a name, an f-string, an import. `why` is shown to users.
+    NonLiteral { why: String },
+}
+
+impl PyValue {
+    /// Alembic's `util.to_tuple`: None and an empty sequence are "nothing",
+    /// a bare string is one element.
+    pub fn ids(&self) -> Option<Vec<String>> {
+        match self {
+            PyValue::None => Some(Vec::new()),
+            PyValue::Str(s) => Some(vec![s.value.clone()]),
+            PyValue::Seq { items, .. } => Some(items.iter().map(|s| s.value.clone()).collect()),
+            PyValue::NonLiteral { .. } => None,
+        }
+    }
+
+    /// Every string literal in the value, for edits.
+    pub fn literals(&self) -> &[StrLit] {
+        match self {
+            PyValue::Str(s) => std::slice::from_ref(s),
+            PyValue::Seq { items, .. } => items,
+            _ => &[],
+        }
+    }
+}
+
+/// The last module-level assignment to one of [`NAMES`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Assigned {
+    pub line: usize,
+    pub value: PyValue,
+    /// Span of the whole value expression (after `=`).
+    pub value_span: Range<usize>,
+}
+
+/// Spans inside the module docstring, for the `Revision ID:` and `Revises:`
+/// header lines that `alembic revision` writes. Each span is the value text
+/// after the colon, trimmed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct DocHeader {
+    pub revision_id: Option<Range<usize>>,
+    pub revises: Option<Range<usize>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct ModuleConsts {
+    pub revision: Option<Assigned>,
+    pub down_revision: Option<Assigned>,
+    pub branch_labels: Option<Assigned>,
+    pub depends_on: Option<Assigned>,
+    pub doc: DocHeader,
+}
+
+impl ModuleConsts {
+    pub fn slot(&mut self, name: &str) -> &mut Option<Assigned> {
+        match name {
+            "revision" => &mut self.revision,
+            "down_revision" => &mut self.down_revision,
+            "branch_labels" => &mut self.branch_labels,
+            _ => &mut self.depends_on,
+        }
+    }
+}
+
+/// A file that cannot be read as a revision. `line` is 1-based.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: {message}")]
+pub(crate) struct SyntaxError {
+    pub line: usize,
+    pub message: String,
+}
+
+/// Reads the constants, taking the fast path when it can.
+pub(crate) fn read(src: &[u8]) -> Result<ModuleConsts, SyntaxError> {
+    let text = decode(src)?;
+    if let Some(consts) = fast::scan(text.as_bytes(), bom_len(src)) {
+        return Ok(consts);
+    }
+    full::read(src)
+}
+
+/// Reads the constants with the full tree-sitter parse only.
+pub(crate) fn read_full(src: &[u8]) -> Result<ModuleConsts, SyntaxError> {
+    decode(src)?;
+    full::read(src)
+}
+
+/// Reads with the fast path only; `None` where it declines. For tests and
+/// the benchmark, which must prove the two paths agree.
+pub(crate) fn read_fast(src: &[u8]) -> Option<ModuleConsts> {
+    let text = decode(src).ok()?;
+    fast::scan(text.as_bytes(), bom_len(src))
+}
+
+fn bom_len(src: &[u8]) -> usize {
+    if src.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    }
+}
+
+/// The file's text after any UTF-8 byte-order mark. Non-UTF-8 input is an
+/// error naming the line of the first bad byte.
+fn decode(src: &[u8]) -> Result<&str, SyntaxError> {
+    let body = &src[bom_len(src)..];
+    std::str::from_utf8(body).map_err(|e| {
+        let at = e.valid_up_to();
+        SyntaxError {
+            line: line_of(body, at),
+            message: format!("not valid UTF-8 (byte {} of the file)", at + bom_len(src)),
+        }
+    })
+}
+
+pub(crate) fn line_of(src: &[u8], offset: usize) -> usize {
+    1 + src[..offset.min(src.len())].iter().filter(|&&b| b == b'\n').count()
+}
+
+/// Finds the `Revision ID:` and `Revises:` values inside a docstring whose
+/// text (between the quotes) starts at byte `base`.
+pub(crate) fn doc_header(content: &[u8], base: usize) -> DocHeader {
+    let mut doc = DocHeader::default();
+    let mut start = 0;
+    while start < content.len() {
+        let end = memchr(b'\n', &content[start..]).map_or(content.len(), |i| start + i);
+        let line = &content[start..end];
+        let trimmed_start = line.iter().take_while(|b| **b == b' ' || **b == b'\t').count();
+        let rest = &line[trimmed_start..];
+        for (key, slot) in [(&b"Revision ID:"[..], 0), (&b"Revises:"[..], 1)] {
+            if let Some(value) = rest.strip_prefix(key) {
+                let lead = value.iter().take_while(|b| **b == b' ' || **b == b'\t').count();
+                let mut vend = value.len();
+                while vend > lead && matches!(value[vend - 1], b' ' | b'\t' | b'\r') {
+                    vend -= 1;
+                }
+                let at = base + start + trimmed_start + key.len();
+                let span = at + lead..at + vend;
+                let target = if slot == 0 { &mut doc.revision_id } else { &mut doc.revises };
+                if target.is_none() {
+                    *target = Some(span);
+                }
+            }
+        }
+        start = end + 1;
+    }
+    doc
+}
+
+fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
+    hay.iter().position(|&b| b == needle)
+}
+
+/// Decodes the escapes Python allows in a non-raw str literal. Returns `None`
+/// for anything unusual (`\N{...}`, octal), which callers treat as non-literal.
+pub(crate) fn unescape(raw: &str) -> Option<String> {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next()? {
+            '\n' => {}
+            '\\' => out.push('\\'),
+            '\'' => out.push('\''),
+            '"' => out.push('"'),
+            'n' => out.push('\n'),
+            't' => out.push('\t'),
+            'r' => out.push('\r'),
+            'x' => out.push(hex_char(&mut chars, 2)?),
+            'u' => out.push(hex_char(&mut chars, 4)?),
+            'U' => out.push(hex_char(&mut chars, 8)?),
+            // Python keeps unknown escapes as written.
+            other if !other.is_ascii_digit() && other != 'N' => {
+                out.push('\\');
+                out.push(other);
+            }
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+fn hex_char(chars: &mut std::str::Chars<'_>, n: usize) -> Option<char> {
+    let digits: String = chars.by_ref().take(n).collect();
+    if digits.len() != n {
+        return None;
+    }
+    char::from_u32(u32::from_str_radix(&digits, 16).ok()?)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,415 @@
+//! The one place that prints. Text for people, JSON for scripts.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use serde::Serialize;
+
+use crate::chains::{Chain, Kind, Revision};
+use crate::cli::Format;
+use crate::config::{rel, Config};
+use crate::error::{Diag, InputErrors};
+use crate::findings::Finding;
+use crate::graph::Graph;
+
+/// Renders an error for `main`: exit 2, or 0 for a closed pipe.
+pub fn error(err: &anyhow::Error) -> ExitCode {
+    if err.chain().any(|c| c.downcast_ref::<io::Error>().is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)) {
+        return ExitCode::SUCCESS;
+    }
+    let mut stderr = io::stderr().lock();
+    if let Some(input) = err.downcast_ref::<InputErrors>() {
+        for d in &input.diags {
+            let _ = writeln!(stderr, "error: {d}");
+        }
+        if let Some(help) = &input.help {
+            let _ = writeln!(stderr, "help: {help}");
+        }
+    } else {
+        let _ = writeln!(stderr, "error: {err}");
+        for cause in err.chain().skip(1) {
+            let _ = writeln!(stderr, "  cause: {cause}");
+        }
+    }
+    ExitCode::from(2)
+}
+
+pub(crate) fn raw(bytes: &[u8]) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    out.write_all(bytes)?;
+    out.flush()
+}
+
+fn json(value: &impl Serialize) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    out.flush()
+}
+
+struct Style {
+    on: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+    fn bold(&self, t: &str) -> String {
+        self.paint("1", t)
+    }
+    fn green(&self, t: &str) -> String {
+        self.paint("32", t)
+    }
+    fn red(&self, t: &str) -> String {
+        self.paint("31", t)
+    }
+    fn yellow(&self, t: &str) -> String {
+        self.paint("33", t)
+    }
+    fn dim(&self, t: &str) -> String {
+        self.paint("2", t)
+    }
+}
+
+fn style(config: &Config) -> Style {
+    Style { on: config.output.color }
+}
+
+/// Warnings go to stderr in text mode (unless `-q`); JSON carries them.
+fn warn(config: &Config, chains: &[Chain]) {
+    if config.output.quiet || config.output.format == Format::Json {
+        return;
+    }
+    let mut err = io::stderr().lock();
+    for d in chains.iter().flat_map(|c| &c.warnings) {
+        let _ = writeln!(err, "warning: {d}");
+    }
+}
+
+fn warnings(chains: &[Chain]) -> Vec<&Diag> {
+    chains.iter().flat_map(|c| &c.warnings).collect()
+}
+
+// ---- chains ----
+
+#[derive(Serialize)]
+struct ChainRow<'a> {
+    name: &'a str,
+    kind: &'static str,
+    location: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    config: Option<String>,
+    count: usize,
+    scheme: crate::chains::Scheme,
+    heads: Vec<&'a str>,
+    last: Option<&'a str>,
+}
+
+fn chain_row<'a>(config: &Config, chain: &'a Chain) -> ChainRow<'a> {
+    let graph = Graph::build(chain);
+    let conf = match &chain.spec.source {
+        crate::config::Source::Alembic(a) => a.config.as_ref().map(|p| config.rel(p)),
+        crate::config::Source::Sqitch(s) => s.conf.as_ref().map(|p| config.rel(p)),
+    };
+    ChainRow {
+        name: chain.name(),
+        kind: chain.kind().as_str(),
+        location: config.rel(&chain.location()),
+        config: conf,
+        count: chain.revisions.len(),
+        scheme: chain.scheme,
+        heads: graph.heads().into_iter().map(|i| graph.rev(i).id.as_str()).collect(),
+        last: match chain.kind() {
+            Kind::Sqitch => chain.revisions.last().map(|r| r.id.as_str()),
+            Kind::Alembic => None,
+        },
+    }
+}
+
+pub(crate) fn chains(config: &Config, chains: &[Chain]) -> io::Result<()> {
+    warn(config, chains);
+    let rows: Vec<ChainRow<'_>> = chains.iter().map(|c| chain_row(config, c)).collect();
+    if config.output.format == Format::Json {
+        return json(&serde_json::json!({ "chains": rows, "warnings": warnings(chains) }));
+    }
+    let s = style(config);
+    let mut out = io::stdout().lock();
+    if rows.is_empty() {
+        writeln!(out, "no chains found below {}", config.root.display())?;
+        writeln!(out, "hint: point migfix at one with --versions DIR or --plan FILE, or list them in migfix.toml")?;
+        return out.flush();
+    }
+    let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(0);
+    for r in &rows {
+        let noun = match (r.kind, r.count) {
+            ("sqitch", 1) => "change",
+            ("sqitch", _) => "changes",
+            (_, 1) => "revision",
+            _ => "revisions",
+        };
+        let tail = match r.last {
+            Some(last) => format!("last {last}"),
+            None if r.heads.len() == 1 => format!("head {}", r.heads[0]),
+            None => s.yellow(&format!("heads {}", r.heads.join(", "))),
+        };
+        writeln!(
+            out,
+            "{:<width$}  {:<7}  {} {noun}, {}, {tail}  {}",
+            s.bold(r.name),
+            r.kind,
+            r.count,
+            r.scheme,
+            s.dim(&r.location),
+            width = width + if s.on { 8 } else { 0 },
+        )?;
+    }
+    out.flush()
+}
+
+// ---- heads and history ----
+
+#[derive(Serialize)]
+struct RevisionJson<'a> {
+    id: &'a str,
+    path: String,
+    line: usize,
+    down_revisions: &'a [String],
+    depends_on: Option<&'a [String]>,
+    branch_labels: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    head: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    branch_point: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    merge_point: Option<bool>,
+}
+
+#[derive(Serialize)]
+struct ChainJson<'a> {
+    name: &'a str,
+    kind: &'static str,
+    root: String,
+    heads: Vec<&'a str>,
+    revisions: Vec<RevisionJson<'a>>,
+}
+
+fn revision_json<'a>(config: &Config, r: &'a Revision) -> RevisionJson<'a> {
+    RevisionJson {
+        id: &r.id,
+        path: config.rel(&r.path),
+        line: r.line,
+        down_revisions: &r.down,
+        depends_on: r.depends_on.as_deref(),
+        branch_labels: r.branch_labels.as_deref(),
+        head: None,
+        branch_point: None,
+        merge_point: None,
+    }
+}
+
+pub(crate) fn heads(config: &Config, chains: &[Chain]) -> io::Result<()> {
+    warn(config, chains);
+    if config.output.format == Format::Json {
+        let out: Vec<ChainJson<'_>> = chains
+            .iter()
+            .map(|c| {
+                let g = Graph::build(c);
+                let heads = g.heads();
+                ChainJson {
+                    name: c.name(),
+                    kind: c.kind().as_str(),
+                    root: config.rel(&c.location()),
+                    heads: heads.iter().map(|&i| g.rev(i).id.as_str()).collect(),
+                    revisions: heads.iter().map(|&i| revision_json(config, g.rev(i))).collect(),
+                }
+            })
+            .collect();
+        return json(&serde_json::json!({ "chains": out, "warnings": warnings(chains) }));
+    }
+    let mut out = io::stdout().lock();
+    let grouped = chains.len() > 1;
+    for (n, c) in chains.iter().enumerate() {
+        if grouped {
+            if n > 0 {
+                writeln!(out)?;
+            }
+            writeln!(out, "{}:", c.name())?;
+        }
+        let g = Graph::build(c);
+        for i in g.heads() {
+            let r = g.rev(i);
+            if config.output.verbose > 0 {
+                writeln!(out, "{} (head)  {}", r.id, config.rel(&r.path))?;
+            } else {
+                writeln!(out, "{} (head)", r.id)?;
+            }
+        }
+    }
+    out.flush()
+}
+
+pub(crate) fn history(config: &Config, chains: &[Chain], dot: bool) -> io::Result<()> {
+    warn(config, chains);
+    if dot {
+        return history_dot(chains);
+    }
+    if config.output.format == Format::Json {
+        let out: Vec<ChainJson<'_>> = chains
+            .iter()
+            .map(|c| {
+                let g = Graph::build(c);
+                let heads = g.heads();
+                ChainJson {
+                    name: c.name(),
+                    kind: c.kind().as_str(),
+                    root: config.rel(&c.location()),
+                    heads: heads.iter().map(|&i| g.rev(i).id.as_str()).collect(),
+                    revisions: g
+                        .newest_first()
+                        .into_iter()
+                        .map(|i| RevisionJson {
+                            head: Some(heads.contains(&i)),
+                            branch_point: Some(g.is_branch_point(i)),
+                            merge_point: Some(g.is_merge_point(i)),
+                            ..revision_json(config, g.rev(i))
+                        })
+                        .collect(),
+                }
+            })
+            .collect();
+        return json(&serde_json::json!({ "chains": out, "warnings": warnings(chains) }));
+    }
+    let s = style(config);
+    let mut out = io::stdout().lock();
+    for (n, c) in chains.iter().enumerate() {
+        if n > 0 {
+            writeln!(out)?;
+        }
+        writeln!(out, "{}", s.bold(&format!("{} ({}, {})", c.name(), c.kind().as_str(), config.rel(&c.location()))))?;
+        let g = Graph::build(c);
+        let heads = g.heads();
+        let order = g.newest_first();
+        let width = order.iter().map(|&i| g.rev(i).down.join(", ").len().max(6)).max().unwrap_or(6);
+        for i in order {
+            let r = g.rev(i);
+            let down = if r.down.is_empty() { "<base>".to_string() } else { r.down.join(", ") };
+            let mut marks = Vec::new();
+            if heads.contains(&i) {
+                marks.push(s.green("(head)"));
+            }
+            if g.is_branch_point(i) {
+                marks.push(s.yellow("(branchpoint)"));
+            }
+            if g.is_merge_point(i) {
+                marks.push(s.yellow("(mergepoint)"));
+            }
+            let deps = match &r.depends_on {
+                Some(d) if !d.is_empty() && c.kind() == Kind::Alembic => format!(" (depends on {})", d.join(", ")),
+                None => " (depends on: unknown)".to_string(),
+                _ => String::new(),
+            };
+            let labels = match &r.branch_labels {
+                Some(l) if !l.is_empty() => format!(" [{}]", l.join(", ")),
+                _ => String::new(),
+            };
+            let file = match c.kind() {
+                Kind::Alembic => r.path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
+                Kind::Sqitch => format!("line {}", r.line),
+            };
+            let marks = if marks.is_empty() { String::new() } else { format!(" {}", marks.join(" ")) };
+            writeln!(out, "{down:>width$} -> {}{marks}{labels}{deps}  {}", s.bold(&r.id), s.dim(&file))?;
+        }
+    }
+    out.flush()
+}
+
+fn dot_id(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+fn history_dot(chains: &[Chain]) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    writeln!(out, "digraph migfix {{")?;
+    writeln!(out, "  rankdir=BT;")?;
+    writeln!(out, "  node [shape=box, fontname=\"monospace\"];")?;
+    for (n, c) in chains.iter().enumerate() {
+        let g = Graph::build(c);
+        let heads = g.heads();
+        let node = |i: usize| dot_id(&format!("{}:{}", c.name(), g.rev(i).id));
+        writeln!(out, "  subgraph cluster_{n} {{")?;
+        writeln!(out, "    label={};", dot_id(c.name()))?;
+        for i in 0..c.revisions.len() {
+            let r = g.rev(i);
+            let style = if heads.contains(&i) { ", style=bold, color=darkgreen" } else { "" };
+            writeln!(out, "    {} [label={}{style}];", node(i), dot_id(&r.id))?;
+        }
+        for i in 0..c.revisions.len() {
+            let r = g.rev(i);
+            for d in &r.down {
+                match g.resolve(d) {
+                    Some(p) => writeln!(out, "    {} -> {};", node(i), node(p))?,
+                    None => writeln!(out, "    {} -> {} [color=red, label=\"missing\"];", node(i), dot_id(&format!("{}:{d}", c.name())))?,
+                }
+            }
+            if c.kind() == Kind::Alembic {
+                for d in r.depends_on.iter().flatten() {
+                    if let Some(p) = g.resolve(d) {
+                        writeln!(out, "    {} -> {} [style=dashed];", node(i), node(p))?;
+                    }
+                }
+            }
+        }
+        writeln!(out, "  }}")?;
+    }
+    writeln!(out, "}}")?;
+    out.flush()
+}
+
+// ---- check ----
+
+pub(crate) fn check(config: &Config, per_chain: &[(&Chain, Vec<Finding>)]) -> io::Result<()> {
+    let chains: Vec<Chain> = per_chain.iter().map(|(c, _)| (*c).clone()).collect();
+    warn(config, &chains);
+    if config.output.format == Format::Json {
+        let findings: Vec<&Finding> = per_chain.iter().flat_map(|(_, f)| f).collect();
+        return json(&serde_json::json!({ "findings": findings, "warnings": warnings(&chains) }));
+    }
+    let s = style(config);
+    let mut out = io::stdout().lock();
+    for (chain, findings) in per_chain {
+        if findings.is_empty() {
+            let what = match chain.kind() {
+                Kind::Alembic => "exactly 1 head".to_string(),
+                Kind::Sqitch => format!("{} changes", chain.revisions.len()),
+            };
+            writeln!(out, "{}: {} ({what})", chain.name(), s.green("OK"))?;
+            continue;
+        }
+        let n = findings.len();
+        writeln!(out, "{}: {} ({n} problem{})", chain.name(), s.red("FAILED"), if n == 1 { "" } else { "s" })?;
+        for f in findings {
+            let place = match (&f.path, f.line) {
+                (Some(p), Some(l)) => format!("{p}:{l}: "),
+                (Some(p), None) => format!("{p}: "),
+                _ => String::new(),
+            };
+            let class = f.class.map(|c| format!("[{c}] ")).unwrap_or_default();
+            writeln!(out, "  {place}{}{}", s.bold(&class), f.message)?;
+            writeln!(out, "    fix: {}", f.fix)?;
+            if let Some(cmd) = &f.command {
+                writeln!(out, "    run: {cmd}")?;
+            }
+        }
+    }
+    out.flush()
+}
+
+#[allow(dead_code)]
+pub(crate) fn rel_path(config: &Config, p: &std::path::Path) -> String {
+    rel(&config.root, p)
+}
