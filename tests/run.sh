@@ -1,0 +1,207 @@
+#!/usr/bin/env bash
+# The test command of the project:  bash tests/run.sh
+#
+# Prepares everything the test suite needs, idempotently (a rerun with
+# nothing to do takes a few seconds), then runs the Rust tests:
+#   1. Debian packages: sqitch (+ SQLite driver), sqlite3, postgresql-15
+#   2. Python venv target/venv with tests/oracle/requirements.txt (Alembic)
+#   3. real-world Alembic corpora in target/corpora (tests/oracle/corpora.txt)
+#   4. a self-check of the Alembic oracle (tests/oracle/alembic_graph.py)
+#   5. cargo test
+# Extra arguments are passed to cargo test, e.g.
+#   bash tests/run.sh -- --nocapture
+#
+# Environment given to the tests:
+#   MIGFIX_PYTHON           python of the venv (runs tests/oracle/*.py)
+#   MIGFIX_ALEMBIC          alembic command of the venv
+#   MIGFIX_CORPORA          directory of the real-world corpora
+#   MIGFIX_REQUIRE_ORACLES  1: a test that cannot reach an oracle fails
+#                           instead of skipping
+#   PATH                    starts with target/venv/bin
+#   PYTHONDONTWRITEBYTECODE 1
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+VENV="$ROOT/target/venv"
+CORPORA="$ROOT/target/corpora"
+REQS="$ROOT/tests/oracle/requirements.txt"
+ORACLE="$ROOT/tests/oracle/alembic_graph.py"
+APT_PACKAGES=(sqitch libdbd-sqlite3-perl sqlite3 postgresql-15)
+
+T_ALL=$SECONDS
+T_PHASE=$SECONDS
+section() {
+    printf '\n========== %s ==========\n' "$*"
+    T_PHASE=$SECONDS
+}
+done_phase() {
+    printf -- '---------- done in %ss\n' "$((SECONDS - T_PHASE))"
+}
+die() {
+    printf 'tests/run.sh: error: %s\n' "$*" >&2
+    exit 1
+}
+
+# --------------------------------------------------------------------------
+section "system packages (apt)"
+
+pkg_installed() {
+    [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" == "install ok installed" ]]
+}
+missing=()
+if command -v dpkg-query >/dev/null 2>&1; then
+    for p in "${APT_PACKAGES[@]}"; do
+        pkg_installed "$p" || missing+=("$p")
+    done
+else
+    command -v sqitch >/dev/null 2>&1 || missing+=(sqitch)
+    command -v sqlite3 >/dev/null 2>&1 || missing+=(sqlite3)
+fi
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+    echo "already installed: ${APT_PACKAGES[*]}"
+else
+    echo "missing: ${missing[*]}"
+    if [[ "$(id -u)" -ne 0 ]]; then
+        die "Debian packages missing (${missing[*]}) and not running as root; install them with:
+  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${APT_PACKAGES[*]}"
+    fi
+    command -v apt-get >/dev/null 2>&1 ||
+        die "Debian packages missing (${missing[*]}) and apt-get is not available"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends "${APT_PACKAGES[@]}" </dev/null
+fi
+command -v sqitch >/dev/null 2>&1 || die "sqitch is not on PATH after installing it"
+sqitch_version="$(sqitch --version)" || die "'sqitch --version' failed"
+echo "$sqitch_version"
+echo "sqlite3 $(sqlite3 --version | cut -d' ' -f1)"
+done_phase
+
+# --------------------------------------------------------------------------
+section "python venv (target/venv)"
+
+command -v python3 >/dev/null 2>&1 || die "python3 not found"
+want_stamp="$( (python3 -c 'import sys; print(sys.version)'; cat "$REQS") | sha256sum | cut -d' ' -f1)"
+stamp_file="$VENV/.requirements.sha256"
+venv_ok() {
+    [[ -x "$VENV/bin/python" && -f "$stamp_file" ]] &&
+        [[ "$(cat "$stamp_file")" == "$want_stamp" ]] &&
+        "$VENV/bin/python" -c 'import alembic, sqlalchemy, psycopg2, psycopg' 2>/dev/null
+}
+if venv_ok; then
+    echo "up to date with tests/oracle/requirements.txt"
+else
+    echo "(re)creating $VENV"
+    rm -rf "$VENV"
+    mkdir -p "$ROOT/target"
+    python3 -m venv "$VENV"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check \
+        --no-input -r "$REQS" </dev/null
+    printf '%s\n' "$want_stamp" > "$stamp_file"
+fi
+"$VENV/bin/python" - <<'PYEOF'
+import sys, alembic, sqlalchemy, psycopg2, psycopg
+print(f"python {sys.version.split()[0]}, alembic {alembic.__version__}, "
+      f"SQLAlchemy {sqlalchemy.__version__}, psycopg2 "
+      f"{psycopg2.__version__.split()[0]}, psycopg {psycopg.__version__}")
+PYEOF
+done_phase
+
+# --------------------------------------------------------------------------
+section "real-world Alembic corpora (target/corpora)"
+
+bash "$ROOT/tests/oracle/fetch_corpora.sh" "$VENV/bin/python" "$CORPORA"
+done_phase
+
+# --------------------------------------------------------------------------
+section "Alembic oracle self-check"
+
+# A tiny tree with a branch, a merge and depends_on, then every corpus: the
+# oracle must answer without an "error" key.
+check_dir="$(mktemp -d "${TMPDIR:-/tmp}/migfix-oracle.XXXXXX")"
+trap 'rm -rf "$check_dir"' EXIT
+mkdir -p "$check_dir/versions"
+printf 'revision = "a1"\ndown_revision = None\n' > "$check_dir/versions/a1_base.py"
+printf 'revision = "b2"\ndown_revision = "a1"\n' > "$check_dir/versions/b2_left.py"
+printf 'revision = "c3"\ndown_revision = "a1"\ndepends_on = "b2"\n' > "$check_dir/versions/c3_right.py"
+printf 'revision = "d4"\ndown_revision = ("b2", "c3")\n' > "$check_dir/versions/d4_merge.py"
+
+cat > "$check_dir/summary.py" <<'PYEOF'
+import json, sys
+name = sys.argv[1]
+d = json.load(sys.stdin)
+if "error" in d:
+    sys.exit(f"oracle failed on {name}: {d['error']}")
+revs = d["revisions"]
+if name == "self-check":
+    got = (d["heads"], d["bases"],
+           [(r["id"], r["down_revisions"], r["depends_on"]) for r in revs])
+    want = (["d4"], ["a1"], [("a1", [], []), ("b2", ["a1"], []),
+                             ("c3", ["a1"], ["b2"]), ("d4", ["b2", "c3"], [])])
+    if got != want:
+        sys.exit(f"oracle self-check: got {got}, want {want}")
+merges = sum(1 for r in revs if len(r["down_revisions"]) > 1)
+deps = sum(1 for r in revs if r["depends_on"])
+labels = sorted(l for r in revs for l in r["branch_labels"])
+print(f"  {name:<10} {len(revs):>4} revisions  heads={len(d['heads'])} "
+      f"bases={len(d['bases'])} merges={merges} depends_on={deps} "
+      f"labels={labels}")
+PYEOF
+oracle_summary() { # name, then oracle arguments
+    local name="$1"
+    shift
+    local err="$check_dir/$name.stderr"
+    if ! "$VENV/bin/python" "$ORACLE" "$@" </dev/null 2>"$err" |
+        "$VENV/bin/python" "$check_dir/summary.py" "$name"; then
+        echo "--- oracle stderr ($name):" >&2
+        tail -n 30 "$err" >&2
+        die "Alembic oracle self-check failed on $name"
+    fi
+}
+oracle_summary self-check --versions "$check_dir/versions"
+while read -r name req vdir flag; do
+    case "$name" in '' | '#'*) continue ;; esac
+    args=(--versions "$CORPORA/$name/$vdir" --stub-missing-imports)
+    [[ "$flag" == recursive ]] && args+=(--recursive)
+    oracle_summary "$name" "${args[@]}"
+done < "$ROOT/tests/oracle/corpora.txt"
+done_phase
+
+# --------------------------------------------------------------------------
+# Environment for the Rust tests.
+export MIGFIX_PYTHON="$VENV/bin/python"
+export MIGFIX_ALEMBIC="$VENV/bin/alembic"
+export MIGFIX_CORPORA="$CORPORA"
+export MIGFIX_REQUIRE_ORACLES=1
+export PATH="$VENV/bin:$PATH"
+# no __pycache__ litter in fixtures when tests run alembic on them
+export PYTHONDONTWRITEBYTECODE=1
+
+# ==== TODO(postgres): start a throwaway Postgres server here ==============
+# (initdb + pg_ctl into target/, on a free port on 127.0.0.1), export its
+# connection URL for the tests and stop it on exit (extend the EXIT trap
+# set in the oracle self-check rather than replacing it).
+# ==========================================================================
+
+# --------------------------------------------------------------------------
+section "cargo test"
+
+echo "MIGFIX_PYTHON=$MIGFIX_PYTHON"
+echo "MIGFIX_ALEMBIC=$MIGFIX_ALEMBIC"
+echo "MIGFIX_CORPORA=$MIGFIX_CORPORA"
+echo "MIGFIX_REQUIRE_ORACLES=$MIGFIX_REQUIRE_ORACLES"
+cargo_args=(test --all-targets)
+if [[ -f "$ROOT/Cargo.lock" ]]; then
+    cargo_args=(test --locked --all-targets)
+fi
+echo "+ cargo ${cargo_args[*]} $*"
+cargo "${cargo_args[@]}" "$@"
+done_phase
+
+# ==== TODO(bench): bench smoke run goes here ==============================
+# ==========================================================================
+
+printf '\n========== all done in %ss ==========\n' "$((SECONDS - T_ALL))"
