@@ -69,4 +69,15 @@ pub mod testing {
     pub fn read_fast(src: &[u8]) -> Option<String> {
         crate::python::read_fast(src).map(|c| format!("{c:?}"))
     }
+
+    /// alembic.ini parsing, for the property tests.
+    pub fn parse_ini(text: &str) -> Result<(), String> {
+        crate::config::ini::Ini::parse(text).map(drop).map_err(|e| e.to_string())?;
+        crate::config::ini::Ini::parse_git(text).map(drop).map_err(|e| e.to_string())
+    }
+
+    /// sqitch plan parsing, for the property tests: the line count.
+    pub fn parse_plan(text: &str) -> usize {
+        crate::chains::sqitch::Plan::parse(text).lines.len()
+    }
 }

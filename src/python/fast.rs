@@ -10,12 +10,21 @@ use std::ops::Range;
 
 use super::{doc_header, line_of, Assigned, ModuleConsts, PyValue, SeqKind, StrLit, NAMES};
 
+#[derive(Debug, Clone, Copy)]
+enum Block {
+    None,
+    Def,
+    Other,
+}
+
 #[derive(Debug)]
 enum Tok {
     Name(Range<usize>),
     Str(StrTok),
     /// An operator or bracket; `len` is 2 for `==`, `:=`, `+=` and the like.
     Op { at: usize, len: usize },
+    /// A number or `...`.
+    Other,
 }
 
 #[derive(Debug)]
@@ -35,9 +44,9 @@ pub(super) fn scan(src: &[u8], base: usize) -> Option<ModuleConsts> {
     let mut s = Scanner { src, pos: 0 };
     let mut consts = ModuleConsts::default();
     let mut first_statement = true;
-    // Whether the last column-0 statement opened a block (ended with `:`),
-    // so that indented lines may follow it.
-    let mut in_block = false;
+    // What the last column-0 statement opened: nothing, a `def`/`class`
+    // body (whose names are local), or another block (`if`, `try`, ...).
+    let mut block = Block::None;
     let mut toks = Vec::with_capacity(32);
     while s.pos < src.len() {
         let indent = s.skip_indent();
@@ -60,15 +69,33 @@ pub(super) fn scan(src: &[u8], base: usize) -> Option<ModuleConsts> {
         let start = s.pos;
         toks.clear();
         s.logical_line(&mut toks)?;
+        // A line that ends in an operator (`c.`, `x =`) is not Python; the
+        // grammar may join it to the next line, so leave it to the full parse.
+        if matches!(toks.last(), Some(Tok::Op { at, .. }) if !b")]}:,".contains(&src[*at])) {
+            return None;
+        }
         if indent > 0 {
             // Inside a block: a bare known name might be a conditional
             // assignment at module level, which only the full parse can tell.
-            if !in_block || mentions_known_name(src, &toks) {
-                return None;
+            match block {
+                Block::None => return None,
+                Block::Def => {}
+                Block::Other if mentions_known_name(src, &toks) => return None,
+                Block::Other => {}
             }
             continue;
         }
-        in_block = matches!(toks.last(), Some(Tok::Op { at, len: 1 }) if src[*at] == b':');
+        let opens = matches!(toks.last(), Some(Tok::Op { at, len: 1 }) if src[*at] == b':');
+        let is_def = matches!(toks.first(), Some(Tok::Name(r)) if matches!(&src[r.clone()], b"def" | b"class" | b"async"));
+        block = match (opens, is_def) {
+            (false, _) => Block::None,
+            (true, true) => Block::Def,
+            (true, false) => Block::Other,
+        };
+        // Several statements on one line are the full parse's business.
+        if toks.iter().any(|t| matches!(t, Tok::Op { at, len: 1 } if src[*at] == b';')) {
+            return None;
+        }
         // A statement cannot start with most operators: conflict markers
         // (`<<<<<<<`, `=======`) and other damage are the full parse's to report.
         if matches!(toks.first(), Some(Tok::Op { at, .. }) if !b"([{@-+~*.".contains(&src[*at])) {
@@ -162,11 +189,13 @@ fn span_of(toks: &[Tok]) -> Option<Range<usize>> {
         Tok::Name(r) => r.start,
         Tok::Str(s) => s.full.start,
         Tok::Op { at, .. } => *at,
+        Tok::Other => return None,
     };
     let end = match last {
         Tok::Name(r) => r.end,
         Tok::Str(s) => s.full.end,
         Tok::Op { at, len } => at + len,
+        Tok::Other => return None,
     };
     Some(start..end)
 }
@@ -305,6 +334,11 @@ impl Scanner<'_> {
                     while matches!(self.peek(0), Some(c) if c.is_ascii_alphanumeric() || c == b'_' || c == b'.') {
                         self.pos += 1;
                     }
+                    toks.push(Tok::Other);
+                }
+                b'.' if self.peek(1) == Some(b'.') && self.peek(2) == Some(b'.') => {
+                    self.pos += 3;
+                    toks.push(Tok::Other);
                 }
                 _ => {
                     // `==`, `:=`, `+=`, `->` and the like stay one token, so

@@ -21,8 +21,15 @@ thread_local! {
 }
 
 fn parse(body: &[u8]) -> Result<Tree, SyntaxError> {
+    // Python ends a line at a lone `\r`; the grammar does not. Replacing it
+    // with `\n` keeps every byte offset.
+    let lone_cr = |i: usize| body[i] == b'\r' && body.get(i + 1) != Some(&b'\n');
+    let normalized: Option<Vec<u8>> = (0..body.len()).any(lone_cr).then(|| {
+        (0..body.len()).map(|i| if lone_cr(i) { b'\n' } else { body[i] }).collect()
+    });
+    let text = normalized.as_deref().unwrap_or(body);
     PARSER
-        .with(|p| p.borrow_mut().parse(body, None))
+        .with(|p| p.borrow_mut().parse(text, None))
         .ok_or_else(|| SyntaxError { line: 1, message: "the Python parser gave up".into() })
 }
 
@@ -86,7 +93,8 @@ pub(super) fn read(src: &[u8]) -> Result<ModuleConsts, SyntaxError> {
 
 /// The module docstring: a first statement that is one plain string.
 fn docstring(stmt: Node<'_>) -> Option<Node<'_>> {
-    if stmt.kind() != "expression_statement" || stmt.named_child_count() != 1 {
+    // `"""doc""",` is a tuple, not a docstring: count every child.
+    if stmt.kind() != "expression_statement" || stmt.child_count() != 1 {
         return None;
     }
     let s = stmt.named_child(0)?;
@@ -344,7 +352,7 @@ fn string_parts<'a>(body: &'a [u8], node: Node<'_>) -> Option<(&'a str, Range<us
 
 fn named_non_comment(node: Node<'_>) -> Vec<Node<'_>> {
     let mut cursor = node.walk();
-    node.named_children(&mut cursor).filter(|c| c.kind() != "comment").collect()
+    node.named_children(&mut cursor).filter(|c| !matches!(c.kind(), "comment" | "line_continuation")).collect()
 }
 
 fn known_name(text: &str) -> Option<&'static str> {

@@ -153,8 +153,11 @@ fn decode(src: &[u8]) -> Result<&str, SyntaxError> {
     })
 }
 
+/// The 1-based line of a byte offset. Like Python, a lone `\r` ends a line too.
 pub(crate) fn line_of(src: &[u8], offset: usize) -> usize {
-    1 + src[..offset.min(src.len())].iter().filter(|&&b| b == b'\n').count()
+    let head = &src[..offset.min(src.len())];
+    let lone_cr = head.iter().enumerate().filter(|&(i, &b)| b == b'\r' && src.get(i + 1) != Some(&b'\n')).count();
+    1 + lone_cr + head.iter().filter(|&&b| b == b'\n').count()
 }
 
 /// Finds the `Revision ID:` and `Revises:` values inside a docstring whose

@@ -1,0 +1,112 @@
+//! The fast path must give the full parse's answer wherever it answers, on
+//! every fixture and corpus file; and no input makes either reader panic.
+
+use std::path::{Path, PathBuf};
+
+use proptest::prelude::*;
+
+use crate::common::*;
+
+fn python_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            python_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "py") && p.to_string_lossy().contains("versions") {
+            out.push(p);
+        }
+    }
+}
+
+/// Returns (files, files the fast path answered).
+fn agree_on(dir: &Path) -> (usize, usize) {
+    let mut files = Vec::new();
+    python_files(dir, &mut files);
+    let mut fast_answered = 0;
+    for f in &files {
+        let src = std::fs::read(f).unwrap();
+        let full = migfix::testing::read_full(&src);
+        if let Some(fast) = migfix::testing::read_fast(&src) {
+            fast_answered += 1;
+            assert_eq!(Ok(fast), full, "fast and full readers disagree on {}", f.display());
+        }
+    }
+    (files.len(), fast_answered)
+}
+
+#[test]
+fn fast_path_agrees_on_every_fixture() {
+    let (files, fast) = agree_on(&repo().join("fixtures"));
+    assert!(files > 300, "expected the fixture trees, found {files} files");
+    // The fast path must actually carry the load, or the benchmark lies.
+    assert!(fast * 100 >= files * 95, "fast path answered only {fast} of {files}");
+}
+
+#[test]
+fn fast_path_agrees_on_every_corpus() {
+    let Some(corpora) = crate::oracle::corpora_dir() else { return };
+    let (files, fast) = agree_on(&corpora);
+    assert!(files > 500, "expected the downloaded corpora, found {files} files");
+    eprintln!("corpora: fast path answered {fast} of {files} files");
+    assert!(fast * 100 >= files * 80, "fast path answered only {fast} of {files}");
+}
+
+const TEMPLATE: &str = "\"\"\"add widgets — naïve\n\nRevision ID: 0146\nRevises: 0144\n\"\"\"\nfrom typing import Union\nimport sqlalchemy as sa\nfrom alembic import op\n\n# revision identifiers, used by Alembic.\nrevision: str = \"0146\"\ndown_revision: Union[str, None] = (\n    '0144',  # fork\n    \"0145\",\n)\nbranch_labels = None\ndepends_on = ['a1']\n\n\ndef upgrade() -> None:\n    op.execute(f\"SELECT {1}\")\n    op.create_table('w', sa.Column('id', sa.Integer))\n\n\ndef downgrade() -> None:\n    pass\n";
+
+fn mutate(src: &str, edits: &[(usize, u8, u8)]) -> Vec<u8> {
+    const PIECES: &[&[u8]] = &[
+        b"\"", b"'", b"\"\"\"", b"(", b")", b"[", b"]", b",", b"\n", b"\r\n", b"\r", b"#", b"\\", b"=", b":", b" ",
+        b"    ", b"revision", b"down_revision", b"None", b"u", b"r", b"f", b"def ", b"if x:\n", b";", b"\xff", b"\xc3",
+    ];
+    let mut bytes = src.as_bytes().to_vec();
+    for &(pos, op, piece) in edits {
+        if bytes.is_empty() {
+            break;
+        }
+        let at = pos % bytes.len();
+        let piece = PIECES[piece as usize % PIECES.len()];
+        match op % 3 {
+            0 => {
+                bytes.splice(at..at, piece.iter().copied());
+            }
+            1 => {
+                bytes.remove(at);
+            }
+            _ => {
+                let end = (at + piece.len()).min(bytes.len());
+                bytes.splice(at..end, piece.iter().copied());
+            }
+        }
+    }
+    bytes
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 2000, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+        let _ = migfix::testing::read_full(&bytes);
+        let _ = migfix::testing::read_fast(&bytes);
+        let text = String::from_utf8_lossy(&bytes);
+        let _ = migfix::testing::parse_ini(&text);
+        let _ = migfix::testing::parse_plan(&text);
+    }
+
+    #[test]
+    fn mutated_migrations_agree_or_decline(edits in proptest::collection::vec((any::<usize>(), any::<u8>(), any::<u8>()), 1..6)) {
+        let src = mutate(TEMPLATE, &edits);
+        let full = migfix::testing::read_full(&src);
+        if let (Ok(full), Some(fast)) = (&full, migfix::testing::read_fast(&src)) {
+            prop_assert_eq!(fast, full.clone(), "on {:?}", String::from_utf8_lossy(&src));
+        }
+    }
+}
+
+#[test]
+fn the_template_itself_takes_the_fast_path() {
+    // Guards the property test above: unmutated, both readers answer.
+    assert!(migfix::testing::read_fast(TEMPLATE.as_bytes()).is_some());
+    assert!(migfix::testing::read_full(TEMPLATE.as_bytes()).is_ok());
+}
