@@ -76,8 +76,40 @@ pub enum Command {
     History(HistoryArgs),
     /// The CI gate: one head, one base, no duplicate, dangling or cyclic revisions, per chain
     Check(CheckArgs),
+    /// Give a revision a new number: rename its file, edit its id, and make its children follow
+    Renumber(RenumberArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
+}
+
+/// How a command that writes behaves.
+#[derive(Debug, Args, Clone, Default)]
+pub struct WriteArgs {
+    /// Print the diff and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Apply without asking
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Write even when a file to be changed has uncommitted changes
+    #[arg(long)]
+    pub allow_dirty: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  migfix renumber 0148                   # the next free number, onto the other head\n  migfix renumber 0145 --to 0193 --dry-run\n  migfix renumber migrations/versions/0038_promote_demo_paper_fill.py   # one of two files claiming 0038")]
+pub struct RenumberArgs {
+    /// The revision: its id, or its file (needed when two files claim one id)
+    #[arg(value_name = "REV|PATH")]
+    pub target: String,
+    /// The new id [default: the next number free in the chain and on every other branch]
+    #[arg(long, value_name = "ID")]
+    pub to: Option<String>,
+    /// The new parent [default: the other head when REV forks beside it, else the parent stays]
+    #[arg(long, value_name = "REV")]
+    pub onto: Option<String>,
+    #[command(flatten)]
+    pub write: WriteArgs,
 }
 
 #[derive(Debug, Args)]

@@ -61,3 +61,23 @@ impl InputErrors {
         self
     }
 }
+
+/// A change that was refused or not confirmed: exit 1, nothing written.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub(crate) struct Refused {
+    pub message: String,
+    /// The next command to type, when there is one.
+    pub help: Option<String>,
+}
+
+impl Refused {
+    pub fn new(message: impl Into<String>) -> Refused {
+        Refused { message: message.into(), help: None }
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Refused {
+        self.help = Some(help.into());
+        self
+    }
+}

@@ -241,7 +241,7 @@ impl<'c> Graph<'c> {
                 if let Some(reason) = invalid_id(&r.id) {
                     out.push(Problem::InvalidId { rev: i, reason });
                 }
-                if let Some(file_id) = filename_id(&r.path, self.chain) {
+                if let Some((file_id, _)) = filename_id(&r.path, self.chain) {
                     if file_id != r.id {
                         out.push(Problem::FilenameMismatch { rev: i, file_id });
                     }
@@ -346,26 +346,32 @@ pub(crate) fn invalid_id(id: &str) -> Option<String> {
 }
 
 /// The id a revision's filename carries where the chain's file template puts
-/// it, when that token looks like an id of the chain's scheme.
-pub(crate) fn filename_id(path: &Path, chain: &Chain) -> Option<String> {
-    let stem = path.file_stem()?.to_str()?;
+/// it, when that token looks like an id of the chain's scheme; with its byte
+/// range in the file name.
+pub(crate) fn filename_id(path: &Path, chain: &Chain) -> Option<(String, std::ops::Range<usize>)> {
+    let name = path.file_name()?.to_str()?;
+    let stem = name.strip_suffix(".py")?;
     let template = match &chain.spec.source {
         crate::config::Source::Alembic(a) => a.file_template.as_str(),
         crate::config::Source::Sqitch(_) => return None,
     };
-    // Only the default layout, `<rev>_<slug>`, puts the id first; other
-    // templates (dates first) are matched by the token after the date parts.
-    let prefix_parts = template.split("%(rev)s").next()?.matches('_').count() + template.split("%(rev)s").next()?.matches('-').count();
-    if !template.contains("%(rev)s") {
-        return None;
+    // The id is the token after as many separators as the template has
+    // before `%(rev)s` (none for the default `%(rev)s_%(slug)s`).
+    let before_rev = template.split("%(rev)s").next().filter(|_| template.contains("%(rev)s"))?;
+    let skip = before_rev.matches(['_', '-']).count();
+    let mut start = 0;
+    for _ in 0..skip {
+        start += stem[start..].find(['_', '-'])? + 1;
     }
-    let token = stem.split(['_', '-']).nth(prefix_parts)?;
+    let end = stem[start..].find(['_', '-']).map_or(stem.len(), |i| start + i);
+    let token = &stem[start..end];
+    let hexish = token.len() >= 8 && token.bytes().all(|b| b.is_ascii_hexdigit());
     let looks_like_id = match chain.scheme {
         crate::chains::Scheme::Sequential { .. } | crate::chains::Scheme::Mixed { .. } => {
-            token.bytes().all(|b| b.is_ascii_digit()) || (token.len() >= 8 && token.bytes().all(|b| b.is_ascii_hexdigit()))
+            token.bytes().all(|b| b.is_ascii_digit()) || hexish
         }
-        crate::chains::Scheme::Hash => token.len() >= 8 && token.bytes().all(|b| b.is_ascii_hexdigit()),
+        crate::chains::Scheme::Hash => hexish,
         crate::chains::Scheme::Named => false,
     };
-    (looks_like_id && !token.is_empty()).then(|| token.to_string())
+    (looks_like_id && !token.is_empty()).then(|| (token.to_string(), start..end))
 }

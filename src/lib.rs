@@ -10,10 +10,14 @@ pub mod report;
 mod chains;
 mod commands;
 mod config;
+mod diff;
 mod error;
 mod findings;
+mod git;
 mod graph;
+mod plan;
 mod python;
+mod repair;
 
 use std::process::ExitCode;
 
@@ -52,6 +56,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Heads => commands::heads(&config),
         Command::History(args) => commands::history(&config, args),
         Command::Check(_) => commands::check(&config),
+        Command::Renumber(args) => repair::renumber::run(&config, args),
         Command::Completions(_) => unreachable!("handled above"),
     }
 }

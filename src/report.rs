@@ -7,17 +7,30 @@ use serde::Serialize;
 
 use crate::chains::{Chain, Kind, Revision};
 use crate::cli::Format;
-use crate::config::{rel, Config};
-use crate::error::{Diag, InputErrors};
+use crate::config::Config;
+use crate::error::{Diag, InputErrors, Refused};
 use crate::findings::Finding;
+use crate::diff::PlanDiff;
 use crate::graph::Graph;
+use crate::plan::apply::Applied;
+use crate::plan::Plan;
+use crate::repair::Preview;
 
-/// Renders an error for `main`: exit 2, or 0 for a closed pipe.
+/// Renders an error for `main`: exit 2, 1 for a refused change, or 0 for a
+/// closed pipe.
 pub fn error(err: &anyhow::Error) -> ExitCode {
     if err.chain().any(|c| c.downcast_ref::<io::Error>().is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)) {
         return ExitCode::SUCCESS;
     }
     let mut stderr = io::stderr().lock();
+    if let Some(refused) = err.downcast_ref::<Refused>() {
+        let _ = writeln!(stderr, "refused: {}", refused.message);
+        if let Some(help) = &refused.help {
+            let _ = writeln!(stderr, "help: {help}");
+        }
+        let _ = writeln!(stderr, "nothing was written");
+        return ExitCode::from(1);
+    }
     if let Some(input) = err.downcast_ref::<InputErrors>() {
         for d in &input.diags {
             let _ = writeln!(stderr, "error: {d}");
@@ -409,7 +422,119 @@ pub(crate) fn check(config: &Config, per_chain: &[(&Chain, Vec<Finding>)]) -> io
     out.flush()
 }
 
-#[allow(dead_code)]
-pub(crate) fn rel_path(config: &Config, p: &std::path::Path) -> String {
-    rel(&config.root, p)
+// ---- repairs ----
+
+/// The plan in words and as a diff. In JSON mode everything is printed once,
+/// by `done`.
+pub(crate) fn preview(config: &Config, preview: &Preview, plan: &Plan) -> io::Result<()> {
+    if config.output.format == Format::Json {
+        return Ok(());
+    }
+    let s = style(config);
+    let mut out = io::stdout().lock();
+    writeln!(out, "{}", s.bold(&preview.title))?;
+    for note in &preview.notes {
+        writeln!(out, "  {note}")?;
+    }
+    let files = format!(
+        "  {} renamed, {} edited, {} added",
+        plan.renames(),
+        plan.edited(),
+        plan.added()
+    );
+    writeln!(out, "{files}")?;
+    writeln!(out)?;
+    let diff = PlanDiff { plan, root: &config.root }.to_string();
+    for line in diff.lines() {
+        let painted = match line.as_bytes().first() {
+            Some(b'+') if !line.starts_with("+++") => s.green(line),
+            Some(b'-') if !line.starts_with("---") => s.red(line),
+            Some(b'@') => s.paint("36", line),
+            _ => line.to_string(),
+        };
+        writeln!(out, "{painted}")?;
+    }
+    writeln!(out)?;
+    writeln!(out, "after: {}", heads_line(&preview.heads_after))?;
+    out.flush()
+}
+
+fn heads_line(heads: &[String]) -> String {
+    match heads {
+        [one] => format!("1 head, {one}"),
+        many => format!("{} heads, {}", many.len(), many.join(", ")),
+    }
+}
+
+/// Asks on the terminal; Ctrl-C or Escape is a no.
+pub(crate) fn confirm(prompt: &str) -> io::Result<bool> {
+    match dialoguer::Confirm::new().with_prompt(prompt).default(false).interact_opt() {
+        Ok(answer) => Ok(answer.unwrap_or(false)),
+        Err(dialoguer::Error::IO(e)) if e.kind() == io::ErrorKind::Interrupted => Ok(false),
+        Err(dialoguer::Error::IO(e)) => Err(e),
+    }
+}
+
+pub(crate) fn undo(config: &Config, lines: &[String]) -> io::Result<()> {
+    if config.output.format == Format::Json || config.output.quiet || lines.is_empty() {
+        return Ok(());
+    }
+    let mut out = io::stdout().lock();
+    writeln!(out, "undo:")?;
+    for l in lines {
+        writeln!(out, "  {l}")?;
+    }
+    out.flush()
+}
+
+pub(crate) fn done(
+    config: &Config,
+    preview: &Preview,
+    plan: &Plan,
+    applied: bool,
+    result: Option<&Applied>,
+    heads: &[String],
+) -> io::Result<()> {
+    if config.output.format == Format::Json {
+        let changes: Vec<serde_json::Value> = plan
+            .changes
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "from": c.from.as_ref().map(|p| config.rel(p)),
+                    "to": config.rel(&c.to),
+                })
+            })
+            .collect();
+        return json(&serde_json::json!({
+            "chain": preview.chain,
+            "title": preview.title,
+            "notes": preview.notes,
+            "changes": changes,
+            "diff": PlanDiff { plan, root: &config.root }.to_string(),
+            "heads_after": preview.heads_after,
+            "applied": applied,
+            "heads": if applied { Some(heads) } else { None },
+        }));
+    }
+    if !applied {
+        return Ok(());
+    }
+    let s = style(config);
+    let mut out = io::stdout().lock();
+    let staged = result.map_or(0, |r| r.staged.len());
+    writeln!(
+        out,
+        "{}: {} renamed, {} edited, {} added{}",
+        s.green("applied"),
+        plan.renames(),
+        plan.edited(),
+        plan.added(),
+        if staged > 0 { format!("; {staged} staged in the git index") } else { String::new() }
+    )?;
+    writeln!(out, "{}:", preview.chain)?;
+    for h in heads {
+        writeln!(out, "{h} (head)")?;
+    }
+    out.flush()
 }

@@ -58,7 +58,7 @@ fn list_dir(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) {
 }
 
 /// Alembic's `(?!\.\#|__init__)(.*\.py)$`.
-fn counts(name: &str) -> bool {
+pub(crate) fn counts(name: &str) -> bool {
     name.ends_with(".py") && !name.starts_with(".#") && !name.starts_with("__init__")
 }
 

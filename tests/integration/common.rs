@@ -58,3 +58,88 @@ pub fn revision_file(id: &str, down: Option<&str>) -> String {
         down.unwrap_or("")
     )
 }
+
+/// Copies a directory tree.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(e.file_name());
+        if e.path().is_dir() {
+            if e.file_name() != "__pycache__" {
+                copy_tree(&e.path(), &target);
+            }
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A git repository holding `dir`'s files in one commit on `main`.
+pub fn git_init(dir: &Path) -> git2::Repository {
+    let repo = git2::Repository::init_opts(dir, git2::RepositoryInitOptions::new().initial_head("main")).unwrap();
+    {
+        let mut index = repo.index().unwrap();
+        index.add_all(["*"], git2::IndexAddOption::DEFAULT, None).unwrap();
+        index.write().unwrap();
+        let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
+        let sig = git2::Signature::now("test", "test@example.com").unwrap();
+        repo.commit(Some("HEAD"), &sig, &sig, "initial", &tree, &[]).unwrap();
+    }
+    repo
+}
+
+/// A branch off HEAD that adds `files`, committed without touching the
+/// work tree or the index (as a pushed PR branch looks after a fetch).
+pub fn git_branch(repo: &git2::Repository, name: &str, files: &[(&str, &str)]) {
+    let head = repo.head().unwrap().peel_to_commit().unwrap();
+    let mut index = git2::Index::new().unwrap();
+    index.read_tree(&head.tree().unwrap()).unwrap();
+    for (path, text) in files {
+        let oid = repo.blob(text.as_bytes()).unwrap();
+        let entry = git2::IndexEntry {
+            ctime: git2::IndexTime::new(0, 0),
+            mtime: git2::IndexTime::new(0, 0),
+            dev: 0,
+            ino: 0,
+            mode: 0o100644,
+            uid: 0,
+            gid: 0,
+            file_size: text.len() as u32,
+            id: oid,
+            flags: 0,
+            flags_extended: 0,
+            path: path.as_bytes().to_vec(),
+        };
+        index.add(&entry).unwrap();
+    }
+    let tree = repo.find_tree(index.write_tree_to(repo).unwrap()).unwrap();
+    let sig = git2::Signature::now("test", "test@example.com").unwrap();
+    repo.commit(Some(&format!("refs/heads/{name}")), &sig, &sig, name, &tree, &[&head]).unwrap();
+}
+
+/// Every file below `dir` (but .git) with its bytes.
+pub fn tree_bytes(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                if e.file_name() != ".git" {
+                    stack.push(p);
+                }
+            } else {
+                out.insert(p.strip_prefix(dir).unwrap().to_path_buf(), std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// Runs real Alembic in `dir` (which holds alembic.ini); returns stdout.
+pub fn alembic(dir: &Path, args: &[&str]) -> Option<String> {
+    let alembic = crate::oracle::alembic_bin()?;
+    let out = Command::new(alembic).args(args).current_dir(dir).output().unwrap();
+    assert!(out.status.success(), "alembic {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}

@@ -28,6 +28,10 @@ fn from_env(var: &str) -> Option<PathBuf> {
     }
 }
 
+pub fn alembic_bin() -> Option<PathBuf> {
+    from_env("MIGFIX_ALEMBIC")
+}
+
 pub fn corpora_dir() -> Option<PathBuf> {
     from_env("MIGFIX_CORPORA")
 }

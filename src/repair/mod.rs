@@ -1,0 +1,198 @@
+//! Commands that change the tree. Each builds a [`Plan`] in memory; this
+//! module checks it, shows it, asks, and hands it to the applier.
+
+pub(crate) mod renumber;
+
+use std::collections::BTreeSet;
+use std::io::IsTerminal;
+use std::path::Path;
+
+use anyhow::{bail, Result};
+
+use crate::chains::{alembic, Chain, ReadMode};
+use crate::cli::WriteArgs;
+use crate::config::{rel, Config, Source};
+use crate::error::Refused;
+use crate::git::{Claim, Repo};
+use crate::graph::{Graph, Problem};
+use crate::plan::{apply, Plan};
+use crate::report;
+use crate::ExitStatus;
+
+/// What a repair will do, in words, shown above its diff.
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct Preview {
+    pub chain: String,
+    pub title: String,
+    pub notes: Vec<String>,
+    /// The chain's heads once the plan is applied, as checked before writing.
+    pub heads_after: Vec<String>,
+}
+
+/// Every number in use: the chain's own ids and every id claimed on
+/// another branch. The next free one is above all of them, in the chain's
+/// width. `None` for a chain that is not numbered.
+pub(crate) fn next_free(chain: &Chain, claims: &[Claim]) -> Option<String> {
+    let width = chain.scheme.width()?;
+    let numbers = chain.revisions.iter().map(|r| r.id.as_str()).chain(claims.iter().map(|c| c.id.as_str()));
+    let max = numbers.filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())).filter_map(|id| id.parse::<u64>().ok()).max().unwrap_or(0);
+    Some(format!("{:0width$}", max + 1))
+}
+
+/// A fresh id like Alembic's own: 12 hex digits.
+pub(crate) fn fresh_hash(chain: &Chain, claims: &[Claim]) -> String {
+    use std::hash::{BuildHasher, Hasher};
+    loop {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_usize(chain.revisions.len());
+        let id = format!("{:012x}", h.finish() & 0xffff_ffff_ffff);
+        if taken_by(chain, claims, &id).is_none() {
+            return id;
+        }
+    }
+}
+
+/// Who already uses `id`: a file of the chain or a branch's file.
+pub(crate) fn taken_by(chain: &Chain, claims: &[Claim], id: &str) -> Option<String> {
+    if let Some(r) = chain.revisions.iter().find(|r| r.id == id) {
+        return Some(format!("{} declares it", r.path.display()));
+    }
+    claims.iter().find(|c| c.id == id).map(|c| format!("branch {} claims it in {}", c.branch, c.path))
+}
+
+/// A numeric id padded to the chain's width: `--to 193` in a 4-digit chain
+/// is `0193`.
+pub(crate) fn in_width(chain: &Chain, id: &str) -> String {
+    match chain.scheme.width() {
+        Some(w) if !id.is_empty() && id.len() < w && id.bytes().all(|b| b.is_ascii_digit()) => format!("{id:0>w$}"),
+        _ => id.to_string(),
+    }
+}
+
+pub(crate) fn claims_for(repo: Option<&Repo>, chain: &Chain) -> Vec<Claim> {
+    match (repo, &chain.spec.source) {
+        (Some(repo), Source::Alembic(a)) => repo.alembic_claims(&a.versions, a.recursive),
+        _ => Vec::new(),
+    }
+}
+
+/// The chain as it will be once the plan is applied: every revision file
+/// the plan touches is read again from its planned bytes.
+pub(crate) fn planned_chain(config: &Config, chain: &Chain, plan: &Plan) -> Result<Chain> {
+    let mut next = chain.clone();
+    for change in &plan.changes {
+        if !change.to.extension().is_some_and(|e| e == "py") {
+            continue;
+        }
+        if let Err(e) = crate::python::reparse_is_clean(&change.after) {
+            bail!("the edited {} would not parse ({e}); nothing was written", rel(&config.root, &change.to));
+        }
+        let consts = crate::python::read_full(&change.after)
+            .map_err(|e| anyhow::anyhow!("the edited {} would not read ({e})", rel(&config.root, &change.to)))?;
+        let shown = rel(&config.root, &change.to);
+        let (rev, _) = alembic::to_revision(&shown, &change.to, consts).map_err(|d| anyhow::anyhow!("{d}"))?;
+        match change.from.as_ref().and_then(|f| next.revisions.iter().position(|r| &r.path == f)) {
+            Some(i) => next.revisions[i] = rev,
+            None => next.revisions.push(rev),
+        }
+    }
+    // Alembic loads files in name order within each folder.
+    if let Source::Alembic(a) = &chain.spec.source {
+        let order = |p: &Path| a.versions.iter().position(|v| p.starts_with(v)).unwrap_or(usize::MAX);
+        next.revisions.sort_by(|x, y| (order(&x.path), &x.path).cmp(&(order(&y.path), &y.path)));
+    }
+    Ok(next)
+}
+
+/// Problems the plan would add: dangling pointers, cycles, duplicates or
+/// heads that were not there before. Any of them means a bug in the plan.
+pub(crate) fn new_problems(before: &Chain, after: &Chain) -> Vec<String> {
+    let describe = |c: &Chain| -> BTreeSet<String> {
+        let g = Graph::build(c);
+        g.problems()
+            .into_iter()
+            .filter_map(|p| match p {
+                Problem::Dangling { rev, target, .. } => Some(format!("{} points at missing {target}", g.rev(rev).id)),
+                Problem::Cycle { revs } => Some(format!("cycle through {}", revs.iter().map(|&i| g.rev(i).id.clone()).collect::<Vec<_>>().join(", "))),
+                Problem::DuplicateId { id, .. } => Some(format!("{id} declared twice")),
+                _ => None,
+            })
+            .collect()
+    };
+    let old = describe(before);
+    describe(after).into_iter().filter(|p| !old.contains(p)).collect()
+}
+
+/// Shows the plan, then applies it if `--yes`, or if the user says so on a
+/// terminal. Refuses without a terminal and without `--yes`.
+pub(crate) fn finish(config: &Config, preview: &Preview, plan: &Plan, write: &WriteArgs, repo: Option<&Repo>) -> Result<ExitStatus> {
+    report::preview(config, preview, plan)?;
+    if write.dry_run {
+        report::done(config, preview, plan, false, None, &[])?;
+        return Ok(ExitStatus::Success);
+    }
+    if let Some(repo) = repo {
+        if !write.allow_dirty {
+            let sources: Vec<_> = plan.changes.iter().filter_map(|c| c.from.clone()).collect();
+            let dirty = repo.uncommitted(&sources);
+            if !dirty.is_empty() {
+                let list: Vec<String> = dirty.iter().map(|p| rel(&config.root, p)).collect();
+                return Err(Refused::new(format!("uncommitted changes in {}", list.join(", ")))
+                    .help("commit or stash them first, or pass --allow-dirty")
+                    .into());
+            }
+        }
+    }
+    if !write.yes {
+        let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+        if !interactive {
+            return Err(Refused::new("no terminal to confirm on").help("review the diff above, then run again with --yes").into());
+        }
+        if !report::confirm("Apply?")? {
+            return Err(Refused::new("not confirmed").into());
+        }
+    }
+    let undo = undo_note(config, plan, repo);
+    report::undo(config, &undo)?;
+    let git_root = repo.map(|r| r.workdir().to_path_buf());
+    let applied = apply::apply(plan, git_root.as_deref())?;
+    let after = crate::chains::load(config, ReadMode::Full)?;
+    let heads: Vec<String> = after
+        .iter()
+        .filter(|c| c.name() == preview.chain)
+        .flat_map(|c| {
+            let g = Graph::build(c);
+            g.heads().into_iter().map(|i| g.rev(i).id.clone()).collect::<Vec<_>>()
+        })
+        .collect();
+    report::done(config, preview, plan, true, Some(&applied), &heads)?;
+    Ok(ExitStatus::Success)
+}
+
+/// How to put things back: the commands, with HEAD as it was before.
+fn undo_note(config: &Config, plan: &Plan, repo: Option<&Repo>) -> Vec<String> {
+    let shown = |p: &Path| rel(&config.root, p);
+    let mut lines = Vec::new();
+    match repo.and_then(|r| r.head()) {
+        Some(head) => {
+            let short = &head.sha[..head.sha.len().min(12)];
+            lines.push(format!("HEAD was {short}{}", head.branch.map(|b| format!(" on {b}")).unwrap_or_default()));
+            for c in plan.changes.iter().filter(|c| c.is_new()) {
+                lines.push(format!("git rm -f {}", shown(&c.to)));
+            }
+            for c in plan.changes.iter().filter(|c| c.is_rename()) {
+                lines.push(format!("git mv {} {}", shown(&c.to), shown(c.from.as_deref().expect("a rename has a source"))));
+            }
+            let restored: Vec<String> = plan.changes.iter().filter_map(|c| c.from.as_deref().map(shown)).collect();
+            if !restored.is_empty() {
+                lines.push(format!("git checkout {short} -- {}", restored.join(" ")));
+            }
+        }
+        None => {
+            for c in plan.changes.iter().filter(|c| c.is_rename()) {
+                lines.push(format!("mv {} {} (then undo the edits shown above)", shown(&c.to), shown(c.from.as_deref().expect("a rename has a source"))));
+            }
+        }
+    }
+    lines
+}

@@ -1,0 +1,304 @@
+//! `migfix renumber`: the runbooks' "rename + update internals", done with
+//! byte-exact edits of the id tokens only.
+
+use anyhow::{bail, Context, Result};
+
+use super::{claims_for, finish, fresh_hash, in_width, new_problems, next_free, planned_chain, taken_by, Preview};
+use crate::chains::{self, Chain, Kind, ReadMode, Revision, Scheme};
+use crate::cli::RenumberArgs;
+use crate::config::{rel, Config};
+use crate::error::{Diag, InputErrors, Refused};
+use crate::git::Repo;
+use crate::graph::{filename_id, Graph};
+use crate::plan::{Builder, Edit};
+use crate::python::{ModuleConsts, PyValue};
+use crate::ExitStatus;
+
+pub(crate) fn run(config: &Config, args: &RenumberArgs) -> Result<ExitStatus> {
+    let chains = chains::load(config, ReadMode::Full)?;
+    let (chain, idx) = select(config, &chains, &args.target)?;
+    if chain.kind() == Kind::Sqitch {
+        bail!(InputErrors::one(Diag::new(chain.name(), None, "renumbering sqitch changes is not supported yet")));
+    }
+    let repo = Repo::discover(&config.root);
+    let claims = claims_for(repo.as_ref(), chain);
+    let graph = Graph::build(chain);
+    let rev = graph.rev(idx);
+
+    let new_id = match &args.to {
+        Some(to) => in_width(chain, to),
+        None => match chain.scheme {
+            Scheme::Hash => fresh_hash(chain, &claims),
+            _ => next_free(chain, &claims).ok_or_else(|| {
+                InputErrors::one(Diag::new(chain.name(), None, "the chain is not numbered, so there is no next number"))
+                    .with_help(format!("name the new id: migfix renumber {} --to ID", args.target))
+            })?,
+        },
+    };
+    if new_id == rev.id {
+        return Err(Refused::new(format!("{} is already {new_id}", rel(&config.root, &rev.path))).into());
+    }
+    if let Some(reason) = crate::graph::invalid_id(&new_id) {
+        return Err(InputErrors::one(Diag::new("--to", None, reason)).into());
+    }
+    if let Some(who) = taken_by(chain, &claims, &new_id) {
+        let next = next_free(chain, &claims).map(|n| format!("migfix renumber {} --to {n}", args.target));
+        let mut refused = Refused::new(format!("{new_id} is already used: {who}"));
+        if let Some(next) = next {
+            refused = refused.help(next);
+        }
+        return Err(refused.into());
+    }
+
+    // Two files with one id: the other keeps it, and so keeps the children.
+    let duplicate = chain.revisions.iter().enumerate().any(|(j, r)| j != idx && r.id == rev.id);
+    let (parents, why) = match &args.onto {
+        Some(onto) => {
+            let target = graph.resolve(onto).ok_or_else(|| {
+                InputErrors::one(Diag::new("--onto", None, format!("no revision {onto} in {}", chain.name())))
+            })?;
+            if target == idx || graph.descendants(idx).contains(&target) {
+                return Err(Refused::new(format!("{onto} comes after {}: putting it there would make a cycle", rev.id)).into());
+            }
+            (Some(vec![graph.rev(target).id.clone()]), None)
+        }
+        None => default_onto(chain, &graph, idx, duplicate),
+    };
+
+    let mut builder = Builder::default();
+    let src = std::fs::read(&rev.path).with_context(|| format!("reading {}", rev.path.display()))?;
+    let consts = rev.consts.as_ref().expect("Alembic revisions carry their constants");
+    builder.edit(&rev.path, &src, own_edits(&src, consts, &rev.id, &new_id, rev, parents.as_deref()));
+    if let Some((_, range)) = filename_id(&rev.path, chain) {
+        let name = rev.path.file_name().and_then(|n| n.to_str()).expect("revision files have UTF-8 names");
+        let renamed = format!("{}{new_id}{}", &name[..range.start], &name[range.end..]);
+        builder.rename(&rev.path, &src, rev.path.with_file_name(renamed));
+    }
+    let mut children = Vec::new();
+    if !duplicate {
+        for other in chain.revisions.iter().filter(|r| r.path != rev.path) {
+            let Some(c) = &other.consts else { continue };
+            let edits = reference_edits(&std::fs::read(&other.path)?, c, &rev.id, &new_id);
+            if !edits.is_empty() {
+                builder.edit(&other.path, &std::fs::read(&other.path)?, edits);
+                children.push(other.id.clone());
+            }
+        }
+    }
+    let plan = builder.build()?;
+
+    let after = planned_chain(config, chain, &plan)?;
+    let problems = new_problems(chain, &after);
+    if !problems.is_empty() {
+        bail!("the planned renumber would leave the chain broken ({}); nothing was written", problems.join("; "));
+    }
+    let after_graph = Graph::build(&after);
+    let heads_after: Vec<String> = after_graph.heads().into_iter().map(|i| after_graph.rev(i).id.clone()).collect();
+    if after.revisions.iter().filter(|r| r.id == new_id).count() != 1 {
+        bail!("the planned renumber would not leave exactly one {new_id}; nothing was written");
+    }
+
+    let mut notes = Vec::new();
+    match (&parents, &why) {
+        (Some(p), Some(why)) => notes.push(format!("onto {} (was {}): {why}", p.join(", "), show_parents(&rev.down))),
+        (Some(p), None) => notes.push(format!("onto {} (was {})", p.join(", "), show_parents(&rev.down))),
+        (None, _) => notes.push(format!("parent stays {}", show_parents(&rev.down))),
+    }
+    if !children.is_empty() {
+        notes.push(format!("{} follow{} it: {}", children.len(), if children.len() == 1 { "s" } else { "" }, children.join(", ")));
+    }
+    if duplicate {
+        notes.push(format!("the other file declaring {} keeps the id and its children", rev.id));
+    }
+    let preview = Preview {
+        chain: chain.name().to_string(),
+        title: format!("renumber {} -> {new_id} in {} ({})", rev.id, chain.name(), rel(&config.root, &rev.path)),
+        notes,
+        heads_after,
+    };
+    finish(config, &preview, &plan, &args.write, repo.as_ref())
+}
+
+fn show_parents(down: &[String]) -> String {
+    if down.is_empty() {
+        "<base>".into()
+    } else {
+        down.join(", ")
+    }
+}
+
+/// REV, PATH or numeric prefix → the chain and the revision's index.
+fn select<'c>(config: &Config, chains: &'c [Chain], target: &str) -> Result<(&'c Chain, usize)> {
+    let as_path = config.root.join(target);
+    let cwd_path = std::env::current_dir().map(|d| d.join(target)).unwrap_or_default();
+    for candidate in [cwd_path, as_path] {
+        if candidate.is_file() {
+            let wanted = candidate.canonicalize()?;
+            for chain in chains {
+                if let Some(i) = chain.revisions.iter().position(|r| r.path.canonicalize().is_ok_and(|p| p == wanted)) {
+                    return Ok((chain, i));
+                }
+            }
+            bail!(InputErrors::one(Diag::new(target, None, "this file is not a revision of any chain")));
+        }
+    }
+    let mut hits: Vec<(&Chain, usize)> = Vec::new();
+    for chain in chains {
+        for (i, r) in chain.revisions.iter().enumerate() {
+            if r.id == target {
+                hits.push((chain, i));
+            }
+        }
+    }
+    match hits.as_slice() {
+        [one] => Ok(*one),
+        [] => {
+            // Closest spelling first (a transposition counts as one edit),
+            // then the numerically closest.
+            let number = |s: &str| s.parse::<i64>().ok();
+            let mut near: Vec<(usize, i64, &str)> = chains
+                .iter()
+                .flat_map(|c| c.revisions.iter())
+                .map(|r| {
+                    let gap = number(target).zip(number(&r.id)).map_or(0, |(a, b)| (a - b).abs());
+                    (strsim::osa_distance(target, &r.id), gap, r.id.as_str())
+                })
+                .collect();
+            near.sort();
+            near.dedup();
+            let list: Vec<&str> = near.iter().take(5).map(|(_, _, id)| *id).collect();
+            bail!(InputErrors::one(Diag::new(
+                target,
+                None,
+                format!("no revision with this id; nearest: {}", if list.is_empty() { "none".into() } else { list.join(", ") }),
+            )))
+        }
+        many => {
+            let same_chain = many.iter().all(|(c, _)| c.name() == many[0].0.name());
+            if same_chain {
+                let files: Vec<String> = many.iter().map(|(c, i)| rel(&config.root, &c.revisions[*i].path)).collect();
+                bail!(InputErrors::one(Diag::new(target, None, format!("{} files declare this id: {}", files.len(), files.join(", "))))
+                    .with_help(format!("name the file to renumber: migfix renumber {}", files.last().expect("several"))))
+            }
+            let names: Vec<&str> = many.iter().map(|(c, _)| c.name()).collect();
+            bail!(InputErrors::one(Diag::new(target, None, format!("this id is in several chains: {}", names.join(", "))))
+                .with_help(format!("pick one: migfix --chain {} renumber {target}", names[0])))
+        }
+    }
+}
+
+/// When REV is a head beside one other head that shares its parent (two
+/// PRs on one base), the other head; the chain then ends linear.
+fn default_onto(chain: &Chain, graph: &Graph<'_>, idx: usize, duplicate: bool) -> (Option<Vec<String>>, Option<String>) {
+    let is_head = duplicate || graph.children(idx).is_empty();
+    if !is_head {
+        return (None, None);
+    }
+    let rev = graph.rev(idx);
+    let mut without = chain.clone();
+    without.revisions.remove(idx);
+    let g = Graph::build(&without);
+    let candidates: Vec<usize> = g
+        .heads()
+        .into_iter()
+        .filter(|&h| {
+            let line: std::collections::BTreeSet<&str> =
+                g.ancestors(h).into_iter().chain([h]).map(|i| g.rev(i).id.as_str()).collect();
+            rev.down.iter().all(|d| line.contains(d.as_str())) && !rev.down.contains(&g.rev(h).id)
+        })
+        .collect();
+    match candidates.as_slice() {
+        [h] => {
+            let other = g.rev(*h).id.clone();
+            let why = if duplicate {
+                format!("{other} is the head once this file gives up {}", rev.id)
+            } else {
+                format!("{} and {other} fork from {}; following {other} makes the chain linear", rev.id, show_parents(&rev.down))
+            };
+            (Some(vec![other]), Some(why))
+        }
+        _ => (None, None),
+    }
+}
+
+fn quote_of(src: &[u8], consts: &ModuleConsts) -> char {
+    consts
+        .revision
+        .as_ref()
+        .and_then(|a| a.value.literals().first().map(|l| l.inner.start))
+        .and_then(|at| at.checked_sub(1))
+        .map(|at| src[at] as char)
+        .filter(|c| *c == '"' || *c == '\'')
+        .unwrap_or('"')
+}
+
+/// The edits inside REV's own file: `revision`, and `down_revision` when the
+/// parent changes, plus the docstring's `Revision ID:` and `Revises:`.
+fn own_edits(src: &[u8], consts: &ModuleConsts, old: &str, new: &str, rev: &Revision, parents: Option<&[String]>) -> Vec<Edit> {
+    let mut edits = Vec::new();
+    if let Some(lit) = consts.revision.as_ref().and_then(|a| a.value.literals().first()) {
+        edits.push(Edit::new(lit.inner.clone(), new));
+    }
+    if let Some(span) = &consts.doc.revision_id {
+        if &src[span.clone()] == old.as_bytes() {
+            edits.push(Edit::new(span.clone(), new));
+        }
+    }
+    if let (Some(parents), Some(down)) = (parents, &consts.down_revision) {
+        let q = quote_of(src, consts);
+        match &down.value {
+            PyValue::Str(s) if parents.len() == 1 => edits.push(Edit::new(s.inner.clone(), parents[0].clone())),
+            PyValue::Seq { items, .. } if items.len() == 1 && parents.len() == 1 => {
+                edits.push(Edit::new(items[0].inner.clone(), parents[0].clone()))
+            }
+            _ => {
+                let text = match parents {
+                    [one] => format!("{q}{one}{q}"),
+                    many => format!("({})", many.iter().map(|p| format!("{q}{p}{q}")).collect::<Vec<_>>().join(", ")),
+                };
+                edits.push(Edit::new(down.value_span.clone(), text));
+            }
+        }
+        if let Some(span) = &consts.doc.revises {
+            if src[span.clone()] == *rev.down.join(", ").as_bytes() {
+                edits.push(Edit::new(span.clone(), parents.join(", ")));
+            }
+        }
+    }
+    edits
+}
+
+/// In another file: every `down_revision` or `depends_on` literal naming
+/// `old`, and the token in its docstring's `Revises:` line.
+fn reference_edits(src: &[u8], consts: &ModuleConsts, old: &str, new: &str) -> Vec<Edit> {
+    let mut edits = Vec::new();
+    let mut names_it = false;
+    for slot in [&consts.down_revision, &consts.depends_on] {
+        for lit in slot.iter().flat_map(|a| a.value.literals()) {
+            if lit.value == old {
+                edits.push(Edit::new(lit.inner.clone(), new));
+                names_it = true;
+            }
+        }
+    }
+    if names_it {
+        if let Some(span) = &consts.doc.revises {
+            let text = &src[span.clone()];
+            let mut at = 0;
+            while let Some(i) = find(&text[at..], old.as_bytes()) {
+                let start = at + i;
+                let end = start + old.len();
+                let bounded = |b: Option<&u8>| b.is_none_or(|c| !c.is_ascii_alphanumeric() && *c != b'_');
+                if bounded(start.checked_sub(1).map(|j| &text[j])) && bounded(text.get(end)) {
+                    edits.push(Edit::new(span.start + start..span.start + end, new));
+                }
+                at = end;
+            }
+        }
+    }
+    edits
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
