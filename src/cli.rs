@@ -78,8 +78,23 @@ pub enum Command {
     Check(CheckArgs),
     /// Give a revision a new number: rename its file, edit its id, and make its children follow
     Renumber(RenumberArgs),
+    /// Add a no-DDL merge revision over the current heads, numbered past every claim
+    MergeHeads(MergeHeadsArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  migfix merge-heads --dry-run\n  migfix --chain console merge-heads --label tax_heads --yes")]
+pub struct MergeHeadsArgs {
+    /// Words for the file name and docstring [default: the head ids]
+    #[arg(long, value_name = "SLUG")]
+    pub label: Option<String>,
+    /// The merge revision's id [default: the next free number, or a fresh hash id in a hash chain]
+    #[arg(long, value_name = "ID")]
+    pub rev_id: Option<String>,
+    #[command(flatten)]
+    pub write: WriteArgs,
 }
 
 /// How a command that writes behaves.

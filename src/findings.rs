@@ -45,7 +45,7 @@ pub(crate) fn from_graph(root: &std::path::Path, chain: &Chain) -> Vec<Finding> 
         .problems()
         .into_iter()
         .map(|p| {
-            let (class, kind, (revision, path, line), message, fix) = match p {
+            let (class, kind, (revision, path, line), message, fix, command) = match p {
                 Problem::MultipleHeads { heads } => {
                     let names = ids(&graph, &heads);
                     let parents: Vec<String> = {
@@ -60,14 +60,31 @@ pub(crate) fn from_graph(root: &std::path::Path, chain: &Chain) -> Vec<Finding> 
                         String::new()
                     };
                     let later = *heads.last().expect("several heads");
+                    // A head whose id two files declare is a duplicate, not a fork.
+                    let duplicated = names.iter().find_map(|id| {
+                        let files: Vec<_> = chain.revisions.iter().filter(|r| &r.id == id).collect();
+                        (files.len() > 1).then(|| (id.clone(), files.last().expect("two files").path.clone()))
+                    });
+                    let (fix, command) = if let Some((id, later_file)) = duplicated {
+                        (
+                            format!("{id} is declared by two files, a duplicate rather than a fork: renumber the later file"),
+                            Some(format!("migfix renumber {}", rel(root, &later_file))),
+                        )
+                    } else {
+                        (
+                            "add a no-DDL merge revision whose down_revision is the tuple of the heads, \
+                             or renumber the later migration onto the other head so the chain is linear"
+                                .to_string(),
+                            Some(format!("migfix --chain {name} merge-heads")),
+                        )
+                    };
                     (
                         Some('C'),
                         "multiple-heads",
                         at(later),
                         format!("{} heads: {}{fork}", heads.len(), and_list(&names)),
-                        "add a no-DDL merge revision whose down_revision is the tuple of the heads, \
-                         or renumber the later migration onto the other head so the chain is linear"
-                            .to_string(),
+                        fix,
+                        command,
                     )
                 }
                 Problem::DuplicateId { id, revs } => {
@@ -79,6 +96,7 @@ pub(crate) fn from_graph(root: &std::path::Path, chain: &Chain) -> Vec<Finding> 
                         at(later),
                         format!("revision {id} is declared by {} files: {}", revs.len(), and_list(&files)),
                         "renumber one of the files (the one merged later) to the next free number".to_string(),
+                        Some(format!("migfix renumber {}", files.last().expect("two files"))),
                     )
                 }
                 Problem::Dangling { rev, target, via, suggestion } => {
@@ -97,6 +115,7 @@ pub(crate) fn from_graph(root: &std::path::Path, chain: &Chain) -> Vec<Finding> 
                         at(rev),
                         format!("{field} names {target}, which is not a revision in this chain{hint}"),
                         fix,
+                        None,
                     )
                 }
                 Problem::Cycle { revs } => {
@@ -107,6 +126,7 @@ pub(crate) fn from_graph(root: &std::path::Path, chain: &Chain) -> Vec<Finding> 
                         at(revs[0]),
                         format!("revisions {} form a cycle", and_list(&names)),
                         "break the cycle: one of them must revise an older revision".to_string(),
+                        None,
                     )
                 }
                 Problem::InvalidId { rev, reason } => (
@@ -115,6 +135,7 @@ pub(crate) fn from_graph(root: &std::path::Path, chain: &Chain) -> Vec<Finding> 
                     at(rev),
                     format!("revision id {:?}: {reason}", graph.rev(rev).id),
                     "renumber the revision to a valid id".to_string(),
+                    Some(format!("migfix renumber {}", rel(root, &graph.rev(rev).path))),
                 ),
                 Problem::FilenameMismatch { rev, file_id } => (
                     Some('C'),
@@ -122,6 +143,7 @@ pub(crate) fn from_graph(root: &std::path::Path, chain: &Chain) -> Vec<Finding> 
                     at(rev),
                     format!("the filename says {file_id} but the file declares revision {}", graph.rev(rev).id),
                     "rename the file or renumber the revision so that the two agree".to_string(),
+                    None,
                 ),
                 Problem::MultipleBases { bases } => {
                     let names = ids(&graph, &bases);
@@ -133,6 +155,7 @@ pub(crate) fn from_graph(root: &std::path::Path, chain: &Chain) -> Vec<Finding> 
                         "point the later base's down_revision at its predecessor, unless the chain is \
                          deliberately multi-root"
                             .to_string(),
+                        None,
                     )
                 }
                 Problem::NoHead => (
@@ -141,6 +164,7 @@ pub(crate) fn from_graph(root: &std::path::Path, chain: &Chain) -> Vec<Finding> 
                     (None, None, None),
                     "no head: every revision is revised by another".to_string(),
                     "break the cycle (see the cycle finding)".to_string(),
+                    None,
                 ),
                 Problem::LabelClash { label, revs, with_id } => {
                     let names = ids(&graph, &revs);
@@ -149,10 +173,10 @@ pub(crate) fn from_graph(root: &std::path::Path, chain: &Chain) -> Vec<Finding> 
                     } else {
                         format!("branch label {label} is used by {} revisions: {}", revs.len(), and_list(&names))
                     };
-                    (None, "branch-label", at(revs[0]), message, "give each branch label to one revision only".to_string())
+                    (None, "branch-label", at(revs[0]), message, "give each branch label to one revision only".to_string(), None)
                 }
             };
-            Finding { class, kind, chain: name.clone(), revision, path, line, message, fix, command: None }
+            Finding { class, kind, chain: name.clone(), revision, path, line, message, fix, command }
         })
         .collect()
 }

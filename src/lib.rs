@@ -57,6 +57,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::History(args) => commands::history(&config, args),
         Command::Check(_) => commands::check(&config),
         Command::Renumber(args) => repair::renumber::run(&config, args),
+        Command::MergeHeads(args) => repair::merge_heads::run(&config, args),
         Command::Completions(_) => unreachable!("handled above"),
     }
 }

@@ -538,3 +538,20 @@ pub(crate) fn done(
     }
     out.flush()
 }
+
+/// After a merge node: the open branches whose migrations would add a head
+/// again, and what to do on each.
+pub(crate) fn follow_ups(config: &Config, stale: &[crate::git::Claim], base: &str) -> io::Result<()> {
+    if stale.is_empty() || config.output.format == Format::Json {
+        return Ok(());
+    }
+    let s = style(config);
+    let mut out = io::stdout().lock();
+    writeln!(out)?;
+    writeln!(out, "{}", s.yellow("open branches that still revise an older revision (each adds a head when merged):"))?;
+    for c in stale {
+        writeln!(out, "  {}: {} ({}) revises {}", c.branch, c.id, c.path, c.down.join(", "))?;
+    }
+    writeln!(out, "on each branch, merge or rebase onto {base}, then point its first migration at the new head")?;
+    out.flush()
+}

@@ -1,7 +1,9 @@
 //! Commands that change the tree. Each builds a [`Plan`] in memory; this
 //! module checks it, shows it, asks, and hands it to the applier.
 
+pub(crate) mod merge_heads;
 pub(crate) mod renumber;
+mod template;
 
 use std::collections::BTreeSet;
 use std::io::IsTerminal;

@@ -5,6 +5,7 @@ mod bad_input;
 mod cli;
 mod common;
 mod fixtures;
+mod merge_heads;
 mod oracle;
 mod readers;
 mod renumber;

@@ -1,0 +1,199 @@
+//! `migfix merge-heads`: the runbook's "merge migration (pure chain node, no
+//! DDL)", numbered past every claim and written in the chain's own style.
+
+use std::path::Path;
+
+use anyhow::{bail, Result};
+
+use super::template::{self, HouseStyle, NewRevision, Utc};
+use super::{claims_for, finish, fresh_hash, in_width, new_problems, next_free, planned_chain, taken_by, Preview};
+use crate::chains::{self, Chain, Kind, ReadMode, Scheme};
+use crate::cli::MergeHeadsArgs;
+use crate::config::{rel, Config, Source};
+use crate::error::{Diag, InputErrors, Refused};
+use crate::git::{Claim, Repo};
+use crate::graph::{id_order, Graph, Problem};
+use crate::plan::Builder;
+use crate::report;
+use crate::ExitStatus;
+
+pub(crate) fn run(config: &Config, args: &MergeHeadsArgs) -> Result<ExitStatus> {
+    let chains = chains::load(config, ReadMode::Full)?;
+    let chain = pick(&chains)?;
+    let graph = Graph::build(chain);
+    refuse_broken(config, chain, &graph)?;
+    let heads = graph.heads();
+    let mut head_ids: Vec<String> = heads.iter().map(|&i| graph.rev(i).id.clone()).collect();
+    head_ids.sort_by(|a, b| id_order(a, b));
+
+    let repo = Repo::discover(&config.root);
+    let claims = claims_for(repo.as_ref(), chain);
+    let id = match &args.rev_id {
+        Some(id) => {
+            let id = in_width(chain, id);
+            if let Some(reason) = crate::graph::invalid_id(&id) {
+                return Err(InputErrors::one(Diag::new("--rev-id", None, reason)).into());
+            }
+            if let Some(who) = taken_by(chain, &claims, &id) {
+                return Err(Refused::new(format!("{id} is already used: {who}")).into());
+            }
+            id
+        }
+        None => match chain.scheme {
+            Scheme::Hash => fresh_hash(chain, &claims),
+            _ => next_free(chain, &claims).ok_or_else(|| {
+                InputErrors::one(Diag::new(chain.name(), None, "the chain is not numbered, so there is no next number"))
+                    .with_help("name the merge revision: migfix merge-heads --rev-id ID")
+            })?,
+        },
+    };
+
+    let label = args.label.clone().unwrap_or_else(|| head_ids.join("_and_"));
+    let label_slug = template::slug(&label);
+    let message = match &args.label {
+        Some(l) => format!("merge {l}"),
+        None => format!("merge heads {}", join_and(&head_ids)),
+    };
+    let slug = template::slug(&format!("merge {label_slug}"));
+    let new = NewRevision { id: &id, down: &head_ids, message: &message, slug: &slug, now: Utc::now() };
+    let Source::Alembic(spec) = &chain.spec.source else { unreachable!("pick returns Alembic chains") };
+    let name = template::file_name(&spec.file_template, &new).ok_or_else(|| {
+        InputErrors::one(Diag::new(chain.name(), None, format!("cannot use the file_template `{}`", spec.file_template)))
+    })?;
+    let dir = spec.versions.first().expect("a chain has a versions directory");
+    let path = dir.join(&name);
+    let (contents, style_note) = contents(chain, &graph, &new);
+
+    let mut builder = Builder::default();
+    builder.add(path.clone(), contents);
+    let plan = builder.build()?;
+    let after = planned_chain(config, chain, &plan)?;
+    let problems = new_problems(chain, &after);
+    if !problems.is_empty() {
+        bail!("the planned merge would leave the chain broken ({}); nothing was written", problems.join("; "));
+    }
+    let g = Graph::build(&after);
+    let heads_after: Vec<String> = g.heads().into_iter().map(|i| g.rev(i).id.clone()).collect();
+    if heads_after != [id.clone()] {
+        bail!("the planned merge would leave heads {}; nothing was written", heads_after.join(", "));
+    }
+
+    let mut notes = vec![format!("down_revision = ({}), no DDL: upgrade() and downgrade() only pass", head_ids.join(", ")), style_note];
+    if !claims.is_empty() {
+        let mut claimed: Vec<&str> = claims.iter().map(|c| c.id.as_str()).collect();
+        claimed.sort_by(|a, b| id_order(a, b));
+        claimed.dedup();
+        notes.push(format!("numbered past the ids claimed on other branches: {}", claimed.join(", ")));
+    }
+    let preview = Preview {
+        chain: chain.name().to_string(),
+        title: format!("merge-heads {} -> {id} in {} ({})", head_ids.join(" + "), chain.name(), rel(&config.root, &path)),
+        notes,
+        heads_after,
+    };
+    let status = finish(config, &preview, &plan, &args.write, repo.as_ref())?;
+    if !args.write.dry_run {
+        let base = repo.as_ref().and_then(|r| r.head()).and_then(|h| h.branch).unwrap_or_else(|| "main".into());
+        report::follow_ups(config, &stale_branches(chain, &claims, &id), &base)?;
+    }
+    Ok(status)
+}
+
+fn join_and(ids: &[String]) -> String {
+    match ids {
+        [init @ .., last] if !init.is_empty() => format!("{} and {last}", init.join(", ")),
+        _ => ids.join(""),
+    }
+}
+
+/// The chain to merge: `--chain`, else the only Alembic chain with several heads.
+fn pick(chains: &[Chain]) -> Result<&Chain> {
+    let alembic: Vec<&Chain> = chains.iter().filter(|c| c.kind() == Kind::Alembic).collect();
+    let forked: Vec<&Chain> = alembic.iter().copied().filter(|c| Graph::build(c).heads().len() > 1).collect();
+    match (alembic.as_slice(), forked.as_slice()) {
+        (_, [one]) => Ok(one),
+        ([], _) => Err(InputErrors::one(Diag::new("merge-heads", None, "no Alembic chain here")).into()),
+        ([only], []) => {
+            let g = Graph::build(only);
+            let heads: Vec<String> = g.heads().into_iter().map(|i| g.rev(i).id.clone()).collect();
+            Err(Refused::new(format!("{} has a single head ({}): nothing to merge", only.name(), heads.join(", "))).into())
+        }
+        (_, []) => Err(Refused::new("every chain has a single head: nothing to merge").into()),
+        (_, many) => {
+            let names: Vec<&str> = many.iter().map(|c| c.name()).collect();
+            Err(InputErrors::one(Diag::new("merge-heads", None, format!("several chains have several heads: {}", names.join(", "))))
+                .with_help(format!("pick one: migfix --chain {} merge-heads", names[0]))
+                .into())
+        }
+    }
+}
+
+/// A merge node only joins real forks. A duplicate id, a dangling pointer
+/// or a cycle must be fixed first, each by its own command.
+fn refuse_broken(config: &Config, chain: &Chain, graph: &Graph<'_>) -> Result<()> {
+    for p in graph.problems() {
+        match p {
+            Problem::DuplicateId { id, revs } => {
+                let files: Vec<String> = revs.iter().map(|&i| rel(&config.root, &graph.rev(i).path)).collect();
+                return Err(Refused::new(format!(
+                    "revision {id} is declared by {} files ({}): a duplicate, not a fork; a merge node cannot join them",
+                    files.len(),
+                    files.join(", ")
+                ))
+                .help(format!("migfix renumber {}", files.last().expect("two files")))
+                .into());
+            }
+            Problem::Dangling { rev, target, .. } => {
+                return Err(Refused::new(format!(
+                    "{} ({}) points at {target}, which does not exist: fix that first",
+                    graph.rev(rev).id,
+                    rel(&config.root, &graph.rev(rev).path)
+                ))
+                .help(format!("migfix --chain {} check", chain.name()))
+                .into());
+            }
+            Problem::Cycle { revs } => {
+                let ids: Vec<&str> = revs.iter().map(|&i| graph.rev(i).id.as_str()).collect();
+                return Err(Refused::new(format!("revisions {} form a cycle: fix that first", ids.join(", "))).into());
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The new file's text, and a note saying which style it follows.
+fn contents(chain: &Chain, graph: &Graph<'_>, new: &NewRevision<'_>) -> (Vec<u8>, String) {
+    let Source::Alembic(spec) = &chain.spec.source else { unreachable!("Alembic only") };
+    let newest = graph.heads().into_iter().max_by(|&a, &b| id_order(&graph.rev(a).id, &graph.rev(b).id));
+    let newest_text = newest.and_then(|i| std::fs::read_to_string(&graph.rev(i).path).ok()).unwrap_or_default();
+    let crlf = newest_text.contains("\r\n");
+    let mako = spec.script_location.as_deref().map(|d| d.join("script.py.mako"));
+    let rendered = mako.as_deref().and_then(|p| std::fs::read_to_string(p).ok().map(|t| (p, t)));
+    let (text, note) = match rendered.and_then(|(p, t)| template::render_mako(&t.replace("\r\n", "\n"), new).map(|r| (p, r))) {
+        Some((p, text)) => (text, format!("content from {}", file_label(p))),
+        None => {
+            let style = HouseStyle::of(&newest_text);
+            let from = newest.map(|i| file_label(&graph.rev(i).path)).unwrap_or_default();
+            (style.render(new), format!("content in the style of {from}"))
+        }
+    };
+    let text = if crlf { text.replace('\n', "\r\n") } else { text };
+    (text.into_bytes(), note)
+}
+
+fn file_label(p: &Path) -> String {
+    p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+/// Branches whose new migrations revise a revision of the chain other than
+/// the merge node: each would add a head again when merged. (The runbook's
+/// "update open PRs to point at the merge revision".)
+pub(crate) fn stale_branches(chain: &Chain, claims: &[Claim], merge_id: &str) -> Vec<Claim> {
+    let ids: std::collections::HashSet<&str> = chain.revisions.iter().map(|r| r.id.as_str()).collect();
+    claims
+        .iter()
+        .filter(|c| c.down.iter().any(|d| ids.contains(d.as_str()) && d != merge_id))
+        .cloned()
+        .collect()
+}
