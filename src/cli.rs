@@ -80,8 +80,17 @@ pub enum Command {
     Renumber(RenumberArgs),
     /// Add a no-DDL merge revision over the current heads, numbered past every claim
     MergeHeads(MergeHeadsArgs),
+    /// Classify migration failures (runbook classes A–F) from a CI log and from the tree
+    Diagnose(DiagnoseArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiagnoseArgs {
+    /// A CI or deploy log to classify; `-` reads standard input
+    #[arg(long, value_name = "FILE|-")]
+    pub log: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -10,6 +10,7 @@ pub mod report;
 mod chains;
 mod commands;
 mod config;
+mod diagnose;
 mod diff;
 mod error;
 mod findings;
@@ -58,6 +59,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Check(_) => commands::check(&config),
         Command::Renumber(args) => repair::renumber::run(&config, args),
         Command::MergeHeads(args) => repair::merge_heads::run(&config, args),
+        Command::Diagnose(args) => diagnose::run(&config, args),
         Command::Completions(_) => unreachable!("handled above"),
     }
 }

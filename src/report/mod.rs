@@ -1,5 +1,7 @@
 //! The one place that prints. Text for people, JSON for scripts.
 
+mod diagnose;
+
 use std::io::{self, Write};
 use std::process::ExitCode;
 
