@@ -123,7 +123,8 @@ pub struct WriteArgs {
 #[derive(Debug, Args)]
 #[command(after_help = "Examples:\n  migfix renumber 0148                   # the next free number, onto the other head\n  migfix renumber 0145 --to 0193 --dry-run\n  migfix renumber migrations/versions/0038_promote_demo_paper_fill.py   # one of two files claiming 0038")]
 pub struct RenumberArgs {
-    /// The revision: its id, or its file (needed when two files claim one id)
+    /// The revision: its id, a sqitch change name or its sequence number, or its file
+    /// (needed when two files claim one id)
     #[arg(value_name = "REV|PATH")]
     pub target: String,
     /// The new id [default: the next number free in the chain and on every other branch]
@@ -132,6 +133,9 @@ pub struct RenumberArgs {
     /// The new parent [default: the other head when REV forks beside it, else the parent stays]
     #[arg(long, value_name = "REV")]
     pub onto: Option<String>,
+    /// sqitch: rename a change even though a tag follows it (it is probably deployed)
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub write: WriteArgs,
 }

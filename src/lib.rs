@@ -84,6 +84,32 @@ pub mod testing {
         crate::config::ini::Ini::parse_git(text).map(drop).map_err(|e| e.to_string())
     }
 
+    /// Parses a plan and renders it back from its fields (each line with
+    /// its ending), with the lint messages other than missing scripts.
+    pub fn plan_round_trip(text: &str) -> (String, Vec<String>) {
+        use crate::chains::sqitch::{lint, LineKind, Plan};
+        let plan = Plan::parse(text);
+        let mut out = String::new();
+        for line in &plan.lines {
+            match &line.kind {
+                LineKind::Change(e) | LineKind::Tag(e) => out.push_str(&e.render()),
+                _ => out.push_str(&text[line.span.clone()]),
+            }
+            let end = text[line.span.end..].find('\n').map_or(text.len(), |i| line.span.end + i + 1);
+            out.push_str(&text[line.span.end..end]);
+        }
+        let spec = crate::config::SqitchSpec {
+            plan: "sqitch.plan".into(),
+            conf: None,
+            deploy_dir: "deploy".into(),
+            revert_dir: "revert".into(),
+            verify_dir: "verify".into(),
+            extension: "sql".into(),
+        };
+        let lints = lint(&plan, &spec).into_iter().filter(|l| l.kind != "sqitch-script").map(|l| format!("{}: {}", l.line, l.message)).collect();
+        (out, lints)
+    }
+
     /// sqitch plan parsing, for the property tests: the line count.
     pub fn parse_plan(text: &str) -> usize {
         crate::chains::sqitch::Plan::parse(text).lines.len()

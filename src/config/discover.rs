@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use super::ini::{git_config_get, Ini};
-use super::{rel, AlembicSpec, ChainSpec, Source, SqitchSpec, DEFAULT_FILE_TEMPLATE};
+use super::{clean, rel, AlembicSpec, ChainSpec, Source, SqitchSpec, DEFAULT_FILE_TEMPLATE};
 use crate::error::{Diag, InputErrors};
 
 /// Folders never searched: VCS data, build output, dependencies, virtualenvs.
@@ -268,7 +268,7 @@ fn alembic_spec(
 fn resolve_location(root: &Path, dir: &Path, location: &str) -> Option<PathBuf> {
     let path = Path::new(location);
     if path.is_absolute() {
-        return Some(path.to_path_buf());
+        return Some(clean(path));
     }
     if let Some((package, sub)) = location.split_once(':') {
         let package_dir: PathBuf = package.split('.').collect();
@@ -276,9 +276,9 @@ fn resolve_location(root: &Path, dir: &Path, location: &str) -> Option<PathBuf> 
             .iter()
             .map(|base| base.join(&package_dir))
             .find(|p| p.is_dir())
-            .map(|p| p.join(sub));
+            .map(|p| clean(&p.join(sub)));
     }
-    Some(dir.join(path))
+    Some(clean(&dir.join(path)))
 }
 
 fn pyproject_options(path: &Path) -> Result<Option<AlembicOptions>, String> {
@@ -394,11 +394,11 @@ pub(crate) fn sqitch_for_plan(root: &Path, plan: &Path) -> Result<ChainSpec, Dia
     Ok(ChainSpec {
         name: chain_name(root, plan_dir),
         source: Source::Sqitch(SqitchSpec {
-            plan: layout.plan,
+            plan: clean(&layout.plan),
             conf: conf_found,
-            deploy_dir: layout.deploy,
-            revert_dir: layout.revert,
-            verify_dir: layout.verify,
+            deploy_dir: clean(&layout.deploy),
+            revert_dir: clean(&layout.revert),
+            verify_dir: clean(&layout.verify),
             extension: layout.extension,
         }),
         roles: Vec::new(),

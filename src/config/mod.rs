@@ -95,6 +95,23 @@ impl Config {
     }
 }
 
+/// A path with `.` and `dir/..` removed, without touching the file system
+/// (a `top_dir = .` in sqitch.conf should not show as `./deploy`).
+pub(crate) fn clean(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.components().next_back(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 pub(crate) fn rel(root: &Path, path: &Path) -> String {
     let shown = path.strip_prefix(root).unwrap_or(path);
     let s = shown.to_string_lossy().replace('\\', "/");

@@ -3,6 +3,7 @@
 
 pub(crate) mod merge_heads;
 pub(crate) mod renumber;
+mod sqitch;
 mod template;
 
 use std::collections::BTreeSet;

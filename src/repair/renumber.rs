@@ -17,10 +17,10 @@ use crate::ExitStatus;
 pub(crate) fn run(config: &Config, args: &RenumberArgs) -> Result<ExitStatus> {
     let chains = chains::load(config, ReadMode::Full)?;
     let (chain, idx) = select(config, &chains, &args.target)?;
-    if chain.kind() == Kind::Sqitch {
-        bail!(InputErrors::one(Diag::new(chain.name(), None, "renumbering sqitch changes is not supported yet")));
-    }
     let repo = Repo::discover(&config.root);
+    if chain.kind() == Kind::Sqitch {
+        return super::sqitch::renumber(config, chain, idx, args, repo.as_ref());
+    }
     let claims = claims_for(repo.as_ref(), chain);
     let graph = Graph::build(chain);
     let rev = graph.rev(idx);
@@ -148,6 +148,20 @@ fn select<'c>(config: &Config, chains: &'c [Chain], target: &str) -> Result<(&'c
             if r.id == target {
                 hits.push((chain, i));
             }
+        }
+    }
+    if hits.is_empty() {
+        // A sqitch change by its sequence number: `07` for `07-billing-...`.
+        for chain in chains.iter().filter(|c| c.kind() == Kind::Sqitch) {
+            let mut names: Vec<(usize, &str)> = chain
+                .revisions
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| !r.id.contains('@') && crate::chains::scheme::sqitch_prefix(&r.id) == Some(target))
+                .map(|(i, r)| (i, r.id.as_str()))
+                .collect();
+            names.dedup_by_key(|(_, n)| *n);
+            hits.extend(names.into_iter().map(|(i, _)| (chain, i)));
         }
     }
     match hits.as_slice() {

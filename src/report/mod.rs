@@ -468,6 +468,11 @@ fn heads_line(heads: &[String]) -> String {
     }
 }
 
+/// A warning that must not be missed, on stderr even with `-q`.
+pub(crate) fn warning(message: &str) {
+    let _ = writeln!(io::stderr().lock(), "WARNING: {message}");
+}
+
 /// Asks on the terminal; Ctrl-C or Escape is a no.
 pub(crate) fn confirm(prompt: &str) -> io::Result<bool> {
     match dialoguer::Confirm::new().with_prompt(prompt).default(false).interact_opt() {

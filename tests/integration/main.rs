@@ -9,3 +9,4 @@ mod merge_heads;
 mod oracle;
 mod readers;
 mod renumber;
+mod sqitch;
