@@ -19,8 +19,7 @@ pub(crate) fn list_files(spec: &AlembicSpec) -> Vec<PathBuf> {
     for location in &spec.versions {
         let mut listed = Vec::new();
         list_dir(location, spec.recursive, &mut listed);
-        for path in listed {
-            let real = path.canonicalize().unwrap_or_else(|_| path.clone());
+        for (path, real) in listed {
             if seen.insert(real) {
                 out.push(path);
             }
@@ -29,26 +28,39 @@ pub(crate) fn list_files(spec: &AlembicSpec) -> Vec<PathBuf> {
     out
 }
 
-fn list_dir(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) {
+/// Files of one folder, sorted, each with its real path (to count a file
+/// reached twice once); then, when recursive, its sub-folders (sorted,
+/// depth first).
+fn list_dir(dir: &Path, recursive: bool, out: &mut Vec<(PathBuf, PathBuf)>) {
     if dir.to_string_lossy().ends_with("__pycache__") {
         return;
     }
     let Ok(entries) = std::fs::read_dir(dir) else { return };
+    // Resolving costs a readlink per path component: once per folder, and
+    // per file only for symlinks.
+    let real_dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
     let mut files = Vec::new();
     let mut dirs = Vec::new();
     for entry in entries.flatten() {
+        let Ok(kind) = entry.file_type() else { continue };
         let name = entry.file_name().to_string_lossy().into_owned();
-        // Like os.walk: a symlinked folder is a folder, but is not descended into.
-        if entry.path().is_dir() {
-            if !entry.file_type().is_ok_and(|t| t.is_symlink()) {
-                dirs.push(name);
+        if kind.is_dir() {
+            dirs.push(name);
+        } else if kind.is_symlink() {
+            // Like os.walk: a symlinked folder is a folder, but is not descended into.
+            if !entry.path().is_dir() {
+                files.push((name, true));
             }
         } else {
-            files.push(name);
+            files.push((name, false));
         }
     }
     files.sort();
-    out.extend(files.into_iter().filter(|n| counts(n)).map(|n| dir.join(n)));
+    for (name, link) in files.into_iter().filter(|(n, _)| counts(n)) {
+        let path = dir.join(&name);
+        let real = if link { path.canonicalize().unwrap_or_else(|_| path.clone()) } else { real_dir.join(&name) };
+        out.push((path, real));
+    }
     if recursive {
         dirs.sort();
         for d in dirs {

@@ -67,6 +67,12 @@ pub(super) fn scan(src: &[u8], base: usize) -> Option<ModuleConsts> {
             Some(_) => {}
         }
         let start = s.pos;
+        if indent > 0 && matches!(block, Block::Def) {
+            // A function or class body binds only local names: all that
+            // matters is where it ends.
+            s.skip_logical_line()?;
+            continue;
+        }
         toks.clear();
         s.logical_line(&mut toks)?;
         // A line that ends in an operator (`c.`, `x =`) is not Python; the
@@ -79,9 +85,8 @@ pub(super) fn scan(src: &[u8], base: usize) -> Option<ModuleConsts> {
             // assignment at module level, which only the full parse can tell.
             match block {
                 Block::None => return None,
-                Block::Def => {}
                 Block::Other if mentions_known_name(src, &toks) => return None,
-                Block::Other => {}
+                _ => {}
             }
             continue;
         }
@@ -356,6 +361,53 @@ impl Scanner<'_> {
         (depth == 0).then_some(())
     }
 
+    /// Steps over one logical line without tokens: only strings, comments,
+    /// brackets and continuations can move its end.
+    fn skip_logical_line(&mut self) -> Option<()> {
+        let mut depth = 0usize;
+        loop {
+            while self.src.get(self.pos).is_some_and(|&c| !INTERESTING[c as usize]) {
+                self.pos += 1;
+            }
+            let Some(c) = self.peek(0) else { return (depth == 0).then_some(()) };
+            match c {
+                b'#' => self.skip_comment(),
+                b'\\' => match (self.peek(1), self.peek(2)) {
+                    (Some(b'\n'), _) => self.pos += 2,
+                    (Some(b'\r'), Some(b'\n')) => self.pos += 3,
+                    (Some(b'\r'), _) => self.pos += 2,
+                    _ => return None,
+                },
+                b'\n' | b'\r' => {
+                    self.newline();
+                    if depth == 0 {
+                        return Some(());
+                    }
+                }
+                b'(' | b'[' | b'{' => {
+                    depth += 1;
+                    self.pos += 1;
+                }
+                b')' | b']' | b'}' => {
+                    depth = depth.checked_sub(1)?;
+                    self.pos += 1;
+                }
+                _ => {
+                    // A quote: its prefix is the letters just before it,
+                    // unless they end a longer name.
+                    let mut start = self.pos;
+                    while start > 0 && self.pos - start < 2 && b"rRbBuUfFtT".contains(&self.src[start - 1]) {
+                        start -= 1;
+                    }
+                    if start > 0 && is_name_byte(self.src[start - 1]) {
+                        start = self.pos;
+                    }
+                    self.string(start..self.pos)?;
+                }
+            }
+        }
+    }
+
     /// A string literal starting at the quote under the cursor.
     fn string(&mut self, prefix: Range<usize>) -> Option<StrTok> {
         let lower: Vec<u8> = self.src[prefix.clone()].to_ascii_lowercase();
@@ -413,3 +465,19 @@ fn is_string_prefix(word: &[u8]) -> bool {
         b"r" | b"u" | b"b" | b"f" | b"t" | b"br" | b"rb" | b"fr" | b"rf" | b"tr" | b"rt"
     )
 }
+
+fn is_name_byte(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80
+}
+
+/// The bytes `skip_logical_line` stops at.
+static INTERESTING: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    let stops = b"'\"#\\\n\r()[]{}";
+    while i < stops.len() {
+        t[stops[i] as usize] = true;
+        i += 1;
+    }
+    t
+};

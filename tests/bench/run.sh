@@ -1,0 +1,343 @@
+#!/usr/bin/env bash
+# Benchmark: `migfix heads` against `alembic heads` and `cat` of every
+# revision file, on the same generated tree and in the same run.
+#
+#   bash tests/bench/run.sh [N]         N revisions, default 5000
+#   BENCH_SMOKE=1 bash tests/bench/run.sh   CI smoke: N=300, correctness
+#                                       check plus one timed run, no verdict
+#
+# Steps:
+#   1. cargo build --release
+#   2. the Alembic of the test venv (target/venv, made by `bash tests/run.sh`)
+#   3. generate target/bench/chain-N with tests/bench/gen_chain.py (a linear
+#      chain of ~3 KB create_table revisions), unless already there
+#   4. correctness: `migfix -C TREE heads` must print exactly what
+#      `alembic -c TREE/alembic.ini heads` prints, the single head `NNNNN (head)`;
+#      any difference exits 1
+#   5. warm the page cache, then time, output to /dev/null:
+#        migfix heads     target/release/migfix -C TREE heads
+#        alembic heads    alembic -c TREE/alembic.ini heads, twice:
+#                         - no bytecode cache: PYTHONDONTWRITEBYTECODE=1 and no
+#                           __pycache__ in the tree (a fresh checkout, as in CI)
+#                         - warm __pycache__: bytecode written by a warm-up run
+#                           (a developer's checkout; Alembic's best case)
+#        cat              find TREE/migrations/versions -name '*.py' -exec cat {} +
+#      with hyperfine when available (installed with apt-get when missing and
+#      running as root), else a Python loop; the median of the runs counts
+#   6. a table of medians and the ratios alembic/migfix (target >= 30) and
+#      migfix/cat (target <= 3), each judged PASS or FAIL
+#
+# Exit status: 0 when migfix and Alembic agree, whatever the timings (this is
+# a measurement, not a gate); 1 on a disagreement or a setup error; 2 on
+# bad usage.
+#
+# Environment:
+#   BENCH_SMOKE=1     N=300 (unless N is given), 1 timed run, Python timer,
+#                     targets not judged
+#   BENCH_RUNS        timed runs per command (default 10, at least 5 with the
+#                     Python timer; 1 in smoke mode)
+#   BENCH_TIMER       auto (default), hyperfine or python
+#   MIGFIX_ALEMBIC    the alembic command (default target/venv/bin/alembic)
+#   CARGO_TARGET_DIR  honoured when locating target/release/migfix
+#   BENCH_MIGFIX      time this migfix binary instead of building one (e.g. a
+#                     release build of another checkout)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+
+SMOKE="${BENCH_SMOKE:-0}"
+[[ "$SMOKE" == 0 || "$SMOKE" == "" ]] && SMOKE=0 || SMOKE=1
+if [[ $# -gt 1 ]]; then
+    echo "usage: bash tests/bench/run.sh [N]" >&2
+    exit 2
+fi
+if [[ $SMOKE == 1 ]]; then N="${1:-300}"; else N="${1:-5000}"; fi
+[[ "$N" =~ ^[1-9][0-9]*$ ]] || {
+    echo "tests/bench/run.sh: N must be a positive integer, got '$N'" >&2
+    exit 2
+}
+if [[ $SMOKE == 1 ]]; then
+    RUNS=1
+    WARMUP=1
+    TIMER=python
+else
+    RUNS="${BENCH_RUNS:-10}"
+    WARMUP=2
+    TIMER="${BENCH_TIMER:-auto}"
+fi
+[[ "$RUNS" =~ ^[1-9][0-9]*$ ]] || { echo "BENCH_RUNS must be a positive integer" >&2; exit 2; }
+
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+MIGFIX="$TARGET_DIR/release/migfix"
+ALEMBIC="${MIGFIX_ALEMBIC:-$ROOT/target/venv/bin/alembic}"
+BENCH_DIR="$ROOT/target/bench"
+TREE="$BENCH_DIR/chain-$N"
+VERSIONS="$TREE/migrations/versions"
+GEN="$ROOT/tests/bench/gen_chain.py"
+RESULTS="$BENCH_DIR/results-$N"
+
+T_ALL=$SECONDS
+T_PHASE=$SECONDS
+section() {
+    printf '\n========== bench: %s ==========\n' "$*"
+    T_PHASE=$SECONDS
+}
+done_phase() {
+    printf -- '---------- done in %ss\n' "$((SECONDS - T_PHASE))"
+}
+die() {
+    printf 'tests/bench/run.sh: error: %s\n' "$*" >&2
+    exit 1
+}
+
+# The Python that runs the generator and the fallback timer: the venv's,
+# else the system's (both only need the standard library).
+PY="$(dirname "$ALEMBIC")/python"
+[[ -x "$PY" ]] || PY="$(command -v python3 || true)"
+[[ -n "$PY" ]] || die "python3 not found"
+
+# --------------------------------------------------------------------------
+section "migfix (cargo build --release)"
+
+if [[ -n "${BENCH_MIGFIX:-}" ]]; then
+    MIGFIX="$BENCH_MIGFIX"
+    echo "BENCH_MIGFIX set: not building, timing $MIGFIX"
+    [[ -x "$MIGFIX" ]] || die "BENCH_MIGFIX=$MIGFIX is not an executable"
+else
+    build_args=(build --release --quiet --bin migfix)
+    [[ -f "$ROOT/Cargo.lock" ]] && build_args+=(--locked)
+    echo "+ cargo ${build_args[*]}"
+    cargo "${build_args[@]}" || die "cargo build --release failed"
+    [[ -x "$MIGFIX" ]] || die "$MIGFIX missing after cargo build"
+fi
+"$MIGFIX" --version
+done_phase
+
+# --------------------------------------------------------------------------
+section "alembic"
+
+if [[ ! -x "$ALEMBIC" ]]; then
+    die "$ALEMBIC not found. It lives in the test venv, which the test suite
+creates; run it once first:
+  bash tests/run.sh
+(or point MIGFIX_ALEMBIC at another alembic command)"
+fi
+echo "$ALEMBIC"
+"$PY" -c 'import sys, alembic, sqlalchemy; print(f"python {sys.version.split()[0]}, alembic {alembic.__version__}, SQLAlchemy {sqlalchemy.__version__}")' 2>/dev/null ||
+    "$ALEMBIC" --version
+done_phase
+
+# --------------------------------------------------------------------------
+section "tree target/bench/chain-$N"
+
+# The stamp names the generator's hash and N, so an edited generator
+# regenerates the tree; otherwise an existing tree is reused as it is.
+want_stamp="$(sha256sum < "$GEN" | cut -d' ' -f1) $N"
+stamp_file="$TREE/.generated"
+if [[ -f "$stamp_file" && "$(cat "$stamp_file")" == "$want_stamp" && -d "$VERSIONS" ]]; then
+    echo "reusing $TREE"
+else
+    echo "generating $TREE"
+    rm -f "$stamp_file"
+    "$PY" "$GEN" "$TREE" "$N"
+    printf '%s\n' "$want_stamp" > "$stamp_file"
+fi
+# A bytecode cache left behind by an interrupted run would speed up the
+# "no bytecode cache" Alembic runs.
+rm -rf "$VERSIONS/__pycache__" "$TREE/migrations/__pycache__"
+files="$(find "$VERSIONS" -name '*.py' | wc -l)"
+bytes="$(find "$VERSIONS" -name '*.py' -exec cat {} + | wc -c)"
+echo "$files revision files, $bytes bytes ($((bytes / files)) bytes per file on average)"
+done_phase
+
+# --------------------------------------------------------------------------
+section "correctness: migfix heads == alembic heads"
+
+expected="$(printf '%0*d (head)' "$(( ${#N} > 5 ? ${#N} : 5 ))" "$N")"
+set +e
+migfix_out="$("$MIGFIX" -C "$TREE" heads 2>"$BENCH_DIR/migfix-heads.stderr")"
+migfix_rc=$?
+alembic_out="$(PYTHONDONTWRITEBYTECODE=1 "$ALEMBIC" -c "$TREE/alembic.ini" heads 2>"$BENCH_DIR/alembic-heads.stderr")"
+alembic_rc=$?
+set -e
+printf 'expected:  %s\n' "$expected"
+printf 'alembic:   %s   (exit %s)\n' "$alembic_out" "$alembic_rc"
+printf 'migfix:    %s   (exit %s)\n' "$migfix_out" "$migfix_rc"
+if [[ $alembic_rc -ne 0 || "$alembic_out" != "$expected" ]]; then
+    echo "--- alembic stderr:" >&2
+    tail -n 30 "$BENCH_DIR/alembic-heads.stderr" >&2
+    die "alembic heads did not report the single head '$expected' (the generated tree is wrong)"
+fi
+if [[ $migfix_rc -ne 0 || "$migfix_out" != "$alembic_out" ]]; then
+    echo "--- migfix stderr:" >&2
+    tail -n 30 "$BENCH_DIR/migfix-heads.stderr" >&2
+    die "MISMATCH: 'migfix -C $TREE heads' printed
+$migfix_out
+(exit $migfix_rc), but alembic heads printed
+$alembic_out"
+fi
+echo "OK: both report $expected"
+done_phase
+
+# --------------------------------------------------------------------------
+section "timing ($RUNS run(s) per command)"
+
+if [[ "$TIMER" == auto ]]; then
+    if command -v hyperfine >/dev/null 2>&1; then
+        TIMER=hyperfine
+    elif [[ "$(id -u)" -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+        echo "hyperfine missing; installing it with apt-get"
+        export DEBIAN_FRONTEND=noninteractive
+        if ! apt-get install -y -qq --no-install-recommends hyperfine </dev/null; then
+            apt-get update -qq </dev/null || true
+            apt-get install -y -qq --no-install-recommends hyperfine </dev/null || true
+        fi
+        if command -v hyperfine >/dev/null 2>&1; then TIMER=hyperfine; else TIMER=python; fi
+    else
+        TIMER=python
+    fi
+fi
+if [[ "$TIMER" == hyperfine ]]; then
+    command -v hyperfine >/dev/null 2>&1 || die "BENCH_TIMER=hyperfine but hyperfine is not installed"
+    hyperfine --version
+else
+    [[ "$TIMER" == python ]] || die "BENCH_TIMER must be auto, hyperfine or python"
+    if [[ $SMOKE == 0 && $RUNS -lt 5 ]]; then RUNS=5; fi
+    echo "timer: Python loop (time.perf_counter), median of $RUNS run(s)"
+fi
+echo "warm-up runs before timing: $WARMUP for migfix and cat, 1 for each alembic mode"
+
+rm -rf "$RESULTS"
+mkdir -p "$RESULTS"
+
+# Other work on the machine skews every row; this makes it visible.
+echo "load average before timing: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
+echo "warming the page cache"
+find "$TREE" -type f -exec cat {} + >/dev/null
+
+# The fallback timer: warm-up runs, then timed runs with output to
+# /dev/null; writes hyperfine's JSON shape (median, mean, min, max, times).
+PY_TIMER='
+import json, statistics, subprocess, sys, time
+out, warmup, runs, cmd = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
+def once():
+    t = time.perf_counter()
+    rc = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL).returncode
+    dt = time.perf_counter() - t
+    if rc != 0:
+        sys.exit(f"command failed with exit {rc}: {cmd}")
+    return dt
+for _ in range(warmup):
+    once()
+times = [once() for _ in range(runs)]
+res = {"command": " ".join(cmd), "median": statistics.median(times),
+       "mean": statistics.mean(times), "min": min(times), "max": max(times),
+       "times": times}
+json.dump({"results": [res]}, open(out, "w"))
+med, lo, hi = res["median"], res["min"], res["max"]
+print(f"  median {med:.4f} s  (min {lo:.4f}, max {hi:.4f}, {runs} run(s))")
+'
+
+# measure KEY LABEL WARMUP COMMAND...: times COMMAND, output to /dev/null,
+# in the current environment; the JSON lands in $RESULTS/KEY.json.
+measure() {
+    local key="$1" label="$2" warmup="$3"
+    shift 3
+    printf '\n-- %s\n   ' "$label"
+    printf '%q ' "$@"
+    echo
+    if [[ "$TIMER" == hyperfine ]]; then
+        local q
+        q="$(printf '%q ' "$@")"
+        hyperfine --shell=none --style basic --warmup "$warmup" --runs "$RUNS" \
+            --export-json "$RESULTS/$key.json" --command-name "$label" -- "$q"
+    else
+        "$PY" -c "$PY_TIMER" "$RESULTS/$key.json" "$warmup" "$RUNS" "$@"
+    fi
+}
+
+measure migfix "migfix heads" "$WARMUP" "$MIGFIX" -C "$TREE" heads
+
+rm -rf "$VERSIONS/__pycache__"
+PYTHONDONTWRITEBYTECODE=1 measure alembic_nocache "alembic heads (no bytecode cache)" 1 \
+    "$ALEMBIC" -c "$TREE/alembic.ini" heads
+[[ ! -e "$VERSIONS/__pycache__" ]] || die "a __pycache__ appeared despite PYTHONDONTWRITEBYTECODE=1"
+
+# The first warm-up run writes the bytecode the timed runs then load.
+(
+    unset PYTHONDONTWRITEBYTECODE
+    measure alembic_pycache "alembic heads (warm __pycache__)" 1 \
+        "$ALEMBIC" -c "$TREE/alembic.ini" heads
+)
+pyc="$(find "$VERSIONS/__pycache__" -name '*.pyc' 2>/dev/null | wc -l)"
+echo "   ($pyc .pyc files in $VERSIONS/__pycache__ during these runs)"
+rm -rf "$VERSIONS/__pycache__" "$TREE/migrations/__pycache__"
+
+measure cat "cat every revision file" "$WARMUP" find "$VERSIONS" -name '*.py' -exec cat '{}' +
+echo
+echo "load average after timing:  $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
+done_phase
+
+# --------------------------------------------------------------------------
+section "results"
+
+"$PY" - "$RESULTS" "$SMOKE" "$N" "$files" "$bytes" "$TIMER" "$RUNS" <<'PYEOF'
+import json, os, platform, sys
+
+results, smoke, n, files, size, timer, runs = sys.argv[1:8]
+smoke = smoke == "1"
+
+def load(key):
+    with open(os.path.join(results, key + ".json")) as f:
+        return json.load(f)["results"][0]
+
+rows = [
+    ("migfix", "migfix heads"),
+    ("alembic_nocache", "alembic heads, no bytecode cache"),
+    ("alembic_pycache", "alembic heads, warm __pycache__"),
+    ("cat", "cat every revision file"),
+]
+r = {key: load(key) for key, _ in rows}
+med = {key: r[key]["median"] for key in r}
+
+cpu = "?"
+try:
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+except OSError:
+    pass
+print(f"tree:    {n} revisions, {files} files, {int(size) / 1e6:.1f} MB")
+print(f"machine: {os.cpu_count()} CPUs ({cpu}), {platform.system()} {platform.release()}")
+print(f"timer:   {timer}, median of {runs} run(s), output to /dev/null, page cache warm")
+print()
+print(f"{'command':<34} {'median s':>9} {'min s':>9} {'max s':>9}")
+for key, label in rows:
+    x = r[key]
+    print(f"{label:<34} {x['median']:>9.4f} {x['min']:>9.4f} {x['max']:>9.4f}")
+print()
+
+def verdict(ok):
+    return "(smoke: not judged)" if smoke else ("PASS" if ok else "FAIL")
+
+checks = []
+for key, what in (("alembic_nocache", "no bytecode cache"), ("alembic_pycache", "warm __pycache__")):
+    ratio = med[key] / med["migfix"]
+    need = 30.0
+    checks.append(ratio >= need)
+    extra = "" if ratio >= need else f"  ({need / ratio:.2f}x short: migfix would need {med[key] / need:.4f} s)"
+    print(f"alembic/migfix ({what}): {ratio:7.1f}x   target >= 30x   {verdict(ratio >= need)}{extra}")
+ratio = med["migfix"] / med["cat"]
+checks.append(ratio <= 3.0)
+extra = "" if ratio <= 3.0 else f"  ({ratio / 3.0:.2f}x over: migfix would need {med['cat'] * 3.0:.4f} s)"
+print(f"migfix/cat:                       {ratio:7.2f}x   target <= 3x    {verdict(ratio <= 3.0)}{extra}")
+if not smoke:
+    print()
+    print("overall: " + ("PASS" if all(checks) else "FAIL") + " (a measurement: the exit status does not depend on it)")
+PYEOF
+echo "raw timings: $RESULTS/*.json"
+done_phase
+
+printf '\n========== bench: all done in %ss ==========\n' "$((SECONDS - T_ALL))"
