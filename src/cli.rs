@@ -80,15 +80,66 @@ pub enum Command {
     Renumber(RenumberArgs),
     /// Add a no-DDL merge revision over the current heads, numbered past every claim
     MergeHeads(MergeHeadsArgs),
-    /// Classify migration failures (runbook classes A–F) from a CI log and from the tree
+    /// Classify migration failures (runbook classes A–F) statically from the tree, or from a CI log
     Diagnose(DiagnoseArgs),
+    /// Find sequence-number collisions and stale parents across branches
+    Collisions(CollisionsArgs),
+    /// Move this branch's new migrations after the base branch's head, renumbered past every claim
+    Rebase(RebaseArgs),
+    /// Walk through an incident: diagnose, choose a fix, preview, apply, check again
+    Recover(RecoverArgs),
+    /// Run each chain's migration round trip on a fresh database of a real Postgres
+    Gate(GateArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
 }
 
 #[derive(Debug, Args)]
+#[command(after_help = "Example:\n  migfix gate --database-url postgresql://postgres@127.0.0.1:5432/postgres")]
+pub struct GateArgs {
+    /// A Postgres server to create the throwaway databases on (the user must be allowed to CREATE DATABASE)
+    #[arg(long, value_name = "URL")]
+    pub database_url: String,
+    /// Keep the databases afterwards, to look at them
+    #[arg(long)]
+    pub keep: bool,
+    /// The Alembic command to run
+    #[arg(long, value_name = "CMD", default_value = "alembic")]
+    pub alembic: String,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "On a terminal it asks; arrow keys move, Enter picks, Esc or Ctrl-C stops with nothing written.\nWithout a terminal it prints the diagnosis and the commands that would fix it, and exits 1.")]
+pub struct RecoverArgs {
+    /// A failed CI or deploy log to diagnose as well; `-` reads standard input (and so cannot prompt)
+    #[arg(long, value_name = "FILE|-")]
+    pub log: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  git fetch origin && migfix rebase --dry-run\n  migfix rebase --base origin/main --yes && git merge origin/main")]
+pub struct RebaseArgs {
+    /// The branch to follow [default: origin/main, else main]
+    #[arg(long, value_name = "REF")]
+    pub base: Option<String>,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  git fetch origin '+refs/pull/*/head:refs/remotes/pr/*'\n  migfix collisions --refs 'pr/*'\n  migfix collisions --base origin/main --format json")]
+pub struct CollisionsArgs {
+    /// The branch everything merges into [default: origin/main, else main]
+    #[arg(long, value_name = "REF")]
+    pub base: Option<String>,
+    /// Only branches matching this glob (repeatable) [default: every local and remote-tracking branch but the base]
+    #[arg(long = "refs", value_name = "GLOB")]
+    pub refs: Vec<String>,
+}
+
+#[derive(Debug, Args)]
 pub struct DiagnoseArgs {
-    /// A CI or deploy log to classify; `-` reads standard input
+    /// A CI or deploy log to classify (`-` reads standard input); without it, the tree is read statically
     #[arg(long, value_name = "FILE|-")]
     pub log: Option<std::path::PathBuf>,
 }

@@ -6,6 +6,7 @@ use clap::CommandFactory;
 use crate::chains::{self, ReadMode};
 use crate::cli::{Cli, CompletionsArgs, HistoryArgs};
 use crate::config::Config;
+use crate::diagnose;
 use crate::findings;
 use crate::report;
 use crate::ExitStatus;
@@ -29,10 +30,25 @@ pub(crate) fn history(config: &Config, args: &HistoryArgs) -> Result<ExitStatus>
 }
 
 /// The CI gate. Files are parsed in full, so a syntax error anywhere in a
-/// revision fails the gate just as importing it would.
+/// revision fails the gate just as importing it would. The static failure
+/// classes run too: D and F fail the gate, A and B (what the gate's fresh
+/// database must be given) are warnings.
 pub(crate) fn check(config: &Config) -> Result<ExitStatus> {
-    let chains = chains::load(config, ReadMode::Full)?;
-    let per_chain: Vec<_> = chains.iter().map(|c| (c, findings::from_graph(&config.root, c))).collect();
+    let mut chains = chains::load(config, ReadMode::Full)?;
+    let ci = diagnose::ci_roles(&config.root);
+    let mut found = Vec::with_capacity(chains.len());
+    for chain in &mut chains {
+        let mut failing = findings::from_graph(&config.root, chain);
+        for f in diagnose::static_findings(&config.root, chain, &ci) {
+            if diagnose::fails_gate(&f) {
+                failing.push(f);
+            } else {
+                chain.warnings.push(diagnose::as_warning(&f));
+            }
+        }
+        found.push(failing);
+    }
+    let per_chain: Vec<_> = chains.iter().zip(found).collect();
     report::check(config, &per_chain)?;
     Ok(if per_chain.iter().any(|(_, f)| !f.is_empty()) { ExitStatus::Problems } else { ExitStatus::Success })
 }

@@ -1,5 +1,5 @@
-//! Findings: what `check` (and later `diagnose`) report, each with its
-//! failure class from the migration-gate runbook, its evidence and its fix.
+//! Findings: what `check` and `diagnose` report, each with its failure
+//! class from the migration-gate runbook, its evidence and its fix.
 
 use serde::Serialize;
 
@@ -12,20 +12,74 @@ pub(crate) struct Finding {
     /// A–F from the runbook, or `None` for chain problems outside it.
     pub class: Option<char>,
     pub kind: &'static str,
-    pub chain: String,
+    /// `None` for a log finding that no chain in the tree explains.
+    pub chain: Option<String>,
     pub revision: Option<String>,
     pub path: Option<String>,
     pub line: Option<usize>,
     pub message: String,
     pub fix: String,
     pub command: Option<String>,
+    /// What the failure is about: a role, a table, an index or a revision.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// SQL that fixes it, ready to paste into the gate (classes A and B).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sql: Option<String>,
+    /// Other places that take part: the earlier `create_table` of class F,
+    /// the other migrations that grant to one role.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<Place>,
+    /// For a finding from a log: the 1-based lines that show it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub log_lines: Vec<usize>,
+    /// For a finding from a log: the error line, as printed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// For a finding from a log: the SQL statement that failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub statement: Option<String>,
+    /// For a finding from a log: the CI step it happened in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub(crate) struct Place {
+    pub path: String,
+    pub line: usize,
+}
+
+impl Finding {
+    /// A finding with only the required parts; the rest is filled in by
+    /// the caller.
+    pub fn new(class: Option<char>, kind: &'static str, chain: Option<&str>, message: String, fix: String) -> Finding {
+        Finding {
+            class,
+            kind,
+            chain: chain.map(str::to_string),
+            revision: None,
+            path: None,
+            line: None,
+            message,
+            fix,
+            command: None,
+            subject: None,
+            sql: None,
+            related: Vec::new(),
+            log_lines: Vec::new(),
+            error: None,
+            statement: None,
+            step: None,
+        }
+    }
 }
 
 fn ids(graph: &Graph<'_>, revs: &[usize]) -> Vec<String> {
     revs.iter().map(|&i| graph.rev(i).id.clone()).collect()
 }
 
-fn and_list(items: &[String]) -> String {
+pub(crate) fn and_list(items: &[String]) -> String {
     match items {
         [] => String::new(),
         [one] => one.clone(),
@@ -41,9 +95,12 @@ pub(crate) fn from_graph(root: &std::path::Path, chain: &Chain) -> Vec<Finding> 
         (Some(r.id.clone()), Some(rel(root, &r.path)), Some(r.line))
     };
     let name = chain.name().to_string();
-    graph
+    let sqitch = chain.kind() == crate::chains::Kind::Sqitch;
+    let mut out: Vec<Finding> = graph
         .problems()
         .into_iter()
+        // For a sqitch plan, the lint below says the same with plan lines.
+        .filter(|p| !(sqitch && matches!(p, Problem::DuplicateId { .. } | Problem::Dangling { .. })))
         .map(|p| {
             let (class, kind, (revision, path, line), message, fix, command) = match p {
                 Problem::MultipleHeads { heads } => {
@@ -109,13 +166,20 @@ pub(crate) fn from_graph(root: &std::path::Path, chain: &Chain) -> Vec<Finding> 
                         Some(s) => format!("point {field} at {s}"),
                         None => format!("point {field} at an existing revision (see `migfix history`)"),
                     };
+                    // Keeping the id and giving a parent re-points the revision.
+                    let repoint = match (&via, &suggestion) {
+                        (Via::DownRevision, Some(s)) => {
+                            Some(format!("migfix renumber {} --to {} --onto {s}", rel(root, &graph.rev(rev).path), graph.rev(rev).id))
+                        }
+                        _ => None,
+                    };
                     (
                         Some('E'),
                         if via == Via::DownRevision { "dangling-down-revision" } else { "dangling-depends-on" },
                         at(rev),
                         format!("{field} names {target}, which is not a revision in this chain{hint}"),
                         fix,
-                        None,
+                        repoint,
                     )
                 }
                 Problem::Cycle { revs } => {
@@ -176,7 +240,21 @@ pub(crate) fn from_graph(root: &std::path::Path, chain: &Chain) -> Vec<Finding> 
                     (None, "branch-label", at(revs[0]), message, "give each branch label to one revision only".to_string(), None)
                 }
             };
-            Finding { class, kind, chain: name.clone(), revision, path, line, message, fix, command }
+            Finding { revision, path, line, command, ..Finding::new(class, kind, Some(&name), message, fix) }
         })
-        .collect()
+        .collect();
+    if let crate::config::Source::Sqitch(spec) = &chain.spec.source {
+        if let Ok(text) = std::fs::read_to_string(&spec.plan) {
+            let plan_path = rel(root, &spec.plan);
+            for l in crate::chains::sqitch::lint(&crate::chains::sqitch::Plan::parse(&text), spec) {
+                // Script paths as the rest of the output shows paths: from the root.
+                let message = l.message.replace(&format!("{}/", root.display()), "");
+                let mut f = Finding::new(None, l.kind, Some(&name), message, l.fix);
+                f.path = Some(plan_path.clone());
+                f.line = Some(l.line);
+                out.push(f);
+            }
+        }
+    }
+    out
 }

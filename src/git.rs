@@ -70,6 +70,93 @@ impl Repo {
             .collect()
     }
 
+    /// The most recent commit on HEAD's history that added `path`: its short
+    /// id, summary and time (seconds since the epoch).
+    pub fn added_in(&self, path: &Path) -> Option<(String, String, i64)> {
+        let rel = self.rel(path)?;
+        let mut walk = self.repo.revwalk().ok()?;
+        walk.push_head().ok()?;
+        walk.set_sorting(git2::Sort::TIME).ok()?;
+        for oid in walk.flatten() {
+            let commit = self.repo.find_commit(oid).ok()?;
+            let has = |c: &git2::Commit<'_>| c.tree().ok().and_then(|t| t.get_path(&rel).ok()).is_some();
+            if has(&commit) && !commit.parents().any(|p| has(&p)) {
+                let short = oid.to_string()[..10].to_string();
+                let summary = commit.summary().ok().flatten().unwrap_or_default().to_string();
+                return Some((short, summary, commit.time().seconds()));
+            }
+        }
+        None
+    }
+
+    /// A branch or any revision git understands, as its short name and commit.
+    pub fn resolve(&self, name: &str) -> Option<(String, Oid)> {
+        for full in [format!("refs/heads/{name}"), format!("refs/remotes/{name}")] {
+            if let Ok(r) = self.repo.find_reference(&full) {
+                if let Ok(c) = r.peel_to_commit() {
+                    return Some((name.to_string(), c.id()));
+                }
+            }
+        }
+        let obj = self.repo.revparse_single(name).ok()?;
+        Some((name.to_string(), obj.peel_to_commit().ok()?.id()))
+    }
+
+    pub fn head_commit(&self) -> Option<Oid> {
+        self.repo.head().ok()?.peel_to_commit().ok().map(|c| c.id())
+    }
+
+    pub fn merge_base(&self, a: Oid, b: Oid) -> Option<Oid> {
+        self.repo.merge_base(a, b).ok()
+    }
+
+    /// Local and remote-tracking branches whose short names match one of
+    /// `globs` (every branch when there are none), but `except_names` and
+    /// the remotes' `HEAD`.
+    pub fn branches_matching(&self, globs: &[String], except_names: &[&str]) -> Vec<(String, Oid)> {
+        let mut out = Vec::new();
+        let Ok(branches) = self.repo.branches(None) else { return out };
+        for (branch, _) in branches.flatten() {
+            let Ok(Some(name)) = branch.name() else { continue };
+            let name = name.to_string();
+            if name.ends_with("/HEAD") || except_names.contains(&name.as_str()) {
+                continue;
+            }
+            if !globs.is_empty() && !globs.iter().any(|g| glob_match(g, &name)) {
+                continue;
+            }
+            if let Ok(commit) = branch.get().peel_to_commit() {
+                out.push((name, commit.id()));
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// The bytes of `path` (relative to the work tree) in a commit.
+    pub fn file_at(&self, commit: Oid, path: &Path) -> Option<Vec<u8>> {
+        let tree = self.repo.find_commit(commit).ok()?.tree().ok()?;
+        let entry = tree.get_path(path).ok()?;
+        Some(self.repo.find_blob(entry.id()).ok()?.content().to_vec())
+    }
+
+    /// Revision files (Alembic's rule) of version directories in a commit,
+    /// as (path relative to the work tree, blob id).
+    pub fn revision_files_at(&self, commit: Oid, versions: &[PathBuf], recursive: bool) -> Vec<(PathBuf, Oid)> {
+        let Ok(tree) = self.repo.find_commit(commit).and_then(|c| c.tree()) else { return Vec::new() };
+        let mut out = Vec::new();
+        for dir in versions.iter().filter_map(|d| self.rel(d)) {
+            let mut files = self.files_in(&tree, &dir, recursive);
+            files.sort();
+            out.extend(files);
+        }
+        out
+    }
+
+    pub fn blob(&self, oid: Oid) -> Option<Vec<u8>> {
+        self.repo.find_blob(oid).ok().map(|b| b.content().to_vec())
+    }
+
     /// Every local and remote-tracking branch but the checked-out one.
     fn other_branches(&self) -> Vec<(String, Oid)> {
         let current = self.head().and_then(|h| h.branch);
@@ -89,39 +176,48 @@ impl Repo {
         out
     }
 
-    /// The revisions that other branches declare in these version
-    /// directories and that HEAD does not have byte for byte.
+    /// The revisions that other branches add in these version directories:
+    /// for the next free number of renumber and merge-heads.
     pub fn alembic_claims(&self, versions: &[PathBuf], recursive: bool) -> Vec<Claim> {
-        let head_tree = self.repo.head().ok().and_then(|h| h.peel_to_tree().ok());
-        let dirs: Vec<PathBuf> = versions.iter().filter_map(|d| self.rel(d)).collect();
+        let Some(head) = self.head_commit() else { return Vec::new() };
+        self.claims(versions, recursive, head, &self.other_branches())
+    }
+
+    /// The one claim scan: for each branch, the revision files it adds since
+    /// its merge-base with `base` (new paths), read from its tree without a
+    /// checkout; a file the base has at the same path is not a claim.
+    pub fn claims(&self, versions: &[PathBuf], recursive: bool, base: Oid, branches: &[(String, Oid)]) -> Vec<Claim> {
+        let base_files: HashMap<PathBuf, Oid> = self.revision_files_at(base, versions, recursive).into_iter().collect();
         let mut parsed: HashMap<Oid, Option<(String, Vec<String>)>> = HashMap::new();
         let mut claims = Vec::new();
-        for (branch, commit) in self.other_branches() {
-            let Ok(tree) = self.repo.find_commit(commit).and_then(|c| c.tree()) else { continue };
-            for dir in &dirs {
-                for (path, oid) in self.files_in(&tree, dir, recursive) {
-                    let unchanged = head_tree.as_ref().and_then(|t| t.get_path(&path).ok()).is_some_and(|e| e.id() == oid);
-                    if unchanged {
-                        continue;
-                    }
-                    let declared = parsed.entry(oid).or_insert_with(|| {
-                        let blob = self.repo.find_blob(oid).ok()?;
-                        let consts = python::read(blob.content()).ok()?;
-                        let id = match consts.revision? {
-                            Assigned { value: PyValue::Str(s), .. } => s.value,
-                            _ => return None,
-                        };
-                        let down = consts.down_revision.and_then(|d| d.value.ids()).unwrap_or_default();
-                        Some((id, down))
+        for (branch, commit) in branches {
+            let Some(mb) = self.merge_base(*commit, base) else { continue };
+            if mb == *commit {
+                continue;
+            }
+            let before: std::collections::HashSet<PathBuf> =
+                self.revision_files_at(mb, versions, recursive).into_iter().map(|(p, _)| p).collect();
+            for (path, oid) in self.revision_files_at(*commit, versions, recursive) {
+                if before.contains(&path) || base_files.get(&path) == Some(&oid) {
+                    continue;
+                }
+                let declared = parsed.entry(oid).or_insert_with(|| {
+                    let blob = self.repo.find_blob(oid).ok()?;
+                    let consts = python::read(blob.content()).ok()?;
+                    let id = match consts.revision? {
+                        Assigned { value: PyValue::Str(s), .. } => s.value,
+                        _ => return None,
+                    };
+                    let down = consts.down_revision.and_then(|d| d.value.ids()).unwrap_or_default();
+                    Some((id, down))
+                });
+                if let Some((id, down)) = declared {
+                    claims.push(Claim {
+                        id: id.clone(),
+                        branch: branch.clone(),
+                        path: path.to_string_lossy().replace('\\', "/"),
+                        down: down.clone(),
                     });
-                    if let Some((id, down)) = declared {
-                        claims.push(Claim {
-                            id: id.clone(),
-                            branch: branch.clone(),
-                            path: path.to_string_lossy().replace('\\', "/"),
-                            down: down.clone(),
-                        });
-                    }
                 }
             }
         }
@@ -150,5 +246,31 @@ impl Repo {
             }
         }
         out
+    }
+}
+
+/// Shell-style matching of branch names: `*` and `?`.
+pub(crate) fn glob_match(glob: &str, name: &str) -> bool {
+    fn go(g: &[u8], n: &[u8]) -> bool {
+        match (g.first(), n.first()) {
+            (None, None) => true,
+            (Some(b'*'), _) => go(&g[1..], n) || (!n.is_empty() && go(g, &n[1..])),
+            (Some(b'?'), Some(_)) => go(&g[1..], &n[1..]),
+            (Some(a), Some(b)) if a == b => go(&g[1..], &n[1..]),
+            _ => false,
+        }
+    }
+    go(glob.as_bytes(), name.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn globs() {
+        assert!(super::glob_match("origin/pr/*", "origin/pr/3323"));
+        assert!(super::glob_match("feature/*", "feature/tax-s1256-tagger"));
+        assert!(!super::glob_match("feature/*", "origin/feature/x"));
+        assert!(super::glob_match("*", "anything/at/all"));
+        assert!(super::glob_match("pr-?", "pr-1") && !super::glob_match("pr-?", "pr-12"));
     }
 }

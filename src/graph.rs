@@ -104,13 +104,6 @@ impl<'c> Graph<'c> {
         c
     }
 
-    pub fn parents(&self, i: usize) -> Vec<usize> {
-        let mut p: Vec<usize> = self.neighbours(i, Direction::Incoming, Edge::Down).collect();
-        p.sort_unstable();
-        p.dedup();
-        p
-    }
-
     /// Alembic's heads: no other revision's `down_revision` resolves here.
     pub fn heads(&self) -> Vec<usize> {
         let mut heads: Vec<usize> =

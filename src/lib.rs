@@ -8,16 +8,19 @@ pub mod cli;
 pub mod report;
 
 mod chains;
+mod collisions;
 mod commands;
 mod config;
 mod diagnose;
 mod diff;
 mod error;
 mod findings;
+mod gate;
 mod git;
 mod graph;
 mod plan;
 mod python;
+mod recover;
 mod repair;
 
 use std::process::ExitCode;
@@ -60,6 +63,10 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Renumber(args) => repair::renumber::run(&config, args),
         Command::MergeHeads(args) => repair::merge_heads::run(&config, args),
         Command::Diagnose(args) => diagnose::run(&config, args),
+        Command::Collisions(args) => collisions::run(&config, args),
+        Command::Rebase(args) => repair::rebase::run(&config, args),
+        Command::Recover(args) => recover::run(&config, args),
+        Command::Gate(args) => gate::run(&config, args),
         Command::Completions(_) => unreachable!("handled above"),
     }
 }

@@ -100,10 +100,6 @@ impl Entry {
         ]
         .concat()
     }
-
-    pub fn note(&self) -> Option<&str> {
-        self.tail.trim_start().strip_prefix('#').map(str::trim)
-    }
 }
 
 impl Plan {
@@ -316,7 +312,8 @@ pub(crate) fn lint(plan: &Plan, spec: &SqitchSpec) -> Vec<Lint> {
             push(n, "sqitch-name", format!("a {what} line without a name"), "give it a name");
         }
         if !is_timestamp(&entry.timestamp) {
-            let bracketed = entry.deps.iter().any(|d| is_timestamp(d.text.trim_matches(['[', ']'])));
+            let bracketed = is_timestamp(entry.timestamp.trim_matches(['[', ']']))
+                || entry.deps.iter().any(|d| is_timestamp(d.text.trim_matches(['[', ']'])));
             let message = if bracketed {
                 "the timestamp is in brackets: sqitch reads it as a dependency".to_string()
             } else if entry.timestamp.is_empty() {
@@ -496,7 +493,7 @@ mod tests {
         assert_eq!(&PLAN[jobs.name_span.clone()], "03-jobs");
         assert_eq!(jobs.planner, "Ops Bot");
         assert_eq!(jobs.email, "<ops@x.app>");
-        assert!(matches!(plan.lines[5].kind, LineKind::Tag(ref t) if t.name == "v1.0" && t.note() == Some("release")));
+        assert!(matches!(plan.lines[5].kind, LineKind::Tag(ref t) if t.name == "v1.0" && t.tail == " # release"));
         for line in &plan.lines {
             if let LineKind::Change(e) | LineKind::Tag(e) = &line.kind {
                 assert_eq!(e.render(), PLAN[line.span.clone()]);

@@ -12,8 +12,6 @@ use serde::Deserialize;
 use crate::cli::{ColorChoice, Format, Global};
 use crate::error::{Diag, InputErrors};
 
-pub(crate) use discover::{alembic_from_ini, is_skipped_dir};
-
 #[derive(Debug)]
 pub(crate) struct Config {
     pub root: PathBuf,

@@ -1,11 +1,578 @@
 //! `migfix diagnose`: failure classes A–F from CI logs and from the tree.
+//!
+//! From the tree, statically: A, B, D and F here (one file per class),
+//! C and E from the graph (`findings::from_graph`). From a log: `logs`
+//! classifies each failure, and the tree, when it can be read, adds where
+//! it is and what fixes it.
+
+mod a;
+mod b;
+mod d;
+mod f;
+mod facts;
+mod logs;
+pub(crate) mod sql;
+
+use std::io::Read;
+use std::path::Path;
 
 use anyhow::Result;
 
+use crate::chains::{self, Chain, Kind, ReadMode};
 use crate::cli::DiagnoseArgs;
-use crate::config::Config;
+use crate::config::{Config, Source};
+use crate::error::{Diag, InputErrors};
+use crate::findings::{self, Finding};
+use crate::graph::Graph;
+use crate::report;
 use crate::ExitStatus;
 
-pub(crate) fn run(_config: &Config, _args: &DiagnoseArgs) -> Result<ExitStatus> {
-    anyhow::bail!("diagnose is not implemented yet")
+pub(crate) use b::{ci_roles, CiRole};
+
+use facts::RevFacts;
+use logs::{Direction, Hint, LogFinding};
+use sql::IndexPart;
+
+/// One chain with what the class checks need.
+pub(crate) struct Ctx<'a> {
+    pub root: &'a Path,
+    pub chain: &'a Chain,
+    pub graph: Graph<'a>,
+    pub facts: Vec<RevFacts>,
+    pub ci_roles: &'a [CiRole],
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(root: &'a Path, chain: &'a Chain, ci_roles: &'a [CiRole]) -> Ctx<'a> {
+        Ctx { root, chain, graph: Graph::build(chain), facts: facts::collect(chain), ci_roles }
+    }
+
+    fn rel(&self, path: &Path) -> String {
+        crate::config::rel(self.root, path)
+    }
+
+    /// The command that upgrades this chain to `target`, as the gate runs it.
+    fn upgrade_to(&self, target: &str) -> String {
+        upgrade_command(self.root, self.chain, target)
+    }
+}
+
+fn upgrade_command(root: &Path, chain: &Chain, target: &str) -> String {
+    match &chain.spec.source {
+        // Relative locations in alembic.ini are resolved from where Alembic
+        // runs, which is the ini's folder.
+        Source::Alembic(a) => match a.config.as_ref().filter(|c| c.extension().is_some_and(|e| e == "ini")) {
+            Some(ini) => {
+                let dir = ini.parent().filter(|d| *d != root).map(|d| format!("cd {} && ", crate::config::rel(root, d)));
+                let name = ini.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+                let flag = if name == "alembic.ini" { String::new() } else { format!("-c {name} ") };
+                format!("{}alembic {flag}upgrade {target}", dir.unwrap_or_default())
+            }
+            None => format!("alembic upgrade {target}"),
+        },
+        Source::Sqitch(_) if target == "head" => "sqitch deploy".to_string(),
+        Source::Sqitch(_) => format!("sqitch deploy --to {target}"),
+    }
+}
+
+/// Classes A, B, D and F for one chain, read statically.
+pub(crate) fn static_findings(root: &Path, chain: &Chain, ci_roles: &[CiRole]) -> Vec<Finding> {
+    let ctx = Ctx::new(root, chain, ci_roles);
+    let mut out = a::findings(&ctx);
+    out.extend(b::findings(&ctx));
+    out.extend(d::findings(&ctx));
+    out.extend(f::findings(&ctx));
+    out
+}
+
+/// Whether a static finding fails `check`. A and B are prerequisites of the
+/// gate's fresh database (a seed row, a role) that production has: the
+/// migration is right, the gate must supply them. D and F fail on every
+/// fresh database.
+pub(crate) fn fails_gate(f: &Finding) -> bool {
+    !matches!(f.class, Some('A' | 'B'))
+}
+
+/// A static finding as a `check` warning.
+pub(crate) fn as_warning(f: &Finding) -> Diag {
+    let class = f.class.map(|c| format!("[{c}] ")).unwrap_or_default();
+    Diag::new(
+        f.path.clone().unwrap_or_default(),
+        f.line,
+        format!("{class}{} (`migfix diagnose` prints the gate step that provides it)", f.message),
+    )
+}
+
+pub(crate) fn run(config: &Config, args: &DiagnoseArgs) -> Result<ExitStatus> {
+    let found = match &args.log {
+        None => {
+            let chains = chains::load(config, ReadMode::Full)?;
+            let ci = ci_roles(&config.root);
+            let per_chain: Vec<(&Chain, Vec<Finding>)> =
+                chains.iter().map(|c| (c, tree_findings(&config.root, c, &ci))).collect();
+            report::diagnose::tree(config, &per_chain)?;
+            per_chain.iter().any(|(_, f)| !f.is_empty())
+        }
+        Some(path) => {
+            let (shown, text) = read_log(path)?;
+            let tree = Tree::load(config);
+            let findings: Vec<Finding> = logs::classify(&text).into_iter().map(|lf| tree.explain(lf)).collect();
+            let lines = text.lines().count();
+            report::diagnose::log(config, &shown, lines, &findings, &tree.chains, tree.error.as_ref())?;
+            !findings.is_empty()
+        }
+    };
+    Ok(if found { ExitStatus::Problems } else { ExitStatus::Success })
+}
+
+/// Everything wrong with one chain: its graph (C, E and the rest) and the
+/// static classes.
+pub(crate) fn tree_findings(root: &Path, chain: &Chain, ci: &[CiRole]) -> Vec<Finding> {
+    let mut out = findings::from_graph(root, chain);
+    out.extend(static_findings(root, chain, ci));
+    out
+}
+
+/// The failures a log shows, each explained by the tree where it can be.
+pub(crate) fn log_findings(config: &Config, path: &Path) -> Result<Vec<Finding>> {
+    let (_, text) = read_log(path)?;
+    Ok(explain_log_text(config, &text))
+}
+
+/// The failures in a captured output (the gate's), placed in the tree.
+pub(crate) fn explain_log_text(config: &Config, text: &str) -> Vec<Finding> {
+    let tree = Tree::load(config);
+    logs::classify(text).into_iter().map(|lf| tree.explain(lf)).collect()
+}
+
+/// The log's text. Bytes that are not UTF-8 are replaced, not refused: a
+/// CI log is evidence, whatever its encoding.
+fn read_log(path: &Path) -> Result<(String, String)> {
+    let stdin = path.as_os_str() == "-";
+    let shown = if stdin { "-".to_string() } else { path.display().to_string() };
+    let mut bytes = Vec::new();
+    let read = if stdin {
+        std::io::stdin().lock().read_to_end(&mut bytes).map(drop)
+    } else {
+        std::fs::read(path).map(|b| bytes = b)
+    };
+    read.map_err(|e| {
+        InputErrors::one(Diag::new(shown.clone(), None, format!("cannot read the log: {e}")))
+            .with_help("migfix diagnose --log FILE (or --log - to read standard input)")
+    })?;
+    Ok((shown, String::from_utf8_lossy(&bytes).into_owned()))
+}
+
+/// The tree, when it can be read, to say where a logged failure is.
+struct Tree<'a> {
+    root: &'a Path,
+    chains: Vec<Chain>,
+    findings: Vec<Vec<Finding>>,
+    facts: Vec<Vec<RevFacts>>,
+    ci: Vec<CiRole>,
+    /// Why the tree could not be read: the log is classified all the same.
+    error: Option<String>,
+}
+
+impl<'a> Tree<'a> {
+    fn load(config: &'a Config) -> Tree<'a> {
+        let ci = ci_roles(&config.root);
+        let (chains, error) = match chains::load(config, ReadMode::Fast) {
+            Ok(c) => (c, None),
+            Err(e) => (Vec::new(), Some(e.to_string().replace('\n', "; "))),
+        };
+        let findings = chains.iter().map(|c| tree_findings(&config.root, c, &ci)).collect();
+        let facts = chains.iter().map(facts::collect).collect();
+        Tree { root: &config.root, chains, findings, facts, ci, error }
+    }
+
+    fn rel(&self, p: &Path) -> String {
+        crate::config::rel(self.root, p)
+    }
+
+    /// The (chain, revision) a traceback frame's file is, matched on the
+    /// longest common tail of path components.
+    fn by_frame(&self, path: &str) -> Option<(usize, usize)> {
+        let parts: Vec<&str> = path.split(['/', '\\']).filter(|p| !p.is_empty()).collect();
+        let mut best: Option<(usize, (usize, usize))> = None;
+        let mut tie = false;
+        for (c, chain) in self.chains.iter().enumerate() {
+            if chain.kind() != Kind::Alembic {
+                continue;
+            }
+            for (r, rev) in chain.revisions.iter().enumerate() {
+                let rel = self.rel(&rev.path);
+                let mine: Vec<&str> = rel.split('/').collect();
+                let common = parts.iter().rev().zip(mine.iter().rev()).take_while(|(a, b)| a == b).count();
+                if common == 0 {
+                    continue;
+                }
+                match best {
+                    Some((n, _)) if n > common => {}
+                    Some((n, _)) if n == common => tie = true,
+                    _ => {
+                        best = Some((common, (c, r)));
+                        tie = false;
+                    }
+                }
+            }
+        }
+        best.filter(|_| !tie).map(|(_, at)| at)
+    }
+
+    /// The chains that have revision `id`; with several, the one the step's
+    /// name or command mentions.
+    fn by_id(&self, id: &str, step: Option<&str>) -> Option<(usize, usize)> {
+        let hits: Vec<(usize, usize)> = self
+            .chains
+            .iter()
+            .enumerate()
+            .filter_map(|(c, chain)| chain.revisions.iter().rposition(|r| r.id == id).map(|r| (c, r)))
+            .collect();
+        match hits.as_slice() {
+            [one] => Some(*one),
+            [] => None,
+            many => {
+                let step = step?;
+                let named: Vec<&(usize, usize)> = many
+                    .iter()
+                    .filter(|(c, _)| {
+                        let chain = &self.chains[*c];
+                        let loc = self.rel(&chain.location());
+                        step.contains(chain.name()) || loc.split('/').next().is_some_and(|top| step.contains(top))
+                    })
+                    .collect();
+                match named.as_slice() {
+                    [one] => Some(**one),
+                    _ => None,
+                }
+            }
+        }
+    }
+
+    /// The chain of a finding about the whole graph (C, E): the located
+    /// chain, else the only chain with such a finding.
+    fn graph_finding(&self, chain: Option<usize>, pick: impl Fn(&Finding) -> bool) -> Option<&Finding> {
+        if let Some(c) = chain {
+            return self.findings[c].iter().find(|f| pick(f));
+        }
+        let all: Vec<&Finding> = self.findings.iter().flatten().filter(|f| pick(f)).collect();
+        match all.as_slice() {
+            [one] => Some(one),
+            _ => None,
+        }
+    }
+
+    /// A logged failure as a finding: its class's fix, and where it is in
+    /// the tree when the tree says.
+    fn explain(&self, lf: LogFinding) -> Finding {
+        // Where: the innermost frame that is a revision file, else the
+        // revision Alembic said it was running.
+        let frame_hit = lf.frames.iter().rev().find_map(|fr| self.by_frame(&fr.path).map(|at| (at, fr.line)));
+        let running_id = lf.running.as_ref().and_then(|r| r.revision()).map(str::to_string);
+        // A migration file in the traceback that this tree lacks: the log
+        // is from another checkout, where the same id may be another file.
+        let foreign = frame_hit.is_none() && lf.frames.iter().any(|fr| fr.path.contains("versions") && fr.path.ends_with(".py"));
+        let located: Option<(usize, usize)> = frame_hit
+            .map(|(at, _)| at)
+            .or_else(|| running_id.as_deref().filter(|_| !foreign).and_then(|id| self.by_id(id, lf.step.as_deref())));
+        let chain_idx = located.map(|(c, _)| c);
+        let chain = chain_idx.map(|c| &self.chains[c]);
+        let (kind, message, fix) = self.describe(&lf, chain);
+        let mut f = Finding::new(lf.class, kind, chain.map(Chain::name), message, fix);
+        f.subject = lf.subject.clone();
+        f.log_lines = lf.lines.clone();
+        f.error = Some(lf.error.clone());
+        f.statement = lf.statement.clone();
+        f.step = lf.step.clone();
+        f.revision = running_id.clone();
+        if let Some((c, r)) = located {
+            let rev = &self.chains[c].revisions[r];
+            f.revision = Some(rev.id.clone());
+            f.path = Some(self.rel(&self.facts[c][r].file));
+            f.line = frame_hit.map(|(_, line)| line).or(Some(rev.line));
+        } else if let Some(fr) = lf.frames.iter().rev().find(|fr| fr.path.contains("versions")) {
+            // not in this tree: the file as the log names it
+            f.path = Some(fr.path.clone());
+            f.line = Some(fr.line);
+        }
+        let head = chain.map_or_else(|| "alembic upgrade head".to_string(), |c| upgrade_command(self.root, c, "head"));
+        match lf.class {
+            Some('A') => {
+                let table = lf.subject.clone().unwrap_or_else(|| "<table>".into());
+                let lookup = located.and_then(|(c, r)| self.facts[c][r].lookups.iter().find(|l| l.table == table));
+                let keys: Vec<(String, Option<String>)> = match (lookup, &lf.key) {
+                    (Some(l), key) => l
+                        .keys
+                        .iter()
+                        .map(|(col, v)| (col.clone(), v.clone().or_else(|| key.clone().filter(|_| l.keys.len() == 1))))
+                        .collect(),
+                    (None, Some(key)) => vec![("<column>".to_string(), Some(key.clone()))],
+                    (None, None) => Vec::new(),
+                };
+                if let Some(l) = lookup {
+                    f.line = Some(l.at.line);
+                }
+                f.sql = Some(a::seed_sql(&table, &keys));
+                let before = lf
+                    .running
+                    .as_ref()
+                    .filter(|r| r.direction == Direction::Upgrade && !r.from.is_empty())
+                    .map(|r| r.from.join(" "))
+                    .or_else(|| located.map(|(c, r)| self.chains[c].revisions[r].down.join(" ")).filter(|d| !d.is_empty()));
+                let upgrade = |t: &str| chain.map_or_else(|| format!("alembic upgrade {t}"), |c| upgrade_command(self.root, c, t));
+                f.fix = format!(
+                    "the gate must seed the row before {} runs (two-phase upgrade): {}, insert the row (SQL below, ON CONFLICT \
+                     DO NOTHING so that the round trip can run it twice), then `{}`; the seed step ships in the same PR as the \
+                     migration",
+                    f.revision.as_deref().unwrap_or("the migration"),
+                    before.map_or_else(|| "upgrade to the revision before it".to_string(), |b| format!("`{}`", upgrade(&b))),
+                    upgrade("head"),
+                );
+            }
+            Some('B') => {
+                let role = lf.subject.clone().unwrap_or_default();
+                if let Some((c, r)) = located {
+                    if let Some(u) = self.facts[c][r].role_uses.iter().find(|u| u.role == role) {
+                        if frame_hit.is_none() {
+                            f.line = Some(u.at.line);
+                        }
+                    }
+                }
+                f.sql = Some(b::role_sql(&role));
+                f.fix = b::fix(&head);
+                let provided = chain.and_then(|c| c.spec.roles.iter().find(|r| **r == role)).map(|_| "migfix.toml lists it under `roles`".to_string())
+                    .or_else(|| self.ci.iter().find(|r| r.name == role).map(|r| format!("{}:{} creates it", r.path, r.line)));
+                if let Some(p) = provided {
+                    f.fix = format!("{p}, but this run did not have it: make sure that step runs, on this database's server, before `{head}`");
+                }
+            }
+            Some('C') => {
+                if let Some(t) = self.graph_finding(chain_idx, |g| matches!(g.kind, "multiple-heads" | "duplicate-id")) {
+                    f.chain = t.chain.clone();
+                    f.revision = t.revision.clone();
+                    f.path = t.path.clone();
+                    f.line = t.line;
+                    f.fix = t.fix.clone();
+                    f.command = t.command.clone();
+                    f.message = t.message.clone();
+                }
+            }
+            Some('D') => {
+                let index = lf.statement.as_deref().and_then(sql::index_name);
+                if index.is_some() {
+                    f.subject = index.clone();
+                }
+                if let Some((c, r)) = located {
+                    let issues = &self.facts[c][r].index_issues;
+                    let hit = issues.iter().find(|i| index.is_some() && i.index == index).or(issues.first());
+                    if let Some(i) = hit {
+                        f.subject = f.subject.clone().or_else(|| i.index.clone());
+                        f.line = Some(i.at.line);
+                        let part = if i.part == IndexPart::Predicate { "predicate" } else { "expression" };
+                        let index = f.subject.as_deref().map_or_else(|| "an index".to_string(), |x| format!("index {x}"));
+                        f.message = format!("{index}: its {part} uses {}, which is not IMMUTABLE", i.what);
+                    }
+                }
+            }
+            Some('E') => {
+                let target = lf.subject.clone().unwrap_or_default();
+                let dangling = self.graph_finding(chain_idx, |g| {
+                    g.class == Some('E') && g.message.starts_with(&format!("down_revision names {target},"))
+                        || g.message.starts_with(&format!("depends_on names {target},"))
+                });
+                match dangling {
+                    Some(t) => {
+                        f.chain = t.chain.clone();
+                        f.revision = t.revision.clone();
+                        f.path = t.path.clone();
+                        f.line = t.line;
+                        f.fix = t.fix.clone();
+                        f.command = t.command.clone();
+                    }
+                    None => {
+                        let declared = self.chains.iter().any(|c| c.revisions.iter().any(|r| r.id == target));
+                        if self.error.is_none() && !declared && lf.referenced_from.is_none() && !target.is_empty() {
+                            f.fix = format!(
+                                "no file and no down_revision in this tree names {target}, so either the database's \
+                                 alembic_version holds it (it was deployed, then its file was deleted or renumbered: restore \
+                                 the file, or stamp the database with the revision that replaced it once the schema is known \
+                                 to match) or the command asked for it (check the revision argument)"
+                            );
+                        }
+                        if let Some((c, r)) = lf.referenced_from.as_deref().and_then(|id| self.by_id(id, lf.step.as_deref())) {
+                            let rev = &self.chains[c].revisions[r];
+                            f.chain = Some(self.chains[c].name().to_string());
+                            f.revision = Some(rev.id.clone());
+                            f.path = Some(self.rel(&rev.path));
+                            f.line = Some(rev.line);
+                        }
+                    }
+                }
+            }
+            Some('F') => {
+                let table = lf.subject.clone().unwrap_or_default();
+                let pick = |g: &&Finding| g.class == Some('F') && g.subject.as_deref() == Some(sql::table_key(&table).as_str());
+                let hit = match chain_idx {
+                    Some(c) => self.findings[c].iter().find(pick),
+                    None => {
+                        let all: Vec<&Finding> = self.findings.iter().flatten().filter(pick).collect();
+                        if all.len() == 1 {
+                            Some(all[0])
+                        } else {
+                            None
+                        }
+                    }
+                };
+                if let Some(t) = hit {
+                    f.chain = t.chain.clone();
+                    f.revision = t.revision.clone();
+                    f.path = t.path.clone();
+                    f.line = t.line;
+                    f.related = t.related.clone();
+                    f.message = t.message.clone();
+                }
+            }
+            _ => {}
+        }
+        f
+    }
+
+    /// The kind, the one-line message and the runbook's fix of a logged failure.
+    fn describe(&self, lf: &LogFinding, chain: Option<&Chain>) -> (&'static str, String, String) {
+        let subject = lf.subject.clone().unwrap_or_default();
+        // Upgrades are the usual case; a failing downgrade is worth saying.
+        let during = lf
+            .running
+            .as_ref()
+            .filter(|r| r.direction == Direction::Downgrade)
+            .map(|r| format!(" during downgrade {} -> {}", r.from.join(", "), r.to.join(", ")))
+            .unwrap_or_default();
+        let head = chain.map_or_else(|| "alembic upgrade head".to_string(), |c| upgrade_command(self.root, c, "head"));
+        match lf.class {
+            Some('A') => (
+                "missing-seed-row",
+                match &lf.key {
+                    Some(k) => format!("seed row '{k}' is missing from the {subject} table{during}"),
+                    None => format!("a seed row is missing from the {subject} table{during}"),
+                },
+                a::FIX.to_string(),
+            ),
+            Some('B') => ("missing-role", format!("role {subject} does not exist{during}"), b::fix(&head)),
+            Some('C') => {
+                let what = if lf.duplicate && !subject.is_empty() {
+                    format!("revision {subject} is declared by more than one file")
+                } else if lf.heads.len() > 1 {
+                    format!("{} heads: {}", lf.heads.len(), findings::and_list(&lf.heads))
+                } else {
+                    "more than one head".to_string()
+                };
+                (
+                    if lf.duplicate { "duplicate-id" } else { "multiple-heads" },
+                    what,
+                    "two migrations claim the same parent: renumber the later one onto the other head, or add a no-DDL \
+                     merge revision (`migfix heads` lists them)"
+                        .to_string(),
+                )
+            }
+            Some('D') => {
+                let part = match lf.part {
+                    Some(IndexPart::Expression) => "expression",
+                    _ => "predicate",
+                };
+                let index = if subject.is_empty() { "an index".to_string() } else { format!("index {subject}") };
+                ("non-immutable-index", format!("{index}: its {part} uses a function that is not IMMUTABLE{during}"), d::FIX.to_string())
+            }
+            Some('E') => {
+                let from = lf.referenced_from.as_deref().map(|r| format!(", referenced from {r}")).unwrap_or_default();
+                let subject = if subject.is_empty() { "a revision".to_string() } else { format!("revision {subject}") };
+                (
+                    "unknown-revision",
+                    format!("{subject} is not in the chain{from}"),
+                    format!(
+                        "a down_revision (or the database's alembic_version) names {subject}, which no file declares: point the \
+                         orphaned migration's down_revision at the correct predecessor (`migfix history` shows the chain); if \
+                         the file was deleted or renumbered after it was deployed, restore it"
+                    ),
+                )
+            }
+            Some('F') => ("duplicate-table", format!("relation {subject} already exists{during}"), f::FIX.to_string()),
+            _ => {
+                let fix = match (lf.hint, lf.running.as_ref().map(|r| r.direction)) {
+                    (Hint::Connection, _) => {
+                        "the database could not be reached: check the Postgres service container; re-run the job once, and \
+                         file a type:reliability issue if it fails again"
+                    }
+                    (_, Some(Direction::Downgrade)) => {
+                        "the migration's downgrade() has a bug: its author fixes the downgrade() path (every migration must \
+                         be reversible)"
+                    }
+                    (Hint::Database, _) => {
+                        "a migration-specific Postgres incompatibility: the author of the failing migration fixes it"
+                    }
+                    _ => "not one of the runbook's classes A–F: read the error; the owner of the failing migration or step fixes it",
+                };
+                let error: String = lf.error.chars().take(160).collect();
+                ("unclassified", format!("unclassified failure{during}: {error}"), fix.to_string())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::config::{AlembicSpec, ChainSpec, DEFAULT_FILE_TEMPLATE};
+
+    /// A chain of revision files in a temp dir, for the class tests.
+    pub(crate) struct TestChain {
+        pub dir: std::path::PathBuf,
+        pub chain: Chain,
+        pub ci: Vec<CiRole>,
+    }
+
+    impl TestChain {
+        pub fn ctx(&self) -> Ctx<'_> {
+            Ctx::new(&self.dir, &self.chain, &self.ci)
+        }
+    }
+
+    pub(crate) fn ctx_for(files: &[(&str, &str)]) -> (tempfile::TempDir, TestChain) {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().canonicalize().unwrap();
+        let versions = dir.join("migrations").join("versions");
+        std::fs::create_dir_all(&versions).unwrap();
+        for (name, text) in files {
+            std::fs::write(versions.join(name), text).unwrap();
+        }
+        let spec = AlembicSpec {
+            config: None,
+            script_location: None,
+            versions: vec![versions],
+            recursive: false,
+            file_template: DEFAULT_FILE_TEMPLATE.into(),
+        };
+        let (revisions, _) = crate::chains::alembic::read(&dir, &spec, ReadMode::Full).unwrap();
+        let chain = Chain {
+            spec: ChainSpec { name: "test".into(), source: Source::Alembic(spec), roles: Vec::new(), gate: None },
+            revisions,
+            warnings: Vec::new(),
+            scheme: crate::chains::Scheme::detect(std::iter::empty::<&str>()),
+        };
+        (tmp, TestChain { dir, chain, ci: Vec::new() })
+    }
+
+    #[test]
+    fn static_findings_of_every_class() {
+        let (_dir, t) = ctx_for(&[
+            ("0001_a.py", "revision = '0001'\ndown_revision = None\ndef upgrade():\n    op.create_table('t')\n    op.execute('GRANT SELECT ON t TO app')\n"),
+            ("0002_b.py", "revision = '0002'\ndown_revision = '0001'\ndef upgrade():\n    op.create_table('t')\n    op.execute('CREATE INDEX ix ON t (id) WHERE c < now()')\n    r = bind.execute(sa.text('SELECT id FROM admins WHERE email = :e'), {'e': 'x@y'}).first()\n    if not r:\n        raise RuntimeError('x')\n"),
+        ]);
+        let found = static_findings(&t.dir, &t.chain, &[]);
+        let classes: Vec<char> = found.iter().filter_map(|f| f.class).collect();
+        assert_eq!(classes, ['A', 'B', 'D', 'F']);
+        let gate: Vec<bool> = found.iter().map(fails_gate).collect();
+        assert_eq!(gate, [false, false, true, true]);
+        assert!(as_warning(&found[1]).to_string().starts_with("migrations/versions/0001_a.py:5: [B] GRANT needs role app"));
+    }
 }

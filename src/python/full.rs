@@ -20,7 +20,7 @@ thread_local! {
     });
 }
 
-fn parse(body: &[u8]) -> Result<Tree, SyntaxError> {
+pub(super) fn parse(body: &[u8]) -> Result<Tree, SyntaxError> {
     // Python ends a line at a lone `\r`; the grammar does not. Replacing it
     // with `\n` keeps every byte offset.
     let lone_cr = |i: usize| body[i] == b'\r' && body.get(i + 1) != Some(&b'\n');

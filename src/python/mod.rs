@@ -7,6 +7,7 @@
 //! anything it does not fully understand, so that [`read`] falls back to the
 //! full parse. Tests assert they agree on every fixture and corpus.
 
+pub(crate) mod calls;
 mod fast;
 mod full;
 

@@ -19,15 +19,33 @@ use crate::ExitStatus;
 
 pub(crate) fn run(config: &Config, args: &MergeHeadsArgs) -> Result<ExitStatus> {
     let chains = chains::load(config, ReadMode::Full)?;
-    let chain = pick(&chains)?;
+    let repo = Repo::discover(&config.root);
+    let prepared = prepare(config, &chains, args, repo.as_ref())?;
+    let status = finish(config, &prepared.preview, &prepared.plan, &args.write, repo.as_ref())?;
+    if !args.write.dry_run {
+        let base = repo.as_ref().and_then(|r| r.head()).and_then(|h| h.branch).unwrap_or_else(|| "main".into());
+        report::follow_ups(config, &prepared.stale, &base)?;
+    }
+    Ok(status)
+}
+
+/// A merge node, checked, not yet shown or applied; with the open branches
+/// that will still revise an older revision.
+pub(crate) struct Prepared {
+    pub preview: Preview,
+    pub plan: crate::plan::Plan,
+    pub stale: Vec<Claim>,
+}
+
+pub(crate) fn prepare(config: &Config, chains: &[Chain], args: &MergeHeadsArgs, repo: Option<&Repo>) -> Result<Prepared> {
+    let chain = pick(chains)?;
     let graph = Graph::build(chain);
     refuse_broken(config, chain, &graph)?;
     let heads = graph.heads();
     let mut head_ids: Vec<String> = heads.iter().map(|&i| graph.rev(i).id.clone()).collect();
     head_ids.sort_by(|a, b| id_order(a, b));
 
-    let repo = Repo::discover(&config.root);
-    let claims = claims_for(repo.as_ref(), chain);
+    let claims = claims_for(repo, chain);
     let id = match &args.rev_id {
         Some(id) => {
             let id = in_width(chain, id);
@@ -78,7 +96,11 @@ pub(crate) fn run(config: &Config, args: &MergeHeadsArgs) -> Result<ExitStatus> 
         bail!("the planned merge would leave heads {}; nothing was written", heads_after.join(", "));
     }
 
-    let mut notes = vec![format!("down_revision = ({}), no DDL: upgrade() and downgrade() only pass", head_ids.join(", ")), style_note];
+    let mut notes = vec![
+        format!("file: {}", rel(&config.root, &path)),
+        format!("down_revision = ({}), no DDL: upgrade() and downgrade() only pass", head_ids.join(", ")),
+        style_note,
+    ];
     if !claims.is_empty() {
         let mut claimed: Vec<&str> = claims.iter().map(|c| c.id.as_str()).collect();
         claimed.sort_by(|a, b| id_order(a, b));
@@ -87,16 +109,12 @@ pub(crate) fn run(config: &Config, args: &MergeHeadsArgs) -> Result<ExitStatus> 
     }
     let preview = Preview {
         chain: chain.name().to_string(),
-        title: format!("merge-heads {} -> {id} in {} ({})", head_ids.join(" + "), chain.name(), rel(&config.root, &path)),
+        title: format!("merge-heads {} -> {id} in {}", head_ids.join(" + "), chain.name()),
         notes,
         heads_after,
     };
-    let status = finish(config, &preview, &plan, &args.write, repo.as_ref())?;
-    if !args.write.dry_run {
-        let base = repo.as_ref().and_then(|r| r.head()).and_then(|h| h.branch).unwrap_or_else(|| "main".into());
-        report::follow_ups(config, &stale_branches(chain, &claims, &id), &base)?;
-    }
-    Ok(status)
+    let stale = stale_branches(chain, &claims, &id);
+    Ok(Prepared { preview, plan, stale })
 }
 
 fn join_and(ids: &[String]) -> String {

@@ -2,6 +2,7 @@
 //! module checks it, shows it, asks, and hands it to the applier.
 
 pub(crate) mod merge_heads;
+pub(crate) mod rebase;
 pub(crate) mod renumber;
 mod sqitch;
 mod template;

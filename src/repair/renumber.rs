@@ -10,18 +10,24 @@ use crate::config::{rel, Config};
 use crate::error::{Diag, InputErrors, Refused};
 use crate::git::Repo;
 use crate::graph::{filename_id, Graph};
-use crate::plan::{Builder, Edit};
+use crate::plan::{Builder, Edit, Plan};
 use crate::python::{ModuleConsts, PyValue};
 use crate::ExitStatus;
 
 pub(crate) fn run(config: &Config, args: &RenumberArgs) -> Result<ExitStatus> {
     let chains = chains::load(config, ReadMode::Full)?;
-    let (chain, idx) = select(config, &chains, &args.target)?;
     let repo = Repo::discover(&config.root);
+    let (preview, plan) = prepare(config, &chains, args, repo.as_ref())?;
+    finish(config, &preview, &plan, &args.write, repo.as_ref())
+}
+
+/// The renumber as a plan, checked, not yet shown or applied.
+pub(crate) fn prepare(config: &Config, chains: &[Chain], args: &RenumberArgs, repo: Option<&Repo>) -> Result<(Preview, Plan)> {
+    let (chain, idx) = select(config, chains, &args.target)?;
     if chain.kind() == Kind::Sqitch {
-        return super::sqitch::renumber(config, chain, idx, args, repo.as_ref());
+        return super::sqitch::renumber(config, chain, idx, args);
     }
-    let claims = claims_for(repo.as_ref(), chain);
+    let claims = claims_for(repo, chain);
     let graph = Graph::build(chain);
     let rev = graph.rev(idx);
 
@@ -35,13 +41,18 @@ pub(crate) fn run(config: &Config, args: &RenumberArgs) -> Result<ExitStatus> {
             })?,
         },
     };
-    if new_id == rev.id {
-        return Err(Refused::new(format!("{} is already {new_id}", rel(&config.root, &rev.path))).into());
+    // Keeping the id while changing the parent only re-points the revision
+    // (a dangling down_revision, say).
+    let repoint = new_id == rev.id && args.onto.is_some();
+    if new_id == rev.id && !repoint {
+        return Err(Refused::new(format!("{} is already {new_id}", rel(&config.root, &rev.path)))
+            .help(format!("to change only its parent: migfix renumber {} --to {new_id} --onto PARENT", args.target))
+            .into());
     }
     if let Some(reason) = crate::graph::invalid_id(&new_id) {
         return Err(InputErrors::one(Diag::new("--to", None, reason)).into());
     }
-    if let Some(who) = taken_by(chain, &claims, &new_id) {
+    if let Some(who) = taken_by(chain, &claims, &new_id).filter(|_| !repoint) {
         let next = next_free(chain, &claims).map(|n| format!("migfix renumber {} --to {n}", args.target));
         let mut refused = Refused::new(format!("{new_id} is already used: {who}"));
         if let Some(next) = next {
@@ -75,7 +86,7 @@ pub(crate) fn run(config: &Config, args: &RenumberArgs) -> Result<ExitStatus> {
         builder.rename(&rev.path, &src, rev.path.with_file_name(renamed));
     }
     let mut children = Vec::new();
-    if !duplicate {
+    if !duplicate && !repoint {
         for other in chain.revisions.iter().filter(|r| r.path != rev.path) {
             let Some(c) = &other.consts else { continue };
             let edits = reference_edits(&std::fs::read(&other.path)?, c, &rev.id, &new_id);
@@ -94,7 +105,7 @@ pub(crate) fn run(config: &Config, args: &RenumberArgs) -> Result<ExitStatus> {
     }
     let after_graph = Graph::build(&after);
     let heads_after: Vec<String> = after_graph.heads().into_iter().map(|i| after_graph.rev(i).id.clone()).collect();
-    if after.revisions.iter().filter(|r| r.id == new_id).count() != 1 {
+    if !duplicate && after.revisions.iter().filter(|r| r.id == new_id).count() != 1 {
         bail!("the planned renumber would not leave exactly one {new_id}; nothing was written");
     }
 
@@ -110,13 +121,18 @@ pub(crate) fn run(config: &Config, args: &RenumberArgs) -> Result<ExitStatus> {
     if duplicate {
         notes.push(format!("the other file declaring {} keeps the id and its children", rev.id));
     }
+    notes.insert(0, format!("file: {}", rel(&config.root, &rev.path)));
     let preview = Preview {
         chain: chain.name().to_string(),
-        title: format!("renumber {} -> {new_id} in {} ({})", rev.id, chain.name(), rel(&config.root, &rev.path)),
+        title: if repoint {
+            format!("re-point {} in {}", rev.id, chain.name())
+        } else {
+            format!("renumber {} -> {new_id} in {}", rev.id, chain.name())
+        },
         notes,
         heads_after,
     };
-    finish(config, &preview, &plan, &args.write, repo.as_ref())
+    Ok((preview, plan))
 }
 
 fn show_parents(down: &[String]) -> String {

@@ -4,19 +4,17 @@
 
 use anyhow::{bail, Context, Result};
 
-use super::{finish, Preview};
+use super::Preview;
 use crate::chains::scheme::sqitch_prefix;
 use crate::chains::sqitch::{invalid_name, lint, scripts_of, LineKind, Plan};
 use crate::chains::Chain;
 use crate::cli::RenumberArgs;
 use crate::config::{rel, Config, Source};
 use crate::error::{Diag, InputErrors, Refused};
-use crate::git::Repo;
 use crate::plan::{Builder, Edit};
 use crate::report;
-use crate::ExitStatus;
 
-pub(crate) fn renumber(config: &Config, chain: &Chain, idx: usize, args: &RenumberArgs, repo: Option<&Repo>) -> Result<ExitStatus> {
+pub(crate) fn renumber(config: &Config, chain: &Chain, idx: usize, args: &RenumberArgs) -> Result<(Preview, crate::plan::Plan)> {
     let Source::Sqitch(spec) = &chain.spec.source else { unreachable!("sqitch chains only") };
     let text = std::fs::read_to_string(&spec.plan).with_context(|| format!("reading {}", spec.plan.display()))?;
     let plan = Plan::parse(&text);
@@ -109,7 +107,10 @@ pub(crate) fn renumber(config: &Config, chain: &Chain, idx: usize, args: &Renumb
         bail!("the planned rename would break the plan ({}); nothing was written", new_lint.join("; "));
     }
 
-    let mut notes = vec![format!("{} script{} renamed with it", scripts.len(), if scripts.len() == 1 { "" } else { "s" })];
+    let mut notes = vec![
+        format!("file: {}", rel(&config.root, &spec.plan)),
+        format!("{} script{} renamed with it", scripts.len(), if scripts.len() == 1 { "" } else { "s" }),
+    ];
     if !dependents.is_empty() {
         dependents.dedup();
         notes.push(format!("dependencies follow it in: {}", dependents.join(", ")));
@@ -117,9 +118,9 @@ pub(crate) fn renumber(config: &Config, chain: &Chain, idx: usize, args: &Renumb
     let heads_after = after.changes().last().map(|(_, e)| vec![e.name.clone()]).unwrap_or_default();
     let preview = Preview {
         chain: chain.name().to_string(),
-        title: format!("renumber {old} -> {new} in {} ({})", chain.name(), rel(&config.root, &spec.plan)),
+        title: format!("renumber {old} -> {new} in {}", chain.name()),
         notes,
         heads_after,
     };
-    finish(config, &preview, &built, &args.write, repo)
+    Ok((preview, built))
 }

@@ -1,1 +1,143 @@
-//! Printing for `migfix diagnose`.
+//! Printing for `migfix diagnose`: findings from the tree (per chain, like
+//! `check`) or from a log (in log order), as text or JSON.
+
+use std::io::{self, Write};
+
+use crate::chains::Chain;
+use crate::cli::Format;
+use crate::config::Config;
+use crate::error::Diag;
+use crate::findings::Finding;
+
+use super::{json, style, warn, warnings, Style};
+
+/// Related places shown before "and N more".
+const RELATED_SHOWN: usize = 3;
+
+/// Static findings, grouped by chain.
+pub(crate) fn tree(config: &Config, per_chain: &[(&Chain, Vec<Finding>)]) -> io::Result<()> {
+    let chains: Vec<Chain> = per_chain.iter().map(|(c, _)| (*c).clone()).collect();
+    warn(config, &chains);
+    if config.output.format == Format::Json {
+        let findings: Vec<&Finding> = per_chain.iter().flat_map(|(_, f)| f).collect();
+        return json(&serde_json::json!({ "findings": findings, "warnings": warnings(&chains) }));
+    }
+    let s = style(config);
+    let mut out = io::stdout().lock();
+    if per_chain.is_empty() {
+        writeln!(out, "no chains found below {}", config.root.display())?;
+        return out.flush();
+    }
+    for (chain, findings) in per_chain {
+        if findings.is_empty() {
+            writeln!(out, "{}: {} (no failure of classes A–F found)", chain.name(), s.green("OK"))?;
+            continue;
+        }
+        let n = findings.len();
+        writeln!(out, "{}: {} ({n} finding{})", chain.name(), s.red("FAILED"), if n == 1 { "" } else { "s" })?;
+        for f in findings {
+            let place = match (&f.path, f.line) {
+                (Some(p), Some(l)) => format!("{p}:{l}: "),
+                (Some(p), None) => format!("{p}: "),
+                _ => String::new(),
+            };
+            writeln!(out, "  {place}{}{}", s.bold(&class_tag(f)), f.message)?;
+            details(&mut out, &s, f, "    ")?;
+        }
+    }
+    out.flush()
+}
+
+/// Findings from a log, in the order the log shows them.
+pub(crate) fn log(
+    config: &Config,
+    shown: &str,
+    lines: usize,
+    findings: &[Finding],
+    chains: &[Chain],
+    tree_error: Option<&String>,
+) -> io::Result<()> {
+    let mut notes: Vec<Diag> = warnings(chains).into_iter().cloned().collect();
+    if let Some(e) = tree_error {
+        notes.push(Diag::new(
+            config.rel(&config.root),
+            None,
+            format!("the tree could not be read, so findings do not point into it: {e}"),
+        ));
+    }
+    if config.output.format == Format::Json {
+        return json(&serde_json::json!({ "log": shown, "lines": lines, "findings": findings, "warnings": notes }));
+    }
+    if !config.output.quiet {
+        let mut err = io::stderr().lock();
+        for d in &notes {
+            let _ = writeln!(err, "warning: {d}");
+        }
+    }
+    let s = style(config);
+    let mut out = io::stdout().lock();
+    let n = findings.len();
+    if n == 0 {
+        writeln!(out, "{shown}: {} ({lines} lines, no failure found)", s.green("OK"))?;
+        return out.flush();
+    }
+    writeln!(out, "{shown}: {} failure{} found", n, if n == 1 { "" } else { "s" })?;
+    for f in findings {
+        writeln!(out)?;
+        writeln!(out, "{}{}", s.bold(&class_tag(f)), s.bold(&f.message))?;
+        if let Some(e) = &f.error {
+            let at = f.log_lines.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(", ");
+            writeln!(out, "  error: {e}")?;
+            writeln!(out, "  log lines: {at}")?;
+        }
+        if let Some(step) = &f.step {
+            writeln!(out, "  step: {step}")?;
+        }
+        let migration = match (&f.revision, &f.path, f.line) {
+            (Some(r), Some(p), Some(l)) => Some(format!("{r} ({p}:{l})")),
+            (Some(r), Some(p), None) => Some(format!("{r} ({p})")),
+            (Some(r), None, _) => Some(r.clone()),
+            (None, Some(p), Some(l)) => Some(format!("{p}:{l}")),
+            (None, Some(p), None) => Some(p.clone()),
+            (None, None, _) => None,
+        };
+        if let Some(m) = migration {
+            let chain = f.chain.as_deref().map(|c| format!(" in {c}")).unwrap_or_default();
+            writeln!(out, "  migration: {m}{chain}")?;
+        }
+        if let Some(st) = &f.statement {
+            let one_line = st.split_whitespace().collect::<Vec<_>>().join(" ");
+            writeln!(out, "  statement: {one_line}")?;
+        }
+        details(&mut out, &s, f, "  ")?;
+    }
+    out.flush()
+}
+
+fn class_tag(f: &Finding) -> String {
+    match f.class {
+        Some(c) => format!("[{c}] "),
+        None if f.kind == "unclassified" => "[?] ".to_string(),
+        None => String::new(),
+    }
+}
+
+/// Related places, the fix, its SQL and the command.
+fn details(out: &mut impl Write, s: &Style, f: &Finding, indent: &str) -> io::Result<()> {
+    if !f.related.is_empty() {
+        let shown: Vec<String> = f.related.iter().take(RELATED_SHOWN).map(|p| format!("{}:{}", p.path, p.line)).collect();
+        let more = f.related.len().saturating_sub(RELATED_SHOWN);
+        let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+        writeln!(out, "{indent}also: {}{more}", shown.join(", "))?;
+    }
+    writeln!(out, "{indent}fix: {}", f.fix)?;
+    if let Some(sql) = &f.sql {
+        for line in sql.lines() {
+            writeln!(out, "{indent}  {}", s.dim(line))?;
+        }
+    }
+    if let Some(cmd) = &f.command {
+        writeln!(out, "{indent}run: {cmd}")?;
+    }
+    Ok(())
+}

@@ -1,6 +1,8 @@
 //! The one place that prints. Text for people, JSON for scripts.
 
-mod diagnose;
+pub(crate) mod diagnose;
+pub(crate) mod gate;
+pub(crate) mod recover;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -468,9 +470,45 @@ fn heads_line(heads: &[String]) -> String {
     }
 }
 
+/// A one-line remark for people (nothing in JSON mode).
+pub(crate) fn note(config: &Config, message: &str) -> io::Result<()> {
+    if config.output.format == Format::Json {
+        return json(&serde_json::json!({ "note": message }));
+    }
+    let mut out = io::stdout().lock();
+    writeln!(out, "{message}")?;
+    out.flush()
+}
+
 /// A warning that must not be missed, on stderr even with `-q`.
 pub(crate) fn warning(message: &str) {
     let _ = writeln!(io::stderr().lock(), "WARNING: {message}");
+}
+
+/// A menu on the terminal, the first item preselected; `None` for Ctrl-C
+/// or Escape. Arrow keys or j/k move, Enter picks.
+pub(crate) fn choose(prompt: &str, items: &[String]) -> io::Result<Option<usize>> {
+    match dialoguer::Select::new().with_prompt(prompt).items(items).default(0).interact_opt() {
+        Ok(choice) => Ok(choice),
+        Err(dialoguer::Error::IO(e)) if e.kind() == io::ErrorKind::Interrupted => Ok(None),
+        Err(dialoguer::Error::IO(e)) => Err(e),
+    }
+}
+
+/// A line of text, asked again until `valid`; `None` for Ctrl-C or an
+/// empty answer.
+pub(crate) fn ask(prompt: &str, valid: &dyn Fn(&str) -> bool) -> io::Result<Option<String>> {
+    let answer = dialoguer::Input::<String>::new()
+        .with_prompt(prompt)
+        .allow_empty(true)
+        .validate_with(|s: &String| if s.trim().is_empty() || valid(s) { Ok(()) } else { Err("no such revision in this chain") })
+        .interact_text();
+    match answer {
+        Ok(s) if s.trim().is_empty() => Ok(None),
+        Ok(s) => Ok(Some(s)),
+        Err(dialoguer::Error::IO(e)) if e.kind() == io::ErrorKind::Interrupted => Ok(None),
+        Err(dialoguer::Error::IO(e)) => Err(e),
+    }
 }
 
 /// Asks on the terminal; Ctrl-C or Escape is a no.
@@ -559,6 +597,49 @@ pub(crate) fn follow_ups(config: &Config, stale: &[crate::git::Claim], base: &st
     for c in stale {
         writeln!(out, "  {}: {} ({}) revises {}", c.branch, c.id, c.path, c.down.join(", "))?;
     }
-    writeln!(out, "on each branch, merge or rebase onto {base}, then point its first migration at the new head")?;
+    writeln!(out, "on each branch, run: migfix rebase --base {base}")?;
     out.flush()
+}
+
+// ---- collisions ----
+
+pub(crate) fn collisions(config: &Config, a: &crate::collisions::Analysis, findings: &[Finding]) -> io::Result<()> {
+    if config.output.format == Format::Json {
+        return json(&serde_json::json!({
+            "findings": findings,
+            "collisions": a.collisions,
+            "stale": a.stale,
+            "next_free": a.next_free,
+            "base": a.base,
+            "base_heads": a.base_heads,
+        }));
+    }
+    let s = style(config);
+    let mut out = io::stdout().lock();
+    writeln!(out, "base {}, {} other branch{}", a.base, a.branches, if a.branches == 1 { "" } else { "es" })?;
+    for (chain, heads) in &a.base_heads {
+        writeln!(out, "{} (base head{} {}; next free {})", s.bold(chain), if heads.len() == 1 { "" } else { "s" }, heads.join(", "), a.next_free.get(chain).map_or("-", String::as_str))?;
+        print_chain_findings(&mut out, &s, findings, chain)?;
+    }
+    for chain in a.next_free.keys().filter(|c| !a.base_heads.contains_key(*c)) {
+        writeln!(out, "{} (next free {})", s.bold(chain), a.next_free[chain])?;
+        print_chain_findings(&mut out, &s, findings, chain)?;
+    }
+    out.flush()
+}
+
+fn print_chain_findings(out: &mut impl Write, s: &Style, findings: &[Finding], chain: &str) -> io::Result<()> {
+    let mine: Vec<&Finding> = findings.iter().filter(|f| f.chain.as_deref() == Some(chain)).collect();
+    if mine.is_empty() {
+        return writeln!(out, "  {}", s.green("no collisions, nothing stale"));
+    }
+    for f in mine {
+        let label = if f.kind == "number-collision" { s.red("collision") } else { s.yellow("stale") };
+        writeln!(out, "  {label}: {}", f.message)?;
+        writeln!(out, "    fix: {}", f.fix)?;
+        if let Some(cmd) = &f.command {
+            writeln!(out, "    run: {cmd}")?;
+        }
+    }
+    Ok(())
 }

@@ -2,11 +2,16 @@
 //! against each other, and migfix's graphs against real Alembic's.
 
 mod bad_input;
+mod branches;
 mod cli;
 mod common;
+mod diagnose;
 mod fixtures;
+mod gate;
 mod merge_heads;
 mod oracle;
+mod postgres;
 mod readers;
+mod recover;
 mod renumber;
 mod sqitch;

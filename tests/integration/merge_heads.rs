@@ -50,6 +50,7 @@ fn seed_001_merge_node_is_0151() {
         assert!(out.contains(b), "{b} in {out}");
     }
     assert!(!out.contains(": 0150 ("), "0150 revises 0149, a file of its own branch");
+    assert!(out.contains("on each branch, run: migfix rebase --base main"), "{out}");
     let ini = dir.path().join("console/migrations");
     let Some(heads) = alembic(&ini, &["heads"]) else { return };
     assert_eq!(heads, "0151 (head)\n");

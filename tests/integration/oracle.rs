@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use crate::common::*;
 
-fn required() -> bool {
+pub fn required() -> bool {
     std::env::var("MIGFIX_REQUIRE_ORACLES").is_ok_and(|v| v == "1")
 }
 

@@ -126,6 +126,30 @@ fn forced_rename_of_a_reworked_change_moves_every_script() {
     }
 }
 
+#[test]
+fn check_lints_the_plan_with_line_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(dir.path(), REWORKED);
+    let plan = dir.path().join("sqitch.plan");
+    let text = std::fs::read_to_string(&plan).unwrap();
+    let broken = text
+        .replace("%project=q\n\n", "%project=q\n")
+        .replace("03-more [q:02-view] 2026-06-04T00:00:00Z", "03-more [q:02-view] [2026-06-04T00:00:00Z]")
+        .replace("02-view [01-jobs]", "02-view [01-jobz]");
+    std::fs::write(&plan, broken).unwrap();
+    std::fs::remove_file(dir.path().join("verify/03-more.sql")).unwrap();
+    let (code, out, _) = run(dir.path(), &["check"]);
+    assert_eq!(code, 1, "{out}");
+    for expected in [
+        "sqitch.plan:3: no blank line after the pragmas",
+        "sqitch.plan:4: `02-view` requires `01-jobz`, which is not in the plan",
+        "sqitch.plan:6: the timestamp is in brackets",
+        "sqitch.plan:6: missing script verify/03-more.sql",
+    ] {
+        assert!(out.contains(expected), "{expected}: {out}");
+    }
+}
+
 fn plan_strategy() -> impl Strategy<Value = String> {
     let ws = prop::sample::select(vec![" ", "  ", "\t", " \t "]);
     let change = (0u8..3, "[a-z][a-z0-9_]{0,6}", prop::option::of("[A-Za-z][A-Za-z ]{0,8}[a-z]"), ws.clone(), ws.clone(), ws, any::<bool>());

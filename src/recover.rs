@@ -1,0 +1,279 @@
+//! `migfix recover`: the runbooks as one guided session. Diagnose, offer
+//! the fixes that apply (recommended first), show the diff, ask, apply,
+//! check again, then list what is left to do by hand.
+
+use std::io::IsTerminal;
+use std::path::Path;
+
+use anyhow::Result;
+
+use crate::chains::{self, Chain, ReadMode};
+use crate::cli::{MergeHeadsArgs, RecoverArgs, RenumberArgs, WriteArgs};
+use crate::config::{rel, Config};
+use crate::diagnose;
+use crate::error::Refused;
+use crate::findings::{self, Finding};
+use crate::git::Repo;
+use crate::graph::{id_order, Graph, Problem, Via};
+use crate::plan::Plan;
+use crate::repair::{self, merge_heads, renumber, Preview};
+use crate::report;
+use crate::ExitStatus;
+
+/// One way to fix a problem: what it does, why, and the command that does
+/// the same without prompts.
+#[derive(Debug, Clone)]
+pub(crate) struct Fix {
+    pub label: String,
+    pub why: String,
+    pub command: Option<String>,
+    action: Action,
+}
+
+#[derive(Debug, Clone)]
+enum Action {
+    MergeHeads,
+    Renumber { target: String, to: Option<String>, onto: Option<String> },
+    /// Re-point a revision at an id the user types.
+    AskParent { target: String, id: String },
+}
+
+/// The chain problem recover works on next, and its fixes.
+pub(crate) struct Offer {
+    pub chain: String,
+    pub problem: String,
+    pub fixes: Vec<Fix>,
+}
+
+pub(crate) fn run(config: &Config, args: &RecoverArgs) -> Result<ExitStatus> {
+    let from_stdin = args.log.as_deref().is_some_and(|p| p == Path::new("-"));
+    let interactive = !from_stdin && std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    let repo = Repo::discover(&config.root);
+    let log = match &args.log {
+        Some(path) => diagnose::log_findings(config, path)?,
+        None => Vec::new(),
+    };
+    let chains = chains::load(config, ReadMode::Full)?;
+    let ci = diagnose::ci_roles(&config.root);
+    let found: Vec<(String, Vec<Finding>)> =
+        chains.iter().map(|c| (c.name().to_string(), diagnose::tree_findings(&config.root, c, &ci))).collect();
+    report::recover::diagnosis(config, &found, &log)?;
+    if found.iter().all(|(_, f)| f.is_empty()) && log.is_empty() {
+        return Ok(ExitStatus::Success);
+    }
+    let offers: Vec<Offer> = chains.iter().filter_map(|c| offer(config, c, repo.as_ref())).collect();
+    if !interactive {
+        report::recover::commands(config, &offers, &manual(&found, &log))?;
+        return Ok(ExitStatus::Problems);
+    }
+
+    let mut applied = false;
+    for name in offers.iter().map(|o| o.chain.clone()).collect::<Vec<_>>() {
+        loop {
+            let chains = chains::load(config, ReadMode::Full)?;
+            let Some(chain) = chains.iter().find(|c| c.name() == name) else { break };
+            let Some(offer) = offer(config, chain, repo.as_ref()) else { break };
+            let mut labels: Vec<String> = offer.fixes.iter().map(|f| report::recover::menu_item(&f.label)).collect();
+            labels.push("leave it for now".to_string());
+            report::recover::problem(config, &offer)?;
+            let Some(choice) = report::choose("How to fix it?", &labels)? else {
+                return left_as_is(config, applied);
+            };
+            let Some(fix) = offer.fixes.get(choice) else { break };
+            let Some((preview, plan)) = prepare(config, chain, fix, repo.as_ref())? else {
+                return left_as_is(config, applied);
+            };
+            // Changes this session made itself are not the user's uncommitted work.
+            let write = WriteArgs { dry_run: false, yes: false, allow_dirty: applied };
+            match repair::finish(config, &preview, &plan, &write, repo.as_ref()) {
+                Ok(_) => applied = true,
+                Err(e) if e.is::<Refused>() => {
+                    let refused = e.downcast::<Refused>().expect("checked above");
+                    report::note(config, &format!("not applied ({}): nothing was written", refused.message))?;
+                    return Ok(ExitStatus::Problems);
+                }
+                Err(e) => return Err(e),
+            }
+            let chains = chains::load(config, ReadMode::Full)?;
+            if let Some(c) = chains.iter().find(|c| c.name() == name) {
+                report::check(config, &[(c, findings::from_graph(&config.root, c))])?;
+            }
+        }
+    }
+
+    let chains = chains::load(config, ReadMode::Full)?;
+    let left: Vec<(String, Vec<Finding>)> =
+        chains.iter().map(|c| (c.name().to_string(), diagnose::tree_findings(&config.root, c, &ci))).collect();
+    let by_hand = manual(&left, &log);
+    report::recover::manual(config, &by_hand)?;
+    let worked_on: Vec<&Chain> = chains.iter().filter(|c| offers.iter().any(|o| o.chain == c.name())).collect();
+    report::recover::follow_ups(config, &follow_ups(config, &worked_on, repo.as_ref()))?;
+    // Exit 0 only when nothing is left, by hand or otherwise.
+    let anything_left = left.iter().any(|(_, f)| !f.is_empty()) || !log.is_empty();
+    Ok(if anything_left { ExitStatus::Problems } else { ExitStatus::Success })
+}
+
+fn left_as_is(config: &Config, applied: bool) -> Result<ExitStatus> {
+    let message = if applied { "stopped: what was applied stays; nothing else was written" } else { "stopped: nothing was written" };
+    report::note(config, message)?;
+    Ok(ExitStatus::Problems)
+}
+
+/// Findings that are not chain edits (A, B, D, F and unclassified log
+/// failures): their runbook fixes are printed, not applied.
+fn manual(found: &[(String, Vec<Finding>)], log: &[Finding]) -> Vec<Finding> {
+    found
+        .iter()
+        .flat_map(|(_, f)| f)
+        .chain(log)
+        .filter(|f| matches!(f.class, Some('A' | 'B' | 'D' | 'F')) || (f.class.is_none() && !f.log_lines.is_empty()))
+        .cloned()
+        .collect()
+}
+
+/// When a revision's file was added to the repository, for "the one merged later".
+fn added(repo: Option<&Repo>, path: &Path) -> Option<(String, String, i64)> {
+    repo.and_then(|r| r.added_in(path))
+}
+
+/// The most urgent chain problem with an automatic fix, and its fixes,
+/// recommended first. A dangling pointer comes first: it can make heads.
+pub(crate) fn offer(config: &Config, chain: &Chain, repo: Option<&Repo>) -> Option<Offer> {
+    let g = Graph::build(chain);
+    let problems = g.problems();
+    let shown = |i: usize| rel(&config.root, &g.rev(i).path);
+    let name = chain.name().to_string();
+    let target = |i: usize| shown(i);
+    for p in &problems {
+        if let Problem::Dangling { rev, target: missing, via: Via::DownRevision, suggestion } = p {
+            let r = g.rev(*rev);
+            let mut fixes = Vec::new();
+            if let Some(s) = suggestion {
+                fixes.push(Fix {
+                    label: format!("point {} at {s}", r.id),
+                    why: format!("{missing} is not an id; {s} is the revision it names"),
+                    command: Some(format!("migfix renumber {} --to {} --onto {s} --yes", target(*rev), r.id)),
+                    action: Action::Renumber { target: target(*rev), to: Some(r.id.clone()), onto: Some(s.clone()) },
+                });
+            }
+            fixes.push(Fix {
+                label: format!("point {} at another revision", r.id),
+                why: "you type the id".into(),
+                command: None,
+                action: Action::AskParent { target: target(*rev), id: r.id.clone() },
+            });
+            return Some(Offer {
+                chain: name,
+                problem: format!("[E] {} ({}) revises {missing}, which does not exist", r.id, shown(*rev)),
+                fixes,
+            });
+        }
+    }
+    for p in &problems {
+        if let Problem::DuplicateId { id, revs } = p {
+            let mut by_age: Vec<(usize, Option<(String, String, i64)>)> = revs.iter().map(|&i| (i, added(repo, &g.rev(i).path))).collect();
+            by_age.sort_by_key(|(i, a)| (a.as_ref().map(|a| a.2), *i));
+            by_age.reverse();
+            let fixes = by_age
+                .iter()
+                .enumerate()
+                .map(|(n, (i, when))| {
+                    let origin = when.as_ref().map(|(sha, _, _)| format!(" (added in {sha})")).unwrap_or_default();
+                    Fix {
+                        label: format!("renumber {}{origin}", shown(*i)),
+                        why: if n == 0 {
+                            format!("the file merged later gives up {id}; the other keeps it and its children")
+                        } else {
+                            format!("this file gives up {id} instead")
+                        },
+                        command: Some(format!("migfix renumber {} --yes", target(*i))),
+                        action: Action::Renumber { target: target(*i), to: None, onto: None },
+                    }
+                })
+                .collect();
+            return Some(Offer { chain: name, problem: format!("[C] revision {id} is declared by {} files", revs.len()), fixes });
+        }
+    }
+    for p in &problems {
+        if let Problem::MultipleHeads { heads } = p {
+            let ids: Vec<String> = heads.iter().map(|&i| g.rev(i).id.clone()).collect();
+            let mut fixes = vec![Fix {
+                label: format!("add a merge revision over {}", ids.join(" and ")),
+                why: "the runbook's fix: no DDL, numbered past every claim; open branches then rebase onto it".into(),
+                command: Some(format!("migfix --chain {} merge-heads --yes", chain.name())),
+                action: Action::MergeHeads,
+            }];
+            if heads.len() == 2 {
+                let mut by_age: Vec<(usize, Option<(String, String, i64)>)> = heads.iter().map(|&i| (i, added(repo, &g.rev(i).path))).collect();
+                by_age.sort_by(|(a, wa), (b, wb)| {
+                    wa.as_ref().map(|w| w.2).cmp(&wb.as_ref().map(|w| w.2)).then_with(|| id_order(&g.rev(*a).id, &g.rev(*b).id))
+                });
+                let (later, when) = by_age.last().cloned().expect("two heads");
+                let other = by_age[0].0;
+                let origin = when.as_ref().map(|(sha, _, _)| format!(" (added later, in {sha})")).unwrap_or_default();
+                let summary = when.map(|(_, summary, _)| format!("it came with \"{summary}\"; ")).unwrap_or_default();
+                fixes.push(Fix {
+                    label: format!("renumber {}{origin} onto {}", g.rev(later).id, g.rev(other).id),
+                    why: format!("{summary}one linear chain, but its author must pull the rename"),
+                    command: Some(format!("migfix renumber {} --yes", target(later))),
+                    action: Action::Renumber { target: target(later), to: None, onto: None },
+                });
+            }
+            let parents: std::collections::BTreeSet<&String> = heads.iter().flat_map(|&i| &g.rev(i).down).collect();
+            let fork = if parents.len() == 1 { format!(", forking at {}", parents.into_iter().next().expect("one")) } else { String::new() };
+            return Some(Offer { chain: name, problem: format!("[C] {} heads: {}{fork}", heads.len(), ids.join(", ")), fixes });
+        }
+    }
+    None
+}
+
+/// The plan for a chosen fix; `None` when the user gave up at a prompt.
+fn prepare(config: &Config, chain: &Chain, fix: &Fix, repo: Option<&Repo>) -> Result<Option<(Preview, Plan)>> {
+    let one = std::slice::from_ref(chain);
+    let renumber_args = |target: &str, to: Option<String>, onto: Option<String>| RenumberArgs {
+        target: target.to_string(),
+        to,
+        onto,
+        force: false,
+        write: WriteArgs::default(),
+    };
+    Ok(Some(match &fix.action {
+        Action::MergeHeads => {
+            let args = MergeHeadsArgs { label: None, rev_id: None, write: WriteArgs::default() };
+            let p = merge_heads::prepare(config, one, &args, repo)?;
+            (p.preview, p.plan)
+        }
+        Action::Renumber { target, to, onto } => renumber::prepare(config, one, &renumber_args(target, to.clone(), onto.clone()), repo)?,
+        Action::AskParent { target, id } => {
+            let g = Graph::build(chain);
+            let valid = |s: &str| g.resolve(s.trim()).is_some();
+            let Some(parent) = report::ask("New parent (a revision id)", &valid)? else { return Ok(None) };
+            renumber::prepare(config, one, &renumber_args(target, Some(id.clone()), Some(parent.trim().to_string())), repo)?
+        }
+    }))
+}
+
+/// What to do after the chain is whole: branches to rebase, and the
+/// runbook's verification commands.
+pub(crate) fn follow_ups(config: &Config, chains: &[&Chain], repo: Option<&Repo>) -> Vec<String> {
+    let mut out = Vec::new();
+    for chain in chains.iter().copied().filter(|c| c.kind() == crate::chains::Kind::Alembic) {
+        let g = Graph::build(chain);
+        let heads = g.heads();
+        let claims = repair::claims_for(repo, chain);
+        if let [head] = heads.as_slice() {
+            let head = &g.rev(*head).id;
+            for c in merge_heads::stale_branches(chain, &claims, head) {
+                out.push(format!("rebase {} ({} revises {}): on it, run migfix rebase", c.branch, c.id, c.down.join(", ")));
+            }
+        }
+        if let crate::config::Source::Alembic(a) = &chain.spec.source {
+            if let Some(ini) = &a.config {
+                let dir = ini.parent().map(|d| rel(&config.root, d)).unwrap_or_else(|| ".".into());
+                out.push(format!("verify {}: cd {dir} && alembic heads   (expect one line)", chain.name()));
+                out.push(format!("verify {}: cd {dir} && alembic upgrade head --sql > /dev/null", chain.name()));
+            }
+        }
+    }
+    out
+}

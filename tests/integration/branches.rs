@@ -1,0 +1,157 @@
+//! Branch-aware commands on seed 001 rebuilt as a git repository: heads
+//! 0146 and 0148 on main, open branches adding 0145, 0147, 0149 and 0150 on
+//! 0144, and one branch reusing a number main already has.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::common::*;
+
+const V: &str = "console/migrations/versions";
+
+fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(["-c", "user.name=test", "-c", "user.email=test@example.com"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let mut all = vec!["-C", dir.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let o = migfix(dir, &all);
+    (o.status.code().unwrap_or(-1), stdout(&o), stderr(&o))
+}
+
+/// main forks at 0144; the PR branches start there; then 0146 and 0148 land.
+fn seed_001() -> (tempfile::TempDir, git2::Repository) {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&fixture("incident-2026-06-05"), dir.path());
+    let held = tempfile::tempdir().unwrap();
+    for f in std::fs::read_dir(dir.path().join(V)).unwrap().flatten() {
+        let name = f.file_name().to_string_lossy().into_owned();
+        if name.starts_with("0146_") || name.starts_with("0148_") {
+            std::fs::rename(f.path(), held.path().join(&name)).unwrap();
+        }
+    }
+    let repo = git_init(dir.path());
+    git_branch(&repo, "feature/console-billing-customer-dashboard", &[(&format!("{V}/0145_billing_dashboard.py"), &revision_file("0145", Some("0144")))]);
+    git_branch(&repo, "feature/tax-s1256-tagger", &[(&format!("{V}/0147_tax_s1256_tagger.py"), &revision_file("0147", Some("0144")))]);
+    git_branch(&repo, "feature/email-verification-e2e-3272", &[
+        (&format!("{V}/0149_email_verification.py"), &revision_file("0149", Some("0144"))),
+        (&format!("{V}/0150_email_verification_backfill.py"), &revision_file("0150", Some("0149"))),
+    ]);
+    git_branch(&repo, "feature/reused-number", &[(&format!("{V}/0146_saved_filters.py"), &revision_file("0146", Some("0144")))]);
+    for f in std::fs::read_dir(held.path()).unwrap().flatten() {
+        std::fs::rename(f.path(), dir.path().join(V).join(f.file_name())).unwrap();
+    }
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-qm", "0146 and 0148 land on main"]);
+    (dir, repo)
+}
+
+#[test]
+fn collisions_on_seed_001() {
+    let (dir, _repo) = seed_001();
+    let (code, out, err) = run(dir.path(), &["collisions", "--format", "json"]);
+    assert_eq!(code, 1, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["base"], "main");
+    assert_eq!(v["next_free"]["console/migrations"], "0151");
+    assert_eq!(v["base_heads"]["console/migrations"], serde_json::json!(["0146", "0148"]));
+    let collisions = v["collisions"].as_array().unwrap();
+    assert_eq!(collisions.len(), 1, "{collisions:?}");
+    assert_eq!(collisions[0]["id"], "0146");
+    let claimants: Vec<&str> = collisions[0]["claims"].as_array().unwrap().iter().map(|c| c["branch"].as_str().unwrap()).collect();
+    assert_eq!(claimants, ["main", "feature/reused-number"]);
+    let mut stale: Vec<(&str, &str)> = v["stale"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["branch"].as_str().unwrap(), s["revision"].as_str().unwrap()))
+        .collect();
+    stale.sort();
+    assert_eq!(
+        stale,
+        [
+            ("feature/console-billing-customer-dashboard", "0145"),
+            ("feature/email-verification-e2e-3272", "0149"),
+            ("feature/reused-number", "0146"),
+            ("feature/tax-s1256-tagger", "0147"),
+        ],
+        "0150 revises 0149 on its own branch, so it is not stale"
+    );
+    let kinds: Vec<&str> = v["findings"].as_array().unwrap().iter().map(|f| f["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "stale-parent").count(), 4);
+    // --refs narrows the branches.
+    let (_, out, _) = run(dir.path(), &["collisions", "--refs", "feature/tax-*", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["collisions"].as_array().unwrap().len(), 0);
+    assert_eq!(v["stale"].as_array().unwrap().len(), 1);
+    assert_eq!(v["next_free"]["console/migrations"], "0149", "only main and the tax branch count");
+}
+
+#[test]
+fn collisions_text_snapshot() {
+    let (dir, _repo) = seed_001();
+    let (code, out, _) = run(dir.path(), &["collisions"]);
+    assert_eq!(code, 1);
+    snapshot_settings(Some(dir.path())).bind(|| insta::assert_snapshot!("collisions_seed_001", out));
+}
+
+#[test]
+fn rebase_after_merge_heads_and_merge_gives_one_head() {
+    let (dir, _repo) = seed_001();
+    // On main: the runbook's merge node, 0151.
+    let (code, out, err) = run(dir.path(), &["merge-heads", "--yes"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("-> 0151"), "{out}");
+    git(dir.path(), &["commit", "-qam", "merge heads"]);
+    // On the billing branch: move 0145 after main's head.
+    git(dir.path(), &["checkout", "-q", "feature/console-billing-customer-dashboard"]);
+    let (code, out, err) = run(dir.path(), &["rebase", "--base", "main", "--yes"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("0145 -> 0152 onto 0151"), "above 0150 claimed on the email branch: {out}");
+    assert!(out.contains("next: merge main into this branch"), "{out}");
+    let text = std::fs::read_to_string(dir.path().join(V).join("0152_billing_dashboard.py")).unwrap();
+    assert!(text.contains("revision: str = \"0152\"") && text.contains("down_revision = \"0151\""), "{text}");
+    git(dir.path(), &["commit", "-qam", "rebase migrations"]);
+    git(dir.path(), &["merge", "-q", "main", "-m", "merge main"]);
+    let Some(heads) = alembic(&dir.path().join("console/migrations"), &["heads"]) else { return };
+    assert_eq!(heads, "0152 (head)\n");
+    // Nothing left to move.
+    let (code, out, _) = run(dir.path(), &["rebase", "--base", "main", "--yes"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("nothing to rebase"), "{out}");
+}
+
+#[test]
+fn rebase_refuses_a_base_with_several_heads() {
+    let (dir, _repo) = seed_001();
+    git(dir.path(), &["checkout", "-q", "feature/tax-s1256-tagger"]);
+    let before = tree_bytes(dir.path());
+    let (code, _, err) = run(dir.path(), &["rebase", "--base", "main", "--yes"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("main has 2 heads") && err.contains("merge-heads"), "{err}");
+    assert_eq!(tree_bytes(dir.path()), before);
+}
+
+#[test]
+fn fifty_branches() {
+    let (dir, repo) = seed_001();
+    for i in 0..50 {
+        let id = format!("{:04}", 200 + i);
+        git_branch(&repo, &format!("pr/{i}"), &[(&format!("{V}/{id}_pr_{i}.py"), &revision_file(&id, Some("0148")))]);
+    }
+    let started = std::time::Instant::now();
+    let (code, out, _) = run(dir.path(), &["collisions", "--format", "json"]);
+    eprintln!("collisions over 54 branches: {:?}", started.elapsed());
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["next_free"]["console/migrations"], "0250");
+    assert_eq!(v["stale"].as_array().unwrap().len(), 54, "every branch revises a revision that is not the (single) head");
+}
