@@ -279,6 +279,18 @@ impl Scanner<'_> {
         }
     }
 
+    /// A backslash that joins the next line; anything else after it is
+    /// not Python, and declined.
+    fn continuation(&mut self) -> Option<()> {
+        self.pos += match (self.peek(1), self.peek(2)) {
+            (Some(b'\n'), _) => 2,
+            (Some(b'\r'), Some(b'\n')) => 3,
+            (Some(b'\r'), _) => 2,
+            _ => return None,
+        };
+        Some(())
+    }
+
     /// Steps over one line ending: `\n`, `\r\n` or a lone `\r`.
     fn newline(&mut self) {
         if self.peek(0) == Some(b'\r') && self.peek(1) == Some(b'\n') {
@@ -297,12 +309,7 @@ impl Scanner<'_> {
             match c {
                 b' ' | b'\t' | b'\x0c' => self.pos += 1,
                 b'#' => self.skip_comment(),
-                b'\\' => match (self.peek(1), self.peek(2)) {
-                    (Some(b'\n'), _) => self.pos += 2,
-                    (Some(b'\r'), Some(b'\n')) => self.pos += 3,
-                    (Some(b'\r'), _) => self.pos += 2,
-                    _ => return None,
-                },
+                b'\\' => self.continuation()?,
                 b'\n' | b'\r' => {
                     self.newline();
                     if depth == 0 {
@@ -372,12 +379,7 @@ impl Scanner<'_> {
             let Some(c) = self.peek(0) else { return (depth == 0).then_some(()) };
             match c {
                 b'#' => self.skip_comment(),
-                b'\\' => match (self.peek(1), self.peek(2)) {
-                    (Some(b'\n'), _) => self.pos += 2,
-                    (Some(b'\r'), Some(b'\n')) => self.pos += 3,
-                    (Some(b'\r'), _) => self.pos += 2,
-                    _ => return None,
-                },
+                b'\\' => self.continuation()?,
                 b'\n' | b'\r' => {
                     self.newline();
                     if depth == 0 {

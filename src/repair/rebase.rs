@@ -42,6 +42,7 @@ pub(crate) fn run(config: &Config, args: &RebaseArgs) -> Result<ExitStatus> {
     let mut heads_after = Vec::new();
     let mut touched = Vec::new();
     let mut verify = Vec::new();
+    let mut sqitch_moved = false;
     for chain in &chains {
         let moved = match &chain.spec.source {
             Source::Alembic(spec) => {
@@ -51,7 +52,11 @@ pub(crate) fn run(config: &Config, args: &RebaseArgs) -> Result<ExitStatus> {
                 }
                 moved
             }
-            Source::Sqitch(spec) => sqitch_chain(&repo, chain, spec, (&base_name, base), mb, &mut builder)?,
+            Source::Sqitch(spec) => {
+                let moved = sqitch_chain(&repo, chain, spec, (&base_name, base), mb, &mut builder)?;
+                sqitch_moved |= moved.is_some();
+                moved
+            }
         };
         if let Some((note, head)) = moved {
             notes.push(format!("{}: {note}", chain.name()));
@@ -82,6 +87,12 @@ pub(crate) fn run(config: &Config, args: &RebaseArgs) -> Result<ExitStatus> {
             config,
             &format!("next: merge {base_name} into this branch (git merge {base_name}); the chain then ends at {}", preview.heads_after.join(", ")),
         )?;
+        if sqitch_moved {
+            crate::report::note(
+                config,
+                &format!("the sqitch plan already holds {base_name}'s changes: where git reports a conflict in it, keep this branch's side (git merge -X ours {base_name})"),
+            )?;
+        }
     }
     Ok(status)
 }

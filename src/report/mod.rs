@@ -215,6 +215,17 @@ struct ChainJson<'a> {
     revisions: Vec<RevisionJson<'a>>,
 }
 
+/// The contract's chain object: the chain, its heads, and `revisions`.
+fn chain_json<'a>(config: &Config, c: &'a Chain, g: &Graph<'a>, revisions: Vec<RevisionJson<'a>>) -> ChainJson<'a> {
+    ChainJson {
+        name: c.name(),
+        kind: c.kind().as_str(),
+        root: config.rel(&c.location()),
+        heads: g.heads().into_iter().map(|i| g.rev(i).id.as_str()).collect(),
+        revisions,
+    }
+}
+
 fn revision_json<'a>(config: &Config, r: &'a Revision) -> RevisionJson<'a> {
     RevisionJson {
         id: &r.id,
@@ -236,14 +247,8 @@ pub(crate) fn heads(config: &Config, chains: &[Chain]) -> io::Result<()> {
             .iter()
             .map(|c| {
                 let g = Graph::build(c);
-                let heads = g.heads();
-                ChainJson {
-                    name: c.name(),
-                    kind: c.kind().as_str(),
-                    root: config.rel(&c.location()),
-                    heads: heads.iter().map(|&i| g.rev(i).id.as_str()).collect(),
-                    revisions: heads.iter().map(|&i| revision_json(config, g.rev(i))).collect(),
-                }
+                let revisions = g.heads().into_iter().map(|i| revision_json(config, g.rev(i))).collect();
+                chain_json(config, c, &g, revisions)
             })
             .collect();
         return json(&serde_json::json!({ "chains": out, "warnings": warnings(chains) }));
@@ -281,22 +286,17 @@ pub(crate) fn history(config: &Config, chains: &[Chain], dot: bool) -> io::Resul
             .map(|c| {
                 let g = Graph::build(c);
                 let heads = g.heads();
-                ChainJson {
-                    name: c.name(),
-                    kind: c.kind().as_str(),
-                    root: config.rel(&c.location()),
-                    heads: heads.iter().map(|&i| g.rev(i).id.as_str()).collect(),
-                    revisions: g
-                        .newest_first()
-                        .into_iter()
-                        .map(|i| RevisionJson {
-                            head: Some(heads.contains(&i)),
-                            branch_point: Some(g.is_branch_point(i)),
-                            merge_point: Some(g.is_merge_point(i)),
-                            ..revision_json(config, g.rev(i))
-                        })
-                        .collect(),
-                }
+                let revisions = g
+                    .newest_first()
+                    .into_iter()
+                    .map(|i| RevisionJson {
+                        head: Some(heads.contains(&i)),
+                        branch_point: Some(g.is_branch_point(i)),
+                        merge_point: Some(g.is_merge_point(i)),
+                        ..revision_json(config, g.rev(i))
+                    })
+                    .collect();
+                chain_json(config, c, &g, revisions)
             })
             .collect();
         return json(&serde_json::json!({ "chains": out, "warnings": warnings(chains) }));

@@ -20,13 +20,6 @@ fn git(dir: &Path, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let mut all = vec!["-C", dir.to_str().unwrap()];
-    all.extend_from_slice(args);
-    let o = migfix(dir, &all);
-    (o.status.code().unwrap_or(-1), stdout(&o), stderr(&o))
-}
-
 /// main forks at 0144; the PR branches start there; then 0146 and 0148 land.
 fn seed_001() -> (tempfile::TempDir, git2::Repository) {
     let dir = tempfile::tempdir().unwrap();
@@ -154,4 +147,62 @@ fn fifty_branches() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["next_free"]["console/migrations"], "0250");
     assert_eq!(v["stale"].as_array().unwrap().len(), 54, "every branch revises a revision that is not the (single) head");
+}
+
+/// sqitch: main and a branch both add change 08; rebasing the branch puts
+/// its change after main's as 09, scripts renamed, and sqitch deploys the
+/// merge.
+#[test]
+fn sqitch_rebase_moves_new_changes_after_the_base() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&fixture("incident-2026-06-05"), dir.path());
+    git_init(dir.path());
+    let q = dir.path().join("queue/migrations/sqitch");
+    let add = |name: &str, table: &str| {
+        let plan = q.join("sqitch.plan");
+        let mut text = std::fs::read_to_string(&plan).unwrap();
+        text.push_str(&format!("{name} [01-job-queue] 2026-06-20T00:00:00Z raxx-dev-bot <ops@raxx.app> # {table}\n"));
+        std::fs::write(&plan, text).unwrap();
+        std::fs::write(q.join(format!("deploy/{name}.sql")), format!("CREATE TABLE {table} (id INTEGER);\n")).unwrap();
+        std::fs::write(q.join(format!("revert/{name}.sql")), format!("DROP TABLE {table};\n")).unwrap();
+        std::fs::write(q.join(format!("verify/{name}.sql")), format!("SELECT id FROM {table} WHERE 0;\n")).unwrap();
+    };
+    git(dir.path(), &["checkout", "-q", "-b", "feature/job-tags"]);
+    add("08-job-tags", "job_tags");
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-qm", "job tags"]);
+    git(dir.path(), &["checkout", "-q", "main"]);
+    add("08-queue-metrics", "queue_metrics");
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-qm", "queue metrics"]);
+    git(dir.path(), &["checkout", "-q", "feature/job-tags"]);
+    let (code, out, err) = run(dir.path(), &["rebase", "--base", "main", "--yes"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("08-job-tags -> 09-job-tags after main's 08-queue-metrics"), "{out}");
+    let plan = std::fs::read_to_string(q.join("sqitch.plan")).unwrap();
+    let tail: Vec<&str> = plan.lines().rev().take(2).collect();
+    assert!(tail[0].starts_with("09-job-tags [01-job-queue] ") && tail[1].starts_with("08-queue-metrics "), "{plan}");
+    assert!(q.join("deploy/09-job-tags.sql").is_file() && !q.join("deploy/08-job-tags.sql").exists());
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-qm", "rebase onto main"]);
+    assert!(out.contains("keep this branch's side"), "{out}");
+    // Both sides append to the plan, which git always calls a conflict;
+    // this branch's plan already holds main's change.
+    git(dir.path(), &["merge", "-q", "-X", "ours", "main", "-m", "merge main"]);
+    let merged = std::fs::read_to_string(q.join("sqitch.plan")).unwrap();
+    assert_eq!(merged, plan, "the merge keeps the rebased plan");
+    assert!(q.join("deploy/08-queue-metrics.sql").is_file(), "main's scripts arrive");
+    let sqitch_ok = Command::new("sqitch").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !sqitch_ok {
+        assert!(!crate::oracle::required(), "sqitch is not installed");
+        return;
+    }
+    let db = tempfile::tempdir().unwrap();
+    let out = Command::new("sqitch")
+        .args(["deploy", "--verify", &format!("db:sqlite:{}", db.path().join("q.db").display())])
+        .current_dir(&q)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("+ 09-job-tags"), "{text}{}", String::from_utf8_lossy(&out.stderr));
 }

@@ -143,3 +143,19 @@ pub fn alembic(dir: &Path, args: &[&str]) -> Option<String> {
     assert!(out.status.success(), "alembic {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
     Some(String::from_utf8_lossy(&out.stdout).into_owned())
 }
+
+/// A fixture copied into a fresh git repository.
+pub fn repo_from(fixture_name: &str) -> (tempfile::TempDir, git2::Repository) {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&fixture(fixture_name), dir.path());
+    let repo = git_init(dir.path());
+    (dir, repo)
+}
+
+/// migfix with `-C dir`: exit code, stdout and stderr.
+pub fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let mut all = vec!["-C", dir.to_str().unwrap()];
+    all.extend_from_slice(args);
+    let o = migfix(dir, &all);
+    (o.status.code().unwrap_or(-1), stdout(&o), stderr(&o))
+}

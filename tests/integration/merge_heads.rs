@@ -4,20 +4,6 @@ use std::path::Path;
 
 use crate::common::*;
 
-fn repo_from(fixture_name: &str) -> (tempfile::TempDir, git2::Repository) {
-    let dir = tempfile::tempdir().unwrap();
-    copy_tree(&fixture(fixture_name), dir.path());
-    let repo = git_init(dir.path());
-    (dir, repo)
-}
-
-fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let mut all = vec!["-C", dir.to_str().unwrap()];
-    all.extend_from_slice(args);
-    let o = migfix(dir, &all);
-    (o.status.code().unwrap_or(-1), stdout(&o), stderr(&o))
-}
-
 /// Seed 001: open PRs claim 0145, 0147, 0149 and 0150, all on 0144.
 fn seed_001_branches(repo: &git2::Repository) {
     let v = "console/migrations/versions";

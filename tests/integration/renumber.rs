@@ -4,21 +4,6 @@ use std::path::Path;
 
 use crate::common::*;
 
-/// A fixture copied into a fresh git repository.
-fn repo_from(fixture_name: &str) -> (tempfile::TempDir, git2::Repository) {
-    let dir = tempfile::tempdir().unwrap();
-    copy_tree(&fixture(fixture_name), dir.path());
-    let repo = git_init(dir.path());
-    (dir, repo)
-}
-
-fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let mut all = vec!["-C", dir.to_str().unwrap()];
-    all.extend_from_slice(args);
-    let o = migfix(dir, &all);
-    (o.status.code().unwrap_or(-1), stdout(&o), stderr(&o))
-}
-
 #[test]
 fn fork_0144_renumber_0148_to_0151_leaves_one_head() {
     let (dir, repo) = repo_from("incident-2026-06-05");

@@ -22,13 +22,6 @@ fn sqitch(dir: &Path, args: &[&str]) -> (bool, String) {
     (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
 }
 
-fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let mut all = vec!["-C", dir.to_str().unwrap()];
-    all.extend_from_slice(args);
-    let o = migfix(dir, &all);
-    (o.status.code().unwrap_or(-1), stdout(&o), stderr(&o))
-}
-
 /// Deploys and verifies every change on a fresh SQLite database.
 fn deploys(plan_dir: &Path) -> String {
     let db = tempfile::tempdir().unwrap();
