@@ -470,6 +470,36 @@ fn heads_line(heads: &[String]) -> String {
     }
 }
 
+/// A line on a terminal's stderr while long work runs, erased when done.
+/// Only for work on more than a thousand revisions, and never with `-q`,
+/// JSON, or a stderr that is not a terminal.
+pub(crate) struct Progress {
+    shown: bool,
+}
+
+impl Progress {
+    pub fn start(config: &Config, revisions: usize, what: &str) -> Progress {
+        use std::io::IsTerminal;
+        let shown = revisions > 1000 && !config.output.quiet && config.output.format == Format::Text && io::stderr().is_terminal();
+        if shown {
+            let mut err = io::stderr().lock();
+            let _ = write!(err, "{what} ({revisions} revisions)...");
+            let _ = err.flush();
+        }
+        Progress { shown }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        if self.shown {
+            let mut err = io::stderr().lock();
+            let _ = write!(err, "\r\x1b[2K");
+            let _ = err.flush();
+        }
+    }
+}
+
 /// A one-line remark for people (nothing in JSON mode).
 pub(crate) fn note(config: &Config, message: &str) -> io::Result<()> {
     if config.output.format == Format::Json {
