@@ -41,7 +41,7 @@ pub(crate) fn check(config: &Config) -> Result<ExitStatus> {
         // The static classes read every migration's body: seconds on a
         // chain of thousands, so say what is happening.
         let _progress = report::Progress::start(config, chain.revisions.len(), &format!("checking {}", chain.name()));
-        let mut failing = findings::from_graph(&config.root, chain);
+        let mut failing = findings::for_chain(&config.root, chain);
         for f in diagnose::static_findings(&config.root, chain, &ci) {
             if diagnose::fails_gate(&f) {
                 failing.push(f);

@@ -87,8 +87,9 @@ pub(crate) fn and_list(items: &[String]) -> String {
     }
 }
 
-/// The findings for one chain's graph problems.
-pub(crate) fn from_graph(root: &std::path::Path, chain: &Chain) -> Vec<Finding> {
+/// Everything `check` reports for one chain from its graph, and for a
+/// sqitch chain its plan lint.
+pub(crate) fn for_chain(root: &std::path::Path, chain: &Chain) -> Vec<Finding> {
     let graph = Graph::build(chain);
     let at = |i: usize| {
         let r = graph.rev(i);

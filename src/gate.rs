@@ -393,6 +393,6 @@ mod tests {
         assert!(!text.contains("prod"));
         assert!(text.contains("[loggers]\nkeys = root"));
         assert_eq!(cwd, dir.path());
-        assert_eq!(std::fs::read_to_string(&ini).unwrap().contains("prod"), true, "the user's ini is untouched");
+        assert!(std::fs::read_to_string(&ini).unwrap().contains("prod"), "the user's ini is untouched");
     }
 }

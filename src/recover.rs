@@ -96,7 +96,7 @@ pub(crate) fn run(config: &Config, args: &RecoverArgs) -> Result<ExitStatus> {
             }
             let chains = chains::load(config, ReadMode::Full)?;
             if let Some(c) = chains.iter().find(|c| c.name() == name) {
-                report::check(config, &[(c, findings::from_graph(&config.root, c))])?;
+                report::check(config, &[(c, findings::for_chain(&config.root, c))])?;
             }
         }
     }
@@ -131,9 +131,17 @@ fn manual(found: &[(String, Vec<Finding>)], log: &[Finding]) -> Vec<Finding> {
         .collect()
 }
 
-/// When a revision's file was added to the repository, for "the one merged later".
-fn added(repo: Option<&Repo>, path: &Path) -> Option<(String, String, i64)> {
-    repo.and_then(|r| r.added_in(path))
+/// The commit that added a revision's file: short id, summary, time.
+type Added = Option<(String, String, i64)>;
+
+/// Revisions oldest first by the commit that added their files (then by
+/// id), for "the one merged later".
+fn by_age(g: &Graph<'_>, repo: Option<&Repo>, revs: &[usize]) -> Vec<(usize, Added)> {
+    let mut out: Vec<(usize, Added)> = revs.iter().map(|&i| (i, repo.and_then(|r| r.added_in(&g.rev(i).path)))).collect();
+    out.sort_by(|(a, wa), (b, wb)| {
+        wa.as_ref().map(|w| w.2).cmp(&wb.as_ref().map(|w| w.2)).then_with(|| id_order(&g.rev(*a).id, &g.rev(*b).id))
+    });
+    out
 }
 
 /// The most urgent chain problem with an automatic fix, and its fixes,
@@ -171,11 +179,9 @@ pub(crate) fn offer(config: &Config, chain: &Chain, repo: Option<&Repo>) -> Opti
     }
     for p in &problems {
         if let Problem::DuplicateId { id, revs } = p {
-            let mut by_age: Vec<(usize, Option<(String, String, i64)>)> = revs.iter().map(|&i| (i, added(repo, &g.rev(i).path))).collect();
-            by_age.sort_by_key(|(i, a)| (a.as_ref().map(|a| a.2), *i));
-            by_age.reverse();
-            let fixes = by_age
+            let fixes = by_age(&g, repo, revs)
                 .iter()
+                .rev()
                 .enumerate()
                 .map(|(n, (i, when))| {
                     let origin = when.as_ref().map(|(sha, _, _)| format!(" (added in {sha})")).unwrap_or_default();
@@ -204,12 +210,9 @@ pub(crate) fn offer(config: &Config, chain: &Chain, repo: Option<&Repo>) -> Opti
                 action: Action::MergeHeads,
             }];
             if heads.len() == 2 {
-                let mut by_age: Vec<(usize, Option<(String, String, i64)>)> = heads.iter().map(|&i| (i, added(repo, &g.rev(i).path))).collect();
-                by_age.sort_by(|(a, wa), (b, wb)| {
-                    wa.as_ref().map(|w| w.2).cmp(&wb.as_ref().map(|w| w.2)).then_with(|| id_order(&g.rev(*a).id, &g.rev(*b).id))
-                });
-                let (later, when) = by_age.last().cloned().expect("two heads");
-                let other = by_age[0].0;
+                let ordered = by_age(&g, repo, heads);
+                let (later, when) = ordered.last().cloned().expect("two heads");
+                let other = ordered[0].0;
                 let origin = when.as_ref().map(|(sha, _, _)| format!(" (added later, in {sha})")).unwrap_or_default();
                 let summary = when.map(|(_, summary, _)| format!("it came with \"{summary}\"; ")).unwrap_or_default();
                 fixes.push(Fix {

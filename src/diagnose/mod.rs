@@ -1,7 +1,7 @@
 //! `migfix diagnose`: failure classes A–F from CI logs and from the tree.
 //!
 //! From the tree, statically: A, B, D and F here (one file per class),
-//! C and E from the graph (`findings::from_graph`). From a log: `logs`
+//! C and E from the graph (`findings::for_chain`). From a log: `logs`
 //! classifies each failure, and the tree, when it can be read, adds where
 //! it is and what fixes it.
 
@@ -128,7 +128,7 @@ pub(crate) fn run(config: &Config, args: &DiagnoseArgs) -> Result<ExitStatus> {
 /// Everything wrong with one chain: its graph (C, E and the rest) and the
 /// static classes.
 pub(crate) fn tree_findings(root: &Path, chain: &Chain, ci: &[CiRole]) -> Vec<Finding> {
-    let mut out = findings::from_graph(root, chain);
+    let mut out = findings::for_chain(root, chain);
     out.extend(static_findings(root, chain, ci));
     out
 }

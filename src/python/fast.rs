@@ -137,7 +137,7 @@ pub(super) fn scan(src: &[u8], base: usize) -> Option<ModuleConsts> {
     Some(consts)
 }
 
-fn known<'a>(src: &[u8], r: &Range<usize>) -> Option<&'static str> {
+fn known(src: &[u8], r: &Range<usize>) -> Option<&'static str> {
     let text = &src[r.clone()];
     NAMES.iter().copied().find(|n| n.as_bytes() == text)
 }

@@ -33,14 +33,6 @@ pub(super) fn parse(body: &[u8]) -> Result<Tree, SyntaxError> {
         .ok_or_else(|| SyntaxError { line: 1, message: "the Python parser gave up".into() })
 }
 
-/// Parses `src` and fails on the first ERROR or MISSING node. Used to verify
-/// edited text before anything is written.
-pub(crate) fn reparse_is_clean(src: &[u8]) -> Result<(), SyntaxError> {
-    let body = &src[bom_len(src)..];
-    let tree = parse(body)?;
-    first_error(tree.root_node(), body)
-}
-
 fn first_error(root: Node<'_>, body: &[u8]) -> Result<(), SyntaxError> {
     if !root.has_error() {
         return Ok(());

@@ -13,8 +13,6 @@ mod full;
 
 use std::ops::Range;
 
-pub(crate) use full::reparse_is_clean;
-
 /// The four module constants Alembic reads.
 pub(crate) const NAMES: [&str; 4] = ["revision", "down_revision", "branch_labels", "depends_on"];
 

@@ -47,10 +47,10 @@ pub(crate) fn run(config: &Config, args: &RebaseArgs) -> Result<ExitStatus> {
         let moved = match &chain.spec.source {
             Source::Alembic(spec) => {
                 let moved = alembic_chain(&repo, chain, &spec.versions, spec.recursive, (&base_name, base), mb, &others, &mut builder)?;
-                if moved.is_some() {
-                    verify.push((chain, alembic_at(&repo, chain, &spec.versions, spec.recursive, base)));
-                }
-                moved
+                moved.map(|(note, head, at_base)| {
+                    verify.push((chain, at_base));
+                    (note, head)
+                })
             }
             Source::Sqitch(spec) => {
                 let moved = sqitch_chain(&repo, chain, spec, (&base_name, base), mb, &mut builder)?;
@@ -103,8 +103,8 @@ fn check_against_base(config: &Config, chain: &Chain, at_base: &Chain, plan: &cr
     let Source::Alembic(spec) = &chain.spec.source else { return Ok(()) };
     let mut merged = at_base.clone();
     for change in plan.changes.iter().filter(|c| spec.versions.iter().any(|v| c.to.starts_with(v))) {
-        crate::python::reparse_is_clean(&change.after).map_err(|e| anyhow::anyhow!("the edited {} would not parse ({e})", change.to.display()))?;
-        let consts = crate::python::read_full(&change.after).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let consts = crate::python::read_full(&change.after)
+            .map_err(|e| anyhow::anyhow!("the edited {} would not parse ({e}); nothing was written", change.to.display()))?;
         let shown = crate::config::rel(&config.root, &change.to);
         let (rev, _) = crate::chains::alembic::to_revision(&shown, &change.to, consts).map_err(|d| anyhow::anyhow!("{d}"))?;
         merged.revisions.push(rev);
@@ -122,8 +122,8 @@ fn check_against_base(config: &Config, chain: &Chain, at_base: &Chain, plan: &cr
 }
 
 /// One Alembic chain: the branch's new revisions, renumbered in order past
-/// every claim, the first pointing at the base's head. Returns a note and
-/// the head it leaves.
+/// every claim, the first pointing at the base's head. Returns a note, the
+/// head it leaves, and the base's chain (to check the plan against).
 #[allow(clippy::too_many_arguments)]
 fn alembic_chain(
     repo: &Repo,
@@ -134,7 +134,7 @@ fn alembic_chain(
     mb: git2::Oid,
     others: &[(String, git2::Oid)],
     builder: &mut Builder,
-) -> Result<Option<(String, String)>> {
+) -> Result<Option<(String, String, Chain)>> {
     let before: HashSet<PathBuf> = repo.revision_files_at(mb, versions, recursive).into_iter().map(|(p, _)| p).collect();
     let graph = Graph::build(chain);
     // Parents first.
@@ -202,7 +202,7 @@ fn alembic_chain(
         if mapping[old] == *old { old.clone() } else { format!("{old} -> {}", mapping[old]) }
     }).collect();
     let last = mapping[&graph.rev(*added.last().expect("non-empty")).id].clone();
-    Ok(Some((format!("{} onto {base_head}", moved.join(", ")), last)))
+    Ok(Some((format!("{} onto {base_head}", moved.join(", ")), last, at_base)))
 }
 
 /// Edits in one of the branch's files: its id, its parents (mapped, or the

@@ -98,18 +98,18 @@ fn style(config: &Config) -> Style {
 }
 
 /// Warnings go to stderr in text mode (unless `-q`); JSON carries them.
-fn warn(config: &Config, chains: &[Chain]) {
+fn warn<'a>(config: &Config, chains: impl IntoIterator<Item = &'a Chain>) {
     if config.output.quiet || config.output.format == Format::Json {
         return;
     }
     let mut err = io::stderr().lock();
-    for d in chains.iter().flat_map(|c| &c.warnings) {
+    for d in chains.into_iter().flat_map(|c| &c.warnings) {
         let _ = writeln!(err, "warning: {d}");
     }
 }
 
-fn warnings(chains: &[Chain]) -> Vec<&Diag> {
-    chains.iter().flat_map(|c| &c.warnings).collect()
+fn warnings<'a>(chains: impl IntoIterator<Item = &'a Chain>) -> Vec<&'a Diag> {
+    chains.into_iter().flat_map(|c| &c.warnings).collect()
 }
 
 // ---- chains ----
@@ -390,11 +390,11 @@ fn history_dot(chains: &[Chain]) -> io::Result<()> {
 // ---- check ----
 
 pub(crate) fn check(config: &Config, per_chain: &[(&Chain, Vec<Finding>)]) -> io::Result<()> {
-    let chains: Vec<Chain> = per_chain.iter().map(|(c, _)| (*c).clone()).collect();
-    warn(config, &chains);
+    let chains = || per_chain.iter().map(|(c, _)| *c);
+    warn(config, chains());
     if config.output.format == Format::Json {
         let findings: Vec<&Finding> = per_chain.iter().flat_map(|(_, f)| f).collect();
-        return json(&serde_json::json!({ "findings": findings, "warnings": warnings(&chains) }));
+        return json(&serde_json::json!({ "findings": findings, "warnings": warnings(chains()) }));
     }
     let s = style(config);
     let mut out = io::stdout().lock();

@@ -80,6 +80,17 @@ fn migfix_toml_names_chains_and_roles() {
     ]);
     let o = migfix(dir.path(), &["heads"]);
     assert_eq!(stdout(&o), "0002 (head)\n", "{}", stderr(&o));
+    let o = migfix(dir.path(), &["chains", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["chains"][0]["name"], "core");
+    // A role listed under `roles` is provisioned: a GRANT to it is no finding.
+    let grant = "revision = '0003'\ndown_revision = '0002'\nfrom alembic import op\n\ndef upgrade():\n    op.execute('GRANT SELECT ON t TO app')\n";
+    write_tree(dir.path(), &[("db/versions/0003_grant.py", grant)]);
+    let o = migfix(dir.path(), &["diagnose", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    std::fs::write(dir.path().join("migfix.toml"), "[[chain]]\nname = \"core\"\nversions = \"db/versions\"\n").unwrap();
+    let o = migfix(dir.path(), &["diagnose", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1), "without `roles`, the GRANT is class B: {}", stdout(&o));
     std::fs::write(dir.path().join("migfix.toml"), "[[chain]]\nname = \"core\"\nversion = \"db\"\n").unwrap();
     let o = migfix(dir.path(), &["heads"]);
     assert_eq!(o.status.code(), Some(2));
