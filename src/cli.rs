@@ -153,6 +153,9 @@ pub struct MergeHeadsArgs {
     /// The merge revision's id [default: the next free number, or a fresh hash id in a hash chain]
     #[arg(long, value_name = "ID")]
     pub rev_id: Option<String>,
+    /// Merge the heads of this labelled branch only (where several branches have forked)
+    #[arg(long, value_name = "LABEL")]
+    pub branch: Option<String>,
     #[command(flatten)]
     pub write: WriteArgs,
 }

@@ -104,7 +104,7 @@ pub(crate) fn for_chain(root: &std::path::Path, chain: &Chain) -> Vec<Finding> {
         .filter(|p| !(sqitch && matches!(p, Problem::DuplicateId { .. } | Problem::Dangling { .. })))
         .map(|p| {
             let (class, kind, (revision, path, line), message, fix, command) = match p {
-                Problem::MultipleHeads { heads } => {
+                Problem::MultipleHeads { heads, label } => {
                     let names = ids(&graph, &heads);
                     let parents: Vec<String> = {
                         let mut ps: Vec<String> = heads.iter().flat_map(|&h| graph.rev(h).down.clone()).collect();
@@ -123,6 +123,8 @@ pub(crate) fn for_chain(root: &std::path::Path, chain: &Chain) -> Vec<Finding> {
                         let files: Vec<_> = chain.revisions.iter().filter(|r| &r.id == id).collect();
                         (files.len() > 1).then(|| (id.clone(), files.last().expect("two files").path.clone()))
                     });
+                    let on = label.as_ref().map(|l| format!(" on branch {l}")).unwrap_or_default();
+                    let branch_flag = label.as_ref().map(|l| format!(" --branch {l}")).unwrap_or_default();
                     let (fix, command) = if let Some((id, later_file)) = duplicated {
                         (
                             format!("{id} is declared by two files, a duplicate rather than a fork: renumber the later file"),
@@ -133,14 +135,14 @@ pub(crate) fn for_chain(root: &std::path::Path, chain: &Chain) -> Vec<Finding> {
                             "add a no-DDL merge revision whose down_revision is the tuple of the heads, \
                              or renumber the later migration onto the other head so the chain is linear"
                                 .to_string(),
-                            Some(format!("migfix --chain {name} merge-heads")),
+                            Some(format!("migfix --chain {name} merge-heads{branch_flag}")),
                         )
                     };
                     (
                         Some('C'),
                         "multiple-heads",
                         at(later),
-                        format!("{} heads: {}{fork}", heads.len(), and_list(&names)),
+                        format!("{} heads{on}: {}{fork}", heads.len(), and_list(&names)),
                         fix,
                         command,
                     )
@@ -210,6 +212,18 @@ pub(crate) fn for_chain(root: &std::path::Path, chain: &Chain) -> Vec<Finding> {
                     "rename the file or renumber the revision so that the two agree".to_string(),
                     None,
                 ),
+                Problem::DuplicateSequence { number, revs } => {
+                    let files: Vec<String> = revs.iter().map(|&i| rel(root, &graph.rev(i).path)).collect();
+                    let later = *revs.last().expect("two files");
+                    (
+                        Some('C'),
+                        "duplicate-file-number",
+                        at(later),
+                        format!("file number {number} is used by {} files: {}", revs.len(), and_list(&files)),
+                        "give the file merged later the next free number (and a fresh id)".to_string(),
+                        Some(format!("migfix renumber {}", files.last().expect("two files"))),
+                    )
+                }
                 Problem::MultipleBases { bases } => {
                     let names = ids(&graph, &bases);
                     (

@@ -4,7 +4,6 @@
 
 use std::cmp::Ordering;
 use std::collections::{BTreeSet, BinaryHeap, HashMap};
-use std::path::Path;
 
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -36,7 +35,12 @@ pub(crate) enum Via {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Problem {
-    MultipleHeads { heads: Vec<usize> },
+    /// Heads that no branch label tells apart: a fork. `label` is the
+    /// branch they share, if any.
+    MultipleHeads { heads: Vec<usize>, label: Option<String> },
+    /// Two files with one file number where the names carry a running
+    /// number beside the id (`0124_3_3_0_a.py`, `0124_3_3_0_b.py`).
+    DuplicateSequence { number: u64, revs: Vec<usize> },
     DuplicateId { id: String, revs: Vec<usize> },
     Dangling { rev: usize, target: String, via: Via, suggestion: Option<String> },
     Cycle { revs: Vec<usize> },
@@ -199,8 +203,8 @@ impl<'c> Graph<'c> {
         let alembic = self.chain.kind() == Kind::Alembic;
         let mut out = Vec::new();
         let heads = self.heads();
-        if heads.len() > 1 {
-            out.push(Problem::MultipleHeads { heads: heads.clone() });
+        for (group, label) in self.forks() {
+            out.push(Problem::MultipleHeads { heads: group, label });
         }
         let mut by_id: HashMap<&str, Vec<usize>> = HashMap::new();
         for (i, r) in revs.iter().enumerate() {
@@ -234,12 +238,11 @@ impl<'c> Graph<'c> {
                 if let Some(reason) = invalid_id(&r.id) {
                     out.push(Problem::InvalidId { rev: i, reason });
                 }
-                if let Some((file_id, _)) = filename_id(&r.path, self.chain) {
-                    if file_id != r.id {
-                        out.push(Problem::FilenameMismatch { rev: i, file_id });
-                    }
+                if let Some(file_id) = filename_mismatch(r, self.chain) {
+                    out.push(Problem::FilenameMismatch { rev: i, file_id });
                 }
             }
+            out.extend(self.sequence_clashes());
             out.extend(self.label_clashes());
         }
         let bases = self.bases();
@@ -247,6 +250,109 @@ impl<'c> Graph<'c> {
             out.push(Problem::MultipleBases { bases });
         }
         out
+    }
+
+    /// The branch labels a revision carries, as Alembic spreads them: its
+    /// own and those of every revision below it on its `down_revision`
+    /// line. A label that is not a literal counts as a label of its own.
+    pub fn labels_of(&self, i: usize) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        for j in self.reach_down(i).into_iter().chain([i]) {
+            let r = self.rev(j);
+            match &r.branch_labels {
+                Some(labels) => out.extend(labels.iter().cloned()),
+                None => {
+                    out.insert(format!("<labels of {}>", r.id));
+                }
+            }
+        }
+        out
+    }
+
+    /// Ancestors through `down_revision` only, as Alembic spreads labels.
+    fn reach_down(&self, i: usize) -> BTreeSet<usize> {
+        let mut seen = BTreeSet::new();
+        let mut stack = vec![i];
+        while let Some(n) = stack.pop() {
+            for m in self.neighbours(n, Direction::Incoming, Edge::Down) {
+                if seen.insert(m) {
+                    stack.push(m);
+                }
+            }
+        }
+        seen.remove(&i);
+        seen
+    }
+
+    /// The literal labels of a head, for display (`alembic heads` shows
+    /// them as `id (label) (head)`).
+    pub fn shown_labels(&self, i: usize) -> Vec<String> {
+        self.labels_of(i).into_iter().filter(|l| !l.starts_with('<')).collect()
+    }
+
+    /// Heads that are one branch forked: heads that share a branch label,
+    /// and any head on no labelled branch with every other head. Heads that
+    /// each sit on a labelled branch of their own are intended
+    /// (`alembic upgrade heads`), and so is a head count that migfix.toml
+    /// declares. Each group comes with the label it shares, if any.
+    pub fn forks(&self) -> Vec<(Vec<usize>, Option<String>)> {
+        let heads = self.heads();
+        if heads.len() < 2 || self.chain.spec.expected_heads.is_some_and(|n| heads.len() <= n) {
+            return Vec::new();
+        }
+        let labels: Vec<BTreeSet<String>> = heads.iter().map(|&h| self.labels_of(h)).collect();
+        // Union the heads that share a label; the unlabelled ones are one group.
+        let mut group: Vec<usize> = (0..heads.len()).collect();
+        fn find(g: &mut [usize], x: usize) -> usize {
+            let mut r = x;
+            while g[r] != r {
+                r = g[r];
+            }
+            g[x] = r;
+            r
+        }
+        for a in 0..heads.len() {
+            for b in a + 1..heads.len() {
+                // A head on no labelled branch forks with any other head.
+                let related = labels[a].is_empty() || labels[b].is_empty() || !labels[a].is_disjoint(&labels[b]);
+                if related {
+                    let (ra, rb) = (find(&mut group, a), find(&mut group, b));
+                    group[rb] = ra;
+                }
+            }
+        }
+        let mut out: Vec<(Vec<usize>, Option<String>)> = Vec::new();
+        for root in 0..heads.len() {
+            let members: Vec<usize> = (0..heads.len()).filter(|&m| find(&mut group, m) == root).collect();
+            if members.len() < 2 {
+                continue;
+            }
+            let mut shared: Option<BTreeSet<String>> = None;
+            for &m in &members {
+                shared = Some(match shared {
+                    None => labels[m].clone(),
+                    Some(s) => s.intersection(&labels[m]).cloned().collect(),
+                });
+            }
+            let label = shared.and_then(|s| s.into_iter().find(|l| !l.starts_with('<')));
+            out.push((members.into_iter().map(|m| heads[m]).collect(), label));
+        }
+        out
+    }
+
+    /// Files that share a file number, where the names carry one beside
+    /// the id.
+    fn sequence_clashes(&self) -> Vec<Problem> {
+        if self.chain.naming.seq_width().is_none() {
+            return Vec::new();
+        }
+        let mut by_number: std::collections::BTreeMap<u64, Vec<usize>> = std::collections::BTreeMap::new();
+        for (i, r) in self.chain.revisions.iter().enumerate() {
+            if let Some(n) = file_number(r, self.chain) {
+                by_number.entry(n).or_default().push(i);
+            }
+        }
+        by_number.into_iter().filter(|(_, v)| v.len() > 1).map(|(number, revs)| Problem::DuplicateSequence { number, revs }).collect()
     }
 
     fn label_clashes(&self) -> Vec<Problem> {
@@ -338,26 +444,19 @@ pub(crate) fn invalid_id(id: &str) -> Option<String> {
     }
 }
 
-/// The id a revision's filename carries where the chain's file template puts
-/// it, when that token looks like an id of the chain's scheme; with its byte
-/// range in the file name.
-pub(crate) fn filename_id(path: &Path, chain: &Chain) -> Option<(String, std::ops::Range<usize>)> {
-    let name = path.file_name()?.to_str()?;
-    let stem = name.strip_suffix(".py")?;
-    let template = match &chain.spec.source {
-        crate::config::Source::Alembic(a) => a.file_template.as_str(),
-        crate::config::Source::Sqitch(_) => return None,
-    };
-    // The id is the token after as many separators as the template has
-    // before `%(rev)s` (none for the default `%(rev)s_%(slug)s`).
-    let before_rev = template.split("%(rev)s").next().filter(|_| template.contains("%(rev)s"))?;
-    let skip = before_rev.matches(['_', '-']).count();
-    let mut start = 0;
-    for _ in 0..skip {
-        start += stem[start..].find(['_', '-'])? + 1;
+/// The id a revision's file name carries where the chain's naming puts one,
+/// when it is not the declared id and looks like an id of the chain's
+/// scheme. Names that do not follow the naming at all say nothing.
+pub(crate) fn filename_mismatch(r: &Revision, chain: &Chain) -> Option<String> {
+    let naming = &chain.naming;
+    if !naming.has_rev() {
+        return None;
     }
-    let end = stem[start..].find(['_', '-']).map_or(stem.len(), |i| start + i);
-    let token = &stem[start..end];
+    let stem = r.path.file_name()?.to_str()?.strip_suffix(".py")?;
+    if naming.locate(stem, &r.id).is_some() {
+        return None;
+    }
+    let (token, _) = naming.token(stem)?.0?;
     let hexish = token.len() >= 8 && token.bytes().all(|b| b.is_ascii_hexdigit());
     let looks_like_id = match chain.scheme {
         crate::chains::Scheme::Sequential { .. } | crate::chains::Scheme::Mixed { .. } => {
@@ -366,5 +465,15 @@ pub(crate) fn filename_id(path: &Path, chain: &Chain) -> Option<(String, std::op
         crate::chains::Scheme::Hash => hexish,
         crate::chains::Scheme::Named => false,
     };
-    (looks_like_id && !token.is_empty()).then(|| (token.to_string(), start..end))
+    (looks_like_id && token != r.id).then_some(token)
+}
+
+/// The running file number in a revision's name, where the naming has one.
+pub(crate) fn file_number(r: &Revision, chain: &Chain) -> Option<u64> {
+    chain.naming.seq_width()?;
+    let stem = r.path.file_name()?.to_str()?.strip_suffix(".py")?;
+    match chain.naming.locate(stem, &r.id) {
+        Some(spans) => spans.seq.map(|(_, n)| n),
+        None => chain.naming.token(stem)?.1.map(|(_, n)| n),
+    }
 }

@@ -201,7 +201,7 @@ pub(crate) fn offer(config: &Config, chain: &Chain, repo: Option<&Repo>) -> Opti
         }
     }
     for p in &problems {
-        if let Problem::MultipleHeads { heads } = p {
+        if let Problem::MultipleHeads { heads, .. } = p {
             let ids: Vec<String> = heads.iter().map(|&i| g.rev(i).id.clone()).collect();
             let mut fixes = vec![Fix {
                 label: format!("add a merge revision over {}", ids.join(" and ")),
@@ -242,7 +242,7 @@ fn prepare(config: &Config, chain: &Chain, fix: &Fix, repo: Option<&Repo>) -> Re
     };
     Ok(Some(match &fix.action {
         Action::MergeHeads => {
-            let args = MergeHeadsArgs { label: None, rev_id: None, write: WriteArgs::default() };
+            let args = MergeHeadsArgs { label: None, rev_id: None, branch: None, write: WriteArgs::default() };
             let p = merge_heads::prepare(config, one, &args, repo)?;
             (p.preview, p.plan)
         }

@@ -2,6 +2,7 @@
 //! or sqitch plan change, in the order the tool itself loads them.
 
 pub(crate) mod alembic;
+pub(crate) mod naming;
 pub(crate) mod scheme;
 pub(crate) mod sqitch;
 
@@ -13,6 +14,7 @@ use crate::config::{ChainSpec, Config, Source};
 use crate::error::{Diag, InputErrors};
 use crate::python::ModuleConsts;
 
+pub(crate) use naming::Naming;
 pub(crate) use scheme::Scheme;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,9 +53,35 @@ pub(crate) struct Chain {
     pub revisions: Vec<Revision>,
     pub warnings: Vec<Diag>,
     pub scheme: Scheme,
+    /// How its files are named (Alembic; sqitch names no files by id).
+    pub naming: Naming,
 }
 
 impl Chain {
+    /// A chain with its id scheme and file naming judged from its
+    /// revisions, newest first.
+    pub fn new(spec: ChainSpec, revisions: Vec<Revision>, warnings: Vec<Diag>) -> Chain {
+        let mut chain = Chain { spec, revisions, warnings, scheme: Scheme::Named, naming: Naming::default_template() };
+        match &chain.spec.source {
+            Source::Sqitch(_) => chain.scheme = Scheme::detect_sqitch(chain.revisions.iter().map(|r| r.id.as_str())),
+            Source::Alembic(a) => {
+                let order = crate::graph::Graph::build(&chain).newest_first();
+                let ids: Vec<&str> = order.iter().map(|&i| chain.revisions[i].id.as_str()).collect();
+                let scheme = Scheme::detect(&ids);
+                let configured = a.file_template.as_deref().and_then(Naming::from_template);
+                let naming = configured.unwrap_or_else(|| {
+                    Naming::infer(order.iter().filter_map(|&i| {
+                        let r = &chain.revisions[i];
+                        Some((r.path.file_stem()?.to_str()?, r.id.as_str()))
+                    }))
+                });
+                chain.scheme = scheme;
+                chain.naming = naming;
+            }
+        }
+        chain
+    }
+
     pub fn name(&self) -> &str {
         &self.spec.name
     }
@@ -94,13 +122,7 @@ pub(crate) fn load(config: &Config, mode: ReadMode) -> Result<Vec<Chain>> {
             Source::Sqitch(s) => sqitch::read(&config.root, s),
         };
         match read {
-            Ok((revisions, warnings)) => {
-                let scheme = match spec.source {
-                    Source::Alembic(_) => Scheme::detect(revisions.iter().map(|r| r.id.as_str())),
-                    Source::Sqitch(_) => Scheme::detect_sqitch(revisions.iter().map(|r| r.id.as_str())),
-                };
-                chains.push(Chain { spec: spec.clone(), revisions, warnings, scheme });
-            }
+            Ok((revisions, warnings)) => chains.push(Chain::new(spec.clone(), revisions, warnings)),
             Err(mut diags) => errors.append(&mut diags),
         }
     }

@@ -17,8 +17,60 @@ pub(crate) enum Scheme {
 }
 
 impl Scheme {
-    pub fn detect<'a>(ids: impl Iterator<Item = &'a str>) -> Scheme {
-        Self::classify(ids.map(|id| (sequence_number(id), is_hash(id))))
+    /// Alembic ids, newest first. The scheme is what most ids follow, or
+    /// what the newest ten clearly follow (a chain that changed its habit):
+    /// a few hand-named ids do not make a hash chain "named", and an
+    /// all-digit id of hash length among hashes is a hash.
+    pub fn detect(ids: &[&str]) -> Scheme {
+        let kinds: Vec<IdKind> = ids.iter().map(|id| IdKind::of(id)).collect();
+        let hex_with_letters = kinds.iter().any(|k| *k == IdKind::Hash);
+        // Long all-digit ids are hashes where real hashes exist, numbers
+        // (timestamps, say) where none do.
+        let fold = |k: IdKind| match k {
+            IdKind::LongNumber(_) if hex_with_letters => IdKind::Hash,
+            IdKind::LongNumber(w) => IdKind::Number(w),
+            other => other,
+        };
+        let kinds: Vec<IdKind> = kinds.into_iter().map(fold).collect();
+        let tally = |ks: &[IdKind]| {
+            let mut n = [0usize; 3];
+            for k in ks {
+                n[k.group()] += 1;
+            }
+            n
+        };
+        let all = tally(&kinds);
+        let newest = &kinds[..kinds.len().min(10)];
+        let recent = tally(newest);
+        let winner = |n: [usize; 3]| (0..3).max_by_key(|&g| (n[g], std::cmp::Reverse(g))).expect("three groups");
+        let group = match (0..3).find(|&g| newest.len() >= 5 && recent[g] * 10 >= newest.len() * 7) {
+            Some(g) => g,
+            None if kinds.is_empty() => return Scheme::Named,
+            None => winner(all),
+        };
+        match group {
+            0 => {
+                // The most common width, the newest breaking ties.
+                let mut widths: Vec<(usize, usize)> = Vec::new();
+                for k in &kinds {
+                    if let IdKind::Number(w) = k {
+                        match widths.iter_mut().find(|(x, _)| x == w) {
+                            Some((_, n)) => *n += 1,
+                            None => widths.push((*w, 1)),
+                        }
+                    }
+                }
+                widths.reverse();
+                let width = widths.into_iter().max_by_key(|(_, n)| *n).map_or(4, |(w, _)| w);
+                if all[1] > 0 {
+                    Scheme::Mixed { width }
+                } else {
+                    Scheme::Sequential { width }
+                }
+            }
+            1 => Scheme::Hash,
+            _ => Scheme::Named,
+        }
     }
 
     /// sqitch changes: the `NN` of the seeds' `NN-slug` names.
@@ -67,14 +119,48 @@ impl fmt::Display for Scheme {
     }
 }
 
-/// The width of an all-digit id.
-fn sequence_number(id: &str) -> Option<usize> {
-    (!id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())).then_some(id.len())
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IdKind {
+    Number(usize),
+    /// All digits, but as long as a hash (8 or more).
+    LongNumber(usize),
+    Hash,
+    Named,
+}
+
+impl IdKind {
+    fn of(id: &str) -> IdKind {
+        if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) {
+            if id.len() >= 8 {
+                IdKind::LongNumber(id.len())
+            } else {
+                IdKind::Number(id.len())
+            }
+        } else if is_hash(id) {
+            IdKind::Hash
+        } else {
+            IdKind::Named
+        }
+    }
+
+    fn group(self) -> usize {
+        match self {
+            IdKind::Number(_) | IdKind::LongNumber(_) => 0,
+            IdKind::Hash => 1,
+            IdKind::Named => 2,
+        }
+    }
+}
+
+/// A number of the chain's own sequence: all digits, and not a hash-length
+/// one unless the chain's numbers are that wide.
+pub(crate) fn is_number_of(id: &str, width: usize) -> bool {
+    !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) && (id.len() < 8 || id.len() <= width)
 }
 
 /// Alembic's generated ids: 12 lower-case hex digits (older versions and
 /// hand-made ones vary in length, so accept 8 to 40).
-fn is_hash(id: &str) -> bool {
+pub(crate) fn is_hash(id: &str) -> bool {
     (8..=40).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
@@ -88,17 +174,35 @@ pub(crate) fn sqitch_prefix(name: &str) -> Option<&str> {
 mod tests {
     use super::*;
 
+    fn d(ids: &[&str]) -> Scheme {
+        Scheme::detect(ids)
+    }
+
     #[test]
     fn widths_hashes_and_mixes() {
-        assert_eq!(Scheme::detect(["0144", "0145", "0146"].into_iter()), Scheme::Sequential { width: 4 });
-        assert_eq!(Scheme::detect(["030", "031"].into_iter()), Scheme::Sequential { width: 3 });
-        assert_eq!(Scheme::detect(["005", "e09c9e678004", "007"].into_iter()), Scheme::Mixed { width: 3 });
-        assert_eq!(Scheme::detect(["1a2b3c4d5e6f", "0f9e8d7c6b5a"].into_iter()), Scheme::Hash);
-        assert_eq!(Scheme::detect(["v1.0.0.a", "v1.1.0.b"].into_iter()), Scheme::Named);
+        assert_eq!(d(&["0146", "0145", "0144"]), Scheme::Sequential { width: 4 });
+        assert_eq!(d(&["031", "030"]), Scheme::Sequential { width: 3 });
+        assert_eq!(d(&["007", "e09c9e678004", "005"]), Scheme::Mixed { width: 3 });
+        assert_eq!(d(&["1a2b3c4d5e6f", "0f9e8d7c6b5a"]), Scheme::Hash);
+        assert_eq!(d(&["v1.1.0.b", "v1.0.0.a"]), Scheme::Named);
         assert_eq!(
             Scheme::detect_sqitch(["01-init", "02-users", "07-billing"].into_iter()),
             Scheme::Sequential { width: 2 }
         );
         assert_eq!(Scheme::detect_sqitch(["users", "appschema"].into_iter()), Scheme::Named);
+    }
+
+    #[test]
+    fn majority_not_all_or_nothing() {
+        // Hand-named ids among hashes, and an all-digit hash.
+        let mut ids = vec!["initial", "add_users_2", "121699507574"];
+        ids.extend(std::iter::repeat_n("a1b2c3d4e5f6", 120));
+        assert_eq!(d(&ids), Scheme::Hash);
+        // Timestamps as ids, with no hash in sight, are numbers.
+        assert_eq!(d(&["20240102030405", "20230102030405"]), Scheme::Sequential { width: 14 });
+        // The newest ten decide when they clearly agree.
+        let mut switched = vec!["0012"; 10];
+        switched.extend(std::iter::repeat_n("a1b2c3d4e5f6", 40));
+        assert_eq!(d(&switched), Scheme::Mixed { width: 4 });
     }
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use super::ini::{git_config_get, Ini};
-use super::{clean, rel, AlembicSpec, ChainSpec, Source, SqitchSpec, DEFAULT_FILE_TEMPLATE};
+use super::{clean, rel, AlembicSpec, ChainSpec, Source, SqitchSpec};
 use crate::error::{Diag, InputErrors};
 
 /// Folders never searched: VCS data, build output, dependencies, virtualenvs.
@@ -256,9 +256,10 @@ fn alembic_spec(
             script_location: Some(script),
             versions,
             recursive: opts.recursive,
-            file_template: opts.file_template.unwrap_or_else(|| DEFAULT_FILE_TEMPLATE.into()),
+            file_template: opts.file_template,
         }),
         roles: Vec::new(),
+            expected_heads: None,
         gate: None,
     })
 }
@@ -402,6 +403,7 @@ pub(crate) fn sqitch_for_plan(root: &Path, plan: &Path) -> Result<ChainSpec, Dia
             extension: layout.extension,
         }),
         roles: Vec::new(),
+            expected_heads: None,
         gate: None,
     })
 }

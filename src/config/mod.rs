@@ -33,6 +33,10 @@ pub(crate) struct ChainSpec {
     pub source: Source,
     /// Postgres roles provisioned outside migrations (migfix.toml `roles`).
     pub roles: Vec<String>,
+    /// How many heads the chain is meant to have (migfix.toml `heads`, or
+    /// the length of `branches`), for branches Alembic tells apart by
+    /// labels migfix cannot read statically.
+    pub expected_heads: Option<usize>,
     /// The `[chain.gate]` table, kept for the gate command.
     pub gate: Option<toml::Table>,
 }
@@ -51,7 +55,9 @@ pub(crate) struct AlembicSpec {
     /// Version directories in Alembic's load order, absolute.
     pub versions: Vec<PathBuf>,
     pub recursive: bool,
-    pub file_template: String,
+    /// `file_template` as configured; `None` when the chain's files show
+    /// the convention (see `chains::naming`).
+    pub file_template: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -63,8 +69,6 @@ pub(crate) struct SqitchSpec {
     pub verify_dir: PathBuf,
     pub extension: String,
 }
-
-pub(crate) const DEFAULT_FILE_TEMPLATE: &str = "%(rev)s_%(slug)s";
 
 impl Config {
     pub fn from_cli(global: &Global) -> Result<Config> {
@@ -167,9 +171,10 @@ fn from_flags(root: &Path, cwd: &Path, global: &Global) -> Result<Vec<ChainSpec>
                 script_location: None,
                 versions: vec![abs],
                 recursive: false,
-                file_template: DEFAULT_FILE_TEMPLATE.into(),
+                file_template: None,
             }),
             roles: Vec::new(),
+            expected_heads: None,
             gate: None,
         });
     }
@@ -211,6 +216,8 @@ struct TomlChain {
     plan: Option<PathBuf>,
     #[serde(default)]
     roles: Vec<String>,
+    heads: Option<usize>,
+    branches: Option<Vec<String>>,
     gate: Option<toml::Table>,
 }
 
@@ -263,9 +270,10 @@ fn from_toml(root: &Path) -> Result<Vec<ChainSpec>> {
                             script_location: None,
                             versions: dirs,
                             recursive: c.recursive,
-                            file_template: DEFAULT_FILE_TEMPLATE.into(),
+                            file_template: None,
                         }),
                         roles: Vec::new(),
+            expected_heads: None,
                         gate: None,
                     }),
                 }
@@ -287,6 +295,7 @@ fn from_toml(root: &Path) -> Result<Vec<ChainSpec>> {
                     spec.name = name;
                 }
                 spec.roles = c.roles;
+                spec.expected_heads = c.heads.or(c.branches.as_ref().map(Vec::len));
                 spec.gate = c.gate;
                 chains.push(spec);
             }

@@ -522,7 +522,7 @@ impl<'a> Tree<'a> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::config::{AlembicSpec, ChainSpec, DEFAULT_FILE_TEMPLATE};
+    use crate::config::{AlembicSpec, ChainSpec};
 
     /// A chain of revision files in a temp dir, for the class tests.
     pub(crate) struct TestChain {
@@ -550,15 +550,12 @@ pub(crate) mod tests {
             script_location: None,
             versions: vec![versions],
             recursive: false,
-            file_template: DEFAULT_FILE_TEMPLATE.into(),
+            file_template: None,
         };
         let (revisions, _) = crate::chains::alembic::read(&dir, &spec, ReadMode::Full).unwrap();
-        let chain = Chain {
-            spec: ChainSpec { name: "test".into(), source: Source::Alembic(spec), roles: Vec::new(), gate: None },
-            revisions,
-            warnings: Vec::new(),
-            scheme: crate::chains::Scheme::detect(std::iter::empty::<&str>()),
-        };
+        let spec = ChainSpec { name: "test".into(), source: Source::Alembic(spec), roles: Vec::new(),
+            expected_heads: None, gate: None };
+        let chain = Chain::new(spec, revisions, Vec::new());
         (tmp, TestChain { dir, chain, ci: Vec::new() })
     }
 

@@ -136,6 +136,10 @@ impl Builder {
         let mut changes = Vec::new();
         for p in self.files {
             let after = apply_edits(&p.before, &p.edits)?;
+            // A file visited but left as it is is not part of the plan.
+            if after == p.before && p.from == p.to {
+                continue;
+            }
             changes.push(Change { from: Some(p.from), to: p.to, before: p.before, after });
         }
         for (to, after) in self.added {

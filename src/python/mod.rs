@@ -189,6 +189,33 @@ pub(crate) fn doc_header(content: &[u8], base: usize) -> DocHeader {
     doc
 }
 
+/// The header lines a renumber keeps in step with the ids: the docstring's,
+/// else the same lines written as comments (`# Revision ID: x`), as some
+/// projects' templates do.
+pub(crate) fn header_spans(src: &[u8], consts: &ModuleConsts) -> DocHeader {
+    let mut doc = consts.doc.clone();
+    if doc.revision_id.is_some() && doc.revises.is_some() {
+        return doc;
+    }
+    let mut start = 0;
+    while start < src.len() {
+        let end = memchr(b'\n', &src[start..]).map_or(src.len(), |i| start + i);
+        let line = &src[start..end];
+        let lead = line.iter().take_while(|b| **b == b' ' || **b == b'\t').count();
+        if line.get(lead) == Some(&b'#') {
+            let hashes = line[lead..].iter().take_while(|b| **b == b'#').count();
+            let spaces = line[lead + hashes..].iter().take_while(|b| **b == b' ' || **b == b'\t').count();
+            let body = lead + hashes + spaces;
+            // The docstring's parser reads `key: value` from the line's start.
+            let found = doc_header(&line[body..], start + body);
+            doc.revision_id = doc.revision_id.or(found.revision_id);
+            doc.revises = doc.revises.or(found.revises);
+        }
+        start = end + 1;
+    }
+    doc
+}
+
 fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
     hay.iter().position(|&b| b == needle)
 }

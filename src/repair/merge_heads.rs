@@ -6,8 +6,8 @@ use std::path::Path;
 use anyhow::{bail, Result};
 
 use super::template::{self, HouseStyle, NewRevision, Utc};
-use super::{claims_for, finish, fresh_hash, in_width, new_problems, next_free, planned_chain, taken_by, Preview};
-use crate::chains::{self, Chain, Kind, ReadMode, Scheme};
+use super::{claims_for, default_id, finish, in_width, new_problems, next_file_number, planned_chain, taken_by, track_heads, Preview};
+use crate::chains::{self, Chain, Kind, Naming, ReadMode};
 use crate::cli::MergeHeadsArgs;
 use crate::config::{rel, Config, Source};
 use crate::error::{Diag, InputErrors, Refused};
@@ -41,7 +41,7 @@ pub(crate) fn prepare(config: &Config, chains: &[Chain], args: &MergeHeadsArgs, 
     let chain = pick(chains)?;
     let graph = Graph::build(chain);
     refuse_broken(config, chain, &graph)?;
-    let heads = graph.heads();
+    let (heads, branch) = fork_to_merge(chain, &graph, args.branch.as_deref())?;
     let mut head_ids: Vec<String> = heads.iter().map(|&i| graph.rev(i).id.clone()).collect();
     head_ids.sort_by(|a, b| id_order(a, b));
 
@@ -57,13 +57,7 @@ pub(crate) fn prepare(config: &Config, chains: &[Chain], args: &MergeHeadsArgs, 
             }
             id
         }
-        None => match chain.scheme {
-            Scheme::Hash => fresh_hash(chain, &claims),
-            _ => next_free(chain, &claims).ok_or_else(|| {
-                InputErrors::one(Diag::new(chain.name(), None, "the chain is not numbered, so there is no next number"))
-                    .with_help("name the merge revision: migfix merge-heads --rev-id ID")
-            })?,
-        },
+        None => default_id(chain, &claims),
     };
 
     let label = args.label.clone().unwrap_or_else(|| head_ids.join("_and_"));
@@ -73,18 +67,18 @@ pub(crate) fn prepare(config: &Config, chains: &[Chain], args: &MergeHeadsArgs, 
         None => format!("merge heads {}", join_and(&head_ids)),
     };
     let slug = template::slug(&format!("merge {label_slug}"));
-    let new = NewRevision { id: &id, down: &head_ids, message: &message, slug: &slug, now: Utc::now() };
+    let new = NewRevision { id: &id, down: &head_ids, message: &message, now: Utc::now() };
     let Source::Alembic(spec) = &chain.spec.source else { unreachable!("pick returns Alembic chains") };
-    let name = template::file_name(&spec.file_template, &new).ok_or_else(|| {
-        InputErrors::one(Diag::new(chain.name(), None, format!("cannot use the file_template `{}`", spec.file_template)))
-    })?;
-    let dir = spec.versions.first().expect("a chain has a versions directory");
-    let path = dir.join(&name);
+    if let Some(t) = spec.file_template.as_deref().filter(|t| Naming::from_template(t).is_none()) {
+        return Err(InputErrors::one(Diag::new(chain.name(), None, format!("cannot use the file_template `{t}`"))).into());
+    }
+    let name = chain.naming.render(&id, &slug, next_file_number(chain, &claims), &new.now);
+    let path = merge_dir(spec, &graph, &heads).join(&name);
     let (contents, style_note) = contents(chain, &graph, &new);
 
     let mut builder = Builder::default();
     builder.add(path.clone(), contents);
-    let plan = builder.build()?;
+    let mut plan = builder.build()?;
     let after = planned_chain(config, chain, &plan)?;
     let problems = new_problems(chain, &after);
     if !problems.is_empty() {
@@ -92,15 +86,25 @@ pub(crate) fn prepare(config: &Config, chains: &[Chain], args: &MergeHeadsArgs, 
     }
     let g = Graph::build(&after);
     let heads_after: Vec<String> = g.heads().into_iter().map(|i| g.rev(i).id.clone()).collect();
-    if heads_after != [id.clone()] {
+    let mut expected: Vec<String> =
+        graph.heads().into_iter().filter(|h| !heads.contains(h)).map(|i| graph.rev(i).id.clone()).chain([id.clone()]).collect();
+    expected.sort_by(|a, b| id_order(a, b));
+    let mut got = heads_after.clone();
+    got.sort_by(|a, b| id_order(a, b));
+    if got != expected {
         bail!("the planned merge would leave heads {}; nothing was written", heads_after.join(", "));
     }
+    let tracked = track_heads(config, chain, &after, &mut plan);
 
     let mut notes = vec![
         format!("file: {}", rel(&config.root, &path)),
         format!("down_revision = ({}), no DDL: upgrade() and downgrade() only pass", head_ids.join(", ")),
         style_note,
     ];
+    if let Some(b) = &branch {
+        notes.push(format!("merges branch {b} only; the other branches keep their heads"));
+    }
+    notes.extend(tracked);
     if !claims.is_empty() {
         let mut claimed: Vec<&str> = claims.iter().map(|c| c.id.as_str()).collect();
         claimed.sort_by(|a, b| id_order(a, b));
@@ -124,13 +128,77 @@ fn join_and(ids: &[String]) -> String {
     }
 }
 
-/// The chain to merge: `--chain`, else the only Alembic chain with several heads.
+/// Where the merge file goes: the versions folder, or in a tree of
+/// folders the one of the newest head it merges.
+fn merge_dir(spec: &crate::config::AlembicSpec, graph: &Graph<'_>, heads: &[usize]) -> std::path::PathBuf {
+    let first = spec.versions.first().expect("a chain has a versions directory").clone();
+    if !spec.recursive && spec.versions.len() == 1 {
+        return first;
+    }
+    let newest = graph.newest_first().into_iter().find(|i| heads.contains(i));
+    newest.and_then(|i| graph.rev(i).path.parent().map(Path::to_path_buf)).unwrap_or(first)
+}
+
+/// The heads to merge: the one fork of the chain, or that of `--branch`.
+/// Heads on distinct labelled branches are meant to be there; merging them
+/// would join branches that Alembic upgrades side by side.
+fn fork_to_merge(chain: &Chain, graph: &Graph<'_>, branch: Option<&str>) -> Result<(Vec<usize>, Option<String>)> {
+    let forks = graph.forks();
+    let describe = |h: usize| {
+        let labels = graph.shown_labels(h);
+        if labels.is_empty() {
+            graph.rev(h).id.clone()
+        } else {
+            format!("{} ({})", graph.rev(h).id, labels.join(", "))
+        }
+    };
+    if let Some(b) = branch {
+        return match forks.iter().find(|(_, l)| l.as_deref() == Some(b)) {
+            Some((heads, label)) => Ok((heads.clone(), label.clone())),
+            None => {
+                let on: Vec<String> = graph.heads().into_iter().filter(|&h| graph.labels_of(h).contains(b)).map(describe).collect();
+                Err(Refused::new(format!(
+                    "branch {b} of {} has {}: nothing to merge there",
+                    chain.name(),
+                    if on.is_empty() { "no head".to_string() } else { format!("one head, {}", on.join(", ")) }
+                ))
+                .into())
+            }
+        };
+    }
+    match forks.as_slice() {
+        [(heads, label)] => Ok((heads.clone(), label.clone())),
+        [] => {
+            let heads: Vec<String> = graph.heads().into_iter().map(describe).collect();
+            Err(Refused::new(format!(
+                "{}'s heads {} are on distinct labelled branches, as intended: Alembic upgrades them together with `alembic upgrade heads`; nothing to merge",
+                chain.name(),
+                heads.join(", ")
+            ))
+            .help("to join branches anyway, merge by hand: alembic merge -m MESSAGE HEAD1 HEAD2")
+            .into())
+        }
+        many => {
+            let labels: Vec<String> = many.iter().map(|(_, l)| l.clone().unwrap_or_else(|| "(unlabelled)".into())).collect();
+            Err(InputErrors::one(Diag::new(
+                "merge-heads",
+                None,
+                format!("{} has forked on several branches: {}", chain.name(), labels.join(", ")),
+            ))
+            .with_help(format!("merge one at a time: migfix --chain {} merge-heads --branch {}", chain.name(), labels[0]))
+            .into())
+        }
+    }
+}
+
+/// The chain to merge: `--chain`, else the only Alembic chain with a fork.
 fn pick(chains: &[Chain]) -> Result<&Chain> {
     let alembic: Vec<&Chain> = chains.iter().filter(|c| c.kind() == Kind::Alembic).collect();
-    let forked: Vec<&Chain> = alembic.iter().copied().filter(|c| Graph::build(c).heads().len() > 1).collect();
+    let forked: Vec<&Chain> = alembic.iter().copied().filter(|c| !Graph::build(c).forks().is_empty()).collect();
     match (alembic.as_slice(), forked.as_slice()) {
         (_, [one]) => Ok(one),
         ([], _) => Err(InputErrors::one(Diag::new("merge-heads", None, "no Alembic chain here")).into()),
+        ([only], []) if Graph::build(only).heads().len() > 1 => Ok(only),
         ([only], []) => {
             let g = Graph::build(only);
             let heads: Vec<String> = g.heads().into_iter().map(|i| g.rev(i).id.clone()).collect();

@@ -5,21 +5,22 @@ pub(crate) mod merge_heads;
 pub(crate) mod rebase;
 pub(crate) mod renumber;
 mod sqitch;
-mod template;
+pub(crate) mod template;
 
 use std::collections::BTreeSet;
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use crate::chains::{alembic, Chain, ReadMode};
+use crate::chains::scheme::is_number_of;
+use crate::chains::{alembic, Chain, ReadMode, Revision, Scheme};
 use crate::cli::WriteArgs;
 use crate::config::{rel, Config, Source};
 use crate::error::Refused;
 use crate::git::{Claim, Repo};
 use crate::graph::{Graph, Problem};
-use crate::plan::{apply, Plan};
+use crate::plan::{apply, apply_edits, Change, Edit, Plan};
 use crate::report;
 use crate::ExitStatus;
 
@@ -39,8 +40,116 @@ pub(crate) struct Preview {
 pub(crate) fn next_free(chain: &Chain, claims: &[Claim]) -> Option<String> {
     let width = chain.scheme.width()?;
     let numbers = chain.revisions.iter().map(|r| r.id.as_str()).chain(claims.iter().map(|c| c.id.as_str()));
-    let max = numbers.filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())).filter_map(|id| id.parse::<u64>().ok()).max().unwrap_or(0);
+    let max = numbers.filter(|id| is_number_of(id, width)).filter_map(|id| id.parse::<u64>().ok()).max().unwrap_or(0);
     Some(format!("{:0width$}", max + 1))
+}
+
+/// The id a repair gives when none is named: the next number in a
+/// numbered chain, else a fresh 12-hex id, as `alembic revision` makes.
+pub(crate) fn default_id(chain: &Chain, claims: &[Claim]) -> String {
+    match chain.scheme {
+        Scheme::Sequential { .. } | Scheme::Mixed { .. } => next_free(chain, claims).unwrap_or_else(|| fresh_hash(chain, claims)),
+        Scheme::Hash | Scheme::Named => fresh_hash(chain, claims),
+    }
+}
+
+/// The next running file number where the chain's names carry one beside
+/// the id: above every file of the chain and every file claimed on a branch.
+pub(crate) fn next_file_number(chain: &Chain, claims: &[Claim]) -> Option<u64> {
+    chain.naming.seq_width()?;
+    let ours = chain.revisions.iter().filter_map(|r| crate::graph::file_number(r, chain));
+    let theirs = claims.iter().filter_map(|c| {
+        let stem = Path::new(&c.path).file_stem()?.to_str()?;
+        match chain.naming.locate(stem, &c.id) {
+            Some(s) => s.seq.map(|(_, n)| n),
+            None => chain.naming.token(stem)?.1.map(|(_, n)| n),
+        }
+    });
+    Some(ours.chain(theirs).max().unwrap_or(0) + 1)
+}
+
+/// A revision file's name once its id is `new_id` (and its running number
+/// `number`, where the naming has one): only those tokens change. `None`
+/// when the name carries neither.
+pub(crate) fn renamed(chain: &Chain, rev: &Revision, new_id: &str, number: Option<u64>) -> Option<PathBuf> {
+    let name = rev.path.file_name()?.to_str()?;
+    let stem = name.strip_suffix(".py")?;
+    let naming = &chain.naming;
+    let (rev_span, seq_span) = match naming.locate(stem, &rev.id) {
+        Some(s) => (s.rev, s.seq.map(|(r, _)| r)),
+        // A name that already disagrees with its id (`0037_x.py` declaring
+        // 0038): its id token is what the renumber corrects.
+        None => {
+            let (token, seq) = naming.token(stem)?;
+            (token.filter(|_| crate::graph::filename_mismatch(rev, chain).is_some()).map(|(_, r)| r), seq.map(|(r, _)| r))
+        }
+    };
+    let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
+    if let Some(r) = rev_span {
+        edits.push((r, new_id.to_string()));
+    }
+    if let (Some(r), Some(n)) = (seq_span, number) {
+        let width = r.len();
+        edits.push((r, format!("{n:0width$}")));
+    }
+    if edits.is_empty() {
+        return None;
+    }
+    edits.sort_by_key(|(r, _)| std::cmp::Reverse(r.start));
+    let mut out = name.to_string();
+    for (r, text) in edits {
+        out.replace_range(r, &text);
+    }
+    (out != name).then(|| rev.path.with_file_name(out))
+}
+
+/// Files beside the versions that track a head (`EXPAND_HEAD`,
+/// `CONTRACT_HEAD`, `head.txt`): a small file named for a head whose text
+/// is one revision id. Each one whose head the plan moves is given the head
+/// that now follows it, in the same plan.
+pub(crate) fn track_heads(config: &Config, before: &Chain, after: &Chain, plan: &mut Plan) -> Vec<String> {
+    let Source::Alembic(spec) = &before.spec.source else { return Vec::new() };
+    let mut dirs: Vec<PathBuf> = spec.versions.clone();
+    dirs.extend(spec.script_location.clone());
+    let ids: std::collections::HashMap<&str, usize> = before.revisions.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
+    let g_after = Graph::build(after);
+    let heads_after: BTreeSet<usize> = g_after.heads().into_iter().collect();
+    let mut notes = Vec::new();
+    let mut seen = BTreeSet::new();
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let mut files: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
+        files.sort();
+        for path in files {
+            let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
+            if !name.contains("head") || name.ends_with(".py") || !path.is_file() || !seen.insert(path.clone()) {
+                continue;
+            }
+            let Ok(bytes) = std::fs::read(&path) else { continue };
+            let Ok(text) = std::str::from_utf8(&bytes) else { continue };
+            let token = text.trim();
+            if bytes.len() > 256 || token.is_empty() || token.contains(char::is_whitespace) {
+                continue;
+            }
+            let Some(&i) = ids.get(token) else { continue };
+            // Where that revision is once the plan is applied.
+            let moved_to = plan.changes.iter().find(|c| c.from.as_deref() == Some(before.revisions[i].path.as_path())).map(|c| c.to.clone());
+            let at = moved_to.unwrap_or_else(|| before.revisions[i].path.clone());
+            let Some(j) = after.revisions.iter().position(|r| r.path == at) else { continue };
+            let mut reached: Vec<usize> = g_after.descendants(j).into_iter().chain([j]).filter(|k| heads_after.contains(k)).collect();
+            reached.sort_unstable();
+            let [k] = reached.as_slice() else { continue };
+            let new_id = &g_after.rev(*k).id;
+            if new_id == token {
+                continue;
+            }
+            let start = text.find(token).expect("the token is in the text");
+            let after_bytes = apply_edits(&bytes, &[Edit::new(start..start + token.len(), new_id.clone())]).expect("in bounds");
+            notes.push(format!("{} now names {new_id} (was {token})", rel(&config.root, &path)));
+            plan.changes.push(Change { from: Some(path.clone()), to: path, before: bytes, after: after_bytes });
+        }
+    }
+    notes
 }
 
 /// A fresh id like Alembic's own: 12 hex digits.

@@ -10,6 +10,7 @@ use anyhow::{bail, Context, Result};
 use super::{finish, Preview};
 use crate::chains::scheme::sqitch_prefix;
 use crate::chains::sqitch::{scripts_of, LineKind, Plan};
+use crate::chains::scheme::is_number_of;
 use crate::chains::{self, Chain, ReadMode, Scheme};
 use crate::cli::RebaseArgs;
 use crate::collisions::{alembic_at, pick_base};
@@ -166,19 +167,25 @@ fn alembic_chain(
     let claims = repo.claims(versions, recursive, base, others);
     let mut taken = at_base.clone();
     taken.revisions.extend(chain.revisions.iter().enumerate().filter(|(i, _)| !added.contains(i)).map(|(_, r)| r.clone()));
-    let renumber = !matches!(chain.scheme, Scheme::Hash | Scheme::Named);
+    // Only numbers are renumbered: a hash id is unique wherever it goes.
+    let numbered = |id: &str| match chain.scheme {
+        Scheme::Sequential { width } | Scheme::Mixed { width } => is_number_of(id, width),
+        Scheme::Hash | Scheme::Named => false,
+    };
     let mut mapping: BTreeMap<String, String> = BTreeMap::new();
+    let mut new_paths: BTreeMap<String, PathBuf> = BTreeMap::new();
     for &i in &added {
-        let old = graph.rev(i).id.clone();
-        let new = if renumber {
-            let next = super::next_free(&taken, &claims).unwrap_or_else(|| old.clone());
-            let mut r = graph.rev(i).clone();
-            r.id = next.clone();
-            taken.revisions.push(r);
-            next
-        } else {
-            old.clone()
-        };
+        let rev = graph.rev(i);
+        let old = rev.id.clone();
+        let new = if numbered(&old) { super::next_free(&taken, &claims).unwrap_or_else(|| old.clone()) } else { old.clone() };
+        let number = super::next_file_number(&taken, &claims);
+        let mut r = rev.clone();
+        if let Some(path) = super::renamed(chain, rev, &new, number).filter(|_| new != old || number.is_some()) {
+            r.path = path.clone();
+            new_paths.insert(old.clone(), path);
+        }
+        r.id = new.clone();
+        taken.revisions.push(r);
         mapping.insert(old, new);
     }
     let point = |d: &String| mapping.get(d).cloned().unwrap_or_else(|| base_head.clone());
@@ -190,11 +197,8 @@ fn alembic_chain(
         let mut down: Vec<String> = rev.down.iter().map(point).collect();
         down.dedup();
         builder.edit(&rev.path, &src, edits(&src, consts, &rev.id, new_id, &rev.down, &down, &mapping));
-        if new_id != &rev.id {
-            if let Some((_, range)) = crate::graph::filename_id(&rev.path, chain) {
-                let name = rev.path.file_name().and_then(|n| n.to_str()).expect("revision files have UTF-8 names");
-                builder.rename(&rev.path, &src, rev.path.with_file_name(format!("{}{new_id}{}", &name[..range.start], &name[range.end..])));
-            }
+        if let Some(path) = new_paths.get(&rev.id) {
+            builder.rename(&rev.path, &src, path.clone());
         }
     }
     let moved: Vec<String> = added.iter().map(|&i| {
@@ -217,11 +221,12 @@ fn edits(
     mapping: &BTreeMap<String, String>,
 ) -> Vec<Edit> {
     let mut out = Vec::new();
+    let header = crate::python::header_spans(src, consts);
     if old != new {
         if let Some(lit) = consts.revision.as_ref().and_then(|a| a.value.literals().first()) {
             out.push(Edit::new(lit.inner.clone(), new));
         }
-        if let Some(span) = &consts.doc.revision_id {
+        if let Some(span) = &header.revision_id {
             if &src[span.clone()] == old.as_bytes() {
                 out.push(Edit::new(span.clone(), new));
             }
@@ -245,7 +250,7 @@ fn edits(
                 out.push(Edit::new(down.value_span.clone(), text));
             }
         }
-        if let Some(span) = &consts.doc.revises {
+        if let Some(span) = &header.revises {
             if src[span.clone()] == *old_down.join(", ").as_bytes() {
                 out.push(Edit::new(span.clone(), new_down.join(", ")));
             }

@@ -3,13 +3,16 @@
 
 use anyhow::{bail, Context, Result};
 
-use super::{claims_for, finish, fresh_hash, in_width, new_problems, next_free, planned_chain, taken_by, Preview};
-use crate::chains::{self, Chain, Kind, ReadMode, Revision, Scheme};
+use super::{
+    claims_for, default_id, finish, in_width, new_problems, next_file_number, next_free, planned_chain, renamed, taken_by,
+    track_heads, Preview,
+};
+use crate::chains::{self, Chain, Kind, ReadMode, Revision};
 use crate::cli::RenumberArgs;
 use crate::config::{rel, Config};
 use crate::error::{Diag, InputErrors, Refused};
 use crate::git::Repo;
-use crate::graph::{filename_id, Graph};
+use crate::graph::Graph;
 use crate::plan::{Builder, Edit, Plan};
 use crate::python::{ModuleConsts, PyValue};
 use crate::ExitStatus;
@@ -33,13 +36,7 @@ pub(crate) fn prepare(config: &Config, chains: &[Chain], args: &RenumberArgs, re
 
     let new_id = match &args.to {
         Some(to) => in_width(chain, to),
-        None => match chain.scheme {
-            Scheme::Hash => fresh_hash(chain, &claims),
-            _ => next_free(chain, &claims).ok_or_else(|| {
-                InputErrors::one(Diag::new(chain.name(), None, "the chain is not numbered, so there is no next number"))
-                    .with_help(format!("name the new id: migfix renumber {} --to ID", args.target))
-            })?,
-        },
+        None => default_id(chain, &claims),
     };
     // Keeping the id while changing the parent only re-points the revision
     // (a dangling down_revision, say).
@@ -80,10 +77,11 @@ pub(crate) fn prepare(config: &Config, chains: &[Chain], args: &RenumberArgs, re
     let src = std::fs::read(&rev.path).with_context(|| format!("reading {}", rev.path.display()))?;
     let consts = rev.consts.as_ref().expect("Alembic revisions carry their constants");
     builder.edit(&rev.path, &src, own_edits(&src, consts, &rev.id, &new_id, rev, parents.as_deref()));
-    if let Some((_, range)) = filename_id(&rev.path, chain) {
-        let name = rev.path.file_name().and_then(|n| n.to_str()).expect("revision files have UTF-8 names");
-        let renamed = format!("{}{new_id}{}", &name[..range.start], &name[range.end..]);
-        builder.rename(&rev.path, &src, rev.path.with_file_name(renamed));
+    // A repoint keeps the name; a renumber moves the file past every
+    // file number in use, where the names carry one.
+    let number = if repoint { None } else { next_file_number(chain, &claims) };
+    if let Some(to) = renamed(chain, rev, &new_id, number).filter(|_| !repoint) {
+        builder.rename(&rev.path, &src, to);
     }
     let mut children = Vec::new();
     if !duplicate && !repoint {
@@ -96,9 +94,10 @@ pub(crate) fn prepare(config: &Config, chains: &[Chain], args: &RenumberArgs, re
             }
         }
     }
-    let plan = builder.build()?;
+    let mut plan = builder.build()?;
 
     let after = planned_chain(config, chain, &plan)?;
+    let tracked = track_heads(config, chain, &after, &mut plan);
     let problems = new_problems(chain, &after);
     if !problems.is_empty() {
         bail!("the planned renumber would leave the chain broken ({}); nothing was written", problems.join("; "));
@@ -121,6 +120,7 @@ pub(crate) fn prepare(config: &Config, chains: &[Chain], args: &RenumberArgs, re
     if duplicate {
         notes.push(format!("the other file declaring {} keeps the id and its children", rev.id));
     }
+    notes.extend(tracked);
     notes.insert(0, format!("file: {}", rel(&config.root, &rev.path)));
     let preview = Preview {
         chain: chain.name().to_string(),
@@ -266,10 +266,11 @@ fn quote_of(src: &[u8], consts: &ModuleConsts) -> char {
 /// parent changes, plus the docstring's `Revision ID:` and `Revises:`.
 fn own_edits(src: &[u8], consts: &ModuleConsts, old: &str, new: &str, rev: &Revision, parents: Option<&[String]>) -> Vec<Edit> {
     let mut edits = Vec::new();
+    let header = crate::python::header_spans(src, consts);
     if let Some(lit) = consts.revision.as_ref().and_then(|a| a.value.literals().first()) {
         edits.push(Edit::new(lit.inner.clone(), new));
     }
-    if let Some(span) = &consts.doc.revision_id {
+    if let Some(span) = &header.revision_id {
         if &src[span.clone()] == old.as_bytes() {
             edits.push(Edit::new(span.clone(), new));
         }
@@ -289,7 +290,7 @@ fn own_edits(src: &[u8], consts: &ModuleConsts, old: &str, new: &str, rev: &Revi
                 edits.push(Edit::new(down.value_span.clone(), text));
             }
         }
-        if let Some(span) = &consts.doc.revises {
+        if let Some(span) = &header.revises {
             if src[span.clone()] == *rev.down.join(", ").as_bytes() {
                 edits.push(Edit::new(span.clone(), parents.join(", ")));
             }
@@ -312,7 +313,7 @@ fn reference_edits(src: &[u8], consts: &ModuleConsts, old: &str, new: &str) -> V
         }
     }
     if names_it {
-        if let Some(span) = &consts.doc.revises {
+        if let Some(span) = &crate::python::header_spans(src, consts).revises {
             let text = &src[span.clone()];
             let mut at = 0;
             while let Some(i) = find(&text[at..], old.as_bytes()) {

@@ -1,16 +1,12 @@
-//! Writing a new revision file in the chain's own style: its
-//! `file_template` for the name, its `script.py.mako` for the content (only
-//! the simple `${...}` substitutions, without a Mako engine), else the house
-//! style of its newest migration.
-
-use std::collections::BTreeMap;
+//! The content of a new revision file in the chain's own style: its
+//! `script.py.mako` (only the simple `${...}` substitutions, without a Mako
+//! engine), else the house style of its newest migration.
 
 /// The values `alembic revision` passes to its templates.
 pub(crate) struct NewRevision<'a> {
     pub id: &'a str,
     pub down: &'a [String],
     pub message: &'a str,
-    pub slug: &'a str,
     pub now: Utc,
 }
 
@@ -85,53 +81,6 @@ pub(crate) fn slug(message: &str) -> String {
         s.push('_');
     }
     s
-}
-
-/// Renders Alembic's `file_template` (Python %-formatting) to a file name.
-pub(crate) fn file_name(template: &str, r: &NewRevision<'_>) -> Option<String> {
-    let n = &r.now;
-    let ints: BTreeMap<&str, i64> = [
-        ("year", n.year),
-        ("month", i64::from(n.month)),
-        ("day", i64::from(n.day)),
-        ("hour", i64::from(n.hour)),
-        ("minute", i64::from(n.minute)),
-        ("second", i64::from(n.second)),
-        ("epoch", n.epoch),
-    ]
-    .into_iter()
-    .collect();
-    let mut out = String::new();
-    let mut rest = template;
-    while let Some(at) = rest.find('%') {
-        out.push_str(&rest[..at]);
-        rest = &rest[at + 1..];
-        if let Some(after) = rest.strip_prefix('%') {
-            out.push('%');
-            rest = after;
-            continue;
-        }
-        let name_end = rest.strip_prefix('(')?.find(')')? + 1;
-        let name = &rest[1..name_end];
-        rest = &rest[name_end + 1..];
-        let conv = rest.find(|c: char| c.is_ascii_alphabetic())?;
-        let spec = &rest[..conv];
-        let kind = rest.as_bytes()[conv];
-        rest = &rest[conv + 1..];
-        let text = match (name, kind) {
-            ("rev", _) => r.id.to_string(),
-            ("slug", _) => r.slug.to_string(),
-            (other, b'd' | b's') => {
-                let v = *ints.get(other)?;
-                let width: usize = spec.trim_start_matches(['.', '0']).parse().unwrap_or(0);
-                format!("{v:0width$}")
-            }
-            _ => return None,
-        };
-        out.push_str(&text);
-    }
-    out.push_str(rest);
-    Some(format!("{out}.py"))
 }
 
 fn python_repr_str(s: &str) -> String {
@@ -259,7 +208,7 @@ mod tests {
     use super::*;
 
     fn rev<'a>(down: &'a [String]) -> NewRevision<'a> {
-        NewRevision { id: "0151", down, message: "merge tax heads", slug: "merge_tax_heads", now: Utc::from_epoch(1_780_668_131, 42) }
+        NewRevision { id: "0151", down, message: "merge tax heads", now: Utc::from_epoch(1_780_668_131, 42) }
     }
 
     #[test]
@@ -267,18 +216,6 @@ mod tests {
         let t = Utc::from_epoch(1_780_668_131, 42);
         assert_eq!(t.python_str(), "2026-06-05 14:02:11.000042");
         assert_eq!(Utc::from_epoch(951_782_400, 0).python_str(), "2000-02-29 00:00:00");
-    }
-
-    #[test]
-    fn file_templates() {
-        let down = vec!["0146".to_string(), "0148".to_string()];
-        assert_eq!(file_name("%(rev)s_%(slug)s", &rev(&down)).unwrap(), "0151_merge_tax_heads.py");
-        assert_eq!(
-            file_name("%(year)d_%(month).2d_%(day).2d_%(hour).2d%(minute).2d-%(rev)s_%(slug)s", &rev(&down)).unwrap(),
-            "2026_06_05_1402-0151_merge_tax_heads.py"
-        );
-        assert_eq!(file_name("%(epoch)s_%(rev)s", &rev(&down)).unwrap(), "1780668131_0151.py");
-        assert!(file_name("%(nope)d", &rev(&down)).is_none());
     }
 
     #[test]

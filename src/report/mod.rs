@@ -123,8 +123,22 @@ struct ChainRow<'a> {
     config: Option<String>,
     count: usize,
     scheme: crate::chains::Scheme,
+    /// How the files are named (Alembic).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    files: Option<FilesJson>,
     heads: Vec<&'a str>,
     last: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct FilesJson {
+    /// Alembic's notation; a running file number shows as `NNNN`.
+    template: String,
+    /// `config` (file_template), `inferred` (from the names) or `default`.
+    origin: crate::chains::naming::Origin,
+    id_in_name: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    number_width: Option<usize>,
 }
 
 fn chain_row<'a>(config: &Config, chain: &'a Chain) -> ChainRow<'a> {
@@ -140,6 +154,12 @@ fn chain_row<'a>(config: &Config, chain: &'a Chain) -> ChainRow<'a> {
         config: conf,
         count: chain.revisions.len(),
         scheme: chain.scheme,
+        files: (chain.kind() == Kind::Alembic).then(|| FilesJson {
+            template: chain.naming.template(),
+            origin: chain.naming.origin,
+            id_in_name: chain.naming.has_rev(),
+            number_width: chain.naming.seq_width(),
+        }),
         heads: graph.heads().into_iter().map(|i| graph.rev(i).id.as_str()).collect(),
         last: match chain.kind() {
             Kind::Sqitch => chain.revisions.last().map(|r| r.id.as_str()),
@@ -174,9 +194,10 @@ pub(crate) fn chains(config: &Config, chains: &[Chain]) -> io::Result<()> {
             None if r.heads.len() == 1 => format!("head {}", r.heads[0]),
             None => s.yellow(&format!("heads {}", r.heads.join(", "))),
         };
+        let files = chains.iter().find(|c| c.name() == r.name).filter(|c| c.kind() == Kind::Alembic).map(|c| format!("{}, ", c.naming)).unwrap_or_default();
         writeln!(
             out,
-            "{:<width$}  {:<7}  {} {noun}, {}, {tail}  {}",
+            "{:<width$}  {:<7}  {} {noun}, {}, {files}{tail}  {}",
             s.bold(r.name),
             r.kind,
             r.count,
@@ -200,6 +221,9 @@ struct RevisionJson<'a> {
     branch_labels: Option<&'a [String]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     head: Option<bool>,
+    /// For a head: the branch labels it carries, as Alembic spreads them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    branches: Option<Vec<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     branch_point: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -235,6 +259,7 @@ fn revision_json<'a>(config: &Config, r: &'a Revision) -> RevisionJson<'a> {
         depends_on: r.depends_on.as_deref(),
         branch_labels: r.branch_labels.as_deref(),
         head: None,
+        branches: None,
         branch_point: None,
         merge_point: None,
     }
@@ -247,7 +272,8 @@ pub(crate) fn heads(config: &Config, chains: &[Chain]) -> io::Result<()> {
             .iter()
             .map(|c| {
                 let g = Graph::build(c);
-                let revisions = g.heads().into_iter().map(|i| revision_json(config, g.rev(i))).collect();
+                let revisions =
+                    g.heads().into_iter().map(|i| RevisionJson { branches: Some(g.shown_labels(i)), ..revision_json(config, g.rev(i)) }).collect();
                 chain_json(config, c, &g, revisions)
             })
             .collect();
@@ -265,10 +291,13 @@ pub(crate) fn heads(config: &Config, chains: &[Chain]) -> io::Result<()> {
         let g = Graph::build(c);
         for i in g.heads() {
             let r = g.rev(i);
+            // As `alembic heads` prints it: `id (label, ...) (head)`.
+            let labels = g.shown_labels(i);
+            let labels = if labels.is_empty() { String::new() } else { format!(" ({})", labels.join(", ")) };
             if config.output.verbose > 0 {
-                writeln!(out, "{} (head)  {}", r.id, config.rel(&r.path))?;
+                writeln!(out, "{}{labels} (head)  {}", r.id, config.rel(&r.path))?;
             } else {
-                writeln!(out, "{} (head)", r.id)?;
+                writeln!(out, "{}{labels} (head)", r.id)?;
             }
         }
     }
@@ -291,6 +320,7 @@ pub(crate) fn history(config: &Config, chains: &[Chain], dot: bool) -> io::Resul
                     .into_iter()
                     .map(|i| RevisionJson {
                         head: Some(heads.contains(&i)),
+                        branches: heads.contains(&i).then(|| g.shown_labels(i)),
                         branch_point: Some(g.is_branch_point(i)),
                         merge_point: Some(g.is_merge_point(i)),
                         ..revision_json(config, g.rev(i))
@@ -317,6 +347,10 @@ pub(crate) fn history(config: &Config, chains: &[Chain], dot: bool) -> io::Resul
             let down = if r.down.is_empty() { "<base>".to_string() } else { r.down.join(", ") };
             let mut marks = Vec::new();
             if heads.contains(&i) {
+                let labels = g.shown_labels(i);
+                if !labels.is_empty() {
+                    marks.push(format!("({})", labels.join(", ")));
+                }
                 marks.push(s.green("(head)"));
             }
             if g.is_branch_point(i) {
