@@ -75,6 +75,19 @@ impl Finding {
     }
 }
 
+/// Findings about file names only, which Alembic never reads: `check`
+/// shows them as warnings rather than failing on them.
+pub(crate) fn naming_only(f: &Finding) -> bool {
+    matches!(f.kind, "filename-mismatch" | "duplicate-file-number")
+}
+
+/// A finding as a `check` warning, with its fix.
+pub(crate) fn as_warning(f: &Finding) -> crate::error::Diag {
+    let class = f.class.map(|c| format!("[{c}] ")).unwrap_or_default();
+    let run = f.command.as_ref().map(|c| format!("; run: {c}")).unwrap_or_default();
+    crate::error::Diag::new(f.path.clone().unwrap_or_default(), f.line, format!("{class}{}; fix: {}{run}", f.message, f.fix))
+}
+
 fn ids(graph: &Graph<'_>, revs: &[usize]) -> Vec<String> {
     revs.iter().map(|&i| graph.rev(i).id.clone()).collect()
 }
@@ -204,14 +217,19 @@ pub(crate) fn for_chain(root: &std::path::Path, chain: &Chain) -> Vec<Finding> {
                     "renumber the revision to a valid id".to_string(),
                     Some(format!("migfix renumber {}", rel(root, &graph.rev(rev).path))),
                 ),
-                Problem::FilenameMismatch { rev, file_id } => (
-                    Some('C'),
-                    "filename-mismatch",
-                    at(rev),
-                    format!("the filename says {file_id} but the file declares revision {}", graph.rev(rev).id),
-                    "rename the file or renumber the revision so that the two agree".to_string(),
-                    None,
-                ),
+                Problem::FilenameMismatch { rev, file_id } => {
+                    let r = graph.rev(rev);
+                    let git_mv = crate::repair::renamed(chain, r, &r.id, None)
+                        .map(|to| format!("git mv {} {}", rel(root, &r.path), rel(root, &to)));
+                    (
+                        Some('C'),
+                        "filename-mismatch",
+                        at(rev),
+                        format!("the filename says {file_id} but the file declares revision {}", r.id),
+                        "rename the file to carry its revision id, or renumber the revision so that the two agree".to_string(),
+                        git_mv,
+                    )
+                }
                 Problem::DuplicateSequence { number, revs } => {
                     let files: Vec<String> = revs.iter().map(|&i| rel(root, &graph.rev(i).path)).collect();
                     let later = *revs.last().expect("two files");

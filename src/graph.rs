@@ -352,6 +352,12 @@ impl<'c> Graph<'c> {
                 by_number.entry(n).or_default().push(i);
             }
         }
+        let shared = by_number.values().filter(|v| v.len() > 1).count();
+        // Where many numbers are shared (one per database dialect, say),
+        // sharing is the convention, not a collision.
+        if shared * 10 > by_number.len() {
+            return Vec::new();
+        }
         by_number.into_iter().filter(|(_, v)| v.len() > 1).map(|(number, revs)| Problem::DuplicateSequence { number, revs }).collect()
     }
 

@@ -115,7 +115,7 @@ fn check_against_base(config: &Config, chain: &Chain, at_base: &Chain, plan: &cr
         bail!("the planned rebase would break {} ({}); nothing was written", chain.name(), problems.join("; "));
     }
     let g = Graph::build(&merged);
-    if g.heads().len() != 1 {
+    if !g.forks().is_empty() || g.heads().len() != Graph::build(at_base).heads().len() {
         let heads: Vec<&str> = g.heads().into_iter().map(|i| g.rev(i).id.as_str()).collect();
         bail!("the planned rebase would leave {} with heads {}; nothing was written", chain.name(), heads.join(", "));
     }
@@ -152,9 +152,34 @@ fn alembic_chain(
         [one] => one.clone(),
         [] => bail!(InputErrors::one(Diag::new(base_name, None, format!("{} has no revisions on {base_name}", chain.name())))),
         many => {
-            return Err(Refused::new(format!("{base_name} has {} heads in {} ({}): merge them there first", many.len(), chain.name(), many.join(", ")))
-                .help(format!("on {base_name}: migfix --chain {} merge-heads", chain.name()))
-                .into())
+            let added_ids: HashSet<&str> = added.iter().map(|&i| graph.rev(i).id.as_str()).collect();
+            // Heads on labelled branches of their own: the one that follows
+            // what this branch built on.
+            let built_on: Vec<usize> = added
+                .iter()
+                .flat_map(|&i| graph.rev(i).down.iter())
+                .filter(|d| !added_ids.contains(d.as_str()))
+                .filter_map(|d| base_graph.resolve(d))
+                .collect();
+            let following: Vec<String> = base_graph
+                .heads()
+                .into_iter()
+                .filter(|&h| built_on.iter().any(|&p| p == h || base_graph.descendants(p).contains(&h)))
+                .map(|h| base_graph.rev(h).id.clone())
+                .collect();
+            match following.as_slice() {
+                [one] if base_graph.forks().is_empty() => one.clone(),
+                _ => {
+                    return Err(Refused::new(format!(
+                        "{base_name} has {} heads in {} ({}): merge them there first",
+                        many.len(),
+                        chain.name(),
+                        many.join(", ")
+                    ))
+                    .help(format!("on {base_name}: migfix --chain {} merge-heads", chain.name()))
+                    .into())
+                }
+            }
         }
     };
     let added_ids: HashSet<&str> = added.iter().map(|&i| graph.rev(i).id.as_str()).collect();

@@ -435,7 +435,23 @@ pub(crate) fn check(config: &Config, per_chain: &[(&Chain, Vec<Finding>)]) -> io
     for (chain, findings) in per_chain {
         if findings.is_empty() {
             let what = match chain.kind() {
-                Kind::Alembic => "exactly 1 head".to_string(),
+                Kind::Alembic => {
+                    let g = Graph::build(chain);
+                    let heads = g.heads();
+                    if heads.len() <= 1 {
+                        "exactly 1 head".to_string()
+                    } else {
+                        let shown: Vec<String> = heads
+                            .iter()
+                            .map(|&h| {
+                                let labels = g.shown_labels(h);
+                                let id = &g.rev(h).id;
+                                if labels.is_empty() { id.clone() } else { format!("{id} ({})", labels.join(", ")) }
+                            })
+                            .collect();
+                        format!("{} heads, one per branch: {}", heads.len(), shown.join(", "))
+                    }
+                }
                 Kind::Sqitch => format!("{} changes", chain.revisions.len()),
             };
             writeln!(out, "{}: {} ({what})", chain.name(), s.green("OK"))?;

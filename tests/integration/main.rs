@@ -12,6 +12,7 @@ mod merge_heads;
 mod oracle;
 mod postgres;
 mod readers;
+mod real_world;
 mod recover;
 mod renumber;
 mod sqitch;

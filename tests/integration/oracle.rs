@@ -159,3 +159,12 @@ fn real_world_corpora_match_alembic() {
     }
     assert!(seen >= 3, "at least three real-world corpora, found {seen}");
 }
+
+/// The chain of `root/alembic.ini` (a real project's, its imports stubbed
+/// for Alembic) must be Alembic's graph, revision by revision.
+pub fn compare_with_alembic(label: &str, root: &Path) {
+    let ini = root.join("alembic.ini");
+    let Some(theirs) = alembic_graph(&["--ini", ini.to_str().unwrap(), "--stub-missing-imports"], root) else { return };
+    let ours = history(root, &["-C", "."]);
+    compare(label, root, &ours["chains"][0], &theirs);
+}
