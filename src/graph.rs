@@ -112,7 +112,8 @@ impl<'c> Graph<'c> {
     pub fn heads(&self) -> Vec<usize> {
         let mut heads: Vec<usize> =
             (0..self.chain.revisions.len()).filter(|&i| self.neighbours(i, Direction::Outgoing, Edge::Down).next().is_none()).collect();
-        heads.sort_by(|a, b| id_order(&self.rev(*a).id, &self.rev(*b).id).then(a.cmp(b)));
+        // In load order, as Alembic lists them.
+        heads.sort_unstable();
         heads
     }
 

@@ -123,3 +123,71 @@ fn house_style_without_a_template_and_crlf() {
     let (_, out, _) = run(dir.path(), &["heads"]);
     assert_eq!(out, "004 (head)\n");
 }
+
+/// expand/contract: two labelled branches from one root, each with a head.
+fn expand_contract(extra: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let rev = |id: &str, down: &str, labels: &str| {
+        format!("\"\"\"{id}\n\nRevision ID: {id}\nRevises: {down}\n\"\"\"\nrevision = '{id}'\ndown_revision = {}\nbranch_labels = {labels}\ndepends_on = None\n\n\ndef upgrade():\n    pass\n\n\ndef downgrade():\n    pass\n",
+            if down.is_empty() { "None".to_string() } else { format!("'{down}'") })
+    };
+    let mut files = vec![
+        ("alembic.ini".to_string(), "[alembic]\nscript_location = %(here)s/migrations\nrecursive_version_locations = true\n".to_string()),
+        ("migrations/versions/27e647c0fad4_initial.py".into(), rev("27e647c0fad4", "", "None")),
+        ("migrations/versions/expand/29e87d24f2a3_expand.py".into(), rev("29e87d24f2a3", "27e647c0fad4", "('expand',)")),
+        ("migrations/versions/contract/e25ffa003242_contract.py".into(), rev("e25ffa003242", "27e647c0fad4", "('contract',)")),
+        ("migrations/versions/expand/b4f8b3f584e0_expand_more.py".into(), rev("b4f8b3f584e0", "29e87d24f2a3", "None")),
+        ("migrations/versions/EXPAND_HEAD".into(), "b4f8b3f584e0\n".into()),
+        ("migrations/versions/CONTRACT_HEAD".into(), "e25ffa003242\n".into()),
+    ];
+    for (p, down) in extra {
+        files.push((format!("migrations/versions/expand/{p}_pr.py"), rev(p, down, "None")));
+    }
+    let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    write_tree(dir.path(), &refs);
+    git_init(dir.path());
+    dir
+}
+
+#[test]
+fn labelled_branches_are_intended_and_a_fork_inside_one_is_merged_alone() {
+    let dir = expand_contract(&[]);
+    let (code, out, err) = run(dir.path(), &["check"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("OK (2 heads, one per branch: e25ffa003242 (contract), b4f8b3f584e0 (expand))"), "{out}");
+    let (_, heads, _) = run(dir.path(), &["heads"]);
+    assert_eq!(heads, "e25ffa003242 (contract) (head)\nb4f8b3f584e0 (expand) (head)\n");
+    if let Some(theirs) = alembic(dir.path(), &["heads"]) {
+        assert_eq!(heads, theirs, "as alembic heads prints them");
+    }
+    let (code, out, err) = run(dir.path(), &["merge-heads", "--yes"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("on distinct labelled branches, as intended"), "{err}");
+
+    // Two PRs on the expand head: a fork inside the expand branch.
+    let dir = expand_contract(&[("aaaaaaaaaaa1", "b4f8b3f584e0"), ("bbbbbbbbbbb2", "b4f8b3f584e0")]);
+    let (code, out, _) = run(dir.path(), &["check"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("[C] 2 heads on branch expand: aaaaaaaaaaa1 and bbbbbbbbbbb2"), "{out}");
+    assert!(out.contains("run: migfix --chain"), "{out}");
+    assert!(out.contains("merge-heads --branch expand"), "{out}");
+    let (code, out, err) = run(dir.path(), &["merge-heads", "--branch", "expand", "--yes"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("migrations/versions/EXPAND_HEAD now names"), "{out}");
+    let (code, out, _) = run(dir.path(), &["check"]);
+    assert_eq!(code, 0, "{out}");
+    let expand_head = std::fs::read_to_string(dir.path().join("migrations/versions/EXPAND_HEAD")).unwrap();
+    assert_eq!(std::fs::read_to_string(dir.path().join("migrations/versions/CONTRACT_HEAD")).unwrap(), "e25ffa003242\n");
+    // The merge file sits beside the heads it merges, and Alembic agrees.
+    let merged: Vec<String> = std::fs::read_dir(dir.path().join("migrations/versions/expand"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("_merge_"))
+        .collect();
+    assert_eq!(merged.len(), 1, "{merged:?}");
+    assert!(merged[0].starts_with(expand_head.trim()), "{merged:?} named by EXPAND_HEAD {expand_head}");
+    if let Some(theirs) = alembic(dir.path(), &["heads"]) {
+        assert_eq!(theirs, format!("e25ffa003242 (contract) (head)\n{} (expand) (head)\n", expand_head.trim()));
+    }
+}

@@ -208,3 +208,41 @@ fn byte_exact_only_id_tokens_change() {
     assert!(history.contains("<base> -> 0001") && history.contains("0001 -> 0010"), "{history}");
     assert!(history.contains("0010 (0001, 0010) -> 0003 (head)"), "down_revision and depends_on follow: {history}");
 }
+
+/// Headers written as comments, and a date file template with a hash id
+/// that is all digits: only the id tokens change, in the name too.
+#[test]
+fn comment_headers_and_date_templates_follow_the_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let rev = |id: &str, down: &str| {
+        format!("# Revision ID: {id}\n# Revises: {down}\n# Create Date: 2017-09-05 14:45:00\n\nrevision = '{id}'\ndown_revision = {}\n\n\ndef upgrade():\n    pass  # {id}\n\n\ndef downgrade():\n    pass\n",
+            if down.is_empty() { "None".to_string() } else { format!("'{down}'") })
+    };
+    let v = "migrations/versions";
+    let files = [
+        (format!("{v}/20170905_1445_f1eee7b4880a_add_event_roles.py"), rev("f1eee7b4880a", "")),
+        (format!("{v}/20180101_0910_121699507574_add_x.py"), rev("121699507574", "f1eee7b4880a")),
+        (format!("{v}/20181020_0000_91e2b8f3d6a4_add_y.py"), rev("91e2b8f3d6a4", "121699507574")),
+        ("alembic.ini".to_string(), "[alembic]\nscript_location = %(here)s/migrations\n".to_string()),
+    ];
+    let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    write_tree(dir.path(), &refs);
+    git_init(dir.path());
+    let (code, out, err) = run(dir.path(), &["check"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.is_empty(), "no filename findings: {err}");
+    let (_, chains, _) = run(dir.path(), &["chains"]);
+    assert!(chains.contains("hash ids, files %(year)d%(month).2d%(day).2d_%(hour).2d%(minute).2d_%(rev)s_%(slug)s (inferred)"), "{chains}");
+    let (code, out, err) = run(dir.path(), &["renumber", "121699507574", "--to", "0a1b2c3d4e5f", "--yes"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let moved = dir.path().join(format!("{v}/20180101_0910_0a1b2c3d4e5f_add_x.py"));
+    let text = std::fs::read_to_string(&moved).unwrap();
+    assert_eq!(text, rev("0a1b2c3d4e5f", "f1eee7b4880a").replace("pass  # 0a1b2c3d4e5f", "pass  # 121699507574"));
+    let child = std::fs::read_to_string(dir.path().join(format!("{v}/20181020_0000_91e2b8f3d6a4_add_y.py"))).unwrap();
+    assert_eq!(child, rev("91e2b8f3d6a4", "0a1b2c3d4e5f"));
+    let (code, out, err) = run(dir.path(), &["check"]);
+    assert_eq!(code, 0, "{out}{err}");
+    if let Some(heads) = alembic(dir.path(), &["heads"]) {
+        assert_eq!(heads, "91e2b8f3d6a4 (head)\n");
+    }
+}
