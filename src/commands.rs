@@ -32,8 +32,8 @@ pub(crate) fn history(config: &Config, args: &HistoryArgs) -> Result<ExitStatus>
 /// The CI gate. Files are parsed in full, so a syntax error anywhere in a
 /// revision fails the gate just as importing it would. The static failure
 /// classes run too: D and F fail the gate, A and B (what the gate's fresh
-/// database must be given) are warnings. So are file names that disagree
-/// with the chain's naming: Alembic itself never reads them.
+/// database must be given) are warnings. So is what Alembic itself does not
+/// stop at: file names that disagree with the chain's naming, several bases.
 pub(crate) fn check(config: &Config) -> Result<ExitStatus> {
     let mut chains = chains::load(config, ReadMode::Full)?;
     let ci = diagnose::ci_roles(&config.root);
@@ -43,7 +43,7 @@ pub(crate) fn check(config: &Config) -> Result<ExitStatus> {
         // chain of thousands, so say what is happening.
         let _progress = report::Progress::start(config, chain.revisions.len(), &format!("checking {}", chain.name()));
         let (mut failing, naming): (Vec<_>, Vec<_>) =
-            findings::for_chain(&config.root, chain).into_iter().partition(|f| !findings::naming_only(f));
+            findings::for_chain(&config.root, chain).into_iter().partition(|f| !findings::warns_only(f));
         chain.warnings.extend(naming.iter().map(findings::as_warning));
         for f in diagnose::static_findings(&config.root, chain, &ci) {
             if diagnose::fails_gate(&f) {

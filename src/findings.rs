@@ -75,10 +75,11 @@ impl Finding {
     }
 }
 
-/// Findings about file names only, which Alembic never reads: `check`
-/// shows them as warnings rather than failing on them.
-pub(crate) fn naming_only(f: &Finding) -> bool {
-    matches!(f.kind, "filename-mismatch" | "duplicate-file-number")
+/// Findings that Alembic itself does not stop at: file names (it never
+/// reads them) and several bases (it upgrades them all). `check` shows them
+/// as warnings rather than failing on them.
+pub(crate) fn warns_only(f: &Finding) -> bool {
+    matches!(f.kind, "filename-mismatch" | "duplicate-file-number" | "multiple-bases")
 }
 
 /// A finding as a `check` warning, with its fix.

@@ -188,6 +188,19 @@ fn repair_as_check_says(label: &str, root: &Path, ours: &[&str]) -> Vec<String> 
     panic!("{label}: still failing after {ran:?}");
 }
 
+/// Head-tracking files (`EXPAND_HEAD`, `HEAD`) name current heads.
+fn head_files_follow(label: &str, root: &Path, vdir: &str, heads: &BTreeSet<String>) {
+    for e in std::fs::read_dir(root.join(vdir)).unwrap().flatten() {
+        let name = e.file_name().to_string_lossy().to_lowercase();
+        if name.contains("head") && !name.ends_with(".py") && e.path().is_file() {
+            let text = std::fs::read_to_string(e.path()).unwrap();
+            if !text.trim().is_empty() && !text.trim().contains(char::is_whitespace) {
+                assert!(heads.contains(text.trim()), "{label}: {name} says {text:?}, heads are {heads:?}");
+            }
+        }
+    }
+}
+
 fn trial(c: &Corpus) {
     let label = c.name.as_str();
     let tmp = tempfile::tempdir().unwrap();
@@ -302,6 +315,7 @@ fn trial(c: &Corpus) {
         assert!(sql.contains(m.as_str()), "{label}: upgrade {old_head}:{new_head} runs {m}:\n{sql}");
     }
     oracle::compare_with_alembic(label, &root);
+    head_files_follow(label, &root, &c.vdir, &heads_after);
     let ids_now: BTreeSet<String> = {
         let (_, h) = json_of(&root, &["history"]);
         h["chains"][0]["revisions"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_string()).collect()
