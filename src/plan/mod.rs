@@ -165,6 +165,17 @@ mod tests {
     }
 
     #[test]
+    fn a_file_left_as_it_is_is_not_in_the_plan() {
+        let mut b = Builder::default();
+        b.edit(Path::new("a.py"), b"x = 1\n", []);
+        b.edit(Path::new("b.py"), b"x = 1\n", [Edit::new(4..5, "1")]);
+        b.edit(Path::new("c.py"), b"x = 1\n", [Edit::new(4..5, "2")]);
+        let plan = b.build().unwrap();
+        let touched: Vec<&Path> = plan.changes.iter().map(|c| c.to.as_path()).collect();
+        assert_eq!(touched, [Path::new("c.py")]);
+    }
+
+    #[test]
     fn overlap_is_an_error() {
         let err = apply_edits(b"abcdef", &[Edit::new(1..4, "x"), Edit::new(3..5, "y")]).unwrap_err();
         assert_eq!(err, EditError::Overlap(1..4, 3..5));
