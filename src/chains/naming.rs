@@ -89,6 +89,9 @@ pub(crate) enum Origin {
     Default,
 }
 
+/// The id token and the file number a name shows, each with its span.
+pub(crate) type Token = (Option<(String, Range<usize>)>, Option<(Range<usize>, u64)>);
+
 /// Where the id and the sequence number sit in one file name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Spans {
@@ -219,7 +222,7 @@ impl Naming {
 
     /// The id token of a name that follows this naming with some other id,
     /// with its span; the sequence number too.
-    pub fn token(&self, stem: &str) -> Option<(Option<(String, Range<usize>)>, Option<(Range<usize>, u64)>)> {
+    pub fn token(&self, stem: &str) -> Option<Token> {
         let caps = self.whole.captures(stem)?;
         let rev = caps.name("rev").map(|m| (m.as_str().to_string(), m.range()));
         Some((rev, seq_of(&caps)))

@@ -23,7 +23,7 @@ impl Scheme {
     /// all-digit id of hash length among hashes is a hash.
     pub fn detect(ids: &[&str]) -> Scheme {
         let kinds: Vec<IdKind> = ids.iter().map(|id| IdKind::of(id)).collect();
-        let hex_with_letters = kinds.iter().any(|k| *k == IdKind::Hash);
+        let hex_with_letters = kinds.contains(&IdKind::Hash);
         // Long all-digit ids are hashes where real hashes exist, numbers
         // (timestamps, say) where none do.
         let fold = |k: IdKind| match k {
