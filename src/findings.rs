@@ -109,6 +109,13 @@ pub(crate) fn for_chain(root: &std::path::Path, chain: &Chain) -> Vec<Finding> {
         let r = graph.rev(i);
         (Some(r.id.clone()), Some(rel(root, &r.path)), Some(r.line))
     };
+    // Several files claiming one id or number: the later one is renumbered.
+    let claimed_twice = |revs: &[usize], kind: &'static str, what: String, fix: &str| {
+        let files: Vec<String> = revs.iter().map(|&i| rel(root, &graph.rev(i).path)).collect();
+        let later = *revs.last().expect("two files");
+        let command = Some(format!("migfix renumber {}", files.last().expect("two files")));
+        (Some('C'), kind, at(later), format!("{what} {} files: {}", revs.len(), and_list(&files)), fix.to_string(), command)
+    };
     let name = chain.name().to_string();
     let sqitch = chain.kind() == crate::chains::Kind::Sqitch;
     let mut out: Vec<Finding> = graph
@@ -161,18 +168,12 @@ pub(crate) fn for_chain(root: &std::path::Path, chain: &Chain) -> Vec<Finding> {
                         command,
                     )
                 }
-                Problem::DuplicateId { id, revs } => {
-                    let files: Vec<String> = revs.iter().map(|&i| rel(root, &graph.rev(i).path)).collect();
-                    let later = *revs.last().expect("two files");
-                    (
-                        Some('C'),
-                        "duplicate-id",
-                        at(later),
-                        format!("revision {id} is declared by {} files: {}", revs.len(), and_list(&files)),
-                        "renumber one of the files (the one merged later) to the next free number".to_string(),
-                        Some(format!("migfix renumber {}", files.last().expect("two files"))),
-                    )
-                }
+                Problem::DuplicateId { id, revs } => claimed_twice(
+                    &revs,
+                    "duplicate-id",
+                    format!("revision {id} is declared by"),
+                    "renumber one of the files (the one merged later) to the next free number",
+                ),
                 Problem::Dangling { rev, target, via, suggestion } => {
                     let field = match via {
                         Via::DownRevision => "down_revision",
@@ -231,18 +232,12 @@ pub(crate) fn for_chain(root: &std::path::Path, chain: &Chain) -> Vec<Finding> {
                         git_mv,
                     )
                 }
-                Problem::DuplicateSequence { number, revs } => {
-                    let files: Vec<String> = revs.iter().map(|&i| rel(root, &graph.rev(i).path)).collect();
-                    let later = *revs.last().expect("two files");
-                    (
-                        Some('C'),
-                        "duplicate-file-number",
-                        at(later),
-                        format!("file number {number} is used by {} files: {}", revs.len(), and_list(&files)),
-                        "give the file merged later the next free number (and a fresh id)".to_string(),
-                        Some(format!("migfix renumber {}", files.last().expect("two files"))),
-                    )
-                }
+                Problem::DuplicateSequence { number, revs } => claimed_twice(
+                    &revs,
+                    "duplicate-file-number",
+                    format!("file number {number} is used by"),
+                    "give the file merged later the next free number (and a fresh id)",
+                ),
                 Problem::MultipleBases { bases } => {
                     let names = ids(&graph, &bases);
                     (

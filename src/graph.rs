@@ -291,6 +291,16 @@ impl<'c> Graph<'c> {
         self.labels_of(i).into_iter().filter(|l| !l.starts_with('<')).collect()
     }
 
+    /// `id (label, ...)`, or the bare id of a revision on no labelled branch.
+    pub fn with_labels(&self, i: usize) -> String {
+        let labels = self.shown_labels(i);
+        if labels.is_empty() {
+            self.rev(i).id.clone()
+        } else {
+            format!("{} ({})", self.rev(i).id, labels.join(", "))
+        }
+    }
+
     /// Heads that are one branch forked: heads that share a branch label,
     /// and any head on no labelled branch with every other head. Heads that
     /// each sit on a labelled branch of their own are intended
@@ -455,15 +465,20 @@ pub(crate) fn invalid_id(id: &str) -> Option<String> {
 /// when it is not the declared id and looks like an id of the chain's
 /// scheme. Names that do not follow the naming at all say nothing.
 pub(crate) fn filename_mismatch(r: &Revision, chain: &Chain) -> Option<String> {
+    mismatched_token(r, chain).map(|(token, _)| token)
+}
+
+/// The same, with the token's span in the file name.
+pub(crate) fn mismatched_token(r: &Revision, chain: &Chain) -> Option<(String, std::ops::Range<usize>)> {
     let naming = &chain.naming;
     if !naming.has_rev() {
         return None;
     }
-    let stem = r.path.file_name()?.to_str()?.strip_suffix(".py")?;
+    let stem = stem_of(r)?;
     if naming.locate(stem, &r.id).is_some() {
         return None;
     }
-    let (token, _) = naming.token(stem)?.0?;
+    let (token, span) = naming.token(stem)?.0?;
     let hexish = token.len() >= 8 && token.bytes().all(|b| b.is_ascii_hexdigit());
     let looks_like_id = match chain.scheme {
         crate::chains::Scheme::Sequential { .. } | crate::chains::Scheme::Mixed { .. } => {
@@ -472,15 +487,14 @@ pub(crate) fn filename_mismatch(r: &Revision, chain: &Chain) -> Option<String> {
         crate::chains::Scheme::Hash => hexish,
         crate::chains::Scheme::Named => false,
     };
-    (looks_like_id && token != r.id).then_some(token)
+    (looks_like_id && token != r.id).then_some((token, span))
 }
 
 /// The running file number in a revision's name, where the naming has one.
 pub(crate) fn file_number(r: &Revision, chain: &Chain) -> Option<u64> {
-    chain.naming.seq_width()?;
-    let stem = r.path.file_name()?.to_str()?.strip_suffix(".py")?;
-    match chain.naming.locate(stem, &r.id) {
-        Some(spans) => spans.seq.map(|(_, n)| n),
-        None => chain.naming.token(stem)?.1.map(|(_, n)| n),
-    }
+    chain.naming.number(stem_of(r)?, &r.id)
+}
+
+fn stem_of(r: &Revision) -> Option<&str> {
+    r.path.file_name()?.to_str()?.strip_suffix(".py")
 }

@@ -102,6 +102,20 @@ impl Chain {
     }
 }
 
+/// The value seen most often in `items` (newest first); the newest of the
+/// tied ones wins.
+pub(crate) fn most_common<T: PartialEq>(items: impl IntoIterator<Item = T>) -> Option<T> {
+    let mut votes: Vec<(T, usize)> = Vec::new();
+    for item in items {
+        match votes.iter_mut().find(|(t, _)| *t == item) {
+            Some((_, n)) => *n += 1,
+            None => votes.push((item, 1)),
+        }
+    }
+    // max_by_key keeps the last maximum: reverse so the newest wins ties.
+    votes.into_iter().rev().max_by_key(|(_, n)| *n).map(|(t, _)| t)
+}
+
 /// How carefully to read Alembic files. `Fast` takes the byte scanner where
 /// it answers; `Full` parses every file with tree-sitter, which also rejects
 /// syntax errors outside the constants, as importing the file would.

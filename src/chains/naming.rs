@@ -174,18 +174,8 @@ impl Naming {
     /// The convention most of the files follow, the newest breaking ties.
     /// `files` holds (file stem, declared id), newest first.
     pub fn infer<'a>(files: impl Iterator<Item = (&'a str, &'a str)>) -> Naming {
-        let mut votes: Vec<(Vec<Tok>, usize)> = Vec::new();
-        for (stem, id) in files {
-            let Some(toks) = shape(stem, id) else { continue };
-            match votes.iter_mut().find(|(t, _)| *t == toks) {
-                Some((_, n)) => *n += 1,
-                None => votes.push((toks, 1)),
-            }
-        }
-        // max_by_key keeps the last maximum: reverse so the newest wins ties.
-        votes.reverse();
-        match votes.into_iter().max_by_key(|(_, n)| *n) {
-            Some((toks, _)) => Naming::new(toks, Origin::Inferred),
+        match super::most_common(files.filter_map(|(stem, id)| shape(stem, id))) {
+            Some(toks) => Naming::new(toks, Origin::Inferred),
             None => Naming::default_template(),
         }
     }
@@ -218,6 +208,16 @@ impl Naming {
             from = i + 1;
         }
         None
+    }
+
+    /// The running file number of a name declaring `id`, whether or not the
+    /// name carries that id.
+    pub fn number(&self, stem: &str, id: &str) -> Option<u64> {
+        self.seq_width()?;
+        match self.locate(stem, id) {
+            Some(spans) => spans.seq.map(|(_, n)| n),
+            None => self.token(stem)?.1.map(|(_, n)| n),
+        }
     }
 
     /// The id token of a name that follows this naming with some other id,
@@ -469,6 +469,10 @@ mod tests {
         assert_eq!(n.template(), "%(rev)s_%(slug)s");
         assert!(n.locate("0037_a", "0038").is_none());
         assert_eq!(n.token("0037_a").unwrap().0, Some(("0037".into(), 0..4)));
+        // A tie: the newest file's convention.
+        let tie = [("20200101_0000_aaaaaaaaaaaa_x", "aaaaaaaaaaaa"), ("bbbbbbbbbbbb_y", "bbbbbbbbbbbb")];
+        assert_eq!(Naming::infer(tie.iter().copied()).template(), "%(year)d%(month).2d%(day).2d_%(hour).2d%(minute).2d_%(rev)s_%(slug)s");
+        assert_eq!(Naming::infer(tie.iter().rev().copied()).template(), "%(rev)s_%(slug)s");
         // Underscores inside an id.
         let aiida = Naming::infer([("main_0001_initial", "main_0001")].into_iter());
         assert_eq!(aiida.locate("main_0001_initial", "main_0001").unwrap().rev, Some(0..9));

@@ -50,18 +50,11 @@ impl Scheme {
         };
         match group {
             0 => {
-                // The most common width, the newest breaking ties.
-                let mut widths: Vec<(usize, usize)> = Vec::new();
-                for k in &kinds {
-                    if let IdKind::Number(w) = k {
-                        match widths.iter_mut().find(|(x, _)| x == w) {
-                            Some((_, n)) => *n += 1,
-                            None => widths.push((*w, 1)),
-                        }
-                    }
-                }
-                widths.reverse();
-                let width = widths.into_iter().max_by_key(|(_, n)| *n).map_or(4, |(w, _)| w);
+                let widths = kinds.iter().filter_map(|k| match k {
+                    IdKind::Number(w) => Some(*w),
+                    _ => None,
+                });
+                let width = super::most_common(widths).unwrap_or(4);
                 if all[1] > 0 {
                     Scheme::Mixed { width }
                 } else {

@@ -259,7 +259,7 @@ fn alembic_spec(
             file_template: opts.file_template,
         }),
         roles: Vec::new(),
-            expected_heads: None,
+        expected_heads: None,
         gate: None,
     })
 }
@@ -403,7 +403,7 @@ pub(crate) fn sqitch_for_plan(root: &Path, plan: &Path) -> Result<ChainSpec, Dia
             extension: layout.extension,
         }),
         roles: Vec::new(),
-            expected_heads: None,
+        expected_heads: None,
         gate: None,
     })
 }

@@ -273,7 +273,7 @@ fn from_toml(root: &Path) -> Result<Vec<ChainSpec>> {
                             file_template: None,
                         }),
                         roles: Vec::new(),
-            expected_heads: None,
+                        expected_heads: None,
                         gate: None,
                     }),
                 }

@@ -553,8 +553,7 @@ pub(crate) mod tests {
             file_template: None,
         };
         let (revisions, _) = crate::chains::alembic::read(&dir, &spec, ReadMode::Full).unwrap();
-        let spec = ChainSpec { name: "test".into(), source: Source::Alembic(spec), roles: Vec::new(),
-            expected_heads: None, gate: None };
+        let spec = ChainSpec { name: "test".into(), source: Source::Alembic(spec), roles: Vec::new(), expected_heads: None, gate: None };
         let chain = Chain::new(spec, revisions, Vec::new());
         (tmp, TestChain { dir, chain, ci: Vec::new() })
     }

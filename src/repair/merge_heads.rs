@@ -1,6 +1,7 @@
 //! `migfix merge-heads`: the runbook's "merge migration (pure chain node, no
 //! DDL)", numbered past every claim and written in the chain's own style.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use anyhow::{bail, Result};
@@ -86,12 +87,10 @@ pub(crate) fn prepare(config: &Config, chains: &[Chain], args: &MergeHeadsArgs, 
     }
     let g = Graph::build(&after);
     let heads_after: Vec<String> = g.heads().into_iter().map(|i| g.rev(i).id.clone()).collect();
-    let mut expected: Vec<String> =
-        graph.heads().into_iter().filter(|h| !heads.contains(h)).map(|i| graph.rev(i).id.clone()).chain([id.clone()]).collect();
-    expected.sort_by(|a, b| id_order(a, b));
-    let mut got = heads_after.clone();
-    got.sort_by(|a, b| id_order(a, b));
-    if got != expected {
+    // The merged heads give way to the merge node; other branches keep theirs.
+    let expected: BTreeSet<&str> =
+        graph.heads().into_iter().filter(|h| !heads.contains(h)).map(|i| graph.rev(i).id.as_str()).chain([id.as_str()]).collect();
+    if heads_after.iter().map(String::as_str).collect::<BTreeSet<_>>() != expected {
         bail!("the planned merge would leave heads {}; nothing was written", heads_after.join(", "));
     }
     let tracked = track_heads(config, chain, &after, &mut plan);
@@ -144,14 +143,7 @@ fn merge_dir(spec: &crate::config::AlembicSpec, graph: &Graph<'_>, heads: &[usiz
 /// would join branches that Alembic upgrades side by side.
 fn fork_to_merge(chain: &Chain, graph: &Graph<'_>, branch: Option<&str>) -> Result<(Vec<usize>, Option<String>)> {
     let forks = graph.forks();
-    let describe = |h: usize| {
-        let labels = graph.shown_labels(h);
-        if labels.is_empty() {
-            graph.rev(h).id.clone()
-        } else {
-            format!("{} ({})", graph.rev(h).id, labels.join(", "))
-        }
-    };
+    let describe = |h: usize| graph.with_labels(h);
     if let Some(b) = branch {
         return match forks.iter().find(|(_, l)| l.as_deref() == Some(b)) {
             Some((heads, label)) => Ok((heads.clone(), label.clone())),

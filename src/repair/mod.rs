@@ -58,13 +58,7 @@ pub(crate) fn default_id(chain: &Chain, claims: &[Claim]) -> String {
 pub(crate) fn next_file_number(chain: &Chain, claims: &[Claim]) -> Option<u64> {
     chain.naming.seq_width()?;
     let ours = chain.revisions.iter().filter_map(|r| crate::graph::file_number(r, chain));
-    let theirs = claims.iter().filter_map(|c| {
-        let stem = Path::new(&c.path).file_stem()?.to_str()?;
-        match chain.naming.locate(stem, &c.id) {
-            Some(s) => s.seq.map(|(_, n)| n),
-            None => chain.naming.token(stem)?.1.map(|(_, n)| n),
-        }
-    });
+    let theirs = claims.iter().filter_map(|c| chain.naming.number(Path::new(&c.path).file_stem()?.to_str()?, &c.id));
     Some(ours.chain(theirs).max().unwrap_or(0) + 1)
 }
 
@@ -80,8 +74,8 @@ pub(crate) fn renamed(chain: &Chain, rev: &Revision, new_id: &str, number: Optio
         // A name that already disagrees with its id (`0037_x.py` declaring
         // 0038): its id token is what the renumber corrects.
         None => {
-            let (token, seq) = naming.token(stem)?;
-            (token.filter(|_| crate::graph::filename_mismatch(rev, chain).is_some()).map(|(_, r)| r), seq.map(|(r, _)| r))
+            let seq = naming.token(stem)?.1;
+            (crate::graph::mismatched_token(rev, chain).map(|(_, r)| r), seq.map(|(r, _)| r))
         }
     };
     let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();

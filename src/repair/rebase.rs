@@ -8,9 +8,8 @@ use std::path::PathBuf;
 use anyhow::{bail, Context, Result};
 
 use super::{finish, Preview};
-use crate::chains::scheme::sqitch_prefix;
+use crate::chains::scheme::{is_number_of, sqitch_prefix};
 use crate::chains::sqitch::{scripts_of, LineKind, Plan};
-use crate::chains::scheme::is_number_of;
 use crate::chains::{self, Chain, ReadMode, Scheme};
 use crate::cli::RebaseArgs;
 use crate::collisions::{alembic_at, pick_base};
@@ -148,11 +147,11 @@ fn alembic_chain(
     let at_base = alembic_at(repo, chain, versions, recursive, base);
     let base_graph = Graph::build(&at_base);
     let base_heads: Vec<String> = base_graph.heads().into_iter().map(|i| base_graph.rev(i).id.clone()).collect();
+    let added_ids: HashSet<&str> = added.iter().map(|&i| graph.rev(i).id.as_str()).collect();
     let base_head = match base_heads.as_slice() {
         [one] => one.clone(),
         [] => bail!(InputErrors::one(Diag::new(base_name, None, format!("{} has no revisions on {base_name}", chain.name())))),
         many => {
-            let added_ids: HashSet<&str> = added.iter().map(|&i| graph.rev(i).id.as_str()).collect();
             // Heads on labelled branches of their own: the one that follows
             // what this branch built on.
             let built_on: Vec<usize> = added
@@ -182,7 +181,6 @@ fn alembic_chain(
             }
         }
     };
-    let added_ids: HashSet<&str> = added.iter().map(|&i| graph.rev(i).id.as_str()).collect();
     if added.iter().all(|&i| graph.rev(i).down.iter().all(|d| added_ids.contains(d.as_str()) || *d == base_head)) {
         return Ok(None);
     }
@@ -205,7 +203,7 @@ fn alembic_chain(
         let new = if numbered(&old) { super::next_free(&taken, &claims).unwrap_or_else(|| old.clone()) } else { old.clone() };
         let number = super::next_file_number(&taken, &claims);
         let mut r = rev.clone();
-        if let Some(path) = super::renamed(chain, rev, &new, number).filter(|_| new != old || number.is_some()) {
+        if let Some(path) = super::renamed(chain, rev, &new, number) {
             r.path = path.clone();
             new_paths.insert(old.clone(), path);
         }

@@ -79,8 +79,7 @@ pub(crate) fn prepare(config: &Config, chains: &[Chain], args: &RenumberArgs, re
     builder.edit(&rev.path, &src, own_edits(&src, consts, &rev.id, &new_id, rev, parents.as_deref()));
     // A repoint keeps the name; a renumber moves the file past every
     // file number in use, where the names carry one.
-    let number = if repoint { None } else { next_file_number(chain, &claims) };
-    if let Some(to) = renamed(chain, rev, &new_id, number).filter(|_| !repoint) {
+    if let Some(to) = renamed(chain, rev, &new_id, next_file_number(chain, &claims)).filter(|_| !repoint) {
         builder.rename(&rev.path, &src, to);
     }
     let mut children = Vec::new();

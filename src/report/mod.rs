@@ -292,12 +292,10 @@ pub(crate) fn heads(config: &Config, chains: &[Chain]) -> io::Result<()> {
         for i in g.heads() {
             let r = g.rev(i);
             // As `alembic heads` prints it: `id (label, ...) (head)`.
-            let labels = g.shown_labels(i);
-            let labels = if labels.is_empty() { String::new() } else { format!(" ({})", labels.join(", ")) };
             if config.output.verbose > 0 {
-                writeln!(out, "{}{labels} (head)  {}", r.id, config.rel(&r.path))?;
+                writeln!(out, "{} (head)  {}", g.with_labels(i), config.rel(&r.path))?;
             } else {
-                writeln!(out, "{}{labels} (head)", r.id)?;
+                writeln!(out, "{} (head)", g.with_labels(i))?;
             }
         }
     }
@@ -441,14 +439,7 @@ pub(crate) fn check(config: &Config, per_chain: &[(&Chain, Vec<Finding>)]) -> io
                     if heads.len() <= 1 {
                         "exactly 1 head".to_string()
                     } else {
-                        let shown: Vec<String> = heads
-                            .iter()
-                            .map(|&h| {
-                                let labels = g.shown_labels(h);
-                                let id = &g.rev(h).id;
-                                if labels.is_empty() { id.clone() } else { format!("{id} ({})", labels.join(", ")) }
-                            })
-                            .collect();
+                        let shown: Vec<String> = heads.iter().map(|&h| g.with_labels(h)).collect();
                         format!("{} heads, one per branch: {}", heads.len(), shown.join(", "))
                     }
                 }
