@@ -37,13 +37,14 @@ pub(crate) fn history(config: &Config, args: &HistoryArgs) -> Result<ExitStatus>
 pub(crate) fn check(config: &Config) -> Result<ExitStatus> {
     let mut chains = chains::load(config, ReadMode::Full)?;
     let ci = diagnose::ci_roles(&config.root);
+    let projects = chains::sqitch::projects(&chains);
     let mut found = Vec::with_capacity(chains.len());
     for chain in &mut chains {
         // The static classes read every migration's body: seconds on a
         // chain of thousands, so say what is happening.
         let _progress = report::Progress::start(config, chain.revisions.len(), &format!("checking {}", chain.name()));
         let (mut failing, naming): (Vec<_>, Vec<_>) =
-            findings::for_chain(&config.root, chain).into_iter().partition(|f| !findings::warns_only(f));
+            findings::for_chain_in(&config.root, chain, &projects).into_iter().partition(|f| !findings::warns_only(f));
         chain.warnings.extend(naming.iter().map(findings::as_warning));
         for f in diagnose::static_findings(&config.root, chain, &ci) {
             if diagnose::fails_gate(&f) {

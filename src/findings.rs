@@ -76,10 +76,11 @@ impl Finding {
 }
 
 /// Findings that Alembic itself does not stop at: file names (it never
-/// reads them) and several bases (it upgrades them all). `check` shows them
+/// reads them) and several bases (it upgrades them all); and what sqitch
+/// deploys anyway (a missing verify script, a reused sequence number). `check` shows them
 /// as warnings rather than failing on them.
 pub(crate) fn warns_only(f: &Finding) -> bool {
-    matches!(f.kind, "filename-mismatch" | "duplicate-file-number" | "multiple-bases")
+    matches!(f.kind, "filename-mismatch" | "duplicate-file-number" | "multiple-bases") || crate::chains::sqitch::WARNING_KINDS.contains(&f.kind)
 }
 
 /// A finding as a `check` warning, with its fix.
@@ -104,6 +105,12 @@ pub(crate) fn and_list(items: &[String]) -> String {
 /// Everything `check` reports for one chain from its graph, and for a
 /// sqitch chain its plan lint.
 pub(crate) fn for_chain(root: &std::path::Path, chain: &Chain) -> Vec<Finding> {
+    for_chain_in(root, chain, &Default::default())
+}
+
+/// [`for_chain`], knowing the repository's other sqitch projects, so that
+/// a `project:change` requirement naming no change of theirs is found.
+pub(crate) fn for_chain_in(root: &std::path::Path, chain: &Chain, projects: &crate::chains::sqitch::Projects) -> Vec<Finding> {
     let graph = Graph::build(chain);
     let at = |i: usize| {
         let r = graph.rev(i);
@@ -273,9 +280,9 @@ pub(crate) fn for_chain(root: &std::path::Path, chain: &Chain) -> Vec<Finding> {
         })
         .collect();
     if let crate::config::Source::Sqitch(spec) = &chain.spec.source {
-        if let Ok(text) = std::fs::read_to_string(&spec.plan) {
+        if let Ok(text) = crate::chains::sqitch::read_plan(&spec.plan) {
             let plan_path = rel(root, &spec.plan);
-            for l in crate::chains::sqitch::lint(&crate::chains::sqitch::Plan::parse(&text), spec) {
+            for l in crate::chains::sqitch::lint(&crate::chains::sqitch::Plan::parse(&text), spec, projects) {
                 // Script paths as the rest of the output shows paths: from the root.
                 let message = l.message.replace(&format!("{}/", root.display()), "");
                 let mut f = Finding::new(None, l.kind, Some(&name), message, l.fix);

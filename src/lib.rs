@@ -105,15 +105,8 @@ pub mod testing {
             let end = text[line.span.end..].find('\n').map_or(text.len(), |i| line.span.end + i + 1);
             out.push_str(&text[line.span.end..end]);
         }
-        let spec = crate::config::SqitchSpec {
-            plan: "sqitch.plan".into(),
-            conf: None,
-            deploy_dir: "deploy".into(),
-            revert_dir: "revert".into(),
-            verify_dir: "verify".into(),
-            extension: "sql".into(),
-        };
-        let lints = lint(&plan, &spec).into_iter().filter(|l| l.kind != "sqitch-script").map(|l| format!("{}: {}", l.line, l.message)).collect();
+        let spec = crate::config::SqitchSpec::with_defaults("sqitch.plan".into(), std::path::Path::new(""));
+        let lints = lint(&plan, &spec, &Default::default()).into_iter().filter(|l| !l.kind.contains("script")).map(|l| format!("{}: {}", l.line, l.message)).collect();
         (out, lints)
     }
 

@@ -2,6 +2,7 @@
 //! field, so a line renders back exactly and edits touch only the spans
 //! they mean to.
 
+use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -266,38 +267,201 @@ fn is_timestamp(s: &str) -> bool {
         })
 }
 
-/// One plan lint problem.
+/// One planned change as sqitch reads it.
+#[derive(Debug, Clone)]
+pub(crate) struct Planned<'a> {
+    pub line: &'a Line,
+    pub entry: &'a Entry,
+    /// The tags declared after it, before the next change.
+    pub tags: Vec<&'a str>,
+    /// Set when the name is planned again later (sqitch's rework tags):
+    /// the tags of every change between this one and the next instance,
+    /// newest change first, then this one's own. Its scripts are named
+    /// `name@TAG` after the first of these whose deploy script exists, or
+    /// after the first (the tag `sqitch rework` names it after).
+    pub rework_tags: Vec<&'a str>,
+    /// Each requirement with the change it means in this plan, as an
+    /// index into the list: a plain name means the instance planned so
+    /// far, `name@tag` the instance as of that tag. `None` for another
+    /// project's change, a change id, or a name not planned before.
+    pub requires: Vec<(&'a Dep, Option<usize>)>,
+}
+
+impl Planned<'_> {
+    pub fn is_reworked(&self) -> bool {
+        !self.rework_tags.is_empty()
+    }
+
+    /// The script's path below the deploy, revert or verify folder, as
+    /// sqitch's `path_segments` gives it; `exists` is asked about candidate
+    /// deploy scripts of a reworked change.
+    pub fn script(&self, extension: &str, exists: impl Fn(&str) -> bool) -> String {
+        let name = &self.entry.name;
+        if self.rework_tags.is_empty() {
+            return format!("{name}.{extension}");
+        }
+        let candidates: Vec<String> = self.rework_tags.iter().map(|t| format!("{name}@{t}.{extension}")).collect();
+        candidates.iter().find(|c| exists(c)).unwrap_or(&candidates[0]).clone()
+    }
+
+    /// The id migfix gives it: the name, or for an older version of a
+    /// reworked change `name@TAG` with the tag its scripts are named after,
+    /// which sqitch also reads as this version.
+    pub fn id(&self, extension: &str, exists: impl Fn(&str) -> bool) -> String {
+        if self.rework_tags.is_empty() {
+            return self.entry.name.clone();
+        }
+        let script = self.script(extension, exists);
+        script.strip_suffix(&format!(".{extension}")).unwrap_or(&script).to_string()
+    }
+
+    /// The deploy, revert and verify scripts.
+    pub fn scripts(&self, spec: &SqitchSpec) -> [PathBuf; 3] {
+        let dirs = spec.script_dirs(self.is_reworked());
+        let file = self.script(&spec.extension, |c| dirs[0].join(c).is_file());
+        dirs.map(|d| d.join(&file))
+    }
+}
+
+impl Plan {
+    /// The changes in plan order, with their tags, rework tags and
+    /// resolved requirements.
+    pub fn planned(&self) -> Vec<Planned<'_>> {
+        let project = self.pragma("project").unwrap_or("");
+        let mut out: Vec<Planned<'_>> = Vec::new();
+        // A tag's name → the index of the change it tags.
+        let mut tagged: HashMap<&str, usize> = HashMap::new();
+        for line in &self.lines {
+            match &line.kind {
+                LineKind::Tag(t) => {
+                    if let Some(last) = out.len().checked_sub(1) {
+                        out[last].tags.push(&t.name);
+                        tagged.entry(&t.name).or_insert(last);
+                    }
+                }
+                LineKind::Change(e) => {
+                    let requires = e.deps.iter().filter(|d| !d.conflict).map(|d| (d, resolve(&out, &tagged, project, d))).collect();
+                    if let Some(prev) = out.iter().rposition(|p| p.entry.name == e.name) {
+                        let mut tags: Vec<&str> = out[prev + 1..].iter().rev().flat_map(|p| p.tags.iter().copied()).collect();
+                        tags.extend(out[prev].tags.iter().copied());
+                        out[prev].rework_tags = tags;
+                    }
+                    out.push(Planned { line, entry: e, tags: Vec::new(), rework_tags: Vec::new(), requires });
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+}
+
+/// The change a requirement means among those planned before it.
+fn resolve(before: &[Planned<'_>], tagged: &HashMap<&str, usize>, project: &str, dep: &Dep) -> Option<usize> {
+    let (proj, name, tag) = dep.parts();
+    if proj.is_some_and(|p| p != project) {
+        return None;
+    }
+    let upto = match tag {
+        None | Some("HEAD") => before.len(),
+        Some(t) => tagged.get(t)? + 1,
+    };
+    if name.is_empty() {
+        // `@tag` alone requires the change the tag is on.
+        return tag.and_then(|t| tagged.get(t).copied());
+    }
+    before[..upto].iter().rposition(|p| p.entry.name == name)
+}
+
+/// One plan lint problem. `warning` marks what sqitch itself accepts
+/// (it deploys the plan, at most with a warning of its own).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Lint {
     pub line: usize,
     pub kind: &'static str,
     pub message: String,
     pub fix: String,
+    pub warning: bool,
 }
 
-/// The runbook's `validate-sqitch-plan.sh`, and more: each problem names its line.
-pub(crate) fn lint(plan: &Plan, spec: &SqitchSpec) -> Vec<Lint> {
-    let mut out = Vec::new();
-    let mut push = |line: usize, kind: &'static str, message: String, fix: &str| {
-        out.push(Lint { line, kind, message, fix: fix.to_string() });
-    };
-    if plan.pragma("project").is_none() {
-        push(1, "sqitch-pragma", "no %project pragma".into(), "add `%project=NAME` at the top of the plan");
-    }
-    let last_pragma = plan.lines.iter().take_while(|l| matches!(l.kind, LineKind::Pragma { .. } | LineKind::Comment)).last();
-    if let Some(p) = last_pragma.filter(|p| matches!(p.kind, LineKind::Pragma { .. })) {
-        if let Some(next) = plan.lines.get(p.number) {
-            if !matches!(next.kind, LineKind::Blank) {
-                push(next.number, "sqitch-pragma", "no blank line after the pragmas".into(), "insert an empty line after the last % line");
+/// The lint kinds sqitch itself accepts.
+pub(crate) const WARNING_KINDS: &[&str] = &["sqitch-prefix", "sqitch-revert-script", "sqitch-verify-script", "sqitch-unread-plan"];
+
+/// Other sqitch projects of the repository: project name → its change and
+/// tag names, for `project:change` requirements.
+pub(crate) type Projects = HashMap<String, Vec<String>>;
+
+/// The sqitch projects among `chains`, read from their plans.
+pub(crate) fn projects(chains: &[crate::chains::Chain]) -> Projects {
+    let mut out = Projects::new();
+    for chain in chains {
+        let crate::config::Source::Sqitch(spec) = &chain.spec.source else { continue };
+        let Ok(text) = read_plan(&spec.plan) else { continue };
+        let plan = Plan::parse(&text);
+        let Some(project) = plan.pragma("project") else { continue };
+        let names = out.entry(project.to_string()).or_default();
+        for line in &plan.lines {
+            match &line.kind {
+                LineKind::Change(e) => names.push(e.name.clone()),
+                LineKind::Tag(t) => names.push(format!("@{}", t.name)),
+                _ => {}
             }
         }
     }
+    out
+}
+
+/// What `sqitch plan` and `sqitch deploy --verify` refuse, line by line,
+/// in the order sqitch checks it (its `App::Sqitch::Plan` parser and its
+/// dependency check), plus what sqitch only warns about and migfix's
+/// naming conventions, as warnings.
+pub(crate) fn lint(plan: &Plan, spec: &SqitchSpec, projects: &Projects) -> Vec<Lint> {
+    let mut out = Vec::new();
+    let mut push = |line: usize, kind: &'static str, message: String, fix: &str| {
+        let warning = WARNING_KINDS.contains(&kind);
+        out.push(Lint { line, kind, message, fix: fix.to_string(), warning });
+    };
+    // The header runs to the first blank line (a comment line does not end
+    // it); every line in it must be a pragma.
+    let header_end = plan.lines.iter().find(|l| matches!(l.kind, LineKind::Blank)).map_or(usize::MAX, |l| l.number);
+    for line in &plan.lines {
+        let in_header = line.number < header_end;
+        match &line.kind {
+            LineKind::Pragma { .. } if !in_header => {
+                push(line.number, "sqitch-pragma", "a pragma after the first blank line: sqitch reads it as a change".into(), "move it to the header at the top of the plan");
+            }
+            LineKind::Change(_) | LineKind::Tag(_) if in_header => {
+                push(line.number, "sqitch-pragma", "no blank line after the pragmas".into(), "insert an empty line after the last % line");
+            }
+            _ => {}
+        }
+    }
     let project = plan.pragma("project").unwrap_or("");
-    // Changes and tags seen so far: name → index in `seen`.
-    let mut seen: Vec<(&str, usize)> = Vec::new();
-    let mut tags: Vec<&str> = Vec::new();
-    let mut since_tag: Vec<&str> = Vec::new();
+    match plan.pragma("project") {
+        None => push(1, "sqitch-pragma", "no %project pragma".into(), "add `%project=NAME` at the top of the plan"),
+        Some(p) => {
+            if let Some(why) = invalid_name(p, false).or_else(|| p.is_empty().then(|| "is empty".to_string())) {
+                let line = plan.lines.iter().find(|l| matches!(&l.kind, LineKind::Pragma { key, .. } if key == "project")).map_or(1, |l| l.number);
+                push(line, "sqitch-pragma", format!("invalid project name `{p}`: {why}"), "name the project following sqitch's rules for names");
+            }
+        }
+    }
+
+    // sqitch's dependency check runs per tag section: `seen` holds what
+    // earlier sections planned (changes and `@tags`, by line), `position`
+    // the current section's changes.
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut section: Vec<(&Line, &Entry)> = Vec::new();
+    let mut since_tag: HashMap<&str, usize> = HashMap::new();
+    let mut tags: HashMap<&str, usize> = HashMap::new();
+    let mut any_change = false;
     let mut prefixes: Vec<(&str, &str, usize)> = Vec::new();
+    let mut dep_errors: Vec<(usize, String)> = Vec::new();
+    let flush = |section: &mut Vec<(&Line, &Entry)>, seen: &mut HashMap<String, usize>, errors: &mut Vec<(usize, String)>| {
+        errors.extend(check_section(section, project, seen));
+        for (l, e) in section.drain(..) {
+            seen.insert(e.name.clone(), l.number);
+        }
+    };
     for line in &plan.lines {
         let (entry, is_tag) = match &line.kind {
             LineKind::Change(e) => (e, false),
@@ -306,10 +470,14 @@ pub(crate) fn lint(plan: &Plan, spec: &SqitchSpec) -> Vec<Lint> {
         };
         let n = line.number;
         let what = if is_tag { "tag" } else { "change" };
-        if let Some(why) = invalid_name(&entry.name, is_tag) {
-            push(n, "sqitch-name", format!("invalid {what} name `{}{}`: {why}", entry.marker, entry.name), "rename it following sqitch's rules for names");
-        } else if entry.name.is_empty() {
+        if entry.name.is_empty() {
             push(n, "sqitch-name", format!("a {what} line without a name"), "give it a name");
+        } else if let Some(why) = invalid_name(&entry.name, is_tag) {
+            push(n, "sqitch-name", format!("invalid {what} name `{}{}`: {why}", entry.marker, entry.name), "rename it following sqitch's rules for names");
+        } else if entry.name == "HEAD" || entry.name == "ROOT" {
+            push(n, "sqitch-name", format!("`{}` is a name sqitch reserves", entry.name), "rename it");
+        } else if entry.name.len() >= 40 && entry.name.bytes().take(40).all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            push(n, "sqitch-name", format!("`{}` could be confused with a change id", entry.name), "rename it");
         }
         if !is_timestamp(&entry.timestamp) {
             let bracketed = is_timestamp(entry.timestamp.trim_matches(['[', ']']))
@@ -322,37 +490,49 @@ pub(crate) fn lint(plan: &Plan, spec: &SqitchSpec) -> Vec<Lint> {
                 format!("malformed timestamp `{}`", entry.timestamp)
             };
             push(n, "sqitch-timestamp", message, "write the planned time as YYYY-MM-DDTHH:MM:SSZ, without brackets");
-        } else if entry.planner.trim().is_empty() || !entry.email.starts_with('<') || !entry.email.ends_with('>') {
+        } else if entry.planner.trim().is_empty() || !entry.email.starts_with('<') || !entry.email.ends_with('>') || entry.email.len() < 3 {
             push(n, "sqitch-planner", format!("{what} `{}` has no planner `Name <email>`", entry.name), "add the planner's name and <email> after the timestamp");
         }
         if is_tag {
-            tags.push(&entry.name);
+            if !any_change {
+                push(n, "sqitch-tag", format!("tag @{} comes before any change", entry.name), "plan a change before the first tag");
+            }
+            if let Some(first) = tags.get(entry.name.as_str()) {
+                push(n, "sqitch-duplicate", format!("tag @{} is declared again (first on line {first})", entry.name), "give the later tag another name");
+            }
+            if entry.deps_raw.is_some() {
+                push(n, "sqitch-tag", format!("tag @{} lists dependencies: tags cannot have any", entry.name), "remove the brackets from the tag line");
+            }
+            flush(&mut section, &mut seen, &mut dep_errors);
+            seen.insert(format!("@{}", entry.name), n);
+            tags.entry(&entry.name).or_insert(n);
             since_tag.clear();
             continue;
         }
-        if since_tag.contains(&entry.name.as_str()) {
-            push(n, "sqitch-duplicate", format!("change `{}` is planned twice without a tag between", entry.name), "tag the plan before reworking a change, or rename one of them");
+        any_change = true;
+        if let Some(first) = since_tag.get(entry.name.as_str()) {
+            push(n, "sqitch-duplicate", format!("change `{}` is planned again (line {first}) without a tag between", entry.name), "tag the plan before reworking a change, or rename one of them");
         }
-        for dep in entry.deps.iter().filter(|d| !d.conflict) {
+        let mut listed: Vec<String> = Vec::new();
+        // sqitch stops at a missing timestamp before reading the brackets.
+        let deps = if is_timestamp(&entry.timestamp) { &entry.deps[..] } else { &[] };
+        for dep in deps {
+            let written = if dep.conflict { format!("!{}", dep.text) } else { dep.text.clone() };
+            if !valid_dep(&dep.text) {
+                push(n, "sqitch-dependency", format!("`{written}` is not a valid dependency"), "write it as NAME, NAME@TAG, @TAG or PROJECT:NAME");
+            } else if listed.contains(&written) {
+                push(n, "sqitch-dependency", format!("`{}` lists `{written}` twice", entry.name), "list each dependency once");
+            }
+            listed.push(written);
             let (proj, name, tag) = dep.parts();
-            if proj.is_some_and(|p| p != project) || (dep.text.len() == 40 && dep.text.bytes().all(|b| b.is_ascii_hexdigit())) {
-                continue;
-            }
-            if is_timestamp(name) {
-                continue;
-            }
-            let earlier = seen.iter().any(|(s, _)| *s == name);
-            let later = plan.changes().any(|(l, e)| l.number > n && e.name == name);
-            if !earlier {
-                let message = if later {
-                    format!("`{}` requires `{}`, which is planned later", entry.name, dep.text)
-                } else {
-                    format!("`{}` requires `{}`, which is not in the plan", entry.name, dep.text)
-                };
-                push(n, "sqitch-dependency", message, "plan the dependency first, or fix its name");
-            } else if let Some(tag) = tag {
-                if !tags.contains(&tag) && !tag.starts_with("HEAD") && !tag.starts_with("ROOT") {
-                    push(n, "sqitch-dependency", format!("`{}` requires `{}`, but no tag @{tag} comes before it", entry.name, dep.text), "tag the plan first, or fix the tag name");
+            if let (Some(p), false) = (proj, dep.conflict) {
+                if p != project {
+                    if let Some(names) = projects.get(p) {
+                        let wanted = if name.is_empty() { format!("@{}", tag.unwrap_or_default()) } else { name.to_string() };
+                        if !names.contains(&wanted) {
+                            push(n, "sqitch-dependency", format!("`{}` requires `{}`, but project {p} plans no `{wanted}`", entry.name, dep.text), "fix the name, or plan the change in that project");
+                        }
+                    }
                 }
             }
         }
@@ -362,104 +542,148 @@ pub(crate) fn lint(plan: &Plan, spec: &SqitchSpec) -> Vec<Lint> {
             }
             prefixes.push((prefix, &entry.name, n));
         }
-        since_tag.push(&entry.name);
-        seen.push((&entry.name, n));
+        since_tag.insert(&entry.name, n);
+        section.push((line, entry));
     }
-    for (line, path) in missing_scripts(plan, spec) {
-        push(line, "sqitch-script", format!("missing script {}", path.display()), "add the script, or remove the change from the plan");
+    flush(&mut section, &mut seen, &mut dep_errors);
+    for (line, message) in dep_errors {
+        push(line, "sqitch-dependency", message, "plan the dependency first, or fix its name");
+    }
+    for p in plan.planned() {
+        if p.entry.marker == "-" {
+            continue;
+        }
+        let [deploy, revert, verify] = p.scripts(spec);
+        for (path, kind, what) in [
+            (deploy, "sqitch-script", "sqitch deploy fails"),
+            (revert, "sqitch-revert-script", "sqitch revert fails"),
+            (verify, "sqitch-verify-script", "sqitch deploy --verify only warns"),
+        ] {
+            if !path.is_file() {
+                push(p.line.number, kind, format!("missing script {} ({what})", path.display()), "add the script, or remove the change from the plan");
+            }
+        }
     }
     out.sort_by_key(|l| l.line);
     out
 }
 
-/// The deploy, revert and verify scripts of every change, reworked ones
-/// as `name@tag.ext`, that do not exist.
-fn missing_scripts(plan: &Plan, spec: &SqitchSpec) -> Vec<(usize, PathBuf)> {
-    let mut out = Vec::new();
-    let changes: Vec<(&Line, &Entry)> = plan.changes().collect();
-    for (i, (line, entry)) in changes.iter().enumerate() {
-        if entry.marker == "-" {
-            continue;
+/// sqitch's `check_changes` for one tag section: each requirement on this
+/// project must name a change of an earlier section, or one planned
+/// earlier in this section; `name@tag` a change planned before that tag.
+fn check_section(section: &[(&Line, &Entry)], project: &str, seen: &HashMap<String, usize>) -> Vec<(usize, String)> {
+    let mut position: HashMap<&str, usize> = HashMap::new();
+    let mut bad: Vec<(usize, &str, Vec<String>)> = Vec::new();
+    for (i, (line, entry)) in section.iter().enumerate() {
+        let mut missing = Vec::new();
+        for dep in entry.deps.iter().filter(|d| !d.conflict && valid_dep(&d.text)) {
+            let (proj, name, tag) = dep.parts();
+            if proj.is_some_and(|p| p != project) || (proj.is_none() && is_change_id(name) && tag.is_none()) {
+                continue;
+            }
+            let key = match tag {
+                Some(t) => format!("{name}@{t}"),
+                None => name.to_string(),
+            };
+            let ok = match tag {
+                Some(t) if !name.is_empty() => {
+                    matches!((seen.get(&format!("@{t}")), seen.get(name)), (Some(tag_at), Some(change_at)) if change_at < tag_at)
+                }
+                _ => seen.contains_key(&key) || position.contains_key(key.as_str()),
+            };
+            if !ok {
+                missing.push(key);
+            }
         }
-        let reworked_later = changes[i + 1..].iter().any(|(_, e)| e.name == entry.name);
-        let file = if reworked_later {
-            match plan.tag_after(line.number) {
-                Some((_, tag)) => format!("{}@{}.{}", entry.name, tag.name, spec.extension),
-                None => continue,
-            }
-        } else {
-            format!("{}.{}", entry.name, spec.extension)
-        };
-        for dir in [&spec.deploy_dir, &spec.revert_dir, &spec.verify_dir] {
-            let path = dir.join(&file);
-            if !path.is_file() {
-                out.push((line.number, path));
-            }
+        position.insert(&entry.name, i + 1);
+        if !missing.is_empty() {
+            bad.push((line.number, &entry.name, missing));
+        }
+    }
+    let mut out = Vec::new();
+    for (line, change, deps) in bad {
+        for dep in deps {
+            let message = if dep == change {
+                format!("`{change}` requires itself")
+            } else if let Some(pos) = position.get(dep.as_str()) {
+                let delta = pos - position[change];
+                format!("`{change}` requires `{dep}`, which is planned later ({delta} change{} after it)", if delta == 1 { "" } else { "s" })
+            } else {
+                format!("`{change}` requires `{dep}`, which is not planned before it")
+            };
+            out.push((line, message));
         }
     }
     out
 }
 
-/// The script files of a change name: `name.ext` and reworked
-/// `name@tag.ext`, in each script folder, that exist.
-pub(crate) fn scripts_of(spec: &SqitchSpec, name: &str) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for dir in [&spec.deploy_dir, &spec.revert_dir, &spec.verify_dir] {
-        let Ok(entries) = std::fs::read_dir(dir) else { continue };
-        let mut files: Vec<PathBuf> = entries
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| {
-                let Some(f) = p.file_name().and_then(|f| f.to_str()) else { return false };
-                let Some(stem) = f.strip_suffix(&format!(".{}", spec.extension)) else { return false };
-                stem == name || stem.strip_prefix(name).is_some_and(|r| r.starts_with('@'))
-            })
-            .collect();
-        files.sort();
-        out.extend(files);
+fn is_change_id(s: &str) -> bool {
+    s.len() == 40 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// sqitch's dependency grammar: `[!][project:](id | name[@tag] | @tag)`.
+fn valid_dep(text: &str) -> bool {
+    let (proj, rest) = match text.split_once(':') {
+        Some((p, r)) => (Some(p), r),
+        None => (None, text),
+    };
+    if proj.is_some_and(|p| invalid_name(p, false).is_some() || p.is_empty()) {
+        return false;
     }
-    out
+    if is_change_id(rest) {
+        return true;
+    }
+    let (name, tag) = match rest.split_once('@') {
+        Some((n, t)) => (n, Some(t)),
+        None => (rest, None),
+    };
+    let name_ok = if name.is_empty() { tag.is_some() } else { invalid_name(name, false).is_none() };
+    name_ok && tag.is_none_or(|t| !t.is_empty() && invalid_name(t, false).is_none())
 }
 
 /// The plan's changes as revisions: each revises the one before it, and
-/// depends on its bracketed requirements. A name planned again after a tag
-/// (a rework) keeps the name; its earlier version is `name@tag`.
+/// depends on its requirements as sqitch resolves them. The older versions
+/// of a reworked change are `name@TAG`.
 pub(crate) fn read(root: &Path, spec: &SqitchSpec) -> Result<(Vec<Revision>, Vec<Diag>), Vec<Diag>> {
     let shown = rel(root, &spec.plan);
-    let text = std::fs::read(&spec.plan)
-        .map_err(|e| vec![Diag::new(shown.clone(), None, format!("cannot read: {e}"))])
-        .and_then(|b| {
-            String::from_utf8(b).map_err(|e| {
-                let line = crate::python::line_of(e.as_bytes(), e.utf8_error().valid_up_to());
-                vec![Diag::new(shown.clone(), Some(line), "not valid UTF-8")]
-            })
-        })?;
+    let text = read_plan(&spec.plan).map_err(|(line, message)| vec![Diag::new(shown.clone(), line, message)])?;
     let plan = Plan::parse(&text);
-    Ok((revisions(&plan, &spec.plan), Vec::new()))
+    let warnings = spec
+        .unread_plans
+        .iter()
+        .map(|p| {
+            let conf = spec.conf.as_deref().map(|c| rel(root, c)).unwrap_or_default();
+            Diag::new(rel(root, p), None, format!("sqitch does not read this plan: {conf} names {shown}; delete it or point sqitch.conf at it"))
+        })
+        .collect();
+    let dir = spec.reworked_deploy_dir.clone();
+    Ok((revisions(&plan, &spec.plan, &spec.extension, |c| dir.join(c).is_file()), warnings))
 }
 
-pub(crate) fn revisions(plan: &Plan, path: &Path) -> Vec<Revision> {
-    let changes: Vec<(&Line, &Entry)> = plan.changes().collect();
-    let mut out: Vec<Revision> = Vec::new();
-    for (i, (line, e)) in changes.iter().enumerate() {
-        let reworked_later = changes[i + 1..].iter().any(|(_, later)| later.name == e.name);
-        let id = match plan.tag_after(line.number).filter(|_| reworked_later) {
-            Some((_, tag)) => format!("{}@{}", e.name, tag.name),
-            None => e.name.clone(),
-        };
-        let down = out.last().map(|r| vec![r.id.clone()]).unwrap_or_default();
-        let requires = e.deps.iter().filter(|d| !d.conflict).map(|d| d.text.clone()).collect();
-        out.push(Revision {
-            id,
+/// A plan's text; the error names the line of a byte that is not UTF-8.
+pub(crate) fn read_plan(path: &Path) -> Result<String, (Option<usize>, String)> {
+    let bytes = std::fs::read(path).map_err(|e| (None, format!("cannot read: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| (Some(crate::python::line_of(e.as_bytes(), e.utf8_error().valid_up_to())), "not valid UTF-8".to_string()))
+}
+
+/// The revisions of a plan; `exists` tells whether a reworked change's
+/// candidate deploy script exists (see [`Planned::script`]).
+pub(crate) fn revisions(plan: &Plan, path: &Path, extension: &str, exists: impl Fn(&str) -> bool) -> Vec<Revision> {
+    let planned = plan.planned();
+    let ids: Vec<String> = planned.iter().map(|p| p.id(extension, &exists)).collect();
+    planned
+        .iter()
+        .enumerate()
+        .map(|(i, p)| Revision {
+            id: ids[i].clone(),
             path: path.to_path_buf(),
-            line: line.number,
-            down,
-            depends_on: Some(requires),
+            line: p.line.number,
+            down: i.checked_sub(1).map(|j| vec![ids[j].clone()]).unwrap_or_default(),
+            depends_on: Some(p.requires.iter().map(|(d, to)| to.map_or_else(|| d.text.clone(), |j| ids[j].clone())).collect()),
             branch_labels: Some(Vec::new()),
             consts: None,
-        });
-    }
-    out
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -469,14 +693,7 @@ mod tests {
     const PLAN: &str = "%syntax-version=1.0.0\n%project=queue\n\n01-init 2026-06-17T00:00:00Z bot <ops@x.app> # first\n02-users [01-init] 2026-06-17T00:00:00Z bot <ops@x.app>\n@v1.0 2026-06-17T00:00:00Z bot <ops@x.app> # release\n03-jobs [02-users !legacy q:other] 2026-06-17T00:00:00Z Ops Bot <ops@x.app>\n01-init [01-init@v1.0] 2026-06-18T00:00:00Z bot <ops@x.app> # reworked\n";
 
     fn spec(dir: &Path) -> SqitchSpec {
-        SqitchSpec {
-            plan: dir.join("sqitch.plan"),
-            conf: None,
-            deploy_dir: dir.join("deploy"),
-            revert_dir: dir.join("revert"),
-            verify_dir: dir.join("verify"),
-            extension: "sql".into(),
-        }
+        SqitchSpec::with_defaults(dir.join("sqitch.plan"), dir)
     }
 
     #[test]
@@ -503,7 +720,7 @@ mod tests {
 
     #[test]
     fn reworked_change_gets_tag_suffix() {
-        let revs = revisions(&Plan::parse(PLAN), Path::new("sqitch.plan"));
+        let revs = revisions(&Plan::parse(PLAN), Path::new("sqitch.plan"), "sql", |_| false);
         let ids: Vec<_> = revs.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(ids, ["01-init@v1.0", "02-users", "03-jobs", "01-init"]);
         assert_eq!(revs[1].down, ["01-init@v1.0"]);
@@ -524,7 +741,7 @@ mod tests {
 
     fn lint_kinds(plan: &str) -> Vec<(usize, &'static str)> {
         let dir = tempfile::tempdir().unwrap();
-        lint(&Plan::parse(plan), &spec(dir.path())).into_iter().filter(|l| l.kind != "sqitch-script").map(|l| (l.line, l.kind)).collect()
+        lint(&Plan::parse(plan), &spec(dir.path()), &Projects::new()).into_iter().filter(|l| !l.kind.contains("script")).map(|l| (l.line, l.kind)).collect()
     }
 
     #[test]
@@ -533,7 +750,7 @@ mod tests {
         assert_eq!(lint_kinds("%syntax-version=1.0.0\n\n01-a 2026-06-17T00:00:00Z b <b@x>\n"), [(1, "sqitch-pragma")]);
         assert_eq!(lint_kinds("%project=q\n01-a 2026-06-17T00:00:00Z b <b@x>\n"), [(2, "sqitch-pragma")]);
         let bracketed = "%project=q\n\n07-b [2026-06-17T00:00:00Z] raxx-dev-bot <ops@raxx.app>\n";
-        let lints = lint(&Plan::parse(bracketed), &spec(Path::new("/none")));
+        let lints = lint(&Plan::parse(bracketed), &spec(Path::new("/none")), &Projects::new());
         assert!(lints.iter().any(|l| l.line == 3 && l.message.contains("in brackets")), "{lints:?}");
         assert_eq!(lint_kinds("%project=q\n\n01-a 2026-6-17 b <b@x>\n"), [(3, "sqitch-timestamp")]);
         assert_eq!(lint_kinds("%project=q\n\n01-a 2026-06-17T00:00:00Z\n"), [(3, "sqitch-planner")]);
@@ -560,8 +777,100 @@ mod tests {
             std::fs::write(dir.path().join(d).join("01-a.sql"), "").unwrap();
         }
         std::fs::remove_file(dir.path().join("verify/01-a.sql")).unwrap();
-        let lints = lint(&Plan::parse("%project=q\n\n01-a 2026-06-17T00:00:00Z b <b@x>\n"), &spec(dir.path()));
+        let lints = lint(&Plan::parse("%project=q\n\n01-a 2026-06-17T00:00:00Z b <b@x>\n"), &spec(dir.path()), &Projects::new());
         assert_eq!(lints.len(), 1);
-        assert!(lints[0].message.ends_with("verify/01-a.sql"), "{:?}", lints[0]);
+        assert!(lints[0].message.contains("verify/01-a.sql") && lints[0].warning, "{:?}", lints[0]);
+        assert_eq!(lints[0].kind, "sqitch-verify-script");
+        std::fs::remove_file(dir.path().join("deploy/01-a.sql")).unwrap();
+        let lints = lint(&Plan::parse("%project=q\n\n01-a 2026-06-17T00:00:00Z b <b@x>\n"), &spec(dir.path()), &Projects::new());
+        let deploy = lints.iter().find(|l| l.kind == "sqitch-script").expect("a missing deploy script");
+        assert!(!deploy.warning, "sqitch deploy fails without it");
+    }
+
+    const T: &str = "2026-06-17T00:00:00Z b <b@x>";
+
+    fn plan_of(lines: &[&str]) -> String {
+        let mut text = String::from("%project=q\n\n");
+        for l in lines {
+            text.push_str(&format!("{l} {T}\n"));
+        }
+        text
+    }
+
+    #[test]
+    fn rework_tags_follow_sqitch_newest_change_first_then_own() {
+        // a @t1 b @t2 @t3 c a' @t4 a'': the first a is named after the last
+        // tag before its rework; the second after the only tag before the next.
+        let text = plan_of(&["a", "@t1", "b", "@t2", "@t3", "c", "a", "@t4", "a"]);
+        let plan = Plan::parse(&text);
+        let planned = plan.planned();
+        let tags: Vec<Vec<&str>> = planned.iter().map(|p| p.rework_tags.clone()).collect();
+        assert_eq!(tags, [vec!["t2", "t3", "t1"], vec![], vec![], vec!["t4"], vec![]]);
+        assert_eq!(planned[0].script("sql", |_| false), "a@t2.sql", "no file yet: the first rework tag");
+        assert_eq!(planned[0].script("sql", |c| c == "a@t1.sql"), "a@t1.sql", "the first that exists");
+        assert_eq!(planned[0].script("sql", |c| c == "a@t3.sql" || c == "a@t1.sql"), "a@t3.sql");
+        let ids: Vec<String> = revisions(&plan, Path::new("p"), "sql", |_| false).into_iter().map(|r| r.id).collect();
+        assert_eq!(ids, ["a@t2", "b", "c", "a@t4", "a"]);
+        let nested = Plan::parse(&plan_of(&["roles/web/grants", "@v1", "roles/web/grants"]));
+        assert_eq!(nested.planned()[0].script("sql", |_| false), "roles/web/grants@v1.sql");
+        assert_eq!(nested.planned()[1].script("sql", |_| false), "roles/web/grants.sql");
+    }
+
+    #[test]
+    fn requirements_mean_the_instance_planned_so_far() {
+        let text = plan_of(&["a", "b [a]", "@v1", "a [a@v1]", "c [a]", "d [b@v1 q:a other:x 0123456789abcdef0123456789abcdef01234567]", "e [@v1]"]);
+        let plan = Plan::parse(&text);
+        let resolved: Vec<Vec<Option<usize>>> = plan.planned().iter().map(|p| p.requires.iter().map(|(_, i)| *i).collect()).collect();
+        assert_eq!(resolved, [vec![], vec![Some(0)], vec![Some(0)], vec![Some(2)], vec![Some(1), Some(2), None, None], vec![Some(1)]]);
+        let revs = revisions(&plan, Path::new("p"), "sql", |_| false);
+        assert_eq!(revs[3].depends_on.as_deref(), Some(&["a".to_string()][..]));
+        assert_eq!(revs[2].depends_on.as_deref(), Some(&["a@v1".to_string()][..]));
+        assert_eq!(lint_kinds(&text), []);
+    }
+
+    #[test]
+    fn dependency_errors_as_sqitch_reports_them() {
+        let messages = |lines: &[&str]| -> Vec<String> {
+            let dir = tempfile::tempdir().unwrap();
+            lint(&Plan::parse(&plan_of(lines)), &spec(dir.path()), &Projects::new())
+                .into_iter()
+                .filter(|l| l.kind == "sqitch-dependency")
+                .map(|l| format!("{}: {}", l.line, l.message))
+                .collect()
+        };
+        assert_eq!(messages(&["a [b]", "b"]), ["3: `a` requires `b`, which is planned later (1 change after it)"]);
+        assert_eq!(messages(&["a", "@v1", "b [c]", "@v2", "c"]), ["5: `b` requires `c`, which is not planned before it"]);
+        assert_eq!(messages(&["a [a]"]), ["3: `a` requires itself"]);
+        // sqitch checks `name@tag` against the name's latest instance before
+        // the current section, so this one is refused by sqitch too.
+        assert_eq!(messages(&["a", "@v1", "a", "@v2", "b [a@v1]"]), ["7: `b` requires `a@v1`, which is not planned before it"]);
+        assert_eq!(messages(&["a", "@v1", "b [a@v1]"]), Vec::<String>::new());
+        assert_eq!(messages(&["a", "b [a a]"]), ["4: `b` lists `a` twice"]);
+        assert_eq!(messages(&["a", "b [a@]"]), ["4: `a@` is not a valid dependency"]);
+    }
+
+    #[test]
+    fn other_projects_changes_are_checked_when_known() {
+        let text = plan_of(&["a [oss:users oss:nope elsewhere:x]"]);
+        let mut projects = Projects::new();
+        projects.insert("oss".into(), vec!["users".into(), "@v1".into()]);
+        let dir = tempfile::tempdir().unwrap();
+        let lints: Vec<String> =
+            lint(&Plan::parse(&text), &spec(dir.path()), &projects).into_iter().filter(|l| !l.kind.contains("script")).map(|l| l.message).collect();
+        assert_eq!(lints, ["`a` requires `oss:nope`, but project oss plans no `nope`"]);
+    }
+
+    #[test]
+    fn only_what_sqitch_accepts_is_a_warning() {
+        let kinds = |text: &str| -> Vec<(usize, &'static str, bool)> {
+            let dir = tempfile::tempdir().unwrap();
+            lint(&Plan::parse(text), &spec(dir.path()), &Projects::new()).into_iter().filter(|l| !l.kind.contains("script")).map(|l| (l.line, l.kind, l.warning)).collect()
+        };
+        assert_eq!(kinds(&plan_of(&["07-a", "07-b"])), [(4, "sqitch-prefix", true)]);
+        assert_eq!(kinds(&plan_of(&["a", "@v1", "@v1"])), [(5, "sqitch-duplicate", false)]);
+        assert_eq!(kinds(&plan_of(&["HEAD"])), [(3, "sqitch-name", false)]);
+        assert_eq!(kinds("%project=q\n\n@v1 2026-06-17T00:00:00Z b <b@x>\n"), [(3, "sqitch-tag", false)]);
+        assert_eq!(kinds("%project=q\n\na 2026-06-17T00:00:00Z b <b@x>\n%foo=bar\n"), [(4, "sqitch-pragma", false)]);
+        assert_eq!(kinds("%project=q\n# a comment\n\na 2026-06-17T00:00:00Z b <b@x>\n"), []);
     }
 }

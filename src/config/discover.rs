@@ -81,20 +81,32 @@ pub(super) fn discover(root: &Path) -> Result<Vec<ChainSpec>> {
             Err(d) => errors.push(d),
         }
     }
-    let mut plans: BTreeSet<PathBuf> = found.plans.iter().cloned().collect();
+    // sqitch reads the plans its sqitch.conf names. A plan elsewhere below
+    // a sqitch.conf that names another plan is left over, not read; a plan
+    // with no sqitch.conf above it is read with sqitch's defaults.
+    let mut specs: Vec<SqitchSpec> = Vec::new();
     for conf in &found.sqitch_confs {
-        if let Ok(layout) = SqitchLayout::from_conf(conf) {
-            if layout.plan.is_file() {
-                plans.insert(layout.plan);
+        match sqitch_layouts(conf) {
+            Ok(layouts) => specs.extend(layouts.into_iter().filter(|l| l.plan.is_file())),
+            Err(mut d) => {
+                d.file = rel(root, conf);
+                errors.push(d);
             }
         }
     }
-    for plan in &plans {
-        match sqitch_for_plan(root, plan) {
-            Ok(spec) => chains.push(spec),
-            Err(d) => errors.push(d),
+    for plan in &found.plans {
+        if specs.iter().any(|s| s.plan == *plan) {
+            continue;
+        }
+        let plan_dir = plan.parent().unwrap_or(root);
+        let governing = found.sqitch_confs.iter().filter(|c| c.parent().is_some_and(|d| plan_dir.starts_with(d))).max_by_key(|c| c.as_os_str().len());
+        match governing.and_then(|c| specs.iter_mut().find(|s| s.conf.as_ref() == Some(c))) {
+            Some(owner) => owner.unread_plans.push(plan.clone()),
+            None => specs.push(SqitchSpec::with_defaults(plan.clone(), plan_dir)),
         }
     }
+    specs.sort_by(|a, b| a.plan.cmp(&b.plan));
+    chains.extend(specs.into_iter().map(|s| sqitch_chain_spec(root, s)));
     if !errors.is_empty() {
         return Err(InputErrors { diags: errors, help: None }.into());
     }
@@ -317,54 +329,77 @@ fn alembic_from_pyproject(root: &Path, path: &Path) -> Result<Option<ChainSpec>,
     alembic_spec(root, dir, Some(path), &shown, chain_name(root, dir), opts).map(Some)
 }
 
-/// Where a sqitch project keeps its plan and scripts.
-struct SqitchLayout {
-    plan: PathBuf,
-    deploy: PathBuf,
-    revert: PathBuf,
-    verify: PathBuf,
-    extension: String,
-}
-
-impl SqitchLayout {
-    fn defaults(top: &Path) -> SqitchLayout {
-        SqitchLayout {
-            plan: top.join("sqitch.plan"),
-            deploy: top.join("deploy"),
-            revert: top.join("revert"),
-            verify: top.join("verify"),
-            extension: "sql".into(),
-        }
-    }
-
-    /// sqitch.conf `[core]` settings, overridden by `[engine "<engine>"]`.
-    fn from_conf(conf: &Path) -> Result<SqitchLayout, Diag> {
-        let dir = conf.parent().unwrap_or(Path::new("."));
-        let text = std::fs::read_to_string(conf).map_err(|e| Diag::new(conf.display().to_string(), None, e.to_string()))?;
-        let ini = Ini::parse_git(&text).map_err(|e| Diag::new(conf.display().to_string(), Some(e.line), e.message))?;
-        let engine = git_config_get(&ini, "core", "engine").map(|e| format!("engine.{}", e.value));
-        let get = |key: &str| {
-            engine
-                .as_deref()
-                .and_then(|section| git_config_get(&ini, section, key))
-                .or_else(|| git_config_get(&ini, "core", key))
-                .map(|e| e.value.clone())
-        };
-        let top = dir.join(get("top_dir").unwrap_or_else(|| ".".into()));
-        let mut layout = SqitchLayout::defaults(&top);
-        if let Some(p) = get("plan_file") {
-            layout.plan = dir.join(p);
-        }
-        for (key, slot) in [("deploy_dir", &mut layout.deploy), ("revert_dir", &mut layout.revert), ("verify_dir", &mut layout.verify)] {
-            if let Some(p) = get(key) {
-                *slot = dir.join(p);
+/// The plans a sqitch.conf makes sqitch read, each with its script
+/// folders, resolved as sqitch's `Target` does: every key is looked up in
+/// `[target "NAME"]`, then `[engine "ENGINE"]`, then `[core]`, and paths are
+/// relative to the folder sqitch runs in, the one holding sqitch.conf. The
+/// default target comes first; other `[target]` sections follow where they
+/// name a plan or folders of their own.
+pub(crate) fn sqitch_layouts(conf: &Path) -> Result<Vec<SqitchSpec>, Diag> {
+    let dir = conf.parent().unwrap_or(Path::new("."));
+    let text = std::fs::read_to_string(conf).map_err(|e| Diag::new(conf.display().to_string(), None, e.to_string()))?;
+    let ini = Ini::parse_git(&text).map_err(|e| Diag::new(conf.display().to_string(), Some(e.line), e.message))?;
+    let get = |section: &str, key: &str| git_config_get(&ini, section, key).map(|e| e.value.clone()).filter(|v| !v.is_empty());
+    let core_engine = get("core", "engine");
+    let default_target = get("core", "target").or_else(|| core_engine.as_ref().and_then(|e| get(&format!("engine.{e}"), "target")));
+    let mut targets: Vec<Option<String>> = vec![default_target.filter(|t| !t.contains(':'))];
+    for (section, _) in &ini.sections {
+        if let Some(name) = section.strip_prefix("target").filter(|r| r.starts_with(char::is_whitespace)) {
+            let name = name.trim().trim_matches('"').to_string();
+            if !targets.contains(&Some(name.clone())) {
+                targets.push(Some(name));
             }
         }
-        if let Some(ext) = get("extension") {
-            layout.extension = ext;
-        }
-        Ok(layout)
     }
+    let mut out: Vec<SqitchSpec> = Vec::new();
+    for (i, target) in targets.iter().enumerate() {
+        let t_section = target.as_ref().map(|t| format!("target.{t}"));
+        // The engine: core.engine, or the scheme of the target's URI (`db:pg:…`).
+        let engine = core_engine.clone().or_else(|| {
+            let uri = t_section.as_ref().and_then(|s| get(s, "uri"))?;
+            uri.strip_prefix("db:")?.split(':').next().map(str::to_string)
+        });
+        let fetch = |key: &str| {
+            t_section
+                .as_ref()
+                .and_then(|s| get(s, key))
+                .or_else(|| engine.as_ref().and_then(|e| get(&format!("engine.{e}"), key)))
+                .or_else(|| get("core", key))
+        };
+        // A non-default target counts only where it changes where things are.
+        let own = |key: &str| t_section.as_ref().and_then(|s| get(s, key)).is_some();
+        if i > 0 && !["plan_file", "top_dir", "deploy_dir", "revert_dir", "verify_dir"].iter().any(|k| own(k)) {
+            continue;
+        }
+        let top = clean(&dir.join(fetch("top_dir").unwrap_or_else(|| ".".into())));
+        let plan = fetch("plan_file").map_or_else(|| top.join("sqitch.plan"), |p| dir.join(p));
+        let mut spec = SqitchSpec::with_defaults(clean(&plan), &top);
+        spec.conf = Some(conf.to_path_buf());
+        for (key, slot) in [("deploy_dir", &mut spec.deploy_dir), ("revert_dir", &mut spec.revert_dir), ("verify_dir", &mut spec.verify_dir)] {
+            if let Some(p) = fetch(key) {
+                *slot = clean(&dir.join(p));
+            }
+        }
+        let reworked_top = fetch("reworked_dir").map(|p| clean(&dir.join(p)));
+        for (key, script, slot) in [
+            ("reworked_deploy_dir", "deploy", &mut spec.reworked_deploy_dir),
+            ("reworked_revert_dir", "revert", &mut spec.reworked_revert_dir),
+            ("reworked_verify_dir", "verify", &mut spec.reworked_verify_dir),
+        ] {
+            *slot = match (fetch(key), &reworked_top) {
+                (Some(p), _) => clean(&dir.join(p)),
+                (None, Some(top)) => top.join(script),
+                (None, None) => top.join(script),
+            };
+        }
+        if let Some(ext) = fetch("extension") {
+            spec.extension = ext;
+        }
+        if !out.iter().any(|o| o.plan == spec.plan) {
+            out.push(spec);
+        }
+    }
+    Ok(out)
 }
 
 /// The chain for one sqitch plan, with the sqitch.conf that names it: in
@@ -372,18 +407,16 @@ impl SqitchLayout {
 pub(crate) fn sqitch_for_plan(root: &Path, plan: &Path) -> Result<ChainSpec, Diag> {
     let plan_dir = plan.parent().unwrap_or(root);
     let same = |a: &Path, b: &Path| a.canonicalize().ok() == b.canonicalize().ok();
-    let mut conf_found = None;
-    let mut layout = SqitchLayout::defaults(plan_dir);
+    let mut found = None;
     for dir in plan_dir.ancestors() {
         let conf = dir.join("sqitch.conf");
         if conf.is_file() {
-            let from_conf = SqitchLayout::from_conf(&conf).map_err(|mut d| {
+            let layouts = sqitch_layouts(&conf).map_err(|mut d| {
                 d.file = rel(root, &conf);
                 d
             })?;
-            if same(&from_conf.plan, plan) {
-                layout = from_conf;
-                conf_found = Some(conf);
+            if let Some(spec) = layouts.into_iter().find(|l| same(&l.plan, plan)) {
+                found = Some(spec);
                 break;
             }
         }
@@ -391,19 +424,12 @@ pub(crate) fn sqitch_for_plan(root: &Path, plan: &Path) -> Result<ChainSpec, Dia
             break;
         }
     }
-    layout.plan = plan.to_path_buf();
-    Ok(ChainSpec {
-        name: chain_name(root, plan_dir),
-        source: Source::Sqitch(SqitchSpec {
-            plan: clean(&layout.plan),
-            conf: conf_found,
-            deploy_dir: clean(&layout.deploy),
-            revert_dir: clean(&layout.revert),
-            verify_dir: clean(&layout.verify),
-            extension: layout.extension,
-        }),
-        roles: Vec::new(),
-        expected_heads: None,
-        gate: None,
-    })
+    let mut spec = found.unwrap_or_else(|| SqitchSpec::with_defaults(plan.to_path_buf(), plan_dir));
+    spec.plan = clean(plan);
+    Ok(sqitch_chain_spec(root, spec))
+}
+
+fn sqitch_chain_spec(root: &Path, spec: SqitchSpec) -> ChainSpec {
+    let plan_dir = spec.plan.parent().unwrap_or(root).to_path_buf();
+    ChainSpec { name: chain_name(root, &plan_dir), source: Source::Sqitch(spec), roles: Vec::new(), expected_heads: None, gate: None }
 }

@@ -67,7 +67,43 @@ pub(crate) struct SqitchSpec {
     pub deploy_dir: PathBuf,
     pub revert_dir: PathBuf,
     pub verify_dir: PathBuf,
+    /// Where the scripts of a reworked change's older versions live
+    /// (`reworked_dir`); the script folders themselves unless configured.
+    pub reworked_deploy_dir: PathBuf,
+    pub reworked_revert_dir: PathBuf,
+    pub reworked_verify_dir: PathBuf,
     pub extension: String,
+    /// Other `sqitch.plan` files under this project's sqitch.conf that
+    /// sqitch does not read (it reads `plan` only).
+    pub unread_plans: Vec<PathBuf>,
+}
+
+impl SqitchSpec {
+    /// A project laid out by sqitch's defaults below `top`.
+    pub fn with_defaults(plan: PathBuf, top: &Path) -> SqitchSpec {
+        SqitchSpec {
+            plan,
+            conf: None,
+            deploy_dir: top.join("deploy"),
+            revert_dir: top.join("revert"),
+            verify_dir: top.join("verify"),
+            reworked_deploy_dir: top.join("deploy"),
+            reworked_revert_dir: top.join("revert"),
+            reworked_verify_dir: top.join("verify"),
+            extension: "sql".into(),
+            unread_plans: Vec::new(),
+        }
+    }
+
+    /// The deploy, revert and verify folders, for a reworked change's
+    /// older version or for the others.
+    pub fn script_dirs(&self, reworked: bool) -> [&Path; 3] {
+        if reworked {
+            [&self.reworked_deploy_dir, &self.reworked_revert_dir, &self.reworked_verify_dir]
+        } else {
+            [&self.deploy_dir, &self.revert_dir, &self.verify_dir]
+        }
+    }
 }
 
 impl Config {

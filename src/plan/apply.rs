@@ -28,35 +28,84 @@ pub(crate) fn apply(plan: &Plan, git_root: Option<&Path>) -> Result<Applied> {
 /// `fail_at` injects a failure before move number `n`, for tests.
 fn apply_with(plan: &Plan, git_root: Option<&Path>, fail_at: Option<usize>) -> Result<Applied> {
     preflight(plan)?;
-    let temps = plan.changes.iter().map(stage).collect::<Result<Vec<_>>>()?;
-    let mut done = Vec::new();
-    for (i, (tmp, change)) in temps.into_iter().zip(&plan.changes).enumerate() {
-        let step = (|| -> Result<()> {
-            if fail_at == Some(i) {
-                bail!("injected failure before writing {}", change.to.display());
-            }
-            tmp.persist(&change.to).with_context(|| format!("writing {}", change.to.display()))?;
-            Ok(())
-        })();
-        if let Err(err) = step {
-            return Err(rollback(plan, &done, err));
+    // A rename into a sub-folder (a nested sqitch change) may need it made.
+    let mut created = Vec::new();
+    let staged_temps = create_parents(plan, &mut created).and_then(|()| plan.changes.iter().map(stage).collect::<Result<Vec<_>>>());
+    let temps = match staged_temps {
+        Ok(t) => t,
+        Err(err) => {
+            remove_created(&created);
+            return Err(err);
         }
-        done.push(i);
-        if change.is_rename() {
-            let from = change.from.as_deref().expect("a rename has a source");
-            if let Err(err) = std::fs::remove_file(from).with_context(|| format!("removing {}", from.display())) {
+    };
+    let mut done = Vec::new();
+    let result = (|| -> Result<Applied> {
+        for (i, (tmp, change)) in temps.into_iter().zip(&plan.changes).enumerate() {
+            let step = (|| -> Result<()> {
+                if fail_at == Some(i) {
+                    bail!("injected failure before writing {}", change.to.display());
+                }
+                tmp.persist(&change.to).with_context(|| format!("writing {}", change.to.display()))?;
+                Ok(())
+            })();
+            if let Err(err) = step {
                 return Err(rollback(plan, &done, err));
             }
+            done.push(i);
+            if change.is_rename() {
+                let from = change.from.as_deref().expect("a rename has a source");
+                if let Err(err) = std::fs::remove_file(from).with_context(|| format!("removing {}", from.display())) {
+                    return Err(rollback(plan, &done, err));
+                }
+            }
+        }
+        let staged = match git_root {
+            Some(root) => match stage_in_index(plan, root) {
+                Ok(staged) => staged,
+                Err(err) => return Err(rollback(plan, &done, err)),
+            },
+            None => Vec::new(),
+        };
+        Ok(Applied { staged })
+    })();
+    match result {
+        Ok(applied) => {
+            // As `git mv` does: a folder the renames left empty goes.
+            for c in plan.changes.iter().filter(|c| c.is_rename()) {
+                let from = c.from.as_deref().expect("a rename has a source");
+                for dir in from.ancestors().skip(1) {
+                    if dir.as_os_str().is_empty() || std::fs::remove_dir(dir).is_err() {
+                        break;
+                    }
+                }
+            }
+            Ok(applied)
+        }
+        Err(err) => {
+            remove_created(&created);
+            Err(err)
         }
     }
-    let staged = match git_root {
-        Some(root) => match stage_in_index(plan, root) {
-            Ok(staged) => staged,
-            Err(err) => return Err(rollback(plan, &done, err)),
-        },
-        None => Vec::new(),
-    };
-    Ok(Applied { staged })
+}
+
+/// Makes each missing folder a target needs, shallowest first, noting it.
+fn create_parents(plan: &Plan, created: &mut Vec<PathBuf>) -> Result<()> {
+    for c in &plan.changes {
+        let Some(dir) = c.to.parent() else { continue };
+        let missing: Vec<&Path> = dir.ancestors().take_while(|d| !d.as_os_str().is_empty() && !d.exists()).collect();
+        for d in missing.into_iter().rev() {
+            std::fs::create_dir(d).with_context(|| format!("creating the folder {}", d.display()))?;
+            created.push(d.to_path_buf());
+        }
+    }
+    Ok(())
+}
+
+/// Removes the folders `create_parents` made, deepest first.
+fn remove_created(created: &[PathBuf]) {
+    for d in created.iter().rev() {
+        let _ = std::fs::remove_dir(d);
+    }
 }
 
 /// Every source still holds what the plan read, and no target is in the way.

@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 
 use super::{finish, Preview};
 use crate::chains::scheme::{is_number_of, sqitch_prefix};
-use crate::chains::sqitch::{scripts_of, LineKind, Plan};
+use crate::chains::sqitch::{LineKind, Plan};
 use crate::chains::{self, Chain, ReadMode, Scheme};
 use crate::cli::RebaseArgs;
 use crate::collisions::{alembic_at, pick_base};
@@ -361,10 +361,9 @@ fn sqitch_chain(
     }
     builder.edit(&spec.plan, ours.as_bytes(), [Edit::new(0..ours.len(), text)]);
     for (old, new) in &renames {
-        for script in scripts_of(spec, old) {
-            let file = script.file_name().and_then(|f| f.to_str()).expect("script names are UTF-8");
-            let bytes = std::fs::read(&script)?;
-            builder.rename(&script, &bytes, script.with_file_name(format!("{new}{}", &file[old.len()..])));
+        for (script, to) in super::sqitch::script_moves(&plan, spec, old, new) {
+            let bytes = std::fs::read(&script).with_context(|| format!("reading {}", script.display()))?;
+            builder.rename(&script, &bytes, to);
         }
     }
     let moved: Vec<String> = renames.iter().map(|(o, n)| format!("{o} -> {n}")).collect();

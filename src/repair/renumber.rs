@@ -28,7 +28,7 @@ pub(crate) fn run(config: &Config, args: &RenumberArgs) -> Result<ExitStatus> {
 pub(crate) fn prepare(config: &Config, chains: &[Chain], args: &RenumberArgs, repo: Option<&Repo>) -> Result<(Preview, Plan)> {
     let (chain, idx) = select(config, chains, &args.target)?;
     if chain.kind() == Kind::Sqitch {
-        return super::sqitch::renumber(config, chain, idx, args);
+        return super::sqitch::renumber(config, chains, chain, idx, args);
     }
     let claims = claims_for(repo, chain);
     let graph = Graph::build(chain);

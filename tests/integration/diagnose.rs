@@ -546,7 +546,7 @@ fn sqitch_deploy_scripts_are_read() {
         .filter(|f| f["class"].is_string())
         .map(|f| format!("{} {} {}:{}", s(f, "class"), s(f, "subject"), s(f, "path"), f["line"]))
         .collect();
-    assert!(findings(&v).iter().any(|f| f["kind"] == "sqitch-script"), "the lint still runs");
+    assert!(findings(&v).iter().any(|f| f["kind"] == "sqitch-verify-script"), "the lint still runs");
     assert_eq!(
         got,
         [
