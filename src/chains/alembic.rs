@@ -174,7 +174,7 @@ pub(crate) fn to_revision(shown: &str, path: &Path, consts: ModuleConsts) -> Res
     let depends_on = optional("depends_on", &consts.depends_on);
     let branch_labels = optional("branch_labels", &consts.branch_labels);
     Ok((
-        Revision { id, path: path.to_path_buf(), line, down, depends_on, branch_labels, consts: Some(consts) },
+        Revision { id, path: path.to_path_buf(), line, down, depends_on, branch_labels, consts: Some(consts), sqitch: None },
         warnings,
     ))
 }

@@ -45,6 +45,15 @@ pub(crate) struct Revision {
     pub branch_labels: Option<Vec<String>>,
     /// The parsed constants with their spans (Alembic only).
     pub consts: Option<ModuleConsts>,
+    /// sqitch only: the change id sqitch's registry knows it by, and its
+    /// deploy, revert and verify scripts.
+    pub sqitch: Option<SqitchChange>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct SqitchChange {
+    pub change_id: String,
+    pub scripts: [PathBuf; 3],
 }
 
 #[derive(Debug, Clone)]

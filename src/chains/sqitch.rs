@@ -84,6 +84,27 @@ impl Dep {
 }
 
 impl Entry {
+    /// The note after `#`, trimmed and unescaped as sqitch reads it.
+    pub fn note(&self) -> String {
+        let Some((_, note)) = self.tail.split_once('#') else { return String::new() };
+        let mut out = String::new();
+        let mut chars = note.trim().chars();
+        while let Some(c) = chars.next() {
+            match (c, chars.clone().next()) {
+                ('\\', Some(n @ ('\\' | 'n' | 'r'))) => {
+                    chars.next();
+                    out.push(match n {
+                        'n' => '\n',
+                        'r' => '\r',
+                        _ => '\\',
+                    });
+                }
+                _ => out.push(c),
+            }
+        }
+        out
+    }
+
     pub fn render(&self) -> String {
         [
             self.lead.as_str(),
@@ -353,6 +374,57 @@ impl Plan {
         }
         out
     }
+}
+
+/// sqitch's change ids (`sqitch plan --format %H`), in plan order: the
+/// SHA-1 of the change's project, URI, name, parent's id, planner, date,
+/// requirements, conflicts and note, as `App::Sqitch::Plan::Change` hashes
+/// them. A database's registry knows its deployed changes by these.
+pub(crate) fn change_ids(plan: &Plan, planned: &[Planned<'_>]) -> Vec<String> {
+    use sha1::Digest;
+    let project = plan.pragma("project").unwrap_or("");
+    let as_string = |d: &Dep| {
+        let (proj, _, _) = d.parts();
+        match proj {
+            Some(p) if p == project => d.text[p.len() + 1..].to_string(),
+            _ => d.text.clone(),
+        }
+    };
+    let mut ids: Vec<String> = Vec::with_capacity(planned.len());
+    for p in planned {
+        let e = p.entry;
+        let mut info = vec![format!("project {project}")];
+        if let Some(uri) = plan.pragma("uri") {
+            info.push(format!("uri {uri}"));
+        }
+        info.push(format!("change {}", e.name));
+        if let Some(parent) = ids.last() {
+            info.push(format!("parent {parent}"));
+        }
+        // sqitch's planner pattern leaves one blank before `<email>`.
+        let gap = e.gap4.char_indices().last().map_or("", |(i, _)| &e.gap4[..i]);
+        info.push(format!("planner {}{gap} {}", e.planner, e.email));
+        info.push(format!("date {}", e.timestamp));
+        let requires: Vec<String> = e.deps.iter().filter(|d| !d.conflict).map(as_string).collect();
+        if !requires.is_empty() {
+            info.push(format!("requires\n  + {}", requires.join("\n  + ")));
+        }
+        let conflicts: Vec<String> = e.deps.iter().filter(|d| d.conflict).map(as_string).collect();
+        if !conflicts.is_empty() {
+            info.push(format!("conflicts\n  - {}", conflicts.join("\n  - ")));
+        }
+        let note = e.note();
+        if !note.is_empty() {
+            info.push(String::new());
+            info.push(note);
+        }
+        let content = info.join("\n");
+        let mut hasher = sha1::Sha1::new();
+        hasher.update(format!("change {}\0", content.len()).as_bytes());
+        hasher.update(content.as_bytes());
+        ids.push(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect());
+    }
+    ids
 }
 
 /// The change a requirement means among those planned before it.
@@ -657,7 +729,12 @@ pub(crate) fn read(root: &Path, spec: &SqitchSpec) -> Result<(Vec<Revision>, Vec
         })
         .collect();
     let dir = spec.reworked_deploy_dir.clone();
-    Ok((revisions(&plan, &spec.plan, &spec.extension, |c| dir.join(c).is_file()), warnings))
+    let mut revs = revisions(&plan, &spec.plan, &spec.extension, |c| dir.join(c).is_file());
+    let planned = plan.planned();
+    for ((r, p), change_id) in revs.iter_mut().zip(&planned).zip(change_ids(&plan, &planned)) {
+        r.sqitch = Some(crate::chains::SqitchChange { change_id, scripts: p.scripts(spec) });
+    }
+    Ok((revs, warnings))
 }
 
 /// A plan's text; the error names the line of a byte that is not UTF-8.
@@ -682,6 +759,7 @@ pub(crate) fn revisions(plan: &Plan, path: &Path, extension: &str, exists: impl 
             depends_on: Some(p.requires.iter().map(|(d, to)| to.map_or_else(|| d.text.clone(), |j| ids[j].clone())).collect()),
             branch_labels: Some(Vec::new()),
             consts: None,
+            sqitch: None,
         })
         .collect()
 }
@@ -872,5 +950,27 @@ mod tests {
         assert_eq!(kinds("%project=q\n\n@v1 2026-06-17T00:00:00Z b <b@x>\n"), [(3, "sqitch-tag", false)]);
         assert_eq!(kinds("%project=q\n\na 2026-06-17T00:00:00Z b <b@x>\n%foo=bar\n"), [(4, "sqitch-pragma", false)]);
         assert_eq!(kinds("%project=q\n# a comment\n\na 2026-06-17T00:00:00Z b <b@x>\n"), []);
+    }
+
+    #[test]
+    fn change_ids_are_sqitchs() {
+        // Ids as `sqitch plan --format '%H'` (App::Sqitch 1.3.1) prints them.
+        let text = "%syntax-version=1.0.0\n%project=flipr\n%uri=https://github.com/theory/sqitch-intro/\n\n\
+            appschema 2013-12-31T18:26:59Z Marge N. O\u{2019}Vera <marge@example.com> # Add schema for all flipr objects.\n\
+            users [appschema] 2013-12-31T18:43:46Z Marge  Vera <marge@example.com> # Creates table to track our users.\n\
+            @v1.0.0-dev1 2013-12-31T18:46:08Z Marge N. O\u{2019}Vera <marge@example.com> # Tag v1.0.0-dev1.\n\
+            flips [appschema users !x other:y@z] 2014-01-01T00:00:00Z M <m@x>  #   a \\n b \\\\ c   \n\
+            @v2 2014-01-01T00:00:00Z M <m@x>\n\
+            users [users@v1.0.0-dev1] 2014-01-02T00:00:00Z M <m@x>\n";
+        let plan = Plan::parse(text);
+        assert_eq!(
+            change_ids(&plan, &plan.planned()),
+            [
+                "7cd59dffdf5d221cb1cae5def29181a367f875a7",
+                "9e0f1d9dea3dcaef8e087354be38196c1fca98ae",
+                "47fd27afefe7d69384f71171f41382166c98b724",
+                "6b507fb22707a507c9e3652895b845a45b82b537",
+            ]
+        );
     }
 }

@@ -228,6 +228,12 @@ struct RevisionJson<'a> {
     branch_point: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     merge_point: Option<bool>,
+    /// sqitch: the id sqitch knows the change by.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    change_id: Option<&'a str>,
+    /// sqitch: the deploy, revert and verify scripts, whether or not they exist.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scripts: Option<Vec<String>>,
 }
 
 #[derive(Serialize)]
@@ -262,6 +268,8 @@ fn revision_json<'a>(config: &Config, r: &'a Revision) -> RevisionJson<'a> {
         branches: None,
         branch_point: None,
         merge_point: None,
+        change_id: r.sqitch.as_ref().map(|s| s.change_id.as_str()),
+        scripts: r.sqitch.as_ref().map(|s| s.scripts.iter().map(|p| config.rel(p)).collect()),
     }
 }
 
