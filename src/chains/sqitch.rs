@@ -302,9 +302,10 @@ pub(crate) struct Planned<'a> {
     /// after the first (the tag `sqitch rework` names it after).
     pub rework_tags: Vec<&'a str>,
     /// Each requirement with the change it means in this plan, as an
-    /// index into the list: a plain name means the instance planned so
-    /// far, `name@tag` the instance as of that tag. `None` for another
-    /// project's change, a change id, or a name not planned before.
+    /// index into the list, always one planned before it: a plain name
+    /// means its first instance, `name@tag` the instance as of that tag.
+    /// `None` for another project's change, a change id, or a name not
+    /// planned before.
     pub requires: Vec<(&'a Dep, Option<usize>)>,
 }
 
@@ -440,6 +441,11 @@ fn resolve(before: &[Planned<'_>], tagged: &HashMap<&str, usize>, project: &str,
     if name.is_empty() {
         // `@tag` alone requires the change the tag is on.
         return tag.and_then(|t| tagged.get(t).copied());
+    }
+    if tag.is_none() {
+        // sqitch looks a plain name up with `first_index_of`: its first
+        // instance, even after a rework (and the registry check agrees).
+        return before.iter().position(|p| p.entry.name == name);
     }
     before[..upto].iter().rposition(|p| p.entry.name == name)
 }
@@ -895,13 +901,14 @@ mod tests {
     }
 
     #[test]
-    fn requirements_mean_the_instance_planned_so_far() {
+    fn requirements_mean_an_instance_planned_before() {
         let text = plan_of(&["a", "b [a]", "@v1", "a [a@v1]", "c [a]", "d [b@v1 q:a other:x 0123456789abcdef0123456789abcdef01234567]", "e [@v1]"]);
         let plan = Plan::parse(&text);
         let resolved: Vec<Vec<Option<usize>>> = plan.planned().iter().map(|p| p.requires.iter().map(|(_, i)| *i).collect()).collect();
-        assert_eq!(resolved, [vec![], vec![Some(0)], vec![Some(0)], vec![Some(2)], vec![Some(1), Some(2), None, None], vec![Some(1)]]);
+        // `c [a]` after the rework means the first `a`, as sqitch's lookup does.
+        assert_eq!(resolved, [vec![], vec![Some(0)], vec![Some(0)], vec![Some(0)], vec![Some(1), Some(0), None, None], vec![Some(1)]]);
         let revs = revisions(&plan, Path::new("p"), "sql", |_| false);
-        assert_eq!(revs[3].depends_on.as_deref(), Some(&["a".to_string()][..]));
+        assert_eq!(revs[3].depends_on.as_deref(), Some(&["a@v1".to_string()][..]));
         assert_eq!(revs[2].depends_on.as_deref(), Some(&["a@v1".to_string()][..]));
         assert_eq!(lint_kinds(&text), []);
     }
