@@ -185,6 +185,45 @@ mod tests {
         assert_eq!(findings(&chain.ctx()).len(), 1);
     }
 
+    fn one_rev(sql: &str) -> String {
+        format!("revision = '0001'\ndown_revision = None\ndef upgrade():\n    op.execute(\"\"\"{sql}\"\"\")\n")
+    }
+
+    fn missing(sql: &str) -> Vec<String> {
+        let (_dir, chain) = ctx_for(&[("0001_a.py", &one_rev(sql))]);
+        findings(&chain.ctx()).into_iter().filter_map(|f| f.subject).collect()
+    }
+
+    #[test]
+    fn grants_guarded_by_a_role_check() {
+        let sql = "DO $$ BEGIN
+            IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'web') THEN
+                GRANT SELECT ON t TO web;
+                GRANT USAGE ON SCHEMA s TO web;
+            END IF;
+            IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles WHERE rolname='reader') THEN GRANT SELECT ON t TO reader; END IF;
+            IF EXISTS (SELECT FROM pg_user WHERE usename = 'u2') AND true THEN
+                DROP TABLE IF EXISTS x;
+                GRANT SELECT ON t TO u2;
+            ELSE
+                GRANT SELECT ON t TO u3;
+            END IF;
+            IF EXISTS (SELECT 1 FROM pg_authid WHERE rolname = 'u4') THEN GRANT SELECT ON t TO u4; END IF;
+            IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'u5') THEN CREATE ROLE u5; END IF;
+            GRANT SELECT ON t TO u5;
+            GRANT SELECT ON t TO web_unchecked;
+        END $$;";
+        assert_eq!(missing(sql), ["u3", "web_unchecked"]);
+    }
+
+    #[test]
+    fn a_renamed_role_is_provisioned() {
+        let sql = "CREATE ROLE a; ALTER ROLE a RENAME TO \"b\"; GRANT SELECT ON t TO b;
+            CREATE USER c; ALTER USER c RENAME TO D; GRANT SELECT ON t TO d; GRANT SELECT ON t TO \"D\";
+            DO $$ BEGIN ALTER GROUP g RENAME TO h; END $$; GRANT SELECT ON t TO h;";
+        assert_eq!(missing(sql), ["D"]);
+    }
+
     #[test]
     fn workflow_roles() {
         let dir = tempfile::tempdir().unwrap();

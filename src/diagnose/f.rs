@@ -1,19 +1,34 @@
 //! Class F, DuplicateTable: a table created by two migrations on one path
 //! of the graph with no drop of it in between, so that on a fresh database
 //! (the gate's) the second `CREATE TABLE` fails. `op.create_table` and raw
-//! `CREATE TABLE` count; `CREATE TABLE IF NOT EXISTS` does not.
+//! `CREATE TABLE` count; `CREATE TABLE IF NOT EXISTS` does not. Tables are
+//! told apart by schema (see `sql`): `a.t` and `b.t` are two tables.
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::chains::Kind;
 use crate::findings::{Finding, Place};
 
 use super::facts::At;
 use super::sql::TableOpKind;
 use super::Ctx;
 
-pub(crate) const FIX: &str = "the later migration must replace the table explicitly: if it changes the schema, drop the \
+const FIX: &str = "the later migration must replace the table explicitly: if it changes the schema, drop the \
 earlier table (op.drop_index + op.drop_table) at the top of its upgrade(), before op.create_table, and re-create the \
 earlier schema in its downgrade(); if the schema is the same, delete the duplicate create_table";
+
+const SQITCH_FIX: &str = "the later change must not create the table again: if it replaces the table, DROP TABLE it \
+at the top of that change's deploy script and re-create the earlier table in its revert script; if the schema is the \
+same, delete the second CREATE TABLE (or make it CREATE TABLE IF NOT EXISTS); to change the earlier change's table \
+instead, use `sqitch rework` on that change";
+
+/// The runbook's fix, in the chain's framework's terms.
+pub(crate) fn fix(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Alembic => FIX,
+        Kind::Sqitch => SQITCH_FIX,
+    }
+}
 
 /// After a revision's upgrade, whether it left the table existing or not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +60,15 @@ pub(crate) fn findings(ctx: &Ctx<'_>) -> Vec<Finding> {
             ends.entry(table).or_default().insert(i, end);
         }
     }
+    // Deploy order: each pair is reported once, the earlier creation first,
+    // even where a cycle makes each seem to come before the other.
+    let mut rank: Vec<usize> = (0..ctx.facts.len()).collect();
+    if ctx.chain.kind() == Kind::Alembic {
+        for (n, i) in ctx.graph.newest_first().into_iter().rev().enumerate() {
+            rank[i] = n;
+        }
+    }
+    let mut pairs = BTreeSet::new();
     let mut out = Vec::new();
     for table in strict {
         let touched = &ends[table];
@@ -65,7 +89,12 @@ pub(crate) fn findings(ctx: &Ctx<'_>) -> Vec<Finding> {
                             None => inherited(ctx, touched, i),
                         };
                         if let (Some(earlier), false) = (existing, *if_not_exists) {
-                            out.push(finding(ctx, table, earlier, (i, e.at)));
+                            let mut pair = [earlier, (i, e.at)];
+                            pair.sort_by_key(|(r, at)| (rank[*r], at.seq));
+                            if pairs.insert((table, pair.map(|(r, at)| (r, at.seq)))) {
+                                let [_, (later, at)] = pair;
+                                out.push(((rank[later], at.seq), finding(ctx, table, pair[0], pair[1])));
+                            }
                         }
                         state = Some(End::Exists(e.at));
                     }
@@ -75,19 +104,32 @@ pub(crate) fn findings(ctx: &Ctx<'_>) -> Vec<Finding> {
             }
         }
     }
-    out.sort_by_key(|f| (f.path.clone(), f.line));
-    out
+    // In deploy order of the later creation.
+    out.sort_by_key(|(order, _)| *order);
+    out.into_iter().map(|(_, f)| f).collect()
+}
+
+/// The revisions that run before `i` (`before`) or after it on a fresh
+/// database. Sqitch deploys its plan in order (`requires` only checks);
+/// Alembic follows the graph.
+fn runs(ctx: &Ctx<'_>, i: usize, before: bool) -> BTreeSet<usize> {
+    match (ctx.chain.kind(), before) {
+        (Kind::Sqitch, true) => (0..i).collect(),
+        (Kind::Sqitch, false) => (i + 1..ctx.facts.len()).collect(),
+        (Kind::Alembic, true) => ctx.graph.ancestors(i),
+        (Kind::Alembic, false) => ctx.graph.descendants(i),
+    }
 }
 
 /// Whether the table exists when revision `i` starts: the latest
-/// ancestors that touch it decide. Returns the revision and place that
-/// created it.
+/// revisions before it that touch it decide. Returns the revision and
+/// place that created it.
 fn inherited(ctx: &Ctx<'_>, touched: &BTreeMap<usize, End>, i: usize) -> Option<(usize, At)> {
-    let ancestors = ctx.graph.ancestors(i);
+    let ancestors = runs(ctx, i, true);
     let candidates: Vec<usize> = touched.keys().copied().filter(|a| ancestors.contains(a)).collect();
     // The latest: no other candidate comes after it.
     let latest = candidates.iter().copied().filter(|&a| {
-        let after = ctx.graph.descendants(a);
+        let after = runs(ctx, a, false);
         !candidates.iter().any(|c| after.contains(c))
     });
     let ends: Vec<(usize, End)> = latest.map(|a| (a, touched[&a])).collect();
@@ -106,16 +148,15 @@ fn inherited(ctx: &Ctx<'_>, touched: &BTreeMap<usize, End>, i: usize) -> Option<
 fn finding(ctx: &Ctx<'_>, table: &str, (ei, eat): (usize, At), (li, lat): (usize, At)) -> Finding {
     let earlier = Place { path: ctx.rel(&ctx.facts[ei].file), line: eat.line };
     let later = Place { path: ctx.rel(&ctx.facts[li].file), line: lat.line };
+    let kind = ctx.chain.kind();
     let how = if ei == li {
         format!("created twice in {} (lines {} and {})", later.path, earlier.line, later.line)
     } else {
-        format!(
-            "created by {}:{} and again by {}:{}, with no drop_table in between",
-            earlier.path, earlier.line, later.path, later.line
-        )
+        let drop = if kind == Kind::Sqitch { "DROP TABLE" } else { "drop_table" };
+        format!("created by {}:{} and again by {}:{}, with no {drop} in between", earlier.path, earlier.line, later.path, later.line)
     };
     let message = format!("table {table} is {how}; on a fresh database the second CREATE TABLE fails (DuplicateTable)");
-    let mut f = Finding::new(Some('F'), "duplicate-table", Some(ctx.chain.name()), message, FIX.to_string());
+    let mut f = Finding::new(Some('F'), "duplicate-table", Some(ctx.chain.name()), message, fix(kind).to_string());
     f.revision = Some(ctx.chain.revisions[li].id.clone());
     f.path = Some(later.path);
     f.line = Some(later.line);
@@ -181,5 +222,85 @@ mod tests {
         let found = findings(&chain.ctx());
         assert_eq!(found.len(), 1);
         assert!(found[0].message.contains("created twice in migrations/versions/0001_a.py (lines 4 and 5)"), "{}", found[0].message);
+    }
+
+    #[test]
+    fn a_cycle_reports_a_pair_once() {
+        let (_dir, chain) = ctx_for(&[
+            ("0001_a.py", &rev("0001", Some("0002"), "    op.create_table('t')\n")),
+            ("0002_b.py", &rev("0002", Some("0001"), "    op.create_table('t')\n")),
+        ]);
+        assert_eq!(findings(&chain.ctx()).len(), 1);
+    }
+
+    fn plan(names: &[&str]) -> String {
+        names.iter().map(|n| format!("{n} 2026-06-17T00:00:00Z bot <b@x.app>\n")).collect()
+    }
+
+    #[test]
+    fn search_path_picks_the_schema_of_a_bare_table() {
+        let create = "CREATE TABLE consensus_genome (id int);\n";
+        let (_dir, t) = super::super::tests::sqitch_ctx_for(
+            &plan(&["a", "b", "c", "d", "e", "f", "g", "h"]),
+            &[
+                ("deploy/a.sql", &format!("BEGIN;\nSET LOCAL search_path TO receiving;\n{create}COMMIT;\n")),
+                ("deploy/b.sql", &format!("SET search_path TO warehouse;\n{create}")),
+                ("deploy/c.sql", &format!("set search_path = a, public;\n{create}")),
+                ("deploy/d.sql", &format!("SELECT set_config('search_path', 'x', true);\n{create}")),
+                ("deploy/e.sql", &format!("SET SESSION search_path TO \"$user\", \"Y\";\n{create}")),
+                // each script starts with the default search_path: public
+                ("deploy/f.sql", create),
+                ("deploy/g.sql", &format!("CREATE SCHEMA z;\nCREATE TABLE z.consensus_genome (id int);\n{create}")),
+                ("deploy/h.sql", "CREATE TABLE \"Receiving\".consensus_genome (id int);\nCREATE TABLE receiving.consensus_genome (id int);\n"),
+            ],
+        );
+        let found = findings(&t.ctx());
+        let got: Vec<(&str, &str, usize, &str)> = found
+            .iter()
+            .map(|f| (f.subject.as_deref().unwrap(), f.path.as_deref().unwrap(), f.line.unwrap(), f.related[0].path.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("consensus_genome", "deploy/g.sql", 3, "deploy/f.sql"),
+                ("receiving.consensus_genome", "deploy/h.sql", 2, "deploy/a.sql"),
+            ]
+        );
+    }
+
+    #[test]
+    fn qualified_names_keep_their_schema() {
+        let (_dir, chain) = ctx_for(&[
+            ("0001_a.py", &rev("0001", None, "    op.execute('CREATE SCHEMA x; CREATE TABLE x.t (id int)')\n    op.create_table('u', schema='audit')\n    op.execute('SET search_path TO audit')\n    op.create_table('v')\n")),
+            ("0002_b.py", &rev("0002", Some("0001"), "    op.execute('CREATE TABLE y.t (id int)')\n    op.create_table('t')\n    op.create_table('v')\n")),
+            ("0003_c.py", &rev("0003", Some("0002"), "    op.execute('CREATE TABLE audit.u (id int)')\n    op.create_table('v', schema='audit')\n    op.execute('CREATE TABLE public.t (id int)')\n")),
+        ]);
+        let found = findings(&chain.ctx());
+        let got: Vec<(&str, &str, usize)> =
+            found.iter().map(|f| (f.subject.as_deref().unwrap(), f.revision.as_deref().unwrap(), f.line.unwrap())).collect();
+        assert_eq!(got, [("audit.u", "0003", 4), ("audit.v", "0003", 5), ("t", "0003", 6)]);
+    }
+
+    #[test]
+    fn sqitch_pair_reported_once_with_a_sqitch_fix() {
+        // 02-users requires 03-jobs, planned after it: a cycle in the graph,
+        // but sqitch deploys in plan order.
+        let plan = "01-init 2026-06-17T00:00:00Z bot <b@x.app>\n02-users [03-jobs] 2026-06-17T00:00:00Z bot <b@x.app>\n@v1.0 2026-06-17T00:00:00Z bot <b@x.app>\n03-jobs 2026-06-17T00:00:00Z bot <b@x.app>\n01-init [01-init@v1.0] 2026-06-18T00:00:00Z bot <b@x.app>\n";
+        let (_dir, t) = super::super::tests::sqitch_ctx_for(
+            plan,
+            &[
+                ("deploy/01-init@v1.0.sql", "SELECT 1;\n"),
+                ("deploy/01-init.sql", "SELECT 1;\n"),
+                ("deploy/02-users.sql", "CREATE TABLE users (id int);\n"),
+                ("deploy/03-jobs.sql", "BEGIN;\nCREATE TABLE users (id int);\nCOMMIT;\n"),
+            ],
+        );
+        let found = findings(&t.ctx());
+        assert_eq!(found.len(), 1, "{found:#?}");
+        let f = &found[0];
+        assert_eq!((f.path.as_deref(), f.line), (Some("deploy/03-jobs.sql"), Some(2)));
+        assert_eq!(f.related, [Place { path: "deploy/02-users.sql".into(), line: 1 }]);
+        assert!(f.message.contains("with no DROP TABLE in between"), "{}", f.message);
+        assert!(f.fix.contains("sqitch rework") && !f.fix.contains("op."), "{}", f.fix);
     }
 }

@@ -73,7 +73,11 @@ pub(crate) fn collect(chain: &Chain) -> Vec<RevFacts> {
             Err(_) => RevFacts { file: r.path.clone(), ..RevFacts::default() },
         }),
         Source::Sqitch(spec) => parallel_map(&chain.revisions, |r| {
-            let script = spec.deploy_dir.join(format!("{}.{}", r.id, spec.extension));
+            // The reader knows where a reworked change's older script lives.
+            let script = r.sqitch.as_ref().map_or_else(
+                || spec.deploy_dir.join(format!("{}.{}", r.id, spec.extension)),
+                |s| s.scripts[0].clone(),
+            );
             match std::fs::read(&script) {
                 Ok(bytes) => from_sql_file(&script, &String::from_utf8_lossy(&bytes)),
                 Err(_) => RevFacts { file: script, ..RevFacts::default() },
@@ -82,10 +86,15 @@ pub(crate) fn collect(chain: &Chain) -> Vec<RevFacts> {
     }
 }
 
-/// A running counter for [`At::seq`].
+/// A running counter for [`At::seq`], and the schema unqualified tables
+/// go to. Each revision starts with the default search_path (`public`):
+/// sqitch runs each deploy script in a session of its own, and Alembic
+/// migrations are written for the default.
+#[derive(Default)]
 struct Builder {
     facts: RevFacts,
     seq: usize,
+    schema: Option<String>,
 }
 
 impl Builder {
@@ -94,9 +103,20 @@ impl Builder {
         At { line, seq: self.seq }
     }
 
+    fn table(&mut self, line: usize, table: &str, kind: TableOpKind) {
+        let at = self.at(line);
+        let table = sql::qualify(table, self.schema.as_deref());
+        let kind = match kind {
+            TableOpKind::RenameTo(to) => TableOpKind::RenameTo(sql::qualify(&to, sql::schema_of(&table))),
+            k => k,
+        };
+        self.facts.tables.push(TableEvent { table, kind, at });
+    }
+
     /// Everything in one piece of SQL; `raise` and `params` for a lookup.
     fn sql(&mut self, sql: &SqlText, params: &[calls::Param], raise: Option<usize>) {
-        let found = sql::analyze(&sql.text);
+        let found = sql::analyze(&sql.text, self.schema.take());
+        self.schema = found.schema.clone();
         // Facts of one statement list come in statement order; sort by offset
         // across kinds so that `DROP ...; CREATE ...` keeps its order.
         let mut all: Vec<(usize, Fact)> = Vec::new();
@@ -169,33 +189,16 @@ enum Fact {
 const NEEDLES: [&[u8]; 6] = [b"execute", b"_table", b"create_index", b"Index", b"exec_driver_sql", b"text("];
 
 pub(crate) fn from_python(path: &Path, src: &[u8]) -> RevFacts {
-    let mut b = Builder { facts: RevFacts { file: path.to_path_buf(), ..RevFacts::default() }, seq: 0 };
+    let mut b = Builder { facts: RevFacts { file: path.to_path_buf(), ..RevFacts::default() }, ..Builder::default() };
     if !NEEDLES.iter().any(|n| src.windows(n.len()).any(|w| w == *n)) {
         return b.facts;
     }
     for step in calls::upgrade_steps(src) {
         match &step.what {
             StepKind::Execute { sql, params, raises } => b.sql(sql, params, *raises),
-            StepKind::CreateTable { table } => {
-                let at = b.at(step.line);
-                b.facts.tables.push(TableEvent {
-                    table: sql::table_key(table),
-                    kind: TableOpKind::Create { if_not_exists: false },
-                    at,
-                });
-            }
-            StepKind::DropTable { table } => {
-                let at = b.at(step.line);
-                b.facts.tables.push(TableEvent { table: sql::table_key(table), kind: TableOpKind::Drop, at });
-            }
-            StepKind::RenameTable { from, to } => {
-                let at = b.at(step.line);
-                b.facts.tables.push(TableEvent {
-                    table: sql::table_key(from),
-                    kind: TableOpKind::RenameTo(sql::table_key(to)),
-                    at,
-                });
-            }
+            StepKind::CreateTable { table } => b.table(step.line, table, TableOpKind::Create { if_not_exists: false }),
+            StepKind::DropTable { table } => b.table(step.line, table, TableOpKind::Drop),
+            StepKind::RenameTable { from, to } => b.table(step.line, from, TableOpKind::RenameTo(to.clone())),
             StepKind::CreateIndex { name, table, predicate, exprs } => {
                 for e in exprs {
                     b.index_expr(e, IndexPart::Expression, name, table);
@@ -210,7 +213,7 @@ pub(crate) fn from_python(path: &Path, src: &[u8]) -> RevFacts {
 }
 
 pub(crate) fn from_sql_file(path: &Path, text: &str) -> RevFacts {
-    let mut b = Builder { facts: RevFacts { file: path.to_path_buf(), ..RevFacts::default() }, seq: 0 };
+    let mut b = Builder { facts: RevFacts { file: path.to_path_buf(), ..RevFacts::default() }, ..Builder::default() };
     b.sql(&SqlText::new(text, 1), &[], None);
     b.facts
 }
@@ -232,6 +235,23 @@ mod tests {
         assert_eq!(f.lookups.len(), 1);
         assert_eq!(f.lookups[0].keys, [("email".to_string(), Some("kris@moosequest.net".to_string()))]);
         assert_eq!((f.lookups[0].at.line, f.lookups[0].raise_line), (7, 9));
+    }
+
+    #[test]
+    fn a_reworked_changes_older_script_from_reworked_dir() {
+        let plan = "t 2026-06-17T00:00:00Z bot <b@x.app>\n@v1 2026-06-17T00:00:00Z bot <b@x.app>\nt [t@v1] 2026-06-18T00:00:00Z bot <b@x.app>\n";
+        let (_dir, t) = super::super::tests::sqitch_ctx_for(
+            plan,
+            &[
+                ("sqitch.conf", "[core]\n\tengine = pg\n\treworked_dir = old\n"),
+                ("old/deploy/t@v1.sql", "CREATE TABLE first (id int);\n"),
+                ("deploy/t@v1.sql", "CREATE TABLE not_read (id int);\n"),
+                ("deploy/t.sql", "CREATE TABLE second (id int);\n"),
+            ],
+        );
+        let ctx = t.ctx();
+        let tables: Vec<Vec<&str>> = ctx.facts.iter().map(|f| f.tables.iter().map(|e| e.table.as_str()).collect()).collect();
+        assert_eq!(tables, [["first"], ["second"]]);
     }
 
     #[test]

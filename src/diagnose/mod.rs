@@ -411,8 +411,12 @@ impl<'a> Tree<'a> {
                 }
             }
             Some('F') => {
-                let table = lf.subject.clone().unwrap_or_default();
-                let pick = |g: &&Finding| g.class == Some('F') && g.subject.as_deref() == Some(sql::table_key(&table).as_str());
+                // Postgres names the relation without its schema.
+                let table = sql::table_key(&lf.subject.clone().unwrap_or_default());
+                let pick = |g: &&Finding| {
+                    g.class == Some('F')
+                        && g.subject.as_deref().is_some_and(|s| s == table || s.rsplit_once('.').is_some_and(|(_, t)| t == table))
+                };
                 let hit = match chain_idx {
                     Some(c) => self.findings[c].iter().find(pick),
                     None => {
@@ -496,7 +500,11 @@ impl<'a> Tree<'a> {
                     ),
                 )
             }
-            Some('F') => ("duplicate-table", format!("relation {subject} already exists{during}"), f::FIX.to_string()),
+            Some('F') => (
+                "duplicate-table",
+                format!("relation {subject} already exists{during}"),
+                f::fix(chain.map_or(Kind::Alembic, Chain::kind)).to_string(),
+            ),
             _ => {
                 let fix = match (lf.hint, lf.running.as_ref().map(|r| r.direction)) {
                     (Hint::Connection, _) => {
@@ -556,6 +564,25 @@ pub(crate) mod tests {
         let spec = ChainSpec { name: "test".into(), source: Source::Alembic(spec), roles: Vec::new(), expected_heads: None, gate: None };
         let chain = Chain::new(spec, revisions, Vec::new());
         (tmp, TestChain { dir, chain, ci: Vec::new() })
+    }
+
+    /// A sqitch project (`sqitch.conf`, `sqitch.plan` and `files`, such as
+    /// `deploy/x.sql`) in a temp dir, found as `migfix` finds it.
+    pub(crate) fn sqitch_ctx_for(plan: &str, files: &[(&str, &str)]) -> (tempfile::TempDir, TestChain) {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().canonicalize().unwrap();
+        std::fs::write(dir.join("sqitch.conf"), "[core]\n\tengine = pg\n").unwrap();
+        std::fs::write(dir.join("sqitch.plan"), format!("%syntax-version=1.0.0\n%project=q\n\n{plan}")).unwrap();
+        for (name, text) in files {
+            let path = dir.join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        let global = crate::cli::Global { root: Some(dir.clone()), ..Default::default() };
+        let config = Config::from_cli(&global).unwrap();
+        let mut chains = chains::load(&config, ReadMode::Full).unwrap();
+        assert_eq!(chains.len(), 1);
+        (tmp, TestChain { dir, chain: chains.remove(0), ci: Vec::new() })
     }
 
     #[test]

@@ -8,11 +8,15 @@
 //! to the same tokenizer's tokens, matched against the few fixed phrases
 //! that matter here (`CREATE ROLE x`, `GRANT ... TO x`, `OWNER TO x`,
 //! `CREATE TABLE x`); a `DO` block's body is read that way too.
+//!
+//! Table names are keyed by schema: an unqualified name is in the first
+//! schema of the search_path that the SQL set before it (`public` unless
+//! set), so `public.t` and `t` are one table and `a.t` another.
 
-use std::ops::ControlFlow;
+use std::ops::{ControlFlow, Range};
 
 use sqlparser::ast::{
-    visit_expressions, AlterTableOperation, CreateIndex, CreateTable, DataType, Expr, FunctionArguments,
+    visit_expressions, AlterRoleOperation, AlterTableOperation, CreateIndex, CreateTable, DataType, Expr, FunctionArguments,
     GranteeName, Grantee, ObjectName, ObjectNamePart, ObjectType, Owner, RenameTableNameKind, Set, SetExpr, Spanned,
     Statement, TableFactor, TimezoneInfo, Value,
 };
@@ -34,6 +38,23 @@ pub(crate) struct Facts {
     pub tables: Vec<TableOp>,
     pub index_issues: Vec<IndexIssue>,
     pub lookups: Vec<Lookup>,
+    /// Where unqualified tables go after this SQL: the first schema of the
+    /// search_path it set (`None`: the default, `public`). It starts as
+    /// given to [`analyze`].
+    pub schema: Option<String>,
+}
+
+impl Facts {
+    fn table(&self, written: &str) -> String {
+        qualify(written, self.schema.as_deref())
+    }
+
+    /// `ALTER TABLE a RENAME TO b`: b stays in a's schema.
+    fn rename(&self, from: &str, to: &str, offset: usize) -> TableOp {
+        let table = self.table(from);
+        let to = qualify(to, schema_of(&table));
+        TableOp { table, kind: TableOpKind::RenameTo(to), offset }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,6 +159,21 @@ pub(crate) fn table_key(name: &str) -> String {
     name.strip_prefix("public.").unwrap_or(name).to_string()
 }
 
+/// The key of a table written `written`, unqualified names going to
+/// `schema` (`None`: `public`).
+pub(crate) fn qualify(written: &str, schema: Option<&str>) -> String {
+    match schema {
+        Some(s) if !written.contains('.') => table_key(&format!("{s}.{written}")),
+        _ => table_key(written),
+    }
+}
+
+/// The schema of a table key; `None` for `public`.
+pub(crate) fn schema_of(key: &str) -> Option<&str> {
+    key.rsplit_once('.').map(|(s, _)| s)
+}
+
+/// A name as written, folded, its parts joined by `.`.
 fn object_name(name: &ObjectName) -> String {
     let parts: Vec<String> = name
         .0
@@ -147,7 +183,7 @@ fn object_name(name: &ObjectName) -> String {
             ObjectNamePart::Function(f) => f.name.value.to_lowercase(),
         })
         .collect();
-    table_key(&parts.join("."))
+    parts.join(".")
 }
 
 /// A role name that is not a role (`PUBLIC`, `CURRENT_USER`) or not known.
@@ -181,9 +217,9 @@ fn shown(name: &str, parens: bool) -> String {
     }
 }
 
-/// Every fact in `sql`.
-pub(crate) fn analyze(sql: &str) -> Facts {
-    let mut facts = Facts::default();
+/// Every fact in `sql`, run with `schema` first in its search_path.
+pub(crate) fn analyze(sql: &str, schema: Option<String>) -> Facts {
+    let mut facts = Facts { schema, ..Facts::default() };
     let Ok(tokens) = Tokenizer::new(&dialect(), sql).tokenize_with_location() else { return facts };
     let index = LineIndex::new(sql);
     for stmt in statements(&tokens) {
@@ -195,6 +231,7 @@ pub(crate) fn analyze(sql: &str) -> Facts {
             .with_recursion_limit(RECURSION_LIMIT)
             .try_with_sql(text)
             .and_then(|mut p| p.parse_statement());
+        let ws = words(&stmt, &index);
         match parsed {
             Ok(statement) => {
                 let local = LineIndex::new(text);
@@ -202,10 +239,15 @@ pub(crate) fn analyze(sql: &str) -> Facts {
                 from_ast(&statement, &at, &mut facts);
                 if !matches!(statement, Statement::AlterTable(_)) {
                     // `OWNER TO` in the ALTER forms handled only as a whole
-                    owner_to(&words(&stmt, &index), &mut facts);
+                    owner_to(&ws, &mut facts);
                 }
             }
-            Err(_) => from_tokens(&stmt, &index, &mut facts),
+            Err(_) => from_tokens(&ws, &mut facts),
+        }
+        // From the tokens, parsed or not: `SET SCHEMA` and `set_config()`
+        // are not statements the parser sees as setting it.
+        if let Some(schema) = search_path(&ws) {
+            facts.schema = schema;
         }
     }
     facts
@@ -278,6 +320,11 @@ fn from_ast(statement: &Statement, at: &dyn Fn(Location) -> usize, facts: &mut F
             let name = ident_name(&create.name.value, create.name.quote_style.is_some());
             facts.roles_created.push(Named { name, offset: at(create.name.span.start) });
         }
+        // ALTER ROLE|USER a RENAME TO b provisions b.
+        Statement::AlterRole { operation: AlterRoleOperation::RenameRole { role_name }, .. } => {
+            let name = ident_name(&role_name.value, role_name.quote_style.is_some());
+            facts.roles_created.push(Named { name, offset: at(role_name.span.start) });
+        }
         Statement::Grant(grant) => grantees(&grant.grantees, "GRANT", facts),
         Statement::Revoke(revoke) => grantees(&revoke.grantees, "REVOKE", facts),
         Statement::Set(Set::SetRole { role_name: Some(role), .. }) => {
@@ -297,11 +344,8 @@ fn from_ast(statement: &Statement, at: &dyn Fn(Location) -> usize, facts: &mut F
                         }
                     }
                     AlterTableOperation::RenameTable { table_name: RenameTableNameKind::To(to) | RenameTableNameKind::As(to) } => {
-                        facts.tables.push(TableOp {
-                            table: table.clone(),
-                            kind: TableOpKind::RenameTo(object_name(to)),
-                            offset: at(alter.name.span().start),
-                        });
+                        let op = facts.rename(&table, &object_name(to), at(alter.name.span().start));
+                        facts.tables.push(op);
                     }
                     _ => {}
                 }
@@ -309,19 +353,20 @@ fn from_ast(statement: &Statement, at: &dyn Fn(Location) -> usize, facts: &mut F
         }
         Statement::CreateTable(CreateTable { name, if_not_exists, temporary, .. }) if !temporary => {
             facts.tables.push(TableOp {
-                table: object_name(name),
+                table: facts.table(&object_name(name)),
                 kind: TableOpKind::Create { if_not_exists: *if_not_exists },
                 offset: at(name.span().start),
             });
         }
         Statement::Drop { object_type: ObjectType::Table, names, .. } => {
             for name in names {
-                facts.tables.push(TableOp { table: object_name(name), kind: TableOpKind::Drop, offset: at(name.span().start) });
+                let table = facts.table(&object_name(name));
+                facts.tables.push(TableOp { table, kind: TableOpKind::Drop, offset: at(name.span().start) });
             }
         }
         Statement::CreateIndex(create) => {
             let index = create.name.as_ref().map(object_name);
-            let table = Some(object_name(&create.table_name));
+            let table = Some(table_key(&object_name(&create.table_name)));
             let mut issue = |(what, offset): (String, usize), part| {
                 facts.index_issues.push(IndexIssue { index: index.clone(), table: table.clone(), what, part, offset });
             };
@@ -339,7 +384,7 @@ fn from_ast(statement: &Statement, at: &dyn Fn(Location) -> usize, facts: &mut F
         Statement::Query(query) => {
             if let SetExpr::Select(select) = query.body.as_ref() {
                 let table = select.from.first().and_then(|t| match &t.relation {
-                    TableFactor::Table { name, .. } => Some(object_name(name)),
+                    TableFactor::Table { name, .. } => Some(table_key(&object_name(name))),
                     _ => None,
                 });
                 if let Some(table) = table {
@@ -459,7 +504,7 @@ fn name_at(ws: &[Word], mut i: usize) -> Option<(String, usize, usize)> {
         parts.push(ws.get(i + 2)?.name.clone()?);
         i += 2;
     }
-    Some((table_key(&parts.join(".")), offset, i + 1))
+    Some((parts.join("."), offset, i + 1))
 }
 
 fn owner_to(ws: &[Word], facts: &mut Facts) {
@@ -492,20 +537,27 @@ fn name_list(ws: &[Word], mut i: usize) -> Vec<(String, usize)> {
 }
 
 /// The fallback for a statement the parser rejects.
-fn from_tokens(stmt: &[TokenWithSpan], index: &LineIndex<'_>, facts: &mut Facts) {
-    let ws = words(stmt, index);
-    scan_words(&ws, facts);
+fn from_tokens(ws: &[Word], facts: &mut Facts) {
+    scan_words(ws, facts);
     // `DO $$ ... $$`: the body is PL/pgSQL, read with the same phrases.
     if is(ws.first(), "DO") {
-        for w in &ws {
+        for w in ws {
             if let Token::DollarQuotedString(body) = &w.token {
                 let skip = body.tag.as_ref().map_or(2, |t| t.len() + 2);
                 if let Ok(tokens) = Tokenizer::new(&dialect(), &body.value).tokenize_with_location() {
                     let inner = LineIndex::new(&body.value);
-                    let mut nested = Facts::default();
+                    let mut nested = Facts { schema: facts.schema.clone(), ..Facts::default() };
                     for part in statements(&tokens) {
-                        scan_words(&words(&part, &inner), &mut nested);
+                        let ws = words(&part, &inner);
+                        scan_words(&ws, &mut nested);
+                        if let Some(schema) = search_path(&ws) {
+                            nested.schema = schema;
+                        }
                     }
+                    // A use the block checks the role for first needs nothing.
+                    let guards = role_guards(&words(&tokens, &inner));
+                    nested.role_refs.retain(|r| !guards.iter().any(|(role, span)| *role == r.role && span.contains(&r.offset)));
+                    facts.schema = nested.schema.take();
                     shift(&mut nested, w.offset + skip);
                     merge(facts, nested);
                 }
@@ -564,7 +616,7 @@ fn scan_words(ws: &[Word], facts: &mut Facts) {
                     let if_not_exists = is(ws.get(j + 1), "IF") && is(ws.get(j + 2), "NOT") && is(ws.get(j + 3), "EXISTS");
                     let k = if if_not_exists { j + 4 } else { j + 1 };
                     if let Some((table, offset, _)) = name_at(ws, k) {
-                        facts.tables.push(TableOp { table, kind: TableOpKind::Create { if_not_exists }, offset });
+                        facts.tables.push(TableOp { table: facts.table(&table), kind: TableOpKind::Create { if_not_exists }, offset });
                     }
                 }
                 // CREATE [UNIQUE] INDEX ...: any not-immutable function in it
@@ -572,7 +624,7 @@ fn scan_words(ws: &[Word], facts: &mut Facts) {
                 if is(ws.get(k), "INDEX") {
                     let on = (k..ws.len()).find(|&n| is(ws.get(n), "ON"));
                     let index = name_at(ws, k + 1).map(|(n, ..)| n).filter(|n| !matches!(n.as_str(), "concurrently" | "if" | "on"));
-                    let table = on.and_then(|n| name_at(ws, n + 1 + usize::from(is(ws.get(n + 1), "ONLY")))).map(|(t, ..)| t);
+                    let table = on.and_then(|n| name_at(ws, n + 1 + usize::from(is(ws.get(n + 1), "ONLY")))).map(|(t, ..)| table_key(&t));
                     let where_at = (k..ws.len()).find(|&n| is(ws.get(n), "WHERE")).unwrap_or(ws.len());
                     for (what, offset) in volatile_words(&ws[on.unwrap_or(k)..]) {
                         let part = if offset >= ws.get(where_at).map_or(usize::MAX, |w| w.offset) {
@@ -590,7 +642,17 @@ fn scan_words(ws: &[Word], facts: &mut Facts) {
                     j += 2;
                 }
                 for (table, offset) in name_list(ws, j) {
-                    facts.tables.push(TableOp { table, kind: TableOpKind::Drop, offset });
+                    facts.tables.push(TableOp { table: facts.table(&table), kind: TableOpKind::Drop, offset });
+                }
+            }
+            // ALTER ROLE|USER|GROUP a RENAME TO b: b is provisioned.
+            Some("ALTER") if matches!(at(1), Some("ROLE" | "USER" | "GROUP")) => {
+                if let Some((_, _, next)) = name_at(ws, i + 2) {
+                    if is(ws.get(next), "RENAME") && is(ws.get(next + 1), "TO") {
+                        if let Some((name, offset, _)) = name_at(ws, next + 2) {
+                            facts.roles_created.push(Named { name, offset });
+                        }
+                    }
                 }
             }
             Some("ALTER") if is(ws.get(i + 1), "TABLE") => {
@@ -604,7 +666,7 @@ fn scan_words(ws: &[Word], facts: &mut Facts) {
                 if let Some((table, offset, next)) = name_at(ws, j) {
                     if is(ws.get(next), "RENAME") && is(ws.get(next + 1), "TO") {
                         if let Some((to, ..)) = name_at(ws, next + 2) {
-                            facts.tables.push(TableOp { table, kind: TableOpKind::RenameTo(to), offset });
+                            facts.tables.push(facts.rename(&table, &to, offset));
                         }
                     }
                 }
@@ -647,6 +709,123 @@ fn scan_words(ws: &[Word], facts: &mut Facts) {
     }
 }
 
+/// How a statement changes where unqualified tables go: `SET [SESSION|LOCAL]
+/// search_path TO|= a, b`, `SET SCHEMA 'a'`, `set_config('search_path', 'a,
+/// b', ...)` give the first schema listed, `$user` aside (its schema rarely
+/// exists); `RESET` and `DEFAULT` give `Some(None)`, the default. `SET
+/// LOCAL` is taken to last to the end, as scripts are one transaction.
+fn search_path(ws: &[Word]) -> Option<Option<String>> {
+    let first = |entries: Vec<String>| entries.into_iter().find(|e| !e.is_empty() && e != "$user");
+    if is(ws.first(), "RESET") {
+        return (is(ws.get(1), "SEARCH_PATH") || is(ws.get(1), "ALL")).then_some(None);
+    }
+    if is(ws.first(), "SET") {
+        let i = 1 + usize::from(is(ws.get(1), "SESSION") || is(ws.get(1), "LOCAL"));
+        let items = if is(ws.get(i), "SCHEMA") {
+            i + 1
+        } else if is(ws.get(i), "SEARCH_PATH") && (is(ws.get(i + 1), "TO") || matches!(ws.get(i + 1).map(|w| &w.token), Some(Token::Eq))) {
+            i + 2
+        } else {
+            return None;
+        };
+        if is(ws.get(items), "DEFAULT") {
+            return Some(None);
+        }
+        let entries = ws[items.min(ws.len())..]
+            .iter()
+            .filter_map(|w| match &w.token {
+                Token::SingleQuotedString(s) | Token::Placeholder(s) => Some(s.clone()),
+                _ => w.name.clone(),
+            })
+            .collect();
+        return Some(first(entries));
+    }
+    // set_config('search_path', 'a, b', is_local): the value is a list,
+    // each entry folded unless double-quoted.
+    ws.windows(5).find_map(|w| match (&w[0].name, &w[1].token, &w[2].token, &w[3].token, &w[4].token) {
+        (Some(f), Token::LParen, Token::SingleQuotedString(k), Token::Comma, Token::SingleQuotedString(v))
+            if f == "set_config" && k.eq_ignore_ascii_case("search_path") =>
+        {
+            let entries = v
+                .split(',')
+                .map(|e| {
+                    let e = e.trim();
+                    match e.strip_prefix('"').and_then(|e| e.strip_suffix('"')) {
+                        Some(quoted) => quoted.replace("\"\"", "\""),
+                        None => e.to_lowercase(),
+                    }
+                })
+                .collect();
+            Some(first(entries))
+        }
+        _ => None,
+    })
+}
+
+/// The spans of PL/pgSQL `IF EXISTS (SELECT FROM pg_roles WHERE rolname =
+/// 'x') THEN ... END IF` (or `pg_user`, `pg_authid`), within which role x
+/// is known to exist.
+fn role_guards(ws: &[Word]) -> Vec<(String, Range<usize>)> {
+    let mut out = Vec::new();
+    // one entry per open IF, innermost last: (role it checks, where its THEN ends)
+    let mut open: Vec<(Option<String>, usize)> = Vec::new();
+    let close = |entry: (Option<String>, usize), end: usize, out: &mut Vec<(String, Range<usize>)>| {
+        if let (Some(role), start) = entry {
+            out.push((role, start..end));
+        }
+    };
+    let mut i = 0;
+    while i < ws.len() {
+        let w = &ws[i];
+        match w.upper.as_deref() {
+            Some("END") if is(ws.get(i + 1), "IF") => {
+                if let Some(entry) = open.pop() {
+                    close(entry, w.offset, &mut out);
+                }
+                i += 1;
+            }
+            Some("ELSE" | "ELSIF") => {
+                if let Some(top) = open.last_mut() {
+                    let entry = (top.0.take(), top.1);
+                    close(entry, w.offset, &mut out);
+                }
+            }
+            Some("IF") => {
+                // A PL/pgSQL IF has a THEN before its statement ends;
+                // `DROP TABLE IF EXISTS` has none.
+                let then = ws[i + 1..]
+                    .iter()
+                    .position(|w| is(Some(w), "THEN") || matches!(w.token, Token::SemiColon))
+                    .map(|p| i + 1 + p)
+                    .filter(|&j| is(ws.get(j), "THEN"));
+                if let Some(j) = then {
+                    open.push((exists_role(&ws[i + 1..j]), ws[j].offset));
+                    i = j;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    for entry in open {
+        close(entry, usize::MAX, &mut out);
+    }
+    out
+}
+
+/// The role an `EXISTS (SELECT ... FROM pg_roles WHERE rolname = 'x' ...)`
+/// condition checks for.
+fn exists_role(cond: &[Word]) -> Option<String> {
+    let catalog = |w: &Word| matches!(w.name.as_deref(), Some("pg_roles" | "pg_user" | "pg_authid" | "pg_shadow"));
+    if !is(cond.first(), "EXISTS") || !cond.iter().any(catalog) {
+        return None;
+    }
+    cond.windows(3).find_map(|w| match (w[0].name.as_deref(), &w[1].token, &w[2].token) {
+        (Some("rolname" | "usename"), Token::Eq, Token::SingleQuotedString(role)) => Some(role.clone()),
+        _ => None,
+    })
+}
+
 /// Not-immutable function names among words: `now (`, `CURRENT_TIMESTAMP`.
 fn volatile_words(ws: &[Word]) -> Vec<(String, usize)> {
     let mut out = Vec::new();
@@ -677,6 +856,7 @@ mod tests {
     fn grants_owner_and_set_role() {
         let f = analyze(
             "GRANT SELECT, INSERT ON paper_orders TO raptor_app, \"Reporting\";\nGRANT USAGE ON SEQUENCE s TO raptor_app WITH GRANT OPTION;\nALTER TABLE t OWNER TO owner_a;\nALTER SEQUENCE s OWNER TO owner_b;\nALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT ON TABLES TO reader;\nSET ROLE admin_c;\nGRANT SELECT ON t TO PUBLIC;\nREVOKE ALL ON t FROM old_role;\nSET ROLE NONE",
+            None,
         );
         assert_eq!(
             roles(&f),
@@ -696,7 +876,7 @@ mod tests {
     #[test]
     fn roles_created_plain_and_in_do_blocks() {
         let sql = "CREATE ROLE app_ro NOLOGIN;\nDO $$ BEGIN\nIF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'raptor_app') THEN\n  CREATE ROLE raptor_app NOLOGIN;\nEND IF;\nEND $$;\nCREATE USER IF NOT EXISTS bob";
-        let f = analyze(sql);
+        let f = analyze(sql, None);
         let names: Vec<&str> = f.roles_created.iter().map(|n| n.name.as_str()).collect();
         assert_eq!(names, ["app_ro", "raptor_app", "bob"]);
         let at = f.roles_created[1].offset;
@@ -707,6 +887,7 @@ mod tests {
     fn tables_created_dropped_renamed() {
         let f = analyze(
             "CREATE TABLE public.paper_orders (id bigint);\nCREATE TABLE IF NOT EXISTS x (id int);\nCREATE TEMP TABLE scratch (id int);\nDROP TABLE IF EXISTS a, b;\nALTER TABLE c RENAME TO d;\nCREATE UNLOGGED TABLE e (id int) PARTITION BY RANGE (id) WITH (fillfactor = 70) TABLESPACE ts WEIRD",
+            None,
         );
         let t: Vec<(String, TableOpKind)> = f.tables.iter().map(|t| (t.table.clone(), t.kind.clone())).collect();
         assert_eq!(
@@ -722,10 +903,75 @@ mod tests {
         );
     }
 
+    fn tables(f: &Facts) -> Vec<String> {
+        f.tables
+            .iter()
+            .map(|t| match &t.kind {
+                TableOpKind::RenameTo(to) => format!("{} -> {to}", t.table),
+                _ => t.table.clone(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn search_path_sets_the_schema_of_bare_tables() {
+        let f = analyze(
+            "CREATE TABLE a (id int);
+            SET LOCAL search_path TO receiving, public; CREATE TABLE b (id int); CREATE TABLE public.c (id int);
+            ALTER TABLE b RENAME TO b2; DROP TABLE b2;
+            set search_path = \"$user\", \"Warehouse\"; CREATE TABLE \"Receiving\".\"T\" (id int); CREATE TABLE d (id int);
+            SET search_path TO DEFAULT; CREATE TABLE e (id int);
+            SELECT set_config('search_path', ' \"$user\" , X,public', true); CREATE TABLE f (id int);
+            RESET search_path; CREATE TABLE g (id int);
+            SET SCHEMA 'h'; CREATE TABLE h (id int);
+            DO $$ BEGIN PERFORM set_config('search_path', 'inner', true); CREATE TABLE i (id int); END $$;
+            CREATE TABLE j (id int)",
+            Some("start".into()),
+        );
+        assert_eq!(
+            tables(&f),
+            [
+                "start.a",
+                "receiving.b",
+                "c",
+                "receiving.b -> receiving.b2",
+                "receiving.b2",
+                "Receiving.T",
+                "Warehouse.d",
+                "e",
+                "x.f",
+                "g",
+                "h.h",
+                "inner.i",
+                "inner.j",
+            ]
+        );
+        assert_eq!(f.schema.as_deref(), Some("inner"));
+    }
+
+    #[test]
+    fn role_checks_and_renames() {
+        let sql = "DO $$ BEGIN
+            IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'web') THEN
+                GRANT SELECT ON t TO web;
+            ELSE
+                GRANT SELECT ON t TO web;
+            END IF;
+            GRANT SELECT ON t TO web;
+            ALTER USER a RENAME TO b;
+        END $$;
+        ALTER ROLE c RENAME TO \"D\"; ALTER GROUP e RENAME TO F";
+        let f = analyze(sql, None);
+        let lines: Vec<usize> = f.role_refs.iter().map(|r| sql[..r.offset].lines().count()).collect();
+        assert_eq!(lines, [5, 7]);
+        let created: Vec<&str> = f.roles_created.iter().map(|n| n.name.as_str()).collect();
+        assert_eq!(created, ["b", "D", "f"]);
+    }
+
     #[test]
     fn index_predicates_and_expressions() {
         let sql = "CREATE INDEX ix_a ON alerts (id) WHERE muted_until < CURRENT_TIMESTAMP;\nCREATE INDEX ix_b ON events ((payload_ts::timestamptz));\nCREATE INDEX ix_c ON t (id) WHERE status = 'open';\nCREATE INDEX ix_d ON t (id) WHERE created_at > '2026-01-01'::timestamptz;\nCREATE INDEX ix_e ON t (lower(email)) WHERE created_at > now() - interval '1 day'";
-        let f = analyze(sql);
+        let f = analyze(sql, None);
         let got: Vec<(Option<&str>, &str, IndexPart)> =
             f.index_issues.iter().map(|i| (i.index.as_deref(), i.what.as_str(), i.part)).collect();
         assert_eq!(
@@ -752,7 +998,7 @@ mod tests {
 
     #[test]
     fn lookups() {
-        let f = analyze("SELECT id FROM admins WHERE email = :email AND kind = 'operator'");
+        let f = analyze("SELECT id FROM admins WHERE email = :email AND kind = 'operator'", None);
         assert_eq!(f.lookups.len(), 1);
         assert_eq!(f.lookups[0].table, "admins");
         assert_eq!(
@@ -772,7 +1018,7 @@ mod tests {
 
         #[test]
         fn random_sql_never_panics(s in "(CREATE |TABLE |INDEX |ON |WHERE |GRANT |TO |OWNER |ROLE |DO |\\$\\$|'|\"|\\(|\\)|;|now\\(\\)|::timestamptz |x |é|\n){0,40}") {
-            let f = analyze(&s);
+            let f = analyze(&s, None);
             for o in f.role_refs.iter().map(|r| r.offset).chain(f.tables.iter().map(|t| t.offset)) {
                 proptest::prop_assert!(o <= s.len());
             }
@@ -783,7 +1029,7 @@ mod tests {
     #[test]
     fn garbage_does_not_panic() {
         for s in ["", ";;;", "'unterminated", "$$", "DO $x$ unterminated", "CREATE", "GRANT TO", "((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((x"] {
-            let _ = analyze(s);
+            let _ = analyze(s, None);
             let _ = expression_issues(s);
         }
     }
