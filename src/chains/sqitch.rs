@@ -396,7 +396,7 @@ pub(crate) fn change_ids(plan: &Plan, planned: &[Planned<'_>]) -> Vec<String> {
         let e = p.entry;
         let mut info = vec![format!("project {project}")];
         if let Some(uri) = plan.pragma("uri") {
-            info.push(format!("uri {uri}"));
+            info.push(format!("uri {}", canonical_uri(uri)));
         }
         info.push(format!("change {}", e.name));
         if let Some(parent) = ids.last() {
@@ -426,6 +426,29 @@ pub(crate) fn change_ids(plan: &Plan, planned: &[Planned<'_>]) -> Vec<String> {
         ids.push(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect());
     }
     ids
+}
+
+/// A `%uri` as Perl's `URI->canonical` writes it, for the web URIs plans
+/// use: scheme and host in lower case, no default port, `/` for no path.
+fn canonical_uri(uri: &str) -> String {
+    let Some((scheme, rest)) = uri.split_once("://") else { return uri.to_string() };
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "http" && scheme != "https" {
+        return uri.to_string();
+    }
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let (user, host) = match authority.rsplit_once('@') {
+        Some((u, h)) => (format!("{u}@"), h),
+        None => (String::new(), authority),
+    };
+    let mut host = host.to_ascii_lowercase();
+    let default_port = if scheme == "http" { ":80" } else { ":443" };
+    if let Some(h) = host.strip_suffix(default_port).or_else(|| host.strip_suffix(':')) {
+        host = h.to_string();
+    }
+    let tail = if tail.is_empty() { "/" } else { tail };
+    format!("{scheme}://{user}{host}{tail}")
 }
 
 /// The change a requirement means among those planned before it.
@@ -957,6 +980,22 @@ mod tests {
         assert_eq!(kinds("%project=q\n\n@v1 2026-06-17T00:00:00Z b <b@x>\n"), [(3, "sqitch-tag", false)]);
         assert_eq!(kinds("%project=q\n\na 2026-06-17T00:00:00Z b <b@x>\n%foo=bar\n"), [(4, "sqitch-pragma", false)]);
         assert_eq!(kinds("%project=q\n# a comment\n\na 2026-06-17T00:00:00Z b <b@x>\n"), []);
+    }
+
+    #[test]
+    fn uris_as_perl_canonicalises_them() {
+        for (uri, canonical) in [
+            ("https://seattleflu.org", "https://seattleflu.org/"),
+            ("HTTPS://Seattle.ORG:443", "https://seattle.org/"),
+            ("http://x.org:80/a", "http://x.org/a"),
+            ("https://github.com/theory/sqitch-intro/", "https://github.com/theory/sqitch-intro/"),
+            ("urn:uuid:AB", "urn:uuid:AB"),
+            ("ftp://h.org", "ftp://h.org"),
+            ("https://h.org?x=1", "https://h.org?x=1"),
+            ("https://u@H.org:8080", "https://u@h.org:8080/"),
+        ] {
+            assert_eq!(canonical_uri(uri), canonical, "{uri}");
+        }
     }
 
     #[test]

@@ -16,3 +16,5 @@ mod real_world;
 mod recover;
 mod renumber;
 mod sqitch;
+mod sqitch_oracle;
+mod sqitch_real;
