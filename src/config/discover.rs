@@ -433,3 +433,33 @@ fn sqitch_chain_spec(root: &Path, spec: SqitchSpec) -> ChainSpec {
     let plan_dir = spec.plan.parent().unwrap_or(root).to_path_buf();
     ChainSpec { name: chain_name(root, &plan_dir), source: Source::Sqitch(spec), roles: Vec::new(), expected_heads: None, gate: None }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqitch_layouts_resolve_target_then_engine_then_core() {
+        let dir = tempfile::tempdir().unwrap();
+        let conf = dir.path().join("sqitch.conf");
+        std::fs::write(
+            &conf,
+            "[core]\n\tengine = pg\n\ttop_dir = sql\n[engine \"pg\"]\n\ttarget = prod\n\tdeploy_dir = sql/dep\n\
+             [target \"prod\"]\n\turi = db:pg://x/prod\n\tplan_file = sql/prod.plan\n\
+             [target \"ci\"]\n\turi = db:pg://x/ci\n\ttop_dir = ci\n\treworked_dir = ci/old\n\
+             [target \"other\"]\n\turi = db:pg://x/other\n",
+        )
+        .unwrap();
+        let specs = sqitch_layouts(&conf).unwrap();
+        let d = |p: &str| dir.path().join(p);
+        let got: Vec<_> = specs.iter().map(|s| (s.plan.clone(), s.deploy_dir.clone(), s.revert_dir.clone(), s.reworked_deploy_dir.clone())).collect();
+        assert_eq!(
+            got,
+            [
+                (d("sql/prod.plan"), d("sql/dep"), d("sql/revert"), d("sql/deploy")),
+                (d("ci/sqitch.plan"), d("sql/dep"), d("ci/revert"), d("ci/old/deploy")),
+            ],
+            "the default target first; a target with no folders of its own adds nothing"
+        );
+    }
+}
