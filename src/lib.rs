@@ -85,6 +85,18 @@ pub mod testing {
         crate::python::read_fast(src).map(|c| format!("{c:?}"))
     }
 
+    /// What `upgrade()` does, from the full parse, or the syntax error that
+    /// stops the full reader.
+    pub fn steps_full(src: &[u8]) -> Result<String, String> {
+        crate::python::read_full(src).map_err(|e| e.to_string())?;
+        Ok(format!("{:?}", crate::python::calls::upgrade_steps(src)))
+    }
+
+    /// The same from the quick parse; `None` where it declines.
+    pub fn steps_quick(src: &[u8]) -> Option<String> {
+        crate::python::steps_quick(src).map(|s| format!("{s:?}"))
+    }
+
     /// alembic.ini parsing, for the property tests.
     pub fn parse_ini(text: &str) -> Result<(), String> {
         crate::config::ini::Ini::parse(text).map(drop).map_err(|e| e.to_string())?;

@@ -117,12 +117,16 @@ pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + 
 pub(crate) fn read_file(root: &Path, path: &Path, mode: ReadMode) -> Result<(Revision, Vec<Diag>), Diag> {
     let shown = rel(root, path);
     let bytes = std::fs::read(path).map_err(|e| Diag::new(shown.clone(), None, format!("cannot read: {e}")))?;
-    let consts = match mode {
-        ReadMode::Fast => python::read(&bytes),
-        ReadMode::Full => python::read_full(&bytes),
+    let syntax = |e: python::SyntaxError| Diag::new(shown.clone(), Some(e.line), e.message);
+    match mode {
+        ReadMode::Fast => to_revision(&shown, path, python::read(&bytes).map_err(syntax)?),
+        ReadMode::Full => {
+            let (consts, steps) = python::read_checked(&bytes).map_err(syntax)?;
+            let (mut rev, warnings) = to_revision(&shown, path, consts)?;
+            rev.steps = Some(steps);
+            Ok((rev, warnings))
+        }
     }
-    .map_err(|e| Diag::new(shown.clone(), Some(e.line), e.message))?;
-    to_revision(&shown, path, consts)
 }
 
 /// Applies Alembic's rules to the constants of one file.
@@ -174,7 +178,7 @@ pub(crate) fn to_revision(shown: &str, path: &Path, consts: ModuleConsts) -> Res
     let depends_on = optional("depends_on", &consts.depends_on);
     let branch_labels = optional("branch_labels", &consts.branch_labels);
     Ok((
-        Revision { id, path: path.to_path_buf(), line, down, depends_on, branch_labels, consts: Some(consts), sqitch: None },
+        Revision { id, path: path.to_path_buf(), line, down, depends_on, branch_labels, consts: Some(consts), sqitch: None, steps: None },
         warnings,
     ))
 }

@@ -48,6 +48,8 @@ pub(crate) struct Revision {
     /// sqitch only: the change id sqitch's registry knows it by, and its
     /// deploy, revert and verify scripts.
     pub sqitch: Option<SqitchChange>,
+    /// Alembic, read in full: what `upgrade()` does, from the same parse.
+    pub steps: Option<Vec<crate::python::calls::Step>>,
 }
 
 #[derive(Debug, Clone)]
@@ -126,8 +128,9 @@ pub(crate) fn most_common<T: PartialEq>(items: impl IntoIterator<Item = T>) -> O
 }
 
 /// How carefully to read Alembic files. `Fast` takes the byte scanner where
-/// it answers; `Full` parses every file with tree-sitter, which also rejects
-/// syntax errors outside the constants, as importing the file would.
+/// it answers; `Full` proves every file free of syntax errors, as importing
+/// it would, and reads what its `upgrade()` does, from one parse (the quick
+/// parser where it answers, else tree-sitter).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ReadMode {
     Fast,

@@ -789,6 +789,7 @@ pub(crate) fn revisions(plan: &Plan, path: &Path, extension: &str, exists: impl 
             branch_labels: Some(Vec::new()),
             consts: None,
             sqitch: None,
+            steps: None,
         })
         .collect()
 }

@@ -125,6 +125,10 @@ fn runs(ctx: &Ctx<'_>, i: usize, before: bool) -> BTreeSet<usize> {
 /// revisions before it that touch it decide. Returns the revision and
 /// place that created it.
 fn inherited(ctx: &Ctx<'_>, touched: &BTreeMap<usize, End>, i: usize) -> Option<(usize, At)> {
+    // Nothing else touches the table: no need to walk the graph.
+    if touched.keys().all(|&a| a == i) {
+        return None;
+    }
     let ancestors = runs(ctx, i, true);
     let candidates: Vec<usize> = touched.keys().copied().filter(|a| ancestors.contains(a)).collect();
     // The latest: no other candidate comes after it.

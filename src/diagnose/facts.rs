@@ -68,9 +68,13 @@ pub(crate) struct RevFacts {
 /// The facts of every revision of `chain`, indexed like `chain.revisions`.
 pub(crate) fn collect(chain: &Chain) -> Vec<RevFacts> {
     match &chain.spec.source {
-        Source::Alembic(_) => parallel_map(&chain.revisions, |r| match std::fs::read(&r.path) {
-            Ok(bytes) => from_python(&r.path, &bytes),
-            Err(_) => RevFacts { file: r.path.clone(), ..RevFacts::default() },
+        // A chain read in full brings what each upgrade() does.
+        Source::Alembic(_) => parallel_map(&chain.revisions, |r| match &r.steps {
+            Some(steps) => from_steps(&r.path, steps),
+            None => match std::fs::read(&r.path) {
+                Ok(bytes) => from_python(&r.path, &bytes),
+                Err(_) => RevFacts { file: r.path.clone(), ..RevFacts::default() },
+            },
         }),
         Source::Sqitch(spec) => parallel_map(&chain.revisions, |r| {
             // The reader knows where a reworked change's older script lives.
@@ -189,11 +193,16 @@ enum Fact {
 const NEEDLES: [&[u8]; 6] = [b"execute", b"_table", b"create_index", b"Index", b"exec_driver_sql", b"text("];
 
 pub(crate) fn from_python(path: &Path, src: &[u8]) -> RevFacts {
-    let mut b = Builder { facts: RevFacts { file: path.to_path_buf(), ..RevFacts::default() }, ..Builder::default() };
     if !NEEDLES.iter().any(|n| src.windows(n.len()).any(|w| w == *n)) {
-        return b.facts;
+        return RevFacts { file: path.to_path_buf(), ..RevFacts::default() };
     }
-    for step in calls::upgrade_steps(src) {
+    from_steps(path, &calls::upgrade_steps(src))
+}
+
+/// The facts of an upgrade() already read.
+pub(crate) fn from_steps(path: &Path, steps: &[calls::Step]) -> RevFacts {
+    let mut b = Builder { facts: RevFacts { file: path.to_path_buf(), ..RevFacts::default() }, ..Builder::default() };
+    for step in steps {
         match &step.what {
             StepKind::Execute { sql, params, raises } => b.sql(sql, params, *raises),
             StepKind::CreateTable { table } => b.table(step.line, table, TableOpKind::Create { if_not_exists: false }),

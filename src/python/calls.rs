@@ -41,7 +41,7 @@ impl SqlText {
         line + between.matches('\n').count()
     }
 
-    fn append(&mut self, other: SqlText) {
+    pub(crate) fn append(&mut self, other: SqlText) {
         let base = self.text.len();
         self.text.push_str(&other.text);
         self.pieces.extend(other.pieces.into_iter().map(|(o, l)| (o + base, l)));
@@ -89,6 +89,12 @@ pub(crate) fn upgrade_steps(src: &[u8]) -> Vec<Step> {
         return Vec::new();
     }
     let Ok(tree) = super::full::parse(body) else { return Vec::new() };
+    steps_from_tree(body, &tree)
+}
+
+/// [`upgrade_steps`] from a parse already made of `body` (the file after
+/// its byte-order mark).
+pub(crate) fn steps_from_tree(body: &[u8], tree: &tree_sitter::Tree) -> Vec<Step> {
     let root = tree.root_node();
     let mut module = Module { body, consts: HashMap::new(), functions: HashMap::new() };
     let mut cursor = root.walk();

@@ -66,9 +66,21 @@ fn snippet(bytes: &[u8]) -> String {
 }
 
 pub(super) fn read(src: &[u8]) -> Result<ModuleConsts, SyntaxError> {
+    let body = &src[bom_len(src)..];
+    read_tree(src, &parse(body)?)
+}
+
+/// The constants and what `upgrade()` does, from one parse.
+pub(super) fn read_with_steps(src: &[u8]) -> Result<(ModuleConsts, Vec<super::calls::Step>), SyntaxError> {
+    let body = &src[bom_len(src)..];
+    let tree = parse(body)?;
+    let consts = read_tree(src, &tree)?;
+    Ok((consts, super::calls::steps_from_tree(body, &tree)))
+}
+
+fn read_tree(src: &[u8], tree: &Tree) -> Result<ModuleConsts, SyntaxError> {
     let base = bom_len(src);
     let body = &src[base..];
-    let tree = parse(body)?;
     let root = tree.root_node();
     first_error(root, body)?;
     let mut r = Reader { body, base, consts: ModuleConsts::default() };

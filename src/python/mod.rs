@@ -10,6 +10,7 @@
 pub(crate) mod calls;
 mod fast;
 mod full;
+pub(crate) mod quick;
 
 use std::ops::Range;
 
@@ -118,6 +119,19 @@ pub(crate) fn read(src: &[u8]) -> Result<ModuleConsts, SyntaxError> {
     full::read(src)
 }
 
+/// Reads the constants and what `upgrade()` does, proving the whole file
+/// free of syntax errors: with the quick parse where it answers, else with
+/// one full parse.
+pub(crate) fn read_checked(src: &[u8]) -> Result<(ModuleConsts, Vec<calls::Step>), SyntaxError> {
+    let text = decode(src)?;
+    if let Some(consts) = fast::scan(text.as_bytes(), bom_len(src)) {
+        if let Some(steps) = quick::upgrade_steps(text) {
+            return Ok((consts, steps));
+        }
+    }
+    full::read_with_steps(src)
+}
+
 /// Reads the constants with the full tree-sitter parse only.
 pub(crate) fn read_full(src: &[u8]) -> Result<ModuleConsts, SyntaxError> {
     decode(src)?;
@@ -129,6 +143,13 @@ pub(crate) fn read_full(src: &[u8]) -> Result<ModuleConsts, SyntaxError> {
 pub(crate) fn read_fast(src: &[u8]) -> Option<ModuleConsts> {
     let text = decode(src).ok()?;
     fast::scan(text.as_bytes(), bom_len(src))
+}
+
+/// What `upgrade()` does, from the quick parse alone; `None` where it
+/// declines. A file it answers for has no syntax error.
+pub(crate) fn steps_quick(src: &[u8]) -> Option<Vec<calls::Step>> {
+    let text = decode(src).ok()?;
+    quick::upgrade_steps(text)
 }
 
 fn bom_len(src: &[u8]) -> usize {

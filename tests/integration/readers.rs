@@ -110,3 +110,47 @@ fn the_template_itself_takes_the_fast_path() {
     assert!(migfix::testing::read_fast(TEMPLATE.as_bytes()).is_some());
     assert!(migfix::testing::read_full(TEMPLATE.as_bytes()).is_ok());
 }
+
+/// Returns (files, files the quick parse answered). Where it answers, the
+/// file has no syntax error and `upgrade()` reads the same as in the full parse.
+fn quick_agrees_on(dir: &Path) -> (usize, usize) {
+    let mut files = Vec::new();
+    python_files(dir, &mut files);
+    let mut answered = 0;
+    for f in &files {
+        let src = std::fs::read(f).unwrap();
+        if let Some(quick) = migfix::testing::steps_quick(&src) {
+            answered += 1;
+            assert_eq!(Ok(quick), migfix::testing::steps_full(&src), "quick and full parses disagree on {}", f.display());
+        }
+    }
+    (files.len(), answered)
+}
+
+#[test]
+fn quick_parse_agrees_on_every_fixture() {
+    let (files, quick) = quick_agrees_on(&repo().join("fixtures"));
+    eprintln!("fixtures: quick parse answered {quick} of {files} files");
+    assert!(quick * 100 >= files * 90, "quick parse answered only {quick} of {files}");
+}
+
+#[test]
+fn quick_parse_agrees_on_every_corpus() {
+    let Some(corpora) = crate::oracle::corpora_dir() else { return };
+    let (files, quick) = quick_agrees_on(&corpora);
+    eprintln!("corpora: quick parse answered {quick} of {files} files");
+    assert!(quick * 100 >= files * 50, "quick parse answered only {quick} of {files}");
+}
+
+#[test]
+#[ignore]
+fn quick_declines() {
+    let mut files = Vec::new();
+    python_files(&repo().join(std::env::var("QDIR").unwrap_or("fixtures".into())), &mut files);
+    for f in &files {
+        let src = std::fs::read(f).unwrap();
+        if migfix::testing::steps_quick(&src).is_none() {
+            eprintln!("DECLINED {}", f.display());
+        }
+    }
+}

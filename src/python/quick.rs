@@ -1,0 +1,1541 @@
+//! The quick reader: a tokenizer and recursive-descent parser for the part
+//! of Python that migrations are written in, fast enough to read thousands
+//! of files in the time tree-sitter parses a few hundred.
+//!
+//! It accepts only what is valid Python and declines (returns `None`) on
+//! anything outside its subset: f-string fields other than a name, classes, decorators, lambdas,
+//! comprehensions, `try`, tabs, line continuations, non-ASCII names. A file
+//! it declines goes to the full tree-sitter parse, which then decides. What
+//! it reads of `upgrade()` follows `calls` exactly, for the statements it
+//! knows (calls, `with`, `pass`, `return`); an `upgrade()` doing more
+//! (assignments, `if`, loops, helpers) is declined too. Tests prove both
+//! halves against the full parse.
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use super::calls::{Param, PyExpr, SqlText, Step, StepKind, UNKNOWN};
+use super::unescape;
+
+/// Nesting deeper than this is declined rather than recursed into.
+const MAX_DEPTH: usize = 100;
+
+/// The steps of `upgrade()`, from the quick parse; `None` where it declines.
+/// `body` is the file after any byte-order mark.
+pub(crate) fn upgrade_steps(body: &str) -> Option<Vec<Step>> {
+    let tokens = tokenize(body.as_bytes())?;
+    let mut p = Parser { src: body, toks: &tokens, at: 0, depth: 0, in_def: 0, defs: HashMap::new(), plain: true };
+    let module = p.file()?;
+    let m = Module { src: body, defs: p.defs, consts: module };
+    let mut w = Walker { m: &m, steps: Vec::new() };
+    if let Some(upgrade) = m.defs.get("upgrade") {
+        w.block(upgrade)?;
+    }
+    Some(w.steps)
+}
+
+// ---------------------------------------------------------------- tokens
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum T {
+    Name,
+    Number,
+    Str,
+    Op,
+    Newline,
+    Indent,
+    Dedent,
+    End,
+}
+
+#[derive(Debug, Clone)]
+struct Tok {
+    t: T,
+    span: Range<usize>,
+    line: usize,
+    /// For strings: prefix letters (lower case) and the content's span.
+    prefix: u8,
+    inner: Range<usize>,
+}
+
+const RAW: u8 = 1;
+const BYTES: u8 = 2;
+const FSTRING: u8 = 4;
+
+const OPS3: [&str; 5] = ["**=", "//=", ">>=", "<<=", "..."];
+const OPS2: [&str; 18] = ["->", "**", "//", "<<", ">>", "<=", ">=", "==", "!=", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "@="];
+const OPS1: &[u8] = b"+-*/%@&|^~<>()[]{},:.;=";
+
+fn tokenize(src: &[u8]) -> Option<Vec<Tok>> {
+    let mut out: Vec<Tok> = Vec::with_capacity(src.len() / 4);
+    let mut indents = vec![0usize];
+    let mut brackets: Vec<u8> = Vec::new();
+    let mut line = 1;
+    let mut i = 0;
+    let mut line_start = true;
+    let tok = |t: T, span: Range<usize>, line: usize| Tok { t, span, line, prefix: 0, inner: 0..0 };
+    while i < src.len() {
+        if line_start && brackets.is_empty() {
+            let mut j = i;
+            while j < src.len() && src[j] == b' ' {
+                j += 1;
+            }
+            match src.get(j) {
+                Some(b'\t' | b'\x0c' | b'\\') => return None,
+                // A blank or comment-only line: no tokens, no indentation.
+                None | Some(b'\n' | b'#' | b'\r') => {
+                    while j < src.len() && src[j] != b'\n' {
+                        if src[j] == b'\r' && src.get(j + 1) != Some(&b'\n') {
+                            return None;
+                        }
+                        j += 1;
+                    }
+                    i = j + 1;
+                    line += 1;
+                    continue;
+                }
+                _ => {}
+            }
+            let width = j - i;
+            let top = *indents.last().expect("the base level stays");
+            if width > top {
+                indents.push(width);
+                out.push(tok(T::Indent, j..j, line));
+            } else {
+                while width < *indents.last().expect("the base level stays") {
+                    indents.pop();
+                    out.push(tok(T::Dedent, j..j, line));
+                }
+                if width != *indents.last().expect("the base level stays") {
+                    return None;
+                }
+            }
+            i = j;
+            line_start = false;
+        }
+        let c = src[i];
+        match c {
+            b' ' => i += 1,
+            b'\n' | b'\r' => {
+                if c == b'\r' && src.get(i + 1) != Some(&b'\n') {
+                    return None;
+                }
+                if brackets.is_empty() {
+                    out.push(tok(T::Newline, i..i, line));
+                    line_start = true;
+                }
+                i += if c == b'\r' { 2 } else { 1 };
+                line += 1;
+            }
+            b'#' => {
+                while i < src.len() && src[i] != b'\n' && src[i] != b'\r' {
+                    i += 1;
+                }
+            }
+            b'"' | b'\'' => {
+                let (t, next, lines) = string_token(src, i, i, line)?;
+                if !plain_escapes(&src[t.inner.clone()]) {
+                    return None;
+                }
+                out.push(t);
+                i = next;
+                line += lines;
+            }
+            b'0'..=b'9' => {
+                let end = number(src, i)?;
+                out.push(tok(T::Number, i..end, line));
+                i = end;
+            }
+            b'.' if src.get(i + 1).is_some_and(u8::is_ascii_digit) => {
+                let end = number(src, i)?;
+                out.push(tok(T::Number, i..end, line));
+                i = end;
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' => {
+                let mut end = i;
+                while end < src.len() && (src[end].is_ascii_alphanumeric() || src[end] == b'_') {
+                    end += 1;
+                }
+                if matches!(src.get(end), Some(b'"' | b'\'')) {
+                    let flags = match src[i..end].to_ascii_lowercase().as_slice() {
+                        b"r" => RAW,
+                        b"u" => 0,
+                        b"b" => BYTES,
+                        b"br" | b"rb" => RAW | BYTES,
+                        b"f" => FSTRING,
+                        b"fr" | b"rf" => FSTRING | RAW,
+                        // t-strings are not in the subset; any other letters
+                        // before a quote are a syntax error.
+                        _ => return None,
+                    };
+                    let (mut t, next, lines) = string_token(src, i, end, line)?;
+                    t.prefix = flags;
+                    if flags & BYTES != 0 && !src[t.inner.clone()].is_ascii() {
+                        return None;
+                    }
+                    if flags & RAW == 0 && !plain_escapes(&src[t.inner.clone()]) {
+                        return None;
+                    }
+                    if flags & FSTRING != 0 {
+                        fields(&src[t.inner.clone()], t.inner.start)?;
+                    }
+                    out.push(t);
+                    i = next;
+                    line += lines;
+                    continue;
+                }
+                if src.get(end).is_some_and(|b| !b.is_ascii()) {
+                    return None;
+                }
+                out.push(tok(T::Name, i..end, line));
+                i = end;
+            }
+            _ => {
+                let rest = &src[i..];
+                let len = if OPS3.iter().any(|o| rest.starts_with(o.as_bytes())) {
+                    3
+                } else if OPS2.iter().any(|o| rest.starts_with(o.as_bytes())) {
+                    2
+                } else if OPS1.contains(&c) {
+                    1
+                } else {
+                    return None;
+                };
+                match c {
+                    b'(' => brackets.push(b')'),
+                    b'[' => brackets.push(b']'),
+                    b'{' => brackets.push(b'}'),
+                    b')' | b']' | b'}'
+                        if brackets.pop() != Some(c) => {
+                            return None;
+                        }
+                    _ => {}
+                }
+                out.push(tok(T::Op, i..i + len, line));
+                i += len;
+            }
+        }
+    }
+    if !brackets.is_empty() {
+        return None;
+    }
+    if out.last().is_some_and(|t| !matches!(t.t, T::Newline | T::Dedent)) {
+        out.push(tok(T::Newline, src.len()..src.len(), line));
+    }
+    for _ in 1..indents.len() {
+        out.push(tok(T::Dedent, src.len()..src.len(), line));
+    }
+    out.push(tok(T::End, src.len()..src.len(), line));
+    Some(out)
+}
+
+/// A string literal whose prefix starts at `start` and quote at `quote`:
+/// the token, the offset after it, and the line breaks inside it.
+fn string_token(src: &[u8], start: usize, quote: usize, line: usize) -> Option<(Tok, usize, usize)> {
+    let q = src[quote];
+    let triple = src.get(quote + 1) == Some(&q) && src.get(quote + 2) == Some(&q);
+    let open = if triple { 3 } else { 1 };
+    let mut j = quote + open;
+    let mut lines = 0;
+    loop {
+        let c = *src.get(j)?;
+        match c {
+            b'\\' => {
+                // A backslash before a line break continues the string; not in the subset.
+                if matches!(src.get(j + 1), Some(b'\n' | b'\r') | None) {
+                    return None;
+                }
+                j += 2;
+            }
+            b'\n' | b'\r' if !triple => return None,
+            b'\r' if src.get(j + 1) != Some(&b'\n') => return None,
+            b'\n' => {
+                lines += 1;
+                j += 1;
+            }
+            c if c == q && (!triple || (src.get(j + 1) == Some(&q) && src.get(j + 2) == Some(&q))) => {
+                let tok = Tok { t: T::Str, span: start..j + open, line, prefix: 0, inner: quote + open..j };
+                return Some((tok, j + open, lines));
+            }
+            _ => j += 1,
+        }
+    }
+}
+
+/// Escapes in a non-raw literal that Python surely accepts: `\x`, `\u`,
+/// `\U` and `\N` are declined rather than checked.
+fn plain_escapes(inner: &[u8]) -> bool {
+    let mut k = 0;
+    while k < inner.len() {
+        if inner[k] == b'\\' {
+            if matches!(inner.get(k + 1), Some(b'x' | b'u' | b'U' | b'N')) {
+                return false;
+            }
+            k += 2;
+        } else {
+            k += 1;
+        }
+    }
+    true
+}
+
+/// The replacement fields of an f-string's content starting at `base`,
+/// as (the field with its braces, the name in it). A field in the subset is
+/// a plain name, with an optional `!r`, `!s` or `!a` and a format spec that
+/// holds no field, quote or backslash.
+fn fields(inner: &[u8], base: usize) -> Option<Vec<(Range<usize>, Range<usize>)>> {
+    let mut out = Vec::new();
+    let mut k = 0;
+    while k < inner.len() {
+        match inner[k] {
+            b'{' | b'}' if inner.get(k + 1) == Some(&inner[k]) => k += 2,
+            b'}' => return None,
+            b'\\' if matches!(inner.get(k + 1), Some(b'{' | b'}')) => return None,
+            b'\\' => k += 2,
+            b'{' => {
+                let start = k;
+                k += 1;
+                let name_start = k;
+                while k < inner.len() && (inner[k].is_ascii_alphanumeric() || inner[k] == b'_') {
+                    k += 1;
+                }
+                let name = std::str::from_utf8(&inner[name_start..k]).ok()?;
+                let keyword = KEYWORDS.contains(&name) && !matches!(name, "None" | "True" | "False");
+                if name.is_empty() || name.as_bytes()[0].is_ascii_digit() || keyword {
+                    return None;
+                }
+                let name_end = k;
+                if inner.get(k) == Some(&b'!') {
+                    if !matches!(inner.get(k + 1), Some(b'r' | b's' | b'a')) {
+                        return None;
+                    }
+                    k += 2;
+                }
+                if inner.get(k) == Some(&b':') {
+                    k += 1;
+                    while k < inner.len() && inner[k] != b'}' {
+                        if matches!(inner[k], b'{' | b'\\' | b'\'' | b'"') {
+                            return None;
+                        }
+                        k += 1;
+                    }
+                }
+                if inner.get(k) != Some(&b'}') {
+                    return None;
+                }
+                k += 1;
+                out.push((base + start..base + k, base + name_start..base + name_end));
+            }
+            _ => k += 1,
+        }
+    }
+    Some(out)
+}
+
+/// A decimal or hex number without underscores; the offset after it.
+fn number(src: &[u8], i: usize) -> Option<usize> {
+    let digits = |mut k: usize| {
+        while k < src.len() && src[k].is_ascii_digit() {
+            k += 1;
+        }
+        k
+    };
+    let mut k;
+    if src[i] == b'0' && matches!(src.get(i + 1), Some(b'x' | b'X')) {
+        k = i + 2;
+        while k < src.len() && src[k].is_ascii_hexdigit() {
+            k += 1;
+        }
+        if k == i + 2 {
+            return None;
+        }
+    } else {
+        k = digits(i);
+        // `01` is a syntax error in Python 3; `0`, `00` and `0.5` are not.
+        let int = &src[i..k];
+        if int.len() > 1 && int[0] == b'0' && int.iter().any(|b| *b != b'0') && src.get(k) != Some(&b'.') {
+            return None;
+        }
+        if src.get(k) == Some(&b'.') {
+            k = digits(k + 1);
+        }
+        if matches!(src.get(k), Some(b'e' | b'E')) {
+            let mut e = k + 1;
+            if matches!(src.get(e), Some(b'+' | b'-')) {
+                e += 1;
+            }
+            let end = digits(e);
+            if end == e {
+                return None;
+            }
+            k = end;
+        }
+        if matches!(src.get(k), Some(b'j' | b'J')) {
+            k += 1;
+        }
+    }
+    if src.get(k).is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'.') {
+        return None;
+    }
+    Some(k)
+}
+
+// ---------------------------------------------------------------- syntax
+
+/// An expression, as much of it as `calls` looks at. `span` is its source.
+#[derive(Debug, Clone)]
+struct Ex {
+    span: Range<usize>,
+    line: usize,
+    k: K,
+}
+
+#[derive(Debug, Clone)]
+enum K {
+    Name,
+    Attr(Box<Ex>, Range<usize>),
+    Call(Box<Ex>, Vec<Arg>),
+    /// One or more adjacent literals (more: a concatenated string).
+    Str(Vec<Tok>),
+    Paren(Box<Ex>),
+    Subscript(Box<Ex>, Box<Ex>),
+    Tuple(Vec<Ex>),
+    List(Vec<Ex>),
+    /// Pairs; a `**` entry is left out, as `calls` skips it.
+    Dict(Vec<(Ex, Ex)>),
+    Plus(Box<Ex>, Box<Ex>),
+    /// Anything else, with its sub-expressions in source order.
+    Other(Vec<Ex>),
+}
+
+#[derive(Debug, Clone)]
+enum Arg {
+    Pos(Ex),
+    Star(Ex),
+    Kw(Range<usize>, Ex),
+    DStar(Ex),
+}
+
+/// A statement of a function body, as much as the walker needs.
+#[derive(Debug, Clone)]
+enum St {
+    Expr(Ex),
+    With(Vec<Ex>, Vec<St>),
+    Return(Option<Ex>),
+    /// `pass`, `import`, a nested `def`: nothing the walker follows.
+    Inert,
+    /// Anything else: valid, but the walker declines it.
+    Other,
+}
+
+const KEYWORDS: [&str; 35] = [
+    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue", "def", "del", "elif",
+    "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is", "lambda", "nonlocal", "not", "or",
+    "pass", "raise", "return", "try", "while", "with", "yield",
+];
+
+struct Parser<'s> {
+    src: &'s str,
+    toks: &'s [Tok],
+    at: usize,
+    depth: usize,
+    in_def: usize,
+    /// Module-level functions, the last definition of a name winning.
+    defs: HashMap<String, Vec<St>>,
+    /// False once the module does something the walker cannot mirror.
+    plain: bool,
+}
+
+struct Module<'s> {
+    src: &'s str,
+    defs: HashMap<String, Vec<St>>,
+    consts: HashMap<String, SqlText>,
+}
+
+impl<'s> Parser<'s> {
+    fn peek(&self) -> &Tok {
+        &self.toks[self.at]
+    }
+
+    /// Token boundaries fall on ASCII bytes, so slicing the text is safe.
+    fn text(&self, t: &Tok) -> &'s str {
+        &self.src[t.span.clone()]
+    }
+
+    fn is(&self, s: &str) -> bool {
+        let t = self.peek();
+        // Length and first byte before a compare: this runs for every
+        // token at every precedence level.
+        let (b, s) = (&self.src.as_bytes()[t.span.clone()], s.as_bytes());
+        b.len() == s.len() && b.first() == s.first() && (b.len() == 1 || b[1..] == s[1..]) && matches!(t.t, T::Op | T::Name)
+    }
+
+    /// The precedence of the binary operator ahead, lowest 0 (`|`).
+    fn binary_op(&self) -> Option<usize> {
+        let t = self.peek();
+        if t.t != T::Op {
+            return None;
+        }
+        match self.text(t) {
+            "|" => Some(0),
+            "^" => Some(1),
+            "&" => Some(2),
+            "<<" | ">>" => Some(3),
+            "+" | "-" => Some(4),
+            "*" | "/" | "//" | "%" | "@" => Some(5),
+            _ => None,
+        }
+    }
+
+    fn eat(&mut self, s: &str) -> bool {
+        if self.is(s) {
+            self.at += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn expect(&mut self, s: &str) -> Option<()> {
+        self.eat(s).then_some(())
+    }
+
+    fn bump(&mut self) -> Tok {
+        let t = self.toks[self.at].clone();
+        self.at += 1;
+        t
+    }
+
+    fn name(&mut self) -> Option<Tok> {
+        let t = self.peek();
+        (t.t == T::Name && !KEYWORDS.contains(&self.text(t))).then(|| self.bump())
+    }
+
+    fn deeper(&mut self) -> Option<()> {
+        self.depth += 1;
+        (self.depth <= MAX_DEPTH).then_some(())
+    }
+
+    /// The whole module; its string constants as `calls` reads them.
+    fn file(&mut self) -> Option<HashMap<String, SqlText>> {
+        let mut assigned: Vec<(String, Option<Ex>)> = Vec::new();
+        while self.peek().t != T::End {
+            if self.peek().t == T::Newline {
+                self.at += 1;
+                continue;
+            }
+            if self.is("def") {
+                let (name, body) = self.def()?;
+                self.defs.insert(name, body);
+                continue;
+            }
+            let start = self.at;
+            self.statement()?;
+            // `NAME = value` at module level: a constant (or no longer one).
+            if let Some((name, value)) = self.module_assignment(start) {
+                assigned.push((name, value));
+            }
+        }
+        let m = Module { src: self.src, defs: HashMap::new(), consts: HashMap::new() };
+        let mut consts = HashMap::new();
+        for (name, value) in assigned {
+            let v = value.and_then(|v| string(&m, &v, &consts));
+            match v {
+                Some(s) => consts.insert(name, s),
+                None => consts.remove(&name),
+            };
+        }
+        self.plain.then_some(consts)
+    }
+
+    /// A module-level `NAME = value` (annotated or not) parsed from `start`.
+    fn module_assignment(&mut self, start: usize) -> Option<(String, Option<Ex>)> {
+        let first = &self.toks[start];
+        if first.t != T::Name || KEYWORDS.contains(&self.text(first)) {
+            return None;
+        }
+        let next = &self.toks[start + 1];
+        if next.t != T::Op || !matches!(self.text(next), "=" | ":") {
+            return None;
+        }
+        let name = self.text(first).to_string();
+        // Re-read the value: from after `=` to the statement's end.
+        let eq = (start + 1..self.at).find(|&k| self.toks[k].t == T::Op && self.text(&self.toks[k]) == "=")?;
+        let mut depth = 0i32;
+        let chained = (eq + 1..self.at).any(|k| {
+            let t = &self.toks[k];
+            match (t.t, self.text(t)) {
+                (T::Op, "(" | "[" | "{") => depth += 1,
+                (T::Op, ")" | "]" | "}") => depth -= 1,
+                (T::Op, "=") => return depth == 0,
+                _ => {}
+            }
+            false
+        });
+        if chained {
+            // `a = b = "x"`: tree-sitter nests the second assignment; not mirrored.
+            self.plain = false;
+            return None;
+        }
+        let saved = (self.at, self.depth);
+        self.at = eq + 1;
+        let value = self.test_list();
+        self.at = saved.0;
+        self.depth = saved.1;
+        Some((name, value))
+    }
+
+    fn def(&mut self) -> Option<(String, Vec<St>)> {
+        self.expect("def")?;
+        let name = self.name()?;
+        let name = self.text(&name).to_string();
+        self.params()?;
+        if self.eat("->") {
+            self.test()?;
+        }
+        self.expect(":")?;
+        self.in_def += 1;
+        let body = self.suite()?;
+        self.in_def -= 1;
+        Some((name, body))
+    }
+
+    /// `(a, b: int = 1, *args, c=2, **kw)`: no default-less parameter after
+    /// one with a default (before `*`), no name twice.
+    fn params(&mut self) -> Option<()> {
+        self.expect("(")?;
+        let mut seen: Vec<&str> = Vec::new();
+        let mut defaulted = false;
+        let mut star = false;
+        while !self.is(")") {
+            let kind = if self.eat("**") {
+                2
+            } else if self.eat("*") {
+                1
+            } else {
+                0
+            };
+            if kind == 1 && (star || self.is(",")) {
+                // A bare `*` is in Python too, but keep the subset small.
+                return None;
+            }
+            let n = self.name()?;
+            let n = self.text(&n);
+            if seen.contains(&n) {
+                return None;
+            }
+            seen.push(n);
+            if self.eat(":") {
+                self.test()?;
+            }
+            match kind {
+                0 if self.eat("=") => {
+                    self.test()?;
+                    defaulted = true;
+                }
+                0 if defaulted && !star => return None,
+                1 => star = true,
+                2 => {
+                    self.eat(",");
+                    return self.expect(")");
+                }
+                _ => {}
+            }
+            if !self.eat(",") {
+                break;
+            }
+        }
+        self.expect(")")
+    }
+
+    fn suite(&mut self) -> Option<Vec<St>> {
+        if self.peek().t != T::Newline {
+            return self.simple();
+        }
+        self.at += 1;
+        if self.peek().t != T::Indent {
+            return None;
+        }
+        self.at += 1;
+        let mut body = Vec::new();
+        while self.peek().t != T::Dedent {
+            body.extend(self.statement()?);
+        }
+        self.at += 1;
+        Some(body)
+    }
+
+    fn statement(&mut self) -> Option<Vec<St>> {
+        self.deeper()?;
+        let out = if self.is("def") {
+            self.def()?;
+            vec![St::Inert]
+        } else if self.eat("if") || self.eat("while") {
+            self.test()?;
+            self.expect(":")?;
+            self.suite()?;
+            while self.eat("elif") {
+                self.test()?;
+                self.expect(":")?;
+                self.suite()?;
+            }
+            self.else_suite()?;
+            vec![St::Other]
+        } else if self.eat("for") {
+            self.targets()?;
+            self.expect("in")?;
+            self.test_list()?;
+            self.expect(":")?;
+            self.suite()?;
+            self.else_suite()?;
+            vec![St::Other]
+        } else if self.eat("with") {
+            let mut items = Vec::new();
+            loop {
+                items.push(self.test()?);
+                if self.eat("as") {
+                    self.target()?;
+                }
+                if !self.eat(",") {
+                    break;
+                }
+            }
+            self.expect(":")?;
+            let body = self.suite()?;
+            vec![St::With(items, body)]
+        } else if self.peek().t == T::Name && matches!(self.text(self.peek()), "class" | "try" | "async" | "match") && self.starts_compound() {
+            return None;
+        } else {
+            self.simple()?
+        };
+        self.depth -= 1;
+        Some(out)
+    }
+
+    /// `class`, `try`, `async` open a statement; `match` only before a subject.
+    fn starts_compound(&self) -> bool {
+        self.text(self.peek()) != "match" || self.toks.get(self.at + 1).is_some_and(|t| !matches!(t.t, T::Op | T::Newline))
+    }
+
+    fn else_suite(&mut self) -> Option<()> {
+        if self.eat("else") {
+            self.expect(":")?;
+            self.suite()?;
+        }
+        Some(())
+    }
+
+    /// One simple statement and its newline (no `;` in the subset).
+    fn simple(&mut self) -> Option<Vec<St>> {
+        let st = if self.eat("pass") {
+            St::Inert
+        } else if self.is("return") {
+            if self.in_def == 0 {
+                return None;
+            }
+            self.at += 1;
+            let value = if self.peek().t == T::Newline { None } else { Some(self.test_list()?) };
+            St::Return(value)
+        } else if self.eat("raise") {
+            if self.peek().t != T::Newline {
+                self.test()?;
+                if self.eat("from") {
+                    self.test()?;
+                }
+            }
+            St::Other
+        } else if self.eat("import") {
+            loop {
+                self.dotted()?;
+                if self.eat("as") {
+                    self.name()?;
+                }
+                if !self.eat(",") {
+                    break;
+                }
+            }
+            St::Inert
+        } else if self.eat("from") {
+            let mut dots = false;
+            while self.eat(".") || self.eat("...") {
+                dots = true;
+            }
+            if !(dots && self.is("import")) {
+                self.dotted()?;
+            }
+            self.expect("import")?;
+            if self.eat("*") {
+                // Only at module level.
+                if self.in_def > 0 {
+                    return None;
+                }
+            } else {
+                let paren = self.eat("(");
+                loop {
+                    self.name()?;
+                    if self.eat("as") {
+                        self.name()?;
+                    }
+                    if !self.eat(",") || (paren && self.is(")")) {
+                        break;
+                    }
+                }
+                if paren {
+                    self.expect(")")?;
+                }
+            }
+            St::Inert
+        } else if self.eat("del") {
+            self.targets()?;
+            St::Other
+        } else if self.eat("assert") {
+            self.test()?;
+            if self.eat(",") {
+                self.test()?;
+            }
+            St::Other
+        } else {
+            self.expression_statement()?
+        };
+        (self.bump().t == T::Newline).then(|| vec![st])
+    }
+
+    fn dotted(&mut self) -> Option<()> {
+        self.name()?;
+        while self.eat(".") {
+            self.name()?;
+        }
+        Some(())
+    }
+
+    fn expression_statement(&mut self) -> Option<St> {
+        let first = self.test_list()?;
+        if self.is(":") {
+            // An annotation: one plain target.
+            if !matches!(first.k, K::Name | K::Attr(..)) && !is_subscript(&first) {
+                return None;
+            }
+            self.at += 1;
+            self.test()?;
+            if self.eat("=") {
+                self.test_list()?;
+            }
+            return Some(St::Other);
+        }
+        if self.peek().t == T::Op && AUGMENTED.contains(&self.text(self.peek())) {
+            if !matches!(first.k, K::Name | K::Attr(..)) && !is_subscript(&first) {
+                return None;
+            }
+            self.at += 1;
+            self.test_list()?;
+            return Some(St::Other);
+        }
+        if self.is("=") {
+            let mut target = first;
+            while self.eat("=") {
+                if !assignable(&target) {
+                    return None;
+                }
+                target = self.test_list()?;
+            }
+            return Some(St::Other);
+        }
+        Some(St::Expr(first))
+    }
+
+    fn targets(&mut self) -> Option<()> {
+        let t = self.test_list_no_in()?;
+        assignable(&t).then_some(())
+    }
+
+    fn target(&mut self) -> Option<()> {
+        let t = self.or_expr()?;
+        assignable(&t).then_some(())
+    }
+
+    /// `a, b` as a tuple, or one expression.
+    fn test_list(&mut self) -> Option<Ex> {
+        let first = self.test()?;
+        if !self.is(",") {
+            return Some(first);
+        }
+        let mut items = vec![first];
+        while self.eat(",") {
+            if self.ends_list() {
+                break;
+            }
+            items.push(self.test()?);
+        }
+        Some(self.node_of(items, K::Tuple))
+    }
+
+    /// A `for` target list, which stops before `in`.
+    fn test_list_no_in(&mut self) -> Option<Ex> {
+        let first = self.or_expr()?;
+        if !self.is(",") {
+            return Some(first);
+        }
+        let mut items = vec![first];
+        while self.eat(",") {
+            if self.is("in") {
+                break;
+            }
+            items.push(self.or_expr()?);
+        }
+        Some(self.node_of(items, K::Tuple))
+    }
+
+    fn ends_list(&self) -> bool {
+        let t = self.peek();
+        matches!(t.t, T::Newline | T::End) || (t.t == T::Op && matches!(self.text(t), "=" | ")" | "]" | "}" | ":"))
+            || AUGMENTED.contains(&self.text(t))
+    }
+
+    fn node_of(&self, items: Vec<Ex>, k: fn(Vec<Ex>) -> K) -> Ex {
+        let span = items[0].span.start..items.last().expect("one at least").span.end;
+        let line = items[0].line;
+        Ex { span, line, k: k(items) }
+    }
+
+    fn test(&mut self) -> Option<Ex> {
+        self.deeper()?;
+        if self.is("lambda") || self.is("yield") || self.is("await") {
+            return None;
+        }
+        let cond = self.or_test()?;
+        let out = if self.eat("if") {
+            let test = self.or_test()?;
+            self.expect("else")?;
+            let other = self.test()?;
+            self.combine(vec![cond, test, other])
+        } else {
+            cond
+        };
+        self.depth -= 1;
+        Some(out)
+    }
+
+    fn combine(&self, parts: Vec<Ex>) -> Ex {
+        self.node_of(parts, K::Other)
+    }
+
+    fn or_test(&mut self) -> Option<Ex> {
+        let mut parts = vec![self.and_test()?];
+        while self.eat("or") {
+            parts.push(self.and_test()?);
+        }
+        Some(if parts.len() == 1 { parts.pop().expect("one") } else { self.combine(parts) })
+    }
+
+    fn and_test(&mut self) -> Option<Ex> {
+        let mut parts = vec![self.not_test()?];
+        while self.eat("and") {
+            parts.push(self.not_test()?);
+        }
+        Some(if parts.len() == 1 { parts.pop().expect("one") } else { self.combine(parts) })
+    }
+
+    fn not_test(&mut self) -> Option<Ex> {
+        if self.is("not") {
+            let start = self.bump();
+            self.deeper()?;
+            let inner = self.not_test()?;
+            self.depth -= 1;
+            return Some(Ex { span: start.span.start..inner.span.end, line: start.line, k: K::Other(vec![inner]) });
+        }
+        self.comparison()
+    }
+
+    fn comparison(&mut self) -> Option<Ex> {
+        let mut parts = vec![self.or_expr()?];
+        loop {
+            if self.eat("not") {
+                self.expect("in")?;
+            } else if self.eat("is") {
+                self.eat("not");
+            } else if !(self.eat("in") || self.eat_any(&["<", ">", "==", ">=", "<=", "!="])) {
+                break;
+            }
+            parts.push(self.or_expr()?);
+        }
+        Some(if parts.len() == 1 { parts.pop().expect("one") } else { self.combine(parts) })
+    }
+
+    fn eat_any(&mut self, ops: &[&str]) -> bool {
+        let t = self.peek();
+        if t.t == T::Op && ops.contains(&self.text(t)) {
+            self.at += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Binary operators, by precedence, folded left; `+` is kept apart, as
+    /// string concatenation reads it.
+    fn or_expr(&mut self) -> Option<Ex> {
+        self.binary(0)
+    }
+
+    /// Precedence climbing: operators binding at least as tight as `min`.
+    fn binary(&mut self, min: usize) -> Option<Ex> {
+        let mut left = self.factor()?;
+        while let Some(level) = self.binary_op().filter(|&l| l >= min) {
+            let plus = self.is("+");
+            self.at += 1;
+            let right = self.binary(level + 1)?;
+            let span = left.span.start..right.span.end;
+            let line = left.line;
+            let k = if plus { K::Plus(Box::new(left), Box::new(right)) } else { K::Other(vec![left, right]) };
+            left = Ex { span, line, k };
+        }
+        Some(left)
+    }
+
+    fn factor(&mut self) -> Option<Ex> {
+        if self.is("-") || self.is("+") || self.is("~") {
+            let start = self.bump();
+            self.deeper()?;
+            let inner = self.factor()?;
+            self.depth -= 1;
+            return Some(Ex { span: start.span.start..inner.span.end, line: start.line, k: K::Other(vec![inner]) });
+        }
+        let base = self.primary()?;
+        if self.eat("**") {
+            self.deeper()?;
+            let exp = self.factor()?;
+            self.depth -= 1;
+            return Some(self.combine(vec![base, exp]));
+        }
+        Some(base)
+    }
+
+    /// An atom and its trailers: calls, subscripts, attributes.
+    fn primary(&mut self) -> Option<Ex> {
+        let mut e = self.atom()?;
+        loop {
+            if self.is("(") {
+                let args = self.arguments()?;
+                let end = self.toks[self.at - 1].span.end;
+                e = Ex { span: e.span.start..end, line: e.line, k: K::Call(Box::new(e), args) };
+            } else if self.eat("[") {
+                let index = self.subscript()?;
+                let end = self.bump();
+                if self.text(&end) != "]" {
+                    return None;
+                }
+                e = Ex { span: e.span.start..end.span.end, line: e.line, k: K::Subscript(Box::new(e), Box::new(index)) };
+            } else if self.eat(".") {
+                let n = self.name()?;
+                e = Ex { span: e.span.start..n.span.end, line: e.line, k: K::Attr(Box::new(e), n.span) };
+            } else {
+                return Some(e);
+            }
+        }
+    }
+
+    /// `a`, `a:b`, `a:b:c`, `a, b`: slices, as one expression.
+    fn subscript(&mut self) -> Option<Ex> {
+        let start = self.peek().span.start;
+        let line = self.peek().line;
+        let mut parts = Vec::new();
+        loop {
+            if !self.is(":") && !self.is("]") && !self.is(",") {
+                parts.push(self.test()?);
+            }
+            if self.eat(":") || self.eat(",") {
+                continue;
+            }
+            break;
+        }
+        let end = self.peek().span.start;
+        Some(Ex { span: start..end, line, k: K::Other(parts) })
+    }
+
+    fn arguments(&mut self) -> Option<Vec<Arg>> {
+        self.expect("(")?;
+        let mut args = Vec::new();
+        let mut keywords: Vec<&str> = Vec::new();
+        let mut after_keyword = false;
+        let mut after_dstar = false;
+        while !self.is(")") {
+            let arg = if self.eat("**") {
+                after_dstar = true;
+                Arg::DStar(self.test()?)
+            } else if self.eat("*") {
+                if after_dstar {
+                    return None;
+                }
+                Arg::Star(self.test()?)
+            } else if self.peek().t == T::Name && self.toks.get(self.at + 1).is_some_and(|t| t.t == T::Op && self.text(t) == "=") {
+                let n = self.name()?;
+                self.at += 1;
+                let k = self.text(&n);
+                if keywords.contains(&k) {
+                    return None;
+                }
+                keywords.push(k);
+                after_keyword = true;
+                Arg::Kw(n.span, self.test()?)
+            } else {
+                if after_keyword || after_dstar {
+                    return None;
+                }
+                let e = self.test()?;
+                if self.is("for") {
+                    return None;
+                }
+                Arg::Pos(e)
+            };
+            args.push(arg);
+            if !self.eat(",") {
+                break;
+            }
+        }
+        self.expect(")")?;
+        Some(args)
+    }
+
+    fn atom(&mut self) -> Option<Ex> {
+        let toks = self.toks;
+        let t = &toks[self.at];
+        match t.t {
+            T::Name => {
+                let text = self.text(t);
+                if KEYWORDS.contains(&text) && !matches!(text, "None" | "True" | "False") {
+                    return None;
+                }
+                self.at += 1;
+                let k = if matches!(text, "None" | "True" | "False") { K::Other(Vec::new()) } else { K::Name };
+                Some(Ex { span: t.span.clone(), line: t.line, k })
+            }
+            T::Number => {
+                self.at += 1;
+                Some(Ex { span: t.span.clone(), line: t.line, k: K::Other(Vec::new()) })
+            }
+            T::Str => {
+                let mut parts = Vec::new();
+                while self.peek().t == T::Str {
+                    parts.push(self.bump());
+                }
+                // Bytes and str cannot be concatenated.
+                if parts.iter().any(|p| p.prefix & BYTES != 0) && parts.iter().any(|p| p.prefix & BYTES == 0) {
+                    return None;
+                }
+                let span = parts[0].span.start..parts.last().expect("one").span.end;
+                Some(Ex { span, line: t.line, k: K::Str(parts) })
+            }
+            T::Op => match self.text(t) {
+                "(" => {
+                    self.at += 1;
+                    self.deeper()?;
+                    let out = if self.is(")") {
+                        K::Tuple(Vec::new())
+                    } else {
+                        let first = self.test()?;
+                        if self.is("for") {
+                            return None;
+                        }
+                        if self.is(",") {
+                            let mut items = vec![first];
+                            while self.eat(",") {
+                                if self.is(")") {
+                                    break;
+                                }
+                                items.push(self.test()?);
+                            }
+                            K::Tuple(items)
+                        } else {
+                            K::Paren(Box::new(first))
+                        }
+                    };
+                    self.depth -= 1;
+                    let end = self.bump();
+                    (self.text(&end) == ")").then_some(Ex { span: t.span.start..end.span.end, line: t.line, k: out })
+                }
+                "[" => {
+                    self.at += 1;
+                    self.deeper()?;
+                    let mut items = Vec::new();
+                    while !self.is("]") {
+                        items.push(self.test()?);
+                        if self.is("for") {
+                            return None;
+                        }
+                        if !self.eat(",") {
+                            break;
+                        }
+                    }
+                    self.depth -= 1;
+                    let end = self.bump();
+                    (self.text(&end) == "]").then_some(Ex { span: t.span.start..end.span.end, line: t.line, k: K::List(items) })
+                }
+                "{" => {
+                    self.at += 1;
+                    self.deeper()?;
+                    let mut pairs = Vec::new();
+                    let mut set = Vec::new();
+                    while !self.is("}") {
+                        if self.eat("**") {
+                            // calls.rs skips `**` entries; keep the value for the walk.
+                            set.push(self.or_expr()?);
+                        } else {
+                            let key = self.test()?;
+                            if self.is("for") {
+                                return None;
+                            }
+                            if self.eat(":") {
+                                if !set.is_empty() && pairs.is_empty() {
+                                    return None;
+                                }
+                                pairs.push((key, self.test()?));
+                            } else {
+                                if !pairs.is_empty() {
+                                    return None;
+                                }
+                                set.push(key);
+                            }
+                        }
+                        if !self.eat(",") {
+                            break;
+                        }
+                    }
+                    self.depth -= 1;
+                    let end = self.bump();
+                    if self.text(&end) != "}" {
+                        return None;
+                    }
+                    let span = t.span.start..end.span.end;
+                    // A set, or a dict with `**`: only its sub-expressions matter.
+                    let k = if !set.is_empty() { K::Other(pairs.into_iter().flat_map(|(a, b)| [a, b]).chain(set).collect()) } else { K::Dict(pairs) };
+                    Some(Ex { span, line: t.line, k })
+                }
+                "..." => {
+                    self.at += 1;
+                    Some(Ex { span: t.span.clone(), line: t.line, k: K::Other(Vec::new()) })
+                }
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
+const AUGMENTED: [&str; 12] = ["+=", "-=", "*=", "/=", "//=", "%=", "**=", ">>=", "<<=", "&=", "|=", "^="];
+
+fn is_subscript(e: &Ex) -> bool {
+    matches!(e.k, K::Subscript(..))
+}
+
+/// What Python lets one assign to: names, attributes, subscripts, and
+/// tuples or lists of them.
+fn assignable(e: &Ex) -> bool {
+    match &e.k {
+        K::Name | K::Attr(..) => true,
+        K::Tuple(items) | K::List(items) => !items.is_empty() && items.iter().all(assignable),
+        K::Paren(inner) => assignable(inner),
+        _ => is_subscript(e),
+    }
+}
+
+// ---------------------------------------------------------------- upgrade()
+
+fn text<'s>(m: &Module<'s>, span: &Range<usize>) -> &'s str {
+    &m.src[span.clone()]
+}
+
+/// `calls::Module::string`: the string an expression evaluates to.
+fn string(m: &Module<'_>, e: &Ex, consts: &HashMap<String, SqlText>) -> Option<SqlText> {
+    match &e.k {
+        K::Str(parts) if parts.len() == 1 => literal(m, &parts[0], consts),
+        K::Str(parts) => {
+            let mut out = SqlText::default();
+            for p in parts {
+                append(&mut out, literal(m, p, consts)?);
+            }
+            Some(out)
+        }
+        K::Paren(inner) => string(m, inner, consts),
+        K::Name => consts.get(text(m, &e.span)).cloned(),
+        K::Plus(l, r) => {
+            let mut left = string(m, l, consts)?;
+            append(&mut left, string(m, r, consts)?);
+            Some(left)
+        }
+        K::Call(func, args) => match callee(m, func) {
+            (_, "text") => string(m, positional(args).first()?, consts),
+            (Some(object), "bindparams") => string(m, object, consts),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn append(out: &mut SqlText, other: SqlText) {
+    out.append(other);
+}
+
+/// `calls::Module::literal`: an f-string's fields become their constant's
+/// value, or [`UNKNOWN`].
+fn literal(m: &Module<'_>, t: &Tok, consts: &HashMap<String, SqlText>) -> Option<SqlText> {
+    if t.prefix & BYTES != 0 {
+        return None;
+    }
+    let fstring = t.prefix & FSTRING != 0;
+    let segment = |range: Range<usize>| -> String {
+        let mut s = m.src[range].to_string();
+        if fstring {
+            s = s.replace("{{", "{").replace("}}", "}");
+        }
+        if t.prefix & RAW == 0 && s.contains('\\') {
+            s = unescape(&s).unwrap_or(s);
+        }
+        s
+    };
+    let mut text = String::new();
+    let mut pos = t.inner.start;
+    if fstring {
+        for (field, name) in fields(&m.src.as_bytes()[t.inner.clone()], t.inner.start)? {
+            text.push_str(&segment(pos..field.start));
+            match consts.get(&m.src[name]) {
+                Some(v) => text.push_str(&v.text),
+                None => text.push_str(UNKNOWN),
+            }
+            pos = field.end;
+        }
+    }
+    text.push_str(&segment(pos..t.inner.end));
+    Some(SqlText::new(&text, t.line))
+}
+
+fn callee<'e, 's>(m: &Module<'s>, func: &'e Ex) -> (Option<&'e Ex>, &'s str) {
+    match &func.k {
+        K::Attr(object, name) => (Some(object), text(m, name)),
+        K::Name => (None, text(m, &func.span)),
+        _ => (None, ""),
+    }
+}
+
+fn positional(args: &[Arg]) -> Vec<&Ex> {
+    args.iter().map_while(|a| if let Arg::Pos(e) = a { Some(e) } else { None }).collect()
+}
+
+fn keyword<'e>(m: &Module<'_>, args: &'e [Arg], key: &str) -> Option<&'e Ex> {
+    args.iter().find_map(|a| match a {
+        Arg::Kw(name, value) if text(m, name) == key => Some(value),
+        _ => None,
+    })
+}
+
+/// An expression's sub-expressions, in source order (tree-sitter's named
+/// children, as far as calls are concerned).
+fn children(e: &Ex) -> Vec<&Ex> {
+    match &e.k {
+        K::Name | K::Str(_) => Vec::new(),
+        K::Attr(object, _) => vec![object],
+        K::Call(func, args) => std::iter::once(&**func).chain(args.iter().map(arg_value)).collect(),
+        K::Paren(inner) => vec![inner],
+        K::Subscript(value, index) => vec![value, index],
+        K::Tuple(items) | K::List(items) | K::Other(items) => items.iter().collect(),
+        K::Dict(pairs) => pairs.iter().flat_map(|(k, v)| [k, v]).collect(),
+        K::Plus(l, r) => vec![l, r],
+    }
+}
+
+fn arg_value(a: &Arg) -> &Ex {
+    match a {
+        Arg::Pos(e) | Arg::Star(e) | Arg::Kw(_, e) | Arg::DStar(e) => e,
+    }
+}
+
+struct Walker<'m, 's> {
+    m: &'m Module<'s>,
+    steps: Vec<Step>,
+}
+
+impl Walker<'_, '_> {
+    fn block(&mut self, body: &[St]) -> Option<()> {
+        for st in body {
+            match st {
+                St::Expr(e) => self.walk(e)?,
+                St::With(items, inner) => {
+                    for i in items {
+                        self.walk(i)?;
+                    }
+                    self.block(inner)?;
+                }
+                St::Return(value) => {
+                    if let Some(v) = value {
+                        self.walk(v)?;
+                    }
+                }
+                St::Inert => {}
+                St::Other => return None,
+            }
+        }
+        Some(())
+    }
+
+    fn walk(&mut self, e: &Ex) -> Option<()> {
+        if let K::Call(func, args) = &e.k {
+            return self.call(e, func, args);
+        }
+        for c in children(e) {
+            self.walk(c)?;
+        }
+        Some(())
+    }
+
+    fn call(&mut self, node: &Ex, func: &Ex, args: &[Arg]) -> Option<()> {
+        let m = self.m;
+        let consts = &m.consts;
+        let (object, name) = callee(m, func);
+        let line = node.line;
+        let pos = positional(args);
+        let kw = |key: &str| keyword(m, args, key);
+        let arg = |i: usize, key: &str| pos.get(i).copied().or_else(|| kw(key));
+        let table = |i: usize, key: &str| -> Option<String> {
+            let name = string(m, arg(i, key)?, consts)?.text;
+            Some(match kw("schema").and_then(|s| string(m, s, consts)) {
+                Some(schema) => format!("{}.{name}", schema.text),
+                None => name,
+            })
+        };
+        match (object.is_some(), name) {
+            (true, "execute" | "exec_driver_sql") => {
+                if let Some(sql) = pos.first().and_then(|a| string(m, a, consts)) {
+                    if let Some(o) = object {
+                        self.walk(o)?;
+                    }
+                    let mut params = bind_params(m, pos[0]);
+                    if let Some(second) = pos.get(1) {
+                        params.extend(dict_params(m, second));
+                    }
+                    self.steps.push(Step { line, what: StepKind::Execute { sql, params, raises: None } });
+                    return Some(());
+                }
+            }
+            (true, "create_table") => {
+                if let Some(t) = table(0, "table_name") {
+                    self.steps.push(Step { line, what: StepKind::CreateTable { table: t } });
+                }
+                for c in children(node) {
+                    self.walk(c)?;
+                }
+                return Some(());
+            }
+            (true, "drop_table") => {
+                if let Some(t) = table(0, "table_name") {
+                    self.steps.push(Step { line, what: StepKind::DropTable { table: t } });
+                }
+                return Some(());
+            }
+            (true, "rename_table") => {
+                if let (Some(from), Some(to)) = (table(0, "old_table_name"), table(1, "new_table_name")) {
+                    self.steps.push(Step { line, what: StepKind::RenameTable { from, to } });
+                }
+                return Some(());
+            }
+            (true, "create_index") => {
+                let exprs = arg(2, "columns").map(|cols| index_elements(m, cols)).unwrap_or_default();
+                self.steps.push(Step {
+                    line,
+                    what: StepKind::CreateIndex {
+                        name: arg(0, "index_name").and_then(|n| string(m, n, consts)).map(|s| s.text),
+                        table: table(1, "table_name"),
+                        predicate: kw("postgresql_where").map(|w| expr(m, w)),
+                        exprs,
+                    },
+                });
+                return Some(());
+            }
+            (_, "Index") => {
+                let exprs = pos.iter().skip(1).map(|e| expr(m, e)).filter(|e| !is_plain_column(e)).collect();
+                self.steps.push(Step {
+                    line,
+                    what: StepKind::CreateIndex {
+                        name: pos.first().and_then(|n| string(m, n, consts)).map(|s| s.text),
+                        table: None,
+                        predicate: kw("postgresql_where").map(|w| expr(m, w)),
+                        exprs,
+                    },
+                });
+                return Some(());
+            }
+            // A module function called by name is followed by `calls`; not here.
+            (false, helper) if m.defs.contains_key(helper) => return None,
+            _ => {}
+        }
+        for c in children(node) {
+            self.walk(c)?;
+        }
+        Some(())
+    }
+}
+
+fn dict_params(m: &Module<'_>, e: &Ex) -> Vec<Param> {
+    let K::Dict(pairs) = &e.k else { return Vec::new() };
+    pairs
+        .iter()
+        .filter_map(|(k, v)| Some((string(m, k, &m.consts)?.text, string(m, v, &m.consts).map(|s| s.text))))
+        .collect()
+}
+
+fn bind_params(m: &Module<'_>, e: &Ex) -> Vec<Param> {
+    let mut out = Vec::new();
+    let mut current = Some(e);
+    while let Some(K::Call(func, args)) = current.map(|c| &c.k) {
+        let (object, name) = callee(m, func);
+        if name == "bindparams" {
+            for a in args {
+                if let Arg::Kw(k, v) = a {
+                    out.push((text(m, k).to_string(), string(m, v, &m.consts).map(|s| s.text)));
+                }
+            }
+        }
+        current = object;
+    }
+    out
+}
+
+/// `calls::Module::expr`.
+fn expr(m: &Module<'_>, e: &Ex) -> PyExpr {
+    let mut out = PyExpr::default();
+    if let Some(s) = string(m, e, &m.consts) {
+        out.sql.push(s);
+        return out;
+    }
+    let mut stack = vec![e];
+    while let Some(n) = stack.pop() {
+        if let K::Call(func, args) = &n.k {
+            let (object, name) = callee(m, func);
+            if name == "text" {
+                if let Some(s) = positional(args).first().and_then(|a| string(m, a, &m.consts)) {
+                    out.sql.push(s);
+                    continue;
+                }
+            }
+            if object.is_some_and(|o| {
+                let t = text(m, &o.span);
+                t == "func" || t.ends_with(".func")
+            }) {
+                out.funcs.push((name.to_string(), n.line));
+            }
+        }
+        let mut kids = children(n);
+        kids.reverse();
+        stack.extend(kids);
+    }
+    out
+}
+
+fn index_elements(m: &Module<'_>, cols: &Ex) -> Vec<PyExpr> {
+    match &cols.k {
+        K::List(items) | K::Tuple(items) => items.iter().map(|e| expr(m, e)).filter(|e| !is_plain_column(e)).collect(),
+        _ => vec![expr(m, cols)].into_iter().filter(|e| !is_plain_column(e)).collect(),
+    }
+}
+
+fn is_plain_column(e: &PyExpr) -> bool {
+    e.funcs.is_empty() && e.sql.iter().all(|s| !s.text.contains('(') && !s.text.contains("::"))
+}
