@@ -1039,14 +1039,22 @@ impl<'s> Parser<'s> {
         let start = self.peek().span.start;
         let line = self.peek().line;
         let mut parts = Vec::new();
+        let bound_ahead = |p: &Self| !p.is(":") && !p.is("]") && !p.is(",");
         loop {
-            if !self.is(":") && !self.is("]") && !self.is(",") {
+            if !self.is(":") {
                 parts.push(self.test()?);
             }
-            if self.eat(":") || self.eat(",") {
-                continue;
+            if self.eat(":") {
+                if bound_ahead(self) {
+                    parts.push(self.test()?);
+                }
+                if self.eat(":") && bound_ahead(self) {
+                    parts.push(self.test()?);
+                }
             }
-            break;
+            if !self.eat(",") || self.is("]") {
+                break;
+            }
         }
         let end = self.peek().span.start;
         Some(Ex { span: start..end, line, k: K::Other(parts) })
