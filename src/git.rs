@@ -34,6 +34,9 @@ pub(crate) struct Claim {
 impl Repo {
     /// The repository whose work tree holds `root`, if any.
     pub fn discover(root: &Path) -> Option<Repo> {
+        // migfix only reads objects; re-hashing every one it reads (libgit2's
+        // default) doubles the cost of scanning hundreds of branches.
+        git2::opts::strict_hash_verification(false);
         let repo = Repository::discover(root).ok()?;
         let workdir = repo.workdir()?.canonicalize().ok()?;
         Some(Repo { repo, workdir })
@@ -189,14 +192,17 @@ impl Repo {
     pub fn claims(&self, versions: &[PathBuf], recursive: bool, base: Oid, branches: &[(String, Oid)]) -> Vec<Claim> {
         let base_files: HashMap<PathBuf, Oid> = self.revision_files_at(base, versions, recursive).into_iter().collect();
         let mut parsed: HashMap<Oid, Option<(String, Vec<String>)>> = HashMap::new();
+        // Branches mostly share a merge-base: list its files once.
+        let mut listed: HashMap<Oid, std::collections::HashSet<PathBuf>> = HashMap::new();
         let mut claims = Vec::new();
         for (branch, commit) in branches {
             let Some(mb) = self.merge_base(*commit, base) else { continue };
             if mb == *commit {
                 continue;
             }
-            let before: std::collections::HashSet<PathBuf> =
-                self.revision_files_at(mb, versions, recursive).into_iter().map(|(p, _)| p).collect();
+            let before = listed
+                .entry(mb)
+                .or_insert_with(|| self.revision_files_at(mb, versions, recursive).into_iter().map(|(p, _)| p).collect());
             for (path, oid) in self.revision_files_at(*commit, versions, recursive) {
                 if before.contains(&path) || base_files.get(&path) == Some(&oid) {
                     continue;

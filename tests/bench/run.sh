@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Benchmark: `migfix heads` against `alembic heads` and `cat` of every
-# revision file, on the same generated tree and in the same run.
+# Benchmark: `migfix heads`, `check` and `diagnose` against `alembic heads`
+# and `cat` of every revision file, on the same generated tree and in the
+# same run; their peak memory; and `migfix collisions` over many branches.
 #
 #   bash tests/bench/run.sh [N]         N revisions, default 5000
 #   BENCH_SMOKE=1 bash tests/bench/run.sh   CI smoke: N=300, correctness
@@ -24,8 +25,14 @@
 #        cat              find TREE/migrations/versions -name '*.py' -exec cat {} +
 #      with hyperfine when available (installed with apt-get when missing and
 #      running as root), else a Python loop; the median of the runs counts
-#   6. a table of medians and the ratios alembic/migfix (target >= 30) and
-#      migfix/cat (target <= 3), each judged PASS or FAIL
+#      also: migfix check, migfix diagnose (the CI gate and the static
+#      classes, which parse every file in full), and migfix collisions on a
+#      git repository of BRANCHES branches over a chain of BRANCH_CHAIN
+#      revisions (tests/bench/gen_branches.py), read without checkouts
+#   6. peak RSS of check and diagnose (target < 100 MB)
+#   7. a table of medians and the ratios alembic/migfix (target >= 30) and
+#      migfix/cat (target <= 3) for heads and check, collisions (target < 1
+#      s), each judged PASS or FAIL
 #
 # Exit status: 0 when migfix and Alembic agree, whatever the timings (this is
 # a measurement, not a gate); 1 on a disagreement or a setup error; 2 on
@@ -33,7 +40,7 @@
 #
 # Environment:
 #   BENCH_SMOKE=1     N=300 (unless N is given), 1 timed run, Python timer,
-#                     targets not judged
+#                     50 branches over 300 revisions, targets not judged
 #   BENCH_RUNS        timed runs per command (default 10, at least 5 with the
 #                     Python timer; 1 in smoke mode)
 #   BENCH_TIMER       auto (default), hyperfine or python
@@ -61,7 +68,11 @@ if [[ $SMOKE == 1 ]]; then
     RUNS=1
     WARMUP=1
     TIMER=python
+    BRANCH_CHAIN=300
+    BRANCHES=50
 else
+    BRANCH_CHAIN=2000
+    BRANCHES=500
     RUNS="${BENCH_RUNS:-10}"
     WARMUP=2
     TIMER="${BENCH_TIMER:-auto}"
@@ -178,6 +189,30 @@ $migfix_out
 $alembic_out"
 fi
 echo "OK: both report $expected"
+for cmd in check diagnose; do
+    "$MIGFIX" -C "$TREE" "$cmd" >/dev/null 2>"$BENCH_DIR/migfix-$cmd.stderr" ||
+        die "migfix $cmd fails on the generated tree: $(tail -n 5 "$BENCH_DIR/migfix-$cmd.stderr")"
+done
+echo "OK: migfix check and migfix diagnose pass the tree"
+done_phase
+
+# --------------------------------------------------------------------------
+section "repository with $BRANCHES branches over $BRANCH_CHAIN revisions"
+
+REPO="$BENCH_DIR/branches-$BRANCH_CHAIN-$BRANCHES"
+want_repo="$(cat "$GEN" "$ROOT/tests/bench/gen_branches.py" | sha256sum | cut -d' ' -f1) $BRANCH_CHAIN $BRANCHES"
+if [[ -f "$REPO/.git/migfix-bench" && "$(cat "$REPO/.git/migfix-bench")" == "$want_repo" ]]; then
+    echo "reusing $REPO"
+else
+    rm -rf "$REPO"
+    "$PY" "$GEN" "$REPO" "$BRANCH_CHAIN" >/dev/null
+    "$PY" "$ROOT/tests/bench/gen_branches.py" "$REPO" "$BRANCHES"
+    printf '%s\n' "$want_repo" > "$REPO/.git/migfix-bench"
+fi
+"$MIGFIX" -C "$REPO" collisions >"$BENCH_DIR/collisions.out" || die "migfix collisions failed: $(cat "$BENCH_DIR/collisions.out")"
+grep -q "^base main, $BRANCHES other branches" "$BENCH_DIR/collisions.out" ||
+    die "migfix collisions did not read the $BRANCHES branches: $(head -3 "$BENCH_DIR/collisions.out")"
+echo "OK: $(head -1 "$BENCH_DIR/collisions.out")"
 done_phase
 
 # --------------------------------------------------------------------------
@@ -258,6 +293,9 @@ measure() {
 }
 
 measure migfix "migfix heads" "$WARMUP" "$MIGFIX" -C "$TREE" heads
+measure check "migfix check" "$WARMUP" "$MIGFIX" -C "$TREE" check
+measure diagnose "migfix diagnose" "$WARMUP" "$MIGFIX" -C "$TREE" diagnose
+measure collisions "migfix collisions ($BRANCHES branches)" "$WARMUP" "$MIGFIX" -C "$REPO" collisions
 
 rm -rf "$VERSIONS/__pycache__"
 PYTHONDONTWRITEBYTECODE=1 measure alembic_nocache "alembic heads (no bytecode cache)" 1 \
@@ -277,6 +315,17 @@ rm -rf "$VERSIONS/__pycache__" "$TREE/migrations/__pycache__"
 measure cat "cat every revision file" "$WARMUP" find "$VERSIONS" -name '*.py' -exec cat '{}' +
 echo
 echo "load average after timing:  $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
+
+# Peak resident memory of one run each, as the kernel counts it.
+for cmd in check diagnose; do
+    "$PY" -c '
+import json, resource, subprocess, sys
+subprocess.run(sys.argv[2:], stdout=subprocess.DEVNULL, check=True)
+kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+json.dump({"peak_rss_kb": kb}, open(sys.argv[1], "w"))
+print(f"peak RSS of {sys.argv[-1]}: {kb / 1024:.1f} MB")
+' "$RESULTS/rss_$cmd.json" "$MIGFIX" -C "$TREE" "$cmd"
+done
 done_phase
 
 # --------------------------------------------------------------------------
@@ -294,6 +343,9 @@ def load(key):
 
 rows = [
     ("migfix", "migfix heads"),
+    ("check", "migfix check"),
+    ("diagnose", "migfix diagnose"),
+    ("collisions", "migfix collisions"),
     ("alembic_nocache", "alembic heads, no bytecode cache"),
     ("alembic_pycache", "alembic heads, warm __pycache__"),
     ("cat", "cat every revision file"),
@@ -323,16 +375,36 @@ def verdict(ok):
     return "(smoke: not judged)" if smoke else ("PASS" if ok else "FAIL")
 
 checks = []
-for key, what in (("alembic_nocache", "no bytecode cache"), ("alembic_pycache", "warm __pycache__")):
-    ratio = med[key] / med["migfix"]
+def against_alembic(cmd, key, what, judged=True):
+    ratio = med[key] / med[cmd]
     need = 30.0
-    checks.append(ratio >= need)
-    extra = "" if ratio >= need else f"  ({need / ratio:.2f}x short: migfix would need {med[key] / need:.4f} s)"
-    print(f"alembic/migfix ({what}): {ratio:7.1f}x   target >= 30x   {verdict(ratio >= need)}{extra}")
-ratio = med["migfix"] / med["cat"]
-checks.append(ratio <= 3.0)
-extra = "" if ratio <= 3.0 else f"  ({ratio / 3.0:.2f}x over: migfix would need {med['cat'] * 3.0:.4f} s)"
-print(f"migfix/cat:                       {ratio:7.2f}x   target <= 3x    {verdict(ratio <= 3.0)}{extra}")
+    if judged:
+        checks.append(ratio >= need)
+    extra = "" if ratio >= need else f"  ({need / ratio:.2f}x short: it would need {med[key] / need:.4f} s)"
+    label = f"alembic/{cmd} ({what}):"
+    print(f"{label:<46} {ratio:7.1f}x   target >= 30x   {verdict(ratio >= need) if judged else '(reported)'}{extra}")
+def against_cat(cmd):
+    ratio = med[cmd] / med["cat"]
+    checks.append(ratio <= 3.0)
+    extra = "" if ratio <= 3.0 else f"  ({ratio / 3.0:.2f}x over: it would need {med['cat'] * 3.0:.4f} s)"
+    print(f"{cmd + '/cat:':<46} {ratio:7.2f}x   target <= 3x    {verdict(ratio <= 3.0)}{extra}")
+against_alembic("migfix", "alembic_nocache", "heads, no bytecode cache")
+against_alembic("migfix", "alembic_pycache", "heads, warm __pycache__")
+against_cat("migfix")
+# check is what CI runs on a fresh checkout: no bytecode cache there.
+against_alembic("check", "alembic_nocache", "check, no bytecode cache")
+against_alembic("check", "alembic_pycache", "check, warm __pycache__", judged=False)
+against_cat("check")
+against_alembic("diagnose", "alembic_nocache", "diagnose, no bytecode cache", judged=False)
+ok = med["collisions"] < 1.0
+checks.append(ok)
+print(f"{'collisions:':<46} {med['collisions']:7.3f} s  target < 1 s    {verdict(ok)}")
+for cmd in ("check", "diagnose"):
+    with open(os.path.join(results, f"rss_{cmd}.json")) as f:
+        mb = json.load(f)["peak_rss_kb"] / 1024
+    ok = mb < 100
+    checks.append(ok)
+    print(f"{'peak RSS, ' + cmd + ':':<46} {mb:7.1f} MB target < 100 MB {verdict(ok)}")
 if not smoke:
     print()
     print("overall: " + ("PASS" if all(checks) else "FAIL") + " (a measurement: the exit status does not depend on it)")
