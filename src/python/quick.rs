@@ -62,9 +62,18 @@ const RAW: u8 = 1;
 const BYTES: u8 = 2;
 const FSTRING: u8 = 4;
 
-const OPS3: [&str; 5] = ["**=", "//=", ">>=", "<<=", "..."];
-const OPS2: [&str; 18] = ["->", "**", "//", "<<", ">>", "<=", ">=", "==", "!=", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "@="];
-const OPS1: &[u8] = b"+-*/%@&|^~<>()[]{},:.;=";
+/// The length of the operator at the start of `rest`, longest first.
+fn operator_len(rest: &[u8]) -> Option<usize> {
+    let at = |k: usize| rest.get(k).copied().unwrap_or(0);
+    match (rest[0], at(1), at(2)) {
+        (b'*', b'*', b'=') | (b'/', b'/', b'=') | (b'>', b'>', b'=') | (b'<', b'<', b'=') | (b'.', b'.', b'.') => Some(3),
+        (b'-', b'>', _) | (b'*', b'*', _) | (b'/', b'/', _) | (b'<', b'<', _) | (b'>', b'>', _) => Some(2),
+        (b'<' | b'>' | b'=' | b'!' | b'+' | b'-' | b'*' | b'/' | b'%' | b'&' | b'|' | b'^' | b'@', b'=', _) => Some(2),
+        (b'+' | b'-' | b'*' | b'/' | b'%' | b'@' | b'&' | b'|' | b'^' | b'~' | b'<' | b'>', _, _) => Some(1),
+        (b'(' | b')' | b'[' | b']' | b'{' | b'}' | b',' | b':' | b'.' | b';' | b'=', _, _) => Some(1),
+        _ => None,
+    }
+}
 
 fn tokenize(src: &[u8]) -> Option<Vec<Tok>> {
     let mut out: Vec<Tok> = Vec::with_capacity(src.len() / 4);
@@ -191,16 +200,7 @@ fn tokenize(src: &[u8]) -> Option<Vec<Tok>> {
                 i = end;
             }
             _ => {
-                let rest = &src[i..];
-                let len = if OPS3.iter().any(|o| rest.starts_with(o.as_bytes())) {
-                    3
-                } else if OPS2.iter().any(|o| rest.starts_with(o.as_bytes())) {
-                    2
-                } else if OPS1.contains(&c) {
-                    1
-                } else {
-                    return None;
-                };
+                let len = operator_len(&src[i..])?;
                 match c {
                     b'(' => brackets.push(b')'),
                     b'[' => brackets.push(b']'),
@@ -300,7 +300,7 @@ fn fields(inner: &[u8], base: usize) -> Option<Vec<(Range<usize>, Range<usize>)>
                     k += 1;
                 }
                 let name = std::str::from_utf8(&inner[name_start..k]).ok()?;
-                let keyword = KEYWORDS.contains(&name) && !matches!(name, "None" | "True" | "False");
+                let keyword = is_keyword(name) && !matches!(name, "None" | "True" | "False");
                 if name.is_empty() || name.as_bytes()[0].is_ascii_digit() || keyword {
                     return None;
                 }
@@ -428,11 +428,15 @@ enum St {
     Other,
 }
 
-const KEYWORDS: [&str; 35] = [
-    "False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue", "def", "del", "elif",
-    "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is", "lambda", "nonlocal", "not", "or",
-    "pass", "raise", "return", "try", "while", "with", "yield",
-];
+/// Python's keywords, which are never names.
+fn is_keyword(s: &str) -> bool {
+    matches!(
+        s,
+        "False" | "None" | "True" | "and" | "as" | "assert" | "async" | "await" | "break" | "class" | "continue" | "def"
+            | "del" | "elif" | "else" | "except" | "finally" | "for" | "from" | "global" | "if" | "import" | "in" | "is"
+            | "lambda" | "nonlocal" | "not" | "or" | "pass" | "raise" | "return" | "try" | "while" | "with" | "yield"
+    )
+}
 
 struct Parser<'s> {
     src: &'s str,
@@ -508,7 +512,7 @@ impl<'s> Parser<'s> {
 
     fn name(&mut self) -> Option<Tok> {
         let t = self.peek();
-        (t.t == T::Name && !KEYWORDS.contains(&self.text(t))).then(|| self.bump())
+        (t.t == T::Name && !is_keyword(self.text(t))).then(|| self.bump())
     }
 
     fn deeper(&mut self) -> Option<()> {
@@ -551,7 +555,7 @@ impl<'s> Parser<'s> {
     /// A module-level `NAME = value` (annotated or not) parsed from `start`.
     fn module_assignment(&mut self, start: usize) -> Option<(String, Option<Ex>)> {
         let first = &self.toks[start];
-        if first.t != T::Name || KEYWORDS.contains(&self.text(first)) {
+        if first.t != T::Name || is_keyword(self.text(first)) {
             return None;
         }
         let next = &self.toks[start + 1];
@@ -899,6 +903,25 @@ impl<'s> Parser<'s> {
 
     fn test(&mut self) -> Option<Ex> {
         self.deeper()?;
+        // Most expressions in a migration are a call, a name or a string
+        // followed by `,` or a closing bracket: skip the precedence levels.
+        let t = self.peek();
+        let simple = match t.t {
+            T::Str | T::Number => true,
+            T::Name => !is_keyword(self.text(t)),
+            _ => false,
+        };
+        if simple {
+            let save = self.at;
+            let e = self.primary()?;
+            let next = self.peek();
+            let ends = next.t == T::Newline || (next.t == T::Op && matches!(self.text(next), "," | ")" | "]" | "}" | ":" | "="));
+            if ends {
+                self.depth -= 1;
+                return Some(e);
+            }
+            self.at = save;
+        }
         if self.is("lambda") || self.is("yield") || self.is("await") {
             return None;
         }
@@ -1110,7 +1133,7 @@ impl<'s> Parser<'s> {
         match t.t {
             T::Name => {
                 let text = self.text(t);
-                if KEYWORDS.contains(&text) && !matches!(text, "None" | "True" | "False") {
+                if is_keyword(text) && !matches!(text, "None" | "True" | "False") {
                     return None;
                 }
                 self.at += 1;
