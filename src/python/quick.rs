@@ -654,7 +654,7 @@ impl<'s> Parser<'s> {
 
     fn suite(&mut self) -> Option<Vec<St>> {
         if self.peek().t != T::Newline {
-            return self.simple();
+            return Some(vec![self.simple()?]);
         }
         self.at += 1;
         if self.peek().t != T::Indent {
@@ -663,17 +663,17 @@ impl<'s> Parser<'s> {
         self.at += 1;
         let mut body = Vec::new();
         while self.peek().t != T::Dedent {
-            body.extend(self.statement()?);
+            body.push(self.statement()?);
         }
         self.at += 1;
         Some(body)
     }
 
-    fn statement(&mut self) -> Option<Vec<St>> {
+    fn statement(&mut self) -> Option<St> {
         self.deeper()?;
         let out = if self.is("def") {
             self.def()?;
-            vec![St::Inert]
+            St::Inert
         } else if self.eat("if") || self.eat("while") {
             self.test()?;
             self.expect(":")?;
@@ -684,7 +684,7 @@ impl<'s> Parser<'s> {
                 self.suite()?;
             }
             self.else_suite()?;
-            vec![St::Other]
+            St::Other
         } else if self.eat("for") {
             self.targets()?;
             self.expect("in")?;
@@ -692,7 +692,7 @@ impl<'s> Parser<'s> {
             self.expect(":")?;
             self.suite()?;
             self.else_suite()?;
-            vec![St::Other]
+            St::Other
         } else if self.eat("with") {
             let mut items = Vec::new();
             loop {
@@ -706,7 +706,7 @@ impl<'s> Parser<'s> {
             }
             self.expect(":")?;
             let body = self.suite()?;
-            vec![St::With(items, body)]
+            St::With(items, body)
         } else if self.peek().t == T::Name && matches!(self.text(self.peek()), "class" | "try" | "async" | "match") && self.starts_compound() {
             return None;
         } else {
@@ -730,7 +730,7 @@ impl<'s> Parser<'s> {
     }
 
     /// One simple statement and its newline (no `;` in the subset).
-    fn simple(&mut self) -> Option<Vec<St>> {
+    fn simple(&mut self) -> Option<St> {
         let st = if self.eat("pass") {
             St::Inert
         } else if self.is("return") {
@@ -801,7 +801,7 @@ impl<'s> Parser<'s> {
         } else {
             self.expression_statement()?
         };
-        (self.bump().t == T::Newline).then(|| vec![st])
+        (self.bump().t == T::Newline).then_some(st)
     }
 
     fn dotted(&mut self) -> Option<()> {
@@ -1294,7 +1294,7 @@ fn string(m: &Module<'_>, e: &Ex, consts: &HashMap<String, SqlText>) -> Option<S
             Some(left)
         }
         K::Call(func, args) => match callee(m, func) {
-            (_, "text") => string(m, positional(args).first()?, consts),
+            (_, "text") => string(m, positional(args).next()?, consts),
             (Some(object), "bindparams") => string(m, object, consts),
             _ => None,
         },
@@ -1347,8 +1347,8 @@ fn callee<'e, 's>(m: &Module<'s>, func: &'e Ex) -> (Option<&'e Ex>, &'s str) {
     }
 }
 
-fn positional(args: &[Arg]) -> Vec<&Ex> {
-    args.iter().map_while(|a| if let Arg::Pos(e) = a { Some(e) } else { None }).collect()
+fn positional(args: &[Arg]) -> impl Iterator<Item = &Ex> {
+    args.iter().map_while(|a| if let Arg::Pos(e) = a { Some(e) } else { None })
 }
 
 fn keyword<'e>(m: &Module<'_>, args: &'e [Arg], key: &str) -> Option<&'e Ex> {
@@ -1370,6 +1370,33 @@ fn children(e: &Ex) -> Vec<&Ex> {
         K::Tuple(items) | K::List(items) | K::Other(items) => items.iter().collect(),
         K::Dict(pairs) => pairs.iter().flat_map(|(k, v)| [k, v]).collect(),
         K::Plus(l, r) => vec![l, r],
+    }
+}
+
+/// `f` on each sub-expression in source order, as [`children`] lists them,
+/// stopping at the first `None`; without collecting them.
+fn each_child<'e>(e: &'e Ex, f: &mut impl FnMut(&'e Ex) -> Option<()>) -> Option<()> {
+    match &e.k {
+        K::Name | K::Str(_) => Some(()),
+        K::Attr(object, _) => f(object),
+        K::Call(func, args) => {
+            f(func)?;
+            args.iter().try_for_each(|a| f(arg_value(a)))
+        }
+        K::Paren(inner) => f(inner),
+        K::Subscript(value, index) => {
+            f(value)?;
+            f(index)
+        }
+        K::Tuple(items) | K::List(items) | K::Other(items) => items.iter().try_for_each(f),
+        K::Dict(pairs) => pairs.iter().try_for_each(|(k, v)| {
+            f(k)?;
+            f(v)
+        }),
+        K::Plus(l, r) => {
+            f(l)?;
+            f(r)
+        }
     }
 }
 
@@ -1411,10 +1438,7 @@ impl Walker<'_, '_> {
         if let K::Call(func, args) = &e.k {
             return self.call(e, func, args);
         }
-        for c in children(e) {
-            self.walk(c)?;
-        }
-        Some(())
+        each_child(e, &mut |c| self.walk(c))
     }
 
     fn call(&mut self, node: &Ex, func: &Ex, args: &[Arg]) -> Option<()> {
@@ -1422,9 +1446,8 @@ impl Walker<'_, '_> {
         let consts = &m.consts;
         let (object, name) = callee(m, func);
         let line = node.line;
-        let pos = positional(args);
         let kw = |key: &str| keyword(m, args, key);
-        let arg = |i: usize, key: &str| pos.get(i).copied().or_else(|| kw(key));
+        let arg = |i: usize, key: &str| positional(args).nth(i).or_else(|| kw(key));
         let table = |i: usize, key: &str| -> Option<String> {
             let name = string(m, arg(i, key)?, consts)?.text;
             Some(match kw("schema").and_then(|s| string(m, s, consts)) {
@@ -1434,12 +1457,13 @@ impl Walker<'_, '_> {
         };
         match (object.is_some(), name) {
             (true, "execute" | "exec_driver_sql") => {
-                if let Some(sql) = pos.first().and_then(|a| string(m, a, consts)) {
+                let first = positional(args).next();
+                if let Some(sql) = first.and_then(|a| string(m, a, consts)) {
                     if let Some(o) = object {
                         self.walk(o)?;
                     }
-                    let mut params = bind_params(m, pos[0]);
-                    if let Some(second) = pos.get(1) {
+                    let mut params = first.map(|a| bind_params(m, a)).unwrap_or_default();
+                    if let Some(second) = positional(args).nth(1) {
                         params.extend(dict_params(m, second));
                     }
                     self.steps.push(Step { line, what: StepKind::Execute { sql, params, raises: None } });
@@ -1450,10 +1474,7 @@ impl Walker<'_, '_> {
                 if let Some(t) = table(0, "table_name") {
                     self.steps.push(Step { line, what: StepKind::CreateTable { table: t } });
                 }
-                for c in children(node) {
-                    self.walk(c)?;
-                }
-                return Some(());
+                return each_child(node, &mut |c| self.walk(c));
             }
             (true, "drop_table") => {
                 if let Some(t) = table(0, "table_name") {
@@ -1481,11 +1502,11 @@ impl Walker<'_, '_> {
                 return Some(());
             }
             (_, "Index") => {
-                let exprs = pos.iter().skip(1).map(|e| expr(m, e)).filter(|e| !is_plain_column(e)).collect();
+                let exprs = positional(args).skip(1).map(|e| expr(m, e)).filter(|e| !is_plain_column(e)).collect();
                 self.steps.push(Step {
                     line,
                     what: StepKind::CreateIndex {
-                        name: pos.first().and_then(|n| string(m, n, consts)).map(|s| s.text),
+                        name: positional(args).next().and_then(|n| string(m, n, consts)).map(|s| s.text),
                         table: None,
                         predicate: kw("postgresql_where").map(|w| expr(m, w)),
                         exprs,
@@ -1497,10 +1518,7 @@ impl Walker<'_, '_> {
             (false, helper) if m.defs.contains_key(helper) => return None,
             _ => {}
         }
-        for c in children(node) {
-            self.walk(c)?;
-        }
-        Some(())
+        each_child(node, &mut |c| self.walk(c))
     }
 }
 
@@ -1541,7 +1559,7 @@ fn expr(m: &Module<'_>, e: &Ex) -> PyExpr {
         if let K::Call(func, args) = &n.k {
             let (object, name) = callee(m, func);
             if name == "text" {
-                if let Some(s) = positional(args).first().and_then(|a| string(m, a, &m.consts)) {
+                if let Some(s) = positional(args).next().and_then(|a| string(m, a, &m.consts)) {
                     out.sql.push(s);
                     continue;
                 }
