@@ -1083,6 +1083,27 @@ impl<'s> Parser<'s> {
         Some(Ex { span: start..end, line, k: K::Other(parts) })
     }
 
+    /// The `for … in … if …` clauses after a display's first element: the
+    /// element, targets, iterables and conditions, in source order.
+    fn comprehension(&mut self, mut parts: Vec<Ex>) -> Option<Ex> {
+        let start = parts[0].span.start;
+        let line = parts[0].line;
+        while self.eat("for") {
+            let target = self.test_list_no_in()?;
+            if !assignable(&target) {
+                return None;
+            }
+            parts.push(target);
+            self.expect("in")?;
+            parts.push(self.or_test()?);
+            while self.eat("if") {
+                parts.push(self.or_test()?);
+            }
+        }
+        let end = self.peek().span.start;
+        Some(Ex { span: start..end, line, k: K::Other(parts) })
+    }
+
     fn arguments(&mut self) -> Option<Vec<Arg>> {
         self.expect("(")?;
         let mut args = Vec::new();
@@ -1165,9 +1186,8 @@ impl<'s> Parser<'s> {
                     } else {
                         let first = self.test()?;
                         if self.is("for") {
-                            return None;
-                        }
-                        if self.is(",") {
+                            self.comprehension(vec![first])?.k
+                        } else if self.is(",") {
                             let mut items = vec![first];
                             while self.eat(",") {
                                 if self.is(")") {
@@ -1188,10 +1208,12 @@ impl<'s> Parser<'s> {
                     self.at += 1;
                     self.deeper()?;
                     let mut items = Vec::new();
+                    let mut comprehension = None;
                     while !self.is("]") {
                         items.push(self.test()?);
-                        if self.is("for") {
-                            return None;
+                        if self.is("for") && items.len() == 1 {
+                            comprehension = Some(self.comprehension(std::mem::take(&mut items))?.k);
+                            break;
                         }
                         if !self.eat(",") {
                             break;
@@ -1199,30 +1221,39 @@ impl<'s> Parser<'s> {
                     }
                     self.depth -= 1;
                     let end = self.bump();
-                    (self.text(&end) == "]").then_some(Ex { span: t.span.start..end.span.end, line: t.line, k: K::List(items) })
+                    let k = comprehension.unwrap_or(K::List(items));
+                    (self.text(&end) == "]").then_some(Ex { span: t.span.start..end.span.end, line: t.line, k })
                 }
                 "{" => {
                     self.at += 1;
                     self.deeper()?;
                     let mut pairs = Vec::new();
                     let mut set = Vec::new();
+                    let mut comprehension = None;
                     while !self.is("}") {
                         if self.eat("**") {
                             // calls.rs skips `**` entries; keep the value for the walk.
                             set.push(self.or_expr()?);
                         } else {
                             let key = self.test()?;
-                            if self.is("for") {
-                                return None;
-                            }
+                            let first = pairs.is_empty() && set.is_empty();
                             if self.eat(":") {
                                 if !set.is_empty() && pairs.is_empty() {
                                     return None;
                                 }
-                                pairs.push((key, self.test()?));
+                                let value = self.test()?;
+                                if first && self.is("for") {
+                                    comprehension = Some(self.comprehension(vec![key, value])?.k);
+                                    break;
+                                }
+                                pairs.push((key, value));
                             } else {
                                 if !pairs.is_empty() {
                                     return None;
+                                }
+                                if first && self.is("for") {
+                                    comprehension = Some(self.comprehension(vec![key])?.k);
+                                    break;
                                 }
                                 set.push(key);
                             }
@@ -1238,7 +1269,9 @@ impl<'s> Parser<'s> {
                     }
                     let span = t.span.start..end.span.end;
                     // A set, or a dict with `**`: only its sub-expressions matter.
-                    let k = if !set.is_empty() { K::Other(pairs.into_iter().flat_map(|(a, b)| [a, b]).chain(set).collect()) } else { K::Dict(pairs) };
+                    let k = if let Some(k) = comprehension {
+                        k
+                    } else if !set.is_empty() { K::Other(pairs.into_iter().flat_map(|(a, b)| [a, b]).chain(set).collect()) } else { K::Dict(pairs) };
                     Some(Ex { span, line: t.line, k })
                 }
                 "..." => {
