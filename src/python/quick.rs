@@ -401,8 +401,8 @@ enum K {
     Subscript(Box<Ex>, Box<Ex>),
     Tuple(Vec<Ex>),
     List(Vec<Ex>),
-    /// Pairs; a `**` entry is left out, as `calls` skips it.
-    Dict(Vec<(Ex, Ex)>),
+    /// Entries in source order: a pair, or a `**` value (no key).
+    Dict(Vec<(Ex, Option<Ex>)>),
     Plus(Box<Ex>, Box<Ex>),
     /// Anything else, with its sub-expressions in source order.
     Other(Vec<Ex>),
@@ -1227,18 +1227,21 @@ impl<'s> Parser<'s> {
                 "{" => {
                     self.at += 1;
                     self.deeper()?;
-                    let mut pairs = Vec::new();
-                    let mut set = Vec::new();
+                    // A dict's entries in source order: a pair, or `**value`.
+                    let mut entries: Vec<(Ex, Option<Ex>)> = Vec::new();
+                    let mut set: Vec<Ex> = Vec::new();
                     let mut comprehension = None;
                     while !self.is("}") {
+                        let first = entries.is_empty() && set.is_empty();
                         if self.eat("**") {
-                            // calls.rs skips `**` entries; keep the value for the walk.
-                            set.push(self.or_expr()?);
+                            if !set.is_empty() {
+                                return None;
+                            }
+                            entries.push((self.or_expr()?, None));
                         } else {
                             let key = self.test()?;
-                            let first = pairs.is_empty() && set.is_empty();
                             if self.eat(":") {
-                                if !set.is_empty() && pairs.is_empty() {
+                                if !set.is_empty() {
                                     return None;
                                 }
                                 let value = self.test()?;
@@ -1246,9 +1249,9 @@ impl<'s> Parser<'s> {
                                     comprehension = Some(self.comprehension(vec![key, value])?.k);
                                     break;
                                 }
-                                pairs.push((key, value));
+                                entries.push((key, Some(value)));
                             } else {
-                                if !pairs.is_empty() {
+                                if !entries.is_empty() {
                                     return None;
                                 }
                                 if first && self.is("for") {
@@ -1267,12 +1270,8 @@ impl<'s> Parser<'s> {
                     if self.text(&end) != "}" {
                         return None;
                     }
-                    let span = t.span.start..end.span.end;
-                    // A set, or a dict with `**`: only its sub-expressions matter.
-                    let k = if let Some(k) = comprehension {
-                        k
-                    } else if !set.is_empty() { K::Other(pairs.into_iter().flat_map(|(a, b)| [a, b]).chain(set).collect()) } else { K::Dict(pairs) };
-                    Some(Ex { span, line: t.line, k })
+                    let k = comprehension.unwrap_or(if set.is_empty() { K::Dict(entries) } else { K::Other(set) });
+                    Some(Ex { span: t.span.start..end.span.end, line: t.line, k })
                 }
                 "..." => {
                     self.at += 1;
@@ -1401,7 +1400,7 @@ fn children(e: &Ex) -> Vec<&Ex> {
         K::Paren(inner) => vec![inner],
         K::Subscript(value, index) => vec![value, index],
         K::Tuple(items) | K::List(items) | K::Other(items) => items.iter().collect(),
-        K::Dict(pairs) => pairs.iter().flat_map(|(k, v)| [k, v]).collect(),
+        K::Dict(entries) => entries.iter().flat_map(|(k, v)| std::iter::once(k).chain(v)).collect(),
         K::Plus(l, r) => vec![l, r],
     }
 }
@@ -1422,9 +1421,9 @@ fn each_child<'e>(e: &'e Ex, f: &mut impl FnMut(&'e Ex) -> Option<()>) -> Option
             f(index)
         }
         K::Tuple(items) | K::List(items) | K::Other(items) => items.iter().try_for_each(f),
-        K::Dict(pairs) => pairs.iter().try_for_each(|(k, v)| {
+        K::Dict(entries) => entries.iter().try_for_each(|(k, v)| {
             f(k)?;
-            f(v)
+            v.as_ref().map_or(Some(()), &mut *f)
         }),
         K::Plus(l, r) => {
             f(l)?;
@@ -1556,10 +1555,10 @@ impl Walker<'_, '_> {
 }
 
 fn dict_params(m: &Module<'_>, e: &Ex) -> Vec<Param> {
-    let K::Dict(pairs) = &e.k else { return Vec::new() };
-    pairs
+    let K::Dict(entries) = &e.k else { return Vec::new() };
+    entries
         .iter()
-        .filter_map(|(k, v)| Some((string(m, k, &m.consts)?.text, string(m, v, &m.consts).map(|s| s.text))))
+        .filter_map(|(k, v)| Some((string(m, k, &m.consts)?.text, string(m, v.as_ref()?, &m.consts).map(|s| s.text))))
         .collect()
 }
 
