@@ -3,12 +3,13 @@
 //! of files in the time tree-sitter parses a few hundred.
 //!
 //! It accepts only what is valid Python and declines (returns `None`) on
-//! anything outside its subset: f-string fields other than a name, classes, decorators, lambdas,
-//! comprehensions, `try`, tabs, line continuations, non-ASCII names. A file
+//! anything outside its subset: f-string fields other than a name, classes,
+//! decorators, lambdas, generator arguments, `try`, `break`, tabs, line
+//! continuations, non-ASCII names. A file
 //! it declines goes to the full tree-sitter parse, which then decides. What
-//! it reads of `upgrade()` follows `calls` exactly, for the statements it
-//! knows (calls, `with`, `pass`, `return`); an `upgrade()` doing more
-//! (assignments, `if`, loops, helpers) is declined too. Tests prove both
+//! it reads of `upgrade()` follows `calls` exactly: assignments, `if`,
+//! loops, `raise` and `with` included; an `upgrade()` that calls a helper
+//! of the module, or chains assignments, is declined too. Tests prove both
 //! halves against the full parse.
 
 use std::collections::HashMap;
@@ -29,7 +30,7 @@ pub(crate) fn upgrade_steps(body: &str) -> Option<Vec<Step>> {
     let m = Module { src: body, defs: p.defs, consts: module };
     let mut w = Walker { m: &m, steps: Vec::new() };
     if let Some(upgrade) = m.defs.get("upgrade") {
-        w.block(upgrade)?;
+        w.block(upgrade, &mut Scope::default())?;
     }
     Some(w.steps)
 }
@@ -422,6 +423,15 @@ enum St {
     Expr(Ex),
     With(Vec<Ex>, Vec<St>),
     Return(Option<Ex>),
+    /// `target = value`, `target op= value` (`aug`) or `target: T [= value]`.
+    Assign { target: Ex, value: Option<Ex>, aug: bool },
+    /// `if`/`elif` arms (or a `while`) and the `else` body.
+    If { arms: Vec<(Ex, Vec<St>)>, other: Option<Vec<St>> },
+    For { target: Ex, iter: Ex, body: Vec<St>, other: Option<Vec<St>> },
+    /// `raise [exception [from cause]]`, with the keyword's line.
+    Raise(usize, Vec<Ex>),
+    /// `del`, `assert`: expressions walked in order.
+    Exprs(Vec<Ex>),
     /// `pass`, `import`, a nested `def`: nothing the walker follows.
     Inert,
     /// Anything else: valid, but the walker declines it.
@@ -543,7 +553,7 @@ impl<'s> Parser<'s> {
         let m = Module { src: self.src, defs: HashMap::new(), consts: HashMap::new() };
         let mut consts = HashMap::new();
         for (name, value) in assigned {
-            let v = value.and_then(|v| string(&m, &v, &consts));
+            let v = value.and_then(|v| string(&m, &v, Env { local: None, module: &consts }));
             match v {
                 Some(s) => consts.insert(name, s),
                 None => consts.remove(&name),
@@ -674,25 +684,29 @@ impl<'s> Parser<'s> {
         let out = if self.is("def") {
             self.def()?;
             St::Inert
-        } else if self.eat("if") || self.eat("while") {
-            self.test()?;
+        } else if self.is("if") || self.is("while") {
+            let looped = self.is("while");
+            self.at += 1;
+            let mut arms = Vec::new();
+            let cond = self.test()?;
             self.expect(":")?;
-            self.suite()?;
-            while self.eat("elif") {
-                self.test()?;
+            arms.push((cond, self.suite()?));
+            while !looped && self.eat("elif") {
+                let cond = self.test()?;
                 self.expect(":")?;
-                self.suite()?;
+                arms.push((cond, self.suite()?));
             }
-            self.else_suite()?;
-            St::Other
+            St::If { arms, other: self.else_suite()? }
         } else if self.eat("for") {
-            self.targets()?;
+            let target = self.test_list_no_in()?;
+            if !assignable(&target) {
+                return None;
+            }
             self.expect("in")?;
-            self.test_list()?;
+            let iter = self.test_list()?;
             self.expect(":")?;
-            self.suite()?;
-            self.else_suite()?;
-            St::Other
+            let body = self.suite()?;
+            St::For { target, iter, body, other: self.else_suite()? }
         } else if self.eat("with") {
             let mut items = Vec::new();
             loop {
@@ -721,12 +735,13 @@ impl<'s> Parser<'s> {
         self.text(self.peek()) != "match" || self.toks.get(self.at + 1).is_some_and(|t| !matches!(t.t, T::Op | T::Newline))
     }
 
-    fn else_suite(&mut self) -> Option<()> {
+    /// An `else:` body, if there is one; `None` inside is a syntax error.
+    fn else_suite(&mut self) -> Option<Option<Vec<St>>> {
         if self.eat("else") {
             self.expect(":")?;
-            self.suite()?;
+            return Some(Some(self.suite()?));
         }
-        Some(())
+        Some(None)
     }
 
     /// One simple statement and its newline (no `;` in the subset).
@@ -740,14 +755,16 @@ impl<'s> Parser<'s> {
             self.at += 1;
             let value = if self.peek().t == T::Newline { None } else { Some(self.test_list()?) };
             St::Return(value)
-        } else if self.eat("raise") {
+        } else if self.is("raise") {
+            let line = self.bump().line;
+            let mut exprs = Vec::new();
             if self.peek().t != T::Newline {
-                self.test()?;
+                exprs.push(self.test()?);
                 if self.eat("from") {
-                    self.test()?;
+                    exprs.push(self.test()?);
                 }
             }
-            St::Other
+            St::Raise(line, exprs)
         } else if self.eat("import") {
             loop {
                 self.dotted()?;
@@ -790,14 +807,17 @@ impl<'s> Parser<'s> {
             }
             St::Inert
         } else if self.eat("del") {
-            self.targets()?;
-            St::Other
-        } else if self.eat("assert") {
-            self.test()?;
-            if self.eat(",") {
-                self.test()?;
+            let t = self.test_list_no_in()?;
+            if !assignable(&t) {
+                return None;
             }
-            St::Other
+            St::Exprs(vec![t])
+        } else if self.eat("assert") {
+            let mut exprs = vec![self.test()?];
+            if self.eat(",") {
+                exprs.push(self.test()?);
+            }
+            St::Exprs(exprs)
         } else {
             self.expression_statement()?
         };
@@ -821,35 +841,37 @@ impl<'s> Parser<'s> {
             }
             self.at += 1;
             self.test()?;
-            if self.eat("=") {
-                self.test_list()?;
-            }
-            return Some(St::Other);
+            let value = if self.eat("=") { Some(self.test_list()?) } else { None };
+            return Some(St::Assign { target: first, value, aug: false });
         }
         if self.peek().t == T::Op && AUGMENTED.contains(&self.text(self.peek())) {
             if !matches!(first.k, K::Name | K::Attr(..)) && !is_subscript(&first) {
                 return None;
             }
             self.at += 1;
-            self.test_list()?;
-            return Some(St::Other);
+            let value = self.test_list()?;
+            return Some(St::Assign { target: first, value: Some(value), aug: true });
         }
-        if self.is("=") {
-            let mut target = first;
-            while self.eat("=") {
-                if !assignable(&target) {
-                    return None;
-                }
-                target = self.test_list()?;
+        if self.eat("=") {
+            if !assignable(&first) {
+                return None;
             }
-            return Some(St::Other);
+            let value = self.test_list()?;
+            if self.is("=") {
+                // `a = b = x`: tree-sitter nests the assignments; the walker
+                // does not mirror that.
+                let mut target = value;
+                while self.eat("=") {
+                    if !assignable(&target) {
+                        return None;
+                    }
+                    target = self.test_list()?;
+                }
+                return Some(St::Other);
+            }
+            return Some(St::Assign { target: first, value: Some(value), aug: false });
         }
         Some(St::Expr(first))
-    }
-
-    fn targets(&mut self) -> Option<()> {
-        let t = self.test_list_no_in()?;
-        assignable(&t).then_some(())
     }
 
     fn target(&mut self) -> Option<()> {
@@ -1307,8 +1329,21 @@ fn text<'s>(m: &Module<'s>, span: &Range<usize>) -> &'s str {
     &m.src[span.clone()]
 }
 
+/// The string constants in scope: the function's, then the module's.
+#[derive(Clone, Copy)]
+struct Env<'a> {
+    local: Option<&'a HashMap<String, SqlText>>,
+    module: &'a HashMap<String, SqlText>,
+}
+
+impl Env<'_> {
+    fn get(&self, name: &str) -> Option<&SqlText> {
+        self.local.and_then(|l| l.get(name)).or_else(|| self.module.get(name))
+    }
+}
+
 /// `calls::Module::string`: the string an expression evaluates to.
-fn string(m: &Module<'_>, e: &Ex, consts: &HashMap<String, SqlText>) -> Option<SqlText> {
+fn string(m: &Module<'_>, e: &Ex, consts: Env<'_>) -> Option<SqlText> {
     match &e.k {
         K::Str(parts) if parts.len() == 1 => literal(m, &parts[0], consts),
         K::Str(parts) => {
@@ -1340,7 +1375,7 @@ fn append(out: &mut SqlText, other: SqlText) {
 
 /// `calls::Module::literal`: an f-string's fields become their constant's
 /// value, or [`UNKNOWN`].
-fn literal(m: &Module<'_>, t: &Tok, consts: &HashMap<String, SqlText>) -> Option<SqlText> {
+fn literal(m: &Module<'_>, t: &Tok, consts: Env<'_>) -> Option<SqlText> {
     if t.prefix & BYTES != 0 {
         return None;
     }
@@ -1443,20 +1478,80 @@ struct Walker<'m, 's> {
     steps: Vec<Step>,
 }
 
+/// What a function body has bound so far (`calls::Scope`).
+#[derive(Default)]
+struct Scope {
+    consts: HashMap<String, SqlText>,
+    /// name → the `Execute` steps whose result it holds
+    results: HashMap<String, Vec<usize>>,
+    /// the enclosing tests: names they use and `Execute` steps inside them
+    guards: Vec<(Vec<String>, Vec<usize>)>,
+}
+
 impl Walker<'_, '_> {
-    fn block(&mut self, body: &[St]) -> Option<()> {
+    fn env<'a>(&'a self, scope: &'a Scope) -> Env<'a> {
+        Env { local: Some(&scope.consts), module: &self.m.consts }
+    }
+
+    fn executes_since(&self, before: usize) -> Vec<usize> {
+        (before..self.steps.len()).filter(|&i| matches!(self.steps[i].what, StepKind::Execute { .. })).collect()
+    }
+
+    fn block(&mut self, body: &[St], scope: &mut Scope) -> Option<()> {
         for st in body {
             match st {
-                St::Expr(e) => self.walk(e)?,
+                St::Expr(e) => self.walk(e, scope)?,
+                St::Exprs(es) => es.iter().try_for_each(|e| self.walk(e, scope))?,
                 St::With(items, inner) => {
                     for i in items {
-                        self.walk(i)?;
+                        self.walk(i, scope)?;
                     }
-                    self.block(inner)?;
+                    self.block(inner, scope)?;
                 }
                 St::Return(value) => {
                     if let Some(v) = value {
-                        self.walk(v)?;
+                        self.walk(v, scope)?;
+                    }
+                }
+                St::Assign { target, value, aug } => self.assign(target, value.as_ref(), *aug, scope)?,
+                St::If { arms, other } => {
+                    // The first arm's test guards everything after it; each
+                    // `elif` guards its own body only.
+                    let (cond, body) = &arms[0];
+                    self.guarded(cond, scope, |w, scope| {
+                        w.block(body, scope)?;
+                        for (cond, body) in &arms[1..] {
+                            w.guarded(cond, scope, |w, scope| w.block(body, scope))?;
+                        }
+                        match other {
+                            Some(o) => w.block(o, scope),
+                            None => Some(()),
+                        }
+                    })?;
+                }
+                St::For { target, iter, body, other } => {
+                    self.walk(target, scope)?;
+                    self.walk(iter, scope)?;
+                    self.block(body, scope)?;
+                    if let Some(o) = other {
+                        self.block(o, scope)?;
+                    }
+                }
+                St::Raise(line, exprs) => {
+                    for e in exprs {
+                        self.walk(e, scope)?;
+                    }
+                    let mut guarded = Vec::new();
+                    for (names, inside) in &scope.guards {
+                        guarded.extend(inside.iter().copied());
+                        for n in names {
+                            guarded.extend(scope.results.get(n).into_iter().flatten().copied());
+                        }
+                    }
+                    for i in guarded {
+                        if let StepKind::Execute { raises, .. } = &mut self.steps[i].what {
+                            raises.get_or_insert(*line);
+                        }
                     }
                 }
                 St::Inert => {}
@@ -1466,103 +1561,164 @@ impl Walker<'_, '_> {
         Some(())
     }
 
-    fn walk(&mut self, e: &Ex) -> Option<()> {
-        if let K::Call(func, args) = &e.k {
-            return self.call(e, func, args);
-        }
-        each_child(e, &mut |c| self.walk(c))
+    /// A test and what it guards.
+    fn guarded(&mut self, cond: &Ex, scope: &mut Scope, inner: impl FnOnce(&mut Self, &mut Scope) -> Option<()>) -> Option<()> {
+        let before = self.steps.len();
+        self.walk(cond, scope)?;
+        let mut names = Vec::new();
+        identifiers(self.m, cond, &mut names);
+        let inside = self.executes_since(before);
+        scope.guards.push((names, inside));
+        let out = inner(self, scope);
+        scope.guards.pop();
+        out
     }
 
-    fn call(&mut self, node: &Ex, func: &Ex, args: &[Arg]) -> Option<()> {
+    fn assign(&mut self, target: &Ex, value: Option<&Ex>, aug: bool, scope: &mut Scope) -> Option<()> {
+        let before = self.steps.len();
+        if let Some(v) = value {
+            self.walk(v, scope)?;
+        }
+        let mut sources = self.executes_since(before);
+        if let Some(v) = value {
+            let mut names = Vec::new();
+            identifiers(self.m, v, &mut names);
+            for n in names {
+                sources.extend(scope.results.get(&n).into_iter().flatten().copied());
+            }
+        }
+        let string_value = value.filter(|_| !aug).and_then(|v| string(self.m, v, self.env(scope)));
+        let mut targets = Vec::new();
+        identifiers(self.m, target, &mut targets);
+        for t in targets {
+            if sources.is_empty() {
+                scope.results.remove(&t);
+            } else {
+                scope.results.insert(t.clone(), sources.clone());
+            }
+            match (&string_value, &target.k) {
+                (Some(v), K::Name) => scope.consts.insert(t, v.clone()),
+                _ => scope.consts.remove(&t),
+            };
+        }
+        Some(())
+    }
+
+    fn walk(&mut self, e: &Ex, scope: &mut Scope) -> Option<()> {
+        if let K::Call(func, args) = &e.k {
+            return self.call(e, func, args, scope);
+        }
+        each_child(e, &mut |c| self.walk(c, scope))
+    }
+
+    fn call(&mut self, node: &Ex, func: &Ex, args: &[Arg], scope: &mut Scope) -> Option<()> {
         let m = self.m;
-        let consts = &m.consts;
         let (object, name) = callee(m, func);
         let line = node.line;
-        let kw = |key: &str| keyword(m, args, key);
-        let arg = |i: usize, key: &str| positional(args).nth(i).or_else(|| kw(key));
-        let table = |i: usize, key: &str| -> Option<String> {
-            let name = string(m, arg(i, key)?, consts)?.text;
-            Some(match kw("schema").and_then(|s| string(m, s, consts)) {
-                Some(schema) => format!("{}.{name}", schema.text),
-                None => name,
-            })
-        };
-        match (object.is_some(), name) {
-            (true, "execute" | "exec_driver_sql") => {
-                let first = positional(args).next();
-                if let Some(sql) = first.and_then(|a| string(m, a, consts)) {
-                    if let Some(o) = object {
-                        self.walk(o)?;
+        let steps = {
+            let env = self.env(scope);
+            let kw = |key: &str| keyword(m, args, key);
+            let arg = |i: usize, key: &str| positional(args).nth(i).or_else(|| kw(key));
+            let table = |i: usize, key: &str| -> Option<String> {
+                let name = string(m, arg(i, key)?, env)?.text;
+                Some(match kw("schema").and_then(|s| string(m, s, env)) {
+                    Some(schema) => format!("{}.{name}", schema.text),
+                    None => name,
+                })
+            };
+            match (object.is_some(), name) {
+                (true, "execute" | "exec_driver_sql") => {
+                    let first = positional(args).next();
+                    match first.and_then(|a| string(m, a, env)) {
+                        Some(sql) => {
+                            let mut params = first.map(|a| bind_params(m, a, env)).unwrap_or_default();
+                            if let Some(second) = positional(args).nth(1) {
+                                params.extend(dict_params(m, second, env));
+                            }
+                            Some((vec![Step { line, what: StepKind::Execute { sql, params, raises: None } }], Then::WalkObjectFirst))
+                        }
+                        None => None,
                     }
-                    let mut params = first.map(|a| bind_params(m, a)).unwrap_or_default();
-                    if let Some(second) = positional(args).nth(1) {
-                        params.extend(dict_params(m, second));
-                    }
-                    self.steps.push(Step { line, what: StepKind::Execute { sql, params, raises: None } });
-                    return Some(());
                 }
-            }
-            (true, "create_table") => {
-                if let Some(t) = table(0, "table_name") {
-                    self.steps.push(Step { line, what: StepKind::CreateTable { table: t } });
+                (true, "create_table") => {
+                    let step = table(0, "table_name").map(|t| Step { line, what: StepKind::CreateTable { table: t } });
+                    Some((step.into_iter().collect(), Then::Children))
                 }
-                return each_child(node, &mut |c| self.walk(c));
-            }
-            (true, "drop_table") => {
-                if let Some(t) = table(0, "table_name") {
-                    self.steps.push(Step { line, what: StepKind::DropTable { table: t } });
+                (true, "drop_table") => {
+                    let step = table(0, "table_name").map(|t| Step { line, what: StepKind::DropTable { table: t } });
+                    Some((step.into_iter().collect(), Then::Nothing))
                 }
-                return Some(());
-            }
-            (true, "rename_table") => {
-                if let (Some(from), Some(to)) = (table(0, "old_table_name"), table(1, "new_table_name")) {
-                    self.steps.push(Step { line, what: StepKind::RenameTable { from, to } });
+                (true, "rename_table") => {
+                    let step = match (table(0, "old_table_name"), table(1, "new_table_name")) {
+                        (Some(from), Some(to)) => Some(Step { line, what: StepKind::RenameTable { from, to } }),
+                        _ => None,
+                    };
+                    Some((step.into_iter().collect(), Then::Nothing))
                 }
-                return Some(());
-            }
-            (true, "create_index") => {
-                let exprs = arg(2, "columns").map(|cols| index_elements(m, cols)).unwrap_or_default();
-                self.steps.push(Step {
-                    line,
-                    what: StepKind::CreateIndex {
-                        name: arg(0, "index_name").and_then(|n| string(m, n, consts)).map(|s| s.text),
+                (true, "create_index") => {
+                    let exprs = arg(2, "columns").map(|cols| index_elements(m, cols, env)).unwrap_or_default();
+                    let what = StepKind::CreateIndex {
+                        name: arg(0, "index_name").and_then(|n| string(m, n, env)).map(|s| s.text),
                         table: table(1, "table_name"),
-                        predicate: kw("postgresql_where").map(|w| expr(m, w)),
+                        predicate: kw("postgresql_where").map(|w| expr(m, w, env)),
                         exprs,
-                    },
-                });
-                return Some(());
-            }
-            (_, "Index") => {
-                let exprs = positional(args).skip(1).map(|e| expr(m, e)).filter(|e| !is_plain_column(e)).collect();
-                self.steps.push(Step {
-                    line,
-                    what: StepKind::CreateIndex {
-                        name: positional(args).next().and_then(|n| string(m, n, consts)).map(|s| s.text),
+                    };
+                    Some((vec![Step { line, what }], Then::Nothing))
+                }
+                (_, "Index") => {
+                    let exprs = positional(args).skip(1).map(|e| expr(m, e, env)).filter(|e| !is_plain_column(e)).collect();
+                    let what = StepKind::CreateIndex {
+                        name: positional(args).next().and_then(|n| string(m, n, env)).map(|s| s.text),
                         table: None,
-                        predicate: kw("postgresql_where").map(|w| expr(m, w)),
+                        predicate: kw("postgresql_where").map(|w| expr(m, w, env)),
                         exprs,
-                    },
-                });
-                return Some(());
+                    };
+                    Some((vec![Step { line, what }], Then::Nothing))
+                }
+                // A module function called by name is followed by `calls`; not here.
+                (false, helper) if m.defs.contains_key(helper) => return None,
+                _ => None,
             }
-            // A module function called by name is followed by `calls`; not here.
-            (false, helper) if m.defs.contains_key(helper) => return None,
-            _ => {}
+        };
+        match steps {
+            Some((steps, Then::WalkObjectFirst)) => {
+                if let Some(o) = object {
+                    self.walk(o, scope)?;
+                }
+                self.steps.extend(steps);
+                Some(())
+            }
+            Some((steps, Then::Children)) => {
+                self.steps.extend(steps);
+                each_child(node, &mut |c| self.walk(c, scope))
+            }
+            Some((steps, Then::Nothing)) => {
+                self.steps.extend(steps);
+                Some(())
+            }
+            None => each_child(node, &mut |c| self.walk(c, scope)),
         }
-        each_child(node, &mut |c| self.walk(c))
     }
 }
 
-fn dict_params(m: &Module<'_>, e: &Ex) -> Vec<Param> {
+/// What the walker does after a call it recognised.
+enum Then {
+    /// `execute()`: the object's own calls come before the statement.
+    WalkObjectFirst,
+    /// `create_table()`: the `Index(...)` arguments inside it.
+    Children,
+    Nothing,
+}
+
+fn dict_params(m: &Module<'_>, e: &Ex, env: Env<'_>) -> Vec<Param> {
     let K::Dict(entries) = &e.k else { return Vec::new() };
     entries
         .iter()
-        .filter_map(|(k, v)| Some((string(m, k, &m.consts)?.text, string(m, v.as_ref()?, &m.consts).map(|s| s.text))))
+        .filter_map(|(k, v)| Some((string(m, k, env)?.text, string(m, v.as_ref()?, env).map(|s| s.text))))
         .collect()
 }
 
-fn bind_params(m: &Module<'_>, e: &Ex) -> Vec<Param> {
+fn bind_params(m: &Module<'_>, e: &Ex, env: Env<'_>) -> Vec<Param> {
     let mut out = Vec::new();
     let mut current = Some(e);
     while let Some(K::Call(func, args)) = current.map(|c| &c.k) {
@@ -1570,7 +1726,7 @@ fn bind_params(m: &Module<'_>, e: &Ex) -> Vec<Param> {
         if name == "bindparams" {
             for a in args {
                 if let Arg::Kw(k, v) = a {
-                    out.push((text(m, k).to_string(), string(m, v, &m.consts).map(|s| s.text)));
+                    out.push((text(m, k).to_string(), string(m, v, env).map(|s| s.text)));
                 }
             }
         }
@@ -1580,9 +1736,9 @@ fn bind_params(m: &Module<'_>, e: &Ex) -> Vec<Param> {
 }
 
 /// `calls::Module::expr`.
-fn expr(m: &Module<'_>, e: &Ex) -> PyExpr {
+fn expr(m: &Module<'_>, e: &Ex, env: Env<'_>) -> PyExpr {
     let mut out = PyExpr::default();
-    if let Some(s) = string(m, e, &m.consts) {
+    if let Some(s) = string(m, e, env) {
         out.sql.push(s);
         return out;
     }
@@ -1591,7 +1747,7 @@ fn expr(m: &Module<'_>, e: &Ex) -> PyExpr {
         if let K::Call(func, args) = &n.k {
             let (object, name) = callee(m, func);
             if name == "text" {
-                if let Some(s) = positional(args).next().and_then(|a| string(m, a, &m.consts)) {
+                if let Some(s) = positional(args).next().and_then(|a| string(m, a, env)) {
                     out.sql.push(s);
                     continue;
                 }
@@ -1610,10 +1766,52 @@ fn expr(m: &Module<'_>, e: &Ex) -> PyExpr {
     out
 }
 
-fn index_elements(m: &Module<'_>, cols: &Ex) -> Vec<PyExpr> {
+fn index_elements(m: &Module<'_>, cols: &Ex, env: Env<'_>) -> Vec<PyExpr> {
     match &cols.k {
-        K::List(items) | K::Tuple(items) => items.iter().map(|e| expr(m, e)).filter(|e| !is_plain_column(e)).collect(),
-        _ => vec![expr(m, cols)].into_iter().filter(|e| !is_plain_column(e)).collect(),
+        K::List(items) | K::Tuple(items) => items.iter().map(|e| expr(m, e, env)).filter(|e| !is_plain_column(e)).collect(),
+        _ => vec![expr(m, cols, env)].into_iter().filter(|e| !is_plain_column(e)).collect(),
+    }
+}
+
+/// Every name in an expression, in order, as tree-sitter's identifiers:
+/// attribute and keyword names too, `None`/`True`/`False` not.
+fn identifiers(m: &Module<'_>, e: &Ex, out: &mut Vec<String>) {
+    match &e.k {
+        K::Name => {
+            let t = text(m, &e.span);
+            if !matches!(t, "None" | "True" | "False") {
+                out.push(t.to_string());
+            }
+        }
+        K::Attr(object, name) => {
+            identifiers(m, object, out);
+            out.push(text(m, name).to_string());
+        }
+        K::Call(func, args) => {
+            identifiers(m, func, out);
+            for a in args {
+                if let Arg::Kw(name, _) = a {
+                    out.push(text(m, name).to_string());
+                }
+                identifiers(m, arg_value(a), out);
+            }
+        }
+        K::Str(parts) => {
+            for p in parts.iter().filter(|p| p.prefix & FSTRING != 0) {
+                for (_, name) in fields(&m.src.as_bytes()[p.inner.clone()], p.inner.start).unwrap_or_default() {
+                    let n = &m.src[name];
+                    if !matches!(n, "None" | "True" | "False") {
+                        out.push(n.to_string());
+                    }
+                }
+            }
+        }
+        _ => {
+            let _ = each_child(e, &mut |c| {
+                identifiers(m, c, out);
+                Some(())
+            });
+        }
     }
 }
 

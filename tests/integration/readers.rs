@@ -131,7 +131,7 @@ fn quick_agrees_on(dir: &Path) -> (usize, usize) {
 fn quick_parse_agrees_on_every_fixture() {
     let (files, quick) = quick_agrees_on(&repo().join("fixtures"));
     eprintln!("fixtures: quick parse answered {quick} of {files} files");
-    assert!(quick * 100 >= files * 90, "quick parse answered only {quick} of {files}");
+    assert!(quick * 100 >= files * 95, "quick parse answered only {quick} of {files}");
 }
 
 #[test]
@@ -139,14 +139,14 @@ fn quick_parse_agrees_on_every_corpus() {
     let Some(corpora) = crate::oracle::corpora_dir() else { return };
     let (files, quick) = quick_agrees_on(&corpora);
     eprintln!("corpora: quick parse answered {quick} of {files} files");
-    assert!(quick * 100 >= files * 50, "quick parse answered only {quick} of {files}");
+    assert!(quick * 100 >= files * 80, "quick parse answered only {quick} of {files}");
 }
 
 
 /// A migration with the patterns the failure classes look for (A: a lookup
 /// that raises, B: a GRANT, D: `now()` in an index, F: a table created
 /// again) and their look-alikes, for the quick parser's property test.
-const PATTERNS: &str = "\"\"\"patterns\n\nRevision ID: 0002\nRevises: 0001\n\"\"\"\nfrom typing import Sequence, Union\n\nimport sqlalchemy as sa\nfrom alembic import op\n\nrevision: str = \"0002\"\ndown_revision: Union[str, None] = \"0001\"\nbranch_labels = None\ndepends_on = None\n\nEMAIL = \"kris@moosequest.net\"\nROLE = 'raptor_app'\nGRANT = f\"GRANT SELECT ON paper_orders TO {ROLE}\"\nCOLS = [c.upper() for c in ('a', 'b') if c]\nMAP = {k: v for k, v in []}\nSET = {1, 2}\nBOTH = {**MAP, 'x': 1}\nGEN = (x for x in 'ab' if x if x for y in x)\n_SQL = (\n    \"CREATE INDEX ix_due ON alerts (id) \"\n    \"WHERE run_after < now()\"\n)\n\n\ndef upgrade() -> None:\n    op.create_table(\n        'paper_orders',\n        sa.Column('id', sa.BigInteger(), primary_key=True),\n        sa.Column('at', sa.DateTime(timezone=True), server_default=sa.text('now()')),\n        sa.Index('ix_a', 'id', postgresql_where=sa.text('at > now()')),\n        schema='trading',\n    )\n    op.execute(GRANT)\n    op.execute(_SQL)\n    op.execute(sa.text(\"SELECT id FROM admins WHERE email = :e\").bindparams(e=EMAIL))\n    op.get_bind().execute(sa.text('SELECT 1'), {'e': EMAIL, **{}, 'n': 1})\n    op.create_index('ix_b', 'alerts', ['created_at', sa.text('lower(email)')], postgresql_where=sa.func.now() > sa.column('x'))\n    op.create_index(op.f('ix_c'), 'alerts', ['id'], unique=False)\n    with op.batch_alter_table('alerts', schema=None) as batch_op:\n        batch_op.add_column(sa.Column('n', sa.Integer(), nullable=True))\n    op.execute(\"\"\"\n        DO $$ BEGIN\n        IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'web') THEN\n            GRANT SELECT ON alerts TO web;\n        END IF;\n        END $$;\n    \"\"\")\n    op.rename_table('a', 'b')\n    op.bulk_insert(sa.table('t'), [{'id': i} for i in range(3)])\n    op.drop_table(\"paper_fills\")\n    op.create_table(r\"paper_fills\", sa.Column(\"id\", sa.Integer))\n    op.execute(f'INSERT INTO g VALUES ({{1}}, \\'{EMAIL!r:>4}\\')')\n\n\ndef downgrade() -> None:\n    op.drop_table('paper_orders', schema='trading')\n";
+const PATTERNS: &str = "\"\"\"patterns\n\nRevision ID: 0002\nRevises: 0001\n\"\"\"\nfrom typing import Sequence, Union\n\nimport sqlalchemy as sa\nfrom alembic import op\n\nrevision: str = \"0002\"\ndown_revision: Union[str, None] = \"0001\"\nbranch_labels = None\ndepends_on = None\n\nEMAIL = \"kris@moosequest.net\"\nROLE = 'raptor_app'\nGRANT = f\"GRANT SELECT ON paper_orders TO {ROLE}\"\nCOLS = [c.upper() for c in ('a', 'b') if c]\nMAP = {k: v for k, v in []}\nSET = {1, 2}\nBOTH = {**MAP, 'x': 1}\nGEN = (x for x in 'ab' if x if x for y in x)\n_SQL = (\n    \"CREATE INDEX ix_due ON alerts (id) \"\n    \"WHERE run_after < now()\"\n)\n\n\ndef upgrade() -> None:\n    op.create_table(\n        'paper_orders',\n        sa.Column('id', sa.BigInteger(), primary_key=True),\n        sa.Column('at', sa.DateTime(timezone=True), server_default=sa.text('now()')),\n        sa.Index('ix_a', 'id', postgresql_where=sa.text('at > now()')),\n        schema='trading',\n    )\n    op.execute(GRANT)\n    op.execute(_SQL)\n    op.execute(sa.text(\"SELECT id FROM admins WHERE email = :e\").bindparams(e=EMAIL))\n    op.get_bind().execute(sa.text('SELECT 1'), {'e': EMAIL, **{}, 'n': 1})\n    op.create_index('ix_b', 'alerts', ['created_at', sa.text('lower(email)')], postgresql_where=sa.func.now() > sa.column('x'))\n    op.create_index(op.f('ix_c'), 'alerts', ['id'], unique=False)\n    with op.batch_alter_table('alerts', schema=None) as batch_op:\n        batch_op.add_column(sa.Column('n', sa.Integer(), nullable=True))\n    op.execute(\"\"\"\n        DO $$ BEGIN\n        IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'web') THEN\n            GRANT SELECT ON alerts TO web;\n        END IF;\n        END $$;\n    \"\"\")\n    op.rename_table('a', 'b')\n    bind = op.get_bind()\n    row = bind.execute(sa.text('SELECT id FROM admins WHERE email = :e'), {'e': EMAIL}).first()\n    if row is None:\n        raise RuntimeError('missing')\n    elif row.id:\n        pass\n    else:\n        other = 1\n    for r in [row]:\n        op.execute('SELECT 2')\n    while False:\n        raise ValueError(EMAIL)\n    name = 'tbl'\n    op.create_table(name)\n    total: int = 0\n    total += 1\n    del total\n    assert EMAIL, 'x'\n    op.bulk_insert(sa.table('t'), [{'id': i} for i in range(3)])\n    op.drop_table(\"paper_fills\")\n    op.create_table(r\"paper_fills\", sa.Column(\"id\", sa.Integer))\n    op.execute(f'INSERT INTO g VALUES ({{1}}, \\'{EMAIL!r:>4}\\')')\n\n\ndef downgrade() -> None:\n    op.drop_table('paper_orders', schema='trading')\n";
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 3000, failure_persistence: None, ..ProptestConfig::default() })]
@@ -200,7 +200,7 @@ fn the_patterns_take_the_quick_path() {
     // and sees every class pattern.
     let quick = migfix::testing::steps_quick(PATTERNS.as_bytes()).expect("the quick parser answers");
     assert_eq!(Ok(quick.clone()), migfix::testing::steps_full(PATTERNS.as_bytes()));
-    for seen in ["CreateTable { table: \"trading.paper_orders\" }", "GRANT SELECT ON paper_orders TO raptor_app", "now()", "DropTable", "RenameTable", "kris@moosequest.net"] {
+    for seen in ["CreateTable { table: \"trading.paper_orders\" }", "GRANT SELECT ON paper_orders TO raptor_app", "now()", "DropTable", "RenameTable", "kris@moosequest.net", "raises: Some(", "CreateTable { table: \"tbl\" }"] {
         assert!(quick.contains(seen), "{seen}: {quick}");
     }
 }
