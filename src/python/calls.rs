@@ -141,12 +141,27 @@ struct Module<'t> {
 
 /// What a function body has bound so far.
 #[derive(Default)]
-struct Scope {
-    consts: HashMap<String, SqlText>,
+pub(crate) struct Scope {
+    pub consts: HashMap<String, SqlText>,
     /// name → the `Execute` steps whose result it holds
-    results: HashMap<String, Vec<usize>>,
+    pub results: HashMap<String, Vec<usize>>,
     /// the enclosing `if` tests: names they use and `Execute` steps inside them
-    guards: Vec<(Vec<String>, Vec<usize>)>,
+    pub guards: Vec<(Vec<String>, Vec<usize>)>,
+}
+
+impl Scope {
+    /// A `raise` at `line`: every lookup a test around it depends on raises
+    /// when it finds nothing.
+    pub(crate) fn mark_raised(&self, steps: &mut [Step], line: usize) {
+        for (names, inside) in &self.guards {
+            let results = names.iter().flat_map(|n| self.results.get(n).into_iter().flatten());
+            for &i in inside.iter().chain(results) {
+                if let StepKind::Execute { raises, .. } = &mut steps[i].what {
+                    raises.get_or_insert(line);
+                }
+            }
+        }
+    }
 }
 
 impl<'t> Module<'t> {
@@ -385,19 +400,7 @@ impl<'t> Walker<'_, 't> {
             "call" => self.call(node, scope),
             "raise_statement" => {
                 self.children(node, scope);
-                let line = self.m.line(node);
-                let mut guarded = Vec::new();
-                for (names, inside) in &scope.guards {
-                    guarded.extend(inside.iter().copied());
-                    for n in names {
-                        guarded.extend(scope.results.get(n).into_iter().flatten().copied());
-                    }
-                }
-                for i in guarded {
-                    if let StepKind::Execute { raises, .. } = &mut self.steps[i].what {
-                        raises.get_or_insert(line);
-                    }
-                }
+                scope.mark_raised(&mut self.steps, self.m.line(node));
             }
             "if_statement" | "elif_clause" | "while_statement" => {
                 let before = self.steps.len();

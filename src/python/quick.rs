@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
-use super::calls::{Param, PyExpr, SqlText, Step, StepKind, UNKNOWN};
+use super::calls::{Param, PyExpr, Scope, SqlText, Step, StepKind, UNKNOWN};
 use super::unescape;
 
 /// Nesting deeper than this is declined rather than recursed into.
@@ -1478,16 +1478,6 @@ struct Walker<'m, 's> {
     steps: Vec<Step>,
 }
 
-/// What a function body has bound so far (`calls::Scope`).
-#[derive(Default)]
-struct Scope {
-    consts: HashMap<String, SqlText>,
-    /// name → the `Execute` steps whose result it holds
-    results: HashMap<String, Vec<usize>>,
-    /// the enclosing tests: names they use and `Execute` steps inside them
-    guards: Vec<(Vec<String>, Vec<usize>)>,
-}
-
 impl Walker<'_, '_> {
     fn env<'a>(&'a self, scope: &'a Scope) -> Env<'a> {
         Env { local: Some(&scope.consts), module: &self.m.consts }
@@ -1541,18 +1531,7 @@ impl Walker<'_, '_> {
                     for e in exprs {
                         self.walk(e, scope)?;
                     }
-                    let mut guarded = Vec::new();
-                    for (names, inside) in &scope.guards {
-                        guarded.extend(inside.iter().copied());
-                        for n in names {
-                            guarded.extend(scope.results.get(n).into_iter().flatten().copied());
-                        }
-                    }
-                    for i in guarded {
-                        if let StepKind::Execute { raises, .. } = &mut self.steps[i].what {
-                            raises.get_or_insert(*line);
-                        }
-                    }
+                    scope.mark_raised(&mut self.steps, *line);
                 }
                 St::Inert => {}
                 St::Other => return None,
