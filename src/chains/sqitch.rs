@@ -473,15 +473,21 @@ fn resolve(before: &[Planned<'_>], tagged: &HashMap<&str, usize>, project: &str,
     before[..upto].iter().rposition(|p| p.entry.name == name)
 }
 
-/// One plan lint problem. `warning` marks what sqitch itself accepts
-/// (it deploys the plan, at most with a warning of its own).
+/// One plan lint problem.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Lint {
     pub line: usize,
     pub kind: &'static str,
     pub message: String,
     pub fix: String,
-    pub warning: bool,
+}
+
+#[cfg(test)]
+impl Lint {
+    /// Whether sqitch accepts it (deploys the plan, at most warning).
+    pub fn is_warning(&self) -> bool {
+        WARNING_KINDS.contains(&self.kind)
+    }
 }
 
 /// The lint kinds sqitch itself accepts.
@@ -518,8 +524,7 @@ pub(crate) fn projects(chains: &[crate::chains::Chain]) -> Projects {
 pub(crate) fn lint(plan: &Plan, spec: &SqitchSpec, projects: &Projects) -> Vec<Lint> {
     let mut out = Vec::new();
     let mut push = |line: usize, kind: &'static str, message: String, fix: &str| {
-        let warning = WARNING_KINDS.contains(&kind);
-        out.push(Lint { line, kind, message, fix: fix.to_string(), warning });
+        out.push(Lint { line, kind, message, fix: fix.to_string() });
     };
     // The header runs to the first blank line (a comment line does not end
     // it); every line in it must be a pragma.
@@ -758,8 +763,8 @@ pub(crate) fn read(root: &Path, spec: &SqitchSpec) -> Result<(Vec<Revision>, Vec
         })
         .collect();
     let dir = spec.reworked_deploy_dir.clone();
-    let mut revs = revisions(&plan, &spec.plan, &spec.extension, |c| dir.join(c).is_file());
     let planned = plan.planned();
+    let mut revs = revisions(&planned, &spec.plan, &spec.extension, |c| dir.join(c).is_file());
     for ((r, p), change_id) in revs.iter_mut().zip(&planned).zip(change_ids(&plan, &planned)) {
         r.sqitch = Some(crate::chains::SqitchChange { change_id, scripts: p.scripts(spec) });
     }
@@ -774,8 +779,7 @@ pub(crate) fn read_plan(path: &Path) -> Result<String, (Option<usize>, String)> 
 
 /// The revisions of a plan; `exists` tells whether a reworked change's
 /// candidate deploy script exists (see [`Planned::script`]).
-pub(crate) fn revisions(plan: &Plan, path: &Path, extension: &str, exists: impl Fn(&str) -> bool) -> Vec<Revision> {
-    let planned = plan.planned();
+pub(crate) fn revisions(planned: &[Planned<'_>], path: &Path, extension: &str, exists: impl Fn(&str) -> bool) -> Vec<Revision> {
     let ids: Vec<String> = planned.iter().map(|p| p.id(extension, &exists)).collect();
     planned
         .iter()
@@ -828,7 +832,7 @@ mod tests {
 
     #[test]
     fn reworked_change_gets_tag_suffix() {
-        let revs = revisions(&Plan::parse(PLAN), Path::new("sqitch.plan"), "sql", |_| false);
+        let revs = revisions(&Plan::parse(PLAN).planned(), Path::new("sqitch.plan"), "sql", |_| false);
         let ids: Vec<_> = revs.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(ids, ["01-init@v1.0", "02-users", "03-jobs", "01-init"]);
         assert_eq!(revs[1].down, ["01-init@v1.0"]);
@@ -887,12 +891,12 @@ mod tests {
         std::fs::remove_file(dir.path().join("verify/01-a.sql")).unwrap();
         let lints = lint(&Plan::parse("%project=q\n\n01-a 2026-06-17T00:00:00Z b <b@x>\n"), &spec(dir.path()), &Projects::new());
         assert_eq!(lints.len(), 1);
-        assert!(lints[0].message.contains("verify/01-a.sql") && lints[0].warning, "{:?}", lints[0]);
+        assert!(lints[0].message.contains("verify/01-a.sql") && lints[0].is_warning(), "{:?}", lints[0]);
         assert_eq!(lints[0].kind, "sqitch-verify-script");
         std::fs::remove_file(dir.path().join("deploy/01-a.sql")).unwrap();
         let lints = lint(&Plan::parse("%project=q\n\n01-a 2026-06-17T00:00:00Z b <b@x>\n"), &spec(dir.path()), &Projects::new());
         let deploy = lints.iter().find(|l| l.kind == "sqitch-script").expect("a missing deploy script");
-        assert!(!deploy.warning, "sqitch deploy fails without it");
+        assert!(!deploy.is_warning(), "sqitch deploy fails without it");
     }
 
     const T: &str = "2026-06-17T00:00:00Z b <b@x>";
@@ -917,7 +921,7 @@ mod tests {
         assert_eq!(planned[0].script("sql", |_| false), "a@t2.sql", "no file yet: the first rework tag");
         assert_eq!(planned[0].script("sql", |c| c == "a@t1.sql"), "a@t1.sql", "the first that exists");
         assert_eq!(planned[0].script("sql", |c| c == "a@t3.sql" || c == "a@t1.sql"), "a@t3.sql");
-        let ids: Vec<String> = revisions(&plan, Path::new("p"), "sql", |_| false).into_iter().map(|r| r.id).collect();
+        let ids: Vec<String> = revisions(&plan.planned(), Path::new("p"), "sql", |_| false).into_iter().map(|r| r.id).collect();
         assert_eq!(ids, ["a@t2", "b", "c", "a@t4", "a"]);
         let nested = Plan::parse(&plan_of(&["roles/web/grants", "@v1", "roles/web/grants"]));
         assert_eq!(nested.planned()[0].script("sql", |_| false), "roles/web/grants@v1.sql");
@@ -931,7 +935,7 @@ mod tests {
         let resolved: Vec<Vec<Option<usize>>> = plan.planned().iter().map(|p| p.requires.iter().map(|(_, i)| *i).collect()).collect();
         // `c [a]` after the rework means the first `a`, as sqitch's lookup does.
         assert_eq!(resolved, [vec![], vec![Some(0)], vec![Some(0)], vec![Some(0)], vec![Some(1), Some(0), None, None], vec![Some(1)]]);
-        let revs = revisions(&plan, Path::new("p"), "sql", |_| false);
+        let revs = revisions(&plan.planned(), Path::new("p"), "sql", |_| false);
         assert_eq!(revs[3].depends_on.as_deref(), Some(&["a@v1".to_string()][..]));
         assert_eq!(revs[2].depends_on.as_deref(), Some(&["a@v1".to_string()][..]));
         assert_eq!(lint_kinds(&text), []);
@@ -973,7 +977,7 @@ mod tests {
     fn only_what_sqitch_accepts_is_a_warning() {
         let kinds = |text: &str| -> Vec<(usize, &'static str, bool)> {
             let dir = tempfile::tempdir().unwrap();
-            lint(&Plan::parse(text), &spec(dir.path()), &Projects::new()).into_iter().filter(|l| !l.kind.contains("script")).map(|l| (l.line, l.kind, l.warning)).collect()
+            lint(&Plan::parse(text), &spec(dir.path()), &Projects::new()).into_iter().filter(|l| !l.kind.contains("script")).map(|l| (l.line, l.kind, l.is_warning())).collect()
         };
         assert_eq!(kinds(&plan_of(&["07-a", "07-b"])), [(4, "sqitch-prefix", true)]);
         assert_eq!(kinds(&plan_of(&["a", "@v1", "@v1"])), [(5, "sqitch-duplicate", false)]);

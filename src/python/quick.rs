@@ -434,8 +434,8 @@ enum St {
     Exprs(Vec<Ex>),
     /// `pass`, `import`, a nested `def`: nothing the walker follows.
     Inert,
-    /// Anything else: valid, but the walker declines it.
-    Other,
+    /// `a = b = x`: valid, but the walker declines it.
+    Chained,
 }
 
 /// Python's keywords, which are never names.
@@ -532,7 +532,7 @@ impl<'s> Parser<'s> {
 
     /// The whole module; its string constants as `calls` reads them.
     fn file(&mut self) -> Option<HashMap<String, SqlText>> {
-        let mut assigned: Vec<(String, Option<Ex>)> = Vec::new();
+        let mut assigned: Vec<(String, Ex)> = Vec::new();
         while self.peek().t != T::End {
             if self.peek().t == T::Newline {
                 self.at += 1;
@@ -543,60 +543,25 @@ impl<'s> Parser<'s> {
                 self.defs.insert(name, body);
                 continue;
             }
-            let start = self.at;
-            self.statement()?;
-            // `NAME = value` at module level: a constant (or no longer one).
-            if let Some((name, value)) = self.module_assignment(start) {
-                assigned.push((name, value));
+            match self.statement()? {
+                // `NAME = value` at module level: a constant (or no longer one).
+                St::Assign { target, value: Some(value), aug: false } if matches!(target.k, K::Name) => {
+                    assigned.push((self.src[target.span].to_string(), value));
+                }
+                // tree-sitter nests `a = b = x`; calls.rs reads that oddly.
+                St::Chained => self.plain = false,
+                _ => {}
             }
         }
         let m = Module { src: self.src, defs: HashMap::new(), consts: HashMap::new() };
         let mut consts = HashMap::new();
         for (name, value) in assigned {
-            let v = value.and_then(|v| string(&m, &v, Env { local: None, module: &consts }));
-            match v {
+            match string(&m, &value, Env { local: None, module: &consts }) {
                 Some(s) => consts.insert(name, s),
                 None => consts.remove(&name),
             };
         }
         self.plain.then_some(consts)
-    }
-
-    /// A module-level `NAME = value` (annotated or not) parsed from `start`.
-    fn module_assignment(&mut self, start: usize) -> Option<(String, Option<Ex>)> {
-        let first = &self.toks[start];
-        if first.t != T::Name || is_keyword(self.text(first)) {
-            return None;
-        }
-        let next = &self.toks[start + 1];
-        if next.t != T::Op || !matches!(self.text(next), "=" | ":") {
-            return None;
-        }
-        let name = self.text(first).to_string();
-        // Re-read the value: from after `=` to the statement's end.
-        let eq = (start + 1..self.at).find(|&k| self.toks[k].t == T::Op && self.text(&self.toks[k]) == "=")?;
-        let mut depth = 0i32;
-        let chained = (eq + 1..self.at).any(|k| {
-            let t = &self.toks[k];
-            match (t.t, self.text(t)) {
-                (T::Op, "(" | "[" | "{") => depth += 1,
-                (T::Op, ")" | "]" | "}") => depth -= 1,
-                (T::Op, "=") => return depth == 0,
-                _ => {}
-            }
-            false
-        });
-        if chained {
-            // `a = b = "x"`: tree-sitter nests the second assignment; not mirrored.
-            self.plain = false;
-            return None;
-        }
-        let saved = (self.at, self.depth);
-        self.at = eq + 1;
-        let value = self.test_list();
-        self.at = saved.0;
-        self.depth = saved.1;
-        Some((name, value))
     }
 
     fn def(&mut self) -> Option<(String, Vec<St>)> {
@@ -858,8 +823,8 @@ impl<'s> Parser<'s> {
             }
             let value = self.test_list()?;
             if self.is("=") {
-                // `a = b = x`: tree-sitter nests the assignments; the walker
-                // does not mirror that.
+                // `a = b = x`: tree-sitter nests the assignments; neither
+                // reader here mirrors that.
                 let mut target = value;
                 while self.eat("=") {
                     if !assignable(&target) {
@@ -867,7 +832,7 @@ impl<'s> Parser<'s> {
                     }
                     target = self.test_list()?;
                 }
-                return Some(St::Other);
+                return Some(St::Chained);
             }
             return Some(St::Assign { target: first, value: Some(value), aug: false });
         }
@@ -1534,7 +1499,7 @@ impl Walker<'_, '_> {
                     scope.mark_raised(&mut self.steps, *line);
                 }
                 St::Inert => {}
-                St::Other => return None,
+                St::Chained => return None,
             }
         }
         Some(())
