@@ -95,7 +95,9 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
-#[command(after_help = "Example:\n  migfix gate --database-url postgresql://postgres@127.0.0.1:5432/postgres")]
+#[command(
+    after_help = "Example:\n  migfix gate --database-url postgresql://postgres@127.0.0.1:5432/postgres"
+)]
 pub struct GateArgs {
     /// A Postgres server to create the throwaway databases on (the user must be allowed to CREATE DATABASE)
     #[arg(long, value_name = "URL")]
@@ -109,7 +111,9 @@ pub struct GateArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(after_help = "On a terminal it asks; arrow keys move, Enter picks, Esc or Ctrl-C stops with nothing written.\nWithout a terminal it prints the diagnosis and the commands that would fix it, and exits 1.")]
+#[command(
+    after_help = "On a terminal it asks; arrow keys move, Enter picks, Esc or Ctrl-C stops with nothing written.\nWithout a terminal it prints the diagnosis and the commands that would fix it, and exits 1."
+)]
 pub struct RecoverArgs {
     /// A failed CI or deploy log to diagnose as well; `-` reads standard input (and so cannot prompt)
     #[arg(long, value_name = "FILE|-")]
@@ -117,7 +121,9 @@ pub struct RecoverArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  git fetch origin && migfix rebase --dry-run\n  migfix rebase --base origin/main --yes && git merge origin/main")]
+#[command(
+    after_help = "Examples:\n  git fetch origin && migfix rebase --dry-run\n  migfix rebase --base origin/main --yes && git merge origin/main"
+)]
 pub struct RebaseArgs {
     /// The branch to follow [default: origin/main, else main]
     #[arg(long, value_name = "REF")]
@@ -127,7 +133,9 @@ pub struct RebaseArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  git fetch origin '+refs/pull/*/head:refs/remotes/pr/*'\n  migfix collisions --refs 'pr/*'\n  migfix collisions --base origin/main --format json")]
+#[command(
+    after_help = "Examples:\n  git fetch origin '+refs/pull/*/head:refs/remotes/pr/*'\n  migfix collisions --refs 'pr/*'\n  migfix collisions --base origin/main --format json"
+)]
 pub struct CollisionsArgs {
     /// The branch everything merges into [default: origin/main, else main]
     #[arg(long, value_name = "REF")]
@@ -145,7 +153,9 @@ pub struct DiagnoseArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  migfix merge-heads --dry-run\n  migfix --chain console merge-heads --label tax_heads --yes")]
+#[command(
+    after_help = "Examples:\n  migfix merge-heads --dry-run\n  migfix --chain console merge-heads --label tax_heads --yes"
+)]
 pub struct MergeHeadsArgs {
     /// Words for the file name and docstring [default: the head ids]
     #[arg(long, value_name = "SLUG")]
@@ -175,7 +185,9 @@ pub struct WriteArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  migfix renumber 0148                   # the next free number, onto the other head\n  migfix renumber 0145 --to 0193 --dry-run\n  migfix renumber migrations/versions/0038_promote_demo_paper_fill.py   # one of two files claiming 0038")]
+#[command(
+    after_help = "Examples:\n  migfix renumber 0148                   # the next free number, onto the other head\n  migfix renumber 0145 --to 0193 --dry-run\n  migfix renumber migrations/versions/0038_promote_demo_paper_fill.py   # one of two files claiming 0038"
+)]
 pub struct RenumberArgs {
     /// The revision: its id, a sqitch change name or its sequence number, or its file
     /// (needed when two files claim one id)

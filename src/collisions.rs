@@ -59,15 +59,24 @@ pub(crate) struct Analysis {
 }
 
 pub(crate) fn run(config: &Config, args: &CollisionsArgs) -> Result<ExitStatus> {
-    let repo = Repo::discover(&config.root)
-        .ok_or_else(|| InputErrors::one(Diag::new(config.rel(&config.root), None, "not inside a git work tree")))?;
+    let repo = Repo::discover(&config.root).ok_or_else(|| {
+        InputErrors::one(Diag::new(
+            config.rel(&config.root),
+            None,
+            "not inside a git work tree",
+        ))
+    })?;
     let (base_name, base) = pick_base(&repo, args.base.as_deref())?;
     let chains = chains::load(config, ReadMode::Fast)?;
     let branches = repo.branches_matching(&args.refs, &[base_name.as_str()]);
     let analysis = analyse(&repo, &chains, &base_name, base, &branches);
     let findings = findings(&analysis);
     report::collisions(config, &analysis, &findings)?;
-    Ok(if findings.is_empty() { ExitStatus::Success } else { ExitStatus::Problems })
+    Ok(if findings.is_empty() {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Problems
+    })
 }
 
 /// `--base`, else `origin/main`, else `main`.
@@ -76,13 +85,26 @@ pub(crate) fn pick_base(repo: &Repo, wanted: Option<&str>) -> Result<(String, Oi
         Some(w) => vec![w],
         None => vec!["origin/main", "main", "origin/master", "master"],
     };
-    candidates.iter().find_map(|c| repo.resolve(c)).ok_or_else(|| {
-        let what = wanted.map_or("no origin/main or main branch".to_string(), |w| format!("no branch or revision `{w}`"));
-        InputErrors::one(Diag::new("--base", None, what)).with_help("name the base branch: --base REF").into()
-    })
+    candidates
+        .iter()
+        .find_map(|c| repo.resolve(c))
+        .ok_or_else(|| {
+            let what = wanted.map_or("no origin/main or main branch".to_string(), |w| {
+                format!("no branch or revision `{w}`")
+            });
+            InputErrors::one(Diag::new("--base", None, what))
+                .with_help("name the base branch: --base REF")
+                .into()
+        })
 }
 
-pub(crate) fn analyse(repo: &Repo, chains: &[Chain], base_name: &str, base: Oid, branches: &[(String, Oid)]) -> Analysis {
+pub(crate) fn analyse(
+    repo: &Repo,
+    chains: &[Chain],
+    base_name: &str,
+    base: Oid,
+    branches: &[(String, Oid)],
+) -> Analysis {
     let mut a = Analysis {
         base: base_name.to_string(),
         branches: branches.len(),
@@ -93,15 +115,32 @@ pub(crate) fn analyse(repo: &Repo, chains: &[Chain], base_name: &str, base: Oid,
     };
     for chain in chains {
         match &chain.spec.source {
-            Source::Alembic(spec) => alembic_chain(repo, chain, &spec.versions, spec.recursive, base_name, base, branches, &mut a),
-            Source::Sqitch(spec) => sqitch_chain(repo, chain, &spec.plan, base_name, base, branches, &mut a),
+            Source::Alembic(spec) => alembic_chain(
+                repo,
+                chain,
+                &spec.versions,
+                spec.recursive,
+                base_name,
+                base,
+                branches,
+                &mut a,
+            ),
+            Source::Sqitch(spec) => {
+                sqitch_chain(repo, chain, &spec.plan, base_name, base, branches, &mut a)
+            }
         }
     }
     a
 }
 
 /// The chain as the base has it, read from the base's tree.
-pub(crate) fn alembic_at(repo: &Repo, chain: &Chain, versions: &[PathBuf], recursive: bool, commit: Oid) -> Chain {
+pub(crate) fn alembic_at(
+    repo: &Repo,
+    chain: &Chain,
+    versions: &[PathBuf],
+    recursive: bool,
+    commit: Oid,
+) -> Chain {
     let mut at = chain.clone();
     at.warnings.clear();
     at.revisions = repo
@@ -110,7 +149,9 @@ pub(crate) fn alembic_at(repo: &Repo, chain: &Chain, versions: &[PathBuf], recur
         .filter_map(|(path, oid)| {
             let consts = crate::python::read(&repo.blob(oid)?).ok()?;
             let abs = repo.workdir().join(&path);
-            alembic::to_revision(&path.to_string_lossy(), &abs, consts).ok().map(|(r, _)| r)
+            alembic::to_revision(&path.to_string_lossy(), &abs, consts)
+                .ok()
+                .map(|(r, _)| r)
         })
         .collect();
     at
@@ -130,32 +171,63 @@ fn alembic_chain(
     let name = chain.name().to_string();
     let at_base = alembic_at(repo, chain, versions, recursive, base);
     let graph = Graph::build(&at_base);
-    let mut heads: Vec<String> = graph.heads().into_iter().map(|i| graph.rev(i).id.clone()).collect();
+    let mut heads: Vec<String> = graph
+        .heads()
+        .into_iter()
+        .map(|i| graph.rev(i).id.clone())
+        .collect();
     heads.sort_by(|x, y| id_order(x, y));
     heads.dedup();
     let claims = repo.claims(versions, recursive, base, branches);
     // Who declares each id: the base's files, then each branch's new ones.
     let mut by_id: BTreeMap<&str, Vec<Claimant>> = BTreeMap::new();
     for r in &at_base.revisions {
-        let path = repo.rel(&r.path).map_or_else(|| r.path.display().to_string(), |p| p.to_string_lossy().into_owned());
-        by_id.entry(&r.id).or_default().push(Claimant { branch: base_name.to_string(), path });
+        let path = repo.rel(&r.path).map_or_else(
+            || r.path.display().to_string(),
+            |p| p.to_string_lossy().into_owned(),
+        );
+        by_id.entry(&r.id).or_default().push(Claimant {
+            branch: base_name.to_string(),
+            path,
+        });
     }
     for c in &claims {
-        by_id.entry(&c.id).or_default().push(Claimant { branch: c.branch.clone(), path: c.path.clone() });
+        by_id.entry(&c.id).or_default().push(Claimant {
+            branch: c.branch.clone(),
+            path: c.path.clone(),
+        });
     }
     for (id, claimants) in &by_id {
         let branches: BTreeSet<&str> = claimants.iter().map(|c| c.branch.as_str()).collect();
-        if claimants.len() > 1 && claimants.iter().any(|c| c.branch != base_name) && branches.len() > 1 {
-            a.collisions.push(Collision { chain: name.clone(), id: id.to_string(), claims: claimants.clone() });
+        if claimants.len() > 1
+            && claimants.iter().any(|c| c.branch != base_name)
+            && branches.len() > 1
+        {
+            a.collisions.push(Collision {
+                chain: name.clone(),
+                id: id.to_string(),
+                claims: claimants.clone(),
+            });
         }
     }
     let should = match heads.as_slice() {
         [one] => one.clone(),
-        many => format!("a merge of {} (run `migfix merge-heads` on {base_name} first)", many.join(", ")),
+        many => format!(
+            "a merge of {} (run `migfix merge-heads` on {base_name} first)",
+            many.join(", ")
+        ),
     };
     for c in &claims {
-        let own: BTreeSet<&str> = claims.iter().filter(|o| o.branch == c.branch).map(|o| o.id.as_str()).collect();
-        let attaches: Vec<&String> = c.down.iter().filter(|d| !own.contains(d.as_str())).collect();
+        let own: BTreeSet<&str> = claims
+            .iter()
+            .filter(|o| o.branch == c.branch)
+            .map(|o| o.id.as_str())
+            .collect();
+        let attaches: Vec<&String> = c
+            .down
+            .iter()
+            .filter(|d| !own.contains(d.as_str()))
+            .collect();
         if !attaches.is_empty() && (heads.len() != 1 || attaches.iter().any(|d| **d != heads[0])) {
             a.stale.push(Stale {
                 chain: name.clone(),
@@ -175,13 +247,28 @@ fn alembic_chain(
     }
 }
 
-fn sqitch_chain(repo: &Repo, chain: &Chain, plan_path: &Path, base_name: &str, base: Oid, branches: &[(String, Oid)], a: &mut Analysis) {
+fn sqitch_chain(
+    repo: &Repo,
+    chain: &Chain,
+    plan_path: &Path,
+    base_name: &str,
+    base: Oid,
+    branches: &[(String, Oid)],
+    a: &mut Analysis,
+) {
     let name = chain.name().to_string();
-    let Some(rel) = repo.rel(plan_path) else { return };
+    let Some(rel) = repo.rel(plan_path) else {
+        return;
+    };
     let plan_at = |commit: Oid| -> Vec<String> {
         repo.file_at(commit, &rel)
             .and_then(|b| String::from_utf8(b).ok())
-            .map(|t| Plan::parse(&t).changes().map(|(_, e)| e.name.clone()).collect())
+            .map(|t| {
+                Plan::parse(&t)
+                    .changes()
+                    .map(|(_, e)| e.name.clone())
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let shown = rel.to_string_lossy().into_owned();
@@ -189,24 +276,46 @@ fn sqitch_chain(repo: &Repo, chain: &Chain, plan_path: &Path, base_name: &str, b
     let key = |n: &str| sqitch_prefix(n).map_or_else(|| n.to_string(), str::to_string);
     let mut by_key: BTreeMap<String, Vec<(Claimant, String)>> = BTreeMap::new();
     for n in &base_names {
-        by_key.entry(key(n)).or_default().push((Claimant { branch: base_name.to_string(), path: shown.clone() }, n.clone()));
+        by_key.entry(key(n)).or_default().push((
+            Claimant {
+                branch: base_name.to_string(),
+                path: shown.clone(),
+            },
+            n.clone(),
+        ));
     }
     let mut widest = 2;
-    let mut max = base_names.iter().filter_map(|n| sqitch_prefix(n)).filter_map(|p| p.parse::<u64>().ok()).max().unwrap_or(0);
+    let mut max = base_names
+        .iter()
+        .filter_map(|n| sqitch_prefix(n))
+        .filter_map(|p| p.parse::<u64>().ok())
+        .max()
+        .unwrap_or(0);
     for (branch, commit) in branches {
-        let Some(mb) = repo.merge_base(*commit, base) else { continue };
+        let Some(mb) = repo.merge_base(*commit, base) else {
+            continue;
+        };
         if mb == *commit {
             continue;
         }
         let before: BTreeSet<String> = plan_at(mb).into_iter().collect();
-        let added: Vec<String> = plan_at(*commit).into_iter().filter(|n| !before.contains(n) && !base_names.contains(n)).collect();
+        let added: Vec<String> = plan_at(*commit)
+            .into_iter()
+            .filter(|n| !before.contains(n) && !base_names.contains(n))
+            .collect();
         let base_moved = base_names.iter().any(|n| !before.contains(n));
         for n in &added {
             if let Some(p) = sqitch_prefix(n) {
                 widest = widest.max(p.len());
                 max = max.max(p.parse().unwrap_or(0));
             }
-            by_key.entry(key(n)).or_default().push((Claimant { branch: branch.clone(), path: shown.clone() }, n.clone()));
+            by_key.entry(key(n)).or_default().push((
+                Claimant {
+                    branch: branch.clone(),
+                    path: shown.clone(),
+                },
+                n.clone(),
+            ));
         }
         if base_moved {
             if let Some(first) = added.first() {
@@ -224,8 +333,26 @@ fn sqitch_chain(repo: &Repo, chain: &Chain, plan_path: &Path, base_name: &str, b
     for (k, claimants) in by_key {
         let branches: BTreeSet<&str> = claimants.iter().map(|(c, _)| c.branch.as_str()).collect();
         let names: BTreeSet<&str> = claimants.iter().map(|(_, n)| n.as_str()).collect();
-        if branches.len() > 1 && (names.len() > 1 || claimants.len() > branches.len() || claimants.iter().filter(|(c, _)| c.branch != base_name).count() > 1) {
-            a.collisions.push(Collision { chain: name.clone(), id: k, claims: claimants.into_iter().map(|(c, n)| Claimant { path: format!("{} ({n})", c.path), ..c }).collect() });
+        if branches.len() > 1
+            && (names.len() > 1
+                || claimants.len() > branches.len()
+                || claimants
+                    .iter()
+                    .filter(|(c, _)| c.branch != base_name)
+                    .count()
+                    > 1)
+        {
+            a.collisions.push(Collision {
+                chain: name.clone(),
+                id: k,
+                claims: claimants
+                    .into_iter()
+                    .map(|(c, n)| Claimant {
+                        path: format!("{} ({n})", c.path),
+                        ..c
+                    })
+                    .collect(),
+            });
         }
     }
     let width = chain.scheme.width().unwrap_or(widest);
@@ -236,27 +363,56 @@ fn sqitch_chain(repo: &Repo, chain: &Chain, plan_path: &Path, base_name: &str, b
 pub(crate) fn findings(a: &Analysis) -> Vec<Finding> {
     let mut out = Vec::new();
     for c in &a.collisions {
-        let who: Vec<String> = c.claims.iter().map(|cl| format!("{} ({})", cl.branch, cl.path)).collect();
-        let later = c.claims.iter().rev().find(|cl| cl.branch != a.base).map_or(a.base.as_str(), |cl| cl.branch.as_str());
+        let who: Vec<String> = c
+            .claims
+            .iter()
+            .map(|cl| format!("{} ({})", cl.branch, cl.path))
+            .collect();
+        let later = c
+            .claims
+            .iter()
+            .rev()
+            .find(|cl| cl.branch != a.base)
+            .map_or(a.base.as_str(), |cl| cl.branch.as_str());
         let mut f = Finding::new(
             Some('C'),
             "number-collision",
             Some(c.chain.as_str()),
-            format!("{} is claimed {} times: {}", c.id, c.claims.len(), who.join(", ")),
-            format!("renumber it on {later} to the next free number ({})", a.next_free.get(&c.chain).cloned().unwrap_or_default()),
+            format!(
+                "{} is claimed {} times: {}",
+                c.id,
+                c.claims.len(),
+                who.join(", ")
+            ),
+            format!(
+                "renumber it on {later} to the next free number ({})",
+                a.next_free.get(&c.chain).cloned().unwrap_or_default()
+            ),
         );
         f.revision = Some(c.id.clone());
-        f.path = c.claims.iter().rev().find(|cl| cl.branch != a.base).map(|cl| cl.path.clone());
+        f.path = c
+            .claims
+            .iter()
+            .rev()
+            .find(|cl| cl.branch != a.base)
+            .map(|cl| cl.path.clone());
         f.command = Some(format!("migfix rebase --base {} (on {later})", a.base));
         out.push(f);
     }
     for s in &a.stale {
-        let parent = if s.down_revisions.is_empty() { "its place in the plan".to_string() } else { s.down_revisions.join(", ") };
+        let parent = if s.down_revisions.is_empty() {
+            "its place in the plan".to_string()
+        } else {
+            s.down_revisions.join(", ")
+        };
         let mut f = Finding::new(
             Some('C'),
             "stale-parent",
             Some(s.chain.as_str()),
-            format!("{} adds {} on {parent}, which is not {}'s head: merged as is, it adds a head", s.branch, s.revision, a.base),
+            format!(
+                "{} adds {} on {parent}, which is not {}'s head: merged as is, it adds a head",
+                s.branch, s.revision, a.base
+            ),
             format!("make it revise {}", s.should),
         );
         f.revision = Some(s.revision.clone());

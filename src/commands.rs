@@ -42,10 +42,18 @@ pub(crate) fn check(config: &Config) -> Result<ExitStatus> {
     for chain in &mut chains {
         // The static classes read every migration's body: seconds on a
         // chain of thousands, so say what is happening.
-        let _progress = report::Progress::start(config, chain.revisions.len(), &format!("checking {}", chain.name()));
+        let _progress = report::Progress::start(
+            config,
+            chain.revisions.len(),
+            &format!("checking {}", chain.name()),
+        );
         let (mut failing, naming): (Vec<_>, Vec<_>) =
-            findings::for_chain_in(&config.root, chain, &projects).into_iter().partition(|f| !findings::warns_only(f));
-        chain.warnings.extend(naming.iter().map(findings::as_warning));
+            findings::for_chain_in(&config.root, chain, &projects)
+                .into_iter()
+                .partition(|f| !findings::warns_only(f));
+        chain
+            .warnings
+            .extend(naming.iter().map(findings::as_warning));
         for f in diagnose::static_findings(&config.root, chain, &ci) {
             if diagnose::fails_gate(&f) {
                 failing.push(f);
@@ -57,7 +65,11 @@ pub(crate) fn check(config: &Config) -> Result<ExitStatus> {
     }
     let per_chain: Vec<_> = chains.iter().zip(found).collect();
     report::check(config, &per_chain)?;
-    Ok(if per_chain.iter().any(|(_, f)| !f.is_empty()) { ExitStatus::Problems } else { ExitStatus::Success })
+    Ok(if per_chain.iter().any(|(_, f)| !f.is_empty()) {
+        ExitStatus::Problems
+    } else {
+        ExitStatus::Success
+    })
 }
 
 pub(crate) fn completions(args: &CompletionsArgs) -> Result<ExitStatus> {

@@ -39,9 +39,17 @@ fn write_change(f: &mut fmt::Formatter<'_>, root: &Path, c: &Change) -> fmt::Res
     let old = String::from_utf8_lossy(&c.before);
     let new = String::from_utf8_lossy(&c.after);
     let diff = TextDiff::from_lines(old.as_ref(), new.as_ref());
-    let a = if c.is_new() { "/dev/null".to_string() } else { format!("a/{from}") };
+    let a = if c.is_new() {
+        "/dev/null".to_string()
+    } else {
+        format!("a/{from}")
+    };
     let b = format!("b/{to}");
-    write!(f, "{}", diff.unified_diff().context_radius(3).header(&a, &b))
+    write!(
+        f,
+        "{}",
+        diff.unified_diff().context_radius(3).header(&a, &b)
+    )
 }
 
 #[cfg(test)]
@@ -60,10 +68,19 @@ mod tests {
                     before: b"x = 1\nrevision = '0148'\n".to_vec(),
                     after: b"x = 1\nrevision = '0151'\n".to_vec(),
                 },
-                Change { from: None, to: PathBuf::from("/r/v/0152_m.py"), before: vec![], after: b"pass\n".to_vec() },
+                Change {
+                    from: None,
+                    to: PathBuf::from("/r/v/0152_m.py"),
+                    before: vec![],
+                    after: b"pass\n".to_vec(),
+                },
             ],
         };
-        let text = PlanDiff { plan: &plan, root: Path::new("/r") }.to_string();
+        let text = PlanDiff {
+            plan: &plan,
+            root: Path::new("/r"),
+        }
+        .to_string();
         assert_eq!(
             text,
             "diff --git a/v/0148_a.py b/v/0151_a.py\nrename from v/0148_a.py\nrename to v/0151_a.py\n\

@@ -18,7 +18,11 @@ pub(crate) struct Diag {
 
 impl Diag {
     pub fn new(file: impl Into<String>, line: Option<usize>, message: impl Into<String>) -> Diag {
-        Diag { file: file.into(), line, message: message.into() }
+        Diag {
+            file: file.into(),
+            line,
+            message: message.into(),
+        }
     }
 }
 
@@ -53,7 +57,10 @@ impl fmt::Display for InputErrors {
 
 impl InputErrors {
     pub fn one(diag: Diag) -> InputErrors {
-        InputErrors { diags: vec![diag], help: None }
+        InputErrors {
+            diags: vec![diag],
+            help: None,
+        }
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> InputErrors {
@@ -73,7 +80,10 @@ pub(crate) struct Refused {
 
 impl Refused {
     pub fn new(message: impl Into<String>) -> Refused {
-        Refused { message: message.into(), help: None }
+        Refused {
+            message: message.into(),
+            help: None,
+        }
     }
 
     pub fn help(mut self, help: impl Into<String>) -> Refused {

@@ -53,7 +53,13 @@ pub(crate) struct Place {
 impl Finding {
     /// A finding with only the required parts; the rest is filled in by
     /// the caller.
-    pub fn new(class: Option<char>, kind: &'static str, chain: Option<&str>, message: String, fix: String) -> Finding {
+    pub fn new(
+        class: Option<char>,
+        kind: &'static str,
+        chain: Option<&str>,
+        message: String,
+        fix: String,
+    ) -> Finding {
         Finding {
             class,
             kind,
@@ -80,14 +86,25 @@ impl Finding {
 /// deploys anyway (a missing verify script, a reused sequence number). `check` shows them
 /// as warnings rather than failing on them.
 pub(crate) fn warns_only(f: &Finding) -> bool {
-    matches!(f.kind, "filename-mismatch" | "duplicate-file-number" | "multiple-bases") || crate::chains::sqitch::WARNING_KINDS.contains(&f.kind)
+    matches!(
+        f.kind,
+        "filename-mismatch" | "duplicate-file-number" | "multiple-bases"
+    ) || crate::chains::sqitch::WARNING_KINDS.contains(&f.kind)
 }
 
 /// A finding as a `check` warning, with its fix.
 pub(crate) fn as_warning(f: &Finding) -> crate::error::Diag {
     let class = f.class.map(|c| format!("[{c}] ")).unwrap_or_default();
-    let run = f.command.as_ref().map(|c| format!("; run: {c}")).unwrap_or_default();
-    crate::error::Diag::new(f.path.clone().unwrap_or_default(), f.line, format!("{class}{}; fix: {}{run}", f.message, f.fix))
+    let run = f
+        .command
+        .as_ref()
+        .map(|c| format!("; run: {c}"))
+        .unwrap_or_default();
+    crate::error::Diag::new(
+        f.path.clone().unwrap_or_default(),
+        f.line,
+        format!("{class}{}; fix: {}{run}", f.message, f.fix),
+    )
 }
 
 fn ids(graph: &Graph<'_>, revs: &[usize]) -> Vec<String> {
@@ -110,7 +127,11 @@ pub(crate) fn for_chain(root: &std::path::Path, chain: &Chain) -> Vec<Finding> {
 
 /// [`for_chain`], knowing the repository's other sqitch projects, so that
 /// a `project:change` requirement naming no change of theirs is found.
-pub(crate) fn for_chain_in(root: &std::path::Path, chain: &Chain, projects: &crate::chains::sqitch::Projects) -> Vec<Finding> {
+pub(crate) fn for_chain_in(
+    root: &std::path::Path,
+    chain: &Chain,
+    projects: &crate::chains::sqitch::Projects,
+) -> Vec<Finding> {
     let graph = Graph::build(chain);
     let at = |i: usize| {
         let r = graph.rev(i);
@@ -118,10 +139,23 @@ pub(crate) fn for_chain_in(root: &std::path::Path, chain: &Chain, projects: &cra
     };
     // Several files claiming one id or number: the later one is renumbered.
     let claimed_twice = |revs: &[usize], kind: &'static str, what: String, fix: &str| {
-        let files: Vec<String> = revs.iter().map(|&i| rel(root, &graph.rev(i).path)).collect();
+        let files: Vec<String> = revs
+            .iter()
+            .map(|&i| rel(root, &graph.rev(i).path))
+            .collect();
         let later = *revs.last().expect("two files");
-        let command = Some(format!("migfix renumber {}", files.last().expect("two files")));
-        (Some('C'), kind, at(later), format!("{what} {} files: {}", revs.len(), and_list(&files)), fix.to_string(), command)
+        let command = Some(format!(
+            "migfix renumber {}",
+            files.last().expect("two files")
+        ));
+        (
+            Some('C'),
+            kind,
+            at(later),
+            format!("{what} {} files: {}", revs.len(), and_list(&files)),
+            fix.to_string(),
+            command,
+        )
     };
     let name = chain.name().to_string();
     let sqitch = chain.kind() == crate::chains::Kind::Sqitch;
@@ -282,7 +316,11 @@ pub(crate) fn for_chain_in(root: &std::path::Path, chain: &Chain, projects: &cra
     if let crate::config::Source::Sqitch(spec) = &chain.spec.source {
         if let Ok(text) = crate::chains::sqitch::read_plan(&spec.plan) {
             let plan_path = rel(root, &spec.plan);
-            for l in crate::chains::sqitch::lint(&crate::chains::sqitch::Plan::parse(&text), spec, projects) {
+            for l in crate::chains::sqitch::lint(
+                &crate::chains::sqitch::Plan::parse(&text),
+                spec,
+                projects,
+            ) {
                 // Script paths as the rest of the output shows paths: from the root.
                 let message = l.message.replace(&format!("{}/", root.display()), "");
                 let mut f = Finding::new(None, l.kind, Some(&name), message, l.fix);

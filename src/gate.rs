@@ -56,21 +56,28 @@ impl PgUrl {
             return None;
         }
         let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-        let (path, query) = path.split_once('?').map_or((path, String::new()), |(p, q)| (p, format!("?{q}")));
+        let (path, query) = path
+            .split_once('?')
+            .map_or((path, String::new()), |(p, q)| (p, format!("?{q}")));
         let (userinfo, host) = match authority.rsplit_once('@') {
             Some((u, h)) => (Some(u), h),
             None => (None, authority),
         };
-        let (user, password) = match userinfo.map(|u| u.split_once(':').map_or((u, None), |(a, b)| (a, Some(b)))) {
-            Some((u, p)) => (Some(u.to_string()), p.map(String::from)),
-            None => (None, None),
-        };
+        let (user, password) =
+            match userinfo.map(|u| u.split_once(':').map_or((u, None), |(a, b)| (a, Some(b)))) {
+                Some((u, p)) => (Some(u.to_string()), p.map(String::from)),
+                None => (None, None),
+            };
         Some(PgUrl {
             scheme: scheme.to_string(),
             user,
             password,
             host: host.to_string(),
-            database: if path.is_empty() { "postgres".into() } else { path.to_string() },
+            database: if path.is_empty() {
+                "postgres".into()
+            } else {
+                path.to_string()
+            },
             query,
         })
     }
@@ -106,54 +113,113 @@ struct Output {
 
 pub(crate) fn run(config: &Config, args: &GateArgs) -> Result<ExitStatus> {
     let url = PgUrl::parse(&args.database_url).ok_or_else(|| {
-        InputErrors::one(Diag::new("--database-url", None, "expected postgresql://USER@HOST:PORT/DB"))
+        InputErrors::one(Diag::new(
+            "--database-url",
+            None,
+            "expected postgresql://USER@HOST:PORT/DB",
+        ))
     })?;
-    let mut admin = postgres::Client::connect(&url.for_database(&url.database), postgres::NoTls).map_err(|e| {
-        InputErrors::one(Diag::new(url.shown(), None, format!("cannot connect: {}", mask(&e.to_string(), &url))))
-    })?;
+    let mut admin = postgres::Client::connect(&url.for_database(&url.database), postgres::NoTls)
+        .map_err(|e| {
+            InputErrors::one(Diag::new(
+                url.shown(),
+                None,
+                format!("cannot connect: {}", mask(&e.to_string(), &url)),
+            ))
+        })?;
     let chains = chains::load(config, ReadMode::Full)?;
     let alembic: Vec<String> = args.alembic.split_whitespace().map(String::from).collect();
     if chains.iter().any(|c| c.kind() == chains::Kind::Alembic) {
         tool_present(&alembic, "--alembic CMD")?;
     }
     if chains.iter().any(|c| c.kind() == chains::Kind::Sqitch) {
-        tool_present(&["sqitch".to_string()], "install sqitch (Debian: sqitch libdbd-pg-perl)")?;
+        tool_present(
+            &["sqitch".to_string()],
+            "install sqitch (Debian: sqitch libdbd-pg-perl)",
+        )?;
     }
     let mut runs = Vec::new();
     for chain in &chains {
         let db = database_name(&url.database, chain.name());
-        let mut run = ChainRun { name: chain.name().to_string(), database: db.clone(), passed: false, steps: Vec::new(), findings: Vec::new() };
+        let mut run = ChainRun {
+            name: chain.name().to_string(),
+            database: db.clone(),
+            passed: false,
+            steps: Vec::new(),
+            findings: Vec::new(),
+        };
         let created = step(config, &mut run, &format!("create database {db}"), || {
             sql(&mut admin, &format!("CREATE DATABASE \"{db}\""), &url)
         });
         if created {
             run.passed = round_trip(config, chain, &url, &db, &alembic, &mut admin, &mut run)?;
             if !args.keep {
-                step(config, &mut run, "drop database", || sql(&mut admin, &format!("DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)"), &url));
+                step(config, &mut run, "drop database", || {
+                    sql(
+                        &mut admin,
+                        &format!("DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)"),
+                        &url,
+                    )
+                });
             }
         }
         report::gate::chain_done(config, &run)?;
         runs.push(run);
     }
     report::gate::summary(config, &runs)?;
-    Ok(if runs.iter().all(|r| r.passed) { ExitStatus::Success } else { ExitStatus::Problems })
+    Ok(if runs.iter().all(|r| r.passed) {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Problems
+    })
 }
 
 fn tool_present(cmd: &[String], help: &str) -> Result<()> {
-    let found = cmd.first().is_some_and(|c| Command::new(c).args(&cmd[1..]).arg("--version").output().is_ok_and(|o| o.status.success()));
+    let found = cmd.first().is_some_and(|c| {
+        Command::new(c)
+            .args(&cmd[1..])
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
     if found {
         Ok(())
     } else {
-        Err(InputErrors::one(Diag::new(cmd.join(" "), None, "not found, or it does not run")).with_help(help).into())
+        Err(InputErrors::one(Diag::new(
+            cmd.join(" "),
+            None,
+            "not found, or it does not run",
+        ))
+        .with_help(help)
+        .into())
     }
 }
 
 /// `<db>_migfix_<chain>_<pid>`, lower case, within Postgres's 63 bytes.
 fn database_name(base: &str, chain: &str) -> String {
-    let clean = |s: &str| s.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect::<String>();
-    let mut name = format!("{}_migfix_{}_{}", clean(base), clean(chain), std::process::id());
+    let clean = |s: &str| {
+        s.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect::<String>()
+    };
+    let mut name = format!(
+        "{}_migfix_{}_{}",
+        clean(base),
+        clean(chain),
+        std::process::id()
+    );
     if name.len() > 63 {
-        name = format!("migfix_{}_{}", clean(chain).chars().take(40).collect::<String>(), std::process::id());
+        name = format!(
+            "migfix_{}_{}",
+            clean(chain).chars().take(40).collect::<String>(),
+            std::process::id()
+        );
     }
     name
 }
@@ -167,10 +233,18 @@ fn mask(text: &str, url: &PgUrl) -> String {
 
 fn sql(client: &mut postgres::Client, statement: &str, url: &PgUrl) -> Output {
     match client.batch_execute(statement) {
-        Ok(()) => Output { ok: true, text: String::new() },
+        Ok(()) => Output {
+            ok: true,
+            text: String::new(),
+        },
         Err(e) => {
-            let detail = e.as_db_error().map_or_else(|| e.to_string(), |d| format!("ERROR:  {}", d.message()));
-            Output { ok: false, text: mask(&detail, url) }
+            let detail = e
+                .as_db_error()
+                .map_or_else(|| e.to_string(), |d| format!("ERROR:  {}", d.message()));
+            Output {
+                ok: false,
+                text: mask(&detail, url),
+            }
         }
     }
 }
@@ -182,17 +256,38 @@ fn step(config: &Config, run: &mut ChainRun, name: &str, f: impl FnOnce() -> Out
     let started = Instant::now();
     let out = f();
     let seconds = started.elapsed().as_secs_f64();
-    let tail: Vec<String> = out.text.lines().rev().take(25).collect::<Vec<_>>().into_iter().rev().map(String::from).collect();
+    let tail: Vec<String> = out
+        .text
+        .lines()
+        .rev()
+        .take(25)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .map(String::from)
+        .collect();
     let status = if out.ok { "ok" } else { "failed" };
     let _ = report::gate::step_done(config, &full, status, seconds);
-    run.steps.push(Step { name: full, status, seconds, output_tail: tail });
+    run.steps.push(Step {
+        name: full,
+        status,
+        seconds,
+        output_tail: tail,
+    });
     if !out.ok {
-        run.findings.extend(crate::diagnose::explain_log_text(config, &out.text));
+        run.findings
+            .extend(crate::diagnose::explain_log_text(config, &out.text));
     }
     out.ok
 }
 
-fn command(cmd: &[String], args: &[&str], dir: &Path, env: &[(&str, String)], url: &PgUrl) -> Output {
+fn command(
+    cmd: &[String],
+    args: &[&str],
+    dir: &Path,
+    env: &[(&str, String)],
+    url: &PgUrl,
+) -> Output {
     let mut c = Command::new(&cmd[0]);
     c.args(&cmd[1..]).args(args).current_dir(dir);
     for (k, v) in env {
@@ -200,10 +295,20 @@ fn command(cmd: &[String], args: &[&str], dir: &Path, env: &[(&str, String)], ur
     }
     match c.output() {
         Ok(o) => {
-            let text = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-            Output { ok: o.status.success(), text: mask(&text, url) }
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            );
+            Output {
+                ok: o.status.success(),
+                text: mask(&text, url),
+            }
         }
-        Err(e) => Output { ok: false, text: format!("cannot run {}: {e}", cmd.join(" ")) },
+        Err(e) => Output {
+            ok: false,
+            text: format!("cannot run {}: {e}", cmd.join(" ")),
+        },
     }
 }
 
@@ -222,48 +327,94 @@ fn round_trip(
             "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{r}') THEN CREATE ROLE \"{r}\" NOLOGIN; END IF; END $$;",
             r = role.replace('\'', "''")
         );
-        if !step(config, run, &format!("create role {role}"), || sql(admin, &block, url)) {
+        if !step(config, run, &format!("create role {role}"), || {
+            sql(admin, &block, url)
+        }) {
             return Ok(false);
         }
     }
     match &chain.spec.source {
         Source::Alembic(spec) => {
-            let ini = spec.config.clone().filter(|c| c.extension().is_some_and(|e| e == "ini"));
-            let (tmp, ini_path, cwd) = temp_ini(ini.as_deref(), spec.script_location.as_deref(), &url.for_database(db))?;
+            let ini = spec
+                .config
+                .clone()
+                .filter(|c| c.extension().is_some_and(|e| e == "ini"));
+            let (tmp, ini_path, cwd) = temp_ini(
+                ini.as_deref(),
+                spec.script_location.as_deref(),
+                &url.for_database(db),
+            )?;
             let env = [("DATABASE_URL", url.for_database(db))];
             let ini_arg = ini_path.to_string_lossy().into_owned();
             let alembic_step = |run: &mut ChainRun, label: &str, args: &[&str]| {
                 let mut all = vec!["-c", ini_arg.as_str()];
                 all.extend_from_slice(args);
-                step(config, run, label, || command(alembic, &all, &cwd, &env, url))
+                step(config, run, label, || {
+                    command(alembic, &all, &cwd, &env, url)
+                })
             };
             let graph = Graph::build(chain);
             for (before, seed_sql) in seeds(chain)? {
                 let Some(target) = graph.resolve(&before).map(|i| graph.rev(i).down.clone()) else {
-                    return Err(InputErrors::one(Diag::new("migfix.toml", None, format!("[chain.gate.seed] before = \"{before}\": no such revision in {}", chain.name()))).into());
+                    return Err(InputErrors::one(Diag::new(
+                        "migfix.toml",
+                        None,
+                        format!(
+                            "[chain.gate.seed] before = \"{before}\": no such revision in {}",
+                            chain.name()
+                        ),
+                    ))
+                    .into());
                 };
-                let to = if target.is_empty() { "base".to_string() } else { target.join(",") };
-                if !alembic_step(run, &format!("alembic upgrade {to} (pre-seed)"), &["upgrade", &to]) {
+                let to = if target.is_empty() {
+                    "base".to_string()
+                } else {
+                    target.join(",")
+                };
+                if !alembic_step(
+                    run,
+                    &format!("alembic upgrade {to} (pre-seed)"),
+                    &["upgrade", &to],
+                ) {
                     return Ok(false);
                 }
                 let mut client = postgres::Client::connect(&url.for_database(db), postgres::NoTls)
-                    .map_err(|e| anyhow::anyhow!("cannot connect to {db}: {}", mask(&e.to_string(), url)))?;
-                if !step(config, run, &format!("seed (required by {before})"), || sql(&mut client, &seed_sql, url)) {
+                    .map_err(|e| {
+                        anyhow::anyhow!("cannot connect to {db}: {}", mask(&e.to_string(), url))
+                    })?;
+                if !step(config, run, &format!("seed (required by {before})"), || {
+                    sql(&mut client, &seed_sql, url)
+                }) {
                     return Ok(false);
                 }
             }
             if !alembic_step(run, "alembic upgrade head", &["upgrade", "head"]) {
                 return Ok(false);
             }
-            let heads: Vec<String> = graph.heads().into_iter().map(|i| graph.rev(i).id.clone()).collect();
+            let heads: Vec<String> = graph
+                .heads()
+                .into_iter()
+                .map(|i| graph.rev(i).id.clone())
+                .collect();
             let single = heads.len() == 1;
             if !step(config, run, "assert single head", || Output {
                 ok: single,
-                text: if single { String::new() } else { format!("Multiple head revisions are present: head count: {}", heads.len()) },
+                text: if single {
+                    String::new()
+                } else {
+                    format!(
+                        "Multiple head revisions are present: head count: {}",
+                        heads.len()
+                    )
+                },
             }) {
                 return Ok(false);
             }
-            if !alembic_step(run, "alembic downgrade -1 (reversibility check)", &["downgrade", "-1"]) {
+            if !alembic_step(
+                run,
+                "alembic downgrade -1 (reversibility check)",
+                &["downgrade", "-1"],
+            ) {
                 return Ok(false);
             }
             let ok = alembic_step(run, "alembic upgrade head", &["upgrade", "head"]);
@@ -271,27 +422,54 @@ fn round_trip(
             Ok(ok)
         }
         Source::Sqitch(spec) => {
-            let dir = spec.conf.as_deref().and_then(Path::parent).or_else(|| spec.plan.parent()).unwrap_or(&config.root).to_path_buf();
+            let dir = spec
+                .conf
+                .as_deref()
+                .and_then(Path::parent)
+                .or_else(|| spec.plan.parent())
+                .unwrap_or(&config.root)
+                .to_path_buf();
             let target = url.for_sqitch(db);
             let plan = spec.plan.to_string_lossy().into_owned();
             let sqitch = ["sqitch".to_string()];
             let sqitch_step = |run: &mut ChainRun, label: &str, args: &[&str]| {
                 let mut all: Vec<&str> = args.to_vec();
                 all.extend_from_slice(&["--plan-file", &plan, &target]);
-                step(config, run, label, || command(&sqitch, &all, &dir, &[], url))
+                step(config, run, label, || {
+                    command(&sqitch, &all, &dir, &[], url)
+                })
             };
-            Ok(sqitch_step(run, "sqitch deploy --verify", &["deploy", "--verify"])
-                && sqitch_step(run, "sqitch revert --to @HEAD^", &["revert", "-y", "--to", "@HEAD^"])
-                && sqitch_step(run, "sqitch deploy --verify", &["deploy", "--verify"]))
+            Ok(
+                sqitch_step(run, "sqitch deploy --verify", &["deploy", "--verify"])
+                    && sqitch_step(
+                        run,
+                        "sqitch revert --to @HEAD^",
+                        &["revert", "-y", "--to", "@HEAD^"],
+                    )
+                    && sqitch_step(run, "sqitch deploy --verify", &["deploy", "--verify"]),
+            )
         }
     }
 }
 
 /// `[[chain.gate.seed]]` tables: `before` and `sql`.
 fn seeds(chain: &Chain) -> Result<Vec<(String, String)>> {
-    let Some(gate) = &chain.spec.gate else { return Ok(Vec::new()) };
-    let Some(list) = gate.get("seed") else { return Ok(Vec::new()) };
-    let bad = || InputErrors::one(Diag::new("migfix.toml", None, format!("[[chain.gate.seed]] of {} needs `before` and `sql` strings", chain.name())));
+    let Some(gate) = &chain.spec.gate else {
+        return Ok(Vec::new());
+    };
+    let Some(list) = gate.get("seed") else {
+        return Ok(Vec::new());
+    };
+    let bad = || {
+        InputErrors::one(Diag::new(
+            "migfix.toml",
+            None,
+            format!(
+                "[[chain.gate.seed]] of {} needs `before` and `sql` strings",
+                chain.name()
+            ),
+        ))
+    };
     let list = list.as_array().ok_or_else(bad)?;
     list.iter()
         .map(|s| {
@@ -305,12 +483,17 @@ fn seeds(chain: &Chain) -> Result<Vec<(String, String)>> {
 /// A copy of the chain's alembic.ini pointing at the ephemeral database,
 /// with `script_location` absolute; the user's ini is never edited. Alembic
 /// runs from the ini's folder, as it would for the user.
-fn temp_ini(ini: Option<&Path>, script_location: Option<&Path>, db_url: &str) -> Result<(tempfile::TempDir, PathBuf, PathBuf)> {
+fn temp_ini(
+    ini: Option<&Path>,
+    script_location: Option<&Path>,
+    db_url: &str,
+) -> Result<(tempfile::TempDir, PathBuf, PathBuf)> {
     let tmp = tempfile::tempdir().context("creating a temporary folder")?;
     let (text, cwd) = match ini {
         Some(ini) => {
             let dir = ini.parent().unwrap_or(Path::new(".")).to_path_buf();
-            let text = std::fs::read_to_string(ini).with_context(|| format!("reading {}", ini.display()))?;
+            let text = std::fs::read_to_string(ini)
+                .with_context(|| format!("reading {}", ini.display()))?;
             (text.replace("%(here)s", &dir.to_string_lossy()), dir)
         }
         None => ("[alembic]\n".to_string(), std::env::current_dir()?),
@@ -327,12 +510,23 @@ fn temp_ini(ini: Option<&Path>, script_location: Option<&Path>, db_url: &str) ->
             }
             in_main = trimmed.starts_with("[alembic]");
         }
-        let key = trimmed.split(['=', ':']).next().unwrap_or("").trim().to_lowercase();
+        let key = trimmed
+            .split(['=', ':'])
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_lowercase();
         if in_main && key == "sqlalchemy.url" {
             out.push_str(&format!("sqlalchemy.url = {escaped}\n"));
             seen.0 = true;
         } else if in_main && key == "script_location" && script_location.is_some() {
-            out.push_str(&format!("script_location = {}\n", script_location.expect("checked").to_string_lossy().replace('%', "%%")));
+            out.push_str(&format!(
+                "script_location = {}\n",
+                script_location
+                    .expect("checked")
+                    .to_string_lossy()
+                    .replace('%', "%%")
+            ));
             seen.1 = true;
         } else {
             out.push_str(line);
@@ -347,13 +541,21 @@ fn temp_ini(ini: Option<&Path>, script_location: Option<&Path>, db_url: &str) ->
     Ok((tmp, path, cwd))
 }
 
-fn finish_section(out: &mut String, seen: &mut (bool, bool), script_location: Option<&Path>, url: &str) {
+fn finish_section(
+    out: &mut String,
+    seen: &mut (bool, bool),
+    script_location: Option<&Path>,
+    url: &str,
+) {
     if !seen.0 {
         out.push_str(&format!("sqlalchemy.url = {url}\n"));
         seen.0 = true;
     }
     if let (false, Some(loc)) = (seen.1, script_location) {
-        out.push_str(&format!("script_location = {}\n", loc.to_string_lossy().replace('%', "%%")));
+        out.push_str(&format!(
+            "script_location = {}\n",
+            loc.to_string_lossy().replace('%', "%%")
+        ));
         seen.1 = true;
     }
 }
@@ -365,9 +567,18 @@ mod tests {
     #[test]
     fn urls_swap_database_and_hide_passwords() {
         let u = PgUrl::parse("postgresql://ci:s3cret@127.0.0.1:5433/app?sslmode=disable").unwrap();
-        assert_eq!(u.shown(), "postgresql://ci:***@127.0.0.1:5433/app?sslmode=disable");
-        assert_eq!(u.for_database("x"), "postgresql://ci:s3cret@127.0.0.1:5433/x?sslmode=disable");
-        assert_eq!(u.for_sqitch("x"), "db:pg://ci:s3cret@127.0.0.1:5433/x?sslmode=disable");
+        assert_eq!(
+            u.shown(),
+            "postgresql://ci:***@127.0.0.1:5433/app?sslmode=disable"
+        );
+        assert_eq!(
+            u.for_database("x"),
+            "postgresql://ci:s3cret@127.0.0.1:5433/x?sslmode=disable"
+        );
+        assert_eq!(
+            u.for_sqitch("x"),
+            "db:pg://ci:s3cret@127.0.0.1:5433/x?sslmode=disable"
+        );
         assert_eq!(mask("password s3cret refused", &u), "password *** refused");
         let bare = PgUrl::parse("postgres://localhost").unwrap();
         assert_eq!(bare.for_database("d"), "postgres://localhost/d");
@@ -386,13 +597,30 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let ini = dir.path().join("alembic.ini");
         std::fs::write(&ini, "[alembic]\nscript_location = %(here)s/migrations\nsqlalchemy.url = postgresql://prod/db\n\n[loggers]\nkeys = root\n").unwrap();
-        let (_tmp, path, cwd) = temp_ini(Some(&ini), Some(&dir.path().join("migrations")), "postgresql://u@h/e%x").unwrap();
+        let (_tmp, path, cwd) = temp_ini(
+            Some(&ini),
+            Some(&dir.path().join("migrations")),
+            "postgresql://u@h/e%x",
+        )
+        .unwrap();
         let text = std::fs::read_to_string(path).unwrap();
-        assert!(text.contains("sqlalchemy.url = postgresql://u@h/e%%x\n"), "{text}");
-        assert!(text.contains(&format!("script_location = {}/migrations\n", dir.path().display())), "{text}");
+        assert!(
+            text.contains("sqlalchemy.url = postgresql://u@h/e%%x\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "script_location = {}/migrations\n",
+                dir.path().display()
+            )),
+            "{text}"
+        );
         assert!(!text.contains("prod"));
         assert!(text.contains("[loggers]\nkeys = root"));
         assert_eq!(cwd, dir.path());
-        assert!(std::fs::read_to_string(&ini).unwrap().contains("prod"), "the user's ini is untouched");
+        assert!(
+            std::fs::read_to_string(&ini).unwrap().contains("prod"),
+            "the user's ini is untouched"
+        );
     }
 }

@@ -47,14 +47,20 @@ impl Repo {
     }
 
     pub fn rel(&self, path: &Path) -> Option<PathBuf> {
-        let abs = path.canonicalize().ok().or_else(|| Some(path.parent()?.canonicalize().ok()?.join(path.file_name()?)))?;
+        let abs = path
+            .canonicalize()
+            .ok()
+            .or_else(|| Some(path.parent()?.canonicalize().ok()?.join(path.file_name()?)))?;
         abs.strip_prefix(&self.workdir).ok().map(Path::to_path_buf)
     }
 
     pub fn head(&self) -> Option<Head> {
         let head = self.repo.head().ok()?;
         let sha = head.peel_to_commit().ok()?.id().to_string();
-        let branch = head.is_branch().then(|| head.shorthand().ok().map(String::from)).flatten();
+        let branch = head
+            .is_branch()
+            .then(|| head.shorthand().ok().map(String::from))
+            .flatten();
         Some(Head { sha, branch })
     }
 
@@ -82,10 +88,16 @@ impl Repo {
         walk.set_sorting(git2::Sort::TIME).ok()?;
         for oid in walk.flatten() {
             let commit = self.repo.find_commit(oid).ok()?;
-            let has = |c: &git2::Commit<'_>| c.tree().ok().and_then(|t| t.get_path(&rel).ok()).is_some();
+            let has =
+                |c: &git2::Commit<'_>| c.tree().ok().and_then(|t| t.get_path(&rel).ok()).is_some();
             if has(&commit) && !commit.parents().any(|p| has(&p)) {
                 let short = oid.to_string()[..10].to_string();
-                let summary = commit.summary().ok().flatten().unwrap_or_default().to_string();
+                let summary = commit
+                    .summary()
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default()
+                    .to_string();
                 return Some((short, summary, commit.time().seconds()));
             }
         }
@@ -118,9 +130,13 @@ impl Repo {
     /// the remotes' `HEAD`.
     pub fn branches_matching(&self, globs: &[String], except_names: &[&str]) -> Vec<(String, Oid)> {
         let mut out = Vec::new();
-        let Ok(branches) = self.repo.branches(None) else { return out };
+        let Ok(branches) = self.repo.branches(None) else {
+            return out;
+        };
         for (branch, _) in branches.flatten() {
-            let Ok(Some(name)) = branch.name() else { continue };
+            let Ok(Some(name)) = branch.name() else {
+                continue;
+            };
             let name = name.to_string();
             if name.ends_with("/HEAD") || except_names.contains(&name.as_str()) {
                 continue;
@@ -145,8 +161,15 @@ impl Repo {
 
     /// Revision files (Alembic's rule) of version directories in a commit,
     /// as (path relative to the work tree, blob id).
-    pub fn revision_files_at(&self, commit: Oid, versions: &[PathBuf], recursive: bool) -> Vec<(PathBuf, Oid)> {
-        let Ok(tree) = self.repo.find_commit(commit).and_then(|c| c.tree()) else { return Vec::new() };
+    pub fn revision_files_at(
+        &self,
+        commit: Oid,
+        versions: &[PathBuf],
+        recursive: bool,
+    ) -> Vec<(PathBuf, Oid)> {
+        let Ok(tree) = self.repo.find_commit(commit).and_then(|c| c.tree()) else {
+            return Vec::new();
+        };
         let mut out = Vec::new();
         for dir in versions.iter().filter_map(|d| self.rel(d)) {
             let mut files = self.files_in(&tree, &dir, recursive);
@@ -164,11 +187,17 @@ impl Repo {
     fn other_branches(&self) -> Vec<(String, Oid)> {
         let current = self.head().and_then(|h| h.branch);
         let mut out = Vec::new();
-        let Ok(branches) = self.repo.branches(None) else { return out };
+        let Ok(branches) = self.repo.branches(None) else {
+            return out;
+        };
         for (branch, kind) in branches.flatten() {
-            let Ok(Some(name)) = branch.name() else { continue };
+            let Ok(Some(name)) = branch.name() else {
+                continue;
+            };
             let name = name.to_string();
-            if (kind == BranchType::Local && Some(&name) == current.as_ref()) || name.ends_with("/HEAD") {
+            if (kind == BranchType::Local && Some(&name) == current.as_ref())
+                || name.ends_with("/HEAD")
+            {
                 continue;
             }
             if let Ok(commit) = branch.get().peel_to_commit() {
@@ -182,27 +211,43 @@ impl Repo {
     /// The revisions that other branches add in these version directories:
     /// for the next free number of renumber and merge-heads.
     pub fn alembic_claims(&self, versions: &[PathBuf], recursive: bool) -> Vec<Claim> {
-        let Some(head) = self.head_commit() else { return Vec::new() };
+        let Some(head) = self.head_commit() else {
+            return Vec::new();
+        };
         self.claims(versions, recursive, head, &self.other_branches())
     }
 
     /// The one claim scan: for each branch, the revision files it adds since
     /// its merge-base with `base` (new paths), read from its tree without a
     /// checkout; a file the base has at the same path is not a claim.
-    pub fn claims(&self, versions: &[PathBuf], recursive: bool, base: Oid, branches: &[(String, Oid)]) -> Vec<Claim> {
-        let base_files: HashMap<PathBuf, Oid> = self.revision_files_at(base, versions, recursive).into_iter().collect();
+    pub fn claims(
+        &self,
+        versions: &[PathBuf],
+        recursive: bool,
+        base: Oid,
+        branches: &[(String, Oid)],
+    ) -> Vec<Claim> {
+        let base_files: HashMap<PathBuf, Oid> = self
+            .revision_files_at(base, versions, recursive)
+            .into_iter()
+            .collect();
         let mut parsed: HashMap<Oid, Option<(String, Vec<String>)>> = HashMap::new();
         // Branches mostly share a merge-base: list its files once.
         let mut listed: HashMap<Oid, std::collections::HashSet<PathBuf>> = HashMap::new();
         let mut claims = Vec::new();
         for (branch, commit) in branches {
-            let Some(mb) = self.merge_base(*commit, base) else { continue };
+            let Some(mb) = self.merge_base(*commit, base) else {
+                continue;
+            };
             if mb == *commit {
                 continue;
             }
-            let before = listed
-                .entry(mb)
-                .or_insert_with(|| self.revision_files_at(mb, versions, recursive).into_iter().map(|(p, _)| p).collect());
+            let before = listed.entry(mb).or_insert_with(|| {
+                self.revision_files_at(mb, versions, recursive)
+                    .into_iter()
+                    .map(|(p, _)| p)
+                    .collect()
+            });
             for (path, oid) in self.revision_files_at(*commit, versions, recursive) {
                 if before.contains(&path) || base_files.get(&path) == Some(&oid) {
                     continue;
@@ -211,10 +256,16 @@ impl Repo {
                     let blob = self.repo.find_blob(oid).ok()?;
                     let consts = python::read(blob.content()).ok()?;
                     let id = match consts.revision? {
-                        Assigned { value: PyValue::Str(s), .. } => s.value,
+                        Assigned {
+                            value: PyValue::Str(s),
+                            ..
+                        } => s.value,
                         _ => return None,
                     };
-                    let down = consts.down_revision.and_then(|d| d.value.ids()).unwrap_or_default();
+                    let down = consts
+                        .down_revision
+                        .and_then(|d| d.value.ids())
+                        .unwrap_or_default();
                     Some((id, down))
                 });
                 if let Some((id, down)) = declared {
@@ -234,8 +285,12 @@ impl Repo {
     /// Revision files (Alembic's rule) under `dir` in a tree, with blob ids.
     fn files_in(&self, tree: &Tree<'_>, dir: &Path, recursive: bool) -> Vec<(PathBuf, Oid)> {
         let mut out = Vec::new();
-        let Ok(entry) = tree.get_path(dir) else { return out };
-        let Ok(sub) = self.repo.find_tree(entry.id()) else { return out };
+        let Ok(entry) = tree.get_path(dir) else {
+            return out;
+        };
+        let Ok(sub) = self.repo.find_tree(entry.id()) else {
+            return out;
+        };
         let mut stack = vec![(dir.to_path_buf(), sub)];
         while let Some((path, t)) = stack.pop() {
             for e in t.iter() {

@@ -37,18 +37,46 @@ pub(crate) enum Via {
 pub(crate) enum Problem {
     /// Heads that no branch label tells apart: a fork. `label` is the
     /// branch they share, if any.
-    MultipleHeads { heads: Vec<usize>, label: Option<String> },
+    MultipleHeads {
+        heads: Vec<usize>,
+        label: Option<String>,
+    },
     /// Two files with one file number where the names carry a running
     /// number beside the id (`0124_3_3_0_a.py`, `0124_3_3_0_b.py`).
-    DuplicateSequence { number: u64, revs: Vec<usize> },
-    DuplicateId { id: String, revs: Vec<usize> },
-    Dangling { rev: usize, target: String, via: Via, suggestion: Option<String> },
-    Cycle { revs: Vec<usize> },
-    InvalidId { rev: usize, reason: String },
-    FilenameMismatch { rev: usize, file_id: String },
-    MultipleBases { bases: Vec<usize> },
+    DuplicateSequence {
+        number: u64,
+        revs: Vec<usize>,
+    },
+    DuplicateId {
+        id: String,
+        revs: Vec<usize>,
+    },
+    Dangling {
+        rev: usize,
+        target: String,
+        via: Via,
+        suggestion: Option<String>,
+    },
+    Cycle {
+        revs: Vec<usize>,
+    },
+    InvalidId {
+        rev: usize,
+        reason: String,
+    },
+    FilenameMismatch {
+        rev: usize,
+        file_id: String,
+    },
+    MultipleBases {
+        bases: Vec<usize>,
+    },
     NoHead,
-    LabelClash { label: String, revs: Vec<usize>, with_id: bool },
+    LabelClash {
+        label: String,
+        revs: Vec<usize>,
+        with_id: bool,
+    },
 }
 
 impl<'c> Graph<'c> {
@@ -66,16 +94,25 @@ impl<'c> Graph<'c> {
                 labels.entry(label.as_str()).or_insert(i);
             }
         }
-        let mut graph = Graph { chain, g, winners, labels };
+        let mut graph = Graph {
+            chain,
+            g,
+            winners,
+            labels,
+        };
         for (i, r) in revs.iter().enumerate() {
             for d in &r.down {
                 if let Some(p) = graph.resolve(d) {
-                    graph.g.add_edge(NodeIndex::new(p), NodeIndex::new(i), Edge::Down);
+                    graph
+                        .g
+                        .add_edge(NodeIndex::new(p), NodeIndex::new(i), Edge::Down);
                 }
             }
             for d in r.depends_on.iter().flatten() {
                 if let Some(p) = graph.resolve(d) {
-                    graph.g.add_edge(NodeIndex::new(p), NodeIndex::new(i), Edge::Depends);
+                    graph
+                        .g
+                        .add_edge(NodeIndex::new(p), NodeIndex::new(i), Edge::Depends);
                 }
             }
         }
@@ -88,21 +125,27 @@ impl<'c> Graph<'c> {
 
     /// The revision an id (or branch label) names, as Alembic resolves it.
     pub fn resolve(&self, id: &str) -> Option<usize> {
-        self.winners.get(id).or_else(|| self.labels.get(id)).copied()
+        self.winners
+            .get(id)
+            .or_else(|| self.labels.get(id))
+            .copied()
     }
 
     fn neighbours(&self, i: usize, dir: Direction, kind: Edge) -> impl Iterator<Item = usize> + '_ {
-        self.g.edges_directed(NodeIndex::new(i), dir).filter(move |e| *e.weight() == kind).map(move |e| {
-            match dir {
+        self.g
+            .edges_directed(NodeIndex::new(i), dir)
+            .filter(move |e| *e.weight() == kind)
+            .map(move |e| match dir {
                 Direction::Outgoing => e.target().index(),
                 Direction::Incoming => e.source().index(),
-            }
-        })
+            })
     }
 
     /// Revisions whose `down_revision` names `i`.
     pub fn children(&self, i: usize) -> Vec<usize> {
-        let mut c: Vec<usize> = self.neighbours(i, Direction::Outgoing, Edge::Down).collect();
+        let mut c: Vec<usize> = self
+            .neighbours(i, Direction::Outgoing, Edge::Down)
+            .collect();
         c.sort_unstable();
         c.dedup();
         c
@@ -110,15 +153,22 @@ impl<'c> Graph<'c> {
 
     /// Alembic's heads: no other revision's `down_revision` resolves here.
     pub fn heads(&self) -> Vec<usize> {
-        let mut heads: Vec<usize> =
-            (0..self.chain.revisions.len()).filter(|&i| self.neighbours(i, Direction::Outgoing, Edge::Down).next().is_none()).collect();
+        let mut heads: Vec<usize> = (0..self.chain.revisions.len())
+            .filter(|&i| {
+                self.neighbours(i, Direction::Outgoing, Edge::Down)
+                    .next()
+                    .is_none()
+            })
+            .collect();
         // In load order, as Alembic lists them.
         heads.sort_unstable();
         heads
     }
 
     pub fn bases(&self) -> Vec<usize> {
-        (0..self.chain.revisions.len()).filter(|&i| self.rev(i).down.is_empty()).collect()
+        (0..self.chain.revisions.len())
+            .filter(|&i| self.rev(i).down.is_empty())
+            .collect()
     }
 
     pub fn is_branch_point(&self, i: usize) -> bool {
@@ -158,15 +208,26 @@ impl<'c> Graph<'c> {
     /// come last, in load order.
     pub fn newest_first(&self) -> Vec<usize> {
         let n = self.chain.revisions.len();
-        let mut pending: Vec<usize> = (0..n).map(|i| self.g.edges_directed(NodeIndex::new(i), Direction::Outgoing).count()).collect();
-        let mut ready: BinaryHeap<Ready<'_>> =
-            (0..n).filter(|&i| pending[i] == 0).map(|i| Ready(&self.rev(i).id, i)).collect();
+        let mut pending: Vec<usize> = (0..n)
+            .map(|i| {
+                self.g
+                    .edges_directed(NodeIndex::new(i), Direction::Outgoing)
+                    .count()
+            })
+            .collect();
+        let mut ready: BinaryHeap<Ready<'_>> = (0..n)
+            .filter(|&i| pending[i] == 0)
+            .map(|i| Ready(&self.rev(i).id, i))
+            .collect();
         let mut out = Vec::with_capacity(n);
         let mut done = vec![false; n];
         while let Some(Ready(_, i)) = ready.pop() {
             out.push(i);
             done[i] = true;
-            for e in self.g.edges_directed(NodeIndex::new(i), Direction::Incoming) {
+            for e in self
+                .g
+                .edges_directed(NodeIndex::new(i), Direction::Incoming)
+            {
                 let p = e.source().index();
                 pending[p] -= 1;
                 if pending[p] == 0 {
@@ -182,7 +243,12 @@ impl<'c> Graph<'c> {
         let mut cycles: Vec<Vec<usize>> = tarjan_scc(&self.g)
             .into_iter()
             .map(|c| c.into_iter().map(|n| n.index()).collect::<Vec<_>>())
-            .filter(|c: &Vec<usize>| c.len() > 1 || self.g.contains_edge(NodeIndex::new(c[0]), NodeIndex::new(c[0])))
+            .filter(|c: &Vec<usize>| {
+                c.len() > 1
+                    || self
+                        .g
+                        .contains_edge(NodeIndex::new(c[0]), NodeIndex::new(c[0]))
+            })
             .collect();
         // Alembic refuses `down_revision` naming the revision itself, even
         // when the id is shadowed.
@@ -205,26 +271,45 @@ impl<'c> Graph<'c> {
         let mut out = Vec::new();
         let heads = self.heads();
         for (group, label) in self.forks() {
-            out.push(Problem::MultipleHeads { heads: group, label });
+            out.push(Problem::MultipleHeads {
+                heads: group,
+                label,
+            });
         }
         let mut by_id: HashMap<&str, Vec<usize>> = HashMap::new();
         for (i, r) in revs.iter().enumerate() {
             by_id.entry(r.id.as_str()).or_default().push(i);
         }
-        let mut dups: Vec<(&str, Vec<usize>)> = by_id.into_iter().filter(|(_, v)| v.len() > 1).collect();
+        let mut dups: Vec<(&str, Vec<usize>)> =
+            by_id.into_iter().filter(|(_, v)| v.len() > 1).collect();
         dups.sort_by_key(|(_, v)| v[0]);
         for (id, revs) in dups {
-            out.push(Problem::DuplicateId { id: id.to_string(), revs });
+            out.push(Problem::DuplicateId {
+                id: id.to_string(),
+                revs,
+            });
         }
         for (i, r) in revs.iter().enumerate() {
             for d in &r.down {
                 if self.resolve(d).is_none() {
-                    out.push(Problem::Dangling { rev: i, target: d.clone(), via: Via::DownRevision, suggestion: self.suggest(d) });
+                    out.push(Problem::Dangling {
+                        rev: i,
+                        target: d.clone(),
+                        via: Via::DownRevision,
+                        suggestion: self.suggest(d),
+                    });
                 }
             }
             for d in r.depends_on.iter().flatten() {
-                if self.resolve(d).is_none() && !(self.chain.kind() == Kind::Sqitch && external_sqitch_dep(d)) {
-                    out.push(Problem::Dangling { rev: i, target: d.clone(), via: Via::DependsOn, suggestion: self.suggest(d) });
+                if self.resolve(d).is_none()
+                    && !(self.chain.kind() == Kind::Sqitch && external_sqitch_dep(d))
+                {
+                    out.push(Problem::Dangling {
+                        rev: i,
+                        target: d.clone(),
+                        via: Via::DependsOn,
+                        suggestion: self.suggest(d),
+                    });
                 }
             }
         }
@@ -288,7 +373,10 @@ impl<'c> Graph<'c> {
     /// The literal labels of a head, for display (`alembic heads` shows
     /// them as `id (label) (head)`).
     pub fn shown_labels(&self, i: usize) -> Vec<String> {
-        self.labels_of(i).into_iter().filter(|l| !l.starts_with('<')).collect()
+        self.labels_of(i)
+            .into_iter()
+            .filter(|l| !l.starts_with('<'))
+            .collect()
     }
 
     /// `id (label, ...)`, or the bare id of a revision on no labelled branch.
@@ -308,7 +396,13 @@ impl<'c> Graph<'c> {
     /// declares. Each group comes with the label it shares, if any.
     pub fn forks(&self) -> Vec<(Vec<usize>, Option<String>)> {
         let heads = self.heads();
-        if heads.len() < 2 || self.chain.spec.expected_heads.is_some_and(|n| heads.len() <= n) {
+        if heads.len() < 2
+            || self
+                .chain
+                .spec
+                .expected_heads
+                .is_some_and(|n| heads.len() <= n)
+        {
             return Vec::new();
         }
         let labels: Vec<BTreeSet<String>> = heads.iter().map(|&h| self.labels_of(h)).collect();
@@ -325,7 +419,9 @@ impl<'c> Graph<'c> {
         for a in 0..heads.len() {
             for b in a + 1..heads.len() {
                 // A head on no labelled branch forks with any other head.
-                let related = labels[a].is_empty() || labels[b].is_empty() || !labels[a].is_disjoint(&labels[b]);
+                let related = labels[a].is_empty()
+                    || labels[b].is_empty()
+                    || !labels[a].is_disjoint(&labels[b]);
                 if related {
                     let (ra, rb) = (find(&mut group, a), find(&mut group, b));
                     group[rb] = ra;
@@ -334,7 +430,9 @@ impl<'c> Graph<'c> {
         }
         let mut out: Vec<(Vec<usize>, Option<String>)> = Vec::new();
         for root in 0..heads.len() {
-            let members: Vec<usize> = (0..heads.len()).filter(|&m| find(&mut group, m) == root).collect();
+            let members: Vec<usize> = (0..heads.len())
+                .filter(|&m| find(&mut group, m) == root)
+                .collect();
             if members.len() < 2 {
                 continue;
             }
@@ -357,7 +455,8 @@ impl<'c> Graph<'c> {
         if self.chain.naming.seq_width().is_none() {
             return Vec::new();
         }
-        let mut by_number: std::collections::BTreeMap<u64, Vec<usize>> = std::collections::BTreeMap::new();
+        let mut by_number: std::collections::BTreeMap<u64, Vec<usize>> =
+            std::collections::BTreeMap::new();
         for (i, r) in self.chain.revisions.iter().enumerate() {
             if let Some(n) = file_number(r, self.chain) {
                 by_number.entry(n).or_default().push(i);
@@ -369,7 +468,11 @@ impl<'c> Graph<'c> {
         if shared * 10 > by_number.len() {
             return Vec::new();
         }
-        by_number.into_iter().filter(|(_, v)| v.len() > 1).map(|(number, revs)| Problem::DuplicateSequence { number, revs }).collect()
+        by_number
+            .into_iter()
+            .filter(|(_, v)| v.len() > 1)
+            .map(|(number, revs)| Problem::DuplicateSequence { number, revs })
+            .collect()
     }
 
     fn label_clashes(&self) -> Vec<Problem> {
@@ -383,7 +486,11 @@ impl<'c> Graph<'c> {
             .into_iter()
             .filter_map(|(label, revs)| {
                 let with_id = self.winners.contains_key(label);
-                (revs.len() > 1 || with_id).then(|| Problem::LabelClash { label: label.to_string(), revs, with_id })
+                (revs.len() > 1 || with_id).then(|| Problem::LabelClash {
+                    label: label.to_string(),
+                    revs,
+                    with_id,
+                })
             })
             .collect();
         out.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
@@ -396,10 +503,19 @@ impl<'c> Graph<'c> {
         let revs = &self.chain.revisions;
         // `0082_add_widgets` or `0082_add_widgets.py`: a filename or slug.
         let stem = target.strip_suffix(".py").unwrap_or(target);
-        if let Some(r) = revs.iter().find(|r| r.path.file_stem().is_some_and(|s| s == stem)) {
+        if let Some(r) = revs
+            .iter()
+            .find(|r| r.path.file_stem().is_some_and(|s| s == stem))
+        {
             return Some(r.id.clone());
         }
-        if let Some(r) = revs.iter().filter(|r| stem.starts_with(&format!("{}_", r.id)) || stem.starts_with(&format!("{}-", r.id))).max_by_key(|r| r.id.len()) {
+        if let Some(r) = revs
+            .iter()
+            .filter(|r| {
+                stem.starts_with(&format!("{}_", r.id)) || stem.starts_with(&format!("{}-", r.id))
+            })
+            .max_by_key(|r| r.id.len())
+        {
             return Some(r.id.clone());
         }
         revs.iter()
@@ -432,7 +548,11 @@ impl Ord for Ready<'_> {
 
 /// Numeric ids compare as numbers, others as text.
 pub(crate) fn id_order(a: &str, b: &str) -> Ordering {
-    let num = |s: &str| (!s.is_empty() && s.len() < 20 && s.bytes().all(|c| c.is_ascii_digit())).then(|| s.parse::<u64>().ok()).flatten();
+    let num = |s: &str| {
+        (!s.is_empty() && s.len() < 20 && s.bytes().all(|c| c.is_ascii_digit()))
+            .then(|| s.parse::<u64>().ok())
+            .flatten()
+    };
     match (num(a), num(b)) {
         (Some(x), Some(y)) => x.cmp(&y).then(a.len().cmp(&b.len())),
         (Some(_), None) => Ordering::Less,
@@ -453,9 +573,15 @@ pub(crate) fn invalid_id(id: &str) -> Option<String> {
         Some("the id is empty".into())
     } else if !bad.is_empty() {
         let list: Vec<String> = bad.iter().map(|c| format!("`{c}`")).collect();
-        Some(format!("Alembic does not allow {} in a revision id", list.join(", ")))
+        Some(format!(
+            "Alembic does not allow {} in a revision id",
+            list.join(", ")
+        ))
     } else if id.len() > 32 {
-        Some(format!("{} characters: the alembic_version column holds 32", id.len()))
+        Some(format!(
+            "{} characters: the alembic_version column holds 32",
+            id.len()
+        ))
     } else {
         None
     }
@@ -469,7 +595,10 @@ pub(crate) fn filename_mismatch(r: &Revision, chain: &Chain) -> Option<String> {
 }
 
 /// The same, with the token's span in the file name.
-pub(crate) fn mismatched_token(r: &Revision, chain: &Chain) -> Option<(String, std::ops::Range<usize>)> {
+pub(crate) fn mismatched_token(
+    r: &Revision,
+    chain: &Chain,
+) -> Option<(String, std::ops::Range<usize>)> {
     let naming = &chain.naming;
     if !naming.has_rev() {
         return None;

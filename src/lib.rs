@@ -77,7 +77,9 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
 pub mod testing {
     /// The constants as a comparable string, from the full parse.
     pub fn read_full(src: &[u8]) -> Result<String, String> {
-        crate::python::read_full(src).map(|c| format!("{c:?}")).map_err(|e| e.to_string())
+        crate::python::read_full(src)
+            .map(|c| format!("{c:?}"))
+            .map_err(|e| e.to_string())
     }
 
     /// The same from the fast path; `None` where it declines.
@@ -99,8 +101,12 @@ pub mod testing {
 
     /// alembic.ini parsing, for the property tests.
     pub fn parse_ini(text: &str) -> Result<(), String> {
-        crate::config::ini::Ini::parse(text).map(drop).map_err(|e| e.to_string())?;
-        crate::config::ini::Ini::parse_git(text).map(drop).map_err(|e| e.to_string())
+        crate::config::ini::Ini::parse(text)
+            .map(drop)
+            .map_err(|e| e.to_string())?;
+        crate::config::ini::Ini::parse_git(text)
+            .map(drop)
+            .map_err(|e| e.to_string())
     }
 
     /// Parses a plan and renders it back from its fields (each line with
@@ -114,11 +120,20 @@ pub mod testing {
                 LineKind::Change(e) | LineKind::Tag(e) => out.push_str(&e.render()),
                 _ => out.push_str(&text[line.span.clone()]),
             }
-            let end = text[line.span.end..].find('\n').map_or(text.len(), |i| line.span.end + i + 1);
+            let end = text[line.span.end..]
+                .find('\n')
+                .map_or(text.len(), |i| line.span.end + i + 1);
             out.push_str(&text[line.span.end..end]);
         }
-        let spec = crate::config::SqitchSpec::with_defaults("sqitch.plan".into(), std::path::Path::new(""));
-        let lints = lint(&plan, &spec, &Default::default()).into_iter().filter(|l| !l.kind.contains("script")).map(|l| format!("{}: {}", l.line, l.message)).collect();
+        let spec = crate::config::SqitchSpec::with_defaults(
+            "sqitch.plan".into(),
+            std::path::Path::new(""),
+        );
+        let lints = lint(&plan, &spec, &Default::default())
+            .into_iter()
+            .filter(|l| !l.kind.contains("script"))
+            .map(|l| format!("{}: {}", l.line, l.message))
+            .collect();
         (out, lints)
     }
 

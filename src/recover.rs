@@ -33,9 +33,16 @@ pub(crate) struct Fix {
 #[derive(Debug, Clone)]
 enum Action {
     MergeHeads,
-    Renumber { target: String, to: Option<String>, onto: Option<String> },
+    Renumber {
+        target: String,
+        to: Option<String>,
+        onto: Option<String>,
+    },
     /// Re-point a revision at an id the user types.
-    AskParent { target: String, id: String },
+    AskParent {
+        target: String,
+        id: String,
+    },
 }
 
 /// The chain problem recover works on next, and its fixes.
@@ -47,7 +54,8 @@ pub(crate) struct Offer {
 
 pub(crate) fn run(config: &Config, args: &RecoverArgs) -> Result<ExitStatus> {
     let from_stdin = args.log.as_deref().is_some_and(|p| p == Path::new("-"));
-    let interactive = !from_stdin && std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    let interactive =
+        !from_stdin && std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     let repo = Repo::discover(&config.root);
     let log = match &args.log {
         Some(path) => diagnose::log_findings(config, path)?,
@@ -55,13 +63,23 @@ pub(crate) fn run(config: &Config, args: &RecoverArgs) -> Result<ExitStatus> {
     };
     let chains = chains::load(config, ReadMode::Full)?;
     let ci = diagnose::ci_roles(&config.root);
-    let found: Vec<(String, Vec<Finding>)> =
-        chains.iter().map(|c| (c.name().to_string(), diagnose::tree_findings(&config.root, c, &ci))).collect();
+    let found: Vec<(String, Vec<Finding>)> = chains
+        .iter()
+        .map(|c| {
+            (
+                c.name().to_string(),
+                diagnose::tree_findings(&config.root, c, &ci),
+            )
+        })
+        .collect();
     report::recover::diagnosis(config, &found, &log)?;
     if found.iter().all(|(_, f)| f.is_empty()) && log.is_empty() {
         return Ok(ExitStatus::Success);
     }
-    let offers: Vec<Offer> = chains.iter().filter_map(|c| offer(config, c, repo.as_ref())).collect();
+    let offers: Vec<Offer> = chains
+        .iter()
+        .filter_map(|c| offer(config, c, repo.as_ref()))
+        .collect();
     if !interactive {
         report::recover::commands(config, &offers, &manual(&found, &log))?;
         return Ok(ExitStatus::Problems);
@@ -71,25 +89,42 @@ pub(crate) fn run(config: &Config, args: &RecoverArgs) -> Result<ExitStatus> {
     for name in offers.iter().map(|o| o.chain.clone()).collect::<Vec<_>>() {
         loop {
             let chains = chains::load(config, ReadMode::Full)?;
-            let Some(chain) = chains.iter().find(|c| c.name() == name) else { break };
-            let Some(offer) = offer(config, chain, repo.as_ref()) else { break };
-            let mut labels: Vec<String> = offer.fixes.iter().map(|f| report::recover::menu_item(&f.label)).collect();
+            let Some(chain) = chains.iter().find(|c| c.name() == name) else {
+                break;
+            };
+            let Some(offer) = offer(config, chain, repo.as_ref()) else {
+                break;
+            };
+            let mut labels: Vec<String> = offer
+                .fixes
+                .iter()
+                .map(|f| report::recover::menu_item(&f.label))
+                .collect();
             labels.push("leave it for now".to_string());
             report::recover::problem(config, &offer)?;
             let Some(choice) = report::choose("How to fix it?", &labels)? else {
                 return left_as_is(config, applied);
             };
-            let Some(fix) = offer.fixes.get(choice) else { break };
+            let Some(fix) = offer.fixes.get(choice) else {
+                break;
+            };
             let Some((preview, plan)) = prepare(config, chain, fix, repo.as_ref())? else {
                 return left_as_is(config, applied);
             };
             // Changes this session made itself are not the user's uncommitted work.
-            let write = WriteArgs { dry_run: false, yes: false, allow_dirty: applied };
+            let write = WriteArgs {
+                dry_run: false,
+                yes: false,
+                allow_dirty: applied,
+            };
             match repair::finish(config, &preview, &plan, &write, repo.as_ref()) {
                 Ok(_) => applied = true,
                 Err(e) if e.is::<Refused>() => {
                     let refused = e.downcast::<Refused>().expect("checked above");
-                    report::note(config, &format!("not applied ({}): nothing was written", refused.message))?;
+                    report::note(
+                        config,
+                        &format!("not applied ({}): nothing was written", refused.message),
+                    )?;
                     return Ok(ExitStatus::Problems);
                 }
                 Err(e) => return Err(e),
@@ -102,19 +137,37 @@ pub(crate) fn run(config: &Config, args: &RecoverArgs) -> Result<ExitStatus> {
     }
 
     let chains = chains::load(config, ReadMode::Full)?;
-    let left: Vec<(String, Vec<Finding>)> =
-        chains.iter().map(|c| (c.name().to_string(), diagnose::tree_findings(&config.root, c, &ci))).collect();
+    let left: Vec<(String, Vec<Finding>)> = chains
+        .iter()
+        .map(|c| {
+            (
+                c.name().to_string(),
+                diagnose::tree_findings(&config.root, c, &ci),
+            )
+        })
+        .collect();
     let by_hand = manual(&left, &log);
     report::recover::manual(config, &by_hand)?;
-    let worked_on: Vec<&Chain> = chains.iter().filter(|c| offers.iter().any(|o| o.chain == c.name())).collect();
+    let worked_on: Vec<&Chain> = chains
+        .iter()
+        .filter(|c| offers.iter().any(|o| o.chain == c.name()))
+        .collect();
     report::recover::follow_ups(config, &follow_ups(config, &worked_on, repo.as_ref()))?;
     // Exit 0 only when nothing is left, by hand or otherwise.
     let anything_left = left.iter().any(|(_, f)| !f.is_empty()) || !log.is_empty();
-    Ok(if anything_left { ExitStatus::Problems } else { ExitStatus::Success })
+    Ok(if anything_left {
+        ExitStatus::Problems
+    } else {
+        ExitStatus::Success
+    })
 }
 
 fn left_as_is(config: &Config, applied: bool) -> Result<ExitStatus> {
-    let message = if applied { "stopped: what was applied stays; nothing else was written" } else { "stopped: nothing was written" };
+    let message = if applied {
+        "stopped: what was applied stays; nothing else was written"
+    } else {
+        "stopped: nothing was written"
+    };
     report::note(config, message)?;
     Ok(ExitStatus::Problems)
 }
@@ -126,7 +179,10 @@ fn manual(found: &[(String, Vec<Finding>)], log: &[Finding]) -> Vec<Finding> {
         .iter()
         .flat_map(|(_, f)| f)
         .chain(log)
-        .filter(|f| matches!(f.class, Some('A' | 'B' | 'D' | 'F')) || (f.class.is_none() && !f.log_lines.is_empty()))
+        .filter(|f| {
+            matches!(f.class, Some('A' | 'B' | 'D' | 'F'))
+                || (f.class.is_none() && !f.log_lines.is_empty())
+        })
         .cloned()
         .collect()
 }
@@ -137,9 +193,15 @@ type Added = Option<(String, String, i64)>;
 /// Revisions oldest first by the commit that added their files (then by
 /// id), for "the one merged later".
 fn by_age(g: &Graph<'_>, repo: Option<&Repo>, revs: &[usize]) -> Vec<(usize, Added)> {
-    let mut out: Vec<(usize, Added)> = revs.iter().map(|&i| (i, repo.and_then(|r| r.added_in(&g.rev(i).path)))).collect();
+    let mut out: Vec<(usize, Added)> = revs
+        .iter()
+        .map(|&i| (i, repo.and_then(|r| r.added_in(&g.rev(i).path))))
+        .collect();
     out.sort_by(|(a, wa), (b, wb)| {
-        wa.as_ref().map(|w| w.2).cmp(&wb.as_ref().map(|w| w.2)).then_with(|| id_order(&g.rev(*a).id, &g.rev(*b).id))
+        wa.as_ref()
+            .map(|w| w.2)
+            .cmp(&wb.as_ref().map(|w| w.2))
+            .then_with(|| id_order(&g.rev(*a).id, &g.rev(*b).id))
     });
     out
 }
@@ -153,26 +215,47 @@ pub(crate) fn offer(config: &Config, chain: &Chain, repo: Option<&Repo>) -> Opti
     let name = chain.name().to_string();
     let target = |i: usize| shown(i);
     for p in &problems {
-        if let Problem::Dangling { rev, target: missing, via: Via::DownRevision, suggestion } = p {
+        if let Problem::Dangling {
+            rev,
+            target: missing,
+            via: Via::DownRevision,
+            suggestion,
+        } = p
+        {
             let r = g.rev(*rev);
             let mut fixes = Vec::new();
             if let Some(s) = suggestion {
                 fixes.push(Fix {
                     label: format!("point {} at {s}", r.id),
                     why: format!("{missing} is not an id; {s} is the revision it names"),
-                    command: Some(format!("migfix renumber {} --to {} --onto {s} --yes", target(*rev), r.id)),
-                    action: Action::Renumber { target: target(*rev), to: Some(r.id.clone()), onto: Some(s.clone()) },
+                    command: Some(format!(
+                        "migfix renumber {} --to {} --onto {s} --yes",
+                        target(*rev),
+                        r.id
+                    )),
+                    action: Action::Renumber {
+                        target: target(*rev),
+                        to: Some(r.id.clone()),
+                        onto: Some(s.clone()),
+                    },
                 });
             }
             fixes.push(Fix {
                 label: format!("point {} at another revision", r.id),
                 why: "you type the id".into(),
                 command: None,
-                action: Action::AskParent { target: target(*rev), id: r.id.clone() },
+                action: Action::AskParent {
+                    target: target(*rev),
+                    id: r.id.clone(),
+                },
             });
             return Some(Offer {
                 chain: name,
-                problem: format!("[E] {} ({}) revises {missing}, which does not exist", r.id, shown(*rev)),
+                problem: format!(
+                    "[E] {} ({}) revises {missing}, which does not exist",
+                    r.id,
+                    shown(*rev)
+                ),
                 fixes,
             });
         }
@@ -197,7 +280,11 @@ pub(crate) fn offer(config: &Config, chain: &Chain, repo: Option<&Repo>) -> Opti
                     }
                 })
                 .collect();
-            return Some(Offer { chain: name, problem: format!("[C] revision {id} is declared by {} files", revs.len()), fixes });
+            return Some(Offer {
+                chain: name,
+                problem: format!("[C] revision {id} is declared by {} files", revs.len()),
+                fixes,
+            });
         }
     }
     for p in &problems {
@@ -213,25 +300,52 @@ pub(crate) fn offer(config: &Config, chain: &Chain, repo: Option<&Repo>) -> Opti
                 let ordered = by_age(&g, repo, heads);
                 let (later, when) = ordered.last().cloned().expect("two heads");
                 let other = ordered[0].0;
-                let origin = when.as_ref().map(|(sha, _, _)| format!(" (added later, in {sha})")).unwrap_or_default();
-                let summary = when.map(|(_, summary, _)| format!("it came with \"{summary}\"; ")).unwrap_or_default();
+                let origin = when
+                    .as_ref()
+                    .map(|(sha, _, _)| format!(" (added later, in {sha})"))
+                    .unwrap_or_default();
+                let summary = when
+                    .map(|(_, summary, _)| format!("it came with \"{summary}\"; "))
+                    .unwrap_or_default();
                 fixes.push(Fix {
-                    label: format!("renumber {}{origin} onto {}", g.rev(later).id, g.rev(other).id),
+                    label: format!(
+                        "renumber {}{origin} onto {}",
+                        g.rev(later).id,
+                        g.rev(other).id
+                    ),
                     why: format!("{summary}one linear chain, but its author must pull the rename"),
                     command: Some(format!("migfix renumber {} --yes", target(later))),
-                    action: Action::Renumber { target: target(later), to: None, onto: None },
+                    action: Action::Renumber {
+                        target: target(later),
+                        to: None,
+                        onto: None,
+                    },
                 });
             }
-            let parents: std::collections::BTreeSet<&String> = heads.iter().flat_map(|&i| &g.rev(i).down).collect();
-            let fork = if parents.len() == 1 { format!(", forking at {}", parents.into_iter().next().expect("one")) } else { String::new() };
-            return Some(Offer { chain: name, problem: format!("[C] {} heads: {}{fork}", heads.len(), ids.join(", ")), fixes });
+            let parents: std::collections::BTreeSet<&String> =
+                heads.iter().flat_map(|&i| &g.rev(i).down).collect();
+            let fork = if parents.len() == 1 {
+                format!(", forking at {}", parents.into_iter().next().expect("one"))
+            } else {
+                String::new()
+            };
+            return Some(Offer {
+                chain: name,
+                problem: format!("[C] {} heads: {}{fork}", heads.len(), ids.join(", ")),
+                fixes,
+            });
         }
     }
     None
 }
 
 /// The plan for a chosen fix; `None` when the user gave up at a prompt.
-fn prepare(config: &Config, chain: &Chain, fix: &Fix, repo: Option<&Repo>) -> Result<Option<(Preview, Plan)>> {
+fn prepare(
+    config: &Config,
+    chain: &Chain,
+    fix: &Fix,
+    repo: Option<&Repo>,
+) -> Result<Option<(Preview, Plan)>> {
     let one = std::slice::from_ref(chain);
     let renumber_args = |target: &str, to: Option<String>, onto: Option<String>| RenumberArgs {
         target: target.to_string(),
@@ -242,16 +356,33 @@ fn prepare(config: &Config, chain: &Chain, fix: &Fix, repo: Option<&Repo>) -> Re
     };
     Ok(Some(match &fix.action {
         Action::MergeHeads => {
-            let args = MergeHeadsArgs { label: None, rev_id: None, branch: None, write: WriteArgs::default() };
+            let args = MergeHeadsArgs {
+                label: None,
+                rev_id: None,
+                branch: None,
+                write: WriteArgs::default(),
+            };
             let p = merge_heads::prepare(config, one, &args, repo)?;
             (p.preview, p.plan)
         }
-        Action::Renumber { target, to, onto } => renumber::prepare(config, one, &renumber_args(target, to.clone(), onto.clone()), repo)?,
+        Action::Renumber { target, to, onto } => renumber::prepare(
+            config,
+            one,
+            &renumber_args(target, to.clone(), onto.clone()),
+            repo,
+        )?,
         Action::AskParent { target, id } => {
             let g = Graph::build(chain);
             let valid = |s: &str| g.resolve(s.trim()).is_some();
-            let Some(parent) = report::ask("New parent (a revision id)", &valid)? else { return Ok(None) };
-            renumber::prepare(config, one, &renumber_args(target, Some(id.clone()), Some(parent.trim().to_string())), repo)?
+            let Some(parent) = report::ask("New parent (a revision id)", &valid)? else {
+                return Ok(None);
+            };
+            renumber::prepare(
+                config,
+                one,
+                &renumber_args(target, Some(id.clone()), Some(parent.trim().to_string())),
+                repo,
+            )?
         }
     }))
 }
@@ -260,21 +391,39 @@ fn prepare(config: &Config, chain: &Chain, fix: &Fix, repo: Option<&Repo>) -> Re
 /// runbook's verification commands.
 pub(crate) fn follow_ups(config: &Config, chains: &[&Chain], repo: Option<&Repo>) -> Vec<String> {
     let mut out = Vec::new();
-    for chain in chains.iter().copied().filter(|c| c.kind() == crate::chains::Kind::Alembic) {
+    for chain in chains
+        .iter()
+        .copied()
+        .filter(|c| c.kind() == crate::chains::Kind::Alembic)
+    {
         let g = Graph::build(chain);
         let heads = g.heads();
         let claims = repair::claims_for(repo, chain);
         if let [head] = heads.as_slice() {
             let head = &g.rev(*head).id;
             for c in merge_heads::stale_branches(chain, &claims, head) {
-                out.push(format!("rebase {} ({} revises {}): on it, run migfix rebase", c.branch, c.id, c.down.join(", ")));
+                out.push(format!(
+                    "rebase {} ({} revises {}): on it, run migfix rebase",
+                    c.branch,
+                    c.id,
+                    c.down.join(", ")
+                ));
             }
         }
         if let crate::config::Source::Alembic(a) = &chain.spec.source {
             if let Some(ini) = &a.config {
-                let dir = ini.parent().map(|d| rel(&config.root, d)).unwrap_or_else(|| ".".into());
-                out.push(format!("verify {}: cd {dir} && alembic heads   (expect one line)", chain.name()));
-                out.push(format!("verify {}: cd {dir} && alembic upgrade head --sql > /dev/null", chain.name()));
+                let dir = ini
+                    .parent()
+                    .map(|d| rel(&config.root, d))
+                    .unwrap_or_else(|| ".".into());
+                out.push(format!(
+                    "verify {}: cd {dir} && alembic heads   (expect one line)",
+                    chain.name()
+                ));
+                out.push(format!(
+                    "verify {}: cd {dir} && alembic upgrade head --sql > /dev/null",
+                    chain.name()
+                ));
             }
         }
     }

@@ -35,14 +35,18 @@ fn list_dir(dir: &Path, recursive: bool, out: &mut Vec<(PathBuf, PathBuf)>) {
     if dir.to_string_lossy().ends_with("__pycache__") {
         return;
     }
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     // Resolving costs a readlink per path component: once per folder, and
     // per file only for symlinks.
     let real_dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
     let mut files = Vec::new();
     let mut dirs = Vec::new();
     for entry in entries.flatten() {
-        let Ok(kind) = entry.file_type() else { continue };
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
         let name = entry.file_name().to_string_lossy().into_owned();
         if kind.is_dir() {
             dirs.push(name);
@@ -58,7 +62,11 @@ fn list_dir(dir: &Path, recursive: bool, out: &mut Vec<(PathBuf, PathBuf)>) {
     files.sort();
     for (name, link) in files.into_iter().filter(|(n, _)| counts(n)) {
         let path = dir.join(&name);
-        let real = if link { path.canonicalize().unwrap_or_else(|_| path.clone()) } else { real_dir.join(&name) };
+        let real = if link {
+            path.canonicalize().unwrap_or_else(|_| path.clone())
+        } else {
+            real_dir.join(&name)
+        };
         out.push((path, real));
     }
     if recursive {
@@ -75,11 +83,19 @@ pub(crate) fn counts(name: &str) -> bool {
 }
 
 /// Reads every file of the chain, in parallel, keeping Alembic's order.
-pub(crate) fn read(root: &Path, spec: &AlembicSpec, mode: ReadMode) -> Result<(Vec<Revision>, Vec<Diag>), Vec<Diag>> {
+pub(crate) fn read(
+    root: &Path,
+    spec: &AlembicSpec,
+    mode: ReadMode,
+) -> Result<(Vec<Revision>, Vec<Diag>), Vec<Diag>> {
     let files = list_files(spec);
     if files.is_empty() {
         let dirs: Vec<String> = spec.versions.iter().map(|d| rel(root, d)).collect();
-        return Err(vec![Diag::new(dirs.join(", "), None, "no revision files (*.py) in the versions directory")]);
+        return Err(vec![Diag::new(
+            dirs.join(", "),
+            None,
+            "no revision files (*.py) in the versions directory",
+        )]);
     }
     let results = parallel_map(&files, |path| read_file(root, path, mode));
     let mut revisions = Vec::with_capacity(files.len());
@@ -106,7 +122,9 @@ pub(crate) fn read(root: &Path, spec: &AlembicSpec, mode: ReadMode) -> Result<(V
 pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     const BATCH: usize = 32;
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len() / BATCH + 1);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len() / BATCH + 1);
     if threads <= 1 {
         return items.iter().map(&f).collect();
     }
@@ -127,15 +145,23 @@ pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + 
                 })
             })
             .collect();
-        handles.into_iter().flat_map(|h| h.join().expect("a reader thread panicked")).collect()
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a reader thread panicked"))
+            .collect()
     });
     batches.sort_unstable_by_key(|(start, _)| *start);
     batches.into_iter().flat_map(|(_, r)| r).collect()
 }
 
-pub(crate) fn read_file(root: &Path, path: &Path, mode: ReadMode) -> Result<(Revision, Vec<Diag>), Diag> {
+pub(crate) fn read_file(
+    root: &Path,
+    path: &Path,
+    mode: ReadMode,
+) -> Result<(Revision, Vec<Diag>), Diag> {
     let shown = rel(root, path);
-    let bytes = std::fs::read(path).map_err(|e| Diag::new(shown.clone(), None, format!("cannot read: {e}")))?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| Diag::new(shown.clone(), None, format!("cannot read: {e}")))?;
     let syntax = |e: python::SyntaxError| Diag::new(shown.clone(), Some(e.line), e.message);
     match mode {
         ReadMode::Fast => to_revision(&shown, path, python::read(&bytes).map_err(syntax)?),
@@ -149,25 +175,50 @@ pub(crate) fn read_file(root: &Path, path: &Path, mode: ReadMode) -> Result<(Rev
 }
 
 /// Applies Alembic's rules to the constants of one file.
-pub(crate) fn to_revision(shown: &str, path: &Path, consts: ModuleConsts) -> Result<(Revision, Vec<Diag>), Diag> {
+pub(crate) fn to_revision(
+    shown: &str,
+    path: &Path,
+    consts: ModuleConsts,
+) -> Result<(Revision, Vec<Diag>), Diag> {
     let err = |line: Option<usize>, m: String| Diag::new(shown.to_string(), line, m);
     let (id, line) = match &consts.revision {
-        Some(Assigned { value: PyValue::Str(s), line, .. }) => (s.value.clone(), *line),
-        Some(Assigned { value: PyValue::NonLiteral { why }, line, .. }) => {
-            return Err(err(Some(*line), format!("`revision` is not a literal ({why}); migfix reads ids statically")))
+        Some(Assigned {
+            value: PyValue::Str(s),
+            line,
+            ..
+        }) => (s.value.clone(), *line),
+        Some(Assigned {
+            value: PyValue::NonLiteral { why },
+            line,
+            ..
+        }) => {
+            return Err(err(
+                Some(*line),
+                format!("`revision` is not a literal ({why}); migfix reads ids statically"),
+            ))
         }
-        Some(Assigned { line, .. }) => return Err(err(Some(*line), "`revision` must be a string".into())),
+        Some(Assigned { line, .. }) => {
+            return Err(err(Some(*line), "`revision` must be a string".into()))
+        }
         None => {
             // Alembic's legacy rule: a file named `<hex>.py` is its own id.
             let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            match name.strip_suffix(".py").filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))) {
+            match name.strip_suffix(".py").filter(|s| {
+                !s.is_empty()
+                    && s.bytes()
+                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            }) {
                 Some(stem) => (stem.to_string(), 1),
                 None => return Err(err(None, "no module-level `revision` assignment".into())),
             }
         }
     };
     let down = match &consts.down_revision {
-        Some(Assigned { value: PyValue::NonLiteral { why }, line, .. }) => {
+        Some(Assigned {
+            value: PyValue::NonLiteral { why },
+            line,
+            ..
+        }) => {
             return Err(err(
                 Some(*line),
                 format!("`down_revision` is not a literal ({why}); migfix reads ids statically"),
@@ -177,7 +228,8 @@ pub(crate) fn to_revision(shown: &str, path: &Path, consts: ModuleConsts) -> Res
         None => {
             return Err(err(
                 Some(line),
-                "no module-level `down_revision` (a first revision says `down_revision = None`)".into(),
+                "no module-level `down_revision` (a first revision says `down_revision = None`)"
+                    .into(),
             ))
         }
     };
@@ -188,7 +240,10 @@ pub(crate) fn to_revision(shown: &str, path: &Path, consts: ModuleConsts) -> Res
             Some(a) => {
                 let ids = a.value.ids();
                 if let PyValue::NonLiteral { why } = &a.value {
-                    warnings.push(err(Some(a.line), format!("`{name}` is not a literal ({why}); its value is unknown")));
+                    warnings.push(err(
+                        Some(a.line),
+                        format!("`{name}` is not a literal ({why}); its value is unknown"),
+                    ));
                 }
                 ids
             }
@@ -197,7 +252,17 @@ pub(crate) fn to_revision(shown: &str, path: &Path, consts: ModuleConsts) -> Res
     let depends_on = optional("depends_on", &consts.depends_on);
     let branch_labels = optional("branch_labels", &consts.branch_labels);
     Ok((
-        Revision { id, path: path.to_path_buf(), line, down, depends_on, branch_labels, consts: Some(consts), sqitch: None, steps: None },
+        Revision {
+            id,
+            path: path.to_path_buf(),
+            line,
+            down,
+            depends_on,
+            branch_labels,
+            consts: Some(consts),
+            sqitch: None,
+            steps: None,
+        },
         warnings,
     ))
 }

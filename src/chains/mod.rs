@@ -72,12 +72,23 @@ impl Chain {
     /// A chain with its id scheme and file naming judged from its
     /// revisions, newest first.
     pub fn new(spec: ChainSpec, revisions: Vec<Revision>, warnings: Vec<Diag>) -> Chain {
-        let mut chain = Chain { spec, revisions, warnings, scheme: Scheme::Named, naming: Naming::default_template() };
+        let mut chain = Chain {
+            spec,
+            revisions,
+            warnings,
+            scheme: Scheme::Named,
+            naming: Naming::default_template(),
+        };
         match &chain.spec.source {
-            Source::Sqitch(_) => chain.scheme = Scheme::detect_sqitch(chain.revisions.iter().map(|r| r.id.as_str())),
+            Source::Sqitch(_) => {
+                chain.scheme = Scheme::detect_sqitch(chain.revisions.iter().map(|r| r.id.as_str()))
+            }
             Source::Alembic(a) => {
                 let order = crate::graph::Graph::build(&chain).newest_first();
-                let ids: Vec<&str> = order.iter().map(|&i| chain.revisions[i].id.as_str()).collect();
+                let ids: Vec<&str> = order
+                    .iter()
+                    .map(|&i| chain.revisions[i].id.as_str())
+                    .collect();
                 let scheme = Scheme::detect(&ids);
                 let configured = a.file_template.as_deref().and_then(Naming::from_template);
                 let naming = configured.unwrap_or_else(|| {
@@ -124,7 +135,11 @@ pub(crate) fn most_common<T: PartialEq>(items: impl IntoIterator<Item = T>) -> O
         }
     }
     // max_by_key keeps the last maximum: reverse so the newest wins ties.
-    votes.into_iter().rev().max_by_key(|(_, n)| *n).map(|(t, _)| t)
+    votes
+        .into_iter()
+        .rev()
+        .max_by_key(|(_, n)| *n)
+        .map(|(t, _)| t)
 }
 
 /// How carefully to read Alembic files. `Fast` takes the byte scanner where
@@ -155,6 +170,10 @@ pub(crate) fn load(config: &Config, mode: ReadMode) -> Result<Vec<Chain>> {
     if errors.is_empty() {
         Ok(chains)
     } else {
-        Err(InputErrors { diags: errors, help: None }.into())
+        Err(InputErrors {
+            diags: errors,
+            help: None,
+        }
+        .into())
     }
 }

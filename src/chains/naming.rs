@@ -70,10 +70,15 @@ impl DateField {
 pub(crate) enum Tok {
     Lit(String),
     /// A date or time field, zero-padded to `width` (0: not padded).
-    Date { field: DateField, width: usize },
+    Date {
+        field: DateField,
+        width: usize,
+    },
     /// A running file number that is not the id (`0124_3_3_0_x.py` beside
     /// `revision = "5f2621c13b39"`); zero-padded to `width`.
-    Seq { width: usize },
+    Seq {
+        width: usize,
+    },
     Rev,
     Slug,
 }
@@ -118,16 +123,28 @@ impl PartialEq for Naming {
 
 impl Naming {
     fn new(toks: Vec<Tok>, origin: Origin) -> Naming {
-        let at = toks.iter().position(|t| *t == Tok::Rev).unwrap_or(toks.len());
+        let at = toks
+            .iter()
+            .position(|t| *t == Tok::Rev)
+            .unwrap_or(toks.len());
         let before = pattern(&toks[..at]);
         let after = pattern(toks.get(at + 1..).unwrap_or(&[]));
         let whole = pattern(&toks);
         let anchored = |p: String| Regex::new(&format!("^{p}$")).expect("the patterns are escaped");
-        Naming { before: anchored(before), after: anchored(after), whole: anchored(whole), toks, origin }
+        Naming {
+            before: anchored(before),
+            after: anchored(after),
+            whole: anchored(whole),
+            toks,
+            origin,
+        }
     }
 
     pub fn default_template() -> Naming {
-        Naming::new(vec![Tok::Rev, Tok::Lit("_".into()), Tok::Slug], Origin::Default)
+        Naming::new(
+            vec![Tok::Rev, Tok::Lit("_".into()), Tok::Slug],
+            Origin::Default,
+        )
     }
 
     /// Alembic's `file_template` (Python %-formatting); `None` when it uses
@@ -159,7 +176,10 @@ impl Naming {
                 ("slug", b's') => Tok::Slug,
                 (other, b'd' | b's') => {
                     let field = DateField::from_name(other)?;
-                    Tok::Date { field, width: spec.trim_start_matches(['.', '0']).parse().unwrap_or(0) }
+                    Tok::Date {
+                        field,
+                        width: spec.trim_start_matches(['.', '0']).parse().unwrap_or(0),
+                    }
                 }
                 _ => return None,
             });
@@ -196,14 +216,24 @@ impl Naming {
     pub fn locate(&self, stem: &str, id: &str) -> Option<Spans> {
         if !self.has_rev() {
             let caps = self.whole.captures(stem)?;
-            return Some(Spans { rev: None, seq: seq_of(&caps) });
+            return Some(Spans {
+                rev: None,
+                seq: seq_of(&caps),
+            });
         }
         let mut from = 0;
         while let Some(i) = stem[from..].find(id).map(|i| from + i) {
             let end = i + id.len();
-            if let (Some(b), Some(a)) = (self.before.captures(&stem[..i]), self.after.captures(&stem[end..])) {
-                let seq = seq_of(&b).or_else(|| seq_of(&a).map(|(r, n)| (r.start + end..r.end + end, n)));
-                return Some(Spans { rev: Some(i..end), seq });
+            if let (Some(b), Some(a)) = (
+                self.before.captures(&stem[..i]),
+                self.after.captures(&stem[end..]),
+            ) {
+                let seq =
+                    seq_of(&b).or_else(|| seq_of(&a).map(|(r, n)| (r.start + end..r.end + end, n)));
+                return Some(Spans {
+                    rev: Some(i..end),
+                    seq,
+                });
             }
             from = i + 1;
         }
@@ -224,7 +254,9 @@ impl Naming {
     /// with its span; the sequence number too.
     pub fn token(&self, stem: &str) -> Option<Token> {
         let caps = self.whole.captures(stem)?;
-        let rev = caps.name("rev").map(|m| (m.as_str().to_string(), m.range()));
+        let rev = caps
+            .name("rev")
+            .map(|m| (m.as_str().to_string(), m.range()));
         Some((rev, seq_of(&caps)))
     }
 
@@ -234,7 +266,9 @@ impl Naming {
         for t in &self.toks {
             match t {
                 Tok::Lit(s) => out.push_str(s),
-                Tok::Date { field, width } => out.push_str(&format!("{:0width$}", field.value(now))),
+                Tok::Date { field, width } => {
+                    out.push_str(&format!("{:0width$}", field.value(now)))
+                }
                 Tok::Seq { width } => out.push_str(&format!("{:0width$}", seq.unwrap_or(1))),
                 Tok::Rev => out.push_str(id),
                 Tok::Slug => out.push_str(slug),
@@ -250,7 +284,9 @@ impl Naming {
             match t {
                 Tok::Lit(s) => out.push_str(&s.replace('%', "%%")),
                 Tok::Date { field, width: 0 } => out.push_str(&format!("%({})d", field.name())),
-                Tok::Date { field, width } => out.push_str(&format!("%({}).{width}d", field.name())),
+                Tok::Date { field, width } => {
+                    out.push_str(&format!("%({}).{width}d", field.name()))
+                }
                 Tok::Seq { width } => out.push_str(&"N".repeat((*width).max(1))),
                 Tok::Rev => out.push_str("%(rev)s"),
                 Tok::Slug => out.push_str("%(slug)s"),
@@ -272,7 +308,8 @@ impl fmt::Display for Naming {
 }
 
 fn seq_of(caps: &regex::Captures<'_>) -> Option<(Range<usize>, u64)> {
-    caps.name("seq").and_then(|m| m.as_str().parse().ok().map(|n| (m.range(), n)))
+    caps.name("seq")
+        .and_then(|m| m.as_str().parse().ok().map(|n| (m.range(), n)))
 }
 
 fn pattern(toks: &[Tok]) -> String {
@@ -280,8 +317,15 @@ fn pattern(toks: &[Tok]) -> String {
     for t in toks {
         match t {
             Tok::Lit(s) => p.push_str(&regex::escape(s)),
-            Tok::Date { field: DateField::Year, .. } => p.push_str(r"\d{4}"),
-            Tok::Date { field: DateField::Epoch, .. } | Tok::Date { width: 0, .. } => p.push_str(r"\d+"),
+            Tok::Date {
+                field: DateField::Year,
+                ..
+            } => p.push_str(r"\d{4}"),
+            Tok::Date {
+                field: DateField::Epoch,
+                ..
+            }
+            | Tok::Date { width: 0, .. } => p.push_str(r"\d+"),
             Tok::Date { width, .. } => p.push_str(&format!(r"\d{{{width}}}")),
             Tok::Seq { .. } => p.push_str(r"(?P<seq>\d+)"),
             Tok::Rev => p.push_str(r"(?P<rev>[0-9A-Za-z]+)"),
@@ -296,9 +340,16 @@ fn pattern(toks: &[Tok]) -> String {
 /// a slug follows. `None` for a name that shows no convention.
 fn shape(stem: &str, id: &str) -> Option<Vec<Tok>> {
     let bounded = |i: usize, end: usize| {
-        (i == 0 || matches!(stem.as_bytes()[i - 1], b'_' | b'-')) && (end == stem.len() || matches!(stem.as_bytes()[end], b'_' | b'-'))
+        (i == 0 || matches!(stem.as_bytes()[i - 1], b'_' | b'-'))
+            && (end == stem.len() || matches!(stem.as_bytes()[end], b'_' | b'-'))
     };
-    let at = (!id.is_empty()).then(|| stem.match_indices(id).map(|(i, _)| i).find(|&i| bounded(i, i + id.len()))).flatten();
+    let at = (!id.is_empty())
+        .then(|| {
+            stem.match_indices(id)
+                .map(|(i, _)| i)
+                .find(|&i| bounded(i, i + id.len()))
+        })
+        .flatten();
     let mut toks = Vec::new();
     let rest = match at {
         Some(i) => {
@@ -340,7 +391,10 @@ fn prefix(p: &str) -> Option<Vec<Tok>> {
     let mut rest = p;
     while !rest.is_empty() {
         let d = rest.bytes().take_while(u8::is_ascii_digit).count();
-        let s = rest[d..].bytes().take_while(|b| matches!(b, b'_' | b'-' | b'.')).count();
+        let s = rest[d..]
+            .bytes()
+            .take_while(|b| matches!(b, b'_' | b'-' | b'.'))
+            .count();
         if d == 0 || s == 0 {
             return None;
         }
@@ -350,7 +404,9 @@ fn prefix(p: &str) -> Option<Vec<Tok>> {
     }
     let fields = match date(&runs) {
         Some(fields) => fields,
-        None if runs.len() == 1 => vec![vec![Tok::Seq { width: runs[0].len() }]],
+        None if runs.len() == 1 => vec![vec![Tok::Seq {
+            width: runs[0].len(),
+        }]],
         None => return None,
     };
     let mut toks = Vec::new();
@@ -367,11 +423,21 @@ fn prefix(p: &str) -> Option<Vec<Tok>> {
 fn date(runs: &[&str]) -> Option<Vec<Vec<Tok>>> {
     if let [one] = runs {
         if one.len() == 10 && one.starts_with('1') {
-            return Some(vec![vec![Tok::Date { field: DateField::Epoch, width: 0 }]]);
+            return Some(vec![vec![Tok::Date {
+                field: DateField::Epoch,
+                width: 0,
+            }]]);
         }
     }
     use DateField::*;
-    let order = [(Year, 4, 1970, 2200), (Month, 2, 1, 12), (Day, 2, 1, 31), (Hour, 2, 0, 23), (Minute, 2, 0, 59), (Second, 2, 0, 60)];
+    let order = [
+        (Year, 4, 1970, 2200),
+        (Month, 2, 1, 12),
+        (Day, 2, 1, 31),
+        (Hour, 2, 0, 23),
+        (Minute, 2, 0, 59),
+        (Second, 2, 0, 60),
+    ];
     let mut next = 0;
     let mut out = Vec::new();
     for run in runs {
@@ -384,7 +450,10 @@ fn date(runs: &[&str]) -> Option<Vec<Vec<Tok>>> {
             if !(lo..=hi).contains(&v) {
                 return None;
             }
-            toks.push(Tok::Date { field, width: if field == Year { 0 } else { width } });
+            toks.push(Tok::Date {
+                field,
+                width: if field == Year { 0 } else { width },
+            });
             at += width;
             next += 1;
         }
@@ -418,43 +487,78 @@ mod tests {
     #[test]
     fn renders_new_names() {
         let now = Utc::from_epoch(1_780_668_131, 42);
-        assert_eq!(t("%(rev)s_%(slug)s").render("0151", "merge", None, &now), "0151_merge.py");
         assert_eq!(
-            t("%(year)d_%(month).2d_%(day).2d_%(hour).2d%(minute).2d-%(rev)s_%(slug)s").render("0151", "m", None, &now),
+            t("%(rev)s_%(slug)s").render("0151", "merge", None, &now),
+            "0151_merge.py"
+        );
+        assert_eq!(
+            t("%(year)d_%(month).2d_%(day).2d_%(hour).2d%(minute).2d-%(rev)s_%(slug)s")
+                .render("0151", "m", None, &now),
             "2026_06_05_1402-0151_m.py"
         );
-        assert_eq!(t("%(epoch)s_%(rev)s").render("ab", "", None, &now), "1780668131_ab.py");
+        assert_eq!(
+            t("%(epoch)s_%(rev)s").render("ab", "", None, &now),
+            "1780668131_ab.py"
+        );
     }
 
     #[test]
     fn infers_date_prefixes() {
         let files = [
-            ("20170905_1445_f1eee7b4880a_add_event_roles_table", "f1eee7b4880a"),
+            (
+                "20170905_1445_f1eee7b4880a_add_event_roles_table",
+                "f1eee7b4880a",
+            ),
             ("20180101_0000_121699507574_x", "121699507574"),
             ("20190304_1720_aa11bb22cc33_y", "aa11bb22cc33"),
         ];
         let n = Naming::infer(files.iter().copied());
-        assert_eq!(n.template(), "%(year)d%(month).2d%(day).2d_%(hour).2d%(minute).2d_%(rev)s_%(slug)s");
+        assert_eq!(
+            n.template(),
+            "%(year)d%(month).2d%(day).2d_%(hour).2d%(minute).2d_%(rev)s_%(slug)s"
+        );
         assert_eq!(n.origin, Origin::Inferred);
         let spans = n.locate(files[1].0, "121699507574").unwrap();
         assert_eq!(spans.rev, Some(14..26));
         assert!(n.locate(files[1].0, "20180101").is_none());
 
-        let prefect = Naming::infer([("2021_01_20_115236_9725c1cbee35_initial_migration", "9725c1cbee35")].into_iter());
-        assert_eq!(prefect.template(), "%(year)d_%(month).2d_%(day).2d_%(hour).2d%(minute).2d%(second).2d_%(rev)s_%(slug)s");
-        let superset = Naming::infer([("2015-09-21_17-30_4e6a06bad7a8_init", "4e6a06bad7a8")].into_iter());
-        assert_eq!(superset.template(), "%(year)d-%(month).2d-%(day).2d_%(hour).2d-%(minute).2d_%(rev)s_%(slug)s");
+        let prefect = Naming::infer(
+            [(
+                "2021_01_20_115236_9725c1cbee35_initial_migration",
+                "9725c1cbee35",
+            )]
+            .into_iter(),
+        );
+        assert_eq!(
+            prefect.template(),
+            "%(year)d_%(month).2d_%(day).2d_%(hour).2d%(minute).2d%(second).2d_%(rev)s_%(slug)s"
+        );
+        let superset =
+            Naming::infer([("2015-09-21_17-30_4e6a06bad7a8_init", "4e6a06bad7a8")].into_iter());
+        assert_eq!(
+            superset.template(),
+            "%(year)d-%(month).2d-%(day).2d_%(hour).2d-%(minute).2d_%(rev)s_%(slug)s"
+        );
     }
 
     #[test]
     fn infers_sequence_prefixes() {
-        let airflow = [("0001_1_5_0_current_schema", "e3a246e0dc1"), ("0002_1_5_0_create_is_encrypted", "1507a7289a2f")];
+        let airflow = [
+            ("0001_1_5_0_current_schema", "e3a246e0dc1"),
+            ("0002_1_5_0_create_is_encrypted", "1507a7289a2f"),
+        ];
         let n = Naming::infer(airflow.iter().copied());
         assert_eq!(n.template(), "NNNN_%(slug)s");
         assert!(!n.has_rev());
-        assert_eq!(n.locate("0124_3_3_0_a", "5f2621c13b39").unwrap().seq, Some((0..4, 124)));
+        assert_eq!(
+            n.locate("0124_3_3_0_a", "5f2621c13b39").unwrap().seq,
+            Some((0..4, 124))
+        );
 
-        let ckan = [("001_103676e0a497_create_existing_tables", "103676e0a497"), ("002_86fdd8c54775_add_author", "86fdd8c54775")];
+        let ckan = [
+            ("001_103676e0a497_create_existing_tables", "103676e0a497"),
+            ("002_86fdd8c54775_add_author", "86fdd8c54775"),
+        ];
         let n = Naming::infer(ckan.iter().copied());
         assert_eq!(n.template(), "NNN_%(rev)s_%(slug)s");
         let s = n.locate(ckan[1].0, ckan[1].1).unwrap();
@@ -464,17 +568,34 @@ mod tests {
     #[test]
     fn majority_and_newest() {
         // A stray name does not change the convention.
-        let files = [("0038_b", "0038"), ("0037_a", "0038"), ("0036_x", "0036"), ("0001_y", "0001")];
+        let files = [
+            ("0038_b", "0038"),
+            ("0037_a", "0038"),
+            ("0036_x", "0036"),
+            ("0001_y", "0001"),
+        ];
         let n = Naming::infer(files.iter().copied());
         assert_eq!(n.template(), "%(rev)s_%(slug)s");
         assert!(n.locate("0037_a", "0038").is_none());
         assert_eq!(n.token("0037_a").unwrap().0, Some(("0037".into(), 0..4)));
         // A tie: the newest file's convention.
-        let tie = [("20200101_0000_aaaaaaaaaaaa_x", "aaaaaaaaaaaa"), ("bbbbbbbbbbbb_y", "bbbbbbbbbbbb")];
-        assert_eq!(Naming::infer(tie.iter().copied()).template(), "%(year)d%(month).2d%(day).2d_%(hour).2d%(minute).2d_%(rev)s_%(slug)s");
-        assert_eq!(Naming::infer(tie.iter().rev().copied()).template(), "%(rev)s_%(slug)s");
+        let tie = [
+            ("20200101_0000_aaaaaaaaaaaa_x", "aaaaaaaaaaaa"),
+            ("bbbbbbbbbbbb_y", "bbbbbbbbbbbb"),
+        ];
+        assert_eq!(
+            Naming::infer(tie.iter().copied()).template(),
+            "%(year)d%(month).2d%(day).2d_%(hour).2d%(minute).2d_%(rev)s_%(slug)s"
+        );
+        assert_eq!(
+            Naming::infer(tie.iter().rev().copied()).template(),
+            "%(rev)s_%(slug)s"
+        );
         // Underscores inside an id.
         let aiida = Naming::infer([("main_0001_initial", "main_0001")].into_iter());
-        assert_eq!(aiida.locate("main_0001_initial", "main_0001").unwrap().rev, Some(0..9));
+        assert_eq!(
+            aiida.locate("main_0001_initial", "main_0001").unwrap().rev,
+            Some(0..9)
+        );
     }
 }

@@ -42,8 +42,13 @@ impl Scheme {
         let all = tally(&kinds);
         let newest = &kinds[..kinds.len().min(10)];
         let recent = tally(newest);
-        let winner = |n: [usize; 3]| (0..3).max_by_key(|&g| (n[g], std::cmp::Reverse(g))).expect("three groups");
-        let group = match (0..3).find(|&g| newest.len() >= 5 && recent[g] * 10 >= newest.len() * 7) {
+        let winner = |n: [usize; 3]| {
+            (0..3)
+                .max_by_key(|&g| (n[g], std::cmp::Reverse(g)))
+                .expect("three groups")
+        };
+        let group = match (0..3).find(|&g| newest.len() >= 5 && recent[g] * 10 >= newest.len() * 7)
+        {
             Some(g) => g,
             None if kinds.is_empty() => return Scheme::Named,
             None => winner(all),
@@ -84,7 +89,10 @@ impl Scheme {
         }
         let numbered: usize = widths.values().sum();
         // The most common width; ties go to the wider.
-        let width = widths.iter().max_by_key(|(w, n)| (**n, **w)).map(|(w, _)| *w);
+        let width = widths
+            .iter()
+            .max_by_key(|(w, n)| (**n, **w))
+            .map(|(w, _)| *w);
         match width {
             Some(width) if numbered == total => Scheme::Sequential { width },
             Some(width) if numbered + hashes == total => Scheme::Mixed { width },
@@ -154,13 +162,17 @@ pub(crate) fn is_number_of(id: &str, width: usize) -> bool {
 /// Alembic's generated ids: 12 lower-case hex digits (older versions and
 /// hand-made ones vary in length, so accept 8 to 40).
 pub(crate) fn is_hash(id: &str) -> bool {
-    (8..=40).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    (8..=40).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// The leading digits of a sqitch change name followed by `-` or `_`.
 pub(crate) fn sqitch_prefix(name: &str) -> Option<&str> {
     let digits = name.bytes().take_while(u8::is_ascii_digit).count();
-    (digits > 0 && matches!(name.as_bytes().get(digits), Some(b'-' | b'_'))).then(|| &name[..digits])
+    (digits > 0 && matches!(name.as_bytes().get(digits), Some(b'-' | b'_')))
+        .then(|| &name[..digits])
 }
 
 #[cfg(test)]
@@ -173,16 +185,25 @@ mod tests {
 
     #[test]
     fn widths_hashes_and_mixes() {
-        assert_eq!(d(&["0146", "0145", "0144"]), Scheme::Sequential { width: 4 });
+        assert_eq!(
+            d(&["0146", "0145", "0144"]),
+            Scheme::Sequential { width: 4 }
+        );
         assert_eq!(d(&["031", "030"]), Scheme::Sequential { width: 3 });
-        assert_eq!(d(&["007", "e09c9e678004", "005"]), Scheme::Mixed { width: 3 });
+        assert_eq!(
+            d(&["007", "e09c9e678004", "005"]),
+            Scheme::Mixed { width: 3 }
+        );
         assert_eq!(d(&["1a2b3c4d5e6f", "0f9e8d7c6b5a"]), Scheme::Hash);
         assert_eq!(d(&["v1.1.0.b", "v1.0.0.a"]), Scheme::Named);
         assert_eq!(
             Scheme::detect_sqitch(["01-init", "02-users", "07-billing"].into_iter()),
             Scheme::Sequential { width: 2 }
         );
-        assert_eq!(Scheme::detect_sqitch(["users", "appschema"].into_iter()), Scheme::Named);
+        assert_eq!(
+            Scheme::detect_sqitch(["users", "appschema"].into_iter()),
+            Scheme::Named
+        );
     }
 
     #[test]
@@ -192,7 +213,10 @@ mod tests {
         ids.extend(std::iter::repeat_n("a1b2c3d4e5f6", 120));
         assert_eq!(d(&ids), Scheme::Hash);
         // Timestamps as ids, with no hash in sight, are numbers.
-        assert_eq!(d(&["20240102030405", "20230102030405"]), Scheme::Sequential { width: 14 });
+        assert_eq!(
+            d(&["20240102030405", "20230102030405"]),
+            Scheme::Sequential { width: 14 }
+        );
         // The newest ten decide when they clearly agree.
         let mut switched = vec!["0012"; 10];
         switched.extend(std::iter::repeat_n("a1b2c3d4e5f6", 40));

@@ -86,7 +86,9 @@ impl Dep {
 impl Entry {
     /// The note after `#`, trimmed and unescaped as sqitch reads it.
     pub fn note(&self) -> String {
-        let Some((_, note)) = self.tail.split_once('#') else { return String::new() };
+        let Some((_, note)) = self.tail.split_once('#') else {
+            return String::new();
+        };
         let mut out = String::new();
         let mut chars = note.trim().chars();
         while let Some(c) = chars.next() {
@@ -131,7 +133,11 @@ impl Plan {
         for (i, raw) in text.split_inclusive('\n').enumerate() {
             let body = raw.trim_end_matches(['\n', '\r']);
             let span = start..start + body.len();
-            lines.push(Line { number: i + 1, span, kind: classify(body, start) });
+            lines.push(Line {
+                number: i + 1,
+                span,
+                kind: classify(body, start),
+            });
             start += raw.len();
         }
         Plan { lines }
@@ -154,10 +160,13 @@ impl Plan {
     /// The first tag planned after `line`, if any: the change is then
     /// probably deployed somewhere.
     pub fn tag_after(&self, line: usize) -> Option<(&Line, &Entry)> {
-        self.lines.iter().filter(|l| l.number > line).find_map(|l| match &l.kind {
-            LineKind::Tag(t) => Some((l, t)),
-            _ => None,
-        })
+        self.lines
+            .iter()
+            .filter(|l| l.number > line)
+            .find_map(|l| match &l.kind {
+                LineKind::Tag(t) => Some((l, t)),
+                _ => None,
+            })
     }
 }
 
@@ -176,13 +185,18 @@ fn classify(body: &str, base: usize) -> LineKind {
     }
     if let Some(p) = trimmed.strip_prefix('%') {
         let (key, value) = p.split_once('=').unwrap_or((p, ""));
-        return LineKind::Pragma { key: key.trim().to_string(), value: value.trim().to_string() };
+        return LineKind::Pragma {
+            key: key.trim().to_string(),
+            value: value.trim().to_string(),
+        };
     }
     let (lead, rest) = split_ws(body);
     let is_tag = rest.starts_with('@');
     let marker_len = usize::from(is_tag || rest.starts_with(['+', '-']));
     let (marker, rest) = rest.split_at(marker_len);
-    let name_len = rest.find(|c: char| c.is_whitespace() || c == '[').unwrap_or(rest.len());
+    let name_len = rest
+        .find(|c: char| c.is_whitespace() || c == '[')
+        .unwrap_or(rest.len());
     let (name, rest) = rest.split_at(name_len);
     let name_start = lead.len() + marker.len();
     let (gap1, rest) = split_ws(rest);
@@ -198,7 +212,11 @@ fn classify(body: &str, base: usize) -> LineKind {
             let conflict = word.starts_with('!');
             let text = word.trim_start_matches('!');
             let start = raw_start + offset + (word.len() - text.len());
-            deps.push(Dep { text: text.to_string(), span: base + start..base + raw_start + offset + word.len(), conflict });
+            deps.push(Dep {
+                text: text.to_string(),
+                span: base + start..base + raw_start + offset + word.len(),
+                conflict,
+            });
             pos = offset + word.len();
         }
         (Some(raw.to_string()), &rest[close..])
@@ -268,7 +286,10 @@ pub(crate) fn invalid_name(name: &str, tag: bool) -> Option<String> {
     }
     let digits = name.chars().rev().take_while(char::is_ascii_digit).count();
     if digits > 0 && digits < name.len() {
-        let before = name[..name.len() - digits].chars().last().expect("non-empty");
+        let before = name[..name.len() - digits]
+            .chars()
+            .last()
+            .expect("non-empty");
         if "~^/=%".contains(before) {
             return Some(format!("ends in `{before}` followed by digits"));
         }
@@ -322,8 +343,16 @@ impl Planned<'_> {
         if self.rework_tags.is_empty() {
             return format!("{name}.{extension}");
         }
-        let candidates: Vec<String> = self.rework_tags.iter().map(|t| format!("{name}@{t}.{extension}")).collect();
-        candidates.iter().find(|c| exists(c)).unwrap_or(&candidates[0]).clone()
+        let candidates: Vec<String> = self
+            .rework_tags
+            .iter()
+            .map(|t| format!("{name}@{t}.{extension}"))
+            .collect();
+        candidates
+            .iter()
+            .find(|c| exists(c))
+            .unwrap_or(&candidates[0])
+            .clone()
     }
 
     /// The id migfix gives it: the name, or for an older version of a
@@ -334,7 +363,10 @@ impl Planned<'_> {
             return self.entry.name.clone();
         }
         let script = self.script(extension, exists);
-        script.strip_suffix(&format!(".{extension}")).unwrap_or(&script).to_string()
+        script
+            .strip_suffix(&format!(".{extension}"))
+            .unwrap_or(&script)
+            .to_string()
     }
 
     /// The deploy, revert and verify scripts.
@@ -362,13 +394,28 @@ impl Plan {
                     }
                 }
                 LineKind::Change(e) => {
-                    let requires = e.deps.iter().filter(|d| !d.conflict).map(|d| (d, resolve(&out, &tagged, project, d))).collect();
+                    let requires = e
+                        .deps
+                        .iter()
+                        .filter(|d| !d.conflict)
+                        .map(|d| (d, resolve(&out, &tagged, project, d)))
+                        .collect();
                     if let Some(prev) = out.iter().rposition(|p| p.entry.name == e.name) {
-                        let mut tags: Vec<&str> = out[prev + 1..].iter().rev().flat_map(|p| p.tags.iter().copied()).collect();
+                        let mut tags: Vec<&str> = out[prev + 1..]
+                            .iter()
+                            .rev()
+                            .flat_map(|p| p.tags.iter().copied())
+                            .collect();
                         tags.extend(out[prev].tags.iter().copied());
                         out[prev].rework_tags = tags;
                     }
-                    out.push(Planned { line, entry: e, tags: Vec::new(), rework_tags: Vec::new(), requires });
+                    out.push(Planned {
+                        line,
+                        entry: e,
+                        tags: Vec::new(),
+                        rework_tags: Vec::new(),
+                        requires,
+                    });
                 }
                 _ => {}
             }
@@ -403,14 +450,28 @@ pub(crate) fn change_ids(plan: &Plan, planned: &[Planned<'_>]) -> Vec<String> {
             info.push(format!("parent {parent}"));
         }
         // sqitch's planner pattern leaves one blank before `<email>`.
-        let gap = e.gap4.char_indices().last().map_or("", |(i, _)| &e.gap4[..i]);
+        let gap = e
+            .gap4
+            .char_indices()
+            .last()
+            .map_or("", |(i, _)| &e.gap4[..i]);
         info.push(format!("planner {}{gap} {}", e.planner, e.email));
         info.push(format!("date {}", e.timestamp));
-        let requires: Vec<String> = e.deps.iter().filter(|d| !d.conflict).map(as_string).collect();
+        let requires: Vec<String> = e
+            .deps
+            .iter()
+            .filter(|d| !d.conflict)
+            .map(as_string)
+            .collect();
         if !requires.is_empty() {
             info.push(format!("requires\n  + {}", requires.join("\n  + ")));
         }
-        let conflicts: Vec<String> = e.deps.iter().filter(|d| d.conflict).map(as_string).collect();
+        let conflicts: Vec<String> = e
+            .deps
+            .iter()
+            .filter(|d| d.conflict)
+            .map(as_string)
+            .collect();
         if !conflicts.is_empty() {
             info.push(format!("conflicts\n  - {}", conflicts.join("\n  - ")));
         }
@@ -423,7 +484,13 @@ pub(crate) fn change_ids(plan: &Plan, planned: &[Planned<'_>]) -> Vec<String> {
         let mut hasher = sha1::Sha1::new();
         hasher.update(format!("change {}\0", content.len()).as_bytes());
         hasher.update(content.as_bytes());
-        ids.push(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect());
+        ids.push(
+            hasher
+                .finalize()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+        );
     }
     ids
 }
@@ -431,7 +498,9 @@ pub(crate) fn change_ids(plan: &Plan, planned: &[Planned<'_>]) -> Vec<String> {
 /// A `%uri` as Perl's `URI->canonical` writes it, for the web URIs plans
 /// use: scheme and host in lower case, no default port, `/` for no path.
 fn canonical_uri(uri: &str) -> String {
-    let Some((scheme, rest)) = uri.split_once("://") else { return uri.to_string() };
+    let Some((scheme, rest)) = uri.split_once("://") else {
+        return uri.to_string();
+    };
     let scheme = scheme.to_ascii_lowercase();
     if scheme != "http" && scheme != "https" {
         return uri.to_string();
@@ -444,7 +513,10 @@ fn canonical_uri(uri: &str) -> String {
     };
     let mut host = host.to_ascii_lowercase();
     let default_port = if scheme == "http" { ":80" } else { ":443" };
-    if let Some(h) = host.strip_suffix(default_port).or_else(|| host.strip_suffix(':')) {
+    if let Some(h) = host
+        .strip_suffix(default_port)
+        .or_else(|| host.strip_suffix(':'))
+    {
         host = h.to_string();
     }
     let tail = if tail.is_empty() { "/" } else { tail };
@@ -452,7 +524,12 @@ fn canonical_uri(uri: &str) -> String {
 }
 
 /// The change a requirement means among those planned before it.
-fn resolve(before: &[Planned<'_>], tagged: &HashMap<&str, usize>, project: &str, dep: &Dep) -> Option<usize> {
+fn resolve(
+    before: &[Planned<'_>],
+    tagged: &HashMap<&str, usize>,
+    project: &str,
+    dep: &Dep,
+) -> Option<usize> {
     let (proj, name, tag) = dep.parts();
     if proj.is_some_and(|p| p != project) {
         return None;
@@ -491,7 +568,12 @@ impl Lint {
 }
 
 /// The lint kinds sqitch itself accepts.
-pub(crate) const WARNING_KINDS: &[&str] = &["sqitch-prefix", "sqitch-revert-script", "sqitch-verify-script", "sqitch-unread-plan"];
+pub(crate) const WARNING_KINDS: &[&str] = &[
+    "sqitch-prefix",
+    "sqitch-revert-script",
+    "sqitch-verify-script",
+    "sqitch-unread-plan",
+];
 
 /// Other sqitch projects of the repository: project name → its change and
 /// tag names, for `project:change` requirements.
@@ -501,10 +583,16 @@ pub(crate) type Projects = HashMap<String, Vec<String>>;
 pub(crate) fn projects(chains: &[crate::chains::Chain]) -> Projects {
     let mut out = Projects::new();
     for chain in chains {
-        let crate::config::Source::Sqitch(spec) = &chain.spec.source else { continue };
-        let Ok(text) = read_plan(&spec.plan) else { continue };
+        let crate::config::Source::Sqitch(spec) = &chain.spec.source else {
+            continue;
+        };
+        let Ok(text) = read_plan(&spec.plan) else {
+            continue;
+        };
         let plan = Plan::parse(&text);
-        let Some(project) = plan.pragma("project") else { continue };
+        let Some(project) = plan.pragma("project") else {
+            continue;
+        };
         let names = out.entry(project.to_string()).or_default();
         for line in &plan.lines {
             match &line.kind {
@@ -524,30 +612,65 @@ pub(crate) fn projects(chains: &[crate::chains::Chain]) -> Projects {
 pub(crate) fn lint(plan: &Plan, spec: &SqitchSpec, projects: &Projects) -> Vec<Lint> {
     let mut out = Vec::new();
     let mut push = |line: usize, kind: &'static str, message: String, fix: &str| {
-        out.push(Lint { line, kind, message, fix: fix.to_string() });
+        out.push(Lint {
+            line,
+            kind,
+            message,
+            fix: fix.to_string(),
+        });
     };
     // The header runs to the first blank line (a comment line does not end
     // it); every line in it must be a pragma.
-    let header_end = plan.lines.iter().find(|l| matches!(l.kind, LineKind::Blank)).map_or(usize::MAX, |l| l.number);
+    let header_end = plan
+        .lines
+        .iter()
+        .find(|l| matches!(l.kind, LineKind::Blank))
+        .map_or(usize::MAX, |l| l.number);
     for line in &plan.lines {
         let in_header = line.number < header_end;
         match &line.kind {
             LineKind::Pragma { .. } if !in_header => {
-                push(line.number, "sqitch-pragma", "a pragma after the first blank line: sqitch reads it as a change".into(), "move it to the header at the top of the plan");
+                push(
+                    line.number,
+                    "sqitch-pragma",
+                    "a pragma after the first blank line: sqitch reads it as a change".into(),
+                    "move it to the header at the top of the plan",
+                );
             }
             LineKind::Change(_) | LineKind::Tag(_) if in_header => {
-                push(line.number, "sqitch-pragma", "no blank line after the pragmas".into(), "insert an empty line after the last % line");
+                push(
+                    line.number,
+                    "sqitch-pragma",
+                    "no blank line after the pragmas".into(),
+                    "insert an empty line after the last % line",
+                );
             }
             _ => {}
         }
     }
     let project = plan.pragma("project").unwrap_or("");
     match plan.pragma("project") {
-        None => push(1, "sqitch-pragma", "no %project pragma".into(), "add `%project=NAME` at the top of the plan"),
+        None => push(
+            1,
+            "sqitch-pragma",
+            "no %project pragma".into(),
+            "add `%project=NAME` at the top of the plan",
+        ),
         Some(p) => {
-            if let Some(why) = invalid_name(p, false).or_else(|| p.is_empty().then(|| "is empty".to_string())) {
-                let line = plan.lines.iter().find(|l| matches!(&l.kind, LineKind::Pragma { key, .. } if key == "project")).map_or(1, |l| l.number);
-                push(line, "sqitch-pragma", format!("invalid project name `{p}`: {why}"), "name the project following sqitch's rules for names");
+            if let Some(why) =
+                invalid_name(p, false).or_else(|| p.is_empty().then(|| "is empty".to_string()))
+            {
+                let line = plan
+                    .lines
+                    .iter()
+                    .find(|l| matches!(&l.kind, LineKind::Pragma { key, .. } if key == "project"))
+                    .map_or(1, |l| l.number);
+                push(
+                    line,
+                    "sqitch-pragma",
+                    format!("invalid project name `{p}`: {why}"),
+                    "name the project following sqitch's rules for names",
+                );
             }
         }
     }
@@ -562,7 +685,9 @@ pub(crate) fn lint(plan: &Plan, spec: &SqitchSpec, projects: &Projects) -> Vec<L
     let mut any_change = false;
     let mut prefixes: Vec<(&str, &str, usize)> = Vec::new();
     let mut dep_errors: Vec<(usize, String)> = Vec::new();
-    let flush = |section: &mut Vec<(&Line, &Entry)>, seen: &mut HashMap<String, usize>, errors: &mut Vec<(usize, String)>| {
+    let flush = |section: &mut Vec<(&Line, &Entry)>,
+                 seen: &mut HashMap<String, usize>,
+                 errors: &mut Vec<(usize, String)>| {
         errors.extend(check_section(section, project, seen));
         for (l, e) in section.drain(..) {
             seen.insert(e.name.clone(), l.number);
@@ -577,17 +702,49 @@ pub(crate) fn lint(plan: &Plan, spec: &SqitchSpec, projects: &Projects) -> Vec<L
         let n = line.number;
         let what = if is_tag { "tag" } else { "change" };
         if entry.name.is_empty() {
-            push(n, "sqitch-name", format!("a {what} line without a name"), "give it a name");
+            push(
+                n,
+                "sqitch-name",
+                format!("a {what} line without a name"),
+                "give it a name",
+            );
         } else if let Some(why) = invalid_name(&entry.name, is_tag) {
-            push(n, "sqitch-name", format!("invalid {what} name `{}{}`: {why}", entry.marker, entry.name), "rename it following sqitch's rules for names");
+            push(
+                n,
+                "sqitch-name",
+                format!(
+                    "invalid {what} name `{}{}`: {why}",
+                    entry.marker, entry.name
+                ),
+                "rename it following sqitch's rules for names",
+            );
         } else if entry.name == "HEAD" || entry.name == "ROOT" {
-            push(n, "sqitch-name", format!("`{}` is a name sqitch reserves", entry.name), "rename it");
-        } else if entry.name.len() >= 40 && entry.name.bytes().take(40).all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
-            push(n, "sqitch-name", format!("`{}` could be confused with a change id", entry.name), "rename it");
+            push(
+                n,
+                "sqitch-name",
+                format!("`{}` is a name sqitch reserves", entry.name),
+                "rename it",
+            );
+        } else if entry.name.len() >= 40
+            && entry
+                .name
+                .bytes()
+                .take(40)
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
+            push(
+                n,
+                "sqitch-name",
+                format!("`{}` could be confused with a change id", entry.name),
+                "rename it",
+            );
         }
         if !is_timestamp(&entry.timestamp) {
             let bracketed = is_timestamp(entry.timestamp.trim_matches(['[', ']']))
-                || entry.deps.iter().any(|d| is_timestamp(d.text.trim_matches(['[', ']'])));
+                || entry
+                    .deps
+                    .iter()
+                    .any(|d| is_timestamp(d.text.trim_matches(['[', ']'])));
             let message = if bracketed {
                 "the timestamp is in brackets: sqitch reads it as a dependency".to_string()
             } else if entry.timestamp.is_empty() {
@@ -595,19 +752,54 @@ pub(crate) fn lint(plan: &Plan, spec: &SqitchSpec, projects: &Projects) -> Vec<L
             } else {
                 format!("malformed timestamp `{}`", entry.timestamp)
             };
-            push(n, "sqitch-timestamp", message, "write the planned time as YYYY-MM-DDTHH:MM:SSZ, without brackets");
-        } else if entry.planner.trim().is_empty() || !entry.email.starts_with('<') || !entry.email.ends_with('>') || entry.email.len() < 3 {
-            push(n, "sqitch-planner", format!("{what} `{}` has no planner `Name <email>`", entry.name), "add the planner's name and <email> after the timestamp");
+            push(
+                n,
+                "sqitch-timestamp",
+                message,
+                "write the planned time as YYYY-MM-DDTHH:MM:SSZ, without brackets",
+            );
+        } else if entry.planner.trim().is_empty()
+            || !entry.email.starts_with('<')
+            || !entry.email.ends_with('>')
+            || entry.email.len() < 3
+        {
+            push(
+                n,
+                "sqitch-planner",
+                format!("{what} `{}` has no planner `Name <email>`", entry.name),
+                "add the planner's name and <email> after the timestamp",
+            );
         }
         if is_tag {
             if !any_change {
-                push(n, "sqitch-tag", format!("tag @{} comes before any change", entry.name), "plan a change before the first tag");
+                push(
+                    n,
+                    "sqitch-tag",
+                    format!("tag @{} comes before any change", entry.name),
+                    "plan a change before the first tag",
+                );
             }
             if let Some(first) = tags.get(entry.name.as_str()) {
-                push(n, "sqitch-duplicate", format!("tag @{} is declared again (first on line {first})", entry.name), "give the later tag another name");
+                push(
+                    n,
+                    "sqitch-duplicate",
+                    format!(
+                        "tag @{} is declared again (first on line {first})",
+                        entry.name
+                    ),
+                    "give the later tag another name",
+                );
             }
             if entry.deps_raw.is_some() {
-                push(n, "sqitch-tag", format!("tag @{} lists dependencies: tags cannot have any", entry.name), "remove the brackets from the tag line");
+                push(
+                    n,
+                    "sqitch-tag",
+                    format!(
+                        "tag @{} lists dependencies: tags cannot have any",
+                        entry.name
+                    ),
+                    "remove the brackets from the tag line",
+                );
             }
             flush(&mut section, &mut seen, &mut dep_errors);
             seen.insert(format!("@{}", entry.name), n);
@@ -617,34 +809,83 @@ pub(crate) fn lint(plan: &Plan, spec: &SqitchSpec, projects: &Projects) -> Vec<L
         }
         any_change = true;
         if let Some(first) = since_tag.get(entry.name.as_str()) {
-            push(n, "sqitch-duplicate", format!("change `{}` is planned again (line {first}) without a tag between", entry.name), "tag the plan before reworking a change, or rename one of them");
+            push(
+                n,
+                "sqitch-duplicate",
+                format!(
+                    "change `{}` is planned again (line {first}) without a tag between",
+                    entry.name
+                ),
+                "tag the plan before reworking a change, or rename one of them",
+            );
         }
         let mut listed: Vec<String> = Vec::new();
         // sqitch stops at a missing timestamp before reading the brackets.
-        let deps = if is_timestamp(&entry.timestamp) { &entry.deps[..] } else { &[] };
+        let deps = if is_timestamp(&entry.timestamp) {
+            &entry.deps[..]
+        } else {
+            &[]
+        };
         for dep in deps {
-            let written = if dep.conflict { format!("!{}", dep.text) } else { dep.text.clone() };
+            let written = if dep.conflict {
+                format!("!{}", dep.text)
+            } else {
+                dep.text.clone()
+            };
             if !valid_dep(&dep.text) {
-                push(n, "sqitch-dependency", format!("`{written}` is not a valid dependency"), "write it as NAME, NAME@TAG, @TAG or PROJECT:NAME");
+                push(
+                    n,
+                    "sqitch-dependency",
+                    format!("`{written}` is not a valid dependency"),
+                    "write it as NAME, NAME@TAG, @TAG or PROJECT:NAME",
+                );
             } else if listed.contains(&written) {
-                push(n, "sqitch-dependency", format!("`{}` lists `{written}` twice", entry.name), "list each dependency once");
+                push(
+                    n,
+                    "sqitch-dependency",
+                    format!("`{}` lists `{written}` twice", entry.name),
+                    "list each dependency once",
+                );
             }
             listed.push(written);
             let (proj, name, tag) = dep.parts();
             if let (Some(p), false) = (proj, dep.conflict) {
                 if p != project {
                     if let Some(names) = projects.get(p) {
-                        let wanted = if name.is_empty() { format!("@{}", tag.unwrap_or_default()) } else { name.to_string() };
+                        let wanted = if name.is_empty() {
+                            format!("@{}", tag.unwrap_or_default())
+                        } else {
+                            name.to_string()
+                        };
                         if !names.contains(&wanted) {
-                            push(n, "sqitch-dependency", format!("`{}` requires `{}`, but project {p} plans no `{wanted}`", entry.name, dep.text), "fix the name, or plan the change in that project");
+                            push(
+                                n,
+                                "sqitch-dependency",
+                                format!(
+                                    "`{}` requires `{}`, but project {p} plans no `{wanted}`",
+                                    entry.name, dep.text
+                                ),
+                                "fix the name, or plan the change in that project",
+                            );
                         }
                     }
                 }
             }
         }
         if let Some(prefix) = sqitch_prefix(&entry.name) {
-            if let Some((other, _, other_line)) = prefixes.iter().find(|(p, name, _)| *p == prefix && *name != entry.name) {
-                push(n, "sqitch-prefix", format!("`{}` reuses sequence number {prefix} of `{other}` (line {other_line})", entry.name), "renumber the later change: migfix renumber NAME");
+            if let Some((other, _, other_line)) = prefixes
+                .iter()
+                .find(|(p, name, _)| *p == prefix && *name != entry.name)
+            {
+                push(
+                    n,
+                    "sqitch-prefix",
+                    format!(
+                        "`{}` reuses sequence number {prefix} of `{other}` (line {other_line})",
+                        entry.name
+                    ),
+                    "renumber the later change: migfix renumber NAME",
+                );
             }
             prefixes.push((prefix, &entry.name, n));
         }
@@ -653,7 +894,12 @@ pub(crate) fn lint(plan: &Plan, spec: &SqitchSpec, projects: &Projects) -> Vec<L
     }
     flush(&mut section, &mut seen, &mut dep_errors);
     for (line, message) in dep_errors {
-        push(line, "sqitch-dependency", message, "plan the dependency first, or fix its name");
+        push(
+            line,
+            "sqitch-dependency",
+            message,
+            "plan the dependency first, or fix its name",
+        );
     }
     for p in plan.planned() {
         if p.entry.marker == "-" {
@@ -663,10 +909,19 @@ pub(crate) fn lint(plan: &Plan, spec: &SqitchSpec, projects: &Projects) -> Vec<L
         for (path, kind, what) in [
             (deploy, "sqitch-script", "sqitch deploy fails"),
             (revert, "sqitch-revert-script", "sqitch revert fails"),
-            (verify, "sqitch-verify-script", "sqitch deploy --verify only warns"),
+            (
+                verify,
+                "sqitch-verify-script",
+                "sqitch deploy --verify only warns",
+            ),
         ] {
             if !path.is_file() {
-                push(p.line.number, kind, format!("missing script {} ({what})", path.display()), "add the script, or remove the change from the plan");
+                push(
+                    p.line.number,
+                    kind,
+                    format!("missing script {} ({what})", path.display()),
+                    "add the script, or remove the change from the plan",
+                );
             }
         }
     }
@@ -677,14 +932,24 @@ pub(crate) fn lint(plan: &Plan, spec: &SqitchSpec, projects: &Projects) -> Vec<L
 /// sqitch's `check_changes` for one tag section: each requirement on this
 /// project must name a change of an earlier section, or one planned
 /// earlier in this section; `name@tag` a change planned before that tag.
-fn check_section(section: &[(&Line, &Entry)], project: &str, seen: &HashMap<String, usize>) -> Vec<(usize, String)> {
+fn check_section(
+    section: &[(&Line, &Entry)],
+    project: &str,
+    seen: &HashMap<String, usize>,
+) -> Vec<(usize, String)> {
     let mut position: HashMap<&str, usize> = HashMap::new();
     let mut bad: Vec<(usize, &str, Vec<String>)> = Vec::new();
     for (i, (line, entry)) in section.iter().enumerate() {
         let mut missing = Vec::new();
-        for dep in entry.deps.iter().filter(|d| !d.conflict && valid_dep(&d.text)) {
+        for dep in entry
+            .deps
+            .iter()
+            .filter(|d| !d.conflict && valid_dep(&d.text))
+        {
             let (proj, name, tag) = dep.parts();
-            if proj.is_some_and(|p| p != project) || (proj.is_none() && is_change_id(name) && tag.is_none()) {
+            if proj.is_some_and(|p| p != project)
+                || (proj.is_none() && is_change_id(name) && tag.is_none())
+            {
                 continue;
             }
             let key = match tag {
@@ -743,16 +1008,24 @@ fn valid_dep(text: &str) -> bool {
         Some((n, t)) => (n, Some(t)),
         None => (rest, None),
     };
-    let name_ok = if name.is_empty() { tag.is_some() } else { invalid_name(name, false).is_none() };
+    let name_ok = if name.is_empty() {
+        tag.is_some()
+    } else {
+        invalid_name(name, false).is_none()
+    };
     name_ok && tag.is_none_or(|t| !t.is_empty() && invalid_name(t, false).is_none())
 }
 
 /// The plan's changes as revisions: each revises the one before it, and
 /// depends on its requirements as sqitch resolves them. The older versions
 /// of a reworked change are `name@TAG`.
-pub(crate) fn read(root: &Path, spec: &SqitchSpec) -> Result<(Vec<Revision>, Vec<Diag>), Vec<Diag>> {
+pub(crate) fn read(
+    root: &Path,
+    spec: &SqitchSpec,
+) -> Result<(Vec<Revision>, Vec<Diag>), Vec<Diag>> {
     let shown = rel(root, &spec.plan);
-    let text = read_plan(&spec.plan).map_err(|(line, message)| vec![Diag::new(shown.clone(), line, message)])?;
+    let text = read_plan(&spec.plan)
+        .map_err(|(line, message)| vec![Diag::new(shown.clone(), line, message)])?;
     let plan = Plan::parse(&text);
     let warnings = spec
         .unread_plans
@@ -764,9 +1037,18 @@ pub(crate) fn read(root: &Path, spec: &SqitchSpec) -> Result<(Vec<Revision>, Vec
         .collect();
     let dir = spec.reworked_deploy_dir.clone();
     let planned = plan.planned();
-    let mut revs = revisions(&planned, &spec.plan, &spec.extension, |c| dir.join(c).is_file());
-    for ((r, p), change_id) in revs.iter_mut().zip(&planned).zip(change_ids(&plan, &planned)) {
-        r.sqitch = Some(crate::chains::SqitchChange { change_id, scripts: p.scripts(spec) });
+    let mut revs = revisions(&planned, &spec.plan, &spec.extension, |c| {
+        dir.join(c).is_file()
+    });
+    for ((r, p), change_id) in revs
+        .iter_mut()
+        .zip(&planned)
+        .zip(change_ids(&plan, &planned))
+    {
+        r.sqitch = Some(crate::chains::SqitchChange {
+            change_id,
+            scripts: p.scripts(spec),
+        });
     }
     Ok((revs, warnings))
 }
@@ -774,12 +1056,25 @@ pub(crate) fn read(root: &Path, spec: &SqitchSpec) -> Result<(Vec<Revision>, Vec
 /// A plan's text; the error names the line of a byte that is not UTF-8.
 pub(crate) fn read_plan(path: &Path) -> Result<String, (Option<usize>, String)> {
     let bytes = std::fs::read(path).map_err(|e| (None, format!("cannot read: {e}")))?;
-    String::from_utf8(bytes).map_err(|e| (Some(crate::python::line_of(e.as_bytes(), e.utf8_error().valid_up_to())), "not valid UTF-8".to_string()))
+    String::from_utf8(bytes).map_err(|e| {
+        (
+            Some(crate::python::line_of(
+                e.as_bytes(),
+                e.utf8_error().valid_up_to(),
+            )),
+            "not valid UTF-8".to_string(),
+        )
+    })
 }
 
 /// The revisions of a plan; `exists` tells whether a reworked change's
 /// candidate deploy script exists (see [`Planned::script`]).
-pub(crate) fn revisions(planned: &[Planned<'_>], path: &Path, extension: &str, exists: impl Fn(&str) -> bool) -> Vec<Revision> {
+pub(crate) fn revisions(
+    planned: &[Planned<'_>],
+    path: &Path,
+    extension: &str,
+    exists: impl Fn(&str) -> bool,
+) -> Vec<Revision> {
     let ids: Vec<String> = planned.iter().map(|p| p.id(extension, &exists)).collect();
     planned
         .iter()
@@ -788,8 +1083,16 @@ pub(crate) fn revisions(planned: &[Planned<'_>], path: &Path, extension: &str, e
             id: ids[i].clone(),
             path: path.to_path_buf(),
             line: p.line.number,
-            down: i.checked_sub(1).map(|j| vec![ids[j].clone()]).unwrap_or_default(),
-            depends_on: Some(p.requires.iter().map(|(d, to)| to.map_or_else(|| d.text.clone(), |j| ids[j].clone())).collect()),
+            down: i
+                .checked_sub(1)
+                .map(|j| vec![ids[j].clone()])
+                .unwrap_or_default(),
+            depends_on: Some(
+                p.requires
+                    .iter()
+                    .map(|(d, to)| to.map_or_else(|| d.text.clone(), |j| ids[j].clone()))
+                    .collect(),
+            ),
             branch_labels: Some(Vec::new()),
             consts: None,
             sqitch: None,
@@ -814,15 +1117,24 @@ mod tests {
         let changes: Vec<_> = plan.changes().map(|(_, e)| e.name.as_str()).collect();
         assert_eq!(changes, ["01-init", "02-users", "03-jobs", "01-init"]);
         let (_, jobs) = plan.changes().nth(2).unwrap();
-        let deps: Vec<_> = jobs.deps.iter().map(|d| (d.text.as_str(), d.conflict)).collect();
-        assert_eq!(deps, [("02-users", false), ("legacy", true), ("q:other", false)]);
+        let deps: Vec<_> = jobs
+            .deps
+            .iter()
+            .map(|d| (d.text.as_str(), d.conflict))
+            .collect();
+        assert_eq!(
+            deps,
+            [("02-users", false), ("legacy", true), ("q:other", false)]
+        );
         for d in &jobs.deps {
             assert_eq!(&PLAN[d.span.clone()], d.text);
         }
         assert_eq!(&PLAN[jobs.name_span.clone()], "03-jobs");
         assert_eq!(jobs.planner, "Ops Bot");
         assert_eq!(jobs.email, "<ops@x.app>");
-        assert!(matches!(plan.lines[5].kind, LineKind::Tag(ref t) if t.name == "v1.0" && t.tail == " # release"));
+        assert!(
+            matches!(plan.lines[5].kind, LineKind::Tag(ref t) if t.name == "v1.0" && t.tail == " # release")
+        );
         for line in &plan.lines {
             if let LineKind::Change(e) | LineKind::Tag(e) = &line.kind {
                 assert_eq!(e.render(), PLAN[line.span.clone()]);
@@ -832,20 +1144,37 @@ mod tests {
 
     #[test]
     fn reworked_change_gets_tag_suffix() {
-        let revs = revisions(&Plan::parse(PLAN).planned(), Path::new("sqitch.plan"), "sql", |_| false);
+        let revs = revisions(
+            &Plan::parse(PLAN).planned(),
+            Path::new("sqitch.plan"),
+            "sql",
+            |_| false,
+        );
         let ids: Vec<_> = revs.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(ids, ["01-init@v1.0", "02-users", "03-jobs", "01-init"]);
         assert_eq!(revs[1].down, ["01-init@v1.0"]);
         assert_eq!(revs[3].down, ["03-jobs"]);
-        assert_eq!(revs[3].depends_on.as_deref(), Some(&["01-init@v1.0".to_string()][..]));
+        assert_eq!(
+            revs[3].depends_on.as_deref(),
+            Some(&["01-init@v1.0".to_string()][..])
+        );
     }
 
     #[test]
     fn names() {
-        for ok in ["foo", "12", "foo/bar", "v1.2+1", "_foo", "07-billing-invoice-refund-column"] {
+        for ok in [
+            "foo",
+            "12",
+            "foo/bar",
+            "v1.2+1",
+            "_foo",
+            "07-billing-invoice-refund-column",
+        ] {
             assert_eq!(invalid_name(ok, false), None, "{ok}");
         }
-        for bad in ["^foo", "foo^", "foo^6", "%hi", "hi!", "foo@bar", "foo:bar", "foo\\bar", "+foo", "-foo"] {
+        for bad in [
+            "^foo", "foo^", "foo^6", "%hi", "hi!", "foo@bar", "foo:bar", "foo\\bar", "+foo", "-foo",
+        ] {
             assert!(invalid_name(bad, false).is_some(), "{bad}");
         }
         assert!(invalid_name("foo/bar", true).is_some());
@@ -853,20 +1182,48 @@ mod tests {
 
     fn lint_kinds(plan: &str) -> Vec<(usize, &'static str)> {
         let dir = tempfile::tempdir().unwrap();
-        lint(&Plan::parse(plan), &spec(dir.path()), &Projects::new()).into_iter().filter(|l| !l.kind.contains("script")).map(|l| (l.line, l.kind)).collect()
+        lint(&Plan::parse(plan), &spec(dir.path()), &Projects::new())
+            .into_iter()
+            .filter(|l| !l.kind.contains("script"))
+            .map(|l| (l.line, l.kind))
+            .collect()
     }
 
     #[test]
     fn lint_rules() {
         assert_eq!(lint_kinds(PLAN), []);
-        assert_eq!(lint_kinds("%syntax-version=1.0.0\n\n01-a 2026-06-17T00:00:00Z b <b@x>\n"), [(1, "sqitch-pragma")]);
-        assert_eq!(lint_kinds("%project=q\n01-a 2026-06-17T00:00:00Z b <b@x>\n"), [(2, "sqitch-pragma")]);
+        assert_eq!(
+            lint_kinds("%syntax-version=1.0.0\n\n01-a 2026-06-17T00:00:00Z b <b@x>\n"),
+            [(1, "sqitch-pragma")]
+        );
+        assert_eq!(
+            lint_kinds("%project=q\n01-a 2026-06-17T00:00:00Z b <b@x>\n"),
+            [(2, "sqitch-pragma")]
+        );
         let bracketed = "%project=q\n\n07-b [2026-06-17T00:00:00Z] raxx-dev-bot <ops@raxx.app>\n";
-        let lints = lint(&Plan::parse(bracketed), &spec(Path::new("/none")), &Projects::new());
-        assert!(lints.iter().any(|l| l.line == 3 && l.message.contains("in brackets")), "{lints:?}");
-        assert_eq!(lint_kinds("%project=q\n\n01-a 2026-6-17 b <b@x>\n"), [(3, "sqitch-timestamp")]);
-        assert_eq!(lint_kinds("%project=q\n\n01-a 2026-06-17T00:00:00Z\n"), [(3, "sqitch-planner")]);
-        assert_eq!(lint_kinds("%project=q\n\nhi! 2026-06-17T00:00:00Z b <b@x>\n"), [(3, "sqitch-name")]);
+        let lints = lint(
+            &Plan::parse(bracketed),
+            &spec(Path::new("/none")),
+            &Projects::new(),
+        );
+        assert!(
+            lints
+                .iter()
+                .any(|l| l.line == 3 && l.message.contains("in brackets")),
+            "{lints:?}"
+        );
+        assert_eq!(
+            lint_kinds("%project=q\n\n01-a 2026-6-17 b <b@x>\n"),
+            [(3, "sqitch-timestamp")]
+        );
+        assert_eq!(
+            lint_kinds("%project=q\n\n01-a 2026-06-17T00:00:00Z\n"),
+            [(3, "sqitch-planner")]
+        );
+        assert_eq!(
+            lint_kinds("%project=q\n\nhi! 2026-06-17T00:00:00Z b <b@x>\n"),
+            [(3, "sqitch-name")]
+        );
         assert_eq!(
             lint_kinds("%project=q\n\n01-a 2026-06-17T00:00:00Z b <b@x>\n01-a 2026-06-17T00:00:00Z b <b@x>\n"),
             [(4, "sqitch-duplicate")]
@@ -889,13 +1246,28 @@ mod tests {
             std::fs::write(dir.path().join(d).join("01-a.sql"), "").unwrap();
         }
         std::fs::remove_file(dir.path().join("verify/01-a.sql")).unwrap();
-        let lints = lint(&Plan::parse("%project=q\n\n01-a 2026-06-17T00:00:00Z b <b@x>\n"), &spec(dir.path()), &Projects::new());
+        let lints = lint(
+            &Plan::parse("%project=q\n\n01-a 2026-06-17T00:00:00Z b <b@x>\n"),
+            &spec(dir.path()),
+            &Projects::new(),
+        );
         assert_eq!(lints.len(), 1);
-        assert!(lints[0].message.contains("verify/01-a.sql") && lints[0].is_warning(), "{:?}", lints[0]);
+        assert!(
+            lints[0].message.contains("verify/01-a.sql") && lints[0].is_warning(),
+            "{:?}",
+            lints[0]
+        );
         assert_eq!(lints[0].kind, "sqitch-verify-script");
         std::fs::remove_file(dir.path().join("deploy/01-a.sql")).unwrap();
-        let lints = lint(&Plan::parse("%project=q\n\n01-a 2026-06-17T00:00:00Z b <b@x>\n"), &spec(dir.path()), &Projects::new());
-        let deploy = lints.iter().find(|l| l.kind == "sqitch-script").expect("a missing deploy script");
+        let lints = lint(
+            &Plan::parse("%project=q\n\n01-a 2026-06-17T00:00:00Z b <b@x>\n"),
+            &spec(dir.path()),
+            &Projects::new(),
+        );
+        let deploy = lints
+            .iter()
+            .find(|l| l.kind == "sqitch-script")
+            .expect("a missing deploy script");
         assert!(!deploy.is_warning(), "sqitch deploy fails without it");
     }
 
@@ -917,27 +1289,78 @@ mod tests {
         let plan = Plan::parse(&text);
         let planned = plan.planned();
         let tags: Vec<Vec<&str>> = planned.iter().map(|p| p.rework_tags.clone()).collect();
-        assert_eq!(tags, [vec!["t2", "t3", "t1"], vec![], vec![], vec!["t4"], vec![]]);
-        assert_eq!(planned[0].script("sql", |_| false), "a@t2.sql", "no file yet: the first rework tag");
-        assert_eq!(planned[0].script("sql", |c| c == "a@t1.sql"), "a@t1.sql", "the first that exists");
-        assert_eq!(planned[0].script("sql", |c| c == "a@t3.sql" || c == "a@t1.sql"), "a@t3.sql");
-        let ids: Vec<String> = revisions(&plan.planned(), Path::new("p"), "sql", |_| false).into_iter().map(|r| r.id).collect();
+        assert_eq!(
+            tags,
+            [vec!["t2", "t3", "t1"], vec![], vec![], vec!["t4"], vec![]]
+        );
+        assert_eq!(
+            planned[0].script("sql", |_| false),
+            "a@t2.sql",
+            "no file yet: the first rework tag"
+        );
+        assert_eq!(
+            planned[0].script("sql", |c| c == "a@t1.sql"),
+            "a@t1.sql",
+            "the first that exists"
+        );
+        assert_eq!(
+            planned[0].script("sql", |c| c == "a@t3.sql" || c == "a@t1.sql"),
+            "a@t3.sql"
+        );
+        let ids: Vec<String> = revisions(&plan.planned(), Path::new("p"), "sql", |_| false)
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
         assert_eq!(ids, ["a@t2", "b", "c", "a@t4", "a"]);
         let nested = Plan::parse(&plan_of(&["roles/web/grants", "@v1", "roles/web/grants"]));
-        assert_eq!(nested.planned()[0].script("sql", |_| false), "roles/web/grants@v1.sql");
-        assert_eq!(nested.planned()[1].script("sql", |_| false), "roles/web/grants.sql");
+        assert_eq!(
+            nested.planned()[0].script("sql", |_| false),
+            "roles/web/grants@v1.sql"
+        );
+        assert_eq!(
+            nested.planned()[1].script("sql", |_| false),
+            "roles/web/grants.sql"
+        );
     }
 
     #[test]
     fn requirements_mean_an_instance_planned_before() {
-        let text = plan_of(&["a", "b [a]", "@v1", "a [a@v1]", "c [a]", "d [b@v1 q:a other:x 0123456789abcdef0123456789abcdef01234567]", "e [@v1]"]);
+        let text = plan_of(&[
+            "a",
+            "b [a]",
+            "@v1",
+            "a [a@v1]",
+            "c [a]",
+            "d [b@v1 q:a other:x 0123456789abcdef0123456789abcdef01234567]",
+            "e [@v1]",
+        ]);
         let plan = Plan::parse(&text);
-        let resolved: Vec<Vec<Option<usize>>> = plan.planned().iter().map(|p| p.requires.iter().map(|(_, i)| *i).collect()).collect();
+        let resolved: Vec<Vec<Option<usize>>> = plan
+            .planned()
+            .iter()
+            .map(|p| p.requires.iter().map(|(_, i)| *i).collect())
+            .collect();
         // `c [a]` after the rework means the first `a`, as sqitch's lookup does.
-        assert_eq!(resolved, [vec![], vec![Some(0)], vec![Some(0)], vec![Some(0)], vec![Some(1), Some(0), None, None], vec![Some(1)]]);
+        assert_eq!(
+            resolved,
+            [
+                vec![],
+                vec![Some(0)],
+                vec![Some(0)],
+                vec![Some(0)],
+                vec![Some(1), Some(0), None, None],
+                vec![Some(1)]
+            ]
+        );
         let revs = revisions(&plan.planned(), Path::new("p"), "sql", |_| false);
-        assert_eq!(revs[3].depends_on.as_deref(), Some(&["a@v1".to_string()][..]));
-        assert_eq!(revs[2].depends_on.as_deref(), Some(&["a@v1".to_string()][..]));
+        assert_eq!(
+            revs[3].depends_on.as_deref(),
+            Some(&["a@v1".to_string()][..])
+        );
+        assert_eq!(
+            revs[2].depends_on.as_deref(),
+            Some(&["a@v1".to_string()][..])
+        );
         assert_eq!(lint_kinds(&text), []);
     }
 
@@ -945,21 +1368,37 @@ mod tests {
     fn dependency_errors_as_sqitch_reports_them() {
         let messages = |lines: &[&str]| -> Vec<String> {
             let dir = tempfile::tempdir().unwrap();
-            lint(&Plan::parse(&plan_of(lines)), &spec(dir.path()), &Projects::new())
-                .into_iter()
-                .filter(|l| l.kind == "sqitch-dependency")
-                .map(|l| format!("{}: {}", l.line, l.message))
-                .collect()
+            lint(
+                &Plan::parse(&plan_of(lines)),
+                &spec(dir.path()),
+                &Projects::new(),
+            )
+            .into_iter()
+            .filter(|l| l.kind == "sqitch-dependency")
+            .map(|l| format!("{}: {}", l.line, l.message))
+            .collect()
         };
-        assert_eq!(messages(&["a [b]", "b"]), ["3: `a` requires `b`, which is planned later (1 change after it)"]);
-        assert_eq!(messages(&["a", "@v1", "b [c]", "@v2", "c"]), ["5: `b` requires `c`, which is not planned before it"]);
+        assert_eq!(
+            messages(&["a [b]", "b"]),
+            ["3: `a` requires `b`, which is planned later (1 change after it)"]
+        );
+        assert_eq!(
+            messages(&["a", "@v1", "b [c]", "@v2", "c"]),
+            ["5: `b` requires `c`, which is not planned before it"]
+        );
         assert_eq!(messages(&["a [a]"]), ["3: `a` requires itself"]);
         // sqitch checks `name@tag` against the name's latest instance before
         // the current section, so this one is refused by sqitch too.
-        assert_eq!(messages(&["a", "@v1", "a", "@v2", "b [a@v1]"]), ["7: `b` requires `a@v1`, which is not planned before it"]);
+        assert_eq!(
+            messages(&["a", "@v1", "a", "@v2", "b [a@v1]"]),
+            ["7: `b` requires `a@v1`, which is not planned before it"]
+        );
         assert_eq!(messages(&["a", "@v1", "b [a@v1]"]), Vec::<String>::new());
         assert_eq!(messages(&["a", "b [a a]"]), ["4: `b` lists `a` twice"]);
-        assert_eq!(messages(&["a", "b [a@]"]), ["4: `a@` is not a valid dependency"]);
+        assert_eq!(
+            messages(&["a", "b [a@]"]),
+            ["4: `a@` is not a valid dependency"]
+        );
     }
 
     #[test]
@@ -968,23 +1407,48 @@ mod tests {
         let mut projects = Projects::new();
         projects.insert("oss".into(), vec!["users".into(), "@v1".into()]);
         let dir = tempfile::tempdir().unwrap();
-        let lints: Vec<String> =
-            lint(&Plan::parse(&text), &spec(dir.path()), &projects).into_iter().filter(|l| !l.kind.contains("script")).map(|l| l.message).collect();
-        assert_eq!(lints, ["`a` requires `oss:nope`, but project oss plans no `nope`"]);
+        let lints: Vec<String> = lint(&Plan::parse(&text), &spec(dir.path()), &projects)
+            .into_iter()
+            .filter(|l| !l.kind.contains("script"))
+            .map(|l| l.message)
+            .collect();
+        assert_eq!(
+            lints,
+            ["`a` requires `oss:nope`, but project oss plans no `nope`"]
+        );
     }
 
     #[test]
     fn only_what_sqitch_accepts_is_a_warning() {
         let kinds = |text: &str| -> Vec<(usize, &'static str, bool)> {
             let dir = tempfile::tempdir().unwrap();
-            lint(&Plan::parse(text), &spec(dir.path()), &Projects::new()).into_iter().filter(|l| !l.kind.contains("script")).map(|l| (l.line, l.kind, l.is_warning())).collect()
+            lint(&Plan::parse(text), &spec(dir.path()), &Projects::new())
+                .into_iter()
+                .filter(|l| !l.kind.contains("script"))
+                .map(|l| (l.line, l.kind, l.is_warning()))
+                .collect()
         };
-        assert_eq!(kinds(&plan_of(&["07-a", "07-b"])), [(4, "sqitch-prefix", true)]);
-        assert_eq!(kinds(&plan_of(&["a", "@v1", "@v1"])), [(5, "sqitch-duplicate", false)]);
+        assert_eq!(
+            kinds(&plan_of(&["07-a", "07-b"])),
+            [(4, "sqitch-prefix", true)]
+        );
+        assert_eq!(
+            kinds(&plan_of(&["a", "@v1", "@v1"])),
+            [(5, "sqitch-duplicate", false)]
+        );
         assert_eq!(kinds(&plan_of(&["HEAD"])), [(3, "sqitch-name", false)]);
-        assert_eq!(kinds("%project=q\n\n@v1 2026-06-17T00:00:00Z b <b@x>\n"), [(3, "sqitch-tag", false)]);
-        assert_eq!(kinds("%project=q\n\na 2026-06-17T00:00:00Z b <b@x>\n%foo=bar\n"), [(4, "sqitch-pragma", false)]);
-        assert_eq!(kinds("%project=q\n# a comment\n\na 2026-06-17T00:00:00Z b <b@x>\n"), []);
+        assert_eq!(
+            kinds("%project=q\n\n@v1 2026-06-17T00:00:00Z b <b@x>\n"),
+            [(3, "sqitch-tag", false)]
+        );
+        assert_eq!(
+            kinds("%project=q\n\na 2026-06-17T00:00:00Z b <b@x>\n%foo=bar\n"),
+            [(4, "sqitch-pragma", false)]
+        );
+        assert_eq!(
+            kinds("%project=q\n# a comment\n\na 2026-06-17T00:00:00Z b <b@x>\n"),
+            []
+        );
     }
 
     #[test]
@@ -993,7 +1457,10 @@ mod tests {
             ("https://seattleflu.org", "https://seattleflu.org/"),
             ("HTTPS://Seattle.ORG:443", "https://seattle.org/"),
             ("http://x.org:80/a", "http://x.org/a"),
-            ("https://github.com/theory/sqitch-intro/", "https://github.com/theory/sqitch-intro/"),
+            (
+                "https://github.com/theory/sqitch-intro/",
+                "https://github.com/theory/sqitch-intro/",
+            ),
             ("urn:uuid:AB", "urn:uuid:AB"),
             ("ftp://h.org", "ftp://h.org"),
             ("https://h.org?x=1", "https://h.org?x=1"),

@@ -16,8 +16,20 @@ pub(crate) fn is_skipped_dir(path: &Path) -> bool {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     matches!(
         name,
-        ".git" | ".hg" | ".svn" | "node_modules" | "target" | ".venv" | "venv" | ".tox" | ".nox"
-            | "__pycache__" | ".mypy_cache" | ".pytest_cache" | ".ruff_cache" | "site-packages"
+        ".git"
+            | ".hg"
+            | ".svn"
+            | "node_modules"
+            | "target"
+            | ".venv"
+            | "venv"
+            | ".tox"
+            | ".nox"
+            | "__pycache__"
+            | ".mypy_cache"
+            | ".pytest_cache"
+            | ".ruff_cache"
+            | "site-packages"
     ) || path.join("pyvenv.cfg").is_file()
 }
 
@@ -33,10 +45,14 @@ fn walk(root: &Path) -> Found {
     let mut found = Found::default();
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         for entry in entries.flatten() {
             let path = entry.path();
-            let Ok(kind) = entry.file_type() else { continue };
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
             if kind.is_dir() {
                 if !is_skipped_dir(&path) {
                     stack.push(path);
@@ -52,7 +68,12 @@ fn walk(root: &Path) -> Found {
             }
         }
     }
-    for list in [&mut found.inis, &mut found.pyprojects, &mut found.plans, &mut found.sqitch_confs] {
+    for list in [
+        &mut found.inis,
+        &mut found.pyprojects,
+        &mut found.plans,
+        &mut found.sqitch_confs,
+    ] {
         list.sort();
     }
     found
@@ -99,7 +120,11 @@ pub(super) fn discover(root: &Path) -> Result<Vec<ChainSpec>> {
             continue;
         }
         let plan_dir = plan.parent().unwrap_or(root);
-        let governing = found.sqitch_confs.iter().filter(|c| c.parent().is_some_and(|d| plan_dir.starts_with(d))).max_by_key(|c| c.as_os_str().len());
+        let governing = found
+            .sqitch_confs
+            .iter()
+            .filter(|c| c.parent().is_some_and(|d| plan_dir.starts_with(d)))
+            .max_by_key(|c| c.as_os_str().len());
         match governing.and_then(|c| specs.iter_mut().find(|s| s.conf.as_ref() == Some(c))) {
             Some(owner) => owner.unread_plans.push(plan.clone()),
             None => specs.push(SqitchSpec::with_defaults(plan.clone(), plan_dir)),
@@ -108,13 +133,21 @@ pub(super) fn discover(root: &Path) -> Result<Vec<ChainSpec>> {
     specs.sort_by(|a, b| a.plan.cmp(&b.plan));
     chains.extend(specs.into_iter().map(|s| sqitch_chain_spec(root, s)));
     if !errors.is_empty() {
-        return Err(InputErrors { diags: errors, help: None }.into());
+        return Err(InputErrors {
+            diags: errors,
+            help: None,
+        }
+        .into());
     }
     // Two chains in one folder (an alembic.ini beside a sqitch.plan): keep names unique.
     let mut seen = BTreeSet::new();
     for chain in &mut chains {
         if !seen.insert(chain.name.clone()) {
-            let kind = if matches!(chain.source, Source::Sqitch(_)) { "sqitch" } else { "alembic" };
+            let kind = if matches!(chain.source, Source::Sqitch(_)) {
+                "sqitch"
+            } else {
+                "alembic"
+            };
             chain.name = format!("{}#{kind}", chain.name);
             seen.insert(chain.name.clone());
         }
@@ -126,14 +159,16 @@ pub(super) fn discover(root: &Path) -> Result<Vec<ChainSpec>> {
 /// folder's own name for a chain at the root.
 fn chain_name(root: &Path, dir: &Path) -> String {
     if dir == root {
-        root.file_name().map_or_else(|| ".".into(), |n| n.to_string_lossy().into_owned())
+        root.file_name()
+            .map_or_else(|| ".".into(), |n| n.to_string_lossy().into_owned())
     } else {
         rel(root, dir)
     }
 }
 
 fn read_ini(path: &Path, root: &Path) -> Result<Ini, Diag> {
-    let text = std::fs::read_to_string(path).map_err(|e| Diag::new(rel(root, path), None, e.to_string()))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Diag::new(rel(root, path), None, e.to_string()))?;
     Ini::parse(&text).map_err(|e| Diag::new(rel(root, path), Some(e.line), e.message))
 }
 
@@ -141,8 +176,12 @@ fn read_ini(path: &Path, root: &Path) -> Result<Ini, Diag> {
 /// (`[alembic]` is Alembic's default; others are `alembic -n NAME`).
 fn alembic_sections(root: &Path, ini_path: &Path) -> Result<Vec<ChainSpec>, Vec<Diag>> {
     let ini = read_ini(ini_path, root).map_err(|d| vec![d])?;
-    let mut sections: Vec<&str> =
-        ini.sections.iter().filter(|(_, m)| m.contains_key("script_location")).map(|(n, _)| n.as_str()).collect();
+    let mut sections: Vec<&str> = ini
+        .sections
+        .iter()
+        .filter(|(_, m)| m.contains_key("script_location"))
+        .map(|(n, _)| n.as_str())
+        .collect();
     if sections.is_empty() {
         sections.push("alembic");
     }
@@ -162,7 +201,11 @@ fn alembic_sections(root: &Path, ini_path: &Path) -> Result<Vec<ChainSpec>, Vec<
 }
 
 /// One section of an alembic.ini, as a chain.
-pub(crate) fn alembic_from_ini(root: &Path, ini_path: &Path, section: &str) -> Result<ChainSpec, Diag> {
+pub(crate) fn alembic_from_ini(
+    root: &Path,
+    ini_path: &Path,
+    section: &str,
+) -> Result<ChainSpec, Diag> {
     let ini = read_ini(ini_path, root)?;
     alembic_from_parsed(root, ini_path, &ini, section)
 }
@@ -176,13 +219,21 @@ struct AlembicOptions {
     file_template: Option<String>,
 }
 
-fn alembic_from_parsed(root: &Path, ini_path: &Path, ini: &Ini, section: &str) -> Result<ChainSpec, Diag> {
+fn alembic_from_parsed(
+    root: &Path,
+    ini_path: &Path,
+    ini: &Ini,
+    section: &str,
+) -> Result<ChainSpec, Diag> {
     let shown = rel(root, ini_path);
     let dir = ini_path.parent().unwrap_or(root).to_path_buf();
     let here = dir.to_string_lossy().replace('\\', "/");
     let extra = [("here", here.as_str())];
     let err = |line: Option<usize>, m: String| Diag::new(shown.clone(), line, m);
-    let get = |key: &str| ini.get(section, key, &extra).map_err(|e| err(Some(e.line), e.message));
+    let get = |key: &str| {
+        ini.get(section, key, &extra)
+            .map_err(|e| err(Some(e.line), e.message))
+    };
 
     let toml = pyproject_options(&dir.join("pyproject.toml"))
         .map_err(|m| Diag::new(rel(root, &dir.join("pyproject.toml")), None, m))?;
@@ -209,9 +260,21 @@ fn alembic_from_parsed(root: &Path, ini_path: &Path, ini: &Ini, section: &str) -
             }),
         };
         let parts: Vec<String> = match sep {
-            Some(sep) => entry.value.split(sep).map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect(),
+            Some(sep) => entry
+                .value
+                .split(sep)
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect(),
             // Alembic's legacy rule: split on commas and spaces.
-            None => entry.value.split([',', ' ', '\n']).map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect(),
+            None => entry
+                .value
+                .split([',', ' ', '\n'])
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect(),
         };
         opts.version_locations = Some((parts, Some(entry.line)));
     }
@@ -221,7 +284,11 @@ fn alembic_from_parsed(root: &Path, ini_path: &Path, ini: &Ini, section: &str) -
         opts.recursive = opts.recursive || t.recursive;
         opts.file_template = opts.file_template.or(t.file_template);
     }
-    let name = if section == "alembic" { chain_name(root, &dir) } else { format!("{}[{section}]", chain_name(root, &dir)) };
+    let name = if section == "alembic" {
+        chain_name(root, &dir)
+    } else {
+        format!("{}[{section}]", chain_name(root, &dir))
+    };
     alembic_spec(root, &dir, Some(ini_path), &shown, name, opts)
 }
 
@@ -235,12 +302,25 @@ fn alembic_spec(
 ) -> Result<ChainSpec, Diag> {
     let err = |line: Option<usize>, m: String| Diag::new(shown.to_string(), line, m);
     let Some((location, line)) = opts.script_location else {
-        return Err(err(None, "no `script_location`: Alembic cannot find the migrations either".into()));
+        return Err(err(
+            None,
+            "no `script_location`: Alembic cannot find the migrations either".into(),
+        ));
     };
-    let script = resolve_location(root, dir, &location)
-        .ok_or_else(|| err(line, format!("script_location `{location}` points to nothing")))?;
+    let script = resolve_location(root, dir, &location).ok_or_else(|| {
+        err(
+            line,
+            format!("script_location `{location}` points to nothing"),
+        )
+    })?;
     if !script.is_dir() {
-        return Err(err(line, format!("script_location `{location}` points to {}, which is not a directory", rel(root, &script))));
+        return Err(err(
+            line,
+            format!(
+                "script_location `{location}` points to {}, which is not a directory",
+                rel(root, &script)
+            ),
+        ));
     }
     let versions = match opts.version_locations {
         Some((locations, vline)) => {
@@ -248,7 +328,12 @@ fn alembic_spec(
             for loc in &locations {
                 let resolved = resolve_location(root, dir, loc)
                     .filter(|p| p.is_dir())
-                    .ok_or_else(|| err(vline, format!("version_locations names `{loc}`, which is not a directory")))?;
+                    .ok_or_else(|| {
+                        err(
+                            vline,
+                            format!("version_locations names `{loc}`, which is not a directory"),
+                        )
+                    })?;
                 dirs.push(resolved);
             }
             dirs
@@ -256,7 +341,10 @@ fn alembic_spec(
         None => {
             let v = script.join("versions");
             if !v.is_dir() {
-                return Err(err(line, format!("{} has no versions/ directory", rel(root, &script))));
+                return Err(err(
+                    line,
+                    format!("{} has no versions/ directory", rel(root, &script)),
+                ));
             }
             vec![v]
         }
@@ -295,28 +383,48 @@ fn resolve_location(root: &Path, dir: &Path, location: &str) -> Option<PathBuf> 
 }
 
 fn pyproject_options(path: &Path) -> Result<Option<AlembicOptions>, String> {
-    let Ok(text) = std::fs::read_to_string(path) else { return Ok(None) };
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Ok(None);
+    };
     if !text.contains("[tool.alembic]") {
         return Ok(None);
     }
     let value: toml::Table = toml::from_str(&text).map_err(|e| e.message().to_string())?;
-    let Some(table) = value.get("tool").and_then(|t| t.get("alembic")).and_then(|t| t.as_table()) else {
+    let Some(table) = value
+        .get("tool")
+        .and_then(|t| t.get("alembic"))
+        .and_then(|t| t.as_table())
+    else {
         return Ok(None);
     };
-    let here = path.parent().unwrap_or(Path::new(".")).to_string_lossy().replace('\\', "/");
+    let here = path
+        .parent()
+        .unwrap_or(Path::new("."))
+        .to_string_lossy()
+        .replace('\\', "/");
     let sub = |s: &str| s.replace("%(here)s", &here);
     let version_locations = match table.get("version_locations") {
-        Some(toml::Value::Array(items)) => {
-            Some((items.iter().filter_map(|v| v.as_str()).map(sub).collect(), None))
-        }
+        Some(toml::Value::Array(items)) => Some((
+            items.iter().filter_map(|v| v.as_str()).map(sub).collect(),
+            None,
+        )),
         Some(toml::Value::String(s)) => Some((vec![sub(s)], None)),
         _ => None,
     };
     Ok(Some(AlembicOptions {
-        script_location: table.get("script_location").and_then(|v| v.as_str()).map(|s| (sub(s), None)),
+        script_location: table
+            .get("script_location")
+            .and_then(|v| v.as_str())
+            .map(|s| (sub(s), None)),
         version_locations,
-        recursive: table.get("recursive_version_locations").and_then(|v| v.as_bool()).unwrap_or(false),
-        file_template: table.get("file_template").and_then(|v| v.as_str()).map(String::from),
+        recursive: table
+            .get("recursive_version_locations")
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false),
+        file_template: table
+            .get("file_template")
+            .and_then(|v| v.as_str())
+            .map(String::from),
     }))
 }
 
@@ -337,14 +445,27 @@ fn alembic_from_pyproject(root: &Path, path: &Path) -> Result<Option<ChainSpec>,
 /// name a plan or folders of their own.
 pub(crate) fn sqitch_layouts(conf: &Path) -> Result<Vec<SqitchSpec>, Diag> {
     let dir = conf.parent().unwrap_or(Path::new("."));
-    let text = std::fs::read_to_string(conf).map_err(|e| Diag::new(conf.display().to_string(), None, e.to_string()))?;
-    let ini = Ini::parse_git(&text).map_err(|e| Diag::new(conf.display().to_string(), Some(e.line), e.message))?;
-    let get = |section: &str, key: &str| git_config_get(&ini, section, key).map(|e| e.value.clone()).filter(|v| !v.is_empty());
+    let text = std::fs::read_to_string(conf)
+        .map_err(|e| Diag::new(conf.display().to_string(), None, e.to_string()))?;
+    let ini = Ini::parse_git(&text)
+        .map_err(|e| Diag::new(conf.display().to_string(), Some(e.line), e.message))?;
+    let get = |section: &str, key: &str| {
+        git_config_get(&ini, section, key)
+            .map(|e| e.value.clone())
+            .filter(|v| !v.is_empty())
+    };
     let core_engine = get("core", "engine");
-    let default_target = get("core", "target").or_else(|| core_engine.as_ref().and_then(|e| get(&format!("engine.{e}"), "target")));
+    let default_target = get("core", "target").or_else(|| {
+        core_engine
+            .as_ref()
+            .and_then(|e| get(&format!("engine.{e}"), "target"))
+    });
     let mut targets: Vec<Option<String>> = vec![default_target.filter(|t| !t.contains(':'))];
     for (section, _) in &ini.sections {
-        if let Some(name) = section.strip_prefix("target").filter(|r| r.starts_with(char::is_whitespace)) {
+        if let Some(name) = section
+            .strip_prefix("target")
+            .filter(|r| r.starts_with(char::is_whitespace))
+        {
             let name = name.trim().trim_matches('"').to_string();
             if !targets.contains(&Some(name.clone())) {
                 targets.push(Some(name));
@@ -357,34 +478,67 @@ pub(crate) fn sqitch_layouts(conf: &Path) -> Result<Vec<SqitchSpec>, Diag> {
         // The engine: core.engine, or the scheme of the target's URI (`db:pg:…`).
         let engine = core_engine.clone().or_else(|| {
             let uri = t_section.as_ref().and_then(|s| get(s, "uri"))?;
-            uri.strip_prefix("db:")?.split(':').next().map(str::to_string)
+            uri.strip_prefix("db:")?
+                .split(':')
+                .next()
+                .map(str::to_string)
         });
         let fetch = |key: &str| {
             t_section
                 .as_ref()
                 .and_then(|s| get(s, key))
-                .or_else(|| engine.as_ref().and_then(|e| get(&format!("engine.{e}"), key)))
+                .or_else(|| {
+                    engine
+                        .as_ref()
+                        .and_then(|e| get(&format!("engine.{e}"), key))
+                })
                 .or_else(|| get("core", key))
         };
         // A non-default target counts only where it changes where things are.
         let own = |key: &str| t_section.as_ref().and_then(|s| get(s, key)).is_some();
-        if i > 0 && !["plan_file", "top_dir", "deploy_dir", "revert_dir", "verify_dir"].iter().any(|k| own(k)) {
+        if i > 0
+            && ![
+                "plan_file",
+                "top_dir",
+                "deploy_dir",
+                "revert_dir",
+                "verify_dir",
+            ]
+            .iter()
+            .any(|k| own(k))
+        {
             continue;
         }
         let top = clean(&dir.join(fetch("top_dir").unwrap_or_else(|| ".".into())));
         let plan = fetch("plan_file").map_or_else(|| top.join("sqitch.plan"), |p| dir.join(p));
         let mut spec = SqitchSpec::with_defaults(clean(&plan), &top);
         spec.conf = Some(conf.to_path_buf());
-        for (key, slot) in [("deploy_dir", &mut spec.deploy_dir), ("revert_dir", &mut spec.revert_dir), ("verify_dir", &mut spec.verify_dir)] {
+        for (key, slot) in [
+            ("deploy_dir", &mut spec.deploy_dir),
+            ("revert_dir", &mut spec.revert_dir),
+            ("verify_dir", &mut spec.verify_dir),
+        ] {
             if let Some(p) = fetch(key) {
                 *slot = clean(&dir.join(p));
             }
         }
         let reworked_top = fetch("reworked_dir").map(|p| clean(&dir.join(p)));
         for (key, script, slot) in [
-            ("reworked_deploy_dir", "deploy", &mut spec.reworked_deploy_dir),
-            ("reworked_revert_dir", "revert", &mut spec.reworked_revert_dir),
-            ("reworked_verify_dir", "verify", &mut spec.reworked_verify_dir),
+            (
+                "reworked_deploy_dir",
+                "deploy",
+                &mut spec.reworked_deploy_dir,
+            ),
+            (
+                "reworked_revert_dir",
+                "revert",
+                &mut spec.reworked_revert_dir,
+            ),
+            (
+                "reworked_verify_dir",
+                "verify",
+                &mut spec.reworked_verify_dir,
+            ),
         ] {
             *slot = match (fetch(key), &reworked_top) {
                 (Some(p), _) => clean(&dir.join(p)),
@@ -431,7 +585,13 @@ pub(crate) fn sqitch_for_plan(root: &Path, plan: &Path) -> Result<ChainSpec, Dia
 
 fn sqitch_chain_spec(root: &Path, spec: SqitchSpec) -> ChainSpec {
     let plan_dir = spec.plan.parent().unwrap_or(root).to_path_buf();
-    ChainSpec { name: chain_name(root, &plan_dir), source: Source::Sqitch(spec), roles: Vec::new(), expected_heads: None, gate: None }
+    ChainSpec {
+        name: chain_name(root, &plan_dir),
+        source: Source::Sqitch(spec),
+        roles: Vec::new(),
+        expected_heads: None,
+        gate: None,
+    }
 }
 
 #[cfg(test)]
@@ -452,12 +612,32 @@ mod tests {
         .unwrap();
         let specs = sqitch_layouts(&conf).unwrap();
         let d = |p: &str| dir.path().join(p);
-        let got: Vec<_> = specs.iter().map(|s| (s.plan.clone(), s.deploy_dir.clone(), s.revert_dir.clone(), s.reworked_deploy_dir.clone())).collect();
+        let got: Vec<_> = specs
+            .iter()
+            .map(|s| {
+                (
+                    s.plan.clone(),
+                    s.deploy_dir.clone(),
+                    s.revert_dir.clone(),
+                    s.reworked_deploy_dir.clone(),
+                )
+            })
+            .collect();
         assert_eq!(
             got,
             [
-                (d("sql/prod.plan"), d("sql/dep"), d("sql/revert"), d("sql/deploy")),
-                (d("ci/sqitch.plan"), d("sql/dep"), d("ci/revert"), d("ci/old/deploy")),
+                (
+                    d("sql/prod.plan"),
+                    d("sql/dep"),
+                    d("sql/revert"),
+                    d("sql/deploy")
+                ),
+                (
+                    d("ci/sqitch.plan"),
+                    d("sql/dep"),
+                    d("ci/revert"),
+                    d("ci/old/deploy")
+                ),
             ],
             "the default target first; a target with no folders of its own adds nothing"
         );

@@ -65,8 +65,12 @@ impl Ini {
                 }
             }
             if stripped.starts_with('[') {
-                let Some(name) = stripped.strip_prefix('[').and_then(|s| s.strip_suffix(']')) else {
-                    return Err(IniError { line, message: format!("malformed section header `{stripped}`") });
+                let Some(name) = stripped.strip_prefix('[').and_then(|s| s.strip_suffix(']'))
+                else {
+                    return Err(IniError {
+                        line,
+                        message: format!("malformed section header `{stripped}`"),
+                    });
                 };
                 let name = name.trim().to_string();
                 current = Some(if name == "DEFAULT" {
@@ -84,7 +88,10 @@ impl Ini {
                 continue;
             }
             let Some(section) = current else {
-                return Err(IniError { line, message: "an option before any [section] header".into() });
+                return Err(IniError {
+                    line,
+                    message: "an option before any [section] header".into(),
+                });
             };
             let split = stripped.find(['=', ':']);
             let (key, value) = match split {
@@ -92,8 +99,13 @@ impl Ini {
                 None => (stripped, ""),
             };
             let key = key.to_lowercase();
-            let value = if git { git_value(value) } else { value.to_string() };
-            ini.map_mut(section).insert(key.clone(), Entry { value, line });
+            let value = if git {
+                git_value(value)
+            } else {
+                value.to_string()
+            };
+            ini.map_mut(section)
+                .insert(key.clone(), Entry { value, line });
             last_key = Some(key);
         }
         Ok(ini)
@@ -107,20 +119,35 @@ impl Ini {
     }
 
     pub fn section(&self, name: &str) -> Option<&BTreeMap<String, Entry>> {
-        self.sections.iter().find(|(n, _)| n == name).map(|(_, m)| m)
+        self.sections
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, m)| m)
     }
 
     /// The raw (uninterpolated) entry, falling back to `[DEFAULT]`.
     pub fn raw(&self, section: &str, key: &str) -> Option<&Entry> {
-        self.section(section).and_then(|m| m.get(key)).or_else(|| self.defaults.get(key))
+        self.section(section)
+            .and_then(|m| m.get(key))
+            .or_else(|| self.defaults.get(key))
     }
 
     /// The value with `%(name)s` interpolated from the section, `[DEFAULT]`
     /// and `extra` (Alembic passes `here`), as configparser does.
-    pub fn get(&self, section: &str, key: &str, extra: &[(&str, &str)]) -> Result<Option<Entry>, IniError> {
-        let Some(entry) = self.raw(section, key) else { return Ok(None) };
+    pub fn get(
+        &self,
+        section: &str,
+        key: &str,
+        extra: &[(&str, &str)],
+    ) -> Result<Option<Entry>, IniError> {
+        let Some(entry) = self.raw(section, key) else {
+            return Ok(None);
+        };
         let value = self.interpolate(section, &entry.value, extra, entry.line, 0)?;
-        Ok(Some(Entry { value, line: entry.line }))
+        Ok(Some(Entry {
+            value,
+            line: entry.line,
+        }))
     }
 
     fn interpolate(
@@ -132,7 +159,10 @@ impl Ini {
         depth: usize,
     ) -> Result<String, IniError> {
         if depth > 10 {
-            return Err(IniError { line, message: "interpolation nested too deeply".into() });
+            return Err(IniError {
+                line,
+                message: "interpolation nested too deeply".into(),
+            });
         }
         let mut out = String::with_capacity(value.len());
         let mut rest = value;
@@ -144,7 +174,10 @@ impl Ini {
                 rest = after;
             } else if let Some(after) = rest.strip_prefix("%(") {
                 let Some(close) = after.find(")s") else {
-                    return Err(IniError { line, message: format!("bad interpolation syntax in `{value}`") });
+                    return Err(IniError {
+                        line,
+                        message: format!("bad interpolation syntax in `{value}`"),
+                    });
                 };
                 let name = after[..close].to_lowercase();
                 let replacement = if let Some(entry) = self.raw(section, &name) {
@@ -152,7 +185,10 @@ impl Ini {
                 } else if let Some((_, v)) = extra.iter().find(|(k, _)| *k == name) {
                     v.to_string()
                 } else {
-                    return Err(IniError { line, message: format!("`%({name})s` refers to an option that is not set") });
+                    return Err(IniError {
+                        line,
+                        message: format!("`%({name})s` refers to an option that is not set"),
+                    });
                 };
                 out.push_str(&replacement);
                 rest = &after[close + 2..];
@@ -171,7 +207,10 @@ impl Ini {
 /// git-config style lookup for sqitch.conf: `[core]` `top_dir = x`, and
 /// `[engine "pg"]` sections. Values are taken as written, quotes removed.
 pub(crate) fn git_config_get<'a>(ini: &'a Ini, section: &str, key: &str) -> Option<&'a Entry> {
-    ini.sections.iter().find(|(name, _)| normalize_git_section(name) == section).and_then(|(_, m)| m.get(key))
+    ini.sections
+        .iter()
+        .find(|(name, _)| normalize_git_section(name) == section)
+        .and_then(|(_, m)| m.get(key))
 }
 
 fn normalize_git_section(name: &str) -> String {
@@ -206,7 +245,11 @@ mod tests {
             "[alembic]\nscript_location = %(here)s/migrations\nfile_template = %%(rev)s_%%(slug)s\n",
         )
         .unwrap();
-        let get = |k| ini.get("alembic", k, &[("here", "/repo")]).unwrap().unwrap();
+        let get = |k| {
+            ini.get("alembic", k, &[("here", "/repo")])
+                .unwrap()
+                .unwrap()
+        };
         assert_eq!(get("script_location").value, "/repo/migrations");
         assert_eq!(get("script_location").line, 2);
         assert_eq!(get("file_template").value, "%(rev)s_%(slug)s");
@@ -218,10 +261,19 @@ mod tests {
             "# top comment\n[DEFAULT]\nbase = /b\n\n[alembic]\n; comment\nVersion_Locations = %(base)s/one\n    %(base)s/two\nx: y # kept\n",
         )
         .unwrap();
-        let v = ini.get("alembic", "version_locations", &[]).unwrap().unwrap();
+        let v = ini
+            .get("alembic", "version_locations", &[])
+            .unwrap()
+            .unwrap();
         assert_eq!(v.value, "/b/one\n/b/two");
-        assert_eq!(ini.get("alembic", "x", &[]).unwrap().unwrap().value, "y # kept");
-        assert_eq!(ini.get("alembic", "base", &[]).unwrap().unwrap().value, "/b");
+        assert_eq!(
+            ini.get("alembic", "x", &[]).unwrap().unwrap().value,
+            "y # kept"
+        );
+        assert_eq!(
+            ini.get("alembic", "base", &[]).unwrap().unwrap().value,
+            "/b"
+        );
     }
 
     #[test]
@@ -241,8 +293,17 @@ mod tests {
         let ini =
             Ini::parse_git("[core]\n\tengine = pg # the engine\n\ttop_dir = \"db\"\n[engine \"pg\"]\n\tplan_file = db/x.plan\n")
                 .unwrap();
-        assert_eq!(git_config_get(&ini, "core", "top_dir").map(|e| e.value.as_str()), Some("db"));
-        assert_eq!(git_config_get(&ini, "core", "engine").map(|e| e.value.as_str()), Some("pg"));
-        assert_eq!(git_config_get(&ini, "engine.pg", "plan_file").map(|e| e.value.as_str()), Some("db/x.plan"));
+        assert_eq!(
+            git_config_get(&ini, "core", "top_dir").map(|e| e.value.as_str()),
+            Some("db")
+        );
+        assert_eq!(
+            git_config_get(&ini, "core", "engine").map(|e| e.value.as_str()),
+            Some("pg")
+        );
+        assert_eq!(
+            git_config_get(&ini, "engine.pg", "plan_file").map(|e| e.value.as_str()),
+            Some("db/x.plan")
+        );
     }
 }

@@ -99,7 +99,11 @@ impl SqitchSpec {
     /// older version or for the others.
     pub fn script_dirs(&self, reworked: bool) -> [&Path; 3] {
         if reworked {
-            [&self.reworked_deploy_dir, &self.reworked_revert_dir, &self.reworked_verify_dir]
+            [
+                &self.reworked_deploy_dir,
+                &self.reworked_revert_dir,
+                &self.reworked_verify_dir,
+            ]
         } else {
             [&self.deploy_dir, &self.revert_dir, &self.verify_dir]
         }
@@ -124,7 +128,11 @@ impl Config {
             discover::discover(&root)?
         };
         let chains = select(chains, global.chain.as_deref())?;
-        Ok(Config { root, chains, output })
+        Ok(Config {
+            root,
+            chains,
+            output,
+        })
     }
 
     /// A path for display: relative to the root, with `/` separators.
@@ -141,7 +149,9 @@ pub(crate) fn clean(path: &Path) -> PathBuf {
     for c in path.components() {
         match c {
             Component::CurDir => {}
-            Component::ParentDir if matches!(out.components().next_back(), Some(Component::Normal(_))) => {
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
                 out.pop();
             }
             other => out.push(other),
@@ -165,7 +175,9 @@ fn use_color(choice: ColorChoice) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal(),
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+        }
     }
 }
 
@@ -173,11 +185,20 @@ fn find_root(flag: Option<&Path>, cwd: &Path) -> Result<PathBuf> {
     if let Some(dir) = flag {
         let dir = cwd.join(dir);
         return dir.canonicalize().map_err(|e| {
-            InputErrors::one(Diag::new(dir.display().to_string(), None, format!("cannot use as the root: {e}"))).into()
+            InputErrors::one(Diag::new(
+                dir.display().to_string(),
+                None,
+                format!("cannot use as the root: {e}"),
+            ))
+            .into()
         });
     }
-    let from_git = git2::Repository::discover(cwd).ok().and_then(|r| r.workdir().map(Path::to_path_buf));
-    Ok(from_git.unwrap_or_else(|| cwd.to_path_buf()).canonicalize()?)
+    let from_git = git2::Repository::discover(cwd)
+        .ok()
+        .and_then(|r| r.workdir().map(Path::to_path_buf));
+    Ok(from_git
+        .unwrap_or_else(|| cwd.to_path_buf())
+        .canonicalize()?)
 }
 
 /// A path the user typed: relative to the current directory when it exists
@@ -197,7 +218,11 @@ fn from_flags(root: &Path, cwd: &Path, global: &Global) -> Result<Vec<ChainSpec>
     for dir in &global.versions {
         let abs = user_path(root, cwd, dir);
         if !abs.is_dir() {
-            errors.push(Diag::new(dir.display().to_string(), None, "--versions: no such directory"));
+            errors.push(Diag::new(
+                dir.display().to_string(),
+                None,
+                "--versions: no such directory",
+            ));
             continue;
         }
         chains.push(ChainSpec {
@@ -217,7 +242,11 @@ fn from_flags(root: &Path, cwd: &Path, global: &Global) -> Result<Vec<ChainSpec>
     for plan in &global.plan {
         let abs = user_path(root, cwd, plan);
         if !abs.is_file() {
-            errors.push(Diag::new(plan.display().to_string(), None, "--plan: no such file"));
+            errors.push(Diag::new(
+                plan.display().to_string(),
+                None,
+                "--plan: no such file",
+            ));
             continue;
         }
         match discover::sqitch_for_plan(root, &abs) {
@@ -228,7 +257,11 @@ fn from_flags(root: &Path, cwd: &Path, global: &Global) -> Result<Vec<ChainSpec>
     if errors.is_empty() {
         Ok(chains)
     } else {
-        Err(InputErrors { diags: errors, help: None }.into())
+        Err(InputErrors {
+            diags: errors,
+            help: None,
+        }
+        .into())
     }
 }
 
@@ -266,9 +299,12 @@ enum OneOrMany {
 
 fn from_toml(root: &Path) -> Result<Vec<ChainSpec>> {
     let path = root.join("migfix.toml");
-    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     let file: TomlFile = toml::from_str(&text).map_err(|e| {
-        let line = e.span().map(|s| crate::python::line_of(text.as_bytes(), s.start));
+        let line = e
+            .span()
+            .map(|s| crate::python::line_of(text.as_bytes(), s.start));
         InputErrors::one(Diag::new("migfix.toml", line, e.message().to_string()))
     })?;
     if file.chain.is_empty() {
@@ -280,25 +316,49 @@ fn from_toml(root: &Path) -> Result<Vec<ChainSpec>> {
     let mut errors = Vec::new();
     for (i, c) in file.chain.into_iter().enumerate() {
         let at = |m: String| Diag::new("migfix.toml", None, format!("[[chain]] #{}: {m}", i + 1));
-        let kind = c.kind.clone().unwrap_or_else(|| if c.plan.is_some() { "sqitch".into() } else { "alembic".into() });
-        let located = [c.config.is_some(), c.versions.is_some(), c.plan.is_some()].iter().filter(|b| **b).count();
+        let kind = c.kind.clone().unwrap_or_else(|| {
+            if c.plan.is_some() {
+                "sqitch".into()
+            } else {
+                "alembic".into()
+            }
+        });
+        let located = [c.config.is_some(), c.versions.is_some(), c.plan.is_some()]
+            .iter()
+            .filter(|b| **b)
+            .count();
         if located != 1 {
-            errors.push(at("set exactly one of `config`, `versions` or `plan`".into()));
+            errors.push(at(
+                "set exactly one of `config`, `versions` or `plan`".into()
+            ));
             continue;
         }
         let spec = match (kind.as_str(), &c) {
-            ("alembic", TomlChain { config: Some(ini), .. }) => {
+            (
+                "alembic",
+                TomlChain {
+                    config: Some(ini), ..
+                },
+            ) => {
                 let ini = root.join(ini);
                 let section = c.section.as_deref().unwrap_or("alembic");
                 discover::alembic_from_ini(root, &ini, section)
             }
-            ("alembic", TomlChain { versions: Some(v), .. }) => {
+            (
+                "alembic",
+                TomlChain {
+                    versions: Some(v), ..
+                },
+            ) => {
                 let dirs = match v {
                     OneOrMany::One(p) => vec![root.join(p)],
                     OneOrMany::Many(ps) => ps.iter().map(|p| root.join(p)).collect(),
                 };
                 match dirs.iter().find(|d| !d.is_dir()) {
-                    Some(missing) => Err(at(format!("`versions`: {} is not a directory", rel(root, missing)))),
+                    Some(missing) => Err(at(format!(
+                        "`versions`: {} is not a directory",
+                        rel(root, missing)
+                    ))),
                     None => Ok(ChainSpec {
                         name: rel(root, &dirs[0]),
                         source: Source::Alembic(AlembicSpec {
@@ -314,7 +374,12 @@ fn from_toml(root: &Path) -> Result<Vec<ChainSpec>> {
                     }),
                 }
             }
-            ("sqitch", TomlChain { plan: Some(plan), .. }) => {
+            (
+                "sqitch",
+                TomlChain {
+                    plan: Some(plan), ..
+                },
+            ) => {
                 let plan = root.join(plan);
                 if plan.is_file() {
                     discover::sqitch_for_plan(root, &plan)
@@ -322,8 +387,17 @@ fn from_toml(root: &Path) -> Result<Vec<ChainSpec>> {
                     Err(at(format!("`plan`: {} is not a file", rel(root, &plan))))
                 }
             }
-            ("alembic" | "sqitch", _) => Err(at(format!("a {kind} chain needs {}", if kind == "sqitch" { "`plan`" } else { "`config` or `versions`" }))),
-            (other, _) => Err(at(format!("unknown kind `{other}` (expected \"alembic\" or \"sqitch\")"))),
+            ("alembic" | "sqitch", _) => Err(at(format!(
+                "a {kind} chain needs {}",
+                if kind == "sqitch" {
+                    "`plan`"
+                } else {
+                    "`config` or `versions`"
+                }
+            ))),
+            (other, _) => Err(at(format!(
+                "unknown kind `{other}` (expected \"alembic\" or \"sqitch\")"
+            ))),
         };
         match spec {
             Ok(mut spec) => {
@@ -341,26 +415,49 @@ fn from_toml(root: &Path) -> Result<Vec<ChainSpec>> {
     if errors.is_empty() {
         Ok(chains)
     } else {
-        Err(InputErrors { diags: errors, help: None }.into())
+        Err(InputErrors {
+            diags: errors,
+            help: None,
+        }
+        .into())
     }
 }
 
 /// `--chain NAME`: an exact name, else a unique substring.
 fn select(chains: Vec<ChainSpec>, wanted: Option<&str>) -> Result<Vec<ChainSpec>> {
-    let Some(wanted) = wanted else { return Ok(chains) };
+    let Some(wanted) = wanted else {
+        return Ok(chains);
+    };
     if let Some(exact) = chains.iter().position(|c| c.name == wanted) {
-        return Ok(vec![chains.into_iter().nth(exact).expect("position is in range")]);
+        return Ok(vec![chains
+            .into_iter()
+            .nth(exact)
+            .expect("position is in range")]);
     }
-    let matching: Vec<usize> =
-        chains.iter().enumerate().filter(|(_, c)| c.name.contains(wanted)).map(|(i, _)| i).collect();
+    let matching: Vec<usize> = chains
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.name.contains(wanted))
+        .map(|(i, _)| i)
+        .collect();
     match matching.as_slice() {
-        [one] => Ok(vec![chains.into_iter().nth(*one).expect("index is in range")]),
+        [one] => Ok(vec![chains
+            .into_iter()
+            .nth(*one)
+            .expect("index is in range")]),
         [] => {
             let names: Vec<&str> = chains.iter().map(|c| c.name.as_str()).collect();
             Err(InputErrors::one(Diag::new(
                 "--chain",
                 None,
-                format!("no chain matches `{wanted}`; chains: {}", if names.is_empty() { "none".into() } else { names.join(", ") }),
+                format!(
+                    "no chain matches `{wanted}`; chains: {}",
+                    if names.is_empty() {
+                        "none".into()
+                    } else {
+                        names.join(", ")
+                    }
+                ),
             ))
             .with_help("migfix chains")
             .into())

@@ -24,7 +24,11 @@ pub(crate) fn findings(ctx: &Ctx<'_>) -> Vec<Finding> {
                     None => format!("{c} = ?"),
                 })
                 .collect();
-            let key = if keys.is_empty() { String::new() } else { format!(" ({})", keys.join(", ")) };
+            let key = if keys.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", keys.join(", "))
+            };
             let before = before(&rev.down);
             let message = format!(
                 "upgrade() looks up {}{key} and raises at line {} when the row is missing; a fresh database has no such row",
@@ -40,7 +44,13 @@ pub(crate) fn findings(ctx: &Ctx<'_>) -> Vec<Finding> {
                 },
                 format_args!("`{}`", ctx.upgrade_to("head")),
             );
-            let mut f = Finding::new(Some('A'), "missing-seed-row", Some(ctx.chain.name()), message, fix);
+            let mut f = Finding::new(
+                Some('A'),
+                "missing-seed-row",
+                Some(ctx.chain.name()),
+                message,
+                fix,
+            );
             f.revision = Some(rev.id.clone());
             f.path = Some(ctx.rel(&facts.file));
             f.line = Some(lookup.at.line);
@@ -65,8 +75,10 @@ fn quote(value: &str) -> String {
 /// gate's round trip (downgrade, upgrade again) can run it twice.
 pub(crate) fn seed_sql(table: &str, keys: &[(String, Option<String>)]) -> String {
     let columns: Vec<&str> = keys.iter().map(|(c, _)| c.as_str()).collect();
-    let values: Vec<String> =
-        keys.iter().map(|(c, v)| v.as_deref().map_or_else(|| format!("'<{c}>'"), quote)).collect();
+    let values: Vec<String> = keys
+        .iter()
+        .map(|(c, v)| v.as_deref().map_or_else(|| format!("'<{c}>'"), quote))
+        .collect();
     let (columns, values) = if keys.is_empty() {
         ("<columns>".to_string(), "<values>".to_string())
     } else {
@@ -95,10 +107,19 @@ mod tests {
         let found = findings(&ctx);
         assert_eq!(found.len(), 1, "{found:?}");
         let f = &found[0];
-        assert_eq!((f.class, f.subject.as_deref(), f.revision.as_deref(), f.line), (Some('A'), Some("admins"), Some("0016"), Some(10)));
-        assert!(f.message.contains("admins (email = 'kris@moosequest.net')"), "{}", f.message);
+        assert_eq!(
+            (f.class, f.subject.as_deref(), f.revision.as_deref(), f.line),
+            (Some('A'), Some("admins"), Some("0016"), Some(10))
+        );
+        assert!(
+            f.message.contains("admins (email = 'kris@moosequest.net')"),
+            "{}",
+            f.message
+        );
         assert!(f.fix.contains("`alembic upgrade 0015` first"), "{}", f.fix);
-        assert!(f.sql.as_deref().unwrap().contains("INSERT INTO admins (email)\nVALUES ('kris@moosequest.net')\nON CONFLICT DO NOTHING;"));
+        assert!(f.sql.as_deref().unwrap().contains(
+            "INSERT INTO admins (email)\nVALUES ('kris@moosequest.net')\nON CONFLICT DO NOTHING;"
+        ));
     }
 
     #[test]

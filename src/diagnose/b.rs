@@ -25,7 +25,9 @@ pub(crate) struct CiRole {
 /// `CREATE ROLE|USER|GROUP name` in any step, or `createuser name`.
 pub(crate) fn ci_roles(root: &Path) -> Vec<CiRole> {
     let dir = root.join(".github").join("workflows");
-    let Ok(entries) = std::fs::read_dir(&dir) else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
     let mut files: Vec<_> = entries
         .flatten()
         .map(|e| e.path())
@@ -36,10 +38,14 @@ pub(crate) fn ci_roles(root: &Path) -> Vec<CiRole> {
         r#"(?i)\bcreate\s+(?:role|user|group)\s+(?:if\s+not\s+exists\s+)?(\\?"(?:[^"\\]|"")+\\?"|[a-z_][a-z0-9_$]*)"#,
     )
     .expect("a valid regex");
-    let createuser = Regex::new(r"\bcreateuser((?:\s+-{1,2}[A-Za-z-]+)*)\s+([A-Za-z_][A-Za-z0-9_$]*)").expect("a valid regex");
+    let createuser =
+        Regex::new(r"\bcreateuser((?:\s+-{1,2}[A-Za-z-]+)*)\s+([A-Za-z_][A-Za-z0-9_$]*)")
+            .expect("a valid regex");
     let mut out = Vec::new();
     for file in files {
-        let Ok(text) = std::fs::read_to_string(&file) else { continue };
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
         let shown = crate::config::rel(root, &file);
         for (n, line) in text.lines().enumerate() {
             for c in create.captures_iter(line) {
@@ -49,10 +55,18 @@ pub(crate) fn ci_roles(root: &Path) -> Vec<CiRole> {
                 } else {
                     raw.to_lowercase()
                 };
-                out.push(CiRole { name, path: shown.clone(), line: n + 1 });
+                out.push(CiRole {
+                    name,
+                    path: shown.clone(),
+                    line: n + 1,
+                });
             }
             for c in createuser.captures_iter(line) {
-                out.push(CiRole { name: c[2].to_string(), path: shown.clone(), line: n + 1 });
+                out.push(CiRole {
+                    name: c[2].to_string(),
+                    path: shown.clone(),
+                    line: n + 1,
+                });
             }
         }
     }
@@ -62,8 +76,13 @@ pub(crate) fn ci_roles(root: &Path) -> Vec<CiRole> {
 /// An identifier as it must be written in SQL: bare when Postgres would
 /// fold it to itself, else double-quoted.
 fn ident(name: &str) -> String {
-    let bare = name.chars().next().is_some_and(|c| c.is_ascii_lowercase() || c == '_')
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$');
+    let bare = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '$');
     if bare {
         name.to_string()
     } else {
@@ -89,7 +108,9 @@ pub(crate) fn fix(upgrade_head: &str) -> String {
 
 pub(crate) fn findings(ctx: &Ctx<'_>) -> Vec<Finding> {
     let chain = ctx.chain;
-    let provisioned = |role: &str| chain.spec.roles.iter().any(|r| r == role) || ctx.ci_roles.iter().any(|c| c.name == role);
+    let provisioned = |role: &str| {
+        chain.spec.roles.iter().any(|r| r == role) || ctx.ci_roles.iter().any(|c| c.name == role)
+    };
     // role -> every (revision, use) that needs it, oldest revision first
     let mut needed: BTreeMap<&str, Vec<(usize, &super::facts::RoleUse)>> = BTreeMap::new();
     let order: Vec<usize> = ctx.graph.newest_first().into_iter().rev().collect();
@@ -99,8 +120,16 @@ pub(crate) fn findings(ctx: &Ctx<'_>) -> Vec<Finding> {
             if provisioned(&u.role) {
                 continue;
             }
-            let here = facts.roles_created.iter().any(|(r, at)| *r == u.role && at.seq < u.at.seq);
-            let earlier = || ctx.graph.ancestors(i).into_iter().any(|a| ctx.facts[a].roles_created.iter().any(|(r, _)| *r == u.role));
+            let here = facts
+                .roles_created
+                .iter()
+                .any(|(r, at)| *r == u.role && at.seq < u.at.seq);
+            let earlier = || {
+                ctx.graph
+                    .ancestors(i)
+                    .into_iter()
+                    .any(|a| ctx.facts[a].roles_created.iter().any(|(r, _)| *r == u.role))
+            };
             if !here && !earlier() {
                 needed.entry(&u.role).or_default().push((i, u));
             }
@@ -121,7 +150,13 @@ pub(crate) fn findings(ctx: &Ctx<'_>) -> Vec<Finding> {
              in migfix.toml and no CI workflow creates it{others}",
             u.verb
         );
-        let mut f = Finding::new(Some('B'), "missing-role", Some(chain.name()), message, fix(&ctx.upgrade_to("head")));
+        let mut f = Finding::new(
+            Some('B'),
+            "missing-role",
+            Some(chain.name()),
+            message,
+            fix(&ctx.upgrade_to("head")),
+        );
         f.revision = Some(rev.id.clone());
         f.path = Some(ctx.rel(&ctx.facts[first].file));
         f.line = Some(u.at.line);
@@ -129,7 +164,10 @@ pub(crate) fn findings(ctx: &Ctx<'_>) -> Vec<Finding> {
         f.sql = Some(role_sql(role));
         f.related = uses[1..]
             .iter()
-            .map(|(i, u)| Place { path: ctx.rel(&ctx.facts[*i].file), line: u.at.line })
+            .map(|(i, u)| Place {
+                path: ctx.rel(&ctx.facts[*i].file),
+                line: u.at.line,
+            })
             .collect();
         out.push(f);
     }
@@ -153,10 +191,17 @@ mod tests {
         let found = findings(&chain.ctx());
         assert_eq!(found.len(), 1, "{found:?}");
         let f = &found[0];
-        assert_eq!((f.subject.as_deref(), f.revision.as_deref(), f.line), (Some("raptor_app"), Some("0002"), Some(4)));
+        assert_eq!(
+            (f.subject.as_deref(), f.revision.as_deref(), f.line),
+            (Some("raptor_app"), Some("0002"), Some(4))
+        );
         assert_eq!(f.related.len(), 2);
         assert!(f.message.contains("2 migrations need it"), "{}", f.message);
-        assert!(f.sql.as_deref().unwrap().contains("WHERE rolname = 'raptor_app') THEN\n    CREATE ROLE raptor_app NOLOGIN;"));
+        assert!(f
+            .sql
+            .as_deref()
+            .unwrap()
+            .contains("WHERE rolname = 'raptor_app') THEN\n    CREATE ROLE raptor_app NOLOGIN;"));
     }
 
     #[test]
@@ -173,7 +218,11 @@ mod tests {
         assert!(findings(&chain.ctx()).is_empty());
         // created by CI
         let (_dir, mut chain) = ctx_for(&[("0002_b.py", &GRANT.replace("'0001'", "None"))]);
-        chain.ci = vec![CiRole { name: "raptor_app".into(), path: "ci.yml".into(), line: 1 }];
+        chain.ci = vec![CiRole {
+            name: "raptor_app".into(),
+            path: "ci.yml".into(),
+            line: 1,
+        }];
         assert!(findings(&chain.ctx()).is_empty());
     }
 
@@ -191,7 +240,10 @@ mod tests {
 
     fn missing(sql: &str) -> Vec<String> {
         let (_dir, chain) = ctx_for(&[("0001_a.py", &one_rev(sql))]);
-        findings(&chain.ctx()).into_iter().filter_map(|f| f.subject).collect()
+        findings(&chain.ctx())
+            .into_iter()
+            .filter_map(|f| f.subject)
+            .collect()
     }
 
     #[test]
@@ -235,12 +287,23 @@ mod tests {
         )
         .unwrap();
         std::fs::write(wf.join("notes.txt"), "CREATE ROLE ignored").unwrap();
-        let names: Vec<(String, usize)> = ci_roles(dir.path()).into_iter().map(|r| (r.name, r.line)).collect();
-        assert_eq!(names, [("raptor_app".to_string(), 3), ("reporting".to_string(), 4), ("ci_reader".to_string(), 5)]);
+        let names: Vec<(String, usize)> = ci_roles(dir.path())
+            .into_iter()
+            .map(|r| (r.name, r.line))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("raptor_app".to_string(), 3),
+                ("reporting".to_string(), 4),
+                ("ci_reader".to_string(), 5)
+            ]
+        );
     }
 
     #[test]
     fn quoting_in_the_sql() {
-        assert!(role_sql("Odd'Name").contains("rolname = 'Odd''Name') THEN\n    CREATE ROLE \"Odd'Name\" NOLOGIN;"));
+        assert!(role_sql("Odd'Name")
+            .contains("rolname = 'Odd''Name') THEN\n    CREATE ROLE \"Odd'Name\" NOLOGIN;"));
     }
 }

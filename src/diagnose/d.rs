@@ -9,7 +9,8 @@ use crate::findings::Finding;
 use super::sql::IndexPart;
 use super::Ctx;
 
-pub(crate) const FIX: &str = "use only IMMUTABLE expressions in the index (literals, columns, IMMUTABLE functions); for \
+pub(crate) const FIX: &str =
+    "use only IMMUTABLE expressions in the index (literals, columns, IMMUTABLE functions); for \
 a time-bounded partial index, compare with a fixed literal timestamp or restructure the index";
 
 /// Postgres's own words for it.
@@ -40,7 +41,13 @@ pub(crate) fn findings(ctx: &Ctx<'_>) -> Vec<Finding> {
                 issue.what,
                 postgres_error(issue.part)
             );
-            let mut f = Finding::new(Some('D'), "non-immutable-index", Some(ctx.chain.name()), message, FIX.to_string());
+            let mut f = Finding::new(
+                Some('D'),
+                "non-immutable-index",
+                Some(ctx.chain.name()),
+                message,
+                FIX.to_string(),
+            );
             f.revision = Some(rev.id.clone());
             f.path = Some(ctx.rel(&facts.file));
             f.line = Some(issue.at.line);
@@ -67,10 +74,29 @@ mod tests {
             &rev("    op.create_index('ix_recent', 'alerts', ['created_at'], postgresql_where=sa.text(\"created_at > now() - interval '7 days'\"))\n    op.execute('CREATE INDEX ix_due ON alerts (id) WHERE muted_until < CURRENT_TIMESTAMP')\n    op.execute('CREATE INDEX ix_ts ON events ((payload_ts::timestamptz))')\n    op.create_index('ix_f', 'alerts', ['id'], postgresql_where=sa.func.clock_timestamp() > sa.column('x'))\n"),
         )]);
         let found = findings(&chain.ctx());
-        let got: Vec<(Option<&str>, usize)> = found.iter().map(|f| (f.subject.as_deref(), f.line.unwrap())).collect();
-        assert_eq!(got, [(Some("ix_recent"), 4), (Some("ix_due"), 5), (Some("ix_ts"), 6), (Some("ix_f"), 7)]);
-        assert!(found[0].message.contains("predicate of index ix_recent on alerts uses now()"), "{}", found[0].message);
-        assert!(found[2].message.contains("expression of index ix_ts on events uses a cast to timestamptz"));
+        let got: Vec<(Option<&str>, usize)> = found
+            .iter()
+            .map(|f| (f.subject.as_deref(), f.line.unwrap()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (Some("ix_recent"), 4),
+                (Some("ix_due"), 5),
+                (Some("ix_ts"), 6),
+                (Some("ix_f"), 7)
+            ]
+        );
+        assert!(
+            found[0]
+                .message
+                .contains("predicate of index ix_recent on alerts uses now()"),
+            "{}",
+            found[0].message
+        );
+        assert!(found[2]
+            .message
+            .contains("expression of index ix_ts on events uses a cast to timestamptz"));
     }
 
     #[test]

@@ -53,7 +53,9 @@ pub(crate) fn findings(ctx: &Ctx<'_>) -> Vec<Finding> {
                 }
                 TableOpKind::Drop => (e.table.as_str(), End::Gone),
                 TableOpKind::RenameTo(to) => {
-                    ends.entry(to.as_str()).or_default().insert(i, End::Exists(e.at));
+                    ends.entry(to.as_str())
+                        .or_default()
+                        .insert(i, End::Exists(e.at));
                     (e.table.as_str(), End::Gone)
                 }
             };
@@ -77,7 +79,8 @@ pub(crate) fn findings(ctx: &Ctx<'_>) -> Vec<Finding> {
             // Walk this revision's own events: a create while the table exists fails.
             let mut state: Option<End> = None; // None: as the ancestors left it
             for e in facts.tables.iter() {
-                let names_it = e.table == table || matches!(&e.kind, TableOpKind::RenameTo(t) if t == table);
+                let names_it =
+                    e.table == table || matches!(&e.kind, TableOpKind::RenameTo(t) if t == table);
                 if !names_it {
                     continue;
                 }
@@ -93,7 +96,10 @@ pub(crate) fn findings(ctx: &Ctx<'_>) -> Vec<Finding> {
                             pair.sort_by_key(|(r, at)| (rank[*r], at.seq));
                             if pairs.insert((table, pair.map(|(r, at)| (r, at.seq)))) {
                                 let [_, (later, at)] = pair;
-                                out.push(((rank[later], at.seq), finding(ctx, table, pair[0], pair[1])));
+                                out.push((
+                                    (rank[later], at.seq),
+                                    finding(ctx, table, pair[0], pair[1]),
+                                ));
                             }
                         }
                         state = Some(End::Exists(e.at));
@@ -130,7 +136,11 @@ fn inherited(ctx: &Ctx<'_>, touched: &BTreeMap<usize, End>, i: usize) -> Option<
         return None;
     }
     let ancestors = runs(ctx, i, true);
-    let candidates: Vec<usize> = touched.keys().copied().filter(|a| ancestors.contains(a)).collect();
+    let candidates: Vec<usize> = touched
+        .keys()
+        .copied()
+        .filter(|a| ancestors.contains(a))
+        .collect();
     // The latest: no other candidate comes after it.
     let latest = candidates.iter().copied().filter(|&a| {
         let after = runs(ctx, a, false);
@@ -150,17 +160,39 @@ fn inherited(ctx: &Ctx<'_>, touched: &BTreeMap<usize, End>, i: usize) -> Option<
 }
 
 fn finding(ctx: &Ctx<'_>, table: &str, (ei, eat): (usize, At), (li, lat): (usize, At)) -> Finding {
-    let earlier = Place { path: ctx.rel(&ctx.facts[ei].file), line: eat.line };
-    let later = Place { path: ctx.rel(&ctx.facts[li].file), line: lat.line };
+    let earlier = Place {
+        path: ctx.rel(&ctx.facts[ei].file),
+        line: eat.line,
+    };
+    let later = Place {
+        path: ctx.rel(&ctx.facts[li].file),
+        line: lat.line,
+    };
     let kind = ctx.chain.kind();
     let how = if ei == li {
-        format!("created twice in {} (lines {} and {})", later.path, earlier.line, later.line)
+        format!(
+            "created twice in {} (lines {} and {})",
+            later.path, earlier.line, later.line
+        )
     } else {
-        let drop = if kind == Kind::Sqitch { "DROP TABLE" } else { "drop_table" };
-        format!("created by {}:{} and again by {}:{}, with no {drop} in between", earlier.path, earlier.line, later.path, later.line)
+        let drop = if kind == Kind::Sqitch {
+            "DROP TABLE"
+        } else {
+            "drop_table"
+        };
+        format!(
+            "created by {}:{} and again by {}:{}, with no {drop} in between",
+            earlier.path, earlier.line, later.path, later.line
+        )
     };
     let message = format!("table {table} is {how}; on a fresh database the second CREATE TABLE fails (DuplicateTable)");
-    let mut f = Finding::new(Some('F'), "duplicate-table", Some(ctx.chain.name()), message, fix(kind).to_string());
+    let mut f = Finding::new(
+        Some('F'),
+        "duplicate-table",
+        Some(ctx.chain.name()),
+        message,
+        fix(kind).to_string(),
+    );
     f.revision = Some(ctx.chain.revisions[li].id.clone());
     f.path = Some(later.path);
     f.line = Some(later.line);
@@ -182,16 +214,62 @@ mod tests {
     #[test]
     fn created_twice_on_one_path() {
         let (_dir, chain) = ctx_for(&[
-            ("0001_a.py", &rev("0001", None, "    op.create_table('paper_orders')\n    op.create_table('paper_fills')\n")),
-            ("0002_b.py", &rev("0002", Some("0001"), "    op.create_index('ix', 'x', ['a'])\n")),
-            ("0003_c.py", &rev("0003", Some("0002"), "    op.create_table('paper_orders', sa.Column('id'))\n")),
-            ("0004_d.py", &rev("0004", Some("0003"), "    op.execute('CREATE TABLE public.paper_fills (id int)')\n")),
-            ("0005_e.py", &rev("0005", Some("0004"), "    op.execute('CREATE TABLE IF NOT EXISTS paper_orders (id int)')\n")),
+            (
+                "0001_a.py",
+                &rev(
+                    "0001",
+                    None,
+                    "    op.create_table('paper_orders')\n    op.create_table('paper_fills')\n",
+                ),
+            ),
+            (
+                "0002_b.py",
+                &rev(
+                    "0002",
+                    Some("0001"),
+                    "    op.create_index('ix', 'x', ['a'])\n",
+                ),
+            ),
+            (
+                "0003_c.py",
+                &rev(
+                    "0003",
+                    Some("0002"),
+                    "    op.create_table('paper_orders', sa.Column('id'))\n",
+                ),
+            ),
+            (
+                "0004_d.py",
+                &rev(
+                    "0004",
+                    Some("0003"),
+                    "    op.execute('CREATE TABLE public.paper_fills (id int)')\n",
+                ),
+            ),
+            (
+                "0005_e.py",
+                &rev(
+                    "0005",
+                    Some("0004"),
+                    "    op.execute('CREATE TABLE IF NOT EXISTS paper_orders (id int)')\n",
+                ),
+            ),
         ]);
         let found = findings(&chain.ctx());
-        let got: Vec<(&str, &str, usize)> =
-            found.iter().map(|f| (f.subject.as_deref().unwrap(), f.revision.as_deref().unwrap(), f.related[0].line)).collect();
-        assert_eq!(got, [("paper_orders", "0003", 4), ("paper_fills", "0004", 5)]);
+        let got: Vec<(&str, &str, usize)> = found
+            .iter()
+            .map(|f| {
+                (
+                    f.subject.as_deref().unwrap(),
+                    f.revision.as_deref().unwrap(),
+                    f.related[0].line,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [("paper_orders", "0003", 4), ("paper_fills", "0004", 5)]
+        );
         assert!(found[0].message.contains("created by migrations/versions/0001_a.py:4 and again by migrations/versions/0003_c.py:4"), "{}", found[0].message);
     }
 
@@ -209,36 +287,73 @@ mod tests {
     #[test]
     fn dropped_in_between_or_on_another_branch() {
         let (_dir, chain) = ctx_for(&[
-            ("0001_a.py", &rev("0001", None, "    op.create_table('t')\n")),
-            ("0002_b.py", &rev("0002", Some("0001"), "    op.drop_table('t')\n")),
-            ("0003_c.py", &rev("0003", Some("0002"), "    op.create_table('t')\n")),
+            (
+                "0001_a.py",
+                &rev("0001", None, "    op.create_table('t')\n"),
+            ),
+            (
+                "0002_b.py",
+                &rev("0002", Some("0001"), "    op.drop_table('t')\n"),
+            ),
+            (
+                "0003_c.py",
+                &rev("0003", Some("0002"), "    op.create_table('t')\n"),
+            ),
             // a sibling of 0002/0003: not on their path, but after 0001
-            ("0004_d.py", &rev("0004", Some("0001"), "    op.create_table('t')\n")),
+            (
+                "0004_d.py",
+                &rev("0004", Some("0001"), "    op.create_table('t')\n"),
+            ),
         ]);
         let found = findings(&chain.ctx());
-        let got: Vec<&str> = found.iter().map(|f| f.revision.as_deref().unwrap()).collect();
+        let got: Vec<&str> = found
+            .iter()
+            .map(|f| f.revision.as_deref().unwrap())
+            .collect();
         assert_eq!(got, ["0004"]);
     }
 
     #[test]
     fn twice_in_one_file() {
-        let (_dir, chain) = ctx_for(&[("0001_a.py", &rev("0001", None, "    op.create_table('t')\n    op.execute('CREATE TABLE t (id int)')\n"))]);
+        let (_dir, chain) = ctx_for(&[(
+            "0001_a.py",
+            &rev(
+                "0001",
+                None,
+                "    op.create_table('t')\n    op.execute('CREATE TABLE t (id int)')\n",
+            ),
+        )]);
         let found = findings(&chain.ctx());
         assert_eq!(found.len(), 1);
-        assert!(found[0].message.contains("created twice in migrations/versions/0001_a.py (lines 4 and 5)"), "{}", found[0].message);
+        assert!(
+            found[0]
+                .message
+                .contains("created twice in migrations/versions/0001_a.py (lines 4 and 5)"),
+            "{}",
+            found[0].message
+        );
     }
 
     #[test]
     fn a_cycle_reports_a_pair_once() {
         let (_dir, chain) = ctx_for(&[
-            ("0001_a.py", &rev("0001", Some("0002"), "    op.create_table('t')\n")),
-            ("0002_b.py", &rev("0002", Some("0001"), "    op.create_table('t')\n")),
+            (
+                "0001_a.py",
+                &rev("0001", Some("0002"), "    op.create_table('t')\n"),
+            ),
+            (
+                "0002_b.py",
+                &rev("0002", Some("0001"), "    op.create_table('t')\n"),
+            ),
         ]);
         assert_eq!(findings(&chain.ctx()).len(), 1);
     }
 
     fn plan(names: &[&str]) -> String {
-        names.iter().map(|n| format!("{n} 2026-06-17T00:00:00Z bot <b@x.app>\n")).collect()
+        names
+            .iter()
+            .map(|n| format!("{n} 2026-06-17T00:00:00Z bot <b@x.app>\n"))
+            .collect()
     }
 
     #[test]
@@ -261,13 +376,25 @@ mod tests {
         let found = findings(&t.ctx());
         let got: Vec<(&str, &str, usize, &str)> = found
             .iter()
-            .map(|f| (f.subject.as_deref().unwrap(), f.path.as_deref().unwrap(), f.line.unwrap(), f.related[0].path.as_str()))
+            .map(|f| {
+                (
+                    f.subject.as_deref().unwrap(),
+                    f.path.as_deref().unwrap(),
+                    f.line.unwrap(),
+                    f.related[0].path.as_str(),
+                )
+            })
             .collect();
         assert_eq!(
             got,
             [
                 ("consensus_genome", "deploy/g.sql", 3, "deploy/f.sql"),
-                ("receiving.consensus_genome", "deploy/h.sql", 2, "deploy/a.sql"),
+                (
+                    "receiving.consensus_genome",
+                    "deploy/h.sql",
+                    2,
+                    "deploy/a.sql"
+                ),
             ]
         );
     }
@@ -280,9 +407,24 @@ mod tests {
             ("0003_c.py", &rev("0003", Some("0002"), "    op.execute('CREATE TABLE audit.u (id int)')\n    op.create_table('v', schema='audit')\n    op.execute('CREATE TABLE public.t (id int)')\n")),
         ]);
         let found = findings(&chain.ctx());
-        let got: Vec<(&str, &str, usize)> =
-            found.iter().map(|f| (f.subject.as_deref().unwrap(), f.revision.as_deref().unwrap(), f.line.unwrap())).collect();
-        assert_eq!(got, [("audit.u", "0003", 4), ("audit.v", "0003", 5), ("t", "0003", 6)]);
+        let got: Vec<(&str, &str, usize)> = found
+            .iter()
+            .map(|f| {
+                (
+                    f.subject.as_deref().unwrap(),
+                    f.revision.as_deref().unwrap(),
+                    f.line.unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("audit.u", "0003", 4),
+                ("audit.v", "0003", 5),
+                ("t", "0003", 6)
+            ]
+        );
     }
 
     #[test]
@@ -296,15 +438,35 @@ mod tests {
                 ("deploy/01-init@v1.0.sql", "SELECT 1;\n"),
                 ("deploy/01-init.sql", "SELECT 1;\n"),
                 ("deploy/02-users.sql", "CREATE TABLE users (id int);\n"),
-                ("deploy/03-jobs.sql", "BEGIN;\nCREATE TABLE users (id int);\nCOMMIT;\n"),
+                (
+                    "deploy/03-jobs.sql",
+                    "BEGIN;\nCREATE TABLE users (id int);\nCOMMIT;\n",
+                ),
             ],
         );
         let found = findings(&t.ctx());
         assert_eq!(found.len(), 1, "{found:#?}");
         let f = &found[0];
-        assert_eq!((f.path.as_deref(), f.line), (Some("deploy/03-jobs.sql"), Some(2)));
-        assert_eq!(f.related, [Place { path: "deploy/02-users.sql".into(), line: 1 }]);
-        assert!(f.message.contains("with no DROP TABLE in between"), "{}", f.message);
-        assert!(f.fix.contains("sqitch rework") && !f.fix.contains("op."), "{}", f.fix);
+        assert_eq!(
+            (f.path.as_deref(), f.line),
+            (Some("deploy/03-jobs.sql"), Some(2))
+        );
+        assert_eq!(
+            f.related,
+            [Place {
+                path: "deploy/02-users.sql".into(),
+                line: 1
+            }]
+        );
+        assert!(
+            f.message.contains("with no DROP TABLE in between"),
+            "{}",
+            f.message
+        );
+        assert!(
+            f.fix.contains("sqitch rework") && !f.fix.contains("op."),
+            "{}",
+            f.fix
+        );
     }
 }

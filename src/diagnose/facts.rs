@@ -73,7 +73,10 @@ pub(crate) fn collect(chain: &Chain) -> Vec<RevFacts> {
             Some(steps) => from_steps(&r.path, steps),
             None => match std::fs::read(&r.path) {
                 Ok(bytes) => from_python(&r.path, &bytes),
-                Err(_) => RevFacts { file: r.path.clone(), ..RevFacts::default() },
+                Err(_) => RevFacts {
+                    file: r.path.clone(),
+                    ..RevFacts::default()
+                },
             },
         }),
         Source::Sqitch(spec) => parallel_map(&chain.revisions, |r| {
@@ -84,7 +87,10 @@ pub(crate) fn collect(chain: &Chain) -> Vec<RevFacts> {
             );
             match std::fs::read(&script) {
                 Ok(bytes) => from_sql_file(&script, &String::from_utf8_lossy(&bytes)),
-                Err(_) => RevFacts { file: script, ..RevFacts::default() },
+                Err(_) => RevFacts {
+                    file: script,
+                    ..RevFacts::default()
+                },
             }
         }),
     }
@@ -104,14 +110,19 @@ struct Builder {
 impl Builder {
     fn at(&mut self, line: usize) -> At {
         self.seq += 1;
-        At { line, seq: self.seq }
+        At {
+            line,
+            seq: self.seq,
+        }
     }
 
     fn table(&mut self, line: usize, table: &str, kind: TableOpKind) {
         let at = self.at(line);
         let table = sql::qualify(table, self.schema.as_deref());
         let kind = match kind {
-            TableOpKind::RenameTo(to) => TableOpKind::RenameTo(sql::qualify(&to, sql::schema_of(&table))),
+            TableOpKind::RenameTo(to) => {
+                TableOpKind::RenameTo(sql::qualify(&to, sql::schema_of(&table)))
+            }
             k => k,
         };
         self.facts.tables.push(TableEvent { table, kind, at });
@@ -124,11 +135,36 @@ impl Builder {
         // Facts of one statement list come in statement order; sort by offset
         // across kinds so that `DROP ...; CREATE ...` keeps its order.
         let mut all: Vec<(usize, Fact)> = Vec::new();
-        all.extend(found.roles_created.into_iter().map(|n| (n.offset, Fact::Created(n.name))));
-        all.extend(found.role_refs.into_iter().map(|r| (r.offset, Fact::Uses(r.role, r.verb))));
-        all.extend(found.tables.into_iter().map(|t| (t.offset, Fact::Table(t.table, t.kind))));
-        all.extend(found.index_issues.into_iter().map(|i| (i.offset, Fact::Index(i))));
-        all.extend(found.lookups.into_iter().map(|l| (l.offset, Fact::Lookup(l))));
+        all.extend(
+            found
+                .roles_created
+                .into_iter()
+                .map(|n| (n.offset, Fact::Created(n.name))),
+        );
+        all.extend(
+            found
+                .role_refs
+                .into_iter()
+                .map(|r| (r.offset, Fact::Uses(r.role, r.verb))),
+        );
+        all.extend(
+            found
+                .tables
+                .into_iter()
+                .map(|t| (t.offset, Fact::Table(t.table, t.kind))),
+        );
+        all.extend(
+            found
+                .index_issues
+                .into_iter()
+                .map(|i| (i.offset, Fact::Index(i))),
+        );
+        all.extend(
+            found
+                .lookups
+                .into_iter()
+                .map(|l| (l.offset, Fact::Lookup(l))),
+        );
         all.sort_by_key(|(o, _)| *o);
         for (offset, fact) in all {
             let at = self.at(sql.line_at(offset));
@@ -151,22 +187,40 @@ impl Builder {
                             .map(|(column, value)| {
                                 let value = match value {
                                     KeyValue::Literal(v) => Some(v),
-                                    KeyValue::Param(p) => params.iter().find(|(k, _)| *k == p).and_then(|(_, v)| v.clone()),
+                                    KeyValue::Param(p) => params
+                                        .iter()
+                                        .find(|(k, _)| *k == p)
+                                        .and_then(|(_, v)| v.clone()),
                                 };
                                 (column, value.filter(|v| !v.contains(calls::UNKNOWN)))
                             })
                             .collect();
-                        self.facts.lookups.push(Lookup { table: l.table, keys, at, raise_line });
+                        self.facts.lookups.push(Lookup {
+                            table: l.table,
+                            keys,
+                            at,
+                            raise_line,
+                        });
                     }
                 }
             }
         }
     }
 
-    fn index_expr(&mut self, e: &PyExpr, part: IndexPart, index: &Option<String>, table: &Option<String>) {
+    fn index_expr(
+        &mut self,
+        e: &PyExpr,
+        part: IndexPart,
+        index: &Option<String>,
+        table: &Option<String>,
+    ) {
         let mut found: Vec<(String, usize)> = Vec::new();
         for s in &e.sql {
-            found.extend(sql::expression_issues(&s.text).into_iter().map(|(what, off)| (what, s.line_at(off))));
+            found.extend(
+                sql::expression_issues(&s.text)
+                    .into_iter()
+                    .map(|(what, off)| (what, s.line_at(off))),
+            );
         }
         for (name, line) in &e.funcs {
             if sql::not_immutable(name, usize::MAX) {
@@ -175,7 +229,13 @@ impl Builder {
         }
         for (what, line) in found {
             let at = self.at(line);
-            self.facts.index_issues.push(IndexIssue { index: index.clone(), table: table.clone(), what, part, at });
+            self.facts.index_issues.push(IndexIssue {
+                index: index.clone(),
+                table: table.clone(),
+                what,
+                part,
+                at,
+            });
         }
     }
 }
@@ -190,25 +250,61 @@ enum Fact {
 
 /// Words without which an upgrade has nothing the classes look at; a file
 /// with none of them is not parsed a second time.
-const NEEDLES: [&[u8]; 6] = [b"execute", b"_table", b"create_index", b"Index", b"exec_driver_sql", b"text("];
+const NEEDLES: [&[u8]; 6] = [
+    b"execute",
+    b"_table",
+    b"create_index",
+    b"Index",
+    b"exec_driver_sql",
+    b"text(",
+];
 
 pub(crate) fn from_python(path: &Path, src: &[u8]) -> RevFacts {
-    if !NEEDLES.iter().any(|n| src.windows(n.len()).any(|w| w == *n)) {
-        return RevFacts { file: path.to_path_buf(), ..RevFacts::default() };
+    if !NEEDLES
+        .iter()
+        .any(|n| src.windows(n.len()).any(|w| w == *n))
+    {
+        return RevFacts {
+            file: path.to_path_buf(),
+            ..RevFacts::default()
+        };
     }
     from_steps(path, &calls::upgrade_steps(src))
 }
 
 /// The facts of an upgrade() already read.
 pub(crate) fn from_steps(path: &Path, steps: &[calls::Step]) -> RevFacts {
-    let mut b = Builder { facts: RevFacts { file: path.to_path_buf(), ..RevFacts::default() }, ..Builder::default() };
+    let mut b = Builder {
+        facts: RevFacts {
+            file: path.to_path_buf(),
+            ..RevFacts::default()
+        },
+        ..Builder::default()
+    };
     for step in steps {
         match &step.what {
-            StepKind::Execute { sql, params, raises } => b.sql(sql, params, *raises),
-            StepKind::CreateTable { table } => b.table(step.line, table, TableOpKind::Create { if_not_exists: false }),
+            StepKind::Execute {
+                sql,
+                params,
+                raises,
+            } => b.sql(sql, params, *raises),
+            StepKind::CreateTable { table } => b.table(
+                step.line,
+                table,
+                TableOpKind::Create {
+                    if_not_exists: false,
+                },
+            ),
             StepKind::DropTable { table } => b.table(step.line, table, TableOpKind::Drop),
-            StepKind::RenameTable { from, to } => b.table(step.line, from, TableOpKind::RenameTo(to.clone())),
-            StepKind::CreateIndex { name, table, predicate, exprs } => {
+            StepKind::RenameTable { from, to } => {
+                b.table(step.line, from, TableOpKind::RenameTo(to.clone()))
+            }
+            StepKind::CreateIndex {
+                name,
+                table,
+                predicate,
+                exprs,
+            } => {
                 for e in exprs {
                     b.index_expr(e, IndexPart::Expression, name, table);
                 }
@@ -222,7 +318,13 @@ pub(crate) fn from_steps(path: &Path, steps: &[calls::Step]) -> RevFacts {
 }
 
 pub(crate) fn from_sql_file(path: &Path, text: &str) -> RevFacts {
-    let mut b = Builder { facts: RevFacts { file: path.to_path_buf(), ..RevFacts::default() }, ..Builder::default() };
+    let mut b = Builder {
+        facts: RevFacts {
+            file: path.to_path_buf(),
+            ..RevFacts::default()
+        },
+        ..Builder::default()
+    };
     b.sql(&SqlText::new(text, 1), &[], None);
     b.facts
 }
@@ -235,14 +337,36 @@ mod tests {
     fn python_facts_with_lines_and_order() {
         let src = "EMAIL = 'kris@moosequest.net'\n\ndef upgrade():\n    op.execute('DROP TABLE paper_orders; CREATE TABLE paper_orders (id int)')\n    op.execute(\"GRANT SELECT ON paper_orders TO raptor_app\")\n    op.create_index('ix', 'alerts', ['id'], postgresql_where=sa.text(\"created_at > now()\"))\n    row = bind.execute(sa.text('SELECT id FROM admins WHERE email = :e'), {'e': EMAIL}).first()\n    if not row:\n        raise RuntimeError('x')\n";
         let f = from_python(Path::new("x.py"), src.as_bytes());
-        let tables: Vec<(&str, &TableOpKind, usize)> = f.tables.iter().map(|t| (t.table.as_str(), &t.kind, t.at.line)).collect();
-        assert_eq!(tables, [("paper_orders", &TableOpKind::Drop, 4), ("paper_orders", &TableOpKind::Create { if_not_exists: false }, 4)]);
+        let tables: Vec<(&str, &TableOpKind, usize)> = f
+            .tables
+            .iter()
+            .map(|t| (t.table.as_str(), &t.kind, t.at.line))
+            .collect();
+        assert_eq!(
+            tables,
+            [
+                ("paper_orders", &TableOpKind::Drop, 4),
+                (
+                    "paper_orders",
+                    &TableOpKind::Create {
+                        if_not_exists: false
+                    },
+                    4
+                )
+            ]
+        );
         assert!(f.tables[0].at.seq < f.tables[1].at.seq);
         assert_eq!(f.role_uses[0].role, "raptor_app");
         assert_eq!(f.role_uses[0].at.line, 5);
-        assert_eq!((f.index_issues[0].what.as_str(), f.index_issues[0].at.line), ("now()", 6));
+        assert_eq!(
+            (f.index_issues[0].what.as_str(), f.index_issues[0].at.line),
+            ("now()", 6)
+        );
         assert_eq!(f.lookups.len(), 1);
-        assert_eq!(f.lookups[0].keys, [("email".to_string(), Some("kris@moosequest.net".to_string()))]);
+        assert_eq!(
+            f.lookups[0].keys,
+            [("email".to_string(), Some("kris@moosequest.net".to_string()))]
+        );
         assert_eq!((f.lookups[0].at.line, f.lookups[0].raise_line), (7, 9));
     }
 
@@ -252,14 +376,21 @@ mod tests {
         let (_dir, t) = super::super::tests::sqitch_ctx_for(
             plan,
             &[
-                ("sqitch.conf", "[core]\n\tengine = pg\n\treworked_dir = old\n"),
+                (
+                    "sqitch.conf",
+                    "[core]\n\tengine = pg\n\treworked_dir = old\n",
+                ),
                 ("old/deploy/t@v1.sql", "CREATE TABLE first (id int);\n"),
                 ("deploy/t@v1.sql", "CREATE TABLE not_read (id int);\n"),
                 ("deploy/t.sql", "CREATE TABLE second (id int);\n"),
             ],
         );
         let ctx = t.ctx();
-        let tables: Vec<Vec<&str>> = ctx.facts.iter().map(|f| f.tables.iter().map(|e| e.table.as_str()).collect()).collect();
+        let tables: Vec<Vec<&str>> = ctx
+            .facts
+            .iter()
+            .map(|f| f.tables.iter().map(|e| e.table.as_str()).collect())
+            .collect();
         assert_eq!(tables, [["first"], ["second"]]);
     }
 

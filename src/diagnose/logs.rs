@@ -220,7 +220,10 @@ fn clean(raw: &str) -> Clean {
     text = rx.ansi.replace_all(&text, "").into_owned();
     let mut group = None;
     let mut annotation = false;
-    let command = rx.gh_command.captures(&text).or_else(|| rx.gh_workflow_command.captures(&text));
+    let command = rx
+        .gh_command
+        .captures(&text)
+        .or_else(|| rx.gh_workflow_command.captures(&text));
     if let Some(c) = command {
         let body = c.get(2).map_or("", |m| m.as_str()).to_string();
         match c.get(1).map_or("", |m| m.as_str()) {
@@ -237,7 +240,11 @@ fn clean(raw: &str) -> Clean {
             _ => text = body,
         }
     }
-    Clean { text, group, annotation }
+    Clean {
+        text,
+        group,
+        annotation,
+    }
 }
 
 /// Classifies every failure in `log`, in the order they appear.
@@ -269,7 +276,9 @@ impl State {
                 sql.push('\n');
                 sql.push_str(body);
                 let done = self.sql.take().unwrap_or_default();
-                self.episode.statement.get_or_insert(done.trim().to_string());
+                self.episode
+                    .statement
+                    .get_or_insert(done.trim().to_string());
             } else {
                 sql.push('\n');
                 sql.push_str(trimmed);
@@ -292,9 +301,19 @@ impl State {
         }
         if let Some(c) = rx.running.captures(trimmed) {
             self.close();
-            let ids = |s: &str| s.split(',').map(str::trim).filter(|x| !x.is_empty()).map(str::to_string).collect();
+            let ids = |s: &str| {
+                s.split(',')
+                    .map(str::trim)
+                    .filter(|x| !x.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            };
             self.running = Some(Running {
-                direction: if &c[1] == "upgrade" { Direction::Upgrade } else { Direction::Downgrade },
+                direction: if &c[1] == "upgrade" {
+                    Direction::Upgrade
+                } else {
+                    Direction::Downgrade
+                },
                 from: ids(&c[2]),
                 to: ids(&c[3]),
                 line: n,
@@ -341,7 +360,9 @@ impl State {
         if let Some(rest) = trimmed.strip_prefix("[SQL: ") {
             match rest.strip_suffix(']') {
                 Some(body) => {
-                    self.episode.statement.get_or_insert(body.trim().to_string());
+                    self.episode
+                        .statement
+                        .get_or_insert(body.trim().to_string());
                 }
                 None => self.sql = Some(rest.to_string()),
             }
@@ -349,7 +370,9 @@ impl State {
         }
         for prefix in ["STATEMENT:", "LINE 1:"] {
             if let Some(rest) = trimmed.strip_prefix(prefix) {
-                self.episode.statement.get_or_insert(rest.trim().to_string());
+                self.episode
+                    .statement
+                    .get_or_insert(rest.trim().to_string());
             }
         }
         if let Some(c) = rx.head_line.captures(trimmed) {
@@ -360,7 +383,9 @@ impl State {
             // `alembic heads` listing a second head is the failure itself.
             if self.heads.len() == 2 {
                 let first_line = self.heads[0].1;
-                self.episode.signals.push(signal('C', None, first_line, trimmed));
+                self.episode
+                    .signals
+                    .push(signal('C', None, first_line, trimmed));
             }
             if self.heads.len() >= 2 {
                 self.episode.signals.push(signal('C', None, n, trimmed));
@@ -387,18 +412,21 @@ impl State {
                 'A' => {
                     s.subject = first;
                     let before = c.get(0).map_or(text, |m| &text[..m.start()]);
-                    s.key = rx.key.captures_iter(before).last().and_then(|k| k.get(1).or(k.get(2))).map(|m| m.as_str().to_string());
+                    s.key = rx
+                        .key
+                        .captures_iter(before)
+                        .last()
+                        .and_then(|k| k.get(1).or(k.get(2)))
+                        .map(|m| m.as_str().to_string());
                 }
-                'C' => {
-                    match first.as_deref().map(str::parse::<usize>) {
-                        Some(Ok(count)) if count < 2 => continue,
-                        Some(Ok(_)) | None => {}
-                        Some(Err(_)) => {
-                            s.subject = first;
-                            s.duplicate = true;
-                        }
+                'C' => match first.as_deref().map(str::parse::<usize>) {
+                    Some(Ok(count)) if count < 2 => continue,
+                    Some(Ok(_)) | None => {}
+                    Some(Err(_)) => {
+                        s.subject = first;
+                        s.duplicate = true;
                     }
-                }
+                },
                 'D' => {
                     s.part = Some(if c.get(1).is_some_and(|m| m.as_str() == "predicate") {
                         IndexPart::Predicate
@@ -412,7 +440,11 @@ impl State {
                     s.referenced_from = c.get(2).and_then(|m| {
                         let r = m.as_str();
                         let after = r.rsplit_once("->").map_or(r, |(_, b)| b).trim();
-                        after.split([' ', ',']).next().filter(|x| !x.is_empty()).map(str::to_string)
+                        after
+                            .split([' ', ','])
+                            .next()
+                            .filter(|x| !x.is_empty())
+                            .map(str::to_string)
                     });
                 }
                 _ => s.subject = first,
@@ -422,15 +454,25 @@ impl State {
         // KeyError after "Revision x referenced from y is not present": the same failure.
         if let Some(c) = rx.key_error.captures(text) {
             let id = c[1].to_string();
-            let seen = self.episode.signals.iter().any(|s| s.class == 'E' && s.subject.as_deref() == Some(id.as_str()))
-                || self.out.iter().any(|f| f.class == Some('E') && f.subject.as_deref() == Some(id.as_str()));
+            let seen = self
+                .episode
+                .signals
+                .iter()
+                .any(|s| s.class == 'E' && s.subject.as_deref() == Some(id.as_str()))
+                || self
+                    .out
+                    .iter()
+                    .any(|f| f.class == Some('E') && f.subject.as_deref() == Some(id.as_str()));
             if seen {
                 let mut s = signal('E', Some(id), n, text);
                 s.referenced_from = None;
                 self.episode.signals.push(s);
             }
         }
-        if self.episode.running.is_none() && !self.episode.signals.is_empty() && self.episode.errors.is_empty() {
+        if self.episode.running.is_none()
+            && !self.episode.signals.is_empty()
+            && self.episode.errors.is_empty()
+        {
             self.episode.running = self.running.clone();
             self.episode.step = self.step.clone();
         }
@@ -449,10 +491,20 @@ impl State {
         }
         let running = ep.running.clone().or_else(|| self.running.clone());
         let step = ep.step.clone().or_else(|| self.step.clone());
-        let strongest = ep.errors.iter().find(|e| e.2).or(ep.errors.first()).cloned();
+        let strongest = ep
+            .errors
+            .iter()
+            .find(|e| e.2)
+            .or(ep.errors.first())
+            .cloned();
         let error_lines: Vec<usize> = ep.errors.iter().map(|e| e.0).collect();
         let hint = {
-            let all: String = ep.errors.iter().map(|e| e.1.as_str()).collect::<Vec<_>>().join("\n");
+            let all: String = ep
+                .errors
+                .iter()
+                .map(|e| e.1.as_str())
+                .collect::<Vec<_>>()
+                .join("\n");
             if rx().connection.is_match(&all) {
                 Hint::Connection
             } else if rx().database.is_match(&all) {
@@ -466,7 +518,9 @@ impl State {
         classes.sort_unstable();
         classes.dedup();
         if classes.is_empty() {
-            let Some((line, text, _)) = strongest else { return };
+            let Some((line, text, _)) = strongest else {
+                return;
+            };
             let mut lines = error_lines;
             lines.push(line);
             self.push(LogFinding {
@@ -508,7 +562,9 @@ impl State {
             };
             self.push(LogFinding {
                 class: Some(class),
-                subject: sigs.iter().find_map(|s| s.subject.clone().filter(|_| class != 'C' || s.duplicate)),
+                subject: sigs
+                    .iter()
+                    .find_map(|s| s.subject.clone().filter(|_| class != 'C' || s.duplicate)),
                 lines,
                 error: main.text.clone(),
                 statement: ep.statement.clone(),
@@ -534,7 +590,8 @@ impl State {
             o.class == f.class
                 && o.subject == f.subject
                 && o.step == f.step
-                && o.running.as_ref().map(|r| (&r.from, &r.to)) == f.running.as_ref().map(|r| (&r.from, &r.to))
+                && o.running.as_ref().map(|r| (&r.from, &r.to))
+                    == f.running.as_ref().map(|r| (&r.from, &r.to))
                 && (o.class.is_some() || o.error == f.error)
         });
         match same {
@@ -549,7 +606,16 @@ impl State {
 }
 
 fn signal(class: char, subject: Option<String>, line: usize, text: &str) -> Signal {
-    Signal { class, subject, line, text: text.to_string(), key: None, part: None, referenced_from: None, duplicate: false }
+    Signal {
+        class,
+        subject,
+        line,
+        text: text.to_string(),
+        key: None,
+        part: None,
+        referenced_from: None,
+        duplicate: false,
+    }
 }
 
 #[cfg(test)]
@@ -588,13 +654,25 @@ sqlalchemy.exc.ProgrammingError: (psycopg2.errors.UndefinedObject) role \"raptor
     #[test]
     fn sqlalchemy_wrapped_psycopg2_role() {
         let f = one(PSYCOPG2_ROLE);
-        assert_eq!((f.class, f.subject.as_deref()), (Some('B'), Some("raptor_app")));
+        assert_eq!(
+            (f.class, f.subject.as_deref()),
+            (Some('B'), Some("raptor_app"))
+        );
         assert_eq!(f.lines, [8, 18]);
-        assert_eq!(f.error, "psycopg2.errors.UndefinedObject: role \"raptor_app\" does not exist");
-        assert_eq!(f.statement.as_deref(), Some("GRANT SELECT, INSERT, UPDATE, DELETE ON paper_orders TO raptor_app"));
+        assert_eq!(
+            f.error,
+            "psycopg2.errors.UndefinedObject: role \"raptor_app\" does not exist"
+        );
+        assert_eq!(
+            f.statement.as_deref(),
+            Some("GRANT SELECT, INSERT, UPDATE, DELETE ON paper_orders TO raptor_app")
+        );
         let r = f.running.unwrap();
         assert_eq!((r.revision(), r.line), (Some("0002"), 4));
-        assert_eq!(f.frames.iter().map(|f| f.line).collect::<Vec<_>>(), [1977, 35, 1192]);
+        assert_eq!(
+            f.frames.iter().map(|f| f.line).collect::<Vec<_>>(),
+            [1977, 35, 1192]
+        );
     }
 
     #[test]
@@ -607,7 +685,10 @@ sqlalchemy.exc.ProgrammingError: (psycopg2.errors.UndefinedObject) role \"raptor
             "\u{feff}2026-05-11T10:22:30.0000000Z ##[group]Run alembic upgrade head\n2026-05-11T10:22:30.0000000Z alembic upgrade head\n2026-05-11T10:22:30.0000000Z ##[endgroup]\n{gh}2026-05-11T10:22:36.0000000Z ##[error]Process completed with exit code 1.\n"
         );
         let f = one(&log);
-        assert_eq!((f.class, f.subject.as_deref()), (Some('B'), Some("raptor_app")));
+        assert_eq!(
+            (f.class, f.subject.as_deref()),
+            (Some('B'), Some("raptor_app"))
+        );
         assert_eq!(f.step.as_deref(), Some("alembic upgrade head"));
         assert_eq!(f.lines, [11, 21, 25]);
         assert_eq!(f.running.unwrap().revision(), Some("0002"));
@@ -616,25 +697,49 @@ sqlalchemy.exc.ProgrammingError: (psycopg2.errors.UndefinedObject) role \"raptor
     #[test]
     fn runbook_wordings() {
         let a = one("RuntimeError: 0016 migration: operator 'kris@moosequest.net' not found in the admins table.");
-        assert_eq!((a.class, a.subject.as_deref(), a.key.as_deref()), (Some('A'), Some("admins"), Some("kris@moosequest.net")));
+        assert_eq!(
+            (a.class, a.subject.as_deref(), a.key.as_deref()),
+            (Some('A'), Some("admins"), Some("kris@moosequest.net"))
+        );
         let b = one("psycopg2.errors.UndefinedObject: role \"raptor_app\" does not exist\nLINE 1: GRANT SELECT, INSERT, UPDATE, DELETE ON <table> TO raptor_app");
-        assert_eq!((b.class, b.statement.as_deref()), (Some('B'), Some("GRANT SELECT, INSERT, UPDATE, DELETE ON <table> TO raptor_app")));
-        let c = one("Console head count: 2\nERROR: Console alembic has 2 heads — expected exactly 1.");
+        assert_eq!(
+            (b.class, b.statement.as_deref()),
+            (
+                Some('B'),
+                Some("GRANT SELECT, INSERT, UPDATE, DELETE ON <table> TO raptor_app")
+            )
+        );
+        let c =
+            one("Console head count: 2\nERROR: Console alembic has 2 heads — expected exactly 1.");
         assert_eq!((c.class, c.lines.clone()), (Some('C'), vec![1, 2]));
-        assert_eq!(one("DETAIL: Multiple heads are present; please specify the target revision.").class, Some('C'));
+        assert_eq!(
+            one("DETAIL: Multiple heads are present; please specify the target revision.").class,
+            Some('C')
+        );
         let d = one("sqlalchemy.exc.ProgrammingError: (psycopg2.errors.InvalidColumnDefinition)\nERROR: cannot use a non-immutable function in index expression");
         assert_eq!((d.class, d.part), (Some('D'), Some(IndexPart::Expression)));
-        let e = one("alembic.util.exc.CommandError: Can't locate revision identified by '3f2a9c1b7d4e'");
-        assert_eq!((e.class, e.subject.as_deref()), (Some('E'), Some("3f2a9c1b7d4e")));
+        let e = one(
+            "alembic.util.exc.CommandError: Can't locate revision identified by '3f2a9c1b7d4e'",
+        );
+        assert_eq!(
+            (e.class, e.subject.as_deref()),
+            (Some('E'), Some("3f2a9c1b7d4e"))
+        );
         let f = one("sqlalchemy.exc.ProgrammingError: (psycopg2.errors.DuplicateTable)\nERROR: relation 'paper_orders' already exists");
-        assert_eq!((f.class, f.subject.as_deref()), (Some('F'), Some("paper_orders")));
+        assert_eq!(
+            (f.class, f.subject.as_deref()),
+            (Some('F'), Some("paper_orders"))
+        );
     }
 
     #[test]
     fn dangling_pointer_then_key_error_is_one_finding() {
         let log = "INFO  [alembic.runtime.migration] Context impl PostgresqlImpl.\n/venv/alembic/script/revision.py:236: UserWarning: Revision 0082_add_widgets referenced from 0082_add_widgets -> 0083 (head), promote foo widget layout is not present\n  util.warn(\nTraceback (most recent call last):\n  File \"/venv/bin/alembic\", line 8, in <module>\n    sys.exit(main())\nKeyError: '0082_add_widgets'\n";
         let f = one(log);
-        assert_eq!((f.class, f.subject.as_deref(), f.referenced_from.as_deref()), (Some('E'), Some("0082_add_widgets"), Some("0083")));
+        assert_eq!(
+            (f.class, f.subject.as_deref(), f.referenced_from.as_deref()),
+            (Some('E'), Some("0082_add_widgets"), Some("0083"))
+        );
         assert_eq!(f.lines, [2, 7]);
     }
 
@@ -649,12 +754,18 @@ sqlalchemy.exc.ProgrammingError: (psycopg2.errors.UndefinedObject) role \"raptor
         let log = "INFO  [alembic.runtime.migration] Running upgrade 0041 -> 0042, add column\nTraceback (most recent call last):\n  File \"/repo/versions/0042_x.py\", line 20, in upgrade\n    op.execute('ALTER TABLE x ADD COLUMN y int')\npsycopg.errors.UndefinedTable: relation \"x\" does not exist\n##[error]Process completed with exit code 1.\n";
         let f = one(log);
         assert_eq!(f.class, None);
-        assert_eq!(f.error, "psycopg.errors.UndefinedTable: relation \"x\" does not exist");
+        assert_eq!(
+            f.error,
+            "psycopg.errors.UndefinedTable: relation \"x\" does not exist"
+        );
         assert_eq!(f.lines, [5, 6]);
         assert_eq!(f.hint, Hint::Database);
         assert_eq!(f.running.unwrap().revision(), Some("0042"));
         let f = one("##[group]Run alembic upgrade head\nbash: alembic: command not found\n##[error]Process completed with exit code 127.\n");
-        assert_eq!((f.class, f.error.as_str(), f.hint), (None, "Process completed with exit code 127.", Hint::Other));
+        assert_eq!(
+            (f.class, f.error.as_str(), f.hint),
+            (None, "Process completed with exit code 127.", Hint::Other)
+        );
         let f = one("sqlalchemy.exc.OperationalError: (psycopg2.OperationalError) connection to server at \"localhost\" (127.0.0.1), port 5432 failed: Connection refused");
         assert_eq!(f.hint, Hint::Connection);
     }
@@ -662,9 +773,16 @@ sqlalchemy.exc.ProgrammingError: (psycopg2.errors.UndefinedObject) role \"raptor
     #[test]
     fn asyncpg_and_psycopg3_wordings() {
         let f = one("sqlalchemy.exc.ProgrammingError: (sqlalchemy.dialects.postgresql.asyncpg.ProgrammingError) <class 'asyncpg.exceptions.UndefinedObjectError'>: role \"raptor_app\" does not exist");
-        assert_eq!((f.class, f.subject.as_deref()), (Some('B'), Some("raptor_app")));
-        let f = one("asyncpg.exceptions.DuplicateTableError: relation \"paper_orders\" already exists");
-        assert_eq!((f.class, f.subject.as_deref()), (Some('F'), Some("paper_orders")));
+        assert_eq!(
+            (f.class, f.subject.as_deref()),
+            (Some('B'), Some("raptor_app"))
+        );
+        let f =
+            one("asyncpg.exceptions.DuplicateTableError: relation \"paper_orders\" already exists");
+        assert_eq!(
+            (f.class, f.subject.as_deref()),
+            (Some('F'), Some("paper_orders"))
+        );
         let f = one("psycopg.errors.InvalidObjectDefinition: functions in index predicate must be marked IMMUTABLE");
         assert_eq!((f.class, f.part), (Some('D'), Some(IndexPart::Predicate)));
     }
@@ -672,7 +790,14 @@ sqlalchemy.exc.ProgrammingError: (psycopg2.errors.UndefinedObject) role \"raptor
     #[test]
     fn heads_listed_by_alembic_heads() {
         let f = one("##[group]Run alembic heads\n0146 (head)\n0148 (head)\n##[error]Process completed with exit code 1.\n");
-        assert_eq!((f.class, f.heads.clone(), f.lines.clone()), (Some('C'), vec!["0146".to_string(), "0148".to_string()], vec![2, 3, 4]));
+        assert_eq!(
+            (f.class, f.heads.clone(), f.lines.clone()),
+            (
+                Some('C'),
+                vec!["0146".to_string(), "0148".to_string()],
+                vec![2, 3, 4]
+            )
+        );
         assert!(classify("0146 (head)\n").is_empty());
     }
 
@@ -680,15 +805,25 @@ sqlalchemy.exc.ProgrammingError: (psycopg2.errors.UndefinedObject) role \"raptor
     fn downgrade_names_the_revision_it_undoes() {
         let f = one("INFO  [alembic.runtime.migration] Running downgrade 0016 -> 0015, owners\nTraceback (most recent call last):\n  File \"/r/versions/0016_x.py\", line 50, in downgrade\n    op.drop_table('x')\nsqlalchemy.exc.ProgrammingError: (psycopg2.errors.UndefinedTable) table \"x\" does not exist\n");
         let r = f.running.unwrap();
-        assert_eq!((r.direction, r.revision()), (Direction::Downgrade, Some("0016")));
+        assert_eq!(
+            (r.direction, r.revision()),
+            (Direction::Downgrade, Some("0016"))
+        );
     }
 
     #[test]
     fn two_independent_failures() {
         let log = "##[group]Run console upgrade\nRuntimeError: 0016 migration: operator 'k@x' not found in the admins table.\n##[error]Process completed with exit code 1.\n##[group]Run raptor upgrade\npsycopg2.errors.UndefinedObject: role \"raptor_app\" does not exist\n##[error]Process completed with exit code 1.\n";
         let found = classify(log);
-        let got: Vec<(Option<char>, Option<&str>)> = found.iter().map(|f| (f.class, f.step.as_deref())).collect();
-        assert_eq!(got, [(Some('A'), Some("console upgrade")), (Some('B'), Some("raptor upgrade"))]);
+        let got: Vec<(Option<char>, Option<&str>)> =
+            found.iter().map(|f| (f.class, f.step.as_deref())).collect();
+        assert_eq!(
+            got,
+            [
+                (Some('A'), Some("console upgrade")),
+                (Some('B'), Some("raptor upgrade"))
+            ]
+        );
     }
 
     /// Pieces of real logs, for the property tests to shuffle.
@@ -756,6 +891,9 @@ sqlalchemy.exc.ProgrammingError: (psycopg2.errors.UndefinedObject) role \"raptor
     #[test]
     fn quiet_logs_have_nothing() {
         assert!(classify("").is_empty());
-        assert!(classify("INFO  [alembic.runtime.migration] Running upgrade 0001 -> 0002, x\nall good\n").is_empty());
+        assert!(classify(
+            "INFO  [alembic.runtime.migration] Running upgrade 0001 -> 0002, x\nall good\n"
+        )
+        .is_empty());
     }
 }

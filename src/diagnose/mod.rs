@@ -44,7 +44,13 @@ pub(crate) struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     pub fn new(root: &'a Path, chain: &'a Chain, ci_roles: &'a [CiRole]) -> Ctx<'a> {
-        Ctx { root, chain, graph: Graph::build(chain), facts: facts::collect(chain), ci_roles }
+        Ctx {
+            root,
+            chain,
+            graph: Graph::build(chain),
+            facts: facts::collect(chain),
+            ci_roles,
+        }
     }
 
     fn rel(&self, path: &Path) -> String {
@@ -61,11 +67,24 @@ fn upgrade_command(root: &Path, chain: &Chain, target: &str) -> String {
     match &chain.spec.source {
         // Relative locations in alembic.ini are resolved from where Alembic
         // runs, which is the ini's folder.
-        Source::Alembic(a) => match a.config.as_ref().filter(|c| c.extension().is_some_and(|e| e == "ini")) {
+        Source::Alembic(a) => match a
+            .config
+            .as_ref()
+            .filter(|c| c.extension().is_some_and(|e| e == "ini"))
+        {
             Some(ini) => {
-                let dir = ini.parent().filter(|d| *d != root).map(|d| format!("cd {} && ", crate::config::rel(root, d)));
-                let name = ini.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-                let flag = if name == "alembic.ini" { String::new() } else { format!("-c {name} ") };
+                let dir = ini
+                    .parent()
+                    .filter(|d| *d != root)
+                    .map(|d| format!("cd {} && ", crate::config::rel(root, d)));
+                let name = ini
+                    .file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+                let flag = if name == "alembic.ini" {
+                    String::new()
+                } else {
+                    format!("-c {name} ")
+                };
                 format!("{}alembic {flag}upgrade {target}", dir.unwrap_or_default())
             }
             None => format!("alembic upgrade {target}"),
@@ -99,7 +118,10 @@ pub(crate) fn as_warning(f: &Finding) -> Diag {
     Diag::new(
         f.path.clone().unwrap_or_default(),
         f.line,
-        format!("{class}{} (`migfix diagnose` prints the gate step that provides it)", f.message),
+        format!(
+            "{class}{} (`migfix diagnose` prints the gate step that provides it)",
+            f.message
+        ),
     )
 }
 
@@ -108,21 +130,37 @@ pub(crate) fn run(config: &Config, args: &DiagnoseArgs) -> Result<ExitStatus> {
         None => {
             let chains = chains::load(config, ReadMode::Full)?;
             let ci = ci_roles(&config.root);
-            let per_chain: Vec<(&Chain, Vec<Finding>)> =
-                chains.iter().map(|c| (c, tree_findings(&config.root, c, &ci))).collect();
+            let per_chain: Vec<(&Chain, Vec<Finding>)> = chains
+                .iter()
+                .map(|c| (c, tree_findings(&config.root, c, &ci)))
+                .collect();
             report::diagnose::tree(config, &per_chain)?;
             per_chain.iter().any(|(_, f)| !f.is_empty())
         }
         Some(path) => {
             let (shown, text) = read_log(path)?;
             let tree = Tree::load(config);
-            let findings: Vec<Finding> = logs::classify(&text).into_iter().map(|lf| tree.explain(lf)).collect();
+            let findings: Vec<Finding> = logs::classify(&text)
+                .into_iter()
+                .map(|lf| tree.explain(lf))
+                .collect();
             let lines = text.lines().count();
-            report::diagnose::log(config, &shown, lines, &findings, &tree.chains, tree.error.as_ref())?;
+            report::diagnose::log(
+                config,
+                &shown,
+                lines,
+                &findings,
+                &tree.chains,
+                tree.error.as_ref(),
+            )?;
             !findings.is_empty()
         }
     };
-    Ok(if found { ExitStatus::Problems } else { ExitStatus::Success })
+    Ok(if found {
+        ExitStatus::Problems
+    } else {
+        ExitStatus::Success
+    })
 }
 
 /// Everything wrong with one chain: its graph (C, E and the rest) and the
@@ -142,14 +180,21 @@ pub(crate) fn log_findings(config: &Config, path: &Path) -> Result<Vec<Finding>>
 /// The failures in a captured output (the gate's), placed in the tree.
 pub(crate) fn explain_log_text(config: &Config, text: &str) -> Vec<Finding> {
     let tree = Tree::load(config);
-    logs::classify(text).into_iter().map(|lf| tree.explain(lf)).collect()
+    logs::classify(text)
+        .into_iter()
+        .map(|lf| tree.explain(lf))
+        .collect()
 }
 
 /// The log's text. Bytes that are not UTF-8 are replaced, not refused: a
 /// CI log is evidence, whatever its encoding.
 fn read_log(path: &Path) -> Result<(String, String)> {
     let stdin = path.as_os_str() == "-";
-    let shown = if stdin { "-".to_string() } else { path.display().to_string() };
+    let shown = if stdin {
+        "-".to_string()
+    } else {
+        path.display().to_string()
+    };
     let mut bytes = Vec::new();
     let read = if stdin {
         std::io::stdin().lock().read_to_end(&mut bytes).map(drop)
@@ -157,8 +202,12 @@ fn read_log(path: &Path) -> Result<(String, String)> {
         std::fs::read(path).map(|b| bytes = b)
     };
     read.map_err(|e| {
-        InputErrors::one(Diag::new(shown.clone(), None, format!("cannot read the log: {e}")))
-            .with_help("migfix diagnose --log FILE (or --log - to read standard input)")
+        InputErrors::one(Diag::new(
+            shown.clone(),
+            None,
+            format!("cannot read the log: {e}"),
+        ))
+        .with_help("migfix diagnose --log FILE (or --log - to read standard input)")
     })?;
     Ok((shown, String::from_utf8_lossy(&bytes).into_owned()))
 }
@@ -181,9 +230,19 @@ impl<'a> Tree<'a> {
             Ok(c) => (c, None),
             Err(e) => (Vec::new(), Some(e.to_string().replace('\n', "; "))),
         };
-        let findings = chains.iter().map(|c| tree_findings(&config.root, c, &ci)).collect();
+        let findings = chains
+            .iter()
+            .map(|c| tree_findings(&config.root, c, &ci))
+            .collect();
         let facts = chains.iter().map(facts::collect).collect();
-        Tree { root: &config.root, chains, findings, facts, ci, error }
+        Tree {
+            root: &config.root,
+            chains,
+            findings,
+            facts,
+            ci,
+            error,
+        }
     }
 
     fn rel(&self, p: &Path) -> String {
@@ -203,7 +262,12 @@ impl<'a> Tree<'a> {
             for (r, rev) in chain.revisions.iter().enumerate() {
                 let rel = self.rel(&rev.path);
                 let mine: Vec<&str> = rel.split('/').collect();
-                let common = parts.iter().rev().zip(mine.iter().rev()).take_while(|(a, b)| a == b).count();
+                let common = parts
+                    .iter()
+                    .rev()
+                    .zip(mine.iter().rev())
+                    .take_while(|(a, b)| a == b)
+                    .count();
                 if common == 0 {
                     continue;
                 }
@@ -227,7 +291,13 @@ impl<'a> Tree<'a> {
             .chains
             .iter()
             .enumerate()
-            .filter_map(|(c, chain)| chain.revisions.iter().rposition(|r| r.id == id).map(|r| (c, r)))
+            .filter_map(|(c, chain)| {
+                chain
+                    .revisions
+                    .iter()
+                    .rposition(|r| r.id == id)
+                    .map(|r| (c, r))
+            })
             .collect();
         match hits.as_slice() {
             [one] => Some(*one),
@@ -239,7 +309,8 @@ impl<'a> Tree<'a> {
                     .filter(|(c, _)| {
                         let chain = &self.chains[*c];
                         let loc = self.rel(&chain.location());
-                        step.contains(chain.name()) || loc.split('/').next().is_some_and(|top| step.contains(top))
+                        step.contains(chain.name())
+                            || loc.split('/').next().is_some_and(|top| step.contains(top))
                     })
                     .collect();
                 match named.as_slice() {
@@ -252,7 +323,11 @@ impl<'a> Tree<'a> {
 
     /// The chain of a finding about the whole graph (C, E): the located
     /// chain, else the only chain with such a finding.
-    fn graph_finding(&self, chain: Option<usize>, pick: impl Fn(&Finding) -> bool) -> Option<&Finding> {
+    fn graph_finding(
+        &self,
+        chain: Option<usize>,
+        pick: impl Fn(&Finding) -> bool,
+    ) -> Option<&Finding> {
         if let Some(c) = chain {
             return self.findings[c].iter().find(|f| pick(f));
         }
@@ -268,14 +343,29 @@ impl<'a> Tree<'a> {
     fn explain(&self, lf: LogFinding) -> Finding {
         // Where: the innermost frame that is a revision file, else the
         // revision Alembic said it was running.
-        let frame_hit = lf.frames.iter().rev().find_map(|fr| self.by_frame(&fr.path).map(|at| (at, fr.line)));
-        let running_id = lf.running.as_ref().and_then(|r| r.revision()).map(str::to_string);
+        let frame_hit = lf
+            .frames
+            .iter()
+            .rev()
+            .find_map(|fr| self.by_frame(&fr.path).map(|at| (at, fr.line)));
+        let running_id = lf
+            .running
+            .as_ref()
+            .and_then(|r| r.revision())
+            .map(str::to_string);
         // A migration file in the traceback that this tree lacks: the log
         // is from another checkout, where the same id may be another file.
-        let foreign = frame_hit.is_none() && lf.frames.iter().any(|fr| fr.path.contains("versions") && fr.path.ends_with(".py"));
-        let located: Option<(usize, usize)> = frame_hit
-            .map(|(at, _)| at)
-            .or_else(|| running_id.as_deref().filter(|_| !foreign).and_then(|id| self.by_id(id, lf.step.as_deref())));
+        let foreign = frame_hit.is_none()
+            && lf
+                .frames
+                .iter()
+                .any(|fr| fr.path.contains("versions") && fr.path.ends_with(".py"));
+        let located: Option<(usize, usize)> = frame_hit.map(|(at, _)| at).or_else(|| {
+            running_id
+                .as_deref()
+                .filter(|_| !foreign)
+                .and_then(|id| self.by_id(id, lf.step.as_deref()))
+        });
         let chain_idx = located.map(|(c, _)| c);
         let chain = chain_idx.map(|c| &self.chains[c]);
         let (kind, message, fix) = self.describe(&lf, chain);
@@ -291,21 +381,36 @@ impl<'a> Tree<'a> {
             f.revision = Some(rev.id.clone());
             f.path = Some(self.rel(&self.facts[c][r].file));
             f.line = frame_hit.map(|(_, line)| line).or(Some(rev.line));
-        } else if let Some(fr) = lf.frames.iter().rev().find(|fr| fr.path.contains("versions")) {
+        } else if let Some(fr) = lf
+            .frames
+            .iter()
+            .rev()
+            .find(|fr| fr.path.contains("versions"))
+        {
             // not in this tree: the file as the log names it
             f.path = Some(fr.path.clone());
             f.line = Some(fr.line);
         }
-        let head = chain.map_or_else(|| "alembic upgrade head".to_string(), |c| upgrade_command(self.root, c, "head"));
+        let head = chain.map_or_else(
+            || "alembic upgrade head".to_string(),
+            |c| upgrade_command(self.root, c, "head"),
+        );
         match lf.class {
             Some('A') => {
                 let table = lf.subject.clone().unwrap_or_else(|| "<table>".into());
-                let lookup = located.and_then(|(c, r)| self.facts[c][r].lookups.iter().find(|l| l.table == table));
+                let lookup = located
+                    .and_then(|(c, r)| self.facts[c][r].lookups.iter().find(|l| l.table == table));
                 let keys: Vec<(String, Option<String>)> = match (lookup, &lf.key) {
                     (Some(l), key) => l
                         .keys
                         .iter()
-                        .map(|(col, v)| (col.clone(), v.clone().or_else(|| key.clone().filter(|_| l.keys.len() == 1))))
+                        .map(|(col, v)| {
+                            (
+                                col.clone(),
+                                v.clone()
+                                    .or_else(|| key.clone().filter(|_| l.keys.len() == 1)),
+                            )
+                        })
                         .collect(),
                     (None, Some(key)) => vec![("<column>".to_string(), Some(key.clone()))],
                     (None, None) => Vec::new(),
@@ -319,8 +424,17 @@ impl<'a> Tree<'a> {
                     .as_ref()
                     .filter(|r| r.direction == Direction::Upgrade && !r.from.is_empty())
                     .map(|r| r.from.join(" "))
-                    .or_else(|| located.map(|(c, r)| self.chains[c].revisions[r].down.join(" ")).filter(|d| !d.is_empty()));
-                let upgrade = |t: &str| chain.map_or_else(|| format!("alembic upgrade {t}"), |c| upgrade_command(self.root, c, t));
+                    .or_else(|| {
+                        located
+                            .map(|(c, r)| self.chains[c].revisions[r].down.join(" "))
+                            .filter(|d| !d.is_empty())
+                    });
+                let upgrade = |t: &str| {
+                    chain.map_or_else(
+                        || format!("alembic upgrade {t}"),
+                        |c| upgrade_command(self.root, c, t),
+                    )
+                };
                 f.fix = format!(
                     "the gate must seed the row before {} runs (two-phase upgrade): {}, insert the row (SQL below, ON CONFLICT \
                      DO NOTHING so that the round trip can run it twice), then `{}`; the seed step ships in the same PR as the \
@@ -341,14 +455,23 @@ impl<'a> Tree<'a> {
                 }
                 f.sql = Some(b::role_sql(&role));
                 f.fix = b::fix(&head);
-                let provided = chain.and_then(|c| c.spec.roles.iter().find(|r| **r == role)).map(|_| "migfix.toml lists it under `roles`".to_string())
-                    .or_else(|| self.ci.iter().find(|r| r.name == role).map(|r| format!("{}:{} creates it", r.path, r.line)));
+                let provided = chain
+                    .and_then(|c| c.spec.roles.iter().find(|r| **r == role))
+                    .map(|_| "migfix.toml lists it under `roles`".to_string())
+                    .or_else(|| {
+                        self.ci
+                            .iter()
+                            .find(|r| r.name == role)
+                            .map(|r| format!("{}:{} creates it", r.path, r.line))
+                    });
                 if let Some(p) = provided {
                     f.fix = format!("{p}, but this run did not have it: make sure that step runs, on this database's server, before `{head}`");
                 }
             }
             Some('C') => {
-                if let Some(t) = self.graph_finding(chain_idx, |g| matches!(g.kind, "multiple-heads" | "duplicate-id")) {
+                if let Some(t) = self.graph_finding(chain_idx, |g| {
+                    matches!(g.kind, "multiple-heads" | "duplicate-id")
+                }) {
                     f.chain = t.chain.clone();
                     f.revision = t.revision.clone();
                     f.path = t.path.clone();
@@ -365,21 +488,37 @@ impl<'a> Tree<'a> {
                 }
                 if let Some((c, r)) = located {
                     let issues = &self.facts[c][r].index_issues;
-                    let hit = issues.iter().find(|i| index.is_some() && i.index == index).or(issues.first());
+                    let hit = issues
+                        .iter()
+                        .find(|i| index.is_some() && i.index == index)
+                        .or(issues.first());
                     if let Some(i) = hit {
                         f.subject = f.subject.clone().or_else(|| i.index.clone());
                         f.line = Some(i.at.line);
-                        let part = if i.part == IndexPart::Predicate { "predicate" } else { "expression" };
-                        let index = f.subject.as_deref().map_or_else(|| "an index".to_string(), |x| format!("index {x}"));
-                        f.message = format!("{index}: its {part} uses {}, which is not IMMUTABLE", i.what);
+                        let part = if i.part == IndexPart::Predicate {
+                            "predicate"
+                        } else {
+                            "expression"
+                        };
+                        let index = f
+                            .subject
+                            .as_deref()
+                            .map_or_else(|| "an index".to_string(), |x| format!("index {x}"));
+                        f.message = format!(
+                            "{index}: its {part} uses {}, which is not IMMUTABLE",
+                            i.what
+                        );
                     }
                 }
             }
             Some('E') => {
                 let target = lf.subject.clone().unwrap_or_default();
                 let dangling = self.graph_finding(chain_idx, |g| {
-                    g.class == Some('E') && g.message.starts_with(&format!("down_revision names {target},"))
-                        || g.message.starts_with(&format!("depends_on names {target},"))
+                    g.class == Some('E')
+                        && g.message
+                            .starts_with(&format!("down_revision names {target},"))
+                        || g.message
+                            .starts_with(&format!("depends_on names {target},"))
                 });
                 match dangling {
                     Some(t) => {
@@ -391,8 +530,15 @@ impl<'a> Tree<'a> {
                         f.command = t.command.clone();
                     }
                     None => {
-                        let declared = self.chains.iter().any(|c| c.revisions.iter().any(|r| r.id == target));
-                        if self.error.is_none() && !declared && lf.referenced_from.is_none() && !target.is_empty() {
+                        let declared = self
+                            .chains
+                            .iter()
+                            .any(|c| c.revisions.iter().any(|r| r.id == target));
+                        if self.error.is_none()
+                            && !declared
+                            && lf.referenced_from.is_none()
+                            && !target.is_empty()
+                        {
                             f.fix = format!(
                                 "no file and no down_revision in this tree names {target}, so either the database's \
                                  alembic_version holds it (it was deployed, then its file was deleted or renumbered: restore \
@@ -400,7 +546,11 @@ impl<'a> Tree<'a> {
                                  to match) or the command asked for it (check the revision argument)"
                             );
                         }
-                        if let Some((c, r)) = lf.referenced_from.as_deref().and_then(|id| self.by_id(id, lf.step.as_deref())) {
+                        if let Some((c, r)) = lf
+                            .referenced_from
+                            .as_deref()
+                            .and_then(|id| self.by_id(id, lf.step.as_deref()))
+                        {
                             let rev = &self.chains[c].revisions[r];
                             f.chain = Some(self.chains[c].name().to_string());
                             f.revision = Some(rev.id.clone());
@@ -415,12 +565,15 @@ impl<'a> Tree<'a> {
                 let table = sql::table_key(&lf.subject.clone().unwrap_or_default());
                 let pick = |g: &&Finding| {
                     g.class == Some('F')
-                        && g.subject.as_deref().is_some_and(|s| s == table || s.rsplit_once('.').is_some_and(|(_, t)| t == table))
+                        && g.subject.as_deref().is_some_and(|s| {
+                            s == table || s.rsplit_once('.').is_some_and(|(_, t)| t == table)
+                        })
                 };
                 let hit = match chain_idx {
                     Some(c) => self.findings[c].iter().find(pick),
                     None => {
-                        let all: Vec<&Finding> = self.findings.iter().flatten().filter(pick).collect();
+                        let all: Vec<&Finding> =
+                            self.findings.iter().flatten().filter(pick).collect();
                         if all.len() == 1 {
                             Some(all[0])
                         } else {
@@ -450,24 +603,43 @@ impl<'a> Tree<'a> {
             .running
             .as_ref()
             .filter(|r| r.direction == Direction::Downgrade)
-            .map(|r| format!(" during downgrade {} -> {}", r.from.join(", "), r.to.join(", ")))
+            .map(|r| {
+                format!(
+                    " during downgrade {} -> {}",
+                    r.from.join(", "),
+                    r.to.join(", ")
+                )
+            })
             .unwrap_or_default();
-        let head = chain.map_or_else(|| "alembic upgrade head".to_string(), |c| upgrade_command(self.root, c, "head"));
+        let head = chain.map_or_else(
+            || "alembic upgrade head".to_string(),
+            |c| upgrade_command(self.root, c, "head"),
+        );
         match lf.class {
             Some('A') => (
                 "missing-seed-row",
                 match &lf.key {
-                    Some(k) => format!("seed row '{k}' is missing from the {subject} table{during}"),
+                    Some(k) => {
+                        format!("seed row '{k}' is missing from the {subject} table{during}")
+                    }
                     None => format!("a seed row is missing from the {subject} table{during}"),
                 },
                 a::FIX.to_string(),
             ),
-            Some('B') => ("missing-role", format!("role {subject} does not exist{during}"), b::fix(&head)),
+            Some('B') => (
+                "missing-role",
+                format!("role {subject} does not exist{during}"),
+                b::fix(&head),
+            ),
             Some('C') => {
                 let what = if lf.duplicate && !subject.is_empty() {
                     format!("revision {subject} is declared by more than one file")
                 } else if lf.heads.len() > 1 {
-                    format!("{} heads: {}", lf.heads.len(), findings::and_list(&lf.heads))
+                    format!(
+                        "{} heads: {}",
+                        lf.heads.len(),
+                        findings::and_list(&lf.heads)
+                    )
                 } else {
                     "more than one head".to_string()
                 };
@@ -484,12 +656,28 @@ impl<'a> Tree<'a> {
                     Some(IndexPart::Expression) => "expression",
                     _ => "predicate",
                 };
-                let index = if subject.is_empty() { "an index".to_string() } else { format!("index {subject}") };
-                ("non-immutable-index", format!("{index}: its {part} uses a function that is not IMMUTABLE{during}"), d::FIX.to_string())
+                let index = if subject.is_empty() {
+                    "an index".to_string()
+                } else {
+                    format!("index {subject}")
+                };
+                (
+                    "non-immutable-index",
+                    format!("{index}: its {part} uses a function that is not IMMUTABLE{during}"),
+                    d::FIX.to_string(),
+                )
             }
             Some('E') => {
-                let from = lf.referenced_from.as_deref().map(|r| format!(", referenced from {r}")).unwrap_or_default();
-                let subject = if subject.is_empty() { "a revision".to_string() } else { format!("revision {subject}") };
+                let from = lf
+                    .referenced_from
+                    .as_deref()
+                    .map(|r| format!(", referenced from {r}"))
+                    .unwrap_or_default();
+                let subject = if subject.is_empty() {
+                    "a revision".to_string()
+                } else {
+                    format!("revision {subject}")
+                };
                 (
                     "unknown-revision",
                     format!("{subject} is not in the chain{from}"),
@@ -521,7 +709,11 @@ impl<'a> Tree<'a> {
                     _ => "not one of the runbook's classes A–F: read the error; the owner of the failing migration or step fixes it",
                 };
                 let error: String = lf.error.chars().take(160).collect();
-                ("unclassified", format!("unclassified failure{during}: {error}"), fix.to_string())
+                (
+                    "unclassified",
+                    format!("unclassified failure{during}: {error}"),
+                    fix.to_string(),
+                )
             }
         }
     }
@@ -561,28 +753,58 @@ pub(crate) mod tests {
             file_template: None,
         };
         let (revisions, _) = crate::chains::alembic::read(&dir, &spec, ReadMode::Full).unwrap();
-        let spec = ChainSpec { name: "test".into(), source: Source::Alembic(spec), roles: Vec::new(), expected_heads: None, gate: None };
+        let spec = ChainSpec {
+            name: "test".into(),
+            source: Source::Alembic(spec),
+            roles: Vec::new(),
+            expected_heads: None,
+            gate: None,
+        };
         let chain = Chain::new(spec, revisions, Vec::new());
-        (tmp, TestChain { dir, chain, ci: Vec::new() })
+        (
+            tmp,
+            TestChain {
+                dir,
+                chain,
+                ci: Vec::new(),
+            },
+        )
     }
 
     /// A sqitch project (`sqitch.conf`, `sqitch.plan` and `files`, such as
     /// `deploy/x.sql`) in a temp dir, found as `migfix` finds it.
-    pub(crate) fn sqitch_ctx_for(plan: &str, files: &[(&str, &str)]) -> (tempfile::TempDir, TestChain) {
+    pub(crate) fn sqitch_ctx_for(
+        plan: &str,
+        files: &[(&str, &str)],
+    ) -> (tempfile::TempDir, TestChain) {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().canonicalize().unwrap();
         std::fs::write(dir.join("sqitch.conf"), "[core]\n\tengine = pg\n").unwrap();
-        std::fs::write(dir.join("sqitch.plan"), format!("%syntax-version=1.0.0\n%project=q\n\n{plan}")).unwrap();
+        std::fs::write(
+            dir.join("sqitch.plan"),
+            format!("%syntax-version=1.0.0\n%project=q\n\n{plan}"),
+        )
+        .unwrap();
         for (name, text) in files {
             let path = dir.join(name);
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
             std::fs::write(path, text).unwrap();
         }
-        let global = crate::cli::Global { root: Some(dir.clone()), ..Default::default() };
+        let global = crate::cli::Global {
+            root: Some(dir.clone()),
+            ..Default::default()
+        };
         let config = Config::from_cli(&global).unwrap();
         let mut chains = chains::load(&config, ReadMode::Full).unwrap();
         assert_eq!(chains.len(), 1);
-        (tmp, TestChain { dir, chain: chains.remove(0), ci: Vec::new() })
+        (
+            tmp,
+            TestChain {
+                dir,
+                chain: chains.remove(0),
+                ci: Vec::new(),
+            },
+        )
     }
 
     #[test]
@@ -596,6 +818,8 @@ pub(crate) mod tests {
         assert_eq!(classes, ['A', 'B', 'D', 'F']);
         let gate: Vec<bool> = found.iter().map(fails_gate).collect();
         assert_eq!(gate, [false, false, true, true]);
-        assert!(as_warning(&found[1]).to_string().starts_with("migrations/versions/0001_a.py:5: [B] GRANT needs role app"));
+        assert!(as_warning(&found[1])
+            .to_string()
+            .starts_with("migrations/versions/0001_a.py:5: [B] GRANT needs role app"));
     }
 }

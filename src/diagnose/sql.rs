@@ -16,9 +16,9 @@
 use std::ops::{ControlFlow, Range};
 
 use sqlparser::ast::{
-    visit_expressions, AlterRoleOperation, AlterTableOperation, CreateIndex, CreateTable, DataType, Expr, FunctionArguments,
-    GranteeName, Grantee, ObjectName, ObjectNamePart, ObjectType, Owner, RenameTableNameKind, Set, SetExpr, Spanned,
-    Statement, TableFactor, TimezoneInfo, Value,
+    visit_expressions, AlterRoleOperation, AlterTableOperation, CreateIndex, CreateTable, DataType,
+    Expr, FunctionArguments, Grantee, GranteeName, ObjectName, ObjectNamePart, ObjectType, Owner,
+    RenameTableNameKind, Set, SetExpr, Spanned, Statement, TableFactor, TimezoneInfo, Value,
 };
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
@@ -53,7 +53,11 @@ impl Facts {
     fn rename(&self, from: &str, to: &str, offset: usize) -> TableOp {
         let table = self.table(from);
         let to = qualify(to, schema_of(&table));
-        TableOp { table, kind: TableOpKind::RenameTo(to), offset }
+        TableOp {
+            table,
+            kind: TableOpKind::RenameTo(to),
+            offset,
+        }
     }
 }
 
@@ -138,10 +142,14 @@ impl<'a> LineIndex<'a> {
 
     fn offset(&self, loc: Location) -> usize {
         let line = (loc.line as usize).max(1);
-        let Some(&start) = self.starts.get(line - 1) else { return self.text.len() };
+        let Some(&start) = self.starts.get(line - 1) else {
+            return self.text.len();
+        };
         let col = (loc.column as usize).saturating_sub(1);
         let rest = &self.text[start..];
-        rest.char_indices().nth(col).map_or(self.text.len(), |(i, _)| start + i)
+        rest.char_indices()
+            .nth(col)
+            .map_or(self.text.len(), |(i, _)| start + i)
     }
 }
 
@@ -188,8 +196,10 @@ fn object_name(name: &ObjectName) -> String {
 
 /// A role name that is not a role (`PUBLIC`, `CURRENT_USER`) or not known.
 fn not_a_role(name: &str) -> bool {
-    matches!(name.to_ascii_lowercase().as_str(), "public" | "current_user" | "session_user" | "current_role" | "none")
-        || name.contains(UNKNOWN)
+    matches!(
+        name.to_ascii_lowercase().as_str(),
+        "public" | "current_user" | "session_user" | "current_role" | "none"
+    ) || name.contains(UNKNOWN)
 }
 
 /// Functions whose result can change between calls or with settings, so
@@ -198,10 +208,26 @@ fn not_a_role(name: &str) -> bool {
 /// not immutable.
 pub(crate) fn not_immutable(name: &str, args: usize) -> bool {
     match name.to_ascii_lowercase().as_str() {
-        "now" | "current_timestamp" | "current_date" | "current_time" | "localtime" | "localtimestamp"
-        | "clock_timestamp" | "statement_timestamp" | "transaction_timestamp" | "timeofday" | "random"
-        | "nextval" | "currval" | "lastval" | "setval" | "gen_random_uuid" | "uuid_generate_v1"
-        | "uuid_generate_v4" | "txid_current" | "current_setting" => true,
+        "now"
+        | "current_timestamp"
+        | "current_date"
+        | "current_time"
+        | "localtime"
+        | "localtimestamp"
+        | "clock_timestamp"
+        | "statement_timestamp"
+        | "transaction_timestamp"
+        | "timeofday"
+        | "random"
+        | "nextval"
+        | "currval"
+        | "lastval"
+        | "setval"
+        | "gen_random_uuid"
+        | "uuid_generate_v1"
+        | "uuid_generate_v4"
+        | "txid_current"
+        | "current_setting" => true,
         "age" => args == 1,
         "to_timestamp" => args == 2,
         _ => false,
@@ -219,11 +245,18 @@ fn shown(name: &str, parens: bool) -> String {
 
 /// Every fact in `sql`, run with `schema` first in its search_path.
 pub(crate) fn analyze(sql: &str, schema: Option<String>) -> Facts {
-    let mut facts = Facts { schema, ..Facts::default() };
-    let Ok(tokens) = Tokenizer::new(&dialect(), sql).tokenize_with_location() else { return facts };
+    let mut facts = Facts {
+        schema,
+        ..Facts::default()
+    };
+    let Ok(tokens) = Tokenizer::new(&dialect(), sql).tokenize_with_location() else {
+        return facts;
+    };
     let index = LineIndex::new(sql);
     for stmt in statements(&tokens) {
-        let (Some(first), Some(last)) = (stmt.first(), stmt.last()) else { continue };
+        let (Some(first), Some(last)) = (stmt.first(), stmt.last()) else {
+            continue;
+        };
         let start = index.offset(first.span.start);
         let end = index.offset(last.span.end).max(start);
         let text = &sql[start..end];
@@ -305,7 +338,11 @@ fn from_ast(statement: &Statement, at: &dyn Fn(Location) -> usize, facts: &mut F
             if let Some(GranteeName::ObjectName(name)) = &g.name {
                 let role = object_name(name);
                 if !not_a_role(&role) {
-                    facts.role_refs.push(RoleRef { role, offset: at(name.span().start), verb });
+                    facts.role_refs.push(RoleRef {
+                        role,
+                        offset: at(name.span().start),
+                        verb,
+                    });
                 }
             }
         }
@@ -313,62 +350,111 @@ fn from_ast(statement: &Statement, at: &dyn Fn(Location) -> usize, facts: &mut F
     match statement {
         Statement::CreateRole(create) => {
             for name in &create.names {
-                facts.roles_created.push(Named { name: object_name(name), offset: at(name.span().start) });
+                facts.roles_created.push(Named {
+                    name: object_name(name),
+                    offset: at(name.span().start),
+                });
             }
         }
         Statement::CreateUser(create) => {
             let name = ident_name(&create.name.value, create.name.quote_style.is_some());
-            facts.roles_created.push(Named { name, offset: at(create.name.span.start) });
+            facts.roles_created.push(Named {
+                name,
+                offset: at(create.name.span.start),
+            });
         }
         // ALTER ROLE|USER a RENAME TO b provisions b.
-        Statement::AlterRole { operation: AlterRoleOperation::RenameRole { role_name }, .. } => {
+        Statement::AlterRole {
+            operation: AlterRoleOperation::RenameRole { role_name },
+            ..
+        } => {
             let name = ident_name(&role_name.value, role_name.quote_style.is_some());
-            facts.roles_created.push(Named { name, offset: at(role_name.span.start) });
+            facts.roles_created.push(Named {
+                name,
+                offset: at(role_name.span.start),
+            });
         }
         Statement::Grant(grant) => grantees(&grant.grantees, "GRANT", facts),
         Statement::Revoke(revoke) => grantees(&revoke.grantees, "REVOKE", facts),
-        Statement::Set(Set::SetRole { role_name: Some(role), .. }) => {
+        Statement::Set(Set::SetRole {
+            role_name: Some(role),
+            ..
+        }) => {
             let name = ident_name(&role.value, role.quote_style.is_some());
             if !not_a_role(&name) {
-                facts.role_refs.push(RoleRef { role: name, offset: at(role.span.start), verb: "SET ROLE" });
+                facts.role_refs.push(RoleRef {
+                    role: name,
+                    offset: at(role.span.start),
+                    verb: "SET ROLE",
+                });
             }
         }
         Statement::AlterTable(alter) => {
             let table = object_name(&alter.name);
             for op in &alter.operations {
                 match op {
-                    AlterTableOperation::OwnerTo { new_owner: Owner::Ident(i) } => {
+                    AlterTableOperation::OwnerTo {
+                        new_owner: Owner::Ident(i),
+                    } => {
                         let role = ident_name(&i.value, i.quote_style.is_some());
                         if !not_a_role(&role) {
-                            facts.role_refs.push(RoleRef { role, offset: at(i.span.start), verb: "OWNER TO" });
+                            facts.role_refs.push(RoleRef {
+                                role,
+                                offset: at(i.span.start),
+                                verb: "OWNER TO",
+                            });
                         }
                     }
-                    AlterTableOperation::RenameTable { table_name: RenameTableNameKind::To(to) | RenameTableNameKind::As(to) } => {
-                        let op = facts.rename(&table, &object_name(to), at(alter.name.span().start));
+                    AlterTableOperation::RenameTable {
+                        table_name: RenameTableNameKind::To(to) | RenameTableNameKind::As(to),
+                    } => {
+                        let op =
+                            facts.rename(&table, &object_name(to), at(alter.name.span().start));
                         facts.tables.push(op);
                     }
                     _ => {}
                 }
             }
         }
-        Statement::CreateTable(CreateTable { name, if_not_exists, temporary, .. }) if !temporary => {
+        Statement::CreateTable(CreateTable {
+            name,
+            if_not_exists,
+            temporary,
+            ..
+        }) if !temporary => {
             facts.tables.push(TableOp {
                 table: facts.table(&object_name(name)),
-                kind: TableOpKind::Create { if_not_exists: *if_not_exists },
+                kind: TableOpKind::Create {
+                    if_not_exists: *if_not_exists,
+                },
                 offset: at(name.span().start),
             });
         }
-        Statement::Drop { object_type: ObjectType::Table, names, .. } => {
+        Statement::Drop {
+            object_type: ObjectType::Table,
+            names,
+            ..
+        } => {
             for name in names {
                 let table = facts.table(&object_name(name));
-                facts.tables.push(TableOp { table, kind: TableOpKind::Drop, offset: at(name.span().start) });
+                facts.tables.push(TableOp {
+                    table,
+                    kind: TableOpKind::Drop,
+                    offset: at(name.span().start),
+                });
             }
         }
         Statement::CreateIndex(create) => {
             let index = create.name.as_ref().map(object_name);
             let table = Some(table_key(&object_name(&create.table_name)));
             let mut issue = |(what, offset): (String, usize), part| {
-                facts.index_issues.push(IndexIssue { index: index.clone(), table: table.clone(), what, part, offset });
+                facts.index_issues.push(IndexIssue {
+                    index: index.clone(),
+                    table: table.clone(),
+                    what,
+                    part,
+                    offset,
+                });
             };
             for col in &create.columns {
                 for found in volatile_in(&col.column.expr, at) {
@@ -392,7 +478,11 @@ fn from_ast(statement: &Statement, at: &dyn Fn(Location) -> usize, facts: &mut F
                     if let Some(selection) = &select.selection {
                         equalities(selection, &mut keys);
                     }
-                    facts.lookups.push(Lookup { table, keys, offset: at(query.span().start) });
+                    facts.lookups.push(Lookup {
+                        table,
+                        keys,
+                        offset: at(query.span().start),
+                    });
                 }
             }
         }
@@ -405,21 +495,33 @@ fn equalities(expr: &Expr, out: &mut Vec<(String, KeyValue)>) {
     use sqlparser::ast::BinaryOperator;
     match expr {
         Expr::Nested(inner) => equalities(inner, out),
-        Expr::BinaryOp { left, op: BinaryOperator::And, right } => {
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::And,
+            right,
+        } => {
             equalities(left, out);
             equalities(right, out);
         }
-        Expr::BinaryOp { left, op: BinaryOperator::Eq, right } => {
+        Expr::BinaryOp {
+            left,
+            op: BinaryOperator::Eq,
+            right,
+        } => {
             let column = match left.as_ref() {
                 Expr::Identifier(i) => Some(ident_name(&i.value, i.quote_style.is_some())),
-                Expr::CompoundIdentifier(parts) => parts.last().map(|i| ident_name(&i.value, i.quote_style.is_some())),
+                Expr::CompoundIdentifier(parts) => parts
+                    .last()
+                    .map(|i| ident_name(&i.value, i.quote_style.is_some())),
                 _ => None,
             };
             let value = match right.as_ref() {
                 Expr::Value(v) => match &v.value {
                     Value::SingleQuotedString(s) => Some(KeyValue::Literal(s.clone())),
                     Value::Number(n, _) => Some(KeyValue::Literal(n.clone())),
-                    Value::Placeholder(p) => Some(KeyValue::Param(p.trim_start_matches([':', '$', '@', '?']).to_string())),
+                    Value::Placeholder(p) => Some(KeyValue::Param(
+                        p.trim_start_matches([':', '$', '@', '?']).to_string(),
+                    )),
                     _ => None,
                 },
                 _ => None,
@@ -453,9 +555,11 @@ fn volatile_in(expr: &Expr, at: &dyn Fn(Location) -> usize) -> Vec<(String, usiz
             }
             // Reading a timestamptz depends on the TimeZone setting; a
             // literal is converted once, when the index is created.
-            Expr::Cast { expr, data_type: DataType::Timestamp(_, TimezoneInfo::WithTimeZone | TimezoneInfo::Tz), .. }
-                if !matches!(expr.as_ref(), Expr::Value(_)) =>
-            {
+            Expr::Cast {
+                expr,
+                data_type: DataType::Timestamp(_, TimezoneInfo::WithTimeZone | TimezoneInfo::Tz),
+                ..
+            } if !matches!(expr.as_ref(), Expr::Value(_)) => {
                 found.push(("a cast to timestamptz".to_string(), at(e.span().start)));
             }
             _ => {}
@@ -483,11 +587,19 @@ fn words(tokens: &[TokenWithSpan], index: &LineIndex<'_>) -> Vec<Word> {
         .filter(|t| !matches!(t.token, Token::Whitespace(_)))
         .map(|t| {
             let (upper, name) = match &t.token {
-                Token::Word(w) if w.quote_style.is_none() => (Some(w.value.to_ascii_uppercase()), Some(w.value.to_lowercase())),
+                Token::Word(w) if w.quote_style.is_none() => (
+                    Some(w.value.to_ascii_uppercase()),
+                    Some(w.value.to_lowercase()),
+                ),
                 Token::Word(w) => (None, Some(w.value.clone())),
                 _ => (None, None),
             };
-            Word { upper, name, token: t.token.clone(), offset: index.offset(t.span.start) }
+            Word {
+                upper,
+                name,
+                token: t.token.clone(),
+                offset: index.offset(t.span.start),
+            }
         })
         .collect()
 }
@@ -511,7 +623,11 @@ fn owner_to(ws: &[Word], facts: &mut Facts) {
     for i in 0..ws.len() {
         if is(ws.get(i), "OWNER") && is(ws.get(i + 1), "TO") {
             if let Some((role, offset, _)) = name_at(ws, i + 2).filter(|(r, ..)| !not_a_role(r)) {
-                facts.role_refs.push(RoleRef { role, offset, verb: "OWNER TO" });
+                facts.role_refs.push(RoleRef {
+                    role,
+                    offset,
+                    verb: "OWNER TO",
+                });
             }
         }
     }
@@ -521,7 +637,11 @@ fn owner_to(ws: &[Word], facts: &mut Facts) {
 fn name_list(ws: &[Word], mut i: usize) -> Vec<(String, usize)> {
     let mut out = Vec::new();
     while let Some((name, offset, next)) = name_at(ws, i) {
-        if ws[i].upper.as_deref().is_some_and(|u| matches!(u, "WITH" | "GRANTED" | "CASCADE" | "RESTRICT")) {
+        if ws[i]
+            .upper
+            .as_deref()
+            .is_some_and(|u| matches!(u, "WITH" | "GRANTED" | "CASCADE" | "RESTRICT"))
+        {
             break;
         }
         out.push((name, offset));
@@ -544,9 +664,13 @@ fn from_tokens(ws: &[Word], facts: &mut Facts) {
         for w in ws {
             if let Token::DollarQuotedString(body) = &w.token {
                 let skip = body.tag.as_ref().map_or(2, |t| t.len() + 2);
-                if let Ok(tokens) = Tokenizer::new(&dialect(), &body.value).tokenize_with_location() {
+                if let Ok(tokens) = Tokenizer::new(&dialect(), &body.value).tokenize_with_location()
+                {
                     let inner = LineIndex::new(&body.value);
-                    let mut nested = Facts { schema: facts.schema.clone(), ..Facts::default() };
+                    let mut nested = Facts {
+                        schema: facts.schema.clone(),
+                        ..Facts::default()
+                    };
                     for part in statements(&tokens) {
                         let ws = words(&part, &inner);
                         scan_words(&ws, &mut nested);
@@ -556,7 +680,11 @@ fn from_tokens(ws: &[Word], facts: &mut Facts) {
                     }
                     // A use the block checks the role for first needs nothing.
                     let guards = role_guards(&words(&tokens, &inner));
-                    nested.role_refs.retain(|r| !guards.iter().any(|(role, span)| *role == r.role && span.contains(&r.offset)));
+                    nested.role_refs.retain(|r| {
+                        !guards
+                            .iter()
+                            .any(|(role, span)| *role == r.role && span.contains(&r.offset))
+                    });
                     facts.schema = nested.schema.take();
                     shift(&mut nested, w.offset + skip);
                     merge(facts, nested);
@@ -613,26 +741,48 @@ fn scan_words(ws: &[Word], facts: &mut Facts) {
                     }
                 }
                 if is(ws.get(j), "TABLE") && !temporary {
-                    let if_not_exists = is(ws.get(j + 1), "IF") && is(ws.get(j + 2), "NOT") && is(ws.get(j + 3), "EXISTS");
+                    let if_not_exists = is(ws.get(j + 1), "IF")
+                        && is(ws.get(j + 2), "NOT")
+                        && is(ws.get(j + 3), "EXISTS");
                     let k = if if_not_exists { j + 4 } else { j + 1 };
                     if let Some((table, offset, _)) = name_at(ws, k) {
-                        facts.tables.push(TableOp { table: facts.table(&table), kind: TableOpKind::Create { if_not_exists }, offset });
+                        facts.tables.push(TableOp {
+                            table: facts.table(&table),
+                            kind: TableOpKind::Create { if_not_exists },
+                            offset,
+                        });
                     }
                 }
                 // CREATE [UNIQUE] INDEX ...: any not-immutable function in it
-                let k = if is(ws.get(i + 1), "UNIQUE") { i + 2 } else { i + 1 };
+                let k = if is(ws.get(i + 1), "UNIQUE") {
+                    i + 2
+                } else {
+                    i + 1
+                };
                 if is(ws.get(k), "INDEX") {
                     let on = (k..ws.len()).find(|&n| is(ws.get(n), "ON"));
-                    let index = name_at(ws, k + 1).map(|(n, ..)| n).filter(|n| !matches!(n.as_str(), "concurrently" | "if" | "on"));
-                    let table = on.and_then(|n| name_at(ws, n + 1 + usize::from(is(ws.get(n + 1), "ONLY")))).map(|(t, ..)| table_key(&t));
-                    let where_at = (k..ws.len()).find(|&n| is(ws.get(n), "WHERE")).unwrap_or(ws.len());
+                    let index = name_at(ws, k + 1)
+                        .map(|(n, ..)| n)
+                        .filter(|n| !matches!(n.as_str(), "concurrently" | "if" | "on"));
+                    let table = on
+                        .and_then(|n| name_at(ws, n + 1 + usize::from(is(ws.get(n + 1), "ONLY"))))
+                        .map(|(t, ..)| table_key(&t));
+                    let where_at = (k..ws.len())
+                        .find(|&n| is(ws.get(n), "WHERE"))
+                        .unwrap_or(ws.len());
                     for (what, offset) in volatile_words(&ws[on.unwrap_or(k)..]) {
                         let part = if offset >= ws.get(where_at).map_or(usize::MAX, |w| w.offset) {
                             IndexPart::Predicate
                         } else {
                             IndexPart::Expression
                         };
-                        facts.index_issues.push(IndexIssue { index: index.clone(), table: table.clone(), what, part, offset });
+                        facts.index_issues.push(IndexIssue {
+                            index: index.clone(),
+                            table: table.clone(),
+                            what,
+                            part,
+                            offset,
+                        });
                     }
                 }
             }
@@ -642,7 +792,11 @@ fn scan_words(ws: &[Word], facts: &mut Facts) {
                     j += 2;
                 }
                 for (table, offset) in name_list(ws, j) {
-                    facts.tables.push(TableOp { table: facts.table(&table), kind: TableOpKind::Drop, offset });
+                    facts.tables.push(TableOp {
+                        table: facts.table(&table),
+                        kind: TableOpKind::Drop,
+                        offset,
+                    });
                 }
             }
             // ALTER ROLE|USER|GROUP a RENAME TO b: b is provisioned.
@@ -672,7 +826,11 @@ fn scan_words(ws: &[Word], facts: &mut Facts) {
                 }
             }
             Some("GRANT") | Some("REVOKE") => {
-                let (verb, joiner) = if at(0) == Some("GRANT") { ("GRANT", "TO") } else { ("REVOKE", "FROM") };
+                let (verb, joiner) = if at(0) == Some("GRANT") {
+                    ("GRANT", "TO")
+                } else {
+                    ("REVOKE", "FROM")
+                };
                 let mut depth = 0i32;
                 let mut j = i + 1;
                 while let Some(w) = ws.get(j) {
@@ -680,7 +838,11 @@ fn scan_words(ws: &[Word], facts: &mut Facts) {
                         Token::LParen => depth += 1,
                         Token::RParen => depth -= 1,
                         _ if depth == 0 && w.upper.as_deref() == Some(joiner) => {
-                            let start = j + 1 + usize::from(is(ws.get(j + 1), "GROUP") || is(ws.get(j + 1), "ROLE"));
+                            let start = j
+                                + 1
+                                + usize::from(
+                                    is(ws.get(j + 1), "GROUP") || is(ws.get(j + 1), "ROLE"),
+                                );
                             for (role, offset) in name_list(ws, start) {
                                 if !not_a_role(&role) {
                                     facts.role_refs.push(RoleRef { role, offset, verb });
@@ -699,8 +861,14 @@ fn scan_words(ws: &[Word], facts: &mut Facts) {
                     j += 1;
                 }
                 if is(ws.get(j), "ROLE") {
-                    if let Some((role, offset, _)) = name_at(ws, j + 1).filter(|(r, ..)| !not_a_role(r)) {
-                        facts.role_refs.push(RoleRef { role, offset, verb: "SET ROLE" });
+                    if let Some((role, offset, _)) =
+                        name_at(ws, j + 1).filter(|(r, ..)| !not_a_role(r))
+                    {
+                        facts.role_refs.push(RoleRef {
+                            role,
+                            offset,
+                            verb: "SET ROLE",
+                        });
                     }
                 }
             }
@@ -723,7 +891,10 @@ fn search_path(ws: &[Word]) -> Option<Option<String>> {
         let i = 1 + usize::from(is(ws.get(1), "SESSION") || is(ws.get(1), "LOCAL"));
         let items = if is(ws.get(i), "SCHEMA") {
             i + 1
-        } else if is(ws.get(i), "SEARCH_PATH") && (is(ws.get(i + 1), "TO") || matches!(ws.get(i + 1).map(|w| &w.token), Some(Token::Eq))) {
+        } else if is(ws.get(i), "SEARCH_PATH")
+            && (is(ws.get(i + 1), "TO")
+                || matches!(ws.get(i + 1).map(|w| &w.token), Some(Token::Eq)))
+        {
             i + 2
         } else {
             return None;
@@ -742,23 +913,35 @@ fn search_path(ws: &[Word]) -> Option<Option<String>> {
     }
     // set_config('search_path', 'a, b', is_local): the value is a list,
     // each entry folded unless double-quoted.
-    ws.windows(5).find_map(|w| match (&w[0].name, &w[1].token, &w[2].token, &w[3].token, &w[4].token) {
-        (Some(f), Token::LParen, Token::SingleQuotedString(k), Token::Comma, Token::SingleQuotedString(v))
-            if f == "set_config" && k.eq_ignore_ascii_case("search_path") =>
-        {
-            let entries = v
-                .split(',')
-                .map(|e| {
-                    let e = e.trim();
-                    match e.strip_prefix('"').and_then(|e| e.strip_suffix('"')) {
-                        Some(quoted) => quoted.replace("\"\"", "\""),
-                        None => e.to_lowercase(),
-                    }
-                })
-                .collect();
-            Some(first(entries))
+    ws.windows(5).find_map(|w| {
+        match (
+            &w[0].name,
+            &w[1].token,
+            &w[2].token,
+            &w[3].token,
+            &w[4].token,
+        ) {
+            (
+                Some(f),
+                Token::LParen,
+                Token::SingleQuotedString(k),
+                Token::Comma,
+                Token::SingleQuotedString(v),
+            ) if f == "set_config" && k.eq_ignore_ascii_case("search_path") => {
+                let entries = v
+                    .split(',')
+                    .map(|e| {
+                        let e = e.trim();
+                        match e.strip_prefix('"').and_then(|e| e.strip_suffix('"')) {
+                            Some(quoted) => quoted.replace("\"\"", "\""),
+                            None => e.to_lowercase(),
+                        }
+                    })
+                    .collect();
+                Some(first(entries))
+            }
+            _ => None,
         }
-        _ => None,
     })
 }
 
@@ -769,11 +952,12 @@ fn role_guards(ws: &[Word]) -> Vec<(String, Range<usize>)> {
     let mut out = Vec::new();
     // one entry per open IF, innermost last: (role it checks, where its THEN ends)
     let mut open: Vec<(Option<String>, usize)> = Vec::new();
-    let close = |entry: (Option<String>, usize), end: usize, out: &mut Vec<(String, Range<usize>)>| {
-        if let (Some(role), start) = entry {
-            out.push((role, start..end));
-        }
-    };
+    let close =
+        |entry: (Option<String>, usize), end: usize, out: &mut Vec<(String, Range<usize>)>| {
+            if let (Some(role), start) = entry {
+                out.push((role, start..end));
+            }
+        };
     let mut i = 0;
     while i < ws.len() {
         let w = &ws[i];
@@ -816,14 +1000,22 @@ fn role_guards(ws: &[Word]) -> Vec<(String, Range<usize>)> {
 /// The role an `EXISTS (SELECT ... FROM pg_roles WHERE rolname = 'x' ...)`
 /// condition checks for.
 fn exists_role(cond: &[Word]) -> Option<String> {
-    let catalog = |w: &Word| matches!(w.name.as_deref(), Some("pg_roles" | "pg_user" | "pg_authid" | "pg_shadow"));
+    let catalog = |w: &Word| {
+        matches!(
+            w.name.as_deref(),
+            Some("pg_roles" | "pg_user" | "pg_authid" | "pg_shadow")
+        )
+    };
     if !is(cond.first(), "EXISTS") || !cond.iter().any(catalog) {
         return None;
     }
-    cond.windows(3).find_map(|w| match (w[0].name.as_deref(), &w[1].token, &w[2].token) {
-        (Some("rolname" | "usename"), Token::Eq, Token::SingleQuotedString(role)) => Some(role.clone()),
-        _ => None,
-    })
+    cond.windows(3)
+        .find_map(|w| match (w[0].name.as_deref(), &w[1].token, &w[2].token) {
+            (Some("rolname" | "usename"), Token::Eq, Token::SingleQuotedString(role)) => {
+                Some(role.clone())
+            }
+            _ => None,
+        })
 }
 
 /// Not-immutable function names among words: `now (`, `CURRENT_TIMESTAMP`.
@@ -837,7 +1029,10 @@ fn volatile_words(ws: &[Word]) -> Vec<(String, usize)> {
             "CURRENT_TIMESTAMP" | "CURRENT_DATE" | "CURRENT_TIME" | "LOCALTIME" | "LOCALTIMESTAMP"
         );
         // The argument count is unknown here: only names that are never immutable.
-        if (parens || bare) && not_immutable(upper, 0) && !matches!(upper.as_str(), "AGE" | "TO_TIMESTAMP") {
+        if (parens || bare)
+            && not_immutable(upper, 0)
+            && !matches!(upper.as_str(), "AGE" | "TO_TIMESTAMP")
+        {
             out.push((shown(upper, parens), w.offset));
         }
     }
@@ -849,7 +1044,10 @@ mod tests {
     use super::*;
 
     fn roles(f: &Facts) -> Vec<(&str, &str)> {
-        f.role_refs.iter().map(|r| (r.verb, r.role.as_str())).collect()
+        f.role_refs
+            .iter()
+            .map(|r| (r.verb, r.role.as_str()))
+            .collect()
     }
 
     #[test]
@@ -889,16 +1087,35 @@ mod tests {
             "CREATE TABLE public.paper_orders (id bigint);\nCREATE TABLE IF NOT EXISTS x (id int);\nCREATE TEMP TABLE scratch (id int);\nDROP TABLE IF EXISTS a, b;\nALTER TABLE c RENAME TO d;\nCREATE UNLOGGED TABLE e (id int) PARTITION BY RANGE (id) WITH (fillfactor = 70) TABLESPACE ts WEIRD",
             None,
         );
-        let t: Vec<(String, TableOpKind)> = f.tables.iter().map(|t| (t.table.clone(), t.kind.clone())).collect();
+        let t: Vec<(String, TableOpKind)> = f
+            .tables
+            .iter()
+            .map(|t| (t.table.clone(), t.kind.clone()))
+            .collect();
         assert_eq!(
             t,
             [
-                ("paper_orders".into(), TableOpKind::Create { if_not_exists: false }),
-                ("x".into(), TableOpKind::Create { if_not_exists: true }),
+                (
+                    "paper_orders".into(),
+                    TableOpKind::Create {
+                        if_not_exists: false
+                    }
+                ),
+                (
+                    "x".into(),
+                    TableOpKind::Create {
+                        if_not_exists: true
+                    }
+                ),
                 ("a".into(), TableOpKind::Drop),
                 ("b".into(), TableOpKind::Drop),
                 ("c".into(), TableOpKind::RenameTo("d".into())),
-                ("e".into(), TableOpKind::Create { if_not_exists: false }),
+                (
+                    "e".into(),
+                    TableOpKind::Create {
+                        if_not_exists: false
+                    }
+                ),
             ]
         );
     }
@@ -962,7 +1179,11 @@ mod tests {
         END $$;
         ALTER ROLE c RENAME TO \"D\"; ALTER GROUP e RENAME TO F";
         let f = analyze(sql, None);
-        let lines: Vec<usize> = f.role_refs.iter().map(|r| sql[..r.offset].lines().count()).collect();
+        let lines: Vec<usize> = f
+            .role_refs
+            .iter()
+            .map(|r| sql[..r.offset].lines().count())
+            .collect();
         assert_eq!(lines, [5, 7]);
         let created: Vec<&str> = f.roles_created.iter().map(|n| n.name.as_str()).collect();
         assert_eq!(created, ["b", "D", "f"]);
@@ -972,8 +1193,11 @@ mod tests {
     fn index_predicates_and_expressions() {
         let sql = "CREATE INDEX ix_a ON alerts (id) WHERE muted_until < CURRENT_TIMESTAMP;\nCREATE INDEX ix_b ON events ((payload_ts::timestamptz));\nCREATE INDEX ix_c ON t (id) WHERE status = 'open';\nCREATE INDEX ix_d ON t (id) WHERE created_at > '2026-01-01'::timestamptz;\nCREATE INDEX ix_e ON t (lower(email)) WHERE created_at > now() - interval '1 day'";
         let f = analyze(sql, None);
-        let got: Vec<(Option<&str>, &str, IndexPart)> =
-            f.index_issues.iter().map(|i| (i.index.as_deref(), i.what.as_str(), i.part)).collect();
+        let got: Vec<(Option<&str>, &str, IndexPart)> = f
+            .index_issues
+            .iter()
+            .map(|i| (i.index.as_deref(), i.what.as_str(), i.part))
+            .collect();
         assert_eq!(
             got,
             [
@@ -988,28 +1212,48 @@ mod tests {
 
     #[test]
     fn predicates_as_text() {
-        assert_eq!(expression_issues("created_at > now() - interval '7 days'"), [("now()".to_string(), 13)]);
+        assert_eq!(
+            expression_issues("created_at > now() - interval '7 days'"),
+            [("now()".to_string(), 13)]
+        );
         assert!(expression_issues("status = 'open'").is_empty());
         assert_eq!(expression_issues("random() < 0.5").len(), 1);
-        assert_eq!(expression_issues("age(created_at) < interval '1 day'").len(), 1);
+        assert_eq!(
+            expression_issues("age(created_at) < interval '1 day'").len(),
+            1
+        );
         assert!(expression_issues("age(a, b) < interval '1 day'").is_empty());
-        assert_eq!(expression_issues("x > clock_timestamp( ) AND ((((").len(), 1);
+        assert_eq!(
+            expression_issues("x > clock_timestamp( ) AND ((((").len(),
+            1
+        );
     }
 
     #[test]
     fn lookups() {
-        let f = analyze("SELECT id FROM admins WHERE email = :email AND kind = 'operator'", None);
+        let f = analyze(
+            "SELECT id FROM admins WHERE email = :email AND kind = 'operator'",
+            None,
+        );
         assert_eq!(f.lookups.len(), 1);
         assert_eq!(f.lookups[0].table, "admins");
         assert_eq!(
             f.lookups[0].keys,
-            [("email".into(), KeyValue::Param("email".into())), ("kind".into(), KeyValue::Literal("operator".into()))]
+            [
+                ("email".into(), KeyValue::Param("email".into())),
+                ("kind".into(), KeyValue::Literal("operator".into()))
+            ]
         );
     }
 
     #[test]
     fn index_name_of_a_statement() {
-        assert_eq!(index_name("CREATE INDEX ix_alerts_recent ON alerts (created_at) WHERE created_at > now()"), Some("ix_alerts_recent".into()));
+        assert_eq!(
+            index_name(
+                "CREATE INDEX ix_alerts_recent ON alerts (created_at) WHERE created_at > now()"
+            ),
+            Some("ix_alerts_recent".into())
+        );
         assert_eq!(index_name("GRANT x TO y"), None);
     }
 

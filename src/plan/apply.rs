@@ -30,7 +30,8 @@ fn apply_with(plan: &Plan, git_root: Option<&Path>, fail_at: Option<usize>) -> R
     preflight(plan)?;
     // A rename into a sub-folder (a nested sqitch change) may need it made.
     let mut created = Vec::new();
-    let staged_temps = create_parents(plan, &mut created).and_then(|()| plan.changes.iter().map(stage).collect::<Result<Vec<_>>>());
+    let staged_temps = create_parents(plan, &mut created)
+        .and_then(|()| plan.changes.iter().map(stage).collect::<Result<Vec<_>>>());
     let temps = match staged_temps {
         Ok(t) => t,
         Err(err) => {
@@ -45,7 +46,8 @@ fn apply_with(plan: &Plan, git_root: Option<&Path>, fail_at: Option<usize>) -> R
                 if fail_at == Some(i) {
                     bail!("injected failure before writing {}", change.to.display());
                 }
-                tmp.persist(&change.to).with_context(|| format!("writing {}", change.to.display()))?;
+                tmp.persist(&change.to)
+                    .with_context(|| format!("writing {}", change.to.display()))?;
                 Ok(())
             })();
             if let Err(err) = step {
@@ -54,7 +56,9 @@ fn apply_with(plan: &Plan, git_root: Option<&Path>, fail_at: Option<usize>) -> R
             done.push(i);
             if change.is_rename() {
                 let from = change.from.as_deref().expect("a rename has a source");
-                if let Err(err) = std::fs::remove_file(from).with_context(|| format!("removing {}", from.display())) {
+                if let Err(err) = std::fs::remove_file(from)
+                    .with_context(|| format!("removing {}", from.display()))
+                {
                     return Err(rollback(plan, &done, err));
                 }
             }
@@ -92,9 +96,13 @@ fn apply_with(plan: &Plan, git_root: Option<&Path>, fail_at: Option<usize>) -> R
 fn create_parents(plan: &Plan, created: &mut Vec<PathBuf>) -> Result<()> {
     for c in &plan.changes {
         let Some(dir) = c.to.parent() else { continue };
-        let missing: Vec<&Path> = dir.ancestors().take_while(|d| !d.as_os_str().is_empty() && !d.exists()).collect();
+        let missing: Vec<&Path> = dir
+            .ancestors()
+            .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
+            .collect();
         for d in missing.into_iter().rev() {
-            std::fs::create_dir(d).with_context(|| format!("creating the folder {}", d.display()))?;
+            std::fs::create_dir(d)
+                .with_context(|| format!("creating the folder {}", d.display()))?;
             created.push(d.to_path_buf());
         }
     }
@@ -114,7 +122,10 @@ fn preflight(plan: &Plan) -> Result<()> {
         if let Some(from) = &c.from {
             let now = std::fs::read(from).with_context(|| format!("reading {}", from.display()))?;
             if now != c.before {
-                bail!("{} changed while migfix was working; nothing was written", from.display());
+                bail!(
+                    "{} changed while migfix was working; nothing was written",
+                    from.display()
+                );
             }
         }
         if (c.is_new() || c.is_rename()) && c.to.symlink_metadata().is_ok() {
@@ -128,18 +139,28 @@ fn preflight(plan: &Plan) -> Result<()> {
 /// final move is a rename within one file system. Permissions are the
 /// original's (a temp file starts at 0600).
 fn stage(change: &Change) -> Result<NamedTempFile> {
-    let dir = change.to.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = change
+        .to
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let mut tmp = tempfile::Builder::new()
         .prefix(".migfix-")
         .suffix(".tmp")
         .tempfile_in(dir)
         .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-    tmp.write_all(&change.after).and_then(|_| tmp.flush()).with_context(|| format!("writing into {}", dir.display()))?;
+    tmp.write_all(&change.after)
+        .and_then(|_| tmp.flush())
+        .with_context(|| format!("writing into {}", dir.display()))?;
     let perms = match &change.from {
-        Some(from) => std::fs::metadata(from).with_context(|| format!("reading {}", from.display()))?.permissions(),
+        Some(from) => std::fs::metadata(from)
+            .with_context(|| format!("reading {}", from.display()))?
+            .permissions(),
         None => default_permissions(),
     };
-    tmp.as_file().set_permissions(perms).with_context(|| format!("setting permissions in {}", dir.display()))?;
+    tmp.as_file()
+        .set_permissions(perms)
+        .with_context(|| format!("setting permissions in {}", dir.display()))?;
     Ok(tmp)
 }
 
@@ -151,7 +172,9 @@ fn default_permissions() -> std::fs::Permissions {
 
 #[cfg(not(unix))]
 fn default_permissions() -> std::fs::Permissions {
-    std::fs::metadata(".").map(|m| m.permissions()).expect("the current directory is readable")
+    std::fs::metadata(".")
+        .map(|m| m.permissions())
+        .expect("the current directory is readable")
 }
 
 /// Puts back every completed step, newest first, and returns the error
@@ -182,7 +205,10 @@ fn rollback(plan: &Plan, done: &[usize], cause: anyhow::Error) -> anyhow::Error 
     if failures.is_empty() {
         cause.context("nothing was changed: every file was restored")
     } else {
-        cause.context(anyhow!("restoring failed for {}; check these files by hand", failures.join(", ")))
+        cause.context(anyhow!(
+            "restoring failed for {}; check these files by hand",
+            failures.join(", ")
+        ))
     }
 }
 
@@ -190,8 +216,12 @@ fn rollback(plan: &Plan, done: &[usize], cause: anyhow::Error) -> anyhow::Error 
 /// path with its old content, so the edits show as unstaged changes, as
 /// after `git mv` and an edit. New files are added whole.
 fn stage_in_index(plan: &Plan, root: &Path) -> Result<Vec<PathBuf>> {
-    let repo = git2::Repository::open(root).with_context(|| format!("opening the git repository at {}", root.display()))?;
-    let workdir = repo.workdir().ok_or_else(|| anyhow!("{} has no work tree", root.display()))?.canonicalize()?;
+    let repo = git2::Repository::open(root)
+        .with_context(|| format!("opening the git repository at {}", root.display()))?;
+    let workdir = repo
+        .workdir()
+        .ok_or_else(|| anyhow!("{} has no work tree", root.display()))?
+        .canonicalize()?;
     let mut index = repo.index().context("reading the git index")?;
     let mut staged = Vec::new();
     let rel = |p: &Path| -> Option<PathBuf> {
@@ -202,7 +232,9 @@ fn stage_in_index(plan: &Plan, root: &Path) -> Result<Vec<PathBuf>> {
         let Some(to) = rel(&c.to) else { continue };
         match &c.from {
             Some(from) if c.is_rename() => {
-                let Some(from_rel) = rel_existing_or_removed(&workdir, from) else { continue };
+                let Some(from_rel) = rel_existing_or_removed(&workdir, from) else {
+                    continue;
+                };
                 if let Some(mut entry) = index.get_path(&from_rel, 0) {
                     index.remove_path(&from_rel)?;
                     entry.path = to.to_string_lossy().replace('\\', "/").into_bytes();
@@ -233,10 +265,13 @@ mod tests {
     use super::*;
 
     fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-        let mut out: Vec<_> = walk(dir).into_iter().map(|p| {
-            let bytes = std::fs::read(&p).unwrap();
-            (p, bytes)
-        }).collect();
+        let mut out: Vec<_> = walk(dir)
+            .into_iter()
+            .map(|p| {
+                let bytes = std::fs::read(&p).unwrap();
+                (p, bytes)
+            })
+            .collect();
         out.sort();
         out
     }
@@ -273,7 +308,12 @@ mod tests {
                     before: b"down_revision = '0148'\n".to_vec(),
                     after: b"down_revision = '0151'\n".to_vec(),
                 },
-                Change { from: None, to: dir.join("v/0152_merge.py"), before: vec![], after: b"new\n".to_vec() },
+                Change {
+                    from: None,
+                    to: dir.join("v/0152_merge.py"),
+                    before: vec![],
+                    after: b"new\n".to_vec(),
+                },
                 Change {
                     from: Some(dir.join("w/0150_c.py")),
                     to: dir.join("w/0153_c.py"),
@@ -290,11 +330,23 @@ mod tests {
         let plan = two_file_plan(dir.path());
         apply(&plan, None).unwrap();
         assert!(!dir.path().join("v/0148_a.py").exists());
-        assert_eq!(std::fs::read(dir.path().join("v/0151_a.py")).unwrap(), b"revision = '0151'\n");
-        assert_eq!(std::fs::read(dir.path().join("v/0149_b.py")).unwrap(), b"down_revision = '0151'\n");
-        assert_eq!(std::fs::read(dir.path().join("v/0152_merge.py")).unwrap(), b"new\n");
+        assert_eq!(
+            std::fs::read(dir.path().join("v/0151_a.py")).unwrap(),
+            b"revision = '0151'\n"
+        );
+        assert_eq!(
+            std::fs::read(dir.path().join("v/0149_b.py")).unwrap(),
+            b"down_revision = '0151'\n"
+        );
+        assert_eq!(
+            std::fs::read(dir.path().join("v/0152_merge.py")).unwrap(),
+            b"new\n"
+        );
         // No temp files are left behind.
-        assert_eq!(std::fs::read(dir.path().join("w/0153_c.py")).unwrap(), b"revision = '0153'\n");
+        assert_eq!(
+            std::fs::read(dir.path().join("w/0153_c.py")).unwrap(),
+            b"revision = '0153'\n"
+        );
         assert_eq!(walk(dir.path()).len(), 4);
     }
 
@@ -306,8 +358,15 @@ mod tests {
             let plan = two_file_plan(dir.path());
             let before = snapshot(dir.path());
             let err = apply_with(&plan, None, Some(fail_at)).unwrap_err();
-            assert!(format!("{err:#}").contains("nothing was changed"), "{err:#}");
-            assert_eq!(snapshot(dir.path()), before, "failure before step {fail_at}");
+            assert!(
+                format!("{err:#}").contains("nothing was changed"),
+                "{err:#}"
+            );
+            assert_eq!(
+                snapshot(dir.path()),
+                before,
+                "failure before step {fail_at}"
+            );
         }
     }
 
@@ -317,11 +376,21 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let plan = two_file_plan(dir.path());
-        std::fs::set_permissions(dir.path().join("v/0149_b.py"), std::fs::Permissions::from_mode(0o755)).unwrap();
+        std::fs::set_permissions(
+            dir.path().join("v/0149_b.py"),
+            std::fs::Permissions::from_mode(0o755),
+        )
+        .unwrap();
         apply(&plan, None).unwrap();
-        let mode = std::fs::metadata(dir.path().join("v/0149_b.py")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.path().join("v/0149_b.py"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o755);
-        let mode = std::fs::metadata(dir.path().join("v/0152_merge.py")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.path().join("v/0152_merge.py"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o644);
     }
 

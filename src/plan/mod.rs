@@ -17,7 +17,10 @@ pub(crate) struct Edit {
 
 impl Edit {
     pub fn new(range: Range<usize>, replacement: impl Into<String>) -> Edit {
-        Edit { range, replacement: replacement.into() }
+        Edit {
+            range,
+            replacement: replacement.into(),
+        }
     }
 }
 
@@ -43,7 +46,10 @@ pub(crate) fn apply_edits(src: &[u8], edits: &[Edit]) -> Result<Vec<u8>, EditErr
             return Err(EditError::OutOfBounds(e.range.clone(), src.len()));
         }
         if e.range.start < at {
-            return Err(EditError::Overlap(last.cloned().unwrap_or(0..0), e.range.clone()));
+            return Err(EditError::Overlap(
+                last.cloned().unwrap_or(0..0),
+                e.range.clone(),
+            ));
         }
         out.extend_from_slice(&src[at..e.range.start]);
         out.extend_from_slice(e.replacement.as_bytes());
@@ -85,7 +91,10 @@ impl Plan {
     }
 
     pub fn edited(&self) -> usize {
-        self.changes.iter().filter(|c| !c.is_new() && c.before != c.after).count()
+        self.changes
+            .iter()
+            .filter(|c| !c.is_new() && c.before != c.after)
+            .count()
     }
 
     pub fn added(&self) -> usize {
@@ -114,7 +123,12 @@ impl Builder {
         match self.files.iter().position(|p| p.from == path) {
             Some(i) => &mut self.files[i],
             None => {
-                self.files.push(Pending { from: path.to_path_buf(), to: path.to_path_buf(), before: before.to_vec(), edits: Vec::new() });
+                self.files.push(Pending {
+                    from: path.to_path_buf(),
+                    to: path.to_path_buf(),
+                    before: before.to_vec(),
+                    edits: Vec::new(),
+                });
                 self.files.last_mut().expect("just pushed")
             }
         }
@@ -140,10 +154,20 @@ impl Builder {
             if after == p.before && p.from == p.to {
                 continue;
             }
-            changes.push(Change { from: Some(p.from), to: p.to, before: p.before, after });
+            changes.push(Change {
+                from: Some(p.from),
+                to: p.to,
+                before: p.before,
+                after,
+            });
         }
         for (to, after) in self.added {
-            changes.push(Change { from: None, to, before: Vec::new(), after });
+            changes.push(Change {
+                from: None,
+                to,
+                before: Vec::new(),
+                after,
+            });
         }
         Ok(Plan { changes })
     }
@@ -160,8 +184,15 @@ mod tests {
             let i = std::str::from_utf8(src).unwrap().find(needle).unwrap();
             i..i + needle.len()
         };
-        let out = apply_edits(src, &[Edit::new(at("0144"), "0146"), Edit::new(at("0148"), "0151")]).unwrap();
-        assert_eq!(String::from_utf8(out).unwrap(), "revision = \"0151\"\r\ndown_revision = \"0146\"  # naïve\r\n");
+        let out = apply_edits(
+            src,
+            &[Edit::new(at("0144"), "0146"), Edit::new(at("0148"), "0151")],
+        )
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "revision = \"0151\"\r\ndown_revision = \"0146\"  # naïve\r\n"
+        );
     }
 
     #[test]
@@ -177,10 +208,17 @@ mod tests {
 
     #[test]
     fn overlap_is_an_error() {
-        let err = apply_edits(b"abcdef", &[Edit::new(1..4, "x"), Edit::new(3..5, "y")]).unwrap_err();
+        let err =
+            apply_edits(b"abcdef", &[Edit::new(1..4, "x"), Edit::new(3..5, "y")]).unwrap_err();
         assert_eq!(err, EditError::Overlap(1..4, 3..5));
-        assert!(matches!(apply_edits(b"abc", &[Edit::new(2..9, "x")]), Err(EditError::OutOfBounds(..))));
+        assert!(matches!(
+            apply_edits(b"abc", &[Edit::new(2..9, "x")]),
+            Err(EditError::OutOfBounds(..))
+        ));
         // The same edit twice is one edit.
-        assert_eq!(apply_edits(b"abc", &[Edit::new(0..1, "x"), Edit::new(0..1, "x")]).unwrap(), b"xbc");
+        assert_eq!(
+            apply_edits(b"abc", &[Edit::new(0..1, "x"), Edit::new(0..1, "x")]).unwrap(),
+            b"xbc"
+        );
     }
 }

@@ -30,13 +30,18 @@ pub(crate) struct SqlText {
 
 impl SqlText {
     pub fn new(text: &str, line: usize) -> SqlText {
-        SqlText { text: text.to_string(), pieces: vec![(0, line)] }
+        SqlText {
+            text: text.to_string(),
+            pieces: vec![(0, line)],
+        }
     }
 
     /// The file line of a byte offset in the SQL.
     pub fn line_at(&self, offset: usize) -> usize {
         let offset = offset.min(self.text.len());
-        let Some(&(start, line)) = self.pieces.iter().rev().find(|(s, _)| *s <= offset) else { return 1 };
+        let Some(&(start, line)) = self.pieces.iter().rev().find(|(s, _)| *s <= offset) else {
+            return 1;
+        };
         let between = self.text.get(start..offset).unwrap_or("");
         line + between.matches('\n').count()
     }
@@ -44,7 +49,8 @@ impl SqlText {
     pub(crate) fn append(&mut self, other: SqlText) {
         let base = self.text.len();
         self.text.push_str(&other.text);
-        self.pieces.extend(other.pieces.into_iter().map(|(o, l)| (o + base, l)));
+        self.pieces
+            .extend(other.pieces.into_iter().map(|(o, l)| (o + base, l)));
     }
 }
 
@@ -63,13 +69,29 @@ pub(crate) struct Step {
 pub(crate) enum StepKind {
     /// SQL passed to `execute()` or `exec_driver_sql()`. `raises` is the line
     /// of a `raise` guarded by a test of the result (the lookup pattern).
-    Execute { sql: SqlText, params: Vec<Param>, raises: Option<usize> },
+    Execute {
+        sql: SqlText,
+        params: Vec<Param>,
+        raises: Option<usize>,
+    },
     /// `op.create_table`, with the schema when one is given (`schema.name`).
-    CreateTable { table: String },
-    DropTable { table: String },
-    RenameTable { from: String, to: String },
+    CreateTable {
+        table: String,
+    },
+    DropTable {
+        table: String,
+    },
+    RenameTable {
+        from: String,
+        to: String,
+    },
     /// `op.create_index(...)` or `sa.Index(...)`.
-    CreateIndex { name: Option<String>, table: Option<String>, predicate: Option<PyExpr>, exprs: Vec<PyExpr> },
+    CreateIndex {
+        name: Option<String>,
+        table: Option<String>,
+        predicate: Option<PyExpr>,
+        exprs: Vec<PyExpr>,
+    },
 }
 
 /// A SQLAlchemy expression argument (`postgresql_where=`, an index element).
@@ -88,7 +110,9 @@ pub(crate) fn upgrade_steps(src: &[u8]) -> Vec<Step> {
     if std::str::from_utf8(body).is_err() {
         return Vec::new();
     }
-    let Ok(tree) = super::full::parse(body) else { return Vec::new() };
+    let Ok(tree) = super::full::parse(body) else {
+        return Vec::new();
+    };
     steps_from_tree(body, &tree)
 }
 
@@ -96,22 +120,34 @@ pub(crate) fn upgrade_steps(src: &[u8]) -> Vec<Step> {
 /// its byte-order mark).
 pub(crate) fn steps_from_tree(body: &[u8], tree: &tree_sitter::Tree) -> Vec<Step> {
     let root = tree.root_node();
-    let mut module = Module { body, consts: HashMap::new(), functions: HashMap::new() };
+    let mut module = Module {
+        body,
+        consts: HashMap::new(),
+        functions: HashMap::new(),
+    };
     let mut cursor = root.walk();
     let top: Vec<Node<'_>> = root.named_children(&mut cursor).collect();
     for stmt in &top {
         match stmt.kind() {
             "function_definition" => module.define(*stmt),
             "decorated_definition" => {
-                if let Some(def) = stmt.child_by_field_name("definition").filter(|d| d.kind() == "function_definition") {
+                if let Some(def) = stmt
+                    .child_by_field_name("definition")
+                    .filter(|d| d.kind() == "function_definition")
+                {
                     module.define(def);
                 }
             }
             "expression_statement" => {
                 let mut c = stmt.walk();
-                for assign in stmt.named_children(&mut c).filter(|n| n.kind() == "assignment") {
-                    let (Some(left), Some(right)) = (assign.child_by_field_name("left"), assign.child_by_field_name("right"))
-                    else {
+                for assign in stmt
+                    .named_children(&mut c)
+                    .filter(|n| n.kind() == "assignment")
+                {
+                    let (Some(left), Some(right)) = (
+                        assign.child_by_field_name("left"),
+                        assign.child_by_field_name("right"),
+                    ) else {
                         continue;
                     };
                     if left.kind() != "identifier" {
@@ -127,8 +163,14 @@ pub(crate) fn steps_from_tree(body: &[u8], tree: &tree_sitter::Tree) -> Vec<Step
             _ => {}
         }
     }
-    let Some(upgrade) = module.functions.get("upgrade").copied() else { return Vec::new() };
-    let mut walker = Walker { m: &module, steps: Vec::new(), inlining: vec!["upgrade".to_string()] };
+    let Some(upgrade) = module.functions.get("upgrade").copied() else {
+        return Vec::new();
+    };
+    let mut walker = Walker {
+        m: &module,
+        steps: Vec::new(),
+        inlining: vec!["upgrade".to_string()],
+    };
     walker.function(upgrade);
     walker.steps
 }
@@ -154,7 +196,9 @@ impl Scope {
     /// when it finds nothing.
     pub(crate) fn mark_raised(&self, steps: &mut [Step], line: usize) {
         for (names, inside) in &self.guards {
-            let results = names.iter().flat_map(|n| self.results.get(n).into_iter().flatten());
+            let results = names
+                .iter()
+                .flat_map(|n| self.results.get(n).into_iter().flatten());
             for &i in inside.iter().chain(results) {
                 if let StepKind::Execute { raises, .. } = &mut steps[i].what {
                     raises.get_or_insert(line);
@@ -183,7 +227,11 @@ impl<'t> Module<'t> {
     }
 
     fn resolve(&self, name: &str, scope: &Scope) -> Option<SqlText> {
-        scope.consts.get(name).or_else(|| self.consts.get(name)).cloned()
+        scope
+            .consts
+            .get(name)
+            .or_else(|| self.consts.get(name))
+            .cloned()
     }
 
     /// The string a node evaluates to, when that is knowable statically.
@@ -200,7 +248,10 @@ impl<'t> Module<'t> {
             }
             "parenthesized_expression" => {
                 let mut c = node.walk();
-                let inner: Vec<Node<'_>> = node.named_children(&mut c).filter(|n| n.kind() != "comment").collect();
+                let inner: Vec<Node<'_>> = node
+                    .named_children(&mut c)
+                    .filter(|n| n.kind() != "comment")
+                    .collect();
                 match inner.as_slice() {
                     [one] => self.string(*one, scope),
                     _ => None,
@@ -234,8 +285,13 @@ impl<'t> Module<'t> {
     fn literal(&self, node: Node<'_>, scope: &Scope) -> Option<SqlText> {
         let count = node.child_count();
         let start = node.child(0).filter(|c| c.kind() == "string_start")?;
-        let end = node.child(count.checked_sub(1)?).filter(|c| c.kind() == "string_end")?;
-        let prefix = self.text(start).trim_end_matches(['\'', '"']).to_ascii_lowercase();
+        let end = node
+            .child(count.checked_sub(1)?)
+            .filter(|c| c.kind() == "string_end")?;
+        let prefix = self
+            .text(start)
+            .trim_end_matches(['\'', '"'])
+            .to_ascii_lowercase();
         if prefix.contains(['b', 't']) {
             return None;
         }
@@ -254,7 +310,10 @@ impl<'t> Module<'t> {
         let mut text = String::new();
         let mut pos = start.end_byte();
         let mut c = node.walk();
-        for field in node.named_children(&mut c).filter(|n| n.kind() == "interpolation") {
+        for field in node
+            .named_children(&mut c)
+            .filter(|n| n.kind() == "interpolation")
+        {
             text.push_str(&segment(&self.body[pos..field.start_byte()]));
             let value = field
                 .child_by_field_name("expression")
@@ -280,7 +339,10 @@ impl<'t> Module<'t> {
             .filter(|p| p.kind() == "pair")
             .filter_map(|p| {
                 let key = self.string(p.child_by_field_name("key")?, scope)?.text;
-                let value = p.child_by_field_name("value").and_then(|v| self.string(v, scope)).map(|s| s.text);
+                let value = p
+                    .child_by_field_name("value")
+                    .and_then(|v| self.string(v, scope))
+                    .map(|s| s.text);
                 Some((key, value))
             })
             .collect()
@@ -291,10 +353,16 @@ impl<'t> Module<'t> {
         let mut out = Vec::new();
         let mut current = Some(node);
         while let Some(n) = current.filter(|n| n.kind() == "call") {
-            let Some(func) = n.child_by_field_name("function") else { break };
+            let Some(func) = n.child_by_field_name("function") else {
+                break;
+            };
             let (object, name) = callee(self, func);
             if name == "bindparams" {
-                out.extend(self.keywords(n).into_iter().map(|(k, v)| (k.to_string(), self.string(v, scope).map(|s| s.text))));
+                out.extend(
+                    self.keywords(n)
+                        .into_iter()
+                        .map(|(k, v)| (k.to_string(), self.string(v, scope).map(|s| s.text))),
+                );
             }
             current = object;
         }
@@ -303,12 +371,22 @@ impl<'t> Module<'t> {
 
     /// A call's keyword arguments, as (name, value).
     fn keywords<'n>(&self, call: Node<'n>) -> Vec<(&'t str, Node<'n>)> {
-        let Some(args) = call.child_by_field_name("arguments") else { return Vec::new() };
+        let Some(args) = call.child_by_field_name("arguments") else {
+            return Vec::new();
+        };
         let mut c = args.walk();
-        let found: Vec<Node<'n>> = args.named_children(&mut c).filter(|a| a.kind() == "keyword_argument").collect();
+        let found: Vec<Node<'n>> = args
+            .named_children(&mut c)
+            .filter(|a| a.kind() == "keyword_argument")
+            .collect();
         found
             .into_iter()
-            .filter_map(|kw| Some((self.text(kw.child_by_field_name("name")?), kw.child_by_field_name("value")?)))
+            .filter_map(|kw| {
+                Some((
+                    self.text(kw.child_by_field_name("name")?),
+                    kw.child_by_field_name("value")?,
+                ))
+            })
             .collect()
     }
 
@@ -325,13 +403,16 @@ impl<'t> Module<'t> {
                 if let Some(func) = n.child_by_field_name("function") {
                     let (object, name) = callee(self, func);
                     if name == "text" {
-                        if let Some(s) = positional(n).first().and_then(|a| self.string(*a, scope)) {
+                        if let Some(s) = positional(n).first().and_then(|a| self.string(*a, scope))
+                        {
                             out.sql.push(s);
                             continue;
                         }
                     }
                     // `sa.func.now()`, `func.now()`: the attribute's object ends in `func`.
-                    if object.is_some_and(|o| self.text(o) == "func" || self.text(o).ends_with(".func")) {
+                    if object
+                        .is_some_and(|o| self.text(o) == "func" || self.text(o).ends_with(".func"))
+                    {
                         out.funcs.push((name.to_string(), self.line(n)));
                     }
                 }
@@ -350,7 +431,8 @@ fn callee<'t>(m: &Module<'t>, func: Node<'t>) -> (Option<Node<'t>>, &'t str) {
     match func.kind() {
         "attribute" => (
             func.child_by_field_name("object"),
-            func.child_by_field_name("attribute").map_or("", |a| m.text(a)),
+            func.child_by_field_name("attribute")
+                .map_or("", |a| m.text(a)),
         ),
         "identifier" => (None, m.text(func)),
         _ => (None, ""),
@@ -358,10 +440,17 @@ fn callee<'t>(m: &Module<'t>, func: Node<'t>) -> (Option<Node<'t>>, &'t str) {
 }
 
 fn positional(call: Node<'_>) -> Vec<Node<'_>> {
-    let Some(args) = call.child_by_field_name("arguments") else { return Vec::new() };
+    let Some(args) = call.child_by_field_name("arguments") else {
+        return Vec::new();
+    };
     let mut c = args.walk();
     args.named_children(&mut c)
-        .take_while(|a| !matches!(a.kind(), "keyword_argument" | "list_splat" | "dictionary_splat"))
+        .take_while(|a| {
+            !matches!(
+                a.kind(),
+                "keyword_argument" | "list_splat" | "dictionary_splat"
+            )
+        })
         .filter(|a| a.kind() != "comment")
         .collect()
 }
@@ -390,7 +479,9 @@ impl<'t> Walker<'_, 't> {
     }
 
     fn executes_since(&self, before: usize) -> Vec<usize> {
-        (before..self.steps.len()).filter(|&i| matches!(self.steps[i].what, StepKind::Execute { .. })).collect()
+        (before..self.steps.len())
+            .filter(|&i| matches!(self.steps[i].what, StepKind::Execute { .. }))
+            .collect()
     }
 
     fn walk(&mut self, node: Node<'t>, scope: &mut Scope) {
@@ -412,8 +503,10 @@ impl<'t> Walker<'_, 't> {
                 let inside = self.executes_since(before);
                 scope.guards.push((names, inside));
                 let mut c = node.walk();
-                let kids: Vec<Node<'t>> =
-                    node.named_children(&mut c).filter(|k| Some(k.id()) != cond.map(|c| c.id())).collect();
+                let kids: Vec<Node<'t>> = node
+                    .named_children(&mut c)
+                    .filter(|k| Some(k.id()) != cond.map(|c| c.id()))
+                    .collect();
                 for k in kids {
                     self.walk(k, scope);
                 }
@@ -431,8 +524,12 @@ impl<'t> Walker<'_, 't> {
                         sources.extend(scope.results.get(&n).into_iter().flatten().copied());
                     }
                 }
-                let Some(left) = node.child_by_field_name("left") else { return };
-                let value = right.filter(|_| node.kind() == "assignment").and_then(|r| self.m.string(r, scope));
+                let Some(left) = node.child_by_field_name("left") else {
+                    return;
+                };
+                let value = right
+                    .filter(|_| node.kind() == "assignment")
+                    .and_then(|r| self.m.string(r, scope));
                 for target in identifiers(self.m, left) {
                     if sources.is_empty() {
                         scope.results.remove(&target);
@@ -451,7 +548,9 @@ impl<'t> Walker<'_, 't> {
 
     fn call(&mut self, node: Node<'t>, scope: &mut Scope) {
         let m = self.m;
-        let Some(func) = node.child_by_field_name("function") else { return self.children(node, scope) };
+        let Some(func) = node.child_by_field_name("function") else {
+            return self.children(node, scope);
+        };
         let (object, name) = callee(m, func);
         let line = m.line(node);
         let args = positional(node);
@@ -475,35 +574,58 @@ impl<'t> Walker<'_, 't> {
                     if let Some(second) = args.get(1) {
                         params.extend(m.dict_params(*second, scope));
                     }
-                    self.steps.push(Step { line, what: StepKind::Execute { sql, params, raises: None } });
+                    self.steps.push(Step {
+                        line,
+                        what: StepKind::Execute {
+                            sql,
+                            params,
+                            raises: None,
+                        },
+                    });
                     return;
                 }
             }
             (true, "create_table") => {
                 if let Some(t) = table(0, "table_name", scope) {
-                    self.steps.push(Step { line, what: StepKind::CreateTable { table: t } });
+                    self.steps.push(Step {
+                        line,
+                        what: StepKind::CreateTable { table: t },
+                    });
                 }
                 // Index(...) arguments inside it
                 return self.children(node, scope);
             }
             (true, "drop_table") => {
                 if let Some(t) = table(0, "table_name", scope) {
-                    self.steps.push(Step { line, what: StepKind::DropTable { table: t } });
+                    self.steps.push(Step {
+                        line,
+                        what: StepKind::DropTable { table: t },
+                    });
                 }
                 return;
             }
             (true, "rename_table") => {
-                if let (Some(from), Some(to)) = (table(0, "old_table_name", scope), table(1, "new_table_name", scope)) {
-                    self.steps.push(Step { line, what: StepKind::RenameTable { from, to } });
+                if let (Some(from), Some(to)) = (
+                    table(0, "old_table_name", scope),
+                    table(1, "new_table_name", scope),
+                ) {
+                    self.steps.push(Step {
+                        line,
+                        what: StepKind::RenameTable { from, to },
+                    });
                 }
                 return;
             }
             (true, "create_index") => {
-                let exprs = arg(2, "columns").map(|cols| self.index_elements(cols, scope)).unwrap_or_default();
+                let exprs = arg(2, "columns")
+                    .map(|cols| self.index_elements(cols, scope))
+                    .unwrap_or_default();
                 self.steps.push(Step {
                     line,
                     what: StepKind::CreateIndex {
-                        name: arg(0, "index_name").and_then(|n| m.string(n, scope)).map(|s| s.text),
+                        name: arg(0, "index_name")
+                            .and_then(|n| m.string(n, scope))
+                            .map(|s| s.text),
                         table: table(1, "table_name", scope),
                         predicate: kw("postgresql_where").map(|w| m.expr(w, scope)),
                         exprs,
@@ -512,11 +634,19 @@ impl<'t> Walker<'_, 't> {
                 return;
             }
             (_, "Index") => {
-                let exprs = args.iter().skip(1).map(|e| m.expr(*e, scope)).filter(|e| !is_plain_column(e)).collect();
+                let exprs = args
+                    .iter()
+                    .skip(1)
+                    .map(|e| m.expr(*e, scope))
+                    .filter(|e| !is_plain_column(e))
+                    .collect();
                 self.steps.push(Step {
                     line,
                     what: StepKind::CreateIndex {
-                        name: args.first().and_then(|n| m.string(*n, scope)).map(|s| s.text),
+                        name: args
+                            .first()
+                            .and_then(|n| m.string(*n, scope))
+                            .map(|s| s.text),
                         table: None,
                         predicate: kw("postgresql_where").map(|w| m.expr(w, scope)),
                         exprs,
@@ -524,7 +654,10 @@ impl<'t> Walker<'_, 't> {
                 });
                 return;
             }
-            (false, helper) if m.functions.contains_key(helper) && !self.inlining.iter().any(|f| f == helper) => {
+            (false, helper)
+                if m.functions.contains_key(helper)
+                    && !self.inlining.iter().any(|f| f == helper) =>
+            {
                 self.children(node, scope);
                 let def = m.functions[helper];
                 self.inlining.push(helper.to_string());
@@ -541,17 +674,30 @@ impl<'t> Walker<'_, 't> {
     /// (`sa.text("lower(email)")`, a string with a parenthesis).
     fn index_elements(&self, cols: Node<'t>, scope: &Scope) -> Vec<PyExpr> {
         if !matches!(cols.kind(), "list" | "tuple") {
-            return vec![self.m.expr(cols, scope)].into_iter().filter(|e| !is_plain_column(e)).collect();
+            return vec![self.m.expr(cols, scope)]
+                .into_iter()
+                .filter(|e| !is_plain_column(e))
+                .collect();
         }
         let mut c = cols.walk();
-        let items: Vec<Node<'t>> = cols.named_children(&mut c).filter(|n| n.kind() != "comment").collect();
-        items.into_iter().map(|e| self.m.expr(e, scope)).filter(|e| !is_plain_column(e)).collect()
+        let items: Vec<Node<'t>> = cols
+            .named_children(&mut c)
+            .filter(|n| n.kind() != "comment")
+            .collect();
+        items
+            .into_iter()
+            .map(|e| self.m.expr(e, scope))
+            .filter(|e| !is_plain_column(e))
+            .collect()
     }
 }
 
 /// A column name rather than an expression: no SQL call, no function.
 fn is_plain_column(e: &PyExpr) -> bool {
-    e.funcs.is_empty() && e.sql.iter().all(|s| !s.text.contains('(') && !s.text.contains("::"))
+    e.funcs.is_empty()
+        && e.sql
+            .iter()
+            .all(|s| !s.text.contains('(') && !s.text.contains("::"))
 }
 
 /// Every identifier in a subtree, in order (attribute names included).
@@ -591,7 +737,11 @@ mod tests {
             .collect();
         assert_eq!(
             sql,
-            [(6, "GRANT SELECT ON t TO app"), (7, "INSERT INTO g VALUES ('owners', __migfix_value__)"), (8, "SELECT 1")]
+            [
+                (6, "GRANT SELECT ON t TO app"),
+                (7, "INSERT INTO g VALUES ('owners', __migfix_value__)"),
+                (8, "SELECT 1")
+            ]
         );
     }
 
@@ -600,10 +750,17 @@ mod tests {
         let src = "import sqlalchemy as sa\nfrom alembic import op\nEMAIL = \"kris@moosequest.net\"\n\ndef upgrade():\n    bind = op.get_bind()\n    admin_id = bind.execute(\n        sa.text(\"SELECT id FROM admins WHERE email = :email\"), {\"email\": EMAIL}\n    ).scalar()\n    if admin_id is None:\n        raise RuntimeError('missing')\n";
         let s = steps(src);
         match &s[0].what {
-            StepKind::Execute { sql, params, raises } => {
+            StepKind::Execute {
+                sql,
+                params,
+                raises,
+            } => {
                 assert_eq!(sql.text, "SELECT id FROM admins WHERE email = :email");
                 assert_eq!(sql.line_at(0), 8);
-                assert_eq!(params, &[("email".to_string(), Some("kris@moosequest.net".to_string()))]);
+                assert_eq!(
+                    params,
+                    &[("email".to_string(), Some("kris@moosequest.net".to_string()))]
+                );
                 assert_eq!(*raises, Some(11));
             }
             other => panic!("{other:?}"),
@@ -629,8 +786,18 @@ mod tests {
                 StepKind::DropTable { table } => format!("{}:drop {table}", st.line),
                 StepKind::CreateTable { table } => format!("{}:create {table}", st.line),
                 StepKind::RenameTable { from, to } => format!("{}:rename {from} {to}", st.line),
-                StepKind::CreateIndex { name, predicate, exprs, .. } => {
-                    let p = predicate.as_ref().map(|p| (p.sql.iter().map(|s| s.text.clone()).collect::<Vec<_>>(), p.funcs.clone()));
+                StepKind::CreateIndex {
+                    name,
+                    predicate,
+                    exprs,
+                    ..
+                } => {
+                    let p = predicate.as_ref().map(|p| {
+                        (
+                            p.sql.iter().map(|s| s.text.clone()).collect::<Vec<_>>(),
+                            p.funcs.clone(),
+                        )
+                    });
                     format!("{}:index {name:?} {p:?} {}", st.line, exprs.len())
                 }
                 StepKind::Execute { .. } => "execute".into(),
@@ -651,7 +818,9 @@ mod tests {
     #[test]
     fn schema_and_recursion() {
         let src = "def upgrade():\n    upgrade()\n    op.create_table('t', schema='audit')\n";
-        assert!(matches!(&steps(src)[0].what, StepKind::CreateTable { table } if table == "audit.t"));
+        assert!(
+            matches!(&steps(src)[0].what, StepKind::CreateTable { table } if table == "audit.t")
+        );
     }
 
     #[test]

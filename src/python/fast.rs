@@ -22,7 +22,10 @@ enum Tok {
     Name(Range<usize>),
     Str(StrTok),
     /// An operator or bracket; `len` is 2 for `==`, `:=`, `+=` and the like.
-    Op { at: usize, len: usize },
+    Op {
+        at: usize,
+        len: usize,
+    },
     /// A number or `...`.
     Other,
 }
@@ -98,7 +101,10 @@ pub(super) fn scan(src: &[u8], base: usize) -> Option<ModuleConsts> {
             (true, false) => Block::Other,
         };
         // Several statements on one line are the full parse's business.
-        if toks.iter().any(|t| matches!(t, Tok::Op { at, len: 1 } if src[*at] == b';')) {
+        if toks
+            .iter()
+            .any(|t| matches!(t, Tok::Op { at, len: 1 } if src[*at] == b';'))
+        {
             return None;
         }
         // A statement cannot start with most operators: conflict markers
@@ -234,7 +240,11 @@ fn literal(src: &[u8], toks: &[Tok], base: usize) -> Option<PyValue> {
                 expect_str = !expect_str;
             }
             let span = span_of(toks)?;
-            Some(PyValue::Seq { kind, items, span: span.start + base..span.end + base })
+            Some(PyValue::Seq {
+                kind,
+                items,
+                span: span.start + base..span.end + base,
+            })
         }
         _ => None,
     }
@@ -318,12 +328,18 @@ impl Scanner<'_> {
                 }
                 b'(' | b'[' | b'{' => {
                     depth += 1;
-                    toks.push(Tok::Op { at: self.pos, len: 1 });
+                    toks.push(Tok::Op {
+                        at: self.pos,
+                        len: 1,
+                    });
                     self.pos += 1;
                 }
                 b')' | b']' | b'}' => {
                     depth = depth.checked_sub(1)?;
-                    toks.push(Tok::Op { at: self.pos, len: 1 });
+                    toks.push(Tok::Op {
+                        at: self.pos,
+                        len: 1,
+                    });
                     self.pos += 1;
                 }
                 b'\'' | b'"' => {
@@ -332,18 +348,24 @@ impl Scanner<'_> {
                 }
                 c if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 => {
                     let start = self.pos;
-                    while matches!(self.peek(0), Some(c) if c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80) {
+                    while matches!(self.peek(0), Some(c) if c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80)
+                    {
                         self.pos += 1;
                     }
                     let word = start..self.pos;
-                    if matches!(self.peek(0), Some(b'\'' | b'"')) && is_string_prefix(&self.src[word.clone()]) {
+                    if matches!(self.peek(0), Some(b'\'' | b'"'))
+                        && is_string_prefix(&self.src[word.clone()])
+                    {
                         toks.push(Tok::Str(self.string(word)?));
                     } else {
                         toks.push(Tok::Name(word));
                     }
                 }
-                c if c.is_ascii_digit() || (c == b'.' && matches!(self.peek(1), Some(d) if d.is_ascii_digit())) => {
-                    while matches!(self.peek(0), Some(c) if c.is_ascii_alphanumeric() || c == b'_' || c == b'.') {
+                c if c.is_ascii_digit()
+                    || (c == b'.' && matches!(self.peek(1), Some(d) if d.is_ascii_digit())) =>
+                {
+                    while matches!(self.peek(0), Some(c) if c.is_ascii_alphanumeric() || c == b'_' || c == b'.')
+                    {
                         self.pos += 1;
                     }
                     toks.push(Tok::Other);
@@ -355,7 +377,9 @@ impl Scanner<'_> {
                 _ => {
                     // `==`, `:=`, `+=`, `->` and the like stay one token, so
                     // that only a lone `=` reads as assignment.
-                    let len = if matches!(self.peek(1), Some(b'=' | b'>')) && b"=:<>!+-*/%&|^@".contains(&c) {
+                    let len = if matches!(self.peek(1), Some(b'=' | b'>'))
+                        && b"=:<>!+-*/%&|^@".contains(&c)
+                    {
                         2
                     } else {
                         1
@@ -373,10 +397,16 @@ impl Scanner<'_> {
     fn skip_logical_line(&mut self) -> Option<()> {
         let mut depth = 0usize;
         loop {
-            while self.src.get(self.pos).is_some_and(|&c| !INTERESTING[c as usize]) {
+            while self
+                .src
+                .get(self.pos)
+                .is_some_and(|&c| !INTERESTING[c as usize])
+            {
                 self.pos += 1;
             }
-            let Some(c) = self.peek(0) else { return (depth == 0).then_some(()) };
+            let Some(c) = self.peek(0) else {
+                return (depth == 0).then_some(());
+            };
             match c {
                 b'#' => self.skip_comment(),
                 b'\\' => self.continuation()?,
@@ -398,7 +428,10 @@ impl Scanner<'_> {
                     // A quote: its prefix is the letters just before it,
                     // unless they end a longer name.
                     let mut start = self.pos;
-                    while start > 0 && self.pos - start < 2 && b"rRbBuUfFtT".contains(&self.src[start - 1]) {
+                    while start > 0
+                        && self.pos - start < 2
+                        && b"rRbBuUfFtT".contains(&self.src[start - 1])
+                    {
                         start -= 1;
                     }
                     if start > 0 && is_name_byte(self.src[start - 1]) {
@@ -432,14 +465,21 @@ impl Scanner<'_> {
                     }
                 }
                 b'\n' | b'\r' if !triple => return None,
-                c if c == q && (!triple || (self.peek(1) == Some(q) && self.peek(2) == Some(q))) => {
+                c if c == q
+                    && (!triple || (self.peek(1) == Some(q) && self.peek(2) == Some(q))) =>
+                {
                     // A quote inside an f-string's braces may nest: not ours.
                     if formatted && braces > 0 {
                         return None;
                     }
                     let inner = inner_start..self.pos;
                     self.pos += qlen;
-                    return Some(StrTok { prefix: prefix.clone(), inner, full: prefix.start..self.pos, backslash });
+                    return Some(StrTok {
+                        prefix: prefix.clone(),
+                        inner,
+                        full: prefix.start..self.pos,
+                        backslash,
+                    });
                 }
                 b'{' if formatted => {
                     if braces == 0 && self.peek(1) == Some(b'{') {

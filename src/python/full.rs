@@ -25,12 +25,17 @@ pub(super) fn parse(body: &[u8]) -> Result<Tree, SyntaxError> {
     // with `\n` keeps every byte offset.
     let lone_cr = |i: usize| body[i] == b'\r' && body.get(i + 1) != Some(&b'\n');
     let normalized: Option<Vec<u8>> = (0..body.len()).any(lone_cr).then(|| {
-        (0..body.len()).map(|i| if lone_cr(i) { b'\n' } else { body[i] }).collect()
+        (0..body.len())
+            .map(|i| if lone_cr(i) { b'\n' } else { body[i] })
+            .collect()
     });
     let text = normalized.as_deref().unwrap_or(body);
     PARSER
         .with(|p| p.borrow_mut().parse(text, None))
-        .ok_or_else(|| SyntaxError { line: 1, message: "the Python parser gave up".into() })
+        .ok_or_else(|| SyntaxError {
+            line: 1,
+            message: "the Python parser gave up".into(),
+        })
 }
 
 fn first_error(root: Node<'_>, body: &[u8]) -> Result<(), SyntaxError> {
@@ -47,7 +52,10 @@ fn first_error(root: Node<'_>, body: &[u8]) -> Result<(), SyntaxError> {
                 let snippet = snippet(&body[at..node.end_byte().min(at + 40)]);
                 format!("Python syntax error near `{snippet}`")
             };
-            return Err(SyntaxError { line: line_of(body, at), message });
+            return Err(SyntaxError {
+                line: line_of(body, at),
+                message,
+            });
         }
         if node.has_error() {
             // Visit children in source order: push them reversed.
@@ -56,7 +64,10 @@ fn first_error(root: Node<'_>, body: &[u8]) -> Result<(), SyntaxError> {
             stack.extend(kids.into_iter().rev());
         }
     }
-    Err(SyntaxError { line: 1, message: "Python syntax error".into() })
+    Err(SyntaxError {
+        line: 1,
+        message: "Python syntax error".into(),
+    })
 }
 
 fn snippet(bytes: &[u8]) -> String {
@@ -71,7 +82,9 @@ pub(super) fn read(src: &[u8]) -> Result<ModuleConsts, SyntaxError> {
 }
 
 /// The constants and what `upgrade()` does, from one parse.
-pub(super) fn read_with_steps(src: &[u8]) -> Result<(ModuleConsts, Vec<super::calls::Step>), SyntaxError> {
+pub(super) fn read_with_steps(
+    src: &[u8],
+) -> Result<(ModuleConsts, Vec<super::calls::Step>), SyntaxError> {
     let body = &src[bom_len(src)..];
     let tree = parse(body)?;
     let consts = read_tree(src, &tree)?;
@@ -83,10 +96,18 @@ fn read_tree(src: &[u8], tree: &Tree) -> Result<ModuleConsts, SyntaxError> {
     let body = &src[base..];
     let root = tree.root_node();
     first_error(root, body)?;
-    let mut r = Reader { body, base, consts: ModuleConsts::default() };
+    let mut r = Reader {
+        body,
+        base,
+        consts: ModuleConsts::default(),
+    };
     let mut cursor = root.walk();
     let statements: Vec<Node<'_>> = root.named_children(&mut cursor).collect();
-    if let Some(doc) = statements.iter().find(|n| n.kind() != "comment").and_then(|n| docstring(*n)) {
+    if let Some(doc) = statements
+        .iter()
+        .find(|n| n.kind() != "comment")
+        .and_then(|n| docstring(*n))
+    {
         r.consts.doc = r.doc(doc);
     }
     for stmt in statements {
@@ -143,7 +164,10 @@ impl<'a> Reader<'a> {
                     match child.kind() {
                         "assignment" => self.assignment(child, nested)?,
                         "augmented_assignment" => {
-                            if let Some(name) = child.child_by_field_name("left").and_then(|l| self.target(l)) {
+                            if let Some(name) = child
+                                .child_by_field_name("left")
+                                .and_then(|l| self.target(l))
+                            {
                                 self.non_literal(name, child, "changed by an augmented assignment");
                             }
                         }
@@ -167,7 +191,10 @@ impl<'a> Reader<'a> {
                 }
             }
             "function_definition" | "class_definition" => {
-                if let Some(name) = node.child_by_field_name("name").and_then(|n| known_name(self.text(n))) {
+                if let Some(name) = node
+                    .child_by_field_name("name")
+                    .and_then(|n| known_name(self.text(n)))
+                {
                     self.non_literal(name, node, "defined by a `def` or `class`");
                 }
             }
@@ -179,16 +206,32 @@ impl<'a> Reader<'a> {
             "delete_statement" => {
                 let text = self.text(node);
                 for name in NAMES {
-                    if text.split(|c: char| !c.is_alphanumeric() && c != '_').any(|w| w == name) {
+                    if text
+                        .split(|c: char| !c.is_alphanumeric() && c != '_')
+                        .any(|w| w == name)
+                    {
                         *self.consts.slot(name) = None;
                     }
                 }
             }
-            "if_statement" | "for_statement" | "while_statement" | "try_statement" | "with_statement"
-            | "match_statement" | "block" | "else_clause" | "elif_clause" | "except_clause"
-            | "finally_clause" | "case_clause" | "except_group_clause" => {
+            "if_statement"
+            | "for_statement"
+            | "while_statement"
+            | "try_statement"
+            | "with_statement"
+            | "match_statement"
+            | "block"
+            | "else_clause"
+            | "elif_clause"
+            | "except_clause"
+            | "finally_clause"
+            | "case_clause"
+            | "except_group_clause" => {
                 if node.kind() == "for_statement" {
-                    if let Some(name) = node.child_by_field_name("left").and_then(|l| self.target(l)) {
+                    if let Some(name) = node
+                        .child_by_field_name("left")
+                        .and_then(|l| self.target(l))
+                    {
                         self.non_literal(name, node, "bound by a `for` loop");
                     }
                 }
@@ -205,14 +248,21 @@ impl<'a> Reader<'a> {
 
     /// The known name an assignment target binds, if any.
     fn target(&self, node: Node<'_>) -> Option<&'static str> {
-        (node.kind() == "identifier").then(|| known_name(self.text(node))).flatten()
+        (node.kind() == "identifier")
+            .then(|| known_name(self.text(node)))
+            .flatten()
     }
 
     fn non_literal(&mut self, name: &'static str, node: Node<'_>, why: &str) {
         let line = self.line(node);
         let span = self.span(node.byte_range());
-        *self.consts.slot(name) =
-            Some(Assigned { line, value: PyValue::NonLiteral { why: why.to_string() }, value_span: span });
+        *self.consts.slot(name) = Some(Assigned {
+            line,
+            value: PyValue::NonLiteral {
+                why: why.to_string(),
+            },
+            value_span: span,
+        });
     }
 
     fn assignment(&mut self, node: Node<'_>, nested: bool) -> Result<(), SyntaxError> {
@@ -233,12 +283,15 @@ impl<'a> Reader<'a> {
         for target in targets {
             match target.kind() {
                 "identifier" => {
-                    let Some(name) = known_name(self.text(target)) else { continue };
+                    let Some(name) = known_name(self.text(target)) else {
+                        continue;
+                    };
                     let assigned = if nested {
                         Assigned {
                             line: self.line(target),
                             value: PyValue::NonLiteral {
-                                why: "assigned inside a module-level block (if/try/for/with)".into(),
+                                why: "assigned inside a module-level block (if/try/for/with)"
+                                    .into(),
                             },
                             value_span: self.span(value.byte_range()),
                         }
@@ -253,8 +306,10 @@ impl<'a> Reader<'a> {
                 }
                 "pattern_list" | "tuple_pattern" | "list_pattern" | "list_splat_pattern" => {
                     let mut cursor = target.walk();
-                    let names: Vec<_> =
-                        target.named_children(&mut cursor).filter_map(|n| self.target(n)).collect();
+                    let names: Vec<_> = target
+                        .named_children(&mut cursor)
+                        .filter_map(|n| self.target(n))
+                        .collect();
                     for name in names {
                         self.non_literal(name, target, "unpacked from a sequence");
                     }
@@ -270,18 +325,26 @@ impl<'a> Reader<'a> {
             "none" => PyValue::None,
             "string" => match self.string(node) {
                 Some(s) => PyValue::Str(s),
-                None => PyValue::NonLiteral { why: format!("`{}` is not a plain string literal", self.short(node)) },
+                None => PyValue::NonLiteral {
+                    why: format!("`{}` is not a plain string literal", self.short(node)),
+                },
             },
             "concatenated_string" => return Err(self.concatenated(node, name)),
             "parenthesized_expression" => {
                 let inner: Vec<_> = named_non_comment(node);
                 match inner.as_slice() {
                     [one] => self.literal(*one, name)?,
-                    _ => PyValue::NonLiteral { why: format!("`{}`", self.short(node)) },
+                    _ => PyValue::NonLiteral {
+                        why: format!("`{}`", self.short(node)),
+                    },
                 }
             }
             "tuple" | "list" | "expression_list" => {
-                let kind = if node.kind() == "list" { SeqKind::List } else { SeqKind::Tuple };
+                let kind = if node.kind() == "list" {
+                    SeqKind::List
+                } else {
+                    SeqKind::Tuple
+                };
                 let mut items = Vec::new();
                 for item in named_non_comment(node) {
                     match item.kind() {
@@ -289,23 +352,39 @@ impl<'a> Reader<'a> {
                             Some(s) => items.push(s),
                             None => {
                                 return Ok(PyValue::NonLiteral {
-                                    why: format!("`{}` is not a plain string literal", self.short(item)),
+                                    why: format!(
+                                        "`{}` is not a plain string literal",
+                                        self.short(item)
+                                    ),
                                 })
                             }
                         },
                         "concatenated_string" => return Err(self.concatenated(item, name)),
                         _ => {
                             return Ok(PyValue::NonLiteral {
-                                why: format!("element `{}` is not a string literal", self.short(item)),
+                                why: format!(
+                                    "element `{}` is not a string literal",
+                                    self.short(item)
+                                ),
                             })
                         }
                     }
                 }
-                PyValue::Seq { kind, items, span: self.span(node.byte_range()) }
+                PyValue::Seq {
+                    kind,
+                    items,
+                    span: self.span(node.byte_range()),
+                }
             }
-            "call" => PyValue::NonLiteral { why: format!("a call: `{}`", self.short(node)) },
-            "identifier" | "attribute" => PyValue::NonLiteral { why: format!("a name: `{}`", self.short(node)) },
-            _ => PyValue::NonLiteral { why: format!("`{}`", self.short(node)) },
+            "call" => PyValue::NonLiteral {
+                why: format!("a call: `{}`", self.short(node)),
+            },
+            "identifier" | "attribute" => PyValue::NonLiteral {
+                why: format!("a name: `{}`", self.short(node)),
+            },
+            _ => PyValue::NonLiteral {
+                why: format!("`{}`", self.short(node)),
+            },
         })
     }
 
@@ -320,7 +399,11 @@ impl<'a> Reader<'a> {
     }
 
     fn short(&self, node: Node<'_>) -> String {
-        let text = self.text(node).split_whitespace().collect::<Vec<_>>().join(" ");
+        let text = self
+            .text(node)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
         if text.chars().count() > 60 {
             format!("{}…", text.chars().take(59).collect::<String>())
         } else {
@@ -337,26 +420,44 @@ impl<'a> Reader<'a> {
             return None;
         }
         let mut cursor = node.walk();
-        if node.named_children(&mut cursor).any(|c| c.kind() == "interpolation") {
+        if node
+            .named_children(&mut cursor)
+            .any(|c| c.kind() == "interpolation")
+        {
             return None;
         }
         let raw = std::str::from_utf8(&self.body[inner.clone()]).ok()?;
-        let value = if lower == "r" || !raw.contains('\\') { raw.to_string() } else { unescape(raw)? };
-        Some(StrLit { value, inner: self.span(inner), line: self.line(node) })
+        let value = if lower == "r" || !raw.contains('\\') {
+            raw.to_string()
+        } else {
+            unescape(raw)?
+        };
+        Some(StrLit {
+            value,
+            inner: self.span(inner),
+            line: self.line(node),
+        })
     }
 }
 
 /// The prefix letters and the byte range between the quotes of a `string`.
 fn string_parts<'a>(body: &'a [u8], node: Node<'_>) -> Option<(&'a str, Range<usize>)> {
     let start = node.child(0).filter(|c| c.kind() == "string_start")?;
-    let end = node.child(node.child_count().checked_sub(1)?).filter(|c| c.kind() == "string_end")?;
+    let end = node
+        .child(node.child_count().checked_sub(1)?)
+        .filter(|c| c.kind() == "string_end")?;
     let opener = std::str::from_utf8(&body[start.byte_range()]).ok()?;
-    Some((opener.trim_end_matches(['\'', '"']), start.end_byte()..end.start_byte()))
+    Some((
+        opener.trim_end_matches(['\'', '"']),
+        start.end_byte()..end.start_byte(),
+    ))
 }
 
 fn named_non_comment(node: Node<'_>) -> Vec<Node<'_>> {
     let mut cursor = node.walk();
-    node.named_children(&mut cursor).filter(|c| !matches!(c.kind(), "comment" | "line_continuation")).collect()
+    node.named_children(&mut cursor)
+        .filter(|c| !matches!(c.kind(), "comment" | "line_continuation"))
+        .collect()
 }
 
 fn known_name(text: &str) -> Option<&'static str> {

@@ -37,9 +37,15 @@ pub(crate) enum PyValue {
     None,
     Str(StrLit),
     /// A tuple or list of string literals. `span` covers the brackets.
-    Seq { kind: SeqKind, items: Vec<StrLit>, span: Range<usize> },
+    Seq {
+        kind: SeqKind,
+        items: Vec<StrLit>,
+        span: Range<usize>,
+    },
     /// Anything else: a call, a name, an f-string, an import. `why` is shown to users.
-    NonLiteral { why: String },
+    NonLiteral {
+        why: String,
+    },
 }
 
 impl PyValue {
@@ -176,8 +182,17 @@ fn decode(src: &[u8]) -> Result<&str, SyntaxError> {
 /// The 1-based line of a byte offset. Like Python, a lone `\r` ends a line too.
 pub(crate) fn line_of(src: &[u8], offset: usize) -> usize {
     let head = &src[..offset.min(src.len())];
-    let lone_cr = head.iter().enumerate().filter(|&(i, &b)| b == b'\r' && src.get(i + 1) != Some(&b'\n')).count();
-    1 + lone_cr + head.iter().filter(|&&b| b == b'\n').count()
+    // Counted in a loop the compiler vectorises; lone `\r`s are rare.
+    let newlines: usize = head.iter().map(|&b| usize::from(b == b'\n')).sum();
+    let lone_cr = if head.contains(&b'\r') {
+        head.iter()
+            .enumerate()
+            .filter(|&(i, &b)| b == b'\r' && src.get(i + 1) != Some(&b'\n'))
+            .count()
+    } else {
+        0
+    };
+    1 + lone_cr + newlines
 }
 
 /// Finds the `Revision ID:` and `Revises:` values inside a docstring whose
@@ -188,18 +203,28 @@ pub(crate) fn doc_header(content: &[u8], base: usize) -> DocHeader {
     while start < content.len() {
         let end = memchr(b'\n', &content[start..]).map_or(content.len(), |i| start + i);
         let line = &content[start..end];
-        let trimmed_start = line.iter().take_while(|b| **b == b' ' || **b == b'\t').count();
+        let trimmed_start = line
+            .iter()
+            .take_while(|b| **b == b' ' || **b == b'\t')
+            .count();
         let rest = &line[trimmed_start..];
         for (key, slot) in [(&b"Revision ID:"[..], 0), (&b"Revises:"[..], 1)] {
             if let Some(value) = rest.strip_prefix(key) {
-                let lead = value.iter().take_while(|b| **b == b' ' || **b == b'\t').count();
+                let lead = value
+                    .iter()
+                    .take_while(|b| **b == b' ' || **b == b'\t')
+                    .count();
                 let mut vend = value.len();
                 while vend > lead && matches!(value[vend - 1], b' ' | b'\t' | b'\r') {
                     vend -= 1;
                 }
                 let at = base + start + trimmed_start + key.len();
                 let span = at + lead..at + vend;
-                let target = if slot == 0 { &mut doc.revision_id } else { &mut doc.revises };
+                let target = if slot == 0 {
+                    &mut doc.revision_id
+                } else {
+                    &mut doc.revises
+                };
                 if target.is_none() {
                     *target = Some(span);
                 }
@@ -222,10 +247,16 @@ pub(crate) fn header_spans(src: &[u8], consts: &ModuleConsts) -> DocHeader {
     while start < src.len() {
         let end = memchr(b'\n', &src[start..]).map_or(src.len(), |i| start + i);
         let line = &src[start..end];
-        let lead = line.iter().take_while(|b| **b == b' ' || **b == b'\t').count();
+        let lead = line
+            .iter()
+            .take_while(|b| **b == b' ' || **b == b'\t')
+            .count();
         if line.get(lead) == Some(&b'#') {
             let hashes = line[lead..].iter().take_while(|b| **b == b'#').count();
-            let spaces = line[lead + hashes..].iter().take_while(|b| **b == b' ' || **b == b'\t').count();
+            let spaces = line[lead + hashes..]
+                .iter()
+                .take_while(|b| **b == b' ' || **b == b'\t')
+                .count();
             let body = lead + hashes + spaces;
             // The docstring's parser reads `key: value` from the line's start.
             let found = doc_header(&line[body..], start + body);

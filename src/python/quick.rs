@@ -12,8 +12,12 @@
 //! of the module, or chains assignments, is declined too. Tests prove both
 //! halves against the full parse.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ops::Range;
+
+use bumpalo::collections::Vec as BVec;
+use bumpalo::Bump;
 
 use super::calls::{Param, PyExpr, Scope, SqlText, Step, StepKind, UNKNOWN};
 use super::unescape;
@@ -25,14 +29,40 @@ const MAX_DEPTH: usize = 100;
 /// `body` is the file after any byte-order mark.
 pub(crate) fn upgrade_steps(body: &str) -> Option<Vec<Step>> {
     let tokens = tokenize(body.as_bytes())?;
-    let mut p = Parser { src: body, toks: &tokens, at: 0, depth: 0, in_def: 0, defs: HashMap::new(), plain: true };
-    let module = p.file()?;
-    let m = Module { src: body, defs: p.defs, consts: module };
-    let mut w = Walker { m: &m, steps: Vec::new() };
-    if let Some(upgrade) = m.defs.get("upgrade") {
-        w.block(upgrade, &mut Scope::default())?;
-    }
-    Some(w.steps)
+    ARENA.with(|arena| {
+        let mut arena = arena.borrow_mut();
+        arena.reset();
+        let mut p = Parser {
+            src: body,
+            toks: &tokens,
+            arena: &arena,
+            at: 0,
+            depth: 0,
+            in_def: 0,
+            defs: HashMap::new(),
+            plain: true,
+        };
+        let module = p.file()?;
+        let m = Module {
+            src: body,
+            defs: p.defs,
+            consts: module,
+        };
+        let mut w = Walker {
+            m: &m,
+            steps: Vec::new(),
+        };
+        if let Some(upgrade) = m.defs.get("upgrade") {
+            w.block(upgrade, &mut Scope::default())?;
+        }
+        Some(w.steps)
+    })
+}
+
+thread_local! {
+    /// The syntax nodes of the file being read, freed at once for the next;
+    /// its memory stays at the largest file's.
+    static ARENA: RefCell<Bump> = RefCell::new(Bump::new());
 }
 
 // ---------------------------------------------------------------- tokens
@@ -54,6 +84,8 @@ struct Tok {
     t: T,
     span: Range<usize>,
     line: usize,
+    /// For operators and keywords: [`code`].
+    code: u8,
     /// For strings: prefix letters (lower case) and the content's span.
     prefix: u8,
     inner: Range<usize>,
@@ -67,14 +99,42 @@ const FSTRING: u8 = 4;
 fn operator_len(rest: &[u8]) -> Option<usize> {
     let at = |k: usize| rest.get(k).copied().unwrap_or(0);
     match (rest[0], at(1), at(2)) {
-        (b'*', b'*', b'=') | (b'/', b'/', b'=') | (b'>', b'>', b'=') | (b'<', b'<', b'=') | (b'.', b'.', b'.') => Some(3),
-        (b'-', b'>', _) | (b'*', b'*', _) | (b'/', b'/', _) | (b'<', b'<', _) | (b'>', b'>', _) => Some(2),
-        (b'<' | b'>' | b'=' | b'!' | b'+' | b'-' | b'*' | b'/' | b'%' | b'&' | b'|' | b'^' | b'@', b'=', _) => Some(2),
-        (b'+' | b'-' | b'*' | b'/' | b'%' | b'@' | b'&' | b'|' | b'^' | b'~' | b'<' | b'>', _, _) => Some(1),
-        (b'(' | b')' | b'[' | b']' | b'{' | b'}' | b',' | b':' | b'.' | b';' | b'=', _, _) => Some(1),
+        (b'*', b'*', b'=')
+        | (b'/', b'/', b'=')
+        | (b'>', b'>', b'=')
+        | (b'<', b'<', b'=')
+        | (b'.', b'.', b'.') => Some(3),
+        (b'-', b'>', _) | (b'*', b'*', _) | (b'/', b'/', _) | (b'<', b'<', _) | (b'>', b'>', _) => {
+            Some(2)
+        }
+        (
+            b'<' | b'>' | b'=' | b'!' | b'+' | b'-' | b'*' | b'/' | b'%' | b'&' | b'|' | b'^'
+            | b'@',
+            b'=',
+            _,
+        ) => Some(2),
+        (
+            b'+' | b'-' | b'*' | b'/' | b'%' | b'@' | b'&' | b'|' | b'^' | b'~' | b'<' | b'>',
+            _,
+            _,
+        ) => Some(1),
+        (b'(' | b')' | b'[' | b']' | b'{' | b'}' | b',' | b':' | b'.' | b';' | b'=', _, _) => {
+            Some(1)
+        }
         _ => None,
     }
 }
+
+/// ASCII letters, digits and `_`: the bytes that continue a name.
+const NAME_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = (b as u8).is_ascii_alphanumeric() || b == b'_' as usize;
+        b += 1;
+    }
+    table
+};
 
 fn tokenize(src: &[u8]) -> Option<Vec<Tok>> {
     let mut out: Vec<Tok> = Vec::with_capacity(src.len() / 4);
@@ -83,7 +143,14 @@ fn tokenize(src: &[u8]) -> Option<Vec<Tok>> {
     let mut line = 1;
     let mut i = 0;
     let mut line_start = true;
-    let tok = |t: T, span: Range<usize>, line: usize| Tok { t, span, line, prefix: 0, inner: 0..0 };
+    let tok = |t: T, span: Range<usize>, line: usize| Tok {
+        t,
+        span,
+        line,
+        code: 0,
+        prefix: 0,
+        inner: 0..0,
+    };
     while i < src.len() {
         if line_start && brackets.is_empty() {
             let mut j = i;
@@ -163,7 +230,7 @@ fn tokenize(src: &[u8]) -> Option<Vec<Tok>> {
             }
             c if c.is_ascii_alphabetic() || c == b'_' => {
                 let mut end = i;
-                while end < src.len() && (src[end].is_ascii_alphanumeric() || src[end] == b'_') {
+                while end < src.len() && NAME_BYTE[src[end] as usize] {
                     end += 1;
                 }
                 if matches!(src.get(end), Some(b'"' | b'\'')) {
@@ -197,7 +264,10 @@ fn tokenize(src: &[u8]) -> Option<Vec<Tok>> {
                 if src.get(end).is_some_and(|b| !b.is_ascii()) {
                     return None;
                 }
-                out.push(tok(T::Name, i..end, line));
+                out.push(Tok {
+                    code: code(&src[i..end]),
+                    ..tok(T::Name, i..end, line)
+                });
                 i = end;
             }
             _ => {
@@ -206,13 +276,15 @@ fn tokenize(src: &[u8]) -> Option<Vec<Tok>> {
                     b'(' => brackets.push(b')'),
                     b'[' => brackets.push(b']'),
                     b'{' => brackets.push(b'}'),
-                    b')' | b']' | b'}'
-                        if brackets.pop() != Some(c) => {
-                            return None;
-                        }
+                    b')' | b']' | b'}' if brackets.pop() != Some(c) => {
+                        return None;
+                    }
                     _ => {}
                 }
-                out.push(tok(T::Op, i..i + len, line));
+                out.push(Tok {
+                    code: code(&src[i..i + len]),
+                    ..tok(T::Op, i..i + len, line)
+                });
                 i += len;
             }
         }
@@ -220,7 +292,10 @@ fn tokenize(src: &[u8]) -> Option<Vec<Tok>> {
     if !brackets.is_empty() {
         return None;
     }
-    if out.last().is_some_and(|t| !matches!(t.t, T::Newline | T::Dedent)) {
+    if out
+        .last()
+        .is_some_and(|t| !matches!(t.t, T::Newline | T::Dedent))
+    {
         out.push(tok(T::Newline, src.len()..src.len(), line));
     }
     for _ in 1..indents.len() {
@@ -232,7 +307,12 @@ fn tokenize(src: &[u8]) -> Option<Vec<Tok>> {
 
 /// A string literal whose prefix starts at `start` and quote at `quote`:
 /// the token, the offset after it, and the line breaks inside it.
-fn string_token(src: &[u8], start: usize, quote: usize, line: usize) -> Option<(Tok, usize, usize)> {
+fn string_token(
+    src: &[u8],
+    start: usize,
+    quote: usize,
+    line: usize,
+) -> Option<(Tok, usize, usize)> {
     let q = src[quote];
     let triple = src.get(quote + 1) == Some(&q) && src.get(quote + 2) == Some(&q);
     let open = if triple { 3 } else { 1 };
@@ -254,8 +334,17 @@ fn string_token(src: &[u8], start: usize, quote: usize, line: usize) -> Option<(
                 lines += 1;
                 j += 1;
             }
-            c if c == q && (!triple || (src.get(j + 1) == Some(&q) && src.get(j + 2) == Some(&q))) => {
-                let tok = Tok { t: T::Str, span: start..j + open, line, prefix: 0, inner: quote + open..j };
+            c if c == q
+                && (!triple || (src.get(j + 1) == Some(&q) && src.get(j + 2) == Some(&q))) =>
+            {
+                let tok = Tok {
+                    t: T::Str,
+                    span: start..j + open,
+                    line,
+                    code: 0,
+                    prefix: 0,
+                    inner: quote + open..j,
+                };
                 return Some((tok, j + open, lines));
             }
             _ => j += 1,
@@ -354,7 +443,11 @@ fn number(src: &[u8], i: usize) -> Option<usize> {
         k = digits(i);
         // `01` is a syntax error in Python 3; `0`, `00` and `0.5` are not.
         let int = &src[i..k];
-        if int.len() > 1 && int[0] == b'0' && int.iter().any(|b| *b != b'0') && src.get(k) != Some(&b'.') {
+        if int.len() > 1
+            && int[0] == b'0'
+            && int.iter().any(|b| *b != b'0')
+            && src.get(k) != Some(&b'.')
+        {
             return None;
         }
         if src.get(k) == Some(&b'.') {
@@ -375,7 +468,10 @@ fn number(src: &[u8], i: usize) -> Option<usize> {
             k += 1;
         }
     }
-    if src.get(k).is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'.') {
+    if src
+        .get(k)
+        .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'.')
+    {
         return None;
     }
     Some(k)
@@ -384,104 +480,328 @@ fn number(src: &[u8], i: usize) -> Option<usize> {
 // ---------------------------------------------------------------- syntax
 
 /// An expression, as much of it as `calls` looks at. `span` is its source.
+/// Nodes live in the per-thread arena of one file's parse: no allocation
+/// or drop per node.
 #[derive(Debug, Clone)]
-struct Ex {
+struct Ex<'a> {
     span: Range<usize>,
     line: usize,
-    k: K,
+    k: K<'a>,
 }
 
 #[derive(Debug, Clone)]
-enum K {
+enum K<'a> {
     Name,
-    Attr(Box<Ex>, Range<usize>),
-    Call(Box<Ex>, Vec<Arg>),
+    Attr(&'a Ex<'a>, Range<usize>),
+    Call(&'a Ex<'a>, &'a [Arg<'a>]),
     /// One or more adjacent literals (more: a concatenated string).
-    Str(Vec<Tok>),
-    Paren(Box<Ex>),
-    Subscript(Box<Ex>, Box<Ex>),
-    Tuple(Vec<Ex>),
-    List(Vec<Ex>),
+    Str(&'a [Tok]),
+    Paren(&'a Ex<'a>),
+    Subscript(&'a Ex<'a>, &'a Ex<'a>),
+    Tuple(&'a [Ex<'a>]),
+    List(&'a [Ex<'a>]),
     /// Entries in source order: a pair, or a `**` value (no key).
-    Dict(Vec<(Ex, Option<Ex>)>),
-    Plus(Box<Ex>, Box<Ex>),
+    Dict(&'a [(Ex<'a>, Option<Ex<'a>>)]),
+    Plus(&'a Ex<'a>, &'a Ex<'a>),
     /// Anything else, with its sub-expressions in source order.
-    Other(Vec<Ex>),
+    Other(&'a [Ex<'a>]),
 }
 
 #[derive(Debug, Clone)]
-enum Arg {
-    Pos(Ex),
-    Star(Ex),
-    Kw(Range<usize>, Ex),
-    DStar(Ex),
+enum Arg<'a> {
+    Pos(Ex<'a>),
+    Star(Ex<'a>),
+    Kw(Range<usize>, Ex<'a>),
+    DStar(Ex<'a>),
 }
+
+/// A block of statements.
+type Body<'a> = &'a [St<'a>];
 
 /// A statement of a function body, as much as the walker needs.
 #[derive(Debug, Clone)]
-enum St {
-    Expr(Ex),
-    With(Vec<Ex>, Vec<St>),
-    Return(Option<Ex>),
+enum St<'a> {
+    Expr(Ex<'a>),
+    With(&'a [Ex<'a>], Body<'a>),
+    Return(Option<Ex<'a>>),
     /// `target = value`, `target op= value` (`aug`) or `target: T [= value]`.
-    Assign { target: Ex, value: Option<Ex>, aug: bool },
+    Assign {
+        target: Ex<'a>,
+        value: Option<Ex<'a>>,
+        aug: bool,
+    },
     /// `if`/`elif` arms (or a `while`) and the `else` body.
-    If { arms: Vec<(Ex, Vec<St>)>, other: Option<Vec<St>> },
-    For { target: Ex, iter: Ex, body: Vec<St>, other: Option<Vec<St>> },
+    If {
+        arms: &'a [(Ex<'a>, Body<'a>)],
+        other: Option<Body<'a>>,
+    },
+    For {
+        target: Ex<'a>,
+        iter: Ex<'a>,
+        body: Body<'a>,
+        other: Option<Body<'a>>,
+    },
     /// `raise [exception [from cause]]`, with the keyword's line.
-    Raise(usize, Vec<Ex>),
+    Raise(usize, &'a [Ex<'a>]),
     /// `del`, `assert`: expressions walked in order.
-    Exprs(Vec<Ex>),
+    Exprs(&'a [Ex<'a>]),
     /// `pass`, `import`, a nested `def`: nothing the walker follows.
     Inert,
     /// `a = b = x`: valid, but the walker declines it.
     Chained,
 }
 
-/// Python's keywords, which are never names.
-fn is_keyword(s: &str) -> bool {
-    matches!(
-        s,
-        "False" | "None" | "True" | "and" | "as" | "assert" | "async" | "await" | "break" | "class" | "continue" | "def"
-            | "del" | "elif" | "else" | "except" | "finally" | "for" | "from" | "global" | "if" | "import" | "in" | "is"
-            | "lambda" | "nonlocal" | "not" | "or" | "pass" | "raise" | "return" | "try" | "while" | "with" | "yield"
-    )
+/// A number for each operator and keyword, so that the parser compares one
+/// byte per token rather than text; 0 for anything else (plain names,
+/// strings, numbers).
+const CODES: [(&str, u8); 81] = [
+    ("(", 1),
+    (")", 2),
+    ("[", 3),
+    ("]", 4),
+    ("{", 5),
+    ("}", 6),
+    (",", 7),
+    (":", 8),
+    (".", 9),
+    (";", 10),
+    ("=", 11),
+    ("->", 12),
+    ("**", 13),
+    ("*", 14),
+    ("/", 15),
+    ("//", 16),
+    ("%", 17),
+    ("@", 18),
+    ("+", 19),
+    ("-", 20),
+    ("~", 21),
+    ("<", 22),
+    (">", 23),
+    ("<<", 24),
+    (">>", 25),
+    ("&", 26),
+    ("|", 27),
+    ("^", 28),
+    ("==", 29),
+    ("!=", 30),
+    ("<=", 31),
+    (">=", 32),
+    ("...", 33),
+    ("+=", 34),
+    ("-=", 35),
+    ("*=", 36),
+    ("/=", 37),
+    ("//=", 38),
+    ("%=", 39),
+    ("**=", 40),
+    (">>=", 41),
+    ("<<=", 42),
+    ("&=", 43),
+    ("|=", 44),
+    ("^=", 45),
+    ("@=", 46),
+    ("False", 100),
+    ("None", 101),
+    ("True", 102),
+    ("and", 103),
+    ("as", 104),
+    ("assert", 105),
+    ("async", 106),
+    ("await", 107),
+    ("break", 108),
+    ("class", 109),
+    ("continue", 110),
+    ("def", 111),
+    ("del", 112),
+    ("elif", 113),
+    ("else", 114),
+    ("except", 115),
+    ("finally", 116),
+    ("for", 117),
+    ("from", 118),
+    ("global", 119),
+    ("if", 120),
+    ("import", 121),
+    ("in", 122),
+    ("is", 123),
+    ("lambda", 124),
+    ("nonlocal", 125),
+    ("not", 126),
+    ("or", 127),
+    ("pass", 128),
+    ("raise", 129),
+    ("return", 130),
+    ("try", 131),
+    ("while", 132),
+    ("with", 133),
+    ("yield", 134),
+];
+
+/// [`CODES`] as a `match`, for the tokenizer (a test keeps the two equal).
+fn code(s: &[u8]) -> u8 {
+    match s {
+        b"(" => 1,
+        b")" => 2,
+        b"[" => 3,
+        b"]" => 4,
+        b"{" => 5,
+        b"}" => 6,
+        b"," => 7,
+        b":" => 8,
+        b"." => 9,
+        b";" => 10,
+        b"=" => 11,
+        b"->" => 12,
+        b"**" => 13,
+        b"*" => 14,
+        b"/" => 15,
+        b"//" => 16,
+        b"%" => 17,
+        b"@" => 18,
+        b"+" => 19,
+        b"-" => 20,
+        b"~" => 21,
+        b"<" => 22,
+        b">" => 23,
+        b"<<" => 24,
+        b">>" => 25,
+        b"&" => 26,
+        b"|" => 27,
+        b"^" => 28,
+        b"==" => 29,
+        b"!=" => 30,
+        b"<=" => 31,
+        b">=" => 32,
+        b"..." => 33,
+        b"+=" => 34,
+        b"-=" => 35,
+        b"*=" => 36,
+        b"/=" => 37,
+        b"//=" => 38,
+        b"%=" => 39,
+        b"**=" => 40,
+        b">>=" => 41,
+        b"<<=" => 42,
+        b"&=" => 43,
+        b"|=" => 44,
+        b"^=" => 45,
+        b"@=" => 46,
+        b"False" => 100,
+        b"None" => 101,
+        b"True" => 102,
+        b"and" => 103,
+        b"as" => 104,
+        b"assert" => 105,
+        b"async" => 106,
+        b"await" => 107,
+        b"break" => 108,
+        b"class" => 109,
+        b"continue" => 110,
+        b"def" => 111,
+        b"del" => 112,
+        b"elif" => 113,
+        b"else" => 114,
+        b"except" => 115,
+        b"finally" => 116,
+        b"for" => 117,
+        b"from" => 118,
+        b"global" => 119,
+        b"if" => 120,
+        b"import" => 121,
+        b"in" => 122,
+        b"is" => 123,
+        b"lambda" => 124,
+        b"nonlocal" => 125,
+        b"not" => 126,
+        b"or" => 127,
+        b"pass" => 128,
+        b"raise" => 129,
+        b"return" => 130,
+        b"try" => 131,
+        b"while" => 132,
+        b"with" => 133,
+        b"yield" => 134,
+        _ => 0,
+    }
 }
 
-struct Parser<'s> {
-    src: &'s str,
-    toks: &'s [Tok],
+/// The code of an operator or keyword written in the parser, found at
+/// compile time.
+const fn code_of(s: &str) -> u8 {
+    let mut i = 0;
+    while i < CODES.len() {
+        if eq(CODES[i].0.as_bytes(), s.as_bytes()) {
+            return CODES[i].1;
+        }
+        i += 1;
+    }
+    panic!("neither an operator nor a keyword")
+}
+
+const fn eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+macro_rules! c {
+    ($s:literal) => {{
+        const C: u8 = code_of($s);
+        C
+    }};
+}
+
+/// Codes from here on are keywords.
+const FIRST_KEYWORD: u8 = 100;
+const NONE_TRUE_FALSE: [u8; 3] = [c!("False"), c!("None"), c!("True")];
+
+/// Python's keywords, which are never names.
+fn is_keyword(s: &str) -> bool {
+    code(s.as_bytes()) >= FIRST_KEYWORD
+}
+
+struct Parser<'a> {
+    src: &'a str,
+    toks: &'a [Tok],
+    arena: &'a Bump,
     at: usize,
     depth: usize,
     in_def: usize,
     /// Module-level functions, the last definition of a name winning.
-    defs: HashMap<String, Vec<St>>,
+    defs: HashMap<String, Body<'a>>,
     /// False once the module does something the walker cannot mirror.
     plain: bool,
 }
 
-struct Module<'s> {
-    src: &'s str,
-    defs: HashMap<String, Vec<St>>,
+struct Module<'a> {
+    src: &'a str,
+    defs: HashMap<String, Body<'a>>,
     consts: HashMap<String, SqlText>,
 }
 
-impl<'s> Parser<'s> {
+impl<'a> Parser<'a> {
     fn peek(&self) -> &Tok {
         &self.toks[self.at]
     }
 
     /// Token boundaries fall on ASCII bytes, so slicing the text is safe.
-    fn text(&self, t: &Tok) -> &'s str {
+    fn text(&self, t: &Tok) -> &'a str {
         &self.src[t.span.clone()]
     }
 
-    fn is(&self, s: &str) -> bool {
-        let t = self.peek();
-        // Length and first byte before a compare: this runs for every
-        // token at every precedence level.
-        let (b, s) = (&self.src.as_bytes()[t.span.clone()], s.as_bytes());
-        b.len() == s.len() && b.first() == s.first() && (b.len() == 1 || b[1..] == s[1..]) && matches!(t.t, T::Op | T::Name)
+    /// Whether the next token is the operator or keyword with code `c`
+    /// (see [`c!`]).
+    fn is(&self, c: u8) -> bool {
+        self.peek().code == c
     }
 
     /// The precedence of the binary operator ahead, lowest 0 (`|`).
@@ -501,8 +821,8 @@ impl<'s> Parser<'s> {
         }
     }
 
-    fn eat(&mut self, s: &str) -> bool {
-        if self.is(s) {
+    fn eat(&mut self, c: u8) -> bool {
+        if self.is(c) {
             self.at += 1;
             true
         } else {
@@ -510,8 +830,8 @@ impl<'s> Parser<'s> {
         }
     }
 
-    fn expect(&mut self, s: &str) -> Option<()> {
-        self.eat(s).then_some(())
+    fn expect(&mut self, c: u8) -> Option<()> {
+        self.eat(c).then_some(())
     }
 
     fn bump(&mut self) -> Tok {
@@ -522,7 +842,7 @@ impl<'s> Parser<'s> {
 
     fn name(&mut self) -> Option<Tok> {
         let t = self.peek();
-        (t.t == T::Name && !is_keyword(self.text(t))).then(|| self.bump())
+        (t.t == T::Name && t.code < FIRST_KEYWORD).then(|| self.bump())
     }
 
     fn deeper(&mut self) -> Option<()> {
@@ -532,20 +852,24 @@ impl<'s> Parser<'s> {
 
     /// The whole module; its string constants as `calls` reads them.
     fn file(&mut self) -> Option<HashMap<String, SqlText>> {
-        let mut assigned: Vec<(String, Ex)> = Vec::new();
+        let mut assigned: Vec<(String, Ex<'a>)> = Vec::new();
         while self.peek().t != T::End {
             if self.peek().t == T::Newline {
                 self.at += 1;
                 continue;
             }
-            if self.is("def") {
+            if self.is(c!("def")) {
                 let (name, body) = self.def()?;
                 self.defs.insert(name, body);
                 continue;
             }
             match self.statement()? {
                 // `NAME = value` at module level: a constant (or no longer one).
-                St::Assign { target, value: Some(value), aug: false } if matches!(target.k, K::Name) => {
+                St::Assign {
+                    target,
+                    value: Some(value),
+                    aug: false,
+                } if matches!(target.k, K::Name) => {
                     assigned.push((self.src[target.span].to_string(), value));
                 }
                 // tree-sitter nests `a = b = x`; calls.rs reads that oddly.
@@ -553,10 +877,21 @@ impl<'s> Parser<'s> {
                 _ => {}
             }
         }
-        let m = Module { src: self.src, defs: HashMap::new(), consts: HashMap::new() };
+        let m = Module {
+            src: self.src,
+            defs: HashMap::new(),
+            consts: HashMap::new(),
+        };
         let mut consts = HashMap::new();
         for (name, value) in assigned {
-            match string(&m, &value, Env { local: None, module: &consts }) {
+            match string(
+                &m,
+                &value,
+                Env {
+                    local: None,
+                    module: &consts,
+                },
+            ) {
                 Some(s) => consts.insert(name, s),
                 None => consts.remove(&name),
             };
@@ -564,15 +899,15 @@ impl<'s> Parser<'s> {
         self.plain.then_some(consts)
     }
 
-    fn def(&mut self) -> Option<(String, Vec<St>)> {
-        self.expect("def")?;
+    fn def(&mut self) -> Option<(String, Body<'a>)> {
+        self.expect(c!("def"))?;
         let name = self.name()?;
         let name = self.text(&name).to_string();
         self.params()?;
-        if self.eat("->") {
+        if self.eat(c!("->")) {
             self.test()?;
         }
-        self.expect(":")?;
+        self.expect(c!(":"))?;
         self.in_def += 1;
         let body = self.suite()?;
         self.in_def -= 1;
@@ -582,19 +917,19 @@ impl<'s> Parser<'s> {
     /// `(a, b: int = 1, *args, c=2, **kw)`: no default-less parameter after
     /// one with a default (before `*`), no name twice.
     fn params(&mut self) -> Option<()> {
-        self.expect("(")?;
+        self.expect(c!("("))?;
         let mut seen: Vec<&str> = Vec::new();
         let mut defaulted = false;
         let mut star = false;
-        while !self.is(")") {
-            let kind = if self.eat("**") {
+        while !self.is(c!(")")) {
+            let kind = if self.eat(c!("**")) {
                 2
-            } else if self.eat("*") {
+            } else if self.eat(c!("*")) {
                 1
             } else {
                 0
             };
-            if kind == 1 && (star || self.is(",")) {
+            if kind == 1 && (star || self.is(c!(","))) {
                 // A bare `*` is in Python too, but keep the subset small.
                 return None;
             }
@@ -604,89 +939,100 @@ impl<'s> Parser<'s> {
                 return None;
             }
             seen.push(n);
-            if self.eat(":") {
+            if self.eat(c!(":")) {
                 self.test()?;
             }
             match kind {
-                0 if self.eat("=") => {
+                0 if self.eat(c!("=")) => {
                     self.test()?;
                     defaulted = true;
                 }
                 0 if defaulted && !star => return None,
                 1 => star = true,
                 2 => {
-                    self.eat(",");
-                    return self.expect(")");
+                    self.eat(c!(","));
+                    return self.expect(c!(")"));
                 }
                 _ => {}
             }
-            if !self.eat(",") {
+            if !self.eat(c!(",")) {
                 break;
             }
         }
-        self.expect(")")
+        self.expect(c!(")"))
     }
 
-    fn suite(&mut self) -> Option<Vec<St>> {
+    fn suite(&mut self) -> Option<Body<'a>> {
         if self.peek().t != T::Newline {
-            return Some(vec![self.simple()?]);
+            return Some(std::slice::from_ref(self.arena.alloc(self.simple()?)));
         }
         self.at += 1;
         if self.peek().t != T::Indent {
             return None;
         }
         self.at += 1;
-        let mut body = Vec::new();
+        let mut body = BVec::new_in(self.arena);
         while self.peek().t != T::Dedent {
             body.push(self.statement()?);
         }
         self.at += 1;
-        Some(body)
+        Some(body.into_bump_slice())
     }
 
-    fn statement(&mut self) -> Option<St> {
+    fn statement(&mut self) -> Option<St<'a>> {
         self.deeper()?;
-        let out = if self.is("def") {
+        let out = if self.is(c!("def")) {
             self.def()?;
             St::Inert
-        } else if self.is("if") || self.is("while") {
-            let looped = self.is("while");
+        } else if self.is(c!("if")) || self.is(c!("while")) {
+            let looped = self.is(c!("while"));
             self.at += 1;
-            let mut arms = Vec::new();
+            let mut arms = BVec::new_in(self.arena);
             let cond = self.test()?;
-            self.expect(":")?;
+            self.expect(c!(":"))?;
             arms.push((cond, self.suite()?));
-            while !looped && self.eat("elif") {
+            while !looped && self.eat(c!("elif")) {
                 let cond = self.test()?;
-                self.expect(":")?;
+                self.expect(c!(":"))?;
                 arms.push((cond, self.suite()?));
             }
-            St::If { arms, other: self.else_suite()? }
-        } else if self.eat("for") {
+            St::If {
+                arms: arms.into_bump_slice(),
+                other: self.else_suite()?,
+            }
+        } else if self.eat(c!("for")) {
             let target = self.test_list_no_in()?;
             if !assignable(&target) {
                 return None;
             }
-            self.expect("in")?;
+            self.expect(c!("in"))?;
             let iter = self.test_list()?;
-            self.expect(":")?;
+            self.expect(c!(":"))?;
             let body = self.suite()?;
-            St::For { target, iter, body, other: self.else_suite()? }
-        } else if self.eat("with") {
-            let mut items = Vec::new();
+            St::For {
+                target,
+                iter,
+                body,
+                other: self.else_suite()?,
+            }
+        } else if self.eat(c!("with")) {
+            let mut items = BVec::new_in(self.arena);
             loop {
                 items.push(self.test()?);
-                if self.eat("as") {
+                if self.eat(c!("as")) {
                     self.target()?;
                 }
-                if !self.eat(",") {
+                if !self.eat(c!(",")) {
                     break;
                 }
             }
-            self.expect(":")?;
+            self.expect(c!(":"))?;
             let body = self.suite()?;
-            St::With(items, body)
-        } else if self.peek().t == T::Name && matches!(self.text(self.peek()), "class" | "try" | "async" | "match") && self.starts_compound() {
+            St::With(items.into_bump_slice(), body)
+        } else if self.peek().t == T::Name
+            && matches!(self.text(self.peek()), "class" | "try" | "async" | "match")
+            && self.starts_compound()
+        {
             return None;
         } else {
             self.simple()?
@@ -697,92 +1043,100 @@ impl<'s> Parser<'s> {
 
     /// `class`, `try`, `async` open a statement; `match` only before a subject.
     fn starts_compound(&self) -> bool {
-        self.text(self.peek()) != "match" || self.toks.get(self.at + 1).is_some_and(|t| !matches!(t.t, T::Op | T::Newline))
+        self.text(self.peek()) != "match"
+            || self
+                .toks
+                .get(self.at + 1)
+                .is_some_and(|t| !matches!(t.t, T::Op | T::Newline))
     }
 
     /// An `else:` body, if there is one; `None` inside is a syntax error.
-    fn else_suite(&mut self) -> Option<Option<Vec<St>>> {
-        if self.eat("else") {
-            self.expect(":")?;
+    fn else_suite(&mut self) -> Option<Option<Body<'a>>> {
+        if self.eat(c!("else")) {
+            self.expect(c!(":"))?;
             return Some(Some(self.suite()?));
         }
         Some(None)
     }
 
     /// One simple statement and its newline (no `;` in the subset).
-    fn simple(&mut self) -> Option<St> {
-        let st = if self.eat("pass") {
+    fn simple(&mut self) -> Option<St<'a>> {
+        let st = if self.eat(c!("pass")) {
             St::Inert
-        } else if self.is("return") {
+        } else if self.is(c!("return")) {
             if self.in_def == 0 {
                 return None;
             }
             self.at += 1;
-            let value = if self.peek().t == T::Newline { None } else { Some(self.test_list()?) };
+            let value = if self.peek().t == T::Newline {
+                None
+            } else {
+                Some(self.test_list()?)
+            };
             St::Return(value)
-        } else if self.is("raise") {
+        } else if self.is(c!("raise")) {
             let line = self.bump().line;
-            let mut exprs = Vec::new();
+            let mut exprs = BVec::new_in(self.arena);
             if self.peek().t != T::Newline {
                 exprs.push(self.test()?);
-                if self.eat("from") {
+                if self.eat(c!("from")) {
                     exprs.push(self.test()?);
                 }
             }
-            St::Raise(line, exprs)
-        } else if self.eat("import") {
+            St::Raise(line, exprs.into_bump_slice())
+        } else if self.eat(c!("import")) {
             loop {
                 self.dotted()?;
-                if self.eat("as") {
+                if self.eat(c!("as")) {
                     self.name()?;
                 }
-                if !self.eat(",") {
+                if !self.eat(c!(",")) {
                     break;
                 }
             }
             St::Inert
-        } else if self.eat("from") {
+        } else if self.eat(c!("from")) {
             let mut dots = false;
-            while self.eat(".") || self.eat("...") {
+            while self.eat(c!(".")) || self.eat(c!("...")) {
                 dots = true;
             }
-            if !(dots && self.is("import")) {
+            if !(dots && self.is(c!("import"))) {
                 self.dotted()?;
             }
-            self.expect("import")?;
-            if self.eat("*") {
+            self.expect(c!("import"))?;
+            if self.eat(c!("*")) {
                 // Only at module level.
                 if self.in_def > 0 {
                     return None;
                 }
             } else {
-                let paren = self.eat("(");
+                let paren = self.eat(c!("("));
                 loop {
                     self.name()?;
-                    if self.eat("as") {
+                    if self.eat(c!("as")) {
                         self.name()?;
                     }
-                    if !self.eat(",") || (paren && self.is(")")) {
+                    if !self.eat(c!(",")) || (paren && self.is(c!(")"))) {
                         break;
                     }
                 }
                 if paren {
-                    self.expect(")")?;
+                    self.expect(c!(")"))?;
                 }
             }
             St::Inert
-        } else if self.eat("del") {
+        } else if self.eat(c!("del")) {
             let t = self.test_list_no_in()?;
             if !assignable(&t) {
                 return None;
             }
-            St::Exprs(vec![t])
-        } else if self.eat("assert") {
-            let mut exprs = vec![self.test()?];
-            if self.eat(",") {
+            St::Exprs(std::slice::from_ref(self.arena.alloc(t)))
+        } else if self.eat(c!("assert")) {
+            let mut exprs = bumpalo::vec![in self.arena; self.test()?];
+            if self.eat(c!(",")) {
                 exprs.push(self.test()?);
             }
-            St::Exprs(exprs)
+            St::Exprs(exprs.into_bump_slice())
         } else {
             self.expression_statement()?
         };
@@ -791,23 +1145,31 @@ impl<'s> Parser<'s> {
 
     fn dotted(&mut self) -> Option<()> {
         self.name()?;
-        while self.eat(".") {
+        while self.eat(c!(".")) {
             self.name()?;
         }
         Some(())
     }
 
-    fn expression_statement(&mut self) -> Option<St> {
+    fn expression_statement(&mut self) -> Option<St<'a>> {
         let first = self.test_list()?;
-        if self.is(":") {
+        if self.is(c!(":")) {
             // An annotation: one plain target.
             if !matches!(first.k, K::Name | K::Attr(..)) && !is_subscript(&first) {
                 return None;
             }
             self.at += 1;
             self.test()?;
-            let value = if self.eat("=") { Some(self.test_list()?) } else { None };
-            return Some(St::Assign { target: first, value, aug: false });
+            let value = if self.eat(c!("=")) {
+                Some(self.test_list()?)
+            } else {
+                None
+            };
+            return Some(St::Assign {
+                target: first,
+                value,
+                aug: false,
+            });
         }
         if self.peek().t == T::Op && AUGMENTED.contains(&self.text(self.peek())) {
             if !matches!(first.k, K::Name | K::Attr(..)) && !is_subscript(&first) {
@@ -815,18 +1177,22 @@ impl<'s> Parser<'s> {
             }
             self.at += 1;
             let value = self.test_list()?;
-            return Some(St::Assign { target: first, value: Some(value), aug: true });
+            return Some(St::Assign {
+                target: first,
+                value: Some(value),
+                aug: true,
+            });
         }
-        if self.eat("=") {
+        if self.eat(c!("=")) {
             if !assignable(&first) {
                 return None;
             }
             let value = self.test_list()?;
-            if self.is("=") {
+            if self.is(c!("=")) {
                 // `a = b = x`: tree-sitter nests the assignments; neither
                 // reader here mirrors that.
                 let mut target = value;
-                while self.eat("=") {
+                while self.eat(c!("=")) {
                     if !assignable(&target) {
                         return None;
                     }
@@ -834,7 +1200,11 @@ impl<'s> Parser<'s> {
                 }
                 return Some(St::Chained);
             }
-            return Some(St::Assign { target: first, value: Some(value), aug: false });
+            return Some(St::Assign {
+                target: first,
+                value: Some(value),
+                aug: false,
+            });
         }
         Some(St::Expr(first))
     }
@@ -845,13 +1215,13 @@ impl<'s> Parser<'s> {
     }
 
     /// `a, b` as a tuple, or one expression.
-    fn test_list(&mut self) -> Option<Ex> {
+    fn test_list(&mut self) -> Option<Ex<'a>> {
         let first = self.test()?;
-        if !self.is(",") {
+        if !self.is(c!(",")) {
             return Some(first);
         }
-        let mut items = vec![first];
-        while self.eat(",") {
+        let mut items = bumpalo::vec![in self.arena; first];
+        while self.eat(c!(",")) {
             if self.ends_list() {
                 break;
             }
@@ -861,14 +1231,14 @@ impl<'s> Parser<'s> {
     }
 
     /// A `for` target list, which stops before `in`.
-    fn test_list_no_in(&mut self) -> Option<Ex> {
+    fn test_list_no_in(&mut self) -> Option<Ex<'a>> {
         let first = self.or_expr()?;
-        if !self.is(",") {
+        if !self.is(c!(",")) {
             return Some(first);
         }
-        let mut items = vec![first];
-        while self.eat(",") {
-            if self.is("in") {
+        let mut items = bumpalo::vec![in self.arena; first];
+        while self.eat(c!(",")) {
+            if self.is(c!("in")) {
                 break;
             }
             items.push(self.or_expr()?);
@@ -878,46 +1248,52 @@ impl<'s> Parser<'s> {
 
     fn ends_list(&self) -> bool {
         let t = self.peek();
-        matches!(t.t, T::Newline | T::End) || (t.t == T::Op && matches!(self.text(t), "=" | ")" | "]" | "}" | ":"))
+        matches!(t.t, T::Newline | T::End)
+            || (t.t == T::Op && matches!(self.text(t), "=" | ")" | "]" | "}" | ":"))
             || AUGMENTED.contains(&self.text(t))
     }
 
-    fn node_of(&self, items: Vec<Ex>, k: fn(Vec<Ex>) -> K) -> Ex {
+    fn node_of(&self, items: BVec<'a, Ex<'a>>, k: fn(&'a [Ex<'a>]) -> K<'a>) -> Ex<'a> {
         let span = items[0].span.start..items.last().expect("one at least").span.end;
         let line = items[0].line;
-        Ex { span, line, k: k(items) }
+        Ex {
+            span,
+            line,
+            k: k(items.into_bump_slice()),
+        }
     }
 
-    fn test(&mut self) -> Option<Ex> {
+    fn test(&mut self) -> Option<Ex<'a>> {
         self.deeper()?;
         // Most expressions in a migration are a call, a name or a string
         // followed by `,` or a closing bracket: skip the precedence levels.
         let t = self.peek();
         let simple = match t.t {
             T::Str | T::Number => true,
-            T::Name => !is_keyword(self.text(t)),
+            T::Name => t.code < FIRST_KEYWORD || NONE_TRUE_FALSE.contains(&t.code),
             _ => false,
         };
         if simple {
             let save = self.at;
             let e = self.primary()?;
             let next = self.peek();
-            let ends = next.t == T::Newline || (next.t == T::Op && matches!(self.text(next), "," | ")" | "]" | "}" | ":" | "="));
+            let ends = next.t == T::Newline
+                || [c!(","), c!(")"), c!("]"), c!("}"), c!(":"), c!("=")].contains(&next.code);
             if ends {
                 self.depth -= 1;
                 return Some(e);
             }
             self.at = save;
         }
-        if self.is("lambda") || self.is("yield") || self.is("await") {
+        if self.is(c!("lambda")) || self.is(c!("yield")) || self.is(c!("await")) {
             return None;
         }
         let cond = self.or_test()?;
-        let out = if self.eat("if") {
+        let out = if self.eat(c!("if")) {
             let test = self.or_test()?;
-            self.expect("else")?;
+            self.expect(c!("else"))?;
             let other = self.test()?;
-            self.combine(vec![cond, test, other])
+            self.combine(bumpalo::vec![in self.arena; cond, test, other])
         } else {
             cond
         };
@@ -925,50 +1301,66 @@ impl<'s> Parser<'s> {
         Some(out)
     }
 
-    fn combine(&self, parts: Vec<Ex>) -> Ex {
+    fn combine(&self, parts: BVec<'a, Ex<'a>>) -> Ex<'a> {
         self.node_of(parts, K::Other)
     }
 
-    fn or_test(&mut self) -> Option<Ex> {
-        let mut parts = vec![self.and_test()?];
-        while self.eat("or") {
+    fn or_test(&mut self) -> Option<Ex<'a>> {
+        let mut parts = bumpalo::vec![in self.arena; self.and_test()?];
+        while self.eat(c!("or")) {
             parts.push(self.and_test()?);
         }
-        Some(if parts.len() == 1 { parts.pop().expect("one") } else { self.combine(parts) })
+        Some(if parts.len() == 1 {
+            parts.pop().expect("one")
+        } else {
+            self.combine(parts)
+        })
     }
 
-    fn and_test(&mut self) -> Option<Ex> {
-        let mut parts = vec![self.not_test()?];
-        while self.eat("and") {
+    fn and_test(&mut self) -> Option<Ex<'a>> {
+        let mut parts = bumpalo::vec![in self.arena; self.not_test()?];
+        while self.eat(c!("and")) {
             parts.push(self.not_test()?);
         }
-        Some(if parts.len() == 1 { parts.pop().expect("one") } else { self.combine(parts) })
+        Some(if parts.len() == 1 {
+            parts.pop().expect("one")
+        } else {
+            self.combine(parts)
+        })
     }
 
-    fn not_test(&mut self) -> Option<Ex> {
-        if self.is("not") {
+    fn not_test(&mut self) -> Option<Ex<'a>> {
+        if self.is(c!("not")) {
             let start = self.bump();
             self.deeper()?;
             let inner = self.not_test()?;
             self.depth -= 1;
-            return Some(Ex { span: start.span.start..inner.span.end, line: start.line, k: K::Other(vec![inner]) });
+            return Some(Ex {
+                span: start.span.start..inner.span.end,
+                line: start.line,
+                k: K::Other(std::slice::from_ref(self.arena.alloc(inner))),
+            });
         }
         self.comparison()
     }
 
-    fn comparison(&mut self) -> Option<Ex> {
-        let mut parts = vec![self.or_expr()?];
+    fn comparison(&mut self) -> Option<Ex<'a>> {
+        let mut parts = bumpalo::vec![in self.arena; self.or_expr()?];
         loop {
-            if self.eat("not") {
-                self.expect("in")?;
-            } else if self.eat("is") {
-                self.eat("not");
-            } else if !(self.eat("in") || self.eat_any(&["<", ">", "==", ">=", "<=", "!="])) {
+            if self.eat(c!("not")) {
+                self.expect(c!("in"))?;
+            } else if self.eat(c!("is")) {
+                self.eat(c!("not"));
+            } else if !(self.eat(c!("in")) || self.eat_any(&["<", ">", "==", ">=", "<=", "!="])) {
                 break;
             }
             parts.push(self.or_expr()?);
         }
-        Some(if parts.len() == 1 { parts.pop().expect("one") } else { self.combine(parts) })
+        Some(if parts.len() == 1 {
+            parts.pop().expect("one")
+        } else {
+            self.combine(parts)
+        })
     }
 
     fn eat_any(&mut self, ops: &[&str]) -> bool {
@@ -983,61 +1375,81 @@ impl<'s> Parser<'s> {
 
     /// Binary operators, by precedence, folded left; `+` is kept apart, as
     /// string concatenation reads it.
-    fn or_expr(&mut self) -> Option<Ex> {
+    fn or_expr(&mut self) -> Option<Ex<'a>> {
         self.binary(0)
     }
 
     /// Precedence climbing: operators binding at least as tight as `min`.
-    fn binary(&mut self, min: usize) -> Option<Ex> {
+    fn binary(&mut self, min: usize) -> Option<Ex<'a>> {
         let mut left = self.factor()?;
         while let Some(level) = self.binary_op().filter(|&l| l >= min) {
-            let plus = self.is("+");
+            let plus = self.is(c!("+"));
             self.at += 1;
             let right = self.binary(level + 1)?;
             let span = left.span.start..right.span.end;
             let line = left.line;
-            let k = if plus { K::Plus(Box::new(left), Box::new(right)) } else { K::Other(vec![left, right]) };
+            let k = if plus {
+                K::Plus(self.arena.alloc(left), self.arena.alloc(right))
+            } else {
+                K::Other(bumpalo::vec![in self.arena; left, right].into_bump_slice())
+            };
             left = Ex { span, line, k };
         }
         Some(left)
     }
 
-    fn factor(&mut self) -> Option<Ex> {
-        if self.is("-") || self.is("+") || self.is("~") {
+    fn factor(&mut self) -> Option<Ex<'a>> {
+        if self.is(c!("-")) || self.is(c!("+")) || self.is(c!("~")) {
             let start = self.bump();
             self.deeper()?;
             let inner = self.factor()?;
             self.depth -= 1;
-            return Some(Ex { span: start.span.start..inner.span.end, line: start.line, k: K::Other(vec![inner]) });
+            return Some(Ex {
+                span: start.span.start..inner.span.end,
+                line: start.line,
+                k: K::Other(std::slice::from_ref(self.arena.alloc(inner))),
+            });
         }
         let base = self.primary()?;
-        if self.eat("**") {
+        if self.eat(c!("**")) {
             self.deeper()?;
             let exp = self.factor()?;
             self.depth -= 1;
-            return Some(self.combine(vec![base, exp]));
+            return Some(self.combine(bumpalo::vec![in self.arena; base, exp]));
         }
         Some(base)
     }
 
     /// An atom and its trailers: calls, subscripts, attributes.
-    fn primary(&mut self) -> Option<Ex> {
+    fn primary(&mut self) -> Option<Ex<'a>> {
         let mut e = self.atom()?;
         loop {
-            if self.is("(") {
+            if self.is(c!("(")) {
                 let args = self.arguments()?;
                 let end = self.toks[self.at - 1].span.end;
-                e = Ex { span: e.span.start..end, line: e.line, k: K::Call(Box::new(e), args) };
-            } else if self.eat("[") {
+                e = Ex {
+                    span: e.span.start..end,
+                    line: e.line,
+                    k: K::Call(self.arena.alloc(e), args),
+                };
+            } else if self.eat(c!("[")) {
                 let index = self.subscript()?;
                 let end = self.bump();
                 if self.text(&end) != "]" {
                     return None;
                 }
-                e = Ex { span: e.span.start..end.span.end, line: e.line, k: K::Subscript(Box::new(e), Box::new(index)) };
-            } else if self.eat(".") {
+                e = Ex {
+                    span: e.span.start..end.span.end,
+                    line: e.line,
+                    k: K::Subscript(self.arena.alloc(e), self.arena.alloc(index)),
+                };
+            } else if self.eat(c!(".")) {
                 let n = self.name()?;
-                e = Ex { span: e.span.start..n.span.end, line: e.line, k: K::Attr(Box::new(e), n.span) };
+                e = Ex {
+                    span: e.span.start..n.span.end,
+                    line: e.line,
+                    k: K::Attr(self.arena.alloc(e), n.span),
+                };
             } else {
                 return Some(e);
             }
@@ -1045,68 +1457,81 @@ impl<'s> Parser<'s> {
     }
 
     /// `a`, `a:b`, `a:b:c`, `a, b`: slices, as one expression.
-    fn subscript(&mut self) -> Option<Ex> {
+    fn subscript(&mut self) -> Option<Ex<'a>> {
         let start = self.peek().span.start;
         let line = self.peek().line;
-        let mut parts = Vec::new();
-        let bound_ahead = |p: &Self| !p.is(":") && !p.is("]") && !p.is(",");
+        let mut parts = BVec::new_in(self.arena);
+        let bound_ahead = |p: &Self| !p.is(c!(":")) && !p.is(c!("]")) && !p.is(c!(","));
         loop {
-            if !self.is(":") {
+            if !self.is(c!(":")) {
                 parts.push(self.test()?);
             }
-            if self.eat(":") {
+            if self.eat(c!(":")) {
                 if bound_ahead(self) {
                     parts.push(self.test()?);
                 }
-                if self.eat(":") && bound_ahead(self) {
+                if self.eat(c!(":")) && bound_ahead(self) {
                     parts.push(self.test()?);
                 }
             }
-            if !self.eat(",") || self.is("]") {
+            if !self.eat(c!(",")) || self.is(c!("]")) {
                 break;
             }
         }
         let end = self.peek().span.start;
-        Some(Ex { span: start..end, line, k: K::Other(parts) })
+        Some(Ex {
+            span: start..end,
+            line,
+            k: K::Other(parts.into_bump_slice()),
+        })
     }
 
     /// The `for … in … if …` clauses after a display's first element: the
     /// element, targets, iterables and conditions, in source order.
-    fn comprehension(&mut self, mut parts: Vec<Ex>) -> Option<Ex> {
+    fn comprehension(&mut self, mut parts: BVec<'a, Ex<'a>>) -> Option<Ex<'a>> {
         let start = parts[0].span.start;
         let line = parts[0].line;
-        while self.eat("for") {
+        while self.eat(c!("for")) {
             let target = self.test_list_no_in()?;
             if !assignable(&target) {
                 return None;
             }
             parts.push(target);
-            self.expect("in")?;
+            self.expect(c!("in"))?;
             parts.push(self.or_test()?);
-            while self.eat("if") {
+            while self.eat(c!("if")) {
                 parts.push(self.or_test()?);
             }
         }
         let end = self.peek().span.start;
-        Some(Ex { span: start..end, line, k: K::Other(parts) })
+        Some(Ex {
+            span: start..end,
+            line,
+            k: K::Other(parts.into_bump_slice()),
+        })
     }
 
-    fn arguments(&mut self) -> Option<Vec<Arg>> {
-        self.expect("(")?;
-        let mut args = Vec::new();
+    fn arguments(&mut self) -> Option<&'a [Arg<'a>]> {
+        self.expect(c!("("))?;
+        let mut args = BVec::new_in(self.arena);
         let mut keywords: Vec<&str> = Vec::new();
         let mut after_keyword = false;
         let mut after_dstar = false;
-        while !self.is(")") {
-            let arg = if self.eat("**") {
+        while !self.is(c!(")")) {
+            let arg = if self.eat(c!("**")) {
                 after_dstar = true;
                 Arg::DStar(self.test()?)
-            } else if self.eat("*") {
+            } else if self.eat(c!("*")) {
                 if after_dstar {
                     return None;
                 }
                 Arg::Star(self.test()?)
-            } else if self.peek().t == T::Name && self.toks.get(self.at + 1).is_some_and(|t| t.t == T::Op && self.text(t) == "=") {
+            } else if self.peek().t == T::Name
+                && self
+                    .toks
+                    .get(self.at + 1)
+                    .is_some_and(|t| t.t == T::Op && self.text(t) == "=")
+            {
                 let n = self.name()?;
                 self.at += 1;
                 let k = self.text(&n);
@@ -1121,21 +1546,21 @@ impl<'s> Parser<'s> {
                     return None;
                 }
                 let e = self.test()?;
-                if self.is("for") {
+                if self.is(c!("for")) {
                     return None;
                 }
                 Arg::Pos(e)
             };
             args.push(arg);
-            if !self.eat(",") {
+            if !self.eat(c!(",")) {
                 break;
             }
         }
-        self.expect(")")?;
-        Some(args)
+        self.expect(c!(")"))?;
+        Some(args.into_bump_slice())
     }
 
-    fn atom(&mut self) -> Option<Ex> {
+    fn atom(&mut self) -> Option<Ex<'a>> {
         let toks = self.toks;
         let t = &toks[self.at];
         match t.t {
@@ -1145,95 +1570,133 @@ impl<'s> Parser<'s> {
                     return None;
                 }
                 self.at += 1;
-                let k = if matches!(text, "None" | "True" | "False") { K::Other(Vec::new()) } else { K::Name };
-                Some(Ex { span: t.span.clone(), line: t.line, k })
+                let k = if matches!(text, "None" | "True" | "False") {
+                    K::Other(&[])
+                } else {
+                    K::Name
+                };
+                Some(Ex {
+                    span: t.span.clone(),
+                    line: t.line,
+                    k,
+                })
             }
             T::Number => {
                 self.at += 1;
-                Some(Ex { span: t.span.clone(), line: t.line, k: K::Other(Vec::new()) })
+                Some(Ex {
+                    span: t.span.clone(),
+                    line: t.line,
+                    k: K::Other(&[]),
+                })
             }
             T::Str => {
-                let mut parts = Vec::new();
+                let first = self.at;
                 while self.peek().t == T::Str {
-                    parts.push(self.bump());
+                    self.at += 1;
                 }
+                let parts = &toks[first..self.at];
                 // Bytes and str cannot be concatenated.
-                if parts.iter().any(|p| p.prefix & BYTES != 0) && parts.iter().any(|p| p.prefix & BYTES == 0) {
+                if parts.iter().any(|p| p.prefix & BYTES != 0)
+                    && parts.iter().any(|p| p.prefix & BYTES == 0)
+                {
                     return None;
                 }
                 let span = parts[0].span.start..parts.last().expect("one").span.end;
-                Some(Ex { span, line: t.line, k: K::Str(parts) })
+                Some(Ex {
+                    span,
+                    line: t.line,
+                    k: K::Str(parts),
+                })
             }
             T::Op => match self.text(t) {
                 "(" => {
                     self.at += 1;
                     self.deeper()?;
-                    let out = if self.is(")") {
-                        K::Tuple(Vec::new())
+                    let out = if self.is(c!(")")) {
+                        K::Tuple(&[])
                     } else {
                         let first = self.test()?;
-                        if self.is("for") {
-                            self.comprehension(vec![first])?.k
-                        } else if self.is(",") {
-                            let mut items = vec![first];
-                            while self.eat(",") {
-                                if self.is(")") {
+                        if self.is(c!("for")) {
+                            self.comprehension(bumpalo::vec![in self.arena; first])?.k
+                        } else if self.is(c!(",")) {
+                            let mut items = bumpalo::vec![in self.arena; first];
+                            while self.eat(c!(",")) {
+                                if self.is(c!(")")) {
                                     break;
                                 }
                                 items.push(self.test()?);
                             }
-                            K::Tuple(items)
+                            K::Tuple(items.into_bump_slice())
                         } else {
-                            K::Paren(Box::new(first))
+                            K::Paren(self.arena.alloc(first))
                         }
                     };
                     self.depth -= 1;
                     let end = self.bump();
-                    (self.text(&end) == ")").then_some(Ex { span: t.span.start..end.span.end, line: t.line, k: out })
+                    (self.text(&end) == ")").then_some(Ex {
+                        span: t.span.start..end.span.end,
+                        line: t.line,
+                        k: out,
+                    })
                 }
                 "[" => {
                     self.at += 1;
                     self.deeper()?;
-                    let mut items = Vec::new();
+                    let mut items = BVec::new_in(self.arena);
                     let mut comprehension = None;
-                    while !self.is("]") {
+                    while !self.is(c!("]")) {
                         items.push(self.test()?);
-                        if self.is("for") && items.len() == 1 {
-                            comprehension = Some(self.comprehension(std::mem::take(&mut items))?.k);
+                        if self.is(c!("for")) && items.len() == 1 {
+                            comprehension = Some(
+                                self.comprehension(std::mem::replace(
+                                    &mut items,
+                                    BVec::new_in(self.arena),
+                                ))?
+                                .k,
+                            );
                             break;
                         }
-                        if !self.eat(",") {
+                        if !self.eat(c!(",")) {
                             break;
                         }
                     }
                     self.depth -= 1;
                     let end = self.bump();
-                    let k = comprehension.unwrap_or(K::List(items));
-                    (self.text(&end) == "]").then_some(Ex { span: t.span.start..end.span.end, line: t.line, k })
+                    let k = comprehension.unwrap_or(K::List(items.into_bump_slice()));
+                    (self.text(&end) == "]").then_some(Ex {
+                        span: t.span.start..end.span.end,
+                        line: t.line,
+                        k,
+                    })
                 }
                 "{" => {
                     self.at += 1;
                     self.deeper()?;
                     // A dict's entries in source order: a pair, or `**value`.
-                    let mut entries: Vec<(Ex, Option<Ex>)> = Vec::new();
-                    let mut set: Vec<Ex> = Vec::new();
+                    let mut entries: BVec<'a, (Ex<'a>, Option<Ex<'a>>)> = BVec::new_in(self.arena);
+                    let mut set: BVec<'a, Ex<'a>> = BVec::new_in(self.arena);
                     let mut comprehension = None;
-                    while !self.is("}") {
+                    while !self.is(c!("}")) {
                         let first = entries.is_empty() && set.is_empty();
-                        if self.eat("**") {
+                        if self.eat(c!("**")) {
                             if !set.is_empty() {
                                 return None;
                             }
                             entries.push((self.or_expr()?, None));
                         } else {
                             let key = self.test()?;
-                            if self.eat(":") {
+                            if self.eat(c!(":")) {
                                 if !set.is_empty() {
                                     return None;
                                 }
                                 let value = self.test()?;
-                                if first && self.is("for") {
-                                    comprehension = Some(self.comprehension(vec![key, value])?.k);
+                                if first && self.is(c!("for")) {
+                                    comprehension = Some(
+                                        self.comprehension(
+                                            bumpalo::vec![in self.arena; key, value],
+                                        )?
+                                        .k,
+                                    );
                                     break;
                                 }
                                 entries.push((key, Some(value)));
@@ -1241,14 +1704,16 @@ impl<'s> Parser<'s> {
                                 if !entries.is_empty() {
                                     return None;
                                 }
-                                if first && self.is("for") {
-                                    comprehension = Some(self.comprehension(vec![key])?.k);
+                                if first && self.is(c!("for")) {
+                                    comprehension = Some(
+                                        self.comprehension(bumpalo::vec![in self.arena; key])?.k,
+                                    );
                                     break;
                                 }
                                 set.push(key);
                             }
                         }
-                        if !self.eat(",") {
+                        if !self.eat(c!(",")) {
                             break;
                         }
                     }
@@ -1257,12 +1722,24 @@ impl<'s> Parser<'s> {
                     if self.text(&end) != "}" {
                         return None;
                     }
-                    let k = comprehension.unwrap_or(if set.is_empty() { K::Dict(entries) } else { K::Other(set) });
-                    Some(Ex { span: t.span.start..end.span.end, line: t.line, k })
+                    let k = comprehension.unwrap_or(if set.is_empty() {
+                        K::Dict(entries.into_bump_slice())
+                    } else {
+                        K::Other(set.into_bump_slice())
+                    });
+                    Some(Ex {
+                        span: t.span.start..end.span.end,
+                        line: t.line,
+                        k,
+                    })
                 }
                 "..." => {
                     self.at += 1;
-                    Some(Ex { span: t.span.clone(), line: t.line, k: K::Other(Vec::new()) })
+                    Some(Ex {
+                        span: t.span.clone(),
+                        line: t.line,
+                        k: K::Other(&[]),
+                    })
                 }
                 _ => None,
             },
@@ -1271,7 +1748,9 @@ impl<'s> Parser<'s> {
     }
 }
 
-const AUGMENTED: [&str; 12] = ["+=", "-=", "*=", "/=", "//=", "%=", "**=", ">>=", "<<=", "&=", "|=", "^="];
+const AUGMENTED: [&str; 12] = [
+    "+=", "-=", "*=", "/=", "//=", "%=", "**=", ">>=", "<<=", "&=", "|=", "^=",
+];
 
 fn is_subscript(e: &Ex) -> bool {
     matches!(e.k, K::Subscript(..))
@@ -1303,7 +1782,9 @@ struct Env<'a> {
 
 impl Env<'_> {
     fn get(&self, name: &str) -> Option<&SqlText> {
-        self.local.and_then(|l| l.get(name)).or_else(|| self.module.get(name))
+        self.local
+            .and_then(|l| l.get(name))
+            .or_else(|| self.module.get(name))
     }
 }
 
@@ -1313,7 +1794,7 @@ fn string(m: &Module<'_>, e: &Ex, consts: Env<'_>) -> Option<SqlText> {
         K::Str(parts) if parts.len() == 1 => literal(m, &parts[0], consts),
         K::Str(parts) => {
             let mut out = SqlText::default();
-            for p in parts {
+            for p in *parts {
                 append(&mut out, literal(m, p, consts)?);
             }
             Some(out)
@@ -1371,7 +1852,7 @@ fn literal(m: &Module<'_>, t: &Tok, consts: Env<'_>) -> Option<SqlText> {
     Some(SqlText::new(&text, t.line))
 }
 
-fn callee<'e, 's>(m: &Module<'s>, func: &'e Ex) -> (Option<&'e Ex>, &'s str) {
+fn callee<'e, 's>(m: &Module<'s>, func: &'e Ex<'e>) -> (Option<&'e Ex<'e>>, &'s str) {
     match &func.k {
         K::Attr(object, name) => (Some(object), text(m, name)),
         K::Name => (None, text(m, &func.span)),
@@ -1379,11 +1860,12 @@ fn callee<'e, 's>(m: &Module<'s>, func: &'e Ex) -> (Option<&'e Ex>, &'s str) {
     }
 }
 
-fn positional(args: &[Arg]) -> impl Iterator<Item = &Ex> {
-    args.iter().map_while(|a| if let Arg::Pos(e) = a { Some(e) } else { None })
+fn positional<'e>(args: &'e [Arg<'e>]) -> impl Iterator<Item = &'e Ex<'e>> {
+    args.iter()
+        .map_while(|a| if let Arg::Pos(e) = a { Some(e) } else { None })
 }
 
-fn keyword<'e>(m: &Module<'_>, args: &'e [Arg], key: &str) -> Option<&'e Ex> {
+fn keyword<'e>(m: &Module<'_>, args: &'e [Arg<'e>], key: &str) -> Option<&'e Ex<'e>> {
     args.iter().find_map(|a| match a {
         Arg::Kw(name, value) if text(m, name) == key => Some(value),
         _ => None,
@@ -1392,22 +1874,27 @@ fn keyword<'e>(m: &Module<'_>, args: &'e [Arg], key: &str) -> Option<&'e Ex> {
 
 /// An expression's sub-expressions, in source order (tree-sitter's named
 /// children, as far as calls are concerned).
-fn children(e: &Ex) -> Vec<&Ex> {
+fn children<'e>(e: &'e Ex<'e>) -> Vec<&'e Ex<'e>> {
     match &e.k {
         K::Name | K::Str(_) => Vec::new(),
         K::Attr(object, _) => vec![object],
-        K::Call(func, args) => std::iter::once(&**func).chain(args.iter().map(arg_value)).collect(),
+        K::Call(func, args) => std::iter::once(&**func)
+            .chain(args.iter().map(arg_value))
+            .collect(),
         K::Paren(inner) => vec![inner],
         K::Subscript(value, index) => vec![value, index],
         K::Tuple(items) | K::List(items) | K::Other(items) => items.iter().collect(),
-        K::Dict(entries) => entries.iter().flat_map(|(k, v)| std::iter::once(k).chain(v)).collect(),
+        K::Dict(entries) => entries
+            .iter()
+            .flat_map(|(k, v)| std::iter::once(k).chain(v))
+            .collect(),
         K::Plus(l, r) => vec![l, r],
     }
 }
 
 /// `f` on each sub-expression in source order, as [`children`] lists them,
 /// stopping at the first `None`; without collecting them.
-fn each_child<'e>(e: &'e Ex, f: &mut impl FnMut(&'e Ex) -> Option<()>) -> Option<()> {
+fn each_child<'e>(e: &'e Ex<'e>, f: &mut impl FnMut(&'e Ex<'e>) -> Option<()>) -> Option<()> {
     match &e.k {
         K::Name | K::Str(_) => Some(()),
         K::Attr(object, _) => f(object),
@@ -1432,7 +1919,7 @@ fn each_child<'e>(e: &'e Ex, f: &mut impl FnMut(&'e Ex) -> Option<()>) -> Option
     }
 }
 
-fn arg_value(a: &Arg) -> &Ex {
+fn arg_value<'e>(a: &'e Arg<'e>) -> &'e Ex<'e> {
     match a {
         Arg::Pos(e) | Arg::Star(e) | Arg::Kw(_, e) | Arg::DStar(e) => e,
     }
@@ -1445,11 +1932,16 @@ struct Walker<'m, 's> {
 
 impl Walker<'_, '_> {
     fn env<'a>(&'a self, scope: &'a Scope) -> Env<'a> {
-        Env { local: Some(&scope.consts), module: &self.m.consts }
+        Env {
+            local: Some(&scope.consts),
+            module: &self.m.consts,
+        }
     }
 
     fn executes_since(&self, before: usize) -> Vec<usize> {
-        (before..self.steps.len()).filter(|&i| matches!(self.steps[i].what, StepKind::Execute { .. })).collect()
+        (before..self.steps.len())
+            .filter(|&i| matches!(self.steps[i].what, StepKind::Execute { .. }))
+            .collect()
     }
 
     fn block(&mut self, body: &[St], scope: &mut Scope) -> Option<()> {
@@ -1458,7 +1950,7 @@ impl Walker<'_, '_> {
                 St::Expr(e) => self.walk(e, scope)?,
                 St::Exprs(es) => es.iter().try_for_each(|e| self.walk(e, scope))?,
                 St::With(items, inner) => {
-                    for i in items {
+                    for i in *items {
                         self.walk(i, scope)?;
                     }
                     self.block(inner, scope)?;
@@ -1468,7 +1960,9 @@ impl Walker<'_, '_> {
                         self.walk(v, scope)?;
                     }
                 }
-                St::Assign { target, value, aug } => self.assign(target, value.as_ref(), *aug, scope)?,
+                St::Assign { target, value, aug } => {
+                    self.assign(target, value.as_ref(), *aug, scope)?
+                }
                 St::If { arms, other } => {
                     // The first arm's test guards everything after it; each
                     // `elif` guards its own body only.
@@ -1484,7 +1978,12 @@ impl Walker<'_, '_> {
                         }
                     })?;
                 }
-                St::For { target, iter, body, other } => {
+                St::For {
+                    target,
+                    iter,
+                    body,
+                    other,
+                } => {
                     self.walk(target, scope)?;
                     self.walk(iter, scope)?;
                     self.block(body, scope)?;
@@ -1493,7 +1992,7 @@ impl Walker<'_, '_> {
                     }
                 }
                 St::Raise(line, exprs) => {
-                    for e in exprs {
+                    for e in *exprs {
                         self.walk(e, scope)?;
                     }
                     scope.mark_raised(&mut self.steps, *line);
@@ -1506,7 +2005,12 @@ impl Walker<'_, '_> {
     }
 
     /// A test and what it guards.
-    fn guarded(&mut self, cond: &Ex, scope: &mut Scope, inner: impl FnOnce(&mut Self, &mut Scope) -> Option<()>) -> Option<()> {
+    fn guarded(
+        &mut self,
+        cond: &Ex,
+        scope: &mut Scope,
+        inner: impl FnOnce(&mut Self, &mut Scope) -> Option<()>,
+    ) -> Option<()> {
         let before = self.steps.len();
         self.walk(cond, scope)?;
         let mut names = Vec::new();
@@ -1518,7 +2022,13 @@ impl Walker<'_, '_> {
         out
     }
 
-    fn assign(&mut self, target: &Ex, value: Option<&Ex>, aug: bool, scope: &mut Scope) -> Option<()> {
+    fn assign(
+        &mut self,
+        target: &Ex,
+        value: Option<&Ex>,
+        aug: bool,
+        scope: &mut Scope,
+    ) -> Option<()> {
         let before = self.steps.len();
         if let Some(v) = value {
             self.walk(v, scope)?;
@@ -1531,7 +2041,9 @@ impl Walker<'_, '_> {
                 sources.extend(scope.results.get(&n).into_iter().flatten().copied());
             }
         }
-        let string_value = value.filter(|_| !aug).and_then(|v| string(self.m, v, self.env(scope)));
+        let string_value = value
+            .filter(|_| !aug)
+            .and_then(|v| string(self.m, v, self.env(scope)));
         let mut targets = Vec::new();
         identifiers(self.m, target, &mut targets);
         for t in targets {
@@ -1575,34 +2087,58 @@ impl Walker<'_, '_> {
                     let first = positional(args).next();
                     match first.and_then(|a| string(m, a, env)) {
                         Some(sql) => {
-                            let mut params = first.map(|a| bind_params(m, a, env)).unwrap_or_default();
+                            let mut params =
+                                first.map(|a| bind_params(m, a, env)).unwrap_or_default();
                             if let Some(second) = positional(args).nth(1) {
                                 params.extend(dict_params(m, second, env));
                             }
-                            Some((vec![Step { line, what: StepKind::Execute { sql, params, raises: None } }], Then::WalkObjectFirst))
+                            Some((
+                                vec![Step {
+                                    line,
+                                    what: StepKind::Execute {
+                                        sql,
+                                        params,
+                                        raises: None,
+                                    },
+                                }],
+                                Then::WalkObjectFirst,
+                            ))
                         }
                         None => None,
                     }
                 }
                 (true, "create_table") => {
-                    let step = table(0, "table_name").map(|t| Step { line, what: StepKind::CreateTable { table: t } });
+                    let step = table(0, "table_name").map(|t| Step {
+                        line,
+                        what: StepKind::CreateTable { table: t },
+                    });
                     Some((step.into_iter().collect(), Then::Children))
                 }
                 (true, "drop_table") => {
-                    let step = table(0, "table_name").map(|t| Step { line, what: StepKind::DropTable { table: t } });
+                    let step = table(0, "table_name").map(|t| Step {
+                        line,
+                        what: StepKind::DropTable { table: t },
+                    });
                     Some((step.into_iter().collect(), Then::Nothing))
                 }
                 (true, "rename_table") => {
                     let step = match (table(0, "old_table_name"), table(1, "new_table_name")) {
-                        (Some(from), Some(to)) => Some(Step { line, what: StepKind::RenameTable { from, to } }),
+                        (Some(from), Some(to)) => Some(Step {
+                            line,
+                            what: StepKind::RenameTable { from, to },
+                        }),
                         _ => None,
                     };
                     Some((step.into_iter().collect(), Then::Nothing))
                 }
                 (true, "create_index") => {
-                    let exprs = arg(2, "columns").map(|cols| index_elements(m, cols, env)).unwrap_or_default();
+                    let exprs = arg(2, "columns")
+                        .map(|cols| index_elements(m, cols, env))
+                        .unwrap_or_default();
                     let what = StepKind::CreateIndex {
-                        name: arg(0, "index_name").and_then(|n| string(m, n, env)).map(|s| s.text),
+                        name: arg(0, "index_name")
+                            .and_then(|n| string(m, n, env))
+                            .map(|s| s.text),
                         table: table(1, "table_name"),
                         predicate: kw("postgresql_where").map(|w| expr(m, w, env)),
                         exprs,
@@ -1610,9 +2146,16 @@ impl Walker<'_, '_> {
                     Some((vec![Step { line, what }], Then::Nothing))
                 }
                 (_, "Index") => {
-                    let exprs = positional(args).skip(1).map(|e| expr(m, e, env)).filter(|e| !is_plain_column(e)).collect();
+                    let exprs = positional(args)
+                        .skip(1)
+                        .map(|e| expr(m, e, env))
+                        .filter(|e| !is_plain_column(e))
+                        .collect();
                     let what = StepKind::CreateIndex {
-                        name: positional(args).next().and_then(|n| string(m, n, env)).map(|s| s.text),
+                        name: positional(args)
+                            .next()
+                            .and_then(|n| string(m, n, env))
+                            .map(|s| s.text),
                         table: None,
                         predicate: kw("postgresql_where").map(|w| expr(m, w, env)),
                         exprs,
@@ -1655,10 +2198,17 @@ enum Then {
 }
 
 fn dict_params(m: &Module<'_>, e: &Ex, env: Env<'_>) -> Vec<Param> {
-    let K::Dict(entries) = &e.k else { return Vec::new() };
+    let K::Dict(entries) = &e.k else {
+        return Vec::new();
+    };
     entries
         .iter()
-        .filter_map(|(k, v)| Some((string(m, k, env)?.text, string(m, v.as_ref()?, env).map(|s| s.text))))
+        .filter_map(|(k, v)| {
+            Some((
+                string(m, k, env)?.text,
+                string(m, v.as_ref()?, env).map(|s| s.text),
+            ))
+        })
         .collect()
 }
 
@@ -1668,7 +2218,7 @@ fn bind_params(m: &Module<'_>, e: &Ex, env: Env<'_>) -> Vec<Param> {
     while let Some(K::Call(func, args)) = current.map(|c| &c.k) {
         let (object, name) = callee(m, func);
         if name == "bindparams" {
-            for a in args {
+            for a in *args {
                 if let Arg::Kw(k, v) = a {
                     out.push((text(m, k).to_string(), string(m, v, env).map(|s| s.text)));
                 }
@@ -1712,8 +2262,15 @@ fn expr(m: &Module<'_>, e: &Ex, env: Env<'_>) -> PyExpr {
 
 fn index_elements(m: &Module<'_>, cols: &Ex, env: Env<'_>) -> Vec<PyExpr> {
     match &cols.k {
-        K::List(items) | K::Tuple(items) => items.iter().map(|e| expr(m, e, env)).filter(|e| !is_plain_column(e)).collect(),
-        _ => vec![expr(m, cols, env)].into_iter().filter(|e| !is_plain_column(e)).collect(),
+        K::List(items) | K::Tuple(items) => items
+            .iter()
+            .map(|e| expr(m, e, env))
+            .filter(|e| !is_plain_column(e))
+            .collect(),
+        _ => vec![expr(m, cols, env)]
+            .into_iter()
+            .filter(|e| !is_plain_column(e))
+            .collect(),
     }
 }
 
@@ -1733,7 +2290,7 @@ fn identifiers(m: &Module<'_>, e: &Ex, out: &mut Vec<String>) {
         }
         K::Call(func, args) => {
             identifiers(m, func, out);
-            for a in args {
+            for a in *args {
                 if let Arg::Kw(name, _) = a {
                     out.push(text(m, name).to_string());
                 }
@@ -1742,7 +2299,9 @@ fn identifiers(m: &Module<'_>, e: &Ex, out: &mut Vec<String>) {
         }
         K::Str(parts) => {
             for p in parts.iter().filter(|p| p.prefix & FSTRING != 0) {
-                for (_, name) in fields(&m.src.as_bytes()[p.inner.clone()], p.inner.start).unwrap_or_default() {
+                for (_, name) in
+                    fields(&m.src.as_bytes()[p.inner.clone()], p.inner.start).unwrap_or_default()
+                {
                     let n = &m.src[name];
                     if !matches!(n, "None" | "True" | "False") {
                         out.push(n.to_string());
@@ -1760,5 +2319,35 @@ fn identifiers(m: &Module<'_>, e: &Ex, out: &mut Vec<String>) {
 }
 
 fn is_plain_column(e: &PyExpr) -> bool {
-    e.funcs.is_empty() && e.sql.iter().all(|s| !s.text.contains('(') && !s.text.contains("::"))
+    e.funcs.is_empty()
+        && e.sql
+            .iter()
+            .all(|s| !s.text.contains('(') && !s.text.contains("::"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tokenizer_codes_match_the_parser_codes() {
+        for (text, c) in CODES {
+            assert_eq!(code(text.as_bytes()), c, "{text}");
+            assert_eq!(code_of(text), c, "{text}");
+        }
+        let mut codes: Vec<u8> = CODES.iter().map(|(_, c)| *c).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), CODES.len(), "codes are unique");
+        assert!(codes.iter().all(|&c| c != 0));
+        assert_eq!(code(b"match"), 0);
+        assert_eq!(code(b"sa"), 0);
+        for (text, c) in CODES {
+            assert_eq!(
+                c >= FIRST_KEYWORD,
+                text.as_bytes()[0].is_ascii_alphabetic(),
+                "{text}"
+            );
+        }
+    }
 }

@@ -2,7 +2,8 @@ use super::*;
 
 /// Reads with both paths; the fast path must decline or agree.
 fn both(src: &str) -> ModuleConsts {
-    let full = read_full(src.as_bytes()).unwrap_or_else(|e| panic!("full parse failed: {e}\n{src}"));
+    let full =
+        read_full(src.as_bytes()).unwrap_or_else(|e| panic!("full parse failed: {e}\n{src}"));
     if let Some(fast) = read_fast(src.as_bytes()) {
         assert_eq!(fast, full, "fast and full readers disagree on:\n{src}");
     }
@@ -51,7 +52,10 @@ def downgrade() -> None:
 #[test]
 fn house_style_annotated() {
     let c = both(HOUSE);
-    assert!(fast_answers(HOUSE), "the house style must take the fast path");
+    assert!(
+        fast_answers(HOUSE),
+        "the house style must take the fast path"
+    );
     let rev = c.revision.as_ref().unwrap();
     assert_eq!(ids(&c.revision), Some(vec!["0146".to_string()]));
     assert_eq!(rev.line, 13);
@@ -69,7 +73,10 @@ fn plain_single_quotes_and_prefixes() {
     assert!(fast_answers(src));
     assert_eq!(ids(&c.revision).unwrap(), ["031"]);
     assert_eq!(ids(&c.down_revision).unwrap(), ["030"]);
-    assert_eq!(text(src, &c.revision.unwrap().value.literals()[0].inner), "031");
+    assert_eq!(
+        text(src, &c.revision.unwrap().value.literals()[0].inner),
+        "031"
+    );
 }
 
 #[test]
@@ -79,9 +86,28 @@ fn tuples_lists_and_multiline_with_comments() {
     assert!(fast_answers(src));
     assert_eq!(ids(&c.down_revision).unwrap(), ["0146", "0148"]);
     let down = c.down_revision.as_ref().unwrap();
-    assert!(matches!(down.value, PyValue::Seq { kind: SeqKind::Tuple, .. }));
-    assert_eq!(down.value.literals().iter().map(|l| l.line).collect::<Vec<_>>(), [3, 4]);
-    assert!(matches!(c.depends_on.as_ref().unwrap().value, PyValue::Seq { kind: SeqKind::List, .. }));
+    assert!(matches!(
+        down.value,
+        PyValue::Seq {
+            kind: SeqKind::Tuple,
+            ..
+        }
+    ));
+    assert_eq!(
+        down.value
+            .literals()
+            .iter()
+            .map(|l| l.line)
+            .collect::<Vec<_>>(),
+        [3, 4]
+    );
+    assert!(matches!(
+        c.depends_on.as_ref().unwrap().value,
+        PyValue::Seq {
+            kind: SeqKind::List,
+            ..
+        }
+    ));
     assert_eq!(ids(&c.branch_labels).unwrap(), ["reporting"]);
 }
 
@@ -104,7 +130,11 @@ fn bare_tuple_without_parentheses() {
 fn implicit_concatenation_is_an_error() {
     let err = read_full(b"revision = 'ab'\ndown_revision = '01' '44'\n").unwrap_err();
     assert_eq!(err.line, 2);
-    assert!(err.message.contains("implicit string concatenation"), "{}", err.message);
+    assert!(
+        err.message.contains("implicit string concatenation"),
+        "{}",
+        err.message
+    );
     assert!(read("revision = ('a' 'b')\n".as_bytes()).is_err());
 }
 
@@ -112,7 +142,12 @@ fn implicit_concatenation_is_an_error() {
 fn non_literals_are_reported_not_guessed() {
     let src = "from ids import BASE\nrevision = make_id()\ndown_revision = BASE\ndepends_on = f'{BASE}'\nbranch_labels = LABELS\n";
     let c = both(src);
-    for (slot, line) in [(&c.revision, 2), (&c.down_revision, 3), (&c.depends_on, 4), (&c.branch_labels, 5)] {
+    for (slot, line) in [
+        (&c.revision, 2),
+        (&c.down_revision, 3),
+        (&c.depends_on, 4),
+        (&c.branch_labels, 5),
+    ] {
         let a = slot.as_ref().unwrap();
         assert!(matches!(a.value, PyValue::NonLiteral { .. }), "{a:?}");
         assert_eq!(a.line, line);
@@ -136,7 +171,10 @@ fn conditional_and_imported_bindings_are_non_literal() {
         "revision = 'a'\ndown_revision = None\nfor revision in []:\n    pass\n",
     ] {
         let c = both(src);
-        assert!(matches!(c.revision.unwrap().value, PyValue::NonLiteral { .. }), "{src}");
+        assert!(
+            matches!(c.revision.unwrap().value, PyValue::NonLiteral { .. }),
+            "{src}"
+        );
     }
 }
 
@@ -152,7 +190,10 @@ fn crlf_cr_and_non_ascii_keep_byte_spans() {
     let src = "\"\"\"Tax §1256 tagger — naïve\r\n\r\nRevision ID: 0147\r\nRevises: 0144\r\n\"\"\"\r\nrevision: str = \"0147\"  # tagger\r\ndown_revision = '0144'\r\n";
     let c = both(src);
     assert!(fast_answers(src));
-    assert_eq!(text(src, &c.revision.as_ref().unwrap().value.literals()[0].inner), "0147");
+    assert_eq!(
+        text(src, &c.revision.as_ref().unwrap().value.literals()[0].inner),
+        "0147"
+    );
     assert_eq!(c.revision.unwrap().line, 6);
     assert_eq!(text(src, c.doc.revision_id.as_ref().unwrap()), "0147");
     assert_eq!(text(src, c.doc.revises.as_ref().unwrap()), "0144");
@@ -220,4 +261,15 @@ fn unescape_matches_python() {
     assert_eq!(unescape(r"\u00e9").unwrap(), "é");
     assert_eq!(unescape(r"\d").unwrap(), "\\d");
     assert!(unescape(r"\N{BULLET}").is_none());
+}
+
+#[test]
+fn line_of_counts_lf_crlf_and_lone_cr() {
+    let src = b"a\nb\r\nc\rd\n";
+    let lines: Vec<usize> = (0..src.len()).map(|i| line_of(src, i)).collect();
+    assert_eq!(lines, [1, 1, 2, 2, 2, 3, 3, 4, 4]);
+    assert_eq!(line_of(src, 1000), 5);
+    // A `\r` at the end of the head is lone only if no `\n` follows it.
+    assert_eq!(line_of(b"x\r\n", 2), 1);
+    assert_eq!(line_of(b"x\r", 2), 2);
 }

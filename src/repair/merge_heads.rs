@@ -7,7 +7,10 @@ use std::path::Path;
 use anyhow::{bail, Result};
 
 use super::template::{self, HouseStyle, NewRevision, Utc};
-use super::{claims_for, default_id, finish, in_width, new_problems, next_file_number, planned_chain, taken_by, track_heads, Preview};
+use super::{
+    claims_for, default_id, finish, in_width, new_problems, next_file_number, planned_chain,
+    taken_by, track_heads, Preview,
+};
 use crate::chains::{self, Chain, Kind, Naming, ReadMode};
 use crate::cli::MergeHeadsArgs;
 use crate::config::{rel, Config, Source};
@@ -22,9 +25,19 @@ pub(crate) fn run(config: &Config, args: &MergeHeadsArgs) -> Result<ExitStatus> 
     let chains = chains::load(config, ReadMode::Full)?;
     let repo = Repo::discover(&config.root);
     let prepared = prepare(config, &chains, args, repo.as_ref())?;
-    let status = finish(config, &prepared.preview, &prepared.plan, &args.write, repo.as_ref())?;
+    let status = finish(
+        config,
+        &prepared.preview,
+        &prepared.plan,
+        &args.write,
+        repo.as_ref(),
+    )?;
     if !args.write.dry_run {
-        let base = repo.as_ref().and_then(|r| r.head()).and_then(|h| h.branch).unwrap_or_else(|| "main".into());
+        let base = repo
+            .as_ref()
+            .and_then(|r| r.head())
+            .and_then(|h| h.branch)
+            .unwrap_or_else(|| "main".into());
         report::follow_ups(config, &prepared.stale, &base)?;
     }
     Ok(status)
@@ -38,7 +51,12 @@ pub(crate) struct Prepared {
     pub stale: Vec<Claim>,
 }
 
-pub(crate) fn prepare(config: &Config, chains: &[Chain], args: &MergeHeadsArgs, repo: Option<&Repo>) -> Result<Prepared> {
+pub(crate) fn prepare(
+    config: &Config,
+    chains: &[Chain],
+    args: &MergeHeadsArgs,
+    repo: Option<&Repo>,
+) -> Result<Prepared> {
     let chain = pick(chains)?;
     let graph = Graph::build(chain);
     refuse_broken(config, chain, &graph)?;
@@ -68,12 +86,30 @@ pub(crate) fn prepare(config: &Config, chains: &[Chain], args: &MergeHeadsArgs, 
         None => format!("merge heads {}", join_and(&head_ids)),
     };
     let slug = template::slug(&format!("merge {label_slug}"));
-    let new = NewRevision { id: &id, down: &head_ids, message: &message, now: Utc::now() };
-    let Source::Alembic(spec) = &chain.spec.source else { unreachable!("pick returns Alembic chains") };
-    if let Some(t) = spec.file_template.as_deref().filter(|t| Naming::from_template(t).is_none()) {
-        return Err(InputErrors::one(Diag::new(chain.name(), None, format!("cannot use the file_template `{t}`"))).into());
+    let new = NewRevision {
+        id: &id,
+        down: &head_ids,
+        message: &message,
+        now: Utc::now(),
+    };
+    let Source::Alembic(spec) = &chain.spec.source else {
+        unreachable!("pick returns Alembic chains")
+    };
+    if let Some(t) = spec
+        .file_template
+        .as_deref()
+        .filter(|t| Naming::from_template(t).is_none())
+    {
+        return Err(InputErrors::one(Diag::new(
+            chain.name(),
+            None,
+            format!("cannot use the file_template `{t}`"),
+        ))
+        .into());
     }
-    let name = chain.naming.render(&id, &slug, next_file_number(chain, &claims), &new.now);
+    let name = chain
+        .naming
+        .render(&id, &slug, next_file_number(chain, &claims), &new.now);
     let path = merge_dir(spec, &graph, &heads).join(&name);
     let (contents, style_note) = contents(chain, &graph, &new);
 
@@ -83,41 +119,73 @@ pub(crate) fn prepare(config: &Config, chains: &[Chain], args: &MergeHeadsArgs, 
     let after = planned_chain(config, chain, &plan)?;
     let problems = new_problems(chain, &after);
     if !problems.is_empty() {
-        bail!("the planned merge would leave the chain broken ({}); nothing was written", problems.join("; "));
+        bail!(
+            "the planned merge would leave the chain broken ({}); nothing was written",
+            problems.join("; ")
+        );
     }
     let g = Graph::build(&after);
     let heads_after: Vec<String> = g.heads().into_iter().map(|i| g.rev(i).id.clone()).collect();
     // The merged heads give way to the merge node; other branches keep theirs.
-    let expected: BTreeSet<&str> =
-        graph.heads().into_iter().filter(|h| !heads.contains(h)).map(|i| graph.rev(i).id.as_str()).chain([id.as_str()]).collect();
-    if heads_after.iter().map(String::as_str).collect::<BTreeSet<_>>() != expected {
-        bail!("the planned merge would leave heads {}; nothing was written", heads_after.join(", "));
+    let expected: BTreeSet<&str> = graph
+        .heads()
+        .into_iter()
+        .filter(|h| !heads.contains(h))
+        .map(|i| graph.rev(i).id.as_str())
+        .chain([id.as_str()])
+        .collect();
+    if heads_after
+        .iter()
+        .map(String::as_str)
+        .collect::<BTreeSet<_>>()
+        != expected
+    {
+        bail!(
+            "the planned merge would leave heads {}; nothing was written",
+            heads_after.join(", ")
+        );
     }
     let tracked = track_heads(config, chain, &after, &mut plan);
 
     let mut notes = vec![
         format!("file: {}", rel(&config.root, &path)),
-        format!("down_revision = ({}), no DDL: upgrade() and downgrade() only pass", head_ids.join(", ")),
+        format!(
+            "down_revision = ({}), no DDL: upgrade() and downgrade() only pass",
+            head_ids.join(", ")
+        ),
         style_note,
     ];
     if let Some(b) = &branch {
-        notes.push(format!("merges branch {b} only; the other branches keep their heads"));
+        notes.push(format!(
+            "merges branch {b} only; the other branches keep their heads"
+        ));
     }
     notes.extend(tracked);
     if !claims.is_empty() {
         let mut claimed: Vec<&str> = claims.iter().map(|c| c.id.as_str()).collect();
         claimed.sort_by(|a, b| id_order(a, b));
         claimed.dedup();
-        notes.push(format!("numbered past the ids claimed on other branches: {}", claimed.join(", ")));
+        notes.push(format!(
+            "numbered past the ids claimed on other branches: {}",
+            claimed.join(", ")
+        ));
     }
     let preview = Preview {
         chain: chain.name().to_string(),
-        title: format!("merge-heads {} -> {id} in {}", head_ids.join(" + "), chain.name()),
+        title: format!(
+            "merge-heads {} -> {id} in {}",
+            head_ids.join(" + "),
+            chain.name()
+        ),
         notes,
         heads_after,
     };
     let stale = stale_branches(chain, &claims, &id);
-    Ok(Prepared { preview, plan, stale })
+    Ok(Prepared {
+        preview,
+        plan,
+        stale,
+    })
 }
 
 fn join_and(ids: &[String]) -> String {
@@ -129,30 +197,53 @@ fn join_and(ids: &[String]) -> String {
 
 /// Where the merge file goes: the versions folder, or in a tree of
 /// folders the one of the newest head it merges.
-fn merge_dir(spec: &crate::config::AlembicSpec, graph: &Graph<'_>, heads: &[usize]) -> std::path::PathBuf {
-    let first = spec.versions.first().expect("a chain has a versions directory").clone();
+fn merge_dir(
+    spec: &crate::config::AlembicSpec,
+    graph: &Graph<'_>,
+    heads: &[usize],
+) -> std::path::PathBuf {
+    let first = spec
+        .versions
+        .first()
+        .expect("a chain has a versions directory")
+        .clone();
     if !spec.recursive && spec.versions.len() == 1 {
         return first;
     }
     let newest = graph.newest_first().into_iter().find(|i| heads.contains(i));
-    newest.and_then(|i| graph.rev(i).path.parent().map(Path::to_path_buf)).unwrap_or(first)
+    newest
+        .and_then(|i| graph.rev(i).path.parent().map(Path::to_path_buf))
+        .unwrap_or(first)
 }
 
 /// The heads to merge: the one fork of the chain, or that of `--branch`.
 /// Heads on distinct labelled branches are meant to be there; merging them
 /// would join branches that Alembic upgrades side by side.
-fn fork_to_merge(chain: &Chain, graph: &Graph<'_>, branch: Option<&str>) -> Result<(Vec<usize>, Option<String>)> {
+fn fork_to_merge(
+    chain: &Chain,
+    graph: &Graph<'_>,
+    branch: Option<&str>,
+) -> Result<(Vec<usize>, Option<String>)> {
     let forks = graph.forks();
     let describe = |h: usize| graph.with_labels(h);
     if let Some(b) = branch {
         return match forks.iter().find(|(_, l)| l.as_deref() == Some(b)) {
             Some((heads, label)) => Ok((heads.clone(), label.clone())),
             None => {
-                let on: Vec<String> = graph.heads().into_iter().filter(|&h| graph.labels_of(h).contains(b)).map(describe).collect();
+                let on: Vec<String> = graph
+                    .heads()
+                    .into_iter()
+                    .filter(|&h| graph.labels_of(h).contains(b))
+                    .map(describe)
+                    .collect();
                 Err(Refused::new(format!(
                     "branch {b} of {} has {}: nothing to merge there",
                     chain.name(),
-                    if on.is_empty() { "no head".to_string() } else { format!("one head, {}", on.join(", ")) }
+                    if on.is_empty() {
+                        "no head".to_string()
+                    } else {
+                        format!("one head, {}", on.join(", "))
+                    }
                 ))
                 .into())
             }
@@ -171,13 +262,24 @@ fn fork_to_merge(chain: &Chain, graph: &Graph<'_>, branch: Option<&str>) -> Resu
             .into())
         }
         many => {
-            let labels: Vec<String> = many.iter().map(|(_, l)| l.clone().unwrap_or_else(|| "(unlabelled)".into())).collect();
+            let labels: Vec<String> = many
+                .iter()
+                .map(|(_, l)| l.clone().unwrap_or_else(|| "(unlabelled)".into()))
+                .collect();
             Err(InputErrors::one(Diag::new(
                 "merge-heads",
                 None,
-                format!("{} has forked on several branches: {}", chain.name(), labels.join(", ")),
+                format!(
+                    "{} has forked on several branches: {}",
+                    chain.name(),
+                    labels.join(", ")
+                ),
             ))
-            .with_help(format!("merge one at a time: migfix --chain {} merge-heads --branch {}", chain.name(), labels[0]))
+            .with_help(format!(
+                "merge one at a time: migfix --chain {} merge-heads --branch {}",
+                chain.name(),
+                labels[0]
+            ))
             .into())
         }
     }
@@ -185,23 +287,41 @@ fn fork_to_merge(chain: &Chain, graph: &Graph<'_>, branch: Option<&str>) -> Resu
 
 /// The chain to merge: `--chain`, else the only Alembic chain with a fork.
 fn pick(chains: &[Chain]) -> Result<&Chain> {
-    let alembic: Vec<&Chain> = chains.iter().filter(|c| c.kind() == Kind::Alembic).collect();
-    let forked: Vec<&Chain> = alembic.iter().copied().filter(|c| !Graph::build(c).forks().is_empty()).collect();
+    let alembic: Vec<&Chain> = chains
+        .iter()
+        .filter(|c| c.kind() == Kind::Alembic)
+        .collect();
+    let forked: Vec<&Chain> = alembic
+        .iter()
+        .copied()
+        .filter(|c| !Graph::build(c).forks().is_empty())
+        .collect();
     match (alembic.as_slice(), forked.as_slice()) {
         (_, [one]) => Ok(one),
-        ([], _) => Err(InputErrors::one(Diag::new("merge-heads", None, "no Alembic chain here")).into()),
+        ([], _) => {
+            Err(InputErrors::one(Diag::new("merge-heads", None, "no Alembic chain here")).into())
+        }
         ([only], []) if Graph::build(only).heads().len() > 1 => Ok(only),
         ([only], []) => {
             let g = Graph::build(only);
             let heads: Vec<String> = g.heads().into_iter().map(|i| g.rev(i).id.clone()).collect();
-            Err(Refused::new(format!("{} has a single head ({}): nothing to merge", only.name(), heads.join(", "))).into())
+            Err(Refused::new(format!(
+                "{} has a single head ({}): nothing to merge",
+                only.name(),
+                heads.join(", ")
+            ))
+            .into())
         }
         (_, []) => Err(Refused::new("every chain has a single head: nothing to merge").into()),
         (_, many) => {
             let names: Vec<&str> = many.iter().map(|c| c.name()).collect();
-            Err(InputErrors::one(Diag::new("merge-heads", None, format!("several chains have several heads: {}", names.join(", "))))
-                .with_help(format!("pick one: migfix --chain {} merge-heads", names[0]))
-                .into())
+            Err(InputErrors::one(Diag::new(
+                "merge-heads",
+                None,
+                format!("several chains have several heads: {}", names.join(", ")),
+            ))
+            .with_help(format!("pick one: migfix --chain {} merge-heads", names[0]))
+            .into())
         }
     }
 }
@@ -212,7 +332,10 @@ fn refuse_broken(config: &Config, chain: &Chain, graph: &Graph<'_>) -> Result<()
     for p in graph.problems() {
         match p {
             Problem::DuplicateId { id, revs } => {
-                let files: Vec<String> = revs.iter().map(|&i| rel(&config.root, &graph.rev(i).path)).collect();
+                let files: Vec<String> = revs
+                    .iter()
+                    .map(|&i| rel(&config.root, &graph.rev(i).path))
+                    .collect();
                 return Err(Refused::new(format!(
                     "revision {id} is declared by {} files ({}): a duplicate, not a fork; a merge node cannot join them",
                     files.len(),
@@ -232,7 +355,11 @@ fn refuse_broken(config: &Config, chain: &Chain, graph: &Graph<'_>) -> Result<()
             }
             Problem::Cycle { revs } => {
                 let ids: Vec<&str> = revs.iter().map(|&i| graph.rev(i).id.as_str()).collect();
-                return Err(Refused::new(format!("revisions {} form a cycle: fix that first", ids.join(", "))).into());
+                return Err(Refused::new(format!(
+                    "revisions {} form a cycle: fix that first",
+                    ids.join(", ")
+                ))
+                .into());
             }
             _ => {}
         }
@@ -242,36 +369,63 @@ fn refuse_broken(config: &Config, chain: &Chain, graph: &Graph<'_>) -> Result<()
 
 /// The new file's text, and a note saying which style it follows.
 fn contents(chain: &Chain, graph: &Graph<'_>, new: &NewRevision<'_>) -> (Vec<u8>, String) {
-    let Source::Alembic(spec) = &chain.spec.source else { unreachable!("Alembic only") };
-    let newest = graph.heads().into_iter().max_by(|&a, &b| id_order(&graph.rev(a).id, &graph.rev(b).id));
-    let newest_text = newest.and_then(|i| std::fs::read_to_string(&graph.rev(i).path).ok()).unwrap_or_default();
+    let Source::Alembic(spec) = &chain.spec.source else {
+        unreachable!("Alembic only")
+    };
+    let newest = graph
+        .heads()
+        .into_iter()
+        .max_by(|&a, &b| id_order(&graph.rev(a).id, &graph.rev(b).id));
+    let newest_text = newest
+        .and_then(|i| std::fs::read_to_string(&graph.rev(i).path).ok())
+        .unwrap_or_default();
     let crlf = newest_text.contains("\r\n");
-    let mako = spec.script_location.as_deref().map(|d| d.join("script.py.mako"));
-    let rendered = mako.as_deref().and_then(|p| std::fs::read_to_string(p).ok().map(|t| (p, t)));
-    let (text, note) = match rendered.and_then(|(p, t)| template::render_mako(&t.replace("\r\n", "\n"), new).map(|r| (p, r))) {
+    let mako = spec
+        .script_location
+        .as_deref()
+        .map(|d| d.join("script.py.mako"));
+    let rendered = mako
+        .as_deref()
+        .and_then(|p| std::fs::read_to_string(p).ok().map(|t| (p, t)));
+    let (text, note) = match rendered
+        .and_then(|(p, t)| template::render_mako(&t.replace("\r\n", "\n"), new).map(|r| (p, r)))
+    {
         Some((p, text)) => (text, format!("content from {}", file_label(p))),
         None => {
             let style = HouseStyle::of(&newest_text);
-            let from = newest.map(|i| file_label(&graph.rev(i).path)).unwrap_or_default();
+            let from = newest
+                .map(|i| file_label(&graph.rev(i).path))
+                .unwrap_or_default();
             (style.render(new), format!("content in the style of {from}"))
         }
     };
-    let text = if crlf { text.replace('\n', "\r\n") } else { text };
+    let text = if crlf {
+        text.replace('\n', "\r\n")
+    } else {
+        text
+    };
     (text.into_bytes(), note)
 }
 
 fn file_label(p: &Path) -> String {
-    p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// Branches whose new migrations revise a revision of the chain other than
 /// the merge node: each would add a head again when merged. (The runbook's
 /// "update open PRs to point at the merge revision".)
 pub(crate) fn stale_branches(chain: &Chain, claims: &[Claim], merge_id: &str) -> Vec<Claim> {
-    let ids: std::collections::HashSet<&str> = chain.revisions.iter().map(|r| r.id.as_str()).collect();
+    let ids: std::collections::HashSet<&str> =
+        chain.revisions.iter().map(|r| r.id.as_str()).collect();
     claims
         .iter()
-        .filter(|c| c.down.iter().any(|d| ids.contains(d.as_str()) && d != merge_id))
+        .filter(|c| {
+            c.down
+                .iter()
+                .any(|d| ids.contains(d.as_str()) && d != merge_id)
+        })
         .cloned()
         .collect()
 }

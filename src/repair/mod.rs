@@ -39,8 +39,16 @@ pub(crate) struct Preview {
 /// width. `None` for a chain that is not numbered.
 pub(crate) fn next_free(chain: &Chain, claims: &[Claim]) -> Option<String> {
     let width = chain.scheme.width()?;
-    let numbers = chain.revisions.iter().map(|r| r.id.as_str()).chain(claims.iter().map(|c| c.id.as_str()));
-    let max = numbers.filter(|id| is_number_of(id, width)).filter_map(|id| id.parse::<u64>().ok()).max().unwrap_or(0);
+    let numbers = chain
+        .revisions
+        .iter()
+        .map(|r| r.id.as_str())
+        .chain(claims.iter().map(|c| c.id.as_str()));
+    let max = numbers
+        .filter(|id| is_number_of(id, width))
+        .filter_map(|id| id.parse::<u64>().ok())
+        .max()
+        .unwrap_or(0);
     Some(format!("{:0width$}", max + 1))
 }
 
@@ -48,7 +56,9 @@ pub(crate) fn next_free(chain: &Chain, claims: &[Claim]) -> Option<String> {
 /// numbered chain, else a fresh 12-hex id, as `alembic revision` makes.
 pub(crate) fn default_id(chain: &Chain, claims: &[Claim]) -> String {
     match chain.scheme {
-        Scheme::Sequential { .. } | Scheme::Mixed { .. } => next_free(chain, claims).unwrap_or_else(|| fresh_hash(chain, claims)),
+        Scheme::Sequential { .. } | Scheme::Mixed { .. } => {
+            next_free(chain, claims).unwrap_or_else(|| fresh_hash(chain, claims))
+        }
         Scheme::Hash | Scheme::Named => fresh_hash(chain, claims),
     }
 }
@@ -57,15 +67,27 @@ pub(crate) fn default_id(chain: &Chain, claims: &[Claim]) -> String {
 /// the id: above every file of the chain and every file claimed on a branch.
 pub(crate) fn next_file_number(chain: &Chain, claims: &[Claim]) -> Option<u64> {
     chain.naming.seq_width()?;
-    let ours = chain.revisions.iter().filter_map(|r| crate::graph::file_number(r, chain));
-    let theirs = claims.iter().filter_map(|c| chain.naming.number(Path::new(&c.path).file_stem()?.to_str()?, &c.id));
+    let ours = chain
+        .revisions
+        .iter()
+        .filter_map(|r| crate::graph::file_number(r, chain));
+    let theirs = claims.iter().filter_map(|c| {
+        chain
+            .naming
+            .number(Path::new(&c.path).file_stem()?.to_str()?, &c.id)
+    });
     Some(ours.chain(theirs).max().unwrap_or(0) + 1)
 }
 
 /// A revision file's name once its id is `new_id` (and its running number
 /// `number`, where the naming has one): only those tokens change. `None`
 /// when the name carries neither.
-pub(crate) fn renamed(chain: &Chain, rev: &Revision, new_id: &str, number: Option<u64>) -> Option<PathBuf> {
+pub(crate) fn renamed(
+    chain: &Chain,
+    rev: &Revision,
+    new_id: &str,
+    number: Option<u64>,
+) -> Option<PathBuf> {
     let name = rev.path.file_name()?.to_str()?;
     let stem = name.strip_suffix(".py")?;
     let naming = &chain.naming;
@@ -75,7 +97,10 @@ pub(crate) fn renamed(chain: &Chain, rev: &Revision, new_id: &str, number: Optio
         // 0038): its id token is what the renumber corrects.
         None => {
             let seq = naming.token(stem)?.1;
-            (crate::graph::mismatched_token(rev, chain).map(|(_, r)| r), seq.map(|(r, _)| r))
+            (
+                crate::graph::mismatched_token(rev, chain).map(|(_, r)| r),
+                seq.map(|(r, _)| r),
+            )
         }
     };
     let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
@@ -101,36 +126,72 @@ pub(crate) fn renamed(chain: &Chain, rev: &Revision, new_id: &str, number: Optio
 /// `CONTRACT_HEAD`, `head.txt`): a small file named for a head whose text
 /// is one revision id. Each one whose head the plan moves is given the head
 /// that now follows it, in the same plan.
-pub(crate) fn track_heads(config: &Config, before: &Chain, after: &Chain, plan: &mut Plan) -> Vec<String> {
-    let Source::Alembic(spec) = &before.spec.source else { return Vec::new() };
+pub(crate) fn track_heads(
+    config: &Config,
+    before: &Chain,
+    after: &Chain,
+    plan: &mut Plan,
+) -> Vec<String> {
+    let Source::Alembic(spec) = &before.spec.source else {
+        return Vec::new();
+    };
     let mut dirs: Vec<PathBuf> = spec.versions.clone();
     dirs.extend(spec.script_location.clone());
-    let ids: std::collections::HashMap<&str, usize> = before.revisions.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
+    let ids: std::collections::HashMap<&str, usize> = before
+        .revisions
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.as_str(), i))
+        .collect();
     let g_after = Graph::build(after);
     let heads_after: BTreeSet<usize> = g_after.heads().into_iter().collect();
     let mut notes = Vec::new();
     let mut seen = BTreeSet::new();
     for dir in dirs {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
         let mut files: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
         files.sort();
         for path in files {
-            let name = path.file_name().map(|n| n.to_string_lossy().to_lowercase()).unwrap_or_default();
-            if !name.contains("head") || name.ends_with(".py") || !path.is_file() || !seen.insert(path.clone()) {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().to_lowercase())
+                .unwrap_or_default();
+            if !name.contains("head")
+                || name.ends_with(".py")
+                || !path.is_file()
+                || !seen.insert(path.clone())
+            {
                 continue;
             }
-            let Ok(bytes) = std::fs::read(&path) else { continue };
-            let Ok(text) = std::str::from_utf8(&bytes) else { continue };
+            let Ok(bytes) = std::fs::read(&path) else {
+                continue;
+            };
+            let Ok(text) = std::str::from_utf8(&bytes) else {
+                continue;
+            };
             let token = text.trim();
             if bytes.len() > 256 || token.is_empty() || token.contains(char::is_whitespace) {
                 continue;
             }
             let Some(&i) = ids.get(token) else { continue };
             // Where that revision is once the plan is applied.
-            let moved_to = plan.changes.iter().find(|c| c.from.as_deref() == Some(before.revisions[i].path.as_path())).map(|c| c.to.clone());
+            let moved_to = plan
+                .changes
+                .iter()
+                .find(|c| c.from.as_deref() == Some(before.revisions[i].path.as_path()))
+                .map(|c| c.to.clone());
             let at = moved_to.unwrap_or_else(|| before.revisions[i].path.clone());
-            let Some(j) = after.revisions.iter().position(|r| r.path == at) else { continue };
-            let mut reached: Vec<usize> = g_after.descendants(j).into_iter().chain([j]).filter(|k| heads_after.contains(k)).collect();
+            let Some(j) = after.revisions.iter().position(|r| r.path == at) else {
+                continue;
+            };
+            let mut reached: Vec<usize> = g_after
+                .descendants(j)
+                .into_iter()
+                .chain([j])
+                .filter(|k| heads_after.contains(k))
+                .collect();
             reached.sort_unstable();
             let [k] = reached.as_slice() else { continue };
             let new_id = &g_after.rev(*k).id;
@@ -138,9 +199,21 @@ pub(crate) fn track_heads(config: &Config, before: &Chain, after: &Chain, plan: 
                 continue;
             }
             let start = text.find(token).expect("the token is in the text");
-            let after_bytes = apply_edits(&bytes, &[Edit::new(start..start + token.len(), new_id.clone())]).expect("in bounds");
-            notes.push(format!("{} now names {new_id} (was {token})", rel(&config.root, &path)));
-            plan.changes.push(Change { from: Some(path.clone()), to: path, before: bytes, after: after_bytes });
+            let after_bytes = apply_edits(
+                &bytes,
+                &[Edit::new(start..start + token.len(), new_id.clone())],
+            )
+            .expect("in bounds");
+            notes.push(format!(
+                "{} now names {new_id} (was {token})",
+                rel(&config.root, &path)
+            ));
+            plan.changes.push(Change {
+                from: Some(path.clone()),
+                to: path,
+                before: bytes,
+                after: after_bytes,
+            });
         }
     }
     notes
@@ -164,14 +237,19 @@ pub(crate) fn taken_by(chain: &Chain, claims: &[Claim], id: &str) -> Option<Stri
     if let Some(r) = chain.revisions.iter().find(|r| r.id == id) {
         return Some(format!("{} declares it", r.path.display()));
     }
-    claims.iter().find(|c| c.id == id).map(|c| format!("branch {} claims it in {}", c.branch, c.path))
+    claims
+        .iter()
+        .find(|c| c.id == id)
+        .map(|c| format!("branch {} claims it in {}", c.branch, c.path))
 }
 
 /// A numeric id padded to the chain's width: `--to 193` in a 4-digit chain
 /// is `0193`.
 pub(crate) fn in_width(chain: &Chain, id: &str) -> String {
     match chain.scheme.width() {
-        Some(w) if !id.is_empty() && id.len() < w && id.bytes().all(|b| b.is_ascii_digit()) => format!("{id:0>w$}"),
+        Some(w) if !id.is_empty() && id.len() < w && id.bytes().all(|b| b.is_ascii_digit()) => {
+            format!("{id:0>w$}")
+        }
         _ => id.to_string(),
     }
 }
@@ -194,19 +272,33 @@ pub(crate) fn planned_chain(config: &Config, chain: &Chain, plan: &Plan) -> Resu
         // The full parse refuses any syntax error, so it is also the check
         // that the edit left valid Python.
         let consts = crate::python::read_full(&change.after).map_err(|e| {
-            anyhow::anyhow!("the edited {} would not parse ({e}); nothing was written", rel(&config.root, &change.to))
+            anyhow::anyhow!(
+                "the edited {} would not parse ({e}); nothing was written",
+                rel(&config.root, &change.to)
+            )
         })?;
         let shown = rel(&config.root, &change.to);
-        let (rev, _) = alembic::to_revision(&shown, &change.to, consts).map_err(|d| anyhow::anyhow!("{d}"))?;
-        match change.from.as_ref().and_then(|f| next.revisions.iter().position(|r| &r.path == f)) {
+        let (rev, _) =
+            alembic::to_revision(&shown, &change.to, consts).map_err(|d| anyhow::anyhow!("{d}"))?;
+        match change
+            .from
+            .as_ref()
+            .and_then(|f| next.revisions.iter().position(|r| &r.path == f))
+        {
             Some(i) => next.revisions[i] = rev,
             None => next.revisions.push(rev),
         }
     }
     // Alembic loads files in name order within each folder.
     if let Source::Alembic(a) = &chain.spec.source {
-        let order = |p: &Path| a.versions.iter().position(|v| p.starts_with(v)).unwrap_or(usize::MAX);
-        next.revisions.sort_by(|x, y| (order(&x.path), &x.path).cmp(&(order(&y.path), &y.path)));
+        let order = |p: &Path| {
+            a.versions
+                .iter()
+                .position(|v| p.starts_with(v))
+                .unwrap_or(usize::MAX)
+        };
+        next.revisions
+            .sort_by(|x, y| (order(&x.path), &x.path).cmp(&(order(&y.path), &y.path)));
     }
     Ok(next)
 }
@@ -219,20 +311,37 @@ pub(crate) fn new_problems(before: &Chain, after: &Chain) -> Vec<String> {
         g.problems()
             .into_iter()
             .filter_map(|p| match p {
-                Problem::Dangling { rev, target, .. } => Some(format!("{} points at missing {target}", g.rev(rev).id)),
-                Problem::Cycle { revs } => Some(format!("cycle through {}", revs.iter().map(|&i| g.rev(i).id.clone()).collect::<Vec<_>>().join(", "))),
+                Problem::Dangling { rev, target, .. } => {
+                    Some(format!("{} points at missing {target}", g.rev(rev).id))
+                }
+                Problem::Cycle { revs } => Some(format!(
+                    "cycle through {}",
+                    revs.iter()
+                        .map(|&i| g.rev(i).id.clone())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
                 Problem::DuplicateId { id, .. } => Some(format!("{id} declared twice")),
                 _ => None,
             })
             .collect()
     };
     let old = describe(before);
-    describe(after).into_iter().filter(|p| !old.contains(p)).collect()
+    describe(after)
+        .into_iter()
+        .filter(|p| !old.contains(p))
+        .collect()
 }
 
 /// Shows the plan, then applies it if `--yes`, or if the user says so on a
 /// terminal. Refuses without a terminal and without `--yes`.
-pub(crate) fn finish(config: &Config, preview: &Preview, plan: &Plan, write: &WriteArgs, repo: Option<&Repo>) -> Result<ExitStatus> {
+pub(crate) fn finish(
+    config: &Config,
+    preview: &Preview,
+    plan: &Plan,
+    write: &WriteArgs,
+    repo: Option<&Repo>,
+) -> Result<ExitStatus> {
     report::preview(config, preview, plan)?;
     if write.dry_run {
         report::done(config, preview, plan, false, None, &[])?;
@@ -244,16 +353,20 @@ pub(crate) fn finish(config: &Config, preview: &Preview, plan: &Plan, write: &Wr
             let dirty = repo.uncommitted(&sources);
             if !dirty.is_empty() {
                 let list: Vec<String> = dirty.iter().map(|p| rel(&config.root, p)).collect();
-                return Err(Refused::new(format!("uncommitted changes in {}", list.join(", ")))
-                    .help("commit or stash them first, or pass --allow-dirty")
-                    .into());
+                return Err(
+                    Refused::new(format!("uncommitted changes in {}", list.join(", ")))
+                        .help("commit or stash them first, or pass --allow-dirty")
+                        .into(),
+                );
             }
         }
     }
     if !write.yes {
         let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
         if !interactive {
-            return Err(Refused::new("no terminal to confirm on").help("review the diff above, then run again with --yes").into());
+            return Err(Refused::new("no terminal to confirm on")
+                .help("review the diff above, then run again with --yes")
+                .into());
         }
         if !report::confirm("Apply?")? {
             return Err(Refused::new("not confirmed").into());
@@ -269,7 +382,10 @@ pub(crate) fn finish(config: &Config, preview: &Preview, plan: &Plan, write: &Wr
         .filter(|c| c.name() == preview.chain)
         .flat_map(|c| {
             let g = Graph::build(c);
-            g.heads().into_iter().map(|i| g.rev(i).id.clone()).collect::<Vec<_>>()
+            g.heads()
+                .into_iter()
+                .map(|i| g.rev(i).id.clone())
+                .collect::<Vec<_>>()
         })
         .collect();
     report::done(config, preview, plan, true, Some(&applied), &heads)?;
@@ -283,21 +399,36 @@ fn undo_note(config: &Config, plan: &Plan, repo: Option<&Repo>) -> Vec<String> {
     match repo.and_then(|r| r.head()) {
         Some(head) => {
             let short = &head.sha[..head.sha.len().min(12)];
-            lines.push(format!("HEAD was {short}{}", head.branch.map(|b| format!(" on {b}")).unwrap_or_default()));
+            lines.push(format!(
+                "HEAD was {short}{}",
+                head.branch.map(|b| format!(" on {b}")).unwrap_or_default()
+            ));
             for c in plan.changes.iter().filter(|c| c.is_new()) {
                 lines.push(format!("git rm -f {}", shown(&c.to)));
             }
             for c in plan.changes.iter().filter(|c| c.is_rename()) {
-                lines.push(format!("git mv {} {}", shown(&c.to), shown(c.from.as_deref().expect("a rename has a source"))));
+                lines.push(format!(
+                    "git mv {} {}",
+                    shown(&c.to),
+                    shown(c.from.as_deref().expect("a rename has a source"))
+                ));
             }
-            let restored: Vec<String> = plan.changes.iter().filter_map(|c| c.from.as_deref().map(shown)).collect();
+            let restored: Vec<String> = plan
+                .changes
+                .iter()
+                .filter_map(|c| c.from.as_deref().map(shown))
+                .collect();
             if !restored.is_empty() {
                 lines.push(format!("git checkout {short} -- {}", restored.join(" ")));
             }
         }
         None => {
             for c in plan.changes.iter().filter(|c| c.is_rename()) {
-                lines.push(format!("mv {} {} (then undo the edits shown above)", shown(&c.to), shown(c.from.as_deref().expect("a rename has a source"))));
+                lines.push(format!(
+                    "mv {} {} (then undo the edits shown above)",
+                    shown(&c.to),
+                    shown(c.from.as_deref().expect("a rename has a source"))
+                ));
             }
         }
     }

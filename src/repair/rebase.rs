@@ -22,13 +22,24 @@ use crate::python::{ModuleConsts, PyValue};
 use crate::ExitStatus;
 
 pub(crate) fn run(config: &Config, args: &RebaseArgs) -> Result<ExitStatus> {
-    let repo = Repo::discover(&config.root)
-        .ok_or_else(|| InputErrors::one(Diag::new(config.rel(&config.root), None, "not inside a git work tree")))?;
+    let repo = Repo::discover(&config.root).ok_or_else(|| {
+        InputErrors::one(Diag::new(
+            config.rel(&config.root),
+            None,
+            "not inside a git work tree",
+        ))
+    })?;
     let (base_name, base) = pick_base(&repo, args.base.as_deref())?;
-    let head = repo.head_commit().ok_or_else(|| InputErrors::one(Diag::new("HEAD", None, "the repository has no commits")))?;
-    let mb = repo
-        .merge_base(head, base)
-        .ok_or_else(|| InputErrors::one(Diag::new(&base_name, None, "no history in common with this branch")))?;
+    let head = repo.head_commit().ok_or_else(|| {
+        InputErrors::one(Diag::new("HEAD", None, "the repository has no commits"))
+    })?;
+    let mb = repo.merge_base(head, base).ok_or_else(|| {
+        InputErrors::one(Diag::new(
+            &base_name,
+            None,
+            "no history in common with this branch",
+        ))
+    })?;
     let current = repo.head().and_then(|h| h.branch);
     let mut except = vec![base_name.as_str()];
     if let Some(c) = current.as_deref() {
@@ -46,7 +57,16 @@ pub(crate) fn run(config: &Config, args: &RebaseArgs) -> Result<ExitStatus> {
     for chain in &chains {
         let moved = match &chain.spec.source {
             Source::Alembic(spec) => {
-                let moved = alembic_chain(&repo, chain, &spec.versions, spec.recursive, (&base_name, base), mb, &others, &mut builder)?;
+                let moved = alembic_chain(
+                    &repo,
+                    chain,
+                    &spec.versions,
+                    spec.recursive,
+                    (&base_name, base),
+                    mb,
+                    &others,
+                    &mut builder,
+                )?;
                 moved.map(|(note, head, at_base)| {
                     verify.push((chain, at_base));
                     (note, head)
@@ -99,24 +119,52 @@ pub(crate) fn run(config: &Config, args: &RebaseArgs) -> Result<ExitStatus> {
 
 /// The base's chain plus this branch's planned files must have one head and
 /// nothing dangling: what the chain will be once the branch is merged.
-fn check_against_base(config: &Config, chain: &Chain, at_base: &Chain, plan: &crate::plan::Plan) -> Result<()> {
-    let Source::Alembic(spec) = &chain.spec.source else { return Ok(()) };
+fn check_against_base(
+    config: &Config,
+    chain: &Chain,
+    at_base: &Chain,
+    plan: &crate::plan::Plan,
+) -> Result<()> {
+    let Source::Alembic(spec) = &chain.spec.source else {
+        return Ok(());
+    };
     let mut merged = at_base.clone();
-    for change in plan.changes.iter().filter(|c| spec.versions.iter().any(|v| c.to.starts_with(v))) {
-        let consts = crate::python::read_full(&change.after)
-            .map_err(|e| anyhow::anyhow!("the edited {} would not parse ({e}); nothing was written", change.to.display()))?;
+    for change in plan
+        .changes
+        .iter()
+        .filter(|c| spec.versions.iter().any(|v| c.to.starts_with(v)))
+    {
+        let consts = crate::python::read_full(&change.after).map_err(|e| {
+            anyhow::anyhow!(
+                "the edited {} would not parse ({e}); nothing was written",
+                change.to.display()
+            )
+        })?;
         let shown = crate::config::rel(&config.root, &change.to);
-        let (rev, _) = crate::chains::alembic::to_revision(&shown, &change.to, consts).map_err(|d| anyhow::anyhow!("{d}"))?;
+        let (rev, _) = crate::chains::alembic::to_revision(&shown, &change.to, consts)
+            .map_err(|d| anyhow::anyhow!("{d}"))?;
         merged.revisions.push(rev);
     }
     let problems = super::new_problems(at_base, &merged);
     if !problems.is_empty() {
-        bail!("the planned rebase would break {} ({}); nothing was written", chain.name(), problems.join("; "));
+        bail!(
+            "the planned rebase would break {} ({}); nothing was written",
+            chain.name(),
+            problems.join("; ")
+        );
     }
     let g = Graph::build(&merged);
     if !g.forks().is_empty() || g.heads().len() != Graph::build(at_base).heads().len() {
-        let heads: Vec<&str> = g.heads().into_iter().map(|i| g.rev(i).id.as_str()).collect();
-        bail!("the planned rebase would leave {} with heads {}; nothing was written", chain.name(), heads.join(", "));
+        let heads: Vec<&str> = g
+            .heads()
+            .into_iter()
+            .map(|i| g.rev(i).id.as_str())
+            .collect();
+        bail!(
+            "the planned rebase would leave {} with heads {}; nothing was written",
+            chain.name(),
+            heads.join(", ")
+        );
     }
     Ok(())
 }
@@ -135,22 +183,41 @@ fn alembic_chain(
     others: &[(String, git2::Oid)],
     builder: &mut Builder,
 ) -> Result<Option<(String, String, Chain)>> {
-    let before: HashSet<PathBuf> = repo.revision_files_at(mb, versions, recursive).into_iter().map(|(p, _)| p).collect();
+    let before: HashSet<PathBuf> = repo
+        .revision_files_at(mb, versions, recursive)
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
     let graph = Graph::build(chain);
     // Parents first.
-    let mut added: Vec<usize> =
-        graph.newest_first().into_iter().rev().filter(|&i| repo.rel(&graph.rev(i).path).is_some_and(|p| !before.contains(&p))).collect();
+    let mut added: Vec<usize> = graph
+        .newest_first()
+        .into_iter()
+        .rev()
+        .filter(|&i| {
+            repo.rel(&graph.rev(i).path)
+                .is_some_and(|p| !before.contains(&p))
+        })
+        .collect();
     if added.is_empty() {
         return Ok(None);
     }
     added.dedup();
     let at_base = alembic_at(repo, chain, versions, recursive, base);
     let base_graph = Graph::build(&at_base);
-    let base_heads: Vec<String> = base_graph.heads().into_iter().map(|i| base_graph.rev(i).id.clone()).collect();
+    let base_heads: Vec<String> = base_graph
+        .heads()
+        .into_iter()
+        .map(|i| base_graph.rev(i).id.clone())
+        .collect();
     let added_ids: HashSet<&str> = added.iter().map(|&i| graph.rev(i).id.as_str()).collect();
     let base_head = match base_heads.as_slice() {
         [one] => one.clone(),
-        [] => bail!(InputErrors::one(Diag::new(base_name, None, format!("{} has no revisions on {base_name}", chain.name())))),
+        [] => bail!(InputErrors::one(Diag::new(
+            base_name,
+            None,
+            format!("{} has no revisions on {base_name}", chain.name())
+        ))),
         many => {
             // Heads on labelled branches of their own: the one that follows
             // what this branch built on.
@@ -163,7 +230,11 @@ fn alembic_chain(
             let following: Vec<String> = base_graph
                 .heads()
                 .into_iter()
-                .filter(|&h| built_on.iter().any(|&p| p == h || base_graph.descendants(p).contains(&h)))
+                .filter(|&h| {
+                    built_on
+                        .iter()
+                        .any(|&p| p == h || base_graph.descendants(p).contains(&h))
+                })
                 .map(|h| base_graph.rev(h).id.clone())
                 .collect();
             match following.as_slice() {
@@ -175,13 +246,22 @@ fn alembic_chain(
                         chain.name(),
                         many.join(", ")
                     ))
-                    .help(format!("on {base_name}: migfix --chain {} merge-heads", chain.name()))
+                    .help(format!(
+                        "on {base_name}: migfix --chain {} merge-heads",
+                        chain.name()
+                    ))
                     .into())
                 }
             }
         }
     };
-    if added.iter().all(|&i| graph.rev(i).down.iter().all(|d| added_ids.contains(d.as_str()) || *d == base_head)) {
+    if added.iter().all(|&i| {
+        graph
+            .rev(i)
+            .down
+            .iter()
+            .all(|d| added_ids.contains(d.as_str()) || *d == base_head)
+    }) {
         return Ok(None);
     }
 
@@ -189,7 +269,14 @@ fn alembic_chain(
     // that stay.
     let claims = repo.claims(versions, recursive, base, others);
     let mut taken = at_base.clone();
-    taken.revisions.extend(chain.revisions.iter().enumerate().filter(|(i, _)| !added.contains(i)).map(|(_, r)| r.clone()));
+    taken.revisions.extend(
+        chain
+            .revisions
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !added.contains(i))
+            .map(|(_, r)| r.clone()),
+    );
     // Only numbers are renumbered: a hash id is unique wherever it goes.
     let numbered = |id: &str| match chain.scheme {
         Scheme::Sequential { width } | Scheme::Mixed { width } => is_number_of(id, width),
@@ -200,7 +287,11 @@ fn alembic_chain(
     for &i in &added {
         let rev = graph.rev(i);
         let old = rev.id.clone();
-        let new = if numbered(&old) { super::next_free(&taken, &claims).unwrap_or_else(|| old.clone()) } else { old.clone() };
+        let new = if numbered(&old) {
+            super::next_free(&taken, &claims).unwrap_or_else(|| old.clone())
+        } else {
+            old.clone()
+        };
         let number = super::next_file_number(&taken, &claims);
         let mut r = rev.clone();
         if let Some(path) = super::renamed(chain, rev, &new, number) {
@@ -214,22 +305,41 @@ fn alembic_chain(
     let point = |d: &String| mapping.get(d).cloned().unwrap_or_else(|| base_head.clone());
     for &i in &added {
         let rev = graph.rev(i);
-        let src = std::fs::read(&rev.path).with_context(|| format!("reading {}", rev.path.display()))?;
-        let consts = rev.consts.as_ref().expect("Alembic revisions carry their constants");
+        let src =
+            std::fs::read(&rev.path).with_context(|| format!("reading {}", rev.path.display()))?;
+        let consts = rev
+            .consts
+            .as_ref()
+            .expect("Alembic revisions carry their constants");
         let new_id = &mapping[&rev.id];
         let mut down: Vec<String> = rev.down.iter().map(point).collect();
         down.dedup();
-        builder.edit(&rev.path, &src, edits(&src, consts, &rev.id, new_id, &rev.down, &down, &mapping));
+        builder.edit(
+            &rev.path,
+            &src,
+            edits(&src, consts, &rev.id, new_id, &rev.down, &down, &mapping),
+        );
         if let Some(path) = new_paths.get(&rev.id) {
             builder.rename(&rev.path, &src, path.clone());
         }
     }
-    let moved: Vec<String> = added.iter().map(|&i| {
-        let old = &graph.rev(i).id;
-        if mapping[old] == *old { old.clone() } else { format!("{old} -> {}", mapping[old]) }
-    }).collect();
+    let moved: Vec<String> = added
+        .iter()
+        .map(|&i| {
+            let old = &graph.rev(i).id;
+            if mapping[old] == *old {
+                old.clone()
+            } else {
+                format!("{old} -> {}", mapping[old])
+            }
+        })
+        .collect();
     let last = mapping[&graph.rev(*added.last().expect("non-empty")).id].clone();
-    Ok(Some((format!("{} onto {base_head}", moved.join(", ")), last, at_base)))
+    Ok(Some((
+        format!("{} onto {base_head}", moved.join(", ")),
+        last,
+        at_base,
+    )))
 }
 
 /// Edits in one of the branch's files: its id, its parents (mapped, or the
@@ -246,7 +356,11 @@ fn edits(
     let mut out = Vec::new();
     let header = crate::python::header_spans(src, consts);
     if old != new {
-        if let Some(lit) = consts.revision.as_ref().and_then(|a| a.value.literals().first()) {
+        if let Some(lit) = consts
+            .revision
+            .as_ref()
+            .and_then(|a| a.value.literals().first())
+        {
             out.push(Edit::new(lit.inner.clone(), new));
         }
         if let Some(span) = &header.revision_id {
@@ -265,10 +379,19 @@ fn edits(
                     }
                 }
             } else {
-                let q = lits.first().and_then(|l| l.inner.start.checked_sub(1)).map_or('"', |at| src[at] as char);
+                let q = lits
+                    .first()
+                    .and_then(|l| l.inner.start.checked_sub(1))
+                    .map_or('"', |at| src[at] as char);
                 let text = match new_down {
                     [one] => format!("{q}{one}{q}"),
-                    many => format!("({})", many.iter().map(|d| format!("{q}{d}{q}")).collect::<Vec<_>>().join(", ")),
+                    many => format!(
+                        "({})",
+                        many.iter()
+                            .map(|d| format!("{q}{d}{q}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
                 };
                 out.push(Edit::new(down.value_span.clone(), text));
             }
@@ -302,31 +425,59 @@ fn sqitch_chain(
     mb: git2::Oid,
     builder: &mut Builder,
 ) -> Result<Option<(String, String)>> {
-    let Some(rel_plan) = repo.rel(&spec.plan) else { return Ok(None) };
-    let text_at = |c| repo.file_at(c, &rel_plan).and_then(|b| String::from_utf8(b).ok());
-    let (Some(base_text), Some(mb_text)) = (text_at(base), text_at(mb)) else { return Ok(None) };
+    let Some(rel_plan) = repo.rel(&spec.plan) else {
+        return Ok(None);
+    };
+    let text_at = |c| {
+        repo.file_at(c, &rel_plan)
+            .and_then(|b| String::from_utf8(b).ok())
+    };
+    let (Some(base_text), Some(mb_text)) = (text_at(base), text_at(mb)) else {
+        return Ok(None);
+    };
     if base_text == mb_text {
         return Ok(None);
     }
-    let ours = std::fs::read_to_string(&spec.plan).with_context(|| format!("reading {}", spec.plan.display()))?;
+    let ours = std::fs::read_to_string(&spec.plan)
+        .with_context(|| format!("reading {}", spec.plan.display()))?;
     let plan = Plan::parse(&ours);
-    let known: HashSet<String> = Plan::parse(&mb_text).changes().map(|(_, e)| e.name.clone()).collect();
+    let known: HashSet<String> = Plan::parse(&mb_text)
+        .changes()
+        .map(|(_, e)| e.name.clone())
+        .collect();
     // The lines after the last change the branch shares with the merge-base.
-    let last_shared = plan.changes().filter(|(_, e)| known.contains(&e.name)).map(|(l, _)| l.number).max().unwrap_or(0);
-    let tail: Vec<_> = plan.lines.iter().filter(|l| l.number > last_shared).collect();
+    let last_shared = plan
+        .changes()
+        .filter(|(_, e)| known.contains(&e.name))
+        .map(|(l, _)| l.number)
+        .max()
+        .unwrap_or(0);
+    let tail: Vec<_> = plan
+        .lines
+        .iter()
+        .filter(|l| l.number > last_shared)
+        .collect();
     if !tail.iter().any(|l| matches!(l.kind, LineKind::Change(_))) {
         return Ok(None);
     }
     let base_plan = Plan::parse(&base_text);
     let width = chain.scheme.width().unwrap_or(2);
-    let mut next = base_plan.changes().filter_map(|(_, e)| sqitch_prefix(&e.name)).filter_map(|p| p.parse::<u64>().ok()).max().unwrap_or(0);
+    let mut next = base_plan
+        .changes()
+        .filter_map(|(_, e)| sqitch_prefix(&e.name))
+        .filter_map(|p| p.parse::<u64>().ok())
+        .max()
+        .unwrap_or(0);
     // In plan order, which a map would lose.
     let mut renames: Vec<(String, String)> = Vec::new();
     for line in &tail {
         if let LineKind::Change(e) = &line.kind {
             if let Some(p) = sqitch_prefix(&e.name) {
                 next += 1;
-                renames.push((e.name.clone(), format!("{next:0width$}{}", &e.name[p.len()..])));
+                renames.push((
+                    e.name.clone(),
+                    format!("{next:0width$}{}", &e.name[p.len()..]),
+                ));
             }
         }
     }
@@ -359,15 +510,27 @@ fn sqitch_chain(
         text.push_str(&body);
         text.push_str(nl);
     }
-    builder.edit(&spec.plan, ours.as_bytes(), [Edit::new(0..ours.len(), text)]);
+    builder.edit(
+        &spec.plan,
+        ours.as_bytes(),
+        [Edit::new(0..ours.len(), text)],
+    );
     for (old, new) in &renames {
         for (script, to) in super::sqitch::script_moves(&plan, spec, old, new) {
-            let bytes = std::fs::read(&script).with_context(|| format!("reading {}", script.display()))?;
+            let bytes =
+                std::fs::read(&script).with_context(|| format!("reading {}", script.display()))?;
             builder.rename(&script, &bytes, to);
         }
     }
     let moved: Vec<String> = renames.iter().map(|(o, n)| format!("{o} -> {n}")).collect();
-    let last_base = base_plan.changes().last().map(|(_, e)| e.name.clone()).unwrap_or_default();
+    let last_base = base_plan
+        .changes()
+        .last()
+        .map(|(_, e)| e.name.clone())
+        .unwrap_or_default();
     let head = renames.last().map(|(_, n)| n.clone()).unwrap_or_default();
-    Ok(Some((format!("{} after {base_name}'s {last_base}", moved.join(", ")), head)))
+    Ok(Some((
+        format!("{} after {base_name}'s {last_base}", moved.join(", ")),
+        head,
+    )))
 }

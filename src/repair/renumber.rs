@@ -4,8 +4,8 @@
 use anyhow::{bail, Context, Result};
 
 use super::{
-    claims_for, default_id, finish, in_width, new_problems, next_file_number, next_free, planned_chain, renamed, taken_by,
-    track_heads, Preview,
+    claims_for, default_id, finish, in_width, new_problems, next_file_number, next_free,
+    planned_chain, renamed, taken_by, track_heads, Preview,
 };
 use crate::chains::{self, Chain, Kind, ReadMode, Revision};
 use crate::cli::RenumberArgs;
@@ -25,7 +25,12 @@ pub(crate) fn run(config: &Config, args: &RenumberArgs) -> Result<ExitStatus> {
 }
 
 /// The renumber as a plan, checked, not yet shown or applied.
-pub(crate) fn prepare(config: &Config, chains: &[Chain], args: &RenumberArgs, repo: Option<&Repo>) -> Result<(Preview, Plan)> {
+pub(crate) fn prepare(
+    config: &Config,
+    chains: &[Chain],
+    args: &RenumberArgs,
+    repo: Option<&Repo>,
+) -> Result<(Preview, Plan)> {
     let (chain, idx) = select(config, chains, &args.target)?;
     if chain.kind() == Kind::Sqitch {
         return super::sqitch::renumber(config, chains, chain, idx, args);
@@ -42,15 +47,22 @@ pub(crate) fn prepare(config: &Config, chains: &[Chain], args: &RenumberArgs, re
     // (a dangling down_revision, say).
     let repoint = new_id == rev.id && args.onto.is_some();
     if new_id == rev.id && !repoint {
-        return Err(Refused::new(format!("{} is already {new_id}", rel(&config.root, &rev.path)))
-            .help(format!("to change only its parent: migfix renumber {} --to {new_id} --onto PARENT", args.target))
-            .into());
+        return Err(Refused::new(format!(
+            "{} is already {new_id}",
+            rel(&config.root, &rev.path)
+        ))
+        .help(format!(
+            "to change only its parent: migfix renumber {} --to {new_id} --onto PARENT",
+            args.target
+        ))
+        .into());
     }
     if let Some(reason) = crate::graph::invalid_id(&new_id) {
         return Err(InputErrors::one(Diag::new("--to", None, reason)).into());
     }
     if let Some(who) = taken_by(chain, &claims, &new_id).filter(|_| !repoint) {
-        let next = next_free(chain, &claims).map(|n| format!("migfix renumber {} --to {n}", args.target));
+        let next =
+            next_free(chain, &claims).map(|n| format!("migfix renumber {} --to {n}", args.target));
         let mut refused = Refused::new(format!("{new_id} is already used: {who}"));
         if let Some(next) = next {
             refused = refused.help(next);
@@ -59,14 +71,26 @@ pub(crate) fn prepare(config: &Config, chains: &[Chain], args: &RenumberArgs, re
     }
 
     // Two files with one id: the other keeps it, and so keeps the children.
-    let duplicate = chain.revisions.iter().enumerate().any(|(j, r)| j != idx && r.id == rev.id);
+    let duplicate = chain
+        .revisions
+        .iter()
+        .enumerate()
+        .any(|(j, r)| j != idx && r.id == rev.id);
     let (parents, why) = match &args.onto {
         Some(onto) => {
             let target = graph.resolve(onto).ok_or_else(|| {
-                InputErrors::one(Diag::new("--onto", None, format!("no revision {onto} in {}", chain.name())))
+                InputErrors::one(Diag::new(
+                    "--onto",
+                    None,
+                    format!("no revision {onto} in {}", chain.name()),
+                ))
             })?;
             if target == idx || graph.descendants(idx).contains(&target) {
-                return Err(Refused::new(format!("{onto} comes after {}: putting it there would make a cycle", rev.id)).into());
+                return Err(Refused::new(format!(
+                    "{onto} comes after {}: putting it there would make a cycle",
+                    rev.id
+                ))
+                .into());
             }
             (Some(vec![graph.rev(target).id.clone()]), None)
         }
@@ -74,12 +98,22 @@ pub(crate) fn prepare(config: &Config, chains: &[Chain], args: &RenumberArgs, re
     };
 
     let mut builder = Builder::default();
-    let src = std::fs::read(&rev.path).with_context(|| format!("reading {}", rev.path.display()))?;
-    let consts = rev.consts.as_ref().expect("Alembic revisions carry their constants");
-    builder.edit(&rev.path, &src, own_edits(&src, consts, &rev.id, &new_id, rev, parents.as_deref()));
+    let src =
+        std::fs::read(&rev.path).with_context(|| format!("reading {}", rev.path.display()))?;
+    let consts = rev
+        .consts
+        .as_ref()
+        .expect("Alembic revisions carry their constants");
+    builder.edit(
+        &rev.path,
+        &src,
+        own_edits(&src, consts, &rev.id, &new_id, rev, parents.as_deref()),
+    );
     // A repoint keeps the name; a renumber moves the file past every
     // file number in use, where the names carry one.
-    if let Some(to) = renamed(chain, rev, &new_id, next_file_number(chain, &claims)).filter(|_| !repoint) {
+    if let Some(to) =
+        renamed(chain, rev, &new_id, next_file_number(chain, &claims)).filter(|_| !repoint)
+    {
         builder.rename(&rev.path, &src, to);
     }
     let mut children = Vec::new();
@@ -99,25 +133,48 @@ pub(crate) fn prepare(config: &Config, chains: &[Chain], args: &RenumberArgs, re
     let tracked = track_heads(config, chain, &after, &mut plan);
     let problems = new_problems(chain, &after);
     if !problems.is_empty() {
-        bail!("the planned renumber would leave the chain broken ({}); nothing was written", problems.join("; "));
+        bail!(
+            "the planned renumber would leave the chain broken ({}); nothing was written",
+            problems.join("; ")
+        );
     }
     let after_graph = Graph::build(&after);
-    let heads_after: Vec<String> = after_graph.heads().into_iter().map(|i| after_graph.rev(i).id.clone()).collect();
+    let heads_after: Vec<String> = after_graph
+        .heads()
+        .into_iter()
+        .map(|i| after_graph.rev(i).id.clone())
+        .collect();
     if !duplicate && after.revisions.iter().filter(|r| r.id == new_id).count() != 1 {
         bail!("the planned renumber would not leave exactly one {new_id}; nothing was written");
     }
 
     let mut notes = Vec::new();
     match (&parents, &why) {
-        (Some(p), Some(why)) => notes.push(format!("onto {} (was {}): {why}", p.join(", "), show_parents(&rev.down))),
-        (Some(p), None) => notes.push(format!("onto {} (was {})", p.join(", "), show_parents(&rev.down))),
+        (Some(p), Some(why)) => notes.push(format!(
+            "onto {} (was {}): {why}",
+            p.join(", "),
+            show_parents(&rev.down)
+        )),
+        (Some(p), None) => notes.push(format!(
+            "onto {} (was {})",
+            p.join(", "),
+            show_parents(&rev.down)
+        )),
         (None, _) => notes.push(format!("parent stays {}", show_parents(&rev.down))),
     }
     if !children.is_empty() {
-        notes.push(format!("{} follow{} it: {}", children.len(), if children.len() == 1 { "s" } else { "" }, children.join(", ")));
+        notes.push(format!(
+            "{} follow{} it: {}",
+            children.len(),
+            if children.len() == 1 { "s" } else { "" },
+            children.join(", ")
+        ));
     }
     if duplicate {
-        notes.push(format!("the other file declaring {} keeps the id and its children", rev.id));
+        notes.push(format!(
+            "the other file declaring {} keeps the id and its children",
+            rev.id
+        ));
     }
     notes.extend(tracked);
     notes.insert(0, format!("file: {}", rel(&config.root, &rev.path)));
@@ -145,16 +202,26 @@ fn show_parents(down: &[String]) -> String {
 /// REV, PATH or numeric prefix → the chain and the revision's index.
 fn select<'c>(config: &Config, chains: &'c [Chain], target: &str) -> Result<(&'c Chain, usize)> {
     let as_path = config.root.join(target);
-    let cwd_path = std::env::current_dir().map(|d| d.join(target)).unwrap_or_default();
+    let cwd_path = std::env::current_dir()
+        .map(|d| d.join(target))
+        .unwrap_or_default();
     for candidate in [cwd_path, as_path] {
         if candidate.is_file() {
             let wanted = candidate.canonicalize()?;
             for chain in chains {
-                if let Some(i) = chain.revisions.iter().position(|r| r.path.canonicalize().is_ok_and(|p| p == wanted)) {
+                if let Some(i) = chain
+                    .revisions
+                    .iter()
+                    .position(|r| r.path.canonicalize().is_ok_and(|p| p == wanted))
+                {
                     return Ok((chain, i));
                 }
             }
-            bail!(InputErrors::one(Diag::new(target, None, "this file is not a revision of any chain")));
+            bail!(InputErrors::one(Diag::new(
+                target,
+                None,
+                "this file is not a revision of any chain"
+            )));
         }
     }
     let mut hits: Vec<(&Chain, usize)> = Vec::new();
@@ -172,7 +239,10 @@ fn select<'c>(config: &Config, chains: &'c [Chain], target: &str) -> Result<(&'c
                 .revisions
                 .iter()
                 .enumerate()
-                .filter(|(_, r)| !r.id.contains('@') && crate::chains::scheme::sqitch_prefix(&r.id) == Some(target))
+                .filter(|(_, r)| {
+                    !r.id.contains('@')
+                        && crate::chains::scheme::sqitch_prefix(&r.id) == Some(target)
+                })
                 .map(|(i, r)| (i, r.id.as_str()))
                 .collect();
             names.dedup_by_key(|(_, n)| *n);
@@ -189,7 +259,9 @@ fn select<'c>(config: &Config, chains: &'c [Chain], target: &str) -> Result<(&'c
                 .iter()
                 .flat_map(|c| c.revisions.iter())
                 .map(|r| {
-                    let gap = number(target).zip(number(&r.id)).map_or(0, |(a, b)| (a - b).abs());
+                    let gap = number(target)
+                        .zip(number(&r.id))
+                        .map_or(0, |(a, b)| (a - b).abs());
                     (strsim::osa_distance(target, &r.id), gap, r.id.as_str())
                 })
                 .collect();
@@ -199,26 +271,59 @@ fn select<'c>(config: &Config, chains: &'c [Chain], target: &str) -> Result<(&'c
             bail!(InputErrors::one(Diag::new(
                 target,
                 None,
-                format!("no revision with this id; nearest: {}", if list.is_empty() { "none".into() } else { list.join(", ") }),
+                format!(
+                    "no revision with this id; nearest: {}",
+                    if list.is_empty() {
+                        "none".into()
+                    } else {
+                        list.join(", ")
+                    }
+                ),
             )))
         }
         many => {
             let same_chain = many.iter().all(|(c, _)| c.name() == many[0].0.name());
             if same_chain {
-                let files: Vec<String> = many.iter().map(|(c, i)| rel(&config.root, &c.revisions[*i].path)).collect();
-                bail!(InputErrors::one(Diag::new(target, None, format!("{} files declare this id: {}", files.len(), files.join(", "))))
-                    .with_help(format!("name the file to renumber: migfix renumber {}", files.last().expect("several"))))
+                let files: Vec<String> = many
+                    .iter()
+                    .map(|(c, i)| rel(&config.root, &c.revisions[*i].path))
+                    .collect();
+                bail!(InputErrors::one(Diag::new(
+                    target,
+                    None,
+                    format!(
+                        "{} files declare this id: {}",
+                        files.len(),
+                        files.join(", ")
+                    )
+                ))
+                .with_help(format!(
+                    "name the file to renumber: migfix renumber {}",
+                    files.last().expect("several")
+                )))
             }
             let names: Vec<&str> = many.iter().map(|(c, _)| c.name()).collect();
-            bail!(InputErrors::one(Diag::new(target, None, format!("this id is in several chains: {}", names.join(", "))))
-                .with_help(format!("pick one: migfix --chain {} renumber {target}", names[0])))
+            bail!(InputErrors::one(Diag::new(
+                target,
+                None,
+                format!("this id is in several chains: {}", names.join(", "))
+            ))
+            .with_help(format!(
+                "pick one: migfix --chain {} renumber {target}",
+                names[0]
+            )))
         }
     }
 }
 
 /// When REV is a head beside one other head that shares its parent (two
 /// PRs on one base), the other head; the chain then ends linear.
-fn default_onto(chain: &Chain, graph: &Graph<'_>, idx: usize, duplicate: bool) -> (Option<Vec<String>>, Option<String>) {
+fn default_onto(
+    chain: &Chain,
+    graph: &Graph<'_>,
+    idx: usize,
+    duplicate: bool,
+) -> (Option<Vec<String>>, Option<String>) {
     let is_head = duplicate || graph.children(idx).is_empty();
     if !is_head {
         return (None, None);
@@ -231,8 +336,12 @@ fn default_onto(chain: &Chain, graph: &Graph<'_>, idx: usize, duplicate: bool) -
         .heads()
         .into_iter()
         .filter(|&h| {
-            let line: std::collections::BTreeSet<&str> =
-                g.ancestors(h).into_iter().chain([h]).map(|i| g.rev(i).id.as_str()).collect();
+            let line: std::collections::BTreeSet<&str> = g
+                .ancestors(h)
+                .into_iter()
+                .chain([h])
+                .map(|i| g.rev(i).id.as_str())
+                .collect();
             rev.down.iter().all(|d| line.contains(d.as_str())) && !rev.down.contains(&g.rev(h).id)
         })
         .collect();
@@ -242,7 +351,11 @@ fn default_onto(chain: &Chain, graph: &Graph<'_>, idx: usize, duplicate: bool) -
             let why = if duplicate {
                 format!("{other} is the head once this file gives up {}", rev.id)
             } else {
-                format!("{} and {other} fork from {}; following {other} makes the chain linear", rev.id, show_parents(&rev.down))
+                format!(
+                    "{} and {other} fork from {}; following {other} makes the chain linear",
+                    rev.id,
+                    show_parents(&rev.down)
+                )
             };
             (Some(vec![other]), Some(why))
         }
@@ -263,10 +376,21 @@ fn quote_of(src: &[u8], consts: &ModuleConsts) -> char {
 
 /// The edits inside REV's own file: `revision`, and `down_revision` when the
 /// parent changes, plus the docstring's `Revision ID:` and `Revises:`.
-fn own_edits(src: &[u8], consts: &ModuleConsts, old: &str, new: &str, rev: &Revision, parents: Option<&[String]>) -> Vec<Edit> {
+fn own_edits(
+    src: &[u8],
+    consts: &ModuleConsts,
+    old: &str,
+    new: &str,
+    rev: &Revision,
+    parents: Option<&[String]>,
+) -> Vec<Edit> {
     let mut edits = Vec::new();
     let header = crate::python::header_spans(src, consts);
-    if let Some(lit) = consts.revision.as_ref().and_then(|a| a.value.literals().first()) {
+    if let Some(lit) = consts
+        .revision
+        .as_ref()
+        .and_then(|a| a.value.literals().first())
+    {
         edits.push(Edit::new(lit.inner.clone(), new));
     }
     if let Some(span) = &header.revision_id {
@@ -277,14 +401,22 @@ fn own_edits(src: &[u8], consts: &ModuleConsts, old: &str, new: &str, rev: &Revi
     if let (Some(parents), Some(down)) = (parents, &consts.down_revision) {
         let q = quote_of(src, consts);
         match &down.value {
-            PyValue::Str(s) if parents.len() == 1 => edits.push(Edit::new(s.inner.clone(), parents[0].clone())),
+            PyValue::Str(s) if parents.len() == 1 => {
+                edits.push(Edit::new(s.inner.clone(), parents[0].clone()))
+            }
             PyValue::Seq { items, .. } if items.len() == 1 && parents.len() == 1 => {
                 edits.push(Edit::new(items[0].inner.clone(), parents[0].clone()))
             }
             _ => {
                 let text = match parents {
                     [one] => format!("{q}{one}{q}"),
-                    many => format!("({})", many.iter().map(|p| format!("{q}{p}{q}")).collect::<Vec<_>>().join(", ")),
+                    many => format!(
+                        "({})",
+                        many.iter()
+                            .map(|p| format!("{q}{p}{q}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
                 };
                 edits.push(Edit::new(down.value_span.clone(), text));
             }
@@ -318,7 +450,8 @@ fn reference_edits(src: &[u8], consts: &ModuleConsts, old: &str, new: &str) -> V
             while let Some(i) = find(&text[at..], old.as_bytes()) {
                 let start = at + i;
                 let end = start + old.len();
-                let bounded = |b: Option<&u8>| b.is_none_or(|c| !c.is_ascii_alphanumeric() && *c != b'_');
+                let bounded =
+                    |b: Option<&u8>| b.is_none_or(|c| !c.is_ascii_alphanumeric() && *c != b'_');
                 if bounded(start.checked_sub(1).map(|j| &text[j])) && bounded(text.get(end)) {
                     edits.push(Edit::new(span.start + start..span.start + end, new));
                 }

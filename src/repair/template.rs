@@ -25,7 +25,9 @@ pub(crate) struct Utc {
 
 impl Utc {
     pub fn now() -> Utc {
-        let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        let d = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
         Utc::from_epoch(d.as_secs() as i64, d.subsec_micros())
     }
 
@@ -72,8 +74,11 @@ impl Utc {
 /// A slug as Alembic makes one: words joined by `_`, lower case, at most
 /// 40 characters, cut at a word boundary.
 pub(crate) fn slug(message: &str) -> String {
-    let words: Vec<String> =
-        message.split(|c: char| !c.is_alphanumeric() && c != '_').filter(|w| !w.is_empty()).map(str::to_lowercase).collect();
+    let words: Vec<String> = message
+        .split(|c: char| !c.is_alphanumeric() && c != '_')
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
     let mut s = words.join("_");
     if s.len() > 40 {
         let cut = s[..40].rfind('_').unwrap_or(40);
@@ -95,7 +100,13 @@ fn python_repr_ids(ids: &[String]) -> String {
     match ids {
         [] => "None".into(),
         [one] => python_repr_str(one),
-        many => format!("({})", many.iter().map(|s| python_repr_str(s)).collect::<Vec<_>>().join(", ")),
+        many => format!(
+            "({})",
+            many.iter()
+                .map(|s| python_repr_str(s))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     }
 }
 
@@ -103,7 +114,11 @@ fn python_repr_ids(ids: &[String]) -> String {
 /// templates use. `None` when it has Mako control lines or other
 /// expressions, which only Mako can render.
 pub(crate) fn render_mako(template: &str, r: &NewRevision<'_>) -> Option<String> {
-    if template.lines().any(|l| l.trim_start().starts_with('%') && !l.trim_start().starts_with("%%")) || template.contains("<%") {
+    if template
+        .lines()
+        .any(|l| l.trim_start().starts_with('%') && !l.trim_start().starts_with("%%"))
+        || template.contains("<%")
+    {
         return None;
     }
     let mut out = String::with_capacity(template.len() + 256);
@@ -124,10 +139,16 @@ pub(crate) fn render_mako(template: &str, r: &NewRevision<'_>) -> Option<String>
             "create_date" => r.now.python_str(),
             "repr(up_revision)" => python_repr_str(r.id),
             "repr(down_revision)" => python_repr_ids(r.down),
-            "repr(branch_labels)" | "repr(depends_on)" | "branch_labels" | "depends_on" => "None".into(),
+            "repr(branch_labels)" | "repr(depends_on)" | "branch_labels" | "depends_on" => {
+                "None".into()
+            }
             "imports if imports else \"\"" | "imports if imports else ''" => String::new(),
-            "upgrades if upgrades else \"pass\"" | "upgrades if upgrades else 'pass'" => "pass".into(),
-            "downgrades if downgrades else \"pass\"" | "downgrades if downgrades else 'pass'" => "pass".into(),
+            "upgrades if upgrades else \"pass\"" | "upgrades if upgrades else 'pass'" => {
+                "pass".into()
+            }
+            "downgrades if downgrades else \"pass\"" | "downgrades if downgrades else 'pass'" => {
+                "pass".into()
+            }
             _ => return None,
         };
         out.push_str(&text);
@@ -169,7 +190,10 @@ impl HouseStyle {
         let down = match r.down {
             [] => "None".to_string(),
             [one] => lit(one),
-            many => format!("({})", many.iter().map(|s| lit(s)).collect::<Vec<_>>().join(", ")),
+            many => format!(
+                "({})",
+                many.iter().map(|s| lit(s)).collect::<Vec<_>>().join(", ")
+            ),
         };
         let mut s = String::new();
         if self.doc_header {
@@ -187,7 +211,9 @@ impl HouseStyle {
             s.push_str("from typing import Sequence, Union\n\n");
             s.push_str("# revision identifiers, used by Alembic.\n");
             s.push_str(&format!("revision: str = {}\n", lit(r.id)));
-            s.push_str(&format!("down_revision: Union[str, Sequence[str], None] = {down}\n"));
+            s.push_str(&format!(
+                "down_revision: Union[str, Sequence[str], None] = {down}\n"
+            ));
             s.push_str("branch_labels: Union[str, Sequence[str], None] = None\n");
             s.push_str("depends_on: Union[str, Sequence[str], None] = None\n");
         } else {
@@ -198,7 +224,9 @@ impl HouseStyle {
             s.push_str("branch_labels = None\ndepends_on = None\n");
         }
         let sig = if self.typed_functions { " -> None" } else { "" };
-        s.push_str(&format!("\n\ndef upgrade(){sig}:\n    pass\n\n\ndef downgrade(){sig}:\n    pass\n"));
+        s.push_str(&format!(
+            "\n\ndef upgrade(){sig}:\n    pass\n\n\ndef downgrade(){sig}:\n    pass\n"
+        ));
         s
     }
 }
@@ -208,19 +236,30 @@ mod tests {
     use super::*;
 
     fn rev<'a>(down: &'a [String]) -> NewRevision<'a> {
-        NewRevision { id: "0151", down, message: "merge tax heads", now: Utc::from_epoch(1_780_668_131, 42) }
+        NewRevision {
+            id: "0151",
+            down,
+            message: "merge tax heads",
+            now: Utc::from_epoch(1_780_668_131, 42),
+        }
     }
 
     #[test]
     fn civil_dates() {
         let t = Utc::from_epoch(1_780_668_131, 42);
         assert_eq!(t.python_str(), "2026-06-05 14:02:11.000042");
-        assert_eq!(Utc::from_epoch(951_782_400, 0).python_str(), "2000-02-29 00:00:00");
+        assert_eq!(
+            Utc::from_epoch(951_782_400, 0).python_str(),
+            "2000-02-29 00:00:00"
+        );
     }
 
     #[test]
     fn slugs() {
-        assert_eq!(slug("merge heads 0146 and 0148"), "merge_heads_0146_and_0148");
+        assert_eq!(
+            slug("merge heads 0146 and 0148"),
+            "merge_heads_0146_and_0148"
+        );
         assert_eq!(slug("Tax §1256: tagger!"), "tax_1256_tagger");
     }
 

@@ -30,11 +30,22 @@ pub(crate) fn tree(config: &Config, per_chain: &[(&Chain, Vec<Finding>)]) -> io:
     }
     for (chain, findings) in per_chain {
         if findings.is_empty() {
-            writeln!(out, "{}: {} (no failure of classes A–F found)", chain.name(), s.green("OK"))?;
+            writeln!(
+                out,
+                "{}: {} (no failure of classes A–F found)",
+                chain.name(),
+                s.green("OK")
+            )?;
             continue;
         }
         let n = findings.len();
-        writeln!(out, "{}: {} ({n} finding{})", chain.name(), s.red("FAILED"), if n == 1 { "" } else { "s" })?;
+        writeln!(
+            out,
+            "{}: {} ({n} finding{})",
+            chain.name(),
+            s.red("FAILED"),
+            if n == 1 { "" } else { "s" }
+        )?;
         for f in findings {
             let place = match (&f.path, f.line) {
                 (Some(p), Some(l)) => format!("{p}:{l}: "),
@@ -66,7 +77,9 @@ pub(crate) fn log(
         ));
     }
     if config.output.format == Format::Json {
-        return json(&serde_json::json!({ "log": shown, "lines": lines, "findings": findings, "warnings": notes }));
+        return json(
+            &serde_json::json!({ "log": shown, "lines": lines, "findings": findings, "warnings": notes }),
+        );
     }
     if !config.output.quiet {
         let mut err = io::stderr().lock();
@@ -78,15 +91,29 @@ pub(crate) fn log(
     let mut out = io::stdout().lock();
     let n = findings.len();
     if n == 0 {
-        writeln!(out, "{shown}: {} ({lines} lines, no failure found)", s.green("OK"))?;
+        writeln!(
+            out,
+            "{shown}: {} ({lines} lines, no failure found)",
+            s.green("OK")
+        )?;
         return out.flush();
     }
-    writeln!(out, "{shown}: {} failure{} found", n, if n == 1 { "" } else { "s" })?;
+    writeln!(
+        out,
+        "{shown}: {} failure{} found",
+        n,
+        if n == 1 { "" } else { "s" }
+    )?;
     for f in findings {
         writeln!(out)?;
         writeln!(out, "{}{}", s.bold(&class_tag(f)), s.bold(&f.message))?;
         if let Some(e) = &f.error {
-            let at = f.log_lines.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(", ");
+            let at = f
+                .log_lines
+                .iter()
+                .map(|l| l.to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
             writeln!(out, "  error: {e}")?;
             writeln!(out, "  log lines: {at}")?;
         }
@@ -102,7 +129,11 @@ pub(crate) fn log(
             (None, None, _) => None,
         };
         if let Some(m) = migration {
-            let chain = f.chain.as_deref().map(|c| format!(" in {c}")).unwrap_or_default();
+            let chain = f
+                .chain
+                .as_deref()
+                .map(|c| format!(" in {c}"))
+                .unwrap_or_default();
             writeln!(out, "  migration: {m}{chain}")?;
         }
         if let Some(st) = &f.statement {
@@ -125,9 +156,18 @@ fn class_tag(f: &Finding) -> String {
 /// Related places, the fix, its SQL and the command.
 fn details(out: &mut impl Write, s: &Style, f: &Finding, indent: &str) -> io::Result<()> {
     if !f.related.is_empty() {
-        let shown: Vec<String> = f.related.iter().take(RELATED_SHOWN).map(|p| format!("{}:{}", p.path, p.line)).collect();
+        let shown: Vec<String> = f
+            .related
+            .iter()
+            .take(RELATED_SHOWN)
+            .map(|p| format!("{}:{}", p.path, p.line))
+            .collect();
         let more = f.related.len().saturating_sub(RELATED_SHOWN);
-        let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+        let more = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
         writeln!(out, "{indent}also: {}{more}", shown.join(", "))?;
     }
     writeln!(out, "{indent}fix: {}", f.fix)?;

@@ -16,13 +16,22 @@ pub(crate) fn step_started(config: &Config, name: &str) -> io::Result<()> {
     out.flush()
 }
 
-pub(crate) fn step_done(config: &Config, _name: &str, status: &str, seconds: f64) -> io::Result<()> {
+pub(crate) fn step_done(
+    config: &Config,
+    _name: &str,
+    status: &str,
+    seconds: f64,
+) -> io::Result<()> {
     if config.output.format == Format::Json || config.output.quiet {
         return Ok(());
     }
     let s = style(config);
     let mut out = io::stdout().lock();
-    let shown = if status == "ok" { s.green("ok") } else { s.red("FAILED") };
+    let shown = if status == "ok" {
+        s.green("ok")
+    } else {
+        s.red("FAILED")
+    };
     writeln!(out, "{shown} ({seconds:.1} s)")?;
     out.flush()
 }
@@ -35,7 +44,13 @@ pub(crate) fn chain_done(config: &Config, run: &ChainRun) -> io::Result<()> {
     let mut out = io::stdout().lock();
     let total: f64 = run.steps.iter().map(|st| st.seconds).sum();
     if run.passed {
-        writeln!(out, "{}: {} ({} steps, {total:.1} s)", run.name, s.green("PASSED"), run.steps.len())?;
+        writeln!(
+            out,
+            "{}: {} ({} steps, {total:.1} s)",
+            run.name,
+            s.green("PASSED"),
+            run.steps.len()
+        )?;
         writeln!(out)?;
         return out.flush();
     }
@@ -47,14 +62,26 @@ pub(crate) fn chain_done(config: &Config, run: &ChainRun) -> io::Result<()> {
         }
     }
     for f in &run.findings {
-        let class = f.class.map_or_else(|| "[?] ".to_string(), |c| format!("[{c}] "));
+        let class = f
+            .class
+            .map_or_else(|| "[?] ".to_string(), |c| format!("[{c}] "));
         writeln!(out, "  {class}{}", f.message)?;
         if let Some(r) = &f.revision {
-            writeln!(out, "    migration: {r}{}", f.path.as_ref().map(|p| format!(" ({p})")).unwrap_or_default())?;
+            writeln!(
+                out,
+                "    migration: {r}{}",
+                f.path
+                    .as_ref()
+                    .map(|p| format!(" ({p})"))
+                    .unwrap_or_default()
+            )?;
         }
         writeln!(out, "    fix: {}", f.fix)?;
         if let (Some('B'), Some(role)) = (f.class, &f.subject) {
-            writeln!(out, "    or, in migfix.toml for this chain: roles = [\"{role}\"]")?;
+            writeln!(
+                out,
+                "    or, in migfix.toml for this chain: roles = [\"{role}\"]"
+            )?;
         }
         if let Some(sql) = &f.sql {
             for line in sql.lines() {
@@ -71,12 +98,23 @@ pub(crate) fn chain_done(config: &Config, run: &ChainRun) -> io::Result<()> {
 
 pub(crate) fn summary(config: &Config, runs: &[ChainRun]) -> io::Result<()> {
     if config.output.format == Format::Json {
-        return super::json(&serde_json::json!({ "chains": runs, "passed": runs.iter().all(|r| r.passed) }));
+        return super::json(
+            &serde_json::json!({ "chains": runs, "passed": runs.iter().all(|r| r.passed) }),
+        );
     }
-    let failed: Vec<&str> = runs.iter().filter(|r| !r.passed).map(|r| r.name.as_str()).collect();
+    let failed: Vec<&str> = runs
+        .iter()
+        .filter(|r| !r.passed)
+        .map(|r| r.name.as_str())
+        .collect();
     let mut out = io::stdout().lock();
     if failed.is_empty() {
-        writeln!(out, "gate passed: {} chain{}", runs.len(), if runs.len() == 1 { "" } else { "s" })?;
+        writeln!(
+            out,
+            "gate passed: {} chain{}",
+            runs.len(),
+            if runs.len() == 1 { "" } else { "s" }
+        )?;
     } else {
         writeln!(out, "gate failed: {}", failed.join(", "))?;
     }

@@ -12,9 +12,9 @@ use serde::Serialize;
 use crate::chains::{Chain, Kind, Revision};
 use crate::cli::Format;
 use crate::config::Config;
+use crate::diff::PlanDiff;
 use crate::error::{Diag, InputErrors, Refused};
 use crate::findings::Finding;
-use crate::diff::PlanDiff;
 use crate::graph::Graph;
 use crate::plan::apply::Applied;
 use crate::plan::Plan;
@@ -23,7 +23,10 @@ use crate::repair::Preview;
 /// Renders an error for `main`: exit 2, 1 for a refused change, or 0 for a
 /// closed pipe.
 pub fn error(err: &anyhow::Error) -> ExitCode {
-    if err.chain().any(|c| c.downcast_ref::<io::Error>().is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)) {
+    if err.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    }) {
         return ExitCode::SUCCESS;
     }
     let mut stderr = io::stderr().lock();
@@ -94,7 +97,9 @@ impl Style {
 }
 
 fn style(config: &Config) -> Style {
-    Style { on: config.output.color }
+    Style {
+        on: config.output.color,
+    }
 }
 
 /// Warnings go to stderr in text mode (unless `-q`); JSON carries them.
@@ -160,7 +165,11 @@ fn chain_row<'a>(config: &Config, chain: &'a Chain) -> ChainRow<'a> {
             id_in_name: chain.naming.has_rev(),
             number_width: chain.naming.seq_width(),
         }),
-        heads: graph.heads().into_iter().map(|i| graph.rev(i).id.as_str()).collect(),
+        heads: graph
+            .heads()
+            .into_iter()
+            .map(|i| graph.rev(i).id.as_str())
+            .collect(),
         last: match chain.kind() {
             Kind::Sqitch => chain.revisions.last().map(|r| r.id.as_str()),
             Kind::Alembic => None,
@@ -194,7 +203,12 @@ pub(crate) fn chains(config: &Config, chains: &[Chain]) -> io::Result<()> {
             None if r.heads.len() == 1 => format!("head {}", r.heads[0]),
             None => s.yellow(&format!("heads {}", r.heads.join(", "))),
         };
-        let files = chains.iter().find(|c| c.name() == r.name).filter(|c| c.kind() == Kind::Alembic).map(|c| format!("{}, ", c.naming)).unwrap_or_default();
+        let files = chains
+            .iter()
+            .find(|c| c.name() == r.name)
+            .filter(|c| c.kind() == Kind::Alembic)
+            .map(|c| format!("{}, ", c.naming))
+            .unwrap_or_default();
         writeln!(
             out,
             "{:<width$}  {:<7}  {} {noun}, {}, {files}{tail}  {}",
@@ -246,12 +260,21 @@ struct ChainJson<'a> {
 }
 
 /// The contract's chain object: the chain, its heads, and `revisions`.
-fn chain_json<'a>(config: &Config, c: &'a Chain, g: &Graph<'a>, revisions: Vec<RevisionJson<'a>>) -> ChainJson<'a> {
+fn chain_json<'a>(
+    config: &Config,
+    c: &'a Chain,
+    g: &Graph<'a>,
+    revisions: Vec<RevisionJson<'a>>,
+) -> ChainJson<'a> {
     ChainJson {
         name: c.name(),
         kind: c.kind().as_str(),
         root: config.rel(&c.location()),
-        heads: g.heads().into_iter().map(|i| g.rev(i).id.as_str()).collect(),
+        heads: g
+            .heads()
+            .into_iter()
+            .map(|i| g.rev(i).id.as_str())
+            .collect(),
         revisions,
     }
 }
@@ -269,7 +292,10 @@ fn revision_json<'a>(config: &Config, r: &'a Revision) -> RevisionJson<'a> {
         branch_point: None,
         merge_point: None,
         change_id: r.sqitch.as_ref().map(|s| s.change_id.as_str()),
-        scripts: r.sqitch.as_ref().map(|s| s.scripts.iter().map(|p| config.rel(p)).collect()),
+        scripts: r
+            .sqitch
+            .as_ref()
+            .map(|s| s.scripts.iter().map(|p| config.rel(p)).collect()),
     }
 }
 
@@ -280,8 +306,14 @@ pub(crate) fn heads(config: &Config, chains: &[Chain]) -> io::Result<()> {
             .iter()
             .map(|c| {
                 let g = Graph::build(c);
-                let revisions =
-                    g.heads().into_iter().map(|i| RevisionJson { branches: Some(g.shown_labels(i)), ..revision_json(config, g.rev(i)) }).collect();
+                let revisions = g
+                    .heads()
+                    .into_iter()
+                    .map(|i| RevisionJson {
+                        branches: Some(g.shown_labels(i)),
+                        ..revision_json(config, g.rev(i))
+                    })
+                    .collect();
                 chain_json(config, c, &g, revisions)
             })
             .collect();
@@ -343,14 +375,31 @@ pub(crate) fn history(config: &Config, chains: &[Chain], dot: bool) -> io::Resul
         if n > 0 {
             writeln!(out)?;
         }
-        writeln!(out, "{}", s.bold(&format!("{} ({}, {})", c.name(), c.kind().as_str(), config.rel(&c.location()))))?;
+        writeln!(
+            out,
+            "{}",
+            s.bold(&format!(
+                "{} ({}, {})",
+                c.name(),
+                c.kind().as_str(),
+                config.rel(&c.location())
+            ))
+        )?;
         let g = Graph::build(c);
         let heads = g.heads();
         let order = g.newest_first();
-        let width = order.iter().map(|&i| g.rev(i).down.join(", ").len().max(6)).max().unwrap_or(6);
+        let width = order
+            .iter()
+            .map(|&i| g.rev(i).down.join(", ").len().max(6))
+            .max()
+            .unwrap_or(6);
         for i in order {
             let r = g.rev(i);
-            let down = if r.down.is_empty() { "<base>".to_string() } else { r.down.join(", ") };
+            let down = if r.down.is_empty() {
+                "<base>".to_string()
+            } else {
+                r.down.join(", ")
+            };
             let mut marks = Vec::new();
             if heads.contains(&i) {
                 let labels = g.shown_labels(i);
@@ -366,7 +415,9 @@ pub(crate) fn history(config: &Config, chains: &[Chain], dot: bool) -> io::Resul
                 marks.push(s.yellow("(mergepoint)"));
             }
             let deps = match &r.depends_on {
-                Some(d) if !d.is_empty() && c.kind() == Kind::Alembic => format!(" (depends on {})", d.join(", ")),
+                Some(d) if !d.is_empty() && c.kind() == Kind::Alembic => {
+                    format!(" (depends on {})", d.join(", "))
+                }
                 None => " (depends on: unknown)".to_string(),
                 _ => String::new(),
             };
@@ -375,11 +426,24 @@ pub(crate) fn history(config: &Config, chains: &[Chain], dot: bool) -> io::Resul
                 _ => String::new(),
             };
             let file = match c.kind() {
-                Kind::Alembic => r.path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
+                Kind::Alembic => r
+                    .path
+                    .file_name()
+                    .map(|f| f.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
                 Kind::Sqitch => format!("line {}", r.line),
             };
-            let marks = if marks.is_empty() { String::new() } else { format!(" {}", marks.join(" ")) };
-            writeln!(out, "{down:>width$} -> {}{marks}{labels}{deps}  {}", s.bold(&r.id), s.dim(&file))?;
+            let marks = if marks.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", marks.join(" "))
+            };
+            writeln!(
+                out,
+                "{down:>width$} -> {}{marks}{labels}{deps}  {}",
+                s.bold(&r.id),
+                s.dim(&file)
+            )?;
         }
     }
     out.flush()
@@ -402,7 +466,11 @@ fn history_dot(chains: &[Chain]) -> io::Result<()> {
         writeln!(out, "    label={};", dot_id(c.name()))?;
         for i in 0..c.revisions.len() {
             let r = g.rev(i);
-            let style = if heads.contains(&i) { ", style=bold, color=darkgreen" } else { "" };
+            let style = if heads.contains(&i) {
+                ", style=bold, color=darkgreen"
+            } else {
+                ""
+            };
             writeln!(out, "    {} [label={}{style}];", node(i), dot_id(&r.id))?;
         }
         for i in 0..c.revisions.len() {
@@ -410,7 +478,12 @@ fn history_dot(chains: &[Chain]) -> io::Result<()> {
             for d in &r.down {
                 match g.resolve(d) {
                     Some(p) => writeln!(out, "    {} -> {};", node(i), node(p))?,
-                    None => writeln!(out, "    {} -> {} [color=red, label=\"missing\"];", node(i), dot_id(&format!("{}:{d}", c.name())))?,
+                    None => writeln!(
+                        out,
+                        "    {} -> {} [color=red, label=\"missing\"];",
+                        node(i),
+                        dot_id(&format!("{}:{d}", c.name()))
+                    )?,
                 }
             }
             if c.kind() == Kind::Alembic {
@@ -448,7 +521,11 @@ pub(crate) fn check(config: &Config, per_chain: &[(&Chain, Vec<Finding>)]) -> io
                         "exactly 1 head".to_string()
                     } else {
                         let shown: Vec<String> = heads.iter().map(|&h| g.with_labels(h)).collect();
-                        format!("{} heads, one per branch: {}", heads.len(), shown.join(", "))
+                        format!(
+                            "{} heads, one per branch: {}",
+                            heads.len(),
+                            shown.join(", ")
+                        )
                     }
                 }
                 Kind::Sqitch => format!("{} changes", chain.revisions.len()),
@@ -457,7 +534,13 @@ pub(crate) fn check(config: &Config, per_chain: &[(&Chain, Vec<Finding>)]) -> io
             continue;
         }
         let n = findings.len();
-        writeln!(out, "{}: {} ({n} problem{})", chain.name(), s.red("FAILED"), if n == 1 { "" } else { "s" })?;
+        writeln!(
+            out,
+            "{}: {} ({n} problem{})",
+            chain.name(),
+            s.red("FAILED"),
+            if n == 1 { "" } else { "s" }
+        )?;
         for f in findings {
             let place = match (&f.path, f.line) {
                 (Some(p), Some(l)) => format!("{p}:{l}: "),
@@ -497,7 +580,11 @@ pub(crate) fn preview(config: &Config, preview: &Preview, plan: &Plan) -> io::Re
     );
     writeln!(out, "{files}")?;
     writeln!(out)?;
-    let diff = PlanDiff { plan, root: &config.root }.to_string();
+    let diff = PlanDiff {
+        plan,
+        root: &config.root,
+    }
+    .to_string();
     for line in diff.lines() {
         let painted = match line.as_bytes().first() {
             Some(b'+') if !line.starts_with("+++") => s.green(line),
@@ -529,7 +616,10 @@ pub(crate) struct Progress {
 impl Progress {
     pub fn start(config: &Config, revisions: usize, what: &str) -> Progress {
         use std::io::IsTerminal;
-        let shown = revisions > 1000 && !config.output.quiet && config.output.format == Format::Text && io::stderr().is_terminal();
+        let shown = revisions > 1000
+            && !config.output.quiet
+            && config.output.format == Format::Text
+            && io::stderr().is_terminal();
         if shown {
             let mut err = io::stderr().lock();
             let _ = write!(err, "{what} ({revisions} revisions)...");
@@ -567,7 +657,12 @@ pub(crate) fn warning(message: &str) {
 /// A menu on the terminal, the first item preselected; `None` for Ctrl-C
 /// or Escape. Arrow keys or j/k move, Enter picks.
 pub(crate) fn choose(prompt: &str, items: &[String]) -> io::Result<Option<usize>> {
-    match dialoguer::Select::new().with_prompt(prompt).items(items).default(0).interact_opt() {
+    match dialoguer::Select::new()
+        .with_prompt(prompt)
+        .items(items)
+        .default(0)
+        .interact_opt()
+    {
         Ok(choice) => Ok(choice),
         Err(dialoguer::Error::IO(e)) if e.kind() == io::ErrorKind::Interrupted => Ok(None),
         Err(dialoguer::Error::IO(e)) => Err(e),
@@ -580,7 +675,13 @@ pub(crate) fn ask(prompt: &str, valid: &dyn Fn(&str) -> bool) -> io::Result<Opti
     let answer = dialoguer::Input::<String>::new()
         .with_prompt(prompt)
         .allow_empty(true)
-        .validate_with(|s: &String| if s.trim().is_empty() || valid(s) { Ok(()) } else { Err("no such revision in this chain") })
+        .validate_with(|s: &String| {
+            if s.trim().is_empty() || valid(s) {
+                Ok(())
+            } else {
+                Err("no such revision in this chain")
+            }
+        })
         .interact_text();
     match answer {
         Ok(s) if s.trim().is_empty() => Ok(None),
@@ -592,7 +693,11 @@ pub(crate) fn ask(prompt: &str, valid: &dyn Fn(&str) -> bool) -> io::Result<Opti
 
 /// Asks on the terminal; Ctrl-C or Escape is a no.
 pub(crate) fn confirm(prompt: &str) -> io::Result<bool> {
-    match dialoguer::Confirm::new().with_prompt(prompt).default(false).interact_opt() {
+    match dialoguer::Confirm::new()
+        .with_prompt(prompt)
+        .default(false)
+        .interact_opt()
+    {
         Ok(answer) => Ok(answer.unwrap_or(false)),
         Err(dialoguer::Error::IO(e)) if e.kind() == io::ErrorKind::Interrupted => Ok(false),
         Err(dialoguer::Error::IO(e)) => Err(e),
@@ -654,7 +759,11 @@ pub(crate) fn done(
         plan.renames(),
         plan.edited(),
         plan.added(),
-        if staged > 0 { format!("; {staged} staged in the git index") } else { String::new() }
+        if staged > 0 {
+            format!("; {staged} staged in the git index")
+        } else {
+            String::new()
+        }
     )?;
     writeln!(out, "{}:", preview.chain)?;
     for h in heads {
@@ -665,16 +774,33 @@ pub(crate) fn done(
 
 /// After a merge node: the open branches whose migrations would add a head
 /// again, and what to do on each.
-pub(crate) fn follow_ups(config: &Config, stale: &[crate::git::Claim], base: &str) -> io::Result<()> {
+pub(crate) fn follow_ups(
+    config: &Config,
+    stale: &[crate::git::Claim],
+    base: &str,
+) -> io::Result<()> {
     if stale.is_empty() || config.output.format == Format::Json {
         return Ok(());
     }
     let s = style(config);
     let mut out = io::stdout().lock();
     writeln!(out)?;
-    writeln!(out, "{}", s.yellow("open branches that still revise an older revision (each adds a head when merged):"))?;
+    writeln!(
+        out,
+        "{}",
+        s.yellow(
+            "open branches that still revise an older revision (each adds a head when merged):"
+        )
+    )?;
     for c in stale {
-        writeln!(out, "  {}: {} ({}) revises {}", c.branch, c.id, c.path, c.down.join(", "))?;
+        writeln!(
+            out,
+            "  {}: {} ({}) revises {}",
+            c.branch,
+            c.id,
+            c.path,
+            c.down.join(", ")
+        )?;
     }
     writeln!(out, "on each branch, run: migfix rebase --base {base}")?;
     out.flush()
@@ -682,7 +808,11 @@ pub(crate) fn follow_ups(config: &Config, stale: &[crate::git::Claim], base: &st
 
 // ---- collisions ----
 
-pub(crate) fn collisions(config: &Config, a: &crate::collisions::Analysis, findings: &[Finding]) -> io::Result<()> {
+pub(crate) fn collisions(
+    config: &Config,
+    a: &crate::collisions::Analysis,
+    findings: &[Finding],
+) -> io::Result<()> {
     if config.output.format == Format::Json {
         return json(&serde_json::json!({
             "findings": findings,
@@ -695,25 +825,54 @@ pub(crate) fn collisions(config: &Config, a: &crate::collisions::Analysis, findi
     }
     let s = style(config);
     let mut out = io::stdout().lock();
-    writeln!(out, "base {}, {} other branch{}", a.base, a.branches, if a.branches == 1 { "" } else { "es" })?;
+    writeln!(
+        out,
+        "base {}, {} other branch{}",
+        a.base,
+        a.branches,
+        if a.branches == 1 { "" } else { "es" }
+    )?;
     for (chain, heads) in &a.base_heads {
-        writeln!(out, "{} (base head{} {}; next free {})", s.bold(chain), if heads.len() == 1 { "" } else { "s" }, heads.join(", "), a.next_free.get(chain).map_or("-", String::as_str))?;
+        writeln!(
+            out,
+            "{} (base head{} {}; next free {})",
+            s.bold(chain),
+            if heads.len() == 1 { "" } else { "s" },
+            heads.join(", "),
+            a.next_free.get(chain).map_or("-", String::as_str)
+        )?;
         print_chain_findings(&mut out, &s, findings, chain)?;
     }
-    for chain in a.next_free.keys().filter(|c| !a.base_heads.contains_key(*c)) {
+    for chain in a
+        .next_free
+        .keys()
+        .filter(|c| !a.base_heads.contains_key(*c))
+    {
         writeln!(out, "{} (next free {})", s.bold(chain), a.next_free[chain])?;
         print_chain_findings(&mut out, &s, findings, chain)?;
     }
     out.flush()
 }
 
-fn print_chain_findings(out: &mut impl Write, s: &Style, findings: &[Finding], chain: &str) -> io::Result<()> {
-    let mine: Vec<&Finding> = findings.iter().filter(|f| f.chain.as_deref() == Some(chain)).collect();
+fn print_chain_findings(
+    out: &mut impl Write,
+    s: &Style,
+    findings: &[Finding],
+    chain: &str,
+) -> io::Result<()> {
+    let mine: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.chain.as_deref() == Some(chain))
+        .collect();
     if mine.is_empty() {
         return writeln!(out, "  {}", s.green("no collisions, nothing stale"));
     }
     for f in mine {
-        let label = if f.kind == "number-collision" { s.red("collision") } else { s.yellow("stale") };
+        let label = if f.kind == "number-collision" {
+            s.red("collision")
+        } else {
+            s.yellow("stale")
+        };
         writeln!(out, "  {label}: {}", f.message)?;
         writeln!(out, "    fix: {}", f.fix)?;
         if let Some(cmd) = &f.command {

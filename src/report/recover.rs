@@ -29,7 +29,13 @@ fn wrap(indent: usize, text: &str) -> String {
     lines
         .iter()
         .enumerate()
-        .map(|(i, l)| if i == 0 { format!("{pad}{l}") } else { format!("{pad}  {l}") })
+        .map(|(i, l)| {
+            if i == 0 {
+                format!("{pad}{l}")
+            } else {
+                format!("{pad}  {l}")
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -43,7 +49,11 @@ fn place(f: &Finding) -> String {
 }
 
 /// What is wrong, per chain, then what the log shows.
-pub(crate) fn diagnosis(config: &Config, found: &[(String, Vec<Finding>)], log: &[Finding]) -> io::Result<()> {
+pub(crate) fn diagnosis(
+    config: &Config,
+    found: &[(String, Vec<Finding>)],
+    log: &[Finding],
+) -> io::Result<()> {
     if config.output.format == Format::Json {
         return super::json(&serde_json::json!({
             "chains": found.iter().map(|(name, f)| serde_json::json!({"name": name, "findings": f})).collect::<Vec<_>>(),
@@ -74,9 +84,20 @@ pub(crate) fn diagnosis(config: &Config, found: &[(String, Vec<Finding>)], log: 
     if !log.is_empty() {
         writeln!(out, "{}:", s.bold("from the log"))?;
         for f in log {
-            let class = f.class.map_or_else(|| "[?] ".to_string(), |c| format!("[{c}] "));
-            let lines = f.log_lines.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(", ");
-            writeln!(out, "{}", wrap(2, &format!("{class}{} (log line {lines})", f.message)))?;
+            let class = f
+                .class
+                .map_or_else(|| "[?] ".to_string(), |c| format!("[{c}] "));
+            let lines = f
+                .log_lines
+                .iter()
+                .map(|l| l.to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            writeln!(
+                out,
+                "{}",
+                wrap(2, &format!("{class}{} (log line {lines})", f.message))
+            )?;
         }
     }
     writeln!(out)?;
@@ -88,7 +109,11 @@ pub(crate) fn diagnosis(config: &Config, found: &[(String, Vec<Finding>)], log: 
 pub(crate) fn problem(config: &Config, offer: &Offer) -> io::Result<()> {
     let s = style(config);
     let mut out = io::stdout().lock();
-    writeln!(out, "{}", s.bold(&wrap(0, &format!("{}: {}", offer.chain, offer.problem))))?;
+    writeln!(
+        out,
+        "{}",
+        s.bold(&wrap(0, &format!("{}: {}", offer.chain, offer.problem)))
+    )?;
     for (n, fix) in offer.fixes.iter().enumerate() {
         writeln!(out, "{}", wrap(2, &format!("{}. {}", n + 1, fix.label)))?;
         writeln!(out, "{}", wrap(5, &fix.why))?;
@@ -106,19 +131,34 @@ pub(crate) fn menu_item(label: &str) -> String {
 }
 
 /// Without a terminal: the commands that would do what the session offers.
-pub(crate) fn commands(config: &Config, offers: &[Offer], manual_fixes: &[Finding]) -> io::Result<()> {
+pub(crate) fn commands(
+    config: &Config,
+    offers: &[Offer],
+    manual_fixes: &[Finding],
+) -> io::Result<()> {
     if config.output.format == Format::Json {
         return Ok(());
     }
     let mut out = io::stdout().lock();
-    writeln!(out, "no terminal to ask on, so nothing was changed. To fix it without prompts:")?;
+    writeln!(
+        out,
+        "no terminal to ask on, so nothing was changed. To fix it without prompts:"
+    )?;
     for offer in offers {
-        writeln!(out, "{}", wrap(2, &format!("{}: {}", offer.chain, offer.problem)))?;
+        writeln!(
+            out,
+            "{}",
+            wrap(2, &format!("{}: {}", offer.chain, offer.problem))
+        )?;
         for (n, fix) in offer.fixes.iter().enumerate() {
             let tag = if n == 0 { "recommended" } else { "or" };
             match &fix.command {
                 Some(cmd) => writeln!(out, "    {tag}: {cmd}")?,
-                None => writeln!(out, "{}", wrap(4, &format!("{tag}: {} (by hand)", fix.label)))?,
+                None => writeln!(
+                    out,
+                    "{}",
+                    wrap(4, &format!("{tag}: {} (by hand)", fix.label))
+                )?,
             }
         }
     }
@@ -136,7 +176,9 @@ pub(crate) fn manual(config: &Config, findings: &[Finding]) -> io::Result<()> {
     writeln!(out)?;
     writeln!(out, "{}", s.bold("to do by hand (not chain edits):"))?;
     for f in findings {
-        let class = f.class.map_or_else(|| "[?] ".to_string(), |c| format!("[{c}] "));
+        let class = f
+            .class
+            .map_or_else(|| "[?] ".to_string(), |c| format!("[{c}] "));
         writeln!(out, "{}", wrap(2, &format!("{class}{}", f.message)))?;
         writeln!(out, "{}", wrap(4, &format!("fix: {}", f.fix)))?;
         if let Some(sql) = &f.sql {

@@ -16,7 +16,11 @@ fn git(dir: &Path, args: &[&str]) -> String {
         .current_dir(dir)
         .output()
         .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -32,13 +36,44 @@ fn seed_001() -> (tempfile::TempDir, git2::Repository) {
         }
     }
     let repo = git_init(dir.path());
-    git_branch(&repo, "feature/console-billing-customer-dashboard", &[(&format!("{V}/0145_billing_dashboard.py"), &revision_file("0145", Some("0144")))]);
-    git_branch(&repo, "feature/tax-s1256-tagger", &[(&format!("{V}/0147_tax_s1256_tagger.py"), &revision_file("0147", Some("0144")))]);
-    git_branch(&repo, "feature/email-verification-e2e-3272", &[
-        (&format!("{V}/0149_email_verification.py"), &revision_file("0149", Some("0144"))),
-        (&format!("{V}/0150_email_verification_backfill.py"), &revision_file("0150", Some("0149"))),
-    ]);
-    git_branch(&repo, "feature/reused-number", &[(&format!("{V}/0146_saved_filters.py"), &revision_file("0146", Some("0144")))]);
+    git_branch(
+        &repo,
+        "feature/console-billing-customer-dashboard",
+        &[(
+            &format!("{V}/0145_billing_dashboard.py"),
+            &revision_file("0145", Some("0144")),
+        )],
+    );
+    git_branch(
+        &repo,
+        "feature/tax-s1256-tagger",
+        &[(
+            &format!("{V}/0147_tax_s1256_tagger.py"),
+            &revision_file("0147", Some("0144")),
+        )],
+    );
+    git_branch(
+        &repo,
+        "feature/email-verification-e2e-3272",
+        &[
+            (
+                &format!("{V}/0149_email_verification.py"),
+                &revision_file("0149", Some("0144")),
+            ),
+            (
+                &format!("{V}/0150_email_verification_backfill.py"),
+                &revision_file("0150", Some("0149")),
+            ),
+        ],
+    );
+    git_branch(
+        &repo,
+        "feature/reused-number",
+        &[(
+            &format!("{V}/0146_saved_filters.py"),
+            &revision_file("0146", Some("0144")),
+        )],
+    );
     for f in std::fs::read_dir(held.path()).unwrap().flatten() {
         std::fs::rename(f.path(), dir.path().join(V).join(f.file_name())).unwrap();
     }
@@ -55,17 +90,30 @@ fn collisions_on_seed_001() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["base"], "main");
     assert_eq!(v["next_free"]["console/migrations"], "0151");
-    assert_eq!(v["base_heads"]["console/migrations"], serde_json::json!(["0146", "0148"]));
+    assert_eq!(
+        v["base_heads"]["console/migrations"],
+        serde_json::json!(["0146", "0148"])
+    );
     let collisions = v["collisions"].as_array().unwrap();
     assert_eq!(collisions.len(), 1, "{collisions:?}");
     assert_eq!(collisions[0]["id"], "0146");
-    let claimants: Vec<&str> = collisions[0]["claims"].as_array().unwrap().iter().map(|c| c["branch"].as_str().unwrap()).collect();
+    let claimants: Vec<&str> = collisions[0]["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["branch"].as_str().unwrap())
+        .collect();
     assert_eq!(claimants, ["main", "feature/reused-number"]);
     let mut stale: Vec<(&str, &str)> = v["stale"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| (s["branch"].as_str().unwrap(), s["revision"].as_str().unwrap()))
+        .map(|s| {
+            (
+                s["branch"].as_str().unwrap(),
+                s["revision"].as_str().unwrap(),
+            )
+        })
         .collect();
     stale.sort();
     assert_eq!(
@@ -78,14 +126,25 @@ fn collisions_on_seed_001() {
         ],
         "0150 revises 0149 on its own branch, so it is not stale"
     );
-    let kinds: Vec<&str> = v["findings"].as_array().unwrap().iter().map(|f| f["kind"].as_str().unwrap()).collect();
+    let kinds: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
     assert_eq!(kinds.iter().filter(|k| **k == "stale-parent").count(), 4);
     // --refs narrows the branches.
-    let (_, out, _) = run(dir.path(), &["collisions", "--refs", "feature/tax-*", "--format", "json"]);
+    let (_, out, _) = run(
+        dir.path(),
+        &["collisions", "--refs", "feature/tax-*", "--format", "json"],
+    );
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["collisions"].as_array().unwrap().len(), 0);
     assert_eq!(v["stale"].as_array().unwrap().len(), 1);
-    assert_eq!(v["next_free"]["console/migrations"], "0149", "only main and the tax branch count");
+    assert_eq!(
+        v["next_free"]["console/migrations"], "0149",
+        "only main and the tax branch count"
+    );
 }
 
 #[test]
@@ -93,7 +152,8 @@ fn collisions_text_snapshot() {
     let (dir, _repo) = seed_001();
     let (code, out, _) = run(dir.path(), &["collisions"]);
     assert_eq!(code, 1);
-    snapshot_settings(Some(dir.path())).bind(|| insta::assert_snapshot!("collisions_seed_001", out));
+    snapshot_settings(Some(dir.path()))
+        .bind(|| insta::assert_snapshot!("collisions_seed_001", out));
 }
 
 #[test]
@@ -105,16 +165,32 @@ fn rebase_after_merge_heads_and_merge_gives_one_head() {
     assert!(out.contains("-> 0151"), "{out}");
     git(dir.path(), &["commit", "-qam", "merge heads"]);
     // On the billing branch: move 0145 after main's head.
-    git(dir.path(), &["checkout", "-q", "feature/console-billing-customer-dashboard"]);
+    git(
+        dir.path(),
+        &[
+            "checkout",
+            "-q",
+            "feature/console-billing-customer-dashboard",
+        ],
+    );
     let (code, out, err) = run(dir.path(), &["rebase", "--base", "main", "--yes"]);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("0145 -> 0152 onto 0151"), "above 0150 claimed on the email branch: {out}");
+    assert!(
+        out.contains("0145 -> 0152 onto 0151"),
+        "above 0150 claimed on the email branch: {out}"
+    );
     assert!(out.contains("next: merge main into this branch"), "{out}");
-    let text = std::fs::read_to_string(dir.path().join(V).join("0152_billing_dashboard.py")).unwrap();
-    assert!(text.contains("revision: str = \"0152\"") && text.contains("down_revision = \"0151\""), "{text}");
+    let text =
+        std::fs::read_to_string(dir.path().join(V).join("0152_billing_dashboard.py")).unwrap();
+    assert!(
+        text.contains("revision: str = \"0152\"") && text.contains("down_revision = \"0151\""),
+        "{text}"
+    );
     git(dir.path(), &["commit", "-qam", "rebase migrations"]);
     git(dir.path(), &["merge", "-q", "main", "-m", "merge main"]);
-    let Some(heads) = alembic(&dir.path().join("console/migrations"), &["heads"]) else { return };
+    let Some(heads) = alembic(&dir.path().join("console/migrations"), &["heads"]) else {
+        return;
+    };
     assert_eq!(heads, "0152 (head)\n");
     // Nothing left to move.
     let (code, out, _) = run(dir.path(), &["rebase", "--base", "main", "--yes"]);
@@ -129,7 +205,10 @@ fn rebase_refuses_a_base_with_several_heads() {
     let before = tree_bytes(dir.path());
     let (code, _, err) = run(dir.path(), &["rebase", "--base", "main", "--yes"]);
     assert_eq!(code, 1);
-    assert!(err.contains("main has 2 heads") && err.contains("merge-heads"), "{err}");
+    assert!(
+        err.contains("main has 2 heads") && err.contains("merge-heads"),
+        "{err}"
+    );
     assert_eq!(tree_bytes(dir.path()), before);
 }
 
@@ -138,7 +217,14 @@ fn fifty_branches() {
     let (dir, repo) = seed_001();
     for i in 0..50 {
         let id = format!("{:04}", 200 + i);
-        git_branch(&repo, &format!("pr/{i}"), &[(&format!("{V}/{id}_pr_{i}.py"), &revision_file(&id, Some("0148")))]);
+        git_branch(
+            &repo,
+            &format!("pr/{i}"),
+            &[(
+                &format!("{V}/{id}_pr_{i}.py"),
+                &revision_file(&id, Some("0148")),
+            )],
+        );
     }
     let started = std::time::Instant::now();
     let (code, out, _) = run(dir.path(), &["collisions", "--format", "json"]);
@@ -146,7 +232,11 @@ fn fifty_branches() {
     assert_eq!(code, 1);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["next_free"]["console/migrations"], "0250");
-    assert_eq!(v["stale"].as_array().unwrap().len(), 54, "every branch revises a revision that is not the (single) head");
+    assert_eq!(
+        v["stale"].as_array().unwrap().len(),
+        54,
+        "every branch revises a revision that is not the (single) head"
+    );
 }
 
 /// sqitch: main and a branch both add change 08; rebasing the branch puts
@@ -161,11 +251,25 @@ fn sqitch_rebase_moves_new_changes_after_the_base() {
     let add = |name: &str, table: &str| {
         let plan = q.join("sqitch.plan");
         let mut text = std::fs::read_to_string(&plan).unwrap();
-        text.push_str(&format!("{name} [01-job-queue] 2026-06-20T00:00:00Z raxx-dev-bot <ops@raxx.app> # {table}\n"));
+        text.push_str(&format!(
+            "{name} [01-job-queue] 2026-06-20T00:00:00Z raxx-dev-bot <ops@raxx.app> # {table}\n"
+        ));
         std::fs::write(&plan, text).unwrap();
-        std::fs::write(q.join(format!("deploy/{name}.sql")), format!("CREATE TABLE {table} (id INTEGER);\n")).unwrap();
-        std::fs::write(q.join(format!("revert/{name}.sql")), format!("DROP TABLE {table};\n")).unwrap();
-        std::fs::write(q.join(format!("verify/{name}.sql")), format!("SELECT id FROM {table} WHERE 0;\n")).unwrap();
+        std::fs::write(
+            q.join(format!("deploy/{name}.sql")),
+            format!("CREATE TABLE {table} (id INTEGER);\n"),
+        )
+        .unwrap();
+        std::fs::write(
+            q.join(format!("revert/{name}.sql")),
+            format!("DROP TABLE {table};\n"),
+        )
+        .unwrap();
+        std::fs::write(
+            q.join(format!("verify/{name}.sql")),
+            format!("SELECT id FROM {table} WHERE 0;\n"),
+        )
+        .unwrap();
     };
     git(dir.path(), &["checkout", "-q", "-b", "feature/job-tags"]);
     add("08-job-tags", "job_tags");
@@ -178,31 +282,57 @@ fn sqitch_rebase_moves_new_changes_after_the_base() {
     git(dir.path(), &["checkout", "-q", "feature/job-tags"]);
     let (code, out, err) = run(dir.path(), &["rebase", "--base", "main", "--yes"]);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("08-job-tags -> 09-job-tags after main's 08-queue-metrics"), "{out}");
+    assert!(
+        out.contains("08-job-tags -> 09-job-tags after main's 08-queue-metrics"),
+        "{out}"
+    );
     let plan = std::fs::read_to_string(q.join("sqitch.plan")).unwrap();
     let tail: Vec<&str> = plan.lines().rev().take(2).collect();
-    assert!(tail[0].starts_with("09-job-tags [01-job-queue] ") && tail[1].starts_with("08-queue-metrics "), "{plan}");
-    assert!(q.join("deploy/09-job-tags.sql").is_file() && !q.join("deploy/08-job-tags.sql").exists());
+    assert!(
+        tail[0].starts_with("09-job-tags [01-job-queue] ")
+            && tail[1].starts_with("08-queue-metrics "),
+        "{plan}"
+    );
+    assert!(
+        q.join("deploy/09-job-tags.sql").is_file() && !q.join("deploy/08-job-tags.sql").exists()
+    );
     git(dir.path(), &["add", "-A"]);
     git(dir.path(), &["commit", "-qm", "rebase onto main"]);
     assert!(out.contains("keep this branch's side"), "{out}");
     // Both sides append to the plan, which git always calls a conflict;
     // this branch's plan already holds main's change.
-    git(dir.path(), &["merge", "-q", "-X", "ours", "main", "-m", "merge main"]);
+    git(
+        dir.path(),
+        &["merge", "-q", "-X", "ours", "main", "-m", "merge main"],
+    );
     let merged = std::fs::read_to_string(q.join("sqitch.plan")).unwrap();
     assert_eq!(merged, plan, "the merge keeps the rebased plan");
-    assert!(q.join("deploy/08-queue-metrics.sql").is_file(), "main's scripts arrive");
-    let sqitch_ok = Command::new("sqitch").arg("--version").output().is_ok_and(|o| o.status.success());
+    assert!(
+        q.join("deploy/08-queue-metrics.sql").is_file(),
+        "main's scripts arrive"
+    );
+    let sqitch_ok = Command::new("sqitch")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !sqitch_ok {
         assert!(!crate::oracle::required(), "sqitch is not installed");
         return;
     }
     let db = tempfile::tempdir().unwrap();
     let out = Command::new("sqitch")
-        .args(["deploy", "--verify", &format!("db:sqlite:{}", db.path().join("q.db").display())])
+        .args([
+            "deploy",
+            "--verify",
+            &format!("db:sqlite:{}", db.path().join("q.db").display()),
+        ])
         .current_dir(&q)
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && text.contains("+ 09-job-tags"), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success() && text.contains("+ 09-job-tags"),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

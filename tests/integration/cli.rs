@@ -12,12 +12,16 @@ fn cli_definition_is_consistent() {
 #[test]
 fn man_page_is_fresh() {
     let mut out = Vec::new();
-    clap_mangen::Man::new(migfix::cli::Cli::command()).render(&mut out).unwrap();
+    clap_mangen::Man::new(migfix::cli::Cli::command())
+        .render(&mut out)
+        .unwrap();
     let mut all = String::from_utf8(out).unwrap();
     for sub in migfix::cli::Cli::command().get_subcommands() {
         let mut page = Vec::new();
         let name: &'static str = Box::leak(format!("migfix-{}", sub.get_name()).into_boxed_str());
-        clap_mangen::Man::new(sub.clone().name(name)).render(&mut page).unwrap();
+        clap_mangen::Man::new(sub.clone().name(name))
+            .render(&mut page)
+            .unwrap();
         all.push_str(&String::from_utf8(page).unwrap());
     }
     let path = repo().join("man/migfix.1");
@@ -26,7 +30,10 @@ fn man_page_is_fresh() {
         std::fs::write(&path, &all).unwrap();
     }
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(committed == all, "man/migfix.1 is stale: run `MIGFIX_UPDATE_MAN=1 cargo test man_page` and commit it");
+    assert!(
+        committed == all,
+        "man/migfix.1 is stale: run `MIGFIX_UPDATE_MAN=1 cargo test man_page` and commit it"
+    );
 }
 
 #[test]
@@ -35,7 +42,10 @@ fn completions_for_each_shell() {
         let o = migfix(&repo(), &["completions", shell]);
         assert_eq!(o.status.code(), Some(0), "{shell}: {}", stderr(&o));
         assert!(stdout(&o).contains("migfix"), "{shell}");
-        assert!(stdout(&o).contains("merge") || stdout(&o).contains("history"), "{shell} lists subcommands");
+        assert!(
+            stdout(&o).contains("merge") || stdout(&o).contains("history"),
+            "{shell} lists subcommands"
+        );
     }
 }
 
@@ -57,27 +67,61 @@ fn chain_selection_by_substring() {
     assert_eq!(stdout(&o), "0146 (head)\n0148 (head)\n");
     let o = migfix(&root, &["-C", ".", "--chain", "nope", "heads"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("backend_v2"), "lists the chains: {}", stderr(&o));
+    assert!(
+        stderr(&o).contains("backend_v2"),
+        "lists the chains: {}",
+        stderr(&o)
+    );
 }
 
 #[test]
 fn versions_and_plan_flags_skip_discovery() {
     let root = fixture("incident-2026-06-05");
-    let o = migfix(&root, &["-C", ".", "--versions", "backend_v2/alembic/versions", "--plan", "queue/migrations/sqitch/sqitch.plan", "chains", "--format", "json"]);
+    let o = migfix(
+        &root,
+        &[
+            "-C",
+            ".",
+            "--versions",
+            "backend_v2/alembic/versions",
+            "--plan",
+            "queue/migrations/sqitch/sqitch.plan",
+            "chains",
+            "--format",
+            "json",
+        ],
+    );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let names: Vec<&str> = v["chains"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
-    assert_eq!(names, ["backend_v2/alembic/versions", "queue/migrations/sqitch"]);
+    let names: Vec<&str> = v["chains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["backend_v2/alembic/versions", "queue/migrations/sqitch"]
+    );
 }
 
 #[test]
 fn migfix_toml_names_chains_and_roles() {
     let dir = tempfile::tempdir().unwrap();
-    write_tree(dir.path(), &[
-        ("db/versions/0001_a.py", &revision_file("0001", None)),
-        ("db/versions/0002_b.py", &revision_file("0002", Some("0001"))),
-        ("migfix.toml", "[[chain]]\nname = \"core\"\nversions = \"db/versions\"\nroles = [\"app\"]\n"),
-    ]);
+    write_tree(
+        dir.path(),
+        &[
+            ("db/versions/0001_a.py", &revision_file("0001", None)),
+            (
+                "db/versions/0002_b.py",
+                &revision_file("0002", Some("0001")),
+            ),
+            (
+                "migfix.toml",
+                "[[chain]]\nname = \"core\"\nversions = \"db/versions\"\nroles = [\"app\"]\n",
+            ),
+        ],
+    );
     let o = migfix(dir.path(), &["heads"]);
     assert_eq!(stdout(&o), "0002 (head)\n", "{}", stderr(&o));
     let o = migfix(dir.path(), &["chains", "--format", "json"]);
@@ -88,10 +132,23 @@ fn migfix_toml_names_chains_and_roles() {
     write_tree(dir.path(), &[("db/versions/0003_grant.py", grant)]);
     let o = migfix(dir.path(), &["diagnose", "--format", "json"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
-    std::fs::write(dir.path().join("migfix.toml"), "[[chain]]\nname = \"core\"\nversions = \"db/versions\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("migfix.toml"),
+        "[[chain]]\nname = \"core\"\nversions = \"db/versions\"\n",
+    )
+    .unwrap();
     let o = migfix(dir.path(), &["diagnose", "--format", "json"]);
-    assert_eq!(o.status.code(), Some(1), "without `roles`, the GRANT is class B: {}", stdout(&o));
-    std::fs::write(dir.path().join("migfix.toml"), "[[chain]]\nname = \"core\"\nversion = \"db\"\n").unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "without `roles`, the GRANT is class B: {}",
+        stdout(&o)
+    );
+    std::fs::write(
+        dir.path().join("migfix.toml"),
+        "[[chain]]\nname = \"core\"\nversion = \"db\"\n",
+    )
+    .unwrap();
     let o = migfix(dir.path(), &["heads"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("migfix.toml:3:"), "{}", stderr(&o));

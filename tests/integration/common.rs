@@ -76,14 +76,19 @@ pub fn copy_tree(from: &Path, to: &Path) {
 
 /// A git repository holding `dir`'s files in one commit on `main`.
 pub fn git_init(dir: &Path) -> git2::Repository {
-    let repo = git2::Repository::init_opts(dir, git2::RepositoryInitOptions::new().initial_head("main")).unwrap();
+    let repo =
+        git2::Repository::init_opts(dir, git2::RepositoryInitOptions::new().initial_head("main"))
+            .unwrap();
     {
         let mut index = repo.index().unwrap();
-        index.add_all(["*"], git2::IndexAddOption::DEFAULT, None).unwrap();
+        index
+            .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
+            .unwrap();
         index.write().unwrap();
         let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
         let sig = git2::Signature::now("test", "test@example.com").unwrap();
-        repo.commit(Some("HEAD"), &sig, &sig, "initial", &tree, &[]).unwrap();
+        repo.commit(Some("HEAD"), &sig, &sig, "initial", &tree, &[])
+            .unwrap();
     }
     repo
 }
@@ -114,7 +119,15 @@ pub fn git_branch(repo: &git2::Repository, name: &str, files: &[(&str, &str)]) {
     }
     let tree = repo.find_tree(index.write_tree_to(repo).unwrap()).unwrap();
     let sig = git2::Signature::now("test", "test@example.com").unwrap();
-    repo.commit(Some(&format!("refs/heads/{name}")), &sig, &sig, name, &tree, &[&head]).unwrap();
+    repo.commit(
+        Some(&format!("refs/heads/{name}")),
+        &sig,
+        &sig,
+        name,
+        &tree,
+        &[&head],
+    )
+    .unwrap();
 }
 
 /// Every file below `dir` (but .git) with its bytes.
@@ -129,7 +142,10 @@ pub fn tree_bytes(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
                     stack.push(p);
                 }
             } else {
-                out.insert(p.strip_prefix(dir).unwrap().to_path_buf(), std::fs::read(&p).unwrap());
+                out.insert(
+                    p.strip_prefix(dir).unwrap().to_path_buf(),
+                    std::fs::read(&p).unwrap(),
+                );
             }
         }
     }
@@ -139,8 +155,16 @@ pub fn tree_bytes(dir: &Path) -> std::collections::BTreeMap<PathBuf, Vec<u8>> {
 /// Runs real Alembic in `dir` (which holds alembic.ini); returns stdout.
 pub fn alembic(dir: &Path, args: &[&str]) -> Option<String> {
     let alembic = crate::oracle::alembic_bin()?;
-    let out = Command::new(alembic).args(args).current_dir(dir).output().unwrap();
-    assert!(out.status.success(), "alembic {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(alembic)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "alembic {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     Some(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 

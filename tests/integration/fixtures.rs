@@ -7,7 +7,10 @@ fn run(fixture_name: &str, args: &[&str]) -> (i32, String) {
     let mut all = vec!["-C", root.to_str().unwrap()];
     all.extend_from_slice(args);
     let o = migfix(&root, &all);
-    (o.status.code().unwrap_or(-1), format!("{}{}", stdout(&o), stderr(&o)))
+    (
+        o.status.code().unwrap_or(-1),
+        format!("{}{}", stdout(&o), stderr(&o)),
+    )
 }
 
 #[test]
@@ -35,19 +38,35 @@ fn incident_chains_lists_all_three() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|c| (c["name"].as_str().unwrap(), c["kind"].as_str().unwrap(), c["count"].as_u64().unwrap()))
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap(),
+                c["kind"].as_str().unwrap(),
+                c["count"].as_u64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         kinds,
-        [("backend_v2", "alembic", 25), ("console/migrations", "alembic", 146), ("queue/migrations/sqitch", "sqitch", 7)]
+        [
+            ("backend_v2", "alembic", 25),
+            ("console/migrations", "alembic", 146),
+            ("queue/migrations/sqitch", "sqitch", 7)
+        ]
     );
     assert_eq!(v["chains"][2]["last"], "07-billing-invoice-refund-column");
-    assert_eq!(v["chains"][1]["scheme"], serde_json::json!({"kind": "sequential", "width": 4}));
+    assert_eq!(
+        v["chains"][1]["scheme"],
+        serde_json::json!({"kind": "sequential", "width": 4})
+    );
 }
 
 #[test]
 fn heads_json_matches_the_contract_shape() {
-    let (_, json) = run("incident-2026-06-05", &["--chain", "console", "heads", "--format", "json"]);
+    let (_, json) = run(
+        "incident-2026-06-05",
+        &["--chain", "console", "heads", "--format", "json"],
+    );
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     let chain = &v["chains"][0];
     assert_eq!(chain["name"], "console/migrations");
@@ -56,7 +75,10 @@ fn heads_json_matches_the_contract_shape() {
     assert_eq!(chain["heads"], serde_json::json!(["0146", "0148"]));
     let rev = &chain["revisions"][0];
     assert_eq!(rev["id"], "0146");
-    assert!(rev["path"].as_str().unwrap().starts_with("console/migrations/versions/0146_"));
+    assert!(rev["path"]
+        .as_str()
+        .unwrap()
+        .starts_with("console/migrations/versions/0146_"));
     assert_eq!(rev["down_revisions"], serde_json::json!(["0144"]));
     assert_eq!(rev["depends_on"], serde_json::json!([]));
     assert_eq!(rev["branch_labels"], serde_json::json!([]));
@@ -67,7 +89,11 @@ fn history_marks_branch_and_merge_points() {
     let (code, out) = run("incident-2026-06-05", &["--chain", "console", "history"]);
     assert_eq!(code, 0);
     let lines: Vec<&str> = out.lines().collect();
-    assert!(lines[1].contains("0144 -> 0148 (head)"), "newest first: {}", lines[1]);
+    assert!(
+        lines[1].contains("0144 -> 0148 (head)"),
+        "newest first: {}",
+        lines[1]
+    );
     assert!(lines[2].contains("0144 -> 0146 (head)"));
     assert!(lines[3].contains("0143 -> 0144 (branchpoint)"));
     assert!(lines.last().unwrap().contains("<base> -> 0001"));
@@ -76,7 +102,10 @@ fn history_marks_branch_and_merge_points() {
     assert!(out.contains("(mergepoint)"));
     let (_, dot) = run("hash-heads", &["history", "--dot"]);
     assert!(dot.starts_with("digraph migfix {"));
-    assert!(dot.contains("[style=dashed]"), "depends_on edges are dashed");
+    assert!(
+        dot.contains("[style=dashed]"),
+        "depends_on edges are dashed"
+    );
 }
 
 #[test]
@@ -94,10 +123,16 @@ fn basketball_duplicate_031_beside_hash() {
     assert_eq!(code, 1);
     snapshot_settings(None).bind(|| insta::assert_snapshot!("basketball_check", out));
     let (_, out) = run("basketball-031", &["chains"]);
-    assert!(out.contains("mixed: sequential (3 digits) and hash ids"), "{out}");
+    assert!(
+        out.contains("mixed: sequential (3 digits) and hash ids"),
+        "{out}"
+    );
     // The hash-named migration in the middle is not a fork.
     let (_, out) = run("basketball-031", &["history"]);
-    assert!(out.contains("005 -> e09c9e678004") && out.contains("e09c9e678004 -> 007"), "{out}");
+    assert!(
+        out.contains("005 -> e09c9e678004") && out.contains("e09c9e678004 -> 007"),
+        "{out}"
+    );
 }
 
 #[test]

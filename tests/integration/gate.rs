@@ -8,14 +8,23 @@ use crate::common::*;
 
 fn gate(dir: &Path, extra: &[&str]) -> Option<(i32, String)> {
     let url = crate::postgres::url()?;
-    let mut args = vec!["-C", dir.to_str().unwrap(), "gate", "--database-url", url.as_str()];
+    let mut args = vec![
+        "-C",
+        dir.to_str().unwrap(),
+        "gate",
+        "--database-url",
+        url.as_str(),
+    ];
     if let Some(alembic) = crate::oracle::alembic_bin() {
         let alembic = Box::leak(alembic.to_string_lossy().into_owned().into_boxed_str());
         args.extend_from_slice(&["--alembic", alembic]);
     }
     args.extend_from_slice(extra);
     let o = migfix(dir, &args);
-    Some((o.status.code().unwrap_or(-1), format!("{}{}", stdout(&o), stderr(&o))))
+    Some((
+        o.status.code().unwrap_or(-1),
+        format!("{}{}", stdout(&o), stderr(&o)),
+    ))
 }
 
 fn copy_of(name: &str) -> tempfile::TempDir {
@@ -32,7 +41,9 @@ fn healthy_chains_pass_the_round_trip_alembic_and_sqitch() {
         "[[chain]]\nname = \"raptor\"\nconfig = \"backend_v2/alembic.ini\"\nroles = [\"raptor_app\"]\n\n[[chain]]\nname = \"queue\"\nplan = \"queue/migrations/sqitch/sqitch.plan\"\n",
     )
     .unwrap();
-    let Some((code, out)) = gate(dir.path(), &[]) else { return };
+    let Some((code, out)) = gate(dir.path(), &[]) else {
+        return;
+    };
     assert_eq!(code, 0, "{out}");
     for step in [
         "raptor — create role raptor_app ... ok",
@@ -55,20 +66,53 @@ fn a_missing_role_fails_as_b_then_passes_with_roles() {
     // A role of this run only, so that no other test's role hides it.
     let role = format!("gate_role_{}", std::process::id());
     let v = dir.path().join("migrations/versions/0002_paper_orders.py");
-    std::fs::write(&v, std::fs::read_to_string(&v).unwrap().replace("raptor_app", &role)).unwrap();
-    let Some((code, out)) = gate(dir.path(), &["--format", "json"]) else { return };
+    std::fs::write(
+        &v,
+        std::fs::read_to_string(&v)
+            .unwrap()
+            .replace("raptor_app", &role),
+    )
+    .unwrap();
+    let Some((code, out)) = gate(dir.path(), &["--format", "json"]) else {
+        return;
+    };
     assert_eq!(code, 1, "{out}");
-    let v: serde_json::Value = serde_json::from_str(out.lines().skip_while(|l| !l.starts_with('{')).collect::<Vec<_>>().join("\n").as_str()).unwrap();
+    let v: serde_json::Value = serde_json::from_str(
+        out.lines()
+            .skip_while(|l| !l.starts_with('{'))
+            .collect::<Vec<_>>()
+            .join("\n")
+            .as_str(),
+    )
+    .unwrap();
     let run = &v["chains"][0];
     assert_eq!(run["passed"], false);
-    let failed: Vec<&str> = run["steps"].as_array().unwrap().iter().filter(|s| s["status"] == "failed").map(|s| s["name"].as_str().unwrap()).collect();
+    let failed: Vec<&str> = run["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["status"] == "failed")
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
     assert_eq!(failed.len(), 1, "{failed:?}");
     assert!(failed[0].ends_with("alembic upgrade head"), "{failed:?}");
-    let classes: Vec<&str> = run["findings"].as_array().unwrap().iter().filter_map(|f| f["class"].as_str()).collect();
+    let classes: Vec<&str> = run["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["class"].as_str())
+        .collect();
     assert!(classes.contains(&"B"), "{out}");
     let (_, text) = gate(dir.path(), &[]).unwrap();
-    assert!(text.contains(&format!("roles = [\"{role}\"]")), "the migfix.toml line to add: {text}");
-    std::fs::write(dir.path().join("migfix.toml"), format!("[[chain]]\nconfig = \"alembic.ini\"\nroles = [\"{role}\"]\n")).unwrap();
+    assert!(
+        text.contains(&format!("roles = [\"{role}\"]")),
+        "the migfix.toml line to add: {text}"
+    );
+    std::fs::write(
+        dir.path().join("migfix.toml"),
+        format!("[[chain]]\nconfig = \"alembic.ini\"\nroles = [\"{role}\"]\n"),
+    )
+    .unwrap();
     let (code, out) = gate(dir.path(), &[]).unwrap();
     assert_eq!(code, 0, "{out}");
 }
@@ -83,7 +127,9 @@ fn a_missing_seed_row_fails_as_a_then_passes_with_a_seed() {
         "    op.execute(\"CREATE TABLE rbac_members (admin_id integer, grp text)\")\n\n\ndef downgrade() -> None:\n    op.execute(\"DROP TABLE rbac_members\")\n",
     );
     std::fs::write(&base, text).unwrap();
-    let Some((code, out)) = gate(dir.path(), &[]) else { return };
+    let Some((code, out)) = gate(dir.path(), &[]) else {
+        return;
+    };
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("[A]"), "{out}");
     std::fs::write(
@@ -93,13 +139,19 @@ fn a_missing_seed_row_fails_as_a_then_passes_with_a_seed() {
     .unwrap();
     let (code, out) = gate(dir.path(), &[]).unwrap();
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("alembic upgrade 0001 (pre-seed) ... ok") && out.contains("seed (required by 0002) ... ok"), "{out}");
+    assert!(
+        out.contains("alembic upgrade 0001 (pre-seed) ... ok")
+            && out.contains("seed (required by 0002) ... ok"),
+        "{out}"
+    );
 }
 
 #[test]
 fn a_duplicate_table_fails_as_f() {
     let dir = copy_of("failing/f-duplicate-table");
-    let Some((code, out)) = gate(dir.path(), &[]) else { return };
+    let Some((code, out)) = gate(dir.path(), &[]) else {
+        return;
+    };
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("[F]"), "{out}");
 }
@@ -107,11 +159,35 @@ fn a_duplicate_table_fails_as_f() {
 #[test]
 fn connection_problems_and_passwords() {
     let dir = copy_of("healthy");
-    let o = migfix(dir.path(), &["-C", dir.path().to_str().unwrap(), "gate", "--database-url", "postgresql://ci:hunter2@127.0.0.1:1/postgres"]);
+    let o = migfix(
+        dir.path(),
+        &[
+            "-C",
+            dir.path().to_str().unwrap(),
+            "gate",
+            "--database-url",
+            "postgresql://ci:hunter2@127.0.0.1:1/postgres",
+        ],
+    );
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
-    assert!(err.contains("cannot connect") && err.contains("ci:***@127.0.0.1:1"), "{err}");
-    assert!(!err.contains("hunter2") && !stdout(&o).contains("hunter2"), "the password is never printed");
-    let o = migfix(dir.path(), &["-C", dir.path().to_str().unwrap(), "gate", "--database-url", "mysql://x/y"]);
+    assert!(
+        err.contains("cannot connect") && err.contains("ci:***@127.0.0.1:1"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("hunter2") && !stdout(&o).contains("hunter2"),
+        "the password is never printed"
+    );
+    let o = migfix(
+        dir.path(),
+        &[
+            "-C",
+            dir.path().to_str().unwrap(),
+            "gate",
+            "--database-url",
+            "mysql://x/y",
+        ],
+    );
     assert_eq!(o.status.code(), Some(2));
 }

@@ -8,12 +8,16 @@ use proptest::prelude::*;
 use crate::common::*;
 
 fn python_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in entries.flatten() {
         let p = e.path();
         if p.is_dir() {
             python_files(&p, out);
-        } else if p.extension().is_some_and(|x| x == "py") && p.to_string_lossy().contains("versions") {
+        } else if p.extension().is_some_and(|x| x == "py")
+            && p.to_string_lossy().contains("versions")
+        {
             out.push(p);
         }
     }
@@ -29,7 +33,12 @@ fn agree_on(dir: &Path) -> (usize, usize) {
         let full = migfix::testing::read_full(&src);
         if let Some(fast) = migfix::testing::read_fast(&src) {
             fast_answered += 1;
-            assert_eq!(Ok(fast), full, "fast and full readers disagree on {}", f.display());
+            assert_eq!(
+                Ok(fast),
+                full,
+                "fast and full readers disagree on {}",
+                f.display()
+            );
         }
     }
     (files.len(), fast_answered)
@@ -38,26 +47,66 @@ fn agree_on(dir: &Path) -> (usize, usize) {
 #[test]
 fn fast_path_agrees_on_every_fixture() {
     let (files, fast) = agree_on(&repo().join("fixtures"));
-    assert!(files > 300, "expected the fixture trees, found {files} files");
+    assert!(
+        files > 300,
+        "expected the fixture trees, found {files} files"
+    );
     // The fast path must actually carry the load, or the benchmark lies.
-    assert!(fast * 100 >= files * 95, "fast path answered only {fast} of {files}");
+    assert!(
+        fast * 100 >= files * 95,
+        "fast path answered only {fast} of {files}"
+    );
 }
 
 #[test]
 fn fast_path_agrees_on_every_corpus() {
-    let Some(corpora) = crate::oracle::corpora_dir() else { return };
+    let Some(corpora) = crate::oracle::corpora_dir() else {
+        return;
+    };
     let (files, fast) = agree_on(&corpora);
-    assert!(files > 500, "expected the downloaded corpora, found {files} files");
+    assert!(
+        files > 500,
+        "expected the downloaded corpora, found {files} files"
+    );
     eprintln!("corpora: fast path answered {fast} of {files} files");
-    assert!(fast * 100 >= files * 80, "fast path answered only {fast} of {files}");
+    assert!(
+        fast * 100 >= files * 80,
+        "fast path answered only {fast} of {files}"
+    );
 }
 
 const TEMPLATE: &str = "\"\"\"add widgets — naïve\n\nRevision ID: 0146\nRevises: 0144\n\"\"\"\nfrom typing import Union\nimport sqlalchemy as sa\nfrom alembic import op\n\n# revision identifiers, used by Alembic.\nrevision: str = \"0146\"\ndown_revision: Union[str, None] = (\n    '0144',  # fork\n    \"0145\",\n)\nbranch_labels = None\ndepends_on = ['a1']\n\n\ndef upgrade() -> None:\n    op.execute(f\"SELECT {1}\")\n    op.create_table('w', sa.Column('id', sa.Integer))\n\n\ndef downgrade() -> None:\n    pass\n";
 
 fn mutate(src: &str, edits: &[(usize, u8, u8)]) -> Vec<u8> {
     const PIECES: &[&[u8]] = &[
-        b"\"", b"'", b"\"\"\"", b"(", b")", b"[", b"]", b",", b"\n", b"\r\n", b"\r", b"#", b"\\", b"=", b":", b" ",
-        b"    ", b"revision", b"down_revision", b"None", b"u", b"r", b"f", b"def ", b"if x:\n", b";", b"\xff", b"\xc3",
+        b"\"",
+        b"'",
+        b"\"\"\"",
+        b"(",
+        b")",
+        b"[",
+        b"]",
+        b",",
+        b"\n",
+        b"\r\n",
+        b"\r",
+        b"#",
+        b"\\",
+        b"=",
+        b":",
+        b" ",
+        b"    ",
+        b"revision",
+        b"down_revision",
+        b"None",
+        b"u",
+        b"r",
+        b"f",
+        b"def ",
+        b"if x:\n",
+        b";",
+        b"\xff",
+        b"\xc3",
     ];
     let mut bytes = src.as_bytes().to_vec();
     for &(pos, op, piece) in edits {
@@ -121,7 +170,12 @@ fn quick_agrees_on(dir: &Path) -> (usize, usize) {
         let src = std::fs::read(f).unwrap();
         if let Some(quick) = migfix::testing::steps_quick(&src) {
             answered += 1;
-            assert_eq!(Ok(quick), migfix::testing::steps_full(&src), "quick and full parses disagree on {}", f.display());
+            assert_eq!(
+                Ok(quick),
+                migfix::testing::steps_full(&src),
+                "quick and full parses disagree on {}",
+                f.display()
+            );
         }
     }
     (files.len(), answered)
@@ -131,17 +185,24 @@ fn quick_agrees_on(dir: &Path) -> (usize, usize) {
 fn quick_parse_agrees_on_every_fixture() {
     let (files, quick) = quick_agrees_on(&repo().join("fixtures"));
     eprintln!("fixtures: quick parse answered {quick} of {files} files");
-    assert!(quick * 100 >= files * 95, "quick parse answered only {quick} of {files}");
+    assert!(
+        quick * 100 >= files * 95,
+        "quick parse answered only {quick} of {files}"
+    );
 }
 
 #[test]
 fn quick_parse_agrees_on_every_corpus() {
-    let Some(corpora) = crate::oracle::corpora_dir() else { return };
+    let Some(corpora) = crate::oracle::corpora_dir() else {
+        return;
+    };
     let (files, quick) = quick_agrees_on(&corpora);
     eprintln!("corpora: quick parse answered {quick} of {files} files");
-    assert!(quick * 100 >= files * 80, "quick parse answered only {quick} of {files}");
+    assert!(
+        quick * 100 >= files * 80,
+        "quick parse answered only {quick} of {files}"
+    );
 }
-
 
 /// A migration with the patterns the failure classes look for (A: a lookup
 /// that raises, B: a GRANT, D: `now()` in an index, F: a table created
@@ -172,7 +233,10 @@ proptest! {
 fn cpython_compiles(src: &[u8]) -> bool {
     let python = std::env::var("MIGFIX_PYTHON").unwrap_or_else(|_| "python3".into());
     let mut child = std::process::Command::new(python)
-        .args(["-c", "import sys; compile(sys.stdin.buffer.read(), 'x.py', 'exec')"])
+        .args([
+            "-c",
+            "import sys; compile(sys.stdin.buffer.read(), 'x.py', 'exec')",
+        ])
         .stdin(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -198,9 +262,22 @@ proptest! {
 fn the_patterns_take_the_quick_path() {
     // Guards the property test above: unmutated, the quick parser answers,
     // and sees every class pattern.
-    let quick = migfix::testing::steps_quick(PATTERNS.as_bytes()).expect("the quick parser answers");
-    assert_eq!(Ok(quick.clone()), migfix::testing::steps_full(PATTERNS.as_bytes()));
-    for seen in ["CreateTable { table: \"trading.paper_orders\" }", "GRANT SELECT ON paper_orders TO raptor_app", "now()", "DropTable", "RenameTable", "kris@moosequest.net", "raises: Some(", "CreateTable { table: \"tbl\" }"] {
+    let quick =
+        migfix::testing::steps_quick(PATTERNS.as_bytes()).expect("the quick parser answers");
+    assert_eq!(
+        Ok(quick.clone()),
+        migfix::testing::steps_full(PATTERNS.as_bytes())
+    );
+    for seen in [
+        "CreateTable { table: \"trading.paper_orders\" }",
+        "GRANT SELECT ON paper_orders TO raptor_app",
+        "now()",
+        "DropTable",
+        "RenameTable",
+        "kris@moosequest.net",
+        "raises: Some(",
+        "CreateTable { table: \"tbl\" }",
+    ] {
         assert!(quick.contains(seen), "{seen}: {quick}");
     }
 }

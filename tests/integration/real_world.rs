@@ -42,7 +42,12 @@ fn corpora() -> Option<Vec<Corpus>> {
             .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
             .map(|line| {
                 let f: Vec<&str> = line.split_whitespace().collect();
-                Corpus { name: f[0].into(), dir: root.join(f[0]), vdir: f[2].into(), recursive: f.get(3) == Some(&"recursive") }
+                Corpus {
+                    name: f[0].into(),
+                    dir: root.join(f[0]),
+                    vdir: f[2].into(),
+                    recursive: f.get(3) == Some(&"recursive"),
+                }
             })
             .collect(),
     )
@@ -50,12 +55,23 @@ fn corpora() -> Option<Vec<Corpus>> {
 
 fn git(dir: &Path, args: &[&str]) {
     let out = Command::new("git")
-        .args(["-c", "user.name=test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false"])
+        .args([
+            "-c",
+            "user.name=test",
+            "-c",
+            "user.email=test@example.com",
+            "-c",
+            "commit.gpgsign=false",
+        ])
         .args(args)
         .current_dir(dir)
         .output()
         .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Real Alembic, with the project's own imports stubbed.
@@ -73,7 +89,11 @@ fn alembic(root: &Path, args: &[&str]) -> Result<String, String> {
     if out.status.success() {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     } else {
-        Err(format!("alembic {args:?}: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+        Err(format!(
+            "alembic {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ))
     }
 }
 
@@ -81,13 +101,17 @@ fn json_of(root: &Path, args: &[&str]) -> (i32, Value) {
     let mut all = args.to_vec();
     all.extend(["--format", "json"]);
     let (code, out, err) = run(root, &all);
-    let v = serde_json::from_str(&out).unwrap_or_else(|e| panic!("migfix {args:?}: {e}: {out}{err}"));
+    let v =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("migfix {args:?}: {e}: {out}{err}"));
     (code, v)
 }
 
 /// Head ids of `alembic heads` (`id (label) (head)` lines).
 fn head_ids(text: &str) -> BTreeSet<String> {
-    text.lines().filter_map(|l| l.split_whitespace().next()).map(String::from).collect()
+    text.lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .map(String::from)
+        .collect()
 }
 
 /// A fixed, distinct 12-hex id per name, as `alembic revision` would make.
@@ -142,14 +166,20 @@ fn only_ids_changed(label: &str, before: &str, after: &str, ids: &BTreeSet<Strin
         }
         t
     };
-    assert_eq!(masked(before), masked(after), "{label}: only ids change:\n{before}\n---\n{after}");
+    assert_eq!(
+        masked(before),
+        masked(after),
+        "{label}: only ids change:\n{before}\n---\n{after}"
+    );
 }
 
 /// Finds the one file below `dir` whose text contains `needle`.
 fn file_with(dir: &Path, needle: &str) -> PathBuf {
     let hits: Vec<PathBuf> = tree_bytes(dir)
         .into_iter()
-        .filter(|(p, b)| p.extension().is_some_and(|e| e == "py") && String::from_utf8_lossy(b).contains(needle))
+        .filter(|(p, b)| {
+            p.extension().is_some_and(|e| e == "py") && String::from_utf8_lossy(b).contains(needle)
+        })
         .map(|(p, _)| dir.join(p))
         .collect();
     assert_eq!(hits.len(), 1, "one file holds {needle:?}: {hits:?}");
@@ -174,7 +204,12 @@ fn repair_as_check_says(label: &str, root: &Path, ours: &[&str]) -> Vec<String> 
             })
         } else {
             let f = &failing[0];
-            Some(f["command"].as_str().unwrap_or_else(|| panic!("{label}: a finding without a command: {f}")).to_string())
+            Some(
+                f["command"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{label}: a finding without a command: {f}"))
+                    .to_string(),
+            )
         };
         let Some(command) = command else { return ran };
         let mut args: Vec<&str> = command.split_whitespace().skip(1).collect();
@@ -195,7 +230,10 @@ fn head_files_follow(label: &str, root: &Path, vdir: &str, heads: &BTreeSet<Stri
         if name.contains("head") && !name.ends_with(".py") && e.path().is_file() {
             let text = std::fs::read_to_string(e.path()).unwrap();
             if !text.trim().is_empty() && !text.trim().contains(char::is_whitespace) {
-                assert!(heads.contains(text.trim()), "{label}: {name} says {text:?}, heads are {heads:?}");
+                assert!(
+                    heads.contains(text.trim()),
+                    "{label}: {name} says {text:?}, heads are {heads:?}"
+                );
             }
         }
     }
@@ -224,19 +262,38 @@ fn trial(c: &Corpus) {
         ),
     )
     .unwrap();
-    std::fs::write(root.join("migfix.toml"), format!("[[chain]]\nname = \"{label}\"\nconfig = \"alembic.ini\"\n")).unwrap();
+    std::fs::write(
+        root.join("migfix.toml"),
+        format!("[[chain]]\nname = \"{label}\"\nconfig = \"alembic.ini\"\n"),
+    )
+    .unwrap();
 
     // 1. The untouched tree.
     let (code, out, err) = run(&root, &["check"]);
-    assert_eq!(code, 0, "{label}: check fails the untouched tree:\n{out}{err}");
+    assert_eq!(
+        code, 0,
+        "{label}: check fails the untouched tree:\n{out}{err}"
+    );
     let alembic_heads = alembic(&root, &["heads"]).unwrap();
     let (_, ours) = json_of(&root, &["heads"]);
-    let our_heads: BTreeSet<String> =
-        ours["chains"][0]["heads"].as_array().unwrap().iter().map(|h| h.as_str().unwrap().to_string()).collect();
+    let our_heads: BTreeSet<String> = ours["chains"][0]["heads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h.as_str().unwrap().to_string())
+        .collect();
     assert_eq!(our_heads, head_ids(&alembic_heads), "{label}: heads");
-    let labels_known = ours["warnings"].as_array().unwrap().iter().all(|w| !w["message"].as_str().unwrap().contains("branch_labels"));
+    let labels_known = ours["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|w| !w["message"].as_str().unwrap().contains("branch_labels"));
     if labels_known {
-        assert_eq!(run(&root, &["heads"]).1, alembic_heads, "{label}: `heads` prints what `alembic heads` prints");
+        assert_eq!(
+            run(&root, &["heads"]).1,
+            alembic_heads,
+            "{label}: `heads` prints what `alembic heads` prints"
+        );
     }
     let intended = our_heads.len();
 
@@ -246,32 +303,54 @@ fn trial(c: &Corpus) {
     let scheme = chain["scheme"]["kind"].as_str().unwrap().to_string();
     let template = chain["files"]["template"].as_str().unwrap().to_string();
     let width = chain["scheme"]["width"].as_u64().unwrap_or(4) as usize;
-    eprintln!("{label}: {} revisions, {scheme} ids, files {template}, {intended} head(s)", chain["count"]);
+    eprintln!(
+        "{label}: {} revisions, {scheme} ids, files {template}, {intended} head(s)",
+        chain["count"]
+    );
     let heads = ours["chains"][0]["revisions"].as_array().unwrap();
     let base_head = &heads[0];
     let old_head = base_head["id"].as_str().unwrap().to_string();
-    let folder = root.join(base_head["path"].as_str().unwrap()).parent().unwrap().to_path_buf();
+    let folder = root
+        .join(base_head["path"].as_str().unwrap())
+        .parent()
+        .unwrap()
+        .to_path_buf();
     let numbered = scheme == "sequential" || scheme == "mixed";
     let next_number = |ids: &[&str]| -> String {
-        let max = ids.iter().filter(|i| i.len() < 8 && i.bytes().all(|b| b.is_ascii_digit())).filter_map(|i| i.parse::<u64>().ok()).max().unwrap();
+        let max = ids
+            .iter()
+            .filter(|i| i.len() < 8 && i.bytes().all(|b| b.is_ascii_digit()))
+            .filter_map(|i| i.parse::<u64>().ok())
+            .max()
+            .unwrap();
         format!("{:0width$}", max + 1)
     };
     let (_, history) = json_of(&root, &["history"]);
-    let all_ids: Vec<String> =
-        history["chains"][0]["revisions"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_string()).collect();
+    let all_ids: Vec<String> = history["chains"][0]["revisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
     let id_refs: Vec<&str> = all_ids.iter().map(String::as_str).collect();
     let file_number = tree_bytes(&root.join(&c.vdir))
         .keys()
         .filter_map(|p| {
             let n = p.file_name()?.to_str()?;
             let d: String = n.chars().take_while(char::is_ascii_digit).collect();
-            (!d.is_empty() && d.len() < 8).then(|| d.parse::<u64>().ok()).flatten()
+            (!d.is_empty() && d.len() < 8)
+                .then(|| d.parse::<u64>().ok())
+                .flatten()
         })
         .max()
         .unwrap_or(0)
         + 1;
     let pr = |tag: &str| {
-        let id = if numbered { next_number(&id_refs) } else { hash_id(&format!("{label}-{tag}")) };
+        let id = if numbered {
+            next_number(&id_refs)
+        } else {
+            hash_id(&format!("{label}-{tag}"))
+        };
         let slug = format!("{tag}_add_{tag}_widgets");
         let name = file_name(&template, &id, &slug, file_number);
         let message = format!("{tag} add {tag} widgets");
@@ -281,15 +360,25 @@ fn trial(c: &Corpus) {
     let (b_id, b_path, b_msg) = pr("prb");
     let (c_id, c_path, c_msg) = pr("prc");
     let _repo = git_init(&root);
-    for (branch, id, path, msg) in [("pr-a", &a_id, &a_path, &a_msg), ("pr-b", &b_id, &b_path, &b_msg), ("pr-c", &c_id, &c_path, &c_msg)] {
+    for (branch, id, path, msg) in [
+        ("pr-a", &a_id, &a_path, &a_msg),
+        ("pr-b", &b_id, &b_path, &b_msg),
+        ("pr-c", &c_id, &c_path, &c_msg),
+    ] {
         git(&root, &["checkout", "-qb", branch, "main"]);
         std::fs::write(path, revision_text(id, &old_head, msg)).unwrap();
         git(&root, &["add", "-A"]);
         git(&root, &["commit", "-qm", branch]);
     }
     git(&root, &["checkout", "-q", "main"]);
-    git(&root, &["merge", "-q", "--no-ff", "pr-a", "-m", "merge pr-a"]);
-    git(&root, &["merge", "-q", "--no-ff", "pr-b", "-m", "merge pr-b"]);
+    git(
+        &root,
+        &["merge", "-q", "--no-ff", "pr-a", "-m", "merge pr-a"],
+    );
+    git(
+        &root,
+        &["merge", "-q", "--no-ff", "pr-b", "-m", "merge pr-b"],
+    );
     let before_a = revision_text(&a_id, &old_head, &a_msg);
     let before_b = revision_text(&b_id, &old_head, &b_msg);
 
@@ -302,25 +391,60 @@ fn trial(c: &Corpus) {
 
     // 4. Alembic's word.
     let heads_after = head_ids(&alembic(&root, &["heads"]).unwrap());
-    assert_eq!(heads_after.len(), intended, "{label}: one head per intended branch: {heads_after:?}");
-    assert!(!heads_after.contains(&old_head), "{label}: {old_head} is still a head");
+    assert_eq!(
+        heads_after.len(),
+        intended,
+        "{label}: one head per intended branch: {heads_after:?}"
+    );
+    assert!(
+        !heads_after.contains(&old_head),
+        "{label}: {old_head} is still a head"
+    );
     let new_head = {
         let (_, h) = json_of(&root, &["heads"]);
-        let ids: BTreeSet<String> = h["chains"][0]["heads"].as_array().unwrap().iter().map(|x| x.as_str().unwrap().to_string()).collect();
-        assert_eq!(ids, heads_after, "{label}: migfix and Alembic agree on the heads");
-        ids.difference(&our_heads).next().cloned().unwrap_or_else(|| panic!("{label}: no new head in {ids:?}"))
+        let ids: BTreeSet<String> = h["chains"][0]["heads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(
+            ids, heads_after,
+            "{label}: migfix and Alembic agree on the heads"
+        );
+        ids.difference(&our_heads)
+            .next()
+            .cloned()
+            .unwrap_or_else(|| panic!("{label}: no new head in {ids:?}"))
     };
-    let sql = alembic(&root, &["upgrade", &format!("{old_head}:{new_head}"), "--sql"]).unwrap_or_else(|e| panic!("{label}: {e}"));
+    let sql = alembic(
+        &root,
+        &["upgrade", &format!("{old_head}:{new_head}"), "--sql"],
+    )
+    .unwrap_or_else(|e| panic!("{label}: {e}"));
     for m in [&a_msg, &b_msg] {
-        assert!(sql.contains(m.as_str()), "{label}: upgrade {old_head}:{new_head} runs {m}:\n{sql}");
+        assert!(
+            sql.contains(m.as_str()),
+            "{label}: upgrade {old_head}:{new_head} runs {m}:\n{sql}"
+        );
     }
     oracle::compare_with_alembic(label, &root);
     head_files_follow(label, &root, &c.vdir, &heads_after);
     let ids_now: BTreeSet<String> = {
         let (_, h) = json_of(&root, &["history"]);
-        h["chains"][0]["revisions"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_string()).collect()
+        h["chains"][0]["revisions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_string())
+            .collect()
     };
-    let all: BTreeSet<String> = ids_now.iter().cloned().chain(all_ids.iter().cloned()).chain([a_id.clone(), b_id.clone()]).collect();
+    let all: BTreeSet<String> = ids_now
+        .iter()
+        .cloned()
+        .chain(all_ids.iter().cloned())
+        .chain([a_id.clone(), b_id.clone()])
+        .collect();
     for (before, msg) in [(&before_a, &a_msg), (&before_b, &b_msg)] {
         let now = std::fs::read_to_string(file_with(&folder, &format!("\"\"\"{msg}\n"))).unwrap();
         only_ids_changed(label, before, &now, &all);
@@ -334,18 +458,36 @@ fn trial(c: &Corpus) {
     git(&root, &["commit", "-qm", "rebase migrations"]);
     git(&root, &["merge", "-q", "main", "-m", "merge main"]);
     let (code, out, err) = run(&root, &["check"]);
-    assert_eq!(code, 0, "{label}: check after rebase and merge:\n{out}{err}");
+    assert_eq!(
+        code, 0,
+        "{label}: check after rebase and merge:\n{out}{err}"
+    );
     let heads_final = head_ids(&alembic(&root, &["heads"]).unwrap());
-    assert_eq!(heads_final.len(), intended, "{label}: after the rebase: {heads_final:?}");
+    assert_eq!(
+        heads_final.len(),
+        intended,
+        "{label}: after the rebase: {heads_final:?}"
+    );
     let last = heads_final.difference(&our_heads).next().cloned().unwrap();
-    let sql = alembic(&root, &["upgrade", &format!("{old_head}:{last}"), "--sql"]).unwrap_or_else(|e| panic!("{label}: {e}"));
-    assert!(sql.contains(c_msg.as_str()), "{label}: the rebased PR runs:\n{sql}");
+    let sql = alembic(&root, &["upgrade", &format!("{old_head}:{last}"), "--sql"])
+        .unwrap_or_else(|e| panic!("{label}: {e}"));
+    assert!(
+        sql.contains(c_msg.as_str()),
+        "{label}: the rebased PR runs:\n{sql}"
+    );
     oracle::compare_with_alembic(label, &root);
     let now = std::fs::read_to_string(file_with(&folder, &format!("\"\"\"{c_msg}\n"))).unwrap();
-    let all: BTreeSet<String> = all.into_iter().chain(heads_final).chain([c_id.clone()]).collect();
+    let all: BTreeSet<String> = all
+        .into_iter()
+        .chain(heads_final)
+        .chain([c_id.clone()])
+        .collect();
     only_ids_changed(label, &revision_text(&c_id, &old_head, &c_msg), &now, &all);
     if !numbered {
-        assert!(now.contains(&format!("revision = '{c_id}'")), "{label}: a hash id keeps its id in a rebase:\n{now}");
+        assert!(
+            now.contains(&format!("revision = '{c_id}'")),
+            "{label}: a hash id keeps its id in a rebase:\n{now}"
+        );
     }
 }
 
@@ -363,14 +505,32 @@ fn real_projects_check_clean_and_repair_incidents() {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 let Some(c) = list.get(i) else { break };
-                if let Err(e) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| trial(c))) {
-                    let msg = e.downcast_ref::<String>().cloned().or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()));
-                    failures.lock().unwrap().push(format!("{}: {}", c.name, msg.unwrap_or_default()));
+                if let Err(e) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| trial(c)))
+                {
+                    let msg = e
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()));
+                    failures.lock().unwrap().push(format!(
+                        "{}: {}",
+                        c.name,
+                        msg.unwrap_or_default()
+                    ));
                 }
             });
         }
     });
     let failures = failures.into_inner().unwrap();
-    assert!(failures.is_empty(), "{} of {} projects failed:\n{}", failures.len(), list.len(), failures.join("\n\n"));
-    assert!(list.len() >= 15, "at least 15 real projects, found {}", list.len());
+    assert!(
+        failures.is_empty(),
+        "{} of {} projects failed:\n{}",
+        failures.len(),
+        list.len(),
+        failures.join("\n\n")
+    );
+    assert!(
+        list.len() >= 15,
+        "at least 15 real projects, found {}",
+        list.len()
+    );
 }

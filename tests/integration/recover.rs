@@ -10,10 +10,22 @@ use crate::common::*;
 /// Runs `migfix recover` on a pseudo-terminal, typing `keys`; returns the
 /// exit code and the final 80-column screen as text.
 fn on_terminal(dir: &Path, keys: &str) -> (i32, String) {
-    let cmd = format!("{} -C {} recover --color never", env!("CARGO_BIN_EXE_migfix"), dir.display());
+    let cmd = format!(
+        "{} -C {} recover --color never",
+        env!("CARGO_BIN_EXE_migfix"),
+        dir.display()
+    );
     let mut child = Command::new("script")
         // No echo: keys typed before migfix reads them must not show on screen.
-        .args(["--quiet", "--echo", "never", "--return", "--command", &cmd, "/dev/null"])
+        .args([
+            "--quiet",
+            "--echo",
+            "never",
+            "--return",
+            "--command",
+            &cmd,
+            "/dev/null",
+        ])
         .env("COLUMNS", "80")
         .env("LINES", "200")
         .env("TERM", "xterm")
@@ -22,7 +34,12 @@ fn on_terminal(dir: &Path, keys: &str) -> (i32, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("util-linux script runs");
-    child.stdin.take().unwrap().write_all(keys.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(keys.as_bytes())
+        .unwrap();
     // A session waiting for a key it will never get must fail, not hang.
     let started = std::time::Instant::now();
     while child.try_wait().unwrap().is_none() {
@@ -37,7 +54,10 @@ fn on_terminal(dir: &Path, keys: &str) -> (i32, String) {
     screen.process(&out.stdout);
     let text = screen.screen().contents();
     let text: Vec<&str> = text.lines().map(str::trim_end).collect();
-    (out.status.code().unwrap_or(-1), text.join("\n").trim_end().to_string())
+    (
+        out.status.code().unwrap_or(-1),
+        text.join("\n").trim_end().to_string(),
+    )
 }
 
 fn incident_repo() -> (tempfile::TempDir, git2::Repository) {
@@ -48,10 +68,22 @@ fn incident_repo() -> (tempfile::TempDir, git2::Repository) {
 }
 
 fn stable(screen: &str, dir: &Path) -> String {
-    let dated = regex::Regex::new(r"Create Date: [0-9: .-]+").unwrap().replace_all(screen, "Create Date: [DATE]").into_owned();
-    let head = regex::Regex::new(r"HEAD was [0-9a-f]{12}").unwrap().replace_all(&dated, "HEAD was [SHA]").into_owned();
-    let head = regex::Regex::new(r"in [0-9a-f]{10}\b").unwrap().replace_all(&head, "in [SHA]").into_owned();
-    let head = regex::Regex::new(r"git checkout [0-9a-f]{12}").unwrap().replace_all(&head, "git checkout [SHA]").into_owned();
+    let dated = regex::Regex::new(r"Create Date: [0-9: .-]+")
+        .unwrap()
+        .replace_all(screen, "Create Date: [DATE]")
+        .into_owned();
+    let head = regex::Regex::new(r"HEAD was [0-9a-f]{12}")
+        .unwrap()
+        .replace_all(&dated, "HEAD was [SHA]")
+        .into_owned();
+    let head = regex::Regex::new(r"in [0-9a-f]{10}\b")
+        .unwrap()
+        .replace_all(&head, "in [SHA]")
+        .into_owned();
+    let head = regex::Regex::new(r"git checkout [0-9a-f]{12}")
+        .unwrap()
+        .replace_all(&head, "git checkout [SHA]")
+        .into_owned();
     head.replace(&dir.display().to_string(), "[TMP]")
 }
 
@@ -61,18 +93,33 @@ fn accepting_every_default_repairs_the_fork() {
     // Enter picks the recommended fix; `y` confirms.
     let (code, screen) = on_terminal(dir.path(), "\ry");
     assert!(screen.contains("How to fix it?"), "{screen}");
-    assert!(screen.contains("add a merge revision over 0146 and 0148"), "{screen}");
-    assert!(screen.contains("console/migrations: OK (exactly 1 head)"), "{screen}");
-    assert!(screen.contains("to do by hand"), "A and B are printed, not applied: {screen}");
+    assert!(
+        screen.contains("add a merge revision over 0146 and 0148"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("console/migrations: OK (exactly 1 head)"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("to do by hand"),
+        "A and B are printed, not applied: {screen}"
+    );
     assert_eq!(code, 1, "the A and B findings are left to do");
     // Everything but the diff (whose lines are the files' own) fits 80 columns.
     let mut in_diff = false;
     for line in screen.lines() {
         in_diff = (in_diff || line.starts_with("diff --git")) && !line.starts_with("after:");
-        assert!(in_diff || line.chars().count() <= 80, "too wide for 80 columns: {line:?}");
+        assert!(
+            in_diff || line.chars().count() <= 80,
+            "too wide for 80 columns: {line:?}"
+        );
     }
-    snapshot_settings(None).bind(|| insta::assert_snapshot!("recover_accept_defaults", stable(&screen, dir.path())));
-    let Some(heads) = alembic(&dir.path().join("console/migrations"), &["heads"]) else { return };
+    snapshot_settings(None)
+        .bind(|| insta::assert_snapshot!("recover_accept_defaults", stable(&screen, dir.path())));
+    let Some(heads) = alembic(&dir.path().join("console/migrations"), &["heads"]) else {
+        return;
+    };
     assert_eq!(heads, "0149 (head)\n");
 }
 
@@ -96,10 +143,18 @@ fn the_second_fix_renumbers_the_later_commit() {
     let (dir, _repo) = incident_repo();
     // Down arrow to the second fix, Enter, y.
     let (code, screen) = on_terminal(dir.path(), "\x1b[B\ry");
-    assert!(screen.contains("renumber 0148 (added later, in"), "{screen}");
-    assert!(screen.contains("console/migrations: OK (exactly 1 head)"), "{screen}");
+    assert!(
+        screen.contains("renumber 0148 (added later, in"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("console/migrations: OK (exactly 1 head)"),
+        "{screen}"
+    );
     assert_eq!(code, 1);
-    let Some(heads) = alembic(&dir.path().join("console/migrations"), &["heads"]) else { return };
+    let Some(heads) = alembic(&dir.path().join("console/migrations"), &["heads"]) else {
+        return;
+    };
     assert_eq!(heads, "0149 (head)\n");
 }
 
@@ -113,7 +168,9 @@ fn dangling_pointer_repointed_to_the_suggestion() {
     assert_eq!(code, 0, "{screen}");
     let o = migfix(dir.path(), &["-C", dir.path().to_str().unwrap(), "check"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
-    let Some(heads) = alembic(&dir.path().join("migrations"), &["heads"]) else { return };
+    let Some(heads) = alembic(&dir.path().join("migrations"), &["heads"]) else {
+        return;
+    };
     assert_eq!(heads, "0084 (head)\n");
 }
 
@@ -124,9 +181,15 @@ fn without_a_terminal_it_prints_the_commands() {
     let o = migfix(dir.path(), &["-C", dir.path().to_str().unwrap(), "recover"]);
     assert_eq!(o.status.code(), Some(1));
     let out = stdout(&o);
-    assert!(out.contains("recommended: migfix --chain console/migrations merge-heads --yes"), "{out}");
+    assert!(
+        out.contains("recommended: migfix --chain console/migrations merge-heads --yes"),
+        "{out}"
+    );
     assert!(out.contains("or: migfix renumber console/migrations/versions/0148_promote_tax_lot_cost_basis_v2.py --yes"), "{out}");
-    assert!(out.contains("CREATE ROLE raptor_app NOLOGIN"), "the class B step: {out}");
+    assert!(
+        out.contains("CREATE ROLE raptor_app NOLOGIN"),
+        "the class B step: {out}"
+    );
     assert_eq!(tree_bytes(dir.path()), before);
     snapshot_settings(None).bind(|| insta::assert_snapshot!("recover_no_terminal", out));
 }

@@ -9,7 +9,10 @@ use proptest::prelude::*;
 use crate::common::*;
 
 fn sqitch_available() -> bool {
-    let ok = Command::new("sqitch").arg("--version").output().is_ok_and(|o| o.status.success());
+    let ok = Command::new("sqitch")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !ok && std::env::var("MIGFIX_REQUIRE_ORACLES").is_ok_and(|v| v == "1") {
         panic!("sqitch is not installed; run the tests through tests/run.sh");
     }
@@ -18,8 +21,20 @@ fn sqitch_available() -> bool {
 
 /// Runs real sqitch in the plan's folder; returns (success, output).
 fn sqitch(dir: &Path, args: &[&str]) -> (bool, String) {
-    let out = Command::new("sqitch").args(args).current_dir(dir).env("SQITCH_USER_CONFIG", "/dev/null").output().unwrap();
-    (out.status.success(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+    let out = Command::new("sqitch")
+        .args(args)
+        .current_dir(dir)
+        .env("SQITCH_USER_CONFIG", "/dev/null")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
 }
 
 /// Deploys and verifies every change on a fresh SQLite database.
@@ -44,17 +59,52 @@ fn renumber_07_to_08_and_sqitch_deploys_it() {
     let (code, out, err) = run(dir.path(), &["renumber", "07", "--to", "08", "--yes"]);
     assert_eq!(code, 0, "{out}{err}");
     let plan_after = std::fs::read_to_string(plan_dir.join("sqitch.plan")).unwrap();
-    assert_eq!(plan_after, plan_before.replace("07-billing-invoice-refund-column", "08-billing-invoice-refund-column"), "only the name changes");
+    assert_eq!(
+        plan_after,
+        plan_before.replace(
+            "07-billing-invoice-refund-column",
+            "08-billing-invoice-refund-column"
+        ),
+        "only the name changes"
+    );
     for d in ["deploy", "revert", "verify"] {
-        assert!(plan_dir.join(d).join("08-billing-invoice-refund-column.sql").is_file(), "{d}");
-        assert!(!plan_dir.join(d).join("07-billing-invoice-refund-column.sql").exists(), "{d}");
-        let status = repo.status_file(&Path::new("queue/migrations/sqitch").join(d).join("08-billing-invoice-refund-column.sql")).unwrap();
-        assert!(status.contains(git2::Status::INDEX_NEW) || status.contains(git2::Status::INDEX_RENAMED), "{d}: {status:?}");
+        assert!(
+            plan_dir
+                .join(d)
+                .join("08-billing-invoice-refund-column.sql")
+                .is_file(),
+            "{d}"
+        );
+        assert!(
+            !plan_dir
+                .join(d)
+                .join("07-billing-invoice-refund-column.sql")
+                .exists(),
+            "{d}"
+        );
+        let status = repo
+            .status_file(
+                &Path::new("queue/migrations/sqitch")
+                    .join(d)
+                    .join("08-billing-invoice-refund-column.sql"),
+            )
+            .unwrap();
+        assert!(
+            status.contains(git2::Status::INDEX_NEW)
+                || status.contains(git2::Status::INDEX_RENAMED),
+            "{d}: {status:?}"
+        );
     }
     let (ok, plan_out) = sqitch(&plan_dir, &["plan"]);
-    assert!(ok && plan_out.contains("08-billing-invoice-refund-column"), "{plan_out}");
+    assert!(
+        ok && plan_out.contains("08-billing-invoice-refund-column"),
+        "{plan_out}"
+    );
     let out = deploys(&plan_dir);
-    assert!(out.contains("+ 08-billing-invoice-refund-column .. ok"), "{out}");
+    assert!(
+        out.contains("+ 08-billing-invoice-refund-column .. ok"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -65,11 +115,17 @@ fn tagged_changes_are_refused_unless_forced() {
     let before = tree_bytes(dir.path());
     let (code, _, err) = run(dir.path(), &["renumber", "03", "--yes"]);
     assert_eq!(code, 1);
-    assert!(err.contains("followed by tag @v1.0") && err.contains("--force"), "{err}");
+    assert!(
+        err.contains("followed by tag @v1.0") && err.contains("--force"),
+        "{err}"
+    );
     assert_eq!(tree_bytes(dir.path()), before);
     let (code, _, err) = run(dir.path(), &["renumber", "06", "--to", "04", "--yes"]);
     assert_eq!(code, 1, "a used sequence number is refused");
-    assert!(err.contains("sequence number 04 is used by `04-billing-invoices`"), "{err}");
+    assert!(
+        err.contains("sequence number 04 is used by `04-billing-invoices`"),
+        "{err}"
+    );
 }
 
 const REWORKED: &[(&str, &str)] = &[
@@ -99,13 +155,28 @@ fn forced_rename_of_a_reworked_change_moves_every_script() {
     if sqitch_available() {
         deploys(dir.path());
     }
-    let (code, out, err) = run(dir.path(), &["renumber", "02-view", "--to", "05", "--force", "--yes"]);
+    let (code, out, err) = run(
+        dir.path(),
+        &["renumber", "02-view", "--to", "05", "--force", "--yes"],
+    );
     assert_eq!(code, 0, "{out}{err}");
-    assert!(err.contains("WARNING") && err.contains("registry"), "a loud warning: {err}");
+    assert!(
+        err.contains("WARNING") && err.contains("registry"),
+        "a loud warning: {err}"
+    );
     let plan = std::fs::read_to_string(dir.path().join("sqitch.plan")).unwrap();
-    assert!(plan.contains("\n05-view [01-jobs] 2026-06-02T00:00:00Z Ops <ops@x.app> # a view\n"), "{plan}");
-    assert!(plan.contains("\n03-more [q:05-view] "), "project-qualified dependency follows: {plan}");
-    assert!(plan.contains("\n05-view [05-view@v1.0] 2026-06-05T00:00:00Z"), "name@tag dependency follows: {plan}");
+    assert!(
+        plan.contains("\n05-view [01-jobs] 2026-06-02T00:00:00Z Ops <ops@x.app> # a view\n"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("\n03-more [q:05-view] "),
+        "project-qualified dependency follows: {plan}"
+    );
+    assert!(
+        plan.contains("\n05-view [05-view@v1.0] 2026-06-05T00:00:00Z"),
+        "name@tag dependency follows: {plan}"
+    );
     assert!(!plan.contains("02-view"), "{plan}");
     for d in ["deploy", "revert", "verify"] {
         assert!(dir.path().join(d).join("05-view.sql").is_file());
@@ -127,7 +198,10 @@ fn check_lints_the_plan_with_line_numbers() {
     let text = std::fs::read_to_string(&plan).unwrap();
     let broken = text
         .replace("%project=q\n\n", "%project=q\n")
-        .replace("03-more [q:02-view] 2026-06-04T00:00:00Z", "03-more [q:02-view] [2026-06-04T00:00:00Z]")
+        .replace(
+            "03-more [q:02-view] 2026-06-04T00:00:00Z",
+            "03-more [q:02-view] [2026-06-04T00:00:00Z]",
+        )
         .replace("02-view [01-jobs]", "02-view [01-jobz]");
     std::fs::write(&plan, broken).unwrap();
     std::fs::remove_file(dir.path().join("verify/03-more.sql")).unwrap();
@@ -142,33 +216,51 @@ fn check_lints_the_plan_with_line_numbers() {
     }
     // sqitch deploys without a verify script, warning: so does check.
     assert!(!out.contains("verify/03-more.sql"), "{out}");
-    assert!(err.contains("warning: sqitch.plan:6: missing script verify/03-more.sql"), "{err}");
+    assert!(
+        err.contains("warning: sqitch.plan:6: missing script verify/03-more.sql"),
+        "{err}"
+    );
 }
 
 fn plan_strategy() -> impl Strategy<Value = String> {
     let ws = prop::sample::select(vec![" ", "  ", "\t", " \t "]);
-    let change = (0u8..3, "[a-z][a-z0-9_]{0,6}", prop::option::of("[A-Za-z][A-Za-z ]{0,8}[a-z]"), ws.clone(), ws.clone(), ws, any::<bool>());
-    (prop::collection::vec(change, 1..8), any::<bool>(), any::<bool>()).prop_map(|(changes, crlf, tag)| {
-        let nl = if crlf { "\r\n" } else { "\n" };
-        let mut text = format!("%syntax-version=1.0.0{nl}%project=p{nl}{nl}");
-        let mut names: Vec<String> = Vec::new();
-        for (i, (deps, slug, note, w1, w2, w3, marker)) in changes.into_iter().enumerate() {
-            let name = format!("{:02}-{slug}", i + 1);
-            let deps = match (deps, names.last()) {
-                (1, Some(prev)) => format!("{w1}[{prev}]"),
-                (2, Some(prev)) => format!("{w1}[ {prev}  !nope ]"),
-                _ => String::new(),
-            };
-            let note = note.map(|n| format!("{w3}# {n}")).unwrap_or_default();
-            let m = if marker { "+" } else { "" };
-            text.push_str(&format!("{m}{name}{deps}{w2}2026-06-17T00:00:00Z{w3}Ops Bot{w1}<ops@x.app>{note}{nl}"));
-            if tag && i == 0 {
-                text.push_str(&format!("@v1{w2}2026-06-18T00:00:00Z Ops <ops@x.app>{nl}"));
+    let change = (
+        0u8..3,
+        "[a-z][a-z0-9_]{0,6}",
+        prop::option::of("[A-Za-z][A-Za-z ]{0,8}[a-z]"),
+        ws.clone(),
+        ws.clone(),
+        ws,
+        any::<bool>(),
+    );
+    (
+        prop::collection::vec(change, 1..8),
+        any::<bool>(),
+        any::<bool>(),
+    )
+        .prop_map(|(changes, crlf, tag)| {
+            let nl = if crlf { "\r\n" } else { "\n" };
+            let mut text = format!("%syntax-version=1.0.0{nl}%project=p{nl}{nl}");
+            let mut names: Vec<String> = Vec::new();
+            for (i, (deps, slug, note, w1, w2, w3, marker)) in changes.into_iter().enumerate() {
+                let name = format!("{:02}-{slug}", i + 1);
+                let deps = match (deps, names.last()) {
+                    (1, Some(prev)) => format!("{w1}[{prev}]"),
+                    (2, Some(prev)) => format!("{w1}[ {prev}  !nope ]"),
+                    _ => String::new(),
+                };
+                let note = note.map(|n| format!("{w3}# {n}")).unwrap_or_default();
+                let m = if marker { "+" } else { "" };
+                text.push_str(&format!(
+                    "{m}{name}{deps}{w2}2026-06-17T00:00:00Z{w3}Ops Bot{w1}<ops@x.app>{note}{nl}"
+                ));
+                if tag && i == 0 {
+                    text.push_str(&format!("@v1{w2}2026-06-18T00:00:00Z Ops <ops@x.app>{nl}"));
+                }
+                names.push(name);
             }
-            names.push(name);
-        }
-        text
-    })
+            text
+        })
 }
 
 proptest! {

@@ -26,26 +26,65 @@ struct Project {
 }
 
 const PROJECTS: &[Project] = &[
-    Project { fixture: "flipr-sqlite", sqlite: true, plans: &[Plan { run_in: ".", plan_dir: ".", config: None }] },
-    Project { fixture: "flipr", sqlite: false, plans: &[Plan { run_in: ".", plan_dir: ".", config: None }] },
-    Project { fixture: "registry", sqlite: false, plans: &[Plan { run_in: ".", plan_dir: "sql", config: None }] },
+    Project {
+        fixture: "flipr-sqlite",
+        sqlite: true,
+        plans: &[Plan {
+            run_in: ".",
+            plan_dir: ".",
+            config: None,
+        }],
+    },
+    Project {
+        fixture: "flipr",
+        sqlite: false,
+        plans: &[Plan {
+            run_in: ".",
+            plan_dir: ".",
+            config: None,
+        }],
+    },
+    Project {
+        fixture: "registry",
+        sqlite: false,
+        plans: &[Plan {
+            run_in: ".",
+            plan_dir: "sql",
+            config: None,
+        }],
+    },
     Project {
         fixture: "id3c",
         sqlite: false,
-        plans: &[Plan { run_in: ".", plan_dir: "schema", config: Some("sqitch.template.conf") }],
+        plans: &[Plan {
+            run_in: ".",
+            plan_dir: "schema",
+            config: Some("sqitch.template.conf"),
+        }],
     },
     Project {
         fixture: "chef-server",
         sqlite: false,
         plans: &[
-            Plan { run_in: "src/oc_erchef/schema/baseline", plan_dir: "src/oc_erchef/schema/baseline", config: None },
-            Plan { run_in: "src/oc_erchef/schema", plan_dir: "src/oc_erchef/schema", config: None },
+            Plan {
+                run_in: "src/oc_erchef/schema/baseline",
+                plan_dir: "src/oc_erchef/schema/baseline",
+                config: None,
+            },
+            Plan {
+                run_in: "src/oc_erchef/schema",
+                plan_dir: "src/oc_erchef/schema",
+                config: None,
+            },
         ],
     },
 ];
 
 fn project(name: &str) -> &'static Project {
-    PROJECTS.iter().find(|p| p.fixture == name).expect("a known fixture")
+    PROJECTS
+        .iter()
+        .find(|p| p.fixture == name)
+        .expect("a known fixture")
 }
 
 /// A fixture copied into a fresh git repository.
@@ -68,12 +107,20 @@ fn chain_name(root: &Path, plan_dir: &str) -> String {
 
 fn sqitch(dir: &Path, config: Option<&str>, args: &[&str]) -> Result<String, String> {
     let mut cmd = Command::new("sqitch");
-    cmd.args(args).current_dir(dir).env("SQITCH_USER_CONFIG", "/dev/null").env("SQITCH_SYSTEM_CONFIG", "/dev/null").env_remove("SQITCH_CONFIG");
+    cmd.args(args)
+        .current_dir(dir)
+        .env("SQITCH_USER_CONFIG", "/dev/null")
+        .env("SQITCH_SYSTEM_CONFIG", "/dev/null")
+        .env_remove("SQITCH_CONFIG");
     if let Some(c) = config {
         cmd.env("SQITCH_CONFIG", dir.join(c));
     }
     let out = cmd.output().map_err(|e| format!("sqitch: {e}"))?;
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     if out.status.success() {
         Ok(text)
     } else {
@@ -82,7 +129,10 @@ fn sqitch(dir: &Path, config: Option<&str>, args: &[&str]) -> Result<String, Str
 }
 
 fn sqitch_installed() -> bool {
-    let ok = Command::new("sqitch").arg("--version").output().is_ok_and(|o| o.status.success());
+    let ok = Command::new("sqitch")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
     if !ok && crate::oracle::required() {
         panic!("sqitch is not installed; run the tests through tests/run.sh");
     }
@@ -105,10 +155,16 @@ fn sqitch_steps(root: &Path, p: &Project, revert: bool) -> Option<Result<(), Str
     } else {
         db = crate::postgres::Database::create(p.fixture)?;
         let server = std::env::var("MIGFIX_PG_URL").unwrap();
-        let authority = server.strip_prefix("postgresql://").and_then(|r| r.split_once('/')).map(|(a, _)| a).unwrap();
+        let authority = server
+            .strip_prefix("postgresql://")
+            .and_then(|r| r.split_once('/'))
+            .map(|(a, _)| a)
+            .unwrap();
         format!("db:pg://{authority}/{}", db.name)
     };
-    let step = |plan: &Plan, args: &[&str]| -> Result<String, String> { sqitch(&root.join(plan.run_in), plan.config, args) };
+    let step = |plan: &Plan, args: &[&str]| -> Result<String, String> {
+        sqitch(&root.join(plan.run_in), plan.config, args)
+    };
     let run = || -> Result<(), String> {
         for plan in p.plans {
             step(plan, &["plan", "--no-pager"])?;
@@ -133,7 +189,11 @@ fn sqitch_steps(root: &Path, p: &Project, revert: bool) -> Option<Result<(), Str
 fn agrees_with_sqitch(root: &Path, p: &Project) {
     for plan in p.plans {
         let run_in = root.join(plan.run_in);
-        let oracle_dir = if plan.config.is_some() { root.join(plan.plan_dir) } else { run_in };
+        let oracle_dir = if plan.config.is_some() {
+            root.join(plan.plan_dir)
+        } else {
+            run_in
+        };
         if let Err(why) = agrees(root, &chain_name(root, plan.plan_dir), &oracle_dir) {
             panic!("{}: {why}", p.fixture);
         }
@@ -162,9 +222,17 @@ fn left_over_plan_is_a_warning_not_a_chain() {
     let (_tmp, root) = checkout(p);
     let (code, out, err) = run(&root, &["chains"]);
     assert_eq!(code, 0, "{err}");
-    let chains: Vec<&str> = out.lines().filter_map(|l| l.split_whitespace().next()).collect();
+    let chains: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
     assert_eq!(chains, ["sql"], "{out}");
-    assert!(err.contains("sqitch.plan: sqitch does not read this plan: sqitch.conf names sql/sqitch.plan"), "{err}");
+    assert!(
+        err.contains(
+            "sqitch.plan: sqitch does not read this plan: sqitch.conf names sql/sqitch.plan"
+        ),
+        "{err}"
+    );
 }
 
 /// `check` and real sqitch agree on mutated copies of a real plan: each
@@ -178,21 +246,57 @@ fn check_fails_exactly_when_sqitch_does() {
     let p = project("flipr-sqlite");
     type Mutation = fn(&Path);
     let mutations: &[(&str, Mutation, bool)] = &[
-        ("a missing verify script", |r| std::fs::remove_file(r.join("verify/lists.sql")).unwrap(), true),
-        ("a missing revert script", |r| std::fs::remove_file(r.join("revert/lists.sql")).unwrap(), true),
-        ("a reused sequence number", |r| add_changes(r, &["01-extra", "01-more"]), true),
-        ("a missing deploy script of an older version", |r| std::fs::remove_file(r.join("deploy/userflips@v1.0.0-dev2.sql")).unwrap(), false),
-        ("an unknown requirement", |r| edit_plan(r, "lists [", "lists [nosuch ", "", ""), false),
-        ("a requirement planned later", |r| edit_plan(r, "lists [", "lists [hashtags ", "", ""), false),
-        ("a rework without a tag between", |r| edit_plan(r, "@v1.0.0-dev", "", "", ""), false),
+        (
+            "a missing verify script",
+            |r| std::fs::remove_file(r.join("verify/lists.sql")).unwrap(),
+            true,
+        ),
+        (
+            "a missing revert script",
+            |r| std::fs::remove_file(r.join("revert/lists.sql")).unwrap(),
+            true,
+        ),
+        (
+            "a reused sequence number",
+            |r| add_changes(r, &["01-extra", "01-more"]),
+            true,
+        ),
+        (
+            "a missing deploy script of an older version",
+            |r| std::fs::remove_file(r.join("deploy/userflips@v1.0.0-dev2.sql")).unwrap(),
+            false,
+        ),
+        (
+            "an unknown requirement",
+            |r| edit_plan(r, "lists [", "lists [nosuch ", "", ""),
+            false,
+        ),
+        (
+            "a requirement planned later",
+            |r| edit_plan(r, "lists [", "lists [hashtags ", "", ""),
+            false,
+        ),
+        (
+            "a rework without a tag between",
+            |r| edit_plan(r, "@v1.0.0-dev", "", "", ""),
+            false,
+        ),
     ];
     for (what, mutate, sqitch_ok) in mutations {
         let (_tmp, root) = checkout(p);
         mutate(&root);
         let sqitch_result = sqitch_steps(&root, p, false).expect("SQLite needs no server");
-        assert_eq!(sqitch_result.is_ok(), *sqitch_ok, "{what}: sqitch {sqitch_result:?}");
+        assert_eq!(
+            sqitch_result.is_ok(),
+            *sqitch_ok,
+            "{what}: sqitch {sqitch_result:?}"
+        );
         let (code, out, err) = run(&root, &["check"]);
-        assert_eq!(code == 0, *sqitch_ok, "{what}: check exits {code}:\n{out}{err}");
+        assert_eq!(
+            code == 0,
+            *sqitch_ok,
+            "{what}: check exits {code}:\n{out}{err}"
+        );
     }
 }
 
@@ -200,7 +304,9 @@ fn check_fails_exactly_when_sqitch_does() {
 fn add_changes(root: &Path, names: &[&str]) {
     let mut plan = std::fs::read_to_string(root.join("sqitch.plan")).unwrap();
     for n in names {
-        plan.push_str(&format!("{n} 2014-01-01T00:00:00Z Marge <marge@example.com>\n"));
+        plan.push_str(&format!(
+            "{n} 2014-01-01T00:00:00Z Marge <marge@example.com>\n"
+        ));
         let table = n.replace('-', "_");
         for (d, sql) in [
             ("deploy", format!("CREATE TABLE t{table} (id INTEGER);\n")),
@@ -220,7 +326,10 @@ fn edit_plan(root: &Path, a: &str, b: &str, c: &str, d: &str) {
     let path = root.join("sqitch.plan");
     let text = std::fs::read_to_string(&path).unwrap();
     let mut text = if b.is_empty() {
-        text.lines().filter(|l| !l.starts_with(a)).map(|l| format!("{l}\n")).collect()
+        text.lines()
+            .filter(|l| !l.starts_with(a))
+            .map(|l| format!("{l}\n"))
+            .collect()
     } else {
         text.replacen(a, b, 1)
     };
@@ -236,7 +345,10 @@ fn rename_and_deploy(p: &Project, args: &[&str], then: impl Fn(&Path, &str)) {
     let (_tmp, root) = checkout(p);
     let (code, out, err) = run(&root, args);
     assert_eq!(code, 0, "{args:?}: {out}{err}");
-    assert!(out.contains("must revert it before this rename reaches it: `sqitch revert --to"), "the preview says how to move a database: {out}");
+    assert!(
+        out.contains("must revert it before this rename reaches it: `sqitch revert --to"),
+        "the preview says how to move a database: {out}"
+    );
     then(&root, &out);
     let (code, out, err) = run(&root, &["check"]);
     assert_eq!(code, 0, "check after {args:?}: {out}{err}");
@@ -252,46 +364,111 @@ fn rename_and_deploy(p: &Project, args: &[&str], then: impl Fn(&Path, &str)) {
 fn renaming_a_nested_change_moves_its_scripts_into_new_folders() {
     let old = "warehouse/encounter-location/triggers/update-modified-timestamp";
     let new = "warehouse/encounter_location/triggers/touch-modified";
-    rename_and_deploy(project("id3c"), &["renumber", old, "--to", new, "--force", "--yes"], |root, out| {
-        assert!(out.contains("3 scripts renamed with it"), "{out}");
-        for d in ["deploy", "revert", "verify"] {
-            assert!(root.join("schema").join(d).join(format!("{new}.sql")).is_file(), "{d}");
-            assert!(!root.join("schema").join(d).join(format!("{old}.sql")).exists(), "{d}");
-        }
-        let plan = std::fs::read_to_string(root.join("schema/sqitch.plan")).unwrap();
-        assert!(!plan.contains(&format!("{old} ")) && !plan.contains(&format!("{old}]")) && plan.contains(new), "{plan}");
-        let repo = git2::Repository::open(root).unwrap();
-        let status = repo.status_file(&Path::new("schema/deploy").join(format!("{new}.sql"))).unwrap();
-        assert!(status.intersects(git2::Status::INDEX_NEW | git2::Status::INDEX_RENAMED), "staged like git mv: {status:?}");
-    });
+    rename_and_deploy(
+        project("id3c"),
+        &["renumber", old, "--to", new, "--force", "--yes"],
+        |root, out| {
+            assert!(out.contains("3 scripts renamed with it"), "{out}");
+            for d in ["deploy", "revert", "verify"] {
+                assert!(
+                    root.join("schema")
+                        .join(d)
+                        .join(format!("{new}.sql"))
+                        .is_file(),
+                    "{d}"
+                );
+                assert!(
+                    !root
+                        .join("schema")
+                        .join(d)
+                        .join(format!("{old}.sql"))
+                        .exists(),
+                    "{d}"
+                );
+            }
+            let plan = std::fs::read_to_string(root.join("schema/sqitch.plan")).unwrap();
+            assert!(
+                !plan.contains(&format!("{old} "))
+                    && !plan.contains(&format!("{old}]"))
+                    && plan.contains(new),
+                "{plan}"
+            );
+            let repo = git2::Repository::open(root).unwrap();
+            let status = repo
+                .status_file(&Path::new("schema/deploy").join(format!("{new}.sql")))
+                .unwrap();
+            assert!(
+                status.intersects(git2::Status::INDEX_NEW | git2::Status::INDEX_RENAMED),
+                "staged like git mv: {status:?}"
+            );
+        },
+    );
 }
 
 #[test]
 fn renaming_a_reworked_change_moves_every_version() {
-    rename_and_deploy(project("flipr"), &["renumber", "insert_user", "--to", "add_user", "--force", "--yes"], |root, out| {
-        assert!(out.contains("6 scripts renamed with it"), "{out}");
-        for d in ["deploy", "revert", "verify"] {
-            for f in ["add_user.sql", "add_user@v1.0.0-dev2.sql"] {
-                assert!(root.join(d).join(f).is_file(), "{d}/{f}");
+    rename_and_deploy(
+        project("flipr"),
+        &[
+            "renumber",
+            "insert_user",
+            "--to",
+            "add_user",
+            "--force",
+            "--yes",
+        ],
+        |root, out| {
+            assert!(out.contains("6 scripts renamed with it"), "{out}");
+            for d in ["deploy", "revert", "verify"] {
+                for f in ["add_user.sql", "add_user@v1.0.0-dev2.sql"] {
+                    assert!(root.join(d).join(f).is_file(), "{d}/{f}");
+                }
             }
-        }
-        let plan = std::fs::read_to_string(root.join("sqitch.plan")).unwrap();
-        assert!(plan.contains("\nadd_user [add_user@v1.0.0-dev2 pgcrypto] "), "{plan}");
-        // The old name stays only in notes, which are prose.
-        assert!(!plan.lines().any(|l| l.starts_with("insert_user") || l.contains("[insert_user")), "{plan}");
-    });
+            let plan = std::fs::read_to_string(root.join("sqitch.plan")).unwrap();
+            assert!(
+                plan.contains("\nadd_user [add_user@v1.0.0-dev2 pgcrypto] "),
+                "{plan}"
+            );
+            // The old name stays only in notes, which are prose.
+            assert!(
+                !plan
+                    .lines()
+                    .any(|l| l.starts_with("insert_user") || l.contains("[insert_user")),
+                "{plan}"
+            );
+        },
+    );
 }
 
 #[test]
 fn renaming_a_change_another_project_requires_edits_both_plans() {
     let schema = "src/oc_erchef/schema";
-    rename_and_deploy(project("chef-server"), &["renumber", "osc_users", "--to", "osc_users_table", "--force", "--yes"], |root, out| {
-        assert!(out.contains("required by other plans, edited too: src/oc_erchef/schema/sqitch.plan (drop_osc_users)"), "{out}");
-        let enterprise = std::fs::read_to_string(root.join(schema).join("sqitch.plan")).unwrap();
-        assert!(enterprise.contains("drop_osc_users [oss_chef:osc_users_table]"), "{enterprise}");
-        let oss = std::fs::read_to_string(root.join(schema).join("baseline/sqitch.plan")).unwrap();
-        assert!(oss.contains("\nosc_users_table ") && !oss.contains("\nosc_users "), "{oss}");
-    });
+    rename_and_deploy(
+        project("chef-server"),
+        &[
+            "renumber",
+            "osc_users",
+            "--to",
+            "osc_users_table",
+            "--force",
+            "--yes",
+        ],
+        |root, out| {
+            assert!(out.contains("required by other plans, edited too: src/oc_erchef/schema/sqitch.plan (drop_osc_users)"), "{out}");
+            let enterprise =
+                std::fs::read_to_string(root.join(schema).join("sqitch.plan")).unwrap();
+            assert!(
+                enterprise.contains("drop_osc_users [oss_chef:osc_users_table]"),
+                "{enterprise}"
+            );
+            let oss =
+                std::fs::read_to_string(root.join(schema).join("baseline/sqitch.plan")).unwrap();
+            assert!(
+                oss.contains("\nosc_users_table ") && !oss.contains("\nosc_users "),
+                "{oss}"
+            );
+        },
+    );
 }
 
 #[test]
@@ -299,7 +476,11 @@ fn an_unknown_change_of_a_known_project_fails_check() {
     let p = project("chef-server");
     let (_tmp, root) = checkout(p);
     let plan = root.join("src/oc_erchef/schema/sqitch.plan");
-    let text = std::fs::read_to_string(&plan).unwrap().replacen("[oss_chef:osc_users]", "[oss_chef:osc_userz]", 1);
+    let text = std::fs::read_to_string(&plan).unwrap().replacen(
+        "[oss_chef:osc_users]",
+        "[oss_chef:osc_userz]",
+        1,
+    );
     std::fs::write(&plan, text).unwrap();
     let (code, out, _) = run(&root, &["check"]);
     assert_eq!(code, 1, "{out}");
