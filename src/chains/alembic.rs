@@ -20,7 +20,9 @@ pub(crate) fn list_files(spec: &AlembicSpec) -> Vec<PathBuf> {
         let mut listed = Vec::new();
         list_dir(location, spec.recursive, &mut listed);
         for (path, real) in listed {
-            if seen.insert(real) {
+            // Real paths are canonical, so their bytes compare as well as
+            // their components, and hash far faster.
+            if seen.insert(real.into_os_string()) {
                 out.push(path);
             }
         }

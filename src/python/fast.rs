@@ -51,6 +51,8 @@ pub(super) fn scan(src: &[u8], base: usize) -> Option<ModuleConsts> {
     // body (whose names are local), or another block (`if`, `try`, ...).
     let mut block = Block::None;
     let mut toks = Vec::with_capacity(32);
+    // The offset and line of the last assignment read.
+    let mut lines = (0, 1);
     while s.pos < src.len() {
         let indent = s.skip_indent();
         match src.get(s.pos) {
@@ -123,9 +125,12 @@ pub(super) fn scan(src: &[u8], base: usize) -> Option<ModuleConsts> {
                 let name = known(src, n).unwrap_or_default();
                 let value = assignment_value(src, rest)?;
                 let span = span_of(value)?;
+                // Lines are counted on from the last statement's, not from the top.
+                let line = lines.1 + line_of(&src[lines.0..], start - lines.0) - 1;
+                lines = (start, line);
                 let assigned = Assigned {
-                    line: line_of(src, start),
-                    value: literal(src, value, base)?,
+                    line,
+                    value: literal(src, value, base, lines)?,
                     value_span: span.start + base..span.end + base,
                 };
                 *consts.slot(name) = Some(assigned);
@@ -211,16 +216,17 @@ fn span_of(toks: &[Tok]) -> Option<Range<usize>> {
     Some(start..end)
 }
 
-fn literal(src: &[u8], toks: &[Tok], base: usize) -> Option<PyValue> {
+/// `at`: the statement's offset and line.
+fn literal(src: &[u8], toks: &[Tok], base: usize, at: (usize, usize)) -> Option<PyValue> {
     let op = |t: &Tok| match t {
         Tok::Op { at, len: 1 } => Some(src[*at]),
         _ => None,
     };
     match toks {
         [Tok::Name(r)] if &src[r.clone()] == b"None" => Some(PyValue::None),
-        [Tok::Str(s)] => Some(PyValue::Str(str_lit(src, s, base)?)),
+        [Tok::Str(s)] => Some(PyValue::Str(str_lit(src, s, base, at)?)),
         [open, Tok::Str(s), close] if op(open) == Some(b'(') && op(close) == Some(b')') => {
-            Some(PyValue::Str(str_lit(src, s, base)?))
+            Some(PyValue::Str(str_lit(src, s, base, at)?))
         }
         [open, inner @ .., close] => {
             let kind = match (op(open)?, op(close)?) {
@@ -233,7 +239,7 @@ fn literal(src: &[u8], toks: &[Tok], base: usize) -> Option<PyValue> {
             let mut expect_str = true;
             for t in inner {
                 match t {
-                    Tok::Str(s) if expect_str => items.push(str_lit(src, s, base)?),
+                    Tok::Str(s) if expect_str => items.push(str_lit(src, s, base, at)?),
                     t if !expect_str && op(t) == Some(b',') => {}
                     _ => return None,
                 }
@@ -256,7 +262,7 @@ fn plain_prefix<'a>(src: &'a [u8], t: &StrTok) -> Option<&'a [u8]> {
     matches!(p, b"" | b"u" | b"U" | b"r" | b"R").then_some(p)
 }
 
-fn str_lit(src: &[u8], t: &StrTok, base: usize) -> Option<StrLit> {
+fn str_lit(src: &[u8], t: &StrTok, base: usize, at: (usize, usize)) -> Option<StrLit> {
     let prefix = plain_prefix(src, t)?;
     let raw = matches!(prefix, b"r" | b"R");
     if t.backslash && !raw {
@@ -266,7 +272,7 @@ fn str_lit(src: &[u8], t: &StrTok, base: usize) -> Option<StrLit> {
     Some(StrLit {
         value,
         inner: t.inner.start + base..t.inner.end + base,
-        line: line_of(src, t.full.start),
+        line: at.1 + line_of(&src[at.0..], t.full.start - at.0) - 1,
     })
 }
 
