@@ -56,6 +56,21 @@ pub enum Format {
     #[default]
     Text,
     Json,
+    /// GitHub workflow annotations, and a job summary when GITHUB_STEP_SUMMARY is set (check, diagnose, collisions)
+    Github,
+    /// SARIF 2.1.0 (check, diagnose, collisions)
+    Sarif,
+    /// JUnit XML, one test case per chain (check, diagnose, collisions)
+    Junit,
+    /// GitLab Code Quality JSON (check, diagnose, collisions)
+    Gitlab,
+}
+
+impl Format {
+    /// The formats for CI systems, which only the finding commands print.
+    pub fn is_ci(self) -> bool {
+        !matches!(self, Format::Text | Format::Json)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]

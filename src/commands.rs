@@ -39,6 +39,7 @@ pub(crate) fn check(config: &Config) -> Result<ExitStatus> {
     let ci = diagnose::ci_roles(&config.root);
     let projects = chains::sqitch::projects(&chains);
     let mut found = Vec::with_capacity(chains.len());
+    let mut warned = Vec::with_capacity(chains.len());
     for chain in &mut chains {
         // The static classes read every migration's body: seconds on a
         // chain of thousands, so say what is happening.
@@ -54,17 +55,20 @@ pub(crate) fn check(config: &Config) -> Result<ExitStatus> {
         chain
             .warnings
             .extend(naming.iter().map(findings::as_warning));
+        let mut warns = naming;
         for f in diagnose::static_findings(&config.root, chain, &ci) {
             if diagnose::fails_gate(&f) {
                 failing.push(f);
             } else {
                 chain.warnings.push(diagnose::as_warning(&f));
+                warns.push(f);
             }
         }
         found.push(failing);
+        warned.push(warns);
     }
     let per_chain: Vec<_> = chains.iter().zip(found).collect();
-    report::check(config, &per_chain)?;
+    report::check(config, &per_chain, &warned)?;
     Ok(if per_chain.iter().any(|(_, f)| !f.is_empty()) {
         ExitStatus::Problems
     } else {

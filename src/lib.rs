@@ -54,6 +54,18 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
     if let Command::Completions(args) = &cli.command {
         return commands::completions(args);
     }
+    if cli.global.format.is_ci()
+        && !matches!(
+            cli.command,
+            Command::Check(_) | Command::Diagnose(_) | Command::Collisions(_)
+        )
+    {
+        anyhow::bail!(
+            "--format {} is for check, diagnose and collisions; use text or json here",
+            clap::ValueEnum::to_possible_value(&cli.global.format)
+                .map_or_else(String::new, |v| v.get_name().to_string())
+        );
+    }
     let config = Config::from_cli(&cli.global)?;
     match &cli.command {
         Command::Chains => commands::chains(&config),

@@ -131,7 +131,11 @@ pub(crate) fn run(config: &Config, args: &RecoverArgs) -> Result<ExitStatus> {
             }
             let chains = chains::load(config, ReadMode::Full)?;
             if let Some(c) = chains.iter().find(|c| c.name() == name) {
-                report::check(config, &[(c, findings::for_chain(&config.root, c))])?;
+                report::check(
+                    config,
+                    &[(c, findings::for_chain(&config.root, c))],
+                    &[Vec::new()],
+                )?;
             }
         }
     }

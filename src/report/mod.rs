@@ -1,5 +1,6 @@
 //! The one place that prints. Text for people, JSON for scripts.
 
+pub(crate) mod ci;
 pub(crate) mod diagnose;
 pub(crate) mod gate;
 pub(crate) mod recover;
@@ -104,7 +105,8 @@ fn style(config: &Config) -> Style {
 
 /// Warnings go to stderr in text mode (unless `-q`); JSON carries them.
 fn warn<'a>(config: &Config, chains: impl IntoIterator<Item = &'a Chain>) {
-    if config.output.quiet || config.output.format == Format::Json {
+    // JSON and the CI formats carry the warnings themselves.
+    if config.output.quiet || config.output.format != Format::Text {
         return;
     }
     let mut err = io::stderr().lock();
@@ -502,8 +504,28 @@ fn history_dot(chains: &[Chain]) -> io::Result<()> {
 
 // ---- check ----
 
-pub(crate) fn check(config: &Config, per_chain: &[(&Chain, Vec<Finding>)]) -> io::Result<()> {
+/// `warned[i]`: chain `i`'s findings that only warn; they are also the last
+/// of its `warnings`, as text.
+pub(crate) fn check(
+    config: &Config,
+    per_chain: &[(&Chain, Vec<Finding>)],
+    warned: &[Vec<Finding>],
+) -> io::Result<()> {
     let chains = || per_chain.iter().map(|(c, _)| *c);
+    let outcome = ci::Outcome {
+        command: "check",
+        chains: per_chain
+            .iter()
+            .zip(warned)
+            .map(|((c, failing), warned)| {
+                let read = c.warnings.len().saturating_sub(warned.len());
+                ci_chain(config, c, failing, warned, &c.warnings[..read])
+            })
+            .collect(),
+    };
+    if ci::print(config.output.format, &outcome)? {
+        return Ok(());
+    }
     warn(config, chains());
     if config.output.format == Format::Json {
         let findings: Vec<&Finding> = per_chain.iter().flat_map(|(_, f)| f).collect();
@@ -556,6 +578,23 @@ pub(crate) fn check(config: &Config, per_chain: &[(&Chain, Vec<Finding>)]) -> io
         }
     }
     out.flush()
+}
+
+/// A chain's part of a CI report.
+fn ci_chain<'a>(
+    config: &Config,
+    chain: &Chain,
+    failing: &'a [Finding],
+    warned: &'a [Finding],
+    notes: &'a [Diag],
+) -> ci::ChainOutcome<'a> {
+    ci::ChainOutcome {
+        name: chain.name().to_string(),
+        location: Some(config.rel(&chain.location())),
+        failing: failing.iter().collect(),
+        warned: warned.iter().collect(),
+        notes: notes.iter().collect(),
+    }
 }
 
 // ---- repairs ----
@@ -813,6 +852,33 @@ pub(crate) fn collisions(
     a: &crate::collisions::Analysis,
     findings: &[Finding],
 ) -> io::Result<()> {
+    if config.output.format.is_ci() {
+        // One case per chain the base or a branch holds.
+        let mut names: Vec<&String> = a.base_heads.keys().collect();
+        names.extend(
+            a.next_free
+                .keys()
+                .filter(|c| !a.base_heads.contains_key(*c)),
+        );
+        let outcome = ci::Outcome {
+            command: "collisions",
+            chains: names
+                .into_iter()
+                .map(|name| ci::ChainOutcome {
+                    name: name.clone(),
+                    location: None,
+                    failing: findings
+                        .iter()
+                        .filter(|f| f.chain.as_ref() == Some(name))
+                        .collect(),
+                    warned: Vec::new(),
+                    notes: Vec::new(),
+                })
+                .collect(),
+        };
+        ci::print(config.output.format, &outcome)?;
+        return Ok(());
+    }
     if config.output.format == Format::Json {
         return json(&serde_json::json!({
             "findings": findings,

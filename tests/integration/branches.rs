@@ -157,6 +157,37 @@ fn collisions_text_snapshot() {
 }
 
 #[test]
+fn collisions_in_ci_formats() {
+    let (dir, _repo) = seed_001();
+    let (text_code, text, _) = run(dir.path(), &["collisions"]);
+    let collisions = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("collision:"))
+        .count();
+    let stale = text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("stale:"))
+        .count();
+    assert!(collisions + stale > 0, "{text}");
+    let (code, out, _) = run(dir.path(), &["collisions", "--format", "github"]);
+    assert_eq!(code, text_code);
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("::error ")).count(),
+        collisions + stale,
+        "{out}"
+    );
+    let (code, out, _) = run(dir.path(), &["collisions", "--format", "junit"]);
+    assert_eq!(code, text_code);
+    assert!(
+        out.contains("<testcase classname=\"migfix.collisions\" name=\"console/migrations\""),
+        "{out}"
+    );
+    assert!(out.contains("<failure type=\"number-collision\""), "{out}");
+    snapshot_settings(Some(dir.path()))
+        .bind(|| insta::assert_snapshot!("collisions_seed_001_junit", out));
+}
+
+#[test]
 fn rebase_after_merge_heads_and_merge_gives_one_head() {
     let (dir, _repo) = seed_001();
     // On main: the runbook's merge node, 0151.

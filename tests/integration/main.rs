@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod branches;
+mod ci_formats;
 mod cli;
 mod common;
 mod diagnose;
