@@ -124,6 +124,8 @@ impl Config {
             from_flags(&root, &cwd, global)?
         } else if root.join("migfix.toml").is_file() {
             from_toml(&root)?
+        } else if let Some(chains) = from_pyproject(&root)? {
+            chains
         } else {
             discover::discover(&root)?
         };
@@ -297,25 +299,80 @@ enum OneOrMany {
     Many(Vec<PathBuf>),
 }
 
-fn from_toml(root: &Path) -> Result<Vec<ChainSpec>> {
-    let path = root.join("migfix.toml");
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let file: TomlFile = toml::from_str(&text).map_err(|e| {
+/// pyproject.toml: only `[tool.migfix]` is read here, with the keys of
+/// migfix.toml.
+#[derive(Debug, Deserialize)]
+struct PyProject {
+    tool: Option<PyProjectTool>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PyProjectTool {
+    migfix: Option<TomlFile>,
+}
+
+/// Reads a TOML file, an error naming its line.
+fn read_toml<T: serde::de::DeserializeOwned>(path: &Path, shown: &str) -> Result<T> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        InputErrors::one(Diag::new(
+            shown,
+            Some(crate::python::line_of(e.as_bytes(), at)),
+            "not valid UTF-8",
+        ))
+    })?;
+    toml::from_str(&text).map_err(|e| {
         let line = e
             .span()
             .map(|s| crate::python::line_of(text.as_bytes(), s.start));
-        InputErrors::one(Diag::new("migfix.toml", line, e.message().to_string()))
-    })?;
+        InputErrors::one(Diag::new(shown, line, e.message().to_string())).into()
+    })
+}
+
+fn from_toml(root: &Path) -> Result<Vec<ChainSpec>> {
+    let file: TomlFile = read_toml(&root.join("migfix.toml"), "migfix.toml")?;
+    from_tables(root, file, "migfix.toml", "[[chain]]")
+}
+
+/// `[tool.migfix]` in the root's pyproject.toml, read like migfix.toml
+/// (which wins when both are present); `None` without one.
+fn from_pyproject(root: &Path) -> Result<Option<Vec<ChainSpec>>> {
+    let path = root.join("pyproject.toml");
+    // Most pyproject.toml files say nothing of migfix: not worth a parse.
+    let mentions = std::fs::read(&path).is_ok_and(|b| b.windows(10).any(|w| w == b"tool.migfi"));
+    if !mentions {
+        return Ok(None);
+    }
+    let file: PyProject = read_toml(&path, "pyproject.toml")?;
+    match file.tool.and_then(|t| t.migfix) {
+        Some(tables) => Ok(Some(from_tables(
+            root,
+            tables,
+            "pyproject.toml",
+            "[[tool.migfix.chain]]",
+        )?)),
+        None => Ok(None),
+    }
+}
+
+/// The chains that migfix.toml (or `[tool.migfix]`) lists; `shown` names
+/// the file and `table` the chain tables in messages.
+fn from_tables(root: &Path, file: TomlFile, shown: &str, table: &str) -> Result<Vec<ChainSpec>> {
     if file.chain.is_empty() {
-        return Err(InputErrors::one(Diag::new("migfix.toml", None, "no [[chain]] tables"))
-            .with_help("add a [[chain]] table with `config`, `versions` or `plan`, or delete migfix.toml to use discovery")
-            .into());
+        return Err(
+            InputErrors::one(Diag::new(shown, None, format!("no {table} tables")))
+                .with_help(format!(
+                "add a {table} table with `config`, `versions` or `plan`, or {} to use discovery",
+                if shown == "migfix.toml" { "delete migfix.toml" } else { "remove [tool.migfix]" }
+            ))
+                .into(),
+        );
     }
     let mut chains = Vec::new();
     let mut errors = Vec::new();
     for (i, c) in file.chain.into_iter().enumerate() {
-        let at = |m: String| Diag::new("migfix.toml", None, format!("[[chain]] #{}: {m}", i + 1));
+        let at = |m: String| Diag::new(shown, None, format!("{table} #{}: {m}", i + 1));
         let kind = c.kind.clone().unwrap_or_else(|| {
             if c.plan.is_some() {
                 "sqitch".into()

@@ -153,3 +153,60 @@ fn migfix_toml_names_chains_and_roles() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("migfix.toml:3:"), "{}", stderr(&o));
 }
+
+#[test]
+fn tool_migfix_in_pyproject_is_read_like_migfix_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    let grant = "revision = '0003'\ndown_revision = '0002'\nfrom alembic import op\n\ndef upgrade():\n    op.execute('GRANT SELECT ON t TO app')\n";
+    let pyproject = "[project]\nname = \"shop\"\nversion = \"1.0\"\n\n[tool.ruff]\nline-length = 100\n\n[[tool.migfix.chain]]\nname = \"core\"\nversions = \"db/versions\"\nroles = [\"app\"]\n";
+    write_tree(
+        dir.path(),
+        &[
+            ("db/versions/0001_a.py", &revision_file("0001", None)),
+            (
+                "db/versions/0002_b.py",
+                &revision_file("0002", Some("0001")),
+            ),
+            ("db/versions/0003_grant.py", grant),
+            ("pyproject.toml", pyproject),
+        ],
+    );
+    let o = migfix(dir.path(), &["chains", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["chains"][0]["name"], "core", "{}", stderr(&o));
+    // `roles` holds: the GRANT to app is no finding.
+    let o = migfix(dir.path(), &["diagnose", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+
+    // An unknown key is an error with its line, as in migfix.toml.
+    std::fs::write(
+        dir.path().join("pyproject.toml"),
+        pyproject.replace("roles", "rolez"),
+    )
+    .unwrap();
+    let o = migfix(dir.path(), &["heads"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("pyproject.toml:11:"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("rolez"), "{}", stderr(&o));
+
+    // migfix.toml wins when both are present.
+    std::fs::write(dir.path().join("pyproject.toml"), pyproject).unwrap();
+    std::fs::write(
+        dir.path().join("migfix.toml"),
+        "[[chain]]\nname = \"from-migfix-toml\"\nversions = \"db/versions\"\n",
+    )
+    .unwrap();
+    let o = migfix(dir.path(), &["chains", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["chains"][0]["name"], "from-migfix-toml");
+
+    // A pyproject.toml without [tool.migfix] leaves discovery alone.
+    std::fs::remove_file(dir.path().join("migfix.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("pyproject.toml"),
+        "[project]\nname = \"shop\"\n",
+    )
+    .unwrap();
+    let o = migfix(dir.path(), &["--versions", "db/versions", "heads"]);
+    assert_eq!(stdout(&o), "0003 (head)\n", "{}", stderr(&o));
+}
