@@ -177,8 +177,19 @@ fn use_color(choice: ColorChoice) -> bool {
     match choice {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
+        // no-color.org and bixense.com/clicolors: a set, non-empty NO_COLOR
+        // turns colour off; CLICOLOR_FORCE (not "0") turns it on when piped.
         ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none() && std::io::stdout().is_terminal()
+            let set = |v: &str| std::env::var_os(v).is_some_and(|x| !x.is_empty());
+            if set("NO_COLOR") {
+                false
+            } else if set("CLICOLOR_FORCE")
+                && std::env::var_os("CLICOLOR_FORCE").is_some_and(|x| x != "0")
+            {
+                true
+            } else {
+                std::io::stdout().is_terminal()
+            }
         }
     }
 }

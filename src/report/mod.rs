@@ -658,7 +658,9 @@ impl Progress {
         let shown = revisions > 1000
             && !config.output.quiet
             && config.output.format == Format::Text
-            && io::stderr().is_terminal();
+            && io::stderr().is_terminal()
+            // CI logs keep every byte: no line rewritten in place there.
+            && std::env::var_os("CI").is_none_or(|v| v.is_empty() || v == "false");
         if shown {
             let mut err = io::stderr().lock();
             let _ = write!(err, "{what} ({revisions} revisions)...");

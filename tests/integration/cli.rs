@@ -210,3 +210,36 @@ fn tool_migfix_in_pyproject_is_read_like_migfix_toml() {
     let o = migfix(dir.path(), &["--versions", "db/versions", "heads"]);
     assert_eq!(stdout(&o), "0003 (head)\n", "{}", stderr(&o));
 }
+
+#[test]
+fn colour_follows_the_flag_no_color_and_clicolor_force() {
+    let tree = fixture("incident-2026-06-05");
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_migfix"));
+        c.args(["-C", tree.to_str().unwrap(), "check"])
+            .args(args)
+            .env_clear();
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let o = c.output().unwrap();
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        stdout(&o).contains("\x1b[")
+    };
+    assert!(!run(&[], &[]), "piped: no colour");
+    assert!(run(&[], &[("CLICOLOR_FORCE", "1")]));
+    assert!(!run(&[], &[("CLICOLOR_FORCE", "0")]));
+    assert!(
+        !run(&[], &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]),
+        "NO_COLOR wins"
+    );
+    assert!(
+        run(&[], &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "")]),
+        "an empty NO_COLOR is unset"
+    );
+    assert!(
+        run(&["--color", "always"], &[("NO_COLOR", "1")]),
+        "the flag wins"
+    );
+    assert!(!run(&["--color", "never"], &[("CLICOLOR_FORCE", "1")]));
+}
