@@ -7,8 +7,12 @@
 #   2. Python venv target/venv with tests/oracle/requirements.txt (Alembic)
 #   3. real-world Alembic corpora in target/corpora (tests/oracle/corpora.txt)
 #   4. a self-check of the Alembic oracle (tests/oracle/alembic_graph.py)
-#   5. a throwaway Postgres server in target/pg, stopped on exit
-#   6. cargo test
+#   5. the official SARIF 2.1.0 schema in target/ (for --format sarif)
+#   6. a throwaway Postgres server in target/pg, stopped on exit
+#   7. cargo test
+#   8. the benchmark's smoke run (tests/bench/run.sh)
+#   9. the distribution: the PyPI wheel in a fresh venv, the GitHub Action
+#      under actionlint, the pre-commit hooks under pre-commit (tests/dist/run.sh)
 # Extra arguments are passed to cargo test, e.g.
 #   bash tests/run.sh -- --nocapture
 #
@@ -303,6 +307,13 @@ section "benchmark smoke run (tests/bench/run.sh)"
 # (a mismatch fails here); one timed run of each, targets not judged.
 # The full benchmark: bash tests/bench/run.sh
 BENCH_SMOKE=1 bash "$ROOT/tests/bench/run.sh"
+done_phase
+
+# --------------------------------------------------------------------------
+section "distribution: wheel, GitHub Action, pre-commit (tests/dist/run.sh)"
+
+# The wheel reuses the release build above; pre-commit builds its own copy.
+bash "$ROOT/tests/dist/run.sh" "$VENV/bin/python"
 done_phase
 
 printf '\n========== all done in %ss ==========\n' "$((SECONDS - T_ALL))"

@@ -85,3 +85,29 @@ if (cd "$tmp" && "$BIN/actionlint" -no-color .github/workflows/migrations.yml >/
     fail "actionlint accepted an input action.yml does not declare"
 fi
 echo "OK: actionlint accepts action.yml and the workflow, and refuses an unknown input"
+
+# ---- pre-commit
+# Real pre-commit installs the hooks' `language: python` environment from
+# this repository (maturin builds the wheel; the dependencies' build is
+# reused through CARGO_TARGET_DIR). A copy of the 0144 fork must fail
+# migfix-check, and pass once `merge-heads` has merged the heads.
+export PRE_COMMIT_HOME="$ROOT/target/pre-commit-home"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+repo="$tmp/fork"
+cp -r fixtures/incident-2026-06-05 "$repo"
+git -C "$repo" init -q
+git -C "$repo" add -A
+git -C "$repo" -c user.email=ci@example.invalid -c user.name=ci commit -qm "the 0144 fork"
+try() { (cd "$repo" && "$BIN/pre-commit" try-repo "$ROOT" "$@" --all-files) >"$tmp/pre-commit.log" 2>&1; }
+if try migfix-check; then
+    cat "$tmp/pre-commit.log" >&2
+    fail "pre-commit passed the 0144 fork"
+fi
+grep -q 'console/migrations: FAILED' "$tmp/pre-commit.log" || { cat "$tmp/pre-commit.log" >&2; fail "the hook did not run migfix check"; }
+"$installed" -C "$repo" --chain console/migrations merge-heads --yes >/dev/null
+git -C "$repo" add -A
+git -C "$repo" -c user.email=ci@example.invalid -c user.name=ci commit -qm "merge heads"
+try migfix-check || { cat "$tmp/pre-commit.log" >&2; fail "pre-commit fails after merge-heads"; }
+try migfix-collisions --hook-stage pre-push || { cat "$tmp/pre-commit.log" >&2; fail "migfix-collisions fails at pre-push"; }
+grep -q 'migfix collisions' "$tmp/pre-commit.log" || { cat "$tmp/pre-commit.log" >&2; fail "migfix-collisions did not run at pre-push"; }
+echo "OK: pre-commit's migfix-check fails the 0144 fork and passes it after merge-heads; migfix-collisions runs at pre-push"
