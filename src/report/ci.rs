@@ -142,6 +142,32 @@ pub(crate) fn print(format: Format, outcome: &Outcome<'_>) -> io::Result<bool> {
 
 // ---- GitHub ----
 
+/// Errors that stop a command (exit 2), as annotations: on their file and
+/// line where they name a file of the repository.
+pub(crate) fn annotate_errors(diags: &[Diag]) -> io::Result<()> {
+    let mut out = io::stdout().lock();
+    for d in diags {
+        let file = Some(d.file.as_str()).filter(|f| {
+            !f.is_empty() && !f.starts_with('-') && std::path::Path::new(f).is_relative()
+        });
+        let mut props = Vec::new();
+        if let Some(f) = file {
+            props.push(format!("file={}", gh_property(f)));
+            if let Some(l) = d.line {
+                props.push(format!("line={l}"));
+            }
+        }
+        props.push(format!("title={}", gh_property("migfix: cannot read")));
+        let message = if file.is_some() {
+            d.message.clone()
+        } else {
+            d.to_string()
+        };
+        writeln!(out, "::error {}::{}", props.join(","), gh_data(&message))?;
+    }
+    out.flush()
+}
+
 /// A workflow command's data: `%`, CR and LF escaped.
 fn gh_data(s: &str) -> String {
     s.replace('%', "%25")

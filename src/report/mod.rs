@@ -22,8 +22,9 @@ use crate::plan::Plan;
 use crate::repair::Preview;
 
 /// Renders an error for `main`: exit 2, 1 for a refused change, or 0 for a
-/// closed pipe.
-pub fn error(err: &anyhow::Error) -> ExitCode {
+/// closed pipe. With `--format github`, an input error that names a file
+/// (a syntax error in a migration, say) is also an annotation on it.
+pub fn error(err: &anyhow::Error, format: Format) -> ExitCode {
     if err.chain().any(|c| {
         c.downcast_ref::<io::Error>()
             .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
@@ -40,6 +41,9 @@ pub fn error(err: &anyhow::Error) -> ExitCode {
         return ExitCode::from(1);
     }
     if let Some(input) = err.downcast_ref::<InputErrors>() {
+        if format == Format::Github {
+            let _ = ci::annotate_errors(&input.diags);
+        }
         for d in &input.diags {
             let _ = writeln!(stderr, "error: {d}");
         }

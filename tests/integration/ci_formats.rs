@@ -334,3 +334,35 @@ fn ci_formats_are_refused_outside_the_finding_commands() {
         assert!(stdout(&o).is_empty());
     }
 }
+
+#[test]
+fn github_annotates_an_input_error_on_its_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(
+        dir.path(),
+        &[
+            ("db/versions/0001_a.py", &revision_file("0001", None)),
+            (
+                "db/versions/0002_b.py",
+                "revision = '0002'\ndown_revision = '0001'\n\ndef upgrade(:\n    pass\n",
+            ),
+        ],
+    );
+    let (code, out) = run(
+        dir.path(),
+        &["--versions", "db/versions", "check", "--format", "github"],
+    );
+    assert_eq!(code, Some(2));
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("::error "))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(
+        line.starts_with("::error file=db/versions/0002_b.py,line=4,title=migfix%3A cannot read::"),
+        "{line}"
+    );
+    // Text keeps stdout empty on an error.
+    let (code, out) = run(dir.path(), &["--versions", "db/versions", "check"]);
+    assert_eq!(code, Some(2));
+    assert!(out.is_empty(), "{out}");
+}
