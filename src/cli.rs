@@ -111,12 +111,15 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Example:\n  migfix gate --database-url postgresql://postgres@127.0.0.1:5432/postgres"
+    after_help = "Examples:\n  migfix gate\n  migfix gate --database-url postgresql://postgres@127.0.0.1:5432/postgres"
 )]
 pub struct GateArgs {
-    /// A Postgres server to create the throwaway databases on (the user must be allowed to CREATE DATABASE)
+    /// A Postgres server to create the throwaway databases on (the user must be allowed to CREATE DATABASE); without it, a throwaway server is started from the installed Postgres binaries
     #[arg(long, value_name = "URL")]
-    pub database_url: String,
+    pub database_url: Option<String>,
+    /// The folder of the Postgres server binaries (initdb, pg_ctl, postgres) for the throwaway server
+    #[arg(long, value_name = "DIR", conflicts_with = "database_url")]
+    pub postgres_bin: Option<std::path::PathBuf>,
     /// Keep the databases afterwards, to look at them
     #[arg(long)]
     pub keep: bool,

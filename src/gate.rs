@@ -112,7 +112,22 @@ struct Output {
 }
 
 pub(crate) fn run(config: &Config, args: &GateArgs) -> Result<ExitStatus> {
-    let url = PgUrl::parse(&args.database_url).ok_or_else(|| {
+    // Without a URL, a server of our own, stopped and deleted when dropped.
+    let cluster = match &args.database_url {
+        Some(_) => None,
+        None => {
+            let bin = crate::cluster::find_bin(args.postgres_bin.as_deref())?;
+            let c = crate::cluster::Cluster::start(&bin)?;
+            report::gate::throwaway(config, &c.version, c.bin(), c.port);
+            Some(c)
+        }
+    };
+    let given = match (&cluster, &args.database_url) {
+        (Some(c), _) => c.url(),
+        (None, Some(u)) => u.clone(),
+        (None, None) => unreachable!("a cluster was started above"),
+    };
+    let url = PgUrl::parse(&given).ok_or_else(|| {
         InputErrors::one(Diag::new(
             "--database-url",
             None,
@@ -165,6 +180,14 @@ pub(crate) fn run(config: &Config, args: &GateArgs) -> Result<ExitStatus> {
         }
         report::gate::chain_done(config, &run)?;
         runs.push(run);
+    }
+    if crate::cluster::INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) {
+        return Err(InputErrors::one(Diag::new(
+            "gate",
+            None,
+            "interrupted; the throwaway server was stopped and deleted",
+        ))
+        .into());
     }
     report::gate::summary(config, &runs)?;
     Ok(if runs.iter().all(|r| r.passed) {
@@ -254,7 +277,14 @@ fn step(config: &Config, run: &mut ChainRun, name: &str, f: impl FnOnce() -> Out
     let full = format!("{} — {name}", run.name);
     let _ = report::gate::step_started(config, &full);
     let started = Instant::now();
-    let out = f();
+    let out = if crate::cluster::INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) {
+        Output {
+            ok: false,
+            text: "interrupted".into(),
+        }
+    } else {
+        f()
+    };
     let seconds = started.elapsed().as_secs_f64();
     let tail: Vec<String> = out
         .text

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod report;
 
 mod chains;
+mod cluster;
 mod collisions;
 mod commands;
 mod config;

@@ -7,6 +7,18 @@ use super::{style, Format};
 use crate::config::Config;
 use crate::gate::ChainRun;
 
+/// Which server the gate started, on stderr so that JSON stays one document.
+pub(crate) fn throwaway(config: &Config, version: &str, bin: &std::path::Path, port: u16) {
+    if config.output.quiet {
+        return;
+    }
+    let _ = writeln!(
+        io::stderr().lock(),
+        "throwaway server: {version} from {}, on 127.0.0.1:{port}; stopped and deleted at the end",
+        bin.display()
+    );
+}
+
 pub(crate) fn step_started(config: &Config, name: &str) -> io::Result<()> {
     if config.output.format == Format::Json || config.output.quiet {
         return Ok(());

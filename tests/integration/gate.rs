@@ -191,3 +191,132 @@ fn connection_problems_and_passwords() {
     );
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// `migfix gate` with no `--database-url`, temp folders in `tmp`.
+fn throwaway_gate(dir: &Path, tmp: &Path, extra: &[&str]) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_migfix"));
+    c.args(["-C", dir.to_str().unwrap(), "gate"]);
+    if let Some(alembic) = crate::oracle::alembic_bin() {
+        c.arg("--alembic").arg(alembic);
+    }
+    c.args(extra)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("TMPDIR", tmp);
+    c
+}
+
+/// A folder the server's user can enter (root runs it as `postgres`).
+fn open_tempdir() -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let t = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(t.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    t
+}
+
+fn port_of(stderr: &str) -> u16 {
+    let at = stderr
+        .find("127.0.0.1:")
+        .unwrap_or_else(|| panic!("{stderr}"))
+        + "127.0.0.1:".len();
+    stderr[at..].split(';').next().unwrap().parse().unwrap()
+}
+
+#[test]
+fn without_a_url_a_throwaway_server_is_started_and_deleted() {
+    // Needs the server binaries tests/run.sh installs.
+    if crate::postgres::url().is_none() {
+        return;
+    }
+    let dir = copy_of("healthy");
+    std::fs::write(
+        dir.path().join("migfix.toml"),
+        "[[chain]]\nname = \"raptor\"\nconfig = \"backend_v2/alembic.ini\"\nroles = [\"raptor_app\"]\n\n[[chain]]\nname = \"queue\"\nplan = \"queue/migrations/sqitch/sqitch.plan\"\n",
+    )
+    .unwrap();
+    let tmp = open_tempdir();
+    let o = throwaway_gate(dir.path(), tmp.path(), &[])
+        .output()
+        .unwrap();
+    let (out, err) = (stdout(&o), stderr(&o));
+    assert_eq!(o.status.code(), Some(0), "{out}{err}");
+    assert!(
+        err.contains("throwaway server: postgres (PostgreSQL) "),
+        "the version is printed: {err}"
+    );
+    assert!(out.contains("gate passed: 2 chains"), "{out}");
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        0,
+        "the server's folder is deleted"
+    );
+    let port = port_of(&err);
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "the server is stopped"
+    );
+}
+
+#[test]
+fn ctrl_c_stops_and_deletes_the_throwaway_server() {
+    use std::io::{BufRead, BufReader};
+    if crate::postgres::url().is_none() {
+        return;
+    }
+    let dir = copy_of("healthy");
+    let tmp = open_tempdir();
+    let mut child = throwaway_gate(dir.path(), tmp.path(), &[])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    let mut first = String::new();
+    err.read_line(&mut first).unwrap();
+    assert!(first.starts_with("throwaway server:"), "{first}");
+    // The server runs and the handler is set once that line is out.
+    let port = port_of(&first);
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut err, &mut rest).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(2), "{rest}");
+    assert!(
+        rest.contains("interrupted; the throwaway server was stopped and deleted"),
+        "{rest}"
+    );
+    assert_eq!(
+        std::fs::read_dir(tmp.path()).unwrap().count(),
+        0,
+        "the server's folder is deleted"
+    );
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "the server is stopped"
+    );
+}
+
+#[test]
+fn without_server_binaries_both_ways_are_named() {
+    let dir = copy_of("healthy");
+    let tmp = open_tempdir();
+    let empty = tempfile::tempdir().unwrap();
+    let o = throwaway_gate(
+        dir.path(),
+        tmp.path(),
+        &["--postgres-bin", empty.path().to_str().unwrap()],
+    )
+    .output()
+    .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("no initdb, pg_ctl, postgres there"), "{err}");
+    assert!(err.contains("install the Postgres server package"), "{err}");
+    assert!(err.contains("--database-url"), "{err}");
+    assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 0);
+}
