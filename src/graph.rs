@@ -587,6 +587,27 @@ pub(crate) fn invalid_id(id: &str) -> Option<String> {
     }
 }
 
+/// What is wrong with an id migfix is asked to write (`--to`, `--rev-id`):
+/// Alembic's rules, and, since the id lands in a file name and a Python
+/// string, only letters, digits, `_` and `.` (not first).
+pub(crate) fn invalid_new_id(id: &str) -> Option<String> {
+    if let Some(reason) = invalid_id(id) {
+        return Some(reason);
+    }
+    if let Some(c) = id
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '.'))
+    {
+        return Some(format!(
+            "{c:?} cannot be in a new id: migfix writes it into a file name and a Python string, so only letters, digits, `_` and `.` are allowed"
+        ));
+    }
+    if id.starts_with('.') {
+        return Some("a new id cannot start with `.`".into());
+    }
+    None
+}
+
 /// The id a revision's file name carries where the chain's naming puts one,
 /// when it is not the declared id and looks like an id of the chain's
 /// scheme. Names that do not follow the naming at all say nothing.

@@ -68,7 +68,7 @@ pub(crate) fn prepare(
     let id = match &args.rev_id {
         Some(id) => {
             let id = in_width(chain, id);
-            if let Some(reason) = crate::graph::invalid_id(&id) {
+            if let Some(reason) = crate::graph::invalid_new_id(&id) {
                 return Err(InputErrors::one(Diag::new("--rev-id", None, reason)).into());
             }
             if let Some(who) = taken_by(chain, &claims, &id) {
@@ -116,6 +116,7 @@ pub(crate) fn prepare(
     let mut builder = Builder::default();
     builder.add(path.clone(), contents);
     let mut plan = builder.build()?;
+    super::confine(config, &[chain], &plan)?;
     let after = planned_chain(config, chain, &plan)?;
     let problems = new_problems(chain, &after);
     if !problems.is_empty() {

@@ -17,7 +17,7 @@ use crate::chains::scheme::is_number_of;
 use crate::chains::{alembic, Chain, ReadMode, Revision, Scheme};
 use crate::cli::WriteArgs;
 use crate::config::{rel, Config, Source};
-use crate::error::Refused;
+use crate::error::{Diag, InputErrors, Refused};
 use crate::git::{Claim, Repo};
 use crate::graph::{Graph, Problem};
 use crate::plan::{apply, apply_edits, Change, Edit, Plan};
@@ -433,4 +433,34 @@ fn undo_note(config: &Config, plan: &Plan, repo: Option<&Repo>) -> Vec<String> {
         }
     }
     lines
+}
+
+/// Refuses a plan that would touch a file outside the repository, or, for
+/// an Alembic chain, outside its versions folders (symlinks resolved): a
+/// hostile id, `file_template` or symlinked folder must not write elsewhere.
+pub(crate) fn confine(config: &Config, chains: &[&Chain], plan: &Plan) -> Result<()> {
+    let root = vec![config.root.clone()];
+    let folders: Vec<PathBuf> = chains
+        .iter()
+        .flat_map(|chain| match &chain.spec.source {
+            Source::Alembic(spec) => spec.versions.clone(),
+            Source::Sqitch(_) => root.clone(),
+        })
+        .collect();
+    let stray =
+        crate::plan::outside_of(plan, &root).or_else(|| crate::plan::outside_of(plan, &folders));
+    match stray {
+        None => Ok(()),
+        Some(p) => {
+            Err(InputErrors::one(Diag::new(
+                p.display().to_string(),
+                None,
+                format!(
+                "outside {}: migfix writes only inside the chain's own folders, in the repository",
+                folders.iter().map(|f| rel(&config.root, f)).collect::<Vec<_>>().join(", ")
+            ),
+            ))
+            .into())
+        }
+    }
 }

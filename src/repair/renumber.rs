@@ -57,7 +57,7 @@ pub(crate) fn prepare(
         ))
         .into());
     }
-    if let Some(reason) = crate::graph::invalid_id(&new_id) {
+    if let Some(reason) = crate::graph::invalid_new_id(&new_id) {
         return Err(InputErrors::one(Diag::new("--to", None, reason)).into());
     }
     if let Some(who) = taken_by(chain, &claims, &new_id).filter(|_| !repoint) {
@@ -128,6 +128,7 @@ pub(crate) fn prepare(
         }
     }
     let mut plan = builder.build()?;
+    super::confine(config, &[chain], &plan)?;
 
     let after = planned_chain(config, chain, &plan)?;
     let tracked = track_heads(config, chain, &after, &mut plan);

@@ -171,6 +171,7 @@ pub(crate) fn renumber(
         builder.rename(from, &bytes, to.clone());
     }
     let built = builder.build()?;
+    super::confine(config, &[chain], &built)?;
 
     // The renamed plan must read back with the new name, no new lint, and
     // find each moved script where sqitch will look for it.

@@ -1,6 +1,7 @@
 //! One integration binary (see Cargo.toml): the CLI end to end, the readers
 //! against each other, and migfix's graphs against real Alembic's.
 
+mod adversarial;
 mod bad_input;
 mod branches;
 mod ci_formats;

@@ -1,0 +1,182 @@
+//! Hostile or careless input: no write outside the chain's folders, exit 2
+//! and nothing changed. A sibling folder of the repository is hashed before
+//! and after each command to prove it.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::common::*;
+
+/// Every file below `dir`, path to bytes (symlinks not followed).
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            let t = e.file_type().unwrap();
+            if t.is_dir() {
+                stack.push(p);
+            } else if t.is_file() {
+                out.insert(
+                    p.strip_prefix(dir).unwrap().to_path_buf(),
+                    std::fs::read(&p).unwrap(),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// A repository (the 0144 fork) beside a sibling folder, both in one temp dir.
+fn world() -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let top = tempfile::tempdir().unwrap();
+    let repo = top.path().join("repo");
+    let sibling = top.path().join("sibling");
+    std::fs::create_dir_all(&repo).unwrap();
+    std::fs::create_dir_all(&sibling).unwrap();
+    std::fs::write(sibling.join("keep.txt"), "untouched\n").unwrap();
+    copy_tree(&fixture("incident-2026-06-05"), &repo);
+    (top, repo, sibling)
+}
+
+fn refused_and_unchanged(repo: &Path, sibling: &Path, args: &[&str]) {
+    let (before_repo, before_sibling) = (snapshot(repo), snapshot(sibling));
+    let mut all = vec!["-C", repo.to_str().unwrap()];
+    all.extend(args);
+    let o = migfix(repo, &all);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{args:?}: {}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("error:"), "{args:?}: {}", stderr(&o));
+    assert_eq!(
+        snapshot(repo),
+        before_repo,
+        "{args:?} changed the repository"
+    );
+    assert_eq!(
+        snapshot(sibling),
+        before_sibling,
+        "{args:?} wrote beside the repository"
+    );
+}
+
+#[test]
+fn new_ids_that_are_paths_or_not_names_are_refused() {
+    let (_top, repo, sibling) = world();
+    let escape = format!("{}/pwn", sibling.display());
+    for to in [
+        escape.as_str(),
+        "../x",
+        "../sibling/pwn",
+        ".",
+        "..",
+        "a b",
+        "0151 ",
+        "~",
+        "*",
+        "0151\\x",
+        "a'b",
+        "a\"b",
+        "0151/x",
+        "",
+    ] {
+        refused_and_unchanged(&repo, &sibling, &["renumber", "0148", "--to", to, "--yes"]);
+        refused_and_unchanged(
+            &repo,
+            &sibling,
+            &[
+                "--chain",
+                "console/migrations",
+                "merge-heads",
+                "--rev-id",
+                to,
+                "--yes",
+            ],
+        );
+    }
+    // A plain new id still works.
+    let o = migfix(
+        &repo,
+        &[
+            "-C",
+            repo.to_str().unwrap(),
+            "renumber",
+            "0148",
+            "--to",
+            "0151",
+            "--yes",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn a_file_template_that_climbs_out_writes_nothing() {
+    let (_top, repo, sibling) = world();
+    let ini = repo.join("console/migrations/alembic.ini");
+    let text = std::fs::read_to_string(&ini).unwrap();
+    for template in [
+        "../../../../sibling/%%(rev)s_%%(slug)s",
+        "/tmp/migfix-pwn-%%(rev)s",
+    ] {
+        let changed = if text.contains("file_template") {
+            regex::Regex::new(r"(?m)^file_template\s*=.*$")
+                .unwrap()
+                .replace(&text, format!("file_template = {template}"))
+                .into_owned()
+        } else {
+            text.replacen(
+                "[alembic]\n",
+                &format!("[alembic]\nfile_template = {template}\n"),
+                1,
+            )
+        };
+        assert_ne!(changed, text);
+        std::fs::write(&ini, &changed).unwrap();
+        refused_and_unchanged(
+            &repo,
+            &sibling,
+            &["--chain", "console/migrations", "merge-heads", "--yes"],
+        );
+    }
+    assert!(std::fs::read_dir("/tmp")
+        .unwrap()
+        .flatten()
+        .all(|e| !e.file_name().to_string_lossy().starts_with("migfix-pwn-")));
+}
+
+#[test]
+fn a_versions_folder_linked_outside_the_repository_is_not_written() {
+    let (_top, repo, sibling) = world();
+    let versions = repo.join("console/migrations/versions");
+    let outside = sibling.join("versions");
+    std::fs::rename(&versions, &outside).unwrap();
+    std::os::unix::fs::symlink(&outside, &versions).unwrap();
+    let before = snapshot(&outside);
+    for args in [
+        &["renumber", "0148", "--to", "0151", "--yes"][..],
+        &["--chain", "console/migrations", "merge-heads", "--yes"][..],
+    ] {
+        let mut all = vec!["-C", repo.to_str().unwrap()];
+        all.extend(args);
+        let o = migfix(&repo, &all);
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{args:?}: {}{}",
+            stdout(&o),
+            stderr(&o)
+        );
+        assert!(stderr(&o).contains("outside"), "{}", stderr(&o));
+        assert_eq!(
+            snapshot(&outside),
+            before,
+            "{args:?} wrote outside the repository"
+        );
+    }
+}
