@@ -173,6 +173,40 @@ impl Builder {
     }
 }
 
+/// A path with symlinks resolved as far as it exists, and its missing tail
+/// appended as written; `None` when that tail climbs (`..`) or is not a
+/// plain name, which is never a place a plan may write.
+pub(crate) fn resolved(path: &Path) -> Option<PathBuf> {
+    use std::path::Component;
+    let mut existing = path.to_path_buf();
+    let mut tail = Vec::new();
+    while existing.symlink_metadata().is_err() {
+        let name = existing.file_name()?.to_os_string();
+        tail.push(name);
+        existing = existing.parent()?.to_path_buf();
+    }
+    let mut out = existing.canonicalize().ok()?;
+    for name in tail.into_iter().rev() {
+        let p = PathBuf::from(&name);
+        match p.components().next() {
+            Some(Component::Normal(_)) if p.components().count() == 1 => out.push(name),
+            _ => return None,
+        }
+    }
+    Some(out)
+}
+
+/// The first file the plan touches (renames' sources included) that does
+/// not lie inside one of `dirs`, symlinks resolved.
+pub(crate) fn outside_of(plan: &Plan, dirs: &[PathBuf]) -> Option<PathBuf> {
+    let dirs: Vec<PathBuf> = dirs.iter().filter_map(|d| resolved(d)).collect();
+    plan.changes
+        .iter()
+        .flat_map(|c| c.from.iter().chain(std::iter::once(&c.to)))
+        .find(|p| !resolved(p).is_some_and(|r| dirs.iter().any(|d| r.starts_with(d) && r != *d)))
+        .cloned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,38 +255,4 @@ mod tests {
             b"xbc"
         );
     }
-}
-
-/// A path with symlinks resolved as far as it exists, and its missing tail
-/// appended as written; `None` when that tail climbs (`..`) or is not a
-/// plain name, which is never a place a plan may write.
-pub(crate) fn resolved(path: &Path) -> Option<PathBuf> {
-    use std::path::Component;
-    let mut existing = path.to_path_buf();
-    let mut tail = Vec::new();
-    while existing.symlink_metadata().is_err() {
-        let name = existing.file_name()?.to_os_string();
-        tail.push(name);
-        existing = existing.parent()?.to_path_buf();
-    }
-    let mut out = existing.canonicalize().ok()?;
-    for name in tail.into_iter().rev() {
-        let p = PathBuf::from(&name);
-        match p.components().next() {
-            Some(Component::Normal(_)) if p.components().count() == 1 => out.push(name),
-            _ => return None,
-        }
-    }
-    Some(out)
-}
-
-/// The first file the plan touches (renames' sources included) that does
-/// not lie inside one of `dirs`, symlinks resolved.
-pub(crate) fn outside_of(plan: &Plan, dirs: &[PathBuf]) -> Option<PathBuf> {
-    let dirs: Vec<PathBuf> = dirs.iter().filter_map(|d| resolved(d)).collect();
-    plan.changes
-        .iter()
-        .flat_map(|c| c.from.iter().chain(std::iter::once(&c.to)))
-        .find(|p| !resolved(p).is_some_and(|r| dirs.iter().any(|d| r.starts_with(d) && r != *d)))
-        .cloned()
 }

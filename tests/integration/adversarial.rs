@@ -120,14 +120,13 @@ fn a_file_template_that_climbs_out_writes_nothing() {
     let (_top, repo, sibling) = world();
     let ini = repo.join("console/migrations/alembic.ini");
     let text = std::fs::read_to_string(&ini).unwrap();
+    let line = regex::Regex::new(r"(?m)^file_template\s*=.*$").unwrap();
     for template in [
         "../../../../sibling/%%(rev)s_%%(slug)s",
         "/tmp/migfix-pwn-%%(rev)s",
     ] {
         let changed = if text.contains("file_template") {
-            regex::Regex::new(r"(?m)^file_template\s*=.*$")
-                .unwrap()
-                .replace(&text, format!("file_template = {template}"))
+            line.replace(&text, format!("file_template = {template}"))
                 .into_owned()
         } else {
             text.replacen(
