@@ -89,8 +89,11 @@ pub(crate) fn run(config: &Config, args: &RebaseArgs) -> Result<ExitStatus> {
         return Ok(ExitStatus::Success);
     }
     let plan = builder.build()?;
-    let chains: Vec<&Chain> = verify.iter().map(|(c, _)| *c).collect();
-    super::confine(config, &chains, &plan)?;
+    let moved: Vec<&Chain> = chains
+        .iter()
+        .filter(|c| touched.iter().any(|t| t == c.name()))
+        .collect();
+    super::confine(config, &moved, &plan)?;
     for (chain, at_base) in &verify {
         check_against_base(config, chain, at_base, &plan)?;
     }
