@@ -482,32 +482,16 @@ fn round_trip(
     }
 }
 
-/// `[[chain.gate.seed]]` tables: `before` and `sql`.
+/// `[[chain.gate.seed]]` tables: `before` and `sql`, checked when the
+/// configuration was read.
 fn seeds(chain: &Chain) -> Result<Vec<(String, String)>> {
-    let Some(gate) = &chain.spec.gate else {
-        return Ok(Vec::new());
-    };
-    let Some(list) = gate.get("seed") else {
-        return Ok(Vec::new());
-    };
-    let bad = || {
-        InputErrors::one(Diag::new(
-            "migfix.toml",
-            None,
-            format!(
-                "[[chain.gate.seed]] of {} needs `before` and `sql` strings",
-                chain.name()
-            ),
-        ))
-    };
-    let list = list.as_array().ok_or_else(bad)?;
-    list.iter()
-        .map(|s| {
-            let before = s.get("before").and_then(|v| v.as_str()).ok_or_else(bad)?;
-            let sql = s.get("sql").and_then(|v| v.as_str()).ok_or_else(bad)?;
-            Ok((before.to_string(), sql.to_string()))
-        })
-        .collect()
+    Ok(chain
+        .spec
+        .gate
+        .iter()
+        .flat_map(|g| &g.seed)
+        .map(|s| (s.before.clone(), s.sql.clone()))
+        .collect())
 }
 
 /// A copy of the chain's alembic.ini pointing at the ephemeral database,

@@ -37,8 +37,8 @@ pub(crate) struct ChainSpec {
     /// the length of `branches`), for branches Alembic tells apart by
     /// labels migfix cannot read statically.
     pub expected_heads: Option<usize>,
-    /// The `[chain.gate]` table, kept for the gate command.
-    pub gate: Option<toml::Table>,
+    /// The `[chain.gate]` table, for the gate command.
+    pub gate: Option<GateSpec>,
 }
 
 #[derive(Debug, Clone)]
@@ -300,7 +300,24 @@ struct TomlChain {
     roles: Vec<String>,
     heads: Option<usize>,
     branches: Option<Vec<String>>,
-    gate: Option<toml::Table>,
+    gate: Option<GateSpec>,
+}
+
+/// `[chain.gate]`: what the gate does besides the round trip.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct GateSpec {
+    /// `[[chain.gate.seed]]`: SQL run just before a revision.
+    #[serde(default)]
+    pub seed: Vec<GateSeed>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct GateSeed {
+    /// The revision the SQL must run before.
+    pub before: String,
+    pub sql: String,
 }
 
 #[derive(Debug, Deserialize)]

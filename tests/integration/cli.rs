@@ -243,3 +243,51 @@ fn colour_follows_the_flag_no_color_and_clicolor_force() {
     );
     assert!(!run(&["--color", "never"], &[("CLICOLOR_FORCE", "1")]));
 }
+
+#[test]
+fn gate_tables_are_checked_like_the_rest_of_migfix_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(
+        dir.path(),
+        &[
+            ("db/versions/0001_a.py", &revision_file("0001", None)),
+            (
+                "db/versions/0002_b.py",
+                &revision_file("0002", Some("0001")),
+            ),
+        ],
+    );
+    let head = "[[chain]]\nversions = \"db/versions\"\n";
+    for (gate, line, word) in [
+        ("[chain.gate]\nbogus = 1\n", 4, "bogus"),
+        ("[chain.gate]\nroles = 5\n", 4, "roles"),
+        (
+            "[[chain.gate.seed]]\nbefore = 16\nsql = \"SELECT 1\"\n",
+            4,
+            "string",
+        ),
+        (
+            "[[chain.gate.seed]]\nbefore = \"0002\"\nsql = 1\n",
+            5,
+            "string",
+        ),
+        ("[[chain.gate.seed]]\nbefore = \"0002\"\n", 3, "sql"),
+    ] {
+        std::fs::write(dir.path().join("migfix.toml"), format!("{head}{gate}")).unwrap();
+        let o = migfix(dir.path(), &["heads"]);
+        assert_eq!(o.status.code(), Some(2), "{gate}: {}", stdout(&o));
+        let err = stderr(&o);
+        assert!(
+            err.contains(&format!("migfix.toml:{line}:")),
+            "{gate}: {err}"
+        );
+        assert!(err.contains(word), "{gate}: {err}");
+    }
+    std::fs::write(
+        dir.path().join("migfix.toml"),
+        format!("{head}[[chain.gate.seed]]\nbefore = \"0002\"\nsql = \"SELECT 1\"\n"),
+    )
+    .unwrap();
+    let o = migfix(dir.path(), &["heads"]);
+    assert_eq!(stdout(&o), "0002 (head)\n", "{}", stderr(&o));
+}
