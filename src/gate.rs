@@ -384,8 +384,8 @@ fn round_trip(
                 })
             };
             let graph = Graph::build(chain);
-            for (before, seed_sql) in seeds(chain)? {
-                let Some(target) = graph.resolve(&before).map(|i| graph.rev(i).down.clone()) else {
+            for (before, seed_sql) in seeds(chain) {
+                let Some(target) = graph.resolve(before).map(|i| graph.rev(i).down.clone()) else {
                     return Err(InputErrors::one(Diag::new(
                         "migfix.toml",
                         None,
@@ -413,7 +413,7 @@ fn round_trip(
                         anyhow::anyhow!("cannot connect to {db}: {}", mask(&e.to_string(), url))
                     })?;
                 if !step(config, run, &format!("seed (required by {before})"), || {
-                    sql(&mut client, &seed_sql, url)
+                    sql(&mut client, seed_sql, url)
                 }) {
                     return Ok(false);
                 }
@@ -484,14 +484,13 @@ fn round_trip(
 
 /// `[[chain.gate.seed]]` tables: `before` and `sql`, checked when the
 /// configuration was read.
-fn seeds(chain: &Chain) -> Result<Vec<(String, String)>> {
-    Ok(chain
+fn seeds(chain: &Chain) -> impl Iterator<Item = (&str, &str)> {
+    chain
         .spec
         .gate
         .iter()
         .flat_map(|g| &g.seed)
-        .map(|s| (s.before.clone(), s.sql.clone()))
-        .collect())
+        .map(|s| (s.before.as_str(), s.sql.as_str()))
 }
 
 /// A copy of the chain's alembic.ini pointing at the ephemeral database,

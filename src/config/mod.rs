@@ -339,9 +339,8 @@ struct PyProjectTool {
     migfix: Option<TomlFile>,
 }
 
-/// Reads a TOML file, an error naming its line.
-fn read_toml<T: serde::de::DeserializeOwned>(path: &Path, shown: &str) -> Result<T> {
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+/// Parses a TOML file's bytes, an error naming its line.
+fn parse_toml<T: serde::de::DeserializeOwned>(bytes: Vec<u8>, shown: &str) -> Result<T> {
     let text = String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         InputErrors::one(Diag::new(
@@ -359,20 +358,23 @@ fn read_toml<T: serde::de::DeserializeOwned>(path: &Path, shown: &str) -> Result
 }
 
 fn from_toml(root: &Path) -> Result<Vec<ChainSpec>> {
-    let file: TomlFile = read_toml(&root.join("migfix.toml"), "migfix.toml")?;
+    let path = root.join("migfix.toml");
+    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    let file: TomlFile = parse_toml(bytes, "migfix.toml")?;
     from_tables(root, file, "migfix.toml", "[[chain]]")
 }
 
 /// `[tool.migfix]` in the root's pyproject.toml, read like migfix.toml
 /// (which wins when both are present); `None` without one.
 fn from_pyproject(root: &Path) -> Result<Option<Vec<ChainSpec>>> {
-    let path = root.join("pyproject.toml");
     // Most pyproject.toml files say nothing of migfix: not worth a parse.
-    let mentions = std::fs::read(&path).is_ok_and(|b| b.windows(10).any(|w| w == b"tool.migfi"));
-    if !mentions {
+    let Ok(bytes) = std::fs::read(root.join("pyproject.toml")) else {
+        return Ok(None);
+    };
+    if !bytes.windows(11).any(|w| w == b"tool.migfix") {
         return Ok(None);
     }
-    let file: PyProject = read_toml(&path, "pyproject.toml")?;
+    let file: PyProject = parse_toml(bytes, "pyproject.toml")?;
     match file.tool.and_then(|t| t.migfix) {
         Some(tables) => Ok(Some(from_tables(
             root,

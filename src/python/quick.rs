@@ -551,179 +551,107 @@ enum St<'a> {
     Chained,
 }
 
-/// A number for each operator and keyword, so that the parser compares one
-/// byte per token rather than text; 0 for anything else (plain names,
-/// strings, numbers).
-const CODES: [(&str, u8); 81] = [
-    ("(", 1),
-    (")", 2),
-    ("[", 3),
-    ("]", 4),
-    ("{", 5),
-    ("}", 6),
-    (",", 7),
-    (":", 8),
-    (".", 9),
-    (";", 10),
-    ("=", 11),
-    ("->", 12),
-    ("**", 13),
-    ("*", 14),
-    ("/", 15),
-    ("//", 16),
-    ("%", 17),
-    ("@", 18),
-    ("+", 19),
-    ("-", 20),
-    ("~", 21),
-    ("<", 22),
-    (">", 23),
-    ("<<", 24),
-    (">>", 25),
-    ("&", 26),
-    ("|", 27),
-    ("^", 28),
-    ("==", 29),
-    ("!=", 30),
-    ("<=", 31),
-    (">=", 32),
-    ("...", 33),
-    ("+=", 34),
-    ("-=", 35),
-    ("*=", 36),
-    ("/=", 37),
-    ("//=", 38),
-    ("%=", 39),
-    ("**=", 40),
-    (">>=", 41),
-    ("<<=", 42),
-    ("&=", 43),
-    ("|=", 44),
-    ("^=", 45),
-    ("@=", 46),
-    ("False", 100),
-    ("None", 101),
-    ("True", 102),
-    ("and", 103),
-    ("as", 104),
-    ("assert", 105),
-    ("async", 106),
-    ("await", 107),
-    ("break", 108),
-    ("class", 109),
-    ("continue", 110),
-    ("def", 111),
-    ("del", 112),
-    ("elif", 113),
-    ("else", 114),
-    ("except", 115),
-    ("finally", 116),
-    ("for", 117),
-    ("from", 118),
-    ("global", 119),
-    ("if", 120),
-    ("import", 121),
-    ("in", 122),
-    ("is", 123),
-    ("lambda", 124),
-    ("nonlocal", 125),
-    ("not", 126),
-    ("or", 127),
-    ("pass", 128),
-    ("raise", 129),
-    ("return", 130),
-    ("try", 131),
-    ("while", 132),
-    ("with", 133),
-    ("yield", 134),
-];
+/// Declares [`CODES`] and [`code`] from one list, so that the tokenizer's
+/// `match` and the parser's table cannot drift apart.
+macro_rules! codes {
+    ($($text:literal => $code:literal,)*) => {
+        /// A number for each operator and keyword, so that the parser
+        /// compares one byte per token rather than text.
+        const CODES: &[(&[u8], u8)] = &[$(($text, $code)),*];
 
-/// [`CODES`] as a `match`, for the tokenizer (a test keeps the two equal).
-fn code(s: &[u8]) -> u8 {
-    match s {
-        b"(" => 1,
-        b")" => 2,
-        b"[" => 3,
-        b"]" => 4,
-        b"{" => 5,
-        b"}" => 6,
-        b"," => 7,
-        b":" => 8,
-        b"." => 9,
-        b";" => 10,
-        b"=" => 11,
-        b"->" => 12,
-        b"**" => 13,
-        b"*" => 14,
-        b"/" => 15,
-        b"//" => 16,
-        b"%" => 17,
-        b"@" => 18,
-        b"+" => 19,
-        b"-" => 20,
-        b"~" => 21,
-        b"<" => 22,
-        b">" => 23,
-        b"<<" => 24,
-        b">>" => 25,
-        b"&" => 26,
-        b"|" => 27,
-        b"^" => 28,
-        b"==" => 29,
-        b"!=" => 30,
-        b"<=" => 31,
-        b">=" => 32,
-        b"..." => 33,
-        b"+=" => 34,
-        b"-=" => 35,
-        b"*=" => 36,
-        b"/=" => 37,
-        b"//=" => 38,
-        b"%=" => 39,
-        b"**=" => 40,
-        b">>=" => 41,
-        b"<<=" => 42,
-        b"&=" => 43,
-        b"|=" => 44,
-        b"^=" => 45,
-        b"@=" => 46,
-        b"False" => 100,
-        b"None" => 101,
-        b"True" => 102,
-        b"and" => 103,
-        b"as" => 104,
-        b"assert" => 105,
-        b"async" => 106,
-        b"await" => 107,
-        b"break" => 108,
-        b"class" => 109,
-        b"continue" => 110,
-        b"def" => 111,
-        b"del" => 112,
-        b"elif" => 113,
-        b"else" => 114,
-        b"except" => 115,
-        b"finally" => 116,
-        b"for" => 117,
-        b"from" => 118,
-        b"global" => 119,
-        b"if" => 120,
-        b"import" => 121,
-        b"in" => 122,
-        b"is" => 123,
-        b"lambda" => 124,
-        b"nonlocal" => 125,
-        b"not" => 126,
-        b"or" => 127,
-        b"pass" => 128,
-        b"raise" => 129,
-        b"return" => 130,
-        b"try" => 131,
-        b"while" => 132,
-        b"with" => 133,
-        b"yield" => 134,
-        _ => 0,
-    }
+        /// The code of a token's text, for the tokenizer; 0 for anything
+        /// else (plain names, strings, numbers).
+        fn code(s: &[u8]) -> u8 {
+            match s {
+                $($text => $code,)*
+                _ => 0,
+            }
+        }
+    };
+}
+
+codes! {
+    b"(" => 1,
+    b")" => 2,
+    b"[" => 3,
+    b"]" => 4,
+    b"{" => 5,
+    b"}" => 6,
+    b"," => 7,
+    b":" => 8,
+    b"." => 9,
+    b";" => 10,
+    b"=" => 11,
+    b"->" => 12,
+    b"**" => 13,
+    b"*" => 14,
+    b"/" => 15,
+    b"//" => 16,
+    b"%" => 17,
+    b"@" => 18,
+    b"+" => 19,
+    b"-" => 20,
+    b"~" => 21,
+    b"<" => 22,
+    b">" => 23,
+    b"<<" => 24,
+    b">>" => 25,
+    b"&" => 26,
+    b"|" => 27,
+    b"^" => 28,
+    b"==" => 29,
+    b"!=" => 30,
+    b"<=" => 31,
+    b">=" => 32,
+    b"..." => 33,
+    b"+=" => 34,
+    b"-=" => 35,
+    b"*=" => 36,
+    b"/=" => 37,
+    b"//=" => 38,
+    b"%=" => 39,
+    b"**=" => 40,
+    b">>=" => 41,
+    b"<<=" => 42,
+    b"&=" => 43,
+    b"|=" => 44,
+    b"^=" => 45,
+    b"@=" => 46,
+    b"False" => 100,
+    b"None" => 101,
+    b"True" => 102,
+    b"and" => 103,
+    b"as" => 104,
+    b"assert" => 105,
+    b"async" => 106,
+    b"await" => 107,
+    b"break" => 108,
+    b"class" => 109,
+    b"continue" => 110,
+    b"def" => 111,
+    b"del" => 112,
+    b"elif" => 113,
+    b"else" => 114,
+    b"except" => 115,
+    b"finally" => 116,
+    b"for" => 117,
+    b"from" => 118,
+    b"global" => 119,
+    b"if" => 120,
+    b"import" => 121,
+    b"in" => 122,
+    b"is" => 123,
+    b"lambda" => 124,
+    b"nonlocal" => 125,
+    b"not" => 126,
+    b"or" => 127,
+    b"pass" => 128,
+    b"raise" => 129,
+    b"return" => 130,
+    b"try" => 131,
+    b"while" => 132,
+    b"with" => 133,
+    b"yield" => 134,
 }
 
 /// The code of an operator or keyword written in the parser, found at
@@ -731,7 +659,7 @@ fn code(s: &[u8]) -> u8 {
 const fn code_of(s: &str) -> u8 {
     let mut i = 0;
     while i < CODES.len() {
-        if eq(CODES[i].0.as_bytes(), s.as_bytes()) {
+        if eq(CODES[i].0, s.as_bytes()) {
             return CODES[i].1;
         }
         i += 1;
@@ -1565,16 +1493,12 @@ impl<'a> Parser<'a> {
         let t = &toks[self.at];
         match t.t {
             T::Name => {
-                let text = self.text(t);
-                if is_keyword(text) && !matches!(text, "None" | "True" | "False") {
+                let constant = NONE_TRUE_FALSE.contains(&t.code);
+                if t.code >= FIRST_KEYWORD && !constant {
                     return None;
                 }
                 self.at += 1;
-                let k = if matches!(text, "None" | "True" | "False") {
-                    K::Other(&[])
-                } else {
-                    K::Name
-                };
+                let k = if constant { K::Other(&[]) } else { K::Name };
                 Some(Ex {
                     span: t.span.clone(),
                     line: t.line,
@@ -2331,9 +2255,10 @@ mod tests {
 
     #[test]
     fn the_tokenizer_codes_match_the_parser_codes() {
-        for (text, c) in CODES {
-            assert_eq!(code(text.as_bytes()), c, "{text}");
-            assert_eq!(code_of(text), c, "{text}");
+        for &(text, c) in CODES {
+            let name = std::str::from_utf8(text).unwrap();
+            assert_eq!(code(text), c, "{name}");
+            assert_eq!(code_of(name), c, "{name}");
         }
         let mut codes: Vec<u8> = CODES.iter().map(|(_, c)| *c).collect();
         codes.sort_unstable();
@@ -2342,11 +2267,11 @@ mod tests {
         assert!(codes.iter().all(|&c| c != 0));
         assert_eq!(code(b"match"), 0);
         assert_eq!(code(b"sa"), 0);
-        for (text, c) in CODES {
+        for &(text, c) in CODES {
             assert_eq!(
                 c >= FIRST_KEYWORD,
-                text.as_bytes()[0].is_ascii_alphabetic(),
-                "{text}"
+                text[0].is_ascii_alphabetic(),
+                "{text:?}"
             );
         }
     }

@@ -439,17 +439,21 @@ fn undo_note(config: &Config, plan: &Plan, repo: Option<&Repo>) -> Vec<String> {
 /// an Alembic chain, outside its versions folders (symlinks resolved): a
 /// hostile id, `file_template` or symlinked folder must not write elsewhere.
 pub(crate) fn confine(config: &Config, chains: &[&Chain], plan: &Plan) -> Result<()> {
-    let root = vec![config.root.clone()];
     let folders: Vec<PathBuf> = chains
         .iter()
         .flat_map(|chain| match &chain.spec.source {
             Source::Alembic(spec) => spec.versions.clone(),
-            Source::Sqitch(_) => root.clone(),
+            Source::Sqitch(_) => vec![config.root.clone()],
         })
         .collect();
-    let stray =
-        crate::plan::outside_of(plan, &root).or_else(|| crate::plan::outside_of(plan, &folders));
-    match stray {
+    // A folder that resolves outside the repository admits nothing.
+    let root = crate::plan::resolved(&config.root);
+    let inside: Vec<PathBuf> = folders
+        .iter()
+        .filter_map(|f| crate::plan::resolved(f))
+        .filter(|f| root.as_ref().is_some_and(|r| f.starts_with(r)))
+        .collect();
+    match crate::plan::outside_of(plan, &inside) {
         None => Ok(()),
         Some(p) => {
             Err(InputErrors::one(Diag::new(

@@ -108,13 +108,13 @@ fn title(class: Option<char>, kind: &str) -> String {
     }
 }
 
-/// Prints `outcome` in a CI format; `false` for text and JSON, which the
-/// commands print themselves.
-pub(crate) fn print(format: Format, outcome: &Outcome<'_>) -> io::Result<bool> {
+/// Prints `outcome` in a CI format (callers check [`Format::is_ci`]; text
+/// and JSON are theirs to print).
+pub(crate) fn print(format: Format, outcome: &Outcome<'_>) -> io::Result<()> {
     let items = items(outcome);
     let mut out = io::stdout().lock();
     match format {
-        Format::Text | Format::Json => return Ok(false),
+        Format::Text | Format::Json => {}
         Format::Github => {
             github(&mut out, outcome, &items)?;
             if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
@@ -136,8 +136,7 @@ pub(crate) fn print(format: Format, outcome: &Outcome<'_>) -> io::Result<bool> {
             writeln!(out)?;
         }
     }
-    out.flush()?;
-    Ok(true)
+    out.flush()
 }
 
 // ---- GitHub ----
@@ -426,31 +425,24 @@ fn junit(outcome: &Outcome<'_>, items: &[Item<'_>]) -> String {
             outcome.command,
             xml(&c.name)
         ));
-        let errors: Vec<String> = mine
-            .iter()
-            .filter(|i| i.level == Level::Error)
-            .map(|i| describe(i))
-            .collect();
-        if !errors.is_empty() {
-            let first = mine
-                .iter()
-                .find(|i| i.level == Level::Error)
-                .expect("one error at least");
+        let (errors, warnings): (Vec<&&Item<'_>>, Vec<&&Item<'_>>) =
+            mine.iter().partition(|i| i.level == Level::Error);
+        if let Some(first) = errors.first() {
             let message = if errors.len() == 1 {
                 first.title.clone()
             } else {
                 format!("{} problems, the first: {}", errors.len(), first.title)
             };
+            let text: Vec<String> = errors.iter().map(|i| describe(i)).collect();
             x.push_str(&format!(
                 "      <failure type=\"{}\" message=\"{}\">{}</failure>\n",
                 xml(first.rule),
                 xml(&message),
-                xml(&errors.join("\n\n"))
+                xml(&text.join("\n\n"))
             ));
         }
-        let warnings: Vec<String> = mine
+        let warnings: Vec<String> = warnings
             .iter()
-            .filter(|i| i.level == Level::Warning)
             .map(|i| format!("warning: {}", describe(i)))
             .collect();
         if !warnings.is_empty() {

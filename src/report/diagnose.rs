@@ -16,15 +16,15 @@ const RELATED_SHOWN: usize = 3;
 
 /// Static findings, grouped by chain.
 pub(crate) fn tree(config: &Config, per_chain: &[(&Chain, Vec<Finding>)]) -> io::Result<()> {
-    let outcome = ci::Outcome {
-        command: "diagnose",
-        chains: per_chain
-            .iter()
-            .map(|(c, f)| super::ci_chain(config, c, f, &[], &c.warnings))
-            .collect(),
-    };
-    if ci::print(config.output.format, &outcome)? {
-        return Ok(());
+    if config.output.format.is_ci() {
+        let outcome = ci::Outcome {
+            command: "diagnose",
+            chains: per_chain
+                .iter()
+                .map(|(c, f)| super::ci_chain(config, c, f, &[], &c.warnings))
+                .collect(),
+        };
+        return ci::print(config.output.format, &outcome);
     }
     let chains: Vec<Chain> = per_chain.iter().map(|(c, _)| (*c).clone()).collect();
     warn(config, &chains);
@@ -127,8 +127,7 @@ pub(crate) fn log(
                 })
                 .collect(),
         };
-        ci::print(config.output.format, &outcome)?;
-        return Ok(());
+        return ci::print(config.output.format, &outcome);
     }
     if !config.output.quiet {
         let mut err = io::stderr().lock();

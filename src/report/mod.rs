@@ -516,19 +516,19 @@ pub(crate) fn check(
     warned: &[Vec<Finding>],
 ) -> io::Result<()> {
     let chains = || per_chain.iter().map(|(c, _)| *c);
-    let outcome = ci::Outcome {
-        command: "check",
-        chains: per_chain
-            .iter()
-            .zip(warned)
-            .map(|((c, failing), warned)| {
-                let read = c.warnings.len().saturating_sub(warned.len());
-                ci_chain(config, c, failing, warned, &c.warnings[..read])
-            })
-            .collect(),
-    };
-    if ci::print(config.output.format, &outcome)? {
-        return Ok(());
+    if config.output.format.is_ci() {
+        let outcome = ci::Outcome {
+            command: "check",
+            chains: per_chain
+                .iter()
+                .zip(warned)
+                .map(|((c, failing), warned)| {
+                    let read = c.warnings.len().saturating_sub(warned.len());
+                    ci_chain(config, c, failing, warned, &c.warnings[..read])
+                })
+                .collect(),
+        };
+        return ci::print(config.output.format, &outcome);
     }
     warn(config, chains());
     if config.output.format == Format::Json {
@@ -882,8 +882,7 @@ pub(crate) fn collisions(
                 })
                 .collect(),
         };
-        ci::print(config.output.format, &outcome)?;
-        return Ok(());
+        return ci::print(config.output.format, &outcome);
     }
     if config.output.format == Format::Json {
         return json(&serde_json::json!({
