@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::chains::scheme::sqitch_prefix;
 use crate::chains::sqitch::Plan;
-use crate::chains::{self, alembic, Chain, ReadMode};
+use crate::chains::{self, alembic, Chain};
 use crate::cli::CollisionsArgs;
 use crate::config::{Config, Source};
 use crate::error::{Diag, InputErrors};
@@ -67,7 +67,7 @@ pub(crate) fn run(config: &Config, args: &CollisionsArgs) -> Result<ExitStatus> 
         ))
     })?;
     let (base_name, base) = pick_base(&repo, args.base.as_deref())?;
-    let chains = chains::load(config, ReadMode::Fast)?;
+    let chains = chains::load(config)?;
     let branches = repo.branches_matching(&args.refs, &[base_name.as_str()]);
     let analysis = analyse(&repo, &chains, &base_name, base, &branches);
     let findings = findings(&analysis);

@@ -3,7 +3,7 @@
 use anyhow::Result;
 use clap::CommandFactory;
 
-use crate::chains::{self, ReadMode};
+use crate::chains::{self};
 use crate::cli::{Cli, CompletionsArgs, HistoryArgs};
 use crate::config::Config;
 use crate::diagnose;
@@ -12,19 +12,19 @@ use crate::report;
 use crate::ExitStatus;
 
 pub(crate) fn chains(config: &Config) -> Result<ExitStatus> {
-    let chains = chains::load(config, ReadMode::Fast)?;
+    let chains = chains::load(config)?;
     report::chains(config, &chains)?;
     Ok(ExitStatus::Success)
 }
 
 pub(crate) fn heads(config: &Config) -> Result<ExitStatus> {
-    let chains = chains::load(config, ReadMode::Fast)?;
+    let chains = chains::load(config)?;
     report::heads(config, &chains)?;
     Ok(ExitStatus::Success)
 }
 
 pub(crate) fn history(config: &Config, args: &HistoryArgs) -> Result<ExitStatus> {
-    let chains = chains::load(config, ReadMode::Fast)?;
+    let chains = chains::load(config)?;
     report::history(config, &chains, args.dot)?;
     Ok(ExitStatus::Success)
 }
@@ -35,7 +35,7 @@ pub(crate) fn history(config: &Config, args: &HistoryArgs) -> Result<ExitStatus>
 /// database must be given) are warnings. So is what Alembic itself does not
 /// stop at: file names that disagree with the chain's naming, several bases.
 pub(crate) fn check(config: &Config) -> Result<ExitStatus> {
-    let mut chains = chains::load(config, ReadMode::Full)?;
+    let mut chains = chains::load(config)?;
     let ci = diagnose::ci_roles(&config.root);
     let projects = chains::sqitch::projects(&chains);
     let mut found = Vec::with_capacity(chains.len());

@@ -10,7 +10,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use crate::chains::{self, Chain, ReadMode};
+use crate::chains::{self, Chain};
 use crate::cli::GateArgs;
 use crate::config::{Config, Source};
 use crate::error::{Diag, InputErrors};
@@ -142,7 +142,7 @@ pub(crate) fn run(config: &Config, args: &GateArgs) -> Result<ExitStatus> {
                 format!("cannot connect: {}", mask(&e.to_string(), &url)),
             ))
         })?;
-    let chains = chains::load(config, ReadMode::Full)?;
+    let chains = chains::load(config)?;
     let alembic: Vec<String> = args.alembic.split_whitespace().map(String::from).collect();
     if chains.iter().any(|c| c.kind() == chains::Kind::Alembic) {
         tool_present(&alembic, "--alembic CMD")?;

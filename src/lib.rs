@@ -31,6 +31,10 @@ use anyhow::Result;
 use crate::cli::{Cli, Command};
 use crate::config::Config;
 
+/// The stack of every thread that reads migrations: enough for the deepest
+/// file the readers accept (see `python::strict::MAX_DEPTH`).
+pub const READER_STACK: usize = 256 << 20;
+
 /// How a command that ran to the end went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitStatus {
@@ -93,6 +97,23 @@ pub mod testing {
         crate::python::read_full(src)
             .map(|c| format!("{c:?}"))
             .map_err(|e| e.to_string())
+    }
+
+    /// The verdict every command gives on one file: `Err` with the line and
+    /// message where it would stop, as importing the file would. Runs on a
+    /// thread with the readers' stack, as the binary does.
+    pub fn verdict(src: &[u8]) -> Result<(), String> {
+        let src = src.to_vec();
+        std::thread::Builder::new()
+            .stack_size(crate::READER_STACK)
+            .spawn(move || {
+                crate::python::read_checked(&src)
+                    .map(drop)
+                    .map_err(|e| e.to_string())
+            })
+            .expect("a reader thread can be spawned")
+            .join()
+            .expect("the readers do not panic")
     }
 
     /// The same from the fast path; `None` where it declines.

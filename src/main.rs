@@ -5,8 +5,15 @@ use clap::Parser;
 fn main() -> ExitCode {
     let cli = migfix::cli::Cli::parse();
     let format = cli.global.format;
-    match migfix::run(cli) {
-        Ok(status) => status.into(),
-        Err(err) => migfix::report::error(&err, format),
-    }
+    // The readers recurse as deep as a file nests (up to the bound that
+    // `check` enforces), so the work runs on a thread with room for it.
+    let work = std::thread::Builder::new()
+        .stack_size(migfix::READER_STACK)
+        .spawn(move || match migfix::run(cli) {
+            Ok(status) => status.into(),
+            Err(err) => migfix::report::error(&err, format),
+        })
+        .expect("the main thread can be spawned");
+    work.join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use crate::chains::{self, Chain, ReadMode};
+use crate::chains::{self, Chain};
 use crate::cli::{MergeHeadsArgs, RecoverArgs, RenumberArgs, WriteArgs};
 use crate::config::{rel, Config};
 use crate::diagnose;
@@ -61,7 +61,7 @@ pub(crate) fn run(config: &Config, args: &RecoverArgs) -> Result<ExitStatus> {
         Some(path) => diagnose::log_findings(config, path)?,
         None => Vec::new(),
     };
-    let chains = chains::load(config, ReadMode::Full)?;
+    let chains = chains::load(config)?;
     let ci = diagnose::ci_roles(&config.root);
     let found: Vec<(String, Vec<Finding>)> = chains
         .iter()
@@ -88,7 +88,7 @@ pub(crate) fn run(config: &Config, args: &RecoverArgs) -> Result<ExitStatus> {
     let mut applied = false;
     for name in offers.iter().map(|o| o.chain.clone()).collect::<Vec<_>>() {
         loop {
-            let chains = chains::load(config, ReadMode::Full)?;
+            let chains = chains::load(config)?;
             let Some(chain) = chains.iter().find(|c| c.name() == name) else {
                 break;
             };
@@ -129,7 +129,7 @@ pub(crate) fn run(config: &Config, args: &RecoverArgs) -> Result<ExitStatus> {
                 }
                 Err(e) => return Err(e),
             }
-            let chains = chains::load(config, ReadMode::Full)?;
+            let chains = chains::load(config)?;
             if let Some(c) = chains.iter().find(|c| c.name() == name) {
                 report::check(
                     config,
@@ -140,7 +140,7 @@ pub(crate) fn run(config: &Config, args: &RecoverArgs) -> Result<ExitStatus> {
         }
     }
 
-    let chains = chains::load(config, ReadMode::Full)?;
+    let chains = chains::load(config)?;
     let left: Vec<(String, Vec<Finding>)> = chains
         .iter()
         .map(|c| {

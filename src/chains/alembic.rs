@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use crate::chains::{ReadMode, Revision};
+use crate::chains::Revision;
 use crate::config::{rel, AlembicSpec};
 use crate::error::Diag;
 use crate::python::{self, Assigned, ModuleConsts, PyValue};
@@ -88,7 +88,6 @@ pub(crate) fn counts(name: &str) -> bool {
 pub(crate) fn read(
     root: &Path,
     spec: &AlembicSpec,
-    mode: ReadMode,
 ) -> Result<(Vec<Revision>, Vec<Diag>), Vec<Diag>> {
     let files = list_files(spec);
     if files.is_empty() {
@@ -99,7 +98,7 @@ pub(crate) fn read(
             "no revision files (*.py) in the versions directory",
         )]);
     }
-    let results = parallel_map(&files, |path| read_file(root, path, mode));
+    let results = parallel_map(&files, |path| read_file(root, path));
     let mut revisions = Vec::with_capacity(files.len());
     let mut warnings = Vec::new();
     let mut errors = Vec::new();
@@ -134,17 +133,23 @@ pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + 
     let mut batches: Vec<(usize, Vec<R>)> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads)
             .map(|_| {
-                s.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let start = next.fetch_add(BATCH, Ordering::Relaxed);
-                        if start >= items.len() {
-                            return done;
+                std::thread::Builder::new()
+                    .stack_size(crate::READER_STACK)
+                    .spawn_scoped(s, || {
+                        let mut done = Vec::new();
+                        loop {
+                            let start = next.fetch_add(BATCH, Ordering::Relaxed);
+                            if start >= items.len() {
+                                return done;
+                            }
+                            let end = (start + BATCH).min(items.len());
+                            done.push((
+                                start,
+                                items[start..end].iter().map(&f).collect::<Vec<_>>(),
+                            ));
                         }
-                        let end = (start + BATCH).min(items.len());
-                        done.push((start, items[start..end].iter().map(&f).collect::<Vec<_>>()));
-                    }
-                })
+                    })
+                    .expect("a reader thread can be spawned")
             })
             .collect();
         handles
@@ -156,24 +161,15 @@ pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + 
     batches.into_iter().flat_map(|(_, r)| r).collect()
 }
 
-pub(crate) fn read_file(
-    root: &Path,
-    path: &Path,
-    mode: ReadMode,
-) -> Result<(Revision, Vec<Diag>), Diag> {
+pub(crate) fn read_file(root: &Path, path: &Path) -> Result<(Revision, Vec<Diag>), Diag> {
     let shown = rel(root, path);
     let bytes = std::fs::read(path)
         .map_err(|e| Diag::new(shown.clone(), None, format!("cannot read: {e}")))?;
     let syntax = |e: python::SyntaxError| Diag::new(shown.clone(), Some(e.line), e.message);
-    match mode {
-        ReadMode::Fast => to_revision(&shown, path, python::read(&bytes).map_err(syntax)?),
-        ReadMode::Full => {
-            let (consts, steps) = python::read_checked(&bytes).map_err(syntax)?;
-            let (mut rev, warnings) = to_revision(&shown, path, consts)?;
-            rev.steps = Some(steps);
-            Ok((rev, warnings))
-        }
-    }
+    let (consts, steps) = python::read_checked(&bytes).map_err(syntax)?;
+    let (mut rev, warnings) = to_revision(&shown, path, consts)?;
+    rev.steps = Some(steps);
+    Ok((rev, warnings))
 }
 
 /// Applies Alembic's rules to the constants of one file.

@@ -142,24 +142,16 @@ pub(crate) fn most_common<T: PartialEq>(items: impl IntoIterator<Item = T>) -> O
         .map(|(t, _)| t)
 }
 
-/// How carefully to read Alembic files. `Fast` takes the byte scanner where
-/// it answers; `Full` proves every file free of syntax errors, as importing
-/// it would, and reads what its `upgrade()` does, from one parse (the quick
-/// parser where it answers, else tree-sitter).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ReadMode {
-    Fast,
-    Full,
-}
-
 /// Reads every configured chain. Any unreadable input fails the whole load
-/// with every problem listed (exit 2).
-pub(crate) fn load(config: &Config, mode: ReadMode) -> Result<Vec<Chain>> {
+/// with every problem listed (exit 2). Every Alembic file is proven free of
+/// syntax errors, as importing it would, so that each command gives one
+/// verdict on one file.
+pub(crate) fn load(config: &Config) -> Result<Vec<Chain>> {
     let mut chains = Vec::new();
     let mut errors = Vec::new();
     for spec in &config.chains {
         let read = match &spec.source {
-            Source::Alembic(a) => alembic::read(&config.root, a, mode),
+            Source::Alembic(a) => alembic::read(&config.root, a),
             Source::Sqitch(s) => sqitch::read(&config.root, s),
         };
         match read {

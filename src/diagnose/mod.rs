@@ -18,7 +18,7 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use crate::chains::{self, Chain, Kind, ReadMode};
+use crate::chains::{self, Chain, Kind};
 use crate::cli::DiagnoseArgs;
 use crate::config::{Config, Source};
 use crate::error::{Diag, InputErrors};
@@ -128,7 +128,7 @@ pub(crate) fn as_warning(f: &Finding) -> Diag {
 pub(crate) fn run(config: &Config, args: &DiagnoseArgs) -> Result<ExitStatus> {
     let found = match &args.log {
         None => {
-            let chains = chains::load(config, ReadMode::Full)?;
+            let chains = chains::load(config)?;
             let ci = ci_roles(&config.root);
             let per_chain: Vec<(&Chain, Vec<Finding>)> = chains
                 .iter()
@@ -226,7 +226,7 @@ struct Tree<'a> {
 impl<'a> Tree<'a> {
     fn load(config: &'a Config) -> Tree<'a> {
         let ci = ci_roles(&config.root);
-        let (chains, error) = match chains::load(config, ReadMode::Fast) {
+        let (chains, error) = match chains::load(config) {
             Ok(c) => (c, None),
             Err(e) => (Vec::new(), Some(e.to_string().replace('\n', "; "))),
         };
@@ -752,7 +752,7 @@ pub(crate) mod tests {
             recursive: false,
             file_template: None,
         };
-        let (revisions, _) = crate::chains::alembic::read(&dir, &spec, ReadMode::Full).unwrap();
+        let (revisions, _) = crate::chains::alembic::read(&dir, &spec).unwrap();
         let spec = ChainSpec {
             name: "test".into(),
             source: Source::Alembic(spec),
@@ -795,7 +795,7 @@ pub(crate) mod tests {
             ..Default::default()
         };
         let config = Config::from_cli(&global).unwrap();
-        let mut chains = chains::load(&config, ReadMode::Full).unwrap();
+        let mut chains = chains::load(&config).unwrap();
         assert_eq!(chains.len(), 1);
         (
             tmp,

@@ -110,7 +110,7 @@ pub(crate) fn upgrade_steps(src: &[u8]) -> Vec<Step> {
     if std::str::from_utf8(body).is_err() {
         return Vec::new();
     }
-    let Ok(tree) = super::full::parse(body) else {
+    let Ok((tree, _)) = super::full::parse(body) else {
         return Vec::new();
     };
     steps_from_tree(body, &tree)
@@ -122,6 +122,7 @@ pub(crate) fn steps_from_tree(body: &[u8], tree: &tree_sitter::Tree) -> Vec<Step
     let root = tree.root_node();
     let mut module = Module {
         body,
+        lines: super::LineIndex::new(body),
         consts: HashMap::new(),
         functions: HashMap::new(),
     };
@@ -177,6 +178,8 @@ pub(crate) fn steps_from_tree(body: &[u8], tree: &tree_sitter::Tree) -> Vec<Step
 
 struct Module<'t> {
     body: &'t [u8],
+    /// Lines come from the bytes: the parse sees some line breaks blanked.
+    lines: super::LineIndex,
     consts: HashMap<String, SqlText>,
     functions: HashMap<String, Node<'t>>,
 }
@@ -220,10 +223,9 @@ impl<'t> Module<'t> {
         std::str::from_utf8(&self.body[node.byte_range()]).unwrap_or("")
     }
 
-    /// The 1-based line, from the parse tree (the parse sees a lone `\r` as
-    /// a line end, as Python does).
+    /// The 1-based line (a lone `\r` ends a line, as in Python).
     fn line(&self, node: Node<'_>) -> usize {
-        node.start_position().row + 1
+        self.lines.line(node.start_byte())
     }
 
     fn resolve(&self, name: &str, scope: &Scope) -> Option<SqlText> {
@@ -326,7 +328,7 @@ impl<'t> Module<'t> {
             pos = field.end_byte();
         }
         text.push_str(&segment(&self.body[pos..end.start_byte()]));
-        Some(SqlText::new(&text, start.end_position().row + 1))
+        Some(SqlText::new(&text, self.lines.line(start.end_byte())))
     }
 
     /// `{"email": OPERATOR_EMAIL}` as parameters.

@@ -20,18 +20,27 @@ thread_local! {
     });
 }
 
-pub(super) fn parse(body: &[u8]) -> Result<Tree, SyntaxError> {
+/// Parses a file after CPython's tokenizer rules (see [`super::strict`]),
+/// with where its logical lines end.
+pub(super) fn parse(body: &[u8]) -> Result<(Tree, Vec<usize>), SyntaxError> {
+    let lines = super::strict::tokens(body)?;
     // Python ends a line at a lone `\r`; the grammar does not. Replacing it
-    // with `\n` keeps every byte offset.
+    // with `\n`, and the blanks with spaces, keeps every byte offset.
     let lone_cr = |i: usize| body[i] == b'\r' && body.get(i + 1) != Some(&b'\n');
-    let normalized: Option<Vec<u8>> = (0..body.len()).any(lone_cr).then(|| {
-        (0..body.len())
-            .map(|i| if lone_cr(i) { b'\n' } else { body[i] })
-            .collect()
-    });
+    let normalized: Option<Vec<u8>> = (!lines.blanks.is_empty() || (0..body.len()).any(lone_cr))
+        .then(|| {
+            let mut text: Vec<u8> = (0..body.len())
+                .map(|i| if lone_cr(i) { b'\n' } else { body[i] })
+                .collect();
+            for r in &lines.blanks {
+                text[r.clone()].fill(b' ');
+            }
+            text
+        });
     let text = normalized.as_deref().unwrap_or(body);
     PARSER
         .with(|p| p.borrow_mut().parse(text, None))
+        .map(|tree| (tree, lines.newlines))
         .ok_or_else(|| SyntaxError {
             line: 1,
             message: "the Python parser gave up".into(),
@@ -78,7 +87,8 @@ fn snippet(bytes: &[u8]) -> String {
 
 pub(super) fn read(src: &[u8]) -> Result<ModuleConsts, SyntaxError> {
     let body = &src[bom_len(src)..];
-    read_tree(src, &parse(body)?)
+    let (tree, newlines) = parse(body)?;
+    read_tree(src, &tree, &newlines)
 }
 
 /// The constants and what `upgrade()` does, from one parse.
@@ -86,16 +96,17 @@ pub(super) fn read_with_steps(
     src: &[u8],
 ) -> Result<(ModuleConsts, Vec<super::calls::Step>), SyntaxError> {
     let body = &src[bom_len(src)..];
-    let tree = parse(body)?;
-    let consts = read_tree(src, &tree)?;
+    let (tree, newlines) = parse(body)?;
+    let consts = read_tree(src, &tree, &newlines)?;
     Ok((consts, super::calls::steps_from_tree(body, &tree)))
 }
 
-fn read_tree(src: &[u8], tree: &Tree) -> Result<ModuleConsts, SyntaxError> {
+fn read_tree(src: &[u8], tree: &Tree, newlines: &[usize]) -> Result<ModuleConsts, SyntaxError> {
     let base = bom_len(src);
     let body = &src[base..];
     let root = tree.root_node();
     first_error(root, body)?;
+    super::strict::tree(root, body, newlines)?;
     let mut r = Reader {
         body,
         base,

@@ -11,6 +11,7 @@ pub(crate) mod calls;
 mod fast;
 mod full;
 pub(crate) mod quick;
+mod strict;
 
 use std::ops::Range;
 
@@ -166,10 +167,16 @@ fn bom_len(src: &[u8]) -> usize {
     }
 }
 
-/// The file's text after any UTF-8 byte-order mark. Non-UTF-8 input is an
-/// error naming the line of the first bad byte.
+/// The file's text after any UTF-8 byte-order mark. Non-UTF-8 input, and a
+/// null byte (which CPython refuses anywhere), are errors naming the line.
 fn decode(src: &[u8]) -> Result<&str, SyntaxError> {
     let body = &src[bom_len(src)..];
+    if let Some(at) = memchr(0, body) {
+        return Err(SyntaxError {
+            line: line_of(body, at),
+            message: "source code cannot contain null bytes".into(),
+        });
+    }
     std::str::from_utf8(body).map_err(|e| {
         let at = e.valid_up_to();
         SyntaxError {
@@ -193,6 +200,27 @@ pub(crate) fn line_of(src: &[u8], offset: usize) -> usize {
         0
     };
     1 + lone_cr + newlines
+}
+
+/// Line numbers of byte offsets by binary search, for readers that ask for
+/// many: the starts of lines, where a lone `\r` ends a line too.
+pub(crate) struct LineIndex(Vec<usize>);
+
+impl LineIndex {
+    pub(crate) fn new(src: &[u8]) -> LineIndex {
+        let mut starts = vec![0];
+        for (i, &b) in src.iter().enumerate() {
+            if b == b'\n' || (b == b'\r' && src.get(i + 1) != Some(&b'\n')) {
+                starts.push(i + 1);
+            }
+        }
+        LineIndex(starts)
+    }
+
+    /// The 1-based line of a byte offset.
+    pub(crate) fn line(&self, offset: usize) -> usize {
+        self.0.partition_point(|&start| start <= offset)
+    }
 }
 
 /// Finds the `Revision ID:` and `Revises:` values inside a docstring whose

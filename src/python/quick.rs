@@ -1310,7 +1310,10 @@ impl<'a> Parser<'a> {
     /// Precedence climbing: operators binding at least as tight as `min`.
     fn binary(&mut self, min: usize) -> Option<Ex<'a>> {
         let mut left = self.factor()?;
+        // Each fold nests the tree one level: count it, as brackets are.
+        let depth = self.depth;
         while let Some(level) = self.binary_op().filter(|&l| l >= min) {
+            self.deeper()?;
             let plus = self.is(c!("+"));
             self.at += 1;
             let right = self.binary(level + 1)?;
@@ -1323,6 +1326,7 @@ impl<'a> Parser<'a> {
             };
             left = Ex { span, line, k };
         }
+        self.depth = depth;
         Some(left)
     }
 
@@ -1351,7 +1355,12 @@ impl<'a> Parser<'a> {
     /// An atom and its trailers: calls, subscripts, attributes.
     fn primary(&mut self) -> Option<Ex<'a>> {
         let mut e = self.atom()?;
+        // Each trailer nests the tree one level: count it, as brackets are.
+        let depth = self.depth;
         loop {
+            if self.is(c!("(")) || self.is(c!("[")) || self.is(c!(".")) {
+                self.deeper()?;
+            }
             if self.is(c!("(")) {
                 let args = self.arguments()?;
                 let end = self.toks[self.at - 1].span.end;
@@ -1379,6 +1388,7 @@ impl<'a> Parser<'a> {
                     k: K::Attr(self.arena.alloc(e), n.span),
                 };
             } else {
+                self.depth = depth;
                 return Some(e);
             }
         }

@@ -11,7 +11,7 @@ use super::{
     claims_for, default_id, finish, in_width, new_problems, next_file_number, planned_chain,
     taken_by, track_heads, Preview,
 };
-use crate::chains::{self, Chain, Kind, Naming, ReadMode};
+use crate::chains::{self, Chain, Kind, Naming};
 use crate::cli::MergeHeadsArgs;
 use crate::config::{rel, Config, Source};
 use crate::error::{Diag, InputErrors, Refused};
@@ -22,7 +22,7 @@ use crate::report;
 use crate::ExitStatus;
 
 pub(crate) fn run(config: &Config, args: &MergeHeadsArgs) -> Result<ExitStatus> {
-    let chains = chains::load(config, ReadMode::Full)?;
+    let chains = chains::load(config)?;
     let repo = Repo::discover(&config.root);
     let prepared = prepare(config, &chains, args, repo.as_ref())?;
     let status = finish(

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use crate::chains::scheme::is_number_of;
-use crate::chains::{alembic, Chain, ReadMode, Revision, Scheme};
+use crate::chains::{alembic, Chain, Revision, Scheme};
 use crate::cli::WriteArgs;
 use crate::config::{rel, Config, Source};
 use crate::error::{Diag, InputErrors, Refused};
@@ -376,7 +376,7 @@ pub(crate) fn finish(
     report::undo(config, &undo)?;
     let git_root = repo.map(|r| r.workdir().to_path_buf());
     let applied = apply::apply(plan, git_root.as_deref())?;
-    let after = crate::chains::load(config, ReadMode::Full)?;
+    let after = crate::chains::load(config)?;
     let heads: Vec<String> = after
         .iter()
         .filter(|c| c.name() == preview.chain)

@@ -10,7 +10,7 @@ use anyhow::{bail, Context, Result};
 use super::{finish, Preview};
 use crate::chains::scheme::{is_number_of, sqitch_prefix};
 use crate::chains::sqitch::{LineKind, Plan};
-use crate::chains::{self, Chain, ReadMode, Scheme};
+use crate::chains::{self, Chain, Scheme};
 use crate::cli::RebaseArgs;
 use crate::collisions::{alembic_at, pick_base};
 use crate::config::{Config, Source, SqitchSpec};
@@ -46,7 +46,7 @@ pub(crate) fn run(config: &Config, args: &RebaseArgs) -> Result<ExitStatus> {
         except.push(c);
     }
     let others = repo.branches_matching(&[], &except);
-    let chains = chains::load(config, ReadMode::Full)?;
+    let chains = chains::load(config)?;
 
     let mut builder = Builder::default();
     let mut notes = Vec::new();

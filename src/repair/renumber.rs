@@ -7,7 +7,7 @@ use super::{
     claims_for, default_id, finish, in_width, new_problems, next_file_number, next_free,
     planned_chain, renamed, taken_by, track_heads, Preview,
 };
-use crate::chains::{self, Chain, Kind, ReadMode, Revision};
+use crate::chains::{self, Chain, Kind, Revision};
 use crate::cli::RenumberArgs;
 use crate::config::{rel, Config};
 use crate::error::{Diag, InputErrors, Refused};
@@ -18,7 +18,7 @@ use crate::python::{ModuleConsts, PyValue};
 use crate::ExitStatus;
 
 pub(crate) fn run(config: &Config, args: &RenumberArgs) -> Result<ExitStatus> {
-    let chains = chains::load(config, ReadMode::Full)?;
+    let chains = chains::load(config)?;
     let repo = Repo::discover(&config.root);
     let (preview, plan) = prepare(config, &chains, args, repo.as_ref())?;
     finish(config, &preview, &plan, &args.write, repo.as_ref())

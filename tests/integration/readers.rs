@@ -281,3 +281,263 @@ fn the_patterns_take_the_quick_path() {
         assert!(quick.contains(seen), "{seen}: {quick}");
     }
 }
+
+/// Pieces that CPython refuses and tree-sitter's grammar may not: Python 2
+/// statements and literals, tabs, form feeds, null bytes, stray characters,
+/// brackets deep enough to pass CPython's limit, and indentation changes.
+fn strict_pieces() -> Vec<Vec<u8>> {
+    let deep_open = "(".repeat(200);
+    let deep_close = ")".repeat(200);
+    let deep = format!("x = {deep_open}1{deep_close}\n");
+    let deeper = format!("x = {deep_open}(1){deep_close}\n");
+    let pieces: Vec<&[u8]> = vec![
+        b"\0",
+        b"\t",
+        b"\x0c",
+        b"\n\t",
+        b"\n    ",
+        b"\n  ",
+        b"\n",
+        b"print \"x\"\n",
+        b"print >>f, 'x'\n",
+        b"exec 'x'\n",
+        b"except E, e:\n",
+        b"raise E, 'x'\n",
+        b"`x`",
+        b"<>",
+        b"0777",
+        b"123L",
+        b"1_",
+        b"0x",
+        b"ur'x'",
+        b"b'\xc3\xa9'",
+        b"$",
+        b"?",
+        b"!",
+        b"\\",
+        b"return 1\n",
+        b"break\n",
+        b"yield 1\n",
+        b"await x\n",
+        b"nonlocal x\n",
+        b"lambda (a, b): 1",
+        b"f(a=1, b)",
+        b"def f(a=1, b): pass\n",
+        b"def f(a, a): pass\n",
+        b"del f()\n",
+        b"x = *a\n",
+        deep.as_bytes(),
+        deeper.as_bytes(),
+        b"if x:\n",
+        b":",
+        b"(",
+        b")",
+    ];
+    pieces.into_iter().map(<[u8]>::to_vec).collect()
+}
+
+fn mutate_strict(src: &str, edits: &[(usize, u8, u8)]) -> Vec<u8> {
+    let pieces = strict_pieces();
+    let mut bytes = src.as_bytes().to_vec();
+    for &(pos, op, piece) in edits {
+        if bytes.is_empty() {
+            break;
+        }
+        let at = pos % bytes.len();
+        let piece = &pieces[piece as usize % pieces.len()];
+        match op % 2 {
+            0 => {
+                bytes.splice(at..at, piece.iter().copied());
+            }
+            _ => {
+                // Whole lines: keeps most mutations inside valid syntax but
+                // for the piece itself.
+                let start = bytes[..at]
+                    .iter()
+                    .rposition(|&b| b == b'\n')
+                    .map_or(0, |i| i + 1);
+                bytes.splice(start..start, piece.iter().copied());
+            }
+        }
+    }
+    bytes
+}
+
+/// CPython's `compile()` verdict on each source, from one interpreter
+/// (compiled, never run).
+fn cpython_verdicts(srcs: &[Vec<u8>]) -> Vec<bool> {
+    let python = std::env::var("MIGFIX_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = "import sys, struct\n\
+        data = sys.stdin.buffer.read()\n\
+        i, out = 0, []\n\
+        while i < len(data):\n\
+        \x20   (n,) = struct.unpack('<I', data[i:i + 4]); i += 4\n\
+        \x20   try:\n\
+        \x20       compile(data[i:i + n], 'x.py', 'exec'); out.append('1')\n\
+        \x20   except (SyntaxError, ValueError, RecursionError, MemoryError):\n\
+        \x20       out.append('0')\n\
+        \x20   i += n\n\
+        print(''.join(out))\n";
+    let mut input = Vec::new();
+    for src in srcs {
+        input.extend_from_slice(&(src.len() as u32).to_le_bytes());
+        input.extend_from_slice(src);
+    }
+    let mut child = std::process::Command::new(python)
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python runs");
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, &input));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    let verdicts: Vec<bool> = String::from_utf8(out.stdout)
+        .unwrap()
+        .trim()
+        .bytes()
+        .map(|b| b == b'1')
+        .collect();
+    assert_eq!(verdicts.len(), srcs.len(), "one verdict per source");
+    verdicts
+}
+
+/// What a mutation changed, with a little context either side.
+fn changed_part(before: &[u8], after: &[u8]) -> String {
+    let head = before.iter().zip(after).take_while(|(a, b)| a == b).count();
+    let tail = before[head..]
+        .iter()
+        .rev()
+        .zip(after[head..].iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let from = head.saturating_sub(60);
+    let to = (after.len() - tail + 30).min(after.len());
+    format!("{:?}", String::from_utf8_lossy(&after[from..to]))
+}
+
+fn assert_verdicts_are_cpythons(srcs: Vec<Vec<u8>>) {
+    let cpython = cpython_verdicts(&srcs);
+    let mut disagree = Vec::new();
+    let mut refused = 0;
+    for (src, cpython) in srcs.iter().zip(cpython) {
+        let ours = migfix::testing::verdict(src);
+        refused += usize::from(!cpython);
+        if ours.is_ok() != cpython {
+            disagree.push(format!(
+                "migfix says {ours:?}, CPython compiles: {cpython}, where the patterns become {}",
+                changed_part(PATTERNS.as_bytes(), src)
+            ));
+        }
+    }
+    assert!(
+        disagree.is_empty(),
+        "{} of {}:\n{}",
+        disagree.len(),
+        srcs.len(),
+        disagree[..disagree.len().min(5)].join("\n\n")
+    );
+    // Guards the test: both verdicts occur.
+    assert!(
+        refused > 0 && refused < srcs.len(),
+        "{refused} of {} refused",
+        srcs.len()
+    );
+}
+
+/// Every command's verdict on a file is CPython's `compile()` verdict, on
+/// migrations mutated with what CPython refuses and tree-sitter's grammar
+/// may accept. Seeded, so that a failure repeats (MIGFIX_SEED changes it).
+#[test]
+fn verdict_is_cpython_compiles() {
+    let mut seed: u64 = std::env::var("MIGFIX_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x5eed_2026_1204);
+    let mut next = move || {
+        // xorshift64*
+        seed ^= seed >> 12;
+        seed ^= seed << 25;
+        seed ^= seed >> 27;
+        seed.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    };
+    let srcs: Vec<Vec<u8>> = (0..2_000)
+        .map(|_| {
+            let n = 1 + next() % 2;
+            let edits: Vec<(usize, u8, u8)> = (0..n)
+                .map(|_| (next() as usize, next() as u8, next() as u8))
+                .collect();
+            mutate_strict(PATTERNS, &edits)
+        })
+        .collect();
+    assert_verdicts_are_cpythons(srcs);
+}
+
+#[test]
+fn verdict_on_each_strict_piece_is_cpythons() {
+    // Each piece alone, at the top of `upgrade()` and at module level, in
+    // the line and at its start, so that every piece is proven read right.
+    let at_module = PATTERNS.find("\n\ndef upgrade").unwrap() + 2;
+    let in_upgrade = PATTERNS.find("def upgrade() -> None:\n").unwrap() + 23;
+    let mut srcs = Vec::new();
+    for piece in 0..strict_pieces().len() as u8 {
+        for at in [at_module, in_upgrade, in_upgrade + 4] {
+            for op in [0u8, 1] {
+                srcs.push(mutate_strict(PATTERNS, &[(at, op, piece)]));
+            }
+        }
+    }
+    assert_verdicts_are_cpythons(srcs);
+}
+
+/// Deep nesting of every kind, far past CPython's limits: an error naming
+/// the line, never a crash.
+#[test]
+fn deep_nesting_is_an_error_not_a_crash() {
+    let cases = [
+        format!(
+            "revision = {}\"0002\"{}\n",
+            "(".repeat(20_000),
+            ")".repeat(20_000)
+        ),
+        format!("x = {}a\n", "not ".repeat(20_000)),
+        format!("x = {}a\n", "-".repeat(20_000)),
+        format!("x = a{}\n", ".b".repeat(20_000)),
+        format!("x = f{}\n", "()".repeat(20_000)),
+        format!("x = a{}\n", "[0]".repeat(20_000)),
+        format!("x = {}\n", vec!["a"; 20_000].join(" + ")),
+        format!("x = {}1\n", "lambda: ".repeat(20_000)),
+        format!(
+            "def upgrade():\n    op.execute({})\n",
+            vec!["'a'"; 20_000].join(" + ")
+        ),
+        (0..150)
+            .map(|i| format!("{}if x:\n", " ".repeat(i)))
+            .collect::<String>()
+            + &" ".repeat(150)
+            + "pass\n",
+    ];
+    for src in cases {
+        let head = format!("revision = \"0002\"\ndown_revision = \"0001\"\n{src}");
+        let verdict = migfix::testing::verdict(head.as_bytes());
+        let err = verdict.expect_err("CPython refuses each of these");
+        assert!(err.starts_with("line "), "{err}");
+        assert!(!cpython_compiles(head.as_bytes()));
+    }
+    // Just inside CPython's limits, both accept.
+    for src in [
+        format!("x = {}1{}\n", "(".repeat(200), ")".repeat(200)),
+        format!("x = {}\n", vec!["a"; 2_500].join(" + ")),
+        format!("def upgrade():\n    op.execute(f{})\n", "()".repeat(2_500)),
+        (0..98)
+            .map(|i| format!("{}if x:\n", " ".repeat(i)))
+            .collect::<String>()
+            + &" ".repeat(98)
+            + "pass\n",
+    ] {
+        let head = format!("revision = \"0002\"\ndown_revision = \"0001\"\n{src}");
+        assert!(cpython_compiles(head.as_bytes()));
+        assert_eq!(migfix::testing::verdict(head.as_bytes()), Ok(()));
+    }
+}
