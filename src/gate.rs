@@ -17,6 +17,7 @@ use crate::error::{Diag, InputErrors};
 use crate::findings::Finding;
 use crate::graph::Graph;
 use crate::report;
+use crate::secrets::{self, MASK};
 use crate::ExitStatus;
 
 #[derive(Debug, Clone, Serialize)]
@@ -38,7 +39,7 @@ pub(crate) struct ChainRun {
 }
 
 /// A postgresql:// URL, split so that the database can be swapped and the
-/// password never shown.
+/// credentials never shown.
 #[derive(Debug, Clone)]
 struct PgUrl {
     scheme: String,
@@ -46,8 +47,16 @@ struct PgUrl {
     password: Option<String>,
     host: String,
     database: String,
+    /// Without the `?`.
     query: String,
 }
+
+/// Values shorter than this are not searched for in free text: masking a
+/// one- to three-character password everywhere would turn every `1` or `ab`
+/// in a tool's output into `***`. They are still masked where migfix shows
+/// the URL, and wherever the text shows them as a credential
+/// ([`secrets::mask_shapes`]).
+const MIN_MASKED_LEN: usize = 4;
 
 impl PgUrl {
     fn parse(url: &str) -> Option<PgUrl> {
@@ -55,14 +64,16 @@ impl PgUrl {
         if !scheme.starts_with("postgres") {
             return None;
         }
-        let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
-        let (path, query) = path
-            .split_once('?')
-            .map_or((path, String::new()), |(p, q)| (p, format!("?{q}")));
-        let (userinfo, host) = match authority.rsplit_once('@') {
-            Some((u, h)) => (Some(u), h),
-            None => (None, authority),
+        // The userinfo ends at the last `@` before the first `/`; the query
+        // is cut off before the path, so that `postgres://h?password=x`
+        // (no path) keeps its password out of the host.
+        let slash = rest.find('/').unwrap_or(rest.len());
+        let (userinfo, after) = match rest[..slash].rfind('@') {
+            Some(at) => (Some(&rest[..at]), &rest[at + 1..]),
+            None => (None, rest),
         };
+        let (before_query, query) = after.split_once('?').unwrap_or((after, ""));
+        let (host, path) = before_query.split_once('/').unwrap_or((before_query, ""));
         let (user, password) =
             match userinfo.map(|u| u.split_once(':').map_or((u, None), |(a, b)| (a, Some(b)))) {
                 Some((u, p)) => (Some(u.to_string()), p.map(String::from)),
@@ -78,22 +89,64 @@ impl PgUrl {
             } else {
                 path.to_string()
             },
-            query,
+            query: query.to_string(),
         })
     }
 
+    /// The URL with `database`; with `mask`, the userinfo password and
+    /// every secret query parameter are `***` (even an empty one).
     fn render(&self, scheme: &str, database: &str, mask: bool) -> String {
         let auth = match (&self.user, &self.password) {
-            (Some(u), Some(_)) if mask => format!("{u}:***@"),
+            (Some(u), Some(_)) if mask => format!("{u}:{MASK}@"),
             (Some(u), Some(p)) => format!("{u}:{p}@"),
             (Some(u), None) => format!("{u}@"),
             _ => String::new(),
         };
-        format!("{scheme}://{auth}{}/{database}{}", self.host, self.query)
+        let query = if self.query.is_empty() {
+            String::new()
+        } else if mask {
+            let params: Vec<String> = self
+                .query
+                .split('&')
+                .map(|kv| match kv.split_once('=') {
+                    Some((k, _)) if secrets::is_secret_key(k) => format!("{k}={MASK}"),
+                    _ => kv.to_string(),
+                })
+                .collect();
+            format!("?{}", params.join("&"))
+        } else {
+            format!("?{}", self.query)
+        };
+        format!("{scheme}://{auth}{}/{database}{query}", self.host)
     }
 
+    /// The secret values to hide in free text, as written in the URL and
+    /// percent-decoded (what a tool that parsed the URL may print), longest
+    /// first so that no part of a longer one is left after a shorter one.
+    fn secrets(&self) -> Vec<String> {
+        let params = self
+            .query
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .filter(|(k, _)| secrets::is_secret_key(k))
+            .map(|(_, v)| v);
+        let mut out: Vec<String> = self
+            .password
+            .as_deref()
+            .into_iter()
+            .chain(params)
+            .flat_map(|v| [v.to_string(), secrets::decode(v).into_owned()])
+            .filter(|v| v.chars().count() >= MIN_MASKED_LEN)
+            .collect();
+        out.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        out.dedup();
+        out
+    }
+
+    /// The URL as migfix prints it. The shapes as well: an `@` in a query
+    /// without a path makes the query part of the userinfo, for libpq too.
     fn shown(&self) -> String {
-        self.render(&self.scheme, &self.database, true)
+        secrets::mask_shapes(&self.render(&self.scheme, &self.database, true))
     }
 
     fn for_database(&self, database: &str) -> String {
@@ -105,7 +158,7 @@ impl PgUrl {
     }
 }
 
-/// The captured output of a tool, with any password in it masked.
+/// The captured output of a tool, with the URL's credentials in it masked.
 struct Output {
     ok: bool,
     text: String,
@@ -247,11 +300,14 @@ fn database_name(base: &str, chain: &str) -> String {
     name
 }
 
+/// Text from a tool or the server with the URL's credentials masked: by
+/// shape, then every secret value of the URL wherever it appears.
 fn mask(text: &str, url: &PgUrl) -> String {
-    match &url.password {
-        Some(p) if !p.is_empty() => text.replace(p.as_str(), "***"),
-        _ => text.to_string(),
+    let mut text = secrets::mask_shapes(text);
+    for s in url.secrets() {
+        text = text.replace(&s, MASK);
     }
+    text
 }
 
 fn sql(client: &mut postgres::Client, statement: &str, url: &PgUrl) -> Output {
@@ -596,6 +652,83 @@ mod tests {
         let bare = PgUrl::parse("postgres://localhost").unwrap();
         assert_eq!(bare.for_database("d"), "postgres://localhost/d");
         assert!(PgUrl::parse("mysql://x/y").is_none());
+    }
+
+    #[test]
+    fn secret_query_parameters_are_masked_where_the_url_is_shown() {
+        let u = PgUrl::parse(
+            "postgresql://ci:u5erPass@h:5433/app?sslmode=require&password=s3cr3tQ&pass%77ord=s%33cr3tQ&sslpassword=k3yPass&oauth_client_secret=0authSecret&sslkey=/k.pem&passfile=/p",
+        )
+        .unwrap();
+        assert_eq!(
+            u.shown(),
+            "postgresql://ci:***@h:5433/app?sslmode=require&password=***&pass%77ord=***&sslpassword=***&oauth_client_secret=***&sslkey=/k.pem&passfile=/p"
+        );
+        // The tools get the URL as given, but for the database.
+        assert_eq!(
+            u.for_database("x"),
+            "postgresql://ci:u5erPass@h:5433/x?sslmode=require&password=s3cr3tQ&pass%77ord=s%33cr3tQ&sslpassword=k3yPass&oauth_client_secret=0authSecret&sslkey=/k.pem&passfile=/p"
+        );
+        // In a URL a value runs to the next `&`, quotes and `;` included.
+        let quoted = PgUrl::parse("postgres://h/app?password=pa;ss'w\"d&sslmode=require").unwrap();
+        assert_eq!(
+            quoted.shown(),
+            "postgres://h/app?password=***&sslmode=require"
+        );
+        // An empty value is masked too: the URL does not tell what is set.
+        let empty = PgUrl::parse("postgres://h/app?password=&sslmode=disable").unwrap();
+        assert_eq!(
+            empty.shown(),
+            "postgres://h/app?password=***&sslmode=disable"
+        );
+        // Without a path, the query is still the query.
+        let bare = PgUrl::parse("postgres://ci@h:5432?password=s3cr3tQ").unwrap();
+        assert_eq!(bare.host, "h:5432");
+        assert_eq!(bare.shown(), "postgres://ci@h:5432/postgres?password=***");
+        assert_eq!(
+            bare.for_database("d"),
+            "postgres://ci@h:5432/d?password=s3cr3tQ"
+        );
+        // An `@` in the query without a path: libpq reads userinfo up to it.
+        let odd = PgUrl::parse("postgres://h?password=s3cr3tQ&application_name=a@b").unwrap();
+        assert!(!odd.shown().contains("s3cr3tQ"), "{}", odd.shown());
+    }
+
+    #[test]
+    fn captured_output_loses_every_form_of_every_secret() {
+        let u = PgUrl::parse(
+            "postgresql://ci:u%35erPass@h/app?pass%77ord=s%33cr3tQ&sslpassword=k3yPass",
+        )
+        .unwrap();
+        let out =
+            "user u%35erPass u5erPass; raw s%33cr3tQ decoded s3cr3tQ; ssl k3yPass; again s3cr3tQ!";
+        assert_eq!(
+            mask(out, &u),
+            "user *** ***; raw *** decoded ***; ssl ***; again ***!"
+        );
+        // A tool echoing the URL, whichever way it spells it.
+        assert_eq!(
+            mask(&u.for_database("x"), &u),
+            "postgresql://ci:***@h/x?pass%77ord=***&sslpassword=***"
+        );
+        // A longer secret that contains a shorter one leaves nothing behind.
+        let nested = PgUrl::parse("postgres://u:abcd@h/d?password=abcdefgh").unwrap();
+        assert_eq!(mask("abcdefgh abcd", &nested), "*** ***");
+    }
+
+    #[test]
+    fn short_secrets_are_masked_as_credentials_only() {
+        let u = PgUrl::parse("postgres://ci:a@h/app?password=1").unwrap();
+        assert_eq!(u.shown(), "postgres://ci:***@h/app?password=***");
+        assert!(u.secrets().is_empty());
+        // Not every `a` and `1` of a tool's output...
+        let text = "applying 1 migration as ci at h";
+        assert_eq!(mask(text, &u), text);
+        // ...but the URL, when a tool prints it.
+        assert_eq!(
+            mask(&format!("cannot use {}", u.for_database("x")), &u),
+            "cannot use postgres://ci:***@h/x?password=***"
+        );
     }
 
     #[test]

@@ -23,6 +23,7 @@ mod plan;
 mod python;
 mod recover;
 mod repair;
+mod secrets;
 
 use std::process::ExitCode;
 

@@ -248,7 +248,10 @@ fn clean(raw: &str) -> Clean {
 }
 
 /// Classifies every failure in `log`, in the order they appear.
+/// Credentials the log shows (`postgresql://ci:PASSWORD@`, `password=...`)
+/// are masked first: findings quote its error lines and statements.
 pub(crate) fn classify(log: &str) -> Vec<LogFinding> {
+    let log = crate::secrets::mask_shapes(log);
     let mut st = State::default();
     for (i, raw) in log.split('\n').enumerate() {
         let n = i + 1;

@@ -17,6 +17,7 @@ mod readers;
 mod real_world;
 mod recover;
 mod renumber;
+mod secrets;
 mod sqitch;
 mod sqitch_oracle;
 mod sqitch_real;
