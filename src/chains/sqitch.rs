@@ -1056,15 +1056,7 @@ pub(crate) fn read(
 /// A plan's text; the error names the line of a byte that is not UTF-8.
 pub(crate) fn read_plan(path: &Path) -> Result<String, (Option<usize>, String)> {
     let bytes = std::fs::read(path).map_err(|e| (None, format!("cannot read: {e}")))?;
-    String::from_utf8(bytes).map_err(|e| {
-        (
-            Some(crate::python::line_of(
-                e.as_bytes(),
-                e.utf8_error().valid_up_to(),
-            )),
-            "not valid UTF-8".to_string(),
-        )
-    })
+    crate::error::utf8_text(bytes).map_err(|(line, message)| (Some(line), message))
 }
 
 /// The revisions of a plan; `exists` tells whether a reworked change's
