@@ -8,7 +8,11 @@
 //! file system case inside a mount namespace (unshare), each skipped with a
 //! message where that cannot be done.
 
-use std::path::Path;
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use crate::common::*;
 
@@ -93,5 +97,211 @@ fn sqitch_files_that_are_not_utf8_name_the_file_line_and_byte() {
     fails_with(
         dir.path(),
         "sqitch.plan:5: not valid UTF-8 (byte 78 of the file)",
+    );
+}
+
+// ---- running without privileges -------------------------------------------
+
+fn code(o: &Output) -> i32 {
+    o.status.code().unwrap_or(-1)
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// The migfix command for a user whom permissions bind: as root, `nobody`
+/// through setpriv; otherwise the current user.
+fn unprivileged_migfix() -> Command {
+    let bin = env!("CARGO_BIN_EXE_migfix");
+    if !is_root() {
+        return Command::new(bin);
+    }
+    let mut c = Command::new("setpriv");
+    c.args(["--reuid=65534", "--regid=65534", "--clear-groups", bin]);
+    c
+}
+
+/// migfix `args` on `dir`, run unprivileged; `None` (with a message) where
+/// that user cannot run the binary.
+fn unprivileged(dir: &Path, args: &[&str]) -> Option<Output> {
+    let probe = unprivileged_migfix().arg("--version").output();
+    if !probe.as_ref().is_ok_and(|o| o.status.success()) {
+        eprintln!("skipped: cannot run migfix as an unprivileged user: {probe:?}");
+        return None;
+    }
+    let out = unprivileged_migfix()
+        .args(["-C", dir.to_str().unwrap()])
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .output()
+        .unwrap();
+    Some(out)
+}
+
+/// Sets `mode` on `path` and, with `all`, on every folder below it.
+fn chmod(path: &Path, mode: u32, all: bool) {
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    if all {
+        for e in std::fs::read_dir(path).unwrap().flatten() {
+            if e.file_type().unwrap().is_dir() {
+                chmod(&e.path(), mode, true);
+            }
+        }
+    }
+}
+
+// ---- file names that are not UTF-8 ----------------------------------------
+
+/// `{number}_caf\xe9.py`: Latin-1 `é`, not UTF-8.
+fn latin1_name(number: &str) -> PathBuf {
+    let mut name = number.as_bytes().to_vec();
+    name.extend_from_slice(b"_caf\xe9.py");
+    PathBuf::from(OsStr::from_bytes(&name))
+}
+
+#[test]
+fn a_file_name_that_is_not_utf8_is_read() {
+    let dir = alembic_chain(&[(
+        "migrations/versions/0001_a.py",
+        &revision_file("0001", None),
+    )]);
+    let versions = dir.path().join("migrations/versions");
+    std::fs::write(
+        versions.join(latin1_name("0002")),
+        revision_file("0002", Some("0001")),
+    )
+    .unwrap();
+    let (code, out, err) = run(dir.path(), &["heads"]);
+    assert_eq!((code, out.as_str()), (0, "0002 (head)\n"), "{err}");
+    let (code, out, err) = run(dir.path(), &["check"]);
+    assert_eq!(code, 0, "{out}{err}");
+    // Shown lossily, in text and in JSON (which must stay valid).
+    let (code, out, _) = run(dir.path(), &["-v", "heads"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("migrations/versions/0002_caf\u{FFFD}.py"),
+        "{out}"
+    );
+    let (code, out, _) = run(dir.path(), &["history", "--format", "json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v["chains"][0]["revisions"][0]["path"],
+        "migrations/versions/0002_caf\u{FFFD}.py"
+    );
+    // Alembic loads it too.
+    if let Some(heads) = alembic(dir.path(), &["heads"]) {
+        assert_eq!(heads.trim(), "0002 (head)");
+    }
+}
+
+#[test]
+fn names_that_are_not_utf8_are_loaded_in_pythons_order() {
+    // Two files declare 0002: Python sorts `0002_é.py` (U+00E9) before
+    // `0002_\x80.py` (read as U+DC80), so the second is loaded last, 0003
+    // revises it, and `0002_é.py` stays a head. By bytes it is the other way.
+    let dir = alembic_chain(&[
+        (
+            "migrations/versions/0001_a.py",
+            &revision_file("0001", None),
+        ),
+        (
+            "migrations/versions/0002_é.py",
+            &revision_file("0002", Some("0001")),
+        ),
+        (
+            "migrations/versions/0003_c.py",
+            &revision_file("0003", Some("0002")),
+        ),
+    ]);
+    std::fs::write(
+        dir.path()
+            .join("migrations/versions")
+            .join(OsStr::from_bytes(b"0002_\x80.py")),
+        revision_file("0002", Some("0001")),
+    )
+    .unwrap();
+    let (code, out, err) = run(dir.path(), &["-v", "heads"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "0002 (head)  migrations/versions/0002_é.py\n0003 (head)  migrations/versions/0003_c.py\n"
+    );
+    // Alembic resolves 0002 to the file it loaded last.
+    let Some(python) = std::env::var_os("MIGFIX_PYTHON") else {
+        assert!(!crate::oracle::required(), "MIGFIX_PYTHON is not set");
+        eprintln!("skipping the Alembic half: MIGFIX_PYTHON is not set");
+        return;
+    };
+    let resolved = Command::new(python)
+        .args([
+            "-W",
+            "ignore",
+            "-c",
+            "import os, sys\n\
+             from alembic.config import Config\n\
+             from alembic.script import ScriptDirectory\n\
+             s = ScriptDirectory.from_config(Config('alembic.ini'))\n\
+             sys.stdout.buffer.write(os.fsencode(os.path.basename(s.get_revision('0002').path)))",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(resolved.status.success(), "{}", stderr(&resolved));
+    assert_eq!(resolved.stdout, b"0002_\x80.py");
+}
+
+// ---- unreadable folders and files -----------------------------------------
+
+#[test]
+fn an_unreadable_versions_directory_names_it_and_the_os_error() {
+    let dir = alembic_chain(&[
+        (
+            "migrations/versions/0001_a.py",
+            &revision_file("0001", None),
+        ),
+        (
+            "migrations/versions/sub/0002_b.py",
+            &revision_file("0002", Some("0001")),
+        ),
+    ]);
+    chmod(dir.path(), 0o755, true);
+    // Searchable, so that it is found, but not listable.
+    let versions = dir.path().join("migrations/versions");
+    chmod(&versions, 0o311, false);
+    let Some(o) = unprivileged(dir.path(), &["heads"]) else {
+        return;
+    };
+    assert_eq!(code(&o), 2, "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(
+        stderr(&o),
+        "error: migrations/versions: cannot read directory: Permission denied (os error 13)\n"
+    );
+    // A sub-folder of a recursive location, likewise.
+    chmod(&versions, 0o755, false);
+    chmod(&versions.join("sub"), 0o311, false);
+    std::fs::write(
+        dir.path().join("alembic.ini"),
+        "[alembic]\nscript_location = migrations\nrecursive_version_locations = true\n",
+    )
+    .unwrap();
+    let o = unprivileged(dir.path(), &["check"]).unwrap();
+    assert_eq!(code(&o), 2, "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(
+        stderr(&o),
+        "error: migrations/versions/sub: cannot read directory: Permission denied (os error 13)\n"
+    );
+    // An unreadable alembic.ini.
+    chmod(&versions.join("sub"), 0o755, false);
+    chmod(&dir.path().join("alembic.ini"), 0o200, false);
+    let o = unprivileged(dir.path(), &["check"]).unwrap();
+    assert_eq!(code(&o), 2, "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(
+        stderr(&o),
+        "error: alembic.ini: cannot read: Permission denied (os error 13)\n"
     );
 }
