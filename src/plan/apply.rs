@@ -237,7 +237,7 @@ fn stage_in_index(plan: &Plan, root: &Path) -> Result<Vec<PathBuf>> {
                 };
                 if let Some(mut entry) = index.get_path(&from_rel, 0) {
                     index.remove_path(&from_rel)?;
-                    entry.path = to.to_string_lossy().replace('\\', "/").into_bytes();
+                    entry.path = index_path(&to);
                     entry.flags = (entry.flags & !0xfff) | (entry.path.len().min(0xfff) as u16);
                     index.add(&entry)?;
                     staged.push(c.to.clone());
@@ -252,6 +252,19 @@ fn stage_in_index(plan: &Plan, root: &Path) -> Result<Vec<PathBuf>> {
     }
     index.write().context("writing the git index")?;
     Ok(staged)
+}
+
+/// A path as the git index holds it: its bytes (a name need not be
+/// UTF-8), `/` between components.
+#[cfg(unix)]
+fn index_path(p: &Path) -> Vec<u8> {
+    use std::os::unix::ffi::OsStrExt;
+    p.as_os_str().as_bytes().to_vec()
+}
+
+#[cfg(not(unix))]
+fn index_path(p: &Path) -> Vec<u8> {
+    p.to_string_lossy().replace('\\', "/").into_bytes()
 }
 
 /// A path relative to the work tree, for a file that may be gone already.

@@ -305,3 +305,70 @@ fn an_unreadable_versions_directory_names_it_and_the_os_error() {
         "error: alembic.ini: cannot read: Permission denied (os error 13)\n"
     );
 }
+
+// ---- repairs on names that are not UTF-8 ----------------------------------
+
+/// 0001 with two children, 0002_b.py and the non-UTF-8 0003_café.py: two
+/// heads, in a git repository.
+fn fork_with_a_non_utf8_head() -> (tempfile::TempDir, PathBuf) {
+    let dir = alembic_chain(&[
+        (
+            "migrations/versions/0001_a.py",
+            &revision_file("0001", None),
+        ),
+        (
+            "migrations/versions/0002_b.py",
+            &revision_file("0002", Some("0001")),
+        ),
+    ]);
+    let odd = dir
+        .path()
+        .join("migrations/versions")
+        .join(latin1_name("0003"));
+    std::fs::write(&odd, revision_file("0003", Some("0001"))).unwrap();
+    git_init(dir.path());
+    (dir, odd)
+}
+
+#[test]
+fn renumber_renames_a_file_whose_name_is_not_utf8_byte_for_byte() {
+    let (dir, odd) = fork_with_a_non_utf8_head();
+    let (code, out, err) = run(dir.path(), &["renumber", "0003", "--yes"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let renamed = odd.with_file_name(latin1_name("0004"));
+    assert!(!odd.exists() && renamed.is_file(), "{out}");
+    let text = std::fs::read_to_string(&renamed).unwrap();
+    assert!(text.contains("revision: str = \"0004\"") && text.contains("down_revision = \"0002\""));
+    // The index holds the new name's bytes, and the undo command names the
+    // files as a shell reads them, not lossily.
+    let repo = git2::Repository::open(dir.path()).unwrap();
+    let index = repo.index().unwrap();
+    let paths: Vec<Vec<u8>> = index.iter().map(|e| e.path).collect();
+    assert!(
+        paths.contains(&b"migrations/versions/0004_caf\xe9.py".to_vec()),
+        "{paths:?}"
+    );
+    assert!(!paths.contains(&b"migrations/versions/0003_caf\xe9.py".to_vec()));
+    assert!(
+        out.contains(
+            r"git mv $'migrations/versions/0004_caf\xe9.py' $'migrations/versions/0003_caf\xe9.py'"
+        ),
+        "{out}"
+    );
+    let (code, out, err) = run(dir.path(), &["check"]);
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+#[test]
+fn merge_heads_over_a_head_whose_name_is_not_utf8() {
+    let (dir, odd) = fork_with_a_non_utf8_head();
+    let (code, out, err) = run(dir.path(), &["merge-heads", "--yes"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(odd.is_file());
+    assert!(dir
+        .path()
+        .join("migrations/versions/0004_merge_0002_and_0003.py")
+        .is_file());
+    let (code, out, err) = run(dir.path(), &["heads"]);
+    assert_eq!((code, out.as_str()), (0, "0004 (head)\n"), "{err}");
+}
