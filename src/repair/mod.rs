@@ -400,7 +400,7 @@ pub(crate) fn finish(
     let undo = undo_note(config, plan, repo);
     report::undo(config, &undo)?;
     let git_root = repo.map(|r| r.workdir().to_path_buf());
-    let applied = apply::apply(plan, git_root.as_deref())?;
+    let applied = apply::apply(plan, &config.root, git_root.as_deref())?;
     let after = crate::chains::load(config, ReadMode::Full)?;
     let heads: Vec<String> = after
         .iter()

@@ -372,3 +372,91 @@ fn merge_heads_over_a_head_whose_name_is_not_utf8() {
     let (code, out, err) = run(dir.path(), &["heads"]);
     assert_eq!((code, out.as_str()), (0, "0004 (head)\n"), "{err}");
 }
+
+// ---- writes the system refuses --------------------------------------------
+
+/// The 0144 fork, readable by everyone, every folder `0555`.
+fn read_only_incident() -> (tempfile::TempDir, PathBuf) {
+    let top = tempfile::tempdir().unwrap();
+    let repo = top.path().join("repo");
+    copy_tree(&fixture("incident-2026-06-05"), &repo);
+    chmod(top.path(), 0o755, false);
+    chmod(&repo, 0o555, true);
+    (top, repo)
+}
+
+/// Each repair exits 2 naming the file it would write and `os_error`, and
+/// changes nothing (no temp file left either).
+fn writes_refused(repo: &Path, run: impl Fn(&[&str]) -> Option<Output>, os_error: &str) {
+    let merge = "console/migrations/versions/0149_merge_0146_and_0148.py";
+    let renamed = "console/migrations/versions/0149_promote_tax_lot_cost_basis_v2.py";
+    for (args, target) in [
+        (
+            &["--chain", "console/migrations", "merge-heads", "--yes"][..],
+            merge,
+        ),
+        (&["renumber", "0148", "--yes"][..], renamed),
+    ] {
+        let before = tree_bytes(repo);
+        let Some(o) = run(args) else { return };
+        assert_eq!(code(&o), 2, "{args:?}: {}{}", stdout(&o), stderr(&o));
+        assert_eq!(
+            stderr(&o),
+            format!("error: cannot write {target}: {os_error}; nothing was written\n"),
+            "{args:?}"
+        );
+        assert_eq!(tree_bytes(repo), before, "{args:?} changed the tree");
+    }
+}
+
+#[test]
+fn a_folder_the_user_cannot_write_is_an_error_naming_the_file() {
+    let (_top, repo) = read_only_incident();
+    writes_refused(
+        &repo,
+        |args| unprivileged(&repo, args),
+        "Permission denied (os error 13)",
+    );
+    chmod(&repo, 0o755, true);
+}
+
+#[test]
+fn a_read_only_file_system_is_an_error_naming_the_file() {
+    let (_top, repo) = read_only_incident();
+    chmod(&repo, 0o755, true);
+    // A private mount namespace (a user namespace too when not root), the
+    // repository bind-mounted read-only onto itself.
+    let ns: &[&str] = if is_root() { &["-m"] } else { &["-r", "-m"] };
+    let mounted = |then: &[&str]| {
+        Command::new("unshare")
+            .args(ns)
+            .args([
+                "sh",
+                "-c",
+                r#"d=$1; shift; mount --bind -o ro "$d" "$d" || exit 125; exec "$@""#,
+                "sh",
+            ])
+            .arg(&repo)
+            .args(then)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .output()
+    };
+    match mounted(&["true"]) {
+        Ok(o) if o.status.success() => {}
+        other => {
+            eprintln!("skipped: cannot mount the repository read-only: {other:?}");
+            return;
+        }
+    }
+    let bin = env!("CARGO_BIN_EXE_migfix");
+    writes_refused(
+        &repo,
+        |args| {
+            let mut all = vec![bin, "-C", repo.to_str().unwrap()];
+            all.extend_from_slice(args);
+            Some(mounted(&all).unwrap())
+        },
+        "Read-only file system (os error 30)",
+    );
+}
