@@ -460,3 +460,80 @@ fn a_read_only_file_system_is_an_error_naming_the_file() {
         "Read-only file system (os error 30)",
     );
 }
+
+// ---- sqitch change names that leave the script folders --------------------
+
+#[test]
+fn a_sqitch_change_whose_scripts_leave_their_folders_fails_check() {
+    let dir = tempfile::tempdir().unwrap();
+    // `deploy/a/../../x.sql` is `x.sql` at the top: it exists, so the
+    // name is the only thing wrong.
+    write_tree(
+        dir.path(),
+        &[
+            ("sqitch.conf", "[core]\n\tengine = sqlite\n"),
+            (
+                "sqitch.plan",
+                "%syntax-version=1.0.0\n%project=q\n\na/../../x 2026-06-17T00:00:00Z Marge <m@x>\n",
+            ),
+            ("x.sql", "SELECT 1;\n"),
+        ],
+    );
+    for d in ["deploy", "revert", "verify"] {
+        std::fs::create_dir_all(dir.path().join(d).join("a")).unwrap();
+    }
+    // sqitch itself reads the plan and would run ./x.sql.
+    if let Some(oracle) = crate::sqitch_oracle::sqitch_oracle(dir.path()) {
+        assert!(oracle.get("error").is_none(), "{oracle}");
+        assert_eq!(oracle["changes"][0]["deploy_file"], "deploy/a/../../x.sql");
+        assert_eq!(oracle["changes"][0]["deploy_exists"], true);
+    }
+    let (code, out, err) = run(dir.path(), &["check", "--format", "json"]);
+    assert_eq!(code, 1, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let findings = v["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{out}");
+    assert_eq!(findings[0]["kind"], "sqitch-name");
+    assert_eq!(findings[0]["line"], 4);
+    assert!(
+        findings[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("change name `a/../../x` has a `..` segment"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_sqitch_name_ending_in_a_symbol_fails_check_as_sqitch_refuses_it() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(
+        dir.path(),
+        &[
+            ("sqitch.conf", "[core]\n\tengine = sqlite\n"),
+            (
+                "sqitch.plan",
+                "%syntax-version=1.0.0\n%project=q\n\nprice€ 2026-06-17T00:00:00Z Marge <m@x>\n",
+            ),
+        ],
+    );
+    for d in ["deploy", "revert", "verify"] {
+        write_tree(dir.path(), &[(&format!("{d}/price€.sql"), "SELECT 1;\n")]);
+    }
+    if let Some(oracle) = crate::sqitch_oracle::sqitch_oracle(dir.path()) {
+        assert!(
+            oracle["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("Invalid name")),
+            "{oracle}"
+        );
+    }
+    let (code, out, err) = run(dir.path(), &["check"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains(
+            "  sqitch.plan:4: invalid change name `price€`: ends with `€`, which is not a letter, digit or `_`\n"
+        ),
+        "{out}"
+    );
+}
