@@ -35,6 +35,18 @@ impl fmt::Display for Diag {
     }
 }
 
+/// A file's bytes as text. The first byte that is not UTF-8 is an error
+/// with its line and offset, worded as the Python reader words it.
+pub(crate) fn utf8_text(bytes: Vec<u8>) -> Result<String, (usize, String)> {
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        (
+            crate::python::line_of(e.as_bytes(), at),
+            format!("not valid UTF-8 (byte {at} of the file)"),
+        )
+    })
+}
+
 /// Unreadable or invalid input: exit 2, nothing written.
 #[derive(Debug, thiserror::Error)]
 pub(crate) struct InputErrors {

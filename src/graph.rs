@@ -2,6 +2,7 @@
 //! declared twice resolves to the file loaded last, and the shadowed file
 //! stays a head; heads ignore `depends_on`; bases have no `down_revision`.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::{BTreeSet, BinaryHeap, HashMap};
 
@@ -625,10 +626,10 @@ pub(crate) fn mismatched_token(
         return None;
     }
     let stem = stem_of(r)?;
-    if naming.locate(stem, &r.id).is_some() {
+    if naming.locate(&stem, &r.id).is_some() {
         return None;
     }
-    let (token, span) = naming.token(stem)?.0?;
+    let (token, span) = naming.token(&stem)?.0?;
     let hexish = token.len() >= 8 && token.bytes().all(|b| b.is_ascii_hexdigit());
     let looks_like_id = match chain.scheme {
         crate::chains::Scheme::Sequential { .. } | crate::chains::Scheme::Mixed { .. } => {
@@ -642,9 +643,14 @@ pub(crate) fn mismatched_token(
 
 /// The running file number in a revision's name, where the naming has one.
 pub(crate) fn file_number(r: &Revision, chain: &Chain) -> Option<u64> {
-    chain.naming.number(stem_of(r)?, &r.id)
+    chain.naming.number(&stem_of(r)?, &r.id)
 }
 
-fn stem_of(r: &Revision) -> Option<&str> {
-    r.path.file_name()?.to_str()?.strip_suffix(".py")
+/// A revision file's name without `.py`, lossily where it is not UTF-8:
+/// the tokens a naming reads there (ids, numbers) are kept either way.
+pub(crate) fn stem_of(r: &Revision) -> Option<Cow<'_, str>> {
+    match r.path.file_name()?.to_string_lossy() {
+        Cow::Borrowed(name) => name.strip_suffix(".py").map(Cow::Borrowed),
+        Cow::Owned(name) => name.strip_suffix(".py").map(|s| Cow::Owned(s.to_string())),
+    }
 }

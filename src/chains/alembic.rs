@@ -1,7 +1,9 @@
 //! Alembic chains: which files count, in Alembic's order, and what each
 //! declares.
 
+use std::cmp::Ordering;
 use std::collections::HashSet;
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use crate::chains::Revision;
@@ -12,13 +14,17 @@ use crate::python::{self, Assigned, ModuleConsts, PyValue};
 /// The files Alembic loads, in its order: each version location in turn,
 /// files sorted by name, sub-folders (sorted, depth first) only when
 /// recursive; `*.py` except `__init__*` and `.#*`; a file reached twice
-/// through two locations counts once.
-pub(crate) fn list_files(spec: &AlembicSpec) -> Vec<PathBuf> {
+/// through two locations counts once. A folder that cannot be listed is an
+/// error naming it.
+pub(crate) fn list_files(root: &Path, spec: &AlembicSpec) -> Result<Vec<PathBuf>, Vec<Diag>> {
     let mut out = Vec::new();
     let mut seen = HashSet::new();
+    let mut errors = Vec::new();
     for location in &spec.versions {
         let mut listed = Vec::new();
-        list_dir(location, spec.recursive, &mut listed);
+        if let Err(d) = list_dir(root, location, spec.recursive, &mut listed) {
+            errors.push(d);
+        }
         for (path, real) in listed {
             // Real paths are canonical, so their bytes compare as well as
             // their components, and hash far faster.
@@ -27,29 +33,40 @@ pub(crate) fn list_files(spec: &AlembicSpec) -> Vec<PathBuf> {
             }
         }
     }
-    out
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
 }
 
 /// Files of one folder, sorted, each with its real path (to count a file
 /// reached twice once); then, when recursive, its sub-folders (sorted,
-/// depth first).
-fn list_dir(dir: &Path, recursive: bool, out: &mut Vec<(PathBuf, PathBuf)>) {
+/// depth first). Names stay `OsString`s: Alembic loads a file whose name is
+/// not UTF-8, so the path must reach the file as its bytes are.
+fn list_dir(
+    root: &Path,
+    dir: &Path,
+    recursive: bool,
+    out: &mut Vec<(PathBuf, PathBuf)>,
+) -> Result<(), Diag> {
     if dir.to_string_lossy().ends_with("__pycache__") {
-        return;
+        return Ok(());
     }
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
+    let cannot =
+        |e: std::io::Error| Diag::new(rel(root, dir), None, format!("cannot read directory: {e}"));
+    let entries = std::fs::read_dir(dir).map_err(cannot)?;
     // Resolving costs a readlink per path component: once per folder, and
     // per file only for symlinks.
     let real_dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
     let mut files = Vec::new();
     let mut dirs = Vec::new();
-    for entry in entries.flatten() {
+    for entry in entries {
+        let entry = entry.map_err(cannot)?;
         let Ok(kind) = entry.file_type() else {
             continue;
         };
-        let name = entry.file_name().to_string_lossy().into_owned();
+        let name = entry.file_name();
         if kind.is_dir() {
             dirs.push(name);
         } else if kind.is_symlink() {
@@ -61,8 +78,11 @@ fn list_dir(dir: &Path, recursive: bool, out: &mut Vec<(PathBuf, PathBuf)>) {
             files.push((name, false));
         }
     }
-    files.sort();
-    for (name, link) in files.into_iter().filter(|(n, _)| counts(n)) {
+    files.sort_by(|(a, _), (b, _)| python_order(a, b));
+    for (name, link) in files
+        .into_iter()
+        .filter(|(n, _)| counts(&n.to_string_lossy()))
+    {
         let path = dir.join(&name);
         let real = if link {
             path.canonicalize().unwrap_or_else(|_| path.clone())
@@ -72,11 +92,37 @@ fn list_dir(dir: &Path, recursive: bool, out: &mut Vec<(PathBuf, PathBuf)>) {
         out.push((path, real));
     }
     if recursive {
-        dirs.sort();
+        dirs.sort_by(|a, b| python_order(a, b));
         for d in dirs {
-            list_dir(&dir.join(d), true, out);
+            list_dir(root, &dir.join(d), true, out)?;
         }
     }
+    Ok(())
+}
+
+/// Python's order of the names `os.listdir` gives: by code point, a byte
+/// that is not UTF-8 read as the lone surrogate U+DC80..U+DCFF that
+/// `surrogateescape` makes of it.
+fn python_order(a: &OsStr, b: &OsStr) -> Ordering {
+    match (a.to_str(), b.to_str()) {
+        (Some(a), Some(b)) => a.cmp(b),
+        _ => code_points(a).cmp(code_points(b)),
+    }
+}
+
+#[cfg(unix)]
+fn code_points(name: &OsStr) -> impl Iterator<Item = u32> + '_ {
+    use std::os::unix::ffi::OsStrExt;
+    name.as_bytes().utf8_chunks().flat_map(|chunk| {
+        let bad = chunk.invalid().iter().map(|&b| 0xDC00 + u32::from(b));
+        chunk.valid().chars().map(u32::from).chain(bad)
+    })
+}
+
+#[cfg(not(unix))]
+fn code_points(name: &OsStr) -> impl Iterator<Item = u32> + '_ {
+    use std::os::windows::ffi::OsStrExt;
+    name.encode_wide().map(u32::from)
 }
 
 /// Alembic's `(?!\.\#|__init__)(.*\.py)$`.
@@ -89,7 +135,7 @@ pub(crate) fn read(
     root: &Path,
     spec: &AlembicSpec,
 ) -> Result<(Vec<Revision>, Vec<Diag>), Vec<Diag>> {
-    let files = list_files(spec);
+    let files = list_files(root, spec)?;
     if files.is_empty() {
         let dirs: Vec<String> = spec.versions.iter().map(|d| rel(root, d)).collect();
         return Err(vec![Diag::new(
@@ -263,4 +309,34 @@ pub(crate) fn to_revision(
         },
         warnings,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn names_sort_as_python_sorts_them() {
+        use std::os::unix::ffi::OsStrExt;
+        let name = |b: &[u8]| OsStr::from_bytes(b).to_os_string();
+        // Python reads the byte 0x80 as U+DC80, after `é` (U+00E9) and
+        // before U+E000; by bytes it would come first.
+        let mut names = vec![
+            name("0002_\u{e000}.py".as_bytes()),
+            name(b"0002_\x80.py"),
+            name("0002_é.py".as_bytes()),
+            name(b"0002_a.py"),
+        ];
+        names.sort_by(|a, b| python_order(a, b));
+        assert_eq!(
+            names,
+            [
+                name(b"0002_a.py"),
+                name("0002_é.py".as_bytes()),
+                name(b"0002_\x80.py"),
+                name("0002_\u{e000}.py".as_bytes()),
+            ]
+        );
+    }
 }

@@ -92,10 +92,14 @@ impl Chain {
                 let scheme = Scheme::detect(&ids);
                 let configured = a.file_template.as_deref().and_then(Naming::from_template);
                 let naming = configured.unwrap_or_else(|| {
-                    Naming::infer(order.iter().filter_map(|&i| {
-                        let r = &chain.revisions[i];
-                        Some((r.path.file_stem()?.to_str()?, r.id.as_str()))
-                    }))
+                    let stems: Vec<_> = order
+                        .iter()
+                        .filter_map(|&i| {
+                            let r = &chain.revisions[i];
+                            Some((crate::graph::stem_of(r)?, r.id.as_str()))
+                        })
+                        .collect();
+                    Naming::infer(stems.iter().map(|(stem, id)| (stem.as_ref(), *id)))
                 });
                 chain.scheme = scheme;
                 chain.naming = naming;

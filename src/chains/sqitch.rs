@@ -284,6 +284,16 @@ pub(crate) fn invalid_name(name: &str, tag: bool) -> Option<String> {
     if punct(last) {
         return Some(format!("ends with punctuation `{last}`"));
     }
+    // sqitch's `\b` after the last character: it must be a word character
+    // as Perl's `\w` has it (letters, marks, decimal digits, `_`), the same
+    // class as the regex crate's Unicode `\w`.
+    static WORD_END: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let word_end = WORD_END.get_or_init(|| regex::Regex::new(r"\w\z").expect("a valid regex"));
+    if !word_end.is_match(name) {
+        return Some(format!(
+            "ends with `{last}`, which is not a letter, digit or `_`"
+        ));
+    }
     let digits = name.chars().rev().take_while(char::is_ascii_digit).count();
     if digits > 0 && digits < name.len() {
         let before = name[..name.len() - digits]
@@ -295,6 +305,13 @@ pub(crate) fn invalid_name(name: &str, tag: bool) -> Option<String> {
         }
     }
     None
+}
+
+/// Whether a change name, which is also a script path below the deploy,
+/// revert and verify folders, has a `..` segment: sqitch accepts
+/// `a/../../x` and would run `deploy/a/../../x.sql`, outside its folder.
+pub(crate) fn climbs(name: &str) -> bool {
+    name.split('/').any(|s| s == "..")
 }
 
 fn is_timestamp(s: &str) -> bool {
@@ -718,6 +735,16 @@ pub(crate) fn lint(plan: &Plan, spec: &SqitchSpec, projects: &Projects) -> Vec<L
                 ),
                 "rename it following sqitch's rules for names",
             );
+        } else if climbs(&entry.name) {
+            push(
+                n,
+                "sqitch-name",
+                format!(
+                    "change name `{}` has a `..` segment: its scripts would be read from outside the deploy, revert and verify folders (sqitch allows it; migfix does not)",
+                    entry.name
+                ),
+                "rename it without `..`, and move its scripts to match",
+            );
         } else if entry.name == "HEAD" || entry.name == "ROOT" {
             push(
                 n,
@@ -1056,15 +1083,7 @@ pub(crate) fn read(
 /// A plan's text; the error names the line of a byte that is not UTF-8.
 pub(crate) fn read_plan(path: &Path) -> Result<String, (Option<usize>, String)> {
     let bytes = std::fs::read(path).map_err(|e| (None, format!("cannot read: {e}")))?;
-    String::from_utf8(bytes).map_err(|e| {
-        (
-            Some(crate::python::line_of(
-                e.as_bytes(),
-                e.utf8_error().valid_up_to(),
-            )),
-            "not valid UTF-8".to_string(),
-        )
-    })
+    crate::error::utf8_text(bytes).map_err(|(line, message)| (Some(line), message))
 }
 
 /// The revisions of a plan; `exists` tells whether a reworked change's
@@ -1169,12 +1188,25 @@ mod tests {
             "v1.2+1",
             "_foo",
             "07-billing-invoice-refund-column",
+            // As sqitch 1.3.1 reads them: a last character that is a
+            // letter, a mark, a decimal digit or connector punctuation.
+            "é",
+            "a\u{301}",
+            "aⅣ",
+            "a٣",
+            "a‿",
+            // sqitch's grammar allows `..`; `climbs` is migfix's own rule.
+            "a/../b",
         ] {
             assert_eq!(invalid_name(ok, false), None, "{ok}");
         }
         for bad in [
             "^foo", "foo^", "foo^6", "%hi", "hi!", "foo@bar", "foo:bar", "foo\\bar", "+foo", "-foo",
         ] {
+            assert!(invalid_name(bad, false).is_some(), "{bad}");
+        }
+        // sqitch 1.3.1 refuses these too: the last character is not `\w`.
+        for bad in ["a€", "a²", "a−", "a«"] {
             assert!(invalid_name(bad, false).is_some(), "{bad}");
         }
         assert!(invalid_name("foo/bar", true).is_some());
@@ -1449,6 +1481,10 @@ mod tests {
             kinds("%project=q\n# a comment\n\na 2026-06-17T00:00:00Z b <b@x>\n"),
             []
         );
+        // sqitch reads `a/../../x` (its scripts outside their folders);
+        // migfix does not. A `.` or empty segment stays inside.
+        assert_eq!(kinds(&plan_of(&["a/../../x"])), [(3, "sqitch-name", false)]);
+        assert_eq!(kinds(&plan_of(&["a/./b", "a//c", "x..y"])), []);
     }
 
     #[test]

@@ -167,9 +167,15 @@ fn chain_name(root: &Path, dir: &Path) -> String {
 }
 
 fn read_ini(path: &Path, root: &Path) -> Result<Ini, Diag> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Diag::new(rel(root, path), None, e.to_string()))?;
+    let text = read_text(path).map_err(|(line, m)| Diag::new(rel(root, path), line, m))?;
     Ini::parse(&text).map_err(|e| Diag::new(rel(root, path), Some(e.line), e.message))
+}
+
+/// A configuration file's text; the error gives the OS error, or the line
+/// of a byte that is not UTF-8.
+fn read_text(path: &Path) -> Result<String, (Option<usize>, String)> {
+    let bytes = std::fs::read(path).map_err(|e| (None, format!("cannot read: {e}")))?;
+    crate::error::utf8_text(bytes).map_err(|(line, m)| (Some(line), m))
 }
 
 /// Every section of an alembic.ini that has a `script_location` is a chain
@@ -236,7 +242,7 @@ fn alembic_from_parsed(
     };
 
     let toml = pyproject_options(&dir.join("pyproject.toml"))
-        .map_err(|m| Diag::new(rel(root, &dir.join("pyproject.toml")), None, m))?;
+        .map_err(|(line, m)| Diag::new(rel(root, &dir.join("pyproject.toml")), line, m))?;
     let mut opts = AlembicOptions {
         script_location: get("script_location")?.map(|e| (e.value, Some(e.line))),
         version_locations: None,
@@ -382,14 +388,23 @@ fn resolve_location(root: &Path, dir: &Path, location: &str) -> Option<PathBuf> 
     Some(clean(&dir.join(path)))
 }
 
-fn pyproject_options(path: &Path) -> Result<Option<AlembicOptions>, String> {
-    let Ok(text) = std::fs::read_to_string(path) else {
+/// `[tool.alembic]` of a pyproject.toml; `None` without one. The error has
+/// the line where there is one.
+fn pyproject_options(path: &Path) -> Result<Option<AlembicOptions>, (Option<usize>, String)> {
+    // Only a file that configures Alembic is read as text, and must parse.
+    let Ok(bytes) = std::fs::read(path) else {
         return Ok(None);
     };
-    if !text.contains("[tool.alembic]") {
+    if !bytes.windows(14).any(|w| w == b"[tool.alembic]") {
         return Ok(None);
     }
-    let value: toml::Table = toml::from_str(&text).map_err(|e| e.message().to_string())?;
+    let text = crate::error::utf8_text(bytes).map_err(|(line, m)| (Some(line), m))?;
+    let value: toml::Table = toml::from_str(&text).map_err(|e| {
+        let line = e
+            .span()
+            .map(|s| crate::python::line_of(text.as_bytes(), s.start));
+        (line, e.message().to_string())
+    })?;
     let Some(table) = value
         .get("tool")
         .and_then(|t| t.get("alembic"))
@@ -430,7 +445,9 @@ fn pyproject_options(path: &Path) -> Result<Option<AlembicOptions>, String> {
 
 fn alembic_from_pyproject(root: &Path, path: &Path) -> Result<Option<ChainSpec>, Diag> {
     let shown = rel(root, path);
-    let Some(opts) = pyproject_options(path).map_err(|m| Diag::new(shown.clone(), None, m))? else {
+    let Some(opts) =
+        pyproject_options(path).map_err(|(line, m)| Diag::new(shown.clone(), line, m))?
+    else {
         return Ok(None);
     };
     let dir = path.parent().unwrap_or(root);
@@ -445,8 +462,8 @@ fn alembic_from_pyproject(root: &Path, path: &Path) -> Result<Option<ChainSpec>,
 /// name a plan or folders of their own.
 pub(crate) fn sqitch_layouts(conf: &Path) -> Result<Vec<SqitchSpec>, Diag> {
     let dir = conf.parent().unwrap_or(Path::new("."));
-    let text = std::fs::read_to_string(conf)
-        .map_err(|e| Diag::new(conf.display().to_string(), None, e.to_string()))?;
+    let text =
+        read_text(conf).map_err(|(line, m)| Diag::new(conf.display().to_string(), line, m))?;
     let ini = Ini::parse_git(&text)
         .map_err(|e| Diag::new(conf.display().to_string(), Some(e.line), e.message))?;
     let get = |section: &str, key: &str| {

@@ -341,14 +341,8 @@ struct PyProjectTool {
 
 /// Parses a TOML file's bytes, an error naming its line.
 fn parse_toml<T: serde::de::DeserializeOwned>(bytes: Vec<u8>, shown: &str) -> Result<T> {
-    let text = String::from_utf8(bytes).map_err(|e| {
-        let at = e.utf8_error().valid_up_to();
-        InputErrors::one(Diag::new(
-            shown,
-            Some(crate::python::line_of(e.as_bytes(), at)),
-            "not valid UTF-8",
-        ))
-    })?;
+    let text = crate::error::utf8_text(bytes)
+        .map_err(|(line, message)| InputErrors::one(Diag::new(shown, Some(line), message)))?;
     toml::from_str(&text).map_err(|e| {
         let line = e
             .span()
@@ -359,7 +353,9 @@ fn parse_toml<T: serde::de::DeserializeOwned>(bytes: Vec<u8>, shown: &str) -> Re
 
 fn from_toml(root: &Path) -> Result<Vec<ChainSpec>> {
     let path = root.join("migfix.toml");
-    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    let bytes = std::fs::read(&path).map_err(|e| {
+        InputErrors::one(Diag::new("migfix.toml", None, format!("cannot read: {e}")))
+    })?;
     let file: TomlFile = parse_toml(bytes, "migfix.toml")?;
     from_tables(root, file, "migfix.toml", "[[chain]]")
 }

@@ -5,6 +5,9 @@
 //!    fails;
 //! 4. stage renames in the git index the way `git mv` does, and new files
 //!    like `git add`.
+//!
+//! A failure is an error naming the file, relative to the root, and the OS
+//! error as the system gives it.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -13,6 +16,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use tempfile::NamedTempFile;
 
 use super::{Change, Plan};
+use crate::config::rel;
 
 /// What `apply` did beyond writing files.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -21,22 +25,37 @@ pub(crate) struct Applied {
     pub staged: Vec<PathBuf>,
 }
 
-pub(crate) fn apply(plan: &Plan, git_root: Option<&Path>) -> Result<Applied> {
-    apply_with(plan, git_root, None)
+/// Applies `plan`; paths in messages are shown relative to `root`.
+pub(crate) fn apply(plan: &Plan, root: &Path, git_root: Option<&Path>) -> Result<Applied> {
+    apply_with(plan, root, git_root, None)
 }
 
 /// `fail_at` injects a failure before move number `n`, for tests.
-fn apply_with(plan: &Plan, git_root: Option<&Path>, fail_at: Option<usize>) -> Result<Applied> {
-    preflight(plan)?;
+fn apply_with(
+    plan: &Plan,
+    root: &Path,
+    git_root: Option<&Path>,
+    fail_at: Option<usize>,
+) -> Result<Applied> {
+    let failed = |what: &str, path: &Path, e: std::io::Error| {
+        anyhow!("cannot {what} {}: {e}", rel(root, path))
+    };
+    preflight(plan, root)?;
     // A rename into a sub-folder (a nested sqitch change) may need it made.
     let mut created = Vec::new();
     let staged_temps = create_parents(plan, &mut created)
-        .and_then(|()| plan.changes.iter().map(stage).collect::<Result<Vec<_>>>());
+        .map_err(|(d, e)| failed("create the folder", &d, e))
+        .and_then(|()| {
+            plan.changes
+                .iter()
+                .map(|c| stage(c).map_err(|(p, what, e)| failed(what, &p, e)))
+                .collect::<Result<Vec<_>>>()
+        });
     let temps = match staged_temps {
         Ok(t) => t,
         Err(err) => {
             remove_created(&created);
-            return Err(err);
+            return Err(anyhow!("{err}; nothing was written"));
         }
     };
     let mut done = Vec::new();
@@ -44,29 +63,27 @@ fn apply_with(plan: &Plan, git_root: Option<&Path>, fail_at: Option<usize>) -> R
         for (i, (tmp, change)) in temps.into_iter().zip(&plan.changes).enumerate() {
             let step = (|| -> Result<()> {
                 if fail_at == Some(i) {
-                    bail!("injected failure before writing {}", change.to.display());
+                    bail!("injected failure before writing {}", rel(root, &change.to));
                 }
                 tmp.persist(&change.to)
-                    .with_context(|| format!("writing {}", change.to.display()))?;
+                    .map_err(|e| failed("write", &change.to, e.error))?;
                 Ok(())
             })();
             if let Err(err) = step {
-                return Err(rollback(plan, &done, err));
+                return Err(rollback(plan, root, &done, err));
             }
             done.push(i);
             if change.is_rename() {
                 let from = change.from.as_deref().expect("a rename has a source");
-                if let Err(err) = std::fs::remove_file(from)
-                    .with_context(|| format!("removing {}", from.display()))
-                {
-                    return Err(rollback(plan, &done, err));
+                if let Err(e) = std::fs::remove_file(from) {
+                    return Err(rollback(plan, root, &done, failed("remove", from, e)));
                 }
             }
         }
         let staged = match git_root {
-            Some(root) => match stage_in_index(plan, root) {
+            Some(git) => match stage_in_index(plan, git) {
                 Ok(staged) => staged,
-                Err(err) => return Err(rollback(plan, &done, err)),
+                Err(err) => return Err(rollback(plan, root, &done, err)),
             },
             None => Vec::new(),
         };
@@ -93,7 +110,10 @@ fn apply_with(plan: &Plan, git_root: Option<&Path>, fail_at: Option<usize>) -> R
 }
 
 /// Makes each missing folder a target needs, shallowest first, noting it.
-fn create_parents(plan: &Plan, created: &mut Vec<PathBuf>) -> Result<()> {
+fn create_parents(
+    plan: &Plan,
+    created: &mut Vec<PathBuf>,
+) -> Result<(), (PathBuf, std::io::Error)> {
     for c in &plan.changes {
         let Some(dir) = c.to.parent() else { continue };
         let missing: Vec<&Path> = dir
@@ -101,8 +121,7 @@ fn create_parents(plan: &Plan, created: &mut Vec<PathBuf>) -> Result<()> {
             .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
             .collect();
         for d in missing.into_iter().rev() {
-            std::fs::create_dir(d)
-                .with_context(|| format!("creating the folder {}", d.display()))?;
+            std::fs::create_dir(d).map_err(|e| (d.to_path_buf(), e))?;
             created.push(d.to_path_buf());
         }
     }
@@ -117,19 +136,21 @@ fn remove_created(created: &[PathBuf]) {
 }
 
 /// Every source still holds what the plan read, and no target is in the way.
-fn preflight(plan: &Plan) -> Result<()> {
+fn preflight(plan: &Plan, root: &Path) -> Result<()> {
     for c in &plan.changes {
         if let Some(from) = &c.from {
-            let now = std::fs::read(from).with_context(|| format!("reading {}", from.display()))?;
+            let now = std::fs::read(from).map_err(|e| {
+                anyhow!("cannot read {}: {e}; nothing was written", rel(root, from))
+            })?;
             if now != c.before {
                 bail!(
                     "{} changed while migfix was working; nothing was written",
-                    from.display()
+                    rel(root, from)
                 );
             }
         }
         if (c.is_new() || c.is_rename()) && c.to.symlink_metadata().is_ok() {
-            bail!("{} already exists; nothing was written", c.to.display());
+            bail!("{} already exists; nothing was written", rel(root, &c.to));
         }
     }
     Ok(())
@@ -137,30 +158,39 @@ fn preflight(plan: &Plan) -> Result<()> {
 
 /// The new content in a temp file in the target's folder, so that the
 /// final move is a rename within one file system. Permissions are the
-/// original's (a temp file starts at 0600).
-fn stage(change: &Change) -> Result<NamedTempFile> {
+/// original's (a temp file starts at 0600). The error names the target
+/// (what failed, and the OS error): the temp file's own name helps nobody.
+fn stage(change: &Change) -> Result<NamedTempFile, (PathBuf, &'static str, std::io::Error)> {
     let dir = change
         .to
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
+    let cannot = |what| move |e| (change.to.clone(), what, e);
+    // `make_in`, not `tempfile_in`: tempfile's own errors replace the OS
+    // error with a longer one naming the temp file.
     let mut tmp = tempfile::Builder::new()
         .prefix(".migfix-")
         .suffix(".tmp")
-        .tempfile_in(dir)
-        .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-    tmp.write_all(&change.after)
-        .and_then(|_| tmp.flush())
-        .with_context(|| format!("writing into {}", dir.display()))?;
+        .make_in(dir, |p| {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(p)
+        })
+        .map_err(cannot("write"))?;
+    let file = tmp.as_file_mut();
+    file.write_all(&change.after)
+        .and_then(|()| file.flush())
+        .map_err(cannot("write"))?;
     let perms = match &change.from {
         Some(from) => std::fs::metadata(from)
-            .with_context(|| format!("reading {}", from.display()))?
+            .map_err(|e| (from.clone(), "read", e))?
             .permissions(),
         None => default_permissions(),
     };
-    tmp.as_file()
-        .set_permissions(perms)
-        .with_context(|| format!("setting permissions in {}", dir.display()))?;
+    file.set_permissions(perms)
+        .map_err(cannot("set the permissions of"))?;
     Ok(tmp)
 }
 
@@ -179,7 +209,7 @@ fn default_permissions() -> std::fs::Permissions {
 
 /// Puts back every completed step, newest first, and returns the error
 /// that caused it (with any failure to restore attached).
-fn rollback(plan: &Plan, done: &[usize], cause: anyhow::Error) -> anyhow::Error {
+fn rollback(plan: &Plan, root: &Path, done: &[usize], cause: anyhow::Error) -> anyhow::Error {
     let mut failures = Vec::new();
     for &i in done.iter().rev() {
         let c = &plan.changes[i];
@@ -199,16 +229,16 @@ fn rollback(plan: &Plan, done: &[usize], cause: anyhow::Error) -> anyhow::Error 
             }
         })();
         if let Err(e) = restored {
-            failures.push(format!("{}: {e}", c.to.display()));
+            failures.push(format!("{}: {e}", rel(root, &c.to)));
         }
     }
     if failures.is_empty() {
-        cause.context("nothing was changed: every file was restored")
+        anyhow!("{cause:#}; nothing was changed: every file was restored")
     } else {
-        cause.context(anyhow!(
-            "restoring failed for {}; check these files by hand",
+        anyhow!(
+            "{cause:#}; restoring failed for {}; check these files by hand",
             failures.join(", ")
-        ))
+        )
     }
 }
 
@@ -237,7 +267,7 @@ fn stage_in_index(plan: &Plan, root: &Path) -> Result<Vec<PathBuf>> {
                 };
                 if let Some(mut entry) = index.get_path(&from_rel, 0) {
                     index.remove_path(&from_rel)?;
-                    entry.path = to.to_string_lossy().replace('\\', "/").into_bytes();
+                    entry.path = index_path(&to);
                     entry.flags = (entry.flags & !0xfff) | (entry.path.len().min(0xfff) as u16);
                     index.add(&entry)?;
                     staged.push(c.to.clone());
@@ -252,6 +282,19 @@ fn stage_in_index(plan: &Plan, root: &Path) -> Result<Vec<PathBuf>> {
     }
     index.write().context("writing the git index")?;
     Ok(staged)
+}
+
+/// A path as the git index holds it: its bytes (a name need not be
+/// UTF-8), `/` between components.
+#[cfg(unix)]
+fn index_path(p: &Path) -> Vec<u8> {
+    use std::os::unix::ffi::OsStrExt;
+    p.as_os_str().as_bytes().to_vec()
+}
+
+#[cfg(not(unix))]
+fn index_path(p: &Path) -> Vec<u8> {
+    p.to_string_lossy().replace('\\', "/").into_bytes()
 }
 
 /// A path relative to the work tree, for a file that may be gone already.
@@ -328,7 +371,7 @@ mod tests {
     fn applies_renames_edits_and_new_files() {
         let dir = tempfile::tempdir().unwrap();
         let plan = two_file_plan(dir.path());
-        apply(&plan, None).unwrap();
+        apply(&plan, dir.path(), None).unwrap();
         assert!(!dir.path().join("v/0148_a.py").exists());
         assert_eq!(
             std::fs::read(dir.path().join("v/0151_a.py")).unwrap(),
@@ -357,7 +400,7 @@ mod tests {
             let dir = tempfile::tempdir().unwrap();
             let plan = two_file_plan(dir.path());
             let before = snapshot(dir.path());
-            let err = apply_with(&plan, None, Some(fail_at)).unwrap_err();
+            let err = apply_with(&plan, dir.path(), None, Some(fail_at)).unwrap_err();
             assert!(
                 format!("{err:#}").contains("nothing was changed"),
                 "{err:#}"
@@ -381,7 +424,7 @@ mod tests {
             std::fs::Permissions::from_mode(0o755),
         )
         .unwrap();
-        apply(&plan, None).unwrap();
+        apply(&plan, dir.path(), None).unwrap();
         let mode = std::fs::metadata(dir.path().join("v/0149_b.py"))
             .unwrap()
             .permissions()
@@ -400,7 +443,7 @@ mod tests {
         let plan = two_file_plan(dir.path());
         std::fs::write(dir.path().join("v/0149_b.py"), "edited meanwhile\n").unwrap();
         let before = snapshot(dir.path());
-        assert!(apply(&plan, None).is_err());
+        assert!(apply(&plan, dir.path(), None).is_err());
         assert_eq!(snapshot(dir.path()), before);
     }
 }

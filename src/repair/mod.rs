@@ -8,6 +8,7 @@ mod sqitch;
 pub(crate) mod template;
 
 use std::collections::BTreeSet;
+use std::ffi::{OsStr, OsString};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
@@ -88,8 +89,8 @@ pub(crate) fn renamed(
     new_id: &str,
     number: Option<u64>,
 ) -> Option<PathBuf> {
-    let name = rev.path.file_name()?.to_str()?;
-    let stem = name.strip_suffix(".py")?;
+    let stem = crate::graph::stem_of(rev)?;
+    let stem = stem.as_ref();
     let naming = &chain.naming;
     let (rev_span, seq_span) = match naming.locate(stem, &rev.id) {
         Some(s) => (s.rev, s.seq.map(|(r, _)| r)),
@@ -115,11 +116,35 @@ pub(crate) fn renamed(
         return None;
     }
     edits.sort_by_key(|(r, _)| std::cmp::Reverse(r.start));
-    let mut out = name.to_string();
+    let name = rev.path.file_name()?;
+    let out = spliced(name, edits)?;
+    (out != name).then(|| rev.path.with_file_name(out))
+}
+
+/// A file name with byte ranges of its lossy text replaced, last first.
+/// Those offsets are the name's own only up to its first byte that is not
+/// UTF-8, so an edit past that gives `None` (the file keeps its name).
+#[cfg(unix)]
+fn spliced(name: &OsStr, edits: Vec<(std::ops::Range<usize>, String)>) -> Option<OsString> {
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
+    let mut bytes = name.as_bytes().to_vec();
+    let exact = std::str::from_utf8(&bytes).map_or_else(|e| e.valid_up_to(), str::len);
+    for (r, text) in edits {
+        if r.end > exact {
+            return None;
+        }
+        bytes.splice(r, text.into_bytes());
+    }
+    Some(OsString::from_vec(bytes))
+}
+
+#[cfg(not(unix))]
+fn spliced(name: &OsStr, edits: Vec<(std::ops::Range<usize>, String)>) -> Option<OsString> {
+    let mut out = name.to_str()?.to_string();
     for (r, text) in edits {
         out.replace_range(r, &text);
     }
-    (out != name).then(|| rev.path.with_file_name(out))
+    Some(out.into())
 }
 
 /// Files beside the versions that track a head (`EXPAND_HEAD`,
@@ -375,7 +400,7 @@ pub(crate) fn finish(
     let undo = undo_note(config, plan, repo);
     report::undo(config, &undo)?;
     let git_root = repo.map(|r| r.workdir().to_path_buf());
-    let applied = apply::apply(plan, git_root.as_deref())?;
+    let applied = apply::apply(plan, &config.root, git_root.as_deref())?;
     let after = crate::chains::load(config)?;
     let heads: Vec<String> = after
         .iter()
@@ -394,7 +419,7 @@ pub(crate) fn finish(
 
 /// How to put things back: the commands, with HEAD as it was before.
 fn undo_note(config: &Config, plan: &Plan, repo: Option<&Repo>) -> Vec<String> {
-    let shown = |p: &Path| rel(&config.root, p);
+    let shown = |p: &Path| shell_word(p.strip_prefix(&config.root).unwrap_or(p));
     let mut lines = Vec::new();
     match repo.and_then(|r| r.head()) {
         Some(head) => {
@@ -433,6 +458,40 @@ fn undo_note(config: &Config, plan: &Plan, repo: Option<&Repo>) -> Vec<String> {
         }
     }
     lines
+}
+
+/// A path as a shell word, so that the undo commands can be pasted: as it
+/// is when plain, else quoted; a name that is not UTF-8 in bash's `$'...'`
+/// with its bytes escaped, since a lossy name would name another file.
+fn shell_word(p: &Path) -> String {
+    let plain = |b: u8| b.is_ascii_alphanumeric() || b"_./@%+=:,-".contains(&b);
+    match p.to_str() {
+        Some(s) if !s.is_empty() && s.bytes().all(plain) => s.to_string(),
+        Some(s) => format!("'{}'", s.replace('\'', r"'\''")),
+        None => {
+            let mut out = String::from("$'");
+            for &b in path_bytes(p).iter() {
+                match b {
+                    b'\'' | b'\\' => out.extend(['\\', char::from(b)]),
+                    0x20..=0x7e => out.push(char::from(b)),
+                    _ => out.push_str(&format!("\\x{b:02x}")),
+                }
+            }
+            out.push('\'');
+            out
+        }
+    }
+}
+
+#[cfg(unix)]
+fn path_bytes(p: &Path) -> std::borrow::Cow<'_, [u8]> {
+    use std::os::unix::ffi::OsStrExt;
+    p.as_os_str().as_bytes().into()
+}
+
+#[cfg(not(unix))]
+fn path_bytes(p: &Path) -> std::borrow::Cow<'_, [u8]> {
+    p.to_string_lossy().into_owned().into_bytes().into()
 }
 
 /// Refuses a plan that would touch a file outside the repository, or, for

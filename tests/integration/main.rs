@@ -11,6 +11,7 @@ mod diagnose;
 mod fixtures;
 mod gate;
 mod merge_heads;
+mod messages;
 mod oracle;
 mod postgres;
 mod readers;
