@@ -209,6 +209,12 @@ pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + 
 
 pub(crate) fn read_file(root: &Path, path: &Path) -> Result<(Revision, Vec<Diag>), Diag> {
     let shown = rel(root, path);
+    // Refused before it is read, so that a huge file costs nothing.
+    if let Ok(meta) = std::fs::metadata(path) {
+        if meta.len() > python::MAX_FILE_BYTES {
+            return Err(Diag::new(shown, None, python::too_big(meta.len())));
+        }
+    }
     let bytes = std::fs::read(path)
         .map_err(|e| Diag::new(shown.clone(), None, format!("cannot read: {e}")))?;
     let syntax = |e: python::SyntaxError| Diag::new(shown.clone(), Some(e.line), e.message);

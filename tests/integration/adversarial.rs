@@ -172,3 +172,99 @@ fn a_versions_folder_linked_outside_the_repository_is_not_written() {
         refused_and_unchanged(&repo, &sibling, args, "outside");
     }
 }
+
+/// A revision file CPython cannot compile, beside the incident's chain.
+fn world_with(file: &[u8]) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let (top, repo, sibling) = world();
+    let versions = repo.join("console/migrations/versions");
+    std::fs::write(versions.join("0149_bad.py"), file).unwrap();
+    (top, repo, sibling)
+}
+
+/// Each command that reads the chain gives one verdict on a bad file: exit
+/// 2, naming the file and its line, with nothing written, and no crash.
+fn every_command_refuses(file: &[u8], line: usize, says: &str) {
+    let (_top, repo, sibling) = world_with(file);
+    let at = format!("0149_bad.py:{line}: ");
+    for args in [
+        &["check"][..],
+        &["heads"],
+        &["history"],
+        &["chains"],
+        &["diagnose"],
+        &["check", "--format", "json"],
+        &["merge-heads", "--yes"],
+        &["renumber", "0148", "--to", "0190", "--yes"],
+    ] {
+        refused_and_unchanged(&repo, &sibling, args, &at);
+        refused_and_unchanged(&repo, &sibling, args, says);
+    }
+}
+
+fn revision_with(body: &str) -> Vec<u8> {
+    format!("revision = \"0149\"\ndown_revision = \"0148\"\n\n\ndef upgrade():\n{body}")
+        .into_bytes()
+}
+
+#[test]
+fn deep_nesting_around_revision_is_an_error_naming_the_line() {
+    let deep = format!(
+        "\"\"\"deep\"\"\"\nrevision = {}\"0149\"{}\ndown_revision = \"0148\"\n",
+        "(".repeat(20_000),
+        ")".repeat(20_000)
+    );
+    every_command_refuses(deep.as_bytes(), 2, "too many nested parentheses");
+    let chain = format!(
+        "revision = \"0149\"\ndown_revision = \"0148\"\nx = a{}\n",
+        ".b".repeat(20_000)
+    );
+    every_command_refuses(chain.as_bytes(), 3, "nested more than 3200 levels");
+}
+
+#[test]
+fn what_cpython_refuses_every_command_refuses() {
+    every_command_refuses(&revision_with("    print \"x\"\n"), 6, "print");
+    every_command_refuses(
+        &revision_with("    try:\n        pass\n    except ValueError, e:\n        pass\n"),
+        8,
+        "multiple exception types must be parenthesized",
+    );
+    every_command_refuses(
+        &revision_with("    if True:\n\tx = 1\n        y = 2\n"),
+        7,
+        "inconsistent use of tabs and spaces",
+    );
+    every_command_refuses(
+        &revision_with(&format!(
+            "    x = {}1{}\n",
+            "(".repeat(1000),
+            ")".repeat(1000)
+        )),
+        6,
+        "too many nested parentheses",
+    );
+    every_command_refuses(
+        &revision_with("    x = 1\n      y = 2\n"),
+        7,
+        "unexpected indent",
+    );
+    every_command_refuses(&revision_with("    pass  # a \0 here\n"), 6, "null bytes");
+}
+
+#[test]
+fn a_file_over_the_size_limit_is_refused_before_it_is_read() {
+    let (_top, repo, sibling) = world();
+    let versions = repo.join("console/migrations/versions");
+    let mut big = revision_with("    pass\n");
+    big.resize(3 << 20, b'#');
+    big.push(b'\n');
+    std::fs::write(versions.join("0149_big.py"), &big).unwrap();
+    for args in [&["check"][..], &["heads"]] {
+        refused_and_unchanged(
+            &repo,
+            &sibling,
+            args,
+            "0149_big.py: 3.0 MiB, over the 2 MiB",
+        );
+    }
+}
