@@ -105,6 +105,8 @@ pub enum Command {
     Recover(RecoverArgs),
     /// Run each chain's migration round trip on a fresh database of a real Postgres
     Gate(GateArgs),
+    /// Put back every file of a write that was killed or crashed while applying (from its journal)
+    Undo(UndoArgs),
     /// Print a shell completion script
     Completions(CompletionsArgs),
 }
@@ -126,6 +128,16 @@ pub struct GateArgs {
     /// The Alembic command to run
     #[arg(long, value_name = "CMD", default_value = "alembic")]
     pub alembic: String,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "A write (renumber, merge-heads, rebase, recover) keeps a journal while it applies: in the git\ndirectory (migfix-journal), or in .migfix at the root outside git. If the process is killed,\nthe journal stays, and every migfix command says so; writes refuse to start until it is undone\nor finished. With no journal, undo does nothing.\n\nExamples:\n  migfix undo\n  migfix undo --finish"
+)]
+pub struct UndoArgs {
+    /// Complete the interrupted write instead of putting the files back (refused, with nothing changed, when a new file was not written whole)
+    #[arg(long)]
+    pub finish: bool,
 }
 
 #[derive(Debug, Args)]

@@ -55,6 +55,7 @@ pub(crate) fn check(config: &Config) -> Result<ExitStatus> {
         chain
             .warnings
             .extend(naming.iter().map(findings::as_warning));
+        chain.warnings.extend(left_temp_files(&config.root, chain));
         let mut warns = naming;
         for f in diagnose::static_findings(&config.root, chain, &ci) {
             if diagnose::fails_gate(&f) {
@@ -82,4 +83,51 @@ pub(crate) fn completions(args: &CompletionsArgs) -> Result<ExitStatus> {
     clap_complete::generate(args.shell, &mut cmd, "migfix", &mut out);
     report::raw(&out)?;
     Ok(ExitStatus::Success)
+}
+
+/// Puts back (or, with `finish`, completes) a write that was interrupted.
+pub(crate) fn undo(config: &Config, finish: bool) -> Result<ExitStatus> {
+    let undone = if finish {
+        crate::plan::journal::finish(&config.root)?
+    } else {
+        crate::plan::journal::undo(&config.root)?
+    };
+    report::undone(config, undone.as_ref())?;
+    Ok(ExitStatus::Success)
+}
+
+/// The applier's temp files left in a chain's folders by a write that was
+/// killed: never read as migrations, but worth a word.
+fn left_temp_files(root: &std::path::Path, chain: &chains::Chain) -> Vec<crate::error::Diag> {
+    let mut dirs: Vec<&std::path::Path> = chain
+        .revisions
+        .iter()
+        .flat_map(|r| {
+            let scripts = r.sqitch.iter().flat_map(|s| s.scripts.iter());
+            std::iter::once(&r.path).chain(scripts)
+        })
+        .filter_map(|p| p.parent())
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    let mut out = Vec::new();
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        let mut names: Vec<_> = entries
+            .flatten()
+            .filter(|e| crate::plan::journal::is_temp_name(&e.file_name().to_string_lossy()))
+            .map(|e| e.path())
+            .collect();
+        names.sort();
+        for path in names {
+            out.push(crate::error::Diag::new(
+                crate::config::rel(root, &path),
+                None,
+                "a temp file left by a migfix write that was interrupted; `migfix undo` removes it (or delete it)",
+            ));
+        }
+    }
+    out
 }

@@ -73,6 +73,18 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         );
     }
     let config = Config::from_cli(&cli.global)?;
+    // A write that was killed leaves its journal: writes wait until it is
+    // undone or finished; reads say so and go on.
+    let found = plan::journal::find(&config.root);
+    match &cli.command {
+        Command::Undo(_) | Command::Recover(_) => {}
+        Command::Renumber(_) | Command::MergeHeads(_) | Command::Rebase(_) => {
+            if let Some(err) = plan::journal::refusal(&found) {
+                return Err(err);
+            }
+        }
+        _ => report::journal_left(&found),
+    }
     match &cli.command {
         Command::Chains => commands::chains(&config),
         Command::Heads => commands::heads(&config),
@@ -85,6 +97,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Rebase(args) => repair::rebase::run(&config, args),
         Command::Recover(args) => recover::run(&config, args),
         Command::Gate(args) => gate::run(&config, args),
+        Command::Undo(args) => commands::undo(&config, args.finish),
         Command::Completions(_) => unreachable!("handled above"),
     }
 }

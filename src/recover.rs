@@ -56,6 +56,29 @@ pub(crate) fn run(config: &Config, args: &RecoverArgs) -> Result<ExitStatus> {
     let from_stdin = args.log.as_deref().is_some_and(|p| p == Path::new("-"));
     let interactive =
         !from_stdin && std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    // A write that was killed comes first: offer to undo or finish it.
+    match crate::plan::journal::find(&config.root) {
+        crate::plan::journal::Found::None => {}
+        found @ crate::plan::journal::Found::Running { .. } => {
+            return Err(crate::plan::journal::refusal(&found).expect("a journal was found"))
+        }
+        found @ crate::plan::journal::Found::Interrupted { .. } => {
+            if !interactive {
+                return Err(crate::plan::journal::refusal(&found).expect("a journal was found"));
+            }
+            report::journal_left(&found);
+            let choices = [
+                "Put every file back as it was (migfix undo)".to_string(),
+                "Complete the interrupted write (migfix undo --finish)".to_string(),
+                "Leave it and stop".to_string(),
+            ];
+            match report::choose("An earlier write was interrupted", &choices)? {
+                Some(0) => crate::commands::undo(config, false)?,
+                Some(1) => crate::commands::undo(config, true)?,
+                _ => return left_as_is(config, false),
+            };
+        }
+    }
     let repo = Repo::discover(&config.root);
     let log = match &args.log {
         Some(path) => diagnose::log_findings(config, path)?,

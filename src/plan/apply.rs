@@ -1,10 +1,12 @@
-//! The only code that writes to the repository. All or nothing:
+//! The only code that writes to the repository. All or nothing, even when
+//! the process is killed:
 //! 1. check that every file is still what the plan was built from;
-//! 2. write every new content to a temp file beside its target;
-//! 3. move them into place in order, restoring the originals if any step
-//!    fails;
-//! 4. stage renames in the git index the way `git mv` does, and new files
-//!    like `git add`.
+//! 2. write the journal (`journal`): the plan and every original, synced;
+//! 3. write every new content to a temp file beside its target;
+//! 4. move them into place in order, putting everything back from the
+//!    journal if any step fails;
+//! 5. stage renames in the git index the way `git mv` does, and new files
+//!    like `git add`; then remove the journal.
 //!
 //! A failure is an error naming the file, relative to the root, and the OS
 //! error as the system gives it.
@@ -13,8 +15,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
-use tempfile::NamedTempFile;
 
+use super::journal;
 use super::{Change, Plan};
 use crate::config::rel;
 
@@ -40,80 +42,77 @@ fn apply_with(
     let failed = |what: &str, path: &Path, e: std::io::Error| {
         anyhow!("cannot {what} {}: {e}", rel(root, path))
     };
-    preflight(plan, root)?;
-    // A rename into a sub-folder (a nested sqitch change) may need it made.
-    let mut created = Vec::new();
-    let staged_temps = create_parents(plan, &mut created)
-        .map_err(|(d, e)| failed("create the folder", &d, e))
-        .and_then(|()| {
-            plan.changes
-                .iter()
-                .map(|c| stage(c).map_err(|(p, what, e)| failed(what, &p, e)))
-                .collect::<Result<Vec<_>>>()
-        });
-    let temps = match staged_temps {
-        Ok(t) => t,
-        Err(err) => {
-            remove_created(&created);
-            return Err(anyhow!("{err}; nothing was written"));
-        }
-    };
-    let mut done = Vec::new();
+    let index = git_root
+        .and_then(|g| git2::Repository::open(g).ok())
+        .map(|r| r.path().join("index"));
+    preflight(plan, root, index.as_deref())?;
+    let created = missing_parents(plan);
+    let journal = journal::begin(root, plan, &created, index.as_deref())?;
+    let mut moved = false;
     let result = (|| -> Result<Applied> {
-        for (i, (tmp, change)) in temps.into_iter().zip(&plan.changes).enumerate() {
-            let step = (|| -> Result<()> {
-                if fail_at == Some(i) {
-                    bail!("injected failure before writing {}", rel(root, &change.to));
-                }
-                tmp.persist(&change.to)
-                    .map_err(|e| failed("write", &change.to, e.error))?;
-                Ok(())
-            })();
-            if let Err(err) = step {
-                return Err(rollback(plan, root, &done, err));
+        for d in &created {
+            std::fs::create_dir(d).map_err(|e| failed("create the folder", d, e))?;
+        }
+        for (i, c) in plan.changes.iter().enumerate() {
+            write_temp(c, &journal.temp(i)).map_err(|(p, what, e)| failed(what, &p, e))?;
+        }
+        journal::sync(root);
+        for (i, change) in plan.changes.iter().enumerate() {
+            if fail_at == Some(i) {
+                bail!("injected failure before writing {}", rel(root, &change.to));
             }
-            done.push(i);
+            std::fs::rename(journal.temp(i), &change.to)
+                .map_err(|e| failed("write", &change.to, e))?;
+            moved = true;
             if change.is_rename() {
                 let from = change.from.as_deref().expect("a rename has a source");
-                if let Err(e) = std::fs::remove_file(from) {
-                    return Err(rollback(plan, root, &done, failed("remove", from, e)));
-                }
+                std::fs::remove_file(from).map_err(|e| failed("remove", from, e))?;
             }
         }
         let staged = match git_root {
-            Some(git) => match stage_in_index(plan, git) {
-                Ok(staged) => staged,
-                Err(err) => return Err(rollback(plan, root, &done, err)),
-            },
+            Some(git) => {
+                journal.staging();
+                stage_in_index(plan, git)?
+            }
             None => Vec::new(),
         };
         Ok(Applied { staged })
     })();
     match result {
         Ok(applied) => {
-            // As `git mv` does: a folder the renames left empty goes.
-            for c in plan.changes.iter().filter(|c| c.is_rename()) {
-                let from = c.from.as_deref().expect("a rename has a source");
-                for dir in from.ancestors().skip(1) {
-                    if dir.as_os_str().is_empty() || std::fs::remove_dir(dir).is_err() {
-                        break;
-                    }
-                }
-            }
+            remove_emptied(plan);
+            journal.end();
             Ok(applied)
         }
-        Err(err) => {
-            remove_created(&created);
-            Err(err)
+        Err(err) => match journal.roll_back() {
+            Ok(()) if !moved => Err(anyhow!("{err:#}; nothing was written")),
+            Ok(()) => Err(anyhow!(
+                "{err:#}; nothing was changed: every file was restored"
+            )),
+            Err(failures) => Err(anyhow!(
+                "{err:#}; restoring failed for {}; the journal is kept: run `migfix undo` to try again",
+                failures.join(", ")
+            )),
+        },
+    }
+}
+
+/// As `git mv` does: a folder the renames left empty goes.
+pub(super) fn remove_emptied(plan: &Plan) {
+    for c in plan.changes.iter().filter(|c| c.is_rename()) {
+        let from = c.from.as_deref().expect("a rename has a source");
+        for dir in from.ancestors().skip(1) {
+            if dir.as_os_str().is_empty() || std::fs::remove_dir(dir).is_err() {
+                break;
+            }
         }
     }
 }
 
-/// Makes each missing folder a target needs, shallowest first, noting it.
-fn create_parents(
-    plan: &Plan,
-    created: &mut Vec<PathBuf>,
-) -> Result<(), (PathBuf, std::io::Error)> {
+/// Each missing folder a target needs (a nested sqitch change's),
+/// shallowest first.
+fn missing_parents(plan: &Plan) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = Vec::new();
     for c in &plan.changes {
         let Some(dir) = c.to.parent() else { continue };
         let missing: Vec<&Path> = dir
@@ -121,22 +120,25 @@ fn create_parents(
             .take_while(|d| !d.as_os_str().is_empty() && !d.exists())
             .collect();
         for d in missing.into_iter().rev() {
-            std::fs::create_dir(d).map_err(|e| (d.to_path_buf(), e))?;
-            created.push(d.to_path_buf());
+            if !out.iter().any(|o| o == d) {
+                out.push(d.to_path_buf());
+            }
         }
     }
-    Ok(())
+    out
 }
 
-/// Removes the folders `create_parents` made, deepest first.
-fn remove_created(created: &[PathBuf]) {
-    for d in created.iter().rev() {
-        let _ = std::fs::remove_dir(d);
+/// Every source still holds what the plan read, no target is in the way,
+/// and the git index is not locked by another git command.
+fn preflight(plan: &Plan, root: &Path, index: Option<&Path>) -> Result<()> {
+    if let Some(lock) = index.map(|i| i.with_extension("lock")) {
+        if lock.exists() {
+            bail!(
+                "the git index is locked ({} exists: another git command is running, or one was killed); nothing was written",
+                lock.display()
+            );
+        }
     }
-}
-
-/// Every source still holds what the plan read, and no target is in the way.
-fn preflight(plan: &Plan, root: &Path) -> Result<()> {
     for c in &plan.changes {
         if let Some(from) = &c.from {
             let now = std::fs::read(from).map_err(|e| {
@@ -156,30 +158,13 @@ fn preflight(plan: &Plan, root: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The new content in a temp file in the target's folder, so that the
+/// The new content in its temp file in the target's folder, so that the
 /// final move is a rename within one file system. Permissions are the
-/// original's (a temp file starts at 0600). The error names the target
-/// (what failed, and the OS error): the temp file's own name helps nobody.
-fn stage(change: &Change) -> Result<NamedTempFile, (PathBuf, &'static str, std::io::Error)> {
-    let dir = change
-        .to
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+/// original's. The error names the target (what failed, and the OS
+/// error): the temp file's own name helps nobody.
+fn write_temp(change: &Change, tmp: &Path) -> Result<(), (PathBuf, &'static str, std::io::Error)> {
     let cannot = |what| move |e| (change.to.clone(), what, e);
-    // `make_in`, not `tempfile_in`: tempfile's own errors replace the OS
-    // error with a longer one naming the temp file.
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".migfix-")
-        .suffix(".tmp")
-        .make_in(dir, |p| {
-            std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(p)
-        })
-        .map_err(cannot("write"))?;
-    let file = tmp.as_file_mut();
+    let mut file = std::fs::File::create(tmp).map_err(cannot("write"))?;
     file.write_all(&change.after)
         .and_then(|()| file.flush())
         .map_err(cannot("write"))?;
@@ -191,7 +176,7 @@ fn stage(change: &Change) -> Result<NamedTempFile, (PathBuf, &'static str, std::
     };
     file.set_permissions(perms)
         .map_err(cannot("set the permissions of"))?;
-    Ok(tmp)
+    Ok(())
 }
 
 #[cfg(unix)]
@@ -207,45 +192,10 @@ fn default_permissions() -> std::fs::Permissions {
         .expect("the current directory is readable")
 }
 
-/// Puts back every completed step, newest first, and returns the error
-/// that caused it (with any failure to restore attached).
-fn rollback(plan: &Plan, root: &Path, done: &[usize], cause: anyhow::Error) -> anyhow::Error {
-    let mut failures = Vec::new();
-    for &i in done.iter().rev() {
-        let c = &plan.changes[i];
-        let restored = (|| -> std::io::Result<()> {
-            match &c.from {
-                None => std::fs::remove_file(&c.to),
-                Some(from) if from == &c.to => std::fs::write(from, &c.before),
-                Some(from) => {
-                    if !from.exists() {
-                        std::fs::write(from, &c.before)?;
-                        if let Ok(meta) = std::fs::metadata(&c.to) {
-                            std::fs::set_permissions(from, meta.permissions())?;
-                        }
-                    }
-                    std::fs::remove_file(&c.to)
-                }
-            }
-        })();
-        if let Err(e) = restored {
-            failures.push(format!("{}: {e}", rel(root, &c.to)));
-        }
-    }
-    if failures.is_empty() {
-        anyhow!("{cause:#}; nothing was changed: every file was restored")
-    } else {
-        anyhow!(
-            "{cause:#}; restoring failed for {}; check these files by hand",
-            failures.join(", ")
-        )
-    }
-}
-
 /// `git mv` for renames of tracked files: the index entry moves to the new
 /// path with its old content, so the edits show as unstaged changes, as
 /// after `git mv` and an edit. New files are added whole.
-fn stage_in_index(plan: &Plan, root: &Path) -> Result<Vec<PathBuf>> {
+pub(super) fn stage_in_index(plan: &Plan, root: &Path) -> Result<Vec<PathBuf>> {
     let repo = git2::Repository::open(root)
         .with_context(|| format!("opening the git repository at {}", root.display()))?;
     let workdir = repo
@@ -401,10 +351,15 @@ mod tests {
             let plan = two_file_plan(dir.path());
             let before = snapshot(dir.path());
             let err = apply_with(&plan, dir.path(), None, Some(fail_at)).unwrap_err();
-            assert!(
-                format!("{err:#}").contains("nothing was changed"),
-                "{err:#}"
-            );
+            // Nothing moved yet is "nothing was written"; after a move,
+            // every file was put back.
+            let said = if fail_at == 0 {
+                "; nothing was written"
+            } else {
+                "; nothing was changed: every file was restored"
+            };
+            assert!(format!("{err:#}").ends_with(said), "{err:#}");
+            assert!(!dir.path().join(".migfix").exists(), "the journal is gone");
             assert_eq!(
                 snapshot(dir.path()),
                 before,

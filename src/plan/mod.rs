@@ -3,6 +3,7 @@
 //! handed whole to `apply`, the only code that writes to disk.
 
 pub(crate) mod apply;
+pub(crate) mod journal;
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};

@@ -521,7 +521,8 @@ impl Tokenizer<'_> {
         let decimal = |b: u8| b.is_ascii_digit();
         if self.peek(0) == Some(b'0') {
             let base = self.peek(1).map(|b| b.to_ascii_lowercase());
-            let radix: Option<(fn(u8) -> bool, &str)> = match base {
+            type Digits = (fn(u8) -> bool, &'static str);
+            let radix: Option<Digits> = match base {
                 Some(b'x') => Some((|b: u8| b.is_ascii_hexdigit(), "hexadecimal")),
                 Some(b'o') => Some((|b: u8| (b'0'..=b'7').contains(&b), "octal")),
                 Some(b'b') => Some((|b: u8| b == b'0' || b == b'1', "binary")),

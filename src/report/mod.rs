@@ -694,6 +694,47 @@ pub(crate) fn note(config: &Config, message: &str) -> io::Result<()> {
     out.flush()
 }
 
+/// On stderr, for a command that only reads: a journal of a write that
+/// is under way, or that was interrupted.
+pub(crate) fn journal_left(found: &crate::plan::journal::Found) {
+    use crate::plan::journal::Found;
+    match found {
+        Found::None => {}
+        Found::Running { dir, pid } => warning(&format!(
+            "migfix (pid {pid}) is writing this tree now (its lock is {}); what is read may be half-written",
+            dir.display()
+        )),
+        Found::Interrupted { dir, command } => warning(&format!(
+            "an earlier write ({command}) was interrupted and left its journal at {}; the tree may be half-written: `migfix undo` puts every file back, `migfix undo --finish` completes the write",
+            dir.display()
+        )),
+    }
+}
+
+/// What `migfix undo` did.
+pub(crate) fn undone(
+    config: &Config,
+    undone: Option<&crate::plan::journal::Undone>,
+) -> io::Result<()> {
+    if config.output.format == Format::Json {
+        return json(&serde_json::json!({ "undone": undone }));
+    }
+    let mut out = io::stdout().lock();
+    match undone {
+        None => writeln!(out, "nothing to undo: no interrupted write")?,
+        Some(u) => {
+            let what = if u.finished { "completed" } else { "undid" };
+            writeln!(out, "{what} the interrupted write: {}", u.command)?;
+            if !config.output.quiet {
+                for f in &u.files {
+                    writeln!(out, "  {f}")?;
+                }
+            }
+        }
+    }
+    out.flush()
+}
+
 /// A warning that must not be missed, on stderr even with `-q`.
 pub(crate) fn warning(message: &str) {
     let _ = writeln!(io::stderr().lock(), "WARNING: {message}");

@@ -10,6 +10,7 @@ mod common;
 mod diagnose;
 mod fixtures;
 mod gate;
+mod journal;
 mod merge_heads;
 mod messages;
 mod oracle;

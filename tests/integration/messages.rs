@@ -386,8 +386,14 @@ fn read_only_incident() -> (tempfile::TempDir, PathBuf) {
 }
 
 /// Each repair exits 2 naming the file it would write and `os_error`, and
-/// changes nothing (no temp file left either).
-fn writes_refused(repo: &Path, run: impl Fn(&[&str]) -> Option<Output>, os_error: &str) {
+/// changes nothing (no temp file left either). Where the root itself
+/// cannot be written, the file is the journal, which is written first.
+fn writes_refused(
+    repo: &Path,
+    run: impl Fn(&[&str]) -> Option<Output>,
+    os_error: &str,
+    root_writable: bool,
+) {
     let merge = "console/migrations/versions/0149_merge_0146_and_0148.py";
     let renamed = "console/migrations/versions/0149_promote_tax_lot_cost_basis_v2.py";
     for (args, target) in [
@@ -400,11 +406,17 @@ fn writes_refused(repo: &Path, run: impl Fn(&[&str]) -> Option<Output>, os_error
         let before = tree_bytes(repo);
         let Some(o) = run(args) else { return };
         assert_eq!(code(&o), 2, "{args:?}: {}{}", stdout(&o), stderr(&o));
+        let what = if root_writable {
+            target.to_string()
+        } else {
+            ".migfix (the write's journal)".to_string()
+        };
         assert_eq!(
             stderr(&o),
-            format!("error: cannot write {target}: {os_error}; nothing was written\n"),
+            format!("error: cannot write {what}: {os_error}; nothing was written\n"),
             "{args:?}"
         );
+        assert!(!repo.join(".migfix").exists(), "{args:?} left its journal");
         assert_eq!(tree_bytes(repo), before, "{args:?} changed the tree");
     }
 }
@@ -412,10 +424,13 @@ fn writes_refused(repo: &Path, run: impl Fn(&[&str]) -> Option<Output>, os_error
 #[test]
 fn a_folder_the_user_cannot_write_is_an_error_naming_the_file() {
     let (_top, repo) = read_only_incident();
+    // The migrations' folders are read-only, the root (for the journal) not.
+    chmod(&repo, 0o777, false);
     writes_refused(
         &repo,
         |args| unprivileged(&repo, args),
         "Permission denied (os error 13)",
+        true,
     );
     chmod(&repo, 0o755, true);
 }
@@ -458,6 +473,7 @@ fn a_read_only_file_system_is_an_error_naming_the_file() {
             Some(mounted(&all).unwrap())
         },
         "Read-only file system (os error 30)",
+        false,
     );
 }
 

@@ -1,0 +1,437 @@
+//! Crash safety: a write killed at any moment is undone exactly (files and
+//! git index) or finished, from its journal, and never leaves a tree that
+//! another command takes for whole.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+
+const COMMAND: &[&str] = &["renumber", "00001", "--to", "01001", "--yes"];
+/// The same on a chain of 2,000.
+const COMMAND_2000: &[&str] = &["renumber", "00001", "--to", "02001", "--yes"];
+
+/// A committed chain of `n` revisions, each after the one before and each
+/// depending on the first, so that renumbering the first edits every file.
+fn chain(dir: &Path, n: usize) {
+    let versions = dir.join("migrations/versions");
+    std::fs::create_dir_all(&versions).unwrap();
+    std::fs::write(
+        dir.join("alembic.ini"),
+        "[alembic]\nscript_location = migrations\n",
+    )
+    .unwrap();
+    for i in 1..=n {
+        let id = format!("{i:05}");
+        let (down, dep) = if i == 1 {
+            ("None".to_string(), String::new())
+        } else {
+            (
+                format!("\"{:05}\"", i - 1),
+                "depends_on = \"00001\"\n".to_string(),
+            )
+        };
+        std::fs::write(
+            versions.join(format!("{id}_rev_{i}.py")),
+            format!(
+                "\"\"\"rev {i}\n\nRevision ID: {id}\nRevises: {:05}\n\"\"\"\nrevision = \"{id}\"\ndown_revision = {down}\n{dep}\n\ndef upgrade():\n    pass\n",
+                i - 1
+            ),
+        )
+        .unwrap();
+    }
+    git_init(dir);
+}
+
+/// Every file below `dir` but `.git`, and the git index's bytes.
+fn state(dir: &Path) -> (BTreeMap<PathBuf, Vec<u8>>, Vec<u8>) {
+    (
+        tree_bytes(dir),
+        std::fs::read(dir.join(".git/index")).unwrap_or_default(),
+    )
+}
+
+/// The index as entries (path, blob, mode): what a re-run must match, the
+/// file's bytes holding timestamps too.
+fn index_entries(dir: &Path) -> Vec<(Vec<u8>, git2::Oid, u32)> {
+    let repo = git2::Repository::open(dir).unwrap();
+    let index = repo.index().unwrap();
+    index.iter().map(|e| (e.path, e.id, e.mode)).collect()
+}
+
+fn spawn(dir: &Path, args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_migfix"))
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+fn journal_of(dir: &Path) -> PathBuf {
+    dir.join(".git/migfix-journal")
+}
+
+/// Files named as the applier's temp files, anywhere below `dir`.
+fn temp_files(dir: &Path) -> Vec<PathBuf> {
+    tree_bytes(dir)
+        .into_keys()
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.starts_with(".migfix-") && name.ends_with(".tmp")
+        })
+        .collect()
+}
+
+/// A small xorshift, seeded, so that a failing kill repeats.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n.max(1)
+    }
+}
+
+#[test]
+fn a_write_killed_at_any_moment_is_undone_exactly_then_redone_exactly() {
+    let top = tempfile::tempdir().unwrap();
+    let original = top.path().join("original");
+    chain(&original, 1_000);
+    let before = state(&original);
+
+    // The unkilled run, and how long it takes.
+    let reference = top.path().join("reference");
+    copy_tree(&original, &reference);
+    let started = Instant::now();
+    let status = spawn(&reference, COMMAND).wait().unwrap();
+    let took = started.elapsed();
+    assert!(status.success());
+    let after = tree_bytes(&reference);
+    let after_index = index_entries(&reference);
+    assert_ne!(after, before.0, "the command changes the tree");
+    assert!(!journal_of(&reference).exists());
+
+    let mut rng = Rng(std::env::var("MIGFIX_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x6b11_2026));
+    let (mut undone, mut completed, mut untouched) = (0, 0, 0);
+    for kill in 0..50 {
+        let work = top.path().join(format!("kill-{kill}"));
+        copy_tree(&original, &work);
+        let mut child = spawn(&work, COMMAND);
+        if kill % 2 == 0 {
+            // Anywhere in the run, from start to (after) its end.
+            let at = rng.below(took.as_micros() as u64 * 11 / 10);
+            std::thread::sleep(Duration::from_micros(at));
+        } else {
+            // Inside the apply: once the journal is there, a little later.
+            while !journal_of(&work).exists() && child.try_wait().unwrap().is_none() {
+                std::thread::yield_now();
+            }
+            std::thread::sleep(Duration::from_micros(
+                rng.below(took.as_micros() as u64 / 16),
+            ));
+        }
+        let _ = child.kill();
+        child.wait().unwrap();
+
+        let left_journal = journal_of(&work).join("journal.json").exists();
+        let o = migfix(&work, &["-C", work.to_str().unwrap(), "undo"]);
+        assert_eq!(o.status.code(), Some(0), "kill {kill}: {}", stderr(&o));
+        let now = state(&work);
+        if now.0 == after && !left_journal {
+            // The kill came after the write was complete.
+            completed += 1;
+            assert_eq!(index_entries(&work), after_index, "kill {kill}");
+            continue;
+        }
+        if left_journal {
+            undone += 1;
+        } else {
+            untouched += 1;
+        }
+        assert!(
+            now.0 == before.0,
+            "kill {kill}: undo did not give back the original files"
+        );
+        assert!(
+            now.1 == before.1,
+            "kill {kill}: undo did not give back the original git index"
+        );
+        assert!(temp_files(&work).is_empty(), "kill {kill}: temp files left");
+        assert!(!journal_of(&work).exists(), "kill {kill}: journal left");
+        assert!(
+            !work.join(".git/index.lock").exists(),
+            "kill {kill}: index lock left"
+        );
+
+        let o = migfix(
+            &work,
+            &[&["-C", work.to_str().unwrap()][..], COMMAND].concat(),
+        );
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "kill {kill}, re-run: {}",
+            stderr(&o)
+        );
+        assert!(
+            tree_bytes(&work) == after,
+            "kill {kill}: the re-run differs from an unkilled run"
+        );
+        assert_eq!(
+            index_entries(&work),
+            after_index,
+            "kill {kill}: the re-run's index"
+        );
+        std::fs::remove_dir_all(&work).unwrap();
+    }
+    eprintln!("50 kills: {undone} undone from the journal, {untouched} before it, {completed} after the write");
+    assert_eq!(undone + untouched + completed, 50);
+}
+
+/// A kill between the journal and the end: what every other command says,
+/// and `undo --finish` completing it as an unkilled run would have.
+#[test]
+fn an_interrupted_write_blocks_writers_warns_readers_and_can_be_finished() {
+    let top = tempfile::tempdir().unwrap();
+    let original = top.path().join("original");
+    chain(&original, 300);
+    let reference = top.path().join("reference");
+    copy_tree(&original, &reference);
+    assert!(spawn(&reference, COMMAND).wait().unwrap().success());
+    let after = tree_bytes(&reference);
+    let after_index = index_entries(&reference);
+
+    // Killed as soon as the journal is there, the new files are not all
+    // written: finishing is refused with nothing changed. Killed after the
+    // first file moved into place, every new content is whole: finishing
+    // completes the write.
+    let work = top.path().join("work");
+    let (mut refused, mut caught) = (false, false);
+    for attempt in 0..40 {
+        if work.exists() {
+            std::fs::remove_dir_all(&work).unwrap();
+        }
+        copy_tree(&original, &work);
+        let mut child = spawn(&work, COMMAND);
+        let moved = work.join("migrations/versions/01001_rev_1.py");
+        let early = attempt % 2 == 0;
+        while child.try_wait().unwrap().is_none()
+            && !(if early {
+                journal_of(&work).join("journal.json").exists()
+            } else {
+                moved.exists()
+            })
+        {
+            std::thread::yield_now();
+        }
+        let _ = child.kill();
+        child.wait().unwrap();
+        if !journal_of(&work).join("journal.json").exists() {
+            continue;
+        }
+        if !early {
+            caught = true;
+            break;
+        }
+        let before = state(&work);
+        let o = migfix(&work, &["-C", work.to_str().unwrap(), "undo", "--finish"]);
+        if o.status.code() == Some(2) {
+            assert!(stderr(&o).contains("cannot be completed"), "{}", stderr(&o));
+            assert!(state(&work) == before, "a refused finish changed nothing");
+            refused = true;
+        }
+    }
+    assert!(caught, "no kill landed after the first move in 40 tries");
+    eprintln!("a finish was refused for a kill before the new files were whole: {refused}");
+
+    let dir = work.to_str().unwrap();
+    let o = migfix(&work, &["-C", dir, "merge-heads", "--yes"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("was interrupted before it finished"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains("migfix undo --finish"),
+        "{}",
+        stderr(&o)
+    );
+    let o = migfix(&work, &["-C", dir, "chains"]);
+    assert!(
+        stderr(&o).contains("WARNING: an earlier write (migfix -C"),
+        "{}",
+        stderr(&o)
+    );
+    let o = migfix(&work, &["-C", dir, "recover"]);
+    assert_eq!(o.status.code(), Some(2), "no terminal: it says what to run");
+    assert!(stderr(&o).contains("migfix undo"), "{}", stderr(&o));
+
+    let o = migfix(&work, &["-C", dir, "undo", "--finish"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).starts_with("completed the interrupted write: migfix -C"),
+        "{}",
+        stdout(&o)
+    );
+    assert!(
+        tree_bytes(&work) == after,
+        "finishing differs from an unkilled run"
+    );
+    assert_eq!(index_entries(&work), after_index);
+    assert!(!journal_of(&work).exists());
+    let o = migfix(&work, &["-C", dir, "undo"]);
+    assert_eq!(
+        (o.status.code(), stdout(&o).as_str()),
+        (Some(0), "nothing to undo: no interrupted write\n")
+    );
+}
+
+#[test]
+fn a_second_writer_refuses_naming_the_first_ones_lock() {
+    let top = tempfile::tempdir().unwrap();
+    let original = top.path().join("original");
+    chain(&original, 2_000);
+    let reference = top.path().join("reference");
+    copy_tree(&original, &reference);
+    assert!(spawn(&reference, COMMAND_2000).wait().unwrap().success());
+    let after = tree_bytes(&reference);
+
+    // The second starts while the first holds the lock; tried again where
+    // the first finished before the second could look.
+    let mut seen = false;
+    for attempt in 0..10 {
+        let work = top.path().join(format!("work-{attempt}"));
+        copy_tree(&original, &work);
+        let mut first = spawn(&work, COMMAND_2000);
+        while !journal_of(&work).join("journal.json").exists()
+            && first.try_wait().unwrap().is_none()
+        {
+            std::thread::yield_now();
+        }
+        let second = migfix(
+            &work,
+            &[&["-C", work.to_str().unwrap()][..], COMMAND_2000].concat(),
+        );
+        assert!(
+            first.wait().unwrap().success(),
+            "the first writer completes"
+        );
+        assert!(
+            tree_bytes(&work) == after,
+            "the first writer's result is untouched"
+        );
+        if stderr(&second).contains("another migfix (pid ") {
+            assert_eq!(second.status.code(), Some(2));
+            assert!(
+                stderr(&second).contains(".git/migfix-journal"),
+                "{}",
+                stderr(&second)
+            );
+            seen = true;
+            break;
+        }
+    }
+    assert!(
+        seen,
+        "the second writer never ran while the first held the lock"
+    );
+}
+
+#[test]
+fn a_locked_git_index_stops_the_write_before_anything_changes() {
+    let top = tempfile::tempdir().unwrap();
+    let work = top.path().join("work");
+    chain(&work, 20);
+    std::fs::write(work.join(".git/index.lock"), b"").unwrap();
+    let before = state(&work);
+    let o = migfix(
+        &work,
+        &[&["-C", work.to_str().unwrap()][..], COMMAND].concat(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("the git index is locked"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).contains("nothing was written"), "{}", stderr(&o));
+    assert_eq!(state(&work), before);
+    assert!(!journal_of(&work).exists());
+}
+
+/// A full disk: a small tmpfs, in a mount namespace of its own, where the
+/// journal or the new files do not fit. Exit 2, every file as it was.
+#[test]
+fn a_full_disk_stops_the_write_with_nothing_changed() {
+    let top = tempfile::tempdir().unwrap();
+    let src = top.path().join("src");
+    chain(&src, 400);
+    let script = r#"
+        set -e
+        mnt=$1; src=$2; bin=$3
+        mount -t tmpfs -o size=16m tmpfs "$mnt" || exit 125
+        cp -a "$src" "$mnt/repo"
+        # Fill the disk but for 200 KB: less than the write's new files
+        # need (a block each), more than its journal.
+        avail=$(df --output=avail -B1 "$mnt" | tail -n 1)
+        head -c $((avail - 200000)) /dev/zero > "$mnt/filler"
+        sum() { (cd "$mnt/repo" && find . -path ./.git/objects -prune -o -type f -print0 | sort -z | xargs -0 sha1sum); }
+        before=$(sum)
+        set +e
+        "$bin" -C "$mnt/repo" renumber 00001 --to 01001 --yes > "$mnt/out" 2>&1
+        echo "exit=$?"
+        set -e
+        after=$(sum)
+        [ "$before" = "$after" ] && echo same || echo changed
+        ls -a "$mnt/repo/.git" | grep -c migfix-journal || true
+        cat "$mnt/out"
+    "#;
+    let mnt = top.path().join("mnt");
+    std::fs::create_dir(&mnt).unwrap();
+    let o = Command::new("unshare")
+        .args(if is_root() {
+            &["-m"][..]
+        } else {
+            &["-r", "-m"][..]
+        })
+        .args(["sh", "-c", script, "sh"])
+        .arg(&mnt)
+        .arg(&src)
+        .arg(env!("CARGO_BIN_EXE_migfix"))
+        .output();
+    let o = match o {
+        Ok(o) if o.status.code() != Some(125) && o.status.success() => o,
+        other => {
+            eprintln!("skipped: cannot mount a small tmpfs here: {other:?}");
+            return;
+        }
+    };
+    let out = stdout(&o);
+    let mut lines = out.lines();
+    assert_eq!(lines.next(), Some("exit=2"), "{out}{}", stderr(&o));
+    assert_eq!(lines.next(), Some("same"), "{out}");
+    assert_eq!(lines.next(), Some("0"), "no journal left: {out}");
+    let message = lines.collect::<Vec<_>>().join("\n");
+    assert!(message.contains("No space left on device"), "{message}");
+    assert!(message.contains("nothing was"), "{message}");
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
