@@ -563,14 +563,7 @@ pub(crate) fn undo(root: &Path) -> Result<Option<Undone>> {
             dir.display()
         );
     }
-    sync(&dir);
-    remove(&dir);
-    Ok(Some(Undone {
-        journal: dir.display().to_string(),
-        command: record.command,
-        files: record.changes.iter().map(|e| e.shown.clone()).collect(),
-        finished: false,
-    }))
+    Ok(Some(close(&dir, record, false)))
 }
 
 /// Completes the interrupted write: every new content in place, the
@@ -627,14 +620,19 @@ pub(crate) fn finish(root: &Path) -> Result<Option<Undone>> {
         }
     }
     super::apply::remove_emptied(&plan);
-    sync(&dir);
-    remove(&dir);
-    Ok(Some(Undone {
+    Ok(Some(close(&dir, record, true)))
+}
+
+/// Everything the journal mended is made durable, then the journal goes.
+fn close(dir: &Path, record: Record, finished: bool) -> Undone {
+    sync(dir);
+    remove(dir);
+    Undone {
         journal: dir.display().to_string(),
         command: record.command,
         files: record.changes.iter().map(|e| e.shown.clone()).collect(),
-        finished: true,
-    }))
+        finished,
+    }
 }
 
 /// The interrupted journal at `root`, if any; a running writer's is an
