@@ -435,3 +435,24 @@ fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
     unsafe { libc::geteuid() == 0 }
 }
+
+#[test]
+fn check_warns_of_a_temp_file_left_in_a_chain_folder_and_reads_past_it() {
+    let top = tempfile::tempdir().unwrap();
+    let work = top.path().join("work");
+    chain(&work, 5);
+    let temp = work.join("migrations/versions/.migfix-4242-3.tmp");
+    std::fs::write(&temp, "revision = \"99999\"\ndown_revision = \"00005\"\n").unwrap();
+    let o = migfix(&work, &["-C", work.to_str().unwrap(), "check"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(
+        stderr(&o).contains(
+            "migrations/versions/.migfix-4242-3.tmp: a temp file left by a migfix write that was interrupted"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    // Never taken for a migration: the head is still the chain's own.
+    let o = migfix(&work, &["-C", work.to_str().unwrap(), "heads"]);
+    assert_eq!(stdout(&o), "00005 (head)\n");
+}
