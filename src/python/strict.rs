@@ -63,6 +63,7 @@ impl<'a> Tokenizer<'a> {
             i: 0,
             line,
             base_brackets: brackets.len(),
+            nested_fstrings: 0,
             brackets,
             indents: vec![(0, 0)],
             at_line_start: true,
@@ -83,6 +84,8 @@ struct Tokenizer<'a> {
     brackets: Vec<(u8, usize)>,
     /// How many of them the text started inside.
     base_brackets: usize,
+    /// Strings inside f-string fields being read, one inside another.
+    nested_fstrings: usize,
     /// Indentation stack: columns with tabs to 8 and with tabs as 1, as
     /// CPython compares both to find inconsistent tabs.
     indents: Vec<(usize, usize)>,
@@ -406,6 +409,10 @@ impl Tokenizer<'_> {
         self.i += if triple { 3 } else { 1 };
         let bytes = prefix.contains(&b'b');
         let raw = prefix.contains(&b'r');
+        // An f-string's fields follow Python 3.12 (PEP 701): they may hold
+        // strings in any quotes, and line breaks.
+        let fstring = prefix.contains(&b'f');
+        let mut fields = 0usize;
         loop {
             let Some(c) = self.peek(0) else {
                 let what = if triple { "triple-quoted " } else { "" };
@@ -417,6 +424,40 @@ impl Tokenizer<'_> {
                     ),
                 ));
             };
+            if fstring && (fields > 0 || c == b'{' || c == b'}') {
+                match c {
+                    b'{' if fields == 0 && self.peek(1) == Some(b'{') => self.i += 2,
+                    b'}' if fields == 0 => self.i += if self.peek(1) == Some(b'}') { 2 } else { 1 },
+                    b'{' => {
+                        fields += 1;
+                        self.i += 1;
+                    }
+                    b'}' => {
+                        fields -= 1;
+                        self.i += 1;
+                    }
+                    b'"' | b'\'' => {
+                        self.nested_fstrings += 1;
+                        if self.nested_fstrings > 150 {
+                            return Err(error(
+                                self.line,
+                                "f-string: expressions nested too deeply",
+                            ));
+                        }
+                        let prefix = self.src[..self.i]
+                            .iter()
+                            .rev()
+                            .take_while(|b| b.is_ascii_alphabetic())
+                            .map(u8::to_ascii_lowercase)
+                            .collect::<Vec<u8>>();
+                        self.string(&prefix)?;
+                        self.nested_fstrings -= 1;
+                    }
+                    b'\n' | b'\r' => self.newline(),
+                    _ => self.i += 1,
+                }
+                continue;
+            }
             match c {
                 b'\\' => {
                     self.i += 1;
@@ -1056,5 +1097,29 @@ fn deletable(target: Node<'_>, line: impl Fn(Node<'_>) -> usize + Copy) -> Resul
             line(target),
             format!("cannot delete {}", other.replace('_', " ")),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tokens;
+
+    #[test]
+    fn fstring_fields_follow_python_3_12() {
+        for ok in [
+            "x = f\"{d[\"k\"]}\"\n",
+            "x = f'{a!r:>{w}}'\n",
+            "x = f\"{{a}}\" + f'}}'\n",
+            "x = f\"{ {1: 2}[1] }\"\n",
+            "x = f'''{\na\n}'''\n",
+            "x = rf\"\\d{x}\"\n",
+            "x = f\"{x:{'a'}}\"\n",
+            "x = f'{f\"{f'{1}'}\"}'\n",
+        ] {
+            assert!(tokens(ok.as_bytes()).is_ok(), "{ok}");
+        }
+        for bad in ["x = f\"{a\"\n", "x = f'{a'\n", "x = f\"{'a}\"\n"] {
+            assert!(tokens(bad.as_bytes()).is_err(), "{bad}");
+        }
     }
 }

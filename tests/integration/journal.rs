@@ -125,7 +125,8 @@ fn a_write_killed_at_any_moment_is_undone_exactly_then_redone_exactly() {
     let mut rng = Rng(std::env::var("MIGFIX_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(0x6b11_2026));
+        .unwrap_or(0x6b11_2026)
+        | 1);
     let (mut undone, mut completed, mut untouched) = (0, 0, 0);
     for kill in 0..50 {
         let work = top.path().join(format!("kill-{kill}"));
