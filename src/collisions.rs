@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use git2::Oid;
-use serde::Serialize;
 
 use crate::chains::scheme::sqitch_prefix;
 use crate::chains::sqitch::Plan;
@@ -21,42 +20,7 @@ use crate::graph::{id_order, Graph};
 use crate::report;
 use crate::ExitStatus;
 
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct Claimant {
-    /// A branch name, or the base ref.
-    pub branch: String,
-    pub path: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct Collision {
-    pub chain: String,
-    /// The revision id, or a sqitch sequence number.
-    pub id: String,
-    pub claims: Vec<Claimant>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct Stale {
-    pub chain: String,
-    pub branch: String,
-    pub revision: String,
-    pub path: String,
-    pub down_revisions: Vec<String>,
-    /// What it should revise instead.
-    pub should: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct Analysis {
-    pub base: String,
-    pub branches: usize,
-    pub collisions: Vec<Collision>,
-    pub stale: Vec<Stale>,
-    pub next_free: BTreeMap<String, String>,
-    /// Per chain, the base's heads.
-    pub base_heads: BTreeMap<String, Vec<String>>,
-}
+pub(crate) use crate::outcome::{Analysis, Claimant, Collision, Stale};
 
 pub(crate) fn run(config: &Config, args: &CollisionsArgs) -> Result<ExitStatus> {
     let repo = Repo::discover(&config.root).ok_or_else(|| {

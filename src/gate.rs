@@ -8,35 +8,17 @@ use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use serde::Serialize;
 
 use crate::chains::{self, Chain};
 use crate::cli::GateArgs;
 use crate::config::{Config, Source};
 use crate::error::{Diag, InputErrors};
-use crate::findings::Finding;
 use crate::graph::Graph;
 use crate::report;
 use crate::secrets::{self, MASK};
 use crate::ExitStatus;
 
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct Step {
-    pub name: String,
-    pub status: &'static str,
-    pub seconds: f64,
-    /// The last lines of what the step printed.
-    pub output_tail: Vec<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub(crate) struct ChainRun {
-    pub name: String,
-    pub database: String,
-    pub passed: bool,
-    pub steps: Vec<Step>,
-    pub findings: Vec<Finding>,
-}
+pub(crate) use crate::outcome::{ChainRun, GateStep as Step};
 
 /// A postgresql:// URL, split so that the database can be swapped and the
 /// credentials never shown.

@@ -19,6 +19,7 @@ mod findings;
 mod gate;
 mod git;
 mod graph;
+mod outcome;
 mod plan;
 mod python;
 mod recover;

@@ -20,37 +20,7 @@ use crate::repair::{self, merge_heads, renumber, Preview};
 use crate::report;
 use crate::ExitStatus;
 
-/// One way to fix a problem: what it does, why, and the command that does
-/// the same without prompts.
-#[derive(Debug, Clone)]
-pub(crate) struct Fix {
-    pub label: String,
-    pub why: String,
-    pub command: Option<String>,
-    action: Action,
-}
-
-#[derive(Debug, Clone)]
-enum Action {
-    MergeHeads,
-    Renumber {
-        target: String,
-        to: Option<String>,
-        onto: Option<String>,
-    },
-    /// Re-point a revision at an id the user types.
-    AskParent {
-        target: String,
-        id: String,
-    },
-}
-
-/// The chain problem recover works on next, and its fixes.
-pub(crate) struct Offer {
-    pub chain: String,
-    pub problem: String,
-    pub fixes: Vec<Fix>,
-}
+pub(crate) use crate::outcome::{Action, Fix, Offer};
 
 pub(crate) fn run(config: &Config, args: &RecoverArgs) -> Result<ExitStatus> {
     let from_stdin = args.log.as_deref().is_some_and(|p| p == Path::new("-"));

@@ -25,15 +25,7 @@ use crate::plan::{apply, apply_edits, Change, Edit, Plan};
 use crate::report;
 use crate::ExitStatus;
 
-/// What a repair will do, in words, shown above its diff.
-#[derive(Debug, Clone, serde::Serialize)]
-pub(crate) struct Preview {
-    pub chain: String,
-    pub title: String,
-    pub notes: Vec<String>,
-    /// The chain's heads once the plan is applied, as checked before writing.
-    pub heads_after: Vec<String>,
-}
+pub(crate) use crate::outcome::Preview;
 
 /// Every number in use: the chain's own ids and every id claimed on
 /// another branch. The next free one is above all of them, in the chain's

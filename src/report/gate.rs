@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use super::{style, Format};
 use crate::config::Config;
-use crate::gate::ChainRun;
+use crate::outcome::ChainRun;
 
 /// Which server the gate started, on stderr so that JSON stays one document.
 pub(crate) fn throwaway(config: &Config, version: &str, bin: &std::path::Path, port: u16) {

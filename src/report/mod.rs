@@ -17,9 +17,9 @@ use crate::diff::PlanDiff;
 use crate::error::{Diag, InputErrors, Refused};
 use crate::findings::Finding;
 use crate::graph::Graph;
+use crate::outcome::Preview;
 use crate::plan::apply::Applied;
 use crate::plan::Plan;
-use crate::repair::Preview;
 
 /// Renders an error for `main`: exit 2, 1 for a refused change, or 0 for a
 /// closed pipe. With `--format github`, an input error that names a file
@@ -896,7 +896,7 @@ pub(crate) fn follow_ups(
 
 pub(crate) fn collisions(
     config: &Config,
-    a: &crate::collisions::Analysis,
+    a: &crate::outcome::Analysis,
     findings: &[Finding],
 ) -> io::Result<()> {
     if config.output.format.is_ci() {

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 use super::{style, Format};
 use crate::config::Config;
 use crate::findings::Finding;
-use crate::recover::Offer;
+use crate::outcome::Offer;
 
 /// Words wrapped to fit 80 columns after `indent` spaces; continuation
 /// lines get two more.

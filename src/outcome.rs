@@ -1,0 +1,105 @@
+//! What the commands found or will do, as the printer (`report`) shows it:
+//! plain data, below both, so that `report` imports no command module.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::findings::Finding;
+
+/// What a repair will do, in words, shown above its diff.
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct Preview {
+    pub chain: String,
+    pub title: String,
+    pub notes: Vec<String>,
+    /// The chain's heads once the plan is applied, as checked before writing.
+    pub heads_after: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct GateStep {
+    pub name: String,
+    pub status: &'static str,
+    pub seconds: f64,
+    /// The last lines of what the step printed.
+    pub output_tail: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ChainRun {
+    pub name: String,
+    pub database: String,
+    pub passed: bool,
+    pub steps: Vec<GateStep>,
+    pub findings: Vec<Finding>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Claimant {
+    /// A branch name, or the base ref.
+    pub branch: String,
+    pub path: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Collision {
+    pub chain: String,
+    /// The revision id, or a sqitch sequence number.
+    pub id: String,
+    pub claims: Vec<Claimant>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Stale {
+    pub chain: String,
+    pub branch: String,
+    pub revision: String,
+    pub path: String,
+    pub down_revisions: Vec<String>,
+    /// What it should revise instead.
+    pub should: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Analysis {
+    pub base: String,
+    pub branches: usize,
+    pub collisions: Vec<Collision>,
+    pub stale: Vec<Stale>,
+    pub next_free: BTreeMap<String, String>,
+    /// Per chain, the base's heads.
+    pub base_heads: BTreeMap<String, Vec<String>>,
+}
+
+/// One way to fix a problem: what it does, why, and the command that does
+/// the same without prompts.
+#[derive(Debug, Clone)]
+pub(crate) struct Fix {
+    pub label: String,
+    pub why: String,
+    pub command: Option<String>,
+    pub action: Action,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Action {
+    MergeHeads,
+    Renumber {
+        target: String,
+        to: Option<String>,
+        onto: Option<String>,
+    },
+    /// Re-point a revision at an id the user types.
+    AskParent {
+        target: String,
+        id: String,
+    },
+}
+
+/// The chain problem recover works on next, and its fixes.
+pub(crate) struct Offer {
+    pub chain: String,
+    pub problem: String,
+    pub fixes: Vec<Fix>,
+}
