@@ -127,6 +127,11 @@ fn read_tree(src: &[u8], tree: &Tree, newlines: &[usize]) -> Result<ModuleConsts
     Ok(r.consts)
 }
 
+/// Whether a statement is one plain string, as a docstring is.
+pub(super) fn is_docstring(stmt: Node<'_>) -> bool {
+    docstring(stmt).is_some()
+}
+
 /// The module docstring: a first statement that is one plain string.
 fn docstring(stmt: Node<'_>) -> Option<Node<'_>> {
     // `"""doc""",` is a tuple, not a docstring: count every child.

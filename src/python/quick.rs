@@ -1029,6 +1029,11 @@ impl<'a> Parser<'a> {
                 dots = true;
             }
             if !(dots && self.is(c!("import"))) {
+                // Where a future import may stand, and which features
+                // exist, the full parse checks.
+                if !dots && self.text(self.peek()) == "__future__" {
+                    return None;
+                }
                 self.dotted()?;
             }
             self.expect(c!("import"))?;

@@ -701,6 +701,7 @@ struct Ctx {
 pub(super) fn tree(root: Node<'_>, body: &[u8], newlines: &[usize]) -> Result<(), SyntaxError> {
     let lines = super::LineIndex::new(body);
     let line = |n: Node<'_>| lines.line(n.start_byte());
+    future_imports(root, body, &line)?;
     let text = |n: Node<'_>| std::str::from_utf8(&body[n.byte_range()]).unwrap_or("");
     let mut stack = vec![(
         root,
@@ -761,6 +762,17 @@ pub(super) fn tree(root: Node<'_>, body: &[u8], newlines: &[usize]) -> Result<()
             }
             "break_statement" if !ctx.in_loop => return fail("'break' outside loop"),
             "continue_statement" if !ctx.in_loop => return fail("'continue' not properly in loop"),
+            "import_statement" | "import_from_statement" | "future_import_statement"
+                if node
+                    .child(node.child_count().saturating_sub(1))
+                    .is_some_and(|last| last.kind() == ",")
+                    && !has_child(node, "(") =>
+            {
+                return fail("trailing comma not allowed without surrounding parentheses")
+            }
+            "future_import_statement" if node.parent().is_some_and(|p| p.kind() != "module") => {
+                return fail("from __future__ imports must occur at the beginning of the file")
+            }
             "nonlocal_statement" if ctx.module => {
                 return fail("nonlocal declaration not allowed at module level")
             }
@@ -942,6 +954,60 @@ fn one_logical_line(
         }),
         _ => Ok(()),
     }
+}
+
+/// `from __future__ import x` only before everything but the docstring and
+/// other future imports, and only of features CPython knows.
+fn future_imports(
+    root: Node<'_>,
+    body: &[u8],
+    line: &impl Fn(Node<'_>) -> usize,
+) -> Result<(), SyntaxError> {
+    const FEATURES: [&str; 10] = [
+        "nested_scopes",
+        "generators",
+        "division",
+        "absolute_import",
+        "with_statement",
+        "print_function",
+        "unicode_literals",
+        "barry_as_FLUFL",
+        "generator_stop",
+        "annotations",
+    ];
+    let mut c = root.walk();
+    let (mut seen_other, mut first) = (false, true);
+    for stmt in root.named_children(&mut c) {
+        if stmt.kind() == "comment" {
+            continue;
+        }
+        let docstring = first && super::full::is_docstring(stmt);
+        first = false;
+        match stmt.kind() {
+            _ if docstring => {}
+            "future_import_statement" => {
+                if seen_other {
+                    return Err(error(
+                        line(stmt),
+                        "from __future__ imports must occur at the beginning of the file",
+                    ));
+                }
+                let mut cc = stmt.walk();
+                for name in stmt.children_by_field_name("name", &mut cc) {
+                    let name = name.child_by_field_name("name").unwrap_or(name);
+                    let text = std::str::from_utf8(&body[name.byte_range()]).unwrap_or("");
+                    if !FEATURES.contains(&text) {
+                        return Err(error(
+                            line(stmt),
+                            format!("future feature {text} is not defined"),
+                        ));
+                    }
+                }
+            }
+            _ => seen_other = true,
+        }
+    }
+    Ok(())
 }
 
 fn has_child(node: Node<'_>, kind: &str) -> bool {

@@ -328,6 +328,8 @@ fn strict_pieces() -> Vec<Vec<u8>> {
         b"x = *a\n",
         deep.as_bytes(),
         deeper.as_bytes(),
+        b"from __future__ import annotations\n",
+        b"from __future__ import braces\n",
         b"if x:\n",
         b":",
         b"(",
