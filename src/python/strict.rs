@@ -149,6 +149,10 @@ impl Tokenizer<'_> {
                         Some(b'\n' | b'\r') => {
                             self.newline();
                             self.blank(start);
+                            // A continuation into nothing.
+                            if self.peek(0).is_none() {
+                                return Err(error(self.line - 1, "unexpected EOF while parsing"));
+                            }
                         }
                         None => return Err(error(self.line, "unexpected EOF while parsing")),
                         Some(_) => {
@@ -693,6 +697,9 @@ struct Ctx {
     def: bool,
     in_loop: bool,
     module: bool,
+    /// Inside a function that another function encloses, where `nonlocal`
+    /// can find a binding.
+    outer_function: bool,
 }
 
 /// The grammar and compiler rules that tree-sitter's grammar does not make,
@@ -775,6 +782,9 @@ pub(super) fn tree(root: Node<'_>, body: &[u8], newlines: &[usize]) -> Result<()
             }
             "nonlocal_statement" if ctx.module => {
                 return fail("nonlocal declaration not allowed at module level")
+            }
+            "nonlocal_statement" if !ctx.outer_function => {
+                return fail("no binding for nonlocal found: no enclosing function")
             }
             "delete_statement" => {
                 let mut c = node.walk();
@@ -891,20 +901,26 @@ pub(super) fn tree(root: Node<'_>, body: &[u8], newlines: &[usize]) -> Result<()
             _ => {}
         }
         // The context the children see.
+        let enclosed = ctx.function.is_some() || ctx.outer_function;
         let inner = match node.kind() {
             "function_definition" => Ctx {
                 function: Some(node.child(0).is_some_and(|c| c.kind() == "async")),
                 def: true,
                 in_loop: false,
                 module: false,
+                outer_function: enclosed,
             },
             "lambda" => Ctx {
                 function: Some(false),
                 def: false,
                 in_loop: false,
                 module: false,
+                outer_function: enclosed,
             },
-            "class_definition" => Ctx::default(),
+            "class_definition" => Ctx {
+                outer_function: enclosed,
+                ..Ctx::default()
+            },
             _ => ctx,
         };
         let loop_body = matches!(node.kind(), "for_statement" | "while_statement")
