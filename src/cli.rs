@@ -221,8 +221,11 @@ pub struct WriteArgs {
 pub struct RenumberArgs {
     /// The revision: its id, a sqitch change name or its sequence number, or its file
     /// (needed when two files claim one id)
-    #[arg(value_name = "REV|PATH")]
+    #[arg(value_name = "REV|PATH|APP")]
     pub target: String,
+    /// Django: the migration's name, after its app (`renumber shop 0005_b`)
+    #[arg(value_name = "NAME")]
+    pub name: Option<String>,
     /// The new id [default: the next number free in the chain and on every other branch]
     #[arg(long, value_name = "ID")]
     pub to: Option<String>,

@@ -92,6 +92,8 @@ pub(crate) fn analyse(
             Source::Sqitch(spec) => {
                 sqitch_chain(repo, chain, &spec.plan, base_name, base, branches, &mut a)
             }
+            // Claims on Django branches are not read yet.
+            Source::Django(_) => {}
         }
     }
     a

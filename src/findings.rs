@@ -81,6 +81,23 @@ impl Finding {
     }
 }
 
+/// Whether a problem concerns the app `--chain LABEL` selected.
+fn problem_in_focus(chain: &Chain, graph: &Graph<'_>, p: &Problem) -> bool {
+    let revs: Vec<usize> = match p {
+        Problem::MultipleHeads { heads, .. } => heads.clone(),
+        Problem::DuplicateSequence { revs, .. }
+        | Problem::DuplicateId { revs, .. }
+        | Problem::Cycle { revs }
+        | Problem::LabelClash { revs, .. } => revs.clone(),
+        Problem::Dangling { rev, .. }
+        | Problem::InvalidId { rev, .. }
+        | Problem::FilenameMismatch { rev, .. } => vec![*rev],
+        Problem::MultipleBases { bases } => bases.clone(),
+        Problem::NoHead => return true,
+    };
+    revs.iter().any(|&i| chain.in_focus(graph.rev(i)))
+}
+
 /// Findings that Alembic itself does not stop at: file names (it never
 /// reads them) and several bases (it upgrades them all); and what sqitch
 /// deploys anyway (a missing verify script, a reused sequence number). `check` shows them
@@ -159,9 +176,11 @@ pub(crate) fn for_chain_in(
     };
     let name = chain.name().to_string();
     let sqitch = chain.kind() == crate::chains::Kind::Sqitch;
+    let django = chain.kind() == crate::chains::Kind::Django;
     let mut out: Vec<Finding> = graph
         .problems()
         .into_iter()
+        .filter(|p| !django || problem_in_focus(chain, &graph, p))
         // For a sqitch plan, the lint below says the same with plan lines.
         .filter(|p| !(sqitch && matches!(p, Problem::DuplicateId { .. } | Problem::Dangling { .. })))
         .map(|p| {
@@ -187,7 +206,17 @@ pub(crate) fn for_chain_in(
                     });
                     let on = label.as_ref().map(|l| format!(" on branch {l}")).unwrap_or_default();
                     let branch_flag = label.as_ref().map(|l| format!(" --branch {l}")).unwrap_or_default();
-                    let (fix, command) = if let Some((id, later_file)) = duplicated {
+                    let (fix, command) = if django {
+                        (
+                            "add a merge migration that depends on every leaf (as `python manage.py makemigrations --merge` \
+                             writes), or renumber the later migration onto the other leaf so the app stays linear"
+                                .to_string(),
+                            Some(format!(
+                                "migfix --chain {} merge-heads",
+                                label.clone().unwrap_or_else(|| name.clone())
+                            )),
+                        )
+                    } else if let Some((id, later_file)) = duplicated {
                         (
                             format!("{id} is declared by two files, a duplicate rather than a fork: renumber the later file"),
                             Some(format!("migfix renumber {}", rel(root, &later_file))),
@@ -200,14 +229,22 @@ pub(crate) fn for_chain_in(
                             Some(format!("migfix --chain {name} merge-heads{branch_flag}")),
                         )
                     };
-                    (
-                        Some('C'),
-                        "multiple-heads",
-                        at(later),
-                        format!("{} heads{on}: {}{fork}", heads.len(), and_list(&names)),
-                        fix,
-                        command,
-                    )
+                    let message = if django {
+                        // Django's own words (migrate and makemigrations).
+                        let app = label.clone().unwrap_or_default();
+                        let leaves: Vec<String> = heads
+                            .iter()
+                            .filter_map(|&h| graph.rev(h).django.as_ref().map(|d| d.name.clone()))
+                            .collect();
+                        format!(
+                            "Conflicting migrations detected; multiple leaf nodes in the migration graph: ({} in {app}){}",
+                            leaves.join(", "),
+                            fork.replace("all revise", "all depend on")
+                        )
+                    } else {
+                        format!("{} heads{on}: {}{fork}", heads.len(), and_list(&names))
+                    };
+                    (Some('C'), "multiple-heads", at(later), message, fix, command)
                 }
                 Problem::DuplicateId { id, revs } => claimed_twice(
                     &revs,
@@ -215,6 +252,25 @@ pub(crate) fn for_chain_in(
                     format!("revision {id} is declared by"),
                     "renumber one of the files (the one merged later) to the next free number",
                 ),
+                Problem::Dangling { rev, target, suggestion, .. } if django => {
+                    let r = graph.rev(rev);
+                    let (app, migration) = target.split_once('.').unwrap_or((&target, ""));
+                    let hint = suggestion.as_ref().map(|s| format!("; did you mean {s}?")).unwrap_or_default();
+                    (
+                        Some('E'),
+                        "dangling-dependency",
+                        at(rev),
+                        format!(
+                            "Migration {} dependencies reference nonexistent parent node ('{app}', '{migration}'){hint}",
+                            r.id
+                        ),
+                        match &suggestion {
+                            Some(s) => format!("point the dependency at {s}"),
+                            None => "point the dependency at an existing migration (see `migfix history`)".to_string(),
+                        },
+                        None,
+                    )
+                }
                 Problem::Dangling { rev, target, via, suggestion } => {
                     let field = match via {
                         Via::DownRevision => "down_revision",
@@ -271,6 +327,19 @@ pub(crate) fn for_chain_in(
                         format!("the filename says {file_id} but the file declares revision {}", r.id),
                         "rename the file to carry its revision id, or renumber the revision so that the two agree".to_string(),
                         git_mv,
+                    )
+                }
+                Problem::DuplicateSequence { number, revs } if django => {
+                    let ms: Vec<String> = revs.iter().map(|&i| graph.rev(i).id.clone()).collect();
+                    let later = *revs.last().expect("two migrations");
+                    let d = graph.rev(later).django.as_ref().expect("a Django migration");
+                    (
+                        Some('C'),
+                        "duplicate-file-number",
+                        at(later),
+                        format!("number {number:04} is used by {} migrations of app {}: {}", ms.len(), d.app, and_list(&ms)),
+                        "give the migration merged later the next free number".to_string(),
+                        Some(format!("migfix renumber {} {}", d.app, d.name)),
                     )
                 }
                 Problem::DuplicateSequence { number, revs } => claimed_twice(

@@ -178,6 +178,14 @@ pub(crate) fn run(config: &Config, args: &GateArgs) -> Result<ExitStatus> {
             ))
         })?;
     let chains = chains::load(config)?;
+    if let Some(c) = chains.iter().find(|c| c.kind() == chains::Kind::Django) {
+        return Err(crate::error::Refused::new(format!(
+            "{}: the gate does not run Django projects yet",
+            c.name()
+        ))
+        .help("select another chain with --chain NAME")
+        .into());
+    }
     let alembic: Vec<String> = args.alembic.split_whitespace().map(String::from).collect();
     if chains.iter().any(|c| c.kind() == chains::Kind::Alembic) {
         tool_present(&alembic, "--alembic CMD")?;
@@ -489,6 +497,8 @@ fn round_trip(
             drop(tmp);
             Ok(ok)
         }
+        // Refused before any database is made (see run).
+        Source::Django(_) => Ok(false),
         Source::Sqitch(spec) => {
             let dir = spec
                 .conf

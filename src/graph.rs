@@ -166,6 +166,14 @@ impl<'c> Graph<'c> {
         heads
     }
 
+    /// The revisions of `list` in view: all, or those of the Django app
+    /// that `--chain LABEL` selected.
+    pub fn in_view(&self, list: Vec<usize>) -> Vec<usize> {
+        list.into_iter()
+            .filter(|&i| self.chain.in_focus(self.rev(i)))
+            .collect()
+    }
+
     pub fn bases(&self) -> Vec<usize> {
         (0..self.chain.revisions.len())
             .filter(|&i| self.rev(i).down.is_empty())
@@ -332,9 +340,33 @@ impl<'c> Graph<'c> {
             out.extend(self.sequence_clashes());
             out.extend(self.label_clashes());
         }
-        let bases = self.bases();
-        if bases.len() > 1 {
-            out.push(Problem::MultipleBases { bases });
+        if self.chain.kind() == Kind::Django {
+            // Each Django app has a first migration of its own.
+            let mut by_app: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+            for i in self.bases() {
+                if let Some(d) = &self.rev(i).django {
+                    by_app.entry(d.app.as_str()).or_default().push(i);
+                }
+            }
+            out.extend(
+                by_app
+                    .into_values()
+                    .filter(|b| b.len() > 1)
+                    .map(|bases| Problem::MultipleBases { bases }),
+            );
+            // Two leaves that share a number are one fork, reported once.
+            let forks = self.forks();
+            out.extend(self.django_number_clashes().into_iter().filter(|p| match p {
+                Problem::DuplicateSequence { revs, .. } => {
+                    !forks.iter().any(|(heads, _)| revs.iter().all(|r| heads.contains(r)))
+                }
+                _ => true,
+            }));
+        } else {
+            let bases = self.bases();
+            if bases.len() > 1 {
+                out.push(Problem::MultipleBases { bases });
+            }
         }
         out
     }
@@ -374,6 +406,10 @@ impl<'c> Graph<'c> {
     /// The literal labels of a head, for display (`alembic heads` shows
     /// them as `id (label) (head)`).
     pub fn shown_labels(&self, i: usize) -> Vec<String> {
+        // A Django migration's label is its app, already in its id.
+        if self.chain.kind() == Kind::Django {
+            return Vec::new();
+        }
         self.labels_of(i)
             .into_iter()
             .filter(|l| !l.starts_with('<'))
@@ -448,6 +484,22 @@ impl<'c> Graph<'c> {
             out.push((members.into_iter().map(|m| heads[m]).collect(), label));
         }
         out
+    }
+
+    /// Django migrations of one app that share a number (`0005_a`,
+    /// `0005_b`): what two branches leave behind, even once merged.
+    fn django_number_clashes(&self) -> Vec<Problem> {
+        let mut by: std::collections::BTreeMap<(&str, u64), Vec<usize>> = Default::default();
+        for (i, r) in self.chain.revisions.iter().enumerate() {
+            let Some(d) = &r.django else { continue };
+            if let Some(n) = crate::chains::scheme::sqitch_prefix(&d.name).and_then(|p| p.parse().ok()) {
+                by.entry((d.app.as_str(), n)).or_default().push(i);
+            }
+        }
+        by.into_iter()
+            .filter(|(_, v)| v.len() > 1)
+            .map(|((_, number), revs)| Problem::DuplicateSequence { number, revs })
+            .collect()
     }
 
     /// Files that share a file number, where the names carry one beside

@@ -345,6 +345,7 @@ fn prepare(
 ) -> Result<Option<(Preview, Plan)>> {
     let one = std::slice::from_ref(chain);
     let renumber_args = |target: &str, to: Option<String>, onto: Option<String>| RenumberArgs {
+        name: None,
         target: target.to_string(),
         to,
         onto,

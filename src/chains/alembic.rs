@@ -312,6 +312,7 @@ pub(crate) fn to_revision(
             consts: Some(consts),
             sqitch: None,
             steps: None,
+            django: None,
         },
         warnings,
     ))

@@ -2,6 +2,7 @@
 //! or sqitch plan change, in the order the tool itself loads them.
 
 pub(crate) mod alembic;
+pub(crate) mod django;
 pub(crate) mod naming;
 pub(crate) mod scheme;
 pub(crate) mod sqitch;
@@ -21,6 +22,7 @@ pub(crate) use scheme::Scheme;
 pub(crate) enum Kind {
     Alembic,
     Sqitch,
+    Django,
 }
 
 impl Kind {
@@ -28,6 +30,7 @@ impl Kind {
         match self {
             Kind::Alembic => "alembic",
             Kind::Sqitch => "sqitch",
+            Kind::Django => "django",
         }
     }
 }
@@ -50,6 +53,8 @@ pub(crate) struct Revision {
     pub sqitch: Option<SqitchChange>,
     /// Alembic, read in full: what `upgrade()` does, from the same parse.
     pub steps: Option<Vec<crate::python::calls::Step>>,
+    /// Django only: the migration's app, name and references.
+    pub django: Option<Box<django::DjangoMigration>>,
 }
 
 #[derive(Debug, Clone)]
@@ -66,6 +71,9 @@ pub(crate) struct Chain {
     pub scheme: Scheme,
     /// How its files are named (Alembic; sqitch names no files by id).
     pub naming: Naming,
+    /// Django: migrations a squash replaces, out of the graph but still
+    /// files whose references a renumber keeps in step.
+    pub replaced: Vec<Revision>,
 }
 
 impl Chain {
@@ -78,8 +86,17 @@ impl Chain {
             warnings,
             scheme: Scheme::Named,
             naming: Naming::default_template(),
+            replaced: Vec::new(),
         };
         match &chain.spec.source {
+            Source::Django(_) => {
+                chain.scheme = Scheme::detect_sqitch(
+                    chain
+                        .revisions
+                        .iter()
+                        .filter_map(|r| r.django.as_ref().map(|d| d.name.as_str())),
+                )
+            }
             Source::Sqitch(_) => {
                 chain.scheme = Scheme::detect_sqitch(chain.revisions.iter().map(|r| r.id.as_str()))
             }
@@ -116,6 +133,7 @@ impl Chain {
         match self.spec.source {
             Source::Alembic(_) => Kind::Alembic,
             Source::Sqitch(_) => Kind::Sqitch,
+            Source::Django(_) => Kind::Django,
         }
     }
 
@@ -124,6 +142,24 @@ impl Chain {
         match &self.spec.source {
             Source::Alembic(a) => a.versions[0].clone(),
             Source::Sqitch(s) => s.plan.clone(),
+            Source::Django(d) => d.project.clone(),
+        }
+    }
+
+    /// Django's `--chain LABEL`: the app the commands show and repair.
+    pub fn focus(&self) -> Option<&str> {
+        match &self.spec.source {
+            Source::Django(d) => d.focus.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Whether a revision is in view: every one, or with `--chain LABEL` of
+    /// a Django project, that app's.
+    pub fn in_focus(&self, r: &Revision) -> bool {
+        match (self.focus(), &r.django) {
+            (Some(app), Some(d)) => d.app == app,
+            _ => true,
         }
     }
 }
@@ -155,11 +191,18 @@ pub(crate) fn load(config: &Config) -> Result<Vec<Chain>> {
     let mut errors = Vec::new();
     for spec in &config.chains {
         let read = match &spec.source {
-            Source::Alembic(a) => alembic::read(&config.root, a),
-            Source::Sqitch(s) => sqitch::read(&config.root, s),
+            Source::Alembic(a) => alembic::read(&config.root, a).map(|(r, w)| (r, Vec::new(), w)),
+            Source::Sqitch(s) => sqitch::read(&config.root, s).map(|(r, w)| (r, Vec::new(), w)),
+            Source::Django(d) => {
+                django::read(&config.root, d).map(|r| (r.revisions, r.replaced, r.warnings))
+            }
         };
         match read {
-            Ok((revisions, warnings)) => chains.push(Chain::new(spec.clone(), revisions, warnings)),
+            Ok((revisions, replaced, warnings)) => {
+                let mut chain = Chain::new(spec.clone(), revisions, warnings);
+                chain.replaced = replaced;
+                chains.push(chain)
+            }
             Err(mut diags) => errors.append(&mut diags),
         }
     }

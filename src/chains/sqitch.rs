@@ -1116,6 +1116,7 @@ pub(crate) fn revisions(
             consts: None,
             sqitch: None,
             steps: None,
+            django: None,
         })
         .collect()
 }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use super::ini::{git_config_get, Ini};
-use super::{clean, rel, AlembicSpec, ChainSpec, Source, SqitchSpec};
+use super::{clean, rel, AlembicSpec, ChainSpec, DjangoApp, DjangoSpec, Source, SqitchSpec};
 use crate::error::{Diag, InputErrors};
 
 /// Folders never searched: VCS data, build output, dependencies, virtualenvs.
@@ -39,6 +39,9 @@ struct Found {
     pyprojects: Vec<PathBuf>,
     plans: Vec<PathBuf>,
     sqitch_confs: Vec<PathBuf>,
+    /// `migrations` packages (a folder with `__init__.py`), Django's or not.
+    migration_packages: Vec<PathBuf>,
+    manage_pys: Vec<PathBuf>,
 }
 
 fn walk(root: &Path) -> Found {
@@ -55,6 +58,9 @@ fn walk(root: &Path) -> Found {
             };
             if kind.is_dir() {
                 if !is_skipped_dir(&path) {
+                    if entry.file_name() == "migrations" && path.join("__init__.py").is_file() {
+                        found.migration_packages.push(path.clone());
+                    }
                     stack.push(path);
                 }
                 continue;
@@ -64,6 +70,7 @@ fn walk(root: &Path) -> Found {
                 Some("pyproject.toml") => found.pyprojects.push(path),
                 Some("sqitch.plan") => found.plans.push(path),
                 Some("sqitch.conf") => found.sqitch_confs.push(path),
+                Some("manage.py") => found.manage_pys.push(path),
                 _ => {}
             }
         }
@@ -73,6 +80,8 @@ fn walk(root: &Path) -> Found {
         &mut found.pyprojects,
         &mut found.plans,
         &mut found.sqitch_confs,
+        &mut found.migration_packages,
+        &mut found.manage_pys,
     ] {
         list.sort();
     }
@@ -132,6 +141,15 @@ pub(super) fn discover(root: &Path) -> Result<Vec<ChainSpec>> {
     }
     specs.sort_by(|a, b| a.plan.cmp(&b.plan));
     chains.extend(specs.into_iter().map(|s| sqitch_chain_spec(root, s)));
+    let alembic_dirs: Vec<PathBuf> = chains
+        .iter()
+        .filter_map(|c| match &c.source {
+            Source::Alembic(a) => Some(a.versions.iter().cloned().chain(a.script_location.clone())),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    chains.extend(django_projects(root, &found, &alembic_dirs));
     if !errors.is_empty() {
         return Err(InputErrors {
             diags: errors,
@@ -143,16 +161,111 @@ pub(super) fn discover(root: &Path) -> Result<Vec<ChainSpec>> {
     let mut seen = BTreeSet::new();
     for chain in &mut chains {
         if !seen.insert(chain.name.clone()) {
-            let kind = if matches!(chain.source, Source::Sqitch(_)) {
-                "sqitch"
-            } else {
-                "alembic"
+            let kind = match chain.source {
+                Source::Alembic(_) => "alembic",
+                Source::Sqitch(_) => "sqitch",
+                Source::Django(_) => "django",
             };
             chain.name = format!("{}#{kind}", chain.name);
             seen.insert(chain.name.clone());
         }
     }
     Ok(chains)
+}
+
+/// Django projects: every `migrations` package whose modules define a
+/// `Migration` class, grouped by the nearest folder above with a manage.py
+/// (else the root), since Django's graph spans a project's apps. Folders
+/// that Alembic uses are not Django's.
+fn django_projects(root: &Path, found: &Found, alembic_dirs: &[PathBuf]) -> Vec<ChainSpec> {
+    let mut projects: std::collections::BTreeMap<PathBuf, Vec<DjangoApp>> = Default::default();
+    for dir in &found.migration_packages {
+        if alembic_dirs.iter().any(|a| a.starts_with(dir) || dir.starts_with(a))
+            || dir.join("env.py").is_file()
+            || !has_django_migration(dir)
+        {
+            continue;
+        }
+        let app_dir = dir.parent().unwrap_or(root);
+        let label = app_label(app_dir);
+        let project = found
+            .manage_pys
+            .iter()
+            .filter_map(|m| m.parent())
+            .filter(|p| app_dir.starts_with(p))
+            .max_by_key(|p| p.as_os_str().len())
+            .unwrap_or(root)
+            .to_path_buf();
+        projects.entry(project).or_default().push(DjangoApp {
+            label,
+            dir: dir.clone(),
+        });
+    }
+    projects
+        .into_iter()
+        .map(|(project, apps)| ChainSpec {
+            name: chain_name(root, &project),
+            source: Source::Django(DjangoSpec {
+                project,
+                apps,
+                focus: None,
+            }),
+            roles: Vec::new(),
+            expected_heads: None,
+            gate: None,
+        })
+        .collect()
+}
+
+/// Whether a package holds a Django migration: a module that subclasses
+/// `migrations.Migration` (or imports Migration from django.db).
+fn has_django_migration(dir: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return false;
+    };
+    entries.flatten().any(|e| {
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        name.ends_with(".py")
+            && !name.starts_with(['_', '~'])
+            && std::fs::read(e.path()).is_ok_and(|b| {
+                let text = String::from_utf8_lossy(&b);
+                text.contains("class Migration(") && text.contains("django")
+            })
+    })
+}
+
+/// An app's label: a literal `label = "..."` in its apps.py (an AppConfig's),
+/// else the folder's name, as Django's default label is the last part of
+/// the app's module path.
+pub(crate) fn app_label(app_dir: &Path) -> String {
+    let folder = app_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let Ok(text) = std::fs::read_to_string(app_dir.join("apps.py")) else {
+        return folder;
+    };
+    let configs = text.matches("AppConfig").count();
+    let labels: Vec<String> = text
+        .lines()
+        .filter_map(|l| {
+            let t = l.trim_start();
+            (l.len() > t.len()).then_some(t)?;
+            let rest = t.strip_prefix("label")?.trim_start();
+            let rest = rest.strip_prefix('=')?.trim();
+            let rest = rest.split('#').next()?.trim();
+            let q = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+            let inner = rest.strip_prefix(q)?.strip_suffix(q)?;
+            (!inner.contains(q)).then(|| inner.to_string())
+        })
+        .collect();
+    // One config, one label: several configs may label the app otherwise
+    // than the one INSTALLED_APPS names, which migfix.toml can say.
+    match labels.as_slice() {
+        [one] if configs >= 1 => one.clone(),
+        _ => folder,
+    }
 }
 
 /// The name of a chain found in `dir`: its path from the root, or the root

@@ -45,6 +45,27 @@ pub(crate) struct ChainSpec {
 pub(crate) enum Source {
     Alembic(AlembicSpec),
     Sqitch(SqitchSpec),
+    Django(DjangoSpec),
+}
+
+/// A Django project: every app's migrations package below one folder,
+/// read as one graph, since Django's dependencies span apps.
+#[derive(Debug, Clone)]
+pub(crate) struct DjangoSpec {
+    /// The project folder (the one with manage.py, else the root).
+    pub project: PathBuf,
+    pub apps: Vec<DjangoApp>,
+    /// `--chain LABEL` named one app: commands show and repair that app,
+    /// over the whole project's graph.
+    pub focus: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DjangoApp {
+    /// The app label: `AppConfig.label`, else the app folder's name.
+    pub label: String,
+    /// The migrations package, absolute.
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, Clone)]
@@ -516,6 +537,23 @@ fn select(chains: Vec<ChainSpec>, wanted: Option<&str>) -> Result<Vec<ChainSpec>
             .into_iter()
             .nth(exact)
             .expect("position is in range")]);
+    }
+    // A Django app label selects its project's chain, focused on the app.
+    let mut apps: Vec<ChainSpec> = chains
+        .iter()
+        .filter_map(|c| match &c.source {
+            Source::Django(d) if d.apps.iter().any(|a| a.label == wanted) => {
+                let mut c = c.clone();
+                if let Source::Django(d) = &mut c.source {
+                    d.focus = Some(wanted.to_string());
+                }
+                Some(c)
+            }
+            _ => None,
+        })
+        .collect();
+    if apps.len() == 1 {
+        return Ok(apps.split_off(0));
     }
     let matching: Vec<usize> = chains
         .iter()

@@ -25,7 +25,7 @@ instead, use `sqitch rework` on that change";
 /// The runbook's fix, in the chain's framework's terms.
 pub(crate) fn fix(kind: Kind) -> &'static str {
     match kind {
-        Kind::Alembic => FIX,
+        Kind::Alembic | Kind::Django => FIX,
         Kind::Sqitch => SQITCH_FIX,
     }
 }
@@ -122,8 +122,8 @@ fn runs(ctx: &Ctx<'_>, i: usize, before: bool) -> BTreeSet<usize> {
     match (ctx.chain.kind(), before) {
         (Kind::Sqitch, true) => (0..i).collect(),
         (Kind::Sqitch, false) => (i + 1..ctx.facts.len()).collect(),
-        (Kind::Alembic, true) => ctx.graph.ancestors(i),
-        (Kind::Alembic, false) => ctx.graph.descendants(i),
+        (Kind::Alembic | Kind::Django, true) => ctx.graph.ancestors(i),
+        (Kind::Alembic | Kind::Django, false) => ctx.graph.descendants(i),
     }
 }
 

@@ -79,6 +79,15 @@ pub(crate) fn collect(chain: &Chain) -> Vec<RevFacts> {
                 },
             },
         }),
+        // Django's operations are not read yet: no facts, so no findings.
+        Source::Django(_) => chain
+            .revisions
+            .iter()
+            .map(|r| RevFacts {
+                file: r.path.clone(),
+                ..RevFacts::default()
+            })
+            .collect(),
         Source::Sqitch(spec) => parallel_map(&chain.revisions, |r| {
             // The reader knows where a reworked change's older script lives.
             let script = r.sqitch.as_ref().map_or_else(

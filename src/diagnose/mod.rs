@@ -91,6 +91,7 @@ fn upgrade_command(root: &Path, chain: &Chain, target: &str) -> String {
         },
         Source::Sqitch(_) if target == "head" => "sqitch deploy".to_string(),
         Source::Sqitch(_) => format!("sqitch deploy --to {target}"),
+        Source::Django(_) => "python manage.py migrate".to_string(),
     }
 }
 

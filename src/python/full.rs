@@ -85,6 +85,16 @@ fn snippet(bytes: &[u8]) -> String {
     first.chars().take(40).collect()
 }
 
+/// A whole file parsed and proven free of what CPython refuses; for the
+/// readers of other frameworks' files (Django's).
+pub(super) fn parse_checked(src: &[u8]) -> Result<Tree, SyntaxError> {
+    let body = &src[bom_len(src)..];
+    let (tree, newlines) = parse(body)?;
+    first_error(tree.root_node(), body)?;
+    super::strict::tree(tree.root_node(), body, &newlines)?;
+    Ok(tree)
+}
+
 pub(super) fn read(src: &[u8]) -> Result<ModuleConsts, SyntaxError> {
     let body = &src[bom_len(src)..];
     let (tree, newlines) = parse(body)?;
@@ -457,7 +467,7 @@ impl<'a> Reader<'a> {
 }
 
 /// The prefix letters and the byte range between the quotes of a `string`.
-fn string_parts<'a>(body: &'a [u8], node: Node<'_>) -> Option<(&'a str, Range<usize>)> {
+pub(super) fn string_parts<'a>(body: &'a [u8], node: Node<'_>) -> Option<(&'a str, Range<usize>)> {
     let start = node.child(0).filter(|c| c.kind() == "string_start")?;
     let end = node
         .child(node.child_count().checked_sub(1)?)
@@ -469,7 +479,7 @@ fn string_parts<'a>(body: &'a [u8], node: Node<'_>) -> Option<(&'a str, Range<us
     ))
 }
 
-fn named_non_comment(node: Node<'_>) -> Vec<Node<'_>> {
+pub(super) fn named_non_comment(node: Node<'_>) -> Vec<Node<'_>> {
     let mut cursor = node.walk();
     node.named_children(&mut cursor)
         .filter(|c| !matches!(c.kind(), "comment" | "line_continuation"))

@@ -8,6 +8,7 @@
 //! full parse. Tests assert they agree on every fixture and corpus.
 
 pub(crate) mod calls;
+pub(crate) mod django;
 mod fast;
 mod full;
 pub(crate) mod quick;

@@ -58,6 +58,14 @@ pub(crate) fn prepare(
     repo: Option<&Repo>,
 ) -> Result<Prepared> {
     let chain = pick(chains)?;
+    if chain.kind() == Kind::Django {
+        let (preview, plan) = super::django::merge_heads(config, chain, args)?;
+        return Ok(Prepared {
+            preview,
+            plan,
+            stale: Vec::new(),
+        });
+    }
     let graph = Graph::build(chain);
     refuse_broken(config, chain, &graph)?;
     let (heads, branch) = fork_to_merge(chain, &graph, args.branch.as_deref())?;
@@ -286,11 +294,12 @@ fn fork_to_merge(
     }
 }
 
-/// The chain to merge: `--chain`, else the only Alembic chain with a fork.
+/// The chain to merge: `--chain`, else the only Alembic chain or Django
+/// project with a fork.
 fn pick(chains: &[Chain]) -> Result<&Chain> {
     let alembic: Vec<&Chain> = chains
         .iter()
-        .filter(|c| c.kind() == Kind::Alembic)
+        .filter(|c| c.kind() != Kind::Sqitch)
         .collect();
     let forked: Vec<&Chain> = alembic
         .iter()

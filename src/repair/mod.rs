@@ -1,6 +1,7 @@
 //! Commands that change the tree. Each builds a [`Plan`] in memory; this
 //! module checks it, shows it, asks, and hands it to the applier.
 
+mod django;
 pub(crate) mod merge_heads;
 pub(crate) mod rebase;
 pub(crate) mod renumber;
@@ -495,6 +496,7 @@ pub(crate) fn confine(config: &Config, chains: &[&Chain], plan: &Plan) -> Result
         .flat_map(|chain| match &chain.spec.source {
             Source::Alembic(spec) => spec.versions.clone(),
             Source::Sqitch(_) => vec![config.root.clone()],
+            Source::Django(spec) => spec.apps.iter().map(|a| a.dir.clone()).collect(),
         })
         .collect();
     // A folder that resolves outside the repository admits nothing.

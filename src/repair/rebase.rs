@@ -72,6 +72,14 @@ pub(crate) fn run(config: &Config, args: &RebaseArgs) -> Result<ExitStatus> {
                     (note, head)
                 })
             }
+            Source::Django(_) => {
+                return Err(Refused::new(format!(
+                    "{}: rebase does not move Django migrations yet",
+                    chain.name()
+                ))
+                .help("renumber each of the branch's migrations: migfix renumber APP NAME")
+                .into())
+            }
             Source::Sqitch(spec) => {
                 let moved = sqitch_chain(&repo, chain, spec, (&base_name, base), mb, &mut builder)?;
                 sqitch_moved |= moved.is_some();

@@ -31,6 +31,21 @@ pub(crate) fn prepare(
     args: &RenumberArgs,
     repo: Option<&Repo>,
 ) -> Result<(Preview, Plan)> {
+    if let Some(chain) = django_chain(chains, &args.target, args.name.is_some()) {
+        let file = [config.root.join(&args.target), std::path::PathBuf::from(&args.target)]
+            .into_iter()
+            .find_map(|p| p.canonicalize().ok().filter(|p| p.is_file()));
+        let idx = match file.and_then(|f| {
+            chain
+                .revisions
+                .iter()
+                .position(|r| r.path.canonicalize().is_ok_and(|p| p == f))
+        }) {
+            Some(i) => i,
+            None => super::django::find(chain, &args.target, args.name.as_deref())?,
+        };
+        return super::django::renumber(config, chain, idx, args);
+    }
     let (chain, idx) = select(config, chains, &args.target)?;
     if chain.kind() == Kind::Sqitch {
         return super::sqitch::renumber(config, chains, chain, idx, args);
@@ -190,6 +205,29 @@ pub(crate) fn prepare(
         heads_after,
     };
     Ok((preview, plan))
+}
+
+/// The Django project a renumber names: `APP NAME`, or `APP.NAME`, `NAME`
+/// or a file of one of its apps, when no other chain claims the target.
+fn django_chain<'c>(chains: &'c [Chain], target: &str, two_words: bool) -> Option<&'c Chain> {
+    let django: Vec<&Chain> = chains.iter().filter(|c| c.kind() == Kind::Django).collect();
+    let file = std::path::Path::new(target).canonicalize().ok().filter(|p| p.is_file());
+    django.into_iter().find(|c| {
+        let Some(spec) = (match &c.spec.source {
+            crate::config::Source::Django(d) => Some(d),
+            _ => None,
+        }) else {
+            return false;
+        };
+        if two_words {
+            return spec.apps.iter().any(|a| a.label == target);
+        }
+        if let Some(f) = &file {
+            return spec.apps.iter().any(|a| a.dir.canonicalize().is_ok_and(|d| f.starts_with(d)));
+        }
+        super::django::find(c, target, None).is_ok()
+            && !chains.iter().any(|o| o.kind() != Kind::Django && o.revisions.iter().any(|r| r.id == target))
+    })
 }
 
 fn show_parents(down: &[String]) -> String {

@@ -31,6 +31,22 @@ impl Utc {
         Utc::from_epoch(d.as_secs() as i64, d.subsec_micros())
     }
 
+    /// Django's header time: `2026-12-05 22:03`.
+    pub fn format_django(&self) -> String {
+        format!(
+            "{:04}-{:02}-{:02} {:02}:{:02}",
+            self.year, self.month, self.day, self.hour, self.minute
+        )
+    }
+
+    /// Django's name timestamp (`get_migration_name_timestamp`): `20261205_2203`.
+    pub fn format_compact(&self) -> String {
+        format!(
+            "{:04}{:02}{:02}_{:02}{:02}",
+            self.year, self.month, self.day, self.hour, self.minute
+        )
+    }
+
     pub fn from_epoch(epoch: i64, micros: u32) -> Utc {
         let days = epoch.div_euclid(86_400);
         let secs = epoch.rem_euclid(86_400);

@@ -157,6 +157,9 @@ fn chain_row<'a>(config: &Config, chain: &'a Chain) -> ChainRow<'a> {
     let conf = match &chain.spec.source {
         crate::config::Source::Alembic(a) => a.config.as_ref().map(|p| config.rel(p)),
         crate::config::Source::Sqitch(s) => s.conf.as_ref().map(|p| config.rel(p)),
+        crate::config::Source::Django(d) => {
+            Some(d.project.join("manage.py")).filter(|p| p.is_file()).map(|p| config.rel(&p))
+        }
     };
     ChainRow {
         name: chain.name(),
@@ -178,7 +181,7 @@ fn chain_row<'a>(config: &Config, chain: &'a Chain) -> ChainRow<'a> {
             .collect(),
         last: match chain.kind() {
             Kind::Sqitch => chain.revisions.last().map(|r| r.id.as_str()),
-            Kind::Alembic => None,
+            Kind::Alembic | Kind::Django => None,
         },
     }
 }
@@ -201,6 +204,8 @@ pub(crate) fn chains(config: &Config, chains: &[Chain]) -> io::Result<()> {
         let noun = match (r.kind, r.count) {
             ("sqitch", 1) => "change",
             ("sqitch", _) => "changes",
+            ("django", 1) => "migration",
+            ("django", _) => "migrations",
             (_, 1) => "revision",
             _ => "revisions",
         };
@@ -254,6 +259,44 @@ struct RevisionJson<'a> {
     /// sqitch: the deploy, revert and verify scripts, whether or not they exist.
     #[serde(skip_serializing_if = "Option::is_none")]
     scripts: Option<Vec<String>>,
+    /// Django: the migration's app, name, and what the graph leaves to
+    /// Django (see [`DjangoJson`]).
+    #[serde(skip_serializing_if = "Option::is_none", flatten)]
+    django: Option<DjangoJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct DjangoJson<'a> {
+    app: &'a str,
+    name: &'a str,
+    /// The migrations a squash replaces, as `app.name`.
+    replaces: Vec<String>,
+    initial: Option<bool>,
+    /// Dependencies on apps outside the project, as `app.name`.
+    external_dependencies: Vec<String>,
+    /// Settings a `swappable_dependency` names (`AUTH_USER_MODEL`).
+    swappable_dependencies: &'a [String],
+}
+
+fn django_json(d: &crate::chains::django::DjangoMigration) -> DjangoJson<'_> {
+    use crate::python::django::DepItem;
+    DjangoJson {
+        app: &d.app,
+        name: &d.name,
+        replaces: d
+            .class
+            .replaces
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                DepItem::Key { app, name } => Some(format!("{}.{}", app.value, name.value)),
+                _ => None,
+            })
+            .collect(),
+        initial: d.class.initial,
+        external_dependencies: d.external.iter().map(|(a, n)| format!("{a}.{n}")).collect(),
+        swappable_dependencies: &d.swappable,
+    }
 }
 
 #[derive(Serialize)]
@@ -277,7 +320,7 @@ fn chain_json<'a>(
         kind: c.kind().as_str(),
         root: config.rel(&c.location()),
         heads: g
-            .heads()
+            .in_view(g.heads())
             .into_iter()
             .map(|i| g.rev(i).id.as_str())
             .collect(),
@@ -298,6 +341,7 @@ fn revision_json<'a>(config: &Config, r: &'a Revision) -> RevisionJson<'a> {
         branch_point: None,
         merge_point: None,
         change_id: r.sqitch.as_ref().map(|s| s.change_id.as_str()),
+        django: r.django.as_deref().map(django_json),
         scripts: r
             .sqitch
             .as_ref()
@@ -313,7 +357,7 @@ pub(crate) fn heads(config: &Config, chains: &[Chain]) -> io::Result<()> {
             .map(|c| {
                 let g = Graph::build(c);
                 let revisions = g
-                    .heads()
+                    .in_view(g.heads())
                     .into_iter()
                     .map(|i| RevisionJson {
                         branches: Some(g.shown_labels(i)),
@@ -335,7 +379,7 @@ pub(crate) fn heads(config: &Config, chains: &[Chain]) -> io::Result<()> {
             writeln!(out, "{}:", c.name())?;
         }
         let g = Graph::build(c);
-        for i in g.heads() {
+        for i in g.in_view(g.heads()) {
             let r = g.rev(i);
             // As `alembic heads` prints it: `id (label, ...) (head)`.
             if config.output.verbose > 0 {
@@ -360,7 +404,7 @@ pub(crate) fn history(config: &Config, chains: &[Chain], dot: bool) -> io::Resul
                 let g = Graph::build(c);
                 let heads = g.heads();
                 let revisions = g
-                    .newest_first()
+                    .in_view(g.newest_first())
                     .into_iter()
                     .map(|i| RevisionJson {
                         head: Some(heads.contains(&i)),
@@ -393,7 +437,7 @@ pub(crate) fn history(config: &Config, chains: &[Chain], dot: bool) -> io::Resul
         )?;
         let g = Graph::build(c);
         let heads = g.heads();
-        let order = g.newest_first();
+        let order = g.in_view(g.newest_first());
         let width = order
             .iter()
             .map(|&i| g.rev(i).down.join(", ").len().max(6))
@@ -421,18 +465,19 @@ pub(crate) fn history(config: &Config, chains: &[Chain], dot: bool) -> io::Resul
                 marks.push(s.yellow("(mergepoint)"));
             }
             let deps = match &r.depends_on {
-                Some(d) if !d.is_empty() && c.kind() == Kind::Alembic => {
+                Some(d) if !d.is_empty() && c.kind() != Kind::Sqitch => {
                     format!(" (depends on {})", d.join(", "))
                 }
                 None => " (depends on: unknown)".to_string(),
                 _ => String::new(),
             };
             let labels = match &r.branch_labels {
-                Some(l) if !l.is_empty() => format!(" [{}]", l.join(", ")),
+                // A Django migration's label is its app, already in its id.
+                Some(l) if !l.is_empty() && c.kind() != Kind::Django => format!(" [{}]", l.join(", ")),
                 _ => String::new(),
             };
             let file = match c.kind() {
-                Kind::Alembic => r
+                Kind::Alembic | Kind::Django => r
                     .path
                     .file_name()
                     .map(|f| f.to_string_lossy().into_owned())
@@ -555,6 +600,15 @@ pub(crate) fn check(
                     }
                 }
                 Kind::Sqitch => format!("{} changes", chain.revisions.len()),
+                Kind::Django => {
+                    let g = Graph::build(chain);
+                    let apps = chain.revisions.iter().filter_map(|r| r.django.as_ref().map(|d| &d.app)).collect::<std::collections::BTreeSet<_>>().len();
+                    let leaves = g.heads().into_iter().filter(|&h| chain.in_focus(g.rev(h))).count();
+                    match chain.focus() {
+                        Some(app) => format!("app {app}: exactly 1 leaf node"),
+                        None => format!("{apps} apps, {leaves} leaf nodes, one per app"),
+                    }
+                }
             };
             writeln!(out, "{}: {} ({what})", chain.name(), s.green("OK"))?;
             continue;

@@ -8,6 +8,7 @@ mod ci_formats;
 mod cli;
 mod common;
 mod diagnose;
+mod django;
 mod fixtures;
 mod gate;
 mod journal;

@@ -1,0 +1,405 @@
+//! Django projects: every app's migrations read into one graph, with the
+//! semantics of Django's `MigrationLoader` (no database): `__first__` and
+//! `__latest__` resolved, `run_before` turned round, squashed migrations in
+//! place of the ones they replace, dependencies on apps outside the
+//! project left to Django.
+//!
+//! In the common model a migration is the revision `app.name`; its parents
+//! in its own app are its `down`, those in other apps its `depends_on`, and
+//! its app is its branch label, so that a head is what Django calls a leaf
+//! node and two leaves in one app are one fork.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use crate::chains::Revision;
+use crate::config::{rel, DjangoSpec};
+use crate::error::Diag;
+use crate::python::django::{DepItem, ListAttr, MigrationClass};
+use crate::python::{self, StrLit};
+
+/// What Django reads of one migration besides its place in the graph.
+#[derive(Debug, Clone)]
+pub(crate) struct DjangoMigration {
+    pub app: String,
+    pub name: String,
+    pub class: MigrationClass,
+    /// Dependencies on apps outside the project, as written.
+    pub external: Vec<(String, String)>,
+    /// Settings named by `swappable_dependency` (`AUTH_USER_MODEL`).
+    pub swappable: Vec<String>,
+}
+
+impl DjangoMigration {
+    /// Every `(app, name)` reference the file writes, with the spans of its
+    /// two strings: dependencies, replaces and run_before.
+    pub fn references(&self) -> impl Iterator<Item = (&StrLit, &StrLit)> {
+        [&self.class.dependencies, &self.class.replaces, &self.class.run_before]
+            .into_iter()
+            .flat_map(|l| l.items.iter())
+            .filter_map(|i| match i {
+                DepItem::Key { app, name } => Some((app, name)),
+                _ => None,
+            })
+    }
+}
+
+pub(crate) type Key = (String, String);
+
+/// The id a migration has in the common model.
+pub(crate) fn id_of(app: &str, name: &str) -> String {
+    format!("{app}.{name}")
+}
+
+/// A file Django skips, and why; `None` for a module it loads.
+pub(crate) fn skipped(stem: &str) -> Option<&'static str> {
+    if stem.starts_with(['_', '~']) {
+        Some("Django skips modules whose names start with `_` or `~`")
+    } else if stem.contains('.') {
+        Some("a module name cannot contain `.`: Python's module finder never lists it, so Django never loads it")
+    } else {
+        None
+    }
+}
+
+/// The modules Django loads from a migrations package, sorted by name, and
+/// the `.py` files it skips (for `check` to name). Sub-packages are skipped.
+pub(crate) fn list_files(
+    root: &Path,
+    dir: &Path,
+) -> Result<(Vec<(String, PathBuf)>, Vec<PathBuf>), Diag> {
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| Diag::new(rel(root, dir), None, format!("cannot read directory: {e}")))?;
+    let mut loaded = Vec::new();
+    let mut skipped_files = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if !entry.file_type().is_ok_and(|t| t.is_file() || t.is_symlink()) || !path.is_file() {
+            continue;
+        }
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else {
+            skipped_files.push(path);
+            continue;
+        };
+        let Some(stem) = name.strip_suffix(".py") else {
+            continue;
+        };
+        if stem == "__init__" {
+            continue;
+        }
+        if skipped(stem).is_some() {
+            if !stem.starts_with(['_', '~']) {
+                skipped_files.push(path);
+            }
+            continue;
+        }
+        loaded.push((stem.to_string(), path));
+    }
+    loaded.sort();
+    skipped_files.sort();
+    Ok((loaded, skipped_files))
+}
+
+/// The project's migrations: those in the graph, in load order (apps in
+/// turn, names sorted), then those a squash replaces; and warnings.
+pub(crate) struct Read {
+    pub revisions: Vec<Revision>,
+    pub replaced: Vec<Revision>,
+    pub warnings: Vec<Diag>,
+}
+
+pub(crate) fn read(root: &Path, spec: &DjangoSpec) -> Result<Read, Vec<Diag>> {
+    read_with(root, spec, &[])
+}
+
+/// The project as it will be once `changes` are applied: each change's
+/// file is read from its planned bytes, at its planned name.
+pub(crate) fn read_with(
+    root: &Path,
+    spec: &DjangoSpec,
+    changes: &[crate::plan::Change],
+) -> Result<Read, Vec<Diag>> {
+    let mut files: Vec<(String, String, PathBuf)> = Vec::new();
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+    for app in &spec.apps {
+        match list_files(root, &app.dir) {
+            Ok((loaded, skipped_files)) => {
+                for (stem, path) in loaded {
+                    files.push((app.label.clone(), stem, path));
+                }
+                for path in skipped_files {
+                    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                    let why = skipped(&stem).unwrap_or("its name is not valid UTF-8");
+                    warnings.push(Diag::new(
+                        rel(root, &path),
+                        None,
+                        format!("not a migration Django loads: {why}; rename it or delete it"),
+                    ));
+                }
+            }
+            Err(d) => errors.push(d),
+        }
+    }
+    for c in changes {
+        files.retain(|(_, _, p)| Some(p) != c.from.as_ref());
+        let app = spec.apps.iter().find(|a| c.to.parent() == Some(a.dir.as_path()));
+        let stem = c.to.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".py"));
+        if let (Some(app), Some(stem)) = (app, stem) {
+            if stem != "__init__" && skipped(stem).is_none() {
+                files.push((app.label.clone(), stem.to_string(), c.to.clone()));
+            }
+        }
+    }
+    // Load order: apps in turn, names sorted.
+    let order = |label: &str| spec.apps.iter().position(|a| a.label == label);
+    files.sort_by(|a, b| (order(&a.0), &a.1).cmp(&(order(&b.0), &b.1)));
+    let parsed = super::alembic::parallel_map(&files, |(_, _, path)| {
+        match changes.iter().find(|c| &c.to == path) {
+            Some(c) => class_of(root, path, &c.after),
+            None => read_class(root, path),
+        }
+    });
+    let mut classes = Vec::with_capacity(files.len());
+    for (f, r) in files.iter().zip(parsed) {
+        match r {
+            Ok(c) => classes.push((f, c)),
+            Err(d) => errors.push(d),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let apps: BTreeSet<&str> = spec.apps.iter().map(|a| a.label.as_str()).collect();
+    let nodes: Vec<Key> = classes
+        .iter()
+        .map(|((app, name, _), _)| (app.clone(), name.clone()))
+        .collect();
+    let index: HashMap<&Key, usize> = nodes.iter().enumerate().map(|(i, k)| (k, i)).collect();
+
+    // Parents of each node, as keys (a missing one stays: it dangles).
+    let mut parents: Vec<Vec<Key>> = vec![Vec::new(); nodes.len()];
+    let mut extra: Vec<(Vec<Key>, Vec<String>)> = vec![(Vec::new(), Vec::new()); nodes.len()];
+    let push = |list: &mut Vec<Key>, k: Key| {
+        if !list.contains(&k) {
+            list.push(k);
+        }
+    };
+    // Django adds every app's internal dependencies first; `__first__` of
+    // the migration's own app is ignored.
+    for (i, (_, class)) in classes.iter().enumerate() {
+        let app = &nodes[i].0;
+        for item in &class.dependencies.items {
+            if let DepItem::Key { app: a, name: n } = item {
+                if &a.value == app && n.value != "__first__" {
+                    push(&mut parents[i], (a.value.clone(), n.value.clone()));
+                }
+            }
+        }
+    }
+    let internal = parents.clone();
+    let same_app_roots = |app: &str, leaves: bool| -> Option<Key> {
+        let mut found: Vec<&Key> = nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, k)| k.0 == app)
+            .filter(|(j, k)| {
+                if leaves {
+                    !internal.iter().any(|ps| ps.contains(k))
+                } else {
+                    internal[*j].iter().all(|p| p.0 != app)
+                }
+            })
+            .map(|(_, k)| k)
+            .collect();
+        found.sort();
+        found.first().map(|k| (*k).clone())
+    };
+    // Django's check_key: a reference to another app, resolved; `None`
+    // where Django ignores it or it lies outside the project.
+    enum Target {
+        Node(Key),
+        Ignored,
+        External,
+    }
+    let check_key = |a: &str, n: &str, current: &str| -> Target {
+        let key = (a.to_string(), n.to_string());
+        if (n != "__first__" && n != "__latest__") || index.contains_key(&key) {
+            return if apps.contains(a) {
+                Target::Node(key)
+            } else {
+                Target::External
+            };
+        }
+        if a == current {
+            return Target::Ignored;
+        }
+        if !apps.contains(a) {
+            return Target::External;
+        }
+        match same_app_roots(a, n == "__latest__") {
+            Some(k) => Target::Node(k),
+            None => Target::Ignored,
+        }
+    };
+    for (i, (_, class)) in classes.iter().enumerate() {
+        let app = nodes[i].0.clone();
+        for item in &class.dependencies.items {
+            match item {
+                DepItem::Key { app: a, name: n } if a.value != app => {
+                    match check_key(&a.value, &n.value, &app) {
+                        Target::Node(k) => push(&mut parents[i], k),
+                        Target::External => extra[i].0.push((a.value.clone(), n.value.clone())),
+                        Target::Ignored => {}
+                    }
+                }
+                DepItem::Swappable { setting, .. } => {
+                    extra[i].1.push(setting.clone());
+                    // Django's default user model is auth.User: with the
+                    // auth app in the project, the dependency is its first
+                    // migration.
+                    if setting == "AUTH_USER_MODEL" && app != "auth" {
+                        if let Target::Node(k) = check_key("auth", "__first__", &app) {
+                            push(&mut parents[i], k);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        for item in &class.run_before.items {
+            if let DepItem::Key { app: a, name: n } = item {
+                if let Target::Node(k) = check_key(&a.value, &n.value, &app) {
+                    if let Some(&c) = index.get(&k) {
+                        push(&mut parents[c], nodes[i].clone());
+                    }
+                }
+            }
+        }
+    }
+    for (((_, _, path), class), _) in classes.iter().zip(&nodes) {
+        for (attr, list) in [
+            ("dependencies", &class.dependencies),
+            ("replaces", &class.replaces),
+            ("run_before", &class.run_before),
+        ] {
+            warn_unread(root, path, attr, list, &mut warnings);
+        }
+    }
+
+    // Squashes take the place of what they replace, as Django does with no
+    // database to say which are applied: each replaced node's children and
+    // parents become the squash's.
+    let mut replaced_by: BTreeMap<Key, Key> = BTreeMap::new();
+    for (i, (_, class)) in classes.iter().enumerate() {
+        for item in &class.replaces.items {
+            if let DepItem::Key { app: a, name: n } = item {
+                replaced_by.insert((a.value.clone(), n.value.clone()), nodes[i].clone());
+            }
+        }
+    }
+    let final_key = |k: &Key| -> Key {
+        let mut k = k.clone();
+        // Bounded: a squash replacing a squash is followed, a loop is not.
+        for _ in 0..16 {
+            match replaced_by.get(&k) {
+                Some(r) => k = r.clone(),
+                None => break,
+            }
+        }
+        k
+    };
+    let in_graph: Vec<bool> = nodes.iter().map(|k| !replaced_by.contains_key(k)).collect();
+    let mut final_parents: Vec<Vec<Key>> = vec![Vec::new(); nodes.len()];
+    for i in 0..nodes.len() {
+        let me = final_key(&nodes[i]);
+        let Some(&to) = index.get(&me) else { continue };
+        for p in &parents[i] {
+            let p = final_key(p);
+            if p != me {
+                push(&mut final_parents[to], p);
+            }
+        }
+    }
+
+    let mut revisions = Vec::new();
+    let mut replaced = Vec::new();
+    for (i, ((app, name, path), class)) in classes.into_iter().enumerate() {
+        let (external, swappable) = std::mem::take(&mut extra[i]);
+        let (down, cross): (Vec<Key>, Vec<Key>) =
+            final_parents[i].iter().cloned().partition(|p| &p.0 == app);
+        let rev = Revision {
+            id: id_of(app, name),
+            path: path.clone(),
+            line: class.line,
+            down: down.iter().map(|k| id_of(&k.0, &k.1)).collect(),
+            depends_on: Some(cross.iter().map(|k| id_of(&k.0, &k.1)).collect()),
+            branch_labels: Some(vec![app.clone()]),
+            consts: None,
+            sqitch: None,
+            steps: None,
+            django: Some(Box::new(DjangoMigration {
+                app: app.clone(),
+                name: name.clone(),
+                class,
+                external,
+                swappable,
+            })),
+        };
+        if in_graph[i] {
+            revisions.push(rev);
+        } else {
+            replaced.push(rev);
+        }
+    }
+    Ok(Read {
+        revisions,
+        replaced,
+        warnings,
+    })
+}
+
+fn read_class(root: &Path, path: &Path) -> Result<MigrationClass, Diag> {
+    let shown = rel(root, path);
+    if let Ok(meta) = std::fs::metadata(path) {
+        if meta.len() > python::MAX_FILE_BYTES {
+            return Err(Diag::new(shown, None, python::too_big(meta.len())));
+        }
+    }
+    let bytes = std::fs::read(path)
+        .map_err(|e| Diag::new(shown.clone(), None, format!("cannot read: {e}")))?;
+    class_of(root, path, &bytes)
+}
+
+fn class_of(root: &Path, path: &Path, bytes: &[u8]) -> Result<MigrationClass, Diag> {
+    let shown = rel(root, path);
+    match python::django::read(bytes) {
+        Ok(Some(class)) => Ok(class),
+        Ok(None) => Err(Diag::new(
+            shown,
+            None,
+            "no `class Migration`: Django refuses a module in migrations/ without one (BadMigrationError); move helpers out of the package or name them with a leading `_`",
+        )),
+        Err(e) => Err(Diag::new(shown, Some(e.line), e.message)),
+    }
+}
+
+fn warn_unread(root: &Path, path: &Path, attr: &str, list: &ListAttr, out: &mut Vec<Diag>) {
+    if let Some(why) = &list.non_literal {
+        out.push(Diag::new(
+            rel(root, path),
+            Some(list.line),
+            format!("`{attr}` is not a literal ({why}); migfix reads it statically, so it is unknown"),
+        ));
+    }
+    for item in &list.items {
+        if let DepItem::NonLiteral { why, line } = item {
+            out.push(Diag::new(
+                rel(root, path),
+                Some(*line),
+                format!("an element of `{attr}` is not read: {why}; it is left out of the graph"),
+            ));
+        }
+    }
+}

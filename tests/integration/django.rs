@@ -1,0 +1,331 @@
+//! Django projects against real Django: migfix's graph equals the one
+//! `MigrationLoader` builds, node by node, on the fixture and on real
+//! reusable apps' migrations (tests/oracle/django_corpora.txt); after each
+//! repair, Django finds no conflict, `makemigrations --check` no change and
+//! `migrate` applies the whole graph on SQLite.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::common::*;
+
+fn python() -> Option<PathBuf> {
+    match std::env::var_os("MIGFIX_PYTHON").map(PathBuf::from).filter(|p| p.exists()) {
+        Some(p) => Some(p),
+        None => {
+            assert!(!crate::oracle::required(), "MIGFIX_PYTHON is not set");
+            eprintln!("skipping: MIGFIX_PYTHON is not set (run the tests through tests/run.sh)");
+            None
+        }
+    }
+}
+
+/// Runs tests/oracle/django_graph.py MODE --root ROOT --app ... and parses its JSON.
+fn oracle(mode: &str, root: &Path, apps: &[(String, String)], extra: &[String]) -> Option<Value> {
+    let python = python()?;
+    let mut cmd = Command::new(python);
+    cmd.arg(repo().join("tests/oracle/django_graph.py"))
+        .arg(mode)
+        .arg("--root")
+        .arg(root);
+    for (label, dir) in apps {
+        cmd.arg("--app").arg(format!("{label}={dir}"));
+    }
+    cmd.args(extra);
+    let out = cmd.output().expect("the Django oracle runs");
+    assert!(
+        out.status.success(),
+        "the Django oracle failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(serde_json::from_slice(&out.stdout).expect("the oracle prints JSON"))
+}
+
+fn key(v: &Value) -> String {
+    let a = v.as_array().expect("[app, name]");
+    format!("{}.{}", a[0].as_str().unwrap(), a[1].as_str().unwrap())
+}
+
+fn keys(v: &Value) -> BTreeSet<String> {
+    v.as_array().map(|a| a.iter().map(key).collect()).unwrap_or_default()
+}
+
+fn json_of(dir: &Path, args: &[&str]) -> Value {
+    let (code, out, err) = run(dir, args);
+    assert!(code == 0 || code == 1, "migfix {args:?}: exit {code}\n{err}");
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("migfix {args:?} JSON: {e}\n{out}"))
+}
+
+/// Compares migfix's history of the one Django chain below `root` with
+/// Django's graph. Edges Django takes from values migfix cannot read
+/// statically (it warns of each) may be missing on migfix's side only.
+/// Returns the number of migrations compared.
+fn compare(name: &str, root: &Path, theirs: &Value) -> usize {
+    assert!(theirs.get("error").is_none(), "{name}: Django failed: {}", theirs["error"]);
+    let ours = json_of(root, &["history", "--format", "json"]);
+    let chains = ours["chains"].as_array().unwrap();
+    let django: Vec<&Value> = chains.iter().filter(|c| c["kind"] == "django").collect();
+    assert_eq!(django.len(), 1, "{name}: one Django project: {chains:?}");
+    let warned: BTreeSet<PathBuf> = ours["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| root.join(w["file"].as_str().unwrap()))
+        .collect();
+    let project_apps: BTreeSet<String> = theirs["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["app"].as_str().unwrap().to_string())
+        .collect();
+    let mut mine: BTreeMap<String, (BTreeSet<String>, PathBuf)> = BTreeMap::new();
+    for r in django[0]["revisions"].as_array().unwrap() {
+        let mut parents: BTreeSet<String> = BTreeSet::new();
+        parents.extend(r["down_revisions"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()));
+        parents.extend(r["depends_on"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()));
+        mine.insert(r["id"].as_str().unwrap().to_string(), (parents, root.join(r["path"].as_str().unwrap())));
+    }
+    let nodes = theirs["nodes"].as_array().unwrap();
+    let their_ids: BTreeSet<String> = nodes
+        .iter()
+        .map(|n| format!("{}.{}", n["app"].as_str().unwrap(), n["name"].as_str().unwrap()))
+        .collect();
+    let our_ids: BTreeSet<String> = mine.keys().cloned().collect();
+    assert_eq!(our_ids, their_ids, "{name}: the migrations in the graph");
+    for n in nodes {
+        let id = format!("{}.{}", n["app"].as_str().unwrap(), n["name"].as_str().unwrap());
+        let (ours, path) = &mine[&id];
+        // Parents in other installed apps (Django's contrib) lie outside the project.
+        let theirs: BTreeSet<String> = keys(&n["parents"])
+            .into_iter()
+            .filter(|p| project_apps.contains(p.split('.').next().unwrap()))
+            .collect();
+        let path = path.canonicalize().unwrap();
+        if warned.iter().any(|w| w.canonicalize().is_ok_and(|w| w == path)) {
+            assert!(ours.is_subset(&theirs), "{name}: {id}: parents {ours:?}, Django {theirs:?}");
+        } else {
+            assert_eq!(ours, &theirs, "{name}: {id}: parents");
+        }
+    }
+    let heads: BTreeSet<String> = django[0]["heads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(heads, keys(&theirs["leaf_nodes"]), "{name}: leaf nodes");
+    nodes.len()
+}
+
+/// The conflicts migfix reports, as Django's detect_conflicts() gives them.
+fn our_conflicts(root: &Path) -> BTreeMap<String, Vec<String>> {
+    let check = json_of(root, &["check", "--format", "json"]);
+    let mut out = BTreeMap::new();
+    for f in check["findings"].as_array().unwrap() {
+        if f["kind"] != "multiple-heads" {
+            continue;
+        }
+        // `... graph: (0005_a, 0005_b in shop)`
+        let m = f["message"].as_str().unwrap();
+        let inner = m.split('(').nth(1).unwrap().split(')').next().unwrap();
+        let (names, app) = inner.rsplit_once(" in ").unwrap();
+        out.insert(app.to_string(), names.split(", ").map(String::from).collect());
+    }
+    out
+}
+
+fn their_conflicts(theirs: &Value) -> BTreeMap<String, Vec<String>> {
+    theirs["conflicts"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(app, names)| {
+            (app.clone(), names.as_array().unwrap().iter().map(|n| n.as_str().unwrap().to_string()).collect())
+        })
+        .collect()
+}
+
+fn shop_apps() -> Vec<(String, String)> {
+    vec![
+        ("shop".into(), "shop/migrations".into()),
+        ("payments".into(), "billing/migrations".into()),
+    ]
+}
+
+#[test]
+fn fixture_graph_equals_djangos() {
+    let root = fixture("django-shop");
+    let Some(theirs) = oracle("graph", &root, &shop_apps(), &[]) else { return };
+    assert!(compare("django-shop", &root, &theirs) >= 8);
+    assert_eq!(our_conflicts(&root), their_conflicts(&theirs));
+    assert!(!their_conflicts(&theirs).is_empty(), "the fixture forks");
+}
+
+/// The two repairs `check` offers for the fixture's fork, each confirmed
+/// by Django: no conflict, no model change, the whole graph migrates.
+#[test]
+fn fixture_repairs_satisfy_django() {
+    for (what, args) in [
+        ("merge-heads", vec!["--chain", "shop", "merge-heads", "--yes"]),
+        ("renumber", vec!["renumber", "shop", "0005_product_weight", "--yes"]),
+    ] {
+        let (dir, _repo) = repo_from("django-shop");
+        let root = dir.path();
+        let (code, out, _) = run(root, &["check"]);
+        assert_eq!(code, 1, "the fork fails check:\n{out}");
+        assert!(out.contains("run: migfix --chain shop merge-heads"), "{out}");
+        let before = tree_bytes(root);
+        let (code, out, err) = run(root, &args);
+        assert_eq!(code, 0, "{what}: {out}\n{err}");
+        let (code, out, _) = run(root, &["check"]);
+        assert_eq!(code, 0, "{what}: check passes after it:\n{out}");
+        let Some(theirs) = oracle("graph", root, &shop_apps(), &[]) else { return };
+        assert!(their_conflicts(&theirs).is_empty(), "{what}: Django sees no conflict");
+        compare(what, root, &theirs);
+        let checked = oracle("check", root, &shop_apps(), &[]).unwrap();
+        assert_eq!(checked["makemigrations"]["exit"], 0, "{what}: {}", checked["makemigrations"]["output"]);
+        assert_eq!(checked["migrate"]["exit"], 0, "{what}: {}", checked["migrate"]["output"]);
+        let after = tree_bytes(root);
+        if what == "renumber" {
+            // Only the name tokens changed: the file moved, its parent was
+            // re-pointed, and no other byte differs.
+            let old = root.join("shop/migrations/0005_product_weight.py");
+            let new = root.join("shop/migrations/0006_product_weight.py");
+            assert!(!after.contains_key(&old) && after.contains_key(&new));
+            let a = String::from_utf8(before[&old].clone()).unwrap();
+            let b = String::from_utf8(after[&new].clone()).unwrap();
+            let diff: Vec<(&str, &str)> = a.lines().zip(b.lines()).filter(|(x, y)| x != y).collect();
+            assert_eq!(diff.len(), 1, "one line changes: {diff:?}");
+            assert!(diff[0].1.contains("0005_product_discount"), "{diff:?}");
+            for (p, bytes) in &before {
+                if p != &old {
+                    assert_eq!(after.get(p), Some(bytes), "{} unchanged", p.display());
+                }
+            }
+        }
+    }
+}
+
+struct Corpus {
+    name: String,
+    apps: Vec<(String, String)>,
+    extra: Vec<String>,
+}
+
+fn corpora() -> Option<(PathBuf, Vec<Corpus>)> {
+    let dir = match std::env::var_os("MIGFIX_DJANGO_CORPORA").map(PathBuf::from).filter(|p| p.is_dir()) {
+        Some(d) => d,
+        None => {
+            assert!(!crate::oracle::required(), "MIGFIX_DJANGO_CORPORA is not set");
+            eprintln!("skipping: MIGFIX_DJANGO_CORPORA is not set");
+            return None;
+        }
+    };
+    let list = std::fs::read_to_string(repo().join("tests/oracle/django_corpora.txt")).unwrap();
+    let mut out = Vec::new();
+    for line in list.lines() {
+        let line = line.split(" #").next().unwrap().trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let apps = words[2]
+            .split(',')
+            .map(|a| {
+                let (l, d) = a.split_once('=').unwrap();
+                (l.to_string(), d.to_string())
+            })
+            .collect();
+        let mut extra = Vec::new();
+        for opt in &words[3..] {
+            if let Some(settings) = opt.strip_prefix("setting=") {
+                for s in settings.split(',') {
+                    extra.push("--setting".to_string());
+                    extra.push(s.to_string());
+                }
+            }
+        }
+        extra.push("--stub-missing-imports".into());
+        out.push(Corpus {
+            name: words[0].to_string(),
+            apps,
+            extra,
+        });
+    }
+    Some((dir, out))
+}
+
+/// Every corpus: found and labelled by discovery as Django does, passes
+/// `check` untouched, and equals Django's graph node by node.
+#[test]
+fn real_apps_graph_equals_djangos() {
+    let Some((dir, list)) = corpora() else { return };
+    assert!(list.len() >= 8);
+    let mut total = 0;
+    for c in &list {
+        let root = dir.join(&c.name);
+        let (code, out, err) = run(&root, &["check"]);
+        assert_eq!(code, 0, "{}: check fails a healthy project:\n{out}\n{err}", c.name);
+        let Some(theirs) = oracle("graph", &root, &c.apps, &c.extra) else { return };
+        total += compare(&c.name, &root, &theirs);
+        assert!(their_conflicts(&theirs).is_empty());
+    }
+    assert!(total > 300, "{total} migrations compared");
+}
+
+/// A simulated incident on every corpus: two branches each add the next
+/// migration of one app; `check` finds the fork and the command it prints
+/// repairs it, which Django confirms. The renumber is confirmed too.
+#[test]
+fn real_apps_incidents_repaired() {
+    let Some((dir, list)) = corpora() else { return };
+    for c in &list {
+        for repair in ["merge", "renumber"] {
+            let tmp = tempfile::tempdir().unwrap();
+            copy_tree(&dir.join(&c.name), tmp.path());
+            let root = tmp.path();
+            // The app with the most migrations, and its leaf.
+            let theirs = oracle("graph", root, &c.apps, &c.extra).unwrap();
+            let leaves = keys(&theirs["leaf_nodes"]);
+            let (label, dir_rel) = c
+                .apps
+                .iter()
+                .max_by_key(|(l, _)| theirs["nodes"].as_array().unwrap().iter().filter(|n| n["app"] == l.as_str()).count())
+                .unwrap();
+            let leaf = leaves.iter().find(|k| k.split('.').next() == Some(label)).unwrap();
+            let leaf_name = leaf.split_once('.').unwrap().1;
+            let n: u64 = leaf_name.chars().take_while(char::is_ascii_digit).collect::<String>().parse().unwrap_or(0) + 1;
+            for pr in ["alpha", "beta"] {
+                std::fs::write(
+                    root.join(dir_rel).join(format!("{n:04}_pr_{pr}.py")),
+                    format!("from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n\n    dependencies = [\n        (\"{label}\", \"{leaf_name}\"),\n    ]\n\n    operations = [\n    ]\n"),
+                )
+                .unwrap();
+            }
+            git_init(root);
+            let (code, out, _) = run(root, &["check"]);
+            assert_eq!(code, 1, "{}: the fork fails check:\n{out}", c.name);
+            let command = out
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("run: migfix "))
+                .unwrap_or_else(|| panic!("{}: no run: line\n{out}", c.name))
+                .to_string();
+            let args: Vec<String> = if repair == "merge" {
+                command.split_whitespace().map(String::from).chain(["--yes".to_string()]).collect()
+            } else {
+                vec!["renumber".into(), label.clone(), format!("{n:04}_pr_beta"), "--yes".into()]
+            };
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let (code, out, err) = run(root, &args);
+            assert_eq!(code, 0, "{} {repair}: {out}\n{err}", c.name);
+            let (code, out, _) = run(root, &["check"]);
+            assert_eq!(code, 0, "{} {repair}: check passes after it:\n{out}", c.name);
+            let theirs = oracle("graph", root, &c.apps, &c.extra).unwrap();
+            assert!(their_conflicts(&theirs).is_empty(), "{} {repair}: {:?}", c.name, theirs["conflicts"]);
+            compare(&c.name, root, &theirs);
+        }
+    }
+}
