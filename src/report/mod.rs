@@ -606,6 +606,7 @@ pub(crate) fn check(
                     let leaves = g.heads().into_iter().filter(|&h| chain.in_focus(g.rev(h))).count();
                     match chain.focus() {
                         Some(app) => format!("app {app}: exactly 1 leaf node"),
+                        None if apps == 1 => "1 app, exactly 1 leaf node".to_string(),
                         None => format!("{apps} apps, {leaves} leaf nodes, one per app"),
                     }
                 }
