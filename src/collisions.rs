@@ -92,8 +92,7 @@ pub(crate) fn analyse(
             Source::Sqitch(spec) => {
                 sqitch_chain(repo, chain, &spec.plan, base_name, base, branches, &mut a)
             }
-            // Claims on Django branches are not read yet.
-            Source::Django(_) => {}
+            Source::Django(spec) => django_chain(repo, chain, spec, base_name, base, branches, &mut a),
         }
     }
     a
@@ -210,6 +209,118 @@ fn alembic_chain(
     all.revisions.extend(chain.revisions.iter().cloned());
     if let Some(next) = crate::repair::next_free(&all, &claims) {
         a.next_free.insert(name, next);
+    }
+}
+
+/// A Django project as a commit has it, read from its tree.
+pub(crate) fn django_at(repo: &Repo, chain: &Chain, spec: &crate::config::DjangoSpec, commit: Oid) -> Chain {
+    let mut classes = Vec::new();
+    for app in &spec.apps {
+        for (path, oid) in repo.revision_files_at(commit, std::slice::from_ref(&app.dir), false) {
+            let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
+                continue;
+            };
+            if crate::chains::django::skipped(stem).is_some() {
+                continue;
+            }
+            let Some(class) = repo.blob(oid).and_then(|b| crate::python::django::read(&b).ok().flatten()) else {
+                continue;
+            };
+            classes.push(((app.label.clone(), stem.to_string(), repo.workdir().join(&path)), class));
+        }
+    }
+    let read = crate::chains::django::assemble(repo.workdir(), spec, classes);
+    let mut at = Chain::new(chain.spec.clone(), read.revisions, Vec::new());
+    at.replaced = read.replaced;
+    at
+}
+
+/// Numbers claimed per app across branches, and branches that add to an
+/// app on a migration that is not its leaf on the base.
+fn django_chain(
+    repo: &Repo,
+    chain: &Chain,
+    spec: &crate::config::DjangoSpec,
+    base_name: &str,
+    base: Oid,
+    branches: &[(String, Oid)],
+    a: &mut Analysis,
+) {
+    let name = chain.name().to_string();
+    let at_base = django_at(repo, chain, spec, base);
+    let graph = Graph::build(&at_base);
+    let leaves: Vec<String> = graph.heads().into_iter().map(|i| graph.rev(i).id.clone()).collect();
+    let claims = repo.django_claims(&spec.app_dirs(), base, branches);
+    let number_key = |id: &str| -> Option<String> {
+        let (app, m) = id.split_once('.')?;
+        Some(format!("{app}.{:04}", crate::repair::django_number(m)?))
+    };
+    let shown = |p: &Path| {
+        repo.rel(p)
+            .map_or_else(|| p.display().to_string(), |p| p.to_string_lossy().replace('\\', "/"))
+    };
+    let mut by_key: BTreeMap<String, Vec<Claimant>> = BTreeMap::new();
+    for r in at_base.revisions.iter().chain(&at_base.replaced) {
+        if let Some(k) = number_key(&r.id) {
+            by_key.entry(k).or_default().push(Claimant {
+                branch: base_name.to_string(),
+                path: shown(&r.path),
+            });
+        }
+    }
+    for c in &claims {
+        if let Some(k) = number_key(&c.id) {
+            by_key.entry(k).or_default().push(Claimant {
+                branch: c.branch.clone(),
+                path: c.path.clone(),
+            });
+        }
+    }
+    for (id, claimants) in by_key {
+        let branches: BTreeSet<&str> = claimants.iter().map(|c| c.branch.as_str()).collect();
+        if claimants.iter().any(|c| c.branch != base_name) && branches.len() > 1 {
+            a.collisions.push(Collision {
+                chain: name.clone(),
+                id,
+                claims: claimants,
+            });
+        }
+    }
+    for c in &claims {
+        let app = c.id.split('.').next().unwrap_or_default();
+        let own: BTreeSet<&str> = claims.iter().filter(|o| o.branch == c.branch).map(|o| o.id.as_str()).collect();
+        let app_leaves: Vec<&String> = leaves.iter().filter(|l| l.split('.').next() == Some(app)).collect();
+        let attaches: Vec<&String> = c.down.iter().filter(|d| !own.contains(d.as_str())).collect();
+        if !attaches.is_empty() && (app_leaves.len() != 1 || attaches.iter().any(|d| *d != app_leaves[0])) {
+            a.stale.push(Stale {
+                chain: name.clone(),
+                branch: c.branch.clone(),
+                revision: c.id.clone(),
+                path: c.path.clone(),
+                down_revisions: c.down.clone(),
+                should: match app_leaves.as_slice() {
+                    [one] => one.to_string(),
+                    _ => format!("a merge of app {app}'s leaves (run `migfix --chain {app} merge-heads` on {base_name} first)"),
+                },
+            });
+        }
+    }
+    a.base_heads.insert(name.clone(), leaves);
+    let mut apps: Vec<&str> = a
+        .collisions
+        .iter()
+        .filter(|c| c.chain == name)
+        .filter_map(|c| c.id.split('.').next())
+        .collect();
+    apps.dedup();
+    if !apps.is_empty() {
+        let mut all = at_base;
+        all.revisions.extend(chain.revisions.iter().cloned());
+        let next: Vec<String> = apps
+            .iter()
+            .map(|app| format!("{app}.{:04}", crate::repair::django_next_number(&all, app, &claims)))
+            .collect();
+        a.next_free.insert(name, next.join(", "));
     }
 }
 

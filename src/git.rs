@@ -172,7 +172,7 @@ impl Repo {
         };
         let mut out = Vec::new();
         for dir in versions.iter().filter_map(|d| self.rel(d)) {
-            let mut files = self.files_in(&tree, &dir, recursive);
+            let mut files = self.files_in(&tree, &dir, recursive, &counts);
             files.sort();
             out.extend(files);
         }
@@ -227,10 +227,96 @@ impl Repo {
         base: Oid,
         branches: &[(String, Oid)],
     ) -> Vec<Claim> {
-        let base_files: HashMap<PathBuf, Oid> = self
-            .revision_files_at(base, versions, recursive)
-            .into_iter()
-            .collect();
+        self.claims_by(versions, recursive, base, branches, counts, |_, bytes| {
+            let consts = python::read(bytes).ok()?;
+            let id = match consts.revision? {
+                Assigned {
+                    value: PyValue::Str(s),
+                    ..
+                } => s.value,
+                _ => return None,
+            };
+            let down = consts
+                .down_revision
+                .and_then(|d| d.value.ids())
+                .unwrap_or_default();
+            Some((id, down))
+        })
+    }
+
+    /// [`Repo::django_claims`] of every other branch against HEAD.
+    pub fn django_claims_from_head(&self, apps: &[(String, PathBuf)]) -> Vec<Claim> {
+        let Some(head) = self.head_commit() else {
+            return Vec::new();
+        };
+        self.django_claims(apps, head, &self.other_branches())
+    }
+
+    /// Claims on a Django project's branches: each app's new migrations,
+    /// as `app.name`, with their parents in the same app.
+    pub fn django_claims(
+        &self,
+        apps: &[(String, PathBuf)],
+        base: Oid,
+        branches: &[(String, Oid)],
+    ) -> Vec<Claim> {
+        let mut out = Vec::new();
+        for (label, dir) in apps {
+            out.extend(self.claims_by(
+                std::slice::from_ref(dir),
+                false,
+                base,
+                branches,
+                |name| {
+                    name.strip_suffix(".py")
+                        .is_some_and(|s| s != "__init__" && python::django::skipped(s).is_none())
+                },
+                |path, bytes| {
+                    let class = python::django::read(bytes).ok()??;
+                    let stem = path.file_stem()?.to_str()?;
+                    let down = class
+                        .dependencies
+                        .items
+                        .iter()
+                        .filter_map(|i| match i {
+                            python::django::DepItem::Key { app, name } if &app.value == label => {
+                                Some(format!("{}.{}", app.value, name.value))
+                            }
+                            _ => None,
+                        })
+                        .collect();
+                    Some((format!("{label}.{stem}"), down))
+                },
+            ));
+        }
+        out.sort();
+        out
+    }
+
+    /// Claims with the files each framework counts and reads: `accept`
+    /// picks file names, `declare` gives a file's id and parents.
+    fn claims_by(
+        &self,
+        versions: &[PathBuf],
+        recursive: bool,
+        base: Oid,
+        branches: &[(String, Oid)],
+        accept: impl Fn(&str) -> bool,
+        declare: impl Fn(&Path, &[u8]) -> Option<(String, Vec<String>)>,
+    ) -> Vec<Claim> {
+        let list = |commit: Oid| -> Vec<(PathBuf, Oid)> {
+            let Ok(tree) = self.repo.find_commit(commit).and_then(|c| c.tree()) else {
+                return Vec::new();
+            };
+            let mut out = Vec::new();
+            for dir in versions.iter().filter_map(|d| self.rel(d)) {
+                let mut files = self.files_in(&tree, &dir, recursive, &accept);
+                files.sort();
+                out.extend(files);
+            }
+            out
+        };
+        let base_files: HashMap<PathBuf, Oid> = list(base).into_iter().collect();
         let mut parsed: HashMap<Oid, Option<(String, Vec<String>)>> = HashMap::new();
         // Branches mostly share a merge-base: list its files once.
         let mut listed: HashMap<Oid, std::collections::HashSet<PathBuf>> = HashMap::new();
@@ -242,31 +328,16 @@ impl Repo {
             if mb == *commit {
                 continue;
             }
-            let before = listed.entry(mb).or_insert_with(|| {
-                self.revision_files_at(mb, versions, recursive)
-                    .into_iter()
-                    .map(|(p, _)| p)
-                    .collect()
-            });
-            for (path, oid) in self.revision_files_at(*commit, versions, recursive) {
+            let before = listed
+                .entry(mb)
+                .or_insert_with(|| list(mb).into_iter().map(|(p, _)| p).collect());
+            for (path, oid) in list(*commit) {
                 if before.contains(&path) || base_files.get(&path) == Some(&oid) {
                     continue;
                 }
                 let declared = parsed.entry(oid).or_insert_with(|| {
                     let blob = self.repo.find_blob(oid).ok()?;
-                    let consts = python::read(blob.content()).ok()?;
-                    let id = match consts.revision? {
-                        Assigned {
-                            value: PyValue::Str(s),
-                            ..
-                        } => s.value,
-                        _ => return None,
-                    };
-                    let down = consts
-                        .down_revision
-                        .and_then(|d| d.value.ids())
-                        .unwrap_or_default();
-                    Some((id, down))
+                    declare(&path, blob.content())
                 });
                 if let Some((id, down)) = declared {
                     claims.push(Claim {
@@ -283,7 +354,13 @@ impl Repo {
     }
 
     /// Revision files (Alembic's rule) under `dir` in a tree, with blob ids.
-    fn files_in(&self, tree: &Tree<'_>, dir: &Path, recursive: bool) -> Vec<(PathBuf, Oid)> {
+    fn files_in(
+        &self,
+        tree: &Tree<'_>,
+        dir: &Path,
+        recursive: bool,
+        accept: &dyn Fn(&str) -> bool,
+    ) -> Vec<(PathBuf, Oid)> {
         let mut out = Vec::new();
         let Ok(entry) = tree.get_path(dir) else {
             return out;
@@ -296,7 +373,7 @@ impl Repo {
             for e in t.iter() {
                 let Ok(name) = e.name() else { continue };
                 match e.kind() {
-                    Some(ObjectType::Blob) if counts(name) => out.push((path.join(name), e.id())),
+                    Some(ObjectType::Blob) if accept(name) => out.push((path.join(name), e.id())),
                     Some(ObjectType::Tree) if recursive && name != "__pycache__" => {
                         if let Ok(child) = self.repo.find_tree(e.id()) {
                             stack.push((path.join(name), child));

@@ -84,7 +84,8 @@ pub(crate) struct Fix {
 
 #[derive(Debug, Clone)]
 pub(crate) enum Action {
-    MergeHeads,
+    /// Merge the fork on this branch (a Django app, an Alembic label).
+    MergeHeads { branch: Option<String> },
     Renumber {
         target: String,
         to: Option<String>,

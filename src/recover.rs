@@ -285,13 +285,17 @@ pub(crate) fn offer(config: &Config, chain: &Chain, repo: Option<&Repo>) -> Opti
         }
     }
     for p in &problems {
-        if let Problem::MultipleHeads { heads, .. } = p {
+        if let Problem::MultipleHeads { heads, label } = p {
             let ids: Vec<String> = heads.iter().map(|&i| g.rev(i).id.clone()).collect();
+            let django = chain.kind() == crate::chains::Kind::Django;
             let mut fixes = vec![Fix {
-                label: format!("add a merge revision over {}", ids.join(" and ")),
+                label: format!("add a merge {} over {}", if django { "migration" } else { "revision" }, ids.join(" and ")),
                 why: "the runbook's fix: no DDL, numbered past every claim; open branches then rebase onto it".into(),
-                command: Some(format!("migfix --chain {} merge-heads --yes", chain.name())),
-                action: Action::MergeHeads,
+                command: Some(match (django, label) {
+                    (true, Some(app)) => format!("migfix --chain {app} merge-heads --yes"),
+                    _ => format!("migfix --chain {} merge-heads --yes", chain.name()),
+                }),
+                action: Action::MergeHeads { branch: label.clone() },
             }];
             if heads.len() == 2 {
                 let ordered = by_age(&g, repo, heads);
@@ -326,9 +330,13 @@ pub(crate) fn offer(config: &Config, chain: &Chain, repo: Option<&Repo>) -> Opti
             } else {
                 String::new()
             };
+            let problem = match (django, label) {
+                (true, Some(app)) => format!("[C] {} leaf nodes in app {app}: {}{fork}", heads.len(), ids.join(", ")),
+                _ => format!("[C] {} heads: {}{fork}", heads.len(), ids.join(", ")),
+            };
             return Some(Offer {
                 chain: name,
-                problem: format!("[C] {} heads: {}{fork}", heads.len(), ids.join(", ")),
+                problem,
                 fixes,
             });
         }
@@ -353,11 +361,11 @@ fn prepare(
         write: WriteArgs::default(),
     };
     Ok(Some(match &fix.action {
-        Action::MergeHeads => {
+        Action::MergeHeads { branch } => {
             let args = MergeHeadsArgs {
                 label: None,
                 rev_id: None,
-                branch: None,
+                branch: branch.clone(),
                 write: WriteArgs::default(),
             };
             let p = merge_heads::prepare(config, one, &args, repo)?;
@@ -392,11 +400,35 @@ pub(crate) fn follow_ups(config: &Config, chains: &[&Chain], repo: Option<&Repo>
     for chain in chains
         .iter()
         .copied()
-        .filter(|c| c.kind() == crate::chains::Kind::Alembic)
+        .filter(|c| c.kind() != crate::chains::Kind::Sqitch)
     {
         let g = Graph::build(chain);
         let heads = g.heads();
         let claims = repair::claims_for(repo, chain);
+        if let crate::config::Source::Django(d) = &chain.spec.source {
+            // Per app: a branch adding to an app on a migration that is no
+            // longer its leaf forks it again.
+            for h in &heads {
+                let leaf = &g.rev(*h).id;
+                let app = leaf.split('.').next().unwrap_or_default();
+                let own: Vec<_> = claims.iter().filter(|c| c.id.starts_with(&format!("{app}."))).cloned().collect();
+                for c in merge_heads::stale_branches(chain, &own, leaf) {
+                    out.push(format!(
+                        "rebase {} ({} depends on {}): on it, run migfix rebase",
+                        c.branch,
+                        c.id,
+                        c.down.join(", ")
+                    ));
+                }
+            }
+            let dir = rel(&config.root, &d.project);
+            out.push(format!(
+                "verify {}: cd {dir} && python manage.py makemigrations --check --dry-run   (no conflict, no changes)",
+                chain.name()
+            ));
+            out.push(format!("verify {}: cd {dir} && python manage.py migrate --plan", chain.name()));
+            continue;
+        }
         if let [head] = heads.as_slice() {
             let head = &g.rev(*head).id;
             for c in merge_heads::stale_branches(chain, &claims, head) {

@@ -51,16 +51,7 @@ pub(crate) fn id_of(app: &str, name: &str) -> String {
     format!("{app}.{name}")
 }
 
-/// A file Django skips, and why; `None` for a module it loads.
-pub(crate) fn skipped(stem: &str) -> Option<&'static str> {
-    if stem.starts_with(['_', '~']) {
-        Some("Django skips modules whose names start with `_` or `~`")
-    } else if stem.contains('.') {
-        Some("a module name cannot contain `.`: Python's module finder never lists it, so Django never loads it")
-    } else {
-        None
-    }
-}
+pub(crate) use crate::python::django::skipped;
 
 /// The modules Django loads from a migrations package, sorted by name, and
 /// the `.py` files it skips (for `check` to name). Sub-packages are skipped.
@@ -162,7 +153,7 @@ pub(crate) fn read_with(
         }
     });
     let mut classes = Vec::with_capacity(files.len());
-    for (f, r) in files.iter().zip(parsed) {
+    for (f, r) in files.into_iter().zip(parsed) {
         match r {
             Ok(c) => classes.push((f, c)),
             Err(d) => errors.push(d),
@@ -171,6 +162,19 @@ pub(crate) fn read_with(
     if !errors.is_empty() {
         return Err(errors);
     }
+    let mut read = assemble(root, spec, classes);
+    warnings.append(&mut read.warnings);
+    read.warnings = warnings;
+    Ok(read)
+}
+
+/// A migration file's app, name and path.
+pub(crate) type File = (String, String, PathBuf);
+
+/// Django's graph over read Migration classes, given in load order (files
+/// on disk, or blobs of a git tree): warnings only for what is not read.
+pub(crate) fn assemble(root: &Path, spec: &DjangoSpec, classes: Vec<(File, MigrationClass)>) -> Read {
+    let mut warnings = Vec::new();
     let apps: BTreeSet<&str> = spec.apps.iter().map(|a| a.label.as_str()).collect();
     let nodes: Vec<Key> = classes
         .iter()
@@ -328,9 +332,9 @@ pub(crate) fn read_with(
     for (i, ((app, name, path), class)) in classes.into_iter().enumerate() {
         let (external, swappable) = std::mem::take(&mut extra[i]);
         let (down, cross): (Vec<Key>, Vec<Key>) =
-            final_parents[i].iter().cloned().partition(|p| &p.0 == app);
+            final_parents[i].iter().cloned().partition(|p| p.0 == app);
         let rev = Revision {
-            id: id_of(app, name),
+            id: id_of(&app, &name),
             path: path.clone(),
             line: class.line,
             down: down.iter().map(|k| id_of(&k.0, &k.1)).collect(),
@@ -353,11 +357,11 @@ pub(crate) fn read_with(
             replaced.push(rev);
         }
     }
-    Ok(Read {
+    Read {
         revisions,
         replaced,
         warnings,
-    })
+    }
 }
 
 fn read_class(root: &Path, path: &Path) -> Result<MigrationClass, Diag> {

@@ -60,6 +60,13 @@ pub(crate) struct DjangoSpec {
     pub focus: Option<String>,
 }
 
+impl DjangoSpec {
+    /// Each app's label and migrations folder.
+    pub fn app_dirs(&self) -> Vec<(String, PathBuf)> {
+        self.apps.iter().map(|a| (a.label.clone(), a.dir.clone())).collect()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct DjangoApp {
     /// The app label: `AppConfig.label`, else the app folder's name.

@@ -11,6 +11,18 @@ use tree_sitter::Node;
 use super::full::{named_non_comment, parse_checked, string_parts};
 use super::{bom_len, line_of, unescape, StrLit, SyntaxError};
 
+/// A module Django skips in a migrations package, and why; `None` for
+/// one it loads. (Python's module finder never lists a name with a dot.)
+pub(crate) fn skipped(stem: &str) -> Option<&'static str> {
+    if stem.starts_with(['_', '~']) {
+        Some("Django skips modules whose names start with `_` or `~`")
+    } else if stem.contains('.') {
+        Some("a module name cannot contain `.`: Python's module finder never lists it, so Django never loads it")
+    } else {
+        None
+    }
+}
+
 /// One element of `dependencies`, `replaces` or `run_before`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum DepItem {

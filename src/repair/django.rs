@@ -14,6 +14,7 @@ use crate::chains::{Chain, Revision};
 use crate::cli::{MergeHeadsArgs, RenumberArgs};
 use crate::config::{rel, Config, Source};
 use crate::error::{Diag, InputErrors, Refused};
+use crate::git::Claim;
 use crate::graph::Graph;
 use crate::plan::{Builder, Change, Edit, Plan};
 use crate::python::django::DepItem;
@@ -41,13 +42,30 @@ fn migrations_of<'c>(chain: &'c Chain, app: &'c str) -> impl Iterator<Item = &'c
 }
 
 /// The next number of an app: past every migration it has, squashed ones
-/// included.
-fn next_number(chain: &Chain, app: &str) -> u64 {
+/// included, and every one another branch adds to it.
+pub(crate) fn next_number(chain: &Chain, app: &str, claims: &[Claim]) -> u64 {
+    let theirs = claims
+        .iter()
+        .filter_map(|c| c.id.strip_prefix(app)?.strip_prefix('.'))
+        .filter_map(parse_number);
     migrations_of(chain, app)
         .filter_map(|d| parse_number(&d.name))
+        .chain(theirs)
         .max()
         .unwrap_or(0)
         + 1
+}
+
+/// What another branch adds to `app`, for the notes.
+fn claimed_note(claims: &[Claim], app: &str) -> Option<String> {
+    let mut names: Vec<&str> = claims
+        .iter()
+        .filter(|c| c.id.starts_with(&format!("{app}.")))
+        .map(|c| c.id.as_str())
+        .collect();
+    names.sort();
+    names.dedup();
+    (!names.is_empty()).then(|| format!("numbered past the migrations other branches add: {}", names.join(", ")))
 }
 
 fn width(chain: &Chain) -> usize {
@@ -107,7 +125,13 @@ fn dj_prefix(name: &str) -> Option<&str> {
     crate::chains::scheme::sqitch_prefix(name)
 }
 
-pub(crate) fn renumber(config: &Config, chain: &Chain, idx: usize, args: &RenumberArgs) -> Result<(Preview, Plan)> {
+pub(crate) fn renumber(
+    config: &Config,
+    chain: &Chain,
+    idx: usize,
+    args: &RenumberArgs,
+    claims: &[Claim],
+) -> Result<(Preview, Plan)> {
     let Source::Django(spec) = &chain.spec.source else {
         unreachable!("a Django chain")
     };
@@ -125,7 +149,7 @@ pub(crate) fn renumber(config: &Config, chain: &Chain, idx: usize, args: &Renumb
             format!("{n:0w$}{rest}", w = width(chain))
         }
         Some(to) => to.clone(),
-        None => format!("{:0w$}{}", next_number(chain, app), if rest.is_empty() { format!("_{}", d.name) } else { rest.to_string() }, w = width(chain)),
+        None => format!("{:0w$}{}", next_number(chain, app, claims), if rest.is_empty() { format!("_{}", d.name) } else { rest.to_string() }, w = width(chain)),
     };
     if let Some(c) = new_name
         .chars()
@@ -144,6 +168,10 @@ pub(crate) fn renumber(config: &Config, chain: &Chain, idx: usize, args: &Renumb
     }
     if !repoint && migrations_of(chain, app).any(|m| m.name == new_name) {
         return Err(Refused::new(format!("{app}.{new_name} already exists")).into());
+    }
+    let new_id = format!("{app}.{new_name}");
+    if let Some(c) = claims.iter().find(|c| c.id == new_id).filter(|_| !repoint) {
+        return Err(Refused::new(format!("{new_id} is already used: branch {} adds it in {}", c.branch, c.path)).into());
     }
 
     // The new parent: --onto, else the other leaf of the app's fork.
@@ -223,6 +251,7 @@ pub(crate) fn renumber(config: &Config, chain: &Chain, idx: usize, args: &Renumb
     }
     let mut plan = builder.build()?;
     super::confine(config, &[chain], &plan)?;
+    notes.extend(claimed_note(claims, app));
     let after = verify(config, chain, spec, &mut plan, &mut notes)?;
     let g = Graph::build(&after);
     let heads_after = g.in_view(g.heads()).into_iter().map(|i| g.rev(i).id.clone()).collect();
@@ -301,7 +330,12 @@ fn max_migration(config: &Config, spec: &crate::config::DjangoSpec, after: &Chai
 /// A merge migration as `makemigrations --merge` writes it: number past
 /// every migration of the app, `merge_` and the leaves' names (a timestamp
 /// when those are too long), dependencies on the leaves, no operations.
-pub(crate) fn merge_heads(config: &Config, chain: &Chain, args: &MergeHeadsArgs) -> Result<(Preview, Plan)> {
+pub(crate) fn merge_heads(
+    config: &Config,
+    chain: &Chain,
+    args: &MergeHeadsArgs,
+    claims: &[Claim],
+) -> Result<(Preview, Plan, Vec<Claim>)> {
     let Source::Django(spec) = &chain.spec.source else {
         unreachable!("a Django chain")
     };
@@ -340,7 +374,7 @@ pub(crate) fn merge_heads(config: &Config, chain: &Chain, args: &MergeHeadsArgs)
     }
     let mut leaves: Vec<&DjangoMigration> = heads.iter().filter_map(|&h| graph.rev(h).django.as_deref()).collect();
     leaves.sort_by(|a, b| a.name.cmp(&b.name));
-    let number = next_number(chain, app);
+    let number = next_number(chain, app, claims);
     let names: Vec<&str> = leaves.iter().map(|l| l.name.as_str()).collect();
     let joined = names.join("_");
     let now = super::template::Utc::now();
@@ -384,6 +418,7 @@ pub(crate) fn merge_heads(config: &Config, chain: &Chain, args: &MergeHeadsArgs)
         format!("file: {}", rel(&config.root, &path)),
         format!("dependencies on {}, no operations, as `makemigrations --merge` writes it", names.join(" and ")),
     ];
+    notes.extend(claimed_note(claims, app));
     let after = verify(config, chain, spec, &mut plan, &mut notes)?;
     let g = Graph::build(&after);
     let app_leaves: BTreeSet<String> = g
@@ -395,6 +430,9 @@ pub(crate) fn merge_heads(config: &Config, chain: &Chain, args: &MergeHeadsArgs)
         bail!("the planned merge would leave app {app} with leaves {:?}; nothing was written", app_leaves);
     }
     let heads_after = g.in_view(g.heads()).into_iter().map(|i| g.rev(i).id.clone()).collect();
+    // Branches adding to the app on one of the old leaves will fork it again.
+    let own: Vec<Claim> = claims.iter().filter(|c| c.id.starts_with(&format!("{app}."))).cloned().collect();
+    let stale = super::merge_heads::stale_branches(chain, &own, &format!("{app}.{name}"));
     Ok((
         Preview {
             chain: chain.name().to_string(),
@@ -403,5 +441,213 @@ pub(crate) fn merge_heads(config: &Config, chain: &Chain, args: &MergeHeadsArgs)
             heads_after,
         },
         plan,
+        stale,
     ))
+}
+
+/// `rebase` for a Django project: this branch's new migrations, app by
+/// app, renumbered in order past every number the base and other branches
+/// use, the first re-pointed at the base's leaf, every reference following.
+/// Returns a note, the leaves it leaves, and the project as the base has it.
+pub(crate) fn rebase(
+    repo: &crate::git::Repo,
+    chain: &Chain,
+    spec: &crate::config::DjangoSpec,
+    (base_name, base): (&str, git2::Oid),
+    mb: git2::Oid,
+    others: &[(String, git2::Oid)],
+    builder: &mut Builder,
+) -> Result<Option<(String, String, Chain)>> {
+    use std::collections::{BTreeMap, HashSet};
+    let before: HashSet<PathBuf> = repo
+        .revision_files_at(mb, &spec.apps.iter().map(|a| a.dir.clone()).collect::<Vec<_>>(), false)
+        .into_iter()
+        .map(|(p, _)| p)
+        .collect();
+    let graph = Graph::build(chain);
+    // Parents first, only this branch's new files.
+    let added: Vec<usize> = graph
+        .newest_first()
+        .into_iter()
+        .rev()
+        .filter(|&i| repo.rel(&graph.rev(i).path).is_some_and(|p| !before.contains(&p)))
+        .collect();
+    if added.is_empty() {
+        return Ok(None);
+    }
+    let at_base = crate::collisions::django_at(repo, chain, spec, base);
+    let bg = Graph::build(&at_base);
+    let claims = repo.django_claims(&spec.app_dirs(), base, others);
+    let mut renames: BTreeMap<(String, String), String> = BTreeMap::new();
+    let mut repoints: Vec<(usize, String)> = Vec::new();
+    let mut notes = Vec::new();
+    let mut leaves_after = Vec::new();
+    let apps: Vec<String> = {
+        let mut a: Vec<String> = added
+            .iter()
+            .filter_map(|&i| graph.rev(i).django.as_ref().map(|d| d.app.clone()))
+            .collect();
+        a.dedup();
+        a.sort();
+        a.dedup();
+        a
+    };
+    for app in &apps {
+        let base_leaves: Vec<&DjangoMigration> = bg
+            .heads()
+            .into_iter()
+            .filter_map(|i| bg.rev(i).django.as_deref())
+            .filter(|d| &d.app == app)
+            .collect();
+        let base_leaf = match base_leaves.as_slice() {
+            [one] => Some(one.name.clone()),
+            [] => None,
+            many => {
+                let names: Vec<&str> = many.iter().map(|d| d.name.as_str()).collect();
+                return Err(Refused::new(format!(
+                    "app {app} has {} leaf nodes on {base_name} ({}): merge them there first",
+                    many.len(),
+                    names.join(", ")
+                ))
+                .help(format!("on {base_name}: migfix --chain {app} merge-heads"))
+                .into());
+            }
+        };
+        let mine: Vec<usize> = added
+            .iter()
+            .copied()
+            .filter(|&i| graph.rev(i).django.as_ref().is_some_and(|d| &d.app == app))
+            .collect();
+        let mine_names: HashSet<&str> = mine
+            .iter()
+            .filter_map(|&i| graph.rev(i).django.as_ref().map(|d| d.name.as_str()))
+            .collect();
+        let mut next = next_number(&at_base, app, &claims);
+        let mut last = String::new();
+        for &i in &mine {
+            let d = graph.rev(i).django.as_deref().expect("Django");
+            let rest = dj_prefix(&d.name).map_or(format!("_{}", d.name), |p| d.name[p.len()..].to_string());
+            let new = format!("{next:0w$}{rest}", w = width(chain));
+            next += 1;
+            if new != d.name {
+                renames.insert((app.clone(), d.name.clone()), new.clone());
+            }
+            // The first of the branch's migrations follows the base's leaf.
+            let builds_on_base = d
+                .class
+                .dependencies
+                .items
+                .iter()
+                .any(|it| matches!(it, DepItem::Key { app: a, name } if &a.value == app && !mine_names.contains(name.value.as_str()) && name.value != "__first__"));
+            if let (true, Some(leaf)) = (builds_on_base, &base_leaf) {
+                repoints.push((i, leaf.clone()));
+            }
+            last = new;
+        }
+        notes.push(format!(
+            "{app}: {} migration{} after {}",
+            mine.len(),
+            if mine.len() == 1 { "" } else { "s" },
+            base_leaf.as_deref().map_or("its first".to_string(), |l| format!("{app}.{l}"))
+        ));
+        leaves_after.push(format!("{app}.{last}"));
+    }
+    let up_to_date = renames.is_empty()
+        && repoints.iter().all(|(i, leaf)| {
+            let d = graph.rev(*i).django.as_deref().expect("Django");
+            d.class.dependencies.items.iter().all(|it| match it {
+                DepItem::Key { app, name } if app.value == d.app => name.value == *leaf || name.value == "__first__",
+                _ => true,
+            })
+        });
+    if up_to_date {
+        return Ok(None);
+    }
+    for r in chain.revisions.iter().chain(&chain.replaced) {
+        let Some(d) = &r.django else { continue };
+        let mut edits: Vec<Edit> = d
+            .references()
+            .filter_map(|(a, n)| {
+                renames
+                    .get(&(a.value.clone(), n.value.clone()))
+                    .map(|new| Edit::new(n.inner.clone(), new.clone()))
+            })
+            .collect();
+        if let Some((_, leaf)) = repoints.iter().find(|(i, _)| graph.rev(*i).path == r.path) {
+            let mine: HashSet<&str> = renames.keys().filter(|(a, _)| *a == d.app).map(|(_, n)| n.as_str()).collect();
+            for it in &d.class.dependencies.items {
+                if let DepItem::Key { app, name } = it {
+                    if app.value == d.app && name.value != "__first__" && !mine.contains(name.value.as_str()) && !added.iter().any(|&j| graph.rev(j).django.as_ref().is_some_and(|x| x.app == d.app && x.name == name.value)) {
+                        edits.push(Edit::new(name.inner.clone(), leaf.clone()));
+                    }
+                }
+            }
+        }
+        let rename = renames.get(&(d.app.clone(), d.name.clone()));
+        if edits.is_empty() && rename.is_none() {
+            continue;
+        }
+        let src = std::fs::read(&r.path)?;
+        if !edits.is_empty() {
+            builder.edit(&r.path, &src, edits);
+        }
+        if let Some(new) = rename {
+            builder.rename(&r.path, &src, r.path.with_file_name(format!("{new}.py")));
+        }
+    }
+    Ok(Some((notes.join("; "), leaves_after.join(", "), at_base)))
+}
+
+/// The base's project plus this branch's planned files: one leaf per app
+/// and nothing dangling, as it will be once the branch is merged.
+pub(crate) fn check_against_base(
+    config: &Config,
+    chain: &Chain,
+    spec: &crate::config::DjangoSpec,
+    at_base: &Chain,
+    plan: &Plan,
+) -> Result<()> {
+    let mut classes = Vec::new();
+    let planned: Vec<&Change> = plan
+        .changes
+        .iter()
+        .filter(|c| spec.apps.iter().any(|a| c.to.parent() == Some(a.dir.as_path())))
+        .collect();
+    let gone: Vec<&Path> = planned.iter().filter_map(|c| c.from.as_deref()).collect();
+    for r in at_base.revisions.iter().chain(&at_base.replaced) {
+        if gone.contains(&r.path.as_path()) || planned.iter().any(|c| c.to == r.path) {
+            continue;
+        }
+        let d = r.django.as_deref().expect("Django");
+        classes.push(((d.app.clone(), d.name.clone(), r.path.clone()), d.class.clone()));
+    }
+    for c in &planned {
+        let app = spec.apps.iter().find(|a| c.to.parent() == Some(a.dir.as_path())).expect("in an app");
+        let stem = c.to.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+        let class = crate::python::django::read(&c.after)
+            .ok()
+            .flatten()
+            .ok_or_else(|| anyhow::anyhow!("the edited {} would not read; nothing was written", rel(&config.root, &c.to)))?;
+        classes.push(((app.label.clone(), stem, c.to.clone()), class));
+    }
+    let order = |l: &str| spec.apps.iter().position(|a| a.label == l);
+    classes.sort_by(|a, b| (order(&a.0 .0), &a.0 .1).cmp(&(order(&b.0 .0), &b.0 .1)));
+    let read = dj::assemble(&config.root, spec, classes);
+    let mut merged = Chain::new(chain.spec.clone(), read.revisions, Vec::new());
+    merged.replaced = read.replaced;
+    let problems = super::new_problems(at_base, &merged);
+    if !problems.is_empty() {
+        bail!("the planned rebase would break {} ({}); nothing was written", chain.name(), problems.join("; "));
+    }
+    let forks = Graph::build(&merged).forks();
+    if let Some((heads, app)) = forks.first() {
+        let g = Graph::build(&merged);
+        let ids: Vec<&str> = heads.iter().map(|&h| g.rev(h).id.as_str()).collect();
+        bail!(
+            "the planned rebase would leave app {} with leaves {}; nothing was written",
+            app.clone().unwrap_or_default(),
+            ids.join(", ")
+        );
+    }
+    Ok(())
 }

@@ -59,11 +59,12 @@ pub(crate) fn prepare(
 ) -> Result<Prepared> {
     let chain = pick(chains)?;
     if chain.kind() == Kind::Django {
-        let (preview, plan) = super::django::merge_heads(config, chain, args)?;
+        let claims = claims_for(repo, chain);
+        let (preview, plan, stale) = super::django::merge_heads(config, chain, args, &claims)?;
         return Ok(Prepared {
             preview,
             plan,
-            stale: Vec::new(),
+            stale,
         });
     }
     let graph = Graph::build(chain);

@@ -2,6 +2,8 @@
 //! module checks it, shows it, asks, and hands it to the applier.
 
 mod django;
+
+pub(crate) use django::{next_number as django_next_number, parse_number as django_number};
 pub(crate) mod merge_heads;
 pub(crate) mod rebase;
 pub(crate) mod renumber;
@@ -275,6 +277,7 @@ pub(crate) fn in_width(chain: &Chain, id: &str) -> String {
 pub(crate) fn claims_for(repo: Option<&Repo>, chain: &Chain) -> Vec<Claim> {
     match (repo, &chain.spec.source) {
         (Some(repo), Source::Alembic(a)) => repo.alembic_claims(&a.versions, a.recursive),
+        (Some(repo), Source::Django(d)) => repo.django_claims_from_head(&d.app_dirs()),
         _ => Vec::new(),
     }
 }

@@ -72,13 +72,12 @@ pub(crate) fn run(config: &Config, args: &RebaseArgs) -> Result<ExitStatus> {
                     (note, head)
                 })
             }
-            Source::Django(_) => {
-                return Err(Refused::new(format!(
-                    "{}: rebase does not move Django migrations yet",
-                    chain.name()
-                ))
-                .help("renumber each of the branch's migrations: migfix renumber APP NAME")
-                .into())
+            Source::Django(spec) => {
+                let moved = super::django::rebase(&repo, chain, spec, (&base_name, base), mb, &others, &mut builder)?;
+                moved.map(|(note, head, at_base)| {
+                    verify.push((chain, at_base));
+                    (note, head)
+                })
             }
             Source::Sqitch(spec) => {
                 let moved = sqitch_chain(&repo, chain, spec, (&base_name, base), mb, &mut builder)?;
@@ -138,8 +137,10 @@ fn check_against_base(
     at_base: &Chain,
     plan: &crate::plan::Plan,
 ) -> Result<()> {
-    let Source::Alembic(spec) = &chain.spec.source else {
-        return Ok(());
+    let spec = match &chain.spec.source {
+        Source::Alembic(spec) => spec,
+        Source::Django(spec) => return super::django::check_against_base(config, chain, spec, at_base, plan),
+        Source::Sqitch(_) => return Ok(()),
     };
     let mut merged = at_base.clone();
     for change in plan

@@ -44,7 +44,7 @@ pub(crate) fn prepare(
             Some(i) => i,
             None => super::django::find(chain, &args.target, args.name.as_deref())?,
         };
-        return super::django::renumber(config, chain, idx, args);
+        return super::django::renumber(config, chain, idx, args, &claims_for(repo, chain));
     }
     let (chain, idx) = select(config, chains, &args.target)?;
     if chain.kind() == Kind::Sqitch {
