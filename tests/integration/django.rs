@@ -329,3 +329,140 @@ fn real_apps_incidents_repaired() {
         }
     }
 }
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args(["-c", "user.name=test", "-c", "user.email=test@example.com"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+const SHOP: &str = "shop/migrations";
+
+/// The fixture's story as git history: main at 0004; a branch adds
+/// 0005_product_weight; then 0005_product_discount lands on main, and
+/// another branch adds 0006 after it.
+fn shop_history() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    copy_tree(&fixture("django-shop"), root);
+    let weight = std::fs::read_to_string(root.join(SHOP).join("0005_product_weight.py")).unwrap();
+    let discount = std::fs::read_to_string(root.join(SHOP).join("0005_product_discount.py")).unwrap();
+    std::fs::remove_file(root.join(SHOP).join("0005_product_weight.py")).unwrap();
+    std::fs::remove_file(root.join(SHOP).join("0005_product_discount.py")).unwrap();
+    let repo = git_init(root);
+    drop(repo);
+    git(root, &["checkout", "-qb", "feature/weight"]);
+    std::fs::write(root.join(SHOP).join("0005_product_weight.py"), weight).unwrap();
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-qm", "add weight"]);
+    git(root, &["checkout", "-q", "main"]);
+    std::fs::write(root.join(SHOP).join("0005_product_discount.py"), discount).unwrap();
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-qm", "add discount"]);
+    let repo = git2::Repository::open(root).unwrap();
+    git_branch(
+        &repo,
+        "feature/marker",
+        &[(
+            "shop/migrations/0006_release_marker.py",
+            "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n\n    dependencies = [\n        ('shop', '0005_product_discount'),\n    ]\n\n    operations = [\n    ]\n",
+        )],
+    );
+    git(root, &["checkout", "-q", "feature/weight"]);
+    dir
+}
+
+/// collisions names the number two branches claim and the branch built on
+/// an old leaf; rebase moves it after main's leaf, past the number another
+/// branch claims; merged, Django finds one leaf, no change, and migrates.
+#[test]
+fn branches_collide_and_rebase_onto_main() {
+    let dir = shop_history();
+    let root = dir.path();
+    let (code, out, err) = run(root, &["collisions", "--base", "main"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("collision: shop.0005 is claimed 2 times: main (shop/migrations/0005_product_discount.py), feature/weight (shop/migrations/0005_product_weight.py)"), "{out}");
+    assert!(out.contains("stale: feature/weight adds shop.0005_product_weight on shop.0004_product_stock"), "{out}");
+    assert!(out.contains("next free shop.0007"), "{out}");
+    assert!(!out.contains("feature/marker adds"), "the marker follows main's leaf: {out}");
+
+    let (code, out, err) = run(root, &["rebase", "--base", "main", "--yes"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let moved = std::fs::read_to_string(root.join(SHOP).join("0007_product_weight.py")).unwrap();
+    assert!(moved.contains("('shop', '0005_product_discount')"), "{moved}");
+    assert!(!root.join(SHOP).join("0005_product_weight.py").exists());
+    git(root, &["commit", "-qam", "rebase migrations"]);
+    git(root, &["merge", "-q", "main", "-m", "merge main"]);
+    let (code, out, _) = run(root, &["check"]);
+    assert_eq!(code, 0, "{out}");
+    let Some(theirs) = oracle("graph", root, &shop_apps(), &[]) else { return };
+    assert!(their_conflicts(&theirs).is_empty());
+    assert!(keys(&theirs["leaf_nodes"]).contains("shop.0007_product_weight"));
+    compare("rebased", root, &theirs);
+    let checked = oracle("check", root, &shop_apps(), &[]).unwrap();
+    assert_eq!(checked["makemigrations"]["exit"], 0, "{}", checked["makemigrations"]["output"]);
+    assert_eq!(checked["migrate"]["exit"], 0, "{}", checked["migrate"]["output"]);
+    // Nothing left to move.
+    let (code, out, _) = run(root, &["rebase", "--base", "main", "--yes"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("nothing to rebase"), "{out}");
+}
+
+/// merge-heads on main numbers the merge past the branch's claim, and
+/// says which branch must follow it.
+#[test]
+fn merge_heads_numbers_past_claims_and_names_stale_branches() {
+    let (dir, repo) = repo_from("django-shop");
+    git_branch(
+        &repo,
+        "feature/marker",
+        &[(
+            "shop/migrations/0006_release_marker.py",
+            "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n\n    dependencies = [\n        ('shop', '0005_product_discount'),\n    ]\n\n    operations = [\n    ]\n",
+        )],
+    );
+    let (code, out, err) = run(dir.path(), &["--chain", "shop", "merge-heads", "--yes"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let merge = dir
+        .path()
+        .join(SHOP)
+        .join("0007_merge_0005_product_discount_0005_product_weight.py");
+    let text = std::fs::read_to_string(&merge).unwrap_or_else(|_| panic!("no merge file:\n{out}"));
+    assert!(text.starts_with("# Generated by Django 5.2.19 on "), "{text}");
+    assert!(
+        text.ends_with("from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n\n    dependencies = [\n        ('shop', '0005_product_discount'),\n        ('shop', '0005_product_weight'),\n    ]\n\n    operations = [\n    ]\n"),
+        "as makemigrations --merge writes it:\n{text}"
+    );
+    assert!(out.contains("numbered past the migrations other branches add: shop.0006_release_marker"), "{out}");
+    assert!(out.contains("feature/marker"), "the marker branch must follow the merge: {out}");
+}
+
+/// django-linear-migrations' max_migration.txt follows every repair.
+#[test]
+fn max_migration_txt_follows_repairs() {
+    for (args, want) in [
+        (vec!["renumber", "shop", "0005_product_weight", "--yes"], "0006_product_weight\n"),
+        (
+            vec!["--chain", "shop", "merge-heads", "--yes"],
+            "0006_merge_0005_product_discount_0005_product_weight\n",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        copy_tree(&fixture("django-shop"), dir.path());
+        std::fs::write(dir.path().join(SHOP).join("max_migration.txt"), "0005_product_discount\n").unwrap();
+        std::fs::write(dir.path().join("billing/migrations/max_migration.txt"), "0003_invoice_currency\n").unwrap();
+        git_init(dir.path());
+        let (code, out, err) = run(dir.path(), &args);
+        assert_eq!(code, 0, "{out}{err}");
+        assert_eq!(std::fs::read_to_string(dir.path().join(SHOP).join("max_migration.txt")).unwrap(), want);
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("billing/migrations/max_migration.txt")).unwrap(),
+            "0003_invoice_currency\n",
+            "another app's file stays"
+        );
+    }
+}
