@@ -217,6 +217,18 @@ fn django_projects(root: &Path, found: &Found, alembic_dirs: &[PathBuf]) -> Vec<
         .collect()
 }
 
+/// The Django apps below `project`, as discovery finds them.
+pub(super) fn django_apps(project: &Path) -> Vec<DjangoApp> {
+    let found = walk(project);
+    django_projects(project, &found, &[])
+        .into_iter()
+        .flat_map(|c| match c.source {
+            Source::Django(d) => d.apps,
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
 /// Whether a package holds a Django migration: a module that subclasses
 /// `migrations.Migration` (or imports Migration from django.db).
 fn has_django_migration(dir: &Path) -> bool {
@@ -270,7 +282,7 @@ pub(crate) fn app_label(app_dir: &Path) -> String {
 
 /// The name of a chain found in `dir`: its path from the root, or the root
 /// folder's own name for a chain at the root.
-fn chain_name(root: &Path, dir: &Path) -> String {
+pub(super) fn chain_name(root: &Path, dir: &Path) -> String {
     if dir == root {
         root.file_name()
             .map_or_else(|| ".".into(), |n| n.to_string_lossy().into_owned())

@@ -324,6 +324,10 @@ struct TomlChain {
     #[serde(default)]
     recursive: bool,
     plan: Option<PathBuf>,
+    /// Django: the project folder, and its apps by label where discovery
+    /// (apps.py labels, folder names) is not enough.
+    project: Option<PathBuf>,
+    apps: Option<std::collections::BTreeMap<String, PathBuf>>,
     #[serde(default)]
     roles: Vec<String>,
     heads: Option<usize>,
@@ -430,6 +434,8 @@ fn from_tables(root: &Path, file: TomlFile, shown: &str, table: &str) -> Result<
         let kind = c.kind.clone().unwrap_or_else(|| {
             if c.plan.is_some() {
                 "sqitch".into()
+            } else if c.project.is_some() || c.apps.is_some() {
+                "django".into()
             } else {
                 "alembic".into()
             }
@@ -438,6 +444,24 @@ fn from_tables(root: &Path, file: TomlFile, shown: &str, table: &str) -> Result<
             .iter()
             .filter(|b| **b)
             .count();
+        if kind == "django" {
+            match django_from_table(root, &c) {
+                Ok(mut spec) => {
+                    if let Some(name) = c.name {
+                        spec.name = name;
+                    }
+                    spec.roles = c.roles;
+                    spec.gate = c.gate;
+                    chains.push(spec);
+                }
+                Err(m) => errors.push(at(m)),
+            }
+            continue;
+        }
+        if c.project.is_some() || c.apps.is_some() {
+            errors.push(at(format!("`project` and `apps` are for a django chain, not {kind}")));
+            continue;
+        }
         if located != 1 {
             errors.push(at(
                 "set exactly one of `config`, `versions` or `plan`".into()
@@ -507,7 +531,7 @@ fn from_tables(root: &Path, file: TomlFile, shown: &str, table: &str) -> Result<
                 }
             ))),
             (other, _) => Err(at(format!(
-                "unknown kind `{other}` (expected \"alembic\" or \"sqitch\")"
+                "unknown kind `{other}` (expected \"alembic\", \"sqitch\" or \"django\")"
             ))),
         };
         match spec {
@@ -532,6 +556,49 @@ fn from_tables(root: &Path, file: TomlFile, shown: &str, table: &str) -> Result<
         }
         .into())
     }
+}
+
+/// A `kind = "django"` table: `project` (default the root), and `apps`
+/// (label = migrations folder) or else the apps discovery finds there.
+fn django_from_table(root: &Path, c: &TomlChain) -> std::result::Result<ChainSpec, String> {
+    if c.config.is_some() || c.versions.is_some() || c.plan.is_some() {
+        return Err("a django chain takes `project` and `apps`, not `config`, `versions` or `plan`".into());
+    }
+    let project = clean(&root.join(c.project.as_deref().unwrap_or(Path::new("."))));
+    if !project.is_dir() {
+        return Err(format!("`project`: {} is not a directory", rel(root, &project)));
+    }
+    let apps = match &c.apps {
+        Some(apps) => {
+            let mut out = Vec::new();
+            for (label, dir) in apps {
+                let dir = clean(&root.join(dir));
+                if !dir.is_dir() {
+                    return Err(format!("`apps.{label}`: {} is not a directory", rel(root, &dir)));
+                }
+                out.push(DjangoApp {
+                    label: label.clone(),
+                    dir,
+                });
+            }
+            out
+        }
+        None => discover::django_apps(&project),
+    };
+    if apps.is_empty() {
+        return Err(format!("no Django migrations below {}", rel(root, &project)));
+    }
+    Ok(ChainSpec {
+        name: discover::chain_name(root, &project),
+        source: Source::Django(DjangoSpec {
+            project,
+            apps,
+            focus: None,
+        }),
+        roles: Vec::new(),
+        expected_heads: None,
+        gate: None,
+    })
 }
 
 /// `--chain NAME`: an exact name, else a unique substring.

@@ -466,3 +466,30 @@ fn max_migration_txt_follows_repairs() {
         );
     }
 }
+
+/// Where apps.py does not say the label (a config chosen in settings),
+/// migfix.toml names the apps; the graph is then Django's.
+#[test]
+fn migfix_toml_names_apps_and_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    copy_tree(&fixture("django-shop"), root);
+    std::fs::remove_file(root.join("billing/apps.py")).unwrap();
+    // Discovery alone labels the app by its folder: its label is unknown.
+    let (_, out, _) = run(root, &["--format", "json", "chains"]);
+    assert!(out.contains("billing."), "{out}");
+    std::fs::write(
+        root.join("migfix.toml"),
+        "[[chain]]\nkind = \"django\"\nname = \"shop-site\"\n[chain.apps]\nshop = \"shop/migrations\"\npayments = \"billing/migrations\"\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(root, &["chains"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("shop-site  django"), "{out}");
+    let Some(theirs) = oracle("graph", root, &shop_apps(), &[]) else { return };
+    compare("migfix.toml", root, &theirs);
+    std::fs::write(root.join("migfix.toml"), "[[chain]]\nkind = \"django\"\napps = { payments = \"nowhere/migrations\" }\n").unwrap();
+    let (code, _, err) = run(root, &["check"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("`apps.payments`: nowhere/migrations is not a directory"), "{err}");
+}
