@@ -12,7 +12,7 @@ use crate::chains::scheme::sqitch_prefix;
 use crate::chains::sqitch::Plan;
 use crate::chains::{self, alembic, Chain};
 use crate::cli::CollisionsArgs;
-use crate::config::{Config, Source};
+use crate::config::Config;
 use crate::error::{Diag, InputErrors};
 use crate::findings::Finding;
 use crate::git::Repo;
@@ -78,22 +78,7 @@ pub(crate) fn analyse(
         base_heads: BTreeMap::new(),
     };
     for chain in chains {
-        match &chain.spec.source {
-            Source::Alembic(spec) => alembic_chain(
-                repo,
-                chain,
-                &spec.versions,
-                spec.recursive,
-                base_name,
-                base,
-                branches,
-                &mut a,
-            ),
-            Source::Sqitch(spec) => {
-                sqitch_chain(repo, chain, &spec.plan, base_name, base, branches, &mut a)
-            }
-            Source::Django(spec) => django_chain(repo, chain, spec, base_name, base, branches, &mut a),
-        }
+        crate::repair::repairs(chain).collisions(repo, chain, (base_name, base), branches, &mut a);
     }
     a
 }
@@ -123,7 +108,7 @@ pub(crate) fn alembic_at(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn alembic_chain(
+pub(crate) fn alembic_chain(
     repo: &Repo,
     chain: &Chain,
     versions: &[PathBuf],
@@ -237,7 +222,7 @@ pub(crate) fn django_at(repo: &Repo, chain: &Chain, spec: &crate::config::Django
 
 /// Numbers claimed per app across branches, and branches that add to an
 /// app on a migration that is not its leaf on the base.
-fn django_chain(
+pub(crate) fn django_chain(
     repo: &Repo,
     chain: &Chain,
     spec: &crate::config::DjangoSpec,
@@ -324,7 +309,7 @@ fn django_chain(
     }
 }
 
-fn sqitch_chain(
+pub(crate) fn sqitch_chain(
     repo: &Repo,
     chain: &Chain,
     plan_path: &Path,

@@ -175,14 +175,14 @@ pub(crate) fn for_chain_in(
         )
     };
     let name = chain.name().to_string();
-    let sqitch = chain.kind() == crate::chains::Kind::Sqitch;
-    let django = chain.kind() == crate::chains::Kind::Django;
+    let framework = chain.framework();
+    let rules = framework.rules();
     let mut out: Vec<Finding> = graph
         .problems()
         .into_iter()
-        .filter(|p| !django || problem_in_focus(chain, &graph, p))
+        .filter(|p| problem_in_focus(chain, &graph, p))
         // For a sqitch plan, the lint below says the same with plan lines.
-        .filter(|p| !(sqitch && matches!(p, Problem::DuplicateId { .. } | Problem::Dangling { .. })))
+        .filter(|p| !(rules.own_lint && matches!(p, Problem::DuplicateId { .. } | Problem::Dangling { .. })))
         .map(|p| {
             let (class, kind, (revision, path, line), message, fix, command) = match p {
                 Problem::MultipleHeads { heads, label } => {
@@ -206,16 +206,14 @@ pub(crate) fn for_chain_in(
                     });
                     let on = label.as_ref().map(|l| format!(" on branch {l}")).unwrap_or_default();
                     let branch_flag = label.as_ref().map(|l| format!(" --branch {l}")).unwrap_or_default();
-                    let (fix, command) = if django {
-                        (
-                            "add a merge migration that depends on every leaf (as `python manage.py makemigrations --merge` \
-                             writes), or renumber the later migration onto the other leaf so the app stays linear"
-                                .to_string(),
-                            Some(format!(
-                                "migfix --chain {} merge-heads",
-                                label.clone().unwrap_or_else(|| name.clone())
-                            )),
-                        )
+                    let own = framework.fork_words(
+                        &name,
+                        &names,
+                        label.as_deref(),
+                        (parents.len() == 1).then(|| parents[0].as_str()),
+                    );
+                    let (fix, command) = if let Some((_, fix, command)) = &own {
+                        (fix.clone(), Some(command.clone()))
                     } else if let Some((id, later_file)) = duplicated {
                         (
                             format!("{id} is declared by two files, a duplicate rather than a fork: renumber the later file"),
@@ -229,20 +227,9 @@ pub(crate) fn for_chain_in(
                             Some(format!("migfix --chain {name} merge-heads{branch_flag}")),
                         )
                     };
-                    let message = if django {
-                        // Django's own words (migrate and makemigrations).
-                        let app = label.clone().unwrap_or_default();
-                        let leaves: Vec<String> = heads
-                            .iter()
-                            .filter_map(|&h| graph.rev(h).django.as_ref().map(|d| d.name.clone()))
-                            .collect();
-                        format!(
-                            "Conflicting migrations detected; multiple leaf nodes in the migration graph: ({} in {app}){}",
-                            leaves.join(", "),
-                            fork.replace("all revise", "all depend on")
-                        )
-                    } else {
-                        format!("{} heads{on}: {}{fork}", heads.len(), and_list(&names))
+                    let message = match own {
+                        Some((message, _, _)) => message,
+                        None => format!("{} heads{on}: {}{fork}", heads.len(), and_list(&names)),
                     };
                     (Some('C'), "multiple-heads", at(later), message, fix, command)
                 }
@@ -252,34 +239,17 @@ pub(crate) fn for_chain_in(
                     format!("revision {id} is declared by"),
                     "renumber one of the files (the one merged later) to the next free number",
                 ),
-                Problem::Dangling { rev, target, suggestion, .. } if django => {
-                    let r = graph.rev(rev);
-                    let (app, migration) = target.split_once('.').unwrap_or((&target, ""));
-                    let hint = suggestion.as_ref().map(|s| format!("; did you mean {s}?")).unwrap_or_default();
-                    (
-                        Some('E'),
-                        "dangling-dependency",
-                        at(rev),
-                        format!(
-                            "Migration {} dependencies reference nonexistent parent node ('{app}', '{migration}'){hint}",
-                            r.id
-                        ),
-                        match &suggestion {
-                            Some(s) => format!("point the dependency at {s}"),
-                            None => "point the dependency at an existing migration (see `migfix history`)".to_string(),
-                        },
-                        None,
-                    )
-                }
                 Problem::Dangling { rev, target, via, suggestion } => {
                     let field = match via {
                         Via::DownRevision => "down_revision",
                         Via::DependsOn => "depends_on",
                     };
                     let hint = suggestion.as_ref().map(|s| format!("; did you mean {s}?")).unwrap_or_default();
-                    let fix = match &suggestion {
-                        Some(s) => format!("point {field} at {s}"),
-                        None => format!("point {field} at an existing revision (see `migfix history`)"),
+                    let own = framework.dangling_words(&graph.rev(rev).id, &target, &hint);
+                    let fix = match (&own, &suggestion) {
+                        (_, Some(s)) => format!("point {field} at {s}"),
+                        (Some((_, fix)), None) => fix.clone(),
+                        (None, None) => format!("point {field} at an existing revision (see `migfix history`)"),
                     };
                     // Keeping the id and giving a parent re-points the revision.
                     let repoint = match (&via, &suggestion) {
@@ -292,7 +262,10 @@ pub(crate) fn for_chain_in(
                         Some('E'),
                         if via == Via::DownRevision { "dangling-down-revision" } else { "dangling-depends-on" },
                         at(rev),
-                        format!("{field} names {target}, which is not a revision in this chain{hint}"),
+                        match own {
+                            Some((message, _)) => message,
+                            None => format!("{field} names {target}, which is not a revision in this chain{hint}"),
+                        },
                         fix,
                         repoint,
                     )
@@ -329,7 +302,7 @@ pub(crate) fn for_chain_in(
                         git_mv,
                     )
                 }
-                Problem::DuplicateSequence { number, revs } if django => {
+                Problem::DuplicateSequence { number, revs } if rules.bases_per_label => {
                     let ms: Vec<String> = revs.iter().map(|&i| graph.rev(i).id.clone()).collect();
                     let later = *revs.last().expect("two migrations");
                     let d = graph.rev(later).django.as_ref().expect("a Django migration");

@@ -11,7 +11,7 @@ use petgraph::graph::{DiGraph, NodeIndex};
 use petgraph::visit::EdgeRef;
 use petgraph::Direction;
 
-use crate::chains::{Chain, Kind, Revision};
+use crate::chains::{Chain, Revision};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Edge {
@@ -276,7 +276,7 @@ impl<'c> Graph<'c> {
     /// Everything `migfix check` reports for this chain, most urgent first.
     pub fn problems(&self) -> Vec<Problem> {
         let revs = &self.chain.revisions;
-        let alembic = self.chain.kind() == Kind::Alembic;
+        let rules = self.chain.framework().rules();
         let mut out = Vec::new();
         let heads = self.heads();
         for (group, label) in self.forks() {
@@ -310,9 +310,7 @@ impl<'c> Graph<'c> {
                 }
             }
             for d in r.depends_on.iter().flatten() {
-                if self.resolve(d).is_none()
-                    && !(self.chain.kind() == Kind::Sqitch && external_sqitch_dep(d))
-                {
+                if self.resolve(d).is_none() && !(rules.external)(d) {
                     out.push(Problem::Dangling {
                         rev: i,
                         target: d.clone(),
@@ -328,7 +326,7 @@ impl<'c> Graph<'c> {
         if heads.is_empty() && !revs.is_empty() {
             out.push(Problem::NoHead);
         }
-        if alembic {
+        if rules.alembic_ids {
             for (i, r) in revs.iter().enumerate() {
                 if let Some(reason) = invalid_id(&r.id) {
                     out.push(Problem::InvalidId { rev: i, reason });
@@ -340,7 +338,7 @@ impl<'c> Graph<'c> {
             out.extend(self.sequence_clashes());
             out.extend(self.label_clashes());
         }
-        if self.chain.kind() == Kind::Django {
+        if rules.bases_per_label {
             // Each Django app has a first migration of its own.
             let mut by_app: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
             for i in self.bases() {
@@ -413,8 +411,7 @@ impl<'c> Graph<'c> {
     /// The literal labels of a head, for display (`alembic heads` shows
     /// them as `id (label) (head)`).
     pub fn shown_labels(&self, i: usize) -> Vec<String> {
-        // A Django migration's label is its app, already in its id.
-        if self.chain.kind() == Kind::Django {
+        if !self.chain.framework().rules().show_labels {
             return Vec::new();
         }
         self.labels_of(i)
@@ -619,11 +616,6 @@ pub(crate) fn id_order(a: &str, b: &str) -> Ordering {
         (None, Some(_)) => Ordering::Greater,
         (None, None) => a.cmp(b),
     }
-}
-
-/// sqitch dependencies on other projects or on change ids are not checked here.
-fn external_sqitch_dep(dep: &str) -> bool {
-    dep.contains(':') || (dep.len() == 40 && dep.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// Alembic refuses `@ - + :` in ids; the alembic_version column holds 32.

@@ -287,12 +287,13 @@ pub(crate) fn offer(config: &Config, chain: &Chain, repo: Option<&Repo>) -> Opti
     for p in &problems {
         if let Problem::MultipleHeads { heads, label } = p {
             let ids: Vec<String> = heads.iter().map(|&i| g.rev(i).id.clone()).collect();
-            let django = chain.kind() == crate::chains::Kind::Django;
+            let words = chain.framework().words();
+            let per_label = chain.framework().rules().bases_per_label;
             let mut fixes = vec![Fix {
-                label: format!("add a merge {} over {}", if django { "migration" } else { "revision" }, ids.join(" and ")),
+                label: format!("add a merge {} over {}", words.one, ids.join(" and ")),
                 why: "the runbook's fix: no DDL, numbered past every claim; open branches then rebase onto it".into(),
-                command: Some(match (django, label) {
-                    (true, Some(app)) => format!("migfix --chain {app} merge-heads --yes"),
+                command: Some(match (per_label, label) {
+                    (true, Some(l)) => format!("migfix --chain {l} merge-heads --yes"),
                     _ => format!("migfix --chain {} merge-heads --yes", chain.name()),
                 }),
                 action: Action::MergeHeads { branch: label.clone() },
@@ -330,8 +331,14 @@ pub(crate) fn offer(config: &Config, chain: &Chain, repo: Option<&Repo>) -> Opti
             } else {
                 String::new()
             };
-            let problem = match (django, label) {
-                (true, Some(app)) => format!("[C] {} leaf nodes in app {app}: {}{fork}", heads.len(), ids.join(", ")),
+            let problem = match (per_label, label) {
+                (true, Some(l)) => format!(
+                    "[C] {} {}s in {} {l}: {}{fork}",
+                    heads.len(),
+                    words.head,
+                    words.branch,
+                    ids.join(", ")
+                ),
                 _ => format!("[C] {} heads: {}{fork}", heads.len(), ids.join(", ")),
             };
             return Some(Offer {
@@ -397,65 +404,49 @@ fn prepare(
 /// runbook's verification commands.
 pub(crate) fn follow_ups(config: &Config, chains: &[&Chain], repo: Option<&Repo>) -> Vec<String> {
     let mut out = Vec::new();
-    for chain in chains
-        .iter()
-        .copied()
-        .filter(|c| c.kind() != crate::chains::Kind::Sqitch)
-    {
+    for chain in chains {
         let g = Graph::build(chain);
         let heads = g.heads();
         let claims = repair::claims_for(repo, chain);
-        if let crate::config::Source::Django(d) = &chain.spec.source {
-            // Per app: a branch adding to an app on a migration that is no
-            // longer its leaf forks it again.
-            for h in &heads {
-                let leaf = &g.rev(*h).id;
-                let app = leaf.split('.').next().unwrap_or_default();
-                let own: Vec<_> = claims.iter().filter(|c| c.id.starts_with(&format!("{app}."))).cloned().collect();
-                for c in merge_heads::stale_branches(chain, &own, leaf) {
-                    out.push(format!(
-                        "rebase {} ({} depends on {}): on it, run migfix rebase",
-                        c.branch,
-                        c.id,
-                        c.down.join(", ")
-                    ));
-                }
-            }
-            let dir = rel(&config.root, &d.project);
-            out.push(format!(
-                "verify {}: cd {dir} && python manage.py makemigrations --check --dry-run   (no conflict, no changes)",
-                chain.name()
-            ));
-            out.push(format!("verify {}: cd {dir} && python manage.py migrate --plan", chain.name()));
-            continue;
-        }
-        if let [head] = heads.as_slice() {
-            let head = &g.rev(*head).id;
-            for c in merge_heads::stale_branches(chain, &claims, head) {
+        let framework = chain.framework();
+        // Each head with the claims built on its branch: the one head, or
+        // where heads count per label (Django's apps), each label's.
+        let groups: Vec<(usize, Vec<crate::git::Claim>)> = if framework.rules().bases_per_label {
+            heads
+                .iter()
+                .map(|&h| {
+                    let label = g.rev(h).branch_labels.as_ref().and_then(|l| l.first());
+                    let own = claims
+                        .iter()
+                        .filter(|c| {
+                            c.down.iter().any(|d| {
+                                g.resolve(d)
+                                    .and_then(|i| g.rev(i).branch_labels.as_ref())
+                                    .is_some_and(|l| l.first() == label)
+                            })
+                        })
+                        .cloned()
+                        .collect();
+                    (h, own)
+                })
+                .collect()
+        } else if let [head] = heads.as_slice() {
+            vec![(*head, claims)]
+        } else {
+            Vec::new()
+        };
+        for (head, own) in groups {
+            for c in merge_heads::stale_branches(chain, &own, &g.rev(head).id) {
                 out.push(format!(
-                    "rebase {} ({} revises {}): on it, run migfix rebase",
+                    "rebase {} ({} {} {}): on it, run migfix rebase",
                     c.branch,
                     c.id,
+                    framework.words().revises,
                     c.down.join(", ")
                 ));
             }
         }
-        if let crate::config::Source::Alembic(a) = &chain.spec.source {
-            if let Some(ini) = &a.config {
-                let dir = ini
-                    .parent()
-                    .map(|d| rel(&config.root, d))
-                    .unwrap_or_else(|| ".".into());
-                out.push(format!(
-                    "verify {}: cd {dir} && alembic heads   (expect one line)",
-                    chain.name()
-                ));
-                out.push(format!(
-                    "verify {}: cd {dir} && alembic upgrade head --sql > /dev/null",
-                    chain.name()
-                ));
-            }
-        }
+        out.extend(framework.verify_commands(&config.root, chain));
     }
     out
 }

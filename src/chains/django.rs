@@ -12,8 +12,11 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use crate::chains::Revision;
+pub(crate) use crate::chains::framework::Read;
+use crate::chains::framework::{Framework, Rules, Words};
+use crate::chains::{Chain, Kind, Naming, Revision, Scheme};
 use crate::config::{rel, DjangoSpec};
+use crate::git::{Claim, Repo};
 use crate::error::Diag;
 use crate::python::django::{DepItem, ListAttr, MigrationClass};
 use crate::python::{self, StrLit};
@@ -90,14 +93,6 @@ pub(crate) fn list_files(
     loaded.sort();
     skipped_files.sort();
     Ok((loaded, skipped_files))
-}
-
-/// The project's migrations: those in the graph, in load order (apps in
-/// turn, names sorted), then those a squash replaces; and warnings.
-pub(crate) struct Read {
-    pub revisions: Vec<Revision>,
-    pub replaced: Vec<Revision>,
-    pub warnings: Vec<Diag>,
 }
 
 pub(crate) fn read(root: &Path, spec: &DjangoSpec) -> Result<Read, Vec<Diag>> {
@@ -365,14 +360,7 @@ pub(crate) fn assemble(root: &Path, spec: &DjangoSpec, classes: Vec<(File, Migra
 }
 
 fn read_class(root: &Path, path: &Path) -> Result<MigrationClass, Diag> {
-    let shown = rel(root, path);
-    if let Ok(meta) = std::fs::metadata(path) {
-        if meta.len() > python::MAX_FILE_BYTES {
-            return Err(Diag::new(shown, None, python::too_big(meta.len())));
-        }
-    }
-    let bytes = std::fs::read(path)
-        .map_err(|e| Diag::new(shown.clone(), None, format!("cannot read: {e}")))?;
+    let bytes = python::read_source(path).map_err(|m| Diag::new(rel(root, path), None, m))?;
     class_of(root, path, &bytes)
 }
 
@@ -404,6 +392,127 @@ fn warn_unread(root: &Path, path: &Path, attr: &str, list: &ListAttr, out: &mut 
                 Some(*line),
                 format!("an element of `{attr}` is not read: {why}; it is left out of the graph"),
             ));
+        }
+    }
+}
+
+/// Django behind the common interface.
+pub(crate) struct Django;
+
+fn spec_of(spec: &crate::config::ChainSpec) -> &DjangoSpec {
+    match &spec.source {
+        crate::config::Source::Django(d) => d,
+        _ => unreachable!("framework::of gives each source its own framework"),
+    }
+}
+
+impl Framework for Django {
+    fn kind(&self) -> Kind {
+        Kind::Django
+    }
+
+    fn words(&self) -> Words {
+        Words {
+            one: "migration",
+            many: "migrations",
+            revises: "depends on",
+            head: "leaf node",
+            branch: "app",
+        }
+    }
+
+    /// Each app has a first migration of its own.
+    fn rules(&self) -> Rules {
+        Rules {
+            show_labels: false,
+            bases_per_label: true,
+            alembic_ids: false,
+            own_lint: false,
+            plan_order: false,
+            external: |_| false,
+        }
+    }
+
+    fn read(&self, root: &Path, spec: &crate::config::ChainSpec) -> Result<Read, Vec<Diag>> {
+        read(root, spec_of(spec))
+    }
+
+    /// Numbers per app (`0005_…`); files are named by the migration.
+    fn conventions(&self, chain: &Chain) -> (Scheme, Naming) {
+        (
+            Scheme::detect_sqitch(
+                chain
+                    .revisions
+                    .iter()
+                    .filter_map(|r| r.django.as_ref().map(|d| d.name.as_str())),
+            ),
+            Naming::default_template(),
+        )
+    }
+
+    fn location(&self, spec: &crate::config::ChainSpec) -> PathBuf {
+        spec_of(spec).project.clone()
+    }
+
+    fn config_file(&self, spec: &crate::config::ChainSpec) -> Option<PathBuf> {
+        Some(spec_of(spec).project.join("manage.py")).filter(|p| p.is_file())
+    }
+
+    fn folders(&self, _root: &Path, spec: &crate::config::ChainSpec) -> Vec<PathBuf> {
+        spec_of(spec).apps.iter().map(|a| a.dir.clone()).collect()
+    }
+
+    fn claims(&self, repo: &Repo, spec: &crate::config::ChainSpec) -> Vec<Claim> {
+        repo.django_claims_from_head(&spec_of(spec).app_dirs())
+    }
+
+    /// Django's words (migrate and makemigrations).
+    fn fork_words(
+        &self,
+        _chain: &str,
+        leaves: &[String],
+        label: Option<&str>,
+        parent: Option<&str>,
+    ) -> Option<(String, String, String)> {
+        let app = label.unwrap_or_default();
+        let names: Vec<&str> = leaves.iter().map(|l| l.split_once('.').map_or(l.as_str(), |(_, n)| n)).collect();
+        let on = parent.map(|p| format!(" (all depend on {p})")).unwrap_or_default();
+        Some((
+            format!(
+                "Conflicting migrations detected; multiple leaf nodes in the migration graph: ({} in {app}){on}",
+                names.join(", ")
+            ),
+            "add a merge migration that depends on every leaf (as `python manage.py makemigrations --merge` \
+             writes), or renumber the later migration onto the other leaf so the app stays linear"
+                .to_string(),
+            format!("migfix --chain {app} merge-heads"),
+        ))
+    }
+
+    /// Django's NodeNotFoundError.
+    fn dangling_words(&self, rev: &str, target: &str, hint: &str) -> Option<(String, String)> {
+        let (app, migration) = target.split_once('.').unwrap_or((target, ""));
+        Some((
+            format!("Migration {rev} dependencies reference nonexistent parent node ('{app}', '{migration}'){hint}"),
+            "point the dependency at an existing migration (see `migfix history`)".to_string(),
+        ))
+    }
+
+    fn verify_commands(&self, root: &Path, chain: &Chain) -> Vec<String> {
+        let dir = rel(root, &spec_of(&chain.spec).project);
+        vec![
+            format!(
+                "verify {}: cd {dir} && python manage.py makemigrations --check --dry-run   (no conflict, no changes)",
+                chain.name()
+            ),
+            format!("verify {}: cd {dir} && python manage.py migrate --plan", chain.name()),
+        ]
+    }
+
+    fn upgrade_command(&self, _root: &Path, _spec: &crate::config::ChainSpec, target: &str) -> String {
+        match target.split_once('.') {
+            Some((app, name)) if target != "head" => format!("python manage.py migrate {app} {name}"),
+            _ => "python manage.py migrate".to_string(),
         }
     }
 }

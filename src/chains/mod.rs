@@ -3,6 +3,7 @@
 
 pub(crate) mod alembic;
 pub(crate) mod django;
+pub(crate) mod framework;
 pub(crate) mod naming;
 pub(crate) mod scheme;
 pub(crate) mod sqitch;
@@ -88,40 +89,9 @@ impl Chain {
             naming: Naming::default_template(),
             replaced: Vec::new(),
         };
-        match &chain.spec.source {
-            Source::Django(_) => {
-                chain.scheme = Scheme::detect_sqitch(
-                    chain
-                        .revisions
-                        .iter()
-                        .filter_map(|r| r.django.as_ref().map(|d| d.name.as_str())),
-                )
-            }
-            Source::Sqitch(_) => {
-                chain.scheme = Scheme::detect_sqitch(chain.revisions.iter().map(|r| r.id.as_str()))
-            }
-            Source::Alembic(a) => {
-                let order = crate::graph::Graph::build(&chain).newest_first();
-                let ids: Vec<&str> = order
-                    .iter()
-                    .map(|&i| chain.revisions[i].id.as_str())
-                    .collect();
-                let scheme = Scheme::detect(&ids);
-                let configured = a.file_template.as_deref().and_then(Naming::from_template);
-                let naming = configured.unwrap_or_else(|| {
-                    let stems: Vec<_> = order
-                        .iter()
-                        .filter_map(|&i| {
-                            let r = &chain.revisions[i];
-                            Some((crate::graph::stem_of(r)?, r.id.as_str()))
-                        })
-                        .collect();
-                    Naming::infer(stems.iter().map(|(stem, id)| (stem.as_ref(), *id)))
-                });
-                chain.scheme = scheme;
-                chain.naming = naming;
-            }
-        }
+        let (scheme, naming) = chain.framework().conventions(&chain);
+        chain.scheme = scheme;
+        chain.naming = naming;
         chain
     }
 
@@ -129,21 +99,19 @@ impl Chain {
         &self.spec.name
     }
 
+    /// The chain's framework: everything that differs between Alembic,
+    /// sqitch and Django is asked of it.
+    pub fn framework(&self) -> &'static dyn framework::Framework {
+        framework::of(&self.spec.source)
+    }
+
     pub fn kind(&self) -> Kind {
-        match self.spec.source {
-            Source::Alembic(_) => Kind::Alembic,
-            Source::Sqitch(_) => Kind::Sqitch,
-            Source::Django(_) => Kind::Django,
-        }
+        self.framework().kind()
     }
 
     /// The folder (or plan) shown as the chain's location.
     pub fn location(&self) -> PathBuf {
-        match &self.spec.source {
-            Source::Alembic(a) => a.versions[0].clone(),
-            Source::Sqitch(s) => s.plan.clone(),
-            Source::Django(d) => d.project.clone(),
-        }
+        self.framework().location(&self.spec)
     }
 
     /// Django's `--chain LABEL`: the app the commands show and repair.
@@ -190,17 +158,10 @@ pub(crate) fn load(config: &Config) -> Result<Vec<Chain>> {
     let mut chains = Vec::new();
     let mut errors = Vec::new();
     for spec in &config.chains {
-        let read = match &spec.source {
-            Source::Alembic(a) => alembic::read(&config.root, a).map(|(r, w)| (r, Vec::new(), w)),
-            Source::Sqitch(s) => sqitch::read(&config.root, s).map(|(r, w)| (r, Vec::new(), w)),
-            Source::Django(d) => {
-                django::read(&config.root, d).map(|r| (r.revisions, r.replaced, r.warnings))
-            }
-        };
-        match read {
-            Ok((revisions, replaced, warnings)) => {
-                let mut chain = Chain::new(spec.clone(), revisions, warnings);
-                chain.replaced = replaced;
+        match framework::of(&spec.source).read(&config.root, spec) {
+            Ok(read) => {
+                let mut chain = Chain::new(spec.clone(), read.revisions, read.warnings);
+                chain.replaced = read.replaced;
                 chains.push(chain)
             }
             Err(mut diags) => errors.append(&mut diags),

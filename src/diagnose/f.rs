@@ -6,7 +6,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::chains::Kind;
 use crate::findings::{Finding, Place};
 
 use super::facts::At;
@@ -23,10 +22,11 @@ same, delete the second CREATE TABLE (or make it CREATE TABLE IF NOT EXISTS); to
 instead, use `sqitch rework` on that change";
 
 /// The runbook's fix, in the chain's framework's terms.
-pub(crate) fn fix(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Alembic | Kind::Django => FIX,
-        Kind::Sqitch => SQITCH_FIX,
+pub(crate) fn fix(plan_order: bool) -> &'static str {
+    if plan_order {
+        SQITCH_FIX
+    } else {
+        FIX
     }
 }
 
@@ -65,7 +65,7 @@ pub(crate) fn findings(ctx: &Ctx<'_>) -> Vec<Finding> {
     // Deploy order: each pair is reported once, the earlier creation first,
     // even where a cycle makes each seem to come before the other.
     let mut rank: Vec<usize> = (0..ctx.facts.len()).collect();
-    if ctx.chain.kind() == Kind::Alembic {
+    if !ctx.chain.framework().rules().plan_order {
         for (n, i) in ctx.graph.newest_first().into_iter().rev().enumerate() {
             rank[i] = n;
         }
@@ -119,11 +119,11 @@ pub(crate) fn findings(ctx: &Ctx<'_>) -> Vec<Finding> {
 /// database. Sqitch deploys its plan in order (`requires` only checks);
 /// Alembic follows the graph.
 fn runs(ctx: &Ctx<'_>, i: usize, before: bool) -> BTreeSet<usize> {
-    match (ctx.chain.kind(), before) {
-        (Kind::Sqitch, true) => (0..i).collect(),
-        (Kind::Sqitch, false) => (i + 1..ctx.facts.len()).collect(),
-        (Kind::Alembic | Kind::Django, true) => ctx.graph.ancestors(i),
-        (Kind::Alembic | Kind::Django, false) => ctx.graph.descendants(i),
+    match (ctx.chain.framework().rules().plan_order, before) {
+        (true, true) => (0..i).collect(),
+        (true, false) => (i + 1..ctx.facts.len()).collect(),
+        (false, true) => ctx.graph.ancestors(i),
+        (false, false) => ctx.graph.descendants(i),
     }
 }
 
@@ -168,14 +168,14 @@ fn finding(ctx: &Ctx<'_>, table: &str, (ei, eat): (usize, At), (li, lat): (usize
         path: ctx.rel(&ctx.facts[li].file),
         line: lat.line,
     };
-    let kind = ctx.chain.kind();
+    let plan_order = ctx.chain.framework().rules().plan_order;
     let how = if ei == li {
         format!(
             "created twice in {} (lines {} and {})",
             later.path, earlier.line, later.line
         )
     } else {
-        let drop = if kind == Kind::Sqitch {
+        let drop = if plan_order {
             "DROP TABLE"
         } else {
             "drop_table"
@@ -191,7 +191,7 @@ fn finding(ctx: &Ctx<'_>, table: &str, (ei, eat): (usize, At), (li, lat): (usize
         "duplicate-table",
         Some(ctx.chain.name()),
         message,
-        fix(kind).to_string(),
+        fix(plan_order).to_string(),
     );
     f.revision = Some(ctx.chain.revisions[li].id.clone());
     f.path = Some(later.path);

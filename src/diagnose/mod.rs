@@ -18,9 +18,9 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use crate::chains::{self, Chain, Kind};
+use crate::chains::{self, Chain};
 use crate::cli::DiagnoseArgs;
-use crate::config::{Config, Source};
+use crate::config::Config;
 use crate::error::{Diag, InputErrors};
 use crate::findings::{self, Finding};
 use crate::graph::Graph;
@@ -64,35 +64,7 @@ impl<'a> Ctx<'a> {
 }
 
 fn upgrade_command(root: &Path, chain: &Chain, target: &str) -> String {
-    match &chain.spec.source {
-        // Relative locations in alembic.ini are resolved from where Alembic
-        // runs, which is the ini's folder.
-        Source::Alembic(a) => match a
-            .config
-            .as_ref()
-            .filter(|c| c.extension().is_some_and(|e| e == "ini"))
-        {
-            Some(ini) => {
-                let dir = ini
-                    .parent()
-                    .filter(|d| *d != root)
-                    .map(|d| format!("cd {} && ", crate::config::rel(root, d)));
-                let name = ini
-                    .file_name()
-                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-                let flag = if name == "alembic.ini" {
-                    String::new()
-                } else {
-                    format!("-c {name} ")
-                };
-                format!("{}alembic {flag}upgrade {target}", dir.unwrap_or_default())
-            }
-            None => format!("alembic upgrade {target}"),
-        },
-        Source::Sqitch(_) if target == "head" => "sqitch deploy".to_string(),
-        Source::Sqitch(_) => format!("sqitch deploy --to {target}"),
-        Source::Django(_) => "python manage.py migrate".to_string(),
-    }
+    chain.framework().upgrade_command(root, &chain.spec, target)
 }
 
 /// Classes A, B, D and F for one chain, read statically.
@@ -257,7 +229,8 @@ impl<'a> Tree<'a> {
         let mut best: Option<(usize, (usize, usize))> = None;
         let mut tie = false;
         for (c, chain) in self.chains.iter().enumerate() {
-            if chain.kind() != Kind::Alembic {
+            // Traceback frames are Python files.
+            if chain.framework().rules().plan_order {
                 continue;
             }
             for (r, rev) in chain.revisions.iter().enumerate() {
@@ -692,7 +665,7 @@ impl<'a> Tree<'a> {
             Some('F') => (
                 "duplicate-table",
                 format!("relation {subject} already exists{during}"),
-                f::fix(chain.map_or(Kind::Alembic, Chain::kind)).to_string(),
+                f::fix(chain.is_some_and(|c| c.framework().rules().plan_order)).to_string(),
             ),
             _ => {
                 let fix = match (lf.hint, lf.running.as_ref().map(|r| r.direction)) {
@@ -756,7 +729,7 @@ pub(crate) mod tests {
         let (revisions, _) = crate::chains::alembic::read(&dir, &spec).unwrap();
         let spec = ChainSpec {
             name: "test".into(),
-            source: Source::Alembic(spec),
+            source: crate::config::Source::Alembic(spec),
             roles: Vec::new(),
             expected_heads: None,
             gate: None,

@@ -4,12 +4,10 @@
 //! executed; the whole file is proven free of syntax errors first, as
 //! importing it would.
 
-use std::ops::Range;
-
 use tree_sitter::Node;
 
-use super::full::{named_non_comment, parse_checked, string_parts};
-use super::{bom_len, line_of, unescape, StrLit, SyntaxError};
+use super::full::{named_non_comment, parse_checked, plain_string};
+use super::{bom_len, line_of, StrLit, SyntaxError};
 
 /// A module Django skips in a migrations package, and why; `None` for
 /// one it loads. (Python's module finder never lists a name with a dot.)
@@ -209,38 +207,8 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// A plain str literal (prefix `u` or `r` at most), escapes decoded.
     fn string(&self, node: Node<'_>) -> Option<StrLit> {
-        if node.kind() != "string" {
-            return None;
-        }
-        let (prefix, inner) = string_parts(self.body, node)?;
-        let lower = prefix.to_ascii_lowercase();
-        if !matches!(lower.as_str(), "" | "u" | "r") {
-            return None;
-        }
-        let mut cursor = node.walk();
-        if node
-            .named_children(&mut cursor)
-            .any(|c| c.kind() == "interpolation")
-        {
-            return None;
-        }
-        let raw = std::str::from_utf8(&self.body[inner.clone()]).ok()?;
-        let value = if lower == "r" || !raw.contains('\\') {
-            raw.to_string()
-        } else {
-            unescape(raw)?
-        };
-        Some(StrLit {
-            value,
-            inner: self.span(inner),
-            line: self.line(node),
-        })
-    }
-
-    fn span(&self, r: Range<usize>) -> Range<usize> {
-        r.start + self.base..r.end + self.base
+        (node.kind() == "string").then(|| plain_string(self.body, self.base, node)).flatten()
     }
 }
 

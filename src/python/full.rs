@@ -437,33 +437,38 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// A plain str literal: prefix among `u`, `r` (either case), no
-    /// interpolation. Escapes are decoded as Python would.
     fn string(&self, node: Node<'_>) -> Option<StrLit> {
-        let (prefix, inner) = string_parts(self.body, node)?;
-        let lower = prefix.to_ascii_lowercase();
-        if !matches!(lower.as_str(), "" | "u" | "r") {
-            return None;
-        }
-        let mut cursor = node.walk();
-        if node
-            .named_children(&mut cursor)
-            .any(|c| c.kind() == "interpolation")
-        {
-            return None;
-        }
-        let raw = std::str::from_utf8(&self.body[inner.clone()]).ok()?;
-        let value = if lower == "r" || !raw.contains('\\') {
-            raw.to_string()
-        } else {
-            unescape(raw)?
-        };
-        Some(StrLit {
-            value,
-            inner: self.span(inner),
-            line: self.line(node),
-        })
+        plain_string(self.body, self.base, node)
     }
+}
+
+/// A plain str literal: prefix among `u`, `r` (either case), no
+/// interpolation. Escapes are decoded as Python would; the span is in the
+/// file, `base` bytes (a byte-order mark) after the parsed body's start.
+pub(super) fn plain_string(body: &[u8], base: usize, node: Node<'_>) -> Option<StrLit> {
+    let (prefix, inner) = string_parts(body, node)?;
+    let lower = prefix.to_ascii_lowercase();
+    if !matches!(lower.as_str(), "" | "u" | "r") {
+        return None;
+    }
+    let mut cursor = node.walk();
+    if node
+        .named_children(&mut cursor)
+        .any(|c| c.kind() == "interpolation")
+    {
+        return None;
+    }
+    let raw = std::str::from_utf8(&body[inner.clone()]).ok()?;
+    let value = if lower == "r" || !raw.contains('\\') {
+        raw.to_string()
+    } else {
+        unescape(raw)?
+    };
+    Some(StrLit {
+        value,
+        inner: inner.start + base..inner.end + base,
+        line: line_of(body, node.start_byte()),
+    })
 }
 
 /// The prefix letters and the byte range between the quotes of a `string`.

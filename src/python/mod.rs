@@ -173,6 +173,18 @@ fn bom_len(src: &[u8]) -> usize {
 /// one stays well under 200 MB of memory.
 pub(crate) const MAX_FILE_BYTES: u64 = 2 << 20;
 
+/// A Python file's bytes, refused before it is read when over
+/// [`MAX_FILE_BYTES`], so that a huge file costs nothing; the error is
+/// what to tell.
+pub(crate) fn read_source(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    if let Ok(meta) = std::fs::metadata(path) {
+        if meta.len() > MAX_FILE_BYTES {
+            return Err(too_big(meta.len()));
+        }
+    }
+    std::fs::read(path).map_err(|e| format!("cannot read: {e}"))
+}
+
 /// What a file over [`MAX_FILE_BYTES`] is told.
 pub(crate) fn too_big(len: u64) -> String {
     format!(

@@ -143,7 +143,8 @@ pub(crate) fn renumber(
         Some(p) => &d.name[p.len()..],
         None => "",
     };
-    let new_name = match &args.to {
+    let to = args.to.as_deref().map(|t| t.strip_prefix(&format!("{app}.")).unwrap_or(t).to_string());
+    let new_name = match &to {
         Some(to) if !to.is_empty() && to.bytes().all(|b| b.is_ascii_digit()) => {
             let n: u64 = to.parse().map_err(|_| InputErrors::one(Diag::new("--to", None, "not a number")))?;
             format!("{n:0w$}{rest}", w = width(chain))
@@ -650,4 +651,76 @@ pub(crate) fn check_against_base(
         );
     }
     Ok(())
+}
+
+/// Django's repairs behind the common interface.
+pub(crate) struct Django;
+
+fn spec_of(chain: &Chain) -> &crate::config::DjangoSpec {
+    match &chain.spec.source {
+        Source::Django(d) => d,
+        _ => unreachable!("repairs() gives each chain its own framework's"),
+    }
+}
+
+impl super::Repairs for Django {
+    fn find(&self, chain: &Chain, target: &str, name: Option<&str>) -> Vec<usize> {
+        find(chain, target, name).map(|i| vec![i]).unwrap_or_default()
+    }
+
+    fn renumber(
+        &self,
+        config: &Config,
+        _chains: &[Chain],
+        chain: &Chain,
+        idx: usize,
+        args: &RenumberArgs,
+        repo: Option<&crate::git::Repo>,
+    ) -> Result<(Preview, Plan)> {
+        renumber(config, chain, idx, args, &super::claims_for(repo, chain))
+    }
+
+    fn merge_heads(
+        &self,
+        config: &Config,
+        chain: &Chain,
+        args: &MergeHeadsArgs,
+        repo: Option<&crate::git::Repo>,
+    ) -> Result<super::merge_heads::Prepared> {
+        let (preview, plan, stale) = merge_heads(config, chain, args, &super::claims_for(repo, chain))?;
+        Ok(super::merge_heads::Prepared { preview, plan, stale })
+    }
+
+    fn rebase(&self, onto: &super::Onto<'_>, chain: &Chain, builder: &mut Builder) -> Result<Option<super::Moved>> {
+        let moved = rebase(
+            onto.repo,
+            chain,
+            spec_of(chain),
+            (onto.base_name, onto.base),
+            onto.merge_base,
+            onto.others,
+            builder,
+        )?;
+        Ok(moved.map(|(note, head, at_base)| super::Moved {
+            note,
+            head,
+            at_base: Some(at_base),
+            merge_hint: None,
+        }))
+    }
+
+    fn check_against_base(&self, config: &Config, chain: &Chain, at_base: &Chain, plan: &Plan) -> Result<()> {
+        check_against_base(config, chain, spec_of(chain), at_base, plan)
+    }
+
+    fn collisions(
+        &self,
+        repo: &crate::git::Repo,
+        chain: &Chain,
+        (base_name, base): (&str, git2::Oid),
+        branches: &[(String, git2::Oid)],
+        analysis: &mut crate::outcome::Analysis,
+    ) {
+        crate::collisions::django_chain(repo, chain, spec_of(chain), base_name, base, branches, analysis)
+    }
 }

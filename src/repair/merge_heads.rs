@@ -11,7 +11,7 @@ use super::{
     claims_for, default_id, finish, in_width, new_problems, next_file_number, planned_chain,
     taken_by, track_heads, Preview,
 };
-use crate::chains::{self, Chain, Kind, Naming};
+use crate::chains::{self, Chain, Naming};
 use crate::cli::MergeHeadsArgs;
 use crate::config::{rel, Config, Source};
 use crate::error::{Diag, InputErrors, Refused};
@@ -58,15 +58,16 @@ pub(crate) fn prepare(
     repo: Option<&Repo>,
 ) -> Result<Prepared> {
     let chain = pick(chains)?;
-    if chain.kind() == Kind::Django {
-        let claims = claims_for(repo, chain);
-        let (preview, plan, stale) = super::django::merge_heads(config, chain, args, &claims)?;
-        return Ok(Prepared {
-            preview,
-            plan,
-            stale,
-        });
-    }
+    super::repairs(chain).merge_heads(config, chain, args, repo)
+}
+
+/// Alembic's merge revision, in the chain's own style.
+pub(crate) fn alembic(
+    config: &Config,
+    chain: &Chain,
+    args: &MergeHeadsArgs,
+    repo: Option<&Repo>,
+) -> Result<Prepared> {
     let graph = Graph::build(chain);
     refuse_broken(config, chain, &graph)?;
     let (heads, branch) = fork_to_merge(chain, &graph, args.branch.as_deref())?;
@@ -295,13 +296,9 @@ fn fork_to_merge(
     }
 }
 
-/// The chain to merge: `--chain`, else the only Alembic chain or Django
-/// project with a fork.
+/// The chain to merge: `--chain`, else the only chain with a fork.
 fn pick(chains: &[Chain]) -> Result<&Chain> {
-    let alembic: Vec<&Chain> = chains
-        .iter()
-        .filter(|c| c.kind() != Kind::Sqitch)
-        .collect();
+    let alembic: Vec<&Chain> = chains.iter().collect();
     let forked: Vec<&Chain> = alembic
         .iter()
         .copied()
@@ -309,9 +306,7 @@ fn pick(chains: &[Chain]) -> Result<&Chain> {
         .collect();
     match (alembic.as_slice(), forked.as_slice()) {
         (_, [one]) => Ok(one),
-        ([], _) => {
-            Err(InputErrors::one(Diag::new("merge-heads", None, "no Alembic chain here")).into())
-        }
+        ([], _) => Err(InputErrors::one(Diag::new("merge-heads", None, "no chain here")).into()),
         ([only], []) if Graph::build(only).heads().len() > 1 => Ok(only),
         ([only], []) => {
             let g = Graph::build(only);

@@ -1,6 +1,7 @@
 //! Commands that change the tree. Each builds a [`Plan`] in memory; this
 //! module checks it, shows it, asks, and hands it to the applier.
 
+mod alembic;
 mod django;
 
 pub(crate) use django::{next_number as django_next_number, parse_number as django_number};
@@ -18,7 +19,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use crate::chains::scheme::is_number_of;
-use crate::chains::{alembic, Chain, Revision, Scheme};
+use crate::chains::{Chain, Revision, Scheme};
 use crate::cli::WriteArgs;
 use crate::config::{rel, Config, Source};
 use crate::error::{Diag, InputErrors, Refused};
@@ -29,6 +30,85 @@ use crate::report;
 use crate::ExitStatus;
 
 pub(crate) use crate::outcome::Preview;
+
+/// What a rebase moved in one chain: a note, the head it leaves, the chain
+/// as the base has it (to check the plan against), and what to say about
+/// merging the base afterwards.
+pub(crate) struct Moved {
+    pub note: String,
+    pub head: String,
+    pub at_base: Option<Chain>,
+    pub merge_hint: Option<String>,
+}
+
+/// The base a rebase moves onto, and the branches whose claims count.
+pub(crate) struct Onto<'a> {
+    pub repo: &'a Repo,
+    pub base_name: &'a str,
+    pub base: git2::Oid,
+    pub merge_base: git2::Oid,
+    pub others: &'a [(String, git2::Oid)],
+}
+
+/// The repairs each framework plans, behind one interface: the commands
+/// ask a chain's [`repairs`] and hold no framework branches. (What a
+/// framework reads and how it names things is `chains::framework`.)
+pub(crate) trait Repairs: Sync {
+    /// Ways to name a revision besides its id and file: a sqitch sequence
+    /// number; Django's `APP NAME`, or a name or number of one app.
+    fn find(&self, _chain: &Chain, _target: &str, _name: Option<&str>) -> Vec<usize> {
+        Vec::new()
+    }
+
+    /// A new number (or `--to`) for revision `idx`, with every reference.
+    fn renumber(
+        &self,
+        config: &Config,
+        chains: &[Chain],
+        chain: &Chain,
+        idx: usize,
+        args: &crate::cli::RenumberArgs,
+        repo: Option<&Repo>,
+    ) -> Result<(Preview, Plan)>;
+
+    /// A merge node over the chain's fork.
+    fn merge_heads(
+        &self,
+        config: &Config,
+        chain: &Chain,
+        args: &crate::cli::MergeHeadsArgs,
+        repo: Option<&Repo>,
+    ) -> Result<merge_heads::Prepared>;
+
+    /// This branch's new revisions moved after the base's head, into the
+    /// shared plan; `None` when there is nothing to move.
+    fn rebase(&self, onto: &Onto<'_>, chain: &Chain, builder: &mut crate::plan::Builder)
+        -> Result<Option<Moved>>;
+
+    /// The base's chain plus the planned files must be whole.
+    fn check_against_base(&self, _config: &Config, _chain: &Chain, _at_base: &Chain, _plan: &Plan) -> Result<()> {
+        Ok(())
+    }
+
+    /// Numbers claimed across branches, and branches built on an old head.
+    fn collisions(
+        &self,
+        repo: &Repo,
+        chain: &Chain,
+        base: (&str, git2::Oid),
+        branches: &[(String, git2::Oid)],
+        analysis: &mut crate::outcome::Analysis,
+    );
+}
+
+/// A chain's repairs: the one place that maps a framework to them.
+pub(crate) fn repairs(chain: &Chain) -> &'static dyn Repairs {
+    match chain.kind() {
+        crate::chains::Kind::Alembic => &alembic::Alembic,
+        crate::chains::Kind::Sqitch => &sqitch::Sqitch,
+        crate::chains::Kind::Django => &django::Django,
+    }
+}
 
 /// Every number in use: the chain's own ids and every id claimed on
 /// another branch. The next free one is above all of them, in the chain's
@@ -275,11 +355,8 @@ pub(crate) fn in_width(chain: &Chain, id: &str) -> String {
 }
 
 pub(crate) fn claims_for(repo: Option<&Repo>, chain: &Chain) -> Vec<Claim> {
-    match (repo, &chain.spec.source) {
-        (Some(repo), Source::Alembic(a)) => repo.alembic_claims(&a.versions, a.recursive),
-        (Some(repo), Source::Django(d)) => repo.django_claims_from_head(&d.app_dirs()),
-        _ => Vec::new(),
-    }
+    repo.map(|r| chain.framework().claims(r, &chain.spec))
+        .unwrap_or_default()
 }
 
 /// The chain as it will be once the plan is applied: every revision file
@@ -300,7 +377,7 @@ pub(crate) fn planned_chain(config: &Config, chain: &Chain, plan: &Plan) -> Resu
         })?;
         let shown = rel(&config.root, &change.to);
         let (rev, _) =
-            alembic::to_revision(&shown, &change.to, consts).map_err(|d| anyhow::anyhow!("{d}"))?;
+            crate::chains::alembic::to_revision(&shown, &change.to, consts).map_err(|d| anyhow::anyhow!("{d}"))?;
         match change
             .from
             .as_ref()
@@ -496,11 +573,7 @@ fn path_bytes(p: &Path) -> std::borrow::Cow<'_, [u8]> {
 pub(crate) fn confine(config: &Config, chains: &[&Chain], plan: &Plan) -> Result<()> {
     let folders: Vec<PathBuf> = chains
         .iter()
-        .flat_map(|chain| match &chain.spec.source {
-            Source::Alembic(spec) => spec.versions.clone(),
-            Source::Sqitch(_) => vec![config.root.clone()],
-            Source::Django(spec) => spec.apps.iter().map(|a| a.dir.clone()).collect(),
-        })
+        .flat_map(|chain| chain.framework().folders(&config.root, &chain.spec))
         .collect();
     // A folder that resolves outside the repository admits nothing.
     let root = crate::plan::resolved(&config.root);

@@ -53,43 +53,25 @@ pub(crate) fn run(config: &Config, args: &RebaseArgs) -> Result<ExitStatus> {
     let mut heads_after = Vec::new();
     let mut touched = Vec::new();
     let mut verify = Vec::new();
-    let mut sqitch_moved = false;
+    let mut hints: Vec<String> = Vec::new();
+    let onto = super::Onto {
+        repo: &repo,
+        base_name: &base_name,
+        base,
+        merge_base: mb,
+        others: &others,
+    };
     for chain in &chains {
-        let moved = match &chain.spec.source {
-            Source::Alembic(spec) => {
-                let moved = alembic_chain(
-                    &repo,
-                    chain,
-                    &spec.versions,
-                    spec.recursive,
-                    (&base_name, base),
-                    mb,
-                    &others,
-                    &mut builder,
-                )?;
-                moved.map(|(note, head, at_base)| {
-                    verify.push((chain, at_base));
-                    (note, head)
-                })
-            }
-            Source::Django(spec) => {
-                let moved = super::django::rebase(&repo, chain, spec, (&base_name, base), mb, &others, &mut builder)?;
-                moved.map(|(note, head, at_base)| {
-                    verify.push((chain, at_base));
-                    (note, head)
-                })
-            }
-            Source::Sqitch(spec) => {
-                let moved = sqitch_chain(&repo, chain, spec, (&base_name, base), mb, &mut builder)?;
-                sqitch_moved |= moved.is_some();
-                moved
-            }
+        let Some(moved) = super::repairs(chain).rebase(&onto, chain, &mut builder)? else {
+            continue;
         };
-        if let Some((note, head)) = moved {
-            notes.push(format!("{}: {note}", chain.name()));
-            heads_after.push(head);
-            touched.push(chain.name().to_string());
+        if let Some(at_base) = moved.at_base {
+            verify.push((chain, at_base));
         }
+        hints.extend(moved.merge_hint);
+        notes.push(format!("{}: {}", chain.name(), moved.note));
+        heads_after.push(moved.head);
+        touched.push(chain.name().to_string());
     }
     if touched.is_empty() {
         crate::report::note(config, &format!("nothing to rebase: this branch adds no migrations that {base_name} does not already follow"))?;
@@ -102,7 +84,7 @@ pub(crate) fn run(config: &Config, args: &RebaseArgs) -> Result<ExitStatus> {
         .collect();
     super::confine(config, &moved, &plan)?;
     for (chain, at_base) in &verify {
-        check_against_base(config, chain, at_base, &plan)?;
+        super::repairs(chain).check_against_base(config, chain, at_base, &plan)?;
     }
     let preview = Preview {
         chain: touched.join(", "),
@@ -119,11 +101,8 @@ pub(crate) fn run(config: &Config, args: &RebaseArgs) -> Result<ExitStatus> {
             config,
             &format!("next: merge {base_name} into this branch (git merge {base_name}); the chain then ends at {}", preview.heads_after.join(", ")),
         )?;
-        if sqitch_moved {
-            crate::report::note(
-                config,
-                &format!("the sqitch plan already holds {base_name}'s changes: where git reports a conflict in it, keep this branch's side (git merge -X ours {base_name})"),
-            )?;
+        for hint in &hints {
+            crate::report::note(config, hint)?;
         }
     }
     Ok(status)
@@ -131,16 +110,14 @@ pub(crate) fn run(config: &Config, args: &RebaseArgs) -> Result<ExitStatus> {
 
 /// The base's chain plus this branch's planned files must have one head and
 /// nothing dangling: what the chain will be once the branch is merged.
-fn check_against_base(
+pub(super) fn alembic_check_against_base(
     config: &Config,
     chain: &Chain,
     at_base: &Chain,
     plan: &crate::plan::Plan,
 ) -> Result<()> {
-    let spec = match &chain.spec.source {
-        Source::Alembic(spec) => spec,
-        Source::Django(spec) => return super::django::check_against_base(config, chain, spec, at_base, plan),
-        Source::Sqitch(_) => return Ok(()),
+    let Source::Alembic(spec) = &chain.spec.source else {
+        unreachable!("an Alembic chain")
     };
     let mut merged = at_base.clone();
     for change in plan
@@ -187,7 +164,7 @@ fn check_against_base(
 /// every claim, the first pointing at the base's head. Returns a note, the
 /// head it leaves, and the base's chain (to check the plan against).
 #[allow(clippy::too_many_arguments)]
-fn alembic_chain(
+pub(super) fn alembic_chain(
     repo: &Repo,
     chain: &Chain,
     versions: &[PathBuf],
@@ -431,7 +408,7 @@ fn edits(
 /// One sqitch chain: the plan becomes the base's plan followed by this
 /// branch's new changes, renumbered after the base's last, with their
 /// scripts renamed.
-fn sqitch_chain(
+pub(super) fn sqitch_chain(
     repo: &Repo,
     chain: &Chain,
     spec: &SqitchSpec,

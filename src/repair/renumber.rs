@@ -7,7 +7,7 @@ use super::{
     claims_for, default_id, finish, in_width, new_problems, next_file_number, next_free,
     planned_chain, renamed, taken_by, track_heads, Preview,
 };
-use crate::chains::{self, Chain, Kind, Revision};
+use crate::chains::{self, Chain, Revision};
 use crate::cli::RenumberArgs;
 use crate::config::{rel, Config};
 use crate::error::{Diag, InputErrors, Refused};
@@ -31,25 +31,19 @@ pub(crate) fn prepare(
     args: &RenumberArgs,
     repo: Option<&Repo>,
 ) -> Result<(Preview, Plan)> {
-    if let Some(chain) = django_chain(chains, &args.target, args.name.is_some()) {
-        let file = [config.root.join(&args.target), std::path::PathBuf::from(&args.target)]
-            .into_iter()
-            .find_map(|p| p.canonicalize().ok().filter(|p| p.is_file()));
-        let idx = match file.and_then(|f| {
-            chain
-                .revisions
-                .iter()
-                .position(|r| r.path.canonicalize().is_ok_and(|p| p == f))
-        }) {
-            Some(i) => i,
-            None => super::django::find(chain, &args.target, args.name.as_deref())?,
-        };
-        return super::django::renumber(config, chain, idx, args, &claims_for(repo, chain));
-    }
-    let (chain, idx) = select(config, chains, &args.target)?;
-    if chain.kind() == Kind::Sqitch {
-        return super::sqitch::renumber(config, chains, chain, idx, args);
-    }
+    let (chain, idx) = select(config, chains, &args.target, args.name.as_deref())?;
+    super::repairs(chain).renumber(config, chains, chain, idx, args, repo)
+}
+
+/// Alembic's renumber: the id in the file, its name and header, and every
+/// `down_revision` or `depends_on` naming it.
+pub(crate) fn alembic(
+    config: &Config,
+    chain: &Chain,
+    idx: usize,
+    args: &RenumberArgs,
+    repo: Option<&Repo>,
+) -> Result<(Preview, Plan)> {
     let claims = claims_for(repo, chain);
     let graph = Graph::build(chain);
     let rev = graph.rev(idx);
@@ -207,29 +201,6 @@ pub(crate) fn prepare(
     Ok((preview, plan))
 }
 
-/// The Django project a renumber names: `APP NAME`, or `APP.NAME`, `NAME`
-/// or a file of one of its apps, when no other chain claims the target.
-fn django_chain<'c>(chains: &'c [Chain], target: &str, two_words: bool) -> Option<&'c Chain> {
-    let django: Vec<&Chain> = chains.iter().filter(|c| c.kind() == Kind::Django).collect();
-    let file = std::path::Path::new(target).canonicalize().ok().filter(|p| p.is_file());
-    django.into_iter().find(|c| {
-        let Some(spec) = (match &c.spec.source {
-            crate::config::Source::Django(d) => Some(d),
-            _ => None,
-        }) else {
-            return false;
-        };
-        if two_words {
-            return spec.apps.iter().any(|a| a.label == target);
-        }
-        if let Some(f) = &file {
-            return spec.apps.iter().any(|a| a.dir.canonicalize().is_ok_and(|d| f.starts_with(d)));
-        }
-        super::django::find(c, target, None).is_ok()
-            && !chains.iter().any(|o| o.kind() != Kind::Django && o.revisions.iter().any(|r| r.id == target))
-    })
-}
-
 fn show_parents(down: &[String]) -> String {
     if down.is_empty() {
         "<base>".into()
@@ -239,7 +210,14 @@ fn show_parents(down: &[String]) -> String {
 }
 
 /// REV, PATH or numeric prefix → the chain and the revision's index.
-fn select<'c>(config: &Config, chains: &'c [Chain], target: &str) -> Result<(&'c Chain, usize)> {
+/// REV, PATH or another name the chain's framework knows (a sqitch
+/// sequence number, Django's `APP NAME`) → the chain and the revision.
+fn select<'c>(
+    config: &Config,
+    chains: &'c [Chain],
+    target: &str,
+    name: Option<&str>,
+) -> Result<(&'c Chain, usize)> {
     let as_path = config.root.join(target);
     let cwd_path = std::env::current_dir()
         .map(|d| d.join(target))
@@ -264,28 +242,18 @@ fn select<'c>(config: &Config, chains: &'c [Chain], target: &str) -> Result<(&'c
         }
     }
     let mut hits: Vec<(&Chain, usize)> = Vec::new();
-    for chain in chains {
-        for (i, r) in chain.revisions.iter().enumerate() {
-            if r.id == target {
-                hits.push((chain, i));
+    if name.is_none() {
+        for chain in chains {
+            for (i, r) in chain.revisions.iter().enumerate() {
+                if r.id == target && chain.in_focus(r) {
+                    hits.push((chain, i));
+                }
             }
         }
     }
     if hits.is_empty() {
-        // A sqitch change by its sequence number: `07` for `07-billing-...`.
-        for chain in chains.iter().filter(|c| c.kind() == Kind::Sqitch) {
-            let mut names: Vec<(usize, &str)> = chain
-                .revisions
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| {
-                    !r.id.contains('@')
-                        && crate::chains::scheme::sqitch_prefix(&r.id) == Some(target)
-                })
-                .map(|(i, r)| (i, r.id.as_str()))
-                .collect();
-            names.dedup_by_key(|(_, n)| *n);
-            hits.extend(names.into_iter().map(|(i, _)| (chain, i)));
+        for chain in chains {
+            hits.extend(super::repairs(chain).find(chain, target, name).into_iter().map(|i| (chain, i)));
         }
     }
     match hits.as_slice() {

@@ -296,3 +296,82 @@ fn bad_path(name: &str) -> Option<String> {
         .any(|s| s.is_empty() || s == "." || s == "..")
         .then(|| "a path segment is empty, `.` or `..`".to_string())
 }
+
+/// sqitch's repairs behind the common interface.
+pub(crate) struct Sqitch;
+
+impl super::Repairs for Sqitch {
+    /// A change by its sequence number: `07` for `07-billing-...`.
+    fn find(&self, chain: &Chain, target: &str, name: Option<&str>) -> Vec<usize> {
+        if name.is_some() {
+            return Vec::new();
+        }
+        let mut names: Vec<(usize, &str)> = chain
+            .revisions
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| !r.id.contains('@') && sqitch_prefix(&r.id) == Some(target))
+            .map(|(i, r)| (i, r.id.as_str()))
+            .collect();
+        names.dedup_by_key(|(_, n)| *n);
+        names.into_iter().map(|(i, _)| i).collect()
+    }
+
+    fn renumber(
+        &self,
+        config: &Config,
+        chains: &[Chain],
+        chain: &Chain,
+        idx: usize,
+        args: &RenumberArgs,
+        _repo: Option<&crate::git::Repo>,
+    ) -> Result<(Preview, crate::plan::Plan)> {
+        renumber(config, chains, chain, idx, args)
+    }
+
+    /// A plan is one line: it never forks.
+    fn merge_heads(
+        &self,
+        _config: &Config,
+        chain: &Chain,
+        _args: &crate::cli::MergeHeadsArgs,
+        _repo: Option<&crate::git::Repo>,
+    ) -> Result<super::merge_heads::Prepared> {
+        Err(Refused::new(format!("{} is a sqitch plan, deployed in order: nothing to merge", chain.name())).into())
+    }
+
+    fn rebase(
+        &self,
+        onto: &super::Onto<'_>,
+        chain: &Chain,
+        builder: &mut Builder,
+    ) -> Result<Option<super::Moved>> {
+        let Source::Sqitch(spec) = &chain.spec.source else {
+            unreachable!("repairs() gives each chain its own framework's")
+        };
+        let moved = super::rebase::sqitch_chain(onto.repo, chain, spec, (onto.base_name, onto.base), onto.merge_base, builder)?;
+        Ok(moved.map(|(note, head)| super::Moved {
+            note,
+            head,
+            at_base: None,
+            merge_hint: Some(format!(
+                "the sqitch plan already holds {b}'s changes: where git reports a conflict in it, keep this branch's side (git merge -X ours {b})",
+                b = onto.base_name
+            )),
+        }))
+    }
+
+    fn collisions(
+        &self,
+        repo: &crate::git::Repo,
+        chain: &Chain,
+        (base_name, base): (&str, git2::Oid),
+        branches: &[(String, git2::Oid)],
+        analysis: &mut crate::outcome::Analysis,
+    ) {
+        let Source::Sqitch(spec) = &chain.spec.source else {
+            unreachable!("repairs() gives each chain its own framework's")
+        };
+        crate::collisions::sqitch_chain(repo, chain, &spec.plan, base_name, base, branches, analysis)
+    }
+}

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 
-use crate::chains::{Chain, Kind, Revision};
+use crate::chains::{Chain, Revision};
 use crate::cli::Format;
 use crate::config::Config;
 use crate::diff::PlanDiff;
@@ -154,13 +154,9 @@ struct FilesJson {
 
 fn chain_row<'a>(config: &Config, chain: &'a Chain) -> ChainRow<'a> {
     let graph = Graph::build(chain);
-    let conf = match &chain.spec.source {
-        crate::config::Source::Alembic(a) => a.config.as_ref().map(|p| config.rel(p)),
-        crate::config::Source::Sqitch(s) => s.conf.as_ref().map(|p| config.rel(p)),
-        crate::config::Source::Django(d) => {
-            Some(d.project.join("manage.py")).filter(|p| p.is_file()).map(|p| config.rel(&p))
-        }
-    };
+    let framework = chain.framework();
+    let rules = framework.rules();
+    let conf = framework.config_file(&chain.spec).map(|p| config.rel(&p));
     ChainRow {
         name: chain.name(),
         kind: chain.kind().as_str(),
@@ -168,7 +164,7 @@ fn chain_row<'a>(config: &Config, chain: &'a Chain) -> ChainRow<'a> {
         config: conf,
         count: chain.revisions.len(),
         scheme: chain.scheme,
-        files: (chain.kind() == Kind::Alembic).then(|| FilesJson {
+        files: rules.alembic_ids.then(|| FilesJson {
             template: chain.naming.template(),
             origin: chain.naming.origin,
             id_in_name: chain.naming.has_rev(),
@@ -179,9 +175,10 @@ fn chain_row<'a>(config: &Config, chain: &'a Chain) -> ChainRow<'a> {
             .into_iter()
             .map(|i| graph.rev(i).id.as_str())
             .collect(),
-        last: match chain.kind() {
-            Kind::Sqitch => chain.revisions.last().map(|r| r.id.as_str()),
-            Kind::Alembic | Kind::Django => None,
+        last: if rules.plan_order {
+            chain.revisions.last().map(|r| r.id.as_str())
+        } else {
+            None
         },
     }
 }
@@ -200,26 +197,19 @@ pub(crate) fn chains(config: &Config, chains: &[Chain]) -> io::Result<()> {
         return out.flush();
     }
     let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(0);
-    for r in &rows {
-        let noun = match (r.kind, r.count) {
-            ("sqitch", 1) => "change",
-            ("sqitch", _) => "changes",
-            ("django", 1) => "migration",
-            ("django", _) => "migrations",
-            (_, 1) => "revision",
-            _ => "revisions",
-        };
+    for (r, chain) in rows.iter().zip(chains) {
+        let words = chain.framework().words();
+        let noun = if r.count == 1 { words.one } else { words.many };
         let tail = match r.last {
             Some(last) => format!("last {last}"),
             None if r.heads.len() == 1 => format!("head {}", r.heads[0]),
             None => s.yellow(&format!("heads {}", r.heads.join(", "))),
         };
-        let files = chains
-            .iter()
-            .find(|c| c.name() == r.name)
-            .filter(|c| c.kind() == Kind::Alembic)
-            .map(|c| format!("{}, ", c.naming))
-            .unwrap_or_default();
+        let files = if chain.framework().rules().alembic_ids {
+            format!("{}, ", chain.naming)
+        } else {
+            String::new()
+        };
         writeln!(
             out,
             "{:<width$}  {:<7}  {} {noun}, {}, {files}{tail}  {}",
@@ -436,6 +426,7 @@ pub(crate) fn history(config: &Config, chains: &[Chain], dot: bool) -> io::Resul
             ))
         )?;
         let g = Graph::build(c);
+        let rules = c.framework().rules();
         let heads = g.heads();
         let order = g.in_view(g.newest_first());
         let width = order
@@ -465,7 +456,7 @@ pub(crate) fn history(config: &Config, chains: &[Chain], dot: bool) -> io::Resul
                 marks.push(s.yellow("(mergepoint)"));
             }
             let deps = match &r.depends_on {
-                Some(d) if !d.is_empty() && c.kind() != Kind::Sqitch => {
+                Some(d) if !d.is_empty() && !rules.plan_order => {
                     format!(" (depends on {})", d.join(", "))
                 }
                 None => " (depends on: unknown)".to_string(),
@@ -473,16 +464,16 @@ pub(crate) fn history(config: &Config, chains: &[Chain], dot: bool) -> io::Resul
             };
             let labels = match &r.branch_labels {
                 // A Django migration's label is its app, already in its id.
-                Some(l) if !l.is_empty() && c.kind() != Kind::Django => format!(" [{}]", l.join(", ")),
+                Some(l) if !l.is_empty() && rules.show_labels => format!(" [{}]", l.join(", ")),
                 _ => String::new(),
             };
-            let file = match c.kind() {
-                Kind::Alembic | Kind::Django => r
-                    .path
+            let file = if rules.plan_order {
+                format!("line {}", r.line)
+            } else {
+                r.path
                     .file_name()
                     .map(|f| f.to_string_lossy().into_owned())
-                    .unwrap_or_default(),
-                Kind::Sqitch => format!("line {}", r.line),
+                    .unwrap_or_default()
             };
             let marks = if marks.is_empty() {
                 String::new()
@@ -537,7 +528,7 @@ fn history_dot(chains: &[Chain]) -> io::Result<()> {
                     )?,
                 }
             }
-            if c.kind() == Kind::Alembic {
+            if !c.framework().rules().plan_order {
                 for d in r.depends_on.iter().flatten() {
                     if let Some(p) = g.resolve(d) {
                         writeln!(out, "    {} -> {} [style=dashed];", node(i), node(p))?;
@@ -584,8 +575,20 @@ pub(crate) fn check(
     let mut out = io::stdout().lock();
     for (chain, findings) in per_chain {
         if findings.is_empty() {
-            let what = match chain.kind() {
-                Kind::Alembic => {
+            let rules = chain.framework().rules();
+            let what = if rules.plan_order {
+                format!("{} {}", chain.revisions.len(), chain.framework().words().many)
+            } else if rules.bases_per_label {
+                let g = Graph::build(chain);
+                let apps = chain.revisions.iter().filter_map(|r| r.branch_labels.as_ref()?.first()).collect::<std::collections::BTreeSet<_>>().len();
+                let leaves = g.heads().into_iter().filter(|&h| chain.in_focus(g.rev(h))).count();
+                match chain.focus() {
+                    Some(app) => format!("app {app}: exactly 1 leaf node"),
+                    None if apps == 1 => "1 app, exactly 1 leaf node".to_string(),
+                    None => format!("{apps} apps, {leaves} leaf nodes, one per app"),
+                }
+            } else {
+                {
                     let g = Graph::build(chain);
                     let heads = g.heads();
                     if heads.len() <= 1 {
@@ -597,17 +600,6 @@ pub(crate) fn check(
                             heads.len(),
                             shown.join(", ")
                         )
-                    }
-                }
-                Kind::Sqitch => format!("{} changes", chain.revisions.len()),
-                Kind::Django => {
-                    let g = Graph::build(chain);
-                    let apps = chain.revisions.iter().filter_map(|r| r.django.as_ref().map(|d| &d.app)).collect::<std::collections::BTreeSet<_>>().len();
-                    let leaves = g.heads().into_iter().filter(|&h| chain.in_focus(g.rev(h))).count();
-                    match chain.focus() {
-                        Some(app) => format!("app {app}: exactly 1 leaf node"),
-                        None if apps == 1 => "1 app, exactly 1 leaf node".to_string(),
-                        None => format!("{apps} apps, {leaves} leaf nodes, one per app"),
                     }
                 }
             };

@@ -27,7 +27,9 @@ rm -rf target/wheels target/wheel-venv
 wheels=(target/wheels/migfix-"$version"-*.whl)
 [[ -f "${wheels[0]}" ]] || fail "no wheel for $version in target/wheels"
 echo "built ${wheels[0]}"
-unzip -l "${wheels[0]}" | grep -q 'migfix-[^/]*\.data/scripts/migfix$' ||
+# Listed first: `grep -q` quitting early would fail the pipe under pipefail.
+listing="$(unzip -l "${wheels[0]}")"
+grep -q 'migfix-[^/]*\.data/scripts/migfix$' <<<"$listing" ||
     fail "the wheel does not hold the migfix binary as a script"
 
 python3 -m venv target/wheel-venv
@@ -48,7 +50,7 @@ grep -q '^console/migrations: FAILED' <<<"$out" || fail "check did not fail the 
 echo "OK: the installed migfix fails the 0144 fork and passes fixtures/healthy"
 
 # ---- the GitHub Action
-"$BIN/actionlint" -version | head -1
+"$BIN/actionlint" -version | sed -n 1p
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/.github/workflows"

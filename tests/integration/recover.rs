@@ -193,3 +193,30 @@ fn without_a_terminal_it_prints_the_commands() {
     assert_eq!(tree_bytes(dir.path()), before);
     snapshot_settings(None).bind(|| insta::assert_snapshot!("recover_no_terminal", out));
 }
+
+/// A Django project: the menu offers the merge migration and the renumber
+/// in Django's words; each choice leaves one leaf node, which Django's
+/// own checks are then named to confirm.
+#[test]
+fn django_fork_is_recovered_either_way() {
+    for (keys, file) in [
+        ("\ry", "shop/migrations/0006_merge_0005_product_discount_0005_product_weight.py"),
+        ("\x1b[B\ry", "shop/migrations/0006_product_weight.py"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        copy_tree(&fixture("django-shop"), dir.path());
+        git_init(dir.path());
+        let (code, screen) = on_terminal(dir.path(), keys);
+        // Lines wrap at 80 columns: compare the words.
+        let screen = screen.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            screen.contains("[C] 2 leaf nodes in app shop: shop.0005_product_discount, shop.0005_product_weight, forking at shop.0004_product_stock"),
+            "{screen}"
+        );
+        assert!(screen.contains("add a merge migration over shop.0005_product_discount and shop.0005_product_weight"), "{screen}");
+        assert!(dir.path().join(file).is_file(), "{keys:?}: {file}\n{screen}");
+        assert!(screen.contains("OK (2 apps, 2 leaf nodes, one per app)"), "{screen}");
+        assert!(screen.contains("python manage.py makemigrations --check --dry-run"), "{screen}");
+        assert_eq!(code, 0, "{screen}");
+    }
+}

@@ -1,0 +1,148 @@
+//! One interface for every framework: how its chains are read, numbered
+//! and named, shown, and claimed on other branches. Commands ask a chain's
+//! framework rather than asking which framework it is; the repairs have a
+//! second interface of the same shape one layer up (`repair::Repairs`).
+//!
+//! A framework is a module of `chains` with a unit struct implementing
+//! [`Framework`], registered once in [`FRAMEWORKS`].
+
+use std::path::{Path, PathBuf};
+
+use crate::chains::{Chain, Kind, Naming, Revision, Scheme};
+use crate::config::{ChainSpec, Source};
+use crate::error::Diag;
+use crate::git::{Claim, Repo};
+
+/// What reading a chain gives: its revisions in the framework's load order,
+/// those a squash replaces (Django), and warnings.
+pub(crate) struct Read {
+    pub revisions: Vec<Revision>,
+    pub replaced: Vec<Revision>,
+    pub warnings: Vec<Diag>,
+}
+
+/// How a framework speaks of its revisions.
+pub(crate) struct Words {
+    pub one: &'static str,
+    pub many: &'static str,
+    /// What a revision does to its parent.
+    pub revises: &'static str,
+    /// A revision nothing follows, and what a branch label stands for.
+    pub head: &'static str,
+    pub branch: &'static str,
+}
+
+/// How the common graph reads a framework's revisions.
+pub(crate) struct Rules {
+    /// Branch labels are shown beside ids (Alembic's labels; Django's
+    /// label is the app, already in the id).
+    pub show_labels: bool,
+    /// Heads, bases and numbers count per branch label (Django: per app,
+    /// where a head is a leaf node and two leaves are a fork).
+    pub bases_per_label: bool,
+    /// The chain is a plan, deployed in its order (sqitch): revisions are
+    /// shown by plan line, and what runs before one is what precedes it.
+    pub plan_order: bool,
+    /// Ids, file names and labels follow Alembic's rules.
+    pub alembic_ids: bool,
+    /// Duplicate ids and dangling pointers are reported by the framework's
+    /// own lint, with its own lines (sqitch's plan).
+    pub own_lint: bool,
+    /// A reference left to another project or tool (sqitch's
+    /// `project:change`), never dangling.
+    pub external: fn(&str) -> bool,
+}
+
+pub(crate) trait Framework: Sync {
+    fn kind(&self) -> Kind;
+
+    fn words(&self) -> Words {
+        Words {
+            one: "revision",
+            many: "revisions",
+            revises: "revises",
+            head: "head",
+            branch: "branch",
+        }
+    }
+
+    fn rules(&self) -> Rules {
+        Rules {
+            show_labels: false,
+            bases_per_label: false,
+            alembic_ids: false,
+            own_lint: false,
+            plan_order: false,
+            external: |_| false,
+        }
+    }
+
+    /// A fork in the framework's own words: message, fix and command, or
+    /// `None` for the common ones. `leaves` are the heads' ids, `label` the
+    /// branch they share, `parent` the one revision they all revise.
+    fn fork_words(
+        &self,
+        _chain: &str,
+        _leaves: &[String],
+        _label: Option<&str>,
+        _parent: Option<&str>,
+    ) -> Option<(String, String, String)> {
+        None
+    }
+
+    /// A reference to nothing in the framework's own words: message and
+    /// fix, or `None` for the common ones.
+    fn dangling_words(&self, _rev: &str, _target: &str, _hint: &str) -> Option<(String, String)> {
+        None
+    }
+
+    /// The runbook's checks once a repair is applied, as commands.
+    fn verify_commands(&self, _root: &Path, _chain: &Chain) -> Vec<String> {
+        Vec::new()
+    }
+
+    /// Reads every revision of the chain; any unreadable input is an error
+    /// naming its file and line.
+    fn read(&self, root: &Path, spec: &ChainSpec) -> Result<Read, Vec<Diag>>;
+
+    /// The id scheme and file naming, judged from the chain's revisions.
+    fn conventions(&self, chain: &Chain) -> (Scheme, Naming);
+
+    /// The folder or file shown as the chain's location.
+    fn location(&self, spec: &ChainSpec) -> PathBuf;
+
+    /// The configuration file the chain comes from, if any.
+    fn config_file(&self, spec: &ChainSpec) -> Option<PathBuf>;
+
+    /// The folders a repair may write in.
+    fn folders(&self, root: &Path, spec: &ChainSpec) -> Vec<PathBuf>;
+
+    /// What other branches add to the chain, against HEAD.
+    fn claims(&self, _repo: &Repo, _spec: &ChainSpec) -> Vec<Claim> {
+        Vec::new()
+    }
+
+    /// The command that brings a database to `target` (`head` for all).
+    fn upgrade_command(&self, root: &Path, spec: &ChainSpec, target: &str) -> String;
+}
+
+/// Every framework migfix reads.
+pub(crate) static FRAMEWORKS: [&dyn Framework; 3] = [
+    &super::alembic::Alembic,
+    &super::sqitch::Sqitch,
+    &super::django::Django,
+];
+
+/// The framework of a chain's source.
+pub(crate) fn of(source: &Source) -> &'static dyn Framework {
+    let kind = match source {
+        Source::Alembic(_) => Kind::Alembic,
+        Source::Sqitch(_) => Kind::Sqitch,
+        Source::Django(_) => Kind::Django,
+    };
+    FRAMEWORKS
+        .iter()
+        .copied()
+        .find(|f| f.kind() == kind)
+        .expect("every kind is registered")
+}

@@ -1,0 +1,80 @@
+//! Alembic's repairs behind the common interface: each delegates to the
+//! command module that holds its plan.
+
+use anyhow::Result;
+
+use super::{merge_heads, rebase, renumber, Moved, Onto, Preview, Repairs};
+use crate::chains::Chain;
+use crate::cli::{MergeHeadsArgs, RenumberArgs};
+use crate::config::{Config, Source};
+use crate::git::Repo;
+use crate::plan::{Builder, Plan};
+
+pub(crate) struct Alembic;
+
+fn spec_of(chain: &Chain) -> &crate::config::AlembicSpec {
+    match &chain.spec.source {
+        Source::Alembic(a) => a,
+        _ => unreachable!("repairs() gives each chain its own framework's"),
+    }
+}
+
+impl Repairs for Alembic {
+    fn renumber(
+        &self,
+        config: &Config,
+        _chains: &[Chain],
+        chain: &Chain,
+        idx: usize,
+        args: &RenumberArgs,
+        repo: Option<&Repo>,
+    ) -> Result<(Preview, Plan)> {
+        renumber::alembic(config, chain, idx, args, repo)
+    }
+
+    fn merge_heads(
+        &self,
+        config: &Config,
+        chain: &Chain,
+        args: &MergeHeadsArgs,
+        repo: Option<&Repo>,
+    ) -> Result<merge_heads::Prepared> {
+        merge_heads::alembic(config, chain, args, repo)
+    }
+
+    fn rebase(&self, onto: &Onto<'_>, chain: &Chain, builder: &mut Builder) -> Result<Option<Moved>> {
+        let spec = spec_of(chain);
+        let moved = rebase::alembic_chain(
+            onto.repo,
+            chain,
+            &spec.versions,
+            spec.recursive,
+            (onto.base_name, onto.base),
+            onto.merge_base,
+            onto.others,
+            builder,
+        )?;
+        Ok(moved.map(|(note, head, at_base)| Moved {
+            note,
+            head,
+            at_base: Some(at_base),
+            merge_hint: None,
+        }))
+    }
+
+    fn check_against_base(&self, config: &Config, chain: &Chain, at_base: &Chain, plan: &Plan) -> Result<()> {
+        rebase::alembic_check_against_base(config, chain, at_base, plan)
+    }
+
+    fn collisions(
+        &self,
+        repo: &Repo,
+        chain: &Chain,
+        (base_name, base): (&str, git2::Oid),
+        branches: &[(String, git2::Oid)],
+        analysis: &mut crate::outcome::Analysis,
+    ) {
+        let spec = spec_of(chain);
+        crate::collisions::alembic_chain(repo, chain, &spec.versions, spec.recursive, base_name, base, branches, analysis)
+    }
+}
