@@ -131,6 +131,38 @@ pub mod testing {
             .expect("the readers do not panic")
     }
 
+    /// A Django migration's references, each as (app, name, app's text in
+    /// the file, name's text in the file); `Ok(None)` without a Migration
+    /// class. Runs on a thread with the readers' stack, as the binary does.
+    #[allow(clippy::type_complexity)]
+    pub fn read_django(src: &[u8]) -> Result<Option<Vec<(String, String, Vec<u8>, Vec<u8>)>>, String> {
+        let src = src.to_vec();
+        std::thread::Builder::new()
+            .stack_size(crate::READER_STACK)
+            .spawn(move || {
+                use crate::python::django::DepItem;
+                let class = crate::python::django::read(&src).map_err(|e| e.to_string())?;
+                Ok(class.map(|c| {
+                    [c.dependencies, c.replaces, c.run_before]
+                        .into_iter()
+                        .flat_map(|l| l.items)
+                        .filter_map(|i| match i {
+                            DepItem::Key { app, name } => Some((
+                                app.value,
+                                name.value,
+                                src[app.inner].to_vec(),
+                                src[name.inner].to_vec(),
+                            )),
+                            _ => None,
+                        })
+                        .collect()
+                }))
+            })
+            .expect("a reader thread can be spawned")
+            .join()
+            .expect("the readers do not panic")
+    }
+
     /// The same from the fast path; `None` where it declines.
     pub fn read_fast(src: &[u8]) -> Option<String> {
         crate::python::read_fast(src).map(|c| format!("{c:?}"))

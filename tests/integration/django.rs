@@ -493,3 +493,44 @@ fn migfix_toml_names_apps_and_labels() {
     assert_eq!(code, 2);
     assert!(err.contains("`apps.payments`: nowhere/migrations is not a directory"), "{err}");
 }
+
+/// A renumber changes the name tokens of the references and nothing else:
+/// CRLF, a byte-order mark, non-ASCII text, both quote styles, a tuple over
+/// several lines with comments, and the name in comments and strings.
+#[test]
+fn renumber_is_byte_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let m = "class Migration(migrations.Migration):\n";
+    write_tree(
+        root,
+        &[
+            ("manage.py", ""),
+            ("shop/__init__.py", ""),
+            ("shop/migrations/__init__.py", ""),
+            ("shop/migrations/0001_initial.py", &format!("from django.db import migrations\n\n\n{m}    initial = True\n    dependencies = []\n    operations = []\n")),
+            ("shop/migrations/0002_a.py", &format!("from django.db import migrations\n\n\n{m}    dependencies = [('shop', '0001_initial')]\n    operations = []\n")),
+            ("shop/migrations/0002_b.py", &format!("from django.db import migrations\n\n\n{m}    dependencies = [(\"shop\", \"0001_initial\")]\n    operations = []\n")),
+        ],
+    );
+    // A later migration on the renamed one, written by hand.
+    let child = "\u{feff}# Ünïcode: depends on 0002_b (see 0002_b)\r\nfrom django.db import migrations\r\n\r\n\r\nclass Migration(migrations.Migration):\r\n    \"\"\"Façade for 0002_b.\"\"\"\r\n    dependencies = [\r\n        (  # the PR's parent\r\n            \"shop\",\r\n            '0002_b',  # renamed below\r\n        ),\r\n    ]\r\n    run_before: list = []\r\n    operations = [migrations.RunSQL(\"SELECT '0002_b'\", migrations.RunSQL.noop)]\r\n";
+    std::fs::write(root.join("shop/migrations/0003_c.py"), child).unwrap();
+    git_init(root);
+    let (code, out, err) = run(root, &["renumber", "shop", "0002_b", "--to", "4", "--onto", "0002_a", "--yes"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let after = std::fs::read(root.join("shop/migrations/0003_c.py")).unwrap();
+    assert_eq!(
+        String::from_utf8(after).unwrap(),
+        child.replacen("'0002_b',  # renamed", "'0004_b',  # renamed", 1),
+        "only the reference's name token changes"
+    );
+    let moved = std::fs::read_to_string(root.join("shop/migrations/0004_b.py")).unwrap();
+    assert_eq!(moved, format!("from django.db import migrations\n\n\n{m}    dependencies = [(\"shop\", \"0002_a\")]\n    operations = []\n"));
+    let (code, out, _) = run(root, &["check"]);
+    assert_eq!(code, 0, "{out}");
+    if let Some(theirs) = oracle("graph", root, &[("shop".into(), "shop/migrations".into())], &[]) {
+        assert!(their_conflicts(&theirs).is_empty());
+        compare("byte-exact", root, &theirs);
+    }
+}
