@@ -108,7 +108,21 @@ pub(crate) fn read_with(
 ) -> Result<Read, Vec<Diag>> {
     let mut files: Vec<(String, String, PathBuf)> = Vec::new();
     let mut errors = Vec::new();
-    let mut warnings = Vec::new();
+    let mut warnings: Vec<Diag> = spec
+        .shadowed
+        .iter()
+        .map(|s| {
+            let first = spec.apps.iter().find(|a| a.label == s.label).map(|a| rel(root, &a.dir)).unwrap_or_default();
+            Diag::new(
+                rel(root, &s.dir),
+                None,
+                format!(
+                    "left out: its app has the label {} of {first}, and Django installs one app per label; name the project's apps in migfix.toml ([chain.apps])",
+                    s.label
+                ),
+            )
+        })
+        .collect();
     for app in &spec.apps {
         match list_files(root, &app.dir) {
             Ok((loaded, skipped_files)) => {

@@ -203,11 +203,23 @@ fn django_projects(root: &Path, found: &Found, alembic_dirs: &[PathBuf]) -> Vec<
     }
     projects
         .into_iter()
-        .map(|(project, apps)| ChainSpec {
+        .map(|(project, found)| {
+            let (mut apps, mut shadowed) = (Vec::new(), Vec::new());
+            for app in found {
+                if apps.iter().any(|a: &DjangoApp| a.label == app.label) {
+                    shadowed.push(app);
+                } else {
+                    apps.push(app);
+                }
+            }
+            (project, apps, shadowed)
+        })
+        .map(|(project, apps, shadowed)| ChainSpec {
             name: chain_name(root, &project),
             source: Source::Django(DjangoSpec {
                 project,
                 apps,
+                shadowed,
                 focus: None,
             }),
             roles: Vec::new(),

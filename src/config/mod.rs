@@ -55,6 +55,9 @@ pub(crate) struct DjangoSpec {
     /// The project folder (the one with manage.py, else the root).
     pub project: PathBuf,
     pub apps: Vec<DjangoApp>,
+    /// Apps discovery found with a label an earlier app has: Django
+    /// installs one app per label, so they are left out, with a warning.
+    pub shadowed: Vec<DjangoApp>,
     /// `--chain LABEL` named one app: commands show and repair that app,
     /// over the whole project's graph.
     pub focus: Option<String>,
@@ -593,6 +596,7 @@ fn django_from_table(root: &Path, c: &TomlChain) -> std::result::Result<ChainSpe
         source: Source::Django(DjangoSpec {
             project,
             apps,
+            shadowed: Vec::new(),
             focus: None,
         }),
         roles: Vec::new(),

@@ -556,3 +556,29 @@ fn django_outputs_snapshot() {
         insta::assert_snapshot!("django_renumber_diff", renumber);
     });
 }
+
+/// Two app folders with one label in one project: Django installs one app
+/// per label, so the later is left out with a warning, not read twice.
+#[test]
+fn a_label_found_twice_is_left_out_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n    dependencies = []\n    operations = []\n";
+    write_tree(
+        dir.path(),
+        &[
+            ("src/blog/__init__.py", ""),
+            ("src/blog/migrations/__init__.py", ""),
+            ("src/blog/migrations/0001_initial.py", m),
+            ("tests/fixtures/blog/__init__.py", ""),
+            ("tests/fixtures/blog/migrations/__init__.py", ""),
+            ("tests/fixtures/blog/migrations/0001_initial.py", m),
+        ],
+    );
+    let (code, out, err) = run(dir.path(), &["check"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        err.contains("tests/fixtures/blog/migrations: left out: its app has the label blog of src/blog/migrations"),
+        "{err}"
+    );
+    assert!(out.contains("1 app, exactly 1 leaf node"), "{out}");
+}
