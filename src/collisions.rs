@@ -198,7 +198,12 @@ pub(crate) fn alembic_chain(
 }
 
 /// A Django project as a commit has it, read from its tree.
-pub(crate) fn django_at(repo: &Repo, chain: &Chain, spec: &crate::config::DjangoSpec, commit: Oid) -> Chain {
+pub(crate) fn django_at(
+    repo: &Repo,
+    chain: &Chain,
+    spec: &crate::config::DjangoSpec,
+    commit: Oid,
+) -> Chain {
     let mut classes = Vec::new();
     for app in &spec.apps {
         for (path, oid) in repo.revision_files_at(commit, std::slice::from_ref(&app.dir), false) {
@@ -208,10 +213,20 @@ pub(crate) fn django_at(repo: &Repo, chain: &Chain, spec: &crate::config::Django
             if crate::chains::django::skipped(stem).is_some() {
                 continue;
             }
-            let Some(class) = repo.blob(oid).and_then(|b| crate::python::django::read(&b).ok().flatten()) else {
+            let Some(class) = repo
+                .blob(oid)
+                .and_then(|b| crate::python::django::read(&b).ok().flatten())
+            else {
                 continue;
             };
-            classes.push(((app.label.clone(), stem.to_string(), repo.workdir().join(&path)), class));
+            classes.push((
+                (
+                    app.label.clone(),
+                    stem.to_string(),
+                    repo.workdir().join(&path),
+                ),
+                class,
+            ));
         }
     }
     let read = crate::chains::django::assemble(repo.workdir(), spec, classes);
@@ -234,15 +249,21 @@ pub(crate) fn django_chain(
     let name = chain.name().to_string();
     let at_base = django_at(repo, chain, spec, base);
     let graph = Graph::build(&at_base);
-    let leaves: Vec<String> = graph.heads().into_iter().map(|i| graph.rev(i).id.clone()).collect();
+    let leaves: Vec<String> = graph
+        .heads()
+        .into_iter()
+        .map(|i| graph.rev(i).id.clone())
+        .collect();
     let claims = repo.django_claims(&spec.app_dirs(), base, branches);
     let number_key = |id: &str| -> Option<String> {
         let (app, m) = id.split_once('.')?;
         Some(format!("{app}.{:04}", crate::repair::django_number(m)?))
     };
     let shown = |p: &Path| {
-        repo.rel(p)
-            .map_or_else(|| p.display().to_string(), |p| p.to_string_lossy().replace('\\', "/"))
+        repo.rel(p).map_or_else(
+            || p.display().to_string(),
+            |p| p.to_string_lossy().replace('\\', "/"),
+        )
     };
     let mut by_key: BTreeMap<String, Vec<Claimant>> = BTreeMap::new();
     for r in at_base.revisions.iter().chain(&at_base.replaced) {
@@ -273,10 +294,23 @@ pub(crate) fn django_chain(
     }
     for c in &claims {
         let app = c.id.split('.').next().unwrap_or_default();
-        let own: BTreeSet<&str> = claims.iter().filter(|o| o.branch == c.branch).map(|o| o.id.as_str()).collect();
-        let app_leaves: Vec<&String> = leaves.iter().filter(|l| l.split('.').next() == Some(app)).collect();
-        let attaches: Vec<&String> = c.down.iter().filter(|d| !own.contains(d.as_str())).collect();
-        if !attaches.is_empty() && (app_leaves.len() != 1 || attaches.iter().any(|d| *d != app_leaves[0])) {
+        let own: BTreeSet<&str> = claims
+            .iter()
+            .filter(|o| o.branch == c.branch)
+            .map(|o| o.id.as_str())
+            .collect();
+        let app_leaves: Vec<&String> = leaves
+            .iter()
+            .filter(|l| l.split('.').next() == Some(app))
+            .collect();
+        let attaches: Vec<&String> = c
+            .down
+            .iter()
+            .filter(|d| !own.contains(d.as_str()))
+            .collect();
+        if !attaches.is_empty()
+            && (app_leaves.len() != 1 || attaches.iter().any(|d| *d != app_leaves[0]))
+        {
             a.stale.push(Stale {
                 chain: name.clone(),
                 branch: c.branch.clone(),
@@ -303,7 +337,12 @@ pub(crate) fn django_chain(
         all.revisions.extend(chain.revisions.iter().cloned());
         let next: Vec<String> = apps
             .iter()
-            .map(|app| format!("{app}.{:04}", crate::repair::django_next_number(&all, app, &claims)))
+            .map(|app| {
+                format!(
+                    "{app}.{:04}",
+                    crate::repair::django_next_number(&all, app, &claims)
+                )
+            })
             .collect();
         a.next_free.insert(name, next.join(", "));
     }

@@ -358,15 +358,19 @@ impl<'c> Graph<'c> {
             // ancestor was rebased without a new number: that is worth a
             // word. Two leaves that share one are a fork, reported once.
             let heads = self.heads();
-            out.extend(self.django_number_clashes().into_iter().filter(|p| match p {
-                Problem::DuplicateSequence { revs, .. } => revs.iter().any(|&r| {
-                    heads.contains(&r) && {
-                        let up = self.ancestors(r);
-                        revs.iter().any(|o| up.contains(o))
-                    }
-                }),
-                _ => true,
-            }));
+            out.extend(
+                self.django_number_clashes()
+                    .into_iter()
+                    .filter(|p| match p {
+                        Problem::DuplicateSequence { revs, .. } => revs.iter().any(|&r| {
+                            heads.contains(&r) && {
+                                let up = self.ancestors(r);
+                                revs.iter().any(|o| up.contains(o))
+                            }
+                        }),
+                        _ => true,
+                    }),
+            );
         } else {
             let bases = self.bases();
             if bases.len() > 1 {
@@ -496,7 +500,9 @@ impl<'c> Graph<'c> {
         let mut by: std::collections::BTreeMap<(&str, u64), Vec<usize>> = Default::default();
         for (i, r) in self.chain.revisions.iter().enumerate() {
             let Some(d) = &r.django else { continue };
-            if let Some(n) = crate::chains::scheme::sqitch_prefix(&d.name).and_then(|p| p.parse().ok()) {
+            if let Some(n) =
+                crate::chains::scheme::sqitch_prefix(&d.name).and_then(|p| p.parse().ok())
+            {
                 by.entry((d.app.as_str(), n)).or_default().push(i);
             }
         }

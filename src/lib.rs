@@ -135,7 +135,9 @@ pub mod testing {
     /// the file, name's text in the file); `Ok(None)` without a Migration
     /// class. Runs on a thread with the readers' stack, as the binary does.
     #[allow(clippy::type_complexity)]
-    pub fn read_django(src: &[u8]) -> Result<Option<Vec<(String, String, Vec<u8>, Vec<u8>)>>, String> {
+    pub fn read_django(
+        src: &[u8],
+    ) -> Result<Option<Vec<(String, String, Vec<u8>, Vec<u8>)>>, String> {
         let src = src.to_vec();
         std::thread::Builder::new()
             .stack_size(crate::READER_STACK)

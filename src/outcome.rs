@@ -92,10 +92,7 @@ pub(crate) enum Action {
         onto: Option<String>,
     },
     /// Re-point a revision at an id the user types.
-    AskParent {
-        target: String,
-        id: String,
-    },
+    AskParent { target: String, id: String },
 }
 
 /// The chain problem recover works on next, and its fixes.

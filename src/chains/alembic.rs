@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use crate::chains::framework::{Framework, Read, Rules};
 use crate::chains::{Chain, Kind, Naming, Revision, Scheme};
 use crate::config::{rel, AlembicSpec, ChainSpec, Source};
-use crate::git::{Claim, Repo};
 use crate::error::Diag;
+use crate::git::{Claim, Repo};
 use crate::python::{self, Assigned, ModuleConsts, PyValue};
 
 /// The files Alembic loads, in its order: each version location in turn,
@@ -381,7 +381,10 @@ impl Framework for Alembic {
     /// sets or the names show.
     fn conventions(&self, chain: &Chain) -> (Scheme, Naming) {
         let order = crate::graph::Graph::build(chain).newest_first();
-        let ids: Vec<&str> = order.iter().map(|&i| chain.revisions[i].id.as_str()).collect();
+        let ids: Vec<&str> = order
+            .iter()
+            .map(|&i| chain.revisions[i].id.as_str())
+            .collect();
         let configured = spec_of(&chain.spec)
             .file_template
             .as_deref()
@@ -420,10 +423,19 @@ impl Framework for Alembic {
         let Some(ini) = &spec_of(&chain.spec).config else {
             return Vec::new();
         };
-        let dir = ini.parent().map(|d| rel(root, d)).unwrap_or_else(|| ".".into());
+        let dir = ini
+            .parent()
+            .map(|d| rel(root, d))
+            .unwrap_or_else(|| ".".into());
         vec![
-            format!("verify {}: cd {dir} && alembic heads   (expect one line)", chain.name()),
-            format!("verify {}: cd {dir} && alembic upgrade head --sql > /dev/null", chain.name()),
+            format!(
+                "verify {}: cd {dir} && alembic heads   (expect one line)",
+                chain.name()
+            ),
+            format!(
+                "verify {}: cd {dir} && alembic upgrade head --sql > /dev/null",
+                chain.name()
+            ),
         ]
     }
 

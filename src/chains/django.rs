@@ -16,8 +16,8 @@ pub(crate) use crate::chains::framework::Read;
 use crate::chains::framework::{Framework, Rules, Words};
 use crate::chains::{Chain, Kind, Naming, Revision, Scheme};
 use crate::config::{rel, DjangoSpec};
-use crate::git::{Claim, Repo};
 use crate::error::Diag;
+use crate::git::{Claim, Repo};
 use crate::python::django::{DepItem, ListAttr, MigrationClass};
 use crate::python::{self, StrLit};
 
@@ -37,13 +37,17 @@ impl DjangoMigration {
     /// Every `(app, name)` reference the file writes, with the spans of its
     /// two strings: dependencies, replaces and run_before.
     pub fn references(&self) -> impl Iterator<Item = (&StrLit, &StrLit)> {
-        [&self.class.dependencies, &self.class.replaces, &self.class.run_before]
-            .into_iter()
-            .flat_map(|l| l.items.iter())
-            .filter_map(|i| match i {
-                DepItem::Key { app, name } => Some((app, name)),
-                _ => None,
-            })
+        [
+            &self.class.dependencies,
+            &self.class.replaces,
+            &self.class.run_before,
+        ]
+        .into_iter()
+        .flat_map(|l| l.items.iter())
+        .filter_map(|i| match i {
+            DepItem::Key { app, name } => Some((app, name)),
+            _ => None,
+        })
     }
 }
 
@@ -68,7 +72,11 @@ pub(crate) fn list_files(
     let mut skipped_files = Vec::new();
     for entry in entries.flatten() {
         let path = entry.path();
-        if !entry.file_type().is_ok_and(|t| t.is_file() || t.is_symlink()) || !path.is_file() {
+        if !entry
+            .file_type()
+            .is_ok_and(|t| t.is_file() || t.is_symlink())
+            || !path.is_file()
+        {
             continue;
         }
         let name = entry.file_name();
@@ -130,7 +138,10 @@ pub(crate) fn read_with(
                     files.push((app.label.clone(), stem, path));
                 }
                 for path in skipped_files {
-                    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+                    let stem = path
+                        .file_stem()
+                        .map(|s| s.to_string_lossy().into_owned())
+                        .unwrap_or_default();
                     let why = skipped(&stem).unwrap_or("its name is not valid UTF-8");
                     warnings.push(Diag::new(
                         rel(root, &path),
@@ -144,8 +155,14 @@ pub(crate) fn read_with(
     }
     for c in changes {
         files.retain(|(_, _, p)| Some(p) != c.from.as_ref());
-        let app = spec.apps.iter().find(|a| c.to.parent() == Some(a.dir.as_path()));
-        let stem = c.to.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".py"));
+        let app = spec
+            .apps
+            .iter()
+            .find(|a| c.to.parent() == Some(a.dir.as_path()));
+        let stem =
+            c.to.file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_suffix(".py"));
         if let (Some(app), Some(stem)) = (app, stem) {
             if stem != "__init__" && skipped(stem).is_none() {
                 files.push((app.label.clone(), stem.to_string(), c.to.clone()));
@@ -182,7 +199,11 @@ pub(crate) type File = (String, String, PathBuf);
 
 /// Django's graph over read Migration classes, given in load order (files
 /// on disk, or blobs of a git tree): warnings only for what is not read.
-pub(crate) fn assemble(root: &Path, spec: &DjangoSpec, classes: Vec<(File, MigrationClass)>) -> Read {
+pub(crate) fn assemble(
+    root: &Path,
+    spec: &DjangoSpec,
+    classes: Vec<(File, MigrationClass)>,
+) -> Read {
     let mut warnings = Vec::new();
     let apps: BTreeSet<&str> = spec.apps.iter().map(|a| a.label.as_str()).collect();
     let nodes: Vec<Key> = classes
@@ -396,7 +417,9 @@ fn warn_unread(root: &Path, path: &Path, attr: &str, list: &ListAttr, out: &mut 
         out.push(Diag::new(
             rel(root, path),
             Some(list.line),
-            format!("`{attr}` is not a literal ({why}); migfix reads it statically, so it is unknown"),
+            format!(
+                "`{attr}` is not a literal ({why}); migfix reads it statically, so it is unknown"
+            ),
         ));
     }
     for item in &list.items {
@@ -489,8 +512,13 @@ impl Framework for Django {
         parent: Option<&str>,
     ) -> Option<(String, String, String)> {
         let app = label.unwrap_or_default();
-        let names: Vec<&str> = leaves.iter().map(|l| l.split_once('.').map_or(l.as_str(), |(_, n)| n)).collect();
-        let on = parent.map(|p| format!(" (all depend on {p})")).unwrap_or_default();
+        let names: Vec<&str> = leaves
+            .iter()
+            .map(|l| l.split_once('.').map_or(l.as_str(), |(_, n)| n))
+            .collect();
+        let on = parent
+            .map(|p| format!(" (all depend on {p})"))
+            .unwrap_or_default();
         Some((
             format!(
                 "Conflicting migrations detected; multiple leaf nodes in the migration graph: ({} in {app}){on}",
@@ -523,9 +551,16 @@ impl Framework for Django {
         ]
     }
 
-    fn upgrade_command(&self, _root: &Path, _spec: &crate::config::ChainSpec, target: &str) -> String {
+    fn upgrade_command(
+        &self,
+        _root: &Path,
+        _spec: &crate::config::ChainSpec,
+        target: &str,
+    ) -> String {
         match target.split_once('.') {
-            Some((app, name)) if target != "head" => format!("python manage.py migrate {app} {name}"),
+            Some((app, name)) if target != "head" => {
+                format!("python manage.py migrate {app} {name}")
+            }
             _ => "python manage.py migrate".to_string(),
         }
     }

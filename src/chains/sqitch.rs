@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use crate::chains::scheme::sqitch_prefix;
 use crate::chains::framework::{Framework, Read, Rules, Words};
+use crate::chains::scheme::sqitch_prefix;
 use crate::chains::{Chain, Kind, Naming, Revision, Scheme};
 use crate::config::{rel, SqitchSpec};
 use crate::error::Diag;
@@ -1600,7 +1600,12 @@ impl Framework for Sqitch {
         vec![root.to_path_buf()]
     }
 
-    fn upgrade_command(&self, _root: &Path, _spec: &crate::config::ChainSpec, target: &str) -> String {
+    fn upgrade_command(
+        &self,
+        _root: &Path,
+        _spec: &crate::config::ChainSpec,
+        target: &str,
+    ) -> String {
         if target == "head" {
             "sqitch deploy".to_string()
         } else {

@@ -180,7 +180,9 @@ pub(super) fn discover(root: &Path) -> Result<Vec<ChainSpec>> {
 fn django_projects(root: &Path, found: &Found, alembic_dirs: &[PathBuf]) -> Vec<ChainSpec> {
     let mut projects: std::collections::BTreeMap<PathBuf, Vec<DjangoApp>> = Default::default();
     for dir in &found.migration_packages {
-        if alembic_dirs.iter().any(|a| a.starts_with(dir) || dir.starts_with(a))
+        if alembic_dirs
+            .iter()
+            .any(|a| a.starts_with(dir) || dir.starts_with(a))
             || dir.join("env.py").is_file()
             || !has_django_migration(dir)
         {

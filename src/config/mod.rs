@@ -66,7 +66,10 @@ pub(crate) struct DjangoSpec {
 impl DjangoSpec {
     /// Each app's label and migrations folder.
     pub fn app_dirs(&self) -> Vec<(String, PathBuf)> {
-        self.apps.iter().map(|a| (a.label.clone(), a.dir.clone())).collect()
+        self.apps
+            .iter()
+            .map(|a| (a.label.clone(), a.dir.clone()))
+            .collect()
     }
 }
 
@@ -462,7 +465,9 @@ fn from_tables(root: &Path, file: TomlFile, shown: &str, table: &str) -> Result<
             continue;
         }
         if c.project.is_some() || c.apps.is_some() {
-            errors.push(at(format!("`project` and `apps` are for a django chain, not {kind}")));
+            errors.push(at(format!(
+                "`project` and `apps` are for a django chain, not {kind}"
+            )));
             continue;
         }
         if located != 1 {
@@ -565,11 +570,16 @@ fn from_tables(root: &Path, file: TomlFile, shown: &str, table: &str) -> Result<
 /// (label = migrations folder) or else the apps discovery finds there.
 fn django_from_table(root: &Path, c: &TomlChain) -> std::result::Result<ChainSpec, String> {
     if c.config.is_some() || c.versions.is_some() || c.plan.is_some() {
-        return Err("a django chain takes `project` and `apps`, not `config`, `versions` or `plan`".into());
+        return Err(
+            "a django chain takes `project` and `apps`, not `config`, `versions` or `plan`".into(),
+        );
     }
     let project = clean(&root.join(c.project.as_deref().unwrap_or(Path::new("."))));
     if !project.is_dir() {
-        return Err(format!("`project`: {} is not a directory", rel(root, &project)));
+        return Err(format!(
+            "`project`: {} is not a directory",
+            rel(root, &project)
+        ));
     }
     let apps = match &c.apps {
         Some(apps) => {
@@ -577,7 +587,10 @@ fn django_from_table(root: &Path, c: &TomlChain) -> std::result::Result<ChainSpe
             for (label, dir) in apps {
                 let dir = clean(&root.join(dir));
                 if !dir.is_dir() {
-                    return Err(format!("`apps.{label}`: {} is not a directory", rel(root, &dir)));
+                    return Err(format!(
+                        "`apps.{label}`: {} is not a directory",
+                        rel(root, &dir)
+                    ));
                 }
                 out.push(DjangoApp {
                     label: label.clone(),
@@ -589,7 +602,10 @@ fn django_from_table(root: &Path, c: &TomlChain) -> std::result::Result<ChainSpe
         None => discover::django_apps(&project),
     };
     if apps.is_empty() {
-        return Err(format!("no Django migrations below {}", rel(root, &project)));
+        return Err(format!(
+            "no Django migrations below {}",
+            rel(root, &project)
+        ));
     }
     Ok(ChainSpec {
         name: discover::chain_name(root, &project),

@@ -176,11 +176,16 @@ impl<'a> Reader<'a> {
                     .child_by_field_name("arguments")
                     .map(named_non_comment)
                     .unwrap_or_default();
-                if func.is_some_and(|f| f == "swappable_dependency" || f.ends_with(".swappable_dependency")) {
+                if func.is_some_and(|f| {
+                    f == "swappable_dependency" || f.ends_with(".swappable_dependency")
+                }) {
                     if let [arg] = args.as_slice() {
                         let text = self.text(*arg);
                         if let Some(setting) = text.strip_prefix("settings.") {
-                            if setting.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+                            if setting
+                                .bytes()
+                                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+                            {
                                 return DepItem::Swappable {
                                     setting: setting.to_string(),
                                     line,
@@ -193,13 +198,20 @@ impl<'a> Reader<'a> {
             _ => {}
         }
         DepItem::NonLiteral {
-            why: format!("`{}` is not an (app_label, name) pair of string literals", self.short(node)),
+            why: format!(
+                "`{}` is not an (app_label, name) pair of string literals",
+                self.short(node)
+            ),
             line,
         }
     }
 
     fn short(&self, node: Node<'_>) -> String {
-        let text = self.text(node).split_whitespace().collect::<Vec<_>>().join(" ");
+        let text = self
+            .text(node)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
         if text.chars().count() > 60 {
             format!("{}…", text.chars().take(59).collect::<String>())
         } else {
@@ -208,7 +220,9 @@ impl<'a> Reader<'a> {
     }
 
     fn string(&self, node: Node<'_>) -> Option<StrLit> {
-        (node.kind() == "string").then(|| plain_string(self.body, self.base, node)).flatten()
+        (node.kind() == "string")
+            .then(|| plain_string(self.body, self.base, node))
+            .flatten()
     }
 }
 

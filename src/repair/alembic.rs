@@ -42,7 +42,12 @@ impl Repairs for Alembic {
         merge_heads::alembic(config, chain, args, repo)
     }
 
-    fn rebase(&self, onto: &Onto<'_>, chain: &Chain, builder: &mut Builder) -> Result<Option<Moved>> {
+    fn rebase(
+        &self,
+        onto: &Onto<'_>,
+        chain: &Chain,
+        builder: &mut Builder,
+    ) -> Result<Option<Moved>> {
         let spec = spec_of(chain);
         let moved = rebase::alembic_chain(
             onto.repo,
@@ -62,7 +67,13 @@ impl Repairs for Alembic {
         }))
     }
 
-    fn check_against_base(&self, config: &Config, chain: &Chain, at_base: &Chain, plan: &Plan) -> Result<()> {
+    fn check_against_base(
+        &self,
+        config: &Config,
+        chain: &Chain,
+        at_base: &Chain,
+        plan: &Plan,
+    ) -> Result<()> {
         rebase::alembic_check_against_base(config, chain, at_base, plan)
     }
 
@@ -75,6 +86,15 @@ impl Repairs for Alembic {
         analysis: &mut crate::outcome::Analysis,
     ) {
         let spec = spec_of(chain);
-        crate::collisions::alembic_chain(repo, chain, &spec.versions, spec.recursive, base_name, base, branches, analysis)
+        crate::collisions::alembic_chain(
+            repo,
+            chain,
+            &spec.versions,
+            spec.recursive,
+            base_name,
+            base,
+            branches,
+            analysis,
+        )
     }
 }

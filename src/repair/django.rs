@@ -23,7 +23,10 @@ use crate::python::django::DepItem;
 /// number it squashes to.
 pub(crate) fn parse_number(name: &str) -> Option<u64> {
     if let Some(at) = name.rfind("_squashed_") {
-        let digits: String = name[at + 10..].chars().take_while(char::is_ascii_digit).collect();
+        let digits: String = name[at + 10..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
         if !digits.is_empty() {
             return digits.parse().ok();
         }
@@ -65,7 +68,12 @@ fn claimed_note(claims: &[Claim], app: &str) -> Option<String> {
         .collect();
     names.sort();
     names.dedup();
-    (!names.is_empty()).then(|| format!("numbered past the migrations other branches add: {}", names.join(", ")))
+    (!names.is_empty()).then(|| {
+        format!(
+            "numbered past the migrations other branches add: {}",
+            names.join(", ")
+        )
+    })
 }
 
 fn width(chain: &Chain) -> usize {
@@ -77,7 +85,12 @@ fn width(chain: &Chain) -> usize {
 pub(crate) fn find(chain: &Chain, target: &str, name: Option<&str>) -> Result<usize> {
     let (app, wanted) = match (name, target.split_once('.')) {
         (Some(n), _) => (Some(target), n),
-        (None, Some((a, n))) if chain.revisions.iter().any(|r| r.django.as_ref().is_some_and(|d| d.app == a)) => {
+        (None, Some((a, n)))
+            if chain
+                .revisions
+                .iter()
+                .any(|r| r.django.as_ref().is_some_and(|d| d.app == a)) =>
+        {
             (Some(a), n)
         }
         _ => (chain.focus(), target),
@@ -109,13 +122,19 @@ pub(crate) fn find(chain: &Chain, target: &str, name: Option<&str>) -> Result<us
         .with_help("migfix history")
         .into()),
         many => {
-            let ids: Vec<&str> = many.iter().map(|&i| chain.revisions[i].id.as_str()).collect();
+            let ids: Vec<&str> = many
+                .iter()
+                .map(|&i| chain.revisions[i].id.as_str())
+                .collect();
             Err(InputErrors::one(Diag::new(
                 target,
                 None,
                 format!("`{wanted}` names several migrations: {}", ids.join(", ")),
             ))
-            .with_help(format!("name one: migfix renumber {}", ids[0].replacen('.', " ", 1)))
+            .with_help(format!(
+                "name one: migfix renumber {}",
+                ids[0].replacen('.', " ", 1)
+            ))
             .into())
         }
     }
@@ -143,14 +162,28 @@ pub(crate) fn renumber(
         Some(p) => &d.name[p.len()..],
         None => "",
     };
-    let to = args.to.as_deref().map(|t| t.strip_prefix(&format!("{app}.")).unwrap_or(t).to_string());
+    let to = args
+        .to
+        .as_deref()
+        .map(|t| t.strip_prefix(&format!("{app}.")).unwrap_or(t).to_string());
     let new_name = match &to {
         Some(to) if !to.is_empty() && to.bytes().all(|b| b.is_ascii_digit()) => {
-            let n: u64 = to.parse().map_err(|_| InputErrors::one(Diag::new("--to", None, "not a number")))?;
+            let n: u64 = to
+                .parse()
+                .map_err(|_| InputErrors::one(Diag::new("--to", None, "not a number")))?;
             format!("{n:0w$}{rest}", w = width(chain))
         }
         Some(to) => to.clone(),
-        None => format!("{:0w$}{}", next_number(chain, app, claims), if rest.is_empty() { format!("_{}", d.name) } else { rest.to_string() }, w = width(chain)),
+        None => format!(
+            "{:0w$}{}",
+            next_number(chain, app, claims),
+            if rest.is_empty() {
+                format!("_{}", d.name)
+            } else {
+                rest.to_string()
+            },
+            w = width(chain)
+        ),
     };
     if let Some(c) = new_name
         .chars()
@@ -172,7 +205,11 @@ pub(crate) fn renumber(
     }
     let new_id = format!("{app}.{new_name}");
     if let Some(c) = claims.iter().find(|c| c.id == new_id).filter(|_| !repoint) {
-        return Err(Refused::new(format!("{new_id} is already used: branch {} adds it in {}", c.branch, c.path)).into());
+        return Err(Refused::new(format!(
+            "{new_id} is already used: branch {} adds it in {}",
+            c.branch, c.path
+        ))
+        .into());
     }
 
     // The new parent: --onto, else the other leaf of the app's fork.
@@ -181,7 +218,11 @@ pub(crate) fn renumber(
             let o = o.strip_prefix(&format!("{app}.")).unwrap_or(o);
             let j = find(chain, app, Some(o))?;
             if j == idx || graph.descendants(idx).contains(&j) {
-                return Err(Refused::new(format!("{app}.{o} comes after {}: putting it there would make a cycle", rev.id)).into());
+                return Err(Refused::new(format!(
+                    "{app}.{o} comes after {}: putting it there would make a cycle",
+                    rev.id
+                ))
+                .into());
             }
             Some(graph.rev(j).django.as_ref().expect("Django").name.clone())
         }
@@ -189,9 +230,16 @@ pub(crate) fn renumber(
             .forks()
             .into_iter()
             .find(|(heads, _)| heads.contains(&idx))
-            .and_then(|(heads, _)| match heads.iter().filter(|&&h| h != idx).collect::<Vec<_>>().as_slice() {
-                [other] => graph.rev(**other).django.as_ref().map(|o| o.name.clone()),
-                _ => None,
+            .and_then(|(heads, _)| {
+                match heads
+                    .iter()
+                    .filter(|&&h| h != idx)
+                    .collect::<Vec<_>>()
+                    .as_slice()
+                {
+                    [other] => graph.rev(**other).django.as_ref().map(|o| o.name.clone()),
+                    _ => None,
+                }
             }),
     };
     let own_parents: Vec<&crate::python::StrLit> = d
@@ -200,7 +248,9 @@ pub(crate) fn renumber(
         .items
         .iter()
         .filter_map(|i| match i {
-            DepItem::Key { app: a, name } if a.value == app && name.value != "__first__" => Some(name),
+            DepItem::Key { app: a, name } if a.value == app && name.value != "__first__" => {
+                Some(name)
+            }
             _ => None,
         })
         .collect();
@@ -242,7 +292,11 @@ pub(crate) fn renumber(
             if edits.is_empty() {
                 continue;
             }
-            let bytes = if other.path == rev.path { src.clone() } else { std::fs::read(&other.path)? };
+            let bytes = if other.path == rev.path {
+                src.clone()
+            } else {
+                std::fs::read(&other.path)?
+            };
             builder.edit(&other.path, &bytes, edits);
             followers.push(other.id.clone());
         }
@@ -255,13 +309,21 @@ pub(crate) fn renumber(
     notes.extend(claimed_note(claims, app));
     let after = verify(config, chain, spec, &mut plan, &mut notes)?;
     let g = Graph::build(&after);
-    let heads_after = g.in_view(g.heads()).into_iter().map(|i| g.rev(i).id.clone()).collect();
+    let heads_after = g
+        .in_view(g.heads())
+        .into_iter()
+        .map(|i| g.rev(i).id.clone())
+        .collect();
     let preview = Preview {
         chain: chain.name().to_string(),
         title: if repoint {
             format!("re-point {} in {}", rev.id, chain.name())
         } else {
-            format!("renumber {} -> {app}.{new_name} in {}", rev.id, chain.name())
+            format!(
+                "renumber {} -> {app}.{new_name} in {}",
+                rev.id,
+                chain.name()
+            )
         },
         notes,
         heads_after,
@@ -281,7 +343,10 @@ fn verify(
     let read = dj::read_with(&config.root, spec, &plan.changes).map_err(|d| {
         anyhow::anyhow!(
             "the planned change would not read ({}); nothing was written",
-            d.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+            d.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
         )
     })?;
     let mut after = Chain::new(chain.spec.clone(), read.revisions, read.warnings);
@@ -299,12 +364,19 @@ fn verify(
 
 /// django-linear-migrations keeps each app's leaf in
 /// `migrations/max_migration.txt`: each one the plan moves is rewritten.
-fn max_migration(config: &Config, spec: &crate::config::DjangoSpec, after: &Chain, plan: &mut Plan) -> Vec<String> {
+fn max_migration(
+    config: &Config,
+    spec: &crate::config::DjangoSpec,
+    after: &Chain,
+    plan: &mut Plan,
+) -> Vec<String> {
     let g = Graph::build(after);
     let mut notes = Vec::new();
     for app in &spec.apps {
         let path = app.dir.join("max_migration.txt");
-        let Ok(before) = std::fs::read(&path) else { continue };
+        let Ok(before) = std::fs::read(&path) else {
+            continue;
+        };
         let leaves: Vec<&Revision> = g
             .heads()
             .into_iter()
@@ -317,7 +389,11 @@ fn max_migration(config: &Config, spec: &crate::config::DjangoSpec, after: &Chai
         if text.trim() == name {
             continue;
         }
-        notes.push(format!("{} now names {name} (was {})", rel(&config.root, &path), text.trim()));
+        notes.push(format!(
+            "{} now names {name} (was {})",
+            rel(&config.root, &path),
+            text.trim()
+        ));
         plan.changes.push(Change {
             from: Some(path.clone()),
             to: path,
@@ -347,9 +423,19 @@ pub(crate) fn merge_heads(
         (Some(app), _) => forks
             .iter()
             .find(|(_, l)| l.as_deref() == Some(app))
-            .ok_or_else(|| Refused::new(format!("app {app} has a single leaf node: nothing to merge")))?,
+            .ok_or_else(|| {
+                Refused::new(format!(
+                    "app {app} has a single leaf node: nothing to merge"
+                ))
+            })?,
         (None, [one]) => one,
-        (None, []) => return Err(Refused::new(format!("every app of {} has a single leaf node: nothing to merge", chain.name())).into()),
+        (None, []) => {
+            return Err(Refused::new(format!(
+                "every app of {} has a single leaf node: nothing to merge",
+                chain.name()
+            ))
+            .into())
+        }
         (None, many) => {
             let apps: Vec<String> = many.iter().filter_map(|(_, l)| l.clone()).collect();
             return Err(InputErrors::one(Diag::new(
@@ -357,7 +443,10 @@ pub(crate) fn merge_heads(
                 None,
                 format!("several apps have several leaf nodes: {}", apps.join(", ")),
             ))
-            .with_help(format!("merge one app at a time: migfix --chain {} merge-heads", apps[0]))
+            .with_help(format!(
+                "merge one app at a time: migfix --chain {} merge-heads",
+                apps[0]
+            ))
             .into());
         }
     };
@@ -373,23 +462,40 @@ pub(crate) fn merge_heads(
             .into());
         }
     }
-    let mut leaves: Vec<&DjangoMigration> = heads.iter().filter_map(|&h| graph.rev(h).django.as_deref()).collect();
+    let mut leaves: Vec<&DjangoMigration> = heads
+        .iter()
+        .filter_map(|&h| graph.rev(h).django.as_deref())
+        .collect();
     leaves.sort_by(|a, b| a.name.cmp(&b.name));
     let number = next_number(chain, app, claims);
     let names: Vec<&str> = leaves.iter().map(|l| l.name.as_str()).collect();
     let joined = names.join("_");
     let now = super::template::Utc::now();
     let name = match &args.label {
-        Some(l) => format!("{number:0w$}_{}", super::template::slug(l).replace(['-', ' '], "_"), w = width(chain)),
-        None if joined.len() > 47 => format!("{number:0w$}_merge_{}", now.format_compact(), w = width(chain)),
+        Some(l) => format!(
+            "{number:0w$}_{}",
+            super::template::slug(l).replace(['-', ' '], "_"),
+            w = width(chain)
+        ),
+        None if joined.len() > 47 => format!(
+            "{number:0w$}_merge_{}",
+            now.format_compact(),
+            w = width(chain)
+        ),
         None => format!("{number:0w$}_merge_{joined}", w = width(chain)),
     };
     if let Some(id) = &args.rev_id {
-        return Err(Refused::new(format!("--rev-id {id}: a Django migration is named, not numbered by id"))
-            .help("name it with --label WORDS")
-            .into());
+        return Err(Refused::new(format!(
+            "--rev-id {id}: a Django migration is named, not numbered by id"
+        ))
+        .help("name it with --label WORDS")
+        .into());
     }
-    let newest = heads.iter().map(|&h| graph.rev(h)).max_by(|a, b| a.path.cmp(&b.path)).expect("two leaves");
+    let newest = heads
+        .iter()
+        .map(|&h| graph.rev(h))
+        .max_by(|a, b| a.path.cmp(&b.path))
+        .expect("two leaves");
     let style = std::fs::read_to_string(&newest.path).unwrap_or_default();
     let q = if style.contains("(\"") { '"' } else { '\'' };
     let mut text = String::new();
@@ -399,7 +505,10 @@ pub(crate) fn merge_heads(
         .and_then(|l| l.strip_prefix("# Generated by Django "))
         .and_then(|l| l.split(" on ").next())
     {
-        text.push_str(&format!("# Generated by Django {version} on {}\n\n", now.format_django()));
+        text.push_str(&format!(
+            "# Generated by Django {version} on {}\n\n",
+            now.format_django()
+        ));
     }
     text.push_str("from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n\n    dependencies = [\n");
     for l in &leaves {
@@ -409,7 +518,11 @@ pub(crate) fn merge_heads(
     if style.contains("\r\n") {
         text = text.replace('\n', "\r\n");
     }
-    let dir = newest.path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+    let dir = newest
+        .path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
     let path = dir.join(format!("{name}.py"));
     let mut builder = Builder::default();
     builder.add(path.clone(), text.into_bytes());
@@ -417,7 +530,10 @@ pub(crate) fn merge_heads(
     super::confine(config, &[chain], &plan)?;
     let mut notes = vec![
         format!("file: {}", rel(&config.root, &path)),
-        format!("dependencies on {}, no operations, as `makemigrations --merge` writes it", names.join(" and ")),
+        format!(
+            "dependencies on {}, no operations, as `makemigrations --merge` writes it",
+            names.join(" and ")
+        ),
     ];
     notes.extend(claimed_note(claims, app));
     let after = verify(config, chain, spec, &mut plan, &mut notes)?;
@@ -425,19 +541,40 @@ pub(crate) fn merge_heads(
     let app_leaves: BTreeSet<String> = g
         .heads()
         .into_iter()
-        .filter_map(|i| g.rev(i).django.as_ref().filter(|d| &d.app == app).map(|d| d.name.clone()))
+        .filter_map(|i| {
+            g.rev(i)
+                .django
+                .as_ref()
+                .filter(|d| &d.app == app)
+                .map(|d| d.name.clone())
+        })
         .collect();
     if app_leaves.len() != 1 || !app_leaves.contains(&name) {
-        bail!("the planned merge would leave app {app} with leaves {:?}; nothing was written", app_leaves);
+        bail!(
+            "the planned merge would leave app {app} with leaves {:?}; nothing was written",
+            app_leaves
+        );
     }
-    let heads_after = g.in_view(g.heads()).into_iter().map(|i| g.rev(i).id.clone()).collect();
+    let heads_after = g
+        .in_view(g.heads())
+        .into_iter()
+        .map(|i| g.rev(i).id.clone())
+        .collect();
     // Branches adding to the app on one of the old leaves will fork it again.
-    let own: Vec<Claim> = claims.iter().filter(|c| c.id.starts_with(&format!("{app}."))).cloned().collect();
+    let own: Vec<Claim> = claims
+        .iter()
+        .filter(|c| c.id.starts_with(&format!("{app}.")))
+        .cloned()
+        .collect();
     let stale = super::merge_heads::stale_branches(chain, &own, &format!("{app}.{name}"));
     Ok((
         Preview {
             chain: chain.name().to_string(),
-            title: format!("merge-heads {} -> {app}.{name} in {}", names.join(" + "), chain.name()),
+            title: format!(
+                "merge-heads {} -> {app}.{name} in {}",
+                names.join(" + "),
+                chain.name()
+            ),
             notes,
             heads_after,
         },
@@ -461,7 +598,11 @@ pub(crate) fn rebase(
 ) -> Result<Option<(String, String, Chain)>> {
     use std::collections::{BTreeMap, HashSet};
     let before: HashSet<PathBuf> = repo
-        .revision_files_at(mb, &spec.apps.iter().map(|a| a.dir.clone()).collect::<Vec<_>>(), false)
+        .revision_files_at(
+            mb,
+            &spec.apps.iter().map(|a| a.dir.clone()).collect::<Vec<_>>(),
+            false,
+        )
         .into_iter()
         .map(|(p, _)| p)
         .collect();
@@ -471,7 +612,10 @@ pub(crate) fn rebase(
         .newest_first()
         .into_iter()
         .rev()
-        .filter(|&i| repo.rel(&graph.rev(i).path).is_some_and(|p| !before.contains(&p)))
+        .filter(|&i| {
+            repo.rel(&graph.rev(i).path)
+                .is_some_and(|p| !before.contains(&p))
+        })
         .collect();
     if added.is_empty() {
         return Ok(None);
@@ -527,7 +671,8 @@ pub(crate) fn rebase(
         let mut last = String::new();
         for &i in &mine {
             let d = graph.rev(i).django.as_deref().expect("Django");
-            let rest = dj_prefix(&d.name).map_or(format!("_{}", d.name), |p| d.name[p.len()..].to_string());
+            let rest = dj_prefix(&d.name)
+                .map_or(format!("_{}", d.name), |p| d.name[p.len()..].to_string());
             let new = format!("{next:0w$}{rest}", w = width(chain));
             next += 1;
             if new != d.name {
@@ -549,7 +694,9 @@ pub(crate) fn rebase(
             "{app}: {} migration{} after {}",
             mine.len(),
             if mine.len() == 1 { "" } else { "s" },
-            base_leaf.as_deref().map_or("its first".to_string(), |l| format!("{app}.{l}"))
+            base_leaf
+                .as_deref()
+                .map_or("its first".to_string(), |l| format!("{app}.{l}"))
         ));
         leaves_after.push(format!("{app}.{last}"));
     }
@@ -557,7 +704,9 @@ pub(crate) fn rebase(
         && repoints.iter().all(|(i, leaf)| {
             let d = graph.rev(*i).django.as_deref().expect("Django");
             d.class.dependencies.items.iter().all(|it| match it {
-                DepItem::Key { app, name } if app.value == d.app => name.value == *leaf || name.value == "__first__",
+                DepItem::Key { app, name } if app.value == d.app => {
+                    name.value == *leaf || name.value == "__first__"
+                }
                 _ => true,
             })
         });
@@ -575,10 +724,24 @@ pub(crate) fn rebase(
             })
             .collect();
         if let Some((_, leaf)) = repoints.iter().find(|(i, _)| graph.rev(*i).path == r.path) {
-            let mine: HashSet<&str> = renames.keys().filter(|(a, _)| *a == d.app).map(|(_, n)| n.as_str()).collect();
+            let mine: HashSet<&str> = renames
+                .keys()
+                .filter(|(a, _)| *a == d.app)
+                .map(|(_, n)| n.as_str())
+                .collect();
             for it in &d.class.dependencies.items {
                 if let DepItem::Key { app, name } = it {
-                    if app.value == d.app && name.value != "__first__" && !mine.contains(name.value.as_str()) && !added.iter().any(|&j| graph.rev(j).django.as_ref().is_some_and(|x| x.app == d.app && x.name == name.value)) {
+                    if app.value == d.app
+                        && name.value != "__first__"
+                        && !mine.contains(name.value.as_str())
+                        && !added.iter().any(|&j| {
+                            graph
+                                .rev(j)
+                                .django
+                                .as_ref()
+                                .is_some_and(|x| x.app == d.app && x.name == name.value)
+                        })
+                    {
                         edits.push(Edit::new(name.inner.clone(), leaf.clone()));
                     }
                 }
@@ -612,7 +775,11 @@ pub(crate) fn check_against_base(
     let planned: Vec<&Change> = plan
         .changes
         .iter()
-        .filter(|c| spec.apps.iter().any(|a| c.to.parent() == Some(a.dir.as_path())))
+        .filter(|c| {
+            spec.apps
+                .iter()
+                .any(|a| c.to.parent() == Some(a.dir.as_path()))
+        })
         .collect();
     let gone: Vec<&Path> = planned.iter().filter_map(|c| c.from.as_deref()).collect();
     for r in at_base.revisions.iter().chain(&at_base.replaced) {
@@ -620,15 +787,31 @@ pub(crate) fn check_against_base(
             continue;
         }
         let d = r.django.as_deref().expect("Django");
-        classes.push(((d.app.clone(), d.name.clone(), r.path.clone()), d.class.clone()));
+        classes.push((
+            (d.app.clone(), d.name.clone(), r.path.clone()),
+            d.class.clone(),
+        ));
     }
     for c in &planned {
-        let app = spec.apps.iter().find(|a| c.to.parent() == Some(a.dir.as_path())).expect("in an app");
-        let stem = c.to.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
+        let app = spec
+            .apps
+            .iter()
+            .find(|a| c.to.parent() == Some(a.dir.as_path()))
+            .expect("in an app");
+        let stem =
+            c.to.file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or_default()
+                .to_string();
         let class = crate::python::django::read(&c.after)
             .ok()
             .flatten()
-            .ok_or_else(|| anyhow::anyhow!("the edited {} would not read; nothing was written", rel(&config.root, &c.to)))?;
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "the edited {} would not read; nothing was written",
+                    rel(&config.root, &c.to)
+                )
+            })?;
         classes.push(((app.label.clone(), stem, c.to.clone()), class));
     }
     let order = |l: &str| spec.apps.iter().position(|a| a.label == l);
@@ -638,7 +821,11 @@ pub(crate) fn check_against_base(
     merged.replaced = read.replaced;
     let problems = super::new_problems(at_base, &merged);
     if !problems.is_empty() {
-        bail!("the planned rebase would break {} ({}); nothing was written", chain.name(), problems.join("; "));
+        bail!(
+            "the planned rebase would break {} ({}); nothing was written",
+            chain.name(),
+            problems.join("; ")
+        );
     }
     let forks = Graph::build(&merged).forks();
     if let Some((heads, app)) = forks.first() {
@@ -665,7 +852,9 @@ fn spec_of(chain: &Chain) -> &crate::config::DjangoSpec {
 
 impl super::Repairs for Django {
     fn find(&self, chain: &Chain, target: &str, name: Option<&str>) -> Vec<usize> {
-        find(chain, target, name).map(|i| vec![i]).unwrap_or_default()
+        find(chain, target, name)
+            .map(|i| vec![i])
+            .unwrap_or_default()
     }
 
     fn renumber(
@@ -687,11 +876,21 @@ impl super::Repairs for Django {
         args: &MergeHeadsArgs,
         repo: Option<&crate::git::Repo>,
     ) -> Result<super::merge_heads::Prepared> {
-        let (preview, plan, stale) = merge_heads(config, chain, args, &super::claims_for(repo, chain))?;
-        Ok(super::merge_heads::Prepared { preview, plan, stale })
+        let (preview, plan, stale) =
+            merge_heads(config, chain, args, &super::claims_for(repo, chain))?;
+        Ok(super::merge_heads::Prepared {
+            preview,
+            plan,
+            stale,
+        })
     }
 
-    fn rebase(&self, onto: &super::Onto<'_>, chain: &Chain, builder: &mut Builder) -> Result<Option<super::Moved>> {
+    fn rebase(
+        &self,
+        onto: &super::Onto<'_>,
+        chain: &Chain,
+        builder: &mut Builder,
+    ) -> Result<Option<super::Moved>> {
         let moved = rebase(
             onto.repo,
             chain,
@@ -709,7 +908,13 @@ impl super::Repairs for Django {
         }))
     }
 
-    fn check_against_base(&self, config: &Config, chain: &Chain, at_base: &Chain, plan: &Plan) -> Result<()> {
+    fn check_against_base(
+        &self,
+        config: &Config,
+        chain: &Chain,
+        at_base: &Chain,
+        plan: &Plan,
+    ) -> Result<()> {
         check_against_base(config, chain, spec_of(chain), at_base, plan)
     }
 
@@ -721,6 +926,14 @@ impl super::Repairs for Django {
         branches: &[(String, git2::Oid)],
         analysis: &mut crate::outcome::Analysis,
     ) {
-        crate::collisions::django_chain(repo, chain, spec_of(chain), base_name, base, branches, analysis)
+        crate::collisions::django_chain(
+            repo,
+            chain,
+            spec_of(chain),
+            base_name,
+            base,
+            branches,
+            analysis,
+        )
     }
 }

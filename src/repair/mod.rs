@@ -82,11 +82,21 @@ pub(crate) trait Repairs: Sync {
 
     /// This branch's new revisions moved after the base's head, into the
     /// shared plan; `None` when there is nothing to move.
-    fn rebase(&self, onto: &Onto<'_>, chain: &Chain, builder: &mut crate::plan::Builder)
-        -> Result<Option<Moved>>;
+    fn rebase(
+        &self,
+        onto: &Onto<'_>,
+        chain: &Chain,
+        builder: &mut crate::plan::Builder,
+    ) -> Result<Option<Moved>>;
 
     /// The base's chain plus the planned files must be whole.
-    fn check_against_base(&self, _config: &Config, _chain: &Chain, _at_base: &Chain, _plan: &Plan) -> Result<()> {
+    fn check_against_base(
+        &self,
+        _config: &Config,
+        _chain: &Chain,
+        _at_base: &Chain,
+        _plan: &Plan,
+    ) -> Result<()> {
         Ok(())
     }
 
@@ -376,8 +386,8 @@ pub(crate) fn planned_chain(config: &Config, chain: &Chain, plan: &Plan) -> Resu
             )
         })?;
         let shown = rel(&config.root, &change.to);
-        let (rev, _) =
-            crate::chains::alembic::to_revision(&shown, &change.to, consts).map_err(|d| anyhow::anyhow!("{d}"))?;
+        let (rev, _) = crate::chains::alembic::to_revision(&shown, &change.to, consts)
+            .map_err(|d| anyhow::anyhow!("{d}"))?;
         match change
             .from
             .as_ref()

@@ -253,7 +253,12 @@ fn select<'c>(
     }
     if hits.is_empty() {
         for chain in chains {
-            hits.extend(super::repairs(chain).find(chain, target, name).into_iter().map(|i| (chain, i)));
+            hits.extend(
+                super::repairs(chain)
+                    .find(chain, target, name)
+                    .into_iter()
+                    .map(|i| (chain, i)),
+            );
         }
     }
     match hits.as_slice() {

@@ -337,7 +337,11 @@ impl super::Repairs for Sqitch {
         _args: &crate::cli::MergeHeadsArgs,
         _repo: Option<&crate::git::Repo>,
     ) -> Result<super::merge_heads::Prepared> {
-        Err(Refused::new(format!("{} is a sqitch plan, deployed in order: nothing to merge", chain.name())).into())
+        Err(Refused::new(format!(
+            "{} is a sqitch plan, deployed in order: nothing to merge",
+            chain.name()
+        ))
+        .into())
     }
 
     fn rebase(
@@ -349,7 +353,14 @@ impl super::Repairs for Sqitch {
         let Source::Sqitch(spec) = &chain.spec.source else {
             unreachable!("repairs() gives each chain its own framework's")
         };
-        let moved = super::rebase::sqitch_chain(onto.repo, chain, spec, (onto.base_name, onto.base), onto.merge_base, builder)?;
+        let moved = super::rebase::sqitch_chain(
+            onto.repo,
+            chain,
+            spec,
+            (onto.base_name, onto.base),
+            onto.merge_base,
+            builder,
+        )?;
         Ok(moved.map(|(note, head)| super::Moved {
             note,
             head,
@@ -372,6 +383,8 @@ impl super::Repairs for Sqitch {
         let Source::Sqitch(spec) = &chain.spec.source else {
             unreachable!("repairs() gives each chain its own framework's")
         };
-        crate::collisions::sqitch_chain(repo, chain, &spec.plan, base_name, base, branches, analysis)
+        crate::collisions::sqitch_chain(
+            repo, chain, &spec.plan, base_name, base, branches, analysis,
+        )
     }
 }

@@ -577,11 +577,24 @@ pub(crate) fn check(
         if findings.is_empty() {
             let rules = chain.framework().rules();
             let what = if rules.plan_order {
-                format!("{} {}", chain.revisions.len(), chain.framework().words().many)
+                format!(
+                    "{} {}",
+                    chain.revisions.len(),
+                    chain.framework().words().many
+                )
             } else if rules.bases_per_label {
                 let g = Graph::build(chain);
-                let apps = chain.revisions.iter().filter_map(|r| r.branch_labels.as_ref()?.first()).collect::<std::collections::BTreeSet<_>>().len();
-                let leaves = g.heads().into_iter().filter(|&h| chain.in_focus(g.rev(h))).count();
+                let apps = chain
+                    .revisions
+                    .iter()
+                    .filter_map(|r| r.branch_labels.as_ref()?.first())
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .len();
+                let leaves = g
+                    .heads()
+                    .into_iter()
+                    .filter(|&h| chain.in_focus(g.rev(h)))
+                    .count();
                 match chain.focus() {
                     Some(app) => format!("app {app}: exactly 1 leaf node"),
                     None if apps == 1 => "1 app, exactly 1 leaf node".to_string(),

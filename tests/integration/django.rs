@@ -13,7 +13,10 @@ use serde_json::Value;
 use crate::common::*;
 
 fn python() -> Option<PathBuf> {
-    match std::env::var_os("MIGFIX_PYTHON").map(PathBuf::from).filter(|p| p.exists()) {
+    match std::env::var_os("MIGFIX_PYTHON")
+        .map(PathBuf::from)
+        .filter(|p| p.exists())
+    {
         Some(p) => Some(p),
         None => {
             assert!(!crate::oracle::required(), "MIGFIX_PYTHON is not set");
@@ -50,12 +53,17 @@ fn key(v: &Value) -> String {
 }
 
 fn keys(v: &Value) -> BTreeSet<String> {
-    v.as_array().map(|a| a.iter().map(key).collect()).unwrap_or_default()
+    v.as_array()
+        .map(|a| a.iter().map(key).collect())
+        .unwrap_or_default()
 }
 
 fn json_of(dir: &Path, args: &[&str]) -> Value {
     let (code, out, err) = run(dir, args);
-    assert!(code == 0 || code == 1, "migfix {args:?}: exit {code}\n{err}");
+    assert!(
+        code == 0 || code == 1,
+        "migfix {args:?}: exit {code}\n{err}"
+    );
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("migfix {args:?} JSON: {e}\n{out}"))
 }
 
@@ -64,7 +72,11 @@ fn json_of(dir: &Path, args: &[&str]) -> Value {
 /// statically (it warns of each) may be missing on migfix's side only.
 /// Returns the number of migrations compared.
 fn compare(name: &str, root: &Path, theirs: &Value) -> usize {
-    assert!(theirs.get("error").is_none(), "{name}: Django failed: {}", theirs["error"]);
+    assert!(
+        theirs.get("error").is_none(),
+        "{name}: Django failed: {}",
+        theirs["error"]
+    );
     let ours = json_of(root, &["history", "--format", "json"]);
     let chains = ours["chains"].as_array().unwrap();
     let django: Vec<&Value> = chains.iter().filter(|c| c["kind"] == "django").collect();
@@ -84,19 +96,44 @@ fn compare(name: &str, root: &Path, theirs: &Value) -> usize {
     let mut mine: BTreeMap<String, (BTreeSet<String>, PathBuf)> = BTreeMap::new();
     for r in django[0]["revisions"].as_array().unwrap() {
         let mut parents: BTreeSet<String> = BTreeSet::new();
-        parents.extend(r["down_revisions"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()));
-        parents.extend(r["depends_on"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()));
-        mine.insert(r["id"].as_str().unwrap().to_string(), (parents, root.join(r["path"].as_str().unwrap())));
+        parents.extend(
+            r["down_revisions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_string()),
+        );
+        parents.extend(
+            r["depends_on"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_string()),
+        );
+        mine.insert(
+            r["id"].as_str().unwrap().to_string(),
+            (parents, root.join(r["path"].as_str().unwrap())),
+        );
     }
     let nodes = theirs["nodes"].as_array().unwrap();
     let their_ids: BTreeSet<String> = nodes
         .iter()
-        .map(|n| format!("{}.{}", n["app"].as_str().unwrap(), n["name"].as_str().unwrap()))
+        .map(|n| {
+            format!(
+                "{}.{}",
+                n["app"].as_str().unwrap(),
+                n["name"].as_str().unwrap()
+            )
+        })
         .collect();
     let our_ids: BTreeSet<String> = mine.keys().cloned().collect();
     assert_eq!(our_ids, their_ids, "{name}: the migrations in the graph");
     for n in nodes {
-        let id = format!("{}.{}", n["app"].as_str().unwrap(), n["name"].as_str().unwrap());
+        let id = format!(
+            "{}.{}",
+            n["app"].as_str().unwrap(),
+            n["name"].as_str().unwrap()
+        );
         let (ours, path) = &mine[&id];
         // Parents in other installed apps (Django's contrib) lie outside the project.
         let theirs: BTreeSet<String> = keys(&n["parents"])
@@ -104,8 +141,14 @@ fn compare(name: &str, root: &Path, theirs: &Value) -> usize {
             .filter(|p| project_apps.contains(p.split('.').next().unwrap()))
             .collect();
         let path = path.canonicalize().unwrap();
-        if warned.iter().any(|w| w.canonicalize().is_ok_and(|w| w == path)) {
-            assert!(ours.is_subset(&theirs), "{name}: {id}: parents {ours:?}, Django {theirs:?}");
+        if warned
+            .iter()
+            .any(|w| w.canonicalize().is_ok_and(|w| w == path))
+        {
+            assert!(
+                ours.is_subset(&theirs),
+                "{name}: {id}: parents {ours:?}, Django {theirs:?}"
+            );
         } else {
             assert_eq!(ours, &theirs, "{name}: {id}: parents");
         }
@@ -132,7 +175,10 @@ fn our_conflicts(root: &Path) -> BTreeMap<String, Vec<String>> {
         let m = f["message"].as_str().unwrap();
         let inner = m.split('(').nth(1).unwrap().split(')').next().unwrap();
         let (names, app) = inner.rsplit_once(" in ").unwrap();
-        out.insert(app.to_string(), names.split(", ").map(String::from).collect());
+        out.insert(
+            app.to_string(),
+            names.split(", ").map(String::from).collect(),
+        );
     }
     out
 }
@@ -143,7 +189,15 @@ fn their_conflicts(theirs: &Value) -> BTreeMap<String, Vec<String>> {
         .unwrap()
         .iter()
         .map(|(app, names)| {
-            (app.clone(), names.as_array().unwrap().iter().map(|n| n.as_str().unwrap().to_string()).collect())
+            (
+                app.clone(),
+                names
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|n| n.as_str().unwrap().to_string())
+                    .collect(),
+            )
         })
         .collect()
 }
@@ -158,7 +212,9 @@ fn shop_apps() -> Vec<(String, String)> {
 #[test]
 fn fixture_graph_equals_djangos() {
     let root = fixture("django-shop");
-    let Some(theirs) = oracle("graph", &root, &shop_apps(), &[]) else { return };
+    let Some(theirs) = oracle("graph", &root, &shop_apps(), &[]) else {
+        return;
+    };
     assert!(compare("django-shop", &root, &theirs) >= 8);
     assert_eq!(our_conflicts(&root), their_conflicts(&theirs));
     assert!(!their_conflicts(&theirs).is_empty(), "the fixture forks");
@@ -169,25 +225,47 @@ fn fixture_graph_equals_djangos() {
 #[test]
 fn fixture_repairs_satisfy_django() {
     for (what, args) in [
-        ("merge-heads", vec!["--chain", "shop", "merge-heads", "--yes"]),
-        ("renumber", vec!["renumber", "shop", "0005_product_weight", "--yes"]),
+        (
+            "merge-heads",
+            vec!["--chain", "shop", "merge-heads", "--yes"],
+        ),
+        (
+            "renumber",
+            vec!["renumber", "shop", "0005_product_weight", "--yes"],
+        ),
     ] {
         let (dir, _repo) = repo_from("django-shop");
         let root = dir.path();
         let (code, out, _) = run(root, &["check"]);
         assert_eq!(code, 1, "the fork fails check:\n{out}");
-        assert!(out.contains("run: migfix --chain shop merge-heads"), "{out}");
+        assert!(
+            out.contains("run: migfix --chain shop merge-heads"),
+            "{out}"
+        );
         let before = tree_bytes(root);
         let (code, out, err) = run(root, &args);
         assert_eq!(code, 0, "{what}: {out}\n{err}");
         let (code, out, _) = run(root, &["check"]);
         assert_eq!(code, 0, "{what}: check passes after it:\n{out}");
-        let Some(theirs) = oracle("graph", root, &shop_apps(), &[]) else { return };
-        assert!(their_conflicts(&theirs).is_empty(), "{what}: Django sees no conflict");
+        let Some(theirs) = oracle("graph", root, &shop_apps(), &[]) else {
+            return;
+        };
+        assert!(
+            their_conflicts(&theirs).is_empty(),
+            "{what}: Django sees no conflict"
+        );
         compare(what, root, &theirs);
         let checked = oracle("check", root, &shop_apps(), &[]).unwrap();
-        assert_eq!(checked["makemigrations"]["exit"], 0, "{what}: {}", checked["makemigrations"]["output"]);
-        assert_eq!(checked["migrate"]["exit"], 0, "{what}: {}", checked["migrate"]["output"]);
+        assert_eq!(
+            checked["makemigrations"]["exit"], 0,
+            "{what}: {}",
+            checked["makemigrations"]["output"]
+        );
+        assert_eq!(
+            checked["migrate"]["exit"], 0,
+            "{what}: {}",
+            checked["migrate"]["output"]
+        );
         let after = tree_bytes(root);
         if what == "renumber" {
             // Only the name tokens changed: the file moved, its parent was
@@ -197,7 +275,8 @@ fn fixture_repairs_satisfy_django() {
             assert!(!after.contains_key(&old) && after.contains_key(&new));
             let a = String::from_utf8(before[&old].clone()).unwrap();
             let b = String::from_utf8(after[&new].clone()).unwrap();
-            let diff: Vec<(&str, &str)> = a.lines().zip(b.lines()).filter(|(x, y)| x != y).collect();
+            let diff: Vec<(&str, &str)> =
+                a.lines().zip(b.lines()).filter(|(x, y)| x != y).collect();
             assert_eq!(diff.len(), 1, "one line changes: {diff:?}");
             assert!(diff[0].1.contains("0005_product_discount"), "{diff:?}");
             for (p, bytes) in &before {
@@ -216,10 +295,16 @@ struct Corpus {
 }
 
 fn corpora() -> Option<(PathBuf, Vec<Corpus>)> {
-    let dir = match std::env::var_os("MIGFIX_DJANGO_CORPORA").map(PathBuf::from).filter(|p| p.is_dir()) {
+    let dir = match std::env::var_os("MIGFIX_DJANGO_CORPORA")
+        .map(PathBuf::from)
+        .filter(|p| p.is_dir())
+    {
         Some(d) => d,
         None => {
-            assert!(!crate::oracle::required(), "MIGFIX_DJANGO_CORPORA is not set");
+            assert!(
+                !crate::oracle::required(),
+                "MIGFIX_DJANGO_CORPORA is not set"
+            );
             eprintln!("skipping: MIGFIX_DJANGO_CORPORA is not set");
             return None;
         }
@@ -268,8 +353,14 @@ fn real_apps_graph_equals_djangos() {
     for c in &list {
         let root = dir.join(&c.name);
         let (code, out, err) = run(&root, &["check"]);
-        assert_eq!(code, 0, "{}: check fails a healthy project:\n{out}\n{err}", c.name);
-        let Some(theirs) = oracle("graph", &root, &c.apps, &c.extra) else { return };
+        assert_eq!(
+            code, 0,
+            "{}: check fails a healthy project:\n{out}\n{err}",
+            c.name
+        );
+        let Some(theirs) = oracle("graph", &root, &c.apps, &c.extra) else {
+            return;
+        };
         total += compare(&c.name, &root, &theirs);
         assert!(their_conflicts(&theirs).is_empty());
     }
@@ -293,11 +384,27 @@ fn real_apps_incidents_repaired() {
             let (label, dir_rel) = c
                 .apps
                 .iter()
-                .max_by_key(|(l, _)| theirs["nodes"].as_array().unwrap().iter().filter(|n| n["app"] == l.as_str()).count())
+                .max_by_key(|(l, _)| {
+                    theirs["nodes"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .filter(|n| n["app"] == l.as_str())
+                        .count()
+                })
                 .unwrap();
-            let leaf = leaves.iter().find(|k| k.split('.').next() == Some(label)).unwrap();
+            let leaf = leaves
+                .iter()
+                .find(|k| k.split('.').next() == Some(label))
+                .unwrap();
             let leaf_name = leaf.split_once('.').unwrap().1;
-            let n: u64 = leaf_name.chars().take_while(char::is_ascii_digit).collect::<String>().parse().unwrap_or(0) + 1;
+            let n: u64 = leaf_name
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+                .parse()
+                .unwrap_or(0)
+                + 1;
             for pr in ["alpha", "beta"] {
                 std::fs::write(
                     root.join(dir_rel).join(format!("{n:04}_pr_{pr}.py")),
@@ -314,17 +421,35 @@ fn real_apps_incidents_repaired() {
                 .unwrap_or_else(|| panic!("{}: no run: line\n{out}", c.name))
                 .to_string();
             let args: Vec<String> = if repair == "merge" {
-                command.split_whitespace().map(String::from).chain(["--yes".to_string()]).collect()
+                command
+                    .split_whitespace()
+                    .map(String::from)
+                    .chain(["--yes".to_string()])
+                    .collect()
             } else {
-                vec!["renumber".into(), label.clone(), format!("{n:04}_pr_beta"), "--yes".into()]
+                vec![
+                    "renumber".into(),
+                    label.clone(),
+                    format!("{n:04}_pr_beta"),
+                    "--yes".into(),
+                ]
             };
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
             let (code, out, err) = run(root, &args);
             assert_eq!(code, 0, "{} {repair}: {out}\n{err}", c.name);
             let (code, out, _) = run(root, &["check"]);
-            assert_eq!(code, 0, "{} {repair}: check passes after it:\n{out}", c.name);
+            assert_eq!(
+                code, 0,
+                "{} {repair}: check passes after it:\n{out}",
+                c.name
+            );
             let theirs = oracle("graph", root, &c.apps, &c.extra).unwrap();
-            assert!(their_conflicts(&theirs).is_empty(), "{} {repair}: {:?}", c.name, theirs["conflicts"]);
+            assert!(
+                their_conflicts(&theirs).is_empty(),
+                "{} {repair}: {:?}",
+                c.name,
+                theirs["conflicts"]
+            );
             compare(&c.name, root, &theirs);
         }
     }
@@ -337,7 +462,11 @@ fn git(dir: &Path, args: &[&str]) {
         .current_dir(dir)
         .output()
         .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 const SHOP: &str = "shop/migrations";
@@ -350,7 +479,8 @@ fn shop_history() -> tempfile::TempDir {
     let root = dir.path();
     copy_tree(&fixture("django-shop"), root);
     let weight = std::fs::read_to_string(root.join(SHOP).join("0005_product_weight.py")).unwrap();
-    let discount = std::fs::read_to_string(root.join(SHOP).join("0005_product_discount.py")).unwrap();
+    let discount =
+        std::fs::read_to_string(root.join(SHOP).join("0005_product_discount.py")).unwrap();
     std::fs::remove_file(root.join(SHOP).join("0005_product_weight.py")).unwrap();
     std::fs::remove_file(root.join(SHOP).join("0005_product_discount.py")).unwrap();
     let repo = git_init(root);
@@ -386,26 +516,47 @@ fn branches_collide_and_rebase_onto_main() {
     let (code, out, err) = run(root, &["collisions", "--base", "main"]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(out.contains("collision: shop.0005 is claimed 2 times: main (shop/migrations/0005_product_discount.py), feature/weight (shop/migrations/0005_product_weight.py)"), "{out}");
-    assert!(out.contains("stale: feature/weight adds shop.0005_product_weight on shop.0004_product_stock"), "{out}");
+    assert!(
+        out.contains(
+            "stale: feature/weight adds shop.0005_product_weight on shop.0004_product_stock"
+        ),
+        "{out}"
+    );
     assert!(out.contains("next free shop.0007"), "{out}");
-    assert!(!out.contains("feature/marker adds"), "the marker follows main's leaf: {out}");
+    assert!(
+        !out.contains("feature/marker adds"),
+        "the marker follows main's leaf: {out}"
+    );
 
     let (code, out, err) = run(root, &["rebase", "--base", "main", "--yes"]);
     assert_eq!(code, 0, "{out}{err}");
     let moved = std::fs::read_to_string(root.join(SHOP).join("0007_product_weight.py")).unwrap();
-    assert!(moved.contains("('shop', '0005_product_discount')"), "{moved}");
+    assert!(
+        moved.contains("('shop', '0005_product_discount')"),
+        "{moved}"
+    );
     assert!(!root.join(SHOP).join("0005_product_weight.py").exists());
     git(root, &["commit", "-qam", "rebase migrations"]);
     git(root, &["merge", "-q", "main", "-m", "merge main"]);
     let (code, out, _) = run(root, &["check"]);
     assert_eq!(code, 0, "{out}");
-    let Some(theirs) = oracle("graph", root, &shop_apps(), &[]) else { return };
+    let Some(theirs) = oracle("graph", root, &shop_apps(), &[]) else {
+        return;
+    };
     assert!(their_conflicts(&theirs).is_empty());
     assert!(keys(&theirs["leaf_nodes"]).contains("shop.0007_product_weight"));
     compare("rebased", root, &theirs);
     let checked = oracle("check", root, &shop_apps(), &[]).unwrap();
-    assert_eq!(checked["makemigrations"]["exit"], 0, "{}", checked["makemigrations"]["output"]);
-    assert_eq!(checked["migrate"]["exit"], 0, "{}", checked["migrate"]["output"]);
+    assert_eq!(
+        checked["makemigrations"]["exit"], 0,
+        "{}",
+        checked["makemigrations"]["output"]
+    );
+    assert_eq!(
+        checked["migrate"]["exit"], 0,
+        "{}",
+        checked["migrate"]["output"]
+    );
     // Nothing left to move.
     let (code, out, _) = run(root, &["rebase", "--base", "main", "--yes"]);
     assert_eq!(code, 0);
@@ -432,20 +583,32 @@ fn merge_heads_numbers_past_claims_and_names_stale_branches() {
         .join(SHOP)
         .join("0007_merge_0005_product_discount_0005_product_weight.py");
     let text = std::fs::read_to_string(&merge).unwrap_or_else(|_| panic!("no merge file:\n{out}"));
-    assert!(text.starts_with("# Generated by Django 5.2.19 on "), "{text}");
+    assert!(
+        text.starts_with("# Generated by Django 5.2.19 on "),
+        "{text}"
+    );
     assert!(
         text.ends_with("from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n\n    dependencies = [\n        ('shop', '0005_product_discount'),\n        ('shop', '0005_product_weight'),\n    ]\n\n    operations = [\n    ]\n"),
         "as makemigrations --merge writes it:\n{text}"
     );
-    assert!(out.contains("numbered past the migrations other branches add: shop.0006_release_marker"), "{out}");
-    assert!(out.contains("feature/marker"), "the marker branch must follow the merge: {out}");
+    assert!(
+        out.contains("numbered past the migrations other branches add: shop.0006_release_marker"),
+        "{out}"
+    );
+    assert!(
+        out.contains("feature/marker"),
+        "the marker branch must follow the merge: {out}"
+    );
 }
 
 /// django-linear-migrations' max_migration.txt follows every repair.
 #[test]
 fn max_migration_txt_follows_repairs() {
     for (args, want) in [
-        (vec!["renumber", "shop", "0005_product_weight", "--yes"], "0006_product_weight\n"),
+        (
+            vec!["renumber", "shop", "0005_product_weight", "--yes"],
+            "0006_product_weight\n",
+        ),
         (
             vec!["--chain", "shop", "merge-heads", "--yes"],
             "0006_merge_0005_product_discount_0005_product_weight\n",
@@ -453,14 +616,26 @@ fn max_migration_txt_follows_repairs() {
     ] {
         let dir = tempfile::tempdir().unwrap();
         copy_tree(&fixture("django-shop"), dir.path());
-        std::fs::write(dir.path().join(SHOP).join("max_migration.txt"), "0005_product_discount\n").unwrap();
-        std::fs::write(dir.path().join("billing/migrations/max_migration.txt"), "0003_invoice_currency\n").unwrap();
+        std::fs::write(
+            dir.path().join(SHOP).join("max_migration.txt"),
+            "0005_product_discount\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("billing/migrations/max_migration.txt"),
+            "0003_invoice_currency\n",
+        )
+        .unwrap();
         git_init(dir.path());
         let (code, out, err) = run(dir.path(), &args);
         assert_eq!(code, 0, "{out}{err}");
-        assert_eq!(std::fs::read_to_string(dir.path().join(SHOP).join("max_migration.txt")).unwrap(), want);
         assert_eq!(
-            std::fs::read_to_string(dir.path().join("billing/migrations/max_migration.txt")).unwrap(),
+            std::fs::read_to_string(dir.path().join(SHOP).join("max_migration.txt")).unwrap(),
+            want
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("billing/migrations/max_migration.txt"))
+                .unwrap(),
             "0003_invoice_currency\n",
             "another app's file stays"
         );
@@ -486,12 +661,21 @@ fn migfix_toml_names_apps_and_labels() {
     let (code, out, err) = run(root, &["chains"]);
     assert_eq!(code, 0, "{err}");
     assert!(out.starts_with("shop-site  django"), "{out}");
-    let Some(theirs) = oracle("graph", root, &shop_apps(), &[]) else { return };
+    let Some(theirs) = oracle("graph", root, &shop_apps(), &[]) else {
+        return;
+    };
     compare("migfix.toml", root, &theirs);
-    std::fs::write(root.join("migfix.toml"), "[[chain]]\nkind = \"django\"\napps = { payments = \"nowhere/migrations\" }\n").unwrap();
+    std::fs::write(
+        root.join("migfix.toml"),
+        "[[chain]]\nkind = \"django\"\napps = { payments = \"nowhere/migrations\" }\n",
+    )
+    .unwrap();
     let (code, _, err) = run(root, &["check"]);
     assert_eq!(code, 2);
-    assert!(err.contains("`apps.payments`: nowhere/migrations is not a directory"), "{err}");
+    assert!(
+        err.contains("`apps.payments`: nowhere/migrations is not a directory"),
+        "{err}"
+    );
 }
 
 /// A renumber changes the name tokens of the references and nothing else:
@@ -517,7 +701,12 @@ fn renumber_is_byte_exact() {
     let child = "\u{feff}# Ünïcode: depends on 0002_b (see 0002_b)\r\nfrom django.db import migrations\r\n\r\n\r\nclass Migration(migrations.Migration):\r\n    \"\"\"Façade for 0002_b.\"\"\"\r\n    dependencies = [\r\n        (  # the PR's parent\r\n            \"shop\",\r\n            '0002_b',  # renamed below\r\n        ),\r\n    ]\r\n    run_before: list = []\r\n    operations = [migrations.RunSQL(\"SELECT '0002_b'\", migrations.RunSQL.noop)]\r\n";
     std::fs::write(root.join("shop/migrations/0003_c.py"), child).unwrap();
     git_init(root);
-    let (code, out, err) = run(root, &["renumber", "shop", "0002_b", "--to", "4", "--onto", "0002_a", "--yes"]);
+    let (code, out, err) = run(
+        root,
+        &[
+            "renumber", "shop", "0002_b", "--to", "4", "--onto", "0002_a", "--yes",
+        ],
+    );
     assert_eq!(code, 0, "{out}{err}");
     let after = std::fs::read(root.join("shop/migrations/0003_c.py")).unwrap();
     assert_eq!(
@@ -529,7 +718,12 @@ fn renumber_is_byte_exact() {
     assert_eq!(moved, format!("from django.db import migrations\n\n\n{m}    dependencies = [(\"shop\", \"0002_a\")]\n    operations = []\n"));
     let (code, out, _) = run(root, &["check"]);
     assert_eq!(code, 0, "{out}");
-    if let Some(theirs) = oracle("graph", root, &[("shop".into(), "shop/migrations".into())], &[]) {
+    if let Some(theirs) = oracle(
+        "graph",
+        root,
+        &[("shop".into(), "shop/migrations".into())],
+        &[],
+    ) {
         assert!(their_conflicts(&theirs).is_empty());
         compare("byte-exact", root, &theirs);
     }
@@ -540,13 +734,19 @@ fn renumber_is_byte_exact() {
 fn django_outputs_snapshot() {
     let root = fixture("django-shop");
     let mut settings = snapshot_settings(None);
-    settings.add_filter(r"Generated by Django ([0-9.]+) on [0-9: -]+", "Generated by Django $1 on [DATE]");
+    settings.add_filter(
+        r"Generated by Django ([0-9.]+) on [0-9: -]+",
+        "Generated by Django $1 on [DATE]",
+    );
     let (_, chains, _) = run(&root, &["chains"]);
     let (_, check, _) = run(&root, &["check"]);
     let (_, heads, _) = run(&root, &["--chain", "payments", "history"]);
     let (_, json, _) = run(&root, &["--chain", "shop", "heads", "--format", "json"]);
     let (_, merge, _) = run(&root, &["--chain", "shop", "merge-heads", "--dry-run"]);
-    let (_, renumber, _) = run(&root, &["renumber", "shop.0005_product_weight", "--dry-run"]);
+    let (_, renumber, _) = run(
+        &root,
+        &["renumber", "shop.0005_product_weight", "--dry-run"],
+    );
     settings.bind(|| {
         insta::assert_snapshot!("django_chains", chains);
         insta::assert_snapshot!("django_check", check);

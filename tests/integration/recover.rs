@@ -200,7 +200,10 @@ fn without_a_terminal_it_prints_the_commands() {
 #[test]
 fn django_fork_is_recovered_either_way() {
     for (keys, file) in [
-        ("\ry", "shop/migrations/0006_merge_0005_product_discount_0005_product_weight.py"),
+        (
+            "\ry",
+            "shop/migrations/0006_merge_0005_product_discount_0005_product_weight.py",
+        ),
         ("\x1b[B\ry", "shop/migrations/0006_product_weight.py"),
     ] {
         let dir = tempfile::tempdir().unwrap();
@@ -214,9 +217,18 @@ fn django_fork_is_recovered_either_way() {
             "{screen}"
         );
         assert!(screen.contains("add a merge migration over shop.0005_product_discount and shop.0005_product_weight"), "{screen}");
-        assert!(dir.path().join(file).is_file(), "{keys:?}: {file}\n{screen}");
-        assert!(screen.contains("OK (2 apps, 2 leaf nodes, one per app)"), "{screen}");
-        assert!(screen.contains("python manage.py makemigrations --check --dry-run"), "{screen}");
+        assert!(
+            dir.path().join(file).is_file(),
+            "{keys:?}: {file}\n{screen}"
+        );
+        assert!(
+            screen.contains("OK (2 apps, 2 leaf nodes, one per app)"),
+            "{screen}"
+        );
+        assert!(
+            screen.contains("python manage.py makemigrations --check --dry-run"),
+            "{screen}"
+        );
         assert_eq!(code, 0, "{screen}");
     }
 }
