@@ -245,10 +245,10 @@ pub(crate) fn for_chain_in(
                         Via::DependsOn => "depends_on",
                     };
                     let hint = suggestion.as_ref().map(|s| format!("; did you mean {s}?")).unwrap_or_default();
-                    let own = framework.dangling_words(&graph.rev(rev).id, &target, &hint);
+                    let own = framework.dangling_words(&graph.rev(rev).id, &target, suggestion.as_deref());
                     let fix = match (&own, &suggestion) {
-                        (_, Some(s)) => format!("point {field} at {s}"),
-                        (Some((_, fix)), None) => fix.clone(),
+                        (Some((_, fix)), _) => fix.clone(),
+                        (None, Some(s)) => format!("point {field} at {s}"),
                         (None, None) => format!("point {field} at an existing revision (see `migfix history`)"),
                     };
                     // Keeping the id and giving a parent re-points the revision.

@@ -581,6 +581,21 @@ impl<'c> Graph<'c> {
         {
             return Some(r.id.clone());
         }
+        // `shop.0004_stock` for `shop.0004_product_stock`: the one revision
+        // of the same app (or none) with the same number.
+        let number = |id: &str| {
+            let (app, name) = id.rsplit_once('.').unwrap_or(("", id));
+            crate::chains::scheme::sqitch_prefix(name).map(|n| (app.to_string(), n.to_string()))
+        };
+        if let Some(key) = number(target) {
+            let same: Vec<&Revision> = revs
+                .iter()
+                .filter(|r| number(&r.id).as_ref() == Some(&key))
+                .collect();
+            if let [one] = same.as_slice() {
+                return Some(one.id.clone());
+            }
+        }
         revs.iter()
             .map(|r| (strsim::levenshtein(target, &r.id), &r.id))
             .filter(|(d, id)| *d <= (id.len().max(target.len()) / 3).max(1))

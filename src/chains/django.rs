@@ -532,11 +532,22 @@ impl Framework for Django {
     }
 
     /// Django's NodeNotFoundError.
-    fn dangling_words(&self, rev: &str, target: &str, hint: &str) -> Option<(String, String)> {
+    fn dangling_words(
+        &self,
+        rev: &str,
+        target: &str,
+        suggestion: Option<&str>,
+    ) -> Option<(String, String)> {
         let (app, migration) = target.split_once('.').unwrap_or((target, ""));
+        let hint = suggestion
+            .map(|s| format!("; did you mean {s}?"))
+            .unwrap_or_default();
         Some((
             format!("Migration {rev} dependencies reference nonexistent parent node ('{app}', '{migration}'){hint}"),
-            "point the dependency at an existing migration (see `migfix history`)".to_string(),
+            match suggestion {
+                Some(s) => format!("point the dependency at {s}"),
+                None => "point the dependency at an existing migration (see `migfix history`)".to_string(),
+            },
         ))
     }
 

@@ -91,8 +91,14 @@ pub(crate) trait Framework: Sync {
     }
 
     /// A reference to nothing in the framework's own words: message and
-    /// fix, or `None` for the common ones.
-    fn dangling_words(&self, _rev: &str, _target: &str, _hint: &str) -> Option<(String, String)> {
+    /// fix (towards `suggestion`, the revision it most likely meant), or
+    /// `None` for the common ones.
+    fn dangling_words(
+        &self,
+        _rev: &str,
+        _target: &str,
+        _suggestion: Option<&str>,
+    ) -> Option<(String, String)> {
         None
     }
 

@@ -139,12 +139,16 @@ fn rx() -> &'static Rx {
                 ('C', r(r"\bhas (\d+) heads\b")),
                 ('C', r(r"Revision (\S+) is present more than once")),
                 ('C', r(r"Requested revision (\S+) overlaps with other requested revisions")),
+                // Django's migrate and makemigrations.
+                ('C', r(r"Conflicting migrations detected; multiple leaf nodes in the migration graph")),
                 ('D', r(r"functions in index (predicate|expression) must be marked IMMUTABLE")),
                 ('D', r(r"(?i)cannot use a non-immutable function in index (predicate|expression)")),
                 ('E', r(r"Can't locate revision identified by '([^']+)'")),
                 ('E', r(r"Can't locate revision\b(?: identified by '|$| \.\.\.)")),
                 ('E', r(r"Revision (\S+) referenced from (.+?) is not present")),
                 ('E', r(r"No such revision or branch '([^']+)'")),
+                // Django's NodeNotFoundError: the referencing migration, then the missing node.
+                ('E', r(r"Migration (\S+) dependencies reference nonexistent parent node \('([^']+)', '([^']+)'\)")),
                 ('F', r(r#"\brelation ["'“]([^"'”]+)["'”] already exists"#)),
                 ('F', r(r"\bDuplicateTable(?:Error)?\b")),
             ],
@@ -436,6 +440,10 @@ impl State {
                     } else {
                         IndexPart::Expression
                     });
+                }
+                'E' if c.len() == 4 => {
+                    s.subject = Some(format!("{}.{}", &c[2], &c[3]));
+                    s.referenced_from = first;
                 }
                 'E' => {
                     s.subject = first;

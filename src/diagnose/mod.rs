@@ -493,6 +493,10 @@ impl<'a> Tree<'a> {
                             .starts_with(&format!("down_revision names {target},"))
                         || g.message
                             .starts_with(&format!("depends_on names {target},"))
+                        // A log that names the referencing revision too (Django's).
+                        || (g.kind.starts_with("dangling")
+                            && lf.referenced_from.is_some()
+                            && g.revision == lf.referenced_from)
                 });
                 match dangling {
                     Some(t) => {

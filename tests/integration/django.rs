@@ -782,3 +782,68 @@ fn a_label_found_twice_is_left_out_with_a_warning() {
     );
     assert!(out.contains("1 app, exactly 1 leaf node"), "{out}");
 }
+
+/// `diagnose --log` on what real Django printed: the conflict of the
+/// fixture, and a dependency on a migration that does not exist, each
+/// matched to its file with the command that fixes it.
+#[test]
+fn diagnose_reads_djangos_own_errors() {
+    let logs = repo().join("fixtures/logs");
+    let root = fixture("django-shop");
+    let (code, out, err) = run(
+        &root,
+        &[
+            "diagnose",
+            "--log",
+            logs.join("django-conflict.txt").to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let f = &v["findings"][0];
+    assert_eq!(f["class"], "C", "{out}");
+    assert_eq!(f["path"], "shop/migrations/0005_product_weight.py");
+    assert_eq!(f["command"], "migfix --chain shop merge-heads");
+
+    let (dir, _repo) = repo_from("django-shop");
+    let file = dir.path().join(SHOP).join("0005_product_weight.py");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        text.replace("('shop', '0004_product_stock')", "('shop', '0004_stock')"),
+    )
+    .unwrap();
+    git(dir.path(), &["commit", "-qam", "a bad rename"]);
+    let (code, out, err) = run(
+        dir.path(),
+        &[
+            "diagnose",
+            "--log",
+            logs.join("django-missing-parent.txt").to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let f = &v["findings"][0];
+    assert_eq!(f["class"], "E", "{out}");
+    assert_eq!(f["subject"], "shop.0004_stock", "{out}");
+    assert_eq!(f["revision"], "shop.0005_product_weight", "{out}");
+    let command = f["command"].as_str().unwrap().to_string();
+    assert_eq!(
+        command,
+        "migfix renumber shop/migrations/0005_product_weight.py --to shop.0005_product_weight --onto shop.0004_product_stock"
+    );
+    let mut args: Vec<&str> = command.split_whitespace().skip(1).collect();
+    args.push("--yes");
+    let (code, out, err) = run(dir.path(), &args);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        text,
+        "the dependency is back, byte for byte"
+    );
+}
