@@ -391,6 +391,8 @@ section "benchmark smoke run (tests/bench/run.sh)"
 # (a mismatch fails here); one timed run of each, targets not judged.
 # The full benchmark: bash tests/bench/run.sh
 BENCH_SMOKE=1 bash "$ROOT/tests/bench/run.sh"
+# 300 generated Django migrations: migfix heads must name Django's leaf.
+BENCH_SMOKE=1 bash "$ROOT/tests/bench/django.sh"
 done_phase
 
 # --------------------------------------------------------------------------

@@ -710,15 +710,19 @@ pub(super) fn tree(root: Node<'_>, body: &[u8], newlines: &[usize]) -> Result<()
     let line = |n: Node<'_>| lines.line(n.start_byte());
     future_imports(root, body, &line)?;
     let text = |n: Node<'_>| std::str::from_utf8(&body[n.byte_range()]).unwrap_or("");
-    let mut stack = vec![(
+    // Each node with its parent and grandparent: asking tree-sitter for a
+    // parent walks down from the root, which costs most of a parse.
+    let mut stack: Vec<(Node<'_>, Ctx, usize, Option<Node<'_>>, Option<Node<'_>>)> = vec![(
         root,
         Ctx {
             module: true,
             ..Ctx::default()
         },
         0usize,
+        None,
+        None,
     )];
-    while let Some((node, ctx, depth)) = stack.pop() {
+    while let Some((node, ctx, depth, parent, grand)) = stack.pop() {
         if depth > MAX_DEPTH {
             return Err(SyntaxError {
                 line: line(node),
@@ -730,8 +734,7 @@ pub(super) fn tree(root: Node<'_>, body: &[u8], newlines: &[usize]) -> Result<()
         let fail = |m: &str| Err(error(line(node), m));
         // Decorators and what they decorate are lines of their own.
         let statement = node.kind() != "decorated_definition"
-            && node
-                .parent()
+            && parent
                 .is_some_and(|p| matches!(p.kind(), "module" | "block" | "decorated_definition"));
         // A comment's node takes in the `\r` of a CRLF.
         if (statement && node.kind() != "comment") || node.kind().ends_with("_clause") {
@@ -777,7 +780,7 @@ pub(super) fn tree(root: Node<'_>, body: &[u8], newlines: &[usize]) -> Result<()
             {
                 return fail("trailing comma not allowed without surrounding parentheses")
             }
-            "future_import_statement" if node.parent().is_some_and(|p| p.kind() != "module") => {
+            "future_import_statement" if parent.is_some_and(|p| p.kind() != "module") => {
                 return fail("from __future__ imports must occur at the beginning of the file")
             }
             "nonlocal_statement" if ctx.module => {
@@ -803,7 +806,7 @@ pub(super) fn tree(root: Node<'_>, body: &[u8], newlines: &[usize]) -> Result<()
                 }
             }
             "list_splat"
-                if node.parent().is_some_and(|p| {
+                if parent.is_some_and(|p| {
                     matches!(
                         p.kind(),
                         "keyword_argument"
@@ -828,7 +831,7 @@ pub(super) fn tree(root: Node<'_>, body: &[u8], newlines: &[usize]) -> Result<()
                 return fail("can't use starred expression here")
             }
             "as_pattern"
-                if !node.parent().is_some_and(|p| {
+                if !parent.is_some_and(|p| {
                     matches!(
                         p.kind(),
                         "with_item" | "except_clause" | "except_group_clause" | "case_pattern"
@@ -840,7 +843,7 @@ pub(super) fn tree(root: Node<'_>, body: &[u8], newlines: &[usize]) -> Result<()
             // `x := 1` needs brackets but where Python's grammar takes a
             // named expression.
             "named_expression"
-                if !node.parent().is_some_and(|p| {
+                if !parent.is_some_and(|p| {
                     matches!(
                         p.kind(),
                         "parenthesized_expression"
@@ -856,7 +859,7 @@ pub(super) fn tree(root: Node<'_>, body: &[u8], newlines: &[usize]) -> Result<()
                             | "set_comprehension"
                             | "generator_expression"
                     ) || (p.kind() == "if_clause"
-                        && p.parent().is_some_and(|g| g.kind() == "case_clause"))
+                        && grand.is_some_and(|g| g.kind() == "case_clause"))
                 }) =>
             {
                 return fail("invalid syntax (an assignment expression `:=` needs brackets here)")
@@ -935,7 +938,7 @@ pub(super) fn tree(root: Node<'_>, body: &[u8], newlines: &[usize]) -> Result<()
             }
             // A lambda's default values belong to the enclosing scope; close enough
             // for these rules, as neither holds statements.
-            stack.push((kid, k, depth + 1));
+            stack.push((kid, k, depth + 1, Some(node), parent));
         }
     }
     Ok(())
