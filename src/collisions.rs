@@ -78,7 +78,7 @@ pub(crate) fn analyse(
         base_heads: BTreeMap::new(),
     };
     for chain in chains {
-        crate::repair::repairs(chain).collisions(repo, chain, (base_name, base), branches, &mut a);
+        crate::repair::commands(chain).collisions(repo, chain, (base_name, base), branches, &mut a);
     }
     a
 }

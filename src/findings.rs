@@ -147,7 +147,7 @@ pub(crate) fn for_chain(root: &std::path::Path, chain: &Chain) -> Vec<Finding> {
 pub(crate) fn for_chain_in(
     root: &std::path::Path,
     chain: &Chain,
-    projects: &crate::chains::sqitch::Projects,
+    projects: &crate::chains::framework::Projects,
 ) -> Vec<Finding> {
     let graph = Graph::build(chain);
     let at = |i: usize| {
@@ -355,22 +355,14 @@ pub(crate) fn for_chain_in(
             Finding { revision, path, line, command, ..Finding::new(class, kind, Some(&name), message, fix) }
         })
         .collect();
-    if let crate::config::Source::Sqitch(spec) = &chain.spec.source {
-        if let Ok(text) = crate::chains::sqitch::read_plan(&spec.plan) {
-            let plan_path = rel(root, &spec.plan);
-            for l in crate::chains::sqitch::lint(
-                &crate::chains::sqitch::Plan::parse(&text),
-                spec,
-                projects,
-            ) {
-                // Script paths as the rest of the output shows paths: from the root.
-                let message = l.message.replace(&format!("{}/", root.display()), "");
-                let mut f = Finding::new(None, l.kind, Some(&name), message, l.fix);
-                f.path = Some(plan_path.clone());
-                f.line = Some(l.line);
-                out.push(f);
-            }
-        }
+    let lint_path = rel(root, &framework.lint_file(&chain.spec));
+    for l in framework.lint(chain, projects) {
+        // Script paths as the rest of the output shows paths: from the root.
+        let message = l.message.replace(&format!("{}/", root.display()), "");
+        let mut f = Finding::new(None, l.kind, Some(&name), message, l.fix);
+        f.path = Some(lint_path.clone());
+        f.line = Some(l.line);
+        out.push(f);
     }
     out
 }

@@ -11,7 +11,7 @@ use anyhow::{Context, Result};
 
 use crate::chains::{self, Chain};
 use crate::cli::GateArgs;
-use crate::config::{Config, Source};
+use crate::config::Config;
 use crate::error::{Diag, InputErrors};
 use crate::graph::Graph;
 use crate::report;
@@ -23,7 +23,7 @@ pub(crate) use crate::outcome::{ChainRun, GateStep as Step};
 /// A postgresql:// URL, split so that the database can be swapped and the
 /// credentials never shown.
 #[derive(Debug, Clone)]
-struct PgUrl {
+pub(crate) struct PgUrl {
     scheme: String,
     user: Option<String>,
     password: Option<String>,
@@ -178,24 +178,26 @@ pub(crate) fn run(config: &Config, args: &GateArgs) -> Result<ExitStatus> {
             ))
         })?;
     let chains = chains::load(config)?;
-    if let Some(c) = chains.iter().find(|c| c.kind() == chains::Kind::Django) {
-        return Err(crate::error::Refused::new(format!(
-            "{}: the gate does not run Django projects yet",
-            c.name()
-        ))
-        .help("select another chain with --chain NAME")
-        .into());
+    let mut tools: Vec<(Vec<String>, String)> = Vec::new();
+    for c in &chains {
+        match crate::repair::commands(c).gate_tool(args) {
+            None => {
+                return Err(crate::error::Refused::new(format!(
+                    "{}: the gate does not run {} chains yet",
+                    c.name(),
+                    c.kind().as_str()
+                ))
+                .help("select another chain with --chain NAME")
+                .into())
+            }
+            Some(tool) if !tools.contains(&tool) => tools.push(tool),
+            Some(_) => {}
+        }
+    }
+    for (cmd, help) in &tools {
+        tool_present(cmd, help)?;
     }
     let alembic: Vec<String> = args.alembic.split_whitespace().map(String::from).collect();
-    if chains.iter().any(|c| c.kind() == chains::Kind::Alembic) {
-        tool_present(&alembic, "--alembic CMD")?;
-    }
-    if chains.iter().any(|c| c.kind() == chains::Kind::Sqitch) {
-        tool_present(
-            &["sqitch".to_string()],
-            "install sqitch (Debian: sqitch libdbd-pg-perl)",
-        )?;
-    }
     let mut runs = Vec::new();
     for chain in &chains {
         let db = database_name(&url.database, chain.name());
@@ -409,125 +411,151 @@ fn round_trip(
             return Ok(false);
         }
     }
-    match &chain.spec.source {
-        Source::Alembic(spec) => {
-            let ini = spec
-                .config
-                .clone()
-                .filter(|c| c.extension().is_some_and(|e| e == "ini"));
-            let (tmp, ini_path, cwd) = temp_ini(
-                ini.as_deref(),
-                spec.script_location.as_deref(),
-                &url.for_database(db),
-            )?;
-            let env = [("DATABASE_URL", url.for_database(db))];
-            let ini_arg = ini_path.to_string_lossy().into_owned();
-            let alembic_step = |run: &mut ChainRun, label: &str, args: &[&str]| {
-                let mut all = vec!["-c", ini_arg.as_str()];
-                all.extend_from_slice(args);
-                step(config, run, label, || {
-                    command(alembic, &all, &cwd, &env, url)
-                })
-            };
-            let graph = Graph::build(chain);
-            for (before, seed_sql) in seeds(chain) {
-                let Some(target) = graph.resolve(before).map(|i| graph.rev(i).down.clone()) else {
-                    return Err(InputErrors::one(Diag::new(
-                        "migfix.toml",
-                        None,
-                        format!(
-                            "[chain.gate.seed] before = \"{before}\": no such revision in {}",
-                            chain.name()
-                        ),
-                    ))
-                    .into());
-                };
-                let to = if target.is_empty() {
-                    "base".to_string()
-                } else {
-                    target.join(",")
-                };
-                if !alembic_step(
-                    run,
-                    &format!("alembic upgrade {to} (pre-seed)"),
-                    &["upgrade", &to],
-                ) {
-                    return Ok(false);
-                }
-                let mut client = postgres::Client::connect(&url.for_database(db), postgres::NoTls)
-                    .map_err(|e| {
-                        anyhow::anyhow!("cannot connect to {db}: {}", mask(&e.to_string(), url))
-                    })?;
-                if !step(config, run, &format!("seed (required by {before})"), || {
-                    sql(&mut client, seed_sql, url)
-                }) {
-                    return Ok(false);
-                }
-            }
-            if !alembic_step(run, "alembic upgrade head", &["upgrade", "head"]) {
-                return Ok(false);
-            }
-            let heads: Vec<String> = graph
-                .heads()
-                .into_iter()
-                .map(|i| graph.rev(i).id.clone())
-                .collect();
-            let single = heads.len() == 1;
-            if !step(config, run, "assert single head", || Output {
-                ok: single,
-                text: if single {
-                    String::new()
-                } else {
-                    format!(
-                        "Multiple head revisions are present: head count: {}",
-                        heads.len()
-                    )
-                },
-            }) {
-                return Ok(false);
-            }
-            if !alembic_step(
-                run,
-                "alembic downgrade -1 (reversibility check)",
-                &["downgrade", "-1"],
-            ) {
-                return Ok(false);
-            }
-            let ok = alembic_step(run, "alembic upgrade head", &["upgrade", "head"]);
-            drop(tmp);
-            Ok(ok)
+    let mut trip = Trip {
+        config,
+        url,
+        db,
+        alembic,
+        run,
+    };
+    crate::repair::commands(chain).round_trip(&mut trip, chain)
+}
+
+/// What one chain's round trip needs: where it runs and what it reports to.
+pub(crate) struct Trip<'a> {
+    pub config: &'a Config,
+    pub url: &'a PgUrl,
+    pub db: &'a str,
+    pub alembic: &'a [String],
+    pub run: &'a mut ChainRun,
+}
+
+/// Alembic's round trip: seeds, upgrade head, one head, downgrade -1,
+/// upgrade head.
+pub(crate) fn alembic_trip(
+    trip: &mut Trip<'_>,
+    chain: &Chain,
+    spec: &crate::config::AlembicSpec,
+) -> Result<bool> {
+    let (config, url, db, alembic) = (trip.config, trip.url, trip.db, trip.alembic);
+    let run = &mut *trip.run;
+    let ini = spec
+        .config
+        .clone()
+        .filter(|c| c.extension().is_some_and(|e| e == "ini"));
+    let (tmp, ini_path, cwd) = temp_ini(
+        ini.as_deref(),
+        spec.script_location.as_deref(),
+        &url.for_database(db),
+    )?;
+    let env = [("DATABASE_URL", url.for_database(db))];
+    let ini_arg = ini_path.to_string_lossy().into_owned();
+    let alembic_step = |run: &mut ChainRun, label: &str, args: &[&str]| {
+        let mut all = vec!["-c", ini_arg.as_str()];
+        all.extend_from_slice(args);
+        step(config, run, label, || {
+            command(alembic, &all, &cwd, &env, url)
+        })
+    };
+    let graph = Graph::build(chain);
+    for (before, seed_sql) in seeds(chain) {
+        let Some(target) = graph.resolve(before).map(|i| graph.rev(i).down.clone()) else {
+            return Err(InputErrors::one(Diag::new(
+                "migfix.toml",
+                None,
+                format!(
+                    "[chain.gate.seed] before = \"{before}\": no such revision in {}",
+                    chain.name()
+                ),
+            ))
+            .into());
+        };
+        let to = if target.is_empty() {
+            "base".to_string()
+        } else {
+            target.join(",")
+        };
+        if !alembic_step(
+            run,
+            &format!("alembic upgrade {to} (pre-seed)"),
+            &["upgrade", &to],
+        ) {
+            return Ok(false);
         }
-        // Refused before any database is made (see run).
-        Source::Django(_) => Ok(false),
-        Source::Sqitch(spec) => {
-            let dir = spec
-                .conf
-                .as_deref()
-                .and_then(Path::parent)
-                .or_else(|| spec.plan.parent())
-                .unwrap_or(&config.root)
-                .to_path_buf();
-            let target = url.for_sqitch(db);
-            let plan = spec.plan.to_string_lossy().into_owned();
-            let sqitch = ["sqitch".to_string()];
-            let sqitch_step = |run: &mut ChainRun, label: &str, args: &[&str]| {
-                let mut all: Vec<&str> = args.to_vec();
-                all.extend_from_slice(&["--plan-file", &plan, &target]);
-                step(config, run, label, || {
-                    command(&sqitch, &all, &dir, &[], url)
-                })
-            };
-            Ok(
-                sqitch_step(run, "sqitch deploy --verify", &["deploy", "--verify"])
-                    && sqitch_step(
-                        run,
-                        "sqitch revert --to @HEAD^",
-                        &["revert", "-y", "--to", "@HEAD^"],
-                    )
-                    && sqitch_step(run, "sqitch deploy --verify", &["deploy", "--verify"]),
-            )
+        let mut client = postgres::Client::connect(&url.for_database(db), postgres::NoTls)
+            .map_err(|e| {
+                anyhow::anyhow!("cannot connect to {db}: {}", mask(&e.to_string(), url))
+            })?;
+        if !step(config, run, &format!("seed (required by {before})"), || {
+            sql(&mut client, seed_sql, url)
+        }) {
+            return Ok(false);
         }
     }
+    if !alembic_step(run, "alembic upgrade head", &["upgrade", "head"]) {
+        return Ok(false);
+    }
+    let heads: Vec<String> = graph
+        .heads()
+        .into_iter()
+        .map(|i| graph.rev(i).id.clone())
+        .collect();
+    let single = heads.len() == 1;
+    if !step(config, run, "assert single head", || Output {
+        ok: single,
+        text: if single {
+            String::new()
+        } else {
+            format!(
+                "Multiple head revisions are present: head count: {}",
+                heads.len()
+            )
+        },
+    }) {
+        return Ok(false);
+    }
+    if !alembic_step(
+        run,
+        "alembic downgrade -1 (reversibility check)",
+        &["downgrade", "-1"],
+    ) {
+        return Ok(false);
+    }
+    let ok = alembic_step(run, "alembic upgrade head", &["upgrade", "head"]);
+    drop(tmp);
+    Ok(ok)
+}
+
+/// sqitch's round trip: deploy --verify, revert the last change, deploy.
+pub(crate) fn sqitch_trip(trip: &mut Trip<'_>, spec: &crate::config::SqitchSpec) -> Result<bool> {
+    let (config, url, db) = (trip.config, trip.url, trip.db);
+    let run = &mut *trip.run;
+    let dir = spec
+        .conf
+        .as_deref()
+        .and_then(Path::parent)
+        .or_else(|| spec.plan.parent())
+        .unwrap_or(&config.root)
+        .to_path_buf();
+    let target = url.for_sqitch(db);
+    let plan = spec.plan.to_string_lossy().into_owned();
+    let sqitch = ["sqitch".to_string()];
+    let sqitch_step = |run: &mut ChainRun, label: &str, args: &[&str]| {
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend_from_slice(&["--plan-file", &plan, &target]);
+        step(config, run, label, || {
+            command(&sqitch, &all, &dir, &[], url)
+        })
+    };
+    Ok(
+        sqitch_step(run, "sqitch deploy --verify", &["deploy", "--verify"])
+            && sqitch_step(
+                run,
+                "sqitch revert --to @HEAD^",
+                &["revert", "-y", "--to", "@HEAD^"],
+            )
+            && sqitch_step(run, "sqitch deploy --verify", &["deploy", "--verify"]),
+    )
 }
 
 /// `[[chain.gate.seed]]` tables: `before` and `sql`, checked when the

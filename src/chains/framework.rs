@@ -1,7 +1,7 @@
 //! One interface for every framework: how its chains are read, numbered
 //! and named, shown, and claimed on other branches. Commands ask a chain's
 //! framework rather than asking which framework it is; the repairs have a
-//! second interface of the same shape one layer up (`repair::Repairs`).
+//! second interface of the same shape one layer up (`repair::Commands`).
 //!
 //! A framework is a module of `chains` with a unit struct implementing
 //! [`Framework`], registered once in [`FRAMEWORKS`].
@@ -19,6 +19,19 @@ pub(crate) struct Read {
     pub revisions: Vec<Revision>,
     pub replaced: Vec<Revision>,
     pub warnings: Vec<Diag>,
+}
+
+/// The revisions of each project of the repository by project name (sqitch's
+/// `%project`), for references from one chain into another.
+pub(crate) type Projects = std::collections::HashMap<String, Vec<String>>;
+
+/// One finding of a framework's own lint.
+#[derive(Debug)]
+pub(crate) struct Lint {
+    pub line: usize,
+    pub kind: &'static str,
+    pub message: String,
+    pub fix: String,
 }
 
 /// How a framework speaks of its revisions.
@@ -100,6 +113,19 @@ pub(crate) trait Framework: Sync {
         _suggestion: Option<&str>,
     ) -> Option<(String, String)> {
         None
+    }
+
+    /// The framework's own lint of a chain beyond the graph (sqitch's
+    /// plan), each with its line in [`Framework::lint_file`]; `projects`
+    /// are the repository's chains by project name, for references across
+    /// them.
+    fn lint(&self, _chain: &Chain, _projects: &Projects) -> Vec<Lint> {
+        Vec::new()
+    }
+
+    /// The file the lint's lines are in.
+    fn lint_file(&self, spec: &ChainSpec) -> PathBuf {
+        self.location(spec)
     }
 
     /// The runbook's checks once a repair is applied, as commands.

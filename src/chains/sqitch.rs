@@ -7,6 +7,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use crate::chains::framework::{Framework, Read, Rules, Words};
+pub(crate) use crate::chains::framework::{Lint, Projects};
 use crate::chains::scheme::sqitch_prefix;
 use crate::chains::{Chain, Kind, Naming, Revision, Scheme};
 use crate::config::{rel, SqitchSpec};
@@ -568,15 +569,6 @@ fn resolve(
     before[..upto].iter().rposition(|p| p.entry.name == name)
 }
 
-/// One plan lint problem.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Lint {
-    pub line: usize,
-    pub kind: &'static str,
-    pub message: String,
-    pub fix: String,
-}
-
 #[cfg(test)]
 impl Lint {
     /// Whether sqitch accepts it (deploys the plan, at most warning).
@@ -595,7 +587,6 @@ pub(crate) const WARNING_KINDS: &[&str] = &[
 
 /// Other sqitch projects of the repository: project name → its change and
 /// tag names, for `project:change` requirements.
-pub(crate) type Projects = HashMap<String, Vec<String>>;
 
 /// The sqitch projects among `chains`, read from their plans.
 pub(crate) fn projects(chains: &[crate::chains::Chain]) -> Projects {
@@ -1577,6 +1568,14 @@ impl Framework for Sqitch {
             replaced: Vec::new(),
             warnings,
         })
+    }
+
+    fn lint(&self, chain: &Chain, projects: &Projects) -> Vec<Lint> {
+        let spec = spec_of(&chain.spec);
+        match read_plan(&spec.plan) {
+            Ok(text) => lint(&Plan::parse(&text), spec, projects),
+            Err(_) => Vec::new(),
+        }
     }
 
     /// The `NN` of `NN-slug` names; sqitch names no files by id.

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 
 use crate::chains::alembic::parallel_map;
 use crate::chains::Chain;
-use crate::config::Source;
 use crate::python::calls::{self, PyExpr, SqlText, StepKind};
 
 use super::sql::{self, IndexPart, KeyValue, TableOpKind};
@@ -65,44 +64,55 @@ pub(crate) struct RevFacts {
     pub lookups: Vec<Lookup>,
 }
 
-/// The facts of every revision of `chain`, indexed like `chain.revisions`.
+/// The facts of every revision of `chain`, indexed like `chain.revisions`:
+/// each framework reads its own (see `repair::Commands::facts`).
 pub(crate) fn collect(chain: &Chain) -> Vec<RevFacts> {
-    match &chain.spec.source {
-        // A chain read in full brings what each upgrade() does.
-        Source::Alembic(_) => parallel_map(&chain.revisions, |r| match &r.steps {
-            Some(steps) => from_steps(&r.path, steps),
-            None => match std::fs::read(&r.path) {
-                Ok(bytes) => from_python(&r.path, &bytes),
-                Err(_) => RevFacts {
-                    file: r.path.clone(),
-                    ..RevFacts::default()
-                },
-            },
-        }),
-        // Django's operations are not read yet: no facts, so no findings.
-        Source::Django(_) => chain
-            .revisions
-            .iter()
-            .map(|r| RevFacts {
+    crate::repair::commands(chain).facts(chain)
+}
+
+/// Alembic's: what each `upgrade()` does, from the parse the chain was
+/// read with.
+pub(crate) fn alembic(chain: &Chain) -> Vec<RevFacts> {
+    parallel_map(&chain.revisions, |r| match &r.steps {
+        Some(steps) => from_steps(&r.path, steps),
+        None => match std::fs::read(&r.path) {
+            Ok(bytes) => from_python(&r.path, &bytes),
+            Err(_) => RevFacts {
                 file: r.path.clone(),
                 ..RevFacts::default()
-            })
-            .collect(),
-        Source::Sqitch(spec) => parallel_map(&chain.revisions, |r| {
-            // The reader knows where a reworked change's older script lives.
-            let script = r.sqitch.as_ref().map_or_else(
-                || spec.deploy_dir.join(format!("{}.{}", r.id, spec.extension)),
-                |s| s.scripts[0].clone(),
-            );
-            match std::fs::read(&script) {
-                Ok(bytes) => from_sql_file(&script, &String::from_utf8_lossy(&bytes)),
-                Err(_) => RevFacts {
-                    file: script,
-                    ..RevFacts::default()
-                },
-            }
-        }),
-    }
+            },
+        },
+    })
+}
+
+/// sqitch's: what each deploy script does.
+pub(crate) fn sqitch(chain: &Chain, spec: &crate::config::SqitchSpec) -> Vec<RevFacts> {
+    parallel_map(&chain.revisions, |r| {
+        // The reader knows where a reworked change's older script lives.
+        let script = r.sqitch.as_ref().map_or_else(
+            || spec.deploy_dir.join(format!("{}.{}", r.id, spec.extension)),
+            |s| s.scripts[0].clone(),
+        );
+        match std::fs::read(&script) {
+            Ok(bytes) => from_sql_file(&script, &String::from_utf8_lossy(&bytes)),
+            Err(_) => RevFacts {
+                file: script,
+                ..RevFacts::default()
+            },
+        }
+    })
+}
+
+/// No facts: a framework whose operations are not read.
+pub(crate) fn none(chain: &Chain) -> Vec<RevFacts> {
+    chain
+        .revisions
+        .iter()
+        .map(|r| RevFacts {
+            file: r.path.clone(),
+            ..RevFacts::default()
+        })
+        .collect()
 }
 
 /// A running counter for [`At::seq`], and the schema unqualified tables

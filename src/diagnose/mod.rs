@@ -9,7 +9,7 @@ mod a;
 mod b;
 mod d;
 mod f;
-mod facts;
+pub(crate) mod facts;
 mod logs;
 pub(crate) mod sql;
 

@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 
-use super::{merge_heads, rebase, renumber, Moved, Onto, Preview, Repairs};
+use super::{merge_heads, rebase, renumber, Commands, Moved, Onto, Preview};
 use crate::chains::Chain;
 use crate::cli::{MergeHeadsArgs, RenumberArgs};
 use crate::config::{Config, Source};
@@ -15,11 +15,26 @@ pub(crate) struct Alembic;
 fn spec_of(chain: &Chain) -> &crate::config::AlembicSpec {
     match &chain.spec.source {
         Source::Alembic(a) => a,
-        _ => unreachable!("repairs() gives each chain its own framework's"),
+        _ => unreachable!("commands() gives each chain its own framework's"),
     }
 }
 
-impl Repairs for Alembic {
+impl Commands for Alembic {
+    fn facts(&self, chain: &Chain) -> Vec<crate::diagnose::facts::RevFacts> {
+        crate::diagnose::facts::alembic(chain)
+    }
+
+    fn gate_tool(&self, args: &crate::cli::GateArgs) -> Option<(Vec<String>, String)> {
+        Some((
+            args.alembic.split_whitespace().map(String::from).collect(),
+            "--alembic CMD".to_string(),
+        ))
+    }
+
+    fn round_trip(&self, trip: &mut crate::gate::Trip<'_>, chain: &Chain) -> Result<bool> {
+        crate::gate::alembic_trip(trip, chain, spec_of(chain))
+    }
+
     fn renumber(
         &self,
         config: &Config,

@@ -1,4 +1,4 @@
-//! Repairs of Django projects: a renumber (`git mv` and every
+//! Commands of Django projects: a renumber (`git mv` and every
 //! `("app", "name")` reference in every app's migrations, replaces and
 //! run_before included) and a merge migration in Django's own form. Both
 //! keep django-linear-migrations' `max_migration.txt` in step.
@@ -846,11 +846,11 @@ pub(crate) struct Django;
 fn spec_of(chain: &Chain) -> &crate::config::DjangoSpec {
     match &chain.spec.source {
         Source::Django(d) => d,
-        _ => unreachable!("repairs() gives each chain its own framework's"),
+        _ => unreachable!("commands() gives each chain its own framework's"),
     }
 }
 
-impl super::Repairs for Django {
+impl super::Commands for Django {
     fn find(&self, chain: &Chain, target: &str, name: Option<&str>) -> Vec<usize> {
         find(chain, target, name)
             .map(|i| vec![i])

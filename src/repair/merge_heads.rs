@@ -58,7 +58,7 @@ pub(crate) fn prepare(
     repo: Option<&Repo>,
 ) -> Result<Prepared> {
     let chain = pick(chains)?;
-    super::repairs(chain).merge_heads(config, chain, args, repo)
+    super::commands(chain).merge_heads(config, chain, args, repo)
 }
 
 /// Alembic's merge revision, in the chain's own style.

@@ -50,10 +50,28 @@ pub(crate) struct Onto<'a> {
     pub others: &'a [(String, git2::Oid)],
 }
 
-/// The repairs each framework plans, behind one interface: the commands
-/// ask a chain's [`repairs`] and hold no framework branches. (What a
-/// framework reads and how it names things is `chains::framework`.)
-pub(crate) trait Repairs: Sync {
+/// What each framework does for the commands, behind one interface: its
+/// repairs, what diagnose reads of its revisions and the gate's round trip.
+/// The commands ask a chain's [`commands`] and hold no framework branches.
+/// (What a framework reads and how it names things is `chains::framework`.)
+pub(crate) trait Commands: Sync {
+    /// What diagnose knows of each revision for classes A, B, D and F;
+    /// nothing where the framework's operations are not read.
+    fn facts(&self, chain: &Chain) -> Vec<crate::diagnose::facts::RevFacts> {
+        crate::diagnose::facts::none(chain)
+    }
+
+    /// The tool the gate's round trip runs, and how to get it; `None`
+    /// where the gate has no round trip for the framework.
+    fn gate_tool(&self, _args: &crate::cli::GateArgs) -> Option<(Vec<String>, String)> {
+        None
+    }
+
+    /// The gate's round trip on a fresh database; `Ok(true)` when it passed.
+    fn round_trip(&self, _trip: &mut crate::gate::Trip<'_>, _chain: &Chain) -> Result<bool> {
+        Ok(false)
+    }
+
     /// Ways to name a revision besides its id and file: a sqitch sequence
     /// number; Django's `APP NAME`, or a name or number of one app.
     fn find(&self, _chain: &Chain, _target: &str, _name: Option<&str>) -> Vec<usize> {
@@ -112,7 +130,7 @@ pub(crate) trait Repairs: Sync {
 }
 
 /// A chain's repairs: the one place that maps a framework to them.
-pub(crate) fn repairs(chain: &Chain) -> &'static dyn Repairs {
+pub(crate) fn commands(chain: &Chain) -> &'static dyn Commands {
     match chain.kind() {
         crate::chains::Kind::Alembic => &alembic::Alembic,
         crate::chains::Kind::Sqitch => &sqitch::Sqitch,

@@ -62,7 +62,7 @@ pub(crate) fn run(config: &Config, args: &RebaseArgs) -> Result<ExitStatus> {
         others: &others,
     };
     for chain in &chains {
-        let Some(moved) = super::repairs(chain).rebase(&onto, chain, &mut builder)? else {
+        let Some(moved) = super::commands(chain).rebase(&onto, chain, &mut builder)? else {
             continue;
         };
         if let Some(at_base) = moved.at_base {
@@ -84,7 +84,7 @@ pub(crate) fn run(config: &Config, args: &RebaseArgs) -> Result<ExitStatus> {
         .collect();
     super::confine(config, &moved, &plan)?;
     for (chain, at_base) in &verify {
-        super::repairs(chain).check_against_base(config, chain, at_base, &plan)?;
+        super::commands(chain).check_against_base(config, chain, at_base, &plan)?;
     }
     let preview = Preview {
         chain: touched.join(", "),

@@ -32,7 +32,7 @@ pub(crate) fn prepare(
     repo: Option<&Repo>,
 ) -> Result<(Preview, Plan)> {
     let (chain, idx) = select(config, chains, &args.target, args.name.as_deref())?;
-    super::repairs(chain).renumber(config, chains, chain, idx, args, repo)
+    super::commands(chain).renumber(config, chains, chain, idx, args, repo)
 }
 
 /// Alembic's renumber: the id in the file, its name and header, and every
@@ -254,7 +254,7 @@ fn select<'c>(
     if hits.is_empty() {
         for chain in chains {
             hits.extend(
-                super::repairs(chain)
+                super::commands(chain)
                     .find(chain, target, name)
                     .into_iter()
                     .map(|i| (chain, i)),

@@ -300,7 +300,28 @@ fn bad_path(name: &str) -> Option<String> {
 /// sqitch's repairs behind the common interface.
 pub(crate) struct Sqitch;
 
-impl super::Repairs for Sqitch {
+impl super::Commands for Sqitch {
+    fn facts(&self, chain: &Chain) -> Vec<crate::diagnose::facts::RevFacts> {
+        let Source::Sqitch(spec) = &chain.spec.source else {
+            unreachable!("commands() gives each chain its own framework's")
+        };
+        crate::diagnose::facts::sqitch(chain, spec)
+    }
+
+    fn gate_tool(&self, _args: &crate::cli::GateArgs) -> Option<(Vec<String>, String)> {
+        Some((
+            vec!["sqitch".to_string()],
+            "install sqitch (Debian: sqitch libdbd-pg-perl)".to_string(),
+        ))
+    }
+
+    fn round_trip(&self, trip: &mut crate::gate::Trip<'_>, chain: &Chain) -> Result<bool> {
+        let Source::Sqitch(spec) = &chain.spec.source else {
+            unreachable!("commands() gives each chain its own framework's")
+        };
+        crate::gate::sqitch_trip(trip, spec)
+    }
+
     /// A change by its sequence number: `07` for `07-billing-...`.
     fn find(&self, chain: &Chain, target: &str, name: Option<&str>) -> Vec<usize> {
         if name.is_some() {
@@ -351,7 +372,7 @@ impl super::Repairs for Sqitch {
         builder: &mut Builder,
     ) -> Result<Option<super::Moved>> {
         let Source::Sqitch(spec) = &chain.spec.source else {
-            unreachable!("repairs() gives each chain its own framework's")
+            unreachable!("commands() gives each chain its own framework's")
         };
         let moved = super::rebase::sqitch_chain(
             onto.repo,
@@ -381,7 +402,7 @@ impl super::Repairs for Sqitch {
         analysis: &mut crate::outcome::Analysis,
     ) {
         let Source::Sqitch(spec) = &chain.spec.source else {
-            unreachable!("repairs() gives each chain its own framework's")
+            unreachable!("commands() gives each chain its own framework's")
         };
         crate::collisions::sqitch_chain(
             repo, chain, &spec.plan, base_name, base, branches, analysis,
