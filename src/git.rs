@@ -167,12 +167,24 @@ impl Repo {
         versions: &[PathBuf],
         recursive: bool,
     ) -> Vec<(PathBuf, Oid)> {
+        self.files_at(commit, versions, recursive, &counts)
+    }
+
+    /// The files `accept` takes under each folder in a commit's tree, with
+    /// blob ids, sorted per folder.
+    fn files_at(
+        &self,
+        commit: Oid,
+        versions: &[PathBuf],
+        recursive: bool,
+        accept: &dyn Fn(&str) -> bool,
+    ) -> Vec<(PathBuf, Oid)> {
         let Ok(tree) = self.repo.find_commit(commit).and_then(|c| c.tree()) else {
             return Vec::new();
         };
         let mut out = Vec::new();
         for dir in versions.iter().filter_map(|d| self.rel(d)) {
-            let mut files = self.files_in(&tree, &dir, recursive, &counts);
+            let mut files = self.files_in(&tree, &dir, recursive, accept);
             files.sort();
             out.extend(files);
         }
@@ -304,18 +316,7 @@ impl Repo {
         accept: impl Fn(&str) -> bool,
         declare: impl Fn(&Path, &[u8]) -> Option<(String, Vec<String>)>,
     ) -> Vec<Claim> {
-        let list = |commit: Oid| -> Vec<(PathBuf, Oid)> {
-            let Ok(tree) = self.repo.find_commit(commit).and_then(|c| c.tree()) else {
-                return Vec::new();
-            };
-            let mut out = Vec::new();
-            for dir in versions.iter().filter_map(|d| self.rel(d)) {
-                let mut files = self.files_in(&tree, &dir, recursive, &accept);
-                files.sort();
-                out.extend(files);
-            }
-            out
-        };
+        let list = |commit: Oid| self.files_at(commit, versions, recursive, &accept);
         let base_files: HashMap<PathBuf, Oid> = list(base).into_iter().collect();
         let mut parsed: HashMap<Oid, Option<(String, Vec<String>)>> = HashMap::new();
         // Branches mostly share a merge-base: list its files once.

@@ -6,7 +6,7 @@
 
 use tree_sitter::Node;
 
-use super::full::{named_non_comment, parse_checked, plain_string};
+use super::full::{named_non_comment, parse_checked, plain_string, shortened};
 use super::{bom_len, line_of, StrLit, SyntaxError};
 
 /// A module Django skips in a migrations package, and why; `None` for
@@ -207,16 +207,7 @@ impl<'a> Reader<'a> {
     }
 
     fn short(&self, node: Node<'_>) -> String {
-        let text = self
-            .text(node)
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
-        if text.chars().count() > 60 {
-            format!("{}…", text.chars().take(59).collect::<String>())
-        } else {
-            text
-        }
+        shortened(self.text(node))
     }
 
     fn string(&self, node: Node<'_>) -> Option<StrLit> {

@@ -425,20 +425,21 @@ impl<'a> Reader<'a> {
     }
 
     fn short(&self, node: Node<'_>) -> String {
-        let text = self
-            .text(node)
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ");
-        if text.chars().count() > 60 {
-            format!("{}…", text.chars().take(59).collect::<String>())
-        } else {
-            text
-        }
+        shortened(self.text(node))
     }
 
     fn string(&self, node: Node<'_>) -> Option<StrLit> {
         plain_string(self.body, self.base, node)
+    }
+}
+
+/// Source text for a message: on one line, at most 60 characters.
+pub(super) fn shortened(text: &str) -> String {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.chars().count() > 60 {
+        format!("{}…", text.chars().take(59).collect::<String>())
+    } else {
+        text
     }
 }
 
