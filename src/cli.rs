@@ -9,9 +9,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[command(
     name = "migfix",
     version,
-    about = "Finds and repairs broken database-migration chains (Alembic and sqitch)",
-    long_about = "Finds and repairs broken database-migration chains: Alembic revision graphs and \
-sqitch plans. Every chain is read statically; repository code is never imported or executed.\n\n\
+    about = "Finds and repairs broken database-migration chains (Alembic, sqitch and Django)",
+    long_about = "Finds and repairs broken database-migration chains: Alembic revision graphs, \
+sqitch plans and Django migrations. Every chain is read statically; repository code is never imported or executed.\n\n\
 Exit codes: 0 nothing wrong, 1 problems found or a change refused, 2 usage or input errors.",
     after_help = "Examples:\n  migfix chains\n  migfix heads --format json\n  migfix check\n  migfix history --dot | dot -Tsvg > history.svg"
 )]
@@ -34,7 +34,7 @@ pub struct Global {
     /// Read this sqitch plan as a chain, instead of discovery (repeatable)
     #[arg(long, value_name = "FILE", global = true)]
     pub plan: Vec<PathBuf>,
-    /// Only this chain: its name, or a unique part of it
+    /// Only this chain: its name, a unique part of it, or a Django app's label
     #[arg(long, value_name = "NAME", global = true)]
     pub chain: Option<String>,
     /// Output format
@@ -216,7 +216,7 @@ pub struct WriteArgs {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "Examples:\n  migfix renumber 0148                   # the next free number, onto the other head\n  migfix renumber 0145 --to 0193 --dry-run\n  migfix renumber migrations/versions/0038_promote_demo_paper_fill.py   # one of two files claiming 0038"
+    after_help = "Examples:\n  migfix renumber 0148                   # the next free number, onto the other head\n  migfix renumber 0145 --to 0193 --dry-run\n  migfix renumber migrations/versions/0038_promote_demo_paper_fill.py   # one of two files claiming 0038\n  migfix renumber shop 0005_product_weight   # a Django migration of app shop"
 )]
 pub struct RenumberArgs {
     /// The revision: its id, a sqitch change name or its sequence number, or its file
