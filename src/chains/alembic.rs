@@ -313,36 +313,6 @@ pub(crate) fn to_revision(
     ))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[cfg(unix)]
-    #[test]
-    fn names_sort_as_python_sorts_them() {
-        use std::os::unix::ffi::OsStrExt;
-        let name = |b: &[u8]| OsStr::from_bytes(b).to_os_string();
-        // Python reads the byte 0x80 as U+DC80, after `é` (U+00E9) and
-        // before U+E000; by bytes it would come first.
-        let mut names = vec![
-            name("0002_\u{e000}.py".as_bytes()),
-            name(b"0002_\x80.py"),
-            name("0002_é.py".as_bytes()),
-            name(b"0002_a.py"),
-        ];
-        names.sort_by(|a, b| python_order(a, b));
-        assert_eq!(
-            names,
-            [
-                name(b"0002_a.py"),
-                name("0002_é.py".as_bytes()),
-                name(b"0002_\x80.py"),
-                name("0002_\u{e000}.py".as_bytes()),
-            ]
-        );
-    }
-}
-
 /// Alembic behind the common interface.
 pub(crate) struct Alembic;
 
@@ -464,5 +434,35 @@ impl Framework for Alembic {
             }
             None => format!("alembic upgrade {target}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn names_sort_as_python_sorts_them() {
+        use std::os::unix::ffi::OsStrExt;
+        let name = |b: &[u8]| OsStr::from_bytes(b).to_os_string();
+        // Python reads the byte 0x80 as U+DC80, after `é` (U+00E9) and
+        // before U+E000; by bytes it would come first.
+        let mut names = vec![
+            name("0002_\u{e000}.py".as_bytes()),
+            name(b"0002_\x80.py"),
+            name("0002_é.py".as_bytes()),
+            name(b"0002_a.py"),
+        ];
+        names.sort_by(|a, b| python_order(a, b));
+        assert_eq!(
+            names,
+            [
+                name(b"0002_a.py"),
+                name("0002_é.py".as_bytes()),
+                name(b"0002_\x80.py"),
+                name("0002_\u{e000}.py".as_bytes()),
+            ]
+        );
     }
 }

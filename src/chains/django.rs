@@ -60,12 +60,12 @@ pub(crate) fn id_of(app: &str, name: &str) -> String {
 
 pub(crate) use crate::python::django::skipped;
 
+/// A package's modules Django loads (name and file), and the files it skips.
+pub(crate) type Listed = (Vec<(String, PathBuf)>, Vec<PathBuf>);
+
 /// The modules Django loads from a migrations package, sorted by name, and
 /// the `.py` files it skips (for `check` to name). Sub-packages are skipped.
-pub(crate) fn list_files(
-    root: &Path,
-    dir: &Path,
-) -> Result<(Vec<(String, PathBuf)>, Vec<PathBuf>), Diag> {
+pub(crate) fn list_files(root: &Path, dir: &Path) -> Result<Listed, Diag> {
     let entries = std::fs::read_dir(dir)
         .map_err(|e| Diag::new(rel(root, dir), None, format!("cannot read directory: {e}")))?;
     let mut loaded = Vec::new();

@@ -702,6 +702,9 @@ struct Ctx {
     outer_function: bool,
 }
 
+/// A node to visit: its context, depth, parent and grandparent.
+type Visit<'a> = (Node<'a>, Ctx, usize, Option<Node<'a>>, Option<Node<'a>>);
+
 /// The grammar and compiler rules that tree-sitter's grammar does not make,
 /// and the depth bound. `root` is a parse without error nodes; `newlines`
 /// are where [`tokens`] found logical lines to end.
@@ -712,7 +715,7 @@ pub(super) fn tree(root: Node<'_>, body: &[u8], newlines: &[usize]) -> Result<()
     let text = |n: Node<'_>| std::str::from_utf8(&body[n.byte_range()]).unwrap_or("");
     // Each node with its parent and grandparent: asking tree-sitter for a
     // parent walks down from the root, which costs most of a parse.
-    let mut stack: Vec<(Node<'_>, Ctx, usize, Option<Node<'_>>, Option<Node<'_>>)> = vec![(
+    let mut stack: Vec<Visit<'_>> = vec![(
         root,
         Ctx {
             module: true,

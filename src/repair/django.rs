@@ -667,14 +667,13 @@ pub(crate) fn rebase(
             .iter()
             .filter_map(|&i| graph.rev(i).django.as_ref().map(|d| d.name.as_str()))
             .collect();
-        let mut next = next_number(&at_base, app, &claims);
+        let first = next_number(&at_base, app, &claims);
         let mut last = String::new();
-        for &i in &mine {
+        for (next, &i) in (first..).zip(&mine) {
             let d = graph.rev(i).django.as_deref().expect("Django");
             let rest = dj_prefix(&d.name)
                 .map_or(format!("_{}", d.name), |p| d.name[p.len()..].to_string());
             let new = format!("{next:0w$}{rest}", w = width(chain));
-            next += 1;
             if new != d.name {
                 renames.insert((app.clone(), d.name.clone()), new.clone());
             }
