@@ -2,27 +2,11 @@
 //! 0146 and 0148 on main, open branches adding 0145, 0147, 0149 and 0150 on
 //! 0144, and one branch reusing a number main already has.
 
-use std::path::Path;
 use std::process::Command;
 
 use crate::common::*;
 
 const V: &str = "console/migrations/versions";
-
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args(["-c", "user.name=test", "-c", "user.email=test@example.com"])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// main forks at 0144; the PR branches start there; then 0146 and 0148 land.
 fn seed_001() -> (tempfile::TempDir, git2::Repository) {

@@ -176,6 +176,22 @@ pub fn repo_from(fixture_name: &str) -> (tempfile::TempDir, git2::Repository) {
     (dir, repo)
 }
 
+/// Runs git in `dir` as a test user; its stdout. A failure fails the test.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args(["-c", "user.name=test", "-c", "user.email=test@example.com"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// migfix with `-C dir`: exit code, stdout and stderr.
 pub fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
     let mut all = vec!["-C", dir.to_str().unwrap()];
