@@ -129,37 +129,15 @@ pub(crate) fn alembic_chain(
     heads.sort_by(|x, y| id_order(x, y));
     heads.dedup();
     let claims = repo.claims(versions, recursive, base, branches);
-    // Who declares each id: the base's files, then each branch's new ones.
-    let mut by_id: BTreeMap<&str, Vec<Claimant>> = BTreeMap::new();
-    for r in &at_base.revisions {
-        let path = repo.rel(&r.path).map_or_else(
-            || r.path.display().to_string(),
-            |p| p.to_string_lossy().into_owned(),
-        );
-        by_id.entry(&r.id).or_default().push(Claimant {
-            branch: base_name.to_string(),
-            path,
-        });
-    }
-    for c in &claims {
-        by_id.entry(&c.id).or_default().push(Claimant {
-            branch: c.branch.clone(),
-            path: c.path.clone(),
-        });
-    }
-    for (id, claimants) in &by_id {
-        let branches: BTreeSet<&str> = claimants.iter().map(|c| c.branch.as_str()).collect();
-        if claimants.len() > 1
-            && claimants.iter().any(|c| c.branch != base_name)
-            && branches.len() > 1
-        {
-            a.collisions.push(Collision {
-                chain: name.clone(),
-                id: id.to_string(),
-                claims: claimants.clone(),
-            });
-        }
-    }
+    record_collisions(
+        repo,
+        &name,
+        base_name,
+        &at_base.revisions,
+        &claims,
+        |id| Some(id.to_string()),
+        a,
+    );
     let should = match heads.as_slice() {
         [one] => one.clone(),
         many => format!(
@@ -194,6 +172,49 @@ pub(crate) fn alembic_chain(
     all.revisions.extend(chain.revisions.iter().cloned());
     if let Some(next) = crate::repair::next_free(&all, &claims) {
         a.next_free.insert(name, next);
+    }
+}
+
+/// Who claims each key (an id, or what `key` makes of it): the base's
+/// revisions, then each branch's new ones; a key claimed on two branches,
+/// one of them not the base, collides.
+fn record_collisions<'r>(
+    repo: &Repo,
+    chain: &str,
+    base_name: &str,
+    base_revs: impl IntoIterator<Item = &'r crate::chains::Revision>,
+    claims: &[crate::git::Claim],
+    key: impl Fn(&str) -> Option<String>,
+    a: &mut Analysis,
+) {
+    let mut by_key: BTreeMap<String, Vec<Claimant>> = BTreeMap::new();
+    for r in base_revs {
+        let Some(k) = key(&r.id) else { continue };
+        let path = repo.rel(&r.path).map_or_else(
+            || r.path.display().to_string(),
+            |p| p.to_string_lossy().replace('\\', "/"),
+        );
+        by_key.entry(k).or_default().push(Claimant {
+            branch: base_name.to_string(),
+            path,
+        });
+    }
+    for c in claims {
+        let Some(k) = key(&c.id) else { continue };
+        by_key.entry(k).or_default().push(Claimant {
+            branch: c.branch.clone(),
+            path: c.path.clone(),
+        });
+    }
+    for (id, claims) in by_key {
+        let branches: BTreeSet<&str> = claims.iter().map(|c| c.branch.as_str()).collect();
+        if claims.iter().any(|c| c.branch != base_name) && branches.len() > 1 {
+            a.collisions.push(Collision {
+                chain: chain.to_string(),
+                id,
+                claims,
+            });
+        }
     }
 }
 
@@ -255,43 +276,13 @@ pub(crate) fn django_chain(
         .map(|i| graph.rev(i).id.clone())
         .collect();
     let claims = repo.django_claims(&spec.app_dirs(), base, branches);
+    // A number of an app, squashes counted as Django counts them.
     let number_key = |id: &str| -> Option<String> {
         let (app, m) = id.split_once('.')?;
         Some(format!("{app}.{:04}", crate::repair::django_number(m)?))
     };
-    let shown = |p: &Path| {
-        repo.rel(p).map_or_else(
-            || p.display().to_string(),
-            |p| p.to_string_lossy().replace('\\', "/"),
-        )
-    };
-    let mut by_key: BTreeMap<String, Vec<Claimant>> = BTreeMap::new();
-    for r in at_base.revisions.iter().chain(&at_base.replaced) {
-        if let Some(k) = number_key(&r.id) {
-            by_key.entry(k).or_default().push(Claimant {
-                branch: base_name.to_string(),
-                path: shown(&r.path),
-            });
-        }
-    }
-    for c in &claims {
-        if let Some(k) = number_key(&c.id) {
-            by_key.entry(k).or_default().push(Claimant {
-                branch: c.branch.clone(),
-                path: c.path.clone(),
-            });
-        }
-    }
-    for (id, claimants) in by_key {
-        let branches: BTreeSet<&str> = claimants.iter().map(|c| c.branch.as_str()).collect();
-        if claimants.iter().any(|c| c.branch != base_name) && branches.len() > 1 {
-            a.collisions.push(Collision {
-                chain: name.clone(),
-                id,
-                claims: claimants,
-            });
-        }
-    }
+    let base_revs = at_base.revisions.iter().chain(&at_base.replaced);
+    record_collisions(repo, &name, base_name, base_revs, &claims, number_key, a);
     for c in &claims {
         let app = c.id.split('.').next().unwrap_or_default();
         let own: BTreeSet<&str> = claims

@@ -207,7 +207,6 @@ pub(crate) fn for_chain_in(
                     let on = label.as_ref().map(|l| format!(" on branch {l}")).unwrap_or_default();
                     let branch_flag = label.as_ref().map(|l| format!(" --branch {l}")).unwrap_or_default();
                     let own = framework.fork_words(
-                        &name,
                         &names,
                         label.as_deref(),
                         (parents.len() == 1).then(|| parents[0].as_str()),

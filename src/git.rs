@@ -272,37 +272,42 @@ impl Repo {
         base: Oid,
         branches: &[(String, Oid)],
     ) -> Vec<Claim> {
-        let mut out = Vec::new();
-        for (label, dir) in apps {
-            out.extend(self.claims_by(
-                std::slice::from_ref(dir),
-                false,
-                base,
-                branches,
-                |name| {
-                    name.strip_suffix(".py")
-                        .is_some_and(|s| s != "__init__" && python::django::skipped(s).is_none())
-                },
-                |path, bytes| {
-                    let class = python::django::read(bytes).ok()??;
-                    let stem = path.file_stem()?.to_str()?;
-                    let down = class
-                        .dependencies
-                        .items
-                        .iter()
-                        .filter_map(|i| match i {
-                            python::django::DepItem::Key { app, name } if &app.value == label => {
-                                Some(format!("{}.{}", app.value, name.value))
-                            }
-                            _ => None,
-                        })
-                        .collect();
-                    Some((format!("{label}.{stem}"), down))
-                },
-            ));
-        }
-        out.sort();
-        out
+        // One scan of every app's folder; a file's folder gives its app.
+        let dirs: Vec<PathBuf> = apps.iter().map(|(_, d)| d.clone()).collect();
+        let labels: Vec<(PathBuf, &str)> = apps
+            .iter()
+            .filter_map(|(l, d)| Some((self.rel(d)?, l.as_str())))
+            .collect();
+        self.claims_by(
+            &dirs,
+            false,
+            base,
+            branches,
+            |name| {
+                name.strip_suffix(".py")
+                    .is_some_and(|s| s != "__init__" && python::django::skipped(s).is_none())
+            },
+            |path, bytes| {
+                let label = labels
+                    .iter()
+                    .find(|(d, _)| Some(d.as_path()) == path.parent())?
+                    .1;
+                let class = python::django::read(bytes).ok()??;
+                let stem = path.file_stem()?.to_str()?;
+                let down = class
+                    .dependencies
+                    .items
+                    .iter()
+                    .filter_map(|i| match i {
+                        python::django::DepItem::Key { app, name } if app.value == label => {
+                            Some(format!("{}.{}", app.value, name.value))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                Some((format!("{label}.{stem}"), down))
+            },
+        )
     }
 
     /// Claims with the files each framework counts and reads: `accept`
@@ -318,7 +323,9 @@ impl Repo {
     ) -> Vec<Claim> {
         let list = |commit: Oid| self.files_at(commit, versions, recursive, &accept);
         let base_files: HashMap<PathBuf, Oid> = list(base).into_iter().collect();
-        let mut parsed: HashMap<Oid, Option<(String, Vec<String>)>> = HashMap::new();
+        // By blob and path: a Django migration's name and app are its
+        // file's, so one blob may declare different ids in two places.
+        let mut parsed: HashMap<(Oid, PathBuf), Option<(String, Vec<String>)>> = HashMap::new();
         // Branches mostly share a merge-base: list its files once.
         let mut listed: HashMap<Oid, std::collections::HashSet<PathBuf>> = HashMap::new();
         let mut claims = Vec::new();
@@ -336,7 +343,7 @@ impl Repo {
                 if before.contains(&path) || base_files.get(&path) == Some(&oid) {
                     continue;
                 }
-                let declared = parsed.entry(oid).or_insert_with(|| {
+                let declared = parsed.entry((oid, path.clone())).or_insert_with(|| {
                     let blob = self.repo.find_blob(oid).ok()?;
                     declare(&path, blob.content())
                 });

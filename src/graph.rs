@@ -339,15 +339,15 @@ impl<'c> Graph<'c> {
             out.extend(self.label_clashes());
         }
         if rules.bases_per_label {
-            // Each Django app has a first migration of its own.
-            let mut by_app: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
+            // Each label (Django's app) has a first revision of its own.
+            let mut by_label: std::collections::BTreeMap<Option<&String>, Vec<usize>> =
+                Default::default();
             for i in self.bases() {
-                if let Some(d) = &self.rev(i).django {
-                    by_app.entry(d.app.as_str()).or_default().push(i);
-                }
+                let label = self.rev(i).branch_labels.as_ref().and_then(|l| l.first());
+                by_label.entry(label).or_default().push(i);
             }
             out.extend(
-                by_app
+                by_label
                     .into_values()
                     .filter(|b| b.len() > 1)
                     .map(|bases| Problem::MultipleBases { bases }),
@@ -357,7 +357,6 @@ impl<'c> Graph<'c> {
             // old one would do harm). A leaf that shares its number with an
             // ancestor was rebased without a new number: that is worth a
             // word. Two leaves that share one are a fork, reported once.
-            let heads = self.heads();
             out.extend(
                 self.django_number_clashes()
                     .into_iter()

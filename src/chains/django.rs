@@ -72,11 +72,7 @@ pub(crate) fn list_files(root: &Path, dir: &Path) -> Result<Listed, Diag> {
     let mut skipped_files = Vec::new();
     for entry in entries.flatten() {
         let path = entry.path();
-        if !entry
-            .file_type()
-            .is_ok_and(|t| t.is_file() || t.is_symlink())
-            || !path.is_file()
-        {
+        if !path.is_file() {
             continue;
         }
         let name = entry.file_name();
@@ -155,10 +151,7 @@ pub(crate) fn read_with(
     }
     for c in changes {
         files.retain(|(_, _, p)| Some(p) != c.from.as_ref());
-        let app = spec
-            .apps
-            .iter()
-            .find(|a| c.to.parent() == Some(a.dir.as_path()));
+        let app = spec.app_of(&c.to);
         let stem =
             c.to.file_name()
                 .and_then(|n| n.to_str())
@@ -169,9 +162,6 @@ pub(crate) fn read_with(
             }
         }
     }
-    // Load order: apps in turn, names sorted.
-    let order = |label: &str| spec.apps.iter().position(|a| a.label == label);
-    files.sort_by(|a, b| (order(&a.0), &a.1).cmp(&(order(&b.0), &b.1)));
     let parsed = super::alembic::parallel_map(&files, |(_, _, path)| {
         match changes.iter().find(|c| &c.to == path) {
             Some(c) => class_of(root, path, &c.after),
@@ -197,13 +187,16 @@ pub(crate) fn read_with(
 /// A migration file's app, name and path.
 pub(crate) type File = (String, String, PathBuf);
 
-/// Django's graph over read Migration classes, given in load order (files
-/// on disk, or blobs of a git tree): warnings only for what is not read.
+/// Django's graph over read Migration classes (of files on disk, planned
+/// files, or blobs of a git tree), in load order: apps in turn, names
+/// sorted. Its warnings are for what is not read.
 pub(crate) fn assemble(
     root: &Path,
     spec: &DjangoSpec,
-    classes: Vec<(File, MigrationClass)>,
+    mut classes: Vec<(File, MigrationClass)>,
 ) -> Read {
+    let order = |label: &str| spec.apps.iter().position(|a| a.label == label);
+    classes.sort_by(|((a, x, _), _), ((b, y, _), _)| (order(a), x).cmp(&(order(b), y)));
     let mut warnings = Vec::new();
     let apps: BTreeSet<&str> = spec.apps.iter().map(|a| a.label.as_str()).collect();
     let nodes: Vec<Key> = classes
@@ -232,24 +225,29 @@ pub(crate) fn assemble(
             }
         }
     }
-    let internal = parents.clone();
-    let same_app_roots = |app: &str, leaves: bool| -> Option<Key> {
-        let mut found: Vec<&Key> = nodes
-            .iter()
-            .enumerate()
-            .filter(|(_, k)| k.0 == app)
-            .filter(|(j, k)| {
-                if leaves {
-                    !internal.iter().any(|ps| ps.contains(k))
-                } else {
-                    internal[*j].iter().all(|p| p.0 != app)
-                }
-            })
-            .map(|(_, k)| k)
-            .collect();
-        found.sort();
-        found.first().map(|k| (*k).clone())
+    // Each app's first root and first leaf in name order, over the
+    // internal edges, for other apps' `__first__` and `__latest__`.
+    let has_child: BTreeSet<&Key> = parents.iter().flatten().collect();
+    let mut first_root: HashMap<&str, &Key> = HashMap::new();
+    let mut first_leaf: HashMap<&str, &Key> = HashMap::new();
+    fn keep_least<'k>(map: &mut HashMap<&'k str, &'k Key>, k: &'k Key) {
+        let e = map.entry(k.0.as_str()).or_insert(k);
+        *e = (*e).min(k);
+    }
+    for (j, k) in nodes.iter().enumerate() {
+        if parents[j].iter().all(|p| p.0 != k.0) {
+            keep_least(&mut first_root, k);
+        }
+        if !has_child.contains(k) {
+            keep_least(&mut first_leaf, k);
+        }
+    }
+    let owned = |m: HashMap<&str, &Key>| -> HashMap<String, Key> {
+        m.into_iter()
+            .map(|(a, k)| (a.to_string(), k.clone()))
+            .collect()
     };
+    let (first_root, first_leaf) = (owned(first_root), owned(first_leaf));
     // Django's check_key: a reference to another app, resolved; `None`
     // where Django ignores it or it lies outside the project.
     enum Target {
@@ -272,8 +270,13 @@ pub(crate) fn assemble(
         if !apps.contains(a) {
             return Target::External;
         }
-        match same_app_roots(a, n == "__latest__") {
-            Some(k) => Target::Node(k),
+        let firsts = if n == "__latest__" {
+            &first_leaf
+        } else {
+            &first_root
+        };
+        match firsts.get(a) {
+            Some(k) => Target::Node(k.clone()),
             None => Target::Ignored,
         }
     };
@@ -312,7 +315,7 @@ pub(crate) fn assemble(
             }
         }
     }
-    for (((_, _, path), class), _) in classes.iter().zip(&nodes) {
+    for ((_, _, path), class) in &classes {
         for (attr, list) in [
             ("dependencies", &class.dependencies),
             ("replaces", &class.replaces),
@@ -506,7 +509,6 @@ impl Framework for Django {
     /// Django's words (migrate and makemigrations).
     fn fork_words(
         &self,
-        _chain: &str,
         leaves: &[String],
         label: Option<&str>,
         parent: Option<&str>,

@@ -95,7 +95,6 @@ pub(crate) trait Framework: Sync {
     /// branch they share, `parent` the one revision they all revise.
     fn fork_words(
         &self,
-        _chain: &str,
         _leaves: &[String],
         _label: Option<&str>,
         _parent: Option<&str>,

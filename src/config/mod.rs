@@ -64,6 +64,13 @@ pub(crate) struct DjangoSpec {
 }
 
 impl DjangoSpec {
+    /// The app whose migrations folder holds `path`.
+    pub fn app_of(&self, path: &Path) -> Option<&DjangoApp> {
+        self.apps
+            .iter()
+            .find(|a| path.parent() == Some(a.dir.as_path()))
+    }
+
     /// Each app's label and migrations folder.
     pub fn app_dirs(&self) -> Vec<(String, PathBuf)> {
         self.apps

@@ -211,9 +211,7 @@ impl<'a> Reader<'a> {
     }
 
     fn string(&self, node: Node<'_>) -> Option<StrLit> {
-        (node.kind() == "string")
-            .then(|| plain_string(self.body, self.base, node))
-            .flatten()
+        plain_string(self.body, self.base, node)
     }
 }
 

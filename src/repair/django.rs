@@ -10,7 +10,7 @@ use anyhow::{bail, Result};
 
 use super::Preview;
 use crate::chains::django::{self as dj, DjangoMigration};
-use crate::chains::{Chain, Revision};
+use crate::chains::Chain;
 use crate::cli::{MergeHeadsArgs, RenumberArgs};
 use crate::config::{rel, Config, Source};
 use crate::error::{Diag, InputErrors, Refused};
@@ -358,33 +358,50 @@ fn verify(
             problems.join("; ")
         );
     }
-    notes.extend(max_migration(config, spec, &after, plan));
+    notes.extend(max_migration(config, spec, chain, &after, plan));
     Ok(after)
 }
 
 /// django-linear-migrations keeps each app's leaf in
-/// `migrations/max_migration.txt`: each one the plan moves is rewritten.
+/// `migrations/max_migration.txt`: each one whose leaf the plan moves is
+/// rewritten.
 fn max_migration(
     config: &Config,
     spec: &crate::config::DjangoSpec,
+    before: &Chain,
     after: &Chain,
     plan: &mut Plan,
 ) -> Vec<String> {
-    let g = Graph::build(after);
+    // Each app's leaves, by name.
+    let leaves = |chain: &Chain| -> Vec<(String, String)> {
+        let g = Graph::build(chain);
+        let mut out: Vec<(String, String)> = g
+            .heads()
+            .into_iter()
+            .filter_map(|i| g.rev(i).django.as_ref())
+            .map(|d| (d.app.clone(), d.name.clone()))
+            .collect();
+        out.sort();
+        out
+    };
+    let (old, new) = (leaves(before), leaves(after));
+    let of = |all: &[(String, String)], app: &str| -> Vec<String> {
+        all.iter()
+            .filter(|(a, _)| a == app)
+            .map(|(_, n)| n.clone())
+            .collect()
+    };
     let mut notes = Vec::new();
     for app in &spec.apps {
         let path = app.dir.join("max_migration.txt");
+        let now = of(&new, &app.label);
+        let [name] = now.as_slice() else { continue };
+        if of(&old, &app.label) == now {
+            continue;
+        }
         let Ok(before) = std::fs::read(&path) else {
             continue;
         };
-        let leaves: Vec<&Revision> = g
-            .heads()
-            .into_iter()
-            .map(|i| g.rev(i))
-            .filter(|r| r.django.as_ref().is_some_and(|d| d.app == app.label))
-            .collect();
-        let [leaf] = leaves.as_slice() else { continue };
-        let name = &leaf.django.as_ref().expect("Django").name;
         let text = String::from_utf8_lossy(&before);
         if text.trim() == name {
             continue;
@@ -416,6 +433,13 @@ pub(crate) fn merge_heads(
     let Source::Django(spec) = &chain.spec.source else {
         unreachable!("a Django chain")
     };
+    if let Some(id) = &args.rev_id {
+        return Err(Refused::new(format!(
+            "--rev-id {id}: a Django migration is named, not numbered by id"
+        ))
+        .help("name it with --label WORDS")
+        .into());
+    }
     let graph = Graph::build(chain);
     let forks = graph.forks();
     let wanted = args.branch.as_deref().or(chain.focus());
@@ -484,13 +508,6 @@ pub(crate) fn merge_heads(
         ),
         None => format!("{number:0w$}_merge_{joined}", w = width(chain)),
     };
-    if let Some(id) = &args.rev_id {
-        return Err(Refused::new(format!(
-            "--rev-id {id}: a Django migration is named, not numbered by id"
-        ))
-        .help("name it with --label WORDS")
-        .into());
-    }
     let newest = heads
         .iter()
         .map(|&h| graph.rev(h))
@@ -624,25 +641,20 @@ pub(crate) fn rebase(
     let bg = Graph::build(&at_base);
     let claims = repo.django_claims(&spec.app_dirs(), base, others);
     let mut renames: BTreeMap<(String, String), String> = BTreeMap::new();
-    let mut repoints: Vec<(usize, String)> = Vec::new();
+    // Dependency names to point at the base's leaf, by file.
+    let mut repoints: BTreeMap<PathBuf, Vec<Edit>> = BTreeMap::new();
     let mut notes = Vec::new();
     let mut leaves_after = Vec::new();
-    let apps: Vec<String> = {
-        let mut a: Vec<String> = added
-            .iter()
-            .filter_map(|&i| graph.rev(i).django.as_ref().map(|d| d.app.clone()))
-            .collect();
-        a.dedup();
-        a.sort();
-        a.dedup();
-        a
-    };
-    for app in &apps {
+    let apps: BTreeSet<&str> = added
+        .iter()
+        .filter_map(|&i| graph.rev(i).django.as_ref().map(|d| d.app.as_str()))
+        .collect();
+    for app in apps {
         let base_leaves: Vec<&DjangoMigration> = bg
             .heads()
             .into_iter()
             .filter_map(|i| bg.rev(i).django.as_deref())
-            .filter(|d| &d.app == app)
+            .filter(|d| d.app == app)
             .collect();
         let base_leaf = match base_leaves.as_slice() {
             [one] => Some(one.name.clone()),
@@ -661,7 +673,7 @@ pub(crate) fn rebase(
         let mine: Vec<usize> = added
             .iter()
             .copied()
-            .filter(|&i| graph.rev(i).django.as_ref().is_some_and(|d| &d.app == app))
+            .filter(|&i| graph.rev(i).django.as_ref().is_some_and(|d| d.app == app))
             .collect();
         let mine_names: HashSet<&str> = mine
             .iter()
@@ -675,17 +687,30 @@ pub(crate) fn rebase(
                 .map_or(format!("_{}", d.name), |p| d.name[p.len()..].to_string());
             let new = format!("{next:0w$}{rest}", w = width(chain));
             if new != d.name {
-                renames.insert((app.clone(), d.name.clone()), new.clone());
+                renames.insert((app.to_string(), d.name.clone()), new.clone());
             }
-            // The first of the branch's migrations follows the base's leaf.
-            let builds_on_base = d
-                .class
-                .dependencies
-                .items
-                .iter()
-                .any(|it| matches!(it, DepItem::Key { app: a, name } if &a.value == app && !mine_names.contains(name.value.as_str()) && name.value != "__first__"));
-            if let (true, Some(leaf)) = (builds_on_base, &base_leaf) {
-                repoints.push((i, leaf.clone()));
+            // What the branch built on in its app follows the base's leaf.
+            if let Some(leaf) = &base_leaf {
+                let edits: Vec<Edit> = d
+                    .class
+                    .dependencies
+                    .items
+                    .iter()
+                    .filter_map(|it| match it {
+                        DepItem::Key { app: a, name }
+                            if a.value == app
+                                && name.value != "__first__"
+                                && name.value != *leaf
+                                && !mine_names.contains(name.value.as_str()) =>
+                        {
+                            Some(Edit::new(name.inner.clone(), leaf.clone()))
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                if !edits.is_empty() {
+                    repoints.insert(graph.rev(i).path.clone(), edits);
+                }
             }
             last = new;
         }
@@ -699,17 +724,7 @@ pub(crate) fn rebase(
         ));
         leaves_after.push(format!("{app}.{last}"));
     }
-    let up_to_date = renames.is_empty()
-        && repoints.iter().all(|(i, leaf)| {
-            let d = graph.rev(*i).django.as_deref().expect("Django");
-            d.class.dependencies.items.iter().all(|it| match it {
-                DepItem::Key { app, name } if app.value == d.app => {
-                    name.value == *leaf || name.value == "__first__"
-                }
-                _ => true,
-            })
-        });
-    if up_to_date {
+    if renames.is_empty() && repoints.is_empty() {
         return Ok(None);
     }
     for r in chain.revisions.iter().chain(&chain.replaced) {
@@ -722,30 +737,7 @@ pub(crate) fn rebase(
                     .map(|new| Edit::new(n.inner.clone(), new.clone()))
             })
             .collect();
-        if let Some((_, leaf)) = repoints.iter().find(|(i, _)| graph.rev(*i).path == r.path) {
-            let mine: HashSet<&str> = renames
-                .keys()
-                .filter(|(a, _)| *a == d.app)
-                .map(|(_, n)| n.as_str())
-                .collect();
-            for it in &d.class.dependencies.items {
-                if let DepItem::Key { app, name } = it {
-                    if app.value == d.app
-                        && name.value != "__first__"
-                        && !mine.contains(name.value.as_str())
-                        && !added.iter().any(|&j| {
-                            graph
-                                .rev(j)
-                                .django
-                                .as_ref()
-                                .is_some_and(|x| x.app == d.app && x.name == name.value)
-                        })
-                    {
-                        edits.push(Edit::new(name.inner.clone(), leaf.clone()));
-                    }
-                }
-            }
-        }
+        edits.extend(repoints.remove(&r.path).unwrap_or_default());
         let rename = renames.get(&(d.app.clone(), d.name.clone()));
         if edits.is_empty() && rename.is_none() {
             continue;
@@ -771,18 +763,17 @@ pub(crate) fn check_against_base(
     plan: &Plan,
 ) -> Result<()> {
     let mut classes = Vec::new();
-    let planned: Vec<&Change> = plan
+    let planned: Vec<(&Change, &crate::config::DjangoApp)> = plan
         .changes
         .iter()
-        .filter(|c| {
-            spec.apps
-                .iter()
-                .any(|a| c.to.parent() == Some(a.dir.as_path()))
-        })
+        .filter_map(|c| Some((c, spec.app_of(&c.to)?)))
         .collect();
-    let gone: Vec<&Path> = planned.iter().filter_map(|c| c.from.as_deref()).collect();
+    let gone: Vec<&Path> = planned
+        .iter()
+        .filter_map(|(c, _)| c.from.as_deref())
+        .collect();
     for r in at_base.revisions.iter().chain(&at_base.replaced) {
-        if gone.contains(&r.path.as_path()) || planned.iter().any(|c| c.to == r.path) {
+        if gone.contains(&r.path.as_path()) || planned.iter().any(|(c, _)| c.to == r.path) {
             continue;
         }
         let d = r.django.as_deref().expect("Django");
@@ -791,12 +782,7 @@ pub(crate) fn check_against_base(
             d.class.clone(),
         ));
     }
-    for c in &planned {
-        let app = spec
-            .apps
-            .iter()
-            .find(|a| c.to.parent() == Some(a.dir.as_path()))
-            .expect("in an app");
+    for (c, app) in &planned {
         let stem =
             c.to.file_stem()
                 .and_then(|s| s.to_str())
@@ -813,8 +799,6 @@ pub(crate) fn check_against_base(
             })?;
         classes.push(((app.label.clone(), stem, c.to.clone()), class));
     }
-    let order = |l: &str| spec.apps.iter().position(|a| a.label == l);
-    classes.sort_by(|a, b| (order(&a.0 .0), &a.0 .1).cmp(&(order(&b.0 .0), &b.0 .1)));
     let read = dj::assemble(&config.root, spec, classes);
     let mut merged = Chain::new(chain.spec.clone(), read.revisions, Vec::new());
     merged.replaced = read.replaced;

@@ -587,7 +587,9 @@ fn merge_heads_numbers_past_claims_and_names_stale_branches() {
     );
 }
 
-/// django-linear-migrations' max_migration.txt follows every repair.
+/// django-linear-migrations' max_migration.txt follows every repair, for
+/// the app whose leaf it moves; another app's file is not the repair's to
+/// touch, even when it is stale.
 #[test]
 fn max_migration_txt_follows_repairs() {
     for (args, want) in [
@@ -609,7 +611,7 @@ fn max_migration_txt_follows_repairs() {
         .unwrap();
         std::fs::write(
             dir.path().join("billing/migrations/max_migration.txt"),
-            "0003_invoice_currency\n",
+            "0002_invoice_paid_at\n",
         )
         .unwrap();
         git_init(dir.path());
@@ -622,7 +624,7 @@ fn max_migration_txt_follows_repairs() {
         assert_eq!(
             std::fs::read_to_string(dir.path().join("billing/migrations/max_migration.txt"))
                 .unwrap(),
-            "0003_invoice_currency\n",
+            "0002_invoice_paid_at\n",
             "another app's file stays"
         );
     }
