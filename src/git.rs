@@ -319,13 +319,13 @@ impl Repo {
         base: Oid,
         branches: &[(String, Oid)],
         accept: impl Fn(&str) -> bool,
-        declare: impl Fn(&Path, &[u8]) -> Option<(String, Vec<String>)>,
+        declare: impl Fn(&Path, &[u8]) -> Option<Declared>,
     ) -> Vec<Claim> {
         let list = |commit: Oid| self.files_at(commit, versions, recursive, &accept);
         let base_files: HashMap<PathBuf, Oid> = list(base).into_iter().collect();
         // By blob and path: a Django migration's name and app are its
         // file's, so one blob may declare different ids in two places.
-        let mut parsed: HashMap<(Oid, PathBuf), Option<(String, Vec<String>)>> = HashMap::new();
+        let mut parsed: HashMap<(Oid, PathBuf), Option<Declared>> = HashMap::new();
         // Branches mostly share a merge-base: list its files once.
         let mut listed: HashMap<Oid, std::collections::HashSet<PathBuf>> = HashMap::new();
         let mut claims = Vec::new();
@@ -394,6 +394,9 @@ impl Repo {
         out
     }
 }
+
+/// What a file declares: its id and its parents.
+type Declared = (String, Vec<String>);
 
 /// Shell-style matching of branch names: `*` and `?`.
 pub(crate) fn glob_match(glob: &str, name: &str) -> bool {
