@@ -9,12 +9,13 @@ use anyhow::Result;
 use git2::Oid;
 
 use crate::chains::scheme::sqitch_prefix;
-use crate::chains::sqitch::Plan;
-use crate::chains::{self, alembic, Chain};
+use crate::chains::{self, Chain};
 use crate::cli::CollisionsArgs;
 use crate::config::Config;
 use crate::error::{Diag, InputErrors};
 use crate::findings::Finding;
+use crate::frameworks::alembic::read as alembic;
+use crate::frameworks::sqitch::plan::Plan;
 use crate::git::Repo;
 use crate::graph::{id_order, Graph};
 use crate::report;
@@ -78,7 +79,9 @@ pub(crate) fn analyse(
         base_heads: BTreeMap::new(),
     };
     for chain in chains {
-        crate::repair::commands(chain).collisions(repo, chain, (base_name, base), branches, &mut a);
+        chain
+            .framework()
+            .collisions(repo, chain, (base_name, base), branches, &mut a);
     }
     a
 }
@@ -231,12 +234,12 @@ pub(crate) fn django_at(
             let Some(stem) = path.file_stem().and_then(|s| s.to_str()) else {
                 continue;
             };
-            if crate::chains::django::skipped(stem).is_some() {
+            if crate::frameworks::django::read::skipped(stem).is_some() {
                 continue;
             }
             let Some(class) = repo
                 .blob(oid)
-                .and_then(|b| crate::python::django::read(&b).ok().flatten())
+                .and_then(|b| crate::frameworks::django::parse::read(&b).ok().flatten())
             else {
                 continue;
             };
@@ -250,7 +253,7 @@ pub(crate) fn django_at(
             ));
         }
     }
-    let read = crate::chains::django::assemble(repo.workdir(), spec, classes);
+    let read = crate::frameworks::django::read::assemble(repo.workdir(), spec, classes);
     let mut at = Chain::new(chain.spec.clone(), read.revisions, Vec::new());
     at.replaced = read.replaced;
     at
@@ -279,7 +282,10 @@ pub(crate) fn django_chain(
     // A number of an app, squashes counted as Django counts them.
     let number_key = |id: &str| -> Option<String> {
         let (app, m) = id.split_once('.')?;
-        Some(format!("{app}.{:04}", crate::repair::django_number(m)?))
+        Some(format!(
+            "{app}.{:04}",
+            crate::frameworks::django::repair::parse_number(m)?
+        ))
     };
     let base_revs = at_base.revisions.iter().chain(&at_base.replaced);
     record_collisions(repo, &name, base_name, base_revs, &claims, number_key, a);
@@ -331,7 +337,7 @@ pub(crate) fn django_chain(
             .map(|app| {
                 format!(
                     "{app}.{:04}",
-                    crate::repair::django_next_number(&all, app, &claims)
+                    crate::frameworks::django::repair::next_number(&all, app, &claims)
                 )
             })
             .collect();

@@ -37,7 +37,7 @@ pub(crate) fn history(config: &Config, args: &HistoryArgs) -> Result<ExitStatus>
 pub(crate) fn check(config: &Config) -> Result<ExitStatus> {
     let mut chains = chains::load(config)?;
     let ci = diagnose::ci_roles(&config.root);
-    let projects = chains::sqitch::projects(&chains);
+    let projects = crate::frameworks::sqitch::plan::projects(&chains);
     let mut found = Vec::with_capacity(chains.len());
     let mut warned = Vec::with_capacity(chains.len());
     for chain in &mut chains {

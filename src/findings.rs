@@ -106,7 +106,7 @@ pub(crate) fn warns_only(f: &Finding) -> bool {
     matches!(
         f.kind,
         "filename-mismatch" | "duplicate-file-number" | "multiple-bases"
-    ) || crate::chains::sqitch::WARNING_KINDS.contains(&f.kind)
+    ) || crate::frameworks::sqitch::plan::WARNING_KINDS.contains(&f.kind)
 }
 
 /// A finding as a `check` warning, with its fix.
@@ -147,7 +147,7 @@ pub(crate) fn for_chain(root: &std::path::Path, chain: &Chain) -> Vec<Finding> {
 pub(crate) fn for_chain_in(
     root: &std::path::Path,
     chain: &Chain,
-    projects: &crate::chains::framework::Projects,
+    projects: &crate::frameworks::interface::Projects,
 ) -> Vec<Finding> {
     let graph = Graph::build(chain);
     let at = |i: usize| {

@@ -180,7 +180,7 @@ pub(crate) fn run(config: &Config, args: &GateArgs) -> Result<ExitStatus> {
     let chains = chains::load(config)?;
     let mut tools: Vec<(Vec<String>, String)> = Vec::new();
     for c in &chains {
-        match crate::repair::commands(c).gate_tool(args) {
+        match c.framework().gate_tool(args) {
             None => {
                 return Err(crate::error::Refused::new(format!(
                     "{}: the gate does not run {} chains yet",
@@ -418,7 +418,7 @@ fn round_trip(
         alembic,
         run,
     };
-    crate::repair::commands(chain).round_trip(&mut trip, chain)
+    chain.framework().round_trip(&mut trip, chain)
 }
 
 /// What one chain's round trip needs: where it runs and what it reports to.

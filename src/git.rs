@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use git2::{BranchType, ObjectType, Oid, Repository, Status, Tree};
 
-use crate::chains::alembic::counts;
+use crate::frameworks::alembic::read::counts;
 use crate::python::{self, Assigned, PyValue};
 
 pub(crate) struct Repo {
@@ -284,22 +284,25 @@ impl Repo {
             base,
             branches,
             |name| {
-                name.strip_suffix(".py")
-                    .is_some_and(|s| s != "__init__" && python::django::skipped(s).is_none())
+                name.strip_suffix(".py").is_some_and(|s| {
+                    s != "__init__" && crate::frameworks::django::parse::skipped(s).is_none()
+                })
             },
             |path, bytes| {
                 let label = labels
                     .iter()
                     .find(|(d, _)| Some(d.as_path()) == path.parent())?
                     .1;
-                let class = python::django::read(bytes).ok()??;
+                let class = crate::frameworks::django::parse::read(bytes).ok()??;
                 let stem = path.file_stem()?.to_str()?;
                 let down = class
                     .dependencies
                     .items
                     .iter()
                     .filter_map(|i| match i {
-                        python::django::DepItem::Key { app, name } if app.value == label => {
+                        crate::frameworks::django::parse::DepItem::Key { app, name }
+                            if app.value == label =>
+                        {
                             Some(format!("{}.{}", app.value, name.value))
                         }
                         _ => None,

@@ -16,10 +16,12 @@ mod diagnose;
 mod diff;
 mod error;
 mod findings;
+mod frameworks;
 mod gate;
 mod git;
 mod graph;
 mod outcome;
+mod parallel;
 mod plan;
 mod python;
 mod recover;
@@ -142,8 +144,9 @@ pub mod testing {
         std::thread::Builder::new()
             .stack_size(crate::READER_STACK)
             .spawn(move || {
-                use crate::python::django::DepItem;
-                let class = crate::python::django::read(&src).map_err(|e| e.to_string())?;
+                use crate::frameworks::django::parse::DepItem;
+                let class =
+                    crate::frameworks::django::parse::read(&src).map_err(|e| e.to_string())?;
                 Ok(class.map(|c| {
                     [c.dependencies, c.replaces, c.run_before]
                         .into_iter()
@@ -195,7 +198,7 @@ pub mod testing {
     /// Parses a plan and renders it back from its fields (each line with
     /// its ending), with the lint messages other than missing scripts.
     pub fn plan_round_trip(text: &str) -> (String, Vec<String>) {
-        use crate::chains::sqitch::{lint, LineKind, Plan};
+        use crate::frameworks::sqitch::plan::{lint, LineKind, Plan};
         let plan = Plan::parse(text);
         let mut out = String::new();
         for line in &plan.lines {
@@ -222,6 +225,8 @@ pub mod testing {
 
     /// sqitch plan parsing, for the property tests: the line count.
     pub fn parse_plan(text: &str) -> usize {
-        crate::chains::sqitch::Plan::parse(text).lines.len()
+        crate::frameworks::sqitch::plan::Plan::parse(text)
+            .lines
+            .len()
     }
 }

@@ -1,12 +1,8 @@
 //! Reading chains into [`Revision`] records: one per Alembic revision file
 //! or sqitch plan change, in the order the tool itself loads them.
 
-pub(crate) mod alembic;
-pub(crate) mod django;
-pub(crate) mod framework;
 pub(crate) mod naming;
 pub(crate) mod scheme;
-pub(crate) mod sqitch;
 
 use std::path::PathBuf;
 
@@ -55,7 +51,7 @@ pub(crate) struct Revision {
     /// Alembic, read in full: what `upgrade()` does, from the same parse.
     pub steps: Option<Vec<crate::python::calls::Step>>,
     /// Django only: the migration's app, name and references.
-    pub django: Option<Box<django::DjangoMigration>>,
+    pub django: Option<Box<crate::frameworks::django::read::DjangoMigration>>,
 }
 
 #[derive(Debug, Clone)]
@@ -101,8 +97,8 @@ impl Chain {
 
     /// The chain's framework: everything that differs between Alembic,
     /// sqitch and Django is asked of it.
-    pub fn framework(&self) -> &'static dyn framework::Framework {
-        framework::of(&self.spec.source)
+    pub fn framework(&self) -> &'static dyn crate::frameworks::Framework {
+        crate::frameworks::of(&self.spec)
     }
 
     pub fn kind(&self) -> Kind {
@@ -158,7 +154,7 @@ pub(crate) fn load(config: &Config) -> Result<Vec<Chain>> {
     let mut chains = Vec::new();
     let mut errors = Vec::new();
     for spec in &config.chains {
-        match framework::of(&spec.source).read(&config.root, spec) {
+        match crate::frameworks::of(spec).read(&config.root, spec) {
             Ok(read) => {
                 let mut chain = Chain::new(spec.clone(), read.revisions, read.warnings);
                 chain.replaced = read.replaced;

@@ -5,8 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::chains::alembic::parallel_map;
 use crate::chains::Chain;
+use crate::parallel::parallel_map;
 use crate::python::calls::{self, PyExpr, SqlText, StepKind};
 
 use super::sql::{self, IndexPart, KeyValue, TableOpKind};
@@ -67,7 +67,7 @@ pub(crate) struct RevFacts {
 /// The facts of every revision of `chain`, indexed like `chain.revisions`:
 /// each framework reads its own (see `repair::Commands::facts`).
 pub(crate) fn collect(chain: &Chain) -> Vec<RevFacts> {
-    crate::repair::commands(chain).facts(chain)
+    chain.framework().facts(chain)
 }
 
 /// Alembic's: what each `upgrade()` does, from the parse the chain was

@@ -730,7 +730,7 @@ pub(crate) mod tests {
             recursive: false,
             file_template: None,
         };
-        let (revisions, _) = crate::chains::alembic::read(&dir, &spec).unwrap();
+        let (revisions, _) = crate::frameworks::alembic::read::read(&dir, &spec).unwrap();
         let spec = ChainSpec {
             name: "test".into(),
             source: crate::config::Source::Alembic(spec),

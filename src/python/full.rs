@@ -87,7 +87,7 @@ fn snippet(bytes: &[u8]) -> String {
 
 /// A whole file parsed and proven free of what CPython refuses; for the
 /// readers of other frameworks' files (Django's).
-pub(super) fn parse_checked(src: &[u8]) -> Result<Tree, SyntaxError> {
+pub(crate) fn parse_checked(src: &[u8]) -> Result<Tree, SyntaxError> {
     let body = &src[bom_len(src)..];
     let (tree, newlines) = parse(body)?;
     first_error(tree.root_node(), body)?;
@@ -434,7 +434,7 @@ impl<'a> Reader<'a> {
 }
 
 /// Source text for a message: on one line, at most 60 characters.
-pub(super) fn shortened(text: &str) -> String {
+pub(crate) fn shortened(text: &str) -> String {
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     if text.chars().count() > 60 {
         format!("{}…", text.chars().take(59).collect::<String>())
@@ -446,7 +446,7 @@ pub(super) fn shortened(text: &str) -> String {
 /// A plain str literal: prefix among `u`, `r` (either case), no
 /// interpolation. Escapes are decoded as Python would; the span is in the
 /// file, `base` bytes (a byte-order mark) after the parsed body's start.
-pub(super) fn plain_string(body: &[u8], base: usize, node: Node<'_>) -> Option<StrLit> {
+pub(crate) fn plain_string(body: &[u8], base: usize, node: Node<'_>) -> Option<StrLit> {
     let (prefix, inner) = string_parts(body, node)?;
     let lower = prefix.to_ascii_lowercase();
     if !matches!(lower.as_str(), "" | "u" | "r") {
@@ -485,7 +485,7 @@ pub(super) fn string_parts<'a>(body: &'a [u8], node: Node<'_>) -> Option<(&'a st
     ))
 }
 
-pub(super) fn named_non_comment(node: Node<'_>) -> Vec<Node<'_>> {
+pub(crate) fn named_non_comment(node: Node<'_>) -> Vec<Node<'_>> {
     let mut cursor = node.walk();
     node.named_children(&mut cursor)
         .filter(|c| !matches!(c.kind(), "comment" | "line_continuation"))

@@ -8,9 +8,8 @@
 //! full parse. Tests assert they agree on every fixture and corpus.
 
 pub(crate) mod calls;
-pub(crate) mod django;
 mod fast;
-mod full;
+pub(crate) mod full;
 pub(crate) mod quick;
 mod strict;
 
@@ -160,7 +159,7 @@ pub(crate) fn steps_quick(src: &[u8]) -> Option<Vec<calls::Step>> {
     quick::upgrade_steps(text)
 }
 
-fn bom_len(src: &[u8]) -> usize {
+pub(crate) fn bom_len(src: &[u8]) -> usize {
     if src.starts_with(b"\xEF\xBB\xBF") {
         3
     } else {
@@ -196,7 +195,7 @@ pub(crate) fn too_big(len: u64) -> String {
 
 /// The file's text after any UTF-8 byte-order mark. Non-UTF-8 input, and a
 /// null byte (which CPython refuses anywhere), are errors naming the line.
-fn decode(src: &[u8]) -> Result<&str, SyntaxError> {
+pub(crate) fn decode(src: &[u8]) -> Result<&str, SyntaxError> {
     if src.len() as u64 > MAX_FILE_BYTES {
         return Err(SyntaxError {
             line: 1,

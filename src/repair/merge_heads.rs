@@ -58,7 +58,7 @@ pub(crate) fn prepare(
     repo: Option<&Repo>,
 ) -> Result<Prepared> {
     let chain = pick(chains)?;
-    super::commands(chain).merge_heads(config, chain, args, repo)
+    chain.framework().merge_heads(config, chain, args, repo)
 }
 
 /// Alembic's merge revision, in the chain's own style.

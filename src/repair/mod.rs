@@ -1,14 +1,9 @@
 //! Commands that change the tree. Each builds a [`Plan`] in memory; this
 //! module checks it, shows it, asks, and hands it to the applier.
 
-mod alembic;
-mod django;
-
-pub(crate) use django::{next_number as django_next_number, parse_number as django_number};
 pub(crate) mod merge_heads;
 pub(crate) mod rebase;
 pub(crate) mod renumber;
-mod sqitch;
 pub(crate) mod template;
 
 use std::collections::BTreeSet;
@@ -30,113 +25,6 @@ use crate::report;
 use crate::ExitStatus;
 
 pub(crate) use crate::outcome::Preview;
-
-/// What a rebase moved in one chain: a note, the head it leaves, the chain
-/// as the base has it (to check the plan against), and what to say about
-/// merging the base afterwards.
-pub(crate) struct Moved {
-    pub note: String,
-    pub head: String,
-    pub at_base: Option<Chain>,
-    pub merge_hint: Option<String>,
-}
-
-/// The base a rebase moves onto, and the branches whose claims count.
-pub(crate) struct Onto<'a> {
-    pub repo: &'a Repo,
-    pub base_name: &'a str,
-    pub base: git2::Oid,
-    pub merge_base: git2::Oid,
-    pub others: &'a [(String, git2::Oid)],
-}
-
-/// What each framework does for the commands, behind one interface: its
-/// repairs, what diagnose reads of its revisions and the gate's round trip.
-/// The commands ask a chain's [`commands`] and hold no framework branches.
-/// (What a framework reads and how it names things is `chains::framework`.)
-pub(crate) trait Commands: Sync {
-    /// What diagnose knows of each revision for classes A, B, D and F;
-    /// nothing where the framework's operations are not read.
-    fn facts(&self, chain: &Chain) -> Vec<crate::diagnose::facts::RevFacts> {
-        crate::diagnose::facts::none(chain)
-    }
-
-    /// The tool the gate's round trip runs, and how to get it; `None`
-    /// where the gate has no round trip for the framework.
-    fn gate_tool(&self, _args: &crate::cli::GateArgs) -> Option<(Vec<String>, String)> {
-        None
-    }
-
-    /// The gate's round trip on a fresh database; `Ok(true)` when it passed.
-    fn round_trip(&self, _trip: &mut crate::gate::Trip<'_>, _chain: &Chain) -> Result<bool> {
-        Ok(false)
-    }
-
-    /// Ways to name a revision besides its id and file: a sqitch sequence
-    /// number; Django's `APP NAME`, or a name or number of one app.
-    fn find(&self, _chain: &Chain, _target: &str, _name: Option<&str>) -> Vec<usize> {
-        Vec::new()
-    }
-
-    /// A new number (or `--to`) for revision `idx`, with every reference.
-    fn renumber(
-        &self,
-        config: &Config,
-        chains: &[Chain],
-        chain: &Chain,
-        idx: usize,
-        args: &crate::cli::RenumberArgs,
-        repo: Option<&Repo>,
-    ) -> Result<(Preview, Plan)>;
-
-    /// A merge node over the chain's fork.
-    fn merge_heads(
-        &self,
-        config: &Config,
-        chain: &Chain,
-        args: &crate::cli::MergeHeadsArgs,
-        repo: Option<&Repo>,
-    ) -> Result<merge_heads::Prepared>;
-
-    /// This branch's new revisions moved after the base's head, into the
-    /// shared plan; `None` when there is nothing to move.
-    fn rebase(
-        &self,
-        onto: &Onto<'_>,
-        chain: &Chain,
-        builder: &mut crate::plan::Builder,
-    ) -> Result<Option<Moved>>;
-
-    /// The base's chain plus the planned files must be whole.
-    fn check_against_base(
-        &self,
-        _config: &Config,
-        _chain: &Chain,
-        _at_base: &Chain,
-        _plan: &Plan,
-    ) -> Result<()> {
-        Ok(())
-    }
-
-    /// Numbers claimed across branches, and branches built on an old head.
-    fn collisions(
-        &self,
-        repo: &Repo,
-        chain: &Chain,
-        base: (&str, git2::Oid),
-        branches: &[(String, git2::Oid)],
-        analysis: &mut crate::outcome::Analysis,
-    );
-}
-
-/// A chain's repairs: the one place that maps a framework to them.
-pub(crate) fn commands(chain: &Chain) -> &'static dyn Commands {
-    match chain.kind() {
-        crate::chains::Kind::Alembic => &alembic::Alembic,
-        crate::chains::Kind::Sqitch => &sqitch::Sqitch,
-        crate::chains::Kind::Django => &django::Django,
-    }
-}
 
 /// Every number in use: the chain's own ids and every id claimed on
 /// another branch. The next free one is above all of them, in the chain's
@@ -404,7 +292,7 @@ pub(crate) fn planned_chain(config: &Config, chain: &Chain, plan: &Plan) -> Resu
             )
         })?;
         let shown = rel(&config.root, &change.to);
-        let (rev, _) = crate::chains::alembic::to_revision(&shown, &change.to, consts)
+        let (rev, _) = crate::frameworks::alembic::read::to_revision(&shown, &change.to, consts)
             .map_err(|d| anyhow::anyhow!("{d}"))?;
         match change
             .from

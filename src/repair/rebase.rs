@@ -9,12 +9,12 @@ use anyhow::{bail, Context, Result};
 
 use super::{finish, Preview};
 use crate::chains::scheme::{is_number_of, sqitch_prefix};
-use crate::chains::sqitch::{LineKind, Plan};
 use crate::chains::{self, Chain, Scheme};
 use crate::cli::RebaseArgs;
 use crate::collisions::{alembic_at, pick_base};
 use crate::config::{Config, Source, SqitchSpec};
 use crate::error::{Diag, InputErrors, Refused};
+use crate::frameworks::sqitch::plan::{LineKind, Plan};
 use crate::git::Repo;
 use crate::graph::Graph;
 use crate::plan::{Builder, Edit};
@@ -54,7 +54,7 @@ pub(crate) fn run(config: &Config, args: &RebaseArgs) -> Result<ExitStatus> {
     let mut touched = Vec::new();
     let mut verify = Vec::new();
     let mut hints: Vec<String> = Vec::new();
-    let onto = super::Onto {
+    let onto = crate::frameworks::interface::Onto {
         repo: &repo,
         base_name: &base_name,
         base,
@@ -62,7 +62,7 @@ pub(crate) fn run(config: &Config, args: &RebaseArgs) -> Result<ExitStatus> {
         others: &others,
     };
     for chain in &chains {
-        let Some(moved) = super::commands(chain).rebase(&onto, chain, &mut builder)? else {
+        let Some(moved) = chain.framework().rebase(&onto, chain, &mut builder)? else {
             continue;
         };
         if let Some(at_base) = moved.at_base {
@@ -84,7 +84,9 @@ pub(crate) fn run(config: &Config, args: &RebaseArgs) -> Result<ExitStatus> {
         .collect();
     super::confine(config, &moved, &plan)?;
     for (chain, at_base) in &verify {
-        super::commands(chain).check_against_base(config, chain, at_base, &plan)?;
+        chain
+            .framework()
+            .check_against_base(config, chain, at_base, &plan)?;
     }
     let preview = Preview {
         chain: touched.join(", "),
@@ -110,7 +112,7 @@ pub(crate) fn run(config: &Config, args: &RebaseArgs) -> Result<ExitStatus> {
 
 /// The base's chain plus this branch's planned files must have one head and
 /// nothing dangling: what the chain will be once the branch is merged.
-pub(super) fn alembic_check_against_base(
+pub(crate) fn alembic_check_against_base(
     config: &Config,
     chain: &Chain,
     at_base: &Chain,
@@ -132,7 +134,7 @@ pub(super) fn alembic_check_against_base(
             )
         })?;
         let shown = crate::config::rel(&config.root, &change.to);
-        let (rev, _) = crate::chains::alembic::to_revision(&shown, &change.to, consts)
+        let (rev, _) = crate::frameworks::alembic::read::to_revision(&shown, &change.to, consts)
             .map_err(|d| anyhow::anyhow!("{d}"))?;
         merged.revisions.push(rev);
     }
@@ -164,7 +166,7 @@ pub(super) fn alembic_check_against_base(
 /// every claim, the first pointing at the base's head. Returns a note, the
 /// head it leaves, and the base's chain (to check the plan against).
 #[allow(clippy::too_many_arguments)]
-pub(super) fn alembic_chain(
+pub(crate) fn alembic_chain(
     repo: &Repo,
     chain: &Chain,
     versions: &[PathBuf],
@@ -408,7 +410,7 @@ fn edits(
 /// One sqitch chain: the plan becomes the base's plan followed by this
 /// branch's new changes, renumbered after the base's last, with their
 /// scripts renamed.
-pub(super) fn sqitch_chain(
+pub(crate) fn sqitch_chain(
     repo: &Repo,
     chain: &Chain,
     spec: &SqitchSpec,
@@ -507,7 +509,7 @@ pub(super) fn sqitch_chain(
         [Edit::new(0..ours.len(), text)],
     );
     for (old, new) in &renames {
-        for (script, to) in super::sqitch::script_moves(&plan, spec, old, new) {
+        for (script, to) in crate::frameworks::sqitch::repair::script_moves(&plan, spec, old, new) {
             let bytes =
                 std::fs::read(&script).with_context(|| format!("reading {}", script.display()))?;
             builder.rename(&script, &bytes, to);

@@ -32,7 +32,9 @@ pub(crate) fn prepare(
     repo: Option<&Repo>,
 ) -> Result<(Preview, Plan)> {
     let (chain, idx) = select(config, chains, &args.target, args.name.as_deref())?;
-    super::commands(chain).renumber(config, chains, chain, idx, args, repo)
+    chain
+        .framework()
+        .renumber(config, chains, chain, idx, args, repo)
 }
 
 /// Alembic's renumber: the id in the file, its name and header, and every
@@ -254,7 +256,8 @@ fn select<'c>(
     if hits.is_empty() {
         for chain in chains {
             hits.extend(
-                super::commands(chain)
+                chain
+                    .framework()
                     .find(chain, target, name)
                     .into_iter()
                     .map(|i| (chain, i)),

@@ -268,8 +268,8 @@ struct DjangoJson<'a> {
     swappable_dependencies: &'a [String],
 }
 
-fn django_json(d: &crate::chains::django::DjangoMigration) -> DjangoJson<'_> {
-    use crate::python::django::DepItem;
+fn django_json(d: &crate::frameworks::django::read::DjangoMigration) -> DjangoJson<'_> {
+    use crate::frameworks::django::parse::DepItem;
     DjangoJson {
         app: &d.app,
         name: &d.name,

@@ -6,12 +6,11 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use crate::chains::framework::{Framework, Read, Rules, Words};
-pub(crate) use crate::chains::framework::{Lint, Projects};
 use crate::chains::scheme::sqitch_prefix;
-use crate::chains::{Chain, Kind, Naming, Revision, Scheme};
+use crate::chains::Revision;
 use crate::config::{rel, SqitchSpec};
 use crate::error::Diag;
+pub(crate) use crate::frameworks::interface::{Lint, Projects};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Plan {
@@ -1109,97 +1108,6 @@ pub(crate) fn revisions(
             django: None,
         })
         .collect()
-}
-
-/// sqitch behind the common interface.
-pub(crate) struct Sqitch;
-
-fn spec_of(spec: &crate::config::ChainSpec) -> &SqitchSpec {
-    match &spec.source {
-        crate::config::Source::Sqitch(s) => s,
-        _ => unreachable!("framework::of gives each source its own framework"),
-    }
-}
-
-impl Framework for Sqitch {
-    fn kind(&self) -> Kind {
-        Kind::Sqitch
-    }
-
-    fn words(&self) -> Words {
-        Words {
-            one: "change",
-            many: "changes",
-            revises: "requires",
-            head: "head",
-            branch: "branch",
-        }
-    }
-
-    /// The plan lint reports duplicates and unknown requirements with plan
-    /// lines; requirements on other projects or change ids are sqitch's.
-    fn rules(&self) -> Rules {
-        Rules {
-            show_labels: false,
-            bases_per_label: false,
-            alembic_ids: false,
-            own_lint: true,
-            plan_order: true,
-            external: |dep| {
-                dep.contains(':') || (dep.len() == 40 && dep.bytes().all(|b| b.is_ascii_hexdigit()))
-            },
-        }
-    }
-
-    fn read(&self, root: &Path, spec: &crate::config::ChainSpec) -> Result<Read, Vec<Diag>> {
-        read(root, spec_of(spec)).map(|(revisions, warnings)| Read {
-            revisions,
-            replaced: Vec::new(),
-            warnings,
-        })
-    }
-
-    fn lint(&self, chain: &Chain, projects: &Projects) -> Vec<Lint> {
-        let spec = spec_of(&chain.spec);
-        match read_plan(&spec.plan) {
-            Ok(text) => lint(&Plan::parse(&text), spec, projects),
-            Err(_) => Vec::new(),
-        }
-    }
-
-    /// The `NN` of `NN-slug` names; sqitch names no files by id.
-    fn conventions(&self, chain: &Chain) -> (Scheme, Naming) {
-        (
-            Scheme::detect_sqitch(chain.revisions.iter().map(|r| r.id.as_str())),
-            Naming::default_template(),
-        )
-    }
-
-    fn location(&self, spec: &crate::config::ChainSpec) -> PathBuf {
-        spec_of(spec).plan.clone()
-    }
-
-    fn config_file(&self, spec: &crate::config::ChainSpec) -> Option<PathBuf> {
-        spec_of(spec).conf.clone()
-    }
-
-    /// Scripts may live anywhere the configuration puts them.
-    fn folders(&self, root: &Path, _spec: &crate::config::ChainSpec) -> Vec<PathBuf> {
-        vec![root.to_path_buf()]
-    }
-
-    fn upgrade_command(
-        &self,
-        _root: &Path,
-        _spec: &crate::config::ChainSpec,
-        target: &str,
-    ) -> String {
-        if target == "head" {
-            "sqitch deploy".to_string()
-        } else {
-            format!("sqitch deploy --to {target}")
-        }
-    }
 }
 
 #[cfg(test)]

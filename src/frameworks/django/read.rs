@@ -12,13 +12,11 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-pub(crate) use crate::chains::framework::Read;
-use crate::chains::framework::{Framework, Rules, Words};
-use crate::chains::{Chain, Kind, Naming, Revision, Scheme};
+use crate::chains::Revision;
 use crate::config::{rel, DjangoSpec};
 use crate::error::Diag;
-use crate::git::{Claim, Repo};
-use crate::python::django::{DepItem, ListAttr, MigrationClass};
+use crate::frameworks::django::parse::{DepItem, ListAttr, MigrationClass};
+pub(crate) use crate::frameworks::interface::Read;
 use crate::python::{self, StrLit};
 
 /// What Django reads of one migration besides its place in the graph.
@@ -58,7 +56,7 @@ pub(crate) fn id_of(app: &str, name: &str) -> String {
     format!("{app}.{name}")
 }
 
-pub(crate) use crate::python::django::skipped;
+pub(crate) use crate::frameworks::django::parse::skipped;
 
 /// A package's modules Django loads (name and file), and the files it skips.
 pub(crate) type Listed = (Vec<(String, PathBuf)>, Vec<PathBuf>);
@@ -162,7 +160,7 @@ pub(crate) fn read_with(
             }
         }
     }
-    let parsed = super::alembic::parallel_map(&files, |(_, _, path)| {
+    let parsed = crate::parallel::parallel_map(&files, |(_, _, path)| {
         match changes.iter().find(|c| &c.to == path) {
             Some(c) => class_of(root, path, &c.after),
             None => read_class(root, path),
@@ -404,7 +402,7 @@ fn read_class(root: &Path, path: &Path) -> Result<MigrationClass, Diag> {
 
 fn class_of(root: &Path, path: &Path, bytes: &[u8]) -> Result<MigrationClass, Diag> {
     let shown = rel(root, path);
-    match python::django::read(bytes) {
+    match crate::frameworks::django::parse::read(bytes) {
         Ok(Some(class)) => Ok(class),
         Ok(None) => Err(Diag::new(
             shown,
@@ -432,149 +430,6 @@ fn warn_unread(root: &Path, path: &Path, attr: &str, list: &ListAttr, out: &mut 
                 Some(*line),
                 format!("an element of `{attr}` is not read: {why}; it is left out of the graph"),
             ));
-        }
-    }
-}
-
-/// Django behind the common interface.
-pub(crate) struct Django;
-
-fn spec_of(spec: &crate::config::ChainSpec) -> &DjangoSpec {
-    match &spec.source {
-        crate::config::Source::Django(d) => d,
-        _ => unreachable!("framework::of gives each source its own framework"),
-    }
-}
-
-impl Framework for Django {
-    fn kind(&self) -> Kind {
-        Kind::Django
-    }
-
-    fn words(&self) -> Words {
-        Words {
-            one: "migration",
-            many: "migrations",
-            revises: "depends on",
-            head: "leaf node",
-            branch: "app",
-        }
-    }
-
-    /// Each app has a first migration of its own.
-    fn rules(&self) -> Rules {
-        Rules {
-            show_labels: false,
-            bases_per_label: true,
-            alembic_ids: false,
-            own_lint: false,
-            plan_order: false,
-            external: |_| false,
-        }
-    }
-
-    fn read(&self, root: &Path, spec: &crate::config::ChainSpec) -> Result<Read, Vec<Diag>> {
-        read(root, spec_of(spec))
-    }
-
-    /// Numbers per app (`0005_…`); files are named by the migration.
-    fn conventions(&self, chain: &Chain) -> (Scheme, Naming) {
-        (
-            Scheme::detect_sqitch(
-                chain
-                    .revisions
-                    .iter()
-                    .filter_map(|r| r.django.as_ref().map(|d| d.name.as_str())),
-            ),
-            Naming::default_template(),
-        )
-    }
-
-    fn location(&self, spec: &crate::config::ChainSpec) -> PathBuf {
-        spec_of(spec).project.clone()
-    }
-
-    fn config_file(&self, spec: &crate::config::ChainSpec) -> Option<PathBuf> {
-        Some(spec_of(spec).project.join("manage.py")).filter(|p| p.is_file())
-    }
-
-    fn folders(&self, _root: &Path, spec: &crate::config::ChainSpec) -> Vec<PathBuf> {
-        spec_of(spec).apps.iter().map(|a| a.dir.clone()).collect()
-    }
-
-    fn claims(&self, repo: &Repo, spec: &crate::config::ChainSpec) -> Vec<Claim> {
-        repo.django_claims_from_head(&spec_of(spec).app_dirs())
-    }
-
-    /// Django's words (migrate and makemigrations).
-    fn fork_words(
-        &self,
-        leaves: &[String],
-        label: Option<&str>,
-        parent: Option<&str>,
-    ) -> Option<(String, String, String)> {
-        let app = label.unwrap_or_default();
-        let names: Vec<&str> = leaves
-            .iter()
-            .map(|l| l.split_once('.').map_or(l.as_str(), |(_, n)| n))
-            .collect();
-        let on = parent
-            .map(|p| format!(" (all depend on {p})"))
-            .unwrap_or_default();
-        Some((
-            format!(
-                "Conflicting migrations detected; multiple leaf nodes in the migration graph: ({} in {app}){on}",
-                names.join(", ")
-            ),
-            "add a merge migration that depends on every leaf (as `python manage.py makemigrations --merge` \
-             writes), or renumber the later migration onto the other leaf so the app stays linear"
-                .to_string(),
-            format!("migfix --chain {app} merge-heads"),
-        ))
-    }
-
-    /// Django's NodeNotFoundError.
-    fn dangling_words(
-        &self,
-        rev: &str,
-        target: &str,
-        suggestion: Option<&str>,
-    ) -> Option<(String, String)> {
-        let (app, migration) = target.split_once('.').unwrap_or((target, ""));
-        let hint = suggestion
-            .map(|s| format!("; did you mean {s}?"))
-            .unwrap_or_default();
-        Some((
-            format!("Migration {rev} dependencies reference nonexistent parent node ('{app}', '{migration}'){hint}"),
-            match suggestion {
-                Some(s) => format!("point the dependency at {s}"),
-                None => "point the dependency at an existing migration (see `migfix history`)".to_string(),
-            },
-        ))
-    }
-
-    fn verify_commands(&self, root: &Path, chain: &Chain) -> Vec<String> {
-        let dir = rel(root, &spec_of(&chain.spec).project);
-        vec![
-            format!(
-                "verify {}: cd {dir} && python manage.py makemigrations --check --dry-run   (no conflict, no changes)",
-                chain.name()
-            ),
-            format!("verify {}: cd {dir} && python manage.py migrate --plan", chain.name()),
-        ]
-    }
-
-    fn upgrade_command(
-        &self,
-        _root: &Path,
-        _spec: &crate::config::ChainSpec,
-        target: &str,
-    ) -> String {
-        match target.split_once('.') {
-            Some((app, name)) if target != "head" => {
-                format!("python manage.py migrate {app} {name}")
-            }
-            _ => "python manage.py migrate".to_string(),
         }
     }
 }

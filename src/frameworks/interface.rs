@@ -1,17 +1,20 @@
-//! One interface for every framework: how its chains are read, numbered
-//! and named, shown, and claimed on other branches. Commands ask a chain's
-//! framework rather than asking which framework it is; the repairs have a
-//! second interface of the same shape one layer up (`repair::Commands`).
-//!
-//! A framework is a module of `chains` with a unit struct implementing
-//! [`Framework`], registered once in [`FRAMEWORKS`].
+//! The one interface every framework answers: how its chains are read,
+//! numbered, named and shown, what other branches claim, its repairs, what
+//! diagnose reads of its revisions and the gate's round trip. Commands ask
+//! a chain's framework rather than asking which framework it is.
 
 use std::path::{Path, PathBuf};
 
 use crate::chains::{Chain, Kind, Naming, Revision, Scheme};
-use crate::config::{ChainSpec, Source};
+use anyhow::Result;
+
+use crate::cli::{MergeHeadsArgs, RenumberArgs};
+use crate::config::{ChainSpec, Config};
 use crate::error::Diag;
 use crate::git::{Claim, Repo};
+use crate::plan::{Builder, Plan};
+use crate::repair::merge_heads::Prepared;
+use crate::repair::Preview;
 
 /// What reading a chain gives: its revisions in the framework's load order,
 /// those a squash replaces (Django), and warnings.
@@ -155,25 +158,96 @@ pub(crate) trait Framework: Sync {
 
     /// The command that brings a database to `target` (`head` for all).
     fn upgrade_command(&self, root: &Path, spec: &ChainSpec, target: &str) -> String;
+
+    /// What diagnose knows of each revision for classes A, B, D and F;
+    /// nothing where the framework's operations are not read.
+    fn facts(&self, chain: &Chain) -> Vec<crate::diagnose::facts::RevFacts> {
+        crate::diagnose::facts::none(chain)
+    }
+
+    /// The tool the gate's round trip runs, and how to get it; `None`
+    /// where the gate has no round trip for the framework.
+    fn gate_tool(&self, _args: &crate::cli::GateArgs) -> Option<(Vec<String>, String)> {
+        None
+    }
+
+    /// The gate's round trip on a fresh database; `Ok(true)` when it passed.
+    fn round_trip(&self, _trip: &mut crate::gate::Trip<'_>, _chain: &Chain) -> Result<bool> {
+        Ok(false)
+    }
+
+    /// Ways to name a revision besides its id and file: a sqitch sequence
+    /// number; Django's `APP NAME`, or a name or number of one app.
+    fn find(&self, _chain: &Chain, _target: &str, _name: Option<&str>) -> Vec<usize> {
+        Vec::new()
+    }
+
+    /// A new number (or `--to`) for revision `idx`, with every reference.
+    fn renumber(
+        &self,
+        config: &Config,
+        chains: &[Chain],
+        chain: &Chain,
+        idx: usize,
+        args: &RenumberArgs,
+        repo: Option<&Repo>,
+    ) -> Result<(Preview, Plan)>;
+
+    /// A merge node over the chain's fork.
+    fn merge_heads(
+        &self,
+        config: &Config,
+        chain: &Chain,
+        args: &MergeHeadsArgs,
+        repo: Option<&Repo>,
+    ) -> Result<Prepared>;
+
+    /// This branch's new revisions moved after the base's head, into the
+    /// shared plan; `None` when there is nothing to move.
+    fn rebase(
+        &self,
+        onto: &Onto<'_>,
+        chain: &Chain,
+        builder: &mut Builder,
+    ) -> Result<Option<Moved>>;
+
+    /// The base's chain plus the planned files must be whole.
+    fn check_against_base(
+        &self,
+        _config: &Config,
+        _chain: &Chain,
+        _at_base: &Chain,
+        _plan: &Plan,
+    ) -> Result<()> {
+        Ok(())
+    }
+
+    /// Numbers claimed across branches, and branches built on an old head.
+    fn collisions(
+        &self,
+        repo: &Repo,
+        chain: &Chain,
+        base: (&str, git2::Oid),
+        branches: &[(String, git2::Oid)],
+        analysis: &mut crate::outcome::Analysis,
+    );
 }
 
-/// Every framework migfix reads.
-pub(crate) static FRAMEWORKS: [&dyn Framework; 3] = [
-    &super::alembic::Alembic,
-    &super::sqitch::Sqitch,
-    &super::django::Django,
-];
+/// What a rebase moved in one chain: a note, the head it leaves, the chain
+/// as the base has it (to check the plan against), and what to say about
+/// merging the base afterwards.
+pub(crate) struct Moved {
+    pub note: String,
+    pub head: String,
+    pub at_base: Option<Chain>,
+    pub merge_hint: Option<String>,
+}
 
-/// The framework of a chain's source.
-pub(crate) fn of(source: &Source) -> &'static dyn Framework {
-    let kind = match source {
-        Source::Alembic(_) => Kind::Alembic,
-        Source::Sqitch(_) => Kind::Sqitch,
-        Source::Django(_) => Kind::Django,
-    };
-    FRAMEWORKS
-        .iter()
-        .copied()
-        .find(|f| f.kind() == kind)
-        .expect("every kind is registered")
+/// The base a rebase moves onto, and the branches whose claims count.
+pub(crate) struct Onto<'a> {
+    pub repo: &'a Repo,
+    pub base_name: &'a str,
+    pub base: git2::Oid,
+    pub merge_base: git2::Oid,
+    pub others: &'a [(String, git2::Oid)],
 }

@@ -7,14 +7,14 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
-use super::Preview;
 use crate::chains::scheme::sqitch_prefix;
-use crate::chains::sqitch::{invalid_name, lint, projects, read_plan, Plan};
 use crate::chains::Chain;
 use crate::cli::RenumberArgs;
 use crate::config::{rel, Config, Source, SqitchSpec};
 use crate::error::{Diag, InputErrors, Refused};
+use crate::frameworks::sqitch::plan::{invalid_name, lint, projects, read_plan, Plan};
 use crate::plan::{Builder, Edit};
+use crate::repair::Preview;
 use crate::report;
 
 /// Each existing script of change `old`, every version of it, with the path
@@ -171,7 +171,7 @@ pub(crate) fn renumber(
         builder.rename(from, &bytes, to.clone());
     }
     let built = builder.build()?;
-    super::confine(config, &[chain], &built)?;
+    crate::repair::confine(config, &[chain], &built)?;
 
     // The renamed plan must read back with the new name, no new lint, and
     // find each moved script where sqitch will look for it.
@@ -295,117 +295,4 @@ fn bad_path(name: &str) -> Option<String> {
     name.split('/')
         .any(|s| s.is_empty() || s == "." || s == "..")
         .then(|| "a path segment is empty, `.` or `..`".to_string())
-}
-
-/// sqitch's repairs behind the common interface.
-pub(crate) struct Sqitch;
-
-impl super::Commands for Sqitch {
-    fn facts(&self, chain: &Chain) -> Vec<crate::diagnose::facts::RevFacts> {
-        let Source::Sqitch(spec) = &chain.spec.source else {
-            unreachable!("commands() gives each chain its own framework's")
-        };
-        crate::diagnose::facts::sqitch(chain, spec)
-    }
-
-    fn gate_tool(&self, _args: &crate::cli::GateArgs) -> Option<(Vec<String>, String)> {
-        Some((
-            vec!["sqitch".to_string()],
-            "install sqitch (Debian: sqitch libdbd-pg-perl)".to_string(),
-        ))
-    }
-
-    fn round_trip(&self, trip: &mut crate::gate::Trip<'_>, chain: &Chain) -> Result<bool> {
-        let Source::Sqitch(spec) = &chain.spec.source else {
-            unreachable!("commands() gives each chain its own framework's")
-        };
-        crate::gate::sqitch_trip(trip, spec)
-    }
-
-    /// A change by its sequence number: `07` for `07-billing-...`.
-    fn find(&self, chain: &Chain, target: &str, name: Option<&str>) -> Vec<usize> {
-        if name.is_some() {
-            return Vec::new();
-        }
-        let mut names: Vec<(usize, &str)> = chain
-            .revisions
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| !r.id.contains('@') && sqitch_prefix(&r.id) == Some(target))
-            .map(|(i, r)| (i, r.id.as_str()))
-            .collect();
-        names.dedup_by_key(|(_, n)| *n);
-        names.into_iter().map(|(i, _)| i).collect()
-    }
-
-    fn renumber(
-        &self,
-        config: &Config,
-        chains: &[Chain],
-        chain: &Chain,
-        idx: usize,
-        args: &RenumberArgs,
-        _repo: Option<&crate::git::Repo>,
-    ) -> Result<(Preview, crate::plan::Plan)> {
-        renumber(config, chains, chain, idx, args)
-    }
-
-    /// A plan is one line: it never forks.
-    fn merge_heads(
-        &self,
-        _config: &Config,
-        chain: &Chain,
-        _args: &crate::cli::MergeHeadsArgs,
-        _repo: Option<&crate::git::Repo>,
-    ) -> Result<super::merge_heads::Prepared> {
-        Err(Refused::new(format!(
-            "{} is a sqitch plan, deployed in order: nothing to merge",
-            chain.name()
-        ))
-        .into())
-    }
-
-    fn rebase(
-        &self,
-        onto: &super::Onto<'_>,
-        chain: &Chain,
-        builder: &mut Builder,
-    ) -> Result<Option<super::Moved>> {
-        let Source::Sqitch(spec) = &chain.spec.source else {
-            unreachable!("commands() gives each chain its own framework's")
-        };
-        let moved = super::rebase::sqitch_chain(
-            onto.repo,
-            chain,
-            spec,
-            (onto.base_name, onto.base),
-            onto.merge_base,
-            builder,
-        )?;
-        Ok(moved.map(|(note, head)| super::Moved {
-            note,
-            head,
-            at_base: None,
-            merge_hint: Some(format!(
-                "the sqitch plan already holds {b}'s changes: where git reports a conflict in it, keep this branch's side (git merge -X ours {b})",
-                b = onto.base_name
-            )),
-        }))
-    }
-
-    fn collisions(
-        &self,
-        repo: &crate::git::Repo,
-        chain: &Chain,
-        (base_name, base): (&str, git2::Oid),
-        branches: &[(String, git2::Oid)],
-        analysis: &mut crate::outcome::Analysis,
-    ) {
-        let Source::Sqitch(spec) = &chain.spec.source else {
-            unreachable!("commands() gives each chain its own framework's")
-        };
-        crate::collisions::sqitch_chain(
-            repo, chain, &spec.plan, base_name, base, branches, analysis,
-        )
-    }
 }

@@ -6,11 +6,10 @@ use std::collections::HashSet;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
-use crate::chains::framework::{Framework, Read, Rules};
-use crate::chains::{Chain, Kind, Naming, Revision, Scheme};
-use crate::config::{rel, AlembicSpec, ChainSpec, Source};
+use crate::chains::Revision;
+use crate::config::{rel, AlembicSpec};
 use crate::error::Diag;
-use crate::git::{Claim, Repo};
+use crate::parallel::parallel_map;
 use crate::python::{self, Assigned, ModuleConsts, PyValue};
 
 /// The files Alembic loads, in its order: each version location in turn,
@@ -166,49 +165,6 @@ pub(crate) fn read(
     }
 }
 
-/// Maps `f` over `items` on every core, keeping the order. Threads take
-/// small batches as they go, so that one slow thread does not hold the rest.
-pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    const BATCH: usize = 32;
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(items.len() / BATCH + 1);
-    if threads <= 1 {
-        return items.iter().map(&f).collect();
-    }
-    let next = AtomicUsize::new(0);
-    let mut batches: Vec<(usize, Vec<R>)> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|_| {
-                std::thread::Builder::new()
-                    .stack_size(crate::READER_STACK)
-                    .spawn_scoped(s, || {
-                        let mut done = Vec::new();
-                        loop {
-                            let start = next.fetch_add(BATCH, Ordering::Relaxed);
-                            if start >= items.len() {
-                                return done;
-                            }
-                            let end = (start + BATCH).min(items.len());
-                            done.push((
-                                start,
-                                items[start..end].iter().map(&f).collect::<Vec<_>>(),
-                            ));
-                        }
-                    })
-                    .expect("a reader thread can be spawned")
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("a reader thread panicked"))
-            .collect()
-    });
-    batches.sort_unstable_by_key(|(start, _)| *start);
-    batches.into_iter().flat_map(|(_, r)| r).collect()
-}
-
 pub(crate) fn read_file(root: &Path, path: &Path) -> Result<(Revision, Vec<Diag>), Diag> {
     let shown = rel(root, path);
     let bytes = python::read_source(path).map_err(|m| Diag::new(shown.clone(), None, m))?;
@@ -311,130 +267,6 @@ pub(crate) fn to_revision(
         },
         warnings,
     ))
-}
-
-/// Alembic behind the common interface.
-pub(crate) struct Alembic;
-
-fn spec_of(spec: &ChainSpec) -> &AlembicSpec {
-    match &spec.source {
-        Source::Alembic(a) => a,
-        _ => unreachable!("framework::of gives each source its own framework"),
-    }
-}
-
-impl Framework for Alembic {
-    fn kind(&self) -> Kind {
-        Kind::Alembic
-    }
-
-    fn rules(&self) -> Rules {
-        Rules {
-            show_labels: true,
-            bases_per_label: false,
-            alembic_ids: true,
-            own_lint: false,
-            plan_order: false,
-            external: |_| false,
-        }
-    }
-
-    fn read(&self, root: &Path, spec: &ChainSpec) -> Result<Read, Vec<Diag>> {
-        read(root, spec_of(spec)).map(|(revisions, warnings)| Read {
-            revisions,
-            replaced: Vec::new(),
-            warnings,
-        })
-    }
-
-    /// The scheme of the ids newest first, and the naming `file_template`
-    /// sets or the names show.
-    fn conventions(&self, chain: &Chain) -> (Scheme, Naming) {
-        let order = crate::graph::Graph::build(chain).newest_first();
-        let ids: Vec<&str> = order
-            .iter()
-            .map(|&i| chain.revisions[i].id.as_str())
-            .collect();
-        let configured = spec_of(&chain.spec)
-            .file_template
-            .as_deref()
-            .and_then(Naming::from_template);
-        let naming = configured.unwrap_or_else(|| {
-            let stems: Vec<_> = order
-                .iter()
-                .filter_map(|&i| {
-                    let r = &chain.revisions[i];
-                    Some((crate::graph::stem_of(r)?, r.id.as_str()))
-                })
-                .collect();
-            Naming::infer(stems.iter().map(|(stem, id)| (stem.as_ref(), *id)))
-        });
-        (Scheme::detect(&ids), naming)
-    }
-
-    fn location(&self, spec: &ChainSpec) -> PathBuf {
-        spec_of(spec).versions[0].clone()
-    }
-
-    fn config_file(&self, spec: &ChainSpec) -> Option<PathBuf> {
-        spec_of(spec).config.clone()
-    }
-
-    fn folders(&self, _root: &Path, spec: &ChainSpec) -> Vec<PathBuf> {
-        spec_of(spec).versions.clone()
-    }
-
-    fn claims(&self, repo: &Repo, spec: &ChainSpec) -> Vec<Claim> {
-        let a = spec_of(spec);
-        repo.alembic_claims(&a.versions, a.recursive)
-    }
-
-    fn verify_commands(&self, root: &Path, chain: &Chain) -> Vec<String> {
-        let Some(ini) = &spec_of(&chain.spec).config else {
-            return Vec::new();
-        };
-        let dir = ini
-            .parent()
-            .map(|d| rel(root, d))
-            .unwrap_or_else(|| ".".into());
-        vec![
-            format!(
-                "verify {}: cd {dir} && alembic heads   (expect one line)",
-                chain.name()
-            ),
-            format!(
-                "verify {}: cd {dir} && alembic upgrade head --sql > /dev/null",
-                chain.name()
-            ),
-        ]
-    }
-
-    /// Relative locations in alembic.ini are resolved from where Alembic
-    /// runs, which is the ini's folder.
-    fn upgrade_command(&self, root: &Path, spec: &ChainSpec, target: &str) -> String {
-        match spec_of(spec)
-            .config
-            .as_ref()
-            .filter(|c| c.extension().is_some_and(|e| e == "ini"))
-        {
-            Some(ini) => {
-                let dir = ini
-                    .parent()
-                    .filter(|d| *d != root)
-                    .map(|d| format!("cd {} && ", rel(root, d)));
-                let name = ini
-                    .file_name()
-                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-                let flag = if name == "alembic.ini" {
-                    String::new()
-                } else {
-                    format!("-c {name} ")
-                };
-                format!("{}alembic {flag}upgrade {target}", dir.unwrap_or_default())
-            }
-            None => format!("alembic upgrade {target}"),
-        }
-    }
 }
 
 #[cfg(test)]

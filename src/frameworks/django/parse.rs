@@ -6,8 +6,8 @@
 
 use tree_sitter::Node;
 
-use super::full::{named_non_comment, parse_checked, plain_string, shortened};
-use super::{bom_len, line_of, StrLit, SyntaxError};
+use crate::python::full::{named_non_comment, parse_checked, plain_string, shortened};
+use crate::python::{bom_len, line_of, StrLit, SyntaxError};
 
 /// A module Django skips in a migrations package, and why; `None` for
 /// one it loads. (Python's module finder never lists a name with a dot.)
@@ -56,7 +56,7 @@ pub(crate) struct MigrationClass {
 /// The module's last top-level `class Migration`, or `None` without one
 /// (Django refuses such a module). Syntax errors are errors, as on import.
 pub(crate) fn read(src: &[u8]) -> Result<Option<MigrationClass>, SyntaxError> {
-    super::decode(src)?;
+    crate::python::decode(src)?;
     let tree = parse_checked(src)?;
     let base = bom_len(src);
     let body = &src[base..];

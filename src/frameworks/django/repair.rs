@@ -8,16 +8,16 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 
-use super::Preview;
-use crate::chains::django::{self as dj, DjangoMigration};
 use crate::chains::Chain;
 use crate::cli::{MergeHeadsArgs, RenumberArgs};
 use crate::config::{rel, Config, Source};
 use crate::error::{Diag, InputErrors, Refused};
+use crate::frameworks::django::parse::DepItem;
+use crate::frameworks::django::read::{self as dj, DjangoMigration};
 use crate::git::Claim;
 use crate::graph::Graph;
 use crate::plan::{Builder, Change, Edit, Plan};
-use crate::python::django::DepItem;
+use crate::repair::Preview;
 
 /// Django's `MigrationAutodetector.parse_number`: a squash counts as the
 /// number it squashes to.
@@ -305,7 +305,7 @@ pub(crate) fn renumber(
         }
     }
     let mut plan = builder.build()?;
-    super::confine(config, &[chain], &plan)?;
+    crate::repair::confine(config, &[chain], &plan)?;
     notes.extend(claimed_note(claims, app));
     let after = verify(config, chain, spec, &mut plan, &mut notes)?;
     let g = Graph::build(&after);
@@ -351,7 +351,7 @@ fn verify(
     })?;
     let mut after = Chain::new(chain.spec.clone(), read.revisions, read.warnings);
     after.replaced = read.replaced;
-    let problems = super::new_problems(chain, &after);
+    let problems = crate::repair::new_problems(chain, &after);
     if !problems.is_empty() {
         bail!(
             "the planned change would leave the project broken ({}); nothing was written",
@@ -494,11 +494,11 @@ pub(crate) fn merge_heads(
     let number = next_number(chain, app, claims);
     let names: Vec<&str> = leaves.iter().map(|l| l.name.as_str()).collect();
     let joined = names.join("_");
-    let now = super::template::Utc::now();
+    let now = crate::repair::template::Utc::now();
     let name = match &args.label {
         Some(l) => format!(
             "{number:0w$}_{}",
-            super::template::slug(l).replace(['-', ' '], "_"),
+            crate::repair::template::slug(l).replace(['-', ' '], "_"),
             w = width(chain)
         ),
         None if joined.len() > 47 => format!(
@@ -544,7 +544,7 @@ pub(crate) fn merge_heads(
     let mut builder = Builder::default();
     builder.add(path.clone(), text.into_bytes());
     let mut plan = builder.build()?;
-    super::confine(config, &[chain], &plan)?;
+    crate::repair::confine(config, &[chain], &plan)?;
     let mut notes = vec![
         format!("file: {}", rel(&config.root, &path)),
         format!(
@@ -583,7 +583,7 @@ pub(crate) fn merge_heads(
         .filter(|c| c.id.starts_with(&format!("{app}.")))
         .cloned()
         .collect();
-    let stale = super::merge_heads::stale_branches(chain, &own, &format!("{app}.{name}"));
+    let stale = crate::repair::merge_heads::stale_branches(chain, &own, &format!("{app}.{name}"));
     Ok((
         Preview {
             chain: chain.name().to_string(),
@@ -788,7 +788,7 @@ pub(crate) fn check_against_base(
                 .and_then(|s| s.to_str())
                 .unwrap_or_default()
                 .to_string();
-        let class = crate::python::django::read(&c.after)
+        let class = crate::frameworks::django::parse::read(&c.after)
             .ok()
             .flatten()
             .ok_or_else(|| {
@@ -802,7 +802,7 @@ pub(crate) fn check_against_base(
     let read = dj::assemble(&config.root, spec, classes);
     let mut merged = Chain::new(chain.spec.clone(), read.revisions, Vec::new());
     merged.replaced = read.replaced;
-    let problems = super::new_problems(at_base, &merged);
+    let problems = crate::repair::new_problems(at_base, &merged);
     if !problems.is_empty() {
         bail!(
             "the planned rebase would break {} ({}); nothing was written",
@@ -821,102 +821,4 @@ pub(crate) fn check_against_base(
         );
     }
     Ok(())
-}
-
-/// Django's repairs behind the common interface.
-pub(crate) struct Django;
-
-fn spec_of(chain: &Chain) -> &crate::config::DjangoSpec {
-    match &chain.spec.source {
-        Source::Django(d) => d,
-        _ => unreachable!("commands() gives each chain its own framework's"),
-    }
-}
-
-impl super::Commands for Django {
-    fn find(&self, chain: &Chain, target: &str, name: Option<&str>) -> Vec<usize> {
-        find(chain, target, name)
-            .map(|i| vec![i])
-            .unwrap_or_default()
-    }
-
-    fn renumber(
-        &self,
-        config: &Config,
-        _chains: &[Chain],
-        chain: &Chain,
-        idx: usize,
-        args: &RenumberArgs,
-        repo: Option<&crate::git::Repo>,
-    ) -> Result<(Preview, Plan)> {
-        renumber(config, chain, idx, args, &super::claims_for(repo, chain))
-    }
-
-    fn merge_heads(
-        &self,
-        config: &Config,
-        chain: &Chain,
-        args: &MergeHeadsArgs,
-        repo: Option<&crate::git::Repo>,
-    ) -> Result<super::merge_heads::Prepared> {
-        let (preview, plan, stale) =
-            merge_heads(config, chain, args, &super::claims_for(repo, chain))?;
-        Ok(super::merge_heads::Prepared {
-            preview,
-            plan,
-            stale,
-        })
-    }
-
-    fn rebase(
-        &self,
-        onto: &super::Onto<'_>,
-        chain: &Chain,
-        builder: &mut Builder,
-    ) -> Result<Option<super::Moved>> {
-        let moved = rebase(
-            onto.repo,
-            chain,
-            spec_of(chain),
-            (onto.base_name, onto.base),
-            onto.merge_base,
-            onto.others,
-            builder,
-        )?;
-        Ok(moved.map(|(note, head, at_base)| super::Moved {
-            note,
-            head,
-            at_base: Some(at_base),
-            merge_hint: None,
-        }))
-    }
-
-    fn check_against_base(
-        &self,
-        config: &Config,
-        chain: &Chain,
-        at_base: &Chain,
-        plan: &Plan,
-    ) -> Result<()> {
-        check_against_base(config, chain, spec_of(chain), at_base, plan)
-    }
-
-    fn collisions(
-        &self,
-        repo: &crate::git::Repo,
-        chain: &Chain,
-        (base_name, base): (&str, git2::Oid),
-        branches: &[(String, git2::Oid)],
-        analysis: &mut crate::outcome::Analysis,
-    ) {
-        crate::collisions::django_chain(
-            repo,
-            chain,
-            spec_of(chain),
-            base_name,
-            base,
-            branches,
-            analysis,
-        )
-    }
 }

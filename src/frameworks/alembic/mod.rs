@@ -1,0 +1,233 @@
+//! Alembic behind the common interface: everything migfix knows of it.
+
+pub(crate) mod read;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+
+use super::interface::{Framework, Moved, Onto, Read, Rules};
+use crate::chains::{Chain, Kind, Naming, Scheme};
+use crate::cli::{MergeHeadsArgs, RenumberArgs};
+use crate::config::{rel, AlembicSpec, ChainSpec, Config, Source};
+use crate::error::Diag;
+use crate::git::{Claim, Repo};
+use crate::plan::{Builder, Plan};
+use crate::repair::{merge_heads, rebase, renumber, Preview};
+use read::read;
+
+pub(crate) struct Alembic;
+
+fn spec_of(spec: &ChainSpec) -> &AlembicSpec {
+    match &spec.source {
+        Source::Alembic(a) => a,
+        _ => unreachable!("framework::of gives each source its own framework"),
+    }
+}
+
+impl Framework for Alembic {
+    fn kind(&self) -> Kind {
+        Kind::Alembic
+    }
+
+    fn rules(&self) -> Rules {
+        Rules {
+            show_labels: true,
+            bases_per_label: false,
+            alembic_ids: true,
+            own_lint: false,
+            plan_order: false,
+            external: |_| false,
+        }
+    }
+
+    fn read(&self, root: &Path, spec: &ChainSpec) -> Result<Read, Vec<Diag>> {
+        read(root, spec_of(spec)).map(|(revisions, warnings)| Read {
+            revisions,
+            replaced: Vec::new(),
+            warnings,
+        })
+    }
+
+    /// The scheme of the ids newest first, and the naming `file_template`
+    /// sets or the names show.
+    fn conventions(&self, chain: &Chain) -> (Scheme, Naming) {
+        let order = crate::graph::Graph::build(chain).newest_first();
+        let ids: Vec<&str> = order
+            .iter()
+            .map(|&i| chain.revisions[i].id.as_str())
+            .collect();
+        let configured = spec_of(&chain.spec)
+            .file_template
+            .as_deref()
+            .and_then(Naming::from_template);
+        let naming = configured.unwrap_or_else(|| {
+            let stems: Vec<_> = order
+                .iter()
+                .filter_map(|&i| {
+                    let r = &chain.revisions[i];
+                    Some((crate::graph::stem_of(r)?, r.id.as_str()))
+                })
+                .collect();
+            Naming::infer(stems.iter().map(|(stem, id)| (stem.as_ref(), *id)))
+        });
+        (Scheme::detect(&ids), naming)
+    }
+
+    fn location(&self, spec: &ChainSpec) -> PathBuf {
+        spec_of(spec).versions[0].clone()
+    }
+
+    fn config_file(&self, spec: &ChainSpec) -> Option<PathBuf> {
+        spec_of(spec).config.clone()
+    }
+
+    fn folders(&self, _root: &Path, spec: &ChainSpec) -> Vec<PathBuf> {
+        spec_of(spec).versions.clone()
+    }
+
+    fn claims(&self, repo: &Repo, spec: &ChainSpec) -> Vec<Claim> {
+        let a = spec_of(spec);
+        repo.alembic_claims(&a.versions, a.recursive)
+    }
+
+    fn verify_commands(&self, root: &Path, chain: &Chain) -> Vec<String> {
+        let Some(ini) = &spec_of(&chain.spec).config else {
+            return Vec::new();
+        };
+        let dir = ini
+            .parent()
+            .map(|d| rel(root, d))
+            .unwrap_or_else(|| ".".into());
+        vec![
+            format!(
+                "verify {}: cd {dir} && alembic heads   (expect one line)",
+                chain.name()
+            ),
+            format!(
+                "verify {}: cd {dir} && alembic upgrade head --sql > /dev/null",
+                chain.name()
+            ),
+        ]
+    }
+
+    /// Relative locations in alembic.ini are resolved from where Alembic
+    /// runs, which is the ini's folder.
+    fn upgrade_command(&self, root: &Path, spec: &ChainSpec, target: &str) -> String {
+        match spec_of(spec)
+            .config
+            .as_ref()
+            .filter(|c| c.extension().is_some_and(|e| e == "ini"))
+        {
+            Some(ini) => {
+                let dir = ini
+                    .parent()
+                    .filter(|d| *d != root)
+                    .map(|d| format!("cd {} && ", rel(root, d)));
+                let name = ini
+                    .file_name()
+                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+                let flag = if name == "alembic.ini" {
+                    String::new()
+                } else {
+                    format!("-c {name} ")
+                };
+                format!("{}alembic {flag}upgrade {target}", dir.unwrap_or_default())
+            }
+            None => format!("alembic upgrade {target}"),
+        }
+    }
+
+    fn facts(&self, chain: &Chain) -> Vec<crate::diagnose::facts::RevFacts> {
+        crate::diagnose::facts::alembic(chain)
+    }
+
+    fn gate_tool(&self, args: &crate::cli::GateArgs) -> Option<(Vec<String>, String)> {
+        Some((
+            args.alembic.split_whitespace().map(String::from).collect(),
+            "--alembic CMD".to_string(),
+        ))
+    }
+
+    fn round_trip(&self, trip: &mut crate::gate::Trip<'_>, chain: &Chain) -> Result<bool> {
+        crate::gate::alembic_trip(trip, chain, spec_of(&chain.spec))
+    }
+
+    fn renumber(
+        &self,
+        config: &Config,
+        _chains: &[Chain],
+        chain: &Chain,
+        idx: usize,
+        args: &RenumberArgs,
+        repo: Option<&Repo>,
+    ) -> Result<(Preview, Plan)> {
+        renumber::alembic(config, chain, idx, args, repo)
+    }
+
+    fn merge_heads(
+        &self,
+        config: &Config,
+        chain: &Chain,
+        args: &MergeHeadsArgs,
+        repo: Option<&Repo>,
+    ) -> Result<merge_heads::Prepared> {
+        merge_heads::alembic(config, chain, args, repo)
+    }
+
+    fn rebase(
+        &self,
+        onto: &Onto<'_>,
+        chain: &Chain,
+        builder: &mut Builder,
+    ) -> Result<Option<Moved>> {
+        let spec = spec_of(&chain.spec);
+        let moved = rebase::alembic_chain(
+            onto.repo,
+            chain,
+            &spec.versions,
+            spec.recursive,
+            (onto.base_name, onto.base),
+            onto.merge_base,
+            onto.others,
+            builder,
+        )?;
+        Ok(moved.map(|(note, head, at_base)| Moved {
+            note,
+            head,
+            at_base: Some(at_base),
+            merge_hint: None,
+        }))
+    }
+
+    fn check_against_base(
+        &self,
+        config: &Config,
+        chain: &Chain,
+        at_base: &Chain,
+        plan: &Plan,
+    ) -> Result<()> {
+        rebase::alembic_check_against_base(config, chain, at_base, plan)
+    }
+
+    fn collisions(
+        &self,
+        repo: &Repo,
+        chain: &Chain,
+        (base_name, base): (&str, git2::Oid),
+        branches: &[(String, git2::Oid)],
+        analysis: &mut crate::outcome::Analysis,
+    ) {
+        let spec = spec_of(&chain.spec);
+        crate::collisions::alembic_chain(
+            repo,
+            chain,
+            &spec.versions,
+            spec.recursive,
+            base_name,
+            base,
+            branches,
+            analysis,
+        )
+    }
+}

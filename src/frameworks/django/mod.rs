@@ -1,0 +1,254 @@
+//! Django behind the common interface: everything migfix knows of it.
+
+pub(crate) mod parse;
+pub(crate) mod read;
+pub(crate) mod repair;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+
+use super::interface::{Framework, Moved, Onto, Read, Rules, Words};
+use crate::chains::{Chain, Kind, Naming, Scheme};
+use crate::cli::{MergeHeadsArgs, RenumberArgs};
+use crate::config::{rel, Config, DjangoSpec};
+use crate::error::Diag;
+use crate::git::{Claim, Repo};
+use crate::plan::{Builder, Plan};
+use crate::repair::Preview;
+use read::read;
+use repair::{check_against_base, find, merge_heads, rebase, renumber};
+
+pub(crate) struct Django;
+
+fn spec_of(spec: &crate::config::ChainSpec) -> &DjangoSpec {
+    match &spec.source {
+        crate::config::Source::Django(d) => d,
+        _ => unreachable!("framework::of gives each source its own framework"),
+    }
+}
+
+impl Framework for Django {
+    fn kind(&self) -> Kind {
+        Kind::Django
+    }
+
+    fn words(&self) -> Words {
+        Words {
+            one: "migration",
+            many: "migrations",
+            revises: "depends on",
+            head: "leaf node",
+            branch: "app",
+        }
+    }
+
+    /// Each app has a first migration of its own.
+    fn rules(&self) -> Rules {
+        Rules {
+            show_labels: false,
+            bases_per_label: true,
+            alembic_ids: false,
+            own_lint: false,
+            plan_order: false,
+            external: |_| false,
+        }
+    }
+
+    fn read(&self, root: &Path, spec: &crate::config::ChainSpec) -> Result<Read, Vec<Diag>> {
+        read(root, spec_of(spec))
+    }
+
+    /// Numbers per app (`0005_…`); files are named by the migration.
+    fn conventions(&self, chain: &Chain) -> (Scheme, Naming) {
+        (
+            Scheme::detect_sqitch(
+                chain
+                    .revisions
+                    .iter()
+                    .filter_map(|r| r.django.as_ref().map(|d| d.name.as_str())),
+            ),
+            Naming::default_template(),
+        )
+    }
+
+    fn location(&self, spec: &crate::config::ChainSpec) -> PathBuf {
+        spec_of(spec).project.clone()
+    }
+
+    fn config_file(&self, spec: &crate::config::ChainSpec) -> Option<PathBuf> {
+        Some(spec_of(spec).project.join("manage.py")).filter(|p| p.is_file())
+    }
+
+    fn folders(&self, _root: &Path, spec: &crate::config::ChainSpec) -> Vec<PathBuf> {
+        spec_of(spec).apps.iter().map(|a| a.dir.clone()).collect()
+    }
+
+    fn claims(&self, repo: &Repo, spec: &crate::config::ChainSpec) -> Vec<Claim> {
+        repo.django_claims_from_head(&spec_of(spec).app_dirs())
+    }
+
+    /// Django's words (migrate and makemigrations).
+    fn fork_words(
+        &self,
+        leaves: &[String],
+        label: Option<&str>,
+        parent: Option<&str>,
+    ) -> Option<(String, String, String)> {
+        let app = label.unwrap_or_default();
+        let names: Vec<&str> = leaves
+            .iter()
+            .map(|l| l.split_once('.').map_or(l.as_str(), |(_, n)| n))
+            .collect();
+        let on = parent
+            .map(|p| format!(" (all depend on {p})"))
+            .unwrap_or_default();
+        Some((
+            format!(
+                "Conflicting migrations detected; multiple leaf nodes in the migration graph: ({} in {app}){on}",
+                names.join(", ")
+            ),
+            "add a merge migration that depends on every leaf (as `python manage.py makemigrations --merge` \
+             writes), or renumber the later migration onto the other leaf so the app stays linear"
+                .to_string(),
+            format!("migfix --chain {app} merge-heads"),
+        ))
+    }
+
+    /// Django's NodeNotFoundError.
+    fn dangling_words(
+        &self,
+        rev: &str,
+        target: &str,
+        suggestion: Option<&str>,
+    ) -> Option<(String, String)> {
+        let (app, migration) = target.split_once('.').unwrap_or((target, ""));
+        let hint = suggestion
+            .map(|s| format!("; did you mean {s}?"))
+            .unwrap_or_default();
+        Some((
+            format!("Migration {rev} dependencies reference nonexistent parent node ('{app}', '{migration}'){hint}"),
+            match suggestion {
+                Some(s) => format!("point the dependency at {s}"),
+                None => "point the dependency at an existing migration (see `migfix history`)".to_string(),
+            },
+        ))
+    }
+
+    fn verify_commands(&self, root: &Path, chain: &Chain) -> Vec<String> {
+        let dir = rel(root, &spec_of(&chain.spec).project);
+        vec![
+            format!(
+                "verify {}: cd {dir} && python manage.py makemigrations --check --dry-run   (no conflict, no changes)",
+                chain.name()
+            ),
+            format!("verify {}: cd {dir} && python manage.py migrate --plan", chain.name()),
+        ]
+    }
+
+    fn upgrade_command(
+        &self,
+        _root: &Path,
+        _spec: &crate::config::ChainSpec,
+        target: &str,
+    ) -> String {
+        match target.split_once('.') {
+            Some((app, name)) if target != "head" => {
+                format!("python manage.py migrate {app} {name}")
+            }
+            _ => "python manage.py migrate".to_string(),
+        }
+    }
+
+    fn find(&self, chain: &Chain, target: &str, name: Option<&str>) -> Vec<usize> {
+        find(chain, target, name)
+            .map(|i| vec![i])
+            .unwrap_or_default()
+    }
+
+    fn renumber(
+        &self,
+        config: &Config,
+        _chains: &[Chain],
+        chain: &Chain,
+        idx: usize,
+        args: &RenumberArgs,
+        repo: Option<&crate::git::Repo>,
+    ) -> Result<(Preview, Plan)> {
+        renumber(
+            config,
+            chain,
+            idx,
+            args,
+            &crate::repair::claims_for(repo, chain),
+        )
+    }
+
+    fn merge_heads(
+        &self,
+        config: &Config,
+        chain: &Chain,
+        args: &MergeHeadsArgs,
+        repo: Option<&crate::git::Repo>,
+    ) -> Result<crate::repair::merge_heads::Prepared> {
+        let (preview, plan, stale) =
+            merge_heads(config, chain, args, &crate::repair::claims_for(repo, chain))?;
+        Ok(crate::repair::merge_heads::Prepared {
+            preview,
+            plan,
+            stale,
+        })
+    }
+
+    fn rebase(
+        &self,
+        onto: &Onto<'_>,
+        chain: &Chain,
+        builder: &mut Builder,
+    ) -> Result<Option<Moved>> {
+        let moved = rebase(
+            onto.repo,
+            chain,
+            spec_of(&chain.spec),
+            (onto.base_name, onto.base),
+            onto.merge_base,
+            onto.others,
+            builder,
+        )?;
+        Ok(moved.map(|(note, head, at_base)| Moved {
+            note,
+            head,
+            at_base: Some(at_base),
+            merge_hint: None,
+        }))
+    }
+
+    fn check_against_base(
+        &self,
+        config: &Config,
+        chain: &Chain,
+        at_base: &Chain,
+        plan: &Plan,
+    ) -> Result<()> {
+        check_against_base(config, chain, spec_of(&chain.spec), at_base, plan)
+    }
+
+    fn collisions(
+        &self,
+        repo: &crate::git::Repo,
+        chain: &Chain,
+        (base_name, base): (&str, git2::Oid),
+        branches: &[(String, git2::Oid)],
+        analysis: &mut crate::outcome::Analysis,
+    ) {
+        crate::collisions::django_chain(
+            repo,
+            chain,
+            spec_of(&chain.spec),
+            base_name,
+            base,
+            branches,
+            analysis,
+        )
+    }
+}
