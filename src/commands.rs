@@ -12,19 +12,19 @@ use crate::report;
 use crate::ExitStatus;
 
 pub(crate) fn chains(config: &Config) -> Result<ExitStatus> {
-    let chains = chains::load(config)?;
+    let chains = crate::frameworks::load(config)?;
     report::chains(config, &chains)?;
     Ok(ExitStatus::Success)
 }
 
 pub(crate) fn heads(config: &Config) -> Result<ExitStatus> {
-    let chains = chains::load(config)?;
+    let chains = crate::frameworks::load(config)?;
     report::heads(config, &chains)?;
     Ok(ExitStatus::Success)
 }
 
 pub(crate) fn history(config: &Config, args: &HistoryArgs) -> Result<ExitStatus> {
-    let chains = chains::load(config)?;
+    let chains = crate::frameworks::load(config)?;
     report::history(config, &chains, args.dot)?;
     Ok(ExitStatus::Success)
 }
@@ -35,12 +35,15 @@ pub(crate) fn history(config: &Config, args: &HistoryArgs) -> Result<ExitStatus>
 /// database must be given) are warnings. So is what Alembic itself does not
 /// stop at: file names that disagree with the chain's naming, several bases.
 pub(crate) fn check(config: &Config) -> Result<ExitStatus> {
-    let mut chains = chains::load(config)?;
+    let mut chains = crate::frameworks::load(config)?;
     let ci = diagnose::ci_roles(&config.root);
-    let projects = crate::frameworks::sqitch::plan::projects(&chains);
+    let all: Vec<_> = chains
+        .iter()
+        .map(|c| crate::frameworks::findings(&config.root, c, &chains))
+        .collect();
     let mut found = Vec::with_capacity(chains.len());
     let mut warned = Vec::with_capacity(chains.len());
-    for chain in &mut chains {
+    for (chain, findings_of_chain) in chains.iter_mut().zip(all) {
         // The static classes read every migration's body: seconds on a
         // chain of thousands, so say what is happening.
         let _progress = report::Progress::start(
@@ -48,10 +51,9 @@ pub(crate) fn check(config: &Config) -> Result<ExitStatus> {
             chain.revisions.len(),
             &format!("checking {}", chain.name()),
         );
-        let (mut failing, naming): (Vec<_>, Vec<_>) =
-            findings::for_chain_in(&config.root, chain, &projects)
-                .into_iter()
-                .partition(|f| !findings::warns_only(f));
+        let (mut failing, naming): (Vec<_>, Vec<_>) = findings_of_chain
+            .into_iter()
+            .partition(|f| !findings::warns_only(f));
         chain
             .warnings
             .extend(naming.iter().map(findings::as_warning));
@@ -103,7 +105,7 @@ fn left_temp_files(root: &std::path::Path, chain: &chains::Chain) -> Vec<crate::
         .revisions
         .iter()
         .flat_map(|r| {
-            let scripts = r.sqitch.iter().flat_map(|s| s.scripts.iter());
+            let scripts = r.scripts.iter().flat_map(|s| s.paths.iter());
             std::iter::once(&r.path).chain(scripts)
         })
         .filter_map(|p| p.parent())

@@ -42,6 +42,20 @@ pub(crate) struct Finding {
     /// For a finding from a log: the CI step it happened in.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub step: Option<String>,
+    /// What the framework's own tool accepts anyway: `check` warns.
+    #[serde(skip)]
+    pub warning: bool,
+}
+
+/// One finding of a framework's own lint.
+#[derive(Debug)]
+pub(crate) struct Lint {
+    pub line: usize,
+    pub kind: &'static str,
+    pub message: String,
+    pub fix: String,
+    /// The framework's own tool accepts it.
+    pub warning: bool,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -77,6 +91,7 @@ impl Finding {
             error: None,
             statement: None,
             step: None,
+            warning: false,
         }
     }
 }
@@ -98,15 +113,17 @@ fn problem_in_focus(chain: &Chain, graph: &Graph<'_>, p: &Problem) -> bool {
     revs.iter().any(|&i| chain.in_focus(graph.rev(i)))
 }
 
-/// Findings that Alembic itself does not stop at: file names (it never
-/// reads them) and several bases (it upgrades them all); and what sqitch
-/// deploys anyway (a missing verify script, a reused sequence number). `check` shows them
-/// as warnings rather than failing on them.
+/// Findings that the frameworks' own tools do not stop at: file names (they
+/// never read them), several bases (they upgrade them all), and what a
+/// framework's lint marks as accepted (a missing verify script, a reused
+/// sequence number). `check` shows them as warnings rather than failing on
+/// them.
 pub(crate) fn warns_only(f: &Finding) -> bool {
-    matches!(
-        f.kind,
-        "filename-mismatch" | "duplicate-file-number" | "multiple-bases"
-    ) || crate::frameworks::sqitch::plan::WARNING_KINDS.contains(&f.kind)
+    f.warning
+        || matches!(
+            f.kind,
+            "filename-mismatch" | "duplicate-file-number" | "multiple-bases"
+        )
 }
 
 /// A finding as a `check` warning, with its fix.
@@ -136,18 +153,22 @@ pub(crate) fn and_list(items: &[String]) -> String {
     }
 }
 
-/// Everything `check` reports for one chain from its graph, and for a
-/// sqitch chain its plan lint.
-pub(crate) fn for_chain(root: &std::path::Path, chain: &Chain) -> Vec<Finding> {
-    for_chain_in(root, chain, &Default::default())
+/// The same list joined with "or".
+pub(crate) fn or_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
 }
 
-/// [`for_chain`], knowing the repository's other sqitch projects, so that
-/// a `project:change` requirement naming no change of theirs is found.
-pub(crate) fn for_chain_in(
+/// Everything `check` reports for one chain from its graph, then `lint`,
+/// its framework's own lint, whose lines are in `lint_file`.
+pub(crate) fn for_chain(
     root: &std::path::Path,
     chain: &Chain,
-    projects: &crate::frameworks::interface::Projects,
+    lint_file: &std::path::Path,
+    lint: Vec<Lint>,
 ) -> Vec<Finding> {
     let graph = Graph::build(chain);
     let at = |i: usize| {
@@ -175,8 +196,8 @@ pub(crate) fn for_chain_in(
         )
     };
     let name = chain.name().to_string();
-    let framework = chain.framework();
-    let rules = framework.rules();
+    let profile = chain.spec.profile;
+    let rules = &profile.rules;
     let mut out: Vec<Finding> = graph
         .problems()
         .into_iter()
@@ -206,7 +227,7 @@ pub(crate) fn for_chain_in(
                     });
                     let on = label.as_ref().map(|l| format!(" on branch {l}")).unwrap_or_default();
                     let branch_flag = label.as_ref().map(|l| format!(" --branch {l}")).unwrap_or_default();
-                    let own = framework.fork_words(
+                    let own = (profile.words.fork)(
                         &names,
                         label.as_deref(),
                         (parents.len() == 1).then(|| parents[0].as_str()),
@@ -244,7 +265,7 @@ pub(crate) fn for_chain_in(
                         Via::DependsOn => "depends_on",
                     };
                     let hint = suggestion.as_ref().map(|s| format!("; did you mean {s}?")).unwrap_or_default();
-                    let own = framework.dangling_words(&graph.rev(rev).id, &target, suggestion.as_deref());
+                    let own = (profile.words.dangling)(&graph.rev(rev).id, &target, suggestion.as_deref());
                     let fix = match (&own, &suggestion) {
                         (Some((_, fix)), _) => fix.clone(),
                         (None, Some(s)) => format!("point {field} at {s}"),
@@ -304,14 +325,14 @@ pub(crate) fn for_chain_in(
                 Problem::DuplicateSequence { number, revs } if rules.bases_per_label => {
                     let ms: Vec<String> = revs.iter().map(|&i| graph.rev(i).id.clone()).collect();
                     let later = *revs.last().expect("two migrations");
-                    let d = graph.rev(later).django.as_ref().expect("a Django migration");
+                    let d = graph.rev(later).part.as_ref().expect("a revision of a part");
                     (
                         Some('C'),
                         "duplicate-file-number",
                         at(later),
-                        format!("number {number:04} is used by {} migrations of app {}: {}", ms.len(), d.app, and_list(&ms)),
+                        format!("number {number:04} is used by {} {} of {} {}: {}", ms.len(), profile.words.many, profile.words.branch, d.label, and_list(&ms)),
                         "give the migration merged later the next free number".to_string(),
-                        Some(format!("migfix renumber {} {}", d.app, d.name)),
+                        Some(format!("migfix renumber {} {}", d.label, d.name)),
                     )
                 }
                 Problem::DuplicateSequence { number, revs } => claimed_twice(
@@ -354,13 +375,14 @@ pub(crate) fn for_chain_in(
             Finding { revision, path, line, command, ..Finding::new(class, kind, Some(&name), message, fix) }
         })
         .collect();
-    let lint_path = rel(root, &framework.lint_file(&chain.spec));
-    for l in framework.lint(chain, projects) {
+    let lint_path = rel(root, lint_file);
+    for l in lint {
         // Script paths as the rest of the output shows paths: from the root.
         let message = l.message.replace(&format!("{}/", root.display()), "");
         let mut f = Finding::new(None, l.kind, Some(&name), message, l.fix);
         f.path = Some(lint_path.clone());
         f.line = Some(l.line);
+        f.warning = l.warning;
         out.push(f);
     }
     out

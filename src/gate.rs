@@ -3,17 +3,17 @@
 //! migfix.toml, `upgrade head`, a single-head check, `downgrade -1`,
 //! `upgrade head` again. A failure is classified like a CI log.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
-use crate::chains::{self, Chain};
+use crate::chains::Chain;
 use crate::cli::GateArgs;
 use crate::config::Config;
 use crate::error::{Diag, InputErrors};
-use crate::graph::Graph;
+use crate::frameworks::interface::Trip;
 use crate::report;
 use crate::secrets::{self, MASK};
 use crate::ExitStatus;
@@ -135,7 +135,7 @@ impl PgUrl {
         self.render(&self.scheme, database, false)
     }
 
-    fn for_sqitch(&self, database: &str) -> String {
+    fn db_uri(&self, database: &str) -> String {
         format!("db:{}", self.render("pg", database, false))
     }
 }
@@ -177,15 +177,15 @@ pub(crate) fn run(config: &Config, args: &GateArgs) -> Result<ExitStatus> {
                 format!("cannot connect: {}", mask(&e.to_string(), &url)),
             ))
         })?;
-    let chains = chains::load(config)?;
+    let chains = crate::frameworks::load(config)?;
     let mut tools: Vec<(Vec<String>, String)> = Vec::new();
     for c in &chains {
-        match c.framework().gate_tool(args) {
+        match crate::frameworks::of(&c.spec).gate_tool(args) {
             None => {
                 return Err(crate::error::Refused::new(format!(
                     "{}: the gate does not run {} chains yet",
                     c.name(),
-                    c.kind().as_str()
+                    c.kind()
                 ))
                 .help("select another chain with --chain NAME")
                 .into())
@@ -197,7 +197,6 @@ pub(crate) fn run(config: &Config, args: &GateArgs) -> Result<ExitStatus> {
     for (cmd, help) in &tools {
         tool_present(cmd, help)?;
     }
-    let alembic: Vec<String> = args.alembic.split_whitespace().map(String::from).collect();
     let mut runs = Vec::new();
     for chain in &chains {
         let db = database_name(&url.database, chain.name());
@@ -212,7 +211,11 @@ pub(crate) fn run(config: &Config, args: &GateArgs) -> Result<ExitStatus> {
             sql(&mut admin, &format!("CREATE DATABASE \"{db}\""), &url)
         });
         if created {
-            run.passed = round_trip(config, chain, &url, &db, &alembic, &mut admin, &mut run)?;
+            let tool = crate::frameworks::of(&chain.spec)
+                .gate_tool(args)
+                .map(|(cmd, _)| cmd)
+                .unwrap_or_default();
+            run.passed = round_trip(config, chain, &url, &db, tool, &mut admin, &mut run)?;
             if !args.keep {
                 step(config, &mut run, "drop database", || {
                     sql(
@@ -390,13 +393,12 @@ fn command(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn round_trip(
     config: &Config,
     chain: &Chain,
     url: &PgUrl,
     db: &str,
-    alembic: &[String],
+    tool: Vec<String>,
     admin: &mut postgres::Client,
     run: &mut ChainRun,
 ) -> Result<bool> {
@@ -411,241 +413,64 @@ fn round_trip(
             return Ok(false);
         }
     }
-    let mut trip = Trip {
+    let mut trip = GateTrip {
         config,
         url,
         db,
-        alembic,
+        tool,
         run,
     };
-    chain.framework().round_trip(&mut trip, chain)
+    crate::frameworks::of(&chain.spec).round_trip(&mut trip, chain)
 }
 
-/// What one chain's round trip needs: where it runs and what it reports to.
-pub(crate) struct Trip<'a> {
-    pub config: &'a Config,
-    pub url: &'a PgUrl,
-    pub db: &'a str,
-    pub alembic: &'a [String],
-    pub run: &'a mut ChainRun,
+/// One chain's round trip: where it runs and what it reports to.
+struct GateTrip<'a> {
+    config: &'a Config,
+    url: &'a PgUrl,
+    db: &'a str,
+    tool: Vec<String>,
+    run: &'a mut ChainRun,
 }
 
-/// Alembic's round trip: seeds, upgrade head, one head, downgrade -1,
-/// upgrade head.
-pub(crate) fn alembic_trip(
-    trip: &mut Trip<'_>,
-    chain: &Chain,
-    spec: &crate::config::AlembicSpec,
-) -> Result<bool> {
-    let (config, url, db, alembic) = (trip.config, trip.url, trip.db, trip.alembic);
-    let run = &mut *trip.run;
-    let ini = spec
-        .config
-        .clone()
-        .filter(|c| c.extension().is_some_and(|e| e == "ini"));
-    let (tmp, ini_path, cwd) = temp_ini(
-        ini.as_deref(),
-        spec.script_location.as_deref(),
-        &url.for_database(db),
-    )?;
-    let env = [("DATABASE_URL", url.for_database(db))];
-    let ini_arg = ini_path.to_string_lossy().into_owned();
-    let alembic_step = |run: &mut ChainRun, label: &str, args: &[&str]| {
-        let mut all = vec!["-c", ini_arg.as_str()];
-        all.extend_from_slice(args);
-        step(config, run, label, || {
-            command(alembic, &all, &cwd, &env, url)
+impl Trip for GateTrip<'_> {
+    fn root(&self) -> &Path {
+        &self.config.root
+    }
+
+    fn url(&self) -> String {
+        self.url.for_database(self.db)
+    }
+
+    fn db_uri(&self) -> String {
+        self.url.db_uri(self.db)
+    }
+
+    fn tool_step(
+        &mut self,
+        label: &str,
+        args: &[&str],
+        dir: &Path,
+        env: &[(&str, String)],
+    ) -> bool {
+        let (tool, url) = (&self.tool, self.url);
+        step(self.config, self.run, label, || {
+            command(tool, args, dir, env, url)
         })
-    };
-    let graph = Graph::build(chain);
-    for (before, seed_sql) in seeds(chain) {
-        let Some(target) = graph.resolve(before).map(|i| graph.rev(i).down.clone()) else {
-            return Err(InputErrors::one(Diag::new(
-                "migfix.toml",
-                None,
-                format!(
-                    "[chain.gate.seed] before = \"{before}\": no such revision in {}",
-                    chain.name()
-                ),
-            ))
-            .into());
-        };
-        let to = if target.is_empty() {
-            "base".to_string()
-        } else {
-            target.join(",")
-        };
-        if !alembic_step(
-            run,
-            &format!("alembic upgrade {to} (pre-seed)"),
-            &["upgrade", &to],
-        ) {
-            return Ok(false);
-        }
+    }
+
+    fn sql_step(&mut self, label: &str, statement: &str) -> Result<bool> {
+        let (url, db) = (self.url, self.db);
         let mut client = postgres::Client::connect(&url.for_database(db), postgres::NoTls)
             .map_err(|e| {
                 anyhow::anyhow!("cannot connect to {db}: {}", mask(&e.to_string(), url))
             })?;
-        if !step(config, run, &format!("seed (required by {before})"), || {
-            sql(&mut client, seed_sql, url)
-        }) {
-            return Ok(false);
-        }
+        Ok(step(self.config, self.run, label, || {
+            sql(&mut client, statement, url)
+        }))
     }
-    if !alembic_step(run, "alembic upgrade head", &["upgrade", "head"]) {
-        return Ok(false);
-    }
-    let heads: Vec<String> = graph
-        .heads()
-        .into_iter()
-        .map(|i| graph.rev(i).id.clone())
-        .collect();
-    let single = heads.len() == 1;
-    if !step(config, run, "assert single head", || Output {
-        ok: single,
-        text: if single {
-            String::new()
-        } else {
-            format!(
-                "Multiple head revisions are present: head count: {}",
-                heads.len()
-            )
-        },
-    }) {
-        return Ok(false);
-    }
-    if !alembic_step(
-        run,
-        "alembic downgrade -1 (reversibility check)",
-        &["downgrade", "-1"],
-    ) {
-        return Ok(false);
-    }
-    let ok = alembic_step(run, "alembic upgrade head", &["upgrade", "head"]);
-    drop(tmp);
-    Ok(ok)
-}
 
-/// sqitch's round trip: deploy --verify, revert the last change, deploy.
-pub(crate) fn sqitch_trip(trip: &mut Trip<'_>, spec: &crate::config::SqitchSpec) -> Result<bool> {
-    let (config, url, db) = (trip.config, trip.url, trip.db);
-    let run = &mut *trip.run;
-    let dir = spec
-        .conf
-        .as_deref()
-        .and_then(Path::parent)
-        .or_else(|| spec.plan.parent())
-        .unwrap_or(&config.root)
-        .to_path_buf();
-    let target = url.for_sqitch(db);
-    let plan = spec.plan.to_string_lossy().into_owned();
-    let sqitch = ["sqitch".to_string()];
-    let sqitch_step = |run: &mut ChainRun, label: &str, args: &[&str]| {
-        let mut all: Vec<&str> = args.to_vec();
-        all.extend_from_slice(&["--plan-file", &plan, &target]);
-        step(config, run, label, || {
-            command(&sqitch, &all, &dir, &[], url)
-        })
-    };
-    Ok(
-        sqitch_step(run, "sqitch deploy --verify", &["deploy", "--verify"])
-            && sqitch_step(
-                run,
-                "sqitch revert --to @HEAD^",
-                &["revert", "-y", "--to", "@HEAD^"],
-            )
-            && sqitch_step(run, "sqitch deploy --verify", &["deploy", "--verify"]),
-    )
-}
-
-/// `[[chain.gate.seed]]` tables: `before` and `sql`, checked when the
-/// configuration was read.
-fn seeds(chain: &Chain) -> impl Iterator<Item = (&str, &str)> {
-    chain
-        .spec
-        .gate
-        .iter()
-        .flat_map(|g| &g.seed)
-        .map(|s| (s.before.as_str(), s.sql.as_str()))
-}
-
-/// A copy of the chain's alembic.ini pointing at the ephemeral database,
-/// with `script_location` absolute; the user's ini is never edited. Alembic
-/// runs from the ini's folder, as it would for the user.
-fn temp_ini(
-    ini: Option<&Path>,
-    script_location: Option<&Path>,
-    db_url: &str,
-) -> Result<(tempfile::TempDir, PathBuf, PathBuf)> {
-    let tmp = tempfile::tempdir().context("creating a temporary folder")?;
-    let (text, cwd) = match ini {
-        Some(ini) => {
-            let dir = ini.parent().unwrap_or(Path::new(".")).to_path_buf();
-            let text = std::fs::read_to_string(ini)
-                .with_context(|| format!("reading {}", ini.display()))?;
-            (text.replace("%(here)s", &dir.to_string_lossy()), dir)
-        }
-        None => ("[alembic]\n".to_string(), std::env::current_dir()?),
-    };
-    let escaped = db_url.replace('%', "%%");
-    let mut out = String::new();
-    let mut in_main = false;
-    let mut seen = (false, false);
-    for line in text.lines() {
-        let trimmed = line.trim_start();
-        if trimmed.starts_with('[') {
-            if in_main {
-                finish_section(&mut out, &mut seen, script_location, &escaped);
-            }
-            in_main = trimmed.starts_with("[alembic]");
-        }
-        let key = trimmed
-            .split(['=', ':'])
-            .next()
-            .unwrap_or("")
-            .trim()
-            .to_lowercase();
-        if in_main && key == "sqlalchemy.url" {
-            out.push_str(&format!("sqlalchemy.url = {escaped}\n"));
-            seen.0 = true;
-        } else if in_main && key == "script_location" && script_location.is_some() {
-            out.push_str(&format!(
-                "script_location = {}\n",
-                script_location
-                    .expect("checked")
-                    .to_string_lossy()
-                    .replace('%', "%%")
-            ));
-            seen.1 = true;
-        } else {
-            out.push_str(line);
-            out.push('\n');
-        }
-    }
-    if in_main {
-        finish_section(&mut out, &mut seen, script_location, &escaped);
-    }
-    let path = tmp.path().join("alembic.ini");
-    std::fs::write(&path, out).context("writing the temporary alembic.ini")?;
-    Ok((tmp, path, cwd))
-}
-
-fn finish_section(
-    out: &mut String,
-    seen: &mut (bool, bool),
-    script_location: Option<&Path>,
-    url: &str,
-) {
-    if !seen.0 {
-        out.push_str(&format!("sqlalchemy.url = {url}\n"));
-        seen.0 = true;
-    }
-    if let (false, Some(loc)) = (seen.1, script_location) {
-        out.push_str(&format!(
-            "script_location = {}\n",
-            loc.to_string_lossy().replace('%', "%%")
-        ));
-        seen.1 = true;
+    fn check_step(&mut self, label: &str, ok: bool, why: String) -> bool {
+        step(self.config, self.run, label, || Output { ok, text: why })
     }
 }
 
@@ -665,7 +490,7 @@ mod tests {
             "postgresql://ci:s3cret@127.0.0.1:5433/x?sslmode=disable"
         );
         assert_eq!(
-            u.for_sqitch("x"),
+            u.db_uri("x"),
             "db:pg://ci:s3cret@127.0.0.1:5433/x?sslmode=disable"
         );
         assert_eq!(mask("password s3cret refused", &u), "password *** refused");
@@ -756,37 +581,5 @@ mod tests {
         let n = database_name("ci", "console/migrations");
         assert!(n.starts_with("ci_migfix_console_migrations_"));
         assert!(database_name(&"x".repeat(60), "chain").len() <= 63);
-    }
-
-    #[test]
-    fn temp_ini_points_at_the_ephemeral_database() {
-        let dir = tempfile::tempdir().unwrap();
-        let ini = dir.path().join("alembic.ini");
-        std::fs::write(&ini, "[alembic]\nscript_location = %(here)s/migrations\nsqlalchemy.url = postgresql://prod/db\n\n[loggers]\nkeys = root\n").unwrap();
-        let (_tmp, path, cwd) = temp_ini(
-            Some(&ini),
-            Some(&dir.path().join("migrations")),
-            "postgresql://u@h/e%x",
-        )
-        .unwrap();
-        let text = std::fs::read_to_string(path).unwrap();
-        assert!(
-            text.contains("sqlalchemy.url = postgresql://u@h/e%%x\n"),
-            "{text}"
-        );
-        assert!(
-            text.contains(&format!(
-                "script_location = {}/migrations\n",
-                dir.path().display()
-            )),
-            "{text}"
-        );
-        assert!(!text.contains("prod"));
-        assert!(text.contains("[loggers]\nkeys = root"));
-        assert_eq!(cwd, dir.path());
-        assert!(
-            std::fs::read_to_string(&ini).unwrap().contains("prod"),
-            "the user's ini is untouched"
-        );
     }
 }

@@ -7,9 +7,6 @@ use std::path::{Path, PathBuf};
 
 use git2::{BranchType, ObjectType, Oid, Repository, Status, Tree};
 
-use crate::frameworks::alembic::read::counts;
-use crate::python::{self, Assigned, PyValue};
-
 pub(crate) struct Repo {
     repo: Repository,
     workdir: PathBuf,
@@ -159,20 +156,9 @@ impl Repo {
         Some(self.repo.find_blob(entry.id()).ok()?.content().to_vec())
     }
 
-    /// Revision files (Alembic's rule) of version directories in a commit,
-    /// as (path relative to the work tree, blob id).
-    pub fn revision_files_at(
-        &self,
-        commit: Oid,
-        versions: &[PathBuf],
-        recursive: bool,
-    ) -> Vec<(PathBuf, Oid)> {
-        self.files_at(commit, versions, recursive, &counts)
-    }
-
     /// The files `accept` takes under each folder in a commit's tree, with
     /// blob ids, sorted per folder.
-    fn files_at(
+    pub fn files_at(
         &self,
         commit: Oid,
         versions: &[PathBuf],
@@ -196,7 +182,7 @@ impl Repo {
     }
 
     /// Every local and remote-tracking branch but the checked-out one.
-    fn other_branches(&self) -> Vec<(String, Oid)> {
+    pub fn other_branches(&self) -> Vec<(String, Oid)> {
         let current = self.head().and_then(|h| h.branch);
         let mut out = Vec::new();
         let Ok(branches) = self.repo.branches(None) else {
@@ -220,102 +206,9 @@ impl Repo {
         out
     }
 
-    /// The revisions that other branches add in these version directories:
-    /// for the next free number of renumber and merge-heads.
-    pub fn alembic_claims(&self, versions: &[PathBuf], recursive: bool) -> Vec<Claim> {
-        let Some(head) = self.head_commit() else {
-            return Vec::new();
-        };
-        self.claims(versions, recursive, head, &self.other_branches())
-    }
-
-    /// The one claim scan: for each branch, the revision files it adds since
-    /// its merge-base with `base` (new paths), read from its tree without a
-    /// checkout; a file the base has at the same path is not a claim.
-    pub fn claims(
-        &self,
-        versions: &[PathBuf],
-        recursive: bool,
-        base: Oid,
-        branches: &[(String, Oid)],
-    ) -> Vec<Claim> {
-        self.claims_by(versions, recursive, base, branches, counts, |_, bytes| {
-            let consts = python::read(bytes).ok()?;
-            let id = match consts.revision? {
-                Assigned {
-                    value: PyValue::Str(s),
-                    ..
-                } => s.value,
-                _ => return None,
-            };
-            let down = consts
-                .down_revision
-                .and_then(|d| d.value.ids())
-                .unwrap_or_default();
-            Some((id, down))
-        })
-    }
-
-    /// [`Repo::django_claims`] of every other branch against HEAD.
-    pub fn django_claims_from_head(&self, apps: &[(String, PathBuf)]) -> Vec<Claim> {
-        let Some(head) = self.head_commit() else {
-            return Vec::new();
-        };
-        self.django_claims(apps, head, &self.other_branches())
-    }
-
-    /// Claims on a Django project's branches: each app's new migrations,
-    /// as `app.name`, with their parents in the same app.
-    pub fn django_claims(
-        &self,
-        apps: &[(String, PathBuf)],
-        base: Oid,
-        branches: &[(String, Oid)],
-    ) -> Vec<Claim> {
-        // One scan of every app's folder; a file's folder gives its app.
-        let dirs: Vec<PathBuf> = apps.iter().map(|(_, d)| d.clone()).collect();
-        let labels: Vec<(PathBuf, &str)> = apps
-            .iter()
-            .filter_map(|(l, d)| Some((self.rel(d)?, l.as_str())))
-            .collect();
-        self.claims_by(
-            &dirs,
-            false,
-            base,
-            branches,
-            |name| {
-                name.strip_suffix(".py").is_some_and(|s| {
-                    s != "__init__" && crate::frameworks::django::parse::skipped(s).is_none()
-                })
-            },
-            |path, bytes| {
-                let label = labels
-                    .iter()
-                    .find(|(d, _)| Some(d.as_path()) == path.parent())?
-                    .1;
-                let class = crate::frameworks::django::parse::read(bytes).ok()??;
-                let stem = path.file_stem()?.to_str()?;
-                let down = class
-                    .dependencies
-                    .items
-                    .iter()
-                    .filter_map(|i| match i {
-                        crate::frameworks::django::parse::DepItem::Key { app, name }
-                            if app.value == label =>
-                        {
-                            Some(format!("{}.{}", app.value, name.value))
-                        }
-                        _ => None,
-                    })
-                    .collect();
-                Some((format!("{label}.{stem}"), down))
-            },
-        )
-    }
-
-    /// Claims with the files each framework counts and reads: `accept`
+    /// Claims with the files a framework counts and reads: `accept`
     /// picks file names, `declare` gives a file's id and parents.
-    fn claims_by(
+    pub fn claims_by(
         &self,
         versions: &[PathBuf],
         recursive: bool,
@@ -399,7 +292,7 @@ impl Repo {
 }
 
 /// What a file declares: its id and its parents.
-type Declared = (String, Vec<String>);
+pub(crate) type Declared = (String, Vec<String>);
 
 /// Shell-style matching of branch names: `*` and `?`.
 pub(crate) fn glob_match(glob: &str, name: &str) -> bool {

@@ -276,7 +276,7 @@ impl<'c> Graph<'c> {
     /// Everything `migfix check` reports for this chain, most urgent first.
     pub fn problems(&self) -> Vec<Problem> {
         let revs = &self.chain.revisions;
-        let rules = self.chain.framework().rules();
+        let rules = &self.chain.spec.profile.rules;
         let mut out = Vec::new();
         let heads = self.heads();
         for (group, label) in self.forks() {
@@ -326,7 +326,7 @@ impl<'c> Graph<'c> {
         if heads.is_empty() && !revs.is_empty() {
             out.push(Problem::NoHead);
         }
-        if rules.alembic_ids {
+        if rules.id_files {
             for (i, r) in revs.iter().enumerate() {
                 if let Some(reason) = invalid_id(&r.id) {
                     out.push(Problem::InvalidId { rev: i, reason });
@@ -357,19 +357,15 @@ impl<'c> Graph<'c> {
             // old one would do harm). A leaf that shares its number with an
             // ancestor was rebased without a new number: that is worth a
             // word. Two leaves that share one are a fork, reported once.
-            out.extend(
-                self.django_number_clashes()
-                    .into_iter()
-                    .filter(|p| match p {
-                        Problem::DuplicateSequence { revs, .. } => revs.iter().any(|&r| {
-                            heads.contains(&r) && {
-                                let up = self.ancestors(r);
-                                revs.iter().any(|o| up.contains(o))
-                            }
-                        }),
-                        _ => true,
-                    }),
-            );
+            out.extend(self.part_number_clashes().into_iter().filter(|p| match p {
+                Problem::DuplicateSequence { revs, .. } => revs.iter().any(|&r| {
+                    heads.contains(&r) && {
+                        let up = self.ancestors(r);
+                        revs.iter().any(|o| up.contains(o))
+                    }
+                }),
+                _ => true,
+            }));
         } else {
             let bases = self.bases();
             if bases.len() > 1 {
@@ -414,7 +410,7 @@ impl<'c> Graph<'c> {
     /// The literal labels of a head, for display (`alembic heads` shows
     /// them as `id (label) (head)`).
     pub fn shown_labels(&self, i: usize) -> Vec<String> {
-        if !self.chain.framework().rules().show_labels {
+        if !&self.chain.spec.profile.rules.show_labels {
             return Vec::new();
         }
         self.labels_of(i)
@@ -493,16 +489,17 @@ impl<'c> Graph<'c> {
         out
     }
 
-    /// Django migrations of one app that share a number (`0005_a`,
-    /// `0005_b`): what two branches leave behind, even once merged.
-    fn django_number_clashes(&self) -> Vec<Problem> {
+    /// Revisions of one part (an app's migrations) that share a number
+    /// (`0005_a`, `0005_b`): what two branches leave behind, even once
+    /// merged.
+    fn part_number_clashes(&self) -> Vec<Problem> {
         let mut by: std::collections::BTreeMap<(&str, u64), Vec<usize>> = Default::default();
         for (i, r) in self.chain.revisions.iter().enumerate() {
-            let Some(d) = &r.django else { continue };
+            let Some(d) = &r.part else { continue };
             if let Some(n) =
-                crate::chains::scheme::sqitch_prefix(&d.name).and_then(|p| p.parse().ok())
+                crate::chains::scheme::number_prefix(&d.name).and_then(|p| p.parse().ok())
             {
-                by.entry((d.app.as_str(), n)).or_default().push(i);
+                by.entry((d.label.as_str(), n)).or_default().push(i);
             }
         }
         by.into_iter()
@@ -584,7 +581,7 @@ impl<'c> Graph<'c> {
         // of the same app (or none) with the same number.
         let number = |id: &str| {
             let (app, name) = id.rsplit_once('.').unwrap_or(("", id));
-            crate::chains::scheme::sqitch_prefix(name).map(|n| (app.to_string(), n.to_string()))
+            crate::chains::scheme::number_prefix(name).map(|n| (app.to_string(), n.to_string()))
         };
         if let Some(key) = number(target) {
             let same: Vec<&Revision> = revs

@@ -33,7 +33,6 @@ use std::process::ExitCode;
 use anyhow::Result;
 
 use crate::cli::{Cli, Command};
-use crate::config::Config;
 
 /// The stack of every thread that reads migrations: enough for the deepest
 /// file the readers accept (see `python::strict::MAX_DEPTH`).
@@ -75,7 +74,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
                 .map_or_else(String::new, |v| v.get_name().to_string())
         );
     }
-    let config = Config::from_cli(&cli.global)?;
+    let config = frameworks::configure(&cli.global)?;
     // A write that was killed leaves its journal: writes wait until it is
     // undone or finished; reads say so and go on.
     let found = plan::journal::find(&config.root);
@@ -109,6 +108,8 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
 /// readers, so that tests can prove they agree.
 #[doc(hidden)]
 pub mod testing {
+    pub use crate::frameworks::testing::*;
+
     /// The constants as a comparable string, from the full parse.
     pub fn read_full(src: &[u8]) -> Result<String, String> {
         crate::python::read_full(src)
@@ -127,41 +128,6 @@ pub mod testing {
                 crate::python::read_checked(&src)
                     .map(drop)
                     .map_err(|e| e.to_string())
-            })
-            .expect("a reader thread can be spawned")
-            .join()
-            .expect("the readers do not panic")
-    }
-
-    /// A Django migration's references, each as (app, name, app's text in
-    /// the file, name's text in the file); `Ok(None)` without a Migration
-    /// class. Runs on a thread with the readers' stack, as the binary does.
-    #[allow(clippy::type_complexity)]
-    pub fn read_django(
-        src: &[u8],
-    ) -> Result<Option<Vec<(String, String, Vec<u8>, Vec<u8>)>>, String> {
-        let src = src.to_vec();
-        std::thread::Builder::new()
-            .stack_size(crate::READER_STACK)
-            .spawn(move || {
-                use crate::frameworks::django::parse::DepItem;
-                let class =
-                    crate::frameworks::django::parse::read(&src).map_err(|e| e.to_string())?;
-                Ok(class.map(|c| {
-                    [c.dependencies, c.replaces, c.run_before]
-                        .into_iter()
-                        .flat_map(|l| l.items)
-                        .filter_map(|i| match i {
-                            DepItem::Key { app, name } => Some((
-                                app.value,
-                                name.value,
-                                src[app.inner].to_vec(),
-                                src[name.inner].to_vec(),
-                            )),
-                            _ => None,
-                        })
-                        .collect()
-                }))
             })
             .expect("a reader thread can be spawned")
             .join()
@@ -193,40 +159,5 @@ pub mod testing {
         crate::config::ini::Ini::parse_git(text)
             .map(drop)
             .map_err(|e| e.to_string())
-    }
-
-    /// Parses a plan and renders it back from its fields (each line with
-    /// its ending), with the lint messages other than missing scripts.
-    pub fn plan_round_trip(text: &str) -> (String, Vec<String>) {
-        use crate::frameworks::sqitch::plan::{lint, LineKind, Plan};
-        let plan = Plan::parse(text);
-        let mut out = String::new();
-        for line in &plan.lines {
-            match &line.kind {
-                LineKind::Change(e) | LineKind::Tag(e) => out.push_str(&e.render()),
-                _ => out.push_str(&text[line.span.clone()]),
-            }
-            let end = text[line.span.end..]
-                .find('\n')
-                .map_or(text.len(), |i| line.span.end + i + 1);
-            out.push_str(&text[line.span.end..end]);
-        }
-        let spec = crate::config::SqitchSpec::with_defaults(
-            "sqitch.plan".into(),
-            std::path::Path::new(""),
-        );
-        let lints = lint(&plan, &spec, &Default::default())
-            .into_iter()
-            .filter(|l| !l.kind.contains("script"))
-            .map(|l| format!("{}: {}", l.line, l.message))
-            .collect();
-        (out, lints)
-    }
-
-    /// sqitch plan parsing, for the property tests: the line count.
-    pub fn parse_plan(text: &str) -> usize {
-        crate::frameworks::sqitch::plan::Plan::parse(text)
-            .lines
-            .len()
     }
 }

@@ -1,11 +1,12 @@
 //! What the commands found or will do, as the printer (`report`) shows it:
 //! plain data, below both, so that `report` imports no command module.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
 use crate::findings::Finding;
+use crate::git::Repo;
 
 /// What a repair will do, in words, shown above its diff.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -100,4 +101,47 @@ pub(crate) struct Offer {
     pub chain: String,
     pub problem: String,
     pub fixes: Vec<Fix>,
+}
+
+/// Who claims each key (an id, or what `key` makes of it): the base's
+/// revisions, then each branch's new ones; a key claimed on two branches,
+/// one of them not the base, collides.
+pub(crate) fn record_collisions<'r>(
+    repo: &Repo,
+    chain: &str,
+    base_name: &str,
+    base_revs: impl IntoIterator<Item = &'r crate::chains::Revision>,
+    claims: &[crate::git::Claim],
+    key: impl Fn(&str) -> Option<String>,
+    a: &mut Analysis,
+) {
+    let mut by_key: BTreeMap<String, Vec<Claimant>> = BTreeMap::new();
+    for r in base_revs {
+        let Some(k) = key(&r.id) else { continue };
+        let path = repo.rel(&r.path).map_or_else(
+            || r.path.display().to_string(),
+            |p| p.to_string_lossy().replace('\\', "/"),
+        );
+        by_key.entry(k).or_default().push(Claimant {
+            branch: base_name.to_string(),
+            path,
+        });
+    }
+    for c in claims {
+        let Some(k) = key(&c.id) else { continue };
+        by_key.entry(k).or_default().push(Claimant {
+            branch: c.branch.clone(),
+            path: c.path.clone(),
+        });
+    }
+    for (id, claims) in by_key {
+        let branches: BTreeSet<&str> = claims.iter().map(|c| c.branch.as_str()).collect();
+        if claims.iter().any(|c| c.branch != base_name) && branches.len() > 1 {
+            a.collisions.push(Collision {
+                chain: chain.to_string(),
+                id,
+                claims,
+            });
+        }
+    }
 }

@@ -7,12 +7,12 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use crate::chains::{self, Chain};
+use crate::chains::Chain;
 use crate::cli::{MergeHeadsArgs, RecoverArgs, RenumberArgs, WriteArgs};
 use crate::config::{rel, Config};
 use crate::diagnose;
 use crate::error::Refused;
-use crate::findings::{self, Finding};
+use crate::findings::Finding;
 use crate::git::Repo;
 use crate::graph::{id_order, Graph, Problem, Via};
 use crate::plan::Plan;
@@ -54,7 +54,7 @@ pub(crate) fn run(config: &Config, args: &RecoverArgs) -> Result<ExitStatus> {
         Some(path) => diagnose::log_findings(config, path)?,
         None => Vec::new(),
     };
-    let chains = chains::load(config)?;
+    let chains = crate::frameworks::load(config)?;
     let ci = diagnose::ci_roles(&config.root);
     let found: Vec<(String, Vec<Finding>)> = chains
         .iter()
@@ -81,7 +81,7 @@ pub(crate) fn run(config: &Config, args: &RecoverArgs) -> Result<ExitStatus> {
     let mut applied = false;
     for name in offers.iter().map(|o| o.chain.clone()).collect::<Vec<_>>() {
         loop {
-            let chains = chains::load(config)?;
+            let chains = crate::frameworks::load(config)?;
             let Some(chain) = chains.iter().find(|c| c.name() == name) else {
                 break;
             };
@@ -122,18 +122,18 @@ pub(crate) fn run(config: &Config, args: &RecoverArgs) -> Result<ExitStatus> {
                 }
                 Err(e) => return Err(e),
             }
-            let chains = chains::load(config)?;
+            let chains = crate::frameworks::load(config)?;
             if let Some(c) = chains.iter().find(|c| c.name() == name) {
                 report::check(
                     config,
-                    &[(c, findings::for_chain(&config.root, c))],
+                    &[(c, crate::frameworks::findings(&config.root, c, &[]))],
                     &[Vec::new()],
                 )?;
             }
         }
     }
 
-    let chains = chains::load(config)?;
+    let chains = crate::frameworks::load(config)?;
     let left: Vec<(String, Vec<Finding>)> = chains
         .iter()
         .map(|c| {
@@ -287,8 +287,8 @@ pub(crate) fn offer(config: &Config, chain: &Chain, repo: Option<&Repo>) -> Opti
     for p in &problems {
         if let Problem::MultipleHeads { heads, label } = p {
             let ids: Vec<String> = heads.iter().map(|&i| g.rev(i).id.clone()).collect();
-            let words = chain.framework().words();
-            let per_label = chain.framework().rules().bases_per_label;
+            let words = &chain.profile().words;
+            let per_label = chain.profile().rules.bases_per_label;
             let mut fixes = vec![Fix {
                 label: format!("add a merge {} over {}", words.one, ids.join(" and ")),
                 why: "the runbook's fix: no DDL, numbered past every claim; open branches then rebase onto it".into(),
@@ -407,11 +407,12 @@ pub(crate) fn follow_ups(config: &Config, chains: &[&Chain], repo: Option<&Repo>
     for chain in chains {
         let g = Graph::build(chain);
         let heads = g.heads();
-        let claims = repair::claims_for(repo, chain);
-        let framework = chain.framework();
+        let claims = crate::frameworks::claims(repo, chain);
+        let framework = crate::frameworks::of(&chain.spec);
         // Each head with the claims built on its branch: the one head, or
         // where heads count per label (Django's apps), each label's.
-        let groups: Vec<(usize, Vec<crate::git::Claim>)> = if framework.rules().bases_per_label {
+        let groups: Vec<(usize, Vec<crate::git::Claim>)> = if chain.profile().rules.bases_per_label
+        {
             heads
                 .iter()
                 .map(|&h| {
@@ -436,12 +437,12 @@ pub(crate) fn follow_ups(config: &Config, chains: &[&Chain], repo: Option<&Repo>
             Vec::new()
         };
         for (head, own) in groups {
-            for c in merge_heads::stale_branches(chain, &own, &g.rev(head).id) {
+            for c in crate::repair::merge::stale_branches(chain, &own, &g.rev(head).id) {
                 out.push(format!(
                     "rebase {} ({} {} {}): on it, run migfix rebase",
                     c.branch,
                     c.id,
-                    framework.words().revises,
+                    chain.profile().words.revises,
                     c.down.join(", ")
                 ));
             }

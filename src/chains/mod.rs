@@ -1,36 +1,17 @@
-//! Reading chains into [`Revision`] records: one per Alembic revision file
-//! or sqitch plan change, in the order the tool itself loads them.
+//! The common model of a chain: its revisions, one per revision file or
+//! plan change, in the order its framework loads them.
 
 pub(crate) mod naming;
 pub(crate) mod scheme;
 
 use std::path::PathBuf;
 
-use anyhow::Result;
-
-use crate::config::{ChainSpec, Config, Source};
-use crate::error::{Diag, InputErrors};
+use crate::config::ChainSpec;
+use crate::error::Diag;
 use crate::python::ModuleConsts;
 
 pub(crate) use naming::Naming;
 pub(crate) use scheme::Scheme;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    Alembic,
-    Sqitch,
-    Django,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Alembic => "alembic",
-            Kind::Sqitch => "sqitch",
-            Kind::Django => "django",
-        }
-    }
-}
 
 #[derive(Debug, Clone)]
 pub(crate) struct Revision {
@@ -43,21 +24,59 @@ pub(crate) struct Revision {
     /// `None` when the value is not a literal and so unknown.
     pub depends_on: Option<Vec<String>>,
     pub branch_labels: Option<Vec<String>>,
-    /// The parsed constants with their spans (Alembic only).
+    /// The parsed constants with their spans, for a revision that is a
+    /// Python module of constants.
     pub consts: Option<ModuleConsts>,
-    /// sqitch only: the change id sqitch's registry knows it by, and its
-    /// deploy, revert and verify scripts.
-    pub sqitch: Option<SqitchChange>,
-    /// Alembic, read in full: what `upgrade()` does, from the same parse.
+    /// For a revision that is a planned change with scripts: the id the
+    /// tool's registry knows it by, and its deploy, revert and verify
+    /// scripts.
+    pub scripts: Option<Scripts>,
+    /// Read in full: what `upgrade()` does, from the same parse.
     pub steps: Option<Vec<crate::python::calls::Step>>,
-    /// Django only: the migration's app, name and references.
-    pub django: Option<Box<crate::frameworks::django::read::DjangoMigration>>,
+    /// Where a chain is made of parts that each have a line of their own
+    /// (an app of a project): the part, and the revision's name in it.
+    pub part: Option<Part>,
+    /// What only the revision's framework reads of it.
+    pub detail: Option<Detail>,
+}
+
+impl Revision {
+    /// The framework's own record of the revision, if it keeps one of
+    /// type `T`.
+    pub fn detail<T: std::any::Any>(&self) -> Option<&T> {
+        self.detail.as_ref()?.0.as_any().downcast_ref()
+    }
 }
 
 #[derive(Debug, Clone)]
-pub(crate) struct SqitchChange {
+pub(crate) struct Scripts {
     pub change_id: String,
-    pub scripts: [PathBuf; 3],
+    pub paths: [PathBuf; 3],
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Part {
+    pub label: String,
+    pub name: String,
+}
+
+/// A framework's own record of a revision, opaque to the rest.
+#[derive(Clone)]
+pub(crate) struct Detail(pub std::sync::Arc<dyn RevisionDetail>);
+
+/// What the rest may ask of a framework's own record of a revision.
+pub(crate) trait RevisionDetail: std::any::Any + Send + Sync {
+    fn as_any(&self) -> &dyn std::any::Any;
+
+    /// Its fields as the JSON output shows them beside the revision's own,
+    /// in order.
+    fn json_fields(&self) -> Vec<(&'static str, serde_json::Value)>;
+}
+
+impl std::fmt::Debug for Detail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Detail")
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -75,8 +94,13 @@ pub(crate) struct Chain {
 
 impl Chain {
     /// A chain with its id scheme and file naming judged from its
-    /// revisions, newest first.
-    pub fn new(spec: ChainSpec, revisions: Vec<Revision>, warnings: Vec<Diag>) -> Chain {
+    /// revisions by `conventions` (its framework's judgement).
+    pub fn new(
+        spec: ChainSpec,
+        revisions: Vec<Revision>,
+        warnings: Vec<Diag>,
+        conventions: impl FnOnce(&Chain) -> (Scheme, Naming),
+    ) -> Chain {
         let mut chain = Chain {
             spec,
             revisions,
@@ -85,7 +109,7 @@ impl Chain {
             naming: Naming::default_template(),
             replaced: Vec::new(),
         };
-        let (scheme, naming) = chain.framework().conventions(&chain);
+        let (scheme, naming) = conventions(&chain);
         chain.scheme = scheme;
         chain.naming = naming;
         chain
@@ -95,34 +119,32 @@ impl Chain {
         &self.spec.name
     }
 
-    /// The chain's framework: everything that differs between Alembic,
-    /// sqitch and Django is asked of it.
-    pub fn framework(&self) -> &'static dyn crate::frameworks::Framework {
-        crate::frameworks::of(&self.spec)
+    /// The chain's framework's name.
+    pub fn kind(&self) -> &'static str {
+        self.spec.profile.name
     }
 
-    pub fn kind(&self) -> Kind {
-        self.framework().kind()
+    /// How the chain's framework speaks and how the graph reads it.
+    pub fn profile(&self) -> &'static crate::config::Profile {
+        self.spec.profile
     }
 
     /// The folder (or plan) shown as the chain's location.
     pub fn location(&self) -> PathBuf {
-        self.framework().location(&self.spec)
+        self.spec.source.location()
     }
 
-    /// Django's `--chain LABEL`: the app the commands show and repair.
+    /// `--chain PART`: the part (a project's app) the commands show and
+    /// repair.
     pub fn focus(&self) -> Option<&str> {
-        match &self.spec.source {
-            Source::Django(d) => d.focus.as_deref(),
-            _ => None,
-        }
+        self.spec.focus.as_deref()
     }
 
-    /// Whether a revision is in view: every one, or with `--chain LABEL` of
-    /// a Django project, that app's.
+    /// Whether a revision is in view: every one, or with `--chain PART`,
+    /// that part's.
     pub fn in_focus(&self, r: &Revision) -> bool {
-        match (self.focus(), &r.django) {
-            (Some(app), Some(d)) => d.app == app,
+        match (self.focus(), &r.part) {
+            (Some(part), Some(p)) => p.label == part,
             _ => true,
         }
     }
@@ -144,32 +166,4 @@ pub(crate) fn most_common<T: PartialEq>(items: impl IntoIterator<Item = T>) -> O
         .rev()
         .max_by_key(|(_, n)| *n)
         .map(|(t, _)| t)
-}
-
-/// Reads every configured chain. Any unreadable input fails the whole load
-/// with every problem listed (exit 2). Every Alembic file is proven free of
-/// syntax errors, as importing it would, so that each command gives one
-/// verdict on one file.
-pub(crate) fn load(config: &Config) -> Result<Vec<Chain>> {
-    let mut chains = Vec::new();
-    let mut errors = Vec::new();
-    for spec in &config.chains {
-        match crate::frameworks::of(spec).read(&config.root, spec) {
-            Ok(read) => {
-                let mut chain = Chain::new(spec.clone(), read.revisions, read.warnings);
-                chain.replaced = read.replaced;
-                chains.push(chain)
-            }
-            Err(mut diags) => errors.append(&mut diags),
-        }
-    }
-    if errors.is_empty() {
-        Ok(chains)
-    } else {
-        Err(InputErrors {
-            diags: errors,
-            help: None,
-        }
-        .into())
-    }
 }

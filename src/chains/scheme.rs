@@ -71,9 +71,9 @@ impl Scheme {
         }
     }
 
-    /// sqitch changes: the `NN` of the seeds' `NN-slug` names.
-    pub fn detect_sqitch<'a>(names: impl Iterator<Item = &'a str>) -> Scheme {
-        Self::classify(names.map(|n| (sqitch_prefix(n).map(|p| p.len()), false)))
+    /// Names led by a number: the `NN` of `NN-slug`.
+    pub fn detect_prefixed<'a>(names: impl Iterator<Item = &'a str>) -> Scheme {
+        Self::classify(names.map(|n| (number_prefix(n).map(|p| p.len()), false)))
     }
 
     fn classify(items: impl Iterator<Item = (Option<usize>, bool)>) -> Scheme {
@@ -168,8 +168,8 @@ pub(crate) fn is_hash(id: &str) -> bool {
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
-/// The leading digits of a sqitch change name followed by `-` or `_`.
-pub(crate) fn sqitch_prefix(name: &str) -> Option<&str> {
+/// The leading digits of a name, followed by `-` or `_`.
+pub(crate) fn number_prefix(name: &str) -> Option<&str> {
     let digits = name.bytes().take_while(u8::is_ascii_digit).count();
     (digits > 0 && matches!(name.as_bytes().get(digits), Some(b'-' | b'_')))
         .then(|| &name[..digits])
@@ -197,11 +197,11 @@ mod tests {
         assert_eq!(d(&["1a2b3c4d5e6f", "0f9e8d7c6b5a"]), Scheme::Hash);
         assert_eq!(d(&["v1.1.0.b", "v1.0.0.a"]), Scheme::Named);
         assert_eq!(
-            Scheme::detect_sqitch(["01-init", "02-users", "07-billing"].into_iter()),
+            Scheme::detect_prefixed(["01-init", "02-users", "07-billing"].into_iter()),
             Scheme::Sequential { width: 2 }
         );
         assert_eq!(
-            Scheme::detect_sqitch(["users", "appschema"].into_iter()),
+            Scheme::detect_prefixed(["users", "appschema"].into_iter()),
             Scheme::Named
         );
     }

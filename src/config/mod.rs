@@ -1,16 +1,20 @@
 //! Turns the command line, migfix.toml and the files below the root into a
 //! checked [`Config`]: where every chain lives and how to read it.
 
-mod discover;
+pub(crate) mod discover;
 pub(crate) mod ini;
+pub(crate) mod profile;
 
+use std::any::Any;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use serde::Deserialize;
 
 use crate::cli::{ColorChoice, Format, Global};
 use crate::error::{Diag, InputErrors};
+pub(crate) use profile::Profile;
 
 #[derive(Debug)]
 pub(crate) struct Config {
@@ -30,7 +34,13 @@ pub(crate) struct Output {
 #[derive(Debug, Clone)]
 pub(crate) struct ChainSpec {
     pub name: String,
-    pub source: Source,
+    /// The chain's framework, as the shared layers know it.
+    pub profile: &'static Profile,
+    /// The framework's own account of the chain.
+    pub source: Arc<dyn Source>,
+    /// `--chain PART` named one part of the chain (an app of a project):
+    /// commands show and repair that part, over the whole chain's graph.
+    pub focus: Option<String>,
     /// Postgres roles provisioned outside migrations (migfix.toml `roles`).
     pub roles: Vec<String>,
     /// How many heads the chain is meant to have (migfix.toml `heads`, or
@@ -41,118 +51,77 @@ pub(crate) struct ChainSpec {
     pub gate: Option<GateSpec>,
 }
 
-#[derive(Debug, Clone)]
-pub(crate) enum Source {
-    Alembic(AlembicSpec),
-    Sqitch(SqitchSpec),
-    Django(DjangoSpec),
-}
+/// A framework's own account of one chain: where it lives and how it is
+/// configured. Only its framework looks inside (through [`Source::as_any`]);
+/// the rest asks these questions.
+pub(crate) trait Source: std::fmt::Debug + Send + Sync + 'static {
+    fn as_any(&self) -> &dyn Any;
 
-/// A Django project: every app's migrations package below one folder,
-/// read as one graph, since Django's dependencies span apps.
-#[derive(Debug, Clone)]
-pub(crate) struct DjangoSpec {
-    /// The project folder (the one with manage.py, else the root).
-    pub project: PathBuf,
-    pub apps: Vec<DjangoApp>,
-    /// Apps discovery found with a label an earlier app has: Django
-    /// installs one app per label, so they are left out, with a warning.
-    pub shadowed: Vec<DjangoApp>,
-    /// `--chain LABEL` named one app: commands show and repair that app,
-    /// over the whole project's graph.
-    pub focus: Option<String>,
-}
+    /// The folder or file shown as the chain's location.
+    fn location(&self) -> PathBuf;
 
-impl DjangoSpec {
-    /// The app whose migrations folder holds `path`.
-    pub fn app_of(&self, path: &Path) -> Option<&DjangoApp> {
-        self.apps
-            .iter()
-            .find(|a| path.parent() == Some(a.dir.as_path()))
+    /// The configuration file the chain comes from, if any.
+    fn config_file(&self) -> Option<PathBuf> {
+        None
     }
 
-    /// Each app's label and migrations folder.
-    pub fn app_dirs(&self) -> Vec<(String, PathBuf)> {
-        self.apps
-            .iter()
-            .map(|a| (a.label.clone(), a.dir.clone()))
-            .collect()
+    /// The folders a repair may write in.
+    fn folders(&self, root: &Path) -> Vec<PathBuf>;
+
+    /// The folders the chain occupies, which later frameworks' discovery
+    /// leaves alone.
+    fn occupies(&self) -> Vec<PathBuf> {
+        Vec::new()
+    }
+
+    /// The parts `--chain` may name on their own (a project's apps).
+    fn parts(&self) -> Vec<String> {
+        Vec::new()
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct DjangoApp {
-    /// The app label: `AppConfig.label`, else the app folder's name.
-    pub label: String,
-    /// The migrations package, absolute.
-    pub dir: PathBuf,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct AlembicSpec {
-    /// The alembic.ini (or pyproject.toml) the chain came from, if any.
-    pub config: Option<PathBuf>,
-    pub script_location: Option<PathBuf>,
-    /// Version directories in Alembic's load order, absolute.
-    pub versions: Vec<PathBuf>,
-    pub recursive: bool,
-    /// `file_template` as configured; `None` when the chain's files show
-    /// the convention (see `chains::naming`).
-    pub file_template: Option<String>,
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct SqitchSpec {
-    pub plan: PathBuf,
-    pub conf: Option<PathBuf>,
-    pub deploy_dir: PathBuf,
-    pub revert_dir: PathBuf,
-    pub verify_dir: PathBuf,
-    /// Where the scripts of a reworked change's older versions live
-    /// (`reworked_dir`); the script folders themselves unless configured.
-    pub reworked_deploy_dir: PathBuf,
-    pub reworked_revert_dir: PathBuf,
-    pub reworked_verify_dir: PathBuf,
-    pub extension: String,
-    /// Other `sqitch.plan` files under this project's sqitch.conf that
-    /// sqitch does not read (it reads `plan` only).
-    pub unread_plans: Vec<PathBuf>,
-}
-
-impl SqitchSpec {
-    /// A project laid out by sqitch's defaults below `top`.
-    pub fn with_defaults(plan: PathBuf, top: &Path) -> SqitchSpec {
-        SqitchSpec {
-            plan,
-            conf: None,
-            deploy_dir: top.join("deploy"),
-            revert_dir: top.join("revert"),
-            verify_dir: top.join("verify"),
-            reworked_deploy_dir: top.join("deploy"),
-            reworked_revert_dir: top.join("revert"),
-            reworked_verify_dir: top.join("verify"),
-            extension: "sql".into(),
-            unread_plans: Vec::new(),
+impl ChainSpec {
+    /// A chain of `profile`'s framework, with nothing set beyond it.
+    pub fn new(name: String, profile: &'static Profile, source: impl Source) -> ChainSpec {
+        ChainSpec {
+            name,
+            profile,
+            source: Arc::new(source),
+            focus: None,
+            roles: Vec::new(),
+            expected_heads: None,
+            gate: None,
         }
     }
 
-    /// The deploy, revert and verify folders, for a reworked change's
-    /// older version or for the others.
-    pub fn script_dirs(&self, reworked: bool) -> [&Path; 3] {
-        if reworked {
-            [
-                &self.reworked_deploy_dir,
-                &self.reworked_revert_dir,
-                &self.reworked_verify_dir,
-            ]
-        } else {
-            [&self.deploy_dir, &self.revert_dir, &self.verify_dir]
-        }
+    /// The framework's own account, where it is of type `T`.
+    pub fn source<T: Source>(&self) -> Option<&T> {
+        self.source.as_any().downcast_ref()
     }
+}
+
+/// Where the chains are declared, in the order migfix looks.
+pub(crate) enum Declared {
+    /// `--versions` or `--plan` on the command line.
+    Flags,
+    /// migfix.toml's `[[chain]]` tables, or pyproject.toml's
+    /// `[[tool.migfix.chain]]`: `shown` names the file, `table` the tables.
+    Tables {
+        tables: Vec<TomlChain>,
+        shown: &'static str,
+        table: &'static str,
+    },
+    /// Nowhere: discovery below the root.
+    Nowhere,
 }
 
 impl Config {
-    pub fn from_cli(global: &Global) -> Result<Config> {
+    /// The configuration for `global`, with the chains that `chains` makes
+    /// of what is declared (given the root and the current directory).
+    pub fn from_cli(
+        global: &Global,
+        chains: impl FnOnce(&Path, &Path, Declared) -> Result<Vec<ChainSpec>>,
+    ) -> Result<Config> {
         let cwd = std::env::current_dir().context("reading the current directory")?;
         let root = find_root(global.root.as_deref(), &cwd)?;
         let output = Output {
@@ -161,16 +130,16 @@ impl Config {
             quiet: global.quiet,
             verbose: global.verbose,
         };
-        let chains = if !global.versions.is_empty() || !global.plan.is_empty() {
-            from_flags(&root, &cwd, global)?
+        let declared = if !global.versions.is_empty() || !global.plan.is_empty() {
+            Declared::Flags
         } else if root.join("migfix.toml").is_file() {
             from_toml(&root)?
-        } else if let Some(chains) = from_pyproject(&root)? {
-            chains
+        } else if let Some(tables) = from_pyproject(&root)? {
+            tables
         } else {
-            discover::discover(&root)?
+            Declared::Nowhere
         };
-        let chains = select(chains, global.chain.as_deref())?;
+        let chains = select(chains(&root, &cwd, declared)?, global.chain.as_deref())?;
         Ok(Config {
             root,
             chains,
@@ -257,65 +226,12 @@ fn find_root(flag: Option<&Path>, cwd: &Path) -> Result<PathBuf> {
 
 /// A path the user typed: relative to the current directory when it exists
 /// there, else relative to the root.
-fn user_path(root: &Path, cwd: &Path, p: &Path) -> PathBuf {
+pub(crate) fn user_path(root: &Path, cwd: &Path, p: &Path) -> PathBuf {
     let here = cwd.join(p);
     if here.exists() {
         here.canonicalize().unwrap_or(here)
     } else {
         root.join(p)
-    }
-}
-
-fn from_flags(root: &Path, cwd: &Path, global: &Global) -> Result<Vec<ChainSpec>> {
-    let mut chains = Vec::new();
-    let mut errors = Vec::new();
-    for dir in &global.versions {
-        let abs = user_path(root, cwd, dir);
-        if !abs.is_dir() {
-            errors.push(Diag::new(
-                dir.display().to_string(),
-                None,
-                "--versions: no such directory",
-            ));
-            continue;
-        }
-        chains.push(ChainSpec {
-            name: rel(root, &abs),
-            source: Source::Alembic(AlembicSpec {
-                config: None,
-                script_location: None,
-                versions: vec![abs],
-                recursive: false,
-                file_template: None,
-            }),
-            roles: Vec::new(),
-            expected_heads: None,
-            gate: None,
-        });
-    }
-    for plan in &global.plan {
-        let abs = user_path(root, cwd, plan);
-        if !abs.is_file() {
-            errors.push(Diag::new(
-                plan.display().to_string(),
-                None,
-                "--plan: no such file",
-            ));
-            continue;
-        }
-        match discover::sqitch_for_plan(root, &abs) {
-            Ok(spec) => chains.push(spec),
-            Err(d) => errors.push(d),
-        }
-    }
-    if errors.is_empty() {
-        Ok(chains)
-    } else {
-        Err(InputErrors {
-            diags: errors,
-            help: None,
-        }
-        .into())
     }
 }
 
@@ -328,24 +244,43 @@ struct TomlFile {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct TomlChain {
-    name: Option<String>,
-    kind: Option<String>,
-    config: Option<PathBuf>,
-    section: Option<String>,
-    versions: Option<OneOrMany>,
+pub(crate) struct TomlChain {
+    pub name: Option<String>,
+    pub kind: Option<String>,
+    pub config: Option<PathBuf>,
+    pub section: Option<String>,
+    pub versions: Option<OneOrMany>,
     #[serde(default)]
-    recursive: bool,
-    plan: Option<PathBuf>,
-    /// Django: the project folder, and its apps by label where discovery
-    /// (apps.py labels, folder names) is not enough.
-    project: Option<PathBuf>,
-    apps: Option<std::collections::BTreeMap<String, PathBuf>>,
+    pub recursive: bool,
+    pub plan: Option<PathBuf>,
+    /// A project folder, and its parts (apps) by label where discovery
+    /// is not enough.
+    pub project: Option<PathBuf>,
+    pub apps: Option<std::collections::BTreeMap<String, PathBuf>>,
     #[serde(default)]
-    roles: Vec<String>,
-    heads: Option<usize>,
-    branches: Option<Vec<String>>,
-    gate: Option<GateSpec>,
+    pub roles: Vec<String>,
+    pub heads: Option<usize>,
+    pub branches: Option<Vec<String>>,
+    pub gate: Option<GateSpec>,
+}
+
+impl TomlChain {
+    /// The keys set that say where a chain is and how it is read, each
+    /// for one framework or another.
+    pub fn located_by(&self) -> Vec<&'static str> {
+        [
+            ("config", self.config.is_some()),
+            ("section", self.section.is_some()),
+            ("versions", self.versions.is_some()),
+            ("recursive", self.recursive),
+            ("plan", self.plan.is_some()),
+            ("project", self.project.is_some()),
+            ("apps", self.apps.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(k, set)| set.then_some(k))
+        .collect()
+    }
 }
 
 /// `[chain.gate]`: what the gate does besides the round trip.
@@ -367,7 +302,7 @@ pub(crate) struct GateSeed {
 
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
-enum OneOrMany {
+pub(crate) enum OneOrMany {
     One(PathBuf),
     Many(Vec<PathBuf>),
 }
@@ -396,18 +331,18 @@ fn parse_toml<T: serde::de::DeserializeOwned>(bytes: Vec<u8>, shown: &str) -> Re
     })
 }
 
-fn from_toml(root: &Path) -> Result<Vec<ChainSpec>> {
+fn from_toml(root: &Path) -> Result<Declared> {
     let path = root.join("migfix.toml");
     let bytes = std::fs::read(&path).map_err(|e| {
         InputErrors::one(Diag::new("migfix.toml", None, format!("cannot read: {e}")))
     })?;
     let file: TomlFile = parse_toml(bytes, "migfix.toml")?;
-    from_tables(root, file, "migfix.toml", "[[chain]]")
+    tables(file, "migfix.toml", "[[chain]]")
 }
 
 /// `[tool.migfix]` in the root's pyproject.toml, read like migfix.toml
 /// (which wins when both are present); `None` without one.
-fn from_pyproject(root: &Path) -> Result<Option<Vec<ChainSpec>>> {
+fn from_pyproject(root: &Path) -> Result<Option<Declared>> {
     // Most pyproject.toml files say nothing of migfix: not worth a parse.
     let Ok(bytes) = std::fs::read(root.join("pyproject.toml")) else {
         return Ok(None);
@@ -417,9 +352,8 @@ fn from_pyproject(root: &Path) -> Result<Option<Vec<ChainSpec>>> {
     }
     let file: PyProject = parse_toml(bytes, "pyproject.toml")?;
     match file.tool.and_then(|t| t.migfix) {
-        Some(tables) => Ok(Some(from_tables(
-            root,
-            tables,
+        Some(file) => Ok(Some(tables(
+            file,
             "pyproject.toml",
             "[[tool.migfix.chain]]",
         )?)),
@@ -427,9 +361,9 @@ fn from_pyproject(root: &Path) -> Result<Option<Vec<ChainSpec>>> {
     }
 }
 
-/// The chains that migfix.toml (or `[tool.migfix]`) lists; `shown` names
-/// the file and `table` the chain tables in messages.
-fn from_tables(root: &Path, file: TomlFile, shown: &str, table: &str) -> Result<Vec<ChainSpec>> {
+/// The chain tables of migfix.toml (or `[tool.migfix]`); `shown` names the
+/// file and `table` the chain tables in messages.
+fn tables(file: TomlFile, shown: &'static str, table: &'static str) -> Result<Declared> {
     if file.chain.is_empty() {
         return Err(
             InputErrors::one(Diag::new(shown, None, format!("no {table} tables")))
@@ -440,191 +374,10 @@ fn from_tables(root: &Path, file: TomlFile, shown: &str, table: &str) -> Result<
                 .into(),
         );
     }
-    let mut chains = Vec::new();
-    let mut errors = Vec::new();
-    for (i, c) in file.chain.into_iter().enumerate() {
-        let at = |m: String| Diag::new(shown, None, format!("{table} #{}: {m}", i + 1));
-        let kind = c.kind.clone().unwrap_or_else(|| {
-            if c.plan.is_some() {
-                "sqitch".into()
-            } else if c.project.is_some() || c.apps.is_some() {
-                "django".into()
-            } else {
-                "alembic".into()
-            }
-        });
-        let located = [c.config.is_some(), c.versions.is_some(), c.plan.is_some()]
-            .iter()
-            .filter(|b| **b)
-            .count();
-        if kind == "django" {
-            match django_from_table(root, &c) {
-                Ok(mut spec) => {
-                    if let Some(name) = c.name {
-                        spec.name = name;
-                    }
-                    spec.roles = c.roles;
-                    spec.gate = c.gate;
-                    chains.push(spec);
-                }
-                Err(m) => errors.push(at(m)),
-            }
-            continue;
-        }
-        if c.project.is_some() || c.apps.is_some() {
-            errors.push(at(format!(
-                "`project` and `apps` are for a django chain, not {kind}"
-            )));
-            continue;
-        }
-        if located != 1 {
-            errors.push(at(
-                "set exactly one of `config`, `versions` or `plan`".into()
-            ));
-            continue;
-        }
-        let spec = match (kind.as_str(), &c) {
-            (
-                "alembic",
-                TomlChain {
-                    config: Some(ini), ..
-                },
-            ) => {
-                let ini = root.join(ini);
-                let section = c.section.as_deref().unwrap_or("alembic");
-                discover::alembic_from_ini(root, &ini, section)
-            }
-            (
-                "alembic",
-                TomlChain {
-                    versions: Some(v), ..
-                },
-            ) => {
-                let dirs = match v {
-                    OneOrMany::One(p) => vec![root.join(p)],
-                    OneOrMany::Many(ps) => ps.iter().map(|p| root.join(p)).collect(),
-                };
-                match dirs.iter().find(|d| !d.is_dir()) {
-                    Some(missing) => Err(at(format!(
-                        "`versions`: {} is not a directory",
-                        rel(root, missing)
-                    ))),
-                    None => Ok(ChainSpec {
-                        name: rel(root, &dirs[0]),
-                        source: Source::Alembic(AlembicSpec {
-                            config: None,
-                            script_location: None,
-                            versions: dirs,
-                            recursive: c.recursive,
-                            file_template: None,
-                        }),
-                        roles: Vec::new(),
-                        expected_heads: None,
-                        gate: None,
-                    }),
-                }
-            }
-            (
-                "sqitch",
-                TomlChain {
-                    plan: Some(plan), ..
-                },
-            ) => {
-                let plan = root.join(plan);
-                if plan.is_file() {
-                    discover::sqitch_for_plan(root, &plan)
-                } else {
-                    Err(at(format!("`plan`: {} is not a file", rel(root, &plan))))
-                }
-            }
-            ("alembic" | "sqitch", _) => Err(at(format!(
-                "a {kind} chain needs {}",
-                if kind == "sqitch" {
-                    "`plan`"
-                } else {
-                    "`config` or `versions`"
-                }
-            ))),
-            (other, _) => Err(at(format!(
-                "unknown kind `{other}` (expected \"alembic\", \"sqitch\" or \"django\")"
-            ))),
-        };
-        match spec {
-            Ok(mut spec) => {
-                if let Some(name) = c.name {
-                    spec.name = name;
-                }
-                spec.roles = c.roles;
-                spec.expected_heads = c.heads.or(c.branches.as_ref().map(Vec::len));
-                spec.gate = c.gate;
-                chains.push(spec);
-            }
-            Err(d) => errors.push(d),
-        }
-    }
-    if errors.is_empty() {
-        Ok(chains)
-    } else {
-        Err(InputErrors {
-            diags: errors,
-            help: None,
-        }
-        .into())
-    }
-}
-
-/// A `kind = "django"` table: `project` (default the root), and `apps`
-/// (label = migrations folder) or else the apps discovery finds there.
-fn django_from_table(root: &Path, c: &TomlChain) -> std::result::Result<ChainSpec, String> {
-    if c.config.is_some() || c.versions.is_some() || c.plan.is_some() {
-        return Err(
-            "a django chain takes `project` and `apps`, not `config`, `versions` or `plan`".into(),
-        );
-    }
-    let project = clean(&root.join(c.project.as_deref().unwrap_or(Path::new("."))));
-    if !project.is_dir() {
-        return Err(format!(
-            "`project`: {} is not a directory",
-            rel(root, &project)
-        ));
-    }
-    let apps = match &c.apps {
-        Some(apps) => {
-            let mut out = Vec::new();
-            for (label, dir) in apps {
-                let dir = clean(&root.join(dir));
-                if !dir.is_dir() {
-                    return Err(format!(
-                        "`apps.{label}`: {} is not a directory",
-                        rel(root, &dir)
-                    ));
-                }
-                out.push(DjangoApp {
-                    label: label.clone(),
-                    dir,
-                });
-            }
-            out
-        }
-        None => discover::django_apps(&project),
-    };
-    if apps.is_empty() {
-        return Err(format!(
-            "no Django migrations below {}",
-            rel(root, &project)
-        ));
-    }
-    Ok(ChainSpec {
-        name: discover::chain_name(root, &project),
-        source: Source::Django(DjangoSpec {
-            project,
-            apps,
-            shadowed: Vec::new(),
-            focus: None,
-        }),
-        roles: Vec::new(),
-        expected_heads: None,
-        gate: None,
+    Ok(Declared::Tables {
+        tables: file.chain,
+        shown,
+        table,
     })
 }
 
@@ -639,18 +392,13 @@ fn select(chains: Vec<ChainSpec>, wanted: Option<&str>) -> Result<Vec<ChainSpec>
             .nth(exact)
             .expect("position is in range")]);
     }
-    // A Django app label selects its project's chain, focused on the app.
+    // A part's label (a project's app) selects its chain, focused on it.
     let mut apps: Vec<ChainSpec> = chains
         .iter()
-        .filter_map(|c| match &c.source {
-            Source::Django(d) if d.apps.iter().any(|a| a.label == wanted) => {
-                let mut c = c.clone();
-                if let Source::Django(d) = &mut c.source {
-                    d.focus = Some(wanted.to_string());
-                }
-                Some(c)
-            }
-            _ => None,
+        .filter(|c| c.source.parts().iter().any(|p| p == wanted))
+        .map(|c| ChainSpec {
+            focus: Some(wanted.to_string()),
+            ..c.clone()
         })
         .collect();
     if apps.len() == 1 {

@@ -16,7 +16,7 @@ const FIX: &str = "the later migration must replace the table explicitly: if it 
 earlier table (op.drop_index + op.drop_table) at the top of its upgrade(), before op.create_table, and re-create the \
 earlier schema in its downgrade(); if the schema is the same, delete the duplicate create_table";
 
-const SQITCH_FIX: &str = "the later change must not create the table again: if it replaces the table, DROP TABLE it \
+const PLAN_FIX: &str = "the later change must not create the table again: if it replaces the table, DROP TABLE it \
 at the top of that change's deploy script and re-create the earlier table in its revert script; if the schema is the \
 same, delete the second CREATE TABLE (or make it CREATE TABLE IF NOT EXISTS); to change the earlier change's table \
 instead, use `sqitch rework` on that change";
@@ -24,7 +24,7 @@ instead, use `sqitch rework` on that change";
 /// The runbook's fix, in the chain's framework's terms.
 pub(crate) fn fix(plan_order: bool) -> &'static str {
     if plan_order {
-        SQITCH_FIX
+        PLAN_FIX
     } else {
         FIX
     }
@@ -65,7 +65,7 @@ pub(crate) fn findings(ctx: &Ctx<'_>) -> Vec<Finding> {
     // Deploy order: each pair is reported once, the earlier creation first,
     // even where a cycle makes each seem to come before the other.
     let mut rank: Vec<usize> = (0..ctx.facts.len()).collect();
-    if !ctx.chain.framework().rules().plan_order {
+    if !ctx.chain.profile().rules.plan_order {
         for (n, i) in ctx.graph.newest_first().into_iter().rev().enumerate() {
             rank[i] = n;
         }
@@ -119,7 +119,7 @@ pub(crate) fn findings(ctx: &Ctx<'_>) -> Vec<Finding> {
 /// database. Sqitch deploys its plan in order (`requires` only checks);
 /// Alembic follows the graph.
 fn runs(ctx: &Ctx<'_>, i: usize, before: bool) -> BTreeSet<usize> {
-    match (ctx.chain.framework().rules().plan_order, before) {
+    match (ctx.chain.profile().rules.plan_order, before) {
         (true, true) => (0..i).collect(),
         (true, false) => (i + 1..ctx.facts.len()).collect(),
         (false, true) => ctx.graph.ancestors(i),
@@ -168,7 +168,7 @@ fn finding(ctx: &Ctx<'_>, table: &str, (ei, eat): (usize, At), (li, lat): (usize
         path: ctx.rel(&ctx.facts[li].file),
         line: lat.line,
     };
-    let plan_order = ctx.chain.framework().rules().plan_order;
+    let plan_order = ctx.chain.profile().rules.plan_order;
     let how = if ei == li {
         format!(
             "created twice in {} (lines {} and {})",
@@ -359,7 +359,7 @@ mod tests {
     #[test]
     fn search_path_picks_the_schema_of_a_bare_table() {
         let create = "CREATE TABLE consensus_genome (id int);\n";
-        let (_dir, t) = super::super::tests::sqitch_ctx_for(
+        let (_dir, t) = super::super::tests::plan_ctx_for(
             &plan(&["a", "b", "c", "d", "e", "f", "g", "h"]),
             &[
                 ("deploy/a.sql", &format!("BEGIN;\nSET LOCAL search_path TO receiving;\n{create}COMMIT;\n")),
@@ -428,11 +428,11 @@ mod tests {
     }
 
     #[test]
-    fn sqitch_pair_reported_once_with_a_sqitch_fix() {
+    fn plan_pair_reported_once_with_a_plan_fix() {
         // 02-users requires 03-jobs, planned after it: a cycle in the graph,
         // but sqitch deploys in plan order.
         let plan = "01-init 2026-06-17T00:00:00Z bot <b@x.app>\n02-users [03-jobs] 2026-06-17T00:00:00Z bot <b@x.app>\n@v1.0 2026-06-17T00:00:00Z bot <b@x.app>\n03-jobs 2026-06-17T00:00:00Z bot <b@x.app>\n01-init [01-init@v1.0] 2026-06-18T00:00:00Z bot <b@x.app>\n";
-        let (_dir, t) = super::super::tests::sqitch_ctx_for(
+        let (_dir, t) = super::super::tests::plan_ctx_for(
             plan,
             &[
                 ("deploy/01-init@v1.0.sql", "SELECT 1;\n"),

@@ -6,7 +6,6 @@
 use std::path::{Path, PathBuf};
 
 use crate::chains::Chain;
-use crate::parallel::parallel_map;
 use crate::python::calls::{self, PyExpr, SqlText, StepKind};
 
 use super::sql::{self, IndexPart, KeyValue, TableOpKind};
@@ -67,40 +66,7 @@ pub(crate) struct RevFacts {
 /// The facts of every revision of `chain`, indexed like `chain.revisions`:
 /// each framework reads its own (see `repair::Commands::facts`).
 pub(crate) fn collect(chain: &Chain) -> Vec<RevFacts> {
-    chain.framework().facts(chain)
-}
-
-/// Alembic's: what each `upgrade()` does, from the parse the chain was
-/// read with.
-pub(crate) fn alembic(chain: &Chain) -> Vec<RevFacts> {
-    parallel_map(&chain.revisions, |r| match &r.steps {
-        Some(steps) => from_steps(&r.path, steps),
-        None => match std::fs::read(&r.path) {
-            Ok(bytes) => from_python(&r.path, &bytes),
-            Err(_) => RevFacts {
-                file: r.path.clone(),
-                ..RevFacts::default()
-            },
-        },
-    })
-}
-
-/// sqitch's: what each deploy script does.
-pub(crate) fn sqitch(chain: &Chain, spec: &crate::config::SqitchSpec) -> Vec<RevFacts> {
-    parallel_map(&chain.revisions, |r| {
-        // The reader knows where a reworked change's older script lives.
-        let script = r.sqitch.as_ref().map_or_else(
-            || spec.deploy_dir.join(format!("{}.{}", r.id, spec.extension)),
-            |s| s.scripts[0].clone(),
-        );
-        match std::fs::read(&script) {
-            Ok(bytes) => from_sql_file(&script, &String::from_utf8_lossy(&bytes)),
-            Err(_) => RevFacts {
-                file: script,
-                ..RevFacts::default()
-            },
-        }
-    })
+    crate::frameworks::of(&chain.spec).facts(chain)
 }
 
 /// No facts: a framework whose operations are not read.
@@ -392,7 +358,7 @@ mod tests {
     #[test]
     fn a_reworked_changes_older_script_from_reworked_dir() {
         let plan = "t 2026-06-17T00:00:00Z bot <b@x.app>\n@v1 2026-06-17T00:00:00Z bot <b@x.app>\nt [t@v1] 2026-06-18T00:00:00Z bot <b@x.app>\n";
-        let (_dir, t) = super::super::tests::sqitch_ctx_for(
+        let (_dir, t) = super::super::tests::plan_ctx_for(
             plan,
             &[
                 (

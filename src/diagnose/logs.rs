@@ -799,7 +799,7 @@ sqlalchemy.exc.ProgrammingError: (psycopg2.errors.UndefinedObject) role \"raptor
     }
 
     #[test]
-    fn heads_listed_by_alembic_heads() {
+    fn heads_listed_by_the_tool() {
         let f = one("##[group]Run alembic heads\n0146 (head)\n0148 (head)\n##[error]Process completed with exit code 1.\n");
         assert_eq!(
             (f.class, f.heads.clone(), f.lines.clone()),

@@ -18,7 +18,7 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use crate::chains::{self, Chain};
+use crate::chains::Chain;
 use crate::cli::DiagnoseArgs;
 use crate::config::Config;
 use crate::error::{Diag, InputErrors};
@@ -64,7 +64,7 @@ impl<'a> Ctx<'a> {
 }
 
 fn upgrade_command(root: &Path, chain: &Chain, target: &str) -> String {
-    chain.framework().upgrade_command(root, &chain.spec, target)
+    crate::frameworks::of(&chain.spec).upgrade_command(root, &chain.spec, target)
 }
 
 /// Classes A, B, D and F for one chain, read statically.
@@ -101,7 +101,7 @@ pub(crate) fn as_warning(f: &Finding) -> Diag {
 pub(crate) fn run(config: &Config, args: &DiagnoseArgs) -> Result<ExitStatus> {
     let found = match &args.log {
         None => {
-            let chains = chains::load(config)?;
+            let chains = crate::frameworks::load(config)?;
             let ci = ci_roles(&config.root);
             let per_chain: Vec<(&Chain, Vec<Finding>)> = chains
                 .iter()
@@ -139,7 +139,7 @@ pub(crate) fn run(config: &Config, args: &DiagnoseArgs) -> Result<ExitStatus> {
 /// Everything wrong with one chain: its graph (C, E and the rest) and the
 /// static classes.
 pub(crate) fn tree_findings(root: &Path, chain: &Chain, ci: &[CiRole]) -> Vec<Finding> {
-    let mut out = findings::for_chain(root, chain);
+    let mut out = crate::frameworks::findings(root, chain, &[]);
     out.extend(static_findings(root, chain, ci));
     out
 }
@@ -199,7 +199,7 @@ struct Tree<'a> {
 impl<'a> Tree<'a> {
     fn load(config: &'a Config) -> Tree<'a> {
         let ci = ci_roles(&config.root);
-        let (chains, error) = match chains::load(config) {
+        let (chains, error) = match crate::frameworks::load(config) {
             Ok(c) => (c, None),
             Err(e) => (Vec::new(), Some(e.to_string().replace('\n', "; "))),
         };
@@ -230,7 +230,7 @@ impl<'a> Tree<'a> {
         let mut tie = false;
         for (c, chain) in self.chains.iter().enumerate() {
             // Traceback frames are Python files.
-            if chain.framework().rules().plan_order {
+            if chain.profile().rules.plan_order {
                 continue;
             }
             for (r, rev) in chain.revisions.iter().enumerate() {
@@ -669,7 +669,7 @@ impl<'a> Tree<'a> {
             Some('F') => (
                 "duplicate-table",
                 format!("relation {subject} already exists{during}"),
-                f::fix(chain.is_some_and(|c| c.framework().rules().plan_order)).to_string(),
+                f::fix(chain.is_some_and(|c| c.profile().rules.plan_order)).to_string(),
             ),
             _ => {
                 let fix = match (lf.hint, lf.running.as_ref().map(|r| r.direction)) {
@@ -700,7 +700,6 @@ impl<'a> Tree<'a> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::config::{AlembicSpec, ChainSpec};
 
     /// A chain of revision files in a temp dir, for the class tests.
     pub(crate) struct TestChain {
@@ -723,22 +722,13 @@ pub(crate) mod tests {
         for (name, text) in files {
             std::fs::write(versions.join(name), text).unwrap();
         }
-        let spec = AlembicSpec {
-            config: None,
-            script_location: None,
+        let global = crate::cli::Global {
+            root: Some(dir.clone()),
             versions: vec![versions],
-            recursive: false,
-            file_template: None,
+            ..Default::default()
         };
-        let (revisions, _) = crate::frameworks::alembic::read::read(&dir, &spec).unwrap();
-        let spec = ChainSpec {
-            name: "test".into(),
-            source: crate::config::Source::Alembic(spec),
-            roles: Vec::new(),
-            expected_heads: None,
-            gate: None,
-        };
-        let chain = Chain::new(spec, revisions, Vec::new());
+        let config = crate::frameworks::configure(&global).unwrap();
+        let chain = crate::frameworks::load(&config).unwrap().remove(0);
         (
             tmp,
             TestChain {
@@ -751,7 +741,7 @@ pub(crate) mod tests {
 
     /// A sqitch project (`sqitch.conf`, `sqitch.plan` and `files`, such as
     /// `deploy/x.sql`) in a temp dir, found as `migfix` finds it.
-    pub(crate) fn sqitch_ctx_for(
+    pub(crate) fn plan_ctx_for(
         plan: &str,
         files: &[(&str, &str)],
     ) -> (tempfile::TempDir, TestChain) {
@@ -772,8 +762,8 @@ pub(crate) mod tests {
             root: Some(dir.clone()),
             ..Default::default()
         };
-        let config = Config::from_cli(&global).unwrap();
-        let mut chains = chains::load(&config).unwrap();
+        let config = crate::frameworks::configure(&global).unwrap();
+        let mut chains = crate::frameworks::load(&config).unwrap();
         assert_eq!(chains.len(), 1);
         (
             tmp,

@@ -5,15 +5,17 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::chains::{Chain, Kind, Naming, Revision, Scheme};
 use anyhow::Result;
 
-use crate::cli::{MergeHeadsArgs, RenumberArgs};
-use crate::config::{ChainSpec, Config};
+use crate::chains::{Chain, Naming, Revision, Scheme};
+use crate::cli::{Global, MergeHeadsArgs, RenumberArgs};
+use crate::config::discover::{Found, Markers};
+use crate::config::{ChainSpec, Config, Profile, TomlChain};
 use crate::error::Diag;
+use crate::findings::Lint;
 use crate::git::{Claim, Repo};
 use crate::plan::{Builder, Plan};
-use crate::repair::merge_heads::Prepared;
+use crate::repair::merge::Prepared;
 use crate::repair::Preview;
 
 /// What reading a chain gives: its revisions in the framework's load order,
@@ -24,110 +26,55 @@ pub(crate) struct Read {
     pub warnings: Vec<Diag>,
 }
 
-/// The revisions of each project of the repository by project name (sqitch's
-/// `%project`), for references from one chain into another.
-pub(crate) type Projects = std::collections::HashMap<String, Vec<String>>;
-
-/// One finding of a framework's own lint.
-#[derive(Debug)]
-pub(crate) struct Lint {
-    pub line: usize,
-    pub kind: &'static str,
-    pub message: String,
-    pub fix: String,
-}
-
-/// How a framework speaks of its revisions.
-pub(crate) struct Words {
-    pub one: &'static str,
-    pub many: &'static str,
-    /// What a revision does to its parent.
-    pub revises: &'static str,
-    /// A revision nothing follows, and what a branch label stands for.
-    pub head: &'static str,
-    pub branch: &'static str,
-}
-
-/// How the common graph reads a framework's revisions.
-pub(crate) struct Rules {
-    /// Branch labels are shown beside ids (Alembic's labels; Django's
-    /// label is the app, already in the id).
-    pub show_labels: bool,
-    /// Heads, bases and numbers count per branch label (Django: per app,
-    /// where a head is a leaf node and two leaves are a fork).
-    pub bases_per_label: bool,
-    /// The chain is a plan, deployed in its order (sqitch): revisions are
-    /// shown by plan line, and what runs before one is what precedes it.
-    pub plan_order: bool,
-    /// Ids, file names and labels follow Alembic's rules.
-    pub alembic_ids: bool,
-    /// Duplicate ids and dangling pointers are reported by the framework's
-    /// own lint, with its own lines (sqitch's plan).
-    pub own_lint: bool,
-    /// A reference left to another project or tool (sqitch's
-    /// `project:change`), never dangling.
-    pub external: fn(&str) -> bool,
-}
-
 pub(crate) trait Framework: Sync {
-    fn kind(&self) -> Kind;
+    /// Its name, words and graph rules, as the shared layers know them.
+    fn profile(&self) -> &'static Profile;
 
-    fn words(&self) -> Words {
-        Words {
-            one: "revision",
-            many: "revisions",
-            revises: "revises",
-            head: "head",
-            branch: "branch",
-        }
-    }
+    /// The files and folders its discovery looks for.
+    fn markers(&self) -> Markers;
 
-    fn rules(&self) -> Rules {
-        Rules {
-            show_labels: false,
-            bases_per_label: false,
-            alembic_ids: false,
-            own_lint: false,
-            plan_order: false,
-            external: |_| false,
-        }
-    }
-
-    /// A fork in the framework's own words: message, fix and command, or
-    /// `None` for the common ones. `leaves` are the heads' ids, `label` the
-    /// branch they share, `parent` the one revision they all revise.
-    fn fork_words(
+    /// Its chains below the root: `found` holds every marker there, and
+    /// `occupied` the folders of the chains earlier frameworks found. Each
+    /// error names its file and line.
+    fn discover(
         &self,
-        _leaves: &[String],
-        _label: Option<&str>,
-        _parent: Option<&str>,
-    ) -> Option<(String, String, String)> {
-        None
-    }
+        root: &Path,
+        found: &Found,
+        occupied: &[PathBuf],
+    ) -> (Vec<ChainSpec>, Vec<Diag>);
 
-    /// A reference to nothing in the framework's own words: message and
-    /// fix (towards `suggestion`, the revision it most likely meant), or
-    /// `None` for the common ones.
-    fn dangling_words(
+    /// The keys of a migfix.toml chain table that locate its chains.
+    fn table_keys(&self) -> &'static [&'static str];
+
+    /// A migfix.toml chain table of this framework, as a chain; `at` makes
+    /// an error about the table.
+    fn from_table(
         &self,
-        _rev: &str,
-        _target: &str,
-        _suggestion: Option<&str>,
-    ) -> Option<(String, String)> {
-        None
+        root: &Path,
+        table: &TomlChain,
+        at: &dyn Fn(String) -> Diag,
+    ) -> Result<ChainSpec, Diag>;
+
+    /// The chains that the command line's own flags name.
+    fn from_flags(
+        &self,
+        _root: &Path,
+        _cwd: &Path,
+        _global: &Global,
+    ) -> (Vec<ChainSpec>, Vec<Diag>) {
+        (Vec::new(), Vec::new())
     }
 
-    /// The framework's own lint of a chain beyond the graph (sqitch's
-    /// plan), each with its line in [`Framework::lint_file`]; `projects`
-    /// are the repository's chains by project name, for references across
-    /// them.
-    fn lint(&self, _chain: &Chain, _projects: &Projects) -> Vec<Lint> {
+    /// The framework's own lint of a chain beyond the graph (a plan's),
+    /// each with its line in [`Framework::lint_file`]; `chains` are the
+    /// repository's, for references from one to another.
+    fn lint(&self, _chain: &Chain, _chains: &[Chain]) -> Vec<Lint> {
         Vec::new()
     }
 
     /// The file the lint's lines are in.
     fn lint_file(&self, spec: &ChainSpec) -> PathBuf {
-        self.location(spec)
+        spec.source.location()
     }
 
     /// The runbook's checks once a repair is applied, as commands.
@@ -141,15 +88,6 @@ pub(crate) trait Framework: Sync {
 
     /// The id scheme and file naming, judged from the chain's revisions.
     fn conventions(&self, chain: &Chain) -> (Scheme, Naming);
-
-    /// The folder or file shown as the chain's location.
-    fn location(&self, spec: &ChainSpec) -> PathBuf;
-
-    /// The configuration file the chain comes from, if any.
-    fn config_file(&self, spec: &ChainSpec) -> Option<PathBuf>;
-
-    /// The folders a repair may write in.
-    fn folders(&self, root: &Path, spec: &ChainSpec) -> Vec<PathBuf>;
 
     /// What other branches add to the chain, against HEAD.
     fn claims(&self, _repo: &Repo, _spec: &ChainSpec) -> Vec<Claim> {
@@ -172,7 +110,7 @@ pub(crate) trait Framework: Sync {
     }
 
     /// The gate's round trip on a fresh database; `Ok(true)` when it passed.
-    fn round_trip(&self, _trip: &mut crate::gate::Trip<'_>, _chain: &Chain) -> Result<bool> {
+    fn round_trip(&self, _trip: &mut dyn Trip, _chain: &Chain) -> Result<bool> {
         Ok(false)
     }
 
@@ -250,4 +188,29 @@ pub(crate) struct Onto<'a> {
     pub base: git2::Oid,
     pub merge_base: git2::Oid,
     pub others: &'a [(String, git2::Oid)],
+}
+
+/// What the gate gives a framework's round trip on a fresh database: each
+/// step runs, is shown as it goes and recorded, and a failed one is
+/// diagnosed.
+pub(crate) trait Trip {
+    /// The repository's root.
+    fn root(&self) -> &Path;
+
+    /// The fresh database's URL, as libpq and SQLAlchemy take it.
+    fn url(&self) -> String;
+
+    /// The same as a `db:` URI (sqitch's targets).
+    fn db_uri(&self) -> String;
+
+    /// Runs the framework's tool (`gate_tool`) with `args` in `dir` as the
+    /// step `label`; true when it passed.
+    fn tool_step(&mut self, label: &str, args: &[&str], dir: &Path, env: &[(&str, String)])
+        -> bool;
+
+    /// Runs SQL on the fresh database as the step `label`.
+    fn sql_step(&mut self, label: &str, sql: &str) -> Result<bool>;
+
+    /// A step the round trip judges itself; `why` says why it failed.
+    fn check_step(&mut self, label: &str, ok: bool, why: String) -> bool;
 }

@@ -31,8 +31,8 @@ impl Utc {
         Utc::from_epoch(d.as_secs() as i64, d.subsec_micros())
     }
 
-    /// Django's header time: `2026-12-05 22:03`.
-    pub fn format_django(&self) -> String {
+    /// A time to the minute, as a header shows it: `2026-12-05 22:03`.
+    pub fn format_minutes(&self) -> String {
         format!(
             "{:04}-{:02}-{:02} {:02}:{:02}",
             self.year, self.month, self.day, self.hour, self.minute

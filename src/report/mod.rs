@@ -154,17 +154,16 @@ struct FilesJson {
 
 fn chain_row<'a>(config: &Config, chain: &'a Chain) -> ChainRow<'a> {
     let graph = Graph::build(chain);
-    let framework = chain.framework();
-    let rules = framework.rules();
-    let conf = framework.config_file(&chain.spec).map(|p| config.rel(&p));
+    let rules = &chain.profile().rules;
+    let conf = chain.spec.source.config_file().map(|p| config.rel(&p));
     ChainRow {
         name: chain.name(),
-        kind: chain.kind().as_str(),
+        kind: chain.kind(),
         location: config.rel(&chain.location()),
         config: conf,
         count: chain.revisions.len(),
         scheme: chain.scheme,
-        files: rules.alembic_ids.then(|| FilesJson {
+        files: rules.id_files.then(|| FilesJson {
             template: chain.naming.template(),
             origin: chain.naming.origin,
             id_in_name: chain.naming.has_rev(),
@@ -198,14 +197,14 @@ pub(crate) fn chains(config: &Config, chains: &[Chain]) -> io::Result<()> {
     }
     let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(0);
     for (r, chain) in rows.iter().zip(chains) {
-        let words = chain.framework().words();
+        let words = &chain.profile().words;
         let noun = if r.count == 1 { words.one } else { words.many };
         let tail = match r.last {
             Some(last) => format!("last {last}"),
             None if r.heads.len() == 1 => format!("head {}", r.heads[0]),
             None => s.yellow(&format!("heads {}", r.heads.join(", "))),
         };
-        let files = if chain.framework().rules().alembic_ids {
+        let files = if chain.profile().rules.id_files {
             format!("{}, ", chain.naming)
         } else {
             String::new()
@@ -243,49 +242,30 @@ struct RevisionJson<'a> {
     branch_point: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     merge_point: Option<bool>,
-    /// sqitch: the id sqitch knows the change by.
+    /// A planned change: the id the tool's registry knows it by.
     #[serde(skip_serializing_if = "Option::is_none")]
     change_id: Option<&'a str>,
-    /// sqitch: the deploy, revert and verify scripts, whether or not they exist.
+    /// A planned change: its deploy, revert and verify scripts, whether or
+    /// not they exist.
     #[serde(skip_serializing_if = "Option::is_none")]
     scripts: Option<Vec<String>>,
-    /// Django: the migration's app, name, and what the graph leaves to
-    /// Django (see [`DjangoJson`]).
+    /// What the revision's framework adds of its own (a migration's app,
+    /// name, and what the graph leaves to the framework).
     #[serde(skip_serializing_if = "Option::is_none", flatten)]
-    django: Option<DjangoJson<'a>>,
+    detail: Option<Fields>,
 }
 
-#[derive(Serialize)]
-struct DjangoJson<'a> {
-    app: &'a str,
-    name: &'a str,
-    /// The migrations a squash replaces, as `app.name`.
-    replaces: Vec<String>,
-    initial: Option<bool>,
-    /// Dependencies on apps outside the project, as `app.name`.
-    external_dependencies: Vec<String>,
-    /// Settings a `swappable_dependency` names (`AUTH_USER_MODEL`).
-    swappable_dependencies: &'a [String],
-}
+/// Fields in their order, serialized beside a struct's own.
+struct Fields(Vec<(&'static str, serde_json::Value)>);
 
-fn django_json(d: &crate::frameworks::django::read::DjangoMigration) -> DjangoJson<'_> {
-    use crate::frameworks::django::parse::DepItem;
-    DjangoJson {
-        app: &d.app,
-        name: &d.name,
-        replaces: d
-            .class
-            .replaces
-            .items
-            .iter()
-            .filter_map(|i| match i {
-                DepItem::Key { app, name } => Some(format!("{}.{}", app.value, name.value)),
-                _ => None,
-            })
-            .collect(),
-        initial: d.class.initial,
-        external_dependencies: d.external.iter().map(|(a, n)| format!("{a}.{n}")).collect(),
-        swappable_dependencies: &d.swappable,
+impl Serialize for Fields {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (k, v) in &self.0 {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
     }
 }
 
@@ -307,7 +287,7 @@ fn chain_json<'a>(
 ) -> ChainJson<'a> {
     ChainJson {
         name: c.name(),
-        kind: c.kind().as_str(),
+        kind: c.kind(),
         root: config.rel(&c.location()),
         heads: g
             .in_view(g.heads())
@@ -330,12 +310,12 @@ fn revision_json<'a>(config: &Config, r: &'a Revision) -> RevisionJson<'a> {
         branches: None,
         branch_point: None,
         merge_point: None,
-        change_id: r.sqitch.as_ref().map(|s| s.change_id.as_str()),
-        django: r.django.as_deref().map(django_json),
+        change_id: r.scripts.as_ref().map(|s| s.change_id.as_str()),
+        detail: r.detail.as_ref().map(|d| Fields(d.0.json_fields())),
         scripts: r
-            .sqitch
+            .scripts
             .as_ref()
-            .map(|s| s.scripts.iter().map(|p| config.rel(p)).collect()),
+            .map(|s| s.paths.iter().map(|p| config.rel(p)).collect()),
     }
 }
 
@@ -421,12 +401,12 @@ pub(crate) fn history(config: &Config, chains: &[Chain], dot: bool) -> io::Resul
             s.bold(&format!(
                 "{} ({}, {})",
                 c.name(),
-                c.kind().as_str(),
+                c.kind(),
                 config.rel(&c.location())
             ))
         )?;
         let g = Graph::build(c);
-        let rules = c.framework().rules();
+        let rules = &c.profile().rules;
         let heads = g.heads();
         let order = g.in_view(g.newest_first());
         let width = order
@@ -528,7 +508,7 @@ fn history_dot(chains: &[Chain]) -> io::Result<()> {
                     )?,
                 }
             }
-            if !c.framework().rules().plan_order {
+            if !c.profile().rules.plan_order {
                 for d in r.depends_on.iter().flatten() {
                     if let Some(p) = g.resolve(d) {
                         writeln!(out, "    {} -> {} [style=dashed];", node(i), node(p))?;
@@ -575,13 +555,9 @@ pub(crate) fn check(
     let mut out = io::stdout().lock();
     for (chain, findings) in per_chain {
         if findings.is_empty() {
-            let rules = chain.framework().rules();
+            let rules = &chain.profile().rules;
             let what = if rules.plan_order {
-                format!(
-                    "{} {}",
-                    chain.revisions.len(),
-                    chain.framework().words().many
-                )
+                format!("{} {}", chain.revisions.len(), chain.profile().words.many)
             } else if rules.bases_per_label {
                 let g = Graph::build(chain);
                 let apps = chain

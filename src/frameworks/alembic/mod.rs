@@ -1,44 +1,83 @@
 //! Alembic behind the common interface: everything migfix knows of it.
 
+pub(crate) mod claims;
+pub(crate) mod config;
+pub(crate) mod facts;
+pub(crate) mod gate;
+pub(crate) mod merge;
+pub(crate) mod planned;
 pub(crate) mod read;
+pub(crate) mod rebase;
+pub(crate) mod renumber;
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use super::interface::{Framework, Moved, Onto, Read, Rules};
-use crate::chains::{Chain, Kind, Naming, Scheme};
-use crate::cli::{MergeHeadsArgs, RenumberArgs};
-use crate::config::{rel, AlembicSpec, ChainSpec, Config, Source};
+use super::interface::{Framework, Moved, Onto, Read, Trip};
+use crate::chains::{Chain, Naming, Scheme};
+use crate::cli::{Global, MergeHeadsArgs, RenumberArgs};
+use crate::config::discover::{Found, Markers};
+use crate::config::profile::{Profile, Rules, Words};
+use crate::config::{rel, ChainSpec, Config, TomlChain};
 use crate::error::Diag;
 use crate::git::{Claim, Repo};
 use crate::plan::{Builder, Plan};
-use crate::repair::{merge_heads, rebase, renumber, Preview};
+use crate::repair::merge::Prepared;
+use crate::repair::Preview;
+pub(crate) use config::AlembicSpec;
 use read::read;
 
 pub(crate) struct Alembic;
 
-fn spec_of(spec: &ChainSpec) -> &AlembicSpec {
-    match &spec.source {
-        Source::Alembic(a) => a,
-        _ => unreachable!("framework::of gives each source its own framework"),
-    }
+pub(crate) static PROFILE: Profile = Profile {
+    name: "alembic",
+    words: Words::COMMON,
+    rules: Rules {
+        show_labels: true,
+        id_files: true,
+        ..Rules::COMMON
+    },
+};
+
+/// The chain's own account, which every Alembic chain has.
+pub(crate) fn spec_of(spec: &ChainSpec) -> &AlembicSpec {
+    spec.source().expect("an Alembic chain's spec")
 }
 
 impl Framework for Alembic {
-    fn kind(&self) -> Kind {
-        Kind::Alembic
+    fn profile(&self) -> &'static Profile {
+        &PROFILE
     }
 
-    fn rules(&self) -> Rules {
-        Rules {
-            show_labels: true,
-            bases_per_label: false,
-            alembic_ids: true,
-            own_lint: false,
-            plan_order: false,
-            external: |_| false,
-        }
+    fn markers(&self) -> Markers {
+        config::MARKERS
+    }
+
+    fn discover(
+        &self,
+        root: &Path,
+        found: &Found,
+        _occupied: &[PathBuf],
+    ) -> (Vec<ChainSpec>, Vec<Diag>) {
+        config::discover(root, found)
+    }
+
+    fn table_keys(&self) -> &'static [&'static str] {
+        config::TABLE_KEYS
+    }
+
+    fn from_table(
+        &self,
+        root: &Path,
+        table: &TomlChain,
+        at: &dyn Fn(String) -> Diag,
+    ) -> Result<ChainSpec, Diag> {
+        config::from_table(root, table, at)
+    }
+
+    fn from_flags(&self, root: &Path, cwd: &Path, global: &Global) -> (Vec<ChainSpec>, Vec<Diag>) {
+        config::from_flags(root, cwd, global)
     }
 
     fn read(&self, root: &Path, spec: &ChainSpec) -> Result<Read, Vec<Diag>> {
@@ -74,21 +113,9 @@ impl Framework for Alembic {
         (Scheme::detect(&ids), naming)
     }
 
-    fn location(&self, spec: &ChainSpec) -> PathBuf {
-        spec_of(spec).versions[0].clone()
-    }
-
-    fn config_file(&self, spec: &ChainSpec) -> Option<PathBuf> {
-        spec_of(spec).config.clone()
-    }
-
-    fn folders(&self, _root: &Path, spec: &ChainSpec) -> Vec<PathBuf> {
-        spec_of(spec).versions.clone()
-    }
-
     fn claims(&self, repo: &Repo, spec: &ChainSpec) -> Vec<Claim> {
         let a = spec_of(spec);
-        repo.alembic_claims(&a.versions, a.recursive)
+        claims::from_head(repo, &a.versions, a.recursive)
     }
 
     fn verify_commands(&self, root: &Path, chain: &Chain) -> Vec<String> {
@@ -139,7 +166,7 @@ impl Framework for Alembic {
     }
 
     fn facts(&self, chain: &Chain) -> Vec<crate::diagnose::facts::RevFacts> {
-        crate::diagnose::facts::alembic(chain)
+        facts::facts(chain)
     }
 
     fn gate_tool(&self, args: &crate::cli::GateArgs) -> Option<(Vec<String>, String)> {
@@ -149,8 +176,8 @@ impl Framework for Alembic {
         ))
     }
 
-    fn round_trip(&self, trip: &mut crate::gate::Trip<'_>, chain: &Chain) -> Result<bool> {
-        crate::gate::alembic_trip(trip, chain, spec_of(&chain.spec))
+    fn round_trip(&self, trip: &mut dyn Trip, chain: &Chain) -> Result<bool> {
+        gate::round_trip(trip, chain, spec_of(&chain.spec))
     }
 
     fn renumber(
@@ -162,7 +189,15 @@ impl Framework for Alembic {
         args: &RenumberArgs,
         repo: Option<&Repo>,
     ) -> Result<(Preview, Plan)> {
-        renumber::alembic(config, chain, idx, args, repo)
+        renumber::renumber(
+            config,
+            chain,
+            idx,
+            args,
+            &repo
+                .map(|r| self.claims(r, &chain.spec))
+                .unwrap_or_default(),
+        )
     }
 
     fn merge_heads(
@@ -171,8 +206,15 @@ impl Framework for Alembic {
         chain: &Chain,
         args: &MergeHeadsArgs,
         repo: Option<&Repo>,
-    ) -> Result<merge_heads::Prepared> {
-        merge_heads::alembic(config, chain, args, repo)
+    ) -> Result<Prepared> {
+        merge::merge_heads(
+            config,
+            chain,
+            args,
+            &repo
+                .map(|r| self.claims(r, &chain.spec))
+                .unwrap_or_default(),
+        )
     }
 
     fn rebase(
@@ -182,7 +224,7 @@ impl Framework for Alembic {
         builder: &mut Builder,
     ) -> Result<Option<Moved>> {
         let spec = spec_of(&chain.spec);
-        let moved = rebase::alembic_chain(
+        let moved = rebase::rebase(
             onto.repo,
             chain,
             &spec.versions,
@@ -207,7 +249,7 @@ impl Framework for Alembic {
         at_base: &Chain,
         plan: &Plan,
     ) -> Result<()> {
-        rebase::alembic_check_against_base(config, chain, at_base, plan)
+        rebase::check_against_base(config, chain, at_base, plan)
     }
 
     fn collisions(
@@ -219,7 +261,7 @@ impl Framework for Alembic {
         analysis: &mut crate::outcome::Analysis,
     ) {
         let spec = spec_of(&chain.spec);
-        crate::collisions::alembic_chain(
+        claims::collisions(
             repo,
             chain,
             &spec.versions,

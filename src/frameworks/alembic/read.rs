@@ -6,8 +6,9 @@ use std::collections::HashSet;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
+use super::AlembicSpec;
 use crate::chains::Revision;
-use crate::config::{rel, AlembicSpec};
+use crate::config::rel;
 use crate::error::Diag;
 use crate::parallel::parallel_map;
 use crate::python::{self, Assigned, ModuleConsts, PyValue};
@@ -261,9 +262,10 @@ pub(crate) fn to_revision(
             depends_on,
             branch_labels,
             consts: Some(consts),
-            sqitch: None,
+            scripts: None,
             steps: None,
-            django: None,
+            part: None,
+            detail: None,
         },
         warnings,
     ))

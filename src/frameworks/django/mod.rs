@@ -1,5 +1,7 @@
 //! Django behind the common interface: everything migfix knows of it.
 
+pub(crate) mod claims;
+pub(crate) mod config;
 pub(crate) mod parse;
 pub(crate) mod read;
 pub(crate) mod repair;
@@ -8,131 +10,140 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use super::interface::{Framework, Moved, Onto, Read, Rules, Words};
-use crate::chains::{Chain, Kind, Naming, Scheme};
+use super::interface::{Framework, Moved, Onto, Read};
+use crate::chains::{Chain, Naming, Scheme};
 use crate::cli::{MergeHeadsArgs, RenumberArgs};
-use crate::config::{rel, Config, DjangoSpec};
+use crate::config::discover::{Found, Markers};
+use crate::config::profile::{Profile, Rules, Words};
+use crate::config::{rel, ChainSpec, Config, TomlChain};
 use crate::error::Diag;
 use crate::git::{Claim, Repo};
 use crate::plan::{Builder, Plan};
 use crate::repair::Preview;
+pub(crate) use config::{DjangoApp, DjangoSpec};
 use read::read;
 use repair::{check_against_base, find, merge_heads, rebase, renumber};
 
 pub(crate) struct Django;
 
-fn spec_of(spec: &crate::config::ChainSpec) -> &DjangoSpec {
-    match &spec.source {
-        crate::config::Source::Django(d) => d,
-        _ => unreachable!("framework::of gives each source its own framework"),
-    }
+/// Each app has a first migration of its own.
+pub(crate) static PROFILE: Profile = Profile {
+    name: "django",
+    words: Words {
+        one: "migration",
+        many: "migrations",
+        revises: "depends on",
+        head: "leaf node",
+        branch: "app",
+        fork: fork_words,
+        dangling: dangling_words,
+    },
+    rules: Rules {
+        bases_per_label: true,
+        ..Rules::COMMON
+    },
+};
+
+/// The chain's own account, which every Django chain has.
+pub(crate) fn spec_of(spec: &ChainSpec) -> &DjangoSpec {
+    spec.source().expect("a Django chain's spec")
+}
+
+/// A fork in Django's words (migrate and makemigrations).
+fn fork_words(
+    leaves: &[String],
+    label: Option<&str>,
+    parent: Option<&str>,
+) -> Option<(String, String, String)> {
+    let app = label.unwrap_or_default();
+    let names: Vec<&str> = leaves
+        .iter()
+        .map(|l| l.split_once('.').map_or(l.as_str(), |(_, n)| n))
+        .collect();
+    let on = parent
+        .map(|p| format!(" (all depend on {p})"))
+        .unwrap_or_default();
+    Some((
+        format!(
+            "Conflicting migrations detected; multiple leaf nodes in the migration graph: ({} in {app}){on}",
+            names.join(", ")
+        ),
+        "add a merge migration that depends on every leaf (as `python manage.py makemigrations --merge` \
+         writes), or renumber the later migration onto the other leaf so the app stays linear"
+            .to_string(),
+        format!("migfix --chain {app} merge-heads"),
+    ))
+}
+
+/// A reference to nothing as Django's NodeNotFoundError says it.
+fn dangling_words(rev: &str, target: &str, suggestion: Option<&str>) -> Option<(String, String)> {
+    let (app, migration) = target.split_once('.').unwrap_or((target, ""));
+    let hint = suggestion
+        .map(|s| format!("; did you mean {s}?"))
+        .unwrap_or_default();
+    Some((
+        format!("Migration {rev} dependencies reference nonexistent parent node ('{app}', '{migration}'){hint}"),
+        match suggestion {
+            Some(s) => format!("point the dependency at {s}"),
+            None => "point the dependency at an existing migration (see `migfix history`)".to_string(),
+        },
+    ))
+}
+
+/// Numbers per app (`0005_…`); files are named by the migration.
+pub(crate) fn conventions(chain: &Chain) -> (Scheme, Naming) {
+    (
+        Scheme::detect_prefixed(
+            chain
+                .revisions
+                .iter()
+                .filter_map(|r| r.part.as_ref().map(|d| d.name.as_str())),
+        ),
+        Naming::default_template(),
+    )
 }
 
 impl Framework for Django {
-    fn kind(&self) -> Kind {
-        Kind::Django
+    fn profile(&self) -> &'static Profile {
+        &PROFILE
     }
 
-    fn words(&self) -> Words {
-        Words {
-            one: "migration",
-            many: "migrations",
-            revises: "depends on",
-            head: "leaf node",
-            branch: "app",
-        }
+    fn markers(&self) -> Markers {
+        config::MARKERS
     }
 
-    /// Each app has a first migration of its own.
-    fn rules(&self) -> Rules {
-        Rules {
-            show_labels: false,
-            bases_per_label: true,
-            alembic_ids: false,
-            own_lint: false,
-            plan_order: false,
-            external: |_| false,
-        }
+    fn discover(
+        &self,
+        root: &Path,
+        found: &Found,
+        occupied: &[PathBuf],
+    ) -> (Vec<ChainSpec>, Vec<Diag>) {
+        (config::discover(root, found, occupied), Vec::new())
     }
 
-    fn read(&self, root: &Path, spec: &crate::config::ChainSpec) -> Result<Read, Vec<Diag>> {
+    fn table_keys(&self) -> &'static [&'static str] {
+        config::TABLE_KEYS
+    }
+
+    fn from_table(
+        &self,
+        root: &Path,
+        table: &TomlChain,
+        at: &dyn Fn(String) -> Diag,
+    ) -> Result<ChainSpec, Diag> {
+        config::from_table(root, table, at)
+    }
+
+    fn read(&self, root: &Path, spec: &ChainSpec) -> Result<Read, Vec<Diag>> {
         read(root, spec_of(spec))
     }
 
-    /// Numbers per app (`0005_…`); files are named by the migration.
     fn conventions(&self, chain: &Chain) -> (Scheme, Naming) {
-        (
-            Scheme::detect_sqitch(
-                chain
-                    .revisions
-                    .iter()
-                    .filter_map(|r| r.django.as_ref().map(|d| d.name.as_str())),
-            ),
-            Naming::default_template(),
-        )
+        conventions(chain)
     }
 
-    fn location(&self, spec: &crate::config::ChainSpec) -> PathBuf {
-        spec_of(spec).project.clone()
-    }
-
-    fn config_file(&self, spec: &crate::config::ChainSpec) -> Option<PathBuf> {
-        Some(spec_of(spec).project.join("manage.py")).filter(|p| p.is_file())
-    }
-
-    fn folders(&self, _root: &Path, spec: &crate::config::ChainSpec) -> Vec<PathBuf> {
-        spec_of(spec).apps.iter().map(|a| a.dir.clone()).collect()
-    }
-
-    fn claims(&self, repo: &Repo, spec: &crate::config::ChainSpec) -> Vec<Claim> {
-        repo.django_claims_from_head(&spec_of(spec).app_dirs())
-    }
-
-    /// Django's words (migrate and makemigrations).
-    fn fork_words(
-        &self,
-        leaves: &[String],
-        label: Option<&str>,
-        parent: Option<&str>,
-    ) -> Option<(String, String, String)> {
-        let app = label.unwrap_or_default();
-        let names: Vec<&str> = leaves
-            .iter()
-            .map(|l| l.split_once('.').map_or(l.as_str(), |(_, n)| n))
-            .collect();
-        let on = parent
-            .map(|p| format!(" (all depend on {p})"))
-            .unwrap_or_default();
-        Some((
-            format!(
-                "Conflicting migrations detected; multiple leaf nodes in the migration graph: ({} in {app}){on}",
-                names.join(", ")
-            ),
-            "add a merge migration that depends on every leaf (as `python manage.py makemigrations --merge` \
-             writes), or renumber the later migration onto the other leaf so the app stays linear"
-                .to_string(),
-            format!("migfix --chain {app} merge-heads"),
-        ))
-    }
-
-    /// Django's NodeNotFoundError.
-    fn dangling_words(
-        &self,
-        rev: &str,
-        target: &str,
-        suggestion: Option<&str>,
-    ) -> Option<(String, String)> {
-        let (app, migration) = target.split_once('.').unwrap_or((target, ""));
-        let hint = suggestion
-            .map(|s| format!("; did you mean {s}?"))
-            .unwrap_or_default();
-        Some((
-            format!("Migration {rev} dependencies reference nonexistent parent node ('{app}', '{migration}'){hint}"),
-            match suggestion {
-                Some(s) => format!("point the dependency at {s}"),
-                None => "point the dependency at an existing migration (see `migfix history`)".to_string(),
-            },
-        ))
+    fn claims(&self, repo: &Repo, spec: &ChainSpec) -> Vec<Claim> {
+        claims::from_head(repo, &spec_of(spec).app_dirs())
     }
 
     fn verify_commands(&self, root: &Path, chain: &Chain) -> Vec<String> {
@@ -146,12 +157,7 @@ impl Framework for Django {
         ]
     }
 
-    fn upgrade_command(
-        &self,
-        _root: &Path,
-        _spec: &crate::config::ChainSpec,
-        target: &str,
-    ) -> String {
+    fn upgrade_command(&self, _root: &Path, _spec: &ChainSpec, target: &str) -> String {
         match target.split_once('.') {
             Some((app, name)) if target != "head" => {
                 format!("python manage.py migrate {app} {name}")
@@ -180,7 +186,9 @@ impl Framework for Django {
             chain,
             idx,
             args,
-            &crate::repair::claims_for(repo, chain),
+            &repo
+                .map(|r| self.claims(r, &chain.spec))
+                .unwrap_or_default(),
         )
     }
 
@@ -190,10 +198,16 @@ impl Framework for Django {
         chain: &Chain,
         args: &MergeHeadsArgs,
         repo: Option<&crate::git::Repo>,
-    ) -> Result<crate::repair::merge_heads::Prepared> {
-        let (preview, plan, stale) =
-            merge_heads(config, chain, args, &crate::repair::claims_for(repo, chain))?;
-        Ok(crate::repair::merge_heads::Prepared {
+    ) -> Result<crate::repair::merge::Prepared> {
+        let (preview, plan, stale) = merge_heads(
+            config,
+            chain,
+            args,
+            &repo
+                .map(|r| self.claims(r, &chain.spec))
+                .unwrap_or_default(),
+        )?;
+        Ok(crate::repair::merge::Prepared {
             preview,
             plan,
             stale,
@@ -241,7 +255,7 @@ impl Framework for Django {
         branches: &[(String, git2::Oid)],
         analysis: &mut crate::outcome::Analysis,
     ) {
-        crate::collisions::django_chain(
+        claims::collisions(
             repo,
             chain,
             spec_of(&chain.spec),

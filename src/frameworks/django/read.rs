@@ -12,8 +12,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-use crate::chains::Revision;
-use crate::config::{rel, DjangoSpec};
+use super::DjangoSpec;
+use crate::chains::{Detail, Part, Revision, RevisionDetail};
+use crate::config::rel;
 use crate::error::Diag;
 use crate::frameworks::django::parse::{DepItem, ListAttr, MigrationClass};
 pub(crate) use crate::frameworks::interface::Read;
@@ -29,6 +30,43 @@ pub(crate) struct DjangoMigration {
     pub external: Vec<(String, String)>,
     /// Settings named by `swappable_dependency` (`AUTH_USER_MODEL`).
     pub swappable: Vec<String>,
+}
+
+impl RevisionDetail for DjangoMigration {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
+    /// The migration's app, name, and what the graph leaves to Django.
+    fn json_fields(&self) -> Vec<(&'static str, serde_json::Value)> {
+        use serde_json::json;
+        let replaces: Vec<String> = self
+            .class
+            .replaces
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                DepItem::Key { app, name } => Some(format!("{}.{}", app.value, name.value)),
+                _ => None,
+            })
+            .collect();
+        let external: Vec<String> = self
+            .external
+            .iter()
+            .map(|(a, n)| format!("{a}.{n}"))
+            .collect();
+        vec![
+            ("app", json!(self.app)),
+            ("name", json!(self.name)),
+            // The migrations a squash replaces, as `app.name`.
+            ("replaces", json!(replaces)),
+            ("initial", json!(self.class.initial)),
+            // Dependencies on apps outside the project, as `app.name`.
+            ("external_dependencies", json!(external)),
+            // Settings a `swappable_dependency` names (`AUTH_USER_MODEL`).
+            ("swappable_dependencies", json!(self.swappable)),
+        ]
+    }
 }
 
 impl DjangoMigration {
@@ -372,15 +410,19 @@ pub(crate) fn assemble(
             depends_on: Some(cross.iter().map(|k| id_of(&k.0, &k.1)).collect()),
             branch_labels: Some(vec![app.clone()]),
             consts: None,
-            sqitch: None,
+            scripts: None,
             steps: None,
-            django: Some(Box::new(DjangoMigration {
+            part: Some(Part {
+                label: app.clone(),
+                name: name.clone(),
+            }),
+            detail: Some(Detail(std::sync::Arc::new(DjangoMigration {
                 app: app.clone(),
                 name: name.clone(),
                 class,
                 external,
                 swappable,
-            })),
+            }))),
         };
         if in_graph[i] {
             revisions.push(rev);

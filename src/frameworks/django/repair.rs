@@ -10,7 +10,7 @@ use anyhow::{bail, Result};
 
 use crate::chains::Chain;
 use crate::cli::{MergeHeadsArgs, RenumberArgs};
-use crate::config::{rel, Config, Source};
+use crate::config::{rel, Config};
 use crate::error::{Diag, InputErrors, Refused};
 use crate::frameworks::django::parse::DepItem;
 use crate::frameworks::django::read::{self as dj, DjangoMigration};
@@ -40,7 +40,7 @@ fn migrations_of<'c>(chain: &'c Chain, app: &'c str) -> impl Iterator<Item = &'c
         .revisions
         .iter()
         .chain(&chain.replaced)
-        .filter_map(|r| r.django.as_deref())
+        .filter_map(|r| r.detail::<DjangoMigration>())
         .filter(move |d| d.app == app)
 }
 
@@ -89,7 +89,7 @@ pub(crate) fn find(chain: &Chain, target: &str, name: Option<&str>) -> Result<us
             if chain
                 .revisions
                 .iter()
-                .any(|r| r.django.as_ref().is_some_and(|d| d.app == a)) =>
+                .any(|r| r.detail::<DjangoMigration>().is_some_and(|d| d.app == a)) =>
         {
             (Some(a), n)
         }
@@ -100,7 +100,9 @@ pub(crate) fn find(chain: &Chain, target: &str, name: Option<&str>) -> Result<us
         .iter()
         .enumerate()
         .filter(|(_, r)| {
-            let Some(d) = &r.django else { return false };
+            let Some(d) = r.detail::<DjangoMigration>() else {
+                return false;
+            };
             app.is_none_or(|a| d.app == a)
                 && (d.name == wanted
                     || (wanted.bytes().all(|b| b.is_ascii_digit())
@@ -141,7 +143,7 @@ pub(crate) fn find(chain: &Chain, target: &str, name: Option<&str>) -> Result<us
 }
 
 fn dj_prefix(name: &str) -> Option<&str> {
-    crate::chains::scheme::sqitch_prefix(name)
+    crate::chains::scheme::number_prefix(name)
 }
 
 pub(crate) fn renumber(
@@ -151,12 +153,10 @@ pub(crate) fn renumber(
     args: &RenumberArgs,
     claims: &[Claim],
 ) -> Result<(Preview, Plan)> {
-    let Source::Django(spec) = &chain.spec.source else {
-        unreachable!("a Django chain")
-    };
+    let spec = super::spec_of(&chain.spec);
     let graph = Graph::build(chain);
     let rev = graph.rev(idx);
-    let d = rev.django.as_deref().expect("a Django migration");
+    let d = rev.detail::<DjangoMigration>().expect("a Django migration");
     let app = d.app.as_str();
     let rest = match dj_prefix(&d.name) {
         Some(p) => &d.name[p.len()..],
@@ -224,7 +224,14 @@ pub(crate) fn renumber(
                 ))
                 .into());
             }
-            Some(graph.rev(j).django.as_ref().expect("Django").name.clone())
+            Some(
+                graph
+                    .rev(j)
+                    .detail::<DjangoMigration>()
+                    .expect("Django")
+                    .name
+                    .clone(),
+            )
         }
         None => graph
             .forks()
@@ -237,7 +244,10 @@ pub(crate) fn renumber(
                     .collect::<Vec<_>>()
                     .as_slice()
                 {
-                    [other] => graph.rev(**other).django.as_ref().map(|o| o.name.clone()),
+                    [other] => graph
+                        .rev(**other)
+                        .detail::<DjangoMigration>()
+                        .map(|o| o.name.clone()),
                     _ => None,
                 }
             }),
@@ -283,7 +293,9 @@ pub(crate) fn renumber(
         // Every reference, in every app's migrations (the replaced ones too).
         let mut followers = Vec::new();
         for other in chain.revisions.iter().chain(&chain.replaced) {
-            let Some(od) = &other.django else { continue };
+            let Some(od) = other.detail::<DjangoMigration>() else {
+                continue;
+            };
             let edits: Vec<Edit> = od
                 .references()
                 .filter(|(a, n)| a.value == app && n.value == d.name)
@@ -336,7 +348,7 @@ pub(crate) fn renumber(
 fn verify(
     config: &Config,
     chain: &Chain,
-    spec: &crate::config::DjangoSpec,
+    spec: &super::DjangoSpec,
     plan: &mut Plan,
     notes: &mut Vec<String>,
 ) -> Result<Chain> {
@@ -349,7 +361,9 @@ fn verify(
                 .join("; ")
         )
     })?;
-    let mut after = Chain::new(chain.spec.clone(), read.revisions, read.warnings);
+    let mut after = Chain::new(chain.spec.clone(), read.revisions, read.warnings, |c| {
+        super::conventions(c)
+    });
     after.replaced = read.replaced;
     let problems = crate::repair::new_problems(chain, &after);
     if !problems.is_empty() {
@@ -367,7 +381,7 @@ fn verify(
 /// rewritten.
 fn max_migration(
     config: &Config,
-    spec: &crate::config::DjangoSpec,
+    spec: &super::DjangoSpec,
     before: &Chain,
     after: &Chain,
     plan: &mut Plan,
@@ -378,7 +392,7 @@ fn max_migration(
         let mut out: Vec<(String, String)> = g
             .heads()
             .into_iter()
-            .filter_map(|i| g.rev(i).django.as_ref())
+            .filter_map(|i| g.rev(i).detail::<DjangoMigration>())
             .map(|d| (d.app.clone(), d.name.clone()))
             .collect();
         out.sort();
@@ -430,9 +444,7 @@ pub(crate) fn merge_heads(
     args: &MergeHeadsArgs,
     claims: &[Claim],
 ) -> Result<(Preview, Plan, Vec<Claim>)> {
-    let Source::Django(spec) = &chain.spec.source else {
-        unreachable!("a Django chain")
-    };
+    let spec = super::spec_of(&chain.spec);
     if let Some(id) = &args.rev_id {
         return Err(Refused::new(format!(
             "--rev-id {id}: a Django migration is named, not numbered by id"
@@ -488,7 +500,7 @@ pub(crate) fn merge_heads(
     }
     let mut leaves: Vec<&DjangoMigration> = heads
         .iter()
-        .filter_map(|&h| graph.rev(h).django.as_deref())
+        .filter_map(|&h| graph.rev(h).detail::<DjangoMigration>())
         .collect();
     leaves.sort_by(|a, b| a.name.cmp(&b.name));
     let number = next_number(chain, app, claims);
@@ -524,7 +536,7 @@ pub(crate) fn merge_heads(
     {
         text.push_str(&format!(
             "# Generated by Django {version} on {}\n\n",
-            now.format_django()
+            now.format_minutes()
         ));
     }
     text.push_str("from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n\n    dependencies = [\n");
@@ -560,8 +572,7 @@ pub(crate) fn merge_heads(
         .into_iter()
         .filter_map(|i| {
             g.rev(i)
-                .django
-                .as_ref()
+                .detail::<DjangoMigration>()
                 .filter(|d| &d.app == app)
                 .map(|d| d.name.clone())
         })
@@ -583,7 +594,7 @@ pub(crate) fn merge_heads(
         .filter(|c| c.id.starts_with(&format!("{app}.")))
         .cloned()
         .collect();
-    let stale = crate::repair::merge_heads::stale_branches(chain, &own, &format!("{app}.{name}"));
+    let stale = crate::repair::merge::stale_branches(chain, &own, &format!("{app}.{name}"));
     Ok((
         Preview {
             chain: chain.name().to_string(),
@@ -607,7 +618,7 @@ pub(crate) fn merge_heads(
 pub(crate) fn rebase(
     repo: &crate::git::Repo,
     chain: &Chain,
-    spec: &crate::config::DjangoSpec,
+    spec: &super::DjangoSpec,
     (base_name, base): (&str, git2::Oid),
     mb: git2::Oid,
     others: &[(String, git2::Oid)],
@@ -615,10 +626,11 @@ pub(crate) fn rebase(
 ) -> Result<Option<(String, String, Chain)>> {
     use std::collections::{BTreeMap, HashSet};
     let before: HashSet<PathBuf> = repo
-        .revision_files_at(
+        .files_at(
             mb,
             &spec.apps.iter().map(|a| a.dir.clone()).collect::<Vec<_>>(),
             false,
+            &|n| n.ends_with(".py") && !n.starts_with(".#") && !n.starts_with("__init__"),
         )
         .into_iter()
         .map(|(p, _)| p)
@@ -637,9 +649,9 @@ pub(crate) fn rebase(
     if added.is_empty() {
         return Ok(None);
     }
-    let at_base = crate::collisions::django_at(repo, chain, spec, base);
+    let at_base = super::claims::chain_at(repo, chain, spec, base);
     let bg = Graph::build(&at_base);
-    let claims = repo.django_claims(&spec.app_dirs(), base, others);
+    let claims = super::claims::claims_against(repo, &spec.app_dirs(), base, others);
     let mut renames: BTreeMap<(String, String), String> = BTreeMap::new();
     // Dependency names to point at the base's leaf, by file.
     let mut repoints: BTreeMap<PathBuf, Vec<Edit>> = BTreeMap::new();
@@ -647,13 +659,18 @@ pub(crate) fn rebase(
     let mut leaves_after = Vec::new();
     let apps: BTreeSet<&str> = added
         .iter()
-        .filter_map(|&i| graph.rev(i).django.as_ref().map(|d| d.app.as_str()))
+        .filter_map(|&i| {
+            graph
+                .rev(i)
+                .detail::<DjangoMigration>()
+                .map(|d| d.app.as_str())
+        })
         .collect();
     for app in apps {
         let base_leaves: Vec<&DjangoMigration> = bg
             .heads()
             .into_iter()
-            .filter_map(|i| bg.rev(i).django.as_deref())
+            .filter_map(|i| bg.rev(i).detail::<DjangoMigration>())
             .filter(|d| d.app == app)
             .collect();
         let base_leaf = match base_leaves.as_slice() {
@@ -673,16 +690,26 @@ pub(crate) fn rebase(
         let mine: Vec<usize> = added
             .iter()
             .copied()
-            .filter(|&i| graph.rev(i).django.as_ref().is_some_and(|d| d.app == app))
+            .filter(|&i| {
+                graph
+                    .rev(i)
+                    .detail::<DjangoMigration>()
+                    .is_some_and(|d| d.app == app)
+            })
             .collect();
         let mine_names: HashSet<&str> = mine
             .iter()
-            .filter_map(|&i| graph.rev(i).django.as_ref().map(|d| d.name.as_str()))
+            .filter_map(|&i| {
+                graph
+                    .rev(i)
+                    .detail::<DjangoMigration>()
+                    .map(|d| d.name.as_str())
+            })
             .collect();
         let first = next_number(&at_base, app, &claims);
         let mut last = String::new();
         for (next, &i) in (first..).zip(&mine) {
-            let d = graph.rev(i).django.as_deref().expect("Django");
+            let d = graph.rev(i).detail::<DjangoMigration>().expect("Django");
             let rest = dj_prefix(&d.name)
                 .map_or(format!("_{}", d.name), |p| d.name[p.len()..].to_string());
             let new = format!("{next:0w$}{rest}", w = width(chain));
@@ -728,7 +755,9 @@ pub(crate) fn rebase(
         return Ok(None);
     }
     for r in chain.revisions.iter().chain(&chain.replaced) {
-        let Some(d) = &r.django else { continue };
+        let Some(d) = r.detail::<DjangoMigration>() else {
+            continue;
+        };
         let mut edits: Vec<Edit> = d
             .references()
             .filter_map(|(a, n)| {
@@ -758,12 +787,12 @@ pub(crate) fn rebase(
 pub(crate) fn check_against_base(
     config: &Config,
     chain: &Chain,
-    spec: &crate::config::DjangoSpec,
+    spec: &super::DjangoSpec,
     at_base: &Chain,
     plan: &Plan,
 ) -> Result<()> {
     let mut classes = Vec::new();
-    let planned: Vec<(&Change, &crate::config::DjangoApp)> = plan
+    let planned: Vec<(&Change, &crate::frameworks::django::DjangoApp)> = plan
         .changes
         .iter()
         .filter_map(|c| Some((c, spec.app_of(&c.to)?)))
@@ -776,7 +805,7 @@ pub(crate) fn check_against_base(
         if gone.contains(&r.path.as_path()) || planned.iter().any(|(c, _)| c.to == r.path) {
             continue;
         }
-        let d = r.django.as_deref().expect("Django");
+        let d = r.detail::<DjangoMigration>().expect("Django");
         classes.push((
             (d.app.clone(), d.name.clone(), r.path.clone()),
             d.class.clone(),
@@ -800,7 +829,9 @@ pub(crate) fn check_against_base(
         classes.push(((app.label.clone(), stem, c.to.clone()), class));
     }
     let read = dj::assemble(&config.root, spec, classes);
-    let mut merged = Chain::new(chain.spec.clone(), read.revisions, Vec::new());
+    let mut merged = Chain::new(chain.spec.clone(), read.revisions, Vec::new(), |c| {
+        super::conventions(c)
+    });
     merged.replaced = read.replaced;
     let problems = crate::repair::new_problems(at_base, &merged);
     if !problems.is_empty() {

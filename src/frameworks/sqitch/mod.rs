@@ -1,60 +1,92 @@
 //! Sqitch behind the common interface: everything migfix knows of it.
 
+pub(crate) mod claims;
+pub(crate) mod config;
+pub(crate) mod facts;
+pub(crate) mod gate;
 pub(crate) mod plan;
+pub(crate) mod rebase;
 pub(crate) mod repair;
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use super::interface::{Framework, Lint, Moved, Onto, Projects, Read, Rules, Words};
-use crate::chains::scheme::sqitch_prefix;
-use crate::chains::{Chain, Kind, Naming, Scheme};
-use crate::cli::RenumberArgs;
-use crate::config::{Config, SqitchSpec};
+use super::interface::{Framework, Moved, Onto, Read, Trip};
+use crate::chains::scheme::number_prefix;
+use crate::chains::{Chain, Naming, Scheme};
+use crate::cli::{Global, RenumberArgs};
+use crate::config::discover::{Found, Markers};
+use crate::config::profile::{Profile, Rules, Words};
+use crate::config::{ChainSpec, Config, TomlChain};
 use crate::error::{Diag, Refused};
+use crate::findings::Lint;
 use crate::plan::Builder;
 use crate::repair::Preview;
-use plan::{lint, read, read_plan, Plan};
+pub(crate) use config::SqitchSpec;
+use plan::{lint, projects, read, read_plan, Plan};
 use repair::renumber;
 
 pub(crate) struct Sqitch;
 
-fn spec_of(spec: &crate::config::ChainSpec) -> &SqitchSpec {
-    match &spec.source {
-        crate::config::Source::Sqitch(s) => s,
-        _ => unreachable!("framework::of gives each source its own framework"),
-    }
+/// The plan lint reports duplicates and unknown requirements with plan
+/// lines; requirements on other projects or change ids are sqitch's.
+pub(crate) static PROFILE: Profile = Profile {
+    name: "sqitch",
+    words: Words {
+        one: "change",
+        many: "changes",
+        revises: "requires",
+        ..Words::COMMON
+    },
+    rules: Rules {
+        own_lint: true,
+        plan_order: true,
+        external: |dep| {
+            dep.contains(':') || (dep.len() == 40 && dep.bytes().all(|b| b.is_ascii_hexdigit()))
+        },
+        ..Rules::COMMON
+    },
+};
+
+/// The chain's own account, which every sqitch chain has.
+pub(crate) fn spec_of(spec: &ChainSpec) -> &SqitchSpec {
+    spec.source().expect("a sqitch chain's spec")
 }
 
 impl Framework for Sqitch {
-    fn kind(&self) -> Kind {
-        Kind::Sqitch
+    fn profile(&self) -> &'static Profile {
+        &PROFILE
     }
 
-    fn words(&self) -> Words {
-        Words {
-            one: "change",
-            many: "changes",
-            revises: "requires",
-            head: "head",
-            branch: "branch",
-        }
+    fn markers(&self) -> Markers {
+        config::MARKERS
     }
 
-    /// The plan lint reports duplicates and unknown requirements with plan
-    /// lines; requirements on other projects or change ids are sqitch's.
-    fn rules(&self) -> Rules {
-        Rules {
-            show_labels: false,
-            bases_per_label: false,
-            alembic_ids: false,
-            own_lint: true,
-            plan_order: true,
-            external: |dep| {
-                dep.contains(':') || (dep.len() == 40 && dep.bytes().all(|b| b.is_ascii_hexdigit()))
-            },
-        }
+    fn discover(
+        &self,
+        root: &Path,
+        found: &Found,
+        _occupied: &[PathBuf],
+    ) -> (Vec<ChainSpec>, Vec<Diag>) {
+        config::discover(root, found)
+    }
+
+    fn table_keys(&self) -> &'static [&'static str] {
+        config::TABLE_KEYS
+    }
+
+    fn from_table(
+        &self,
+        root: &Path,
+        table: &TomlChain,
+        at: &dyn Fn(String) -> Diag,
+    ) -> Result<ChainSpec, Diag> {
+        config::from_table(root, table, at)
+    }
+
+    fn from_flags(&self, root: &Path, cwd: &Path, global: &Global) -> (Vec<ChainSpec>, Vec<Diag>) {
+        config::from_flags(root, cwd, global)
     }
 
     fn read(&self, root: &Path, spec: &crate::config::ChainSpec) -> Result<Read, Vec<Diag>> {
@@ -65,10 +97,10 @@ impl Framework for Sqitch {
         })
     }
 
-    fn lint(&self, chain: &Chain, projects: &Projects) -> Vec<Lint> {
+    fn lint(&self, chain: &Chain, chains: &[Chain]) -> Vec<Lint> {
         let spec = spec_of(&chain.spec);
         match read_plan(&spec.plan) {
-            Ok(text) => lint(&Plan::parse(&text), spec, projects),
+            Ok(text) => lint(&Plan::parse(&text), spec, &projects(chains)),
             Err(_) => Vec::new(),
         }
     }
@@ -76,22 +108,9 @@ impl Framework for Sqitch {
     /// The `NN` of `NN-slug` names; sqitch names no files by id.
     fn conventions(&self, chain: &Chain) -> (Scheme, Naming) {
         (
-            Scheme::detect_sqitch(chain.revisions.iter().map(|r| r.id.as_str())),
+            Scheme::detect_prefixed(chain.revisions.iter().map(|r| r.id.as_str())),
             Naming::default_template(),
         )
-    }
-
-    fn location(&self, spec: &crate::config::ChainSpec) -> PathBuf {
-        spec_of(spec).plan.clone()
-    }
-
-    fn config_file(&self, spec: &crate::config::ChainSpec) -> Option<PathBuf> {
-        spec_of(spec).conf.clone()
-    }
-
-    /// Scripts may live anywhere the configuration puts them.
-    fn folders(&self, root: &Path, _spec: &crate::config::ChainSpec) -> Vec<PathBuf> {
-        vec![root.to_path_buf()]
     }
 
     fn upgrade_command(
@@ -109,7 +128,7 @@ impl Framework for Sqitch {
 
     fn facts(&self, chain: &Chain) -> Vec<crate::diagnose::facts::RevFacts> {
         let spec = spec_of(&chain.spec);
-        crate::diagnose::facts::sqitch(chain, spec)
+        facts::facts(chain, spec)
     }
 
     fn gate_tool(&self, _args: &crate::cli::GateArgs) -> Option<(Vec<String>, String)> {
@@ -119,9 +138,9 @@ impl Framework for Sqitch {
         ))
     }
 
-    fn round_trip(&self, trip: &mut crate::gate::Trip<'_>, chain: &Chain) -> Result<bool> {
+    fn round_trip(&self, trip: &mut dyn Trip, chain: &Chain) -> Result<bool> {
         let spec = spec_of(&chain.spec);
-        crate::gate::sqitch_trip(trip, spec)
+        gate::round_trip(trip, spec)
     }
 
     /// A change by its sequence number: `07` for `07-billing-...`.
@@ -133,7 +152,7 @@ impl Framework for Sqitch {
             .revisions
             .iter()
             .enumerate()
-            .filter(|(_, r)| !r.id.contains('@') && sqitch_prefix(&r.id) == Some(target))
+            .filter(|(_, r)| !r.id.contains('@') && number_prefix(&r.id) == Some(target))
             .map(|(i, r)| (i, r.id.as_str()))
             .collect();
         names.dedup_by_key(|(_, n)| *n);
@@ -159,7 +178,7 @@ impl Framework for Sqitch {
         chain: &Chain,
         _args: &crate::cli::MergeHeadsArgs,
         _repo: Option<&crate::git::Repo>,
-    ) -> Result<crate::repair::merge_heads::Prepared> {
+    ) -> Result<crate::repair::merge::Prepared> {
         Err(Refused::new(format!(
             "{} is a sqitch plan, deployed in order: nothing to merge",
             chain.name()
@@ -174,7 +193,7 @@ impl Framework for Sqitch {
         builder: &mut Builder,
     ) -> Result<Option<Moved>> {
         let spec = spec_of(&chain.spec);
-        let moved = crate::repair::rebase::sqitch_chain(
+        let moved = rebase::rebase(
             onto.repo,
             chain,
             spec,
@@ -202,8 +221,6 @@ impl Framework for Sqitch {
         analysis: &mut crate::outcome::Analysis,
     ) {
         let spec = spec_of(&chain.spec);
-        crate::collisions::sqitch_chain(
-            repo, chain, &spec.plan, base_name, base, branches, analysis,
-        )
+        claims::collisions(repo, chain, &spec.plan, base_name, base, branches, analysis)
     }
 }

@@ -6,11 +6,16 @@ use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use crate::chains::scheme::sqitch_prefix;
+use super::SqitchSpec;
+use crate::chains::scheme::number_prefix;
 use crate::chains::Revision;
-use crate::config::{rel, SqitchSpec};
+use crate::config::rel;
 use crate::error::Diag;
-pub(crate) use crate::frameworks::interface::{Lint, Projects};
+pub(crate) use crate::findings::Lint;
+
+/// The revisions of each project of the repository by project name
+/// (`%project`), for references from one chain into another.
+pub(crate) type Projects = std::collections::HashMap<String, Vec<String>>;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Plan {
@@ -568,14 +573,6 @@ fn resolve(
     before[..upto].iter().rposition(|p| p.entry.name == name)
 }
 
-#[cfg(test)]
-impl Lint {
-    /// Whether sqitch accepts it (deploys the plan, at most warning).
-    pub fn is_warning(&self) -> bool {
-        WARNING_KINDS.contains(&self.kind)
-    }
-}
-
 /// The lint kinds sqitch itself accepts.
 pub(crate) const WARNING_KINDS: &[&str] = &[
     "sqitch-prefix",
@@ -589,7 +586,7 @@ pub(crate) const WARNING_KINDS: &[&str] = &[
 pub(crate) fn projects(chains: &[crate::chains::Chain]) -> Projects {
     let mut out = Projects::new();
     for chain in chains {
-        let crate::config::Source::Sqitch(spec) = &chain.spec.source else {
+        let Some(spec) = chain.spec.source::<super::SqitchSpec>() else {
             continue;
         };
         let Ok(text) = read_plan(&spec.plan) else {
@@ -623,6 +620,7 @@ pub(crate) fn lint(plan: &Plan, spec: &SqitchSpec, projects: &Projects) -> Vec<L
             kind,
             message,
             fix: fix.to_string(),
+            warning: WARNING_KINDS.contains(&kind),
         });
     };
     // The header runs to the first blank line (a comment line does not end
@@ -888,7 +886,7 @@ pub(crate) fn lint(plan: &Plan, spec: &SqitchSpec, projects: &Projects) -> Vec<L
                 }
             }
         }
-        if let Some(prefix) = sqitch_prefix(&entry.name) {
+        if let Some(prefix) = number_prefix(&entry.name) {
             if let Some((other, _, other_line)) = prefixes
                 .iter()
                 .find(|(p, name, _)| *p == prefix && *name != entry.name)
@@ -1061,9 +1059,9 @@ pub(crate) fn read(
         .zip(&planned)
         .zip(change_ids(&plan, &planned))
     {
-        r.sqitch = Some(crate::chains::SqitchChange {
+        r.scripts = Some(crate::chains::Scripts {
             change_id,
-            scripts: p.scripts(spec),
+            paths: p.scripts(spec),
         });
     }
     Ok((revs, warnings))
@@ -1103,9 +1101,10 @@ pub(crate) fn revisions(
             ),
             branch_labels: Some(Vec::new()),
             consts: None,
-            sqitch: None,
+            scripts: None,
             steps: None,
-            django: None,
+            part: None,
+            detail: None,
         })
         .collect()
 }
@@ -1275,7 +1274,7 @@ mod tests {
         );
         assert_eq!(lints.len(), 1);
         assert!(
-            lints[0].message.contains("verify/01-a.sql") && lints[0].is_warning(),
+            lints[0].message.contains("verify/01-a.sql") && lints[0].warning,
             "{:?}",
             lints[0]
         );
@@ -1290,7 +1289,7 @@ mod tests {
             .iter()
             .find(|l| l.kind == "sqitch-script")
             .expect("a missing deploy script");
-        assert!(!deploy.is_warning(), "sqitch deploy fails without it");
+        assert!(!deploy.warning, "sqitch deploy fails without it");
     }
 
     const T: &str = "2026-06-17T00:00:00Z b <b@x>";
@@ -1447,7 +1446,7 @@ mod tests {
             lint(&Plan::parse(text), &spec(dir.path()), &Projects::new())
                 .into_iter()
                 .filter(|l| !l.kind.contains("script"))
-                .map(|l| (l.line, l.kind, l.is_warning()))
+                .map(|l| (l.line, l.kind, l.warning))
                 .collect()
         };
         assert_eq!(

@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
-use crate::chains::scheme::sqitch_prefix;
+use super::SqitchSpec;
+use crate::chains::scheme::number_prefix;
 use crate::chains::Chain;
 use crate::cli::RenumberArgs;
-use crate::config::{rel, Config, Source, SqitchSpec};
+use crate::config::{rel, Config};
 use crate::error::{Diag, InputErrors, Refused};
 use crate::frameworks::sqitch::plan::{invalid_name, lint, projects, read_plan, Plan};
 use crate::plan::{Builder, Edit};
@@ -48,9 +49,7 @@ pub(crate) fn renumber(
     idx: usize,
     args: &RenumberArgs,
 ) -> Result<(Preview, crate::plan::Plan)> {
-    let Source::Sqitch(spec) = &chain.spec.source else {
-        unreachable!("sqitch chains only")
-    };
+    let spec = super::spec_of(&chain.spec);
     let text = read_plan(&spec.plan)
         .map_err(|(line, m)| InputErrors::one(Diag::new(rel(&config.root, &spec.plan), line, m)))?;
     let plan = Plan::parse(&text);
@@ -83,7 +82,7 @@ pub(crate) fn renumber(
     }
 
     let width = chain.scheme.width().unwrap_or(2);
-    let rest = sqitch_prefix(&old).map(|p| &old[p.len()..]);
+    let rest = number_prefix(&old).map(|p| &old[p.len()..]);
     let new = match (&args.to, rest) {
         (Some(to), Some(rest)) if to.bytes().all(|b| b.is_ascii_digit()) => {
             format!("{to:0>width$}{rest}")
@@ -92,7 +91,7 @@ pub(crate) fn renumber(
         (None, Some(rest)) => {
             let max = plan
                 .changes()
-                .filter_map(|(_, e)| sqitch_prefix(&e.name))
+                .filter_map(|(_, e)| number_prefix(&e.name))
                 .filter_map(|p| p.parse::<u64>().ok())
                 .max()
                 .unwrap_or(0);
@@ -126,10 +125,10 @@ pub(crate) fn renumber(
             Refused::new(format!("`{new}` is already planned (line {})", line.number)).into(),
         );
     }
-    if let Some(prefix) = sqitch_prefix(&new) {
+    if let Some(prefix) = number_prefix(&new) {
         if let Some((line, e)) = plan
             .changes()
-            .find(|(_, e)| e.name != old && sqitch_prefix(&e.name) == Some(prefix))
+            .find(|(_, e)| e.name != old && number_prefix(&e.name) == Some(prefix))
         {
             return Err(Refused::new(format!(
                 "sequence number {prefix} is used by `{}` (line {})",
@@ -146,7 +145,7 @@ pub(crate) fn renumber(
     // Other plans of the repository that require it as `project:old`.
     let mut other_plans = Vec::new();
     for other in chains.iter().filter(|c| c.spec.name != chain.spec.name) {
-        let Source::Sqitch(other_spec) = &other.spec.source else {
+        let Some(other_spec) = other.spec.source::<super::SqitchSpec>() else {
             continue;
         };
         let Ok(other_text) = read_plan(&other_spec.plan) else {
