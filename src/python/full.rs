@@ -5,6 +5,7 @@ use std::ops::Range;
 
 use tree_sitter::{Node, Parser, Tree};
 
+use super::strict::docstring;
 use super::{
     bom_len, doc_header, line_of, unescape, Assigned, DocHeader, ModuleConsts, PyValue, SeqKind,
     StrLit, SyntaxError, NAMES,
@@ -135,21 +136,6 @@ fn read_tree(src: &[u8], tree: &Tree, newlines: &[usize]) -> Result<ModuleConsts
         r.statement(stmt, false)?;
     }
     Ok(r.consts)
-}
-
-/// Whether a statement is one plain string, as a docstring is.
-pub(super) fn is_docstring(stmt: Node<'_>) -> bool {
-    docstring(stmt).is_some()
-}
-
-/// The module docstring: a first statement that is one plain string.
-fn docstring(stmt: Node<'_>) -> Option<Node<'_>> {
-    // `"""doc""",` is a tuple, not a docstring: count every child.
-    if stmt.kind() != "expression_statement" || stmt.child_count() != 1 {
-        return None;
-    }
-    let s = stmt.named_child(0)?;
-    (s.kind() == "string").then_some(s)
 }
 
 struct Reader<'a> {

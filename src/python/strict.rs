@@ -1003,7 +1003,7 @@ fn future_imports(
         if stmt.kind() == "comment" {
             continue;
         }
-        let docstring = first && super::full::is_docstring(stmt);
+        let docstring = first && is_docstring(stmt);
         first = false;
         match stmt.kind() {
             _ if docstring => {}
@@ -1030,6 +1030,21 @@ fn future_imports(
         }
     }
     Ok(())
+}
+
+/// Whether a statement is one plain string, as a docstring is.
+fn is_docstring(stmt: Node<'_>) -> bool {
+    docstring(stmt).is_some()
+}
+
+/// The module docstring: a first statement that is one plain string.
+pub(super) fn docstring(stmt: Node<'_>) -> Option<Node<'_>> {
+    // `"""doc""",` is a tuple, not a docstring: count every child.
+    if stmt.kind() != "expression_statement" || stmt.child_count() != 1 {
+        return None;
+    }
+    let s = stmt.named_child(0)?;
+    (s.kind() == "string").then_some(s)
 }
 
 fn has_child(node: Node<'_>, kind: &str) -> bool {
