@@ -1,52 +1,14 @@
 //! The full reader: a tree-sitter parse of the whole file.
 
-use std::cell::RefCell;
 use std::ops::Range;
 
-use tree_sitter::{Node, Parser, Tree};
+use tree_sitter::{Node, Tree};
 
-use super::strict::docstring;
+use super::strict::{docstring, parse};
 use super::{
     bom_len, doc_header, line_of, unescape, Assigned, DocHeader, ModuleConsts, PyValue, SeqKind,
     StrLit, SyntaxError, NAMES,
 };
-
-thread_local! {
-    // One parser per thread: building one is cheap, but not free.
-    static PARSER: RefCell<Parser> = RefCell::new({
-        let mut p = Parser::new();
-        p.set_language(&tree_sitter_python::LANGUAGE.into())
-            .expect("the bundled Python grammar matches the tree-sitter runtime");
-        p
-    });
-}
-
-/// Parses a file after CPython's tokenizer rules (see [`super::strict`]),
-/// with where its logical lines end.
-pub(super) fn parse(body: &[u8]) -> Result<(Tree, Vec<usize>), SyntaxError> {
-    let lines = super::strict::tokens(body)?;
-    // Python ends a line at a lone `\r`; the grammar does not. Replacing it
-    // with `\n`, and the blanks with spaces, keeps every byte offset.
-    let lone_cr = |i: usize| body[i] == b'\r' && body.get(i + 1) != Some(&b'\n');
-    let normalized: Option<Vec<u8>> = (!lines.blanks.is_empty() || (0..body.len()).any(lone_cr))
-        .then(|| {
-            let mut text: Vec<u8> = (0..body.len())
-                .map(|i| if lone_cr(i) { b'\n' } else { body[i] })
-                .collect();
-            for r in &lines.blanks {
-                text[r.clone()].fill(b' ');
-            }
-            text
-        });
-    let text = normalized.as_deref().unwrap_or(body);
-    PARSER
-        .with(|p| p.borrow_mut().parse(text, None))
-        .map(|tree| (tree, lines.newlines))
-        .ok_or_else(|| SyntaxError {
-            line: 1,
-            message: "the Python parser gave up".into(),
-        })
-}
 
 fn first_error(root: Node<'_>, body: &[u8]) -> Result<(), SyntaxError> {
     if !root.has_error() {

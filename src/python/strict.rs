@@ -7,9 +7,12 @@
 //! grammar is more lenient about (Python 2 statements, argument order,
 //! `return` outside a function, ...), and bounds the tree's depth so that
 //! the readers after it never recurse without limit. The README lists what
-//! is still not checked.
+//! is still not checked. [`parse`] is the tree-sitter parse after
+//! [`tokens`] that both tree readers, `full` and `calls`, start from.
 
-use tree_sitter::Node;
+use std::cell::RefCell;
+
+use tree_sitter::{Node, Parser, Tree};
 
 use super::SyntaxError;
 
@@ -48,6 +51,43 @@ pub(super) fn tokens(body: &[u8]) -> Result<Lines, SyntaxError> {
         newlines: t.newlines,
         blanks: t.blanks,
     })
+}
+
+thread_local! {
+    // One parser per thread: building one is cheap, but not free.
+    static PARSER: RefCell<Parser> = RefCell::new({
+        let mut p = Parser::new();
+        p.set_language(&tree_sitter_python::LANGUAGE.into())
+            .expect("the bundled Python grammar matches the tree-sitter runtime");
+        p
+    });
+}
+
+/// Parses a file after CPython's tokenizer rules (see [`tokens`]),
+/// with where its logical lines end.
+pub(super) fn parse(body: &[u8]) -> Result<(Tree, Vec<usize>), SyntaxError> {
+    let lines = tokens(body)?;
+    // Python ends a line at a lone `\r`; the grammar does not. Replacing it
+    // with `\n`, and the blanks with spaces, keeps every byte offset.
+    let lone_cr = |i: usize| body[i] == b'\r' && body.get(i + 1) != Some(&b'\n');
+    let normalized: Option<Vec<u8>> = (!lines.blanks.is_empty() || (0..body.len()).any(lone_cr))
+        .then(|| {
+            let mut text: Vec<u8> = (0..body.len())
+                .map(|i| if lone_cr(i) { b'\n' } else { body[i] })
+                .collect();
+            for r in &lines.blanks {
+                text[r.clone()].fill(b' ');
+            }
+            text
+        });
+    let text = normalized.as_deref().unwrap_or(body);
+    PARSER
+        .with(|p| p.borrow_mut().parse(text, None))
+        .map(|tree| (tree, lines.newlines))
+        .ok_or_else(|| SyntaxError {
+            line: 1,
+            message: "the Python parser gave up".into(),
+        })
 }
 
 /// The same rules on the expression of an f-string's field, which CPython
