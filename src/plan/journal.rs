@@ -616,10 +616,10 @@ pub(crate) fn finish(root: &Path) -> Result<Option<Undone>> {
             .ok()
             .and_then(|r| r.workdir().map(Path::to_path_buf));
         if let Some(git_root) = git_root {
-            super::apply::stage_in_index(&plan, &git_root)?;
+            super::stage::stage_in_index(&plan, &git_root)?;
         }
     }
-    super::apply::remove_emptied(&plan);
+    super::stage::remove_emptied(&plan);
     Ok(Some(close(&dir, record, true)))
 }
 

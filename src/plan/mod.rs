@@ -4,6 +4,7 @@
 
 pub(crate) mod apply;
 pub(crate) mod journal;
+mod stage;
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};

@@ -110,7 +110,7 @@ pub(crate) fn upgrade_steps(src: &[u8]) -> Vec<Step> {
     if std::str::from_utf8(body).is_err() {
         return Vec::new();
     }
-    let Ok((tree, _)) = super::full::parse(body) else {
+    let Ok((tree, _)) = super::strict::parse(body) else {
         return Vec::new();
     };
     steps_from_tree(body, &tree)

@@ -1,51 +1,14 @@
 //! The full reader: a tree-sitter parse of the whole file.
 
-use std::cell::RefCell;
 use std::ops::Range;
 
-use tree_sitter::{Node, Parser, Tree};
+use tree_sitter::{Node, Tree};
 
+use super::strict::{docstring, parse};
 use super::{
     bom_len, doc_header, line_of, unescape, Assigned, DocHeader, ModuleConsts, PyValue, SeqKind,
     StrLit, SyntaxError, NAMES,
 };
-
-thread_local! {
-    // One parser per thread: building one is cheap, but not free.
-    static PARSER: RefCell<Parser> = RefCell::new({
-        let mut p = Parser::new();
-        p.set_language(&tree_sitter_python::LANGUAGE.into())
-            .expect("the bundled Python grammar matches the tree-sitter runtime");
-        p
-    });
-}
-
-/// Parses a file after CPython's tokenizer rules (see [`super::strict`]),
-/// with where its logical lines end.
-pub(super) fn parse(body: &[u8]) -> Result<(Tree, Vec<usize>), SyntaxError> {
-    let lines = super::strict::tokens(body)?;
-    // Python ends a line at a lone `\r`; the grammar does not. Replacing it
-    // with `\n`, and the blanks with spaces, keeps every byte offset.
-    let lone_cr = |i: usize| body[i] == b'\r' && body.get(i + 1) != Some(&b'\n');
-    let normalized: Option<Vec<u8>> = (!lines.blanks.is_empty() || (0..body.len()).any(lone_cr))
-        .then(|| {
-            let mut text: Vec<u8> = (0..body.len())
-                .map(|i| if lone_cr(i) { b'\n' } else { body[i] })
-                .collect();
-            for r in &lines.blanks {
-                text[r.clone()].fill(b' ');
-            }
-            text
-        });
-    let text = normalized.as_deref().unwrap_or(body);
-    PARSER
-        .with(|p| p.borrow_mut().parse(text, None))
-        .map(|tree| (tree, lines.newlines))
-        .ok_or_else(|| SyntaxError {
-            line: 1,
-            message: "the Python parser gave up".into(),
-        })
-}
 
 fn first_error(root: Node<'_>, body: &[u8]) -> Result<(), SyntaxError> {
     if !root.has_error() {
@@ -135,21 +98,6 @@ fn read_tree(src: &[u8], tree: &Tree, newlines: &[usize]) -> Result<ModuleConsts
         r.statement(stmt, false)?;
     }
     Ok(r.consts)
-}
-
-/// Whether a statement is one plain string, as a docstring is.
-pub(super) fn is_docstring(stmt: Node<'_>) -> bool {
-    docstring(stmt).is_some()
-}
-
-/// The module docstring: a first statement that is one plain string.
-fn docstring(stmt: Node<'_>) -> Option<Node<'_>> {
-    // `"""doc""",` is a tuple, not a docstring: count every child.
-    if stmt.kind() != "expression_statement" || stmt.child_count() != 1 {
-        return None;
-    }
-    let s = stmt.named_child(0)?;
-    (s.kind() == "string").then_some(s)
 }
 
 struct Reader<'a> {
