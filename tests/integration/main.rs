@@ -2,6 +2,7 @@
 //! against each other, and migfix's graphs against real Alembic's.
 
 mod adversarial;
+mod architecture;
 mod bad_input;
 mod branches;
 mod ci_formats;
