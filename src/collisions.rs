@@ -10,11 +10,11 @@ use git2::Oid;
 use crate::chains::Chain;
 use crate::cli::CollisionsArgs;
 use crate::config::Config;
+use crate::error::ExitStatus;
 use crate::error::{Diag, InputErrors};
 use crate::findings::Finding;
 use crate::git::Repo;
 use crate::report;
-use crate::ExitStatus;
 
 pub(crate) use crate::outcome::Analysis;
 

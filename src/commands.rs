@@ -7,9 +7,9 @@ use crate::chains::{self};
 use crate::cli::{Cli, CompletionsArgs, HistoryArgs};
 use crate::config::Config;
 use crate::diagnose;
+use crate::error::ExitStatus;
 use crate::findings;
 use crate::report;
-use crate::ExitStatus;
 
 pub(crate) fn chains(config: &Config) -> Result<ExitStatus> {
     let chains = crate::frameworks::load(config)?;

@@ -103,3 +103,21 @@ impl Refused {
         self
     }
 }
+
+/// How a command that ran to the end went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// Nothing wrong found, or the change was applied.
+    Success,
+    /// Problems found, or a change refused or not confirmed.
+    Problems,
+}
+
+impl From<ExitStatus> for std::process::ExitCode {
+    fn from(status: ExitStatus) -> std::process::ExitCode {
+        match status {
+            ExitStatus::Success => std::process::ExitCode::SUCCESS,
+            ExitStatus::Problems => std::process::ExitCode::from(1),
+        }
+    }
+}

@@ -12,11 +12,11 @@ use anyhow::Result;
 use crate::chains::Chain;
 use crate::cli::GateArgs;
 use crate::config::Config;
+use crate::error::ExitStatus;
 use crate::error::{Diag, InputErrors};
 use crate::frameworks::interface::Trip;
 use crate::report;
 use crate::secrets::{self, MASK};
-use crate::ExitStatus;
 
 pub(crate) use crate::outcome::{ChainRun, GateStep as Step};
 

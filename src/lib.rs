@@ -28,33 +28,12 @@ mod recover;
 mod repair;
 mod secrets;
 
-use std::process::ExitCode;
-
 use anyhow::Result;
 
 use crate::cli::{Cli, Command};
 
-/// The stack of every thread that reads migrations: enough for the deepest
-/// file the readers accept (see `python::strict::MAX_DEPTH`).
-pub const READER_STACK: usize = 256 << 20;
-
-/// How a command that ran to the end went.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExitStatus {
-    /// Nothing wrong found, or the change was applied.
-    Success,
-    /// Problems found, or a change refused or not confirmed.
-    Problems,
-}
-
-impl From<ExitStatus> for ExitCode {
-    fn from(status: ExitStatus) -> ExitCode {
-        match status {
-            ExitStatus::Success => ExitCode::SUCCESS,
-            ExitStatus::Problems => ExitCode::from(1),
-        }
-    }
-}
+pub use error::ExitStatus;
+pub use parallel::READER_STACK;
 
 /// Runs one command. Errors mean exit 2 (usage, unreadable input, bad
 /// configuration); `main` renders them through `report::error`.

@@ -1,5 +1,9 @@
 //! Work spread over every core, for the readers.
 
+/// The stack of every thread that reads migrations: enough for the deepest
+/// file the readers accept (see `python::strict::grammar::MAX_DEPTH`).
+pub const READER_STACK: usize = 256 << 20;
+
 /// Maps `f` over `items` on every core, keeping the order. Threads take
 /// small batches as they go, so that one slow thread does not hold the rest.
 pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
@@ -16,7 +20,7 @@ pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + 
         let handles: Vec<_> = (0..threads)
             .map(|_| {
                 std::thread::Builder::new()
-                    .stack_size(crate::READER_STACK)
+                    .stack_size(READER_STACK)
                     .spawn_scoped(s, || {
                         let mut done = Vec::new();
                         loop {

@@ -11,6 +11,7 @@ use crate::chains::Chain;
 use crate::cli::{MergeHeadsArgs, RecoverArgs, RenumberArgs, WriteArgs};
 use crate::config::{rel, Config};
 use crate::diagnose;
+use crate::error::ExitStatus;
 use crate::error::Refused;
 use crate::findings::Finding;
 use crate::git::Repo;
@@ -18,7 +19,6 @@ use crate::graph::{id_order, Graph, Problem, Via};
 use crate::plan::Plan;
 use crate::repair::{self, merge_heads, renumber, Preview};
 use crate::report;
-use crate::ExitStatus;
 
 pub(crate) use crate::outcome::{Action, Fix, Offer};
 

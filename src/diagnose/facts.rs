@@ -63,12 +63,6 @@ pub(crate) struct RevFacts {
     pub lookups: Vec<Lookup>,
 }
 
-/// The facts of every revision of `chain`, indexed like `chain.revisions`:
-/// each framework reads its own (see `repair::Commands::facts`).
-pub(crate) fn collect(chain: &Chain) -> Vec<RevFacts> {
-    crate::frameworks::of(&chain.spec).facts(chain)
-}
-
 /// No facts: a framework whose operations are not read.
 pub(crate) fn none(chain: &Chain) -> Vec<RevFacts> {
     chain

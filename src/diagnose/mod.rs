@@ -21,11 +21,11 @@ use anyhow::Result;
 use crate::chains::Chain;
 use crate::cli::DiagnoseArgs;
 use crate::config::Config;
+use crate::error::ExitStatus;
 use crate::error::{Diag, InputErrors};
 use crate::findings::{self, Finding};
 use crate::graph::Graph;
 use crate::report;
-use crate::ExitStatus;
 
 pub(crate) use b::{ci_roles, CiRole};
 
@@ -48,7 +48,7 @@ impl<'a> Ctx<'a> {
             root,
             chain,
             graph: Graph::build(chain),
-            facts: facts::collect(chain),
+            facts: collect(chain),
             ci_roles,
         }
     }
@@ -136,6 +136,12 @@ pub(crate) fn run(config: &Config, args: &DiagnoseArgs) -> Result<ExitStatus> {
     })
 }
 
+/// The facts of every revision of `chain`, indexed like `chain.revisions`:
+/// each framework reads its own (see `Framework::facts`).
+fn collect(chain: &Chain) -> Vec<RevFacts> {
+    crate::frameworks::of(&chain.spec).facts(chain)
+}
+
 /// Everything wrong with one chain: its graph (C, E and the rest) and the
 /// static classes.
 pub(crate) fn tree_findings(root: &Path, chain: &Chain, ci: &[CiRole]) -> Vec<Finding> {
@@ -207,7 +213,7 @@ impl<'a> Tree<'a> {
             .iter()
             .map(|c| tree_findings(&config.root, c, &ci))
             .collect();
-        let facts = chains.iter().map(facts::collect).collect();
+        let facts = chains.iter().map(collect).collect();
         Tree {
             root: &config.root,
             chains,

@@ -8,7 +8,7 @@
 pub fn read_django(src: &[u8]) -> Result<Option<Vec<(String, String, Vec<u8>, Vec<u8>)>>, String> {
     let src = src.to_vec();
     std::thread::Builder::new()
-        .stack_size(crate::READER_STACK)
+        .stack_size(crate::parallel::READER_STACK)
         .spawn(move || {
             use crate::frameworks::django::parse::DepItem;
             let class = crate::frameworks::django::parse::read(&src).map_err(|e| e.to_string())?;
@@ -36,7 +36,8 @@ pub fn read_django(src: &[u8]) -> Result<Option<Vec<(String, String, Vec<u8>, Ve
 /// Parses a plan and renders it back from its fields (each line with
 /// its ending), with the lint messages other than missing scripts.
 pub fn plan_round_trip(text: &str) -> (String, Vec<String>) {
-    use crate::frameworks::sqitch::plan::{lint, LineKind, Plan};
+    use crate::frameworks::sqitch::lint::lint;
+    use crate::frameworks::sqitch::plan::{LineKind, Plan};
     let plan = Plan::parse(text);
     let mut out = String::new();
     for line in &plan.lines {

@@ -8,11 +8,11 @@ use super::merge::Prepared;
 use crate::chains::Chain;
 use crate::cli::MergeHeadsArgs;
 use crate::config::Config;
+use crate::error::ExitStatus;
 use crate::error::{Diag, InputErrors, Refused};
 use crate::git::Repo;
 use crate::graph::Graph;
 use crate::report;
-use crate::ExitStatus;
 
 pub(crate) fn run(config: &Config, args: &MergeHeadsArgs) -> Result<ExitStatus> {
     let chains = crate::frameworks::load(config)?;

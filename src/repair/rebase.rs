@@ -9,10 +9,10 @@ use crate::chains::Chain;
 use crate::cli::RebaseArgs;
 use crate::collisions::pick_base;
 use crate::config::Config;
+use crate::error::ExitStatus;
 use crate::error::{Diag, InputErrors};
 use crate::git::Repo;
 use crate::plan::Builder;
-use crate::ExitStatus;
 
 pub(crate) fn run(config: &Config, args: &RebaseArgs) -> Result<ExitStatus> {
     let repo = Repo::discover(&config.root).ok_or_else(|| {

@@ -7,10 +7,10 @@ use super::{finish, Preview};
 use crate::chains::Chain;
 use crate::cli::RenumberArgs;
 use crate::config::{rel, Config};
+use crate::error::ExitStatus;
 use crate::error::{Diag, InputErrors};
 use crate::git::Repo;
 use crate::plan::Plan;
-use crate::ExitStatus;
 
 pub(crate) fn run(config: &Config, args: &RenumberArgs) -> Result<ExitStatus> {
     let chains = crate::frameworks::load(config)?;

@@ -128,10 +128,7 @@ pub(crate) fn collisions(
     // A number of an app, squashes counted as Django counts them.
     let number_key = |id: &str| -> Option<String> {
         let (app, m) = id.split_once('.')?;
-        Some(format!(
-            "{app}.{:04}",
-            crate::frameworks::django::repair::parse_number(m)?
-        ))
+        Some(format!("{app}.{:04}", super::numbers::parse_number(m)?))
     };
     let base_revs = at_base.revisions.iter().chain(&at_base.replaced);
     record_collisions(repo, &name, base_name, base_revs, &claims, number_key, a);
@@ -183,7 +180,7 @@ pub(crate) fn collisions(
             .map(|app| {
                 format!(
                     "{app}.{:04}",
-                    crate::frameworks::django::repair::next_number(&all, app, &claims)
+                    super::numbers::next_number(&all, app, &claims)
                 )
             })
             .collect();

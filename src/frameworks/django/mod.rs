@@ -2,9 +2,12 @@
 
 pub(crate) mod claims;
 pub(crate) mod config;
+pub(crate) mod merge;
+pub(crate) mod numbers;
 pub(crate) mod parse;
 pub(crate) mod read;
-pub(crate) mod repair;
+pub(crate) mod rebase;
+pub(crate) mod renumber;
 
 use std::path::{Path, PathBuf};
 
@@ -21,8 +24,11 @@ use crate::git::{Claim, Repo};
 use crate::plan::{Builder, Plan};
 use crate::repair::Preview;
 pub(crate) use config::{DjangoApp, DjangoSpec};
+use merge::merge_heads;
+use numbers::find;
 use read::read;
-use repair::{check_against_base, find, merge_heads, rebase, renumber};
+use rebase::{check_against_base, rebase};
+use renumber::renumber;
 
 pub(crate) struct Django;
 

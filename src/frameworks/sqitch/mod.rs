@@ -4,7 +4,9 @@ pub(crate) mod claims;
 pub(crate) mod config;
 pub(crate) mod facts;
 pub(crate) mod gate;
+pub(crate) mod lint;
 pub(crate) mod plan;
+pub(crate) mod planned;
 pub(crate) mod rebase;
 pub(crate) mod repair;
 
@@ -24,7 +26,9 @@ use crate::findings::Lint;
 use crate::plan::Builder;
 use crate::repair::Preview;
 pub(crate) use config::SqitchSpec;
-use plan::{lint, projects, read, read_plan, Plan};
+use lint::{lint, projects};
+use plan::Plan;
+use planned::{read, read_plan};
 use repair::renumber;
 
 pub(crate) struct Sqitch;

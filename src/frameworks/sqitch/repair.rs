@@ -7,13 +7,15 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
+use super::lint::{lint, projects};
+use super::plan::{invalid_name, Plan};
+use super::planned::read_plan;
 use super::SqitchSpec;
 use crate::chains::scheme::number_prefix;
 use crate::chains::Chain;
 use crate::cli::RenumberArgs;
 use crate::config::{rel, Config};
 use crate::error::{Diag, InputErrors, Refused};
-use crate::frameworks::sqitch::plan::{invalid_name, lint, projects, read_plan, Plan};
 use crate::plan::{Builder, Edit};
 use crate::repair::Preview;
 use crate::report;

@@ -1,0 +1,156 @@
+//! Ids, numbers and file names for a repair: the next free number past
+//! every claim, a fresh hash, a file renamed with only its id tokens changed.
+
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
+
+use crate::chains::scheme::is_number_of;
+use crate::chains::{Chain, Revision, Scheme};
+use crate::git::Claim;
+
+/// Every number in use: the chain's own ids and every id claimed on
+/// another branch. The next free one is above all of them, in the chain's
+/// width. `None` for a chain that is not numbered.
+pub(crate) fn next_free(chain: &Chain, claims: &[Claim]) -> Option<String> {
+    let width = chain.scheme.width()?;
+    let numbers = chain
+        .revisions
+        .iter()
+        .map(|r| r.id.as_str())
+        .chain(claims.iter().map(|c| c.id.as_str()));
+    let max = numbers
+        .filter(|id| is_number_of(id, width))
+        .filter_map(|id| id.parse::<u64>().ok())
+        .max()
+        .unwrap_or(0);
+    Some(format!("{:0width$}", max + 1))
+}
+
+/// The id a repair gives when none is named: the next number in a
+/// numbered chain, else a fresh 12-hex id, as `alembic revision` makes.
+pub(crate) fn default_id(chain: &Chain, claims: &[Claim]) -> String {
+    match chain.scheme {
+        Scheme::Sequential { .. } | Scheme::Mixed { .. } => {
+            next_free(chain, claims).unwrap_or_else(|| fresh_hash(chain, claims))
+        }
+        Scheme::Hash | Scheme::Named => fresh_hash(chain, claims),
+    }
+}
+
+/// The next running file number where the chain's names carry one beside
+/// the id: above every file of the chain and every file claimed on a branch.
+pub(crate) fn next_file_number(chain: &Chain, claims: &[Claim]) -> Option<u64> {
+    chain.naming.seq_width()?;
+    let ours = chain
+        .revisions
+        .iter()
+        .filter_map(|r| crate::graph::file_number(r, chain));
+    let theirs = claims.iter().filter_map(|c| {
+        chain
+            .naming
+            .number(Path::new(&c.path).file_stem()?.to_str()?, &c.id)
+    });
+    Some(ours.chain(theirs).max().unwrap_or(0) + 1)
+}
+
+/// A revision file's name once its id is `new_id` (and its running number
+/// `number`, where the naming has one): only those tokens change. `None`
+/// when the name carries neither.
+pub(crate) fn renamed(
+    chain: &Chain,
+    rev: &Revision,
+    new_id: &str,
+    number: Option<u64>,
+) -> Option<PathBuf> {
+    let stem = crate::graph::stem_of(rev)?;
+    let stem = stem.as_ref();
+    let naming = &chain.naming;
+    let (rev_span, seq_span) = match naming.locate(stem, &rev.id) {
+        Some(s) => (s.rev, s.seq.map(|(r, _)| r)),
+        // A name that already disagrees with its id (`0037_x.py` declaring
+        // 0038): its id token is what the renumber corrects.
+        None => {
+            let seq = naming.token(stem)?.1;
+            (
+                crate::graph::mismatched_token(rev, chain).map(|(_, r)| r),
+                seq.map(|(r, _)| r),
+            )
+        }
+    };
+    let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
+    if let Some(r) = rev_span {
+        edits.push((r, new_id.to_string()));
+    }
+    if let (Some(r), Some(n)) = (seq_span, number) {
+        let width = r.len();
+        edits.push((r, format!("{n:0width$}")));
+    }
+    if edits.is_empty() {
+        return None;
+    }
+    edits.sort_by_key(|(r, _)| std::cmp::Reverse(r.start));
+    let name = rev.path.file_name()?;
+    let out = spliced(name, edits)?;
+    (out != name).then(|| rev.path.with_file_name(out))
+}
+
+/// A file name with byte ranges of its lossy text replaced, last first.
+/// Those offsets are the name's own only up to its first byte that is not
+/// UTF-8, so an edit past that gives `None` (the file keeps its name).
+#[cfg(unix)]
+fn spliced(name: &OsStr, edits: Vec<(std::ops::Range<usize>, String)>) -> Option<OsString> {
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
+    let mut bytes = name.as_bytes().to_vec();
+    let exact = std::str::from_utf8(&bytes).map_or_else(|e| e.valid_up_to(), str::len);
+    for (r, text) in edits {
+        if r.end > exact {
+            return None;
+        }
+        bytes.splice(r, text.into_bytes());
+    }
+    Some(OsString::from_vec(bytes))
+}
+
+#[cfg(not(unix))]
+fn spliced(name: &OsStr, edits: Vec<(std::ops::Range<usize>, String)>) -> Option<OsString> {
+    let mut out = name.to_str()?.to_string();
+    for (r, text) in edits {
+        out.replace_range(r, &text);
+    }
+    Some(out.into())
+}
+
+/// A fresh id like Alembic's own: 12 hex digits.
+pub(crate) fn fresh_hash(chain: &Chain, claims: &[Claim]) -> String {
+    use std::hash::{BuildHasher, Hasher};
+    loop {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_usize(chain.revisions.len());
+        let id = format!("{:012x}", h.finish() & 0xffff_ffff_ffff);
+        if taken_by(chain, claims, &id).is_none() {
+            return id;
+        }
+    }
+}
+
+/// Who already uses `id`: a file of the chain or a branch's file.
+pub(crate) fn taken_by(chain: &Chain, claims: &[Claim], id: &str) -> Option<String> {
+    if let Some(r) = chain.revisions.iter().find(|r| r.id == id) {
+        return Some(format!("{} declares it", r.path.display()));
+    }
+    claims
+        .iter()
+        .find(|c| c.id == id)
+        .map(|c| format!("branch {} claims it in {}", c.branch, c.path))
+}
+
+/// A numeric id padded to the chain's width: `--to 193` in a 4-digit chain
+/// is `0193`.
+pub(crate) fn in_width(chain: &Chain, id: &str) -> String {
+    match chain.scheme.width() {
+        Some(w) if !id.is_empty() && id.len() < w && id.bytes().all(|b| b.is_ascii_digit()) => {
+            format!("{id:0>w$}")
+        }
+        _ => id.to_string(),
+    }
+}
