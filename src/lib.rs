@@ -8,25 +8,22 @@ pub mod cli;
 pub mod report;
 
 mod chains;
-mod cluster;
-mod collisions;
 mod commands;
 mod config;
-mod diagnose;
 mod diff;
 mod error;
+mod facts;
 mod findings;
 mod frameworks;
-mod gate;
 mod git;
 mod graph;
 mod outcome;
 mod parallel;
 mod plan;
 mod python;
-mod recover;
 mod repair;
 mod secrets;
+mod sql;
 
 use anyhow::Result;
 
@@ -71,13 +68,13 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Heads => commands::heads(&config),
         Command::History(args) => commands::history(&config, args),
         Command::Check(_) => commands::check(&config),
-        Command::Renumber(args) => repair::renumber::run(&config, args),
-        Command::MergeHeads(args) => repair::merge_heads::run(&config, args),
-        Command::Diagnose(args) => diagnose::run(&config, args),
-        Command::Collisions(args) => collisions::run(&config, args),
-        Command::Rebase(args) => repair::rebase::run(&config, args),
-        Command::Recover(args) => recover::run(&config, args),
-        Command::Gate(args) => gate::run(&config, args),
+        Command::Renumber(args) => commands::renumber::run(&config, args),
+        Command::MergeHeads(args) => commands::merge_heads::run(&config, args),
+        Command::Diagnose(args) => commands::diagnose::run(&config, args),
+        Command::Collisions(args) => commands::collisions::run(&config, args),
+        Command::Rebase(args) => commands::rebase::run(&config, args),
+        Command::Recover(args) => commands::recover::run(&config, args),
+        Command::Gate(args) => commands::gate::run(&config, args),
         Command::Undo(args) => commands::undo(&config, args.finish),
         Command::Completions(_) => unreachable!("handled above"),
     }

@@ -99,8 +99,8 @@ pub(crate) trait Framework: Sync {
 
     /// What diagnose knows of each revision for classes A, B, D and F;
     /// nothing where the framework's operations are not read.
-    fn facts(&self, chain: &Chain) -> Vec<crate::diagnose::facts::RevFacts> {
-        crate::diagnose::facts::none(chain)
+    fn facts(&self, chain: &Chain) -> Vec<crate::facts::RevFacts> {
+        crate::facts::none(chain)
     }
 
     /// The tool the gate's round trip runs, and how to get it; `None`

@@ -3,9 +3,6 @@
 
 pub(crate) mod ids;
 pub(crate) mod merge;
-pub(crate) mod merge_heads;
-pub(crate) mod rebase;
-pub(crate) mod renumber;
 pub(crate) mod template;
 
 use std::collections::BTreeSet;

@@ -1,7 +1,7 @@
 //! What diagnose reads of Alembic revisions: each `upgrade()`.
 
 use crate::chains::Chain;
-use crate::diagnose::facts::{from_python, from_steps, RevFacts};
+use crate::facts::{from_python, from_steps, RevFacts};
 use crate::parallel::parallel_map;
 
 /// Alembic's: what each `upgrade()` does, from the parse the chain was

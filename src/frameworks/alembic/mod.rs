@@ -165,7 +165,7 @@ impl Framework for Alembic {
         }
     }
 
-    fn facts(&self, chain: &Chain) -> Vec<crate::diagnose::facts::RevFacts> {
+    fn facts(&self, chain: &Chain) -> Vec<crate::facts::RevFacts> {
         facts::facts(chain)
     }
 

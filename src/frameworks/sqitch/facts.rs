@@ -1,7 +1,7 @@
 //! What diagnose reads of sqitch changes: each deploy script.
 
 use crate::chains::Chain;
-use crate::diagnose::facts::{from_sql_file, RevFacts};
+use crate::facts::{from_sql_file, RevFacts};
 use crate::parallel::parallel_map;
 
 /// sqitch's: what each deploy script does.

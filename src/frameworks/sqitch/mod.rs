@@ -130,7 +130,7 @@ impl Framework for Sqitch {
         }
     }
 
-    fn facts(&self, chain: &Chain) -> Vec<crate::diagnose::facts::RevFacts> {
+    fn facts(&self, chain: &Chain) -> Vec<crate::facts::RevFacts> {
         let spec = spec_of(&chain.spec);
         facts::facts(chain, spec)
     }

@@ -1,4 +1,14 @@
-//! One function per read-only command: load, compute, hand to `report`.
+//! The commands, one module each (the read-only ones here): load the
+//! chains, ask their frameworks, compute, and hand the outcome to `report`.
+
+pub(crate) mod cluster;
+pub(crate) mod collisions;
+pub(crate) mod diagnose;
+pub(crate) mod gate;
+pub(crate) mod merge_heads;
+pub(crate) mod rebase;
+pub(crate) mod recover;
+pub(crate) mod renumber;
 
 use anyhow::Result;
 use clap::CommandFactory;
@@ -6,7 +16,6 @@ use clap::CommandFactory;
 use crate::chains::{self};
 use crate::cli::{Cli, CompletionsArgs, HistoryArgs};
 use crate::config::Config;
-use crate::diagnose;
 use crate::error::ExitStatus;
 use crate::findings;
 use crate::report;

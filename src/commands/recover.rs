@@ -7,17 +7,18 @@ use std::path::Path;
 
 use anyhow::Result;
 
+use super::{merge_heads, renumber};
 use crate::chains::Chain;
 use crate::cli::{MergeHeadsArgs, RecoverArgs, RenumberArgs, WriteArgs};
+use crate::commands::diagnose;
 use crate::config::{rel, Config};
-use crate::diagnose;
 use crate::error::ExitStatus;
 use crate::error::Refused;
 use crate::findings::Finding;
 use crate::git::Repo;
 use crate::graph::{id_order, Graph, Problem, Via};
 use crate::plan::Plan;
-use crate::repair::{self, merge_heads, renumber, Preview};
+use crate::repair::{self, Preview};
 use crate::report;
 
 pub(crate) use crate::outcome::{Action, Fix, Offer};

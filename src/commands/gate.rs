@@ -151,8 +151,8 @@ pub(crate) fn run(config: &Config, args: &GateArgs) -> Result<ExitStatus> {
     let cluster = match &args.database_url {
         Some(_) => None,
         None => {
-            let bin = crate::cluster::find_bin(args.postgres_bin.as_deref())?;
-            let c = crate::cluster::Cluster::start(&bin)?;
+            let bin = crate::commands::cluster::find_bin(args.postgres_bin.as_deref())?;
+            let c = crate::commands::cluster::Cluster::start(&bin)?;
             report::gate::throwaway(config, &c.version, c.bin(), c.port);
             Some(c)
         }
@@ -229,7 +229,7 @@ pub(crate) fn run(config: &Config, args: &GateArgs) -> Result<ExitStatus> {
         report::gate::chain_done(config, &run)?;
         runs.push(run);
     }
-    if crate::cluster::INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) {
+    if crate::commands::cluster::INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) {
         return Err(InputErrors::one(Diag::new(
             "gate",
             None,
@@ -328,7 +328,7 @@ fn step(config: &Config, run: &mut ChainRun, name: &str, f: impl FnOnce() -> Out
     let full = format!("{} — {name}", run.name);
     let _ = report::gate::step_started(config, &full);
     let started = Instant::now();
-    let out = if crate::cluster::INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) {
+    let out = if crate::commands::cluster::INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) {
         Output {
             ok: false,
             text: "interrupted".into(),
@@ -357,7 +357,9 @@ fn step(config: &Config, run: &mut ChainRun, name: &str, f: impl FnOnce() -> Out
     });
     if !out.ok {
         run.findings
-            .extend(crate::diagnose::explain_log_text(config, &out.text));
+            .extend(crate::commands::diagnose::explain_log_text(
+                config, &out.text,
+            ));
     }
     out.ok
 }

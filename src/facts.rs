@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use crate::chains::Chain;
 use crate::python::calls::{self, PyExpr, SqlText, StepKind};
 
-use super::sql::{self, IndexPart, KeyValue, TableOpKind};
+use crate::sql::{self, IndexPart, KeyValue, TableOpKind};
 
 /// One fact's position: the file line, and its order within the upgrade
 /// (helpers that `upgrade()` calls are read in call order, so lines alone
@@ -352,7 +352,7 @@ mod tests {
     #[test]
     fn a_reworked_changes_older_script_from_reworked_dir() {
         let plan = "t 2026-06-17T00:00:00Z bot <b@x.app>\n@v1 2026-06-17T00:00:00Z bot <b@x.app>\nt [t@v1] 2026-06-18T00:00:00Z bot <b@x.app>\n";
-        let (_dir, t) = super::super::tests::plan_ctx_for(
+        let (_dir, t) = crate::commands::diagnose::tests::plan_ctx_for(
             plan,
             &[
                 (

@@ -4,15 +4,15 @@
 
 use anyhow::Result;
 
-use super::{finish, Preview};
 use crate::chains::Chain;
 use crate::cli::RebaseArgs;
-use crate::collisions::pick_base;
+use crate::commands::collisions::pick_base;
 use crate::config::Config;
 use crate::error::ExitStatus;
 use crate::error::{Diag, InputErrors};
 use crate::git::Repo;
 use crate::plan::Builder;
+use crate::repair::{finish, Preview};
 
 pub(crate) fn run(config: &Config, args: &RebaseArgs) -> Result<ExitStatus> {
     let repo = Repo::discover(&config.root).ok_or_else(|| {
@@ -76,7 +76,7 @@ pub(crate) fn run(config: &Config, args: &RebaseArgs) -> Result<ExitStatus> {
         .iter()
         .filter(|c| touched.iter().any(|t| t == c.name()))
         .collect();
-    super::confine(config, &moved, &plan)?;
+    crate::repair::confine(config, &moved, &plan)?;
     for (chain, at_base) in &verify {
         crate::frameworks::of(&chain.spec).check_against_base(config, chain, at_base, &plan)?;
     }

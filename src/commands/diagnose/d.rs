@@ -6,8 +6,8 @@
 
 use crate::findings::Finding;
 
-use super::sql::IndexPart;
 use super::Ctx;
+use crate::sql::IndexPart;
 
 pub(crate) const FIX: &str =
     "use only IMMUTABLE expressions in the index (literals, columns, IMMUTABLE functions); for \

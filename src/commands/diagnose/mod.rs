@@ -9,9 +9,7 @@ mod a;
 mod b;
 mod d;
 mod f;
-pub(crate) mod facts;
 mod logs;
-pub(crate) mod sql;
 
 use std::io::Read;
 use std::path::Path;
@@ -29,9 +27,9 @@ use crate::report;
 
 pub(crate) use b::{ci_roles, CiRole};
 
-use facts::RevFacts;
+use crate::facts::RevFacts;
+use crate::sql::{self, IndexPart};
 use logs::{Direction, Hint, LogFinding};
-use sql::IndexPart;
 
 /// One chain with what the class checks need.
 pub(crate) struct Ctx<'a> {

@@ -112,7 +112,7 @@ pub(crate) fn findings(ctx: &Ctx<'_>) -> Vec<Finding> {
         chain.spec.roles.iter().any(|r| r == role) || ctx.ci_roles.iter().any(|c| c.name == role)
     };
     // role -> every (revision, use) that needs it, oldest revision first
-    let mut needed: BTreeMap<&str, Vec<(usize, &super::facts::RoleUse)>> = BTreeMap::new();
+    let mut needed: BTreeMap<&str, Vec<(usize, &crate::facts::RoleUse)>> = BTreeMap::new();
     let order: Vec<usize> = ctx.graph.newest_first().into_iter().rev().collect();
     for &i in &order {
         let facts = &ctx.facts[i];

@@ -3,8 +3,6 @@
 
 use anyhow::Result;
 
-use super::finish;
-use super::merge::Prepared;
 use crate::chains::Chain;
 use crate::cli::MergeHeadsArgs;
 use crate::config::Config;
@@ -12,6 +10,8 @@ use crate::error::ExitStatus;
 use crate::error::{Diag, InputErrors, Refused};
 use crate::git::Repo;
 use crate::graph::Graph;
+use crate::repair::finish;
+use crate::repair::merge::Prepared;
 use crate::report;
 
 pub(crate) fn run(config: &Config, args: &MergeHeadsArgs) -> Result<ExitStatus> {

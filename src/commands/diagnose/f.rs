@@ -8,9 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::findings::{Finding, Place};
 
-use super::facts::At;
-use super::sql::TableOpKind;
 use super::Ctx;
+use crate::facts::At;
+use crate::sql::TableOpKind;
 
 const FIX: &str = "the later migration must replace the table explicitly: if it changes the schema, drop the \
 earlier table (op.drop_index + op.drop_table) at the top of its upgrade(), before op.create_table, and re-create the \

@@ -3,7 +3,6 @@
 
 use anyhow::{bail, Result};
 
-use super::{finish, Preview};
 use crate::chains::Chain;
 use crate::cli::RenumberArgs;
 use crate::config::{rel, Config};
@@ -11,6 +10,7 @@ use crate::error::ExitStatus;
 use crate::error::{Diag, InputErrors};
 use crate::git::Repo;
 use crate::plan::Plan;
+use crate::repair::{finish, Preview};
 
 pub(crate) fn run(config: &Config, args: &RenumberArgs) -> Result<ExitStatus> {
     let chains = crate::frameworks::load(config)?;
