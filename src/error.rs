@@ -41,7 +41,7 @@ pub(crate) fn utf8_text(bytes: Vec<u8>) -> Result<String, (usize, String)> {
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         (
-            crate::python::line_of(e.as_bytes(), at),
+            line_of(e.as_bytes(), at),
             format!("not valid UTF-8 (byte {at} of the file)"),
         )
     })
@@ -120,4 +120,20 @@ impl From<ExitStatus> for std::process::ExitCode {
             ExitStatus::Problems => std::process::ExitCode::from(1),
         }
     }
+}
+
+/// The 1-based line of a byte offset. Like Python, a lone `\r` ends a line too.
+pub(crate) fn line_of(src: &[u8], offset: usize) -> usize {
+    let head = &src[..offset.min(src.len())];
+    // Counted in a loop the compiler vectorises; lone `\r`s are rare.
+    let newlines: usize = head.iter().map(|&b| usize::from(b == b'\n')).sum();
+    let lone_cr = if head.contains(&b'\r') {
+        head.iter()
+            .enumerate()
+            .filter(|&(i, &b)| b == b'\r' && src.get(i + 1) != Some(&b'\n'))
+            .count()
+    } else {
+        0
+    };
+    1 + lone_cr + newlines
 }

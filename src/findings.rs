@@ -311,7 +311,7 @@ pub(crate) fn for_chain(
                 ),
                 Problem::FilenameMismatch { rev, file_id } => {
                     let r = graph.rev(rev);
-                    let git_mv = crate::repair::ids::renamed(chain, r, &r.id, None)
+                    let git_mv = crate::chains::ids::renamed(chain, r, &r.id, None)
                         .map(|to| format!("git mv {} {}", rel(root, &r.path), rel(root, &to)));
                     (
                         Some('C'),

@@ -24,6 +24,7 @@ mod python;
 mod repair;
 mod secrets;
 mod sql;
+mod utc;
 
 use anyhow::Result;
 

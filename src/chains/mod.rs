@@ -1,6 +1,8 @@
 //! The common model of a chain: its revisions, one per revision file or
 //! plan change, in the order its framework loads them.
 
+pub(crate) mod files;
+pub(crate) mod ids;
 pub(crate) mod naming;
 pub(crate) mod scheme;
 

@@ -12,7 +12,7 @@ use std::ops::Range;
 use regex::Regex;
 use serde::Serialize;
 
-use crate::repair::template::Utc;
+use crate::utc::Utc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

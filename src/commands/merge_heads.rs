@@ -3,6 +3,7 @@
 
 use anyhow::Result;
 
+use super::write::finish;
 use crate::chains::Chain;
 use crate::cli::MergeHeadsArgs;
 use crate::config::Config;
@@ -10,7 +11,6 @@ use crate::error::ExitStatus;
 use crate::error::{Diag, InputErrors, Refused};
 use crate::git::Repo;
 use crate::graph::Graph;
-use crate::repair::finish;
 use crate::repair::merge::Prepared;
 use crate::report;
 

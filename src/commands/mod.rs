@@ -9,6 +9,7 @@ pub(crate) mod merge_heads;
 pub(crate) mod rebase;
 pub(crate) mod recover;
 pub(crate) mod renumber;
+pub(crate) mod write;
 
 use anyhow::Result;
 use clap::CommandFactory;

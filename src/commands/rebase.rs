@@ -4,6 +4,7 @@
 
 use anyhow::Result;
 
+use super::write::finish;
 use crate::chains::Chain;
 use crate::cli::RebaseArgs;
 use crate::commands::collisions::pick_base;
@@ -12,7 +13,7 @@ use crate::error::ExitStatus;
 use crate::error::{Diag, InputErrors};
 use crate::git::Repo;
 use crate::plan::Builder;
-use crate::repair::{finish, Preview};
+use crate::repair::Preview;
 
 pub(crate) fn run(config: &Config, args: &RebaseArgs) -> Result<ExitStatus> {
     let repo = Repo::discover(&config.root).ok_or_else(|| {

@@ -18,7 +18,7 @@ use crate::findings::Finding;
 use crate::git::Repo;
 use crate::graph::{id_order, Graph, Problem, Via};
 use crate::plan::Plan;
-use crate::repair::{self, Preview};
+use crate::repair::Preview;
 use crate::report;
 
 pub(crate) use crate::outcome::{Action, Fix, Offer};
@@ -111,7 +111,7 @@ pub(crate) fn run(config: &Config, args: &RecoverArgs) -> Result<ExitStatus> {
                 yes: false,
                 allow_dirty: applied,
             };
-            match repair::finish(config, &preview, &plan, &write, repo.as_ref()) {
+            match super::write::finish(config, &preview, &plan, &write, repo.as_ref()) {
                 Ok(_) => applied = true,
                 Err(e) if e.is::<Refused>() => {
                     let refused = e.downcast::<Refused>().expect("checked above");

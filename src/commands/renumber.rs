@@ -3,6 +3,7 @@
 
 use anyhow::{bail, Result};
 
+use super::write::finish;
 use crate::chains::Chain;
 use crate::cli::RenumberArgs;
 use crate::config::{rel, Config};
@@ -10,7 +11,7 @@ use crate::error::ExitStatus;
 use crate::error::{Diag, InputErrors};
 use crate::git::Repo;
 use crate::plan::Plan;
-use crate::repair::{finish, Preview};
+use crate::repair::Preview;
 
 pub(crate) fn run(config: &Config, args: &RenumberArgs) -> Result<ExitStatus> {
     let chains = crate::frameworks::load(config)?;

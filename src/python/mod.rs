@@ -218,21 +218,7 @@ pub(crate) fn decode(src: &[u8]) -> Result<&str, SyntaxError> {
     })
 }
 
-/// The 1-based line of a byte offset. Like Python, a lone `\r` ends a line too.
-pub(crate) fn line_of(src: &[u8], offset: usize) -> usize {
-    let head = &src[..offset.min(src.len())];
-    // Counted in a loop the compiler vectorises; lone `\r`s are rare.
-    let newlines: usize = head.iter().map(|&b| usize::from(b == b'\n')).sum();
-    let lone_cr = if head.contains(&b'\r') {
-        head.iter()
-            .enumerate()
-            .filter(|&(i, &b)| b == b'\r' && src.get(i + 1) != Some(&b'\n'))
-            .count()
-    } else {
-        0
-    };
-    1 + lone_cr + newlines
-}
+pub(crate) use crate::error::line_of;
 
 /// Line numbers of byte offsets by binary search, for readers that ask for
 /// many: the starts of lines, where a lone `\r` ends a line too.

@@ -1,28 +1,23 @@
 //! Commands that change the tree. Each builds a [`Plan`] in memory; this
 //! module checks it, shows it, asks, and hands it to the applier.
 
-pub(crate) mod ids;
 pub(crate) mod merge;
-pub(crate) mod template;
 
 use std::collections::BTreeSet;
-use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Result;
 
 use crate::chains::Chain;
-use crate::cli::WriteArgs;
 use crate::config::{rel, Config};
-use crate::error::ExitStatus;
-use crate::error::{Diag, InputErrors, Refused};
-use crate::git::Repo;
+use crate::error::{Diag, InputErrors};
 use crate::graph::{Graph, Problem};
-use crate::plan::{apply, Plan};
-use crate::report;
+use crate::plan::Plan;
 
+pub(crate) use crate::chains::ids::{
+    default_id, in_width, next_file_number, next_free, renamed, taken_by,
+};
 pub(crate) use crate::outcome::Preview;
-pub(crate) use ids::{default_id, in_width, next_file_number, next_free, renamed, taken_by};
 
 /// Problems the plan would add: dangling pointers, cycles, duplicates or
 /// heads that were not there before. Any of them means a bug in the plan.
@@ -52,142 +47,6 @@ pub(crate) fn new_problems(before: &Chain, after: &Chain) -> Vec<String> {
         .into_iter()
         .filter(|p| !old.contains(p))
         .collect()
-}
-
-/// Shows the plan, then applies it if `--yes`, or if the user says so on a
-/// terminal. Refuses without a terminal and without `--yes`.
-pub(crate) fn finish(
-    config: &Config,
-    preview: &Preview,
-    plan: &Plan,
-    write: &WriteArgs,
-    repo: Option<&Repo>,
-) -> Result<ExitStatus> {
-    report::preview(config, preview, plan)?;
-    if write.dry_run {
-        report::done(config, preview, plan, false, None, &[])?;
-        return Ok(ExitStatus::Success);
-    }
-    if let Some(repo) = repo {
-        if !write.allow_dirty {
-            let sources: Vec<_> = plan.changes.iter().filter_map(|c| c.from.clone()).collect();
-            let dirty = repo.uncommitted(&sources);
-            if !dirty.is_empty() {
-                let list: Vec<String> = dirty.iter().map(|p| rel(&config.root, p)).collect();
-                return Err(
-                    Refused::new(format!("uncommitted changes in {}", list.join(", ")))
-                        .help("commit or stash them first, or pass --allow-dirty")
-                        .into(),
-                );
-            }
-        }
-    }
-    if !write.yes {
-        let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
-        if !interactive {
-            return Err(Refused::new("no terminal to confirm on")
-                .help("review the diff above, then run again with --yes")
-                .into());
-        }
-        if !report::confirm("Apply?")? {
-            return Err(Refused::new("not confirmed").into());
-        }
-    }
-    let undo = undo_note(config, plan, repo);
-    report::undo(config, &undo)?;
-    let git_root = repo.map(|r| r.workdir().to_path_buf());
-    let applied = apply::apply(plan, &config.root, git_root.as_deref())?;
-    let after = crate::frameworks::load(config)?;
-    let heads: Vec<String> = after
-        .iter()
-        .filter(|c| c.name() == preview.chain)
-        .flat_map(|c| {
-            let g = Graph::build(c);
-            g.heads()
-                .into_iter()
-                .map(|i| g.rev(i).id.clone())
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    report::done(config, preview, plan, true, Some(&applied), &heads)?;
-    Ok(ExitStatus::Success)
-}
-
-/// How to put things back: the commands, with HEAD as it was before.
-fn undo_note(config: &Config, plan: &Plan, repo: Option<&Repo>) -> Vec<String> {
-    let shown = |p: &Path| shell_word(p.strip_prefix(&config.root).unwrap_or(p));
-    let mut lines = Vec::new();
-    match repo.and_then(|r| r.head()) {
-        Some(head) => {
-            let short = &head.sha[..head.sha.len().min(12)];
-            lines.push(format!(
-                "HEAD was {short}{}",
-                head.branch.map(|b| format!(" on {b}")).unwrap_or_default()
-            ));
-            for c in plan.changes.iter().filter(|c| c.is_new()) {
-                lines.push(format!("git rm -f {}", shown(&c.to)));
-            }
-            for c in plan.changes.iter().filter(|c| c.is_rename()) {
-                lines.push(format!(
-                    "git mv {} {}",
-                    shown(&c.to),
-                    shown(c.from.as_deref().expect("a rename has a source"))
-                ));
-            }
-            let restored: Vec<String> = plan
-                .changes
-                .iter()
-                .filter_map(|c| c.from.as_deref().map(shown))
-                .collect();
-            if !restored.is_empty() {
-                lines.push(format!("git checkout {short} -- {}", restored.join(" ")));
-            }
-        }
-        None => {
-            for c in plan.changes.iter().filter(|c| c.is_rename()) {
-                lines.push(format!(
-                    "mv {} {} (then undo the edits shown above)",
-                    shown(&c.to),
-                    shown(c.from.as_deref().expect("a rename has a source"))
-                ));
-            }
-        }
-    }
-    lines
-}
-
-/// A path as a shell word, so that the undo commands can be pasted: as it
-/// is when plain, else quoted; a name that is not UTF-8 in bash's `$'...'`
-/// with its bytes escaped, since a lossy name would name another file.
-fn shell_word(p: &Path) -> String {
-    let plain = |b: u8| b.is_ascii_alphanumeric() || b"_./@%+=:,-".contains(&b);
-    match p.to_str() {
-        Some(s) if !s.is_empty() && s.bytes().all(plain) => s.to_string(),
-        Some(s) => format!("'{}'", s.replace('\'', r"'\''")),
-        None => {
-            let mut out = String::from("$'");
-            for &b in path_bytes(p).iter() {
-                match b {
-                    b'\'' | b'\\' => out.extend(['\\', char::from(b)]),
-                    0x20..=0x7e => out.push(char::from(b)),
-                    _ => out.push_str(&format!("\\x{b:02x}")),
-                }
-            }
-            out.push('\'');
-            out
-        }
-    }
-}
-
-#[cfg(unix)]
-fn path_bytes(p: &Path) -> std::borrow::Cow<'_, [u8]> {
-    use std::os::unix::ffi::OsStrExt;
-    p.as_os_str().as_bytes().into()
-}
-
-#[cfg(not(unix))]
-fn path_bytes(p: &Path) -> std::borrow::Cow<'_, [u8]> {
-    p.to_string_lossy().into_owned().into_bytes().into()
 }
 
 /// Refuses a plan that would touch a file outside the repository, or, for

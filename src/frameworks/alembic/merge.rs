@@ -7,6 +7,8 @@ use std::path::Path;
 use anyhow::{bail, Result};
 
 use super::planned::{planned_chain, track_heads};
+use super::template::{self, HouseStyle, NewRevision};
+use crate::chains::ids::slug;
 use crate::chains::{Chain, Naming};
 use crate::cli::MergeHeadsArgs;
 use crate::config::{rel, Config};
@@ -17,8 +19,8 @@ use crate::graph::{Graph, Problem};
 use crate::outcome::Preview;
 use crate::plan::Builder;
 use crate::repair::merge::{stale_branches, Prepared};
-use crate::repair::template::{self, HouseStyle, NewRevision, Utc};
 use crate::repair::{confine, default_id, in_width, new_problems, next_file_number, taken_by};
+use crate::utc::Utc;
 
 /// Alembic's merge revision, in the chain's own style.
 pub(crate) fn merge_heads(
@@ -48,12 +50,12 @@ pub(crate) fn merge_heads(
     };
 
     let label = args.label.clone().unwrap_or_else(|| head_ids.join("_and_"));
-    let label_slug = template::slug(&label);
+    let label_slug = slug(&label);
     let message = match &args.label {
         Some(l) => format!("merge {l}"),
         None => format!("merge heads {}", join_and(&head_ids)),
     };
-    let slug = template::slug(&format!("merge {label_slug}"));
+    let slug = slug(&format!("merge {label_slug}"));
     let new = NewRevision {
         id: &id,
         down: &head_ids,

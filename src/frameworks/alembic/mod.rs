@@ -9,6 +9,7 @@ pub(crate) mod planned;
 pub(crate) mod read;
 pub(crate) mod rebase;
 pub(crate) mod renumber;
+pub(crate) mod template;
 
 use std::path::{Path, PathBuf};
 
@@ -105,7 +106,7 @@ impl Framework for Alembic {
                 .iter()
                 .filter_map(|&i| {
                     let r = &chain.revisions[i];
-                    Some((crate::graph::stem_of(r)?, r.id.as_str()))
+                    Some((crate::chains::files::stem_of(r)?, r.id.as_str()))
                 })
                 .collect();
             Naming::infer(stems.iter().map(|(stem, id)| (stem.as_ref(), *id)))

@@ -89,11 +89,11 @@ pub(crate) fn merge_heads(
     let number = next_number(chain, app, claims);
     let names: Vec<&str> = leaves.iter().map(|l| l.name.as_str()).collect();
     let joined = names.join("_");
-    let now = crate::repair::template::Utc::now();
+    let now = crate::utc::Utc::now();
     let name = match &args.label {
         Some(l) => format!(
             "{number:0w$}_{}",
-            crate::repair::template::slug(l).replace(['-', ' '], "_"),
+            crate::chains::ids::slug(l).replace(['-', ' '], "_"),
             w = width(chain)
         ),
         None if joined.len() > 47 => format!(

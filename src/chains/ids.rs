@@ -44,7 +44,7 @@ pub(crate) fn next_file_number(chain: &Chain, claims: &[Claim]) -> Option<u64> {
     let ours = chain
         .revisions
         .iter()
-        .filter_map(|r| crate::graph::file_number(r, chain));
+        .filter_map(|r| crate::chains::files::file_number(r, chain));
     let theirs = claims.iter().filter_map(|c| {
         chain
             .naming
@@ -62,7 +62,7 @@ pub(crate) fn renamed(
     new_id: &str,
     number: Option<u64>,
 ) -> Option<PathBuf> {
-    let stem = crate::graph::stem_of(rev)?;
+    let stem = crate::chains::files::stem_of(rev)?;
     let stem = stem.as_ref();
     let naming = &chain.naming;
     let (rev_span, seq_span) = match naming.locate(stem, &rev.id) {
@@ -72,7 +72,7 @@ pub(crate) fn renamed(
         None => {
             let seq = naming.token(stem)?.1;
             (
-                crate::graph::mismatched_token(rev, chain).map(|(_, r)| r),
+                crate::chains::files::mismatched_token(rev, chain).map(|(_, r)| r),
                 seq.map(|(r, _)| r),
             )
         }
@@ -152,5 +152,36 @@ pub(crate) fn in_width(chain: &Chain, id: &str) -> String {
             format!("{id:0>w$}")
         }
         _ => id.to_string(),
+    }
+}
+
+/// A slug as Alembic makes one of a message: words joined by `_`, lower case, at most
+/// 40 characters, cut at a word boundary.
+pub(crate) fn slug(message: &str) -> String {
+    let words: Vec<String> = message
+        .split(|c: char| !c.is_alphanumeric() && c != '_')
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    let mut s = words.join("_");
+    if s.len() > 40 {
+        let cut = s[..40].rfind('_').unwrap_or(40);
+        s.truncate(cut);
+        s.push('_');
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slug;
+
+    #[test]
+    fn slugs() {
+        assert_eq!(
+            slug("merge heads 0146 and 0148"),
+            "merge_heads_0146_and_0148"
+        );
+        assert_eq!(slug("Tax §1256: tagger!"), "tax_1256_tagger");
     }
 }
