@@ -434,6 +434,79 @@ fn circles(files: &[(String, String)]) -> Vec<String> {
         .collect()
 }
 
+/// The layers of the README's architecture picture, bottom first: a file
+/// is in the layer of its longest matching prefix, and may import from its
+/// own layer and the ones below.
+const LAYERS: &[&[&str]] = &[
+    &[
+        "src/error.rs",
+        "src/secrets.rs",
+        "src/parallel.rs",
+        "src/utc.rs",
+        "src/cli.rs",
+        "src/git.rs",
+    ],
+    &[
+        "src/python/",
+        "src/sql/",
+        "src/config/ini.rs",
+        "src/config/profile.rs",
+    ],
+    &["src/config/"],
+    &["src/chains/"],
+    &["src/graph.rs"],
+    &["src/plan/", "src/diff.rs"],
+    &["src/facts.rs", "src/findings.rs"],
+    &["src/outcome.rs"],
+    &["src/report/"],
+    &["src/repair/"],
+    &["src/frameworks/interface.rs"],
+    &["src/frameworks/*/"],
+    &["src/frameworks/"],
+    &["src/commands/"],
+    &["src/lib.rs"],
+];
+
+/// The layer of a file, and the framework folder it is in, if any.
+fn layer_of(path: &str) -> Option<(usize, Option<&str>)> {
+    let folder = path
+        .strip_prefix("src/frameworks/")
+        .and_then(|rest| rest.split_once('/'))
+        .map(|(name, _)| name);
+    let matches = |prefix: &str| match prefix.strip_prefix("src/frameworks/*/") {
+        Some("") => folder.is_some(),
+        _ => path.starts_with(prefix),
+    };
+    LAYERS
+        .iter()
+        .enumerate()
+        .flat_map(|(i, l)| l.iter().map(move |p| (i, *p)))
+        .filter(|(_, p)| matches(p))
+        .max_by_key(|(_, p)| p.len())
+        .map(|(i, _)| (i, folder))
+}
+
+/// Rule 4: imports that point up the layers, or from one framework's
+/// folder into another's; files in no layer.
+fn upward_imports(files: &[(String, String)]) -> Vec<String> {
+    let mut out: Vec<String> = files
+        .iter()
+        .filter(|(p, _)| p != "src/main.rs" && layer_of(p).is_none())
+        .map(|(p, _)| format!("{p}: in no layer of the architecture"))
+        .collect();
+    for ((from, to), line) in import_edges(files) {
+        let (Some((a, fa)), Some((b, fb))) = (layer_of(&from), layer_of(&to)) else {
+            continue;
+        };
+        if b > a {
+            out.push(format!("{from}:{line} imports {to}, a layer above it"));
+        } else if fa.is_some() && fb.is_some() && fa != fb {
+            out.push(format!("{from}:{line} imports {to}, another framework's"));
+        }
+    }
+    out
+}
+
 /// Every `.rs` file under `src/`, as (`src/...` path, text).
 fn sources() -> Vec<(String, String)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -470,6 +543,12 @@ fn frameworks_are_named_only_in_their_folder() {
 fn no_import_circles_between_files() {
     let what = "import circles between files (non-test code; cut one import in each)";
     fail_if_any(&circles(&sources()), what);
+}
+
+#[test]
+fn imports_point_down_the_layers() {
+    let what = "imports that do not point down the layers";
+    fail_if_any(&upward_imports(&sources()), what);
 }
 
 #[test]
@@ -614,5 +693,45 @@ fn only_non_test_lines_count_and_test_files_are_skipped() {
     assert_eq!(
         long_files(&f, MAX_LINES),
         ["src/long.rs: 801 lines of non-test code"]
+    );
+}
+
+#[test]
+fn layers_order_imports_and_keep_frameworks_apart() {
+    let list = [
+        ("src/lib.rs", "mod chains; mod commands; mod frameworks;"),
+        ("src/chains/mod.rs", "fn f() { crate::commands::run() }"),
+        ("src/commands/mod.rs", "pub fn run() { crate::chains::g() }"),
+        ("src/frameworks/mod.rs", "mod a; mod b;"),
+        (
+            "src/frameworks/a/mod.rs",
+            "fn f() { crate::frameworks::b::g() }",
+        ),
+        (
+            "src/frameworks/b/mod.rs",
+            "pub fn g() { crate::frameworks::interface::h() }",
+        ),
+        ("src/frameworks/interface.rs", "pub fn h() {}"),
+        ("src/stray.rs", "fn f() {}"),
+    ];
+    let found = upward_imports(&files(&list)).join("\n");
+    assert!(
+        found.contains("src/chains/mod.rs:1 imports src/commands/mod.rs, a layer above it"),
+        "{found}"
+    );
+    assert!(
+        found.contains(
+            "src/frameworks/a/mod.rs:1 imports src/frameworks/b/mod.rs, another framework's"
+        ),
+        "{found}"
+    );
+    assert!(found.contains("src/stray.rs: in no layer"), "{found}");
+    assert!(
+        !found.contains("src/commands/mod.rs:1"),
+        "down is allowed: {found}"
+    );
+    assert!(
+        !found.contains("src/frameworks/b/mod.rs:1"),
+        "the interface is below: {found}"
     );
 }
