@@ -212,6 +212,11 @@ pub struct WriteArgs {
     /// Write even when a file to be changed has uncommitted changes
     #[arg(long)]
     pub allow_dirty: bool,
+    /// Write even when the repository, read again as the repair leaves it,
+    /// would have problems it does not have now (and, for sqitch, rename a
+    /// change that a tag follows, so probably deployed)
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]
@@ -232,9 +237,6 @@ pub struct RenumberArgs {
     /// The new parent [default: the other head when REV forks beside it, else the parent stays]
     #[arg(long, value_name = "REV")]
     pub onto: Option<String>,
-    /// sqitch: rename a change even though a tag follows it (it is probably deployed)
-    #[arg(long)]
-    pub force: bool,
     #[command(flatten)]
     pub write: WriteArgs,
 }

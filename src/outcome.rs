@@ -18,6 +18,22 @@ pub(crate) struct Preview {
     pub heads_after: Vec<String>,
 }
 
+/// What a repair's verification found: the whole repository read again as
+/// the plan leaves it, and compared with before.
+#[derive(Debug, Clone, Default, Serialize)]
+pub(crate) struct Verdict {
+    /// How many chains were read again.
+    pub read_again: usize,
+    /// Chains with fewer failing findings than before.
+    pub healed: Vec<String>,
+    /// What would be new and wrong, chain by chain.
+    pub worse: Vec<String>,
+    /// The repaired chain passes `check` afterwards.
+    pub target_healthy: bool,
+    /// What still fails in the repaired chain.
+    pub still: Vec<String>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct GateStep {
     pub name: String,

@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 
-use super::write::finish;
+use super::write::{finish, Check};
 use crate::chains::Chain;
 use crate::cli::MergeHeadsArgs;
 use crate::config::Config;
@@ -24,6 +24,7 @@ pub(crate) fn run(config: &Config, args: &MergeHeadsArgs) -> Result<ExitStatus> 
         &prepared.plan,
         &args.write,
         repo.as_ref(),
+        Check::Tree,
     )?;
     if !args.write.dry_run {
         let base = repo

@@ -5,10 +5,12 @@ pub(crate) mod cluster;
 pub(crate) mod collisions;
 pub(crate) mod diagnose;
 pub(crate) mod gate;
+pub(crate) mod judge;
 pub(crate) mod merge_heads;
 pub(crate) mod rebase;
 pub(crate) mod recover;
 pub(crate) mod renumber;
+pub(crate) mod verify;
 pub(crate) mod write;
 
 use anyhow::Result;
@@ -47,38 +49,31 @@ pub(crate) fn history(config: &Config, args: &HistoryArgs) -> Result<ExitStatus>
 pub(crate) fn check(config: &Config) -> Result<ExitStatus> {
     let mut chains = crate::frameworks::load(config)?;
     let ci = diagnose::ci_roles(&config.root);
-    let all: Vec<_> = chains
+    let mut judged: Vec<_> = chains
         .iter()
-        .map(|c| crate::frameworks::findings(&config.root, c, &chains))
+        .map(|c| {
+            // The static classes read every migration's body: seconds on a
+            // chain of thousands, so say what is happening.
+            let _progress = report::Progress::start(
+                config,
+                c.revisions.len(),
+                &format!("checking {}", c.name()),
+            );
+            judge::judge(&config.root, c, &chains, &ci)
+        })
         .collect();
     let mut found = Vec::with_capacity(chains.len());
     let mut warned = Vec::with_capacity(chains.len());
-    for (chain, findings_of_chain) in chains.iter_mut().zip(all) {
-        // The static classes read every migration's body: seconds on a
-        // chain of thousands, so say what is happening.
-        let _progress = report::Progress::start(
-            config,
-            chain.revisions.len(),
-            &format!("checking {}", chain.name()),
-        );
-        let (mut failing, naming): (Vec<_>, Vec<_>) = findings_of_chain
-            .into_iter()
-            .partition(|f| !findings::warns_only(f));
+    for (chain, j) in chains.iter_mut().zip(judged.drain(..)) {
         chain
             .warnings
-            .extend(naming.iter().map(findings::as_warning));
+            .extend(j.naming.iter().map(findings::as_warning));
         chain.warnings.extend(left_temp_files(&config.root, chain));
-        let mut warns = naming;
-        for f in diagnose::static_findings(&config.root, chain, &ci) {
-            if diagnose::fails_gate(&f) {
-                failing.push(f);
-            } else {
-                chain.warnings.push(diagnose::as_warning(&f));
-                warns.push(f);
-            }
-        }
-        found.push(failing);
-        warned.push(warns);
+        chain
+            .warnings
+            .extend(j.classes.iter().map(diagnose::as_warning));
+        warned.push(j.warnings().cloned().collect::<Vec<_>>());
+        found.push(j.failing);
     }
     let per_chain: Vec<_> = chains.iter().zip(found).collect();
     report::check(config, &per_chain, &warned)?;

@@ -4,7 +4,7 @@
 
 use anyhow::Result;
 
-use super::write::finish;
+use super::write::{finish, Check};
 use crate::chains::Chain;
 use crate::cli::RebaseArgs;
 use crate::commands::collisions::pick_base;
@@ -90,7 +90,14 @@ pub(crate) fn run(config: &Config, args: &RebaseArgs) -> Result<ExitStatus> {
         notes,
         heads_after,
     };
-    let status = finish(config, &preview, &plan, &args.write, Some(&repo))?;
+    let status = finish(
+        config,
+        &preview,
+        &plan,
+        &args.write,
+        Some(&repo),
+        Check::Done,
+    )?;
     if !args.write.dry_run {
         crate::report::note(
             config,

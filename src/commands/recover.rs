@@ -110,8 +110,16 @@ pub(crate) fn run(config: &Config, args: &RecoverArgs) -> Result<ExitStatus> {
                 dry_run: false,
                 yes: false,
                 allow_dirty: applied,
+                force: false,
             };
-            match super::write::finish(config, &preview, &plan, &write, repo.as_ref()) {
+            match super::write::finish(
+                config,
+                &preview,
+                &plan,
+                &write,
+                repo.as_ref(),
+                super::write::Check::Tree,
+            ) {
                 Ok(_) => applied = true,
                 Err(e) if e.is::<Refused>() => {
                     let refused = e.downcast::<Refused>().expect("checked above");
@@ -365,7 +373,6 @@ fn prepare(
         target: target.to_string(),
         to,
         onto,
-        force: false,
         write: WriteArgs::default(),
     };
     Ok(Some(match &fix.action {

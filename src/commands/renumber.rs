@@ -3,7 +3,7 @@
 
 use anyhow::{bail, Result};
 
-use super::write::finish;
+use super::write::{finish, Check};
 use crate::chains::Chain;
 use crate::cli::RenumberArgs;
 use crate::config::{rel, Config};
@@ -17,7 +17,14 @@ pub(crate) fn run(config: &Config, args: &RenumberArgs) -> Result<ExitStatus> {
     let chains = crate::frameworks::load(config)?;
     let repo = Repo::discover(&config.root);
     let (preview, plan) = prepare(config, &chains, args, repo.as_ref())?;
-    finish(config, &preview, &plan, &args.write, repo.as_ref())
+    finish(
+        config,
+        &preview,
+        &plan,
+        &args.write,
+        repo.as_ref(),
+        Check::Tree,
+    )
 }
 
 /// The renumber as a plan, checked, not yet shown or applied.

@@ -15,19 +15,54 @@ use crate::outcome::Preview;
 use crate::plan::{apply, Plan};
 use crate::report;
 
-/// Shows the plan, then applies it if `--yes`, or if the user says so on a
-/// terminal. Refuses without a terminal and without `--yes`.
+/// How a repair is verified before it writes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Check {
+    /// The whole work tree read again as the plan leaves it.
+    Tree,
+    /// The plan is whole only once another branch is merged (a rebase):
+    /// the command checked it against that branch's tree itself.
+    Done,
+}
+
+/// Shows the plan, verifies it, then applies it if `--yes`, or if the user
+/// says so on a terminal. Refuses without a terminal and without `--yes`.
 pub(crate) fn finish(
     config: &Config,
     preview: &Preview,
     plan: &Plan,
     write: &WriteArgs,
     repo: Option<&Repo>,
+    check: Check,
 ) -> Result<ExitStatus> {
     report::preview(config, preview, plan)?;
+    let verdict = match check {
+        Check::Tree => super::verify::verify(config, &preview.chain, plan)?,
+        Check::Done => crate::outcome::Verdict {
+            target_healthy: true,
+            ..Default::default()
+        },
+    };
+    if check == Check::Tree {
+        report::verified(config, &preview.chain, &verdict)?;
+    }
+    if !verdict.worse.is_empty() && !write.force {
+        return Err(Refused::new(format!(
+            "the repository, read again as the repair leaves it, would have new problems:\n  {}",
+            verdict.worse.join("\n  ")
+        ))
+        .help("fix those first (migfix check), or run again with --force to write anyway")
+        .into());
+    }
+    // Exit 0 only for a chain that `check` passes afterwards.
+    let status = if verdict.target_healthy {
+        ExitStatus::Success
+    } else {
+        ExitStatus::Problems
+    };
     if write.dry_run {
-        report::done(config, preview, plan, false, None, &[])?;
-        return Ok(ExitStatus::Success);
+        report::done(config, preview, plan, false, None, &[], Some(&verdict))?;
+        return Ok(status);
     }
     if let Some(repo) = repo {
         if !write.allow_dirty {
@@ -70,8 +105,16 @@ pub(crate) fn finish(
                 .collect::<Vec<_>>()
         })
         .collect();
-    report::done(config, preview, plan, true, Some(&applied), &heads)?;
-    Ok(ExitStatus::Success)
+    report::done(
+        config,
+        preview,
+        plan,
+        true,
+        Some(&applied),
+        &heads,
+        Some(&verdict),
+    )?;
+    Ok(status)
 }
 
 /// How to put things back: the commands, with HEAD as it was before.

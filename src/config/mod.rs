@@ -9,7 +9,7 @@ use std::any::Any;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde::Deserialize;
 
 use crate::cli::{ColorChoice, Format, Global};
@@ -21,6 +21,10 @@ pub(crate) struct Config {
     pub root: PathBuf,
     pub chains: Vec<ChainSpec>,
     pub output: Output,
+    /// What the configuration was made from, to make it again elsewhere
+    /// (a repair reads the repository again as its plan leaves it).
+    pub global: Global,
+    pub cwd: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -116,13 +120,14 @@ pub(crate) enum Declared {
 }
 
 impl Config {
-    /// The configuration for `global`, with the chains that `chains` makes
-    /// of what is declared (given the root and the current directory).
-    pub fn from_cli(
+    /// The configuration for `global`, run in `cwd`, with the chains that
+    /// `chains` makes of what is declared (given the root and `cwd`).
+    pub fn at(
         global: &Global,
+        cwd: &Path,
         chains: impl FnOnce(&Path, &Path, Declared) -> Result<Vec<ChainSpec>>,
     ) -> Result<Config> {
-        let cwd = std::env::current_dir().context("reading the current directory")?;
+        let cwd = cwd.to_path_buf();
         let root = find_root(global.root.as_deref(), &cwd)?;
         let output = Output {
             format: global.format,
@@ -144,6 +149,8 @@ impl Config {
             root,
             chains,
             output,
+            global: global.clone(),
+            cwd,
         })
     }
 

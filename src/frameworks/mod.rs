@@ -12,7 +12,7 @@ pub(crate) mod testing;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 
 use crate::chains::Chain;
 use crate::cli::Global;
@@ -38,7 +38,13 @@ pub(crate) fn of(spec: &ChainSpec) -> &'static dyn Framework {
 
 /// The configuration the command line asks for, with every chain.
 pub(crate) fn configure(global: &Global) -> Result<Config> {
-    Config::from_cli(global, |root, cwd, declared| {
+    let cwd = std::env::current_dir().context("reading the current directory")?;
+    configure_at(global, &cwd)
+}
+
+/// The same, as if run in `cwd`.
+pub(crate) fn configure_at(global: &Global, cwd: &Path) -> Result<Config> {
+    Config::at(global, cwd, |root, cwd, declared| {
         let (chains, errors) = match declared {
             Declared::Flags => collect(FRAMEWORKS.iter().map(|f| f.from_flags(root, cwd, global))),
             Declared::Tables {

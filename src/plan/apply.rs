@@ -5,8 +5,8 @@
 //! 3. write every new content to a temp file beside its target;
 //! 4. move them into place in order, putting everything back from the
 //!    journal if any step fails;
-//! 5. stage renames in the git index the way `git mv` does, and new files
-//!    like `git add`; then remove the journal.
+//! 5. stage the whole change in the git index (`git mv`, then `git add`
+//!    of the files it changed); then remove the journal.
 //!
 //! A failure is an error naming the file, relative to the root, and the OS
 //! error as the system gives it.
@@ -24,8 +24,11 @@ use crate::config::rel;
 /// What `apply` did beyond writing files.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(crate) struct Applied {
-    /// Paths staged in the git index (renames and new files).
+    /// Paths staged in the git index with their new bytes.
     pub staged: Vec<PathBuf>,
+    /// Tracked paths the write changed but left out of the index: they had
+    /// changes of the user's own.
+    pub left: Vec<PathBuf>,
 }
 
 /// Applies `plan`; paths in messages are shown relative to `root`.
@@ -75,9 +78,12 @@ fn apply_with(
                 journal.staging();
                 stage_in_index(plan, git)?
             }
-            None => Vec::new(),
+            None => Default::default(),
         };
-        Ok(Applied { staged })
+        Ok(Applied {
+            staged: staged.staged,
+            left: staged.left,
+        })
     })();
     match result {
         Ok(applied) => {

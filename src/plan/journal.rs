@@ -596,6 +596,8 @@ pub(crate) fn finish(root: &Path) -> Result<Option<Undone>> {
         std::fs::rename(&temp, &to)
             .with_context(|| format!("moving {} into place", to.display()))?;
     }
+    // The originals, so that staging knows which index entries were clean.
+    let orig = std::fs::read(dir.join("orig.bin")).unwrap_or_default();
     let mut plan = Plan::default();
     for e in &record.changes {
         let from = e.from.as_deref().map(unhex).transpose()?;
@@ -603,10 +605,11 @@ pub(crate) fn finish(root: &Path) -> Result<Option<Undone>> {
         if let Some(from) = from.as_ref().filter(|f| **f != to) {
             gone(from)?;
         }
+        let (at, len) = (e.before.0 as usize, e.before.1 as usize);
         plan.changes.push(super::Change {
             from,
             to,
-            before: Vec::new(),
+            before: orig.get(at..at + len).unwrap_or_default().to_vec(),
             after: Vec::new(),
         });
     }

@@ -1,5 +1,5 @@
-//! The last steps of a write, as git would take them: renames and new
-//! files staged in the index, folders the renames emptied removed. Shared
+//! The last steps of a write, as git would take them: the whole change
+//! staged in the index, folders the renames emptied removed. Shared
 //! by `apply` and by `journal` when it completes an interrupted write.
 
 use std::path::{Path, PathBuf};
@@ -20,10 +20,23 @@ pub(super) fn remove_emptied(plan: &Plan) {
     }
 }
 
-/// `git mv` for renames of tracked files: the index entry moves to the new
-/// path with its old content, so the edits show as unstaged changes, as
-/// after `git mv` and an edit. New files are added whole.
-pub(super) fn stage_in_index(plan: &Plan, root: &Path) -> Result<Vec<PathBuf>> {
+/// What the write left in the git index.
+#[derive(Debug, Default)]
+pub(crate) struct Staged {
+    /// Renamed, edited and added files, staged with their new bytes.
+    pub staged: Vec<PathBuf>,
+    /// Tracked files the write changed but the index does not hold: their
+    /// index entry was not the bytes the write started from (staged or
+    /// unstaged changes of the user's own), which `git add` would take too.
+    pub left: Vec<PathBuf>,
+}
+
+/// The whole repair in the index, so that `git commit` commits a tree that
+/// loads: a tracked file renamed or edited is staged at its new path with
+/// its new bytes (`git mv` plus `git add`), a new file is added. A tracked
+/// file whose index entry is not the bytes the plan started from is left
+/// to the user, and named. Untracked files stay untracked.
+pub(super) fn stage_in_index(plan: &Plan, root: &Path) -> Result<Staged> {
     let repo = git2::Repository::open(root)
         .with_context(|| format!("opening the git repository at {}", root.display()))?;
     let workdir = repo
@@ -31,48 +44,39 @@ pub(super) fn stage_in_index(plan: &Plan, root: &Path) -> Result<Vec<PathBuf>> {
         .ok_or_else(|| anyhow!("{} has no work tree", root.display()))?
         .canonicalize()?;
     let mut index = repo.index().context("reading the git index")?;
-    let mut staged = Vec::new();
+    let mut out = Staged::default();
     let rel = |p: &Path| -> Option<PathBuf> {
         let abs = p.parent()?.canonicalize().ok()?.join(p.file_name()?);
         abs.strip_prefix(&workdir).ok().map(Path::to_path_buf)
     };
     for c in &plan.changes {
         let Some(to) = rel(&c.to) else { continue };
-        match &c.from {
-            Some(from) if c.is_rename() => {
-                let Some(from_rel) = rel_existing_or_removed(&workdir, from) else {
-                    continue;
-                };
-                if let Some(mut entry) = index.get_path(&from_rel, 0) {
-                    index.remove_path(&from_rel)?;
-                    entry.path = index_path(&to);
-                    entry.flags = (entry.flags & !0xfff) | (entry.path.len().min(0xfff) as u16);
-                    index.add(&entry)?;
-                    staged.push(c.to.clone());
-                }
-            }
-            None => {
-                index.add_path(&to)?;
-                staged.push(c.to.clone());
-            }
-            Some(_) => {}
+        let Some(from) = &c.from else {
+            index.add_path(&to)?;
+            out.staged.push(c.to.clone());
+            continue;
+        };
+        let Some(from_rel) = rel_existing_or_removed(&workdir, from) else {
+            continue;
+        };
+        let Some(entry) = index.get_path(&from_rel, 0) else {
+            continue;
+        };
+        let clean = repo
+            .find_blob(entry.id)
+            .is_ok_and(|b| b.content() == c.before.as_slice());
+        if !clean {
+            out.left.push(c.to.clone());
+            continue;
         }
+        if c.is_rename() {
+            index.remove_path(&from_rel)?;
+        }
+        index.add_path(&to)?;
+        out.staged.push(c.to.clone());
     }
     index.write().context("writing the git index")?;
-    Ok(staged)
-}
-
-/// A path as the git index holds it: its bytes (a name need not be
-/// UTF-8), `/` between components.
-#[cfg(unix)]
-fn index_path(p: &Path) -> Vec<u8> {
-    use std::os::unix::ffi::OsStrExt;
-    p.as_os_str().as_bytes().to_vec()
-}
-
-#[cfg(not(unix))]
-fn index_path(p: &Path) -> Vec<u8> {
-    p.to_string_lossy().replace('\\', "/").into_bytes()
+    Ok(out)
 }
 
 /// A path relative to the work tree, for a file that may be gone already.

@@ -20,7 +20,7 @@ use crate::diff::PlanDiff;
 use crate::error::{Diag, InputErrors, Refused};
 use crate::findings::Finding;
 use crate::graph::Graph;
-use crate::outcome::Preview;
+use crate::outcome::{Preview, Verdict};
 use crate::plan::apply::Applied;
 use crate::plan::Plan;
 
@@ -442,6 +442,38 @@ pub(crate) fn undo(config: &Config, lines: &[String]) -> io::Result<()> {
     out.flush()
 }
 
+/// A repair's verification, before anything is written: `verified: 4
+/// chains read again, 1 healed, none worse`, and what still fails in the
+/// repaired chain. (JSON carries it in `done`.)
+pub(crate) fn verified(config: &Config, chain: &str, v: &Verdict) -> io::Result<()> {
+    if config.output.format == Format::Json || config.output.quiet {
+        return Ok(());
+    }
+    let s = style(config);
+    let mut out = io::stdout().lock();
+    let worse = match v.worse.len() {
+        0 => "none worse".to_string(),
+        n => s.red(&format!("{n} worse")),
+    };
+    writeln!(
+        out,
+        "verified: {} chain{} read again, {} healed, {worse}",
+        v.read_again,
+        if v.read_again == 1 { "" } else { "s" },
+        v.healed.len()
+    )?;
+    if v.worse.is_empty() && !v.target_healthy {
+        writeln!(
+            out,
+            "{}: {chain} still fails check: {}",
+            s.yellow("not yet healthy"),
+            v.still.join("; ")
+        )?;
+    }
+    out.flush()
+}
+
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn done(
     config: &Config,
     preview: &Preview,
@@ -449,6 +481,7 @@ pub(crate) fn done(
     applied: bool,
     result: Option<&Applied>,
     heads: &[String],
+    verdict: Option<&Verdict>,
 ) -> io::Result<()> {
     if config.output.format == Format::Json {
         let changes: Vec<serde_json::Value> = plan
@@ -461,7 +494,7 @@ pub(crate) fn done(
                 })
             })
             .collect();
-        return json(&serde_json::json!({
+        let mut value = serde_json::json!({
             "chain": preview.chain,
             "title": preview.title,
             "notes": preview.notes,
@@ -470,7 +503,19 @@ pub(crate) fn done(
             "heads_after": preview.heads_after,
             "applied": applied,
             "heads": if applied { Some(heads) } else { None },
-        }));
+        });
+        if let Some(v) = verdict {
+            value["verified"] = serde_json::json!(v);
+        }
+        // What the git index holds of the change, once written in a repository.
+        if let Some(r) = result {
+            let rel = |ps: &[std::path::PathBuf]| -> Vec<String> {
+                ps.iter().map(|p| config.rel(p)).collect()
+            };
+            value["staged"] = serde_json::json!(rel(&r.staged));
+            value["not_staged"] = serde_json::json!(rel(&r.left));
+        }
+        return json(&value);
     }
     if !applied {
         return Ok(());
@@ -491,6 +536,19 @@ pub(crate) fn done(
             String::new()
         }
     )?;
+    if let Some(r) = result.filter(|r| !r.staged.is_empty()) {
+        let shown: Vec<String> = r.staged.iter().map(|p| config.rel(p)).collect();
+        writeln!(out, "staged: {}", shown.join(" "))?;
+    }
+    if let Some(r) = result.filter(|r| !r.left.is_empty()) {
+        let shown: Vec<String> = r.left.iter().map(|p| config.rel(p)).collect();
+        writeln!(
+            out,
+            "{}: {} (they had changes of yours; review them, then git add them)",
+            s.yellow("not staged"),
+            shown.join(" ")
+        )?;
+    }
     writeln!(out, "{}:", preview.chain)?;
     for h in heads {
         writeln!(out, "{h} (head)")?;

@@ -18,7 +18,8 @@ fn fork_0144_renumber_0148_to_0151_leaves_one_head() {
     assert!(versions
         .join("0151_promote_tax_lot_cost_basis_v2.py")
         .exists());
-    // Staged like `git mv`: the index holds the new path with the old content.
+    // The index holds the whole repair: the rename and its edits, so that
+    // `git commit` commits what loads; nothing is left unstaged.
     let status = repo
         .status_file(Path::new(
             "console/migrations/versions/0151_promote_tax_lot_cost_basis_v2.py",
@@ -28,7 +29,16 @@ fn fork_0144_renumber_0148_to_0151_leaves_one_head() {
         status.contains(git2::Status::INDEX_RENAMED) || status.contains(git2::Status::INDEX_NEW),
         "{status:?}"
     );
-    assert!(status.contains(git2::Status::WT_MODIFIED), "{status:?}");
+    assert!(!status.contains(git2::Status::WT_MODIFIED), "{status:?}");
+    assert_eq!(
+        git(dir.path(), &["diff", "--stat"]),
+        "",
+        "work tree = index"
+    );
+    assert!(
+        out.contains("staged: console/migrations/versions/0151_promote_tax_lot_cost_basis_v2.py"),
+        "{out}"
+    );
     let ini_dir = dir.path().join("console/migrations");
     let Some(heads) = alembic(&ini_dir, &["heads"]) else {
         return;
@@ -139,7 +149,12 @@ fn dup_revision_0038_renumber_by_path() {
 fn three_digit_chain_keeps_three_digits_and_children_follow() {
     let (dir, _repo) = repo_from("basketball-031");
     let (code, out, err) = run(dir.path(), &["renumber", "010", "--yes"]);
-    assert_eq!(code, 0, "{out}{err}");
+    // Written, but the chain still has its two files claiming 031: exit 1.
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("not yet healthy") && out.contains("revision 031 is declared by 2 files"),
+        "{out}"
+    );
     assert!(
         out.contains("renumber 010 -> 032"),
         "next free, in 3 digits: {out}"
@@ -423,4 +438,53 @@ fn comment_headers_and_date_templates_follow_the_id() {
     if let Some(heads) = alembic(dir.path(), &["heads"]) {
         assert_eq!(heads, "91e2b8f3d6a4 (head)\n");
     }
+}
+
+/// With --allow-dirty, a file the repair edits that held changes of the
+/// user's own stays out of the index and is named; the rest is staged.
+#[test]
+fn a_file_with_the_users_changes_is_left_unstaged_and_named() {
+    let (dir, _repo) = repo_from("incident-2026-06-05");
+    let versions = dir.path().join("console/migrations/versions");
+    let mine = versions.join("0146_promote_tax_wash_sale_detector.py");
+    let mut text = std::fs::read_to_string(&mine).unwrap();
+    text.push_str("# a note of mine, not staged\n");
+    std::fs::write(&mine, &text).unwrap();
+    let (code, out, err) = run(
+        dir.path(),
+        &["renumber", "0144", "--to", "0152", "--yes", "--allow-dirty"],
+    );
+    // Written, but the fork on 0144 is still there: exit 1, saying so.
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("verified: 3 chains read again, 0 healed, none worse"),
+        "{out}"
+    );
+    assert!(
+        out.contains("not yet healthy: console/migrations still fails check: 2 heads"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "not staged: console/migrations/versions/0146_promote_tax_wash_sale_detector.py"
+        ),
+        "{out}"
+    );
+    let cached = git(dir.path(), &["diff", "--cached", "--name-status"]);
+    assert!(!cached.contains("0146_"), "{cached}");
+    assert!(
+        cached.contains("0148_promote_tax_lot_cost_basis_v2.py"),
+        "{cached}"
+    );
+    let unstaged = git(dir.path(), &["diff", "--name-only"]);
+    assert_eq!(
+        unstaged.trim(),
+        "console/migrations/versions/0146_promote_tax_wash_sale_detector.py",
+        "only the user's file differs from the index"
+    );
+    let now = std::fs::read_to_string(&mine).unwrap();
+    assert!(
+        now.contains("a note of mine") && now.contains("0152"),
+        "{now}"
+    );
 }

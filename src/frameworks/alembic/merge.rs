@@ -41,12 +41,12 @@ pub(crate) fn merge_heads(
             if let Some(reason) = crate::graph::invalid_new_id(&id) {
                 return Err(InputErrors::one(Diag::new("--rev-id", None, reason)).into());
             }
-            if let Some(who) = taken_by(chain, &claims, &id) {
+            if let Some(who) = taken_by(chain, claims, &id) {
                 return Err(Refused::new(format!("{id} is already used: {who}")).into());
             }
             id
         }
-        None => default_id(chain, &claims),
+        None => default_id(chain, claims),
     };
 
     let label = args.label.clone().unwrap_or_else(|| head_ids.join("_and_"));
@@ -77,7 +77,7 @@ pub(crate) fn merge_heads(
     }
     let name = chain
         .naming
-        .render(&id, &slug, next_file_number(chain, &claims), &new.now);
+        .render(&id, &slug, next_file_number(chain, claims), &new.now);
     let path = merge_dir(spec, &graph, &heads).join(&name);
     let (contents, style_note) = contents(chain, &graph, &new);
 
@@ -149,7 +149,7 @@ pub(crate) fn merge_heads(
         notes,
         heads_after,
     };
-    let stale = stale_branches(chain, &claims, &id);
+    let stale = stale_branches(chain, claims, &id);
     Ok(Prepared {
         preview,
         plan,

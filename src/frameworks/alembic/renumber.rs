@@ -31,7 +31,7 @@ pub(crate) fn renumber(
 
     let new_id = match &args.to {
         Some(to) => in_width(chain, to),
-        None => default_id(chain, &claims),
+        None => default_id(chain, claims),
     };
     // Keeping the id while changing the parent only re-points the revision
     // (a dangling down_revision, say).
@@ -50,9 +50,9 @@ pub(crate) fn renumber(
     if let Some(reason) = crate::graph::invalid_new_id(&new_id) {
         return Err(InputErrors::one(Diag::new("--to", None, reason)).into());
     }
-    if let Some(who) = taken_by(chain, &claims, &new_id).filter(|_| !repoint) {
+    if let Some(who) = taken_by(chain, claims, &new_id).filter(|_| !repoint) {
         let next =
-            next_free(chain, &claims).map(|n| format!("migfix renumber {} --to {n}", args.target));
+            next_free(chain, claims).map(|n| format!("migfix renumber {} --to {n}", args.target));
         let mut refused = Refused::new(format!("{new_id} is already used: {who}"));
         if let Some(next) = next {
             refused = refused.help(next);
@@ -102,7 +102,7 @@ pub(crate) fn renumber(
     // A repoint keeps the name; a renumber moves the file past every
     // file number in use, where the names carry one.
     if let Some(to) =
-        renamed(chain, rev, &new_id, next_file_number(chain, &claims)).filter(|_| !repoint)
+        renamed(chain, rev, &new_id, next_file_number(chain, claims)).filter(|_| !repoint)
     {
         builder.rename(&rev.path, &src, to);
     }

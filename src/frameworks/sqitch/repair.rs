@@ -73,7 +73,7 @@ pub(crate) fn renumber(
             "`{old}` is followed by tag @{} (line {}): it is released, so probably deployed",
             tag.name, tag_line.number
         );
-        if !args.force {
+        if !args.write.force {
             return Err(Refused::new(format!("{what}; sqitch tracks deployed changes by name"))
                 .help("rename it only if no database has it deployed: migfix renumber ... --force")
                 .into());
