@@ -389,6 +389,7 @@ fn prepare(
         Action::Renumber { target, to, onto } => renumber::prepare(
             config,
             one,
+            &every(config, one)?,
             &renumber_args(target, to.clone(), onto.clone()),
             repo,
         )?,
@@ -401,6 +402,7 @@ fn prepare(
             renumber::prepare(
                 config,
                 one,
+                &every(config, one)?,
                 &renumber_args(target, Some(id.clone()), Some(parent.trim().to_string())),
                 repo,
             )?
@@ -458,4 +460,13 @@ pub(crate) fn follow_ups(config: &Config, chains: &[&Chain], repo: Option<&Repo>
         out.extend(framework.verify_commands(&config.root, chain));
     }
     out
+}
+
+/// Every chain of the repository, for the references a renumber follows;
+/// just `one` where that is all there is.
+fn every(config: &Config, one: &[Chain]) -> Result<Vec<Chain>> {
+    if config.every.len() == one.len() {
+        return Ok(one.to_vec());
+    }
+    Ok(crate::frameworks::load_every(config)?.1)
 }

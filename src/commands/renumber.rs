@@ -14,9 +14,9 @@ use crate::plan::Plan;
 use crate::repair::Preview;
 
 pub(crate) fn run(config: &Config, args: &RenumberArgs) -> Result<ExitStatus> {
-    let chains = crate::frameworks::load(config)?;
+    let (chains, every) = crate::frameworks::load_every(config)?;
     let repo = Repo::discover(&config.root);
-    let (preview, plan) = prepare(config, &chains, args, repo.as_ref())?;
+    let (preview, plan) = prepare(config, &chains, &every, args, repo.as_ref())?;
     finish(
         config,
         &preview,
@@ -27,15 +27,18 @@ pub(crate) fn run(config: &Config, args: &RenumberArgs) -> Result<ExitStatus> {
     )
 }
 
-/// The renumber as a plan, checked, not yet shown or applied.
+/// The renumber as a plan, checked, not yet shown or applied: the revision
+/// is one of `among` (what `--chain` selected); `every` chain of the
+/// repository is read for references to it.
 pub(crate) fn prepare(
     config: &Config,
-    chains: &[Chain],
+    among: &[Chain],
+    every: &[Chain],
     args: &RenumberArgs,
     repo: Option<&Repo>,
 ) -> Result<(Preview, Plan)> {
-    let (chain, idx) = select(config, chains, &args.target, args.name.as_deref())?;
-    crate::frameworks::of(&chain.spec).renumber(config, chains, chain, idx, args, repo)
+    let (chain, idx) = select(config, among, &args.target, args.name.as_deref())?;
+    crate::frameworks::of(&chain.spec).renumber(config, every, chain, idx, args, repo)
 }
 
 /// REV, PATH or numeric prefix → the chain and the revision's index.

@@ -19,7 +19,11 @@ pub(crate) use profile::Profile;
 #[derive(Debug)]
 pub(crate) struct Config {
     pub root: PathBuf,
+    /// The chains the commands show and repair: every one, or `--chain`'s.
     pub chains: Vec<ChainSpec>,
+    /// Every chain of the repository, whichever `--chain` named: what a
+    /// repair reads for references, claims and its verification.
+    pub every: Vec<ChainSpec>,
     pub output: Output,
     /// What the configuration was made from, to make it again elsewhere
     /// (a repair reads the repository again as its plan leaves it).
@@ -144,10 +148,12 @@ impl Config {
         } else {
             Declared::Nowhere
         };
-        let chains = select(chains(&root, &cwd, declared)?, global.chain.as_deref())?;
+        let every = chains(&root, &cwd, declared)?;
+        let chains = select(every.clone(), global.chain.as_deref())?;
         Ok(Config {
             root,
             chains,
+            every,
             output,
             global: global.clone(),
             cwd,

@@ -190,6 +190,36 @@ pub(crate) fn load(config: &Config) -> Result<Vec<Chain>> {
     }
 }
 
+/// Every chain of the repository, and among them (as `--chain` focused
+/// them) the ones the command is about: each read once.
+pub(crate) fn load_every(config: &Config) -> Result<(Vec<Chain>, Vec<Chain>)> {
+    let mut every = Vec::new();
+    let mut errors = Vec::new();
+    for spec in &config.every {
+        match read(&config.root, spec) {
+            Ok(chain) => every.push(chain),
+            Err(mut diags) => errors.append(&mut diags),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(InputErrors {
+            diags: errors,
+            help: None,
+        }
+        .into());
+    }
+    let selected = config
+        .chains
+        .iter()
+        .filter_map(|spec| {
+            let mut chain = every.iter().find(|c| c.name() == spec.name)?.clone();
+            chain.spec = spec.clone();
+            Some(chain)
+        })
+        .collect();
+    Ok((selected, every))
+}
+
 /// One chain, read by its framework, with its conventions judged.
 pub(crate) fn read(root: &Path, spec: &ChainSpec) -> Result<Chain, Vec<Diag>> {
     let framework = of(spec);

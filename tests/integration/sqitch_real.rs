@@ -440,6 +440,35 @@ fn renaming_a_reworked_change_moves_every_version() {
     );
 }
 
+/// `--chain` chooses the plan the change is in; the repository read for the
+/// plans that require it is still the whole one.
+#[test]
+fn a_rename_under_chain_still_edits_the_plans_that_require_it() {
+    let schema = "src/oc_erchef/schema";
+    rename_and_deploy(
+        project("chef-server"),
+        &[
+            "--chain",
+            "src/oc_erchef/schema/baseline",
+            "renumber",
+            "osc_users",
+            "--to",
+            "osc_users_table",
+            "--force",
+            "--yes",
+        ],
+        |root, out| {
+            assert!(out.contains("required by other plans, edited too: src/oc_erchef/schema/sqitch.plan (drop_osc_users)"), "{out}");
+            let enterprise =
+                std::fs::read_to_string(root.join(schema).join("sqitch.plan")).unwrap();
+            assert!(
+                enterprise.contains("drop_osc_users [oss_chef:osc_users_table]"),
+                "{enterprise}"
+            );
+        },
+    );
+}
+
 #[test]
 fn renaming_a_change_another_project_requires_edits_both_plans() {
     let schema = "src/oc_erchef/schema";
