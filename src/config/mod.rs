@@ -13,13 +13,18 @@ use anyhow::{Context, Result};
 use serde::Deserialize;
 
 use crate::cli::{ColorChoice, Format, Global};
-use crate::error::{Diag, InputErrors};
+use crate::error::{Diag, ExitStatus, InputErrors};
 pub(crate) use profile::Profile;
 
 #[derive(Debug)]
 pub(crate) struct Config {
     pub root: PathBuf,
     pub chains: Vec<ChainSpec>,
+    /// What discovery found but could not configure: each a chain whose
+    /// configuration is broken, named by file and line. The other chains
+    /// are read without them; read-only commands report them after their
+    /// output (exit 2), and repairs refuse to run.
+    pub broken: Vec<Diag>,
     pub output: Output,
 }
 
@@ -117,10 +122,11 @@ pub(crate) enum Declared {
 
 impl Config {
     /// The configuration for `global`, with the chains that `chains` makes
-    /// of what is declared (given the root and the current directory).
+    /// of what is declared (given the root and the current directory), and
+    /// the errors of those it could not configure.
     pub fn from_cli(
         global: &Global,
-        chains: impl FnOnce(&Path, &Path, Declared) -> Result<Vec<ChainSpec>>,
+        chains: impl FnOnce(&Path, &Path, Declared) -> Result<(Vec<ChainSpec>, Vec<Diag>)>,
     ) -> Result<Config> {
         let cwd = std::env::current_dir().context("reading the current directory")?;
         let root = find_root(global.root.as_deref(), &cwd)?;
@@ -139,12 +145,51 @@ impl Config {
         } else {
             Declared::Nowhere
         };
-        let chains = select(chains(&root, &cwd, declared)?, global.chain.as_deref())?;
+        let (chains, broken) = chains(&root, &cwd, declared)?;
+        let chains = select(chains, &broken, global.chain.as_deref())?;
         Ok(Config {
             root,
             chains,
+            broken,
             output,
         })
+    }
+
+    /// For a repair: refused (exit 2) while a chain's configuration is
+    /// broken, since every chain of the repository must be read to check
+    /// what the repair would do.
+    pub fn whole(&self, command: &str) -> Result<()> {
+        if self.broken.is_empty() {
+            return Ok(());
+        }
+        let mut files: Vec<&str> = Vec::new();
+        for d in &self.broken {
+            if !files.contains(&d.file.as_str()) {
+                files.push(&d.file);
+            }
+        }
+        Err(InputErrors {
+            diags: self.broken.clone(),
+            help: Some(format!(
+                "fix {} first: {command} reads every chain of the repository, and runs only when each can be configured",
+                files.join(", ")
+            )),
+        }
+        .into())
+    }
+
+    /// A read-only command's status once its output is printed: exit 2,
+    /// naming each broken configuration, when there is one.
+    pub fn status(&self, status: ExitStatus) -> Result<ExitStatus> {
+        if self.broken.is_empty() {
+            Ok(status)
+        } else {
+            Err(InputErrors {
+                diags: self.broken.clone(),
+                help: None,
+            }
+            .into())
+        }
     }
 
     /// A path for display: relative to the root, with `/` separators.
@@ -381,8 +426,9 @@ fn tables(file: TomlFile, shown: &'static str, table: &'static str) -> Result<De
     })
 }
 
-/// `--chain NAME`: an exact name, else a unique substring.
-fn select(chains: Vec<ChainSpec>, wanted: Option<&str>) -> Result<Vec<ChainSpec>> {
+/// `--chain NAME`: an exact name, else a unique substring. When nothing
+/// matches, the broken configurations are named too: the chain may be one.
+fn select(chains: Vec<ChainSpec>, broken: &[Diag], wanted: Option<&str>) -> Result<Vec<ChainSpec>> {
     let Some(wanted) = wanted else {
         return Ok(chains);
     };
@@ -417,7 +463,8 @@ fn select(chains: Vec<ChainSpec>, wanted: Option<&str>) -> Result<Vec<ChainSpec>
             .expect("index is in range")]),
         [] => {
             let names: Vec<&str> = chains.iter().map(|c| c.name.as_str()).collect();
-            Err(InputErrors::one(Diag::new(
+            let mut diags = broken.to_vec();
+            diags.push(Diag::new(
                 "--chain",
                 None,
                 format!(
@@ -428,8 +475,11 @@ fn select(chains: Vec<ChainSpec>, wanted: Option<&str>) -> Result<Vec<ChainSpec>
                         names.join(", ")
                     }
                 ),
-            ))
-            .with_help("migfix chains")
+            ));
+            Err(InputErrors {
+                diags,
+                help: Some("migfix chains".into()),
+            }
             .into())
         }
         many => {

@@ -30,14 +30,12 @@ pub(crate) fn tree(config: &Config, per_chain: &[(&Chain, Vec<Finding>)]) -> io:
     warn(config, &chains);
     if config.output.format == Format::Json {
         let findings: Vec<&Finding> = per_chain.iter().flat_map(|(_, f)| f).collect();
-        return json(&serde_json::json!({ "findings": findings, "warnings": warnings(&chains) }));
+        return json(
+            &serde_json::json!({ "findings": findings, "warnings": warnings(&chains), "errors": config.broken }),
+        );
     }
     let s = style(config);
     let mut out = io::stdout().lock();
-    if per_chain.is_empty() {
-        writeln!(out, "no chains found below {}", config.root.display())?;
-        return out.flush();
-    }
     for (chain, findings) in per_chain {
         if findings.is_empty() {
             writeln!(
@@ -88,7 +86,7 @@ pub(crate) fn log(
     }
     if config.output.format == Format::Json {
         return json(
-            &serde_json::json!({ "log": shown, "lines": lines, "findings": findings, "warnings": notes }),
+            &serde_json::json!({ "log": shown, "lines": lines, "findings": findings, "warnings": notes, "errors": config.broken }),
         );
     }
     if config.output.format.is_ci() {

@@ -153,7 +153,9 @@ pub(crate) fn check(
     warn(config, chains());
     if config.output.format == Format::Json {
         let findings: Vec<&Finding> = per_chain.iter().flat_map(|(_, f)| f).collect();
-        return json(&serde_json::json!({ "findings": findings, "warnings": warnings(chains()) }));
+        return json(
+            &serde_json::json!({ "findings": findings, "warnings": warnings(chains()), "errors": config.broken }),
+        );
     }
     let s = style(config);
     let mut out = io::stdout().lock();
@@ -568,6 +570,7 @@ pub(crate) fn collisions(
     if config.output.format == Format::Json {
         return json(&serde_json::json!({
             "findings": findings,
+            "errors": config.broken,
             "collisions": a.collisions,
             "stale": a.stale,
             "next_free": a.next_free,

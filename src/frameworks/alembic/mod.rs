@@ -55,6 +55,10 @@ impl Framework for Alembic {
         config::MARKERS
     }
 
+    fn looks_for(&self) -> &'static [&'static str] {
+        &["alembic.ini", "[tool.alembic] in pyproject.toml"]
+    }
+
     fn discover(
         &self,
         root: &Path,
