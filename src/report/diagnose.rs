@@ -19,6 +19,7 @@ pub(crate) fn tree(config: &Config, per_chain: &[(&Chain, Vec<Finding>)]) -> io:
     if config.output.format.is_ci() {
         let outcome = ci::Outcome {
             command: "diagnose",
+            errors: config.broken.iter().collect(),
             chains: per_chain
                 .iter()
                 .map(|(c, f)| super::ci_chain(config, c, f, &[], &c.warnings))
@@ -102,6 +103,7 @@ pub(crate) fn log(
         }
         let outcome = ci::Outcome {
             command: "diagnose",
+            errors: config.broken.iter().collect(),
             chains: by_chain
                 .into_iter()
                 .enumerate()

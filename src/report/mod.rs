@@ -139,6 +139,7 @@ pub(crate) fn check(
     if config.output.format.is_ci() {
         let outcome = ci::Outcome {
             command: "check",
+            errors: config.broken.iter().collect(),
             chains: per_chain
                 .iter()
                 .zip(warned)
@@ -551,6 +552,7 @@ pub(crate) fn collisions(
         );
         let outcome = ci::Outcome {
             command: "collisions",
+            errors: config.broken.iter().collect(),
             chains: names
                 .into_iter()
                 .map(|name| ci::ChainOutcome {

@@ -307,6 +307,23 @@ fn a_broken_configuration_does_not_hide_the_healthy_chains() {
         (code, out.as_str(), err.as_str()),
         (2, "0002 (head)\n", BROKEN)
     );
+    // A revision that cannot be read still stops the command, listed
+    // after the broken configuration.
+    write_tree(
+        root,
+        &[(
+            "good/migrations/versions/0003_c.py",
+            "revision = '0003'\ndown_revision = '0002'\n\ndef upgrade(:\n    pass\n",
+        )],
+    );
+    let (code, out, err) = run(root, &["heads"]);
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    assert!(err.starts_with(BROKEN), "{err}");
+    assert!(
+        err.contains("good/migrations/versions/0003_c.py:4: Python syntax error"),
+        "{err}"
+    );
+    std::fs::remove_file(root.join("good/migrations/versions/0003_c.py")).unwrap();
     let (code, _, err) = run(root, &["--chain", "gone", "heads"]);
     assert_eq!(code, 2);
     assert!(err.starts_with(BROKEN), "{err}");
@@ -500,5 +517,52 @@ fn sections_and_pyproject_keep_working() {
     assert_eq!(
         got,
         [("db", "0001"), ("db[audit]", "0007"), ("svc", "0003")]
+    );
+}
+
+#[test]
+fn ci_formats_carry_a_broken_configuration() {
+    let dir = broken_beside_healthy();
+    let root = dir.path();
+    let (code, out, err) = run(root, &["check", "--format", "sarif"]);
+    assert_eq!((code, err.as_str()), (2, BROKEN));
+    let sarif: Value = serde_json::from_str(&out).unwrap();
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1, "{results:?}");
+    assert_eq!(results[0]["ruleId"], "configuration-error");
+    assert_eq!(results[0]["level"], "error");
+    let place = &results[0]["locations"][0]["physicalLocation"];
+    assert_eq!(place["artifactLocation"]["uri"], "broken/alembic.ini");
+    assert_eq!(place["region"]["startLine"], 3);
+
+    let (code, out, _) = run(root, &["check", "--format", "junit"]);
+    assert_eq!(code, 2);
+    assert!(out.contains("tests=\"2\" failures=\"1\""), "{out}");
+    assert!(
+        out.contains("<testcase classname=\"migfix.check\" name=\"broken/alembic.ini\" file=\"broken/alembic.ini\">\n      <failure type=\"configuration-error\""),
+        "{out}"
+    );
+    assert!(
+        out.contains("<testcase classname=\"migfix.check\" name=\"good\""),
+        "{out}"
+    );
+
+    let (code, out, _) = run(root, &["check", "--format", "gitlab"]);
+    assert_eq!(code, 2);
+    let issues: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(issues[0]["check_name"], "configuration-error");
+    assert_eq!(
+        issues[0]["location"],
+        json!({"path": "broken/alembic.ini", "lines": {"begin": 3}})
+    );
+
+    // GitHub: one annotation on the file, as the command exits 2.
+    let (code, out, _) = run(root, &["check", "--format", "github"]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        out.matches("::error file=broken/alembic.ini,line=3,")
+            .count(),
+        1,
+        "{out}"
     );
 }
