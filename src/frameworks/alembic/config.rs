@@ -627,11 +627,17 @@ mod tests {
         // Neither fits, but one is a folder: that one (it errors later,
         // naming what it lacks).
         let found = locate(root, &root.join("db"), "store", script_dir).unwrap();
-        assert_eq!((found.path, found.from_root), (root.join("db/store"), false));
+        assert_eq!(
+            (found.path, found.from_root),
+            (root.join("db/store"), false)
+        );
         // A script directory from the root wins over a plain folder beside.
         std::fs::create_dir_all(root.join("db/migrations")).unwrap();
         let found = locate(root, &root.join("db"), "migrations", script_dir).unwrap();
-        assert_eq!((found.path, found.from_root), (root.join("migrations"), true));
+        assert_eq!(
+            (found.path, found.from_root),
+            (root.join("migrations"), true)
+        );
         // Nothing: both readings are named.
         let found = locate(root, &app, "gone", script_dir).unwrap();
         assert_eq!(found.tried, Some(app.join("gone")));
