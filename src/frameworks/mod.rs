@@ -167,9 +167,10 @@ fn from_tables(
 /// with every problem listed (exit 2), the broken configurations first.
 /// Every revision file is proven free of syntax errors, as importing it
 /// would, so that each command gives one verdict on one file. No chain at
-/// all is an error too, saying where migfix looked and how to declare one.
+/// all, broken or not, is an error too, saying where migfix looked and how
+/// to declare one.
 pub(crate) fn load(config: &Config) -> Result<Vec<Chain>> {
-    if config.chains.is_empty() {
+    if config.chains.is_empty() && config.broken.is_empty() {
         return Err(nothing_found(config).into());
     }
     let mut chains = Vec::new();
@@ -191,15 +192,8 @@ pub(crate) fn load(config: &Config) -> Result<Vec<Chain>> {
     }
 }
 
-/// Why there is no chain to read: the broken configurations, else where
-/// discovery looked and how to declare a chain.
+/// Where discovery looked for a chain, and how to declare one.
 fn nothing_found(config: &Config) -> InputErrors {
-    if !config.broken.is_empty() {
-        return InputErrors {
-            diags: config.broken.clone(),
-            help: None,
-        };
-    }
     let looked: Vec<String> = FRAMEWORKS
         .iter()
         .flat_map(|f| f.looks_for())

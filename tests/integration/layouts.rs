@@ -331,6 +331,27 @@ fn a_broken_configuration_does_not_hide_the_healthy_chains() {
 }
 
 #[test]
+fn with_every_configuration_broken_the_output_is_empty_and_json_has_the_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(
+        dir.path(),
+        &[(
+            "broken/alembic.ini",
+            "[alembic]\n# moved to ../good\nscript_location = gone\n",
+        )],
+    );
+    for cmd in ["chains", "heads", "check"] {
+        let (code, out, err) = run(dir.path(), &[cmd]);
+        assert_eq!((code, out.as_str(), err.as_str()), (2, "", BROKEN), "{cmd}");
+    }
+    let (code, v, err) = json_of(dir.path(), &["chains"]);
+    assert_eq!((code, err.as_str()), (2, BROKEN));
+    assert_eq!(v["chains"], json!([]));
+    assert_eq!(v["errors"][0]["file"], "broken/alembic.ini");
+    assert_eq!(v["errors"][0]["line"], 3);
+}
+
+#[test]
 fn repairs_refuse_while_a_configuration_is_broken() {
     let dir = broken_beside_healthy();
     let root = dir.path();
