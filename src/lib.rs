@@ -64,6 +64,18 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         }
         _ => report::journal_left(&found),
     }
+    // A repair checks the whole repository: every chain must be readable.
+    let repair = match &cli.command {
+        Command::Renumber(_) => Some("renumber"),
+        Command::MergeHeads(_) => Some("merge-heads"),
+        Command::Rebase(_) => Some("rebase"),
+        Command::Recover(_) => Some("recover"),
+        Command::Gate(_) => Some("gate"),
+        _ => None,
+    };
+    if let Some(command) = repair {
+        config.whole(command)?;
+    }
     match &cli.command {
         Command::Chains => commands::chains(&config),
         Command::Heads => commands::heads(&config),

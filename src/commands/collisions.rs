@@ -32,7 +32,7 @@ pub(crate) fn run(config: &Config, args: &CollisionsArgs) -> Result<ExitStatus> 
     let analysis = analyse(&repo, &chains, &base_name, base, &branches);
     let findings = findings(&analysis);
     report::collisions(config, &analysis, &findings)?;
-    Ok(if findings.is_empty() {
+    config.status(if findings.is_empty() {
         ExitStatus::Success
     } else {
         ExitStatus::Problems

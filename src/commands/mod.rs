@@ -26,19 +26,19 @@ use crate::report;
 pub(crate) fn chains(config: &Config) -> Result<ExitStatus> {
     let chains = crate::frameworks::load(config)?;
     report::chains(config, &chains)?;
-    Ok(ExitStatus::Success)
+    config.status(ExitStatus::Success)
 }
 
 pub(crate) fn heads(config: &Config) -> Result<ExitStatus> {
     let chains = crate::frameworks::load(config)?;
     report::heads(config, &chains)?;
-    Ok(ExitStatus::Success)
+    config.status(ExitStatus::Success)
 }
 
 pub(crate) fn history(config: &Config, args: &HistoryArgs) -> Result<ExitStatus> {
     let chains = crate::frameworks::load(config)?;
     report::history(config, &chains, args.dot)?;
-    Ok(ExitStatus::Success)
+    config.status(ExitStatus::Success)
 }
 
 /// The CI gate. Files are parsed in full, so a syntax error anywhere in a
@@ -77,7 +77,7 @@ pub(crate) fn check(config: &Config) -> Result<ExitStatus> {
     }
     let per_chain: Vec<_> = chains.iter().zip(found).collect();
     report::check(config, &per_chain, &warned)?;
-    Ok(if per_chain.iter().any(|(_, f)| !f.is_empty()) {
+    config.status(if per_chain.iter().any(|(_, f)| !f.is_empty()) {
         ExitStatus::Problems
     } else {
         ExitStatus::Success

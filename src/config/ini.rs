@@ -18,6 +18,8 @@ pub(crate) struct Ini {
     /// Section order as in the file; `DEFAULT` is kept apart.
     pub sections: Vec<(String, BTreeMap<String, Entry>)>,
     defaults: BTreeMap<String, Entry>,
+    /// The line of each section's first header.
+    headers: BTreeMap<String, usize>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +75,7 @@ impl Ini {
                     });
                 };
                 let name = name.trim().to_string();
+                ini.headers.entry(name.clone()).or_insert(line);
                 current = Some(if name == "DEFAULT" {
                     None
                 } else {
@@ -123,6 +126,11 @@ impl Ini {
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, m)| m)
+    }
+
+    /// The line of the section's header, where the file has one.
+    pub fn header_line(&self, section: &str) -> Option<usize> {
+        self.headers.get(section).copied()
     }
 
     /// The raw (uninterpolated) entry, falling back to `[DEFAULT]`.
@@ -286,6 +294,10 @@ mod tests {
         assert!(err.message.contains("nope"));
         assert_eq!(Ini::parse("key = v\n").unwrap_err().line, 1);
         assert_eq!(Ini::parse("[ok]\n[broken\n").unwrap_err().line, 2);
+        let ini = Ini::parse("# top\n[alembic]\n\n[loggers]\nkeys = root\n").unwrap();
+        assert_eq!(ini.header_line("alembic"), Some(2));
+        assert_eq!(ini.header_line("loggers"), Some(4));
+        assert_eq!(ini.header_line("nope"), None);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use anyhow::Result;
 use serde::Deserialize;
 
 use crate::cli::{ColorChoice, Format, Global};
-use crate::error::{Diag, InputErrors};
+use crate::error::{Diag, ExitStatus, InputErrors};
 pub(crate) use profile::Profile;
 
 #[derive(Debug)]
@@ -24,6 +24,11 @@ pub(crate) struct Config {
     /// Every chain of the repository, whichever `--chain` named: what a
     /// repair reads for references, claims and its verification.
     pub every: Vec<ChainSpec>,
+    /// What discovery found but could not configure: each a chain whose
+    /// configuration is broken, named by file and line. The other chains
+    /// are read without them; read-only commands report them after their
+    /// output (exit 2), and repairs refuse to run.
+    pub broken: Vec<Diag>,
     pub output: Output,
     /// What the configuration was made from, to make it again elsewhere
     /// (a repair reads the repository again as its plan leaves it).
@@ -125,11 +130,12 @@ pub(crate) enum Declared {
 
 impl Config {
     /// The configuration for `global`, run in `cwd`, with the chains that
-    /// `chains` makes of what is declared (given the root and `cwd`).
+    /// `chains` makes of what is declared (given the root and `cwd`), and
+    /// the errors of those it could not configure.
     pub fn at(
         global: &Global,
         cwd: &Path,
-        chains: impl FnOnce(&Path, &Path, Declared) -> Result<Vec<ChainSpec>>,
+        chains: impl FnOnce(&Path, &Path, Declared) -> Result<(Vec<ChainSpec>, Vec<Diag>)>,
     ) -> Result<Config> {
         let cwd = cwd.to_path_buf();
         let root = find_root(global.root.as_deref(), &cwd)?;
@@ -148,16 +154,54 @@ impl Config {
         } else {
             Declared::Nowhere
         };
-        let every = chains(&root, &cwd, declared)?;
-        let chains = select(every.clone(), global.chain.as_deref())?;
+        let (every, broken) = chains(&root, &cwd, declared)?;
+        let chains = select(every.clone(), &broken, global.chain.as_deref())?;
         Ok(Config {
             root,
             chains,
             every,
+            broken,
             output,
             global: global.clone(),
             cwd,
         })
+    }
+
+    /// For a repair: refused (exit 2) while a chain's configuration is
+    /// broken, since every chain of the repository must be read to check
+    /// what the repair would do.
+    pub fn whole(&self, command: &str) -> Result<()> {
+        if self.broken.is_empty() {
+            return Ok(());
+        }
+        let mut files: Vec<&str> = Vec::new();
+        for d in &self.broken {
+            if !files.contains(&d.file.as_str()) {
+                files.push(&d.file);
+            }
+        }
+        Err(InputErrors {
+            diags: self.broken.clone(),
+            help: Some(format!(
+                "fix {} first: {command} reads every chain of the repository, and runs only when each can be configured",
+                files.join(", ")
+            )),
+        }
+        .into())
+    }
+
+    /// A read-only command's status once its output is printed: exit 2,
+    /// naming each broken configuration, when there is one.
+    pub fn status(&self, status: ExitStatus) -> Result<ExitStatus> {
+        if self.broken.is_empty() {
+            Ok(status)
+        } else {
+            Err(InputErrors {
+                diags: self.broken.clone(),
+                help: None,
+            }
+            .into())
+        }
     }
 
     /// A path for display: relative to the root, with `/` separators.
@@ -394,8 +438,9 @@ fn tables(file: TomlFile, shown: &'static str, table: &'static str) -> Result<De
     })
 }
 
-/// `--chain NAME`: an exact name, else a unique substring.
-fn select(chains: Vec<ChainSpec>, wanted: Option<&str>) -> Result<Vec<ChainSpec>> {
+/// `--chain NAME`: an exact name, else a unique substring. When nothing
+/// matches, the broken configurations are named too: the chain may be one.
+fn select(chains: Vec<ChainSpec>, broken: &[Diag], wanted: Option<&str>) -> Result<Vec<ChainSpec>> {
     let Some(wanted) = wanted else {
         return Ok(chains);
     };
@@ -430,7 +475,8 @@ fn select(chains: Vec<ChainSpec>, wanted: Option<&str>) -> Result<Vec<ChainSpec>
             .expect("index is in range")]),
         [] => {
             let names: Vec<&str> = chains.iter().map(|c| c.name.as_str()).collect();
-            Err(InputErrors::one(Diag::new(
+            let mut diags = broken.to_vec();
+            diags.push(Diag::new(
                 "--chain",
                 None,
                 format!(
@@ -441,8 +487,11 @@ fn select(chains: Vec<ChainSpec>, wanted: Option<&str>) -> Result<Vec<ChainSpec>
                         names.join(", ")
                     }
                 ),
-            ))
-            .with_help("migfix chains")
+            ));
+            Err(InputErrors {
+                diags,
+                help: Some("migfix chains".into()),
+            }
             .into())
         }
         many => {

@@ -33,6 +33,9 @@ pub(crate) trait Framework: Sync {
     /// The files and folders its discovery looks for.
     fn markers(&self) -> Markers;
 
+    /// The same in words, for the message that says no chain was found.
+    fn looks_for(&self) -> &'static [&'static str];
+
     /// Its chains below the root: `found` holds every marker there, and
     /// `occupied` the folders of the chains earlier frameworks found. Each
     /// error names its file and line.

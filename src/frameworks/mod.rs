@@ -36,7 +36,10 @@ pub(crate) fn of(spec: &ChainSpec) -> &'static dyn Framework {
         .expect("every chain's framework is registered")
 }
 
-/// The configuration the command line asks for, with every chain.
+/// The configuration the command line asks for, with every chain. What
+/// the command line or migfix.toml declares must be sound (an error stops
+/// the command); a chain that discovery finds but cannot configure is set
+/// aside as broken, and the others are still read.
 pub(crate) fn configure(global: &Global) -> Result<Config> {
     let cwd = std::env::current_dir().context("reading the current directory")?;
     configure_at(global, &cwd)
@@ -52,10 +55,10 @@ pub(crate) fn configure_at(global: &Global, cwd: &Path) -> Result<Config> {
                 shown,
                 table,
             } => from_tables(root, tables, shown, table),
-            Declared::Nowhere => discover(root),
+            Declared::Nowhere => return Ok(discover(root)),
         };
         if errors.is_empty() {
-            Ok(chains)
+            Ok((chains, Vec::new()))
         } else {
             Err(InputErrors {
                 diags: errors,
@@ -167,19 +170,24 @@ fn from_tables(
 }
 
 /// Reads every configured chain. Any unreadable input fails the whole load
-/// with every problem listed (exit 2). Every revision file is proven free
-/// of syntax errors, as importing it would, so that each command gives one
-/// verdict on one file.
+/// with every problem listed (exit 2), the broken configurations first.
+/// Every revision file is proven free of syntax errors, as importing it
+/// would, so that each command gives one verdict on one file. No chain at
+/// all, broken or not, is an error too, saying where migfix looked and how
+/// to declare one.
 pub(crate) fn load(config: &Config) -> Result<Vec<Chain>> {
+    if config.chains.is_empty() && config.broken.is_empty() {
+        return Err(nothing_found(config).into());
+    }
     let mut chains = Vec::new();
-    let mut errors = Vec::new();
+    let mut errors = config.broken.clone();
     for spec in &config.chains {
         match read(&config.root, spec) {
             Ok(chain) => chains.push(chain),
             Err(mut diags) => errors.append(&mut diags),
         }
     }
-    if errors.is_empty() {
+    if errors.len() == config.broken.len() {
         Ok(chains)
     } else {
         Err(InputErrors {
@@ -218,6 +226,26 @@ pub(crate) fn load_every(config: &Config) -> Result<(Vec<Chain>, Vec<Chain>)> {
         })
         .collect();
     Ok((selected, every))
+}
+
+/// Where discovery looked for a chain, and how to declare one.
+fn nothing_found(config: &Config) -> InputErrors {
+    let looked: Vec<String> = FRAMEWORKS
+        .iter()
+        .flat_map(|f| f.looks_for())
+        .map(|w| w.to_string())
+        .collect();
+    InputErrors::one(Diag::new(
+        config.root.display().to_string(),
+        None,
+        format!(
+            "no migration chain below this folder (migfix looked for {}, skipping .git, node_modules, target and virtualenvs)",
+            crate::findings::and_list(&looked)
+        ),
+    ))
+    .with_help(
+        "name a chain with --versions DIR (an Alembic versions folder) or --plan FILE (a sqitch plan), or declare it in migfix.toml as a [[chain]] table",
+    )
 }
 
 /// One chain, read by its framework, with its conventions judged.

@@ -18,6 +18,9 @@ pub(crate) struct Outcome<'a> {
     /// `check`, `diagnose` or `collisions`.
     pub command: &'static str,
     pub chains: Vec<ChainOutcome<'a>>,
+    /// The configurations discovery could not read (the command exits 2):
+    /// each an error on its file, and a failing case of its own.
+    pub errors: Vec<&'a Diag>,
 }
 
 pub(crate) struct ChainOutcome<'a> {
@@ -56,9 +59,23 @@ struct Item<'a> {
 }
 
 const READ_WARNING: &str = "read-warning";
+const CONFIGURATION: &str = "configuration-error";
 
 fn items<'a>(outcome: &'a Outcome<'a>) -> Vec<Item<'a>> {
     let mut out = Vec::new();
+    for d in &outcome.errors {
+        out.push(Item {
+            level: Level::Error,
+            rule: CONFIGURATION,
+            class: None,
+            chain: &d.file,
+            path: Some(d.file.as_str()).filter(|p| !p.is_empty()),
+            line: d.line,
+            title: title(None, CONFIGURATION),
+            text: d.message.clone(),
+            fix: None,
+        });
+    }
     for c in &outcome.chains {
         let findings = c.failing.iter().map(|f| (Level::Error, *f));
         let warned = c.warned.iter().map(|f| (Level::Warning, *f));
@@ -180,7 +197,8 @@ fn gh_property(s: &str) -> String {
 }
 
 fn github(out: &mut impl Write, outcome: &Outcome<'_>, items: &[Item<'_>]) -> io::Result<()> {
-    for i in items {
+    // A configuration error is annotated once, as the command exits 2.
+    for i in items.iter().filter(|i| i.rule != CONFIGURATION) {
         let command = match i.level {
             Level::Error => "error",
             Level::Warning => "warning",
@@ -235,6 +253,9 @@ fn summary(outcome: &Outcome<'_>, items: &[Item<'_>]) -> String {
         let state = if c.failing.is_empty() { "OK" } else { "FAILED" };
         md.push_str(&format!("- `{}`: {state}\n", c.name));
     }
+    for d in &outcome.errors {
+        md.push_str(&format!("- `{}`: NOT READ\n", d.file));
+    }
     md.push_str(&format!("\n{}\n\n", counted(errors, items.len() - errors)));
     if !items.is_empty() {
         md.push_str("| | Problem | Where | Details |\n|---|---|---|---|\n");
@@ -283,6 +304,7 @@ fn rule_help(kind: &str) -> Option<&'static str> {
         "missing-seed-row" => "A migration looks up a row and fails without it, and a fresh database has no such row.",
         "duplicate-table" => "A table is created twice along the chain.",
         "non-immutable-index" => "An index expression or predicate calls a function that is not IMMUTABLE.",
+        CONFIGURATION => "A chain's configuration could not be read, so the chain was not checked; every other chain was.",
         READ_WARNING => "A revision file could not be read completely statically (for example a non-literal `depends_on`).",
         _ => return None,
     })
@@ -391,12 +413,21 @@ fn xml(s: &str) -> String {
 /// One test case per chain: it fails with every failing finding; warnings
 /// go to its `system-out`.
 fn junit(outcome: &Outcome<'_>, items: &[Item<'_>]) -> String {
+    // Each broken configuration is a failing case of its own, named by its
+    // file.
+    let mut broken: Vec<&str> = Vec::new();
+    for d in &outcome.errors {
+        if !broken.contains(&d.file.as_str()) {
+            broken.push(&d.file);
+        }
+    }
     let failures = outcome
         .chains
         .iter()
         .filter(|c| !c.failing.is_empty())
-        .count();
-    let tests = outcome.chains.len();
+        .count()
+        + broken.len();
+    let tests = outcome.chains.len() + broken.len();
     let suite = format!("migfix {}", outcome.command);
     let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     x.push_str(&format!(
@@ -405,8 +436,20 @@ fn junit(outcome: &Outcome<'_>, items: &[Item<'_>]) -> String {
     x.push_str(&format!(
         "  <testsuite name=\"{suite}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"0\">\n"
     ));
-    for c in &outcome.chains {
-        let mine: Vec<&Item<'_>> = items.iter().filter(|i| i.chain == c.name).collect();
+    let cases = broken
+        .iter()
+        .map(|file| (file.to_string(), Some(file.to_string()), true))
+        .chain(
+            outcome
+                .chains
+                .iter()
+                .map(|c| (c.name.clone(), c.location.clone(), false)),
+        );
+    for (name, location, config) in cases {
+        let mine: Vec<&Item<'_>> = items
+            .iter()
+            .filter(|i| i.chain == name && (i.rule == CONFIGURATION) == config)
+            .collect();
         let describe = |i: &Item<'_>| {
             let place = match (i.path, i.line) {
                 (Some(p), Some(l)) => format!("{p}:{l}: "),
@@ -415,15 +458,14 @@ fn junit(outcome: &Outcome<'_>, items: &[Item<'_>]) -> String {
             };
             format!("{place}{}: {}", i.title, i.text)
         };
-        let file = c
-            .location
+        let file = location
             .as_deref()
             .map(|l| format!(" file=\"{}\"", xml(l)))
             .unwrap_or_default();
         x.push_str(&format!(
             "    <testcase classname=\"migfix.{}\" name=\"{}\"{file}>\n",
             outcome.command,
-            xml(&c.name)
+            xml(&name)
         ));
         let (errors, warnings): (Vec<&&Item<'_>>, Vec<&&Item<'_>>) =
             mine.iter().partition(|i| i.level == Level::Error);

@@ -19,6 +19,7 @@ pub(crate) fn tree(config: &Config, per_chain: &[(&Chain, Vec<Finding>)]) -> io:
     if config.output.format.is_ci() {
         let outcome = ci::Outcome {
             command: "diagnose",
+            errors: config.broken.iter().collect(),
             chains: per_chain
                 .iter()
                 .map(|(c, f)| super::ci_chain(config, c, f, &[], &c.warnings))
@@ -30,14 +31,12 @@ pub(crate) fn tree(config: &Config, per_chain: &[(&Chain, Vec<Finding>)]) -> io:
     warn(config, &chains);
     if config.output.format == Format::Json {
         let findings: Vec<&Finding> = per_chain.iter().flat_map(|(_, f)| f).collect();
-        return json(&serde_json::json!({ "findings": findings, "warnings": warnings(&chains) }));
+        return json(
+            &serde_json::json!({ "findings": findings, "warnings": warnings(&chains), "errors": config.broken }),
+        );
     }
     let s = style(config);
     let mut out = io::stdout().lock();
-    if per_chain.is_empty() {
-        writeln!(out, "no chains found below {}", config.root.display())?;
-        return out.flush();
-    }
     for (chain, findings) in per_chain {
         if findings.is_empty() {
             writeln!(
@@ -88,7 +87,7 @@ pub(crate) fn log(
     }
     if config.output.format == Format::Json {
         return json(
-            &serde_json::json!({ "log": shown, "lines": lines, "findings": findings, "warnings": notes }),
+            &serde_json::json!({ "log": shown, "lines": lines, "findings": findings, "warnings": notes, "errors": config.broken }),
         );
     }
     if config.output.format.is_ci() {
@@ -104,6 +103,7 @@ pub(crate) fn log(
         }
         let outcome = ci::Outcome {
             command: "diagnose",
+            errors: config.broken.iter().collect(),
             chains: by_chain
                 .into_iter()
                 .enumerate()

@@ -72,15 +72,12 @@ pub(crate) fn chains(config: &Config, chains: &[Chain]) -> io::Result<()> {
     warn(config, chains);
     let rows: Vec<ChainRow<'_>> = chains.iter().map(|c| chain_row(config, c)).collect();
     if config.output.format == Format::Json {
-        return json(&serde_json::json!({ "chains": rows, "warnings": warnings(chains) }));
+        return json(
+            &serde_json::json!({ "chains": rows, "warnings": warnings(chains), "errors": config.broken }),
+        );
     }
     let s = style(config);
     let mut out = io::stdout().lock();
-    if rows.is_empty() {
-        writeln!(out, "no chains found below {}", config.root.display())?;
-        writeln!(out, "hint: point migfix at one with --versions DIR or --plan FILE, or list them in migfix.toml")?;
-        return out.flush();
-    }
     let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(0);
     for (r, chain) in rows.iter().zip(chains) {
         let words = &chain.profile().words;
@@ -223,7 +220,9 @@ pub(crate) fn heads(config: &Config, chains: &[Chain]) -> io::Result<()> {
                 chain_json(config, c, &g, revisions)
             })
             .collect();
-        return json(&serde_json::json!({ "chains": out, "warnings": warnings(chains) }));
+        return json(
+            &serde_json::json!({ "chains": out, "warnings": warnings(chains), "errors": config.broken }),
+        );
     }
     let mut out = io::stdout().lock();
     let grouped = chains.len() > 1;
@@ -273,7 +272,9 @@ pub(crate) fn history(config: &Config, chains: &[Chain], dot: bool) -> io::Resul
                 chain_json(config, c, &g, revisions)
             })
             .collect();
-        return json(&serde_json::json!({ "chains": out, "warnings": warnings(chains) }));
+        return json(
+            &serde_json::json!({ "chains": out, "warnings": warnings(chains), "errors": config.broken }),
+        );
     }
     let s = style(config);
     let mut out = io::stdout().lock();

@@ -139,6 +139,7 @@ pub(crate) fn check(
     if config.output.format.is_ci() {
         let outcome = ci::Outcome {
             command: "check",
+            errors: config.broken.iter().collect(),
             chains: per_chain
                 .iter()
                 .zip(warned)
@@ -153,7 +154,9 @@ pub(crate) fn check(
     warn(config, chains());
     if config.output.format == Format::Json {
         let findings: Vec<&Finding> = per_chain.iter().flat_map(|(_, f)| f).collect();
-        return json(&serde_json::json!({ "findings": findings, "warnings": warnings(chains()) }));
+        return json(
+            &serde_json::json!({ "findings": findings, "warnings": warnings(chains()), "errors": config.broken }),
+        );
     }
     let s = style(config);
     let mut out = io::stdout().lock();
@@ -607,6 +610,7 @@ pub(crate) fn collisions(
         );
         let outcome = ci::Outcome {
             command: "collisions",
+            errors: config.broken.iter().collect(),
             chains: names
                 .into_iter()
                 .map(|name| ci::ChainOutcome {
@@ -626,6 +630,7 @@ pub(crate) fn collisions(
     if config.output.format == Format::Json {
         return json(&serde_json::json!({
             "findings": findings,
+            "errors": config.broken,
             "collisions": a.collisions,
             "stale": a.stale,
             "next_free": a.next_free,

@@ -42,7 +42,7 @@ pub fn corpora_dir() -> Option<PathBuf> {
 }
 
 /// Asks Alembic for the graph. `cwd` matters for relative script_location.
-fn alembic_graph(args: &[&str], cwd: &Path) -> Option<Value> {
+pub fn alembic_graph(args: &[&str], cwd: &Path) -> Option<Value> {
     let python = from_env("MIGFIX_PYTHON")?;
     let out = Command::new(python)
         .arg(repo().join("tests/oracle/alembic_graph.py"))
@@ -75,7 +75,7 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
 
 /// Compares one chain of `migfix history --format json` with the oracle.
 /// Returns the number of revisions compared.
-fn compare(label: &str, root: &Path, ours: &Value, theirs: &Value) -> usize {
+pub fn compare(label: &str, root: &Path, ours: &Value, theirs: &Value) -> usize {
     assert!(
         theirs.get("error").is_none(),
         "{label}: Alembic could not load it: {}",
@@ -157,7 +157,7 @@ fn compare(label: &str, root: &Path, ours: &Value, theirs: &Value) -> usize {
     their_revs.len()
 }
 
-fn history(root: &Path, args: &[&str]) -> Value {
+pub fn history(root: &Path, args: &[&str]) -> Value {
     let mut all = vec!["history", "--format", "json"];
     all.extend_from_slice(args);
     let o = migfix(root, &all);

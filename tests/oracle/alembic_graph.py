@@ -7,12 +7,17 @@ reader is compared against.  Run it with the interpreter of the test venv
 from tests/oracle/requirements.txt.
 
 Usage:
-    alembic_graph.py --ini PATH/alembic.ini
+    alembic_graph.py --ini PATH/alembic.ini [--script-location DIR] [--chdir DIR]
     alembic_graph.py --versions DIR [--versions DIR ...] [--recursive]
     ...  [--stub-missing-imports]
 
 --ini goes through alembic.config.Config and ScriptDirectory.from_config,
-exactly like the alembic command does (env.py is never run).
+exactly like the alembic command does (env.py is never run).  A project that
+configures Alembic in code is run as it runs it: --script-location sets
+script_location on that Config (Flask-Migrate's
+``config.set_main_option('script_location', directory)``, mlflow's too), and
+--chdir first changes to the folder it runs from, against which relative
+locations resolve.
 
 --versions builds ScriptDirectory(dir=<parent of the first DIR>,
 version_locations=[the DIRs], recursive_version_locations=--recursive).
@@ -286,6 +291,8 @@ def _build(args, finder_holder: list):
 
     if args.ini:
         cfg = Config(args.ini)
+        if args.script_location:
+            cfg.set_main_option("script_location", args.script_location)
         script = ScriptDirectory.from_config(cfg)
     else:
         dirs = [os.path.abspath(d) for d in args.versions]
@@ -335,6 +342,11 @@ def main(argv=None) -> int:
     src.add_argument("--ini", metavar="PATH", help="path of an alembic.ini")
     src.add_argument("--versions", metavar="DIR", action="append",
                      help="a version location (repeatable)")
+    ap.add_argument("--script-location", metavar="DIR",
+                    help="set script_location on the Config (with --ini), as "
+                         "a project that configures Alembic in code does")
+    ap.add_argument("--chdir", metavar="DIR",
+                    help="run from DIR, where relative locations resolve")
     ap.add_argument("--recursive", action="store_true",
                     help="recursive_version_locations (with --versions)")
     ap.add_argument("--stub-missing-imports", action="store_true",
@@ -343,6 +355,15 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if args.recursive and not args.versions:
         ap.error("--recursive goes with --versions")
+    if args.script_location and not args.ini:
+        ap.error("--script-location goes with --ini")
+    if args.chdir:
+        # paths given are the caller's; locations in the ini are the project's
+        if args.ini:
+            args.ini = os.path.abspath(args.ini)
+        if args.versions:
+            args.versions = [os.path.abspath(v) for v in args.versions]
+        os.chdir(args.chdir)
 
     real_stdout = sys.stdout
     finder_holder: list = []

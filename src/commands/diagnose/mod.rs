@@ -127,7 +127,7 @@ pub(crate) fn run(config: &Config, args: &DiagnoseArgs) -> Result<ExitStatus> {
             !findings.is_empty()
         }
     };
-    Ok(if found {
+    config.status(if found {
         ExitStatus::Problems
     } else {
         ExitStatus::Success

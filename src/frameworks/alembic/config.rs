@@ -30,6 +30,27 @@ pub(crate) struct AlembicSpec {
     /// `file_template` as configured; `None` when the chain's files show
     /// the convention (see `chains::naming`).
     pub file_template: Option<String>,
+    /// Where the chain's relative locations resolve, and so where its tool
+    /// is run from.
+    pub run: Run,
+    /// What reading the configuration warned of, shown with the chain's
+    /// warnings.
+    pub notes: Vec<Diag>,
+}
+
+/// Where a chain's tool runs, as its configuration tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Run {
+    /// `alembic` in the ini's folder, where its relative paths resolve
+    /// (and for a chain with no ini, wherever it is).
+    IniFolder,
+    /// `alembic -c INI` from the repository root, where a relative path
+    /// that is not below the ini's folder resolves (as mlflow's).
+    Root,
+    /// Flask-Migrate's `flask db`, in the folder above its migrations
+    /// directory: the ini sets no `script_location`, which Flask-Migrate
+    /// sets to that directory itself.
+    Flask,
 }
 
 impl Source for AlembicSpec {
@@ -95,6 +116,8 @@ fn bare(root: &Path, versions: Vec<PathBuf>, recursive: bool) -> ChainSpec {
             versions,
             recursive,
             file_template: None,
+            run: Run::IniFolder,
+            notes: Vec::new(),
         },
     )
 }
@@ -153,7 +176,10 @@ fn read_ini(path: &Path, root: &Path) -> Result<Ini, Diag> {
 }
 
 /// Every section of an alembic.ini that has a `script_location` is a chain
-/// (`[alembic]` is Alembic's default; others are `alembic -n NAME`).
+/// (`[alembic]` is Alembic's default; others are `alembic -n NAME`). With
+/// none, `[alembic]` is the chain: Flask-Migrate's, where its folder holds
+/// env.py, or an error; or no chain at all where that folder has env.py but
+/// no versions/ to read (a template, as zou ships for its plugins).
 fn alembic_sections(root: &Path, ini_path: &Path) -> Result<Vec<ChainSpec>, Vec<Diag>> {
     let ini = read_ini(ini_path, root).map_err(|d| vec![d])?;
     let mut sections: Vec<&str> = ini
@@ -163,6 +189,14 @@ fn alembic_sections(root: &Path, ini_path: &Path) -> Result<Vec<ChainSpec>, Vec<
         .map(|(n, _)| n.as_str())
         .collect();
     if sections.is_empty() {
+        let dir = ini_path.parent().unwrap_or(root);
+        let template = dir.join("env.py").is_file()
+            && !dir.join("versions").is_dir()
+            && ini.raw("alembic", "version_locations").is_none()
+            && ini.raw("alembic", "script_location").is_none();
+        if template && !has_pyproject_location(dir) {
+            return Ok(Vec::new());
+        }
         sections.push("alembic");
     }
     let mut specs = Vec::new();
@@ -178,6 +212,14 @@ fn alembic_sections(root: &Path, ini_path: &Path) -> Result<Vec<ChainSpec>, Vec<
     } else {
         Err(errors)
     }
+}
+
+/// Whether a pyproject.toml beside the ini gives a location of its own.
+fn has_pyproject_location(dir: &Path) -> bool {
+    pyproject_options(&dir.join("pyproject.toml"))
+        .ok()
+        .flatten()
+        .is_some_and(|o| o.script_location.is_some() || o.version_locations.is_some())
 }
 
 /// One section of an alembic.ini, as a chain.
@@ -269,58 +311,82 @@ fn alembic_from_parsed(
     } else {
         format!("{}[{section}]", chain_name(root, &dir))
     };
-    alembic_spec(root, &dir, Some(ini_path), &shown, name, opts)
+    let at = Place {
+        shown: &shown,
+        section: ini.header_line(section),
+    };
+    alembic_spec(root, &dir, Some(ini_path), at, name, opts)
+}
+
+/// The configuration file as shown, and the line of its section header.
+struct Place<'a> {
+    shown: &'a str,
+    section: Option<usize>,
 }
 
 fn alembic_spec(
     root: &Path,
     dir: &Path,
     config: Option<&Path>,
-    shown: &str,
+    at: Place<'_>,
     name: String,
     opts: AlembicOptions,
 ) -> Result<ChainSpec, Diag> {
-    let err = |line: Option<usize>, m: String| Diag::new(shown.to_string(), line, m);
-    let Some((location, line)) = opts.script_location else {
-        return Err(err(
-            None,
-            "no `script_location`: Alembic cannot find the migrations either".into(),
-        ));
+    let err = |line: Option<usize>, m: String| Diag::new(at.shown.to_string(), line, m);
+    let mut notes = Vec::new();
+    let mut run = Run::IniFolder;
+    let script = match opts.script_location {
+        Some((location, line)) => {
+            let found = locate(root, dir, &location, script_dir)
+                .ok_or_else(|| err(line, format!("script_location `{location}` points to nothing")))?;
+            if !found.path.is_dir() {
+                return Err(err(line, not_a_directory(root, "script_location", &location, &found)));
+            }
+            found.note(root, "script_location", &location, &err, line, &mut notes);
+            if found.from_root {
+                run = Run::Root;
+            }
+            found.path
+        }
+        // Flask-Migrate's layout: it sets `script_location` to the folder
+        // of its alembic.ini, which holds env.py.
+        None if config.is_some_and(|c| c.extension().is_some_and(|e| e == "ini"))
+            && dir.join("env.py").is_file() =>
+        {
+            run = Run::Flask;
+            dir.to_path_buf()
+        }
+        None => {
+            return Err(err(
+                at.section,
+                "no `script_location`, and no env.py beside it (where Flask-Migrate keeps its migrations): Alembic cannot find the migrations either".into(),
+            ))
+        }
     };
-    let script = resolve_location(root, dir, &location).ok_or_else(|| {
-        err(
-            line,
-            format!("script_location `{location}` points to nothing"),
-        )
-    })?;
-    if !script.is_dir() {
-        return Err(err(
-            line,
-            format!(
-                "script_location `{location}` points to {}, which is not a directory",
-                rel(root, &script)
-            ),
-        ));
-    }
     let versions = match opts.version_locations {
         Some((locations, vline)) => {
             let mut dirs = Vec::new();
             for loc in &locations {
-                let resolved = resolve_location(root, dir, loc)
-                    .filter(|p| p.is_dir())
+                let found = locate(root, dir, loc, Path::is_dir)
+                    .filter(|f| f.path.is_dir())
                     .ok_or_else(|| {
                         err(
                             vline,
                             format!("version_locations names `{loc}`, which is not a directory"),
                         )
                     })?;
-                dirs.push(resolved);
+                found.note(root, "version_locations", loc, &err, vline, &mut notes);
+                if found.from_root && run == Run::IniFolder {
+                    run = Run::Root;
+                }
+                dirs.push(found.path);
             }
             dirs
         }
         None => {
             let v = script.join("versions");
             if !v.is_dir() {
+                let line = if run == Run::Flask { at.section } else { None };
                 return Err(err(
                     line,
                     format!("{} has no versions/ directory", rel(root, &script)),
@@ -338,16 +404,79 @@ fn alembic_spec(
             versions,
             recursive: opts.recursive,
             file_template: opts.file_template,
+            run,
+            notes,
         },
     ))
 }
 
-/// A script or version location: absolute, relative to the config's folder
-/// (where Alembic is run from), or `package:path` found below the root.
-fn resolve_location(root: &Path, dir: &Path, location: &str) -> Option<PathBuf> {
+/// Where a location from a configuration file points.
+struct Located {
+    path: PathBuf,
+    /// Resolved from the repository root, not from the ini's folder.
+    from_root: bool,
+    /// The root's reading, where it is a directory too and another one.
+    also: Option<PathBuf>,
+    /// The ini folder's reading, where it was tried and is no directory.
+    tried: Option<PathBuf>,
+}
+
+impl Located {
+    /// A warning when the location reads two ways.
+    fn note(
+        &self,
+        root: &Path,
+        key: &str,
+        location: &str,
+        err: &dyn Fn(Option<usize>, String) -> Diag,
+        line: Option<usize>,
+        notes: &mut Vec<Diag>,
+    ) {
+        if let Some(also) = &self.also {
+            notes.push(err(
+                line,
+                format!(
+                    "{key} `{location}` names a directory both from the ini's folder ({}) and from the repository root ({}); migfix reads {}, as `alembic` run in the ini's folder does (write `%(here)s/{location}` to make it plain)",
+                    rel(root, &self.path),
+                    rel(root, also),
+                    rel(root, &self.path)
+                ),
+            ));
+        }
+    }
+}
+
+/// The error for a location that is no directory, naming where it was
+/// looked for.
+fn not_a_directory(root: &Path, key: &str, location: &str, found: &Located) -> String {
+    match &found.tried {
+        Some(ini_side) => format!(
+            "{key} `{location}` is not a directory from the ini's folder ({}) nor from the repository root ({})",
+            rel(root, ini_side),
+            rel(root, &found.path)
+        ),
+        None => format!(
+            "{key} `{location}` points to {}, which is not a directory",
+            rel(root, &found.path)
+        ),
+    }
+}
+
+/// A script or version location: absolute; `package:path` found below the
+/// root; or relative, from the config's folder (where `alembic` is run) when
+/// it `fits` there, else from the root (where a project such as mlflow runs
+/// it) when it fits there, else where it is at least a directory. `None`
+/// for a package found nowhere.
+fn locate(root: &Path, dir: &Path, location: &str, fits: fn(&Path) -> bool) -> Option<Located> {
+    let plain = |path: PathBuf| Located {
+        path,
+        from_root: false,
+        also: None,
+        tried: None,
+    };
     let path = Path::new(location);
     if path.is_absolute() {
-        return Some(clean(path));
+        return Some(plain(clean(path)));
     }
     if let Some((package, sub)) = location.split_once(':') {
         let package_dir: PathBuf = package.split('.').collect();
@@ -355,9 +484,37 @@ fn resolve_location(root: &Path, dir: &Path, location: &str) -> Option<PathBuf> 
             .iter()
             .map(|base| base.join(&package_dir))
             .find(|p| p.is_dir())
-            .map(|p| clean(&p.join(sub)));
+            .map(|p| plain(clean(&p.join(sub))));
     }
-    Some(clean(&dir.join(path)))
+    let beside = clean(&dir.join(path));
+    let from_root = clean(&root.join(path));
+    if beside == from_root {
+        return Some(plain(beside));
+    }
+    let at_root = || Located {
+        from_root: true,
+        ..plain(from_root.clone())
+    };
+    Some(if fits(&beside) {
+        Located {
+            also: fits(&from_root).then(|| from_root.clone()),
+            ..plain(beside)
+        }
+    } else if fits(&from_root) || (!beside.is_dir() && from_root.is_dir()) {
+        at_root()
+    } else if beside.is_dir() {
+        plain(beside)
+    } else {
+        Located {
+            tried: Some(beside),
+            ..plain(from_root.clone())
+        }
+    })
+}
+
+/// A script directory: a folder with env.py or versions/.
+fn script_dir(path: &Path) -> bool {
+    path.join("env.py").is_file() || path.join("versions").is_dir()
 }
 
 /// `[tool.alembic]` of a pyproject.toml; `None` without one. The error has
@@ -423,5 +580,107 @@ fn alembic_from_pyproject(root: &Path, path: &Path) -> Result<Option<ChainSpec>,
         return Ok(None);
     };
     let dir = path.parent().unwrap_or(root);
-    alembic_spec(root, dir, Some(path), &shown, chain_name(root, dir), opts).map(Some)
+    let at = Place {
+        shown: &shown,
+        section: None,
+    };
+    alembic_spec(root, dir, Some(path), at, chain_name(root, dir), opts).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree(files: &[&str]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for f in files {
+            let p = dir.path().join(f);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, "").unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn a_relative_location_is_read_beside_the_ini_first_then_from_the_root() {
+        let dir = tree(&[
+            "app/migrations/env.py",
+            "migrations/versions/x.py",
+            "svc/x.py",
+            "db/store/plain.txt",
+        ]);
+        let (root, app) = (dir.path(), dir.path().join("app"));
+        // Both fit: the ini's folder, and the root's reading noted.
+        let found = locate(root, &app, "migrations", script_dir).unwrap();
+        assert_eq!(found.path, app.join("migrations"));
+        assert!(!found.from_root);
+        assert_eq!(found.also, Some(root.join("migrations")));
+        // Only the root's: read from the root.
+        let found = locate(root, &root.join("svc"), "migrations", script_dir).unwrap();
+        assert_eq!(found.path, root.join("migrations"));
+        assert!(found.from_root);
+        assert_eq!(found.also, None);
+        // The root is a folder but no script directory: `.` beside the ini.
+        let found = locate(root, &app.join("migrations"), ".", script_dir).unwrap();
+        assert_eq!(found.path, app.join("migrations"));
+        assert_eq!((found.from_root, found.also), (false, None));
+        // Neither fits, but one is a folder: that one (it errors later,
+        // naming what it lacks).
+        let found = locate(root, &root.join("db"), "store", script_dir).unwrap();
+        assert_eq!(
+            (found.path, found.from_root),
+            (root.join("db/store"), false)
+        );
+        // A script directory from the root wins over a plain folder beside.
+        std::fs::create_dir_all(root.join("db/migrations")).unwrap();
+        let found = locate(root, &root.join("db"), "migrations", script_dir).unwrap();
+        assert_eq!(
+            (found.path, found.from_root),
+            (root.join("migrations"), true)
+        );
+        // Nothing: both readings are named.
+        let found = locate(root, &app, "gone", script_dir).unwrap();
+        assert_eq!(found.tried, Some(app.join("gone")));
+        assert_eq!(
+            not_a_directory(root, "script_location", "gone", &found),
+            "script_location `gone` is not a directory from the ini's folder (app/gone) nor from the repository root (gone)"
+        );
+        // Where both readings are one path, nothing is ambiguous.
+        let found = locate(root, root, "migrations", script_dir).unwrap();
+        assert_eq!((found.from_root, found.also), (false, None));
+        // Version locations only need to be folders.
+        let found = locate(root, &app, "svc", Path::is_dir).unwrap();
+        assert_eq!((found.path, found.from_root), (root.join("svc"), true));
+    }
+
+    #[test]
+    fn an_ini_without_script_location_beside_env_py_is_flask_migrate_s() {
+        let dir = tree(&[
+            "migrations/env.py",
+            "migrations/versions/a.py",
+            "template/env.py",
+            "bare/versions/a.py",
+        ]);
+        let root = dir.path();
+        for d in ["migrations", "template", "bare"] {
+            std::fs::write(root.join(d).join("alembic.ini"), "[alembic]\n").unwrap();
+        }
+        let specs = alembic_sections(root, &root.join("migrations/alembic.ini")).unwrap();
+        assert_eq!(specs.len(), 1);
+        let spec = specs[0].source::<AlembicSpec>().unwrap();
+        assert_eq!(spec.run, Run::Flask);
+        assert_eq!(spec.script_location, Some(root.join("migrations")));
+        assert_eq!(spec.versions, [root.join("migrations/versions")]);
+        // env.py and no versions/: a template, not a chain.
+        let specs = alembic_sections(root, &root.join("template/alembic.ini")).unwrap();
+        assert!(specs.is_empty());
+        // versions/ and no env.py: nothing says where Alembic would look.
+        let err = alembic_sections(root, &root.join("bare/alembic.ini")).unwrap_err();
+        assert_eq!(err[0].file, "bare/alembic.ini");
+        assert_eq!(err[0].line, Some(1));
+        assert!(
+            err[0].message.starts_with("no `script_location`"),
+            "{err:?}"
+        );
+    }
 }

@@ -18,8 +18,12 @@ pub(crate) fn round_trip(trip: &mut dyn Trip, chain: &Chain, spec: &AlembicSpec)
         .config
         .clone()
         .filter(|c| c.extension().is_some_and(|e| e == "ini"));
-    let (tmp, ini_path, cwd) =
+    let (tmp, ini_path, mut cwd) =
         temp_ini(ini.as_deref(), spec.script_location.as_deref(), &trip.url())?;
+    // Version locations written from the root resolve there.
+    if spec.run == super::Run::Root {
+        cwd = trip.root().to_path_buf();
+    }
     let env = [("DATABASE_URL", trip.url())];
     let ini_arg = ini_path.to_string_lossy().into_owned();
     let alembic_step = |trip: &mut dyn Trip, label: &str, args: &[&str]| {

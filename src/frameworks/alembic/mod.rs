@@ -26,7 +26,7 @@ use crate::git::{Claim, Repo};
 use crate::plan::{Builder, Plan};
 use crate::repair::merge::Prepared;
 use crate::repair::Preview;
-pub(crate) use config::AlembicSpec;
+pub(crate) use config::{AlembicSpec, Run};
 use read::read;
 
 pub(crate) struct Alembic;
@@ -53,6 +53,10 @@ impl Framework for Alembic {
 
     fn markers(&self) -> Markers {
         config::MARKERS
+    }
+
+    fn looks_for(&self) -> &'static [&'static str] {
+        &["alembic.ini", "[tool.alembic] in pyproject.toml"]
     }
 
     fn discover(
@@ -82,10 +86,11 @@ impl Framework for Alembic {
     }
 
     fn read(&self, root: &Path, spec: &ChainSpec) -> Result<Read, Vec<Diag>> {
-        read(root, spec_of(spec)).map(|(revisions, warnings)| Read {
+        let spec = spec_of(spec);
+        read(root, spec).map(|(revisions, warnings)| Read {
             revisions,
             replaced: Vec::new(),
-            warnings,
+            warnings: spec.notes.iter().cloned().chain(warnings).collect(),
         })
     }
 
@@ -120,50 +125,37 @@ impl Framework for Alembic {
     }
 
     fn verify_commands(&self, root: &Path, chain: &Chain) -> Vec<String> {
-        let Some(ini) = &spec_of(&chain.spec).config else {
+        let spec = spec_of(&chain.spec);
+        let Some(ini) = &spec.config else {
             return Vec::new();
         };
         let dir = ini
             .parent()
             .map(|d| rel(root, d))
             .unwrap_or_else(|| ".".into());
+        let (heads, sql) = match spec.run {
+            Run::IniFolder => (
+                format!("cd {dir} && alembic heads"),
+                format!("cd {dir} && alembic upgrade head --sql > /dev/null"),
+            ),
+            Run::Root | Run::Flask => (
+                tool_command(root, spec, "heads"),
+                format!(
+                    "{} > /dev/null",
+                    tool_command(root, spec, "upgrade head --sql")
+                ),
+            ),
+        };
         vec![
-            format!(
-                "verify {}: cd {dir} && alembic heads   (expect one line)",
-                chain.name()
-            ),
-            format!(
-                "verify {}: cd {dir} && alembic upgrade head --sql > /dev/null",
-                chain.name()
-            ),
+            format!("verify {}: {heads}   (expect one line)", chain.name()),
+            format!("verify {}: {sql}", chain.name()),
         ]
     }
 
-    /// Relative locations in alembic.ini are resolved from where Alembic
-    /// runs, which is the ini's folder.
+    /// Relative locations resolve from where the chain's tool runs: the
+    /// ini's folder, the root (`-c`), or Flask-Migrate's app folder.
     fn upgrade_command(&self, root: &Path, spec: &ChainSpec, target: &str) -> String {
-        match spec_of(spec)
-            .config
-            .as_ref()
-            .filter(|c| c.extension().is_some_and(|e| e == "ini"))
-        {
-            Some(ini) => {
-                let dir = ini
-                    .parent()
-                    .filter(|d| *d != root)
-                    .map(|d| format!("cd {} && ", rel(root, d)));
-                let name = ini
-                    .file_name()
-                    .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-                let flag = if name == "alembic.ini" {
-                    String::new()
-                } else {
-                    format!("-c {name} ")
-                };
-                format!("{}alembic {flag}upgrade {target}", dir.unwrap_or_default())
-            }
-            None => format!("alembic upgrade {target}"),
-        }
+        tool_command(root, spec_of(spec), &format!("upgrade {target}"))
     }
 
     fn facts(&self, chain: &Chain) -> Vec<crate::facts::RevFacts> {
@@ -272,5 +264,125 @@ impl Framework for Alembic {
             branches,
             analysis,
         )
+    }
+}
+
+/// The command that runs Alembic's `args` on the chain, from where its
+/// configuration resolves: `cd DIR && alembic ARGS` in the ini's folder,
+/// `alembic -c INI ARGS` from the root, or `flask db ARGS` (`-d DIR` where
+/// the migrations folder is not Flask-Migrate's default) above the
+/// Flask-Migrate directory.
+fn tool_command(root: &Path, spec: &AlembicSpec, args: &str) -> String {
+    let Some(ini) = spec
+        .config
+        .as_ref()
+        .filter(|c| c.extension().is_some_and(|e| e == "ini"))
+    else {
+        return format!("alembic {args}");
+    };
+    let cd = |d: Option<&Path>| {
+        d.filter(|d| *d != root)
+            .map(|d| format!("cd {} && ", rel(root, d)))
+            .unwrap_or_default()
+    };
+    let dir = ini.parent();
+    match spec.run {
+        Run::IniFolder => {
+            let name = ini
+                .file_name()
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            let flag = if name == "alembic.ini" {
+                String::new()
+            } else {
+                format!("-c {name} ")
+            };
+            format!("{}alembic {flag}{args}", cd(dir))
+        }
+        Run::Root => format!("alembic -c {} {args}", rel(root, ini)),
+        Run::Flask => {
+            let name = dir
+                .and_then(Path::file_name)
+                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+            let flag = if name == "migrations" {
+                String::new()
+            } else {
+                format!(" -d {name}")
+            };
+            let (verb, rest) = args.split_once(' ').unwrap_or((args, ""));
+            let rest = if rest.is_empty() {
+                String::new()
+            } else {
+                format!(" {rest}")
+            };
+            format!(
+                "{}flask db {verb}{flag}{rest}",
+                cd(dir.and_then(Path::parent))
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(root: &Path, ini: &str, run: Run) -> AlembicSpec {
+        AlembicSpec {
+            config: Some(root.join(ini)),
+            script_location: None,
+            versions: Vec::new(),
+            recursive: false,
+            file_template: None,
+            run,
+            notes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_tool_runs_where_the_configuration_resolves() {
+        let root = Path::new("/repo");
+        let cases = [
+            ("alembic.ini", Run::IniFolder, "alembic upgrade head"),
+            (
+                "db/alembic.ini",
+                Run::IniFolder,
+                "cd db && alembic upgrade head",
+            ),
+            (
+                "db/prod.ini",
+                Run::IniFolder,
+                "cd db && alembic -c prod.ini upgrade head",
+            ),
+            (
+                "mlflow/store/db_migrations/alembic.ini",
+                Run::Root,
+                "alembic -c mlflow/store/db_migrations/alembic.ini upgrade head",
+            ),
+            (
+                "migrations/alembic.ini",
+                Run::Flask,
+                "flask db upgrade head",
+            ),
+            (
+                "zou/migrations/alembic.ini",
+                Run::Flask,
+                "cd zou && flask db upgrade head",
+            ),
+            ("db/alembic.ini", Run::Flask, "flask db upgrade -d db head"),
+        ];
+        for (ini, run, expected) in cases {
+            assert_eq!(
+                tool_command(root, &spec(root, ini, run), "upgrade head"),
+                expected
+            );
+        }
+        assert_eq!(
+            tool_command(
+                root,
+                &spec(root, "migrations/alembic.ini", Run::Flask),
+                "heads"
+            ),
+            "flask db heads"
+        );
     }
 }

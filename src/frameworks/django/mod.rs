@@ -118,6 +118,10 @@ impl Framework for Django {
         config::MARKERS
     }
 
+    fn looks_for(&self) -> &'static [&'static str] {
+        &["Django migrations packages"]
+    }
+
     fn discover(
         &self,
         root: &Path,

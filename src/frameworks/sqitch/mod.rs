@@ -67,6 +67,10 @@ impl Framework for Sqitch {
         config::MARKERS
     }
 
+    fn looks_for(&self) -> &'static [&'static str] {
+        &["sqitch.conf", "sqitch.plan"]
+    }
+
     fn discover(
         &self,
         root: &Path,
