@@ -29,8 +29,9 @@ pub(crate) fn verify(config: &Config, target: &str, plan: &Plan) -> Result<Verdi
     let before = load_whole(&config.global, &config.root, &config.cwd)?;
     let scratch = scratch_dir(&config.root)?;
     let view = scratch.path().join("tree");
-    copy_tree(&config.root, &view)?;
-    apply_in(&config.root, &view, plan)?;
+    copy_tree(&config.root, &view)
+        .and_then(|()| apply_in(&config.root, &view, plan))
+        .context("cannot make the scratch copy that verifies the repair; nothing was written")?;
     let cwd = config
         .cwd
         .strip_prefix(&config.root)
@@ -169,7 +170,7 @@ fn scratch_dir(root: &Path) -> Result<tempfile::TempDir> {
         .prefix("migfix-verify-")
         .tempdir_in(&base)
         .or_else(|_| tempfile::tempdir())
-        .context("making a scratch folder to verify the repair in")
+        .context("cannot make a scratch folder to verify the repair in; nothing was written")
 }
 
 /// The tree discovery reads, linked (or copied) into `to`: folders it skips
