@@ -29,7 +29,21 @@ pub(crate) fn verify(config: &Config, target: &str, plan: &Plan) -> Result<Verdi
     let before = load_whole(&config.global, &config.root, &config.cwd)?;
     let scratch = scratch_dir(&config.root)?;
     let view = scratch.path().join("tree");
-    copy_tree(&config.root, &view)
+    // Where each chain lives: folders discovery skips (a `target` of SQL
+    // scripts) are copied there too.
+    let homes: Vec<PathBuf> = config
+        .every
+        .iter()
+        .map(|c| c.source.location())
+        .map(|l| {
+            if l.is_file() {
+                l.parent().map(Path::to_path_buf).unwrap_or(l)
+            } else {
+                l
+            }
+        })
+        .collect();
+    copy_tree(&config.root, &view, &homes)
         .and_then(|()| apply_in(&config.root, &view, plan))
         .context("cannot make the scratch copy that verifies the repair; nothing was written")?;
     let cwd = config
@@ -174,8 +188,9 @@ fn scratch_dir(root: &Path) -> Result<tempfile::TempDir> {
 }
 
 /// The tree discovery reads, linked (or copied) into `to`: folders it skips
-/// are left out; symlinks stay symlinks.
-fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+/// are left out unless they are below one of `homes`; symlinks stay
+/// symlinks.
+fn copy_tree(from: &Path, to: &Path, homes: &[PathBuf]) -> Result<()> {
     let mut stack = vec![(from.to_path_buf(), to.to_path_buf())];
     while let Some((src, dst)) = stack.pop() {
         std::fs::create_dir_all(&dst).with_context(|| format!("creating {}", dst.display()))?;
@@ -188,7 +203,8 @@ fn copy_tree(from: &Path, to: &Path) -> Result<()> {
                 continue;
             };
             if kind.is_dir() {
-                if !is_skipped_dir(&s) {
+                let kept = entry.file_name() != ".git" && homes.iter().any(|h| s.starts_with(h));
+                if kept || !is_skipped_dir(&s) {
                     stack.push((s, d));
                 }
             } else if kind.is_symlink() {

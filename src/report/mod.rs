@@ -465,6 +465,9 @@ pub(crate) fn verified(config: &Config, chain: &str, v: &Verdict) -> io::Result<
         if v.read_again == 1 { "" } else { "s" },
         v.healed.len()
     )?;
+    for w in &v.worse {
+        writeln!(out, "  {} {w}", s.red("worse:"))?;
+    }
     if v.worse.is_empty() && !v.target_healthy {
         writeln!(
             out,
