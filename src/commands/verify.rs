@@ -18,7 +18,7 @@ use super::judge::{judge, Judged};
 use crate::chains::Chain;
 use crate::cli::Global;
 use crate::config::discover::is_skipped_dir;
-use crate::config::{rel, Config};
+use crate::config::{rel, user_path, Config};
 use crate::findings::Finding;
 use crate::outcome::Verdict;
 use crate::plan::Plan;
@@ -141,11 +141,7 @@ fn moved(paths: &[PathBuf], root: &Path, view: &Path, cwd: &Path) -> Vec<PathBuf
     paths
         .iter()
         .map(|p| {
-            let abs = if cwd.join(p).exists() {
-                cwd.join(p)
-            } else {
-                root.join(p)
-            };
+            let abs = user_path(root, cwd, p);
             let abs = abs.canonicalize().unwrap_or(abs);
             abs.strip_prefix(root)
                 .map_or_else(|_| p.clone(), |r| view.join(r))
