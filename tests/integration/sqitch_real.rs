@@ -229,7 +229,7 @@ fn left_over_plan_is_a_warning_not_a_chain() {
     assert_eq!(chains, ["sql"], "{out}");
     assert!(
         err.contains(
-            "sqitch.plan: sqitch does not read this plan: sqitch.conf names sql/sqitch.plan"
+            "sqitch.plan: sqitch does not read this plan: no target or engine of sqitch.conf reads it (they read sql/sqitch.plan)"
         ),
         "{err}"
     );

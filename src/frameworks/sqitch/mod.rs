@@ -9,6 +9,7 @@ pub(crate) mod plan;
 pub(crate) mod planned;
 pub(crate) mod rebase;
 pub(crate) mod repair;
+pub(crate) mod targets;
 
 use std::path::{Path, PathBuf};
 

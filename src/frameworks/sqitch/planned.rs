@@ -262,12 +262,20 @@ pub(crate) fn read(
     let text = read_plan(&spec.plan)
         .map_err(|(line, message)| vec![Diag::new(shown.clone(), line, message)])?;
     let plan = Plan::parse(&text);
+    let read_plans: Vec<String> = spec.conf_plans.iter().map(|p| rel(root, p)).collect();
     let warnings = spec
         .unread_plans
         .iter()
         .map(|p| {
             let conf = spec.conf.as_deref().map(|c| rel(root, c)).unwrap_or_default();
-            Diag::new(rel(root, p), None, format!("sqitch does not read this plan: {conf} names {shown}; delete it or point sqitch.conf at it"))
+            Diag::new(
+                rel(root, p),
+                None,
+                format!(
+                    "sqitch does not read this plan: no target or engine of {conf} reads it (they read {}); delete it or point sqitch.conf at it",
+                    crate::findings::and_list(&read_plans)
+                ),
+            )
         })
         .collect();
     let dir = spec.reworked_deploy_dir.clone();

@@ -144,16 +144,27 @@ pub(crate) fn renumber(
     let (edits, dependents) =
         rename_in(&plan, &old, &new, |proj| proj.is_none_or(|p| p == project));
     builder.edit(&spec.plan, text.as_bytes(), edits);
-    // Other plans of the repository that require it as `project:old`.
+    // Other plans of the repository that require it as `project:old`; the
+    // same plan read by another engine, with scripts of its own.
     let mut other_plans = Vec::new();
+    let mut same_plan: Vec<&SqitchSpec> = Vec::new();
     for other in chains.iter().filter(|c| c.spec.name != chain.spec.name) {
         let Some(other_spec) = other.spec.source::<super::SqitchSpec>() else {
             continue;
         };
+        if other_spec.plan == spec.plan {
+            same_plan.push(other_spec);
+            continue;
+        }
         let Ok(other_text) = read_plan(&other_spec.plan) else {
             continue;
         };
         let other_plan = Plan::parse(&other_text);
+        if other_plan.pragma("project") == Some(project.as_str()) {
+            // Another engine's plan of this project: `project:name` there
+            // names its own change.
+            continue;
+        }
         let (edits, who) = rename_in(&other_plan, &old, &new, |proj| {
             proj == Some(project.as_str())
         });
@@ -166,7 +177,14 @@ pub(crate) fn renumber(
             builder.edit(&other_spec.plan, other_text.as_bytes(), edits);
         }
     }
-    let moves = script_moves(&plan, spec, &old, &new);
+    let mut moves = script_moves(&plan, spec, &old, &new);
+    for other in same_plan {
+        for (from, to) in script_moves(&plan, other, &old, &new) {
+            if !moves.iter().any(|(f, _)| *f == from) {
+                moves.push((from, to));
+            }
+        }
+    }
     for (from, to) in &moves {
         let bytes = std::fs::read(from).with_context(|| format!("reading {}", from.display()))?;
         builder.rename(from, &bytes, to.clone());
