@@ -223,6 +223,18 @@ impl SqitchSpec {
         }
     }
 
+    /// The plan's path as sqitch names it in its messages: from the folder
+    /// it runs in, the one holding sqitch.conf.
+    pub fn plan_as_sqitch_shows_it(&self) -> String {
+        match self.conf.as_deref().and_then(Path::parent) {
+            Some(dir) => rel(dir, &self.plan),
+            None => self.plan.file_name().map_or_else(
+                || "sqitch.plan".into(),
+                |n| n.to_string_lossy().into_owned(),
+            ),
+        }
+    }
+
     /// The deploy, revert and verify folders, for a reworked change's
     /// older version or for the others.
     pub fn script_dirs(&self, reworked: bool) -> [&Path; 3] {

@@ -49,9 +49,9 @@ pub(crate) fn projects(chains: &[crate::chains::Chain]) -> Projects {
 }
 
 /// What `sqitch plan` and `sqitch deploy --verify` refuse, line by line,
-/// in the order sqitch checks it (its `App::Sqitch::Plan` parser and its
-/// dependency check), plus what sqitch only warns about and migfix's
-/// naming conventions, as warnings.
+/// in the order sqitch checks it (its `App::Sqitch::Plan` parser, its
+/// dependency check, and the conflicts deploy checks), plus what sqitch
+/// only warns about and migfix's naming conventions, as warnings.
 pub(crate) fn lint(plan: &Plan, spec: &SqitchSpec, projects: &Projects) -> Vec<Lint> {
     let mut out = Vec::new();
     let mut push = |line: usize, kind: &'static str, message: String, fix: &str| {
@@ -355,6 +355,9 @@ pub(crate) fn lint(plan: &Plan, spec: &SqitchSpec, projects: &Projects) -> Vec<L
             "plan the dependency first, or fix its name",
         );
     }
+    for (line, message, fix) in super::conflicts::refused(plan, &spec.plan_as_sqitch_shows_it()) {
+        push(line, "sqitch-conflict", message, fix);
+    }
     for p in plan.planned() {
         if p.entry.marker == "-" {
             continue;
@@ -442,12 +445,12 @@ fn check_section(
     out
 }
 
-fn is_change_id(s: &str) -> bool {
+pub(super) fn is_change_id(s: &str) -> bool {
     s.len() == 40 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// sqitch's dependency grammar: `[!][project:](id | name[@tag] | @tag)`.
-fn valid_dep(text: &str) -> bool {
+pub(super) fn valid_dep(text: &str) -> bool {
     let (proj, rest) = match text.split_once(':') {
         Some((p, r)) => (Some(p), r),
         None => (None, text),

@@ -2,6 +2,7 @@
 
 pub(crate) mod claims;
 pub(crate) mod config;
+pub(crate) mod conflicts;
 pub(crate) mod facts;
 pub(crate) mod gate;
 pub(crate) mod lint;

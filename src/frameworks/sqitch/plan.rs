@@ -327,7 +327,7 @@ mod tests {
     use super::*;
     use std::path::Path;
 
-    const PLAN: &str = "%syntax-version=1.0.0\n%project=queue\n\n01-init 2026-06-17T00:00:00Z bot <ops@x.app> # first\n02-users [01-init] 2026-06-17T00:00:00Z bot <ops@x.app>\n@v1.0 2026-06-17T00:00:00Z bot <ops@x.app> # release\n03-jobs [02-users !legacy q:other] 2026-06-17T00:00:00Z Ops Bot <ops@x.app>\n01-init [01-init@v1.0] 2026-06-18T00:00:00Z bot <ops@x.app> # reworked\n";
+    const PLAN: &str = "%syntax-version=1.0.0\n%project=queue\n\n01-init 2026-06-17T00:00:00Z bot <ops@x.app> # first\n02-users [01-init] 2026-06-17T00:00:00Z bot <ops@x.app>\n@v1.0 2026-06-17T00:00:00Z bot <ops@x.app> # release\n03-jobs [02-users !legacy:jobs q:other] 2026-06-17T00:00:00Z Ops Bot <ops@x.app>\n01-init [01-init@v1.0] 2026-06-18T00:00:00Z bot <ops@x.app> # reworked\n";
 
     fn spec(dir: &Path) -> SqitchSpec {
         SqitchSpec::with_defaults(dir.join("sqitch.plan"), dir)
@@ -346,7 +346,11 @@ mod tests {
             .collect();
         assert_eq!(
             deps,
-            [("02-users", false), ("legacy", true), ("q:other", false)]
+            [
+                ("02-users", false),
+                ("legacy:jobs", true),
+                ("q:other", false)
+            ]
         );
         for d in &jobs.deps {
             assert_eq!(&PLAN[d.span.clone()], d.text);
@@ -470,6 +474,11 @@ mod tests {
         assert_eq!(
             lint_kinds("%project=q\n\n07-a 2026-06-17T00:00:00Z b <b@x>\n07-b 2026-06-17T00:00:00Z b <b@x>\n"),
             [(4, "sqitch-prefix")]
+        );
+        assert_eq!(
+            lint_kinds("%project=q\n\n01-a [!legacy] 2026-06-17T00:00:00Z b <b@x>\n"),
+            [(3, "sqitch-conflict")],
+            "sqitch deploy cannot find the change a conflict names"
         );
     }
 
