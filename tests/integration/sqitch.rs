@@ -1,6 +1,6 @@
-//! sqitch chains: renumber checked by real sqitch, conflicts judged as
-//! real sqitch judges them, and the plan model's round trip under random
-//! plans.
+//! sqitch chains: renumber checked by real sqitch, conflicts and duplicate
+//! changes judged as real sqitch judges them, and the plan model's round
+//! trip under random plans.
 
 use std::path::Path;
 use std::process::Command;
@@ -332,6 +332,54 @@ fn conflicts_fail_check_exactly_when_sqitch_deploy_refuses_them() {
             None => assert_eq!(code, 0, "{what}: {out}{err}"),
         }
     }
+}
+
+/// A change planned twice with no tag between is one finding naming both
+/// lines, as sqitch refuses it, and no cycle.
+#[test]
+fn a_duplicate_change_is_one_finding_and_no_cycle() {
+    let dir = tempfile::tempdir().unwrap();
+    conflict_project(dir.path(), "");
+    let plan = dir.path().join("sqitch.plan");
+    let text = std::fs::read_to_string(&plan).unwrap();
+    std::fs::write(
+        &plan,
+        format!("{text}c 2026-06-05T00:00:00Z Ops <ops@x.app>\n"),
+    )
+    .unwrap();
+    if sqitch_available() {
+        let (ok, out) = sqitch(dir.path(), &["plan"]);
+        assert!(
+            !ok && out.contains("Change \"c\" duplicates earlier declaration on line 7"),
+            "{out}"
+        );
+    }
+    let (code, out, _) = run(dir.path(), &["--format", "json", "check"]);
+    assert_eq!(code, 1, "{out}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let findings: Vec<(String, u64, String)> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["kind"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        findings,
+        [(
+            "sqitch-duplicate".to_string(),
+            8,
+            "change `c` duplicates its declaration on line 7, with no tag between them".to_string()
+        )]
+    );
+    // The two instances stay apart in the graph: no cycle, one head.
+    let (code, out, err) = run(dir.path(), &["heads"]);
+    assert_eq!((code, out.trim()), (0, "c (line 8) (head)"), "{err}");
 }
 
 fn plan_strategy() -> impl Strategy<Value = String> {

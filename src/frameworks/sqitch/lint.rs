@@ -267,7 +267,7 @@ pub(crate) fn lint(plan: &Plan, spec: &SqitchSpec, projects: &Projects) -> Vec<L
                 n,
                 "sqitch-duplicate",
                 format!(
-                    "change `{}` is planned again (line {first}) without a tag between",
+                    "change `{}` duplicates its declaration on line {first}, with no tag between them",
                     entry.name
                 ),
                 "tag the plan before reworking a change, or rename one of them",

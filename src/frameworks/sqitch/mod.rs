@@ -158,7 +158,7 @@ impl Framework for Sqitch {
             .revisions
             .iter()
             .enumerate()
-            .filter(|(_, r)| !r.id.contains('@') && number_prefix(&r.id) == Some(target))
+            .filter(|(_, r)| !r.id.contains(['@', ' ']) && number_prefix(&r.id) == Some(target))
             .map(|(i, r)| (i, r.id.as_str()))
             .collect();
         names.dedup_by_key(|(_, n)| *n);

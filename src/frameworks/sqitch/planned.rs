@@ -310,7 +310,15 @@ pub(crate) fn revisions(
     extension: &str,
     exists: impl Fn(&str) -> bool,
 ) -> Vec<Revision> {
-    let ids: Vec<String> = planned.iter().map(|p| p.id(extension, &exists)).collect();
+    let mut ids: Vec<String> = planned.iter().map(|p| p.id(extension, &exists)).collect();
+    // A change planned again with no tag between (which sqitch refuses, and
+    // the lint reports) would share its id with the first: the later ones
+    // are told apart by their line, so that the graph sees no cycle.
+    for i in 0..ids.len() {
+        if ids[..i].contains(&ids[i]) {
+            ids[i] = format!("{} (line {})", ids[i], planned[i].line.number);
+        }
+    }
     planned
         .iter()
         .enumerate()

@@ -58,7 +58,7 @@ pub(crate) fn renumber(
     let project = plan.pragma("project").unwrap_or("").to_string();
     let old = chain.revisions[idx]
         .id
-        .split('@')
+        .split(['@', ' '])
         .next()
         .unwrap_or_default()
         .to_string();
