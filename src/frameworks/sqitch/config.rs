@@ -203,7 +203,7 @@ impl SqitchSpec {
     }
 
     /// Whether two targets read the same plan with the same scripts.
-    fn same_layout(&self, other: &SqitchSpec) -> bool {
+    pub fn same_layout(&self, other: &SqitchSpec) -> bool {
         self.plan == other.plan
             && self.script_dirs(false) == other.script_dirs(false)
             && self.script_dirs(true) == other.script_dirs(true)

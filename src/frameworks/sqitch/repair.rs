@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
+use super::config::sqitch_layouts;
 use super::lint::{lint, projects};
 use super::plan::{invalid_name, Plan};
 use super::planned::read_plan;
@@ -144,16 +145,13 @@ pub(crate) fn renumber(
     let (edits, dependents) =
         rename_in(&plan, &old, &new, |proj| proj.is_none_or(|p| p == project));
     builder.edit(&spec.plan, text.as_bytes(), edits);
-    // Other plans of the repository that require it as `project:old`; the
-    // same plan read by another engine, with scripts of its own.
+    // Other plans of the repository that require it as `project:old`.
     let mut other_plans = Vec::new();
-    let mut same_plan: Vec<&SqitchSpec> = Vec::new();
     for other in chains.iter().filter(|c| c.spec.name != chain.spec.name) {
         let Some(other_spec) = other.spec.source::<super::SqitchSpec>() else {
             continue;
         };
         if other_spec.plan == spec.plan {
-            same_plan.push(other_spec);
             continue;
         }
         let Ok(other_text) = read_plan(&other_spec.plan) else {
@@ -177,8 +175,18 @@ pub(crate) fn renumber(
             builder.edit(&other_spec.plan, other_text.as_bytes(), edits);
         }
     }
+    // The same plan read by other engines or targets, with scripts of
+    // their own (whether or not `--chain` selected their chains).
+    let same_plan: Vec<SqitchSpec> = spec
+        .conf
+        .as_deref()
+        .and_then(|c| sqitch_layouts(c).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|l| l.plan == spec.plan && !l.same_layout(spec))
+        .collect();
     let mut moves = script_moves(&plan, spec, &old, &new);
-    for other in same_plan {
+    for other in &same_plan {
         for (from, to) in script_moves(&plan, other, &old, &new) {
             if !moves.iter().any(|(f, _)| *f == from) {
                 moves.push((from, to));
