@@ -2,9 +2,9 @@
 //! repositories): `check` passes exactly when real sqitch reads and deploys
 //! the plans, migfix reads each plan as App::Sqitch does, and renames of a
 //! nested, a reworked and a cross-project-required change deploy, revert
-//! and deploy again with real sqitch. A plan that two engines read with
-//! scripts of their own is two chains, as sqitch's own list of targets has
-//! them.
+//! and deploy again with real sqitch. Projects whose engines and targets
+//! read several plans have each of them as a chain, as sqitch's own list of
+//! targets has them.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -496,6 +496,47 @@ fn an_unknown_change_of_a_known_project_fails_check() {
     }
 }
 
+/// A real project whose sqitch.conf reads several plans through its
+/// engines and targets.
+struct WithTargets {
+    fixture: &'static str,
+    /// The folder of its sqitch.conf, where sqitch runs.
+    run_in: &'static str,
+    /// The chains migfix names, one per plan.
+    chains: &'static [&'static str],
+}
+
+const WITH_TARGETS: &[WithTargets] = &[
+    // An engine per folder: [engine "pg"] and [engine "sqlite"], each with
+    // its target and top_dir; core.engine = pg.
+    WithTargets {
+        fixture: "primer",
+        run_in: "sqitch",
+        chains: &["sqitch/pg", "sqitch/sqlite"],
+    },
+    // No [core] at all: two engines with a top_dir each, three targets.
+    WithTargets {
+        fixture: "tenx",
+        run_in: "db",
+        chains: &["db/mysql", "db/sqlite"],
+    },
+    // The same layout, each engine's plan with changes of its own, and a
+    // stray verify script.
+    WithTargets {
+        fixture: "refimp",
+        run_in: "db",
+        chains: &["db/mysql", "db/sqlite"],
+    },
+];
+
+fn checkout_fixture(fixture: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join(fixture);
+    copy_tree(&repo().join("fixtures/sqitch-real").join(fixture), &root);
+    git_init(&root);
+    (dir, root)
+}
+
 /// Every target sqitch knows of in the folder, as
 /// `App::Sqitch::Target->all_targets` lists them.
 fn all_targets(run_in: &Path) -> Option<Vec<Value>> {
@@ -579,6 +620,68 @@ fn deploys_to(run_in: &Path, target: &str) -> Result<(), String> {
         sqitch(run_in, None, args)?;
     }
     Ok(())
+}
+
+#[test]
+fn every_plan_an_engine_or_target_reads_is_a_chain_read_as_sqitch_reads_it() {
+    let installed = sqitch_installed();
+    for p in WITH_TARGETS {
+        let (_tmp, root) = checkout_fixture(p.fixture);
+        let chains = chains_of(&root);
+        let names: Vec<&str> = chains.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, p.chains, "{}", p.fixture);
+        let (code, out, err) = run(&root, &["check"]);
+        assert_eq!(code, 0, "{}: {out}{err}", p.fixture);
+        assert!(!err.contains("does not read"), "{}: {err}", p.fixture);
+        if !installed {
+            continue;
+        }
+        // Each plan a target reads is a chain, and each chain a plan some
+        // target reads.
+        let plans = plans_the_targets_read(&root, p.run_in).expect("sqitch is installed");
+        let locations: Vec<String> = chains.iter().map(|(_, l)| l.clone()).collect();
+        assert_eq!(plans, locations, "{}", p.fixture);
+        // Each engine's plan deploys where a server is at hand.
+        let run_in = root.join(p.run_in);
+        let db = tempfile::tempdir().unwrap();
+        let sqlite = format!("db:sqlite:{}", db.path().join("t.db").display());
+        deploys_to(&run_in, &sqlite).unwrap_or_else(|e| panic!("{}: {e}", p.fixture));
+        if p.chains.iter().any(|c| c.ends_with("/pg")) {
+            if let Some(pg) = crate::postgres::Database::create(p.fixture) {
+                let server = std::env::var("MIGFIX_PG_URL").unwrap();
+                let authority = server
+                    .strip_prefix("postgresql://")
+                    .and_then(|r| r.split_once('/'))
+                    .map(|(a, _)| a)
+                    .unwrap();
+                deploys_to(&run_in, &format!("db:pg://{authority}/{}", pg.name))
+                    .unwrap_or_else(|e| panic!("{}: {e}", p.fixture));
+            }
+        }
+    }
+}
+
+/// With its [engine "sqlite"] section gone, no target reads primer's SQLite
+/// plan any more: it is left over, a warning and not a chain, as sqitch's
+/// own list of targets says.
+#[test]
+fn a_plan_no_target_reads_is_left_over() {
+    let (_tmp, root) = checkout_fixture("primer");
+    let conf = root.join("sqitch/sqitch.conf");
+    let text = std::fs::read_to_string(&conf).unwrap();
+    let cut = text.find("[engine \"sqlite\"]").unwrap();
+    std::fs::write(&conf, &text[..cut]).unwrap();
+    let (code, out, err) = run(&root, &["check"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(out, "sqitch/pg: OK (4 changes)\n");
+    assert!(
+        err.contains("warning: sqitch/sqlite/sqitch.plan: sqitch does not read this plan: no target or engine of sqitch/sqitch.conf reads it (they read sqitch/pg/sqitch.plan)"),
+        "{err}"
+    );
+    if sqitch_installed() {
+        let plans = plans_the_targets_read(&root, "sqitch").unwrap();
+        assert_eq!(plans, ["sqitch/pg/sqitch.plan"]);
+    }
 }
 
 /// One plan that two engines read with script folders of their own is two
