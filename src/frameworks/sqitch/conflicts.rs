@@ -7,8 +7,7 @@
 
 use std::collections::HashMap;
 
-use super::lint::{is_change_id, valid_dep};
-use super::plan::{is_timestamp, Dep, Plan};
+use super::plan::{is_change_id, is_timestamp, valid_dep, Dep, Plan};
 use super::planned::change_ids;
 
 /// What sqitch makes of one conflict.

@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
-use super::plan::{climbs, invalid_name, is_timestamp, Entry, Line, LineKind, Plan};
+use super::plan::{
+    climbs, invalid_name, is_change_id, is_timestamp, valid_dep, Entry, Line, LineKind, Plan,
+};
 use super::planned::read_plan;
 use super::SqitchSpec;
 use crate::chains::scheme::number_prefix;
@@ -443,32 +445,4 @@ fn check_section(
         }
     }
     out
-}
-
-pub(super) fn is_change_id(s: &str) -> bool {
-    s.len() == 40 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-}
-
-/// sqitch's dependency grammar: `[!][project:](id | name[@tag] | @tag)`.
-pub(super) fn valid_dep(text: &str) -> bool {
-    let (proj, rest) = match text.split_once(':') {
-        Some((p, r)) => (Some(p), r),
-        None => (None, text),
-    };
-    if proj.is_some_and(|p| invalid_name(p, false).is_some() || p.is_empty()) {
-        return false;
-    }
-    if is_change_id(rest) {
-        return true;
-    }
-    let (name, tag) = match rest.split_once('@') {
-        Some((n, t)) => (n, Some(t)),
-        None => (rest, None),
-    };
-    let name_ok = if name.is_empty() {
-        tag.is_some()
-    } else {
-        invalid_name(name, false).is_none()
-    };
-    name_ok && tag.is_none_or(|t| !t.is_empty() && invalid_name(t, false).is_none())
 }
