@@ -776,3 +776,33 @@ fn one_plan_read_by_two_engines_with_their_own_scripts() {
         .unwrap();
     }
 }
+
+/// The gate deploys the Postgres engine's plan to its Postgres and leaves
+/// the SQLite engine's alone, saying so.
+#[test]
+fn the_gate_deploys_the_postgres_plan_only() {
+    let Some(url) = crate::postgres::url() else {
+        return;
+    };
+    let (_tmp, root) = checkout_fixture("primer");
+    let o = migfix(
+        &root,
+        &[
+            "-C",
+            root.to_str().unwrap(),
+            "gate",
+            "--database-url",
+            url.as_str(),
+        ],
+    );
+    let out = format!("{}{}", stdout(&o), stderr(&o));
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    for step in [
+        "sqitch/pg — sqitch deploy --verify ... ok",
+        "sqitch/pg — sqitch revert --to @HEAD^ ... ok",
+        "sqitch/sqlite — not deployed: sqitch reads this plan for sqlite, not Postgres ... ok",
+        "gate passed: 2 chains",
+    ] {
+        assert!(out.contains(step), "{step}: {out}");
+    }
+}
