@@ -1,5 +1,6 @@
-//! sqitch chains: renumber checked by real sqitch, and the plan model's
-//! round trip under random plans.
+//! sqitch chains: renumber checked by real sqitch, conflicts and duplicate
+//! changes judged as real sqitch judges them, and the plan model's round
+//! trip under random plans.
 
 use std::path::Path;
 use std::process::Command;
@@ -222,6 +223,165 @@ fn check_lints_the_plan_with_line_numbers() {
     );
 }
 
+/// A project around a plan of `a`, `@v1`, `b DEPS` and `c`, each change's
+/// scripts its own (sqitch's registry refuses two alike).
+fn conflict_project(dir: &Path, deps: &str) {
+    let mut files: Vec<(String, String)> = vec![
+        ("sqitch.conf".into(), "[core]\n\tengine = sqlite\n".into()),
+        (
+            "sqitch.plan".into(),
+            format!(
+                "%syntax-version=1.0.0\n%project=q\n\na 2026-06-01T00:00:00Z Ops <ops@x.app>\n@v1 2026-06-02T00:00:00Z Ops <ops@x.app>\nb {deps} 2026-06-03T00:00:00Z Ops <ops@x.app>\nc 2026-06-04T00:00:00Z Ops <ops@x.app>\n"
+            ),
+        ),
+    ];
+    for change in ["a", "b", "c"] {
+        files.push((
+            format!("deploy/{change}.sql"),
+            format!("CREATE TABLE t_{change} (id INTEGER);\n"),
+        ));
+        files.push((
+            format!("revert/{change}.sql"),
+            format!("DROP TABLE t_{change};\n"),
+        ));
+        files.push((
+            format!("verify/{change}.sql"),
+            format!("SELECT id FROM t_{change} WHERE 0;\n"),
+        ));
+    }
+    let files: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    write_tree(dir, &files);
+}
+
+/// `check` refuses a conflict exactly when `sqitch deploy --verify` on
+/// SQLite does, with sqitch's own words in its message.
+#[test]
+fn conflicts_fail_check_exactly_when_sqitch_deploy_refuses_them() {
+    let sqitch_here = sqitch_available();
+    let cases: &[(&str, &str, Option<&str>)] = &[
+        (
+            "a conflict deployed before it",
+            "[!a]",
+            Some("Conflicts with previously deployed change: a"),
+        ),
+        (
+            "a conflict on a tag deployed before it",
+            "[!@v1]",
+            Some("Conflicts with previously deployed change: @v1"),
+        ),
+        (
+            "this project's change, by project",
+            "[!q:a]",
+            Some("Conflicts with previously deployed change: a"),
+        ),
+        (
+            "a change the plan does not have",
+            "[!nope]",
+            Some("Unable to find change \"nope\" in plan sqitch.plan"),
+        ),
+        (
+            "a tag the plan does not have",
+            "[!@v9]",
+            Some("Unable to find change \"@v9\" in plan sqitch.plan"),
+        ),
+        (
+            "a change as of a tag the plan does not have",
+            "[!a@v9]",
+            Some("Unknown tag \"@v9\""),
+        ),
+        ("a change planned after it", "[!c]", None),
+        ("another project's change", "[!other:a]", None),
+        ("itself", "[!b]", None),
+    ];
+    for (what, deps, refused) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        conflict_project(dir.path(), deps);
+        if sqitch_here {
+            let db = dir.path().join("q.db");
+            let (ok, out) = sqitch(
+                dir.path(),
+                &["deploy", "--verify", &format!("db:sqlite:{}", db.display())],
+            );
+            assert_eq!(ok, refused.is_none(), "{what}: sqitch says\n{out}");
+            if let Some(message) = refused {
+                assert!(out.contains(message), "{what}: sqitch says\n{out}");
+            }
+        }
+        let (code, out, err) = run(dir.path(), &["check"]);
+        match refused {
+            Some(message) => {
+                assert_eq!(code, 1, "{what}: {out}{err}");
+                assert!(
+                    out.contains("sqitch.plan:6: `b` conflicts with")
+                        && out.contains(&format!("sqitch deploy stops with \"{message}\"")),
+                    "{what}: {out}"
+                );
+                let (_, json, _) = run(dir.path(), &["--format", "json", "check"]);
+                let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+                let kinds: Vec<&str> = json["findings"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|f| f["kind"].as_str().unwrap())
+                    .collect();
+                assert_eq!(kinds, ["sqitch-conflict"], "{what}");
+            }
+            None => assert_eq!(code, 0, "{what}: {out}{err}"),
+        }
+    }
+}
+
+/// A change planned twice with no tag between is one finding naming both
+/// lines, as sqitch refuses it, and no cycle.
+#[test]
+fn a_duplicate_change_is_one_finding_and_no_cycle() {
+    let dir = tempfile::tempdir().unwrap();
+    conflict_project(dir.path(), "");
+    let plan = dir.path().join("sqitch.plan");
+    let text = std::fs::read_to_string(&plan).unwrap();
+    std::fs::write(
+        &plan,
+        format!("{text}c 2026-06-05T00:00:00Z Ops <ops@x.app>\n"),
+    )
+    .unwrap();
+    if sqitch_available() {
+        let (ok, out) = sqitch(dir.path(), &["plan"]);
+        assert!(
+            !ok && out.contains("Change \"c\" duplicates earlier declaration on line 7"),
+            "{out}"
+        );
+    }
+    let (code, out, _) = run(dir.path(), &["--format", "json", "check"]);
+    assert_eq!(code, 1, "{out}");
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let findings: Vec<(String, u64, String)> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["kind"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        findings,
+        [(
+            "sqitch-duplicate".to_string(),
+            8,
+            "change `c` duplicates its declaration on line 7, with no tag between them".to_string()
+        )]
+    );
+    // The two instances stay apart in the graph: no cycle, one head.
+    let (code, out, err) = run(dir.path(), &["heads"]);
+    assert_eq!((code, out.trim()), (0, "c (line 8) (head)"), "{err}");
+}
+
 fn plan_strategy() -> impl Strategy<Value = String> {
     let ws = prop::sample::select(vec![" ", "  ", "\t", " \t "]);
     let change = (
@@ -241,12 +401,20 @@ fn plan_strategy() -> impl Strategy<Value = String> {
         .prop_map(|(changes, crlf, tag)| {
             let nl = if crlf { "\r\n" } else { "\n" };
             let mut text = format!("%syntax-version=1.0.0{nl}%project=p{nl}{nl}");
+            let all: Vec<String> = changes
+                .iter()
+                .enumerate()
+                .map(|(i, c)| format!("{:02}-{}", i + 1, c.1))
+                .collect();
             let mut names: Vec<String> = Vec::new();
-            for (i, (deps, slug, note, w1, w2, w3, marker)) in changes.into_iter().enumerate() {
-                let name = format!("{:02}-{slug}", i + 1);
+            for (i, (deps, _, note, w1, w2, w3, marker)) in changes.into_iter().enumerate() {
+                let name = all[i].clone();
+                // A conflict deploy accepts: a change planned later, or
+                // another project's.
+                let conflict = all.get(i + 1).map_or("other:gone", String::as_str);
                 let deps = match (deps, names.last()) {
                     (1, Some(prev)) => format!("{w1}[{prev}]"),
-                    (2, Some(prev)) => format!("{w1}[ {prev}  !nope ]"),
+                    (2, Some(prev)) => format!("{w1}[ {prev}  !{conflict} ]"),
                     _ => String::new(),
                 };
                 let note = note.map(|n| format!("{w3}# {n}")).unwrap_or_default();

@@ -1,7 +1,8 @@
 //! migfix's reading of sqitch plans against sqitch's own: random plans with
-//! reworks, tags and dependencies, compared change by change with what
-//! App::Sqitch computes (`tests/oracle/sqitch_plan.pl`): whether the plan
-//! parses at all, change ids, script paths and what each requirement means.
+//! reworks, tags, dependencies and conflicts, compared change by change with
+//! what App::Sqitch computes (`tests/oracle/sqitch_plan.pl`): whether the
+//! plan parses at all and deploys past its conflicts, change ids, script
+//! paths and what each requirement means.
 
 use std::path::Path;
 use std::process::Command;
@@ -13,10 +14,17 @@ use crate::common::*;
 
 /// App::Sqitch's view of the project in `dir`, or `None` without sqitch.
 pub fn sqitch_oracle(dir: &Path) -> Option<Value> {
+    sqitch_oracle_with(dir, &[])
+}
+
+/// The same with more arguments: a target (`TARGET`), or `--targets` for
+/// every target of the configuration.
+pub fn sqitch_oracle_with(dir: &Path, args: &[&str]) -> Option<Value> {
     let script = repo().join("tests/oracle/sqitch_plan.pl");
     let out = Command::new("perl")
         .arg(&script)
         .args(["-C", dir.to_str().unwrap(), "--compact"])
+        .args(args)
         .env("SQITCH_USER_CONFIG", "/dev/null")
         .env("SQITCH_SYSTEM_CONFIG", "/dev/null")
         .output();
@@ -143,7 +151,18 @@ fn write_case(dir: &Path, case: &Case) {
 /// Compares migfix's reading of chain `chain` of the repository at `root`
 /// with sqitch's, run in `oracle_dir`; `Err` says how they differ.
 pub fn agrees(root: &Path, chain: &str, oracle_dir: &Path) -> Result<(), String> {
-    let Some(oracle) = sqitch_oracle(oracle_dir) else {
+    agrees_for(root, chain, oracle_dir, None)
+}
+
+/// The same for one target of the configuration (sqitch's default without
+/// one): the chain must be the plan that target reads, with its scripts.
+pub fn agrees_for(
+    root: &Path,
+    chain: &str,
+    oracle_dir: &Path,
+    target: Option<&str>,
+) -> Result<(), String> {
+    let Some(oracle) = sqitch_oracle_with(oracle_dir, target.as_slice()) else {
         return Ok(());
     };
     let json = |args: &[&str]| {
@@ -171,9 +190,24 @@ pub fn agrees(root: &Path, chain: &str, oracle_dir: &Path) -> Result<(), String>
             Ok(())
         };
     }
+    // A plan sqitch reads may still be refused by deploy, for its conflicts
+    // only: then migfix must say so, and nothing else.
+    if let Some(err) = oracle.get("deploy_error").filter(|e| !e.is_null()) {
+        let conflicts = plan_errors
+            .iter()
+            .filter(|f| f["kind"] == "sqitch-conflict")
+            .count();
+        return if conflicts == 0 || conflicts != plan_errors.len() {
+            Err(format!(
+                "sqitch deploy refuses the plan ({err}), migfix check says: {check}"
+            ))
+        } else {
+            Ok(())
+        };
+    }
     if !plan_errors.is_empty() {
         return Err(format!(
-            "sqitch reads the plan, migfix check fails it: {check}"
+            "sqitch reads and deploys the plan, migfix check fails it: {check}"
         ));
     }
     // Whether check fails is then a matter of missing deploy scripts only.
@@ -188,6 +222,26 @@ pub fn agrees(root: &Path, chain: &str, oracle_dir: &Path) -> Result<(), String>
         ));
     }
     let (_, history) = json(&["history"]);
+    // The oracle's paths are relative to where it ran, migfix's to the root.
+    let prefix = oracle_dir
+        .strip_prefix(root)
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let from_root = |p: &str| {
+        if prefix.is_empty() {
+            p.to_string()
+        } else {
+            format!("{prefix}/{p}")
+        }
+    };
+    let plan_file = from_root(oracle["plan_file"].as_str().unwrap());
+    if history["chains"][0]["root"] != plan_file.as_str() {
+        return Err(format!(
+            "sqitch reads {plan_file}, chain {chain} is {}",
+            history["chains"][0]["root"]
+        ));
+    }
     let mut revs: Vec<&Value> = history["chains"][0]["revisions"]
         .as_array()
         .unwrap()
@@ -202,19 +256,6 @@ pub fn agrees(root: &Path, chain: &str, oracle_dir: &Path) -> Result<(), String>
             changes.len()
         ));
     }
-    // The oracle's paths are relative to where it ran, migfix's to the root.
-    let prefix = oracle_dir
-        .strip_prefix(root)
-        .unwrap()
-        .to_string_lossy()
-        .into_owned();
-    let from_root = |p: &str| {
-        if prefix.is_empty() {
-            p.to_string()
-        } else {
-            format!("{prefix}/{p}")
-        }
-    };
     for (r, c) in revs.iter().zip(changes) {
         let scripts: Vec<&str> = r["scripts"]
             .as_array()

@@ -2,13 +2,17 @@
 //! repositories): `check` passes exactly when real sqitch reads and deploys
 //! the plans, migfix reads each plan as App::Sqitch does, and renames of a
 //! nested, a reworked and a cross-project-required change deploy, revert
-//! and deploy again with real sqitch.
+//! and deploy again with real sqitch. Projects whose engines and targets
+//! read several plans have each of them as a chain, as sqitch's own list of
+//! targets has them.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use serde_json::Value;
+
 use crate::common::*;
-use crate::sqitch_oracle::agrees;
+use crate::sqitch_oracle::{agrees, agrees_for, sqitch_oracle_with};
 
 /// One plan of a fixture: the folder sqitch runs in, the plan folder
 /// (the chain), and the sqitch.conf to use where it has another name.
@@ -229,7 +233,7 @@ fn left_over_plan_is_a_warning_not_a_chain() {
     assert_eq!(chains, ["sql"], "{out}");
     assert!(
         err.contains(
-            "sqitch.plan: sqitch does not read this plan: sqitch.conf names sql/sqitch.plan"
+            "sqitch.plan: sqitch does not read this plan: no target or engine of sqitch.conf reads it (they read sql/sqitch.plan)"
         ),
         "{err}"
     );
@@ -518,5 +522,316 @@ fn an_unknown_change_of_a_known_project_fails_check() {
         if let Some(result) = round_trip(&root, p) {
             assert!(result.is_err(), "sqitch refuses it too");
         }
+    }
+}
+
+/// A real project whose sqitch.conf reads several plans through its
+/// engines and targets.
+struct WithTargets {
+    fixture: &'static str,
+    /// The folder of its sqitch.conf, where sqitch runs.
+    run_in: &'static str,
+    /// The chains migfix names, one per plan.
+    chains: &'static [&'static str],
+}
+
+const WITH_TARGETS: &[WithTargets] = &[
+    // An engine per folder: [engine "pg"] and [engine "sqlite"], each with
+    // its target and top_dir; core.engine = pg.
+    WithTargets {
+        fixture: "primer",
+        run_in: "sqitch",
+        chains: &["sqitch/pg", "sqitch/sqlite"],
+    },
+    // No [core] at all: two engines with a top_dir each, three targets.
+    WithTargets {
+        fixture: "tenx",
+        run_in: "db",
+        chains: &["db/mysql", "db/sqlite"],
+    },
+    // The same layout, each engine's plan with changes of its own, and a
+    // stray verify script.
+    WithTargets {
+        fixture: "refimp",
+        run_in: "db",
+        chains: &["db/mysql", "db/sqlite"],
+    },
+];
+
+fn checkout_fixture(fixture: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join(fixture);
+    copy_tree(&repo().join("fixtures/sqitch-real").join(fixture), &root);
+    git_init(&root);
+    (dir, root)
+}
+
+/// Every target sqitch knows of in the folder, as
+/// `App::Sqitch::Target->all_targets` lists them.
+fn all_targets(run_in: &Path) -> Option<Vec<Value>> {
+    let oracle = sqitch_oracle_with(run_in, &["--targets"])?;
+    assert!(oracle.get("error").is_none(), "{oracle}");
+    Some(oracle["targets"].as_array().unwrap().clone())
+}
+
+/// migfix's chains: (name, plan), sorted.
+fn chains_of(root: &Path) -> Vec<(String, String)> {
+    let (code, out, err) = run(root, &["--format", "json", "chains"]);
+    assert_eq!(code, 0, "{err}");
+    let json: Value = serde_json::from_str(&out).unwrap();
+    let mut chains: Vec<(String, String)> = json["chains"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().to_string(),
+                c["location"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    chains.sort();
+    chains
+}
+
+/// The chain of each plan a target reads, checked against sqitch for that
+/// target; the plans, sorted.
+fn plans_the_targets_read(root: &Path, run_in: &str) -> Option<Vec<String>> {
+    let chains = chains_of(root);
+    let mut plans: Vec<String> = Vec::new();
+    for target in all_targets(&root.join(run_in))? {
+        let name = target["name"].as_str().unwrap();
+        let plan_file = target["plan_file"].as_str().unwrap();
+        let plan = if run_in == "." {
+            plan_file.to_string()
+        } else {
+            format!("{run_in}/{plan_file}")
+        };
+        if target["plan_file_exists"] != true {
+            continue;
+        }
+        // The chain of that plan (one of them, where engines read it with
+        // scripts of their own) that reads it as this target does.
+        let candidates: Vec<&String> = chains
+            .iter()
+            .filter(|(_, location)| *location == plan)
+            .map(|(n, _)| n)
+            .collect();
+        assert!(
+            !candidates.is_empty(),
+            "target {name} reads {plan}, no chain does: {chains:?}"
+        );
+        let why: Vec<String> = candidates
+            .iter()
+            .map(|c| agrees_for(root, c, &root.join(run_in), Some(name)))
+            .filter_map(Result::err)
+            .collect();
+        assert!(
+            why.len() < candidates.len(),
+            "target {name}: no chain of {plan} reads it as sqitch does: {why:?}"
+        );
+        if !plans.contains(&plan) {
+            plans.push(plan);
+        }
+    }
+    plans.sort();
+    Some(plans)
+}
+
+/// deploy --verify, revert and deploy --verify again with real sqitch, in
+/// the folder of sqitch.conf, to `target`.
+fn deploys_to(run_in: &Path, target: &str) -> Result<(), String> {
+    for args in [
+        &["deploy", "--verify", target][..],
+        &["revert", "-y", target],
+        &["deploy", "--verify", target],
+    ] {
+        sqitch(run_in, None, args)?;
+    }
+    Ok(())
+}
+
+#[test]
+fn every_plan_an_engine_or_target_reads_is_a_chain_read_as_sqitch_reads_it() {
+    let installed = sqitch_installed();
+    for p in WITH_TARGETS {
+        let (_tmp, root) = checkout_fixture(p.fixture);
+        let chains = chains_of(&root);
+        let names: Vec<&str> = chains.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, p.chains, "{}", p.fixture);
+        let (code, out, err) = run(&root, &["check"]);
+        assert_eq!(code, 0, "{}: {out}{err}", p.fixture);
+        assert!(!err.contains("does not read"), "{}: {err}", p.fixture);
+        if !installed {
+            continue;
+        }
+        // Each plan a target reads is a chain, and each chain a plan some
+        // target reads.
+        let plans = plans_the_targets_read(&root, p.run_in).expect("sqitch is installed");
+        let locations: Vec<String> = chains.iter().map(|(_, l)| l.clone()).collect();
+        assert_eq!(plans, locations, "{}", p.fixture);
+        // Each engine's plan deploys where a server is at hand.
+        let run_in = root.join(p.run_in);
+        let db = tempfile::tempdir().unwrap();
+        let sqlite = format!("db:sqlite:{}", db.path().join("t.db").display());
+        deploys_to(&run_in, &sqlite).unwrap_or_else(|e| panic!("{}: {e}", p.fixture));
+        if p.chains.iter().any(|c| c.ends_with("/pg")) {
+            if let Some(pg) = crate::postgres::Database::create(p.fixture) {
+                let server = std::env::var("MIGFIX_PG_URL").unwrap();
+                let authority = server
+                    .strip_prefix("postgresql://")
+                    .and_then(|r| r.split_once('/'))
+                    .map(|(a, _)| a)
+                    .unwrap();
+                deploys_to(&run_in, &format!("db:pg://{authority}/{}", pg.name))
+                    .unwrap_or_else(|e| panic!("{}: {e}", p.fixture));
+            }
+        }
+    }
+}
+
+/// With its [engine "sqlite"] section gone, no target reads primer's SQLite
+/// plan any more: it is left over, a warning and not a chain, as sqitch's
+/// own list of targets says.
+#[test]
+fn a_plan_no_target_reads_is_left_over() {
+    let (_tmp, root) = checkout_fixture("primer");
+    let conf = root.join("sqitch/sqitch.conf");
+    let text = std::fs::read_to_string(&conf).unwrap();
+    let cut = text.find("[engine \"sqlite\"]").unwrap();
+    std::fs::write(&conf, &text[..cut]).unwrap();
+    let (code, out, err) = run(&root, &["check"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(out, "sqitch/pg: OK (4 changes)\n");
+    assert!(
+        err.contains("warning: sqitch/sqlite/sqitch.plan: sqitch does not read this plan: no target or engine of sqitch/sqitch.conf reads it (they read sqitch/pg/sqitch.plan)"),
+        "{err}"
+    );
+    if sqitch_installed() {
+        let plans = plans_the_targets_read(&root, "sqitch").unwrap();
+        assert_eq!(plans, ["sqitch/pg/sqitch.plan"]);
+    }
+}
+
+/// One plan that two engines read with script folders of their own is two
+/// chains, named after the plan and the engine; renaming a change moves
+/// both engines' scripts, and sqitch deploys the renamed plan.
+#[test]
+fn one_plan_read_by_two_engines_with_their_own_scripts() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("shop");
+    let mut files: Vec<(String, String)> = vec![
+        (
+            "sqitch.conf".into(),
+            "[core]\n\tengine = pg\n[engine \"pg\"]\n\ttarget = db:pg:shop\n\tdeploy_dir = pg/deploy\n\trevert_dir = pg/revert\n\tverify_dir = pg/verify\n\
+             [engine \"sqlite\"]\n\tdeploy_dir = sqlite/deploy\n\trevert_dir = sqlite/revert\n\tverify_dir = sqlite/verify\n\
+             [target \"ci\"]\n\turi = db:sqlite:ci.db\n"
+                .into(),
+        ),
+        (
+            "sqitch.plan".into(),
+            "%syntax-version=1.0.0\n%project=shop\n\n01-items 2026-06-01T00:00:00Z Ops <ops@x.app>\n02-prices [01-items] 2026-06-02T00:00:00Z Ops <ops@x.app>\n".into(),
+        ),
+    ];
+    for engine in ["pg", "sqlite"] {
+        for (change, sql) in [
+            ("01-items", "CREATE TABLE items (id INTEGER PRIMARY KEY);"),
+            (
+                "02-prices",
+                "CREATE TABLE prices (item INTEGER, cents INTEGER);",
+            ),
+        ] {
+            let table = if change == "01-items" {
+                "items"
+            } else {
+                "prices"
+            };
+            files.push((
+                format!("{engine}/deploy/{change}.sql"),
+                format!("-- {engine}\n{sql}\n"),
+            ));
+            files.push((
+                format!("{engine}/revert/{change}.sql"),
+                format!("-- {engine}\nDROP TABLE {table};\n"),
+            ));
+            files.push((
+                format!("{engine}/verify/{change}.sql"),
+                format!("-- {engine}\nSELECT * FROM {table} WHERE 0;\n"),
+            ));
+        }
+    }
+    let files: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    write_tree(&root, &files);
+    git_init(&root);
+    let names: Vec<String> = chains_of(&root).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["sqitch.plan#ci", "sqitch.plan#pg"]);
+    let (code, out, err) = run(&root, &["check"]);
+    assert_eq!(code, 0, "{out}{err}");
+    if sqitch_installed() {
+        let plans = plans_the_targets_read(&root, ".").unwrap();
+        assert_eq!(plans, ["sqitch.plan"]);
+    }
+    let (code, out, err) = run(
+        &root,
+        &[
+            "--chain",
+            "sqitch.plan#ci",
+            "renumber",
+            "02-prices",
+            "--to",
+            "03",
+            "--yes",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    for engine in ["pg", "sqlite"] {
+        for d in ["deploy", "revert", "verify"] {
+            let moved = root.join(engine).join(d);
+            assert!(moved.join("03-prices.sql").is_file(), "{engine}/{d}");
+            assert!(!moved.join("02-prices.sql").exists(), "{engine}/{d}");
+        }
+    }
+    let (code, out, err) = run(&root, &["check"]);
+    assert_eq!(code, 0, "{out}{err}");
+    if sqitch_installed() {
+        let db = tempfile::tempdir().unwrap();
+        deploys_to(
+            &root,
+            &format!("db:sqlite:{}", db.path().join("s.db").display()),
+        )
+        .unwrap();
+    }
+}
+
+/// The gate deploys the Postgres engine's plan to its Postgres and leaves
+/// the SQLite engine's alone, saying so.
+#[test]
+fn the_gate_deploys_the_postgres_plan_only() {
+    let Some(url) = crate::postgres::url() else {
+        return;
+    };
+    let (_tmp, root) = checkout_fixture("primer");
+    let o = migfix(
+        &root,
+        &[
+            "-C",
+            root.to_str().unwrap(),
+            "gate",
+            "--database-url",
+            url.as_str(),
+        ],
+    );
+    let out = format!("{}{}", stdout(&o), stderr(&o));
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    for step in [
+        "sqitch/pg — sqitch deploy --verify ... ok",
+        "sqitch/pg — sqitch revert --to @HEAD^ ... ok",
+        "sqitch/sqlite — not deployed: sqitch reads this plan for sqlite, not Postgres ... ok",
+        "gate passed: 2 chains",
+    ] {
+        assert!(out.contains(step), "{step}: {out}");
     }
 }

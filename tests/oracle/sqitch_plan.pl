@@ -4,6 +4,7 @@
 # Usage:
 #   perl tests/oracle/sqitch_plan.pl [-C DIR] [--plan-file FILE] [--top-dir DIR]
 #                                    [--compact] [TARGET]
+#   perl tests/oracle/sqitch_plan.pl [-C DIR] --targets [--compact]
 #
 #   -C DIR / --chdir DIR   run as if started in DIR (like `sqitch -C DIR`);
 #                          this folder is "the project folder": sqitch.conf
@@ -20,6 +21,13 @@
 #                          has no configuration at all (no engine anywhere),
 #                          db:pg: is used and "target_fallback" is true.
 #   --compact              one line of JSON instead of pretty-printed.
+#   --targets              instead of one target's plan, every target sqitch
+#                          knows of in the configuration, as
+#                          App::Sqitch::Target->all_targets lists them (what
+#                          `sqitch add --all` and friends work on), each with
+#                          its engine, plan file and script folders:
+#                          {"targets": [{"name", "engine", "plan_file",
+#                          "plan_file_exists", "top_dir", "deploy_dir", ...}]}
 #
 # Configuration is read as sqitch reads it: ./sqitch.conf (or
 # $SQITCH_CONFIG), $SQITCH_USER_CONFIG or ~/.sqitch/sqitch.conf, and
@@ -53,8 +61,18 @@
 #                         "tag": null, "id": null, "external": false,
 #                         "resolves_to": 0, "resolves_to_id": "<sha1>",
 #                         "latest_before": 0 } ],
-#         "conflicts": [] } ]
+#         "conflicts": [] } ],
+#     "deploy_error": null
 #   }
+#
+# "deploy_error" is what `sqitch deploy` of the whole plan to a fresh
+# database refuses before it deploys anything, from the plan alone: the
+# conflicts of Engine.pm's check_deploy_dependencies, run with App::Sqitch's
+# own Depend objects (a conflict's id is looked up in the plan: "Unable to
+# find change ... in plan ...", "Unknown tag ..."; one on a change deployed
+# before it: "Conflicts with previously deployed change: ..."). A fresh
+# database has no other project's changes, so conflicts on them pass and
+# requirements on them are not judged here.
 #
 # How App::Sqitch (v1.3.1) resolves a dependency, and so what "resolves_to"
 # means (the index, in plan order, of the change instance sqitch means):
@@ -130,7 +148,7 @@ use App::Sqitch::Target;
 my %opt;
 GetOptionsFromArray(
     \@ARGV, \%opt,
-    'chdir|cd|C=s', 'plan-file|f=s', 'top-dir=s', 'compact', 'help|h',
+    'chdir|cd|C=s', 'plan-file|f=s', 'top-dir=s', 'compact', 'targets', 'help|h',
 ) or usage(1);
 usage(0) if $opt{help};
 usage(1) if @ARGV > 1;
@@ -155,6 +173,16 @@ my @params = ( sqitch => $sqitch );
 push @params, top_dir   => dir( $opt{'top-dir'} )    if defined $opt{'top-dir'};
 push @params, plan_file => file( $opt{'plan-file'} ) if defined $opt{'plan-file'};
 
+if ( $opt{targets} ) {
+    my @all = try { App::Sqitch::Target->all_targets(@params) } catch {
+        fail( ref $_ && eval { $_->isa('App::Sqitch::X') } ? $_->message : "$_" );
+    };
+    $out{targets} = [ map { layout($_) } @all ];
+    print $json->encode( \%out );
+    print "\n" if $opt{compact};
+    exit 0;
+}
+
 my $fallback = 0;
 my $target = try {
     App::Sqitch::Target->new( @params, ( defined $target_arg ? ( name => $target_arg ) : () ) );
@@ -172,16 +200,8 @@ $out{target_fallback} = $fallback ? JSON::PP::true : JSON::PP::false;
 $out{target}          = $target->name;
 $out{engine}          = $target->engine_key;
 
-$out{plan_file}        = rel( $target->plan_file );
-$out{plan_file_exists} = -e $target->plan_file ? JSON::PP::true : JSON::PP::false;
-$out{top_dir}          = rel( $target->top_dir );
-for my $s (qw(deploy revert verify)) {
-    my $m = "${s}_dir";
-    $out{$m} = rel( $target->$m );
-    my $r = "reworked_${s}_dir";
-    $out{$r} = rel( $target->$r );
-}
-$out{extension} = $target->extension;
+%out = ( %out, %{ layout($target) } );
+delete @out{qw(name)};
 
 my $plan = try { my $p = $target->plan; $p->changes; $p } catch {
     my $err = $_;
@@ -248,6 +268,28 @@ for my $i ( 0 .. $#changes ) {
 }
 $out{changes} = \@out_changes;
 
+# What deploy refuses before it deploys anything (Engine.pm
+# check_deploy_dependencies, on a fresh database).
+$out{deploy_error} = undef;
+try {
+    my ( %seen, @conflicts );
+    for my $c (@changes) {
+        push @conflicts => grep { $seen{ $_->id // '' } } $c->conflicts;
+        $seen{ $c->id } = $c;
+    }
+    my %once;
+    @conflicts = grep { !$once{$_}++ } map { $_->as_string } @conflicts;
+    $out{deploy_error} = (
+        @conflicts == 1
+        ? 'Conflicts with previously deployed change: '
+        : 'Conflicts with previously deployed changes: '
+    ) . join( ' ', @conflicts ) if @conflicts;
+} catch {
+    my $msg = ref $_ && eval { $_->isa('App::Sqitch::X') } ? $_->message : "$_";
+    chomp $msg;
+    $out{deploy_error} = $msg;
+};
+
 print $json->encode( \%out );
 print "\n" if $opt{compact};
 exit 0;
@@ -286,6 +328,25 @@ sub dep {
     return \%h;
 }
 
+sub layout {
+    my $t = shift;
+    my %h = (
+        name             => $t->name,
+        engine           => $t->engine_key,
+        plan_file        => rel( $t->plan_file ),
+        plan_file_exists => -e $t->plan_file ? JSON::PP::true : JSON::PP::false,
+        top_dir          => rel( $t->top_dir ),
+        extension        => $t->extension,
+    );
+    for my $s (qw(deploy revert verify)) {
+        my $m = "${s}_dir";
+        $h{$m} = rel( $t->$m );
+        my $r = "reworked_${s}_dir";
+        $h{$r} = rel( $t->$r );
+    }
+    return \%h;
+}
+
 sub rel {
     my $p = shift;
     return undef unless defined $p;
@@ -308,5 +369,6 @@ sub fail {
 sub usage {
     my $code = shift;
     print STDERR "usage: $0 [-C DIR] [--plan-file FILE] [--top-dir DIR] [--compact] [TARGET]\n";
+    print STDERR "       $0 [-C DIR] --targets [--compact]\n";
     exit $code;
 }

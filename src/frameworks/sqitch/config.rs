@@ -3,10 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
+use super::targets::{all_targets, Target};
 use super::PROFILE;
 use crate::cli::Global;
 use crate::config::discover::{chain_name, read_text, Found, Markers};
-use crate::config::ini::{git_config_get, Ini};
+use crate::config::ini::Ini;
 use crate::config::{clean, rel, user_path, ChainSpec, Source, TomlChain};
 use crate::error::Diag;
 
@@ -31,9 +32,15 @@ pub(crate) struct SqitchSpec {
     pub reworked_revert_dir: PathBuf,
     pub reworked_verify_dir: PathBuf,
     pub extension: String,
-    /// Other `sqitch.plan` files under this project's sqitch.conf that
-    /// sqitch does not read (it reads `plan` only).
+    /// The targets that read the plan with these folders, as a user knows
+    /// them (a target's name, or an engine's), sqitch's default first.
+    pub readers: Vec<String>,
+    /// Their engines (`pg`, `sqlite`), where known.
+    pub engines: Vec<String>,
+    /// Other `sqitch.plan` files under this project's sqitch.conf that no
+    /// target or engine of it reads, with the plans its targets do read.
     pub unread_plans: Vec<PathBuf>,
+    pub conf_plans: Vec<PathBuf>,
 }
 
 impl Source for SqitchSpec {
@@ -55,16 +62,23 @@ impl Source for SqitchSpec {
     }
 }
 
-/// sqitch reads the plans its sqitch.conf names. A plan elsewhere below a
-/// sqitch.conf that names another plan is left over, not read; a plan with
-/// no sqitch.conf above it is read with sqitch's defaults.
+/// sqitch reads the plans its sqitch.conf's targets and engines name: each
+/// plan with its script folders is a chain. A plan elsewhere below a
+/// sqitch.conf that names others is left over, not read; a plan with no
+/// sqitch.conf above it is read with sqitch's defaults.
 pub(super) fn discover(root: &Path, found: &Found) -> (Vec<ChainSpec>, Vec<Diag>) {
     let mut errors = Vec::new();
     let confs = found.named("sqitch.conf");
     let mut specs: Vec<SqitchSpec> = Vec::new();
     for conf in confs {
         match sqitch_layouts(conf) {
-            Ok(layouts) => specs.extend(layouts.into_iter().filter(|l| l.plan.is_file())),
+            Ok(layouts) => {
+                for layout in layouts.into_iter().filter(|l| l.plan.is_file()) {
+                    if !specs.iter().any(|s| s.same_layout(&layout)) {
+                        specs.push(layout);
+                    }
+                }
+            }
             Err(mut d) => {
                 d.file = rel(root, conf);
                 errors.push(d);
@@ -85,12 +99,49 @@ pub(super) fn discover(root: &Path, found: &Found) -> (Vec<ChainSpec>, Vec<Diag>
             None => specs.push(SqitchSpec::with_defaults(plan.clone(), plan_dir)),
         }
     }
+    let read: Vec<(Option<PathBuf>, PathBuf)> = specs
+        .iter()
+        .map(|s| (s.conf.clone(), s.plan.clone()))
+        .collect();
+    for spec in specs.iter_mut().filter(|s| !s.unread_plans.is_empty()) {
+        for (conf, plan) in &read {
+            if *conf == spec.conf && !spec.conf_plans.contains(plan) {
+                spec.conf_plans.push(plan.clone());
+            }
+        }
+    }
     specs.sort_by(|a, b| a.plan.cmp(&b.plan));
+    let names = chain_names(root, &specs);
     let chains = specs
         .into_iter()
-        .map(|s| sqitch_chain_spec(root, s))
+        .zip(names)
+        .map(|(s, name)| ChainSpec::new(name, &PROFILE, s))
         .collect();
     (chains, errors)
+}
+
+/// A chain's name: the folder of its plan, as for the other frameworks;
+/// the plan's path where one folder holds several chains; and that path
+/// with the target or engine that reads it (`db/sqitch.plan#sqlite`) where
+/// targets read one plan with different script folders.
+fn chain_names(root: &Path, specs: &[SqitchSpec]) -> Vec<String> {
+    let folder = |s: &SqitchSpec| chain_name(root, s.plan.parent().unwrap_or(root));
+    specs
+        .iter()
+        .map(|s| {
+            if specs.iter().filter(|o| folder(o) == folder(s)).count() == 1 {
+                return folder(s);
+            }
+            let path = rel(root, &s.plan);
+            if specs.iter().filter(|o| o.plan == s.plan).count() == 1 {
+                return path;
+            }
+            format!(
+                "{path}#{}",
+                s.readers.first().map_or("core", String::as_str)
+            )
+        })
+        .collect()
 }
 
 /// `--plan FILE`: each plan a chain.
@@ -144,7 +195,43 @@ impl SqitchSpec {
             reworked_revert_dir: top.join("revert"),
             reworked_verify_dir: top.join("verify"),
             extension: "sql".into(),
+            readers: Vec::new(),
+            engines: Vec::new(),
             unread_plans: Vec::new(),
+            conf_plans: Vec::new(),
+        }
+    }
+
+    /// Whether two targets read the same plan with the same scripts.
+    pub fn same_layout(&self, other: &SqitchSpec) -> bool {
+        self.plan == other.plan
+            && self.script_dirs(false) == other.script_dirs(false)
+            && self.script_dirs(true) == other.script_dirs(true)
+            && self.extension == other.extension
+    }
+
+    /// Another target that reads the plan with these folders.
+    fn add_reader(&mut self, target: &Target) {
+        let label = target.label();
+        if !self.readers.contains(&label) {
+            self.readers.push(label);
+        }
+        if let Some(engine) = &target.engine {
+            if !self.engines.contains(engine) {
+                self.engines.push(engine.clone());
+            }
+        }
+    }
+
+    /// The plan's path as sqitch names it in its messages: from the folder
+    /// it runs in, the one holding sqitch.conf.
+    pub fn plan_as_sqitch_shows_it(&self) -> String {
+        match self.conf.as_deref().and_then(Path::parent) {
+            Some(dir) => rel(dir, &self.plan),
+            None => self.plan.file_name().map_or_else(
+                || "sqitch.plan".into(),
+                |n| n.to_string_lossy().into_owned(),
+            ),
         }
     }
 
@@ -164,122 +251,79 @@ impl SqitchSpec {
 }
 
 /// The plans a sqitch.conf makes sqitch read, each with its script
-/// folders, resolved as sqitch's `Target` does: every key is looked up in
-/// `[target "NAME"]`, then `[engine "ENGINE"]`, then `[core]`, and paths are
-/// relative to the folder sqitch runs in, the one holding sqitch.conf. The
-/// default target comes first; other `[target]` sections follow where they
-/// name a plan or folders of their own.
+/// folders and the targets that read it so, resolved as sqitch's `Target`
+/// does for every target `all_targets` lists: every key is looked up in
+/// `[target "NAME"]`, then `[engine "ENGINE"]` (the engine of the target's
+/// URI), then `[core]`, and paths are relative to the folder sqitch runs
+/// in, the one holding sqitch.conf. The default target's comes first.
 pub(crate) fn sqitch_layouts(conf: &Path) -> Result<Vec<SqitchSpec>, Diag> {
     let dir = conf.parent().unwrap_or(Path::new("."));
     let text =
         read_text(conf).map_err(|(line, m)| Diag::new(conf.display().to_string(), line, m))?;
     let ini = Ini::parse_git(&text)
         .map_err(|e| Diag::new(conf.display().to_string(), Some(e.line), e.message))?;
-    let get = |section: &str, key: &str| {
-        git_config_get(&ini, section, key)
-            .map(|e| e.value.clone())
-            .filter(|v| !v.is_empty())
-    };
-    let core_engine = get("core", "engine");
-    let default_target = get("core", "target").or_else(|| {
-        core_engine
-            .as_ref()
-            .and_then(|e| get(&format!("engine.{e}"), "target"))
-    });
-    let mut targets: Vec<Option<String>> = vec![default_target.filter(|t| !t.contains(':'))];
-    for (section, _) in &ini.sections {
-        if let Some(name) = section
-            .strip_prefix("target")
-            .filter(|r| r.starts_with(char::is_whitespace))
-        {
-            let name = name.trim().trim_matches('"').to_string();
-            if !targets.contains(&Some(name.clone())) {
-                targets.push(Some(name));
-            }
-        }
+    let mut targets = all_targets(&ini);
+    if targets.is_empty() {
+        // No engine anywhere: `sqitch deploy db:ENGINE:…` still reads [core].
+        targets.push(Target {
+            name: String::new(),
+            engine: None,
+        });
     }
     let mut out: Vec<SqitchSpec> = Vec::new();
-    for (i, target) in targets.iter().enumerate() {
-        let t_section = target.as_ref().map(|t| format!("target.{t}"));
-        // The engine: core.engine, or the scheme of the target's URI (`db:pg:…`).
-        let engine = core_engine.clone().or_else(|| {
-            let uri = t_section.as_ref().and_then(|s| get(s, "uri"))?;
-            uri.strip_prefix("db:")?
-                .split(':')
-                .next()
-                .map(str::to_string)
-        });
-        let fetch = |key: &str| {
-            t_section
-                .as_ref()
-                .and_then(|s| get(s, key))
-                .or_else(|| {
-                    engine
-                        .as_ref()
-                        .and_then(|e| get(&format!("engine.{e}"), key))
-                })
-                .or_else(|| get("core", key))
-        };
-        // A non-default target counts only where it changes where things are.
-        let own = |key: &str| t_section.as_ref().and_then(|s| get(s, key)).is_some();
-        if i > 0
-            && ![
-                "plan_file",
-                "top_dir",
-                "deploy_dir",
-                "revert_dir",
-                "verify_dir",
-            ]
-            .iter()
-            .any(|k| own(k))
-        {
-            continue;
-        }
-        let top = clean(&dir.join(fetch("top_dir").unwrap_or_else(|| ".".into())));
-        let plan = fetch("plan_file").map_or_else(|| top.join("sqitch.plan"), |p| dir.join(p));
-        let mut spec = SqitchSpec::with_defaults(clean(&plan), &top);
+    for target in &targets {
+        let mut spec = layout(dir, &ini, target);
         spec.conf = Some(conf.to_path_buf());
-        for (key, slot) in [
-            ("deploy_dir", &mut spec.deploy_dir),
-            ("revert_dir", &mut spec.revert_dir),
-            ("verify_dir", &mut spec.verify_dir),
-        ] {
-            if let Some(p) = fetch(key) {
-                *slot = clean(&dir.join(p));
+        match out.iter_mut().find(|o| o.same_layout(&spec)) {
+            Some(known) => known.add_reader(target),
+            None => {
+                spec.add_reader(target);
+                out.push(spec);
             }
-        }
-        let reworked_top = fetch("reworked_dir").map(|p| clean(&dir.join(p)));
-        for (key, script, slot) in [
-            (
-                "reworked_deploy_dir",
-                "deploy",
-                &mut spec.reworked_deploy_dir,
-            ),
-            (
-                "reworked_revert_dir",
-                "revert",
-                &mut spec.reworked_revert_dir,
-            ),
-            (
-                "reworked_verify_dir",
-                "verify",
-                &mut spec.reworked_verify_dir,
-            ),
-        ] {
-            *slot = match (fetch(key), &reworked_top) {
-                (Some(p), _) => clean(&dir.join(p)),
-                (None, Some(top)) => top.join(script),
-                (None, None) => top.join(script),
-            };
-        }
-        if let Some(ext) = fetch("extension") {
-            spec.extension = ext;
-        }
-        if !out.iter().any(|o| o.plan == spec.plan) {
-            out.push(spec);
         }
     }
     Ok(out)
+}
+
+/// Where one target finds its plan and scripts.
+fn layout(dir: &Path, ini: &Ini, target: &Target) -> SqitchSpec {
+    let fetch = |key: &str| target.fetch(ini, key);
+    let top = clean(&dir.join(fetch("top_dir").unwrap_or_else(|| ".".into())));
+    let plan = fetch("plan_file").map_or_else(|| top.join("sqitch.plan"), |p| dir.join(p));
+    let mut spec = SqitchSpec::with_defaults(clean(&plan), &top);
+    for (key, slot) in [
+        ("deploy_dir", &mut spec.deploy_dir),
+        ("revert_dir", &mut spec.revert_dir),
+        ("verify_dir", &mut spec.verify_dir),
+    ] {
+        if let Some(p) = fetch(key) {
+            *slot = clean(&dir.join(p));
+        }
+    }
+    let reworked_top = fetch("reworked_dir").map_or_else(|| top.clone(), |p| clean(&dir.join(p)));
+    for (key, script, slot) in [
+        (
+            "reworked_deploy_dir",
+            "deploy",
+            &mut spec.reworked_deploy_dir,
+        ),
+        (
+            "reworked_revert_dir",
+            "revert",
+            &mut spec.reworked_revert_dir,
+        ),
+        (
+            "reworked_verify_dir",
+            "verify",
+            &mut spec.reworked_verify_dir,
+        ),
+    ] {
+        *slot = fetch(key).map_or_else(|| reworked_top.join(script), |p| clean(&dir.join(p)));
+    }
+    if let Some(ext) = fetch("extension") {
+        spec.extension = ext;
+    }
+    spec
 }
 
 /// The chain for one sqitch plan, with the sqitch.conf that names it: in
@@ -358,8 +402,60 @@ mod tests {
                     d("ci/revert"),
                     d("ci/old/deploy")
                 ),
+                (
+                    d("sql/sqitch.plan"),
+                    d("sql/dep"),
+                    d("sql/revert"),
+                    d("sql/deploy")
+                ),
             ],
-            "the default target first; a target with no folders of its own adds nothing"
+            "the default target first; a target with no keys of its own reads its engine's and core's"
+        );
+        let readers: Vec<_> = specs.iter().map(|s| s.readers.clone()).collect();
+        assert_eq!(readers, [["prod"], ["ci"], ["other"]]);
+    }
+
+    #[test]
+    fn targets_that_read_one_plan_alike_are_one_layout() {
+        // hackworthltd/primer's sqitch.conf: an engine per folder.
+        let dir = tempfile::tempdir().unwrap();
+        let conf = dir.path().join("sqitch.conf");
+        std::fs::write(
+            &conf,
+            "[core]\n\tengine = pg\n# [engine \"pg\"]\n\t# target = db:pg:\n[engine \"pg\"]\n\ttarget = db:pg:\n\ttop_dir = pg\n\
+             [engine \"sqlite\"]\n\ttarget = db:sqlite:\n\ttop_dir = sqlite\n\
+             [target \"ci\"]\n\turi = db:sqlite:ci.db\n",
+        )
+        .unwrap();
+        let specs = sqitch_layouts(&conf).unwrap();
+        let got: Vec<_> = specs
+            .iter()
+            .map(|s| {
+                (
+                    s.plan.clone(),
+                    s.deploy_dir.clone(),
+                    s.readers.clone(),
+                    s.engines.clone(),
+                )
+            })
+            .collect();
+        let d = |p: &str| dir.path().join(p);
+        assert_eq!(
+            got,
+            [
+                (
+                    d("pg/sqitch.plan"),
+                    d("pg/deploy"),
+                    vec!["pg".to_string()],
+                    vec!["pg".to_string()]
+                ),
+                (
+                    d("sqlite/sqitch.plan"),
+                    d("sqlite/deploy"),
+                    vec!["ci".to_string(), "sqlite".to_string()],
+                    vec!["sqlite".to_string()]
+                ),
+            ]
         );
     }
 }

@@ -8,7 +8,19 @@ use super::SqitchSpec;
 use crate::frameworks::interface::Trip;
 
 /// sqitch's round trip: deploy --verify, revert the last change, deploy.
+/// A plan that only other engines read (SQLite's, MySQL's) is not for the
+/// gate's Postgres: it passes with a step that says so.
 pub(crate) fn round_trip(trip: &mut dyn Trip, spec: &SqitchSpec) -> Result<bool> {
+    if !spec.engines.is_empty() && !spec.engines.iter().any(|e| e == "pg") {
+        return Ok(trip.check_step(
+            &format!(
+                "not deployed: sqitch reads this plan for {}, not Postgres",
+                spec.engines.join(", ")
+            ),
+            true,
+            String::new(),
+        ));
+    }
     let dir = spec
         .conf
         .as_deref()

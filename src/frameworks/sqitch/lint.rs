@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
-use super::plan::{climbs, invalid_name, is_timestamp, Entry, Line, LineKind, Plan};
+use super::plan::{
+    climbs, invalid_name, is_change_id, is_timestamp, valid_dep, Entry, Line, LineKind, Plan,
+};
 use super::planned::read_plan;
 use super::SqitchSpec;
 use crate::chains::scheme::number_prefix;
@@ -49,9 +51,9 @@ pub(crate) fn projects(chains: &[crate::chains::Chain]) -> Projects {
 }
 
 /// What `sqitch plan` and `sqitch deploy --verify` refuse, line by line,
-/// in the order sqitch checks it (its `App::Sqitch::Plan` parser and its
-/// dependency check), plus what sqitch only warns about and migfix's
-/// naming conventions, as warnings.
+/// in the order sqitch checks it (its `App::Sqitch::Plan` parser, its
+/// dependency check, and the conflicts deploy checks), plus what sqitch
+/// only warns about and migfix's naming conventions, as warnings.
 pub(crate) fn lint(plan: &Plan, spec: &SqitchSpec, projects: &Projects) -> Vec<Lint> {
     let mut out = Vec::new();
     let mut push = |line: usize, kind: &'static str, message: String, fix: &str| {
@@ -267,7 +269,7 @@ pub(crate) fn lint(plan: &Plan, spec: &SqitchSpec, projects: &Projects) -> Vec<L
                 n,
                 "sqitch-duplicate",
                 format!(
-                    "change `{}` is planned again (line {first}) without a tag between",
+                    "change `{}` duplicates its declaration on line {first}, with no tag between them",
                     entry.name
                 ),
                 "tag the plan before reworking a change, or rename one of them",
@@ -355,6 +357,9 @@ pub(crate) fn lint(plan: &Plan, spec: &SqitchSpec, projects: &Projects) -> Vec<L
             "plan the dependency first, or fix its name",
         );
     }
+    for (line, message, fix) in super::conflicts::refused(plan, &spec.plan_as_sqitch_shows_it()) {
+        push(line, "sqitch-conflict", message, fix);
+    }
     for p in plan.planned() {
         if p.entry.marker == "-" {
             continue;
@@ -440,32 +445,4 @@ fn check_section(
         }
     }
     out
-}
-
-fn is_change_id(s: &str) -> bool {
-    s.len() == 40 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-}
-
-/// sqitch's dependency grammar: `[!][project:](id | name[@tag] | @tag)`.
-fn valid_dep(text: &str) -> bool {
-    let (proj, rest) = match text.split_once(':') {
-        Some((p, r)) => (Some(p), r),
-        None => (None, text),
-    };
-    if proj.is_some_and(|p| invalid_name(p, false).is_some() || p.is_empty()) {
-        return false;
-    }
-    if is_change_id(rest) {
-        return true;
-    }
-    let (name, tag) = match rest.split_once('@') {
-        Some((n, t)) => (n, Some(t)),
-        None => (rest, None),
-    };
-    let name_ok = if name.is_empty() {
-        tag.is_some()
-    } else {
-        invalid_name(name, false).is_none()
-    };
-    name_ok && tag.is_none_or(|t| !t.is_empty() && invalid_name(t, false).is_none())
 }

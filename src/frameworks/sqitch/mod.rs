@@ -2,6 +2,7 @@
 
 pub(crate) mod claims;
 pub(crate) mod config;
+pub(crate) mod conflicts;
 pub(crate) mod facts;
 pub(crate) mod gate;
 pub(crate) mod lint;
@@ -9,6 +10,7 @@ pub(crate) mod plan;
 pub(crate) mod planned;
 pub(crate) mod rebase;
 pub(crate) mod repair;
+pub(crate) mod targets;
 
 use std::path::{Path, PathBuf};
 
@@ -160,7 +162,7 @@ impl Framework for Sqitch {
             .revisions
             .iter()
             .enumerate()
-            .filter(|(_, r)| !r.id.contains('@') && number_prefix(&r.id) == Some(target))
+            .filter(|(_, r)| !r.id.contains(['@', ' ']) && number_prefix(&r.id) == Some(target))
             .map(|(i, r)| (i, r.id.as_str()))
             .collect();
         names.dedup_by_key(|(_, n)| *n);

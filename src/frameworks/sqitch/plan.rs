@@ -319,6 +319,34 @@ pub(super) fn is_timestamp(s: &str) -> bool {
         })
 }
 
+pub(super) fn is_change_id(s: &str) -> bool {
+    s.len() == 40 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// sqitch's dependency grammar: `[!][project:](id | name[@tag] | @tag)`.
+pub(super) fn valid_dep(text: &str) -> bool {
+    let (proj, rest) = match text.split_once(':') {
+        Some((p, r)) => (Some(p), r),
+        None => (None, text),
+    };
+    if proj.is_some_and(|p| invalid_name(p, false).is_some() || p.is_empty()) {
+        return false;
+    }
+    if is_change_id(rest) {
+        return true;
+    }
+    let (name, tag) = match rest.split_once('@') {
+        Some((n, t)) => (n, Some(t)),
+        None => (rest, None),
+    };
+    let name_ok = if name.is_empty() {
+        tag.is_some()
+    } else {
+        invalid_name(name, false).is_none()
+    };
+    name_ok && tag.is_none_or(|t| !t.is_empty() && invalid_name(t, false).is_none())
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::lint::{lint, Projects};
@@ -327,7 +355,7 @@ mod tests {
     use super::*;
     use std::path::Path;
 
-    const PLAN: &str = "%syntax-version=1.0.0\n%project=queue\n\n01-init 2026-06-17T00:00:00Z bot <ops@x.app> # first\n02-users [01-init] 2026-06-17T00:00:00Z bot <ops@x.app>\n@v1.0 2026-06-17T00:00:00Z bot <ops@x.app> # release\n03-jobs [02-users !legacy q:other] 2026-06-17T00:00:00Z Ops Bot <ops@x.app>\n01-init [01-init@v1.0] 2026-06-18T00:00:00Z bot <ops@x.app> # reworked\n";
+    const PLAN: &str = "%syntax-version=1.0.0\n%project=queue\n\n01-init 2026-06-17T00:00:00Z bot <ops@x.app> # first\n02-users [01-init] 2026-06-17T00:00:00Z bot <ops@x.app>\n@v1.0 2026-06-17T00:00:00Z bot <ops@x.app> # release\n03-jobs [02-users !legacy:jobs q:other] 2026-06-17T00:00:00Z Ops Bot <ops@x.app>\n01-init [01-init@v1.0] 2026-06-18T00:00:00Z bot <ops@x.app> # reworked\n";
 
     fn spec(dir: &Path) -> SqitchSpec {
         SqitchSpec::with_defaults(dir.join("sqitch.plan"), dir)
@@ -346,7 +374,11 @@ mod tests {
             .collect();
         assert_eq!(
             deps,
-            [("02-users", false), ("legacy", true), ("q:other", false)]
+            [
+                ("02-users", false),
+                ("legacy:jobs", true),
+                ("q:other", false)
+            ]
         );
         for d in &jobs.deps {
             assert_eq!(&PLAN[d.span.clone()], d.text);
@@ -470,6 +502,11 @@ mod tests {
         assert_eq!(
             lint_kinds("%project=q\n\n07-a 2026-06-17T00:00:00Z b <b@x>\n07-b 2026-06-17T00:00:00Z b <b@x>\n"),
             [(4, "sqitch-prefix")]
+        );
+        assert_eq!(
+            lint_kinds("%project=q\n\n01-a [!legacy] 2026-06-17T00:00:00Z b <b@x>\n"),
+            [(3, "sqitch-conflict")],
+            "sqitch deploy cannot find the change a conflict names"
         );
     }
 

@@ -262,12 +262,20 @@ pub(crate) fn read(
     let text = read_plan(&spec.plan)
         .map_err(|(line, message)| vec![Diag::new(shown.clone(), line, message)])?;
     let plan = Plan::parse(&text);
+    let read_plans: Vec<String> = spec.conf_plans.iter().map(|p| rel(root, p)).collect();
     let warnings = spec
         .unread_plans
         .iter()
         .map(|p| {
             let conf = spec.conf.as_deref().map(|c| rel(root, c)).unwrap_or_default();
-            Diag::new(rel(root, p), None, format!("sqitch does not read this plan: {conf} names {shown}; delete it or point sqitch.conf at it"))
+            Diag::new(
+                rel(root, p),
+                None,
+                format!(
+                    "sqitch does not read this plan: no target or engine of {conf} reads it (they read {}); delete it or point sqitch.conf at it",
+                    crate::findings::and_list(&read_plans)
+                ),
+            )
         })
         .collect();
     let dir = spec.reworked_deploy_dir.clone();
@@ -302,7 +310,15 @@ pub(crate) fn revisions(
     extension: &str,
     exists: impl Fn(&str) -> bool,
 ) -> Vec<Revision> {
-    let ids: Vec<String> = planned.iter().map(|p| p.id(extension, &exists)).collect();
+    let mut ids: Vec<String> = planned.iter().map(|p| p.id(extension, &exists)).collect();
+    // A change planned again with no tag between (which sqitch refuses, and
+    // the lint reports) would share its id with the first: the later ones
+    // are told apart by their line, so that the graph sees no cycle.
+    for i in 0..ids.len() {
+        if ids[..i].contains(&ids[i]) {
+            ids[i] = format!("{} (line {})", ids[i], planned[i].line.number);
+        }
+    }
     planned
         .iter()
         .enumerate()

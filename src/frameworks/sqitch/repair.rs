@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
+use super::config::sqitch_layouts;
 use super::lint::{lint, projects};
 use super::plan::{invalid_name, Plan};
 use super::planned::read_plan;
@@ -58,7 +59,7 @@ pub(crate) fn renumber(
     let project = plan.pragma("project").unwrap_or("").to_string();
     let old = chain.revisions[idx]
         .id
-        .split('@')
+        .split(['@', ' '])
         .next()
         .unwrap_or_default()
         .to_string();
@@ -150,10 +151,18 @@ pub(crate) fn renumber(
         let Some(other_spec) = other.spec.source::<super::SqitchSpec>() else {
             continue;
         };
+        if other_spec.plan == spec.plan {
+            continue;
+        }
         let Ok(other_text) = read_plan(&other_spec.plan) else {
             continue;
         };
         let other_plan = Plan::parse(&other_text);
+        if other_plan.pragma("project") == Some(project.as_str()) {
+            // Another engine's plan of this project: `project:name` there
+            // names its own change.
+            continue;
+        }
         let (edits, who) = rename_in(&other_plan, &old, &new, |proj| {
             proj == Some(project.as_str())
         });
@@ -166,7 +175,24 @@ pub(crate) fn renumber(
             builder.edit(&other_spec.plan, other_text.as_bytes(), edits);
         }
     }
-    let moves = script_moves(&plan, spec, &old, &new);
+    // The same plan read by other engines or targets, with scripts of
+    // their own (whether or not `--chain` selected their chains).
+    let same_plan: Vec<SqitchSpec> = spec
+        .conf
+        .as_deref()
+        .and_then(|c| sqitch_layouts(c).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|l| l.plan == spec.plan && !l.same_layout(spec))
+        .collect();
+    let mut moves = script_moves(&plan, spec, &old, &new);
+    for other in &same_plan {
+        for (from, to) in script_moves(&plan, other, &old, &new) {
+            if !moves.iter().any(|(f, _)| *f == from) {
+                moves.push((from, to));
+            }
+        }
+    }
     for (from, to) in &moves {
         let bytes = std::fs::read(from).with_context(|| format!("reading {}", from.display()))?;
         builder.rename(from, &bytes, to.clone());
