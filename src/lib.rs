@@ -13,6 +13,7 @@ mod config;
 mod diff;
 mod error;
 mod facts;
+mod files;
 mod findings;
 mod frameworks;
 mod git;

@@ -167,41 +167,15 @@ pub(crate) fn bom_len(src: &[u8]) -> usize {
     }
 }
 
-/// The largest revision file read: 30 times the largest of the real-world
-/// migrations in the test corpora (68 KB), and small enough that reading
-/// one stays well under 200 MB of memory.
-pub(crate) const MAX_FILE_BYTES: u64 = 2 << 20;
-
-/// A Python file's bytes, refused before it is read when over
-/// [`MAX_FILE_BYTES`], so that a huge file costs nothing; the error is
-/// what to tell.
+/// A Python file's bytes, read as every file of the tree is (see
+/// [`crate::files::read`]); the error is what to tell after its name.
 pub(crate) fn read_source(path: &std::path::Path) -> Result<Vec<u8>, String> {
-    if let Ok(meta) = std::fs::metadata(path) {
-        if meta.len() > MAX_FILE_BYTES {
-            return Err(too_big(meta.len()));
-        }
-    }
-    std::fs::read(path).map_err(|e| format!("cannot read: {e}"))
-}
-
-/// What a file over [`MAX_FILE_BYTES`] is told.
-pub(crate) fn too_big(len: u64) -> String {
-    format!(
-        "{:.1} MiB, over the {} MiB migfix reads in one revision file; keep large data out of the migration (a file it loads, or a separate data step)",
-        len as f64 / f64::from(1u32 << 20),
-        MAX_FILE_BYTES >> 20
-    )
+    crate::files::read(path).map_err(|e| format!("cannot read: {e}"))
 }
 
 /// The file's text after any UTF-8 byte-order mark. Non-UTF-8 input, and a
 /// null byte (which CPython refuses anywhere), are errors naming the line.
 pub(crate) fn decode(src: &[u8]) -> Result<&str, SyntaxError> {
-    if src.len() as u64 > MAX_FILE_BYTES {
-        return Err(SyntaxError {
-            line: 1,
-            message: too_big(src.len() as u64),
-        });
-    }
     let body = &src[bom_len(src)..];
     if let Some(at) = memchr(0, body) {
         return Err(SyntaxError {

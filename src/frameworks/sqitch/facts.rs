@@ -12,7 +12,7 @@ pub(crate) fn facts(chain: &Chain, spec: &super::SqitchSpec) -> Vec<RevFacts> {
             || spec.deploy_dir.join(format!("{}.{}", r.id, spec.extension)),
             |s| s.paths[0].clone(),
         );
-        match std::fs::read(&script) {
+        match crate::files::read(&script) {
             Ok(bytes) => from_sql_file(&script, &String::from_utf8_lossy(&bytes)),
             Err(_) => RevFacts {
                 file: script,

@@ -168,7 +168,8 @@ pub(crate) fn renumber(
     }
     let moves = script_moves(&plan, spec, &old, &new);
     for (from, to) in &moves {
-        let bytes = std::fs::read(from).with_context(|| format!("reading {}", from.display()))?;
+        let bytes =
+            crate::files::read(from).with_context(|| format!("reading {}", from.display()))?;
         builder.rename(from, &bytes, to.clone());
     }
     let built = builder.build()?;
