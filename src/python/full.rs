@@ -50,12 +50,31 @@ fn snippet(bytes: &[u8]) -> String {
 
 /// A whole file parsed and proven free of what CPython refuses; for the
 /// readers of other frameworks' files (Django's).
-pub(crate) fn parse_checked(src: &[u8]) -> Result<Tree, SyntaxError> {
+pub(crate) fn parse_checked(src: &[u8]) -> Result<Checked, SyntaxError> {
+    let alone = super::alone(src.len());
     let body = &src[bom_len(src)..];
     let (tree, newlines) = parse(body)?;
     first_error(tree.root_node(), body)?;
     super::strict::tree(tree.root_node(), body, &newlines)?;
-    Ok(tree)
+    Ok(Checked {
+        tree,
+        _alone: alone,
+    })
+}
+
+/// The tree of [`parse_checked`], which keeps a large file's turn to be
+/// parsed alone (see [`super::PARSED_ALONE`]) until it is dropped.
+pub(crate) struct Checked {
+    tree: Tree,
+    _alone: super::Alone,
+}
+
+impl std::ops::Deref for Checked {
+    type Target = Tree;
+
+    fn deref(&self) -> &Tree {
+        &self.tree
+    }
 }
 
 pub(super) fn read(src: &[u8]) -> Result<ModuleConsts, SyntaxError> {

@@ -117,8 +117,27 @@ pub(crate) struct SyntaxError {
     pub message: String,
 }
 
+/// A file at least this large is parsed alone: while one thread parses it,
+/// the others go on with smaller files and wait before a large one. A parse
+/// takes memory in proportion to its file, so that the peak is that of the
+/// largest file, not of two at once.
+pub(crate) const PARSED_ALONE: usize = 1 << 20;
+
+static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Held while a file of `len` bytes is parsed: the lock of the files
+/// parsed alone for one of [`PARSED_ALONE`] bytes or more, else nothing.
+/// The readers below take it once, at their entry, never nested.
+pub(crate) type Alone = Option<std::sync::MutexGuard<'static, ()>>;
+
+pub(crate) fn alone(len: usize) -> Alone {
+    // A reader that panicked while holding it left nothing to repair.
+    (len >= PARSED_ALONE).then(|| ALONE.lock().unwrap_or_else(|e| e.into_inner()))
+}
+
 /// Reads the constants, taking the fast path when it can.
 pub(crate) fn read(src: &[u8]) -> Result<ModuleConsts, SyntaxError> {
+    let _alone = alone(src.len());
     let text = decode(src)?;
     if let Some(consts) = fast::scan(text.as_bytes(), bom_len(src)) {
         return Ok(consts);
@@ -130,6 +149,7 @@ pub(crate) fn read(src: &[u8]) -> Result<ModuleConsts, SyntaxError> {
 /// free of syntax errors: with the quick parse where it answers, else with
 /// one full parse.
 pub(crate) fn read_checked(src: &[u8]) -> Result<(ModuleConsts, Vec<calls::Step>), SyntaxError> {
+    let _alone = alone(src.len());
     let text = decode(src)?;
     if let Some(consts) = fast::scan(text.as_bytes(), bom_len(src)) {
         if let Some(steps) = quick::upgrade_steps(text) {
@@ -141,6 +161,7 @@ pub(crate) fn read_checked(src: &[u8]) -> Result<(ModuleConsts, Vec<calls::Step>
 
 /// Reads the constants with the full tree-sitter parse only.
 pub(crate) fn read_full(src: &[u8]) -> Result<ModuleConsts, SyntaxError> {
+    let _alone = alone(src.len());
     decode(src)?;
     full::read(src)
 }
@@ -155,6 +176,7 @@ pub(crate) fn read_fast(src: &[u8]) -> Option<ModuleConsts> {
 /// What `upgrade()` does, from the quick parse alone; `None` where it
 /// declines. A file it answers for has no syntax error.
 pub(crate) fn steps_quick(src: &[u8]) -> Option<Vec<calls::Step>> {
+    let _alone = alone(src.len());
     let text = decode(src).ok()?;
     quick::upgrade_steps(text)
 }
