@@ -125,14 +125,36 @@ pub(crate) const PARSED_ALONE: usize = 1 << 20;
 
 static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-/// Held while a file of `len` bytes is parsed: the lock of the files
-/// parsed alone for one of [`PARSED_ALONE`] bytes or more, else nothing.
-/// The readers below take it once, at their entry, never nested.
-pub(crate) type Alone = Option<std::sync::MutexGuard<'static, ()>>;
+/// Held while a file of [`PARSED_ALONE`] bytes or more is parsed (see
+/// [`alone`]). The readers below take it once, at their entry, never
+/// nested, and drop it last.
+pub(crate) type Alone = Option<AloneGuard>;
 
+pub(crate) struct AloneGuard {
+    _turn: std::sync::MutexGuard<'static, ()>,
+}
+
+impl Drop for AloneGuard {
+    /// Gives the memory the parse freed back to the system before the next
+    /// large file's turn: the allocator would otherwise keep it for this
+    /// thread, and the next parse, on another thread, would add to it.
+    fn drop(&mut self) {
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        // SAFETY: malloc_trim only releases free memory; it takes no
+        // pointer and is safe to call at any time.
+        unsafe {
+            libc::malloc_trim(0);
+        }
+    }
+}
+
+/// The turn to parse a file of `len` bytes: for one of [`PARSED_ALONE`]
+/// bytes or more, a wait until no other large file is being parsed.
 pub(crate) fn alone(len: usize) -> Alone {
-    // A reader that panicked while holding it left nothing to repair.
-    (len >= PARSED_ALONE).then(|| ALONE.lock().unwrap_or_else(|e| e.into_inner()))
+    (len >= PARSED_ALONE).then(|| AloneGuard {
+        // A reader that panicked while holding it left nothing to repair.
+        _turn: ALONE.lock().unwrap_or_else(|e| e.into_inner()),
+    })
 }
 
 /// Reads the constants, taking the fast path when it can.
