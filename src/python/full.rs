@@ -4,7 +4,7 @@ use std::ops::Range;
 
 use tree_sitter::{Node, Tree};
 
-use super::strict::{docstring, parse};
+use super::strict::{docstring, parse, parse_blanking, BLANKED_FROM};
 use super::{
     bom_len, doc_header, line_of, unescape, Assigned, DocHeader, ModuleConsts, PyValue, SeqKind,
     StrLit, SyntaxError, NAMES,
@@ -87,8 +87,16 @@ pub(super) fn read(src: &[u8]) -> Result<ModuleConsts, SyntaxError> {
 pub(super) fn read_with_steps(
     src: &[u8],
 ) -> Result<(ModuleConsts, Vec<super::calls::Step>), SyntaxError> {
+    read_with_steps_blanking(src, BLANKED_FROM)
+}
+
+/// [`read_with_steps`], blanking displays of rows of `from` bytes or more.
+pub(super) fn read_with_steps_blanking(
+    src: &[u8],
+    from: usize,
+) -> Result<(ModuleConsts, Vec<super::calls::Step>), SyntaxError> {
     let body = &src[bom_len(src)..];
-    let (tree, newlines) = parse(body)?;
+    let (tree, newlines) = parse_blanking(body, from)?;
     let consts = read_tree(src, &tree, &newlines)?;
     Ok((consts, super::calls::steps_from_tree(body, &tree)))
 }

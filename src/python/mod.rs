@@ -174,11 +174,37 @@ pub(crate) fn read_checked(src: &[u8]) -> Result<(ModuleConsts, Vec<calls::Step>
     let _alone = alone(src.len());
     let text = decode(src)?;
     if let Some(consts) = fast::scan(text.as_bytes(), bom_len(src)) {
-        if let Some(steps) = quick::upgrade_steps(text) {
+        if let Some(steps) = quick::upgrade_steps(&rows_blanked(text, strict::BLANKED_FROM)) {
             return Ok((consts, steps));
         }
     }
     full::read_with_steps(src)
+}
+
+/// The text the quick parser is given: a large file's displays of rows
+/// blanked after their first row, line breaks kept, as the full parse sees
+/// them (see `strict::data`); the text itself when there are none, or when
+/// the tokenizer refuses it (the full parse then says why).
+fn rows_blanked(text: &str, from: usize) -> std::borrow::Cow<'_, str> {
+    if text.len() < from {
+        return text.into();
+    }
+    match strict::tokens_blanking(text.as_bytes(), from) {
+        Ok(rows) if !rows.is_empty() => {
+            let mut bytes = text.as_bytes().to_vec();
+            for r in rows {
+                for b in &mut bytes[r] {
+                    if *b != b'\n' && *b != b'\r' {
+                        *b = b' ';
+                    }
+                }
+            }
+            String::from_utf8(bytes)
+                .expect("blanking whole characters keeps UTF-8")
+                .into()
+        }
+        _ => text.into(),
+    }
 }
 
 /// Reads the constants with the full tree-sitter parse only.
@@ -186,6 +212,26 @@ pub(crate) fn read_full(src: &[u8]) -> Result<ModuleConsts, SyntaxError> {
     let _alone = alone(src.len());
     decode(src)?;
     full::read(src)
+}
+
+/// [`read_checked`]'s full parse alone, blanking displays of rows of
+/// `from` bytes or more (see `strict::data`): tests prove the answer the
+/// same for every `from`.
+pub(crate) fn read_full_blanking(
+    src: &[u8],
+    from: usize,
+) -> Result<(ModuleConsts, Vec<calls::Step>), SyntaxError> {
+    decode(src)?;
+    full::read_with_steps_blanking(src, from)
+}
+
+/// How many displays of rows of `from` bytes or more are blanked for the
+/// parse; `None` where the tokenizer refuses the file. For tests.
+pub(crate) fn rows_blanked_count(src: &[u8], from: usize) -> Option<usize> {
+    let text = decode(src).ok()?;
+    strict::tokens_blanking(text.as_bytes(), from)
+        .ok()
+        .map(|r| r.len())
 }
 
 /// Reads with the fast path only; `None` where it declines. For tests and
@@ -198,9 +244,14 @@ pub(crate) fn read_fast(src: &[u8]) -> Option<ModuleConsts> {
 /// What `upgrade()` does, from the quick parse alone; `None` where it
 /// declines. A file it answers for has no syntax error.
 pub(crate) fn steps_quick(src: &[u8]) -> Option<Vec<calls::Step>> {
+    steps_quick_blanking(src, strict::BLANKED_FROM)
+}
+
+/// [`steps_quick`], blanking displays of rows of `from` bytes or more.
+pub(crate) fn steps_quick_blanking(src: &[u8], from: usize) -> Option<Vec<calls::Step>> {
     let _alone = alone(src.len());
     let text = decode(src).ok()?;
-    quick::upgrade_steps(text)
+    quick::upgrade_steps(&rows_blanked(text, from))
 }
 
 pub(crate) fn bom_len(src: &[u8]) -> usize {
