@@ -338,3 +338,221 @@ fn a_fifo_in_place_of_any_file_migfix_reads_is_never_waited_on() {
     fifo_in(flipr, "sqitch.plan", &["check"], Some("sqitch.plan"));
     fifo_in(flipr, "deploy/appuser.sql", &["diagnose"], None);
 }
+
+// ---- rows of data blanked for the parse: the same answers ------------------
+
+/// Every `.py` file below `dir`.
+fn python_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            python_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "py") {
+            out.push(p);
+        }
+    }
+}
+
+/// The full parse's answer (constants, `upgrade()`'s steps, or the syntax
+/// error) with every display of rows blanked, however small, equals the
+/// answer with none blanked.
+fn blanking_changes_nothing(src: &[u8]) -> Result<(), String> {
+    let every = migfix::testing::full_blanking(src, 0);
+    let none = migfix::testing::full_blanking(src, usize::MAX);
+    if every != none {
+        return Err(format!("blanked: {every:?}\nwhole:   {none:?}"));
+    }
+    // The quick parse of the blanked text, where it answers, too.
+    if let Some(quick) = migfix::testing::steps_quick_blanking(src, 0) {
+        let full = migfix::testing::steps_full(src);
+        if full.as_ref() != Ok(&quick) {
+            return Err(format!("quick, blanked: {quick}\nfull, whole:   {full:?}"));
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn blanking_rows_changes_no_answer_on_any_fixture_or_corpus_file() {
+    let mut files = Vec::new();
+    python_files(&repo().join("fixtures"), &mut files);
+    let fixtures = files.len();
+    for var in ["MIGFIX_CORPORA", "MIGFIX_DJANGO_CORPORA"] {
+        match std::env::var_os(var) {
+            Some(dir) => python_files(Path::new(&dir), &mut files),
+            None => assert!(!crate::oracle::required(), "{var} is not set"),
+        }
+    }
+    assert!(fixtures > 300, "expected the fixtures, found {fixtures}");
+    for f in &files {
+        let src = std::fs::read(f).unwrap();
+        if let Err(e) = blanking_changes_nothing(&src) {
+            panic!("{}: {e}", f.display());
+        }
+    }
+    eprintln!("{} files: blanking rows changes no answer", files.len());
+}
+
+/// Rows of every kind of literal, in a data migration with the code around
+/// data that the readers do read. One line ends in `\r\n`.
+const ROWS: &str = r#""""rows
+
+Revision ID: 0002
+Revises: 0001
+"""
+from alembic import op
+import sqlalchemy as sa
+
+revision = '0002'
+down_revision = ('0001',)
+depends_on = [('x',), ('y',)]
+LOOKUP = "SELECT id FROM roles WHERE name = 'admin'"
+DATA = [
+    (1, 'a', b'b', None),
+    (-2, "c\n", rb'\d', True),  # note
+
+    (0x1F, '''multi
+line''', u'\u00e9', False),
+    (1_000, 1.5e-3, 2j, .5),
+    ((1, 2), [3, [4]], {5, 6}, {'k': (7,), 8: -9.0}),
+    ('x' 'y', b'p' b'q', r'\w' 'z', ()),
+]
+
+
+class Migration:
+    dependencies = [('app', '0001'), ('app', '0002')]
+
+
+def upgrade():
+    t = op.create_table('t', sa.Column('id', sa.Integer))
+    op.bulk_insert(t, [
+        {'id': 1, 'name': 'one'},
+        {'id': 2, 'name': 'two', 'tags': ['a', 'b']},<CRLF>
+        {'id': 3, 'name': None},
+    ])
+    op.execute(LOOKUP)
+    op.execute(sa.text('UPDATE t SET x = :x'), [{'x': 1}, {'x': 2}])
+    op.create_index('ix', 't', [('a',), ('b',)])
+    for row in [(1, 'a'), (2, 'b')]:
+        op.execute('SELECT 1')
+
+
+def downgrade():
+    op.drop_table('t')
+"#;
+
+fn rows() -> String {
+    ROWS.replace("<CRLF>\n", "\r\n")
+}
+
+/// [`ROWS`] without its class, which the quick parser declines.
+fn rows_for_quick() -> String {
+    let class = "class Migration:\n    dependencies = [('app', '0001'), ('app', '0002')]\n";
+    assert!(ROWS.contains(class));
+    rows().replace(class, "")
+}
+
+#[test]
+fn the_rows_template_parses_and_is_blanked() {
+    // Guards the property test below: unmutated, it parses, and blanking
+    // changes no answer.
+    let rows = rows();
+    let whole = migfix::testing::full_blanking(rows.as_bytes(), usize::MAX);
+    assert!(whole.is_ok(), "{whole:?}");
+    assert!(whole.unwrap().contains("CreateIndex"));
+    // DATA, and the lists of bulk_insert, execute, create_index and `for`;
+    // not depends_on, nor the class's dependencies.
+    assert_eq!(migfix::testing::rows_blanked(rows.as_bytes(), 0), Some(5));
+    let rows = rows_for_quick();
+    assert!(migfix::testing::steps_quick_blanking(rows.as_bytes(), 0).is_some());
+    blanking_changes_nothing(rows.as_bytes()).unwrap();
+    blanking_changes_nothing(rows.as_bytes()).unwrap();
+}
+
+fn mutate_rows(template: String, edits: &[(usize, u8, u8)]) -> Vec<u8> {
+    const PIECES: &[&[u8]] = &[
+        b",",
+        b":",
+        b"(",
+        b")",
+        b"[",
+        b"]",
+        b"{",
+        b"}",
+        b"'",
+        b"\"",
+        b"-",
+        b"+",
+        b"--",
+        b"1",
+        b"x",
+        b"f",
+        b"b",
+        b"u'",
+        b"None",
+        b"0777",
+        b"1_",
+        b"\\x",
+        b"\\N",
+        b"\n",
+        b"\r",
+        b"#",
+        b"\\\n",
+        b" ",
+        b"\t",
+        b"=",
+        b"*",
+        b"**",
+        b".",
+        b"...",
+        b"if ",
+        b" for x in y",
+        b"lambda: ",
+        b":=",
+        b"class ",
+        b"case ",
+        b"del ",
+        b"return ",
+        b"\xff",
+        b"\0",
+    ];
+    let mut bytes = template.into_bytes();
+    for &(pos, op, piece) in edits {
+        let at = pos % bytes.len();
+        let piece = PIECES[piece as usize % PIECES.len()];
+        match op % 3 {
+            0 => drop(bytes.splice(at..at, piece.iter().copied())),
+            1 => drop(bytes.remove(at)),
+            _ => {
+                let end = (at + piece.len()).min(bytes.len());
+                drop(bytes.splice(at..end, piece.iter().copied()));
+            }
+        }
+    }
+    bytes
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig {
+        cases: 3000,
+        failure_persistence: None,
+        ..proptest::prelude::ProptestConfig::default()
+    })]
+
+    #[test]
+    fn blanking_rows_changes_no_answer_on_mutated_data(
+        edits in proptest::collection::vec(
+            (proptest::prelude::any::<usize>(), proptest::prelude::any::<u8>(), proptest::prelude::any::<u8>()),
+            1..4,
+        ),
+        quick in proptest::prelude::any::<bool>(),
+    ) {
+        let src = mutate_rows(if quick { rows_for_quick() } else { rows() }, &edits);
+        if let Err(e) = blanking_changes_nothing(&src) {
+            proptest::prop_assert!(false, "{e}\non {:?}", String::from_utf8_lossy(&src));
+        }
+    }
+}
