@@ -53,6 +53,10 @@ pub(super) struct Data {
     classes: Vec<usize>,
     /// Whether the current logical line must be left whole.
     whole_line: bool,
+    /// Where the current physical line starts.
+    line_start: usize,
+    /// The last token was a `;` between statements.
+    after_semicolon: bool,
     /// The ranges to blank, in order, none inside another.
     pub(super) blanked: Vec<Range<usize>>,
 }
@@ -297,18 +301,29 @@ impl Data {
             display_here: false,
             classes: Vec::new(),
             whole_line: false,
+            line_start: 0,
+            after_semicolon: false,
             blanked: Vec::new(),
         }
     }
 
     /// The token `src[start..end]`; `first` when it starts a logical line.
     pub(super) fn token(&mut self, src: &[u8], start: usize, end: usize, first: bool) {
-        let Some(tok) = classify(&src[start..end]) else {
+        let text = &src[start..end];
+        let Some(tok) = classify(text) else {
+            // A line break, or a continuation: a new physical line.
+            if matches!(text.last(), Some(b'\n' | b'\r')) {
+                self.line_start = end;
+            }
             return;
         };
         if first {
-            self.line(src, start, &tok);
+            self.line(start, &tok);
+        } else if self.after_semicolon {
+            // A statement after `;` assigns one of Alembic's constants too.
+            self.whole_line |= matches!(tok, Tok::Other(w) if is_constant(w));
         }
+        self.after_semicolon = self.stack.is_empty() && matches!(tok, Tok::Op(b";"));
         let display_next = match tok {
             Tok::Open(_) => true,
             Tok::Op(op) => matches!(op, b"=" | b"," | b":"),
@@ -369,13 +384,10 @@ impl Data {
 
     /// At the first token of a logical line: whether the line is in a
     /// class body, assigns one of Alembic's constants, or is a `case`
-    /// pattern, all of which are left whole.
-    fn line(&mut self, src: &[u8], start: usize, tok: &Tok<'_>) {
-        let column = src[..start]
-            .iter()
-            .rev()
-            .take_while(|&&b| b != b'\n' && b != b'\r')
-            .count();
+    /// pattern, all of which are left whole. A statement's first bracket
+    /// is not blanked: it may be a target.
+    fn line(&mut self, start: usize, tok: &Tok<'_>) {
+        let column = start - self.line_start;
         while self.classes.last().is_some_and(|&c| c >= column) {
             self.classes.pop();
         }
@@ -383,13 +395,17 @@ impl Data {
             Tok::Other(word) => *word,
             _ => b"",
         };
-        let constant = NAMES.iter().any(|n| n.as_bytes() == word);
         self.whole_line =
-            !self.classes.is_empty() || constant || matches!(word, b"class" | b"case");
+            !self.classes.is_empty() || is_constant(word) || matches!(word, b"class" | b"case");
         if word == b"class" {
             self.classes.push(column);
         }
+        self.display_here = false;
     }
+}
+
+fn is_constant(word: &[u8]) -> bool {
+    NAMES.iter().any(|n| n.as_bytes() == word)
 }
 
 #[cfg(test)]
@@ -457,6 +473,10 @@ mod tests {
             "match x:\n    case [(1,), (2,)]:\n        pass\n",
             // After a keyword other than return and in.
             "del [(1,), (2,)]\n",
+            // A statement's first bracket, even after a line ending in `,`.
+            "x = 1,\n[(1,), (2,)] = y\n",
+            // A constant assigned after `;`.
+            "x = 1; depends_on = [('a',), ('b',)]\n",
         ] {
             assert_eq!(blanked(src), Vec::<&str>::new(), "{src}");
         }
@@ -467,6 +487,9 @@ mod tests {
         let src = "class A:\n    x = [(1,), (2,)]\n\n\ndef f():\n    return [(1,), (2,)]\n";
         assert_eq!(blanked(src), [" (2,)"]);
         let src = "depends_on = None\nrows = [(1,), (2,)]\nif x:\n    depends_on = [(1,), (2,)]\n";
+        assert_eq!(blanked(src), [" (2,)"]);
+        // Continuation lines and strings over lines keep the columns right.
+        let src = "class A:\n    s = '''a\nb'''\n    t = \\\n  1\nrows = [(1,), (2,)]\n";
         assert_eq!(blanked(src), [" (2,)"]);
     }
 }
