@@ -19,10 +19,11 @@ struct Ran {
 
 /// The address space each run is given: a reader that grows without
 /// bound fails against it (a failed allocation aborts, or says "out of
-/// memory") instead of taking the machine's memory. A run's peak resident
-/// memory cannot be read from `wait4` here: it counts the test process the
-/// child was forked from.
-const ADDRESS_SPACE: u64 = 1 << 30;
+/// memory") instead of taking the machine's memory. It leaves room for the
+/// readers' thread stacks, 256 MiB each, reserved rather than used. A run's
+/// peak resident memory cannot be read from `wait4` here: it counts the
+/// test process the child was forked from.
+const ADDRESS_SPACE: u64 = 4 << 30;
 
 /// Runs migfix in `dir` within [`ADDRESS_SPACE`], and fails the test,
 /// killing it, if it has not finished within `limit` (a read that blocks
