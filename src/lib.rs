@@ -13,6 +13,7 @@ mod config;
 mod diff;
 mod error;
 mod facts;
+mod files;
 mod findings;
 mod frameworks;
 mod git;
@@ -135,9 +136,31 @@ pub mod testing {
         Ok(format!("{:?}", crate::python::calls::upgrade_steps(src)))
     }
 
+    /// The constants and what `upgrade()` does from the full parse, or its
+    /// syntax error, with every display of rows of `from` bytes or more
+    /// blanked after its first row (`usize::MAX`: none).
+    pub fn full_blanking(src: &[u8], from: usize) -> Result<String, String> {
+        crate::python::read_full_blanking(src, from)
+            .map(|r| format!("{r:?}"))
+            .map_err(|e| e.to_string())
+    }
+
+    /// How many displays of rows of `from` bytes or more the parse is given
+    /// blanked; `None` on a tokenizer error.
+    pub fn rows_blanked(src: &[u8], from: usize) -> Option<usize> {
+        crate::python::rows_blanked_count(src, from)
+    }
+
     /// The same from the quick parse; `None` where it declines.
     pub fn steps_quick(src: &[u8]) -> Option<String> {
         crate::python::steps_quick(src).map(|s| format!("{s:?}"))
+    }
+
+    /// The quick parse's steps with displays of rows of `from` bytes or
+    /// more blanked, as [`full_blanking`] gives them; `None` where it
+    /// declines.
+    pub fn steps_quick_blanking(src: &[u8], from: usize) -> Option<String> {
+        crate::python::steps_quick_blanking(src, from).map(|s| format!("{s:?}"))
     }
 
     /// alembic.ini parsing, for the property tests.

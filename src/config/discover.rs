@@ -119,6 +119,6 @@ pub(crate) fn chain_name(root: &Path, dir: &Path) -> String {
 /// A configuration file's text; the error gives the OS error, or the line
 /// of a byte that is not UTF-8.
 pub(crate) fn read_text(path: &Path) -> Result<String, (Option<usize>, String)> {
-    let bytes = std::fs::read(path).map_err(|e| (None, format!("cannot read: {e}")))?;
+    let bytes = crate::files::read(path).map_err(|e| (None, format!("cannot read: {e}")))?;
     crate::error::utf8_text(bytes).map_err(|(line, m)| (Some(line), m))
 }

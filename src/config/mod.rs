@@ -147,7 +147,8 @@ impl Config {
         };
         let declared = if !global.versions.is_empty() || !global.plan.is_empty() {
             Declared::Flags
-        } else if root.join("migfix.toml").is_file() {
+        } else if std::fs::metadata(root.join("migfix.toml")).is_ok_and(|m| !m.is_dir()) {
+            // Not only a regular file: a FIFO or a device there is refused.
             from_toml(&root)?
         } else if let Some(tables) = from_pyproject(&root)? {
             tables
@@ -390,7 +391,7 @@ fn parse_toml<T: serde::de::DeserializeOwned>(bytes: Vec<u8>, shown: &str) -> Re
 
 fn from_toml(root: &Path) -> Result<Declared> {
     let path = root.join("migfix.toml");
-    let bytes = std::fs::read(&path).map_err(|e| {
+    let bytes = crate::files::read(&path).map_err(|e| {
         InputErrors::one(Diag::new("migfix.toml", None, format!("cannot read: {e}")))
     })?;
     let file: TomlFile = parse_toml(bytes, "migfix.toml")?;
@@ -401,8 +402,14 @@ fn from_toml(root: &Path) -> Result<Declared> {
 /// (which wins when both are present); `None` without one.
 fn from_pyproject(root: &Path) -> Result<Option<Declared>> {
     // Most pyproject.toml files say nothing of migfix: not worth a parse.
-    let Ok(bytes) = std::fs::read(root.join("pyproject.toml")) else {
-        return Ok(None);
+    let bytes = match crate::files::read(root.join("pyproject.toml")) {
+        Ok(bytes) => bytes,
+        // A FIFO or a device in its place is told, not skipped.
+        Err(e) if crate::files::is_refusal(&e) => {
+            let message = format!("cannot read: {e}");
+            return Err(InputErrors::one(Diag::new("pyproject.toml", None, message)).into());
+        }
+        Err(_) => return Ok(None),
     };
     if !bytes.windows(11).any(|w| w == b"tool.migfix") {
         return Ok(None);

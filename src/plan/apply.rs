@@ -136,7 +136,7 @@ fn preflight(plan: &Plan, root: &Path, index: Option<&Path>) -> Result<()> {
     }
     for c in &plan.changes {
         if let Some(from) = &c.from {
-            let now = std::fs::read(from).map_err(|e| {
+            let now = crate::files::read(from).map_err(|e| {
                 anyhow!("cannot read {}: {e}; nothing was written", rel(root, from))
             })?;
             if now != c.before {

@@ -496,7 +496,7 @@ fn restore(dir: &Path, record: &Record, orig: &[u8]) -> Vec<String> {
             match e.from.as_deref().map(unhex).transpose()? {
                 None => gone(&to)?,
                 Some(from) => {
-                    if std::fs::read(&from).ok().as_deref() != Some(before) {
+                    if crate::files::read(&from).ok().as_deref() != Some(before) {
                         replace(&from, before, e.mode)?;
                     }
                     if from != to {
@@ -578,11 +578,11 @@ pub(crate) fn finish(root: &Path) -> Result<Option<Undone>> {
     for e in &record.changes {
         let to = unhex(&e.to)?;
         let temp = unhex(&e.temp)?;
-        let done = std::fs::read(&to).is_ok_and(|b| sha1_hex(&b) == e.after_sha1);
+        let done = crate::files::read(&to).is_ok_and(|b| sha1_hex(&b) == e.after_sha1);
         if done {
             continue;
         }
-        if std::fs::read(&temp).is_ok_and(|b| sha1_hex(&b) == e.after_sha1) {
+        if crate::files::read(&temp).is_ok_and(|b| sha1_hex(&b) == e.after_sha1) {
             moves.push((temp, to));
         } else {
             bail!(

@@ -106,6 +106,7 @@ pub(crate) struct PyExpr {
 /// The steps of `upgrade()`, in order. A file that is not UTF-8 or has no
 /// `upgrade()` has none; syntax errors are reported by the chain reader.
 pub(crate) fn upgrade_steps(src: &[u8]) -> Vec<Step> {
+    let _alone = super::alone(src.len());
     let body = &src[bom_len(src)..];
     if std::str::from_utf8(body).is_err() {
         return Vec::new();

@@ -4,7 +4,7 @@ use std::ops::Range;
 
 use tree_sitter::{Node, Tree};
 
-use super::strict::{docstring, parse};
+use super::strict::{docstring, parse, parse_blanking, BLANKED_FROM};
 use super::{
     bom_len, doc_header, line_of, unescape, Assigned, DocHeader, ModuleConsts, PyValue, SeqKind,
     StrLit, SyntaxError, NAMES,
@@ -50,12 +50,31 @@ fn snippet(bytes: &[u8]) -> String {
 
 /// A whole file parsed and proven free of what CPython refuses; for the
 /// readers of other frameworks' files (Django's).
-pub(crate) fn parse_checked(src: &[u8]) -> Result<Tree, SyntaxError> {
+pub(crate) fn parse_checked(src: &[u8]) -> Result<Checked, SyntaxError> {
+    let alone = super::alone(src.len());
     let body = &src[bom_len(src)..];
     let (tree, newlines) = parse(body)?;
     first_error(tree.root_node(), body)?;
     super::strict::tree(tree.root_node(), body, &newlines)?;
-    Ok(tree)
+    Ok(Checked {
+        tree,
+        _alone: alone,
+    })
+}
+
+/// The tree of [`parse_checked`], which keeps a large file's turn to be
+/// parsed alone (see [`super::PARSED_ALONE`]) until it is dropped.
+pub(crate) struct Checked {
+    tree: Tree,
+    _alone: super::Alone,
+}
+
+impl std::ops::Deref for Checked {
+    type Target = Tree;
+
+    fn deref(&self) -> &Tree {
+        &self.tree
+    }
 }
 
 pub(super) fn read(src: &[u8]) -> Result<ModuleConsts, SyntaxError> {
@@ -68,8 +87,16 @@ pub(super) fn read(src: &[u8]) -> Result<ModuleConsts, SyntaxError> {
 pub(super) fn read_with_steps(
     src: &[u8],
 ) -> Result<(ModuleConsts, Vec<super::calls::Step>), SyntaxError> {
+    read_with_steps_blanking(src, BLANKED_FROM)
+}
+
+/// [`read_with_steps`], blanking displays of rows of `from` bytes or more.
+pub(super) fn read_with_steps_blanking(
+    src: &[u8],
+    from: usize,
+) -> Result<(ModuleConsts, Vec<super::calls::Step>), SyntaxError> {
     let body = &src[bom_len(src)..];
-    let (tree, newlines) = parse(body)?;
+    let (tree, newlines) = parse_blanking(body, from)?;
     let consts = read_tree(src, &tree, &newlines)?;
     Ok((consts, super::calls::steps_from_tree(body, &tree)))
 }

@@ -117,8 +117,49 @@ pub(crate) struct SyntaxError {
     pub message: String,
 }
 
+/// A file at least this large is parsed alone: while one thread parses it,
+/// the others go on with smaller files and wait before a large one. A parse
+/// takes memory in proportion to its file, so that the peak is that of the
+/// largest file, not of two at once.
+pub(crate) const PARSED_ALONE: usize = 1 << 20;
+
+static ALONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Held while a file of [`PARSED_ALONE`] bytes or more is parsed (see
+/// [`alone`]). The readers below take it once, at their entry, never
+/// nested, and drop it last.
+pub(crate) type Alone = Option<AloneGuard>;
+
+pub(crate) struct AloneGuard {
+    _turn: std::sync::MutexGuard<'static, ()>,
+}
+
+impl Drop for AloneGuard {
+    /// Gives the memory the parse freed back to the system before the next
+    /// large file's turn: the allocator would otherwise keep it for this
+    /// thread, and the next parse, on another thread, would add to it.
+    fn drop(&mut self) {
+        #[cfg(all(target_os = "linux", target_env = "gnu"))]
+        // SAFETY: malloc_trim only releases free memory; it takes no
+        // pointer and is safe to call at any time.
+        unsafe {
+            libc::malloc_trim(0);
+        }
+    }
+}
+
+/// The turn to parse a file of `len` bytes: for one of [`PARSED_ALONE`]
+/// bytes or more, a wait until no other large file is being parsed.
+pub(crate) fn alone(len: usize) -> Alone {
+    (len >= PARSED_ALONE).then(|| AloneGuard {
+        // A reader that panicked while holding it left nothing to repair.
+        _turn: ALONE.lock().unwrap_or_else(|e| e.into_inner()),
+    })
+}
+
 /// Reads the constants, taking the fast path when it can.
 pub(crate) fn read(src: &[u8]) -> Result<ModuleConsts, SyntaxError> {
+    let _alone = alone(src.len());
     let text = decode(src)?;
     if let Some(consts) = fast::scan(text.as_bytes(), bom_len(src)) {
         return Ok(consts);
@@ -130,19 +171,67 @@ pub(crate) fn read(src: &[u8]) -> Result<ModuleConsts, SyntaxError> {
 /// free of syntax errors: with the quick parse where it answers, else with
 /// one full parse.
 pub(crate) fn read_checked(src: &[u8]) -> Result<(ModuleConsts, Vec<calls::Step>), SyntaxError> {
+    let _alone = alone(src.len());
     let text = decode(src)?;
     if let Some(consts) = fast::scan(text.as_bytes(), bom_len(src)) {
-        if let Some(steps) = quick::upgrade_steps(text) {
+        if let Some(steps) = quick::upgrade_steps(&rows_blanked(text, strict::BLANKED_FROM)) {
             return Ok((consts, steps));
         }
     }
     full::read_with_steps(src)
 }
 
+/// The text the quick parser is given: a large file's displays of rows
+/// blanked after their first row, line breaks kept, as the full parse sees
+/// them (see `strict::data`); the text itself when there are none, or when
+/// the tokenizer refuses it (the full parse then says why).
+fn rows_blanked(text: &str, from: usize) -> std::borrow::Cow<'_, str> {
+    if text.len() < from {
+        return text.into();
+    }
+    match strict::tokens_blanking(text.as_bytes(), from) {
+        Ok(rows) if !rows.is_empty() => {
+            let mut bytes = text.as_bytes().to_vec();
+            for r in rows {
+                for b in &mut bytes[r] {
+                    if *b != b'\n' && *b != b'\r' {
+                        *b = b' ';
+                    }
+                }
+            }
+            String::from_utf8(bytes)
+                .expect("blanking whole characters keeps UTF-8")
+                .into()
+        }
+        _ => text.into(),
+    }
+}
+
 /// Reads the constants with the full tree-sitter parse only.
 pub(crate) fn read_full(src: &[u8]) -> Result<ModuleConsts, SyntaxError> {
+    let _alone = alone(src.len());
     decode(src)?;
     full::read(src)
+}
+
+/// [`read_checked`]'s full parse alone, blanking displays of rows of
+/// `from` bytes or more (see `strict::data`): tests prove the answer the
+/// same for every `from`.
+pub(crate) fn read_full_blanking(
+    src: &[u8],
+    from: usize,
+) -> Result<(ModuleConsts, Vec<calls::Step>), SyntaxError> {
+    decode(src)?;
+    full::read_with_steps_blanking(src, from)
+}
+
+/// How many displays of rows of `from` bytes or more are blanked for the
+/// parse; `None` where the tokenizer refuses the file. For tests.
+pub(crate) fn rows_blanked_count(src: &[u8], from: usize) -> Option<usize> {
+    let text = decode(src).ok()?;
+    strict::tokens_blanking(text.as_bytes(), from)
+        .ok()
+        .map(|r| r.len())
 }
 
 /// Reads with the fast path only; `None` where it declines. For tests and
@@ -155,8 +244,14 @@ pub(crate) fn read_fast(src: &[u8]) -> Option<ModuleConsts> {
 /// What `upgrade()` does, from the quick parse alone; `None` where it
 /// declines. A file it answers for has no syntax error.
 pub(crate) fn steps_quick(src: &[u8]) -> Option<Vec<calls::Step>> {
+    steps_quick_blanking(src, strict::BLANKED_FROM)
+}
+
+/// [`steps_quick`], blanking displays of rows of `from` bytes or more.
+pub(crate) fn steps_quick_blanking(src: &[u8], from: usize) -> Option<Vec<calls::Step>> {
+    let _alone = alone(src.len());
     let text = decode(src).ok()?;
-    quick::upgrade_steps(text)
+    quick::upgrade_steps(&rows_blanked(text, from))
 }
 
 pub(crate) fn bom_len(src: &[u8]) -> usize {
@@ -167,41 +262,15 @@ pub(crate) fn bom_len(src: &[u8]) -> usize {
     }
 }
 
-/// The largest revision file read: 30 times the largest of the real-world
-/// migrations in the test corpora (68 KB), and small enough that reading
-/// one stays well under 200 MB of memory.
-pub(crate) const MAX_FILE_BYTES: u64 = 2 << 20;
-
-/// A Python file's bytes, refused before it is read when over
-/// [`MAX_FILE_BYTES`], so that a huge file costs nothing; the error is
-/// what to tell.
+/// A Python file's bytes, read as every file of the tree is (see
+/// [`crate::files::read`]); the error is what to tell after its name.
 pub(crate) fn read_source(path: &std::path::Path) -> Result<Vec<u8>, String> {
-    if let Ok(meta) = std::fs::metadata(path) {
-        if meta.len() > MAX_FILE_BYTES {
-            return Err(too_big(meta.len()));
-        }
-    }
-    std::fs::read(path).map_err(|e| format!("cannot read: {e}"))
-}
-
-/// What a file over [`MAX_FILE_BYTES`] is told.
-pub(crate) fn too_big(len: u64) -> String {
-    format!(
-        "{:.1} MiB, over the {} MiB migfix reads in one revision file; keep large data out of the migration (a file it loads, or a separate data step)",
-        len as f64 / f64::from(1u32 << 20),
-        MAX_FILE_BYTES >> 20
-    )
+    crate::files::read(path).map_err(|e| format!("cannot read: {e}"))
 }
 
 /// The file's text after any UTF-8 byte-order mark. Non-UTF-8 input, and a
 /// null byte (which CPython refuses anywhere), are errors naming the line.
 pub(crate) fn decode(src: &[u8]) -> Result<&str, SyntaxError> {
-    if src.len() as u64 > MAX_FILE_BYTES {
-        return Err(SyntaxError {
-            line: 1,
-            message: too_big(src.len() as u64),
-        });
-    }
     let body = &src[bom_len(src)..];
     if let Some(at) = memchr(0, body) {
         return Err(SyntaxError {

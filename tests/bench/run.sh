@@ -30,7 +30,14 @@
 #      git repository of BRANCHES branches over a chain of BRANCH_CHAIN
 #      revisions (tests/bench/gen_branches.py), read without checkouts
 #   6. peak RSS of check and diagnose (target < 100 MB)
-#   7. a table of medians and the ratios alembic/migfix (target >= 30) and
+#   7. large data migrations: trees of 100 ordinary revisions and one data
+#      migration of SIZE MiB as its head (tests/bench/gen_data.py: one
+#      op.bulk_insert of dict literals), SIZE 10 and 40 (4 in smoke mode);
+#      migfix heads must name it and migfix check pass it; the time of
+#      check and heads, their peak RSS (target: within the README's bound,
+#      20 MB + 3 x SIZE), and, for reference, one run of CPython's
+#      compile() of the data migration (what importing it costs Alembic)
+#   8. a table of medians and the ratios alembic/migfix (target >= 30) and
 #      migfix/cat (target <= 3) for heads and check, collisions (target < 1
 #      s), each judged PASS or FAIL
 #
@@ -40,7 +47,8 @@
 #
 # Environment:
 #   BENCH_SMOKE=1     N=300 (unless N is given), 1 timed run, Python timer,
-#                     50 branches over 300 revisions, targets not judged
+#                     50 branches over 300 revisions, one 4 MiB data
+#                     migration and no CPython reference, targets not judged
 #   BENCH_RUNS        timed runs per command (default 10, at least 5 with the
 #                     Python timer; 1 in smoke mode)
 #   BENCH_TIMER       auto (default), hyperfine or python
@@ -70,9 +78,11 @@ if [[ $SMOKE == 1 ]]; then
     TIMER=python
     BRANCH_CHAIN=300
     BRANCHES=50
+    DATA_SIZES=(4)
 else
     BRANCH_CHAIN=2000
     BRANCHES=500
+    DATA_SIZES=(10 40)
     RUNS="${BENCH_RUNS:-10}"
     WARMUP=2
     TIMER="${BENCH_TIMER:-auto}"
@@ -216,6 +226,31 @@ echo "OK: $(head -1 "$BENCH_DIR/collisions.out")"
 done_phase
 
 # --------------------------------------------------------------------------
+section "large data migrations (${DATA_SIZES[*]} MiB)"
+
+# Each tree: 100 ordinary revisions, then 00101, the data migration.
+GEN_DATA="$ROOT/tests/bench/gen_data.py"
+for mib in "${DATA_SIZES[@]}"; do
+    dtree="$BENCH_DIR/data-$mib"
+    want_data="$(cat "$GEN" "$GEN_DATA" | sha256sum | cut -d' ' -f1) $mib"
+    if [[ -f "$dtree/.generated" && "$(cat "$dtree/.generated")" == "$want_data" ]]; then
+        echo "reusing $dtree"
+    else
+        rm -rf "$dtree"
+        "$PY" "$GEN_DATA" "$dtree" "$mib" 100 | tail -n 1
+        printf '%s\n' "$want_data" > "$dtree/.generated"
+    fi
+    out="$("$MIGFIX" -C "$dtree" heads 2>&1)" ||
+        die "migfix heads fails on the $mib MiB data migration: $out"
+    [[ "$out" == "00101 (head)" ]] ||
+        die "migfix heads on the $mib MiB data migration printed '$out', not '00101 (head)'"
+    out="$("$MIGFIX" -C "$dtree" check 2>&1)" ||
+        die "migfix check fails on the $mib MiB data migration: $out"
+    echo "OK: $(find "$dtree/migrations/versions" -name '00101_*.py' -printf '%s bytes'): heads names 00101, check passes"
+done
+done_phase
+
+# --------------------------------------------------------------------------
 section "timing ($RUNS run(s) per command)"
 
 if [[ "$TIMER" == auto ]]; then
@@ -313,29 +348,58 @@ echo "   ($pyc .pyc files in $VERSIONS/__pycache__ during these runs)"
 rm -rf "$VERSIONS/__pycache__" "$TREE/migrations/__pycache__"
 
 measure cat "cat every revision file" "$WARMUP" find "$VERSIONS" -name '*.py' -exec cat '{}' +
+for mib in "${DATA_SIZES[@]}"; do
+    for cmd in check heads; do
+        measure "data_${cmd}_$mib" "migfix $cmd, $mib MiB data migration" "$WARMUP" \
+            "$MIGFIX" -C "$BENCH_DIR/data-$mib" "$cmd"
+    done
+done
 echo
 echo "load average after timing:  $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?')"
 
-# Peak resident memory of one run each, as the kernel counts it.
-for cmd in check diagnose; do
+# peak KEY COMMAND...: the peak resident memory of one run, as the kernel
+# counts it, and its wall time, into $RESULTS/KEY.json.
+peak() {
+    local key="$1"
+    shift
     "$PY" -c '
-import json, resource, subprocess, sys
+import json, resource, subprocess, sys, time
+t = time.perf_counter()
 subprocess.run(sys.argv[2:], stdout=subprocess.DEVNULL, check=True)
+dt = time.perf_counter() - t
 kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-json.dump({"peak_rss_kb": kb}, open(sys.argv[1], "w"))
-print(f"peak RSS of {sys.argv[-1]}: {kb / 1024:.1f} MB")
-' "$RESULTS/rss_$cmd.json" "$MIGFIX" -C "$TREE" "$cmd"
+json.dump({"peak_rss_kb": kb, "seconds": dt}, open(sys.argv[1], "w"))
+print(f"peak RSS {kb / 1024:.1f} MB, {dt:.3f} s")
+' "$RESULTS/$key.json" "$@"
+}
+for cmd in check diagnose; do
+    printf '%s: ' "migfix $cmd"
+    peak "rss_$cmd" "$MIGFIX" -C "$TREE" "$cmd"
+done
+for mib in "${DATA_SIZES[@]}"; do
+    for cmd in check heads; do
+        printf '%s: ' "migfix $cmd, $mib MiB data migration"
+        peak "rss_data_${cmd}_$mib" "$MIGFIX" -C "$BENCH_DIR/data-$mib" "$cmd"
+    done
+    if [[ $SMOKE == 0 ]]; then
+        # What importing the file costs Alembic: CPython compiles it.
+        data_file="$(find "$BENCH_DIR/data-$mib/migrations/versions" -name '00101_*.py')"
+        printf '%s: ' "CPython compile(), $mib MiB data migration"
+        peak "rss_cpython_$mib" "$PY" -c \
+            'import sys; compile(open(sys.argv[1], "rb").read(), sys.argv[1], "exec")' "$data_file"
+    fi
 done
 done_phase
 
 # --------------------------------------------------------------------------
 section "results"
 
-"$PY" - "$RESULTS" "$SMOKE" "$N" "$files" "$bytes" "$TIMER" "$RUNS" <<'PYEOF'
+"$PY" - "$RESULTS" "$SMOKE" "$N" "$files" "$bytes" "$TIMER" "$RUNS" "${DATA_SIZES[*]}" <<'PYEOF'
 import json, os, platform, sys
 
-results, smoke, n, files, size, timer, runs = sys.argv[1:8]
+results, smoke, n, files, size, timer, runs, data_sizes = sys.argv[1:9]
 smoke = smoke == "1"
+data_sizes = [int(s) for s in data_sizes.split()]
 
 def load(key):
     with open(os.path.join(results, key + ".json")) as f:
@@ -399,12 +463,30 @@ against_alembic("diagnose", "alembic_nocache", "diagnose, no bytecode cache", ju
 ok = med["collisions"] < 1.0
 checks.append(ok)
 print(f"{'collisions:':<46} {med['collisions']:7.3f} s  target < 1 s    {verdict(ok)}")
+def peak(key):
+    with open(os.path.join(results, key + ".json")) as f:
+        return json.load(f)
 for cmd in ("check", "diagnose"):
-    with open(os.path.join(results, f"rss_{cmd}.json")) as f:
-        mb = json.load(f)["peak_rss_kb"] / 1024
+    mb = peak(f"rss_{cmd}")["peak_rss_kb"] / 1024
     ok = mb < 100
     checks.append(ok)
     print(f"{'peak RSS, ' + cmd + ':':<46} {mb:7.1f} MB target < 100 MB {verdict(ok)}")
+print()
+print("large data migrations (100 revisions and one data migration; the README's bound: 20 MB + 3 x its size):")
+print(f"{'':<34} {'median s':>9} {'peak RSS MB':>12} {'bound MB':>9}")
+for mib in data_sizes:
+    bound = 20 + 3 * mib
+    for cmd in ("check", "heads"):
+        x = load(f"data_{cmd}_{mib}")
+        mb = peak(f"rss_data_{cmd}_{mib}")["peak_rss_kb"] / 1024
+        ok = mb <= bound
+        checks.append(ok)
+        label = f"migfix {cmd}, {mib} MiB"
+        print(f"{label:<34} {x['median']:>9.4f} {mb:>12.1f} {bound:>9.1f}   {verdict(ok)}")
+    if not smoke:
+        c = peak(f"rss_cpython_{mib}")
+        label = f"CPython compile(), {mib} MiB"
+        print(f"{label:<34} {c['seconds']:>9.4f} {c['peak_rss_kb'] / 1024:>12.1f}   (one run, for reference)")
 if not smoke:
     print()
     print("overall: " + ("PASS" if all(checks) else "FAIL") + " (a measurement: the exit status does not depend on it)")

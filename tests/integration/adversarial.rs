@@ -252,19 +252,18 @@ fn what_cpython_refuses_every_command_refuses() {
 }
 
 #[test]
-fn a_file_over_the_size_limit_is_refused_before_it_is_read() {
+fn a_file_over_the_read_cap_is_refused_before_it_is_read() {
     let (_top, repo, sibling) = world();
     let versions = repo.join("console/migrations/versions");
-    let mut big = revision_with("    pass\n");
-    big.resize(3 << 20, b'#');
-    big.push(b'\n');
-    std::fs::write(versions.join("0149_big.py"), &big).unwrap();
+    // 300 MiB, sparse: nothing is written to disk, and nothing may be read.
+    let big = std::fs::File::create(versions.join("0149_big.py")).unwrap();
+    big.set_len(300 << 20).unwrap();
     for args in [&["check"][..], &["heads"]] {
         refused_and_unchanged(
             &repo,
             &sibling,
             args,
-            "0149_big.py: 3.0 MiB, over the 2 MiB",
+            "0149_big.py: cannot read: 300.0 MiB, over the 256 MiB migfix reads of one file",
         );
     }
 }

@@ -440,6 +440,7 @@ fn circles(files: &[(String, String)]) -> Vec<String> {
 const LAYERS: &[&[&str]] = &[
     &[
         "src/error.rs",
+        "src/files.rs",
         "src/secrets.rs",
         "src/parallel.rs",
         "src/utc.rs",

@@ -23,6 +23,7 @@ mod real_world;
 mod recover;
 mod renumber;
 mod secrets;
+mod sizes;
 mod sqitch;
 mod sqitch_oracle;
 mod sqitch_real;

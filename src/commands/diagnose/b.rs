@@ -43,7 +43,7 @@ pub(crate) fn ci_roles(root: &Path) -> Vec<CiRole> {
             .expect("a valid regex");
     let mut out = Vec::new();
     for file in files {
-        let Ok(text) = std::fs::read_to_string(&file) else {
+        let Ok(text) = crate::files::read_to_string(&file) else {
             continue;
         };
         let shown = crate::config::rel(root, &file);

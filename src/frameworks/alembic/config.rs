@@ -521,7 +521,7 @@ fn script_dir(path: &Path) -> bool {
 /// the line where there is one.
 fn pyproject_options(path: &Path) -> Result<Option<AlembicOptions>, (Option<usize>, String)> {
     // Only a file that configures Alembic is read as text, and must parse.
-    let Ok(bytes) = std::fs::read(path) else {
+    let Ok(bytes) = crate::files::read(path) else {
         return Ok(None);
     };
     if !bytes.windows(14).any(|w| w == b"[tool.alembic]") {

@@ -9,7 +9,7 @@ use crate::parallel::parallel_map;
 pub(crate) fn facts(chain: &Chain) -> Vec<RevFacts> {
     parallel_map(&chain.revisions, |r| match &r.steps {
         Some(steps) => from_steps(&r.path, steps),
-        None => match std::fs::read(&r.path) {
+        None => match crate::files::read(&r.path) {
             Ok(bytes) => from_python(&r.path, &bytes),
             Err(_) => RevFacts {
                 file: r.path.clone(),

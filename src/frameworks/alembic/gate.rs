@@ -105,7 +105,7 @@ fn temp_ini(
     let (text, cwd) = match ini {
         Some(ini) => {
             let dir = ini.parent().unwrap_or(Path::new(".")).to_path_buf();
-            let text = std::fs::read_to_string(ini)
+            let text = crate::files::read_to_string(ini)
                 .with_context(|| format!("reading {}", ini.display()))?;
             (text.replace("%(here)s", &dir.to_string_lossy()), dir)
         }

@@ -299,7 +299,7 @@ fn contents(chain: &Chain, graph: &Graph<'_>, new: &NewRevision<'_>) -> (Vec<u8>
         .into_iter()
         .max_by(|&a, &b| id_order(&graph.rev(a).id, &graph.rev(b).id));
     let newest_text = newest
-        .and_then(|i| std::fs::read_to_string(&graph.rev(i).path).ok())
+        .and_then(|i| crate::files::read_to_string(&graph.rev(i).path).ok())
         .unwrap_or_default();
     let crlf = newest_text.contains("\r\n");
     let mako = spec
@@ -308,7 +308,7 @@ fn contents(chain: &Chain, graph: &Graph<'_>, new: &NewRevision<'_>) -> (Vec<u8>
         .map(|d| d.join("script.py.mako"));
     let rendered = mako
         .as_deref()
-        .and_then(|p| std::fs::read_to_string(p).ok().map(|t| (p, t)));
+        .and_then(|p| crate::files::read_to_string(p).ok().map(|t| (p, t)));
     let (text, note) = match rendered
         .and_then(|(p, t)| template::render_mako(&t.replace("\r\n", "\n"), new).map(|r| (p, r)))
     {

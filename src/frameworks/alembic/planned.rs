@@ -94,7 +94,7 @@ pub(crate) fn track_heads(
             {
                 continue;
             }
-            let Ok(bytes) = std::fs::read(&path) else {
+            let Ok(bytes) = crate::files::read(&path) else {
                 continue;
             };
             let Ok(text) = std::str::from_utf8(&bytes) else {

@@ -202,8 +202,8 @@ pub(crate) fn rebase(
     let point = |d: &String| mapping.get(d).cloned().unwrap_or_else(|| base_head.clone());
     for &i in &added {
         let rev = graph.rev(i);
-        let src =
-            std::fs::read(&rev.path).with_context(|| format!("reading {}", rev.path.display()))?;
+        let src = crate::files::read(&rev.path)
+            .with_context(|| format!("reading {}", rev.path.display()))?;
         let consts = rev
             .consts
             .as_ref()

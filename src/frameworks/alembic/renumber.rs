@@ -89,7 +89,7 @@ pub(crate) fn renumber(
 
     let mut builder = Builder::default();
     let src =
-        std::fs::read(&rev.path).with_context(|| format!("reading {}", rev.path.display()))?;
+        crate::files::read(&rev.path).with_context(|| format!("reading {}", rev.path.display()))?;
     let consts = rev
         .consts
         .as_ref()
@@ -110,9 +110,9 @@ pub(crate) fn renumber(
     if !duplicate && !repoint {
         for other in chain.revisions.iter().filter(|r| r.path != rev.path) {
             let Some(c) = &other.consts else { continue };
-            let edits = reference_edits(&std::fs::read(&other.path)?, c, &rev.id, &new_id);
+            let edits = reference_edits(&crate::files::read(&other.path)?, c, &rev.id, &new_id);
             if !edits.is_empty() {
-                builder.edit(&other.path, &std::fs::read(&other.path)?, edits);
+                builder.edit(&other.path, &crate::files::read(&other.path)?, edits);
                 children.push(other.id.clone());
             }
         }

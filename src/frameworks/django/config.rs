@@ -161,7 +161,7 @@ fn has_django_migration(dir: &Path) -> bool {
         let name = name.to_string_lossy();
         name.ends_with(".py")
             && !name.starts_with(['_', '~'])
-            && std::fs::read(e.path()).is_ok_and(|b| {
+            && crate::files::read(e.path()).is_ok_and(|b| {
                 let text = String::from_utf8_lossy(&b);
                 text.contains("class Migration(") && text.contains("django")
             })
@@ -176,7 +176,7 @@ pub(crate) fn app_label(app_dir: &Path) -> String {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let Ok(text) = std::fs::read_to_string(app_dir.join("apps.py")) else {
+    let Ok(text) = crate::files::read_to_string(app_dir.join("apps.py")) else {
         return folder;
     };
     let configs = text.matches("AppConfig").count();

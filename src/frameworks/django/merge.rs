@@ -108,7 +108,7 @@ pub(crate) fn merge_heads(
         .map(|&h| graph.rev(h))
         .max_by(|a, b| a.path.cmp(&b.path))
         .expect("two leaves");
-    let style = std::fs::read_to_string(&newest.path).unwrap_or_default();
+    let style = crate::files::read_to_string(&newest.path).unwrap_or_default();
     let q = if style.contains("(\"") { '"' } else { '\'' };
     let mut text = String::new();
     if let Some(version) = style

@@ -108,7 +108,7 @@ pub(crate) fn list_files(root: &Path, dir: &Path) -> Result<Listed, Diag> {
     let mut skipped_files = Vec::new();
     for entry in entries.flatten() {
         let path = entry.path();
-        if !path.is_file() {
+        if !std::fs::metadata(&path).is_ok_and(|m| !m.is_dir()) {
             continue;
         }
         let name = entry.file_name();

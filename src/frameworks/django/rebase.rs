@@ -176,7 +176,7 @@ pub(crate) fn rebase(
         if edits.is_empty() && rename.is_none() {
             continue;
         }
-        let src = std::fs::read(&r.path)?;
+        let src = crate::files::read(&r.path)?;
         if !edits.is_empty() {
             builder.edit(&r.path, &src, edits);
         }

@@ -137,7 +137,7 @@ pub(crate) fn renumber(
 
     let mut builder = Builder::default();
     let mut notes = vec![format!("file: {}", rel(&config.root, &rev.path))];
-    let src = std::fs::read(&rev.path)?;
+    let src = crate::files::read(&rev.path)?;
     let mut own_edits = Vec::new();
     match (&onto, own_parents.as_slice()) {
         (Some(o), [parent]) => {
@@ -177,7 +177,7 @@ pub(crate) fn renumber(
             let bytes = if other.path == rev.path {
                 src.clone()
             } else {
-                std::fs::read(&other.path)?
+                crate::files::read(&other.path)?
             };
             builder.edit(&other.path, &bytes, edits);
             followers.push(other.id.clone());
@@ -283,7 +283,7 @@ pub(super) fn max_migration(
         if of(&old, &app.label) == now {
             continue;
         }
-        let Ok(before) = std::fs::read(&path) else {
+        let Ok(before) = crate::files::read(&path) else {
             continue;
         };
         let text = String::from_utf8_lossy(&before);

@@ -30,7 +30,7 @@ pub(crate) fn facts(chain: &Chain, spec: &super::SqitchSpec) -> Vec<RevFacts> {
                 ..RevFacts::default()
             };
         }
-        match std::fs::read(script) {
+        match crate::files::read(script) {
             Ok(bytes) => from_sql_file(script, &String::from_utf8_lossy(&bytes)),
             Err(_) => RevFacts {
                 file: script.clone(),

@@ -298,7 +298,7 @@ pub(crate) fn read(
 
 /// A plan's text; the error names the line of a byte that is not UTF-8.
 pub(crate) fn read_plan(path: &Path) -> Result<String, (Option<usize>, String)> {
-    let bytes = std::fs::read(path).map_err(|e| (None, format!("cannot read: {e}")))?;
+    let bytes = crate::files::read(path).map_err(|e| (None, format!("cannot read: {e}")))?;
     crate::error::utf8_text(bytes).map_err(|(line, message)| (Some(line), message))
 }
 

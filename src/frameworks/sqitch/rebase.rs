@@ -36,7 +36,7 @@ pub(crate) fn rebase(
     if base_text == mb_text {
         return Ok(None);
     }
-    let ours = std::fs::read_to_string(&spec.plan)
+    let ours = crate::files::read_to_string(&spec.plan)
         .with_context(|| format!("reading {}", spec.plan.display()))?;
     let plan = Plan::parse(&ours);
     let known: HashSet<String> = Plan::parse(&mb_text)
@@ -115,8 +115,8 @@ pub(crate) fn rebase(
     );
     for (old, new) in &renames {
         for (script, to) in crate::frameworks::sqitch::repair::script_moves(&plan, spec, old, new) {
-            let bytes =
-                std::fs::read(&script).with_context(|| format!("reading {}", script.display()))?;
+            let bytes = crate::files::read(&script)
+                .with_context(|| format!("reading {}", script.display()))?;
             builder.rename(&script, &bytes, to);
         }
     }

@@ -194,7 +194,8 @@ pub(crate) fn renumber(
         }
     }
     for (from, to) in &moves {
-        let bytes = std::fs::read(from).with_context(|| format!("reading {}", from.display()))?;
+        let bytes =
+            crate::files::read(from).with_context(|| format!("reading {}", from.display()))?;
         builder.rename(from, &bytes, to.clone());
     }
     let built = builder.build()?;

@@ -39,35 +39,48 @@ pub(crate) fn upgrade_steps(body: &str) -> Option<Vec<Step>> {
     ARENA.with(|arena| {
         let mut arena = arena.borrow_mut();
         arena.reset();
-        let mut p = Parser {
-            src: body,
-            toks: &tokens,
-            arena: &arena,
-            at: 0,
-            depth: 0,
-            in_def: 0,
-            defs: HashMap::new(),
-            plain: true,
-        };
-        let module = p.file()?;
-        let m = Module {
-            src: body,
-            defs: p.defs,
-            consts: module,
-        };
-        let mut w = Walker {
-            m: &m,
-            steps: Vec::new(),
-        };
-        if let Some(upgrade) = m.defs.get("upgrade") {
-            w.block(upgrade, &mut Scope::default())?;
+        let steps = walk(body, &tokens, &arena);
+        // A large file's nodes are given back now, not kept until the
+        // thread's next file (see `ARENA`).
+        if arena.allocated_bytes() > KEPT_ARENA {
+            *arena = Bump::new();
         }
-        Some(w.steps)
+        steps
     })
 }
 
+fn walk(body: &str, tokens: &[tokens::Tok], arena: &Bump) -> Option<Vec<Step>> {
+    let mut p = Parser {
+        src: body,
+        toks: tokens,
+        arena,
+        at: 0,
+        depth: 0,
+        in_def: 0,
+        defs: HashMap::new(),
+        plain: true,
+    };
+    let module = p.file()?;
+    let m = Module {
+        src: body,
+        defs: p.defs,
+        consts: module,
+    };
+    let mut w = Walker {
+        m: &m,
+        steps: Vec::new(),
+    };
+    if let Some(upgrade) = m.defs.get("upgrade") {
+        w.block(upgrade, &mut Scope::default())?;
+    }
+    Some(w.steps)
+}
+
+/// The most arena memory a thread keeps between files.
+const KEPT_ARENA: usize = 16 << 20;
+
 thread_local! {
     /// The syntax nodes of the file being read, freed at once for the next;
-    /// its memory stays at the largest file's.
+    /// its memory stays at the largest file's, up to [`KEPT_ARENA`].
     static ARENA: RefCell<Bump> = RefCell::new(Bump::new());
 }

@@ -8,11 +8,16 @@
 //! `return` outside a function, ...), and bounds the tree's depth so that
 //! the readers after it never recurse without limit. The README lists what
 //! is still not checked. [`parse()`] is the tree-sitter parse after
-//! [`tokens`] that both tree readers, `full` and `calls`, start from.
+//! [`tokens`] that both tree readers, `full` and `calls`, start from; in a
+//! large file, [`data`] checks the rows of literal data the parse is given
+//! blanked.
 
+mod data;
 mod grammar;
 mod parse;
 mod tokens;
 
+pub(super) use data::BLANKED_FROM;
 pub(super) use grammar::{docstring, tree};
-pub(super) use parse::parse;
+pub(super) use parse::{parse, parse_blanking};
+pub(super) use tokens::tokens_blanking;

@@ -6,6 +6,7 @@ use std::cell::RefCell;
 
 use tree_sitter::{Parser, Tree};
 
+use super::data::BLANKED_FROM;
 use super::tokens::tokens;
 use crate::python::SyntaxError;
 
@@ -20,9 +21,19 @@ thread_local! {
 }
 
 /// Parses a file after CPython's tokenizer rules (see [`tokens`]),
-/// with where its logical lines end.
+/// with where its logical lines end. Large displays of rows are given to
+/// the parse blanked after their first row (see [`super::data`]).
 pub(in crate::python) fn parse(body: &[u8]) -> Result<(Tree, Vec<usize>), SyntaxError> {
-    let lines = tokens(body)?;
+    parse_blanking(body, BLANKED_FROM)
+}
+
+/// [`parse`], blanking displays of rows of `from` bytes or more: tests
+/// compare the answers with every display blanked and with none.
+pub(in crate::python) fn parse_blanking(
+    body: &[u8],
+    from: usize,
+) -> Result<(Tree, Vec<usize>), SyntaxError> {
+    let lines = tokens(body, from)?;
     // Python ends a line at a lone `\r`; the grammar does not. Replacing it
     // with `\n`, and the blanks with spaces, keeps every byte offset.
     let lone_cr = |i: usize| body[i] == b'\r' && body.get(i + 1) != Some(&b'\n');

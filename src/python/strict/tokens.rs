@@ -2,6 +2,7 @@
 //! parse: indentation, tabs, bracket depth, numbers, string prefixes,
 //! stray characters; and the error both halves of the checks give.
 
+use super::data::Data;
 use crate::python::SyntaxError;
 
 /// CPython's `MAXLEVEL`: brackets open at once.
@@ -28,13 +29,34 @@ pub(super) struct Lines {
 }
 
 /// The rules of CPython's tokenizer. `body` is valid UTF-8 without a BOM.
-pub(super) fn tokens(body: &[u8]) -> Result<Lines, SyntaxError> {
+/// Displays of rows of `from` bytes or more are among the blanks (see
+/// [`super::data`]); the readers blank from [`super::data::BLANKED_FROM`].
+pub(super) fn tokens(body: &[u8], from: usize) -> Result<Lines, SyntaxError> {
     let mut t = Tokenizer::new(body, 1, Vec::new());
+    if body.len() >= from {
+        t.data = Some(Data::new(from));
+    }
     t.run()?;
+    let mut blanks = t.blanks;
+    if let Some(data) = t.data {
+        blanks.extend(data.blanked);
+    }
     Ok(Lines {
         newlines: t.newlines,
-        blanks: t.blanks,
+        blanks,
     })
+}
+
+/// The tokenizer's rules, and the displays of rows of `from` bytes or more
+/// that [`super::data`] would have blanked.
+pub(in crate::python) fn tokens_blanking(
+    body: &[u8],
+    from: usize,
+) -> Result<Vec<std::ops::Range<usize>>, SyntaxError> {
+    let mut t = Tokenizer::new(body, 1, Vec::new());
+    t.data = Some(Data::new(from));
+    t.run()?;
+    Ok(t.data.map(|d| d.blanked).unwrap_or_default())
 }
 
 /// The same rules on the expression of an f-string's field, which CPython
@@ -59,6 +81,7 @@ impl<'a> Tokenizer<'a> {
             expect_indent: None,
             newlines: Vec::new(),
             blanks: Vec::new(),
+            data: None,
         }
     }
 }
@@ -85,6 +108,8 @@ struct Tokenizer<'a> {
     expect_indent: Option<usize>,
     newlines: Vec<usize>,
     blanks: Vec<std::ops::Range<usize>>,
+    /// Follows the brackets for rows of data, in a large file.
+    data: Option<Data>,
 }
 
 impl Tokenizer<'_> {
@@ -106,124 +131,132 @@ impl Tokenizer<'_> {
             let Some(c) = self.peek(0) else {
                 return self.end();
             };
-            match c {
-                b' ' | b'\t' | b'\x0c' => self.i += 1,
-                b'#' => {
-                    let start = self.i;
-                    while !matches!(self.peek(0), None | Some(b'\n' | b'\r')) {
-                        self.i += 1;
-                    }
-                    self.blank(start);
-                }
-                b'\n' | b'\r' => {
-                    let at = self.i;
-                    self.newline();
-                    self.blank(at);
-                    if self.brackets.is_empty() && self.logical_started {
-                        self.newlines.push(at);
-                        if self.ends_with_colon {
-                            self.expect_indent = Some(self.line - 1);
-                        }
-                        self.logical_started = false;
-                        self.ends_with_colon = false;
-                    }
-                    self.at_line_start = true;
-                }
-                b'\\' => {
-                    let start = self.i;
+            let (start, first) = (self.i, !self.logical_started);
+            self.one(c)?;
+            if let Some(data) = &mut self.data {
+                data.token(self.src, start, self.i, first && self.logical_started);
+            }
+        }
+    }
+
+    /// One token (or blank, comment, line break) starting with `c`.
+    fn one(&mut self, c: u8) -> Result<(), SyntaxError> {
+        match c {
+            b' ' | b'\t' | b'\x0c' => self.i += 1,
+            b'#' => {
+                let start = self.i;
+                while !matches!(self.peek(0), None | Some(b'\n' | b'\r')) {
                     self.i += 1;
-                    match self.peek(0) {
-                        Some(b'\n' | b'\r') => {
-                            self.newline();
-                            self.blank(start);
-                            // A continuation into nothing.
-                            if self.peek(0).is_none() {
-                                return Err(error(self.line - 1, "unexpected EOF while parsing"));
-                            }
-                        }
-                        None => return Err(error(self.line, "unexpected EOF while parsing")),
-                        Some(_) => {
-                            return Err(error(
-                                self.line,
-                                "unexpected character after line continuation character",
-                            ))
+                }
+                self.blank(start);
+            }
+            b'\n' | b'\r' => {
+                let at = self.i;
+                self.newline();
+                self.blank(at);
+                if self.brackets.is_empty() && self.logical_started {
+                    self.newlines.push(at);
+                    if self.ends_with_colon {
+                        self.expect_indent = Some(self.line - 1);
+                    }
+                    self.logical_started = false;
+                    self.ends_with_colon = false;
+                }
+                self.at_line_start = true;
+            }
+            b'\\' => {
+                let start = self.i;
+                self.i += 1;
+                match self.peek(0) {
+                    Some(b'\n' | b'\r') => {
+                        self.newline();
+                        self.blank(start);
+                        // A continuation into nothing.
+                        if self.peek(0).is_none() {
+                            return Err(error(self.line - 1, "unexpected EOF while parsing"));
                         }
                     }
-                }
-                b'(' | b'[' | b'{' => {
-                    if self.brackets.len() >= MAX_BRACKETS {
-                        return Err(error(self.line, "too many nested parentheses"));
+                    None => return Err(error(self.line, "unexpected EOF while parsing")),
+                    Some(_) => {
+                        return Err(error(
+                            self.line,
+                            "unexpected character after line continuation character",
+                        ))
                     }
-                    self.brackets.push((c, self.line));
-                    self.i += 1;
-                    self.token(false);
                 }
-                b')' | b']' | b'}' => {
-                    let want = match c {
-                        b')' => b'(',
-                        b']' => b'[',
-                        _ => b'{',
-                    };
-                    match self
-                        .brackets
-                        .pop()
-                        .filter(|_| self.brackets.len() >= self.base_brackets)
-                    {
-                        None => return Err(error(self.line, format!("unmatched '{}'", c as char))),
-                        Some((open, _)) if open != want => {
-                            return Err(error(
-                                self.line,
-                                format!(
+            }
+            b'(' | b'[' | b'{' => {
+                if self.brackets.len() >= MAX_BRACKETS {
+                    return Err(error(self.line, "too many nested parentheses"));
+                }
+                self.brackets.push((c, self.line));
+                self.i += 1;
+                self.token(false);
+            }
+            b')' | b']' | b'}' => {
+                let want = match c {
+                    b')' => b'(',
+                    b']' => b'[',
+                    _ => b'{',
+                };
+                match self
+                    .brackets
+                    .pop()
+                    .filter(|_| self.brackets.len() >= self.base_brackets)
+                {
+                    None => return Err(error(self.line, format!("unmatched '{}'", c as char))),
+                    Some((open, _)) if open != want => {
+                        return Err(error(
+                            self.line,
+                            format!(
                                 "closing parenthesis '{}' does not match opening parenthesis '{}'",
                                 c as char, open as char
                             ),
-                            ))
-                        }
-                        Some(_) => {}
+                        ))
                     }
+                    Some(_) => {}
+                }
+                self.i += 1;
+                self.token(false);
+            }
+            b'0'..=b'9' => self.number()?,
+            b'.' if self.peek(1).is_some_and(|d| d.is_ascii_digit()) => self.number()?,
+            b'"' | b'\'' => self.string(b"")?,
+            b':' => {
+                self.i += 1;
+                let walrus = self.peek(0) == Some(b'=');
+                if walrus {
                     self.i += 1;
-                    self.token(false);
                 }
-                b'0'..=b'9' => self.number()?,
-                b'.' if self.peek(1).is_some_and(|d| d.is_ascii_digit()) => self.number()?,
-                b'"' | b'\'' => self.string(b"")?,
-                b':' => {
-                    self.i += 1;
-                    let walrus = self.peek(0) == Some(b'=');
-                    if walrus {
-                        self.i += 1;
-                    }
-                    self.token(!walrus);
-                }
-                b'<' if self.peek(1) == Some(b'>') => {
-                    return Err(error(
-                        self.line,
-                        "invalid syntax (`<>` is Python 2; use `!=`)",
-                    ))
-                }
-                b'!' if self.peek(1) != Some(b'=') => {
-                    return Err(error(self.line, "invalid syntax"))
-                }
-                b'`' => {
-                    return Err(error(
-                        self.line,
-                        "invalid syntax (backquotes are Python 2; use `repr()`)",
-                    ))
-                }
-                b'$' | b'?' => return Err(error(self.line, "invalid syntax")),
-                c if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 => self.name()?,
-                c if c.is_ascii_control() => {
-                    return Err(error(
-                        self.line,
-                        format!("invalid non-printable character U+{:04X}", c),
-                    ))
-                }
-                _ => {
-                    self.i += 1;
-                    self.token(false);
-                }
+                self.token(!walrus);
+            }
+            b'<' if self.peek(1) == Some(b'>') => {
+                return Err(error(
+                    self.line,
+                    "invalid syntax (`<>` is Python 2; use `!=`)",
+                ))
+            }
+            b'!' if self.peek(1) != Some(b'=') => return Err(error(self.line, "invalid syntax")),
+            b'`' => {
+                return Err(error(
+                    self.line,
+                    "invalid syntax (backquotes are Python 2; use `repr()`)",
+                ))
+            }
+            b'$' | b'?' => return Err(error(self.line, "invalid syntax")),
+            c if c.is_ascii_alphabetic() || c == b'_' || c >= 0x80 => self.name()?,
+            c if c.is_ascii_control() => {
+                return Err(error(
+                    self.line,
+                    format!("invalid non-printable character U+{:04X}", c),
+                ))
+            }
+            _ => {
+                self.i += 1;
+                self.token(false);
             }
         }
+        Ok(())
     }
 
     /// The character at the cursor; `src` is valid UTF-8 and the cursor on
@@ -677,7 +710,11 @@ fn is_keyword(word: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::tokens;
+    use super::tokens as tokens_from;
+
+    fn tokens(body: &[u8]) -> Result<super::Lines, crate::python::SyntaxError> {
+        tokens_from(body, usize::MAX)
+    }
 
     #[test]
     fn fstring_fields_follow_python_3_12() {
