@@ -8,6 +8,8 @@ pub(crate) mod parse;
 pub(crate) mod read;
 pub(crate) mod rebase;
 pub(crate) mod renumber;
+pub(crate) mod settings;
+pub(crate) mod swappable;
 
 use std::path::{Path, PathBuf};
 
