@@ -59,7 +59,7 @@ fn select<'c>(
             bail!(InputErrors::one(Diag::new(
                 target,
                 None,
-                "this file is not a revision of any chain"
+                format!("this file is not a {} of any chain", noun(chains))
             )));
         }
     }
@@ -106,7 +106,8 @@ fn select<'c>(
                 target,
                 None,
                 format!(
-                    "no revision with this id; nearest: {}",
+                    "no {} with this id; nearest: {}",
+                    noun(chains),
                     if list.is_empty() {
                         "none".into()
                     } else {
@@ -147,5 +148,14 @@ fn select<'c>(
                 names[0]
             )))
         }
+    }
+}
+
+/// What the chains call a revision, where they agree (a migration).
+fn noun(chains: &[Chain]) -> &'static str {
+    let words = |c: &Chain| c.profile().words.one;
+    match chains.first().map(words) {
+        Some(one) if chains.iter().all(|c| words(c) == one) => one,
+        _ => "revision",
     }
 }
