@@ -17,6 +17,7 @@ use crate::chains::{Detail, Part, Revision, RevisionDetail};
 use crate::config::rel;
 use crate::error::Diag;
 use crate::frameworks::django::parse::{DepItem, ListAttr, MigrationClass};
+use crate::frameworks::django::swappable::Swapped;
 pub(crate) use crate::frameworks::interface::Read;
 use crate::python::{self, StrLit};
 
@@ -32,20 +33,6 @@ pub(crate) struct DjangoMigration {
     pub swappable: Vec<String>,
     /// What each of them is, as the project's settings say.
     pub swapped: Vec<Swapped>,
-}
-
-/// A `swappable_dependency` as the project's settings resolve it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub(crate) struct Swapped {
-    /// As the migration writes it (`AUTH_USER_MODEL`,
-    /// `oauth2_settings.APPLICATION_MODEL`).
-    pub swappable: String,
-    /// The Django setting it reads, where known.
-    pub setting: Option<String>,
-    /// The model (`users.User`); `None` when unknown.
-    pub model: Option<String>,
-    /// Where the value comes from: `path:line`, `migfix.toml`, a default.
-    pub from: Option<String>,
 }
 
 impl RevisionDetail for DjangoMigration {

@@ -21,7 +21,6 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use tree_sitter::Node;
 
-use super::config::DjangoSpec;
 use crate::config::discover::is_skipped_dir;
 use crate::config::rel;
 use crate::error::Diag;
@@ -118,26 +117,32 @@ type Env = BTreeMap<String, Assigned>;
 
 type Memo = HashMap<(PathBuf, Vec<Asked>), Arc<Settings>>;
 
-/// The settings of `spec`'s project for the names asked, read once per
-/// project and names (a repair and every branch's graph ask again).
-pub(crate) fn resolve(root: &Path, spec: &DjangoSpec, asked: &BTreeSet<Asked>) -> Arc<Settings> {
+/// The settings of the project in folder `project` (with what migfix.toml
+/// says of them) for the names asked, read once per project and names (a
+/// repair and every branch's graph ask again).
+pub(crate) fn resolve(
+    root: &Path,
+    project: &Path,
+    conf: &SettingsConf,
+    asked: &BTreeSet<Asked>,
+) -> Arc<Settings> {
     static MEMO: OnceLock<Mutex<Memo>> = OnceLock::new();
     let key = (
-        spec.project.clone(),
+        project.to_path_buf(),
         asked.iter().cloned().collect::<Vec<_>>(),
     );
     let memo = MEMO.get_or_init(Default::default);
     if let Some(s) = memo.lock().ok().and_then(|m| m.get(&key).cloned()) {
         return s;
     }
-    let s = Arc::new(read(root, spec, asked));
+    let s = Arc::new(read(root, project, conf, asked));
     if let Ok(mut m) = memo.lock() {
         m.insert(key, s.clone());
     }
     s
 }
 
-fn read(root: &Path, spec: &DjangoSpec, asked: &BTreeSet<Asked>) -> Settings {
+fn read(root: &Path, project: &Path, conf: &SettingsConf, asked: &BTreeSet<Asked>) -> Settings {
     let mut out = Settings::default();
     if asked.is_empty() {
         return out;
@@ -148,16 +153,15 @@ fn read(root: &Path, spec: &DjangoSpec, asked: &BTreeSet<Asked>) -> Settings {
         names: &names,
         warnings: Vec::new(),
     };
-    let conf = &spec.settings;
-    let (files, servers) = candidates(&spec.project);
+    let (files, servers) = candidates(project);
     // The settings module: migfix.toml's, manage.py's, the servers'.
     let named: Option<(PathBuf, String)> = conf
         .module
         .as_ref()
-        .and_then(|m| module_in(root, &spec.project, m))
+        .and_then(|m| module_in(root, project, m))
         .map(|f| (f, "migfix.toml".to_string()))
         .or_else(|| {
-            let manage = spec.project.join("manage.py");
+            let manage = project.join("manage.py");
             named_by(&manage).map(|f| (f, rel(root, &manage)))
         })
         .or_else(|| {
@@ -694,15 +698,6 @@ pub(crate) fn library_setting(file: &Path, attr: &str) -> Option<(String, Option
 mod tests {
     use super::*;
 
-    fn spec(project: &Path, conf: SettingsConf) -> DjangoSpec {
-        DjangoSpec {
-            project: project.to_path_buf(),
-            apps: Vec::new(),
-            shadowed: Vec::new(),
-            settings: conf,
-        }
-    }
-
     fn asked(names: &[&str]) -> BTreeSet<Asked> {
         names
             .iter()
@@ -749,7 +744,8 @@ mod tests {
         );
         let s = read(
             root,
-            &spec(root, SettingsConf::default()),
+            root,
+            &SettingsConf::default(),
             &asked(&["AUTH_USER_MODEL"]),
         );
         assert_eq!(value(&s, "AUTH_USER_MODEL").as_deref(), Some("users.User"));
@@ -778,7 +774,8 @@ mod tests {
         );
         let s = read(
             root,
-            &spec(root, SettingsConf::default()),
+            root,
+            &SettingsConf::default(),
             &asked(&["AUTH_USER_MODEL"]),
         );
         assert_eq!(value(&s, "AUTH_USER_MODEL"), None);
@@ -796,7 +793,7 @@ mod tests {
             module: None,
             values: [("AUTH_USER_MODEL".to_string(), "users.User".to_string())].into(),
         };
-        let s = read(root, &spec(root, conf), &asked(&["AUTH_USER_MODEL"]));
+        let s = read(root, root, &conf, &asked(&["AUTH_USER_MODEL"]));
         assert_eq!(value(&s, "AUTH_USER_MODEL").as_deref(), Some("users.User"));
         assert_eq!(
             s.values["AUTH_USER_MODEL"].as_ref().unwrap().origin,
@@ -814,7 +811,7 @@ mod tests {
             module: Some("b.settings_dev".into()),
             values: BTreeMap::new(),
         };
-        let s = read(root, &spec(root, conf), &asked(&["AUTH_USER_MODEL"]));
+        let s = read(root, root, &conf, &asked(&["AUTH_USER_MODEL"]));
         assert_eq!(
             value(&s, "AUTH_USER_MODEL").as_deref(),
             Some("accounts.User")
@@ -834,7 +831,8 @@ mod tests {
         );
         let s = read(
             root,
-            &spec(root, SettingsConf::default()),
+            root,
+            &SettingsConf::default(),
             &asked(&["AUTH_USER_MODEL", "OTHER_MODEL", "UNSET_MODEL"]),
         );
         assert_eq!(value(&s, "AUTH_USER_MODEL"), None);
@@ -863,7 +861,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let s = read(
             dir.path(),
-            &spec(dir.path(), SettingsConf::default()),
+            dir.path(),
+            &SettingsConf::default(),
             &asked(&["AUTH_USER_MODEL"]),
         );
         assert_eq!(value(&s, "AUTH_USER_MODEL").as_deref(), Some("auth.User"));

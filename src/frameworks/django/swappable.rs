@@ -8,10 +8,23 @@ use std::path::{Path, PathBuf};
 
 use super::config::DjangoSpec;
 use super::parse::{DepItem, MigrationClass, Swap};
-use super::read::Swapped;
 use super::settings::{self, Asked, Settings};
 use crate::config::rel;
 use crate::error::Diag;
+
+/// A `swappable_dependency` as the project's settings resolve it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub(crate) struct Swapped {
+    /// As the migration writes it (`AUTH_USER_MODEL`,
+    /// `oauth2_settings.APPLICATION_MODEL`).
+    pub swappable: String,
+    /// The Django setting it reads, where known.
+    pub setting: Option<String>,
+    /// The model (`users.User`); `None` when unknown.
+    pub model: Option<String>,
+    /// Where the value comes from: `path:line`, `migfix.toml`, a default.
+    pub from: Option<String>,
+}
 
 /// One class's swappable dependencies, each with the app label it names.
 pub(crate) type ClassSwaps = Vec<(Swapped, Option<String>)>;
@@ -52,7 +65,7 @@ pub(crate) fn resolve(
             _ => None,
         })
         .collect();
-    let found = settings::resolve(root, spec, &asked);
+    let found = settings::resolve(root, &spec.project, &spec.settings, &asked);
     let mut warnings = found.warnings.clone();
     let mut unknown: Vec<(String, PathBuf, usize, String, usize)> = Vec::new();
     let mut out = Vec::with_capacity(classes.len());
