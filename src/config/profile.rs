@@ -8,6 +8,10 @@
 pub(crate) type ForkWords =
     fn(&[String], Option<&str>, Option<&str>) -> Option<(String, String, String)>;
 
+/// What a kind of finding means, for a CI report's rule help, in the
+/// framework's own words; `None` for the common text.
+pub(crate) type HelpWords = fn(&str) -> Option<&'static str>;
+
 /// A reference to nothing in the framework's own words, from the revision,
 /// its target and the revision it most likely meant: message and fix;
 /// `None` for the common words.
@@ -45,6 +49,7 @@ pub(crate) struct Words {
     pub join_bases: &'static str,
     pub fork: ForkWords,
     pub dangling: DanglingWords,
+    pub help: HelpWords,
 }
 
 impl Words {
@@ -65,6 +70,7 @@ impl Words {
         join_bases: "point the later base's down_revision at its predecessor, unless the chain is deliberately multi-root",
         fork: |_, _, _| None,
         dangling: |_, _, _| None,
+        help: |_| None,
     };
 
     /// `n` heads, in the singular or the plural.

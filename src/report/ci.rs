@@ -10,6 +10,7 @@ use std::io::{self, Write};
 use serde_json::{json, Value};
 
 use crate::cli::Format;
+use crate::config::profile::Words;
 use crate::error::Diag;
 use crate::findings::Finding;
 
@@ -30,6 +31,8 @@ pub(crate) struct ChainOutcome<'a> {
     pub warned: Vec<&'a Finding>,
     /// What reading the chain warned of.
     pub notes: Vec<&'a Diag>,
+    /// The words of its framework (the common ones for a log's findings).
+    pub words: &'static Words,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -53,8 +56,11 @@ struct Item<'a> {
     text: String,
     /// The fix alone, as the rule's help where no text is known.
     fix: Option<&'a str>,
+    /// What the kind means in the chain's framework's words, if it has its own.
+    help: Option<&'static str>,
 }
 
+/// The kind of a reader's warning (as the words' `help` is asked it).
 const READ_WARNING: &str = "read-warning";
 
 fn items<'a>(outcome: &'a Outcome<'a>) -> Vec<Item<'a>> {
@@ -80,6 +86,7 @@ fn items<'a>(outcome: &'a Outcome<'a>) -> Vec<Item<'a>> {
                 title: title(f.class, f.kind),
                 text,
                 fix: Some(&f.fix),
+                help: (c.words.help)(f.kind),
             });
         }
         for d in &c.notes {
@@ -93,6 +100,7 @@ fn items<'a>(outcome: &'a Outcome<'a>) -> Vec<Item<'a>> {
                 title: title(None, READ_WARNING),
                 text: d.message.clone(),
                 fix: None,
+                help: (c.words.help)(READ_WARNING),
             });
         }
     }
@@ -296,7 +304,9 @@ fn sarif(items: &[Item<'_>]) -> Value {
             continue;
         }
         index.insert(i.rule, rules.len());
-        let help = rule_help(i.rule)
+        let help = i
+            .help
+            .or_else(|| rule_help(i.rule))
             .map(str::to_string)
             .or_else(|| i.fix.map(str::to_string))
             .unwrap_or_else(|| title(i.class, i.rule));

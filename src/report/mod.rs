@@ -239,6 +239,7 @@ fn ci_chain<'a>(
         failing: failing.iter().collect(),
         warned: warned.iter().collect(),
         notes: notes.iter().collect(),
+        words: &chain.profile().words,
     }
 }
 
@@ -578,6 +579,7 @@ pub(crate) fn collisions(
                         .collect(),
                     warned: Vec::new(),
                     notes: Vec::new(),
+                    words: words_of(config, name),
                 })
                 .collect(),
         };

@@ -1376,6 +1376,22 @@ fn django_findings_in_djangos_words() {
     for alembic in ["down_revision", "revision", "head", " base", "revise"] {
         assert!(!all.contains(alembic), "{alembic:?} in:\n{all}");
     }
+    // A CI report's rule help too.
+    let sarif = json_of(root, &["check", "--format", "sarif"]);
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    assert!(rules.len() >= 4, "{rules:?}");
+    for rule in rules {
+        let help = rule["help"]["text"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .replace("merge-heads", "merge");
+        for alembic in ["alembic", "revision", "head"] {
+            assert!(!help.contains(alembic), "{}: {help}", rule["id"]);
+        }
+    }
     let settings = snapshot_settings(Some(root));
     settings.bind(|| {
         insta::assert_snapshot!(
