@@ -8,9 +8,9 @@
 pub(crate) type ForkWords =
     fn(&[String], Option<&str>, Option<&str>) -> Option<(String, String, String)>;
 
-/// What a kind of finding means, for a CI report's rule help, in the
-/// framework's own words; `None` for the common text.
-pub(crate) type HelpWords = fn(&str) -> Option<&'static str>;
+/// A kind of finding's title and what it means, for CI reports, in the
+/// framework's own words; `None` for the common ones.
+pub(crate) type HelpWords = fn(&str) -> Option<(&'static str, &'static str)>;
 
 /// A reference to nothing in the framework's own words, from the revision,
 /// its target and the revision it most likely meant: message and fix;

@@ -83,10 +83,10 @@ fn items<'a>(outcome: &'a Outcome<'a>) -> Vec<Item<'a>> {
                 chain: &c.name,
                 path: f.path.as_deref().filter(|p| !p.is_empty()),
                 line: f.line,
-                title: title(f.class, f.kind),
+                title: title(f.class, f.kind, c.words),
                 text,
                 fix: Some(&f.fix),
-                help: (c.words.help)(f.kind),
+                help: (c.words.help)(f.kind).map(|h| h.1),
             });
         }
         for d in &c.notes {
@@ -97,19 +97,20 @@ fn items<'a>(outcome: &'a Outcome<'a>) -> Vec<Item<'a>> {
                 chain: &c.name,
                 path: Some(d.file.as_str()).filter(|p| !p.is_empty()),
                 line: d.line,
-                title: title(None, READ_WARNING),
+                title: title(None, READ_WARNING, c.words),
                 text: d.message.clone(),
                 fix: None,
-                help: (c.words.help)(READ_WARNING),
+                help: (c.words.help)(READ_WARNING).map(|h| h.1),
             });
         }
     }
     out
 }
 
-/// `[C] multiple heads`: the class, and the kind in words.
-fn title(class: Option<char>, kind: &str) -> String {
-    let words = kind.replace('-', " ");
+/// `[C] multiple heads`: the class, and the kind in words (the
+/// framework's own title, where it has one).
+fn title(class: Option<char>, kind: &str, own: &Words) -> String {
+    let words = (own.help)(kind).map_or_else(|| kind.replace('-', " "), |h| h.0.to_string());
     match class {
         Some(c) => format!("[{c}] {words}"),
         None => words,
@@ -309,7 +310,7 @@ fn sarif(items: &[Item<'_>]) -> Value {
             .or_else(|| rule_help(i.rule))
             .map(str::to_string)
             .or_else(|| i.fix.map(str::to_string))
-            .unwrap_or_else(|| title(i.class, i.rule));
+            .unwrap_or_else(|| i.title.clone());
         let mut properties = json!({});
         if let Some(c) = i.class {
             properties["class"] = json!(c.to_string());
@@ -317,7 +318,7 @@ fn sarif(items: &[Item<'_>]) -> Value {
         rules.push(json!({
             "id": i.rule,
             "name": i.rule,
-            "shortDescription": { "text": title(i.class, i.rule) },
+            "shortDescription": { "text": i.title },
             "help": { "text": help },
             "defaultConfiguration": { "level": if i.level == Level::Error { "error" } else { "warning" } },
             "properties": properties,

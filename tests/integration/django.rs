@@ -1383,15 +1383,25 @@ fn django_findings_in_djangos_words() {
         .unwrap();
     assert!(rules.len() >= 4, "{rules:?}");
     for rule in rules {
-        let help = rule["help"]["text"]
-            .as_str()
-            .unwrap()
-            .to_lowercase()
-            .replace("merge-heads", "merge");
+        let help = format!(
+            "{} {}",
+            rule["shortDescription"]["text"], rule["help"]["text"]
+        )
+        .to_lowercase()
+        .replace("merge-heads", "merge");
         for alembic in ["alembic", "revision", "head"] {
             assert!(!help.contains(alembic), "{}: {help}", rule["id"]);
         }
     }
+    let (_, github, _) = run(root, &["check", "--format", "github"]);
+    assert!(
+        github.contains("title=[C] conflicting migrations"),
+        "{github}"
+    );
+    assert!(
+        !github.replace("merge-heads", "merge").contains("head"),
+        "{github}"
+    );
     let settings = snapshot_settings(Some(root));
     settings.bind(|| {
         insta::assert_snapshot!(

@@ -107,18 +107,19 @@ fn dangling_words(rev: &str, target: &str, suggestion: Option<&str>) -> Option<(
     ))
 }
 
-/// What each kind of finding means for a Django project, for CI reports.
-fn help_words(kind: &str) -> Option<&'static str> {
+/// Each kind of finding's title and meaning for a Django project, for CI
+/// reports.
+fn help_words(kind: &str) -> Option<(&'static str, &'static str)> {
     Some(match kind {
-        "multiple-heads" => "An app has more than one leaf node, so `migrate` and `makemigrations` stop with \"Conflicting migrations detected; multiple leaf nodes in the migration graph\". Add a merge migration (`migfix merge-heads`, as `makemigrations --merge` writes it), or renumber the later migration onto the other leaf (`migfix renumber`).",
-        "dangling-down-revision" | "dangling-depends-on" => "A migration's dependencies name a migration of the project that no file is (Django's NodeNotFoundError), usually after a rename. Point the dependency at an existing migration, or restore the missing file.",
-        "cycle" => "Migrations depend on each other in a circle (Django's CircularDependencyError), so they have no order.",
-        "no-head" => "Every migration is depended on by another, so the graph has a cycle and no leaf node.",
-        "multiple-bases" => "An app has more than one first migration (no dependency in its own app). Django applies them all, but this is usually a missing dependency.",
-        "duplicate-file-number" => "A leaf migration shares its number with one of its ancestors in the app: a branch rebased without a new number.",
-        "number-collision" => "A branch adds a migration with a number that another branch or the base also adds to the app. Renumber the branch's migration past every claim (`migfix rebase`).",
-        "stale-parent" => "A branch's migrations depend on a migration that is no longer the app's leaf node on the base. Rebase them onto the leaf (`migfix rebase`).",
-        "read-warning" => "A migration or settings file could not be read completely statically (a `dependencies` list built with `+` from a module's value, a setting that is not a string literal); what it adds is left out of the graph.",
+        "multiple-heads" => ("conflicting migrations", "An app has more than one leaf node, so `migrate` and `makemigrations` stop with \"Conflicting migrations detected; multiple leaf nodes in the migration graph\". Add a merge migration (`migfix merge-heads`, as `makemigrations --merge` writes it), or renumber the later migration onto the other leaf (`migfix renumber`)."),
+        "dangling-down-revision" | "dangling-depends-on" => ("nonexistent parent node", "A migration's dependencies name a migration of the project that no file is (Django's NodeNotFoundError), usually after a rename. Point the dependency at an existing migration, or restore the missing file."),
+        "cycle" => ("circular dependency", "Migrations depend on each other in a circle (Django's CircularDependencyError), so they have no order."),
+        "no-head" => ("no leaf node", "Every migration is depended on by another, so the graph has a cycle and no leaf node."),
+        "multiple-bases" => ("several first migrations", "An app has more than one first migration (no dependency in its own app). Django applies them all, but this is usually a missing dependency."),
+        "duplicate-file-number" => ("reused number", "A leaf migration shares its number with one of its ancestors in the app: a branch rebased without a new number."),
+        "number-collision" => ("number collision", "A branch adds a migration with a number that another branch or the base also adds to the app. Renumber the branch's migration past every claim (`migfix rebase`)."),
+        "stale-parent" => ("stale dependency", "A branch's migrations depend on a migration that is no longer the app's leaf node on the base. Rebase them onto the leaf (`migfix rebase`)."),
+        "read-warning" => ("read warning", "A migration or settings file could not be read completely statically (a `dependencies` list built with `+` from a module's value, a setting that is not a string literal); what it adds is left out of the graph."),
         _ => return None,
     })
 }
