@@ -1410,3 +1410,32 @@ fn django_findings_in_djangos_words() {
         );
     });
 }
+
+/// A project that vendors Django (Kolibri's kolibri/dist/django) has
+/// Django's own `django/db/migrations` package in its tree, whose
+/// writer.py holds the text of a migration in a string: it is Django's
+/// code, not an app.
+#[test]
+fn vendored_djangos_own_migrations_package_is_not_an_app() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write_tree(
+        root,
+        &[
+            ("vendor/django/db/migrations/__init__.py", ""),
+            (
+                "vendor/django/db/migrations/writer.py",
+                "import django\n\nMIGRATION_TEMPLATE = \"\"\"\\\n%(migration_header)s%(imports)s\n\nclass Migration(migrations.Migration):\n%(replaces_str)s%(initial_str)s\n    dependencies = [\n%(dependencies)s\\\n    ]\n\"\"\"\n",
+            ),
+            ("vendor/django/db/migrations/graph.py", "class Node:\n    pass\n"),
+            ("shop/migrations/__init__.py", ""),
+            (
+                "shop/migrations/0001_initial.py",
+                "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n    dependencies = []\n    operations = []\n",
+            ),
+        ],
+    );
+    let (code, out, err) = run(root, &["check"]);
+    assert_eq!((code, err.as_str()), (0, ""), "{out}");
+    assert!(out.contains("(1 app, exactly 1 leaf node)"), "{out}");
+}

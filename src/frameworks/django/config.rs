@@ -154,8 +154,10 @@ fn apps_below(project: &Path) -> Vec<DjangoApp> {
         .collect()
 }
 
-/// Whether a package holds a Django migration: a module that subclasses
-/// `migrations.Migration` (or imports Migration from django.db).
+/// Whether a package holds a Django migration: a module that mentions
+/// django and defines a top-level `class Migration(...)`, not only in a
+/// string (the template in Django's own `django/db/migrations/writer.py`,
+/// which a project that vendors Django has in its tree).
 fn has_django_migration(dir: &Path) -> bool {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return false;
@@ -167,7 +169,10 @@ fn has_django_migration(dir: &Path) -> bool {
             && !name.starts_with(['_', '~'])
             && std::fs::read(e.path()).is_ok_and(|b| {
                 let text = String::from_utf8_lossy(&b);
-                text.contains("class Migration(") && text.contains("django")
+                text.contains("class Migration(")
+                    && text.contains("django")
+                    // (A syntax error is the reader's to report.)
+                    && !matches!(super::parse::read(&b), Ok(None))
             })
     })
 }
