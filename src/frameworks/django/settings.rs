@@ -340,17 +340,25 @@ fn candidates(project: &Path) -> (Vec<PathBuf>, Vec<PathBuf>) {
 }
 
 /// The module a file sets as `DJANGO_SETTINGS_MODULE` (manage.py's
-/// `os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")`),
-/// found from the file's folder or one above it.
+/// `os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")`, on
+/// one line or several), found from the file's folder or one above it.
 fn named_by(file: &Path) -> Option<PathBuf> {
     let text = std::fs::read_to_string(file).ok()?;
-    let module = text.lines().find_map(|l| {
-        let l = l.trim_start();
-        if l.starts_with('#') {
+    let module = named_in(&text)?;
+    file.ancestors()
+        .skip(1)
+        .find_map(|base| module_file(base, &module))
+}
+
+/// The string a text gives `DJANGO_SETTINGS_MODULE` (not in a comment).
+fn named_in(text: &str) -> Option<String> {
+    const KEY: &str = "DJANGO_SETTINGS_MODULE";
+    text.match_indices(KEY).find_map(|(at, _)| {
+        let line = &text[text[..at].rfind('\n').map_or(0, |n| n + 1)..at];
+        if line.contains('#') {
             return None;
         }
-        let at = l.find("DJANGO_SETTINGS_MODULE")?;
-        let rest = l[at + "DJANGO_SETTINGS_MODULE".len()..]
+        let rest = text[at + KEY.len()..]
             .trim_start_matches(['"', '\'', ']'])
             .trim_start();
         let rest = rest.strip_prefix([',', '='])?.trim_start();
@@ -358,10 +366,7 @@ fn named_by(file: &Path) -> Option<PathBuf> {
         let inner = &rest[1..];
         let end = inner.find(q)?;
         Some(inner[..end].to_string())
-    })?;
-    file.ancestors()
-        .skip(1)
-        .find_map(|base| module_file(base, &module))
+    })
 }
 
 /// The file of the settings module migfix.toml names: from the project's
@@ -854,6 +859,34 @@ mod tests {
                 .contains("`os.environ['X']` is not a string literal"),
             "{lines:?}"
         );
+    }
+
+    #[test]
+    fn the_module_a_file_names() {
+        for (text, want) in [
+            (
+                "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'a.settings')\n",
+                Some("a.settings"),
+            ),
+            (
+                "os.environ.setdefault(\n    \"DJANGO_SETTINGS_MODULE\",\n    \"a.b.base\"\n)\n",
+                Some("a.b.base"),
+            ),
+            (
+                "os.environ[\"DJANGO_SETTINGS_MODULE\"] = \"c.settings\"\n",
+                Some("c.settings"),
+            ),
+            (
+                "# os.environ.setdefault(\"DJANGO_SETTINGS_MODULE\", \"old.settings\")\nx = 1\n",
+                None,
+            ),
+            (
+                "os.environ.setdefault(\"DJANGO_SETTINGS_MODULE\", name)\n",
+                None,
+            ),
+        ] {
+            assert_eq!(named_in(text).as_deref(), want, "{text}");
+        }
     }
 
     #[test]
