@@ -38,8 +38,11 @@ read from the corpus, not from the installed Django).
 
 graph and plan install each given app through a synthetic AppConfig with the
 given label (its package is the folder's parent, models are not imported, so
-only the migrations folder and its imports matter); an app under django/ is
-installed through the real django.contrib AppConfig instead.  check installs
+only the migrations folder and its imports matter); an app that is one of
+Django's contrib apps (django/contrib/auth, or a copy vendored in the tree:
+kolibri/dist/django/contrib/auth) is installed through the installed Django's
+real django.contrib AppConfig instead, its migrations read from the given
+folder.  check installs
 the apps as real packages (INSTALLED_APPS = REL.PATH, Django picks the
 AppConfig of its apps.py) and fails when the label Django gives an app is not
 the given LABEL.
@@ -521,8 +524,20 @@ def _parse_apps(root: str, specs: list[str]) -> list[dict]:
     return apps
 
 
+_VENDORED_CONTRIB = re.compile(r"(?:^|\.)django\.contrib\.(\w+)$")
+
+
+def _contrib_package(a: dict) -> str | None:
+    """django.contrib.NAME for a given app that is one of Django's contrib
+    apps, in the installed Django's place or vendored in the tree
+    (kolibri/dist/django/contrib/auth): it is installed through the real
+    AppConfig, its migrations read from the given folder."""
+    m = _VENDORED_CONTRIB.search(a["package"])
+    return f"django.contrib.{m.group(1)}" if m else None
+
+
 def _contrib_needed(apps: list[dict]) -> list[str]:
-    given = {a["package"] for a in apps}
+    given = {_contrib_package(a) or a["package"] for a in apps}
     want: set[str] = set()
     for a in apps:
         for dirpath, dirnames, filenames in os.walk(a["folder"]):
@@ -554,8 +569,8 @@ def _write_settings(tmp: str, apps: list[dict], real_apps: bool,
     for i, a in enumerate(apps):
         if real_apps:
             installed.append(a["package"])
-        elif a["package"].startswith("django."):
-            installed.append(a["package"])
+        elif _contrib_package(a):
+            installed.append(_contrib_package(a))
         else:
             installed.append(f"{SYNTHETIC_MODULE}.App{i}")
     lines += [
@@ -682,7 +697,9 @@ class Env:
                 conf = registry.get_app_config(a["label"])
             except LookupError:
                 conf = None
-            if conf is None or conf.name != a["package"]:
+            wanted = (_contrib_package(a) if not self.real_apps else None) \
+                or a["package"]
+            if conf is None or conf.name != wanted:
                 got = sorted(
                     f"{c.name} (label {c.label})"
                     for c in registry.get_app_configs()
