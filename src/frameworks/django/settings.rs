@@ -153,40 +153,31 @@ fn read(root: &Path, project: &Path, conf: &SettingsConf, asked: &BTreeSet<Asked
         names: &names,
         warnings: Vec::new(),
     };
-    let (files, servers) = candidates(project);
-    // The settings module: migfix.toml's, manage.py's, the servers'.
-    let named: Option<(PathBuf, String)> = conf
+    // The settings module: migfix.toml's, manage.py's, else the one the
+    // servers agree on; else every settings file (the walk only then).
+    let named = conf
         .module
         .as_ref()
         .and_then(|m| module_in(root, project, m))
-        .map(|f| (f, "migfix.toml".to_string()))
-        .or_else(|| {
-            let manage = project.join("manage.py");
-            named_by(&manage).map(|f| (f, rel(root, &manage)))
-        })
-        .or_else(|| {
-            let mut by: BTreeMap<PathBuf, &PathBuf> = BTreeMap::new();
-            for s in &servers {
-                if let Some(f) = named_by(s) {
-                    by.entry(f).or_insert(s);
-                }
-            }
-            (by.len() == 1)
-                .then(|| by.into_iter().next())
-                .flatten()
-                .map(|(f, s)| (f, rel(root, s)))
-        });
-    let envs: Vec<(PathBuf, Env)> = match &named {
-        Some((file, _)) => vec![(file.clone(), reader.module(file, 0, &mut Vec::new()))],
-        None => files
-            .iter()
-            .map(|f| (f.clone(), reader.module(f, 0, &mut Vec::new())))
-            .collect(),
+        .or_else(|| named_by(&project.join("manage.py")));
+    let mut walked = None;
+    let named = named.or_else(|| {
+        let (_, servers) = walked.insert(candidates(project));
+        let by: BTreeSet<PathBuf> = servers.iter().filter_map(|s| named_by(s)).collect();
+        (by.len() == 1).then(|| by.into_iter().next()).flatten()
+    });
+    let files = match named {
+        Some(file) => vec![file],
+        None => walked.map(|(files, _)| files).unwrap_or_default(),
     };
+    let envs: Vec<Env> = files
+        .iter()
+        .map(|f| reader.module(f, 0, &mut Vec::new()))
+        .collect();
     out.warnings = reader.warnings;
     for a in asked {
         let name = &a.name;
-        let from_files: Vec<&Assigned> = envs.iter().filter_map(|(_, e)| e.get(name)).collect();
+        let from_files: Vec<&Assigned> = envs.iter().filter_map(|e| e.get(name)).collect();
         let mut literal: BTreeMap<&str, &Assigned> = BTreeMap::new();
         let mut unknown = Vec::new();
         for v in &from_files {
