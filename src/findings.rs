@@ -256,12 +256,12 @@ pub(crate) fn for_chain(
                 Problem::DuplicateId { id, revs } => claimed_twice(
                     &revs,
                     "duplicate-id",
-                    format!("revision {id} is declared by"),
+                    format!("{} {id} is declared by", profile.words.one),
                     "renumber one of the files (the one merged later) to the next free number",
                 ),
                 Problem::Dangling { rev, target, via, suggestion } => {
                     let field = match via {
-                        Via::DownRevision => "down_revision",
+                        Via::DownRevision => profile.words.parent_field,
                         Via::DependsOn => "depends_on",
                     };
                     let hint = suggestion.as_ref().map(|s| format!("; did you mean {s}?")).unwrap_or_default();
@@ -269,7 +269,7 @@ pub(crate) fn for_chain(
                     let fix = match (&own, &suggestion) {
                         (Some((_, fix)), _) => fix.clone(),
                         (None, Some(s)) => format!("point {field} at {s}"),
-                        (None, None) => format!("point {field} at an existing revision (see `migfix history`)"),
+                        (None, None) => format!("point {field} at an existing {} (see `migfix history`)", profile.words.one),
                     };
                     // Keeping the id and giving a parent re-points the revision.
                     let repoint = match (&via, &suggestion) {
@@ -284,7 +284,7 @@ pub(crate) fn for_chain(
                         at(rev),
                         match own {
                             Some((message, _)) => message,
-                            None => format!("{field} names {target}, which is not a revision in this chain{hint}"),
+                            None => format!("{field} names {target}, which is not a {} in this chain{hint}", profile.words.one),
                         },
                         fix,
                         repoint,
@@ -296,8 +296,8 @@ pub(crate) fn for_chain(
                         None,
                         "cycle",
                         at(revs[0]),
-                        format!("revisions {} form a cycle", and_list(&names)),
-                        "break the cycle: one of them must revise an older revision".to_string(),
+                        format!("{} {} form a cycle", profile.words.many, and_list(&names)),
+                        format!("break the cycle: one of them must {} an older {}", profile.words.revise, profile.words.one),
                         None,
                     )
                 }
@@ -343,14 +343,22 @@ pub(crate) fn for_chain(
                 ),
                 Problem::MultipleBases { bases } => {
                     let names = ids(&graph, &bases);
+                    let words = &profile.words;
+                    // Per label, the bases share one.
+                    let of = graph
+                        .rev(bases[0])
+                        .branch_labels
+                        .as_ref()
+                        .and_then(|l| l.first())
+                        .filter(|_| rules.bases_per_label)
+                        .map(|l| format!(" of {} {l}", words.branch))
+                        .unwrap_or_default();
                     (
                         None,
                         "multiple-bases",
                         at(*bases.last().expect("two bases")),
-                        format!("{} bases (no down_revision): {}", bases.len(), and_list(&names)),
-                        "point the later base's down_revision at its predecessor, unless the chain is \
-                         deliberately multi-root"
-                            .to_string(),
+                        format!("{} {}{of} ({}): {}", bases.len(), words.bases, words.no_parent, and_list(&names)),
+                        words.join_bases.to_string(),
                         None,
                     )
                 }
@@ -358,7 +366,10 @@ pub(crate) fn for_chain(
                     Some('C'),
                     "no-head",
                     (None, None, None),
-                    "no head: every revision is revised by another".to_string(),
+                    format!(
+                        "no {}: every {} is {} by another",
+                        profile.words.head, profile.words.one, profile.words.revised
+                    ),
                     "break the cycle (see the cycle finding)".to_string(),
                     None,
                 ),

@@ -30,7 +30,7 @@ pub(crate) fn run(config: &Config, args: &CollisionsArgs) -> Result<ExitStatus> 
     let chains = crate::frameworks::load(config)?;
     let branches = repo.branches_matching(&args.refs, &[base_name.as_str()]);
     let analysis = analyse(&repo, &chains, &base_name, base, &branches);
-    let findings = findings(&analysis);
+    let findings = findings(&analysis, &chains);
     report::collisions(config, &analysis, &findings)?;
     config.status(if findings.is_empty() {
         ExitStatus::Success
@@ -85,8 +85,17 @@ pub(crate) fn analyse(
     a
 }
 
-/// The analysis as findings: one per collision and per stale parent.
-pub(crate) fn findings(a: &Analysis) -> Vec<Finding> {
+/// The analysis as findings: one per collision and per stale parent, in
+/// the words of each chain's framework.
+pub(crate) fn findings(a: &Analysis, chains: &[Chain]) -> Vec<Finding> {
+    let words = |name: &str| {
+        chains
+            .iter()
+            .find(|c| c.name() == name)
+            .map_or(&crate::config::profile::Words::COMMON, |c| {
+                &c.profile().words
+            })
+    };
     let mut out = Vec::new();
     for c in &a.collisions {
         let who: Vec<String> = c
@@ -131,15 +140,16 @@ pub(crate) fn findings(a: &Analysis) -> Vec<Finding> {
         } else {
             s.down_revisions.join(", ")
         };
+        let w = words(&s.chain);
         let mut f = Finding::new(
             Some('C'),
             "stale-parent",
             Some(s.chain.as_str()),
             format!(
-                "{} adds {} on {parent}, which is not {}'s head: merged as is, it adds a head",
-                s.branch, s.revision, a.base
+                "{} adds {} on {parent}, which is not {}'s {}: merged as is, it adds a {}",
+                s.branch, s.revision, a.base, w.head, w.head
             ),
-            format!("make it revise {}", s.should),
+            format!("make it {} {}", w.revise, s.should),
         );
         f.revision = Some(s.revision.clone());
         f.path = Some(s.path.clone());

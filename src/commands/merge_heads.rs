@@ -32,7 +32,7 @@ pub(crate) fn run(config: &Config, args: &MergeHeadsArgs) -> Result<ExitStatus> 
             .and_then(|r| r.head())
             .and_then(|h| h.branch)
             .unwrap_or_else(|| "main".into());
-        report::follow_ups(config, &prepared.stale, &base)?;
+        report::follow_ups(config, &prepared.preview.chain, &prepared.stale, &base)?;
     }
     Ok(status)
 }
@@ -63,8 +63,9 @@ fn pick(chains: &[Chain]) -> Result<&Chain> {
             let g = Graph::build(only);
             let heads: Vec<String> = g.heads().into_iter().map(|i| g.rev(i).id.clone()).collect();
             Err(Refused::new(format!(
-                "{} has a single head ({}): nothing to merge",
+                "{} has a single {} ({}): nothing to merge",
                 only.name(),
+                only.profile().words.head,
                 heads.join(", ")
             ))
             .into())

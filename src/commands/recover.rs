@@ -220,6 +220,7 @@ pub(crate) fn offer(config: &Config, chain: &Chain, repo: Option<&Repo>) -> Opti
     let shown = |i: usize| rel(&config.root, &g.rev(i).path);
     let name = chain.name().to_string();
     let target = |i: usize| shown(i);
+    let words = &chain.profile().words;
     for p in &problems {
         if let Problem::Dangling {
             rev,
@@ -233,7 +234,7 @@ pub(crate) fn offer(config: &Config, chain: &Chain, repo: Option<&Repo>) -> Opti
             if let Some(s) = suggestion {
                 fixes.push(Fix {
                     label: format!("point {} at {s}", r.id),
-                    why: format!("{missing} is not an id; {s} is the revision it names"),
+                    why: format!("{missing} is not an id; {s} is the {} it names", words.one),
                     command: Some(format!(
                         "migfix renumber {} --to {} --onto {s} --yes",
                         target(*rev),
@@ -247,7 +248,7 @@ pub(crate) fn offer(config: &Config, chain: &Chain, repo: Option<&Repo>) -> Opti
                 });
             }
             fixes.push(Fix {
-                label: format!("point {} at another revision", r.id),
+                label: format!("point {} at another {}", r.id, words.one),
                 why: "you type the id".into(),
                 command: None,
                 action: Action::AskParent {
@@ -258,9 +259,10 @@ pub(crate) fn offer(config: &Config, chain: &Chain, repo: Option<&Repo>) -> Opti
             return Some(Offer {
                 chain: name,
                 problem: format!(
-                    "[E] {} ({}) revises {missing}, which does not exist",
+                    "[E] {} ({}) {} {missing}, which does not exist",
                     r.id,
-                    shown(*rev)
+                    shown(*rev),
+                    words.revises
                 ),
                 fixes,
             });
@@ -288,7 +290,7 @@ pub(crate) fn offer(config: &Config, chain: &Chain, repo: Option<&Repo>) -> Opti
                 .collect();
             return Some(Offer {
                 chain: name,
-                problem: format!("[C] revision {id} is declared by {} files", revs.len()),
+                problem: format!("[C] {} {id} is declared by {} files", words.one, revs.len()),
                 fixes,
             });
         }
@@ -296,7 +298,6 @@ pub(crate) fn offer(config: &Config, chain: &Chain, repo: Option<&Repo>) -> Opti
     for p in &problems {
         if let Problem::MultipleHeads { heads, label } = p {
             let ids: Vec<String> = heads.iter().map(|&i| g.rev(i).id.clone()).collect();
-            let words = &chain.profile().words;
             let per_label = chain.profile().rules.bases_per_label;
             let mut fixes = vec![Fix {
                 label: format!("add a merge {} over {}", words.one, ids.join(" and ")),
@@ -342,13 +343,16 @@ pub(crate) fn offer(config: &Config, chain: &Chain, repo: Option<&Repo>) -> Opti
             };
             let problem = match (per_label, label) {
                 (true, Some(l)) => format!(
-                    "[C] {} {}s in {} {l}: {}{fork}",
-                    heads.len(),
-                    words.head,
+                    "[C] {} in {} {l}: {}{fork}",
+                    words.heads_n(heads.len()),
                     words.branch,
                     ids.join(", ")
                 ),
-                _ => format!("[C] {} heads: {}{fork}", heads.len(), ids.join(", ")),
+                _ => format!(
+                    "[C] {}: {}{fork}",
+                    words.heads_n(heads.len()),
+                    ids.join(", ")
+                ),
             };
             return Some(Offer {
                 chain: name,
@@ -396,7 +400,10 @@ fn prepare(
         Action::AskParent { target, id } => {
             let g = Graph::build(chain);
             let valid = |s: &str| g.resolve(s.trim()).is_some();
-            let Some(parent) = report::ask("New parent (a revision id)", &valid)? else {
+            let noun = chain.profile().words.one;
+            let question = format!("New parent (a {noun} id)");
+            let wrong = format!("no such {noun} in this chain");
+            let Some(parent) = report::ask(&question, &valid, &wrong)? else {
                 return Ok(None);
             };
             renumber::prepare(

@@ -69,7 +69,7 @@ fn select<'c>(
             bail!(InputErrors::one(Diag::new(
                 target,
                 None,
-                "this file is not a revision of any chain"
+                format!("this file is not a {} of any chain", noun(chains))
             )));
         }
     }
@@ -116,7 +116,8 @@ fn select<'c>(
                 target,
                 None,
                 format!(
-                    "no revision with this id; nearest: {}",
+                    "no {} with this id; nearest: {}",
+                    noun(chains),
                     if list.is_empty() {
                         "none".into()
                     } else {
@@ -157,5 +158,14 @@ fn select<'c>(
                 names[0]
             )))
         }
+    }
+}
+
+/// What the chains call a revision, where they agree (a migration).
+fn noun(chains: &[Chain]) -> &'static str {
+    let words = |c: &Chain| c.profile().words.one;
+    match chains.first().map(words) {
+        Some(one) if chains.iter().all(|c| words(c) == one) => one,
+        _ => "revision",
     }
 }

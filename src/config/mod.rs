@@ -320,6 +320,17 @@ pub(crate) struct TomlChain {
     pub heads: Option<usize>,
     pub branches: Option<Vec<String>>,
     pub gate: Option<GateSpec>,
+    /// The settings the chain's framework reads: a module's dotted name, or
+    /// a table of values (which may name the module as `module`).
+    pub settings: Option<TomlSettings>,
+}
+
+/// `settings = "dotted.module"`, or `[chain.settings]` with values.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum TomlSettings {
+    Module(String),
+    Values(std::collections::BTreeMap<String, String>),
 }
 
 impl TomlChain {
@@ -334,6 +345,7 @@ impl TomlChain {
             ("plan", self.plan.is_some()),
             ("project", self.project.is_some()),
             ("apps", self.apps.is_some()),
+            ("settings", self.settings.is_some()),
         ]
         .into_iter()
         .filter_map(|(k, set)| set.then_some(k))

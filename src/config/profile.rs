@@ -8,6 +8,10 @@
 pub(crate) type ForkWords =
     fn(&[String], Option<&str>, Option<&str>) -> Option<(String, String, String)>;
 
+/// A kind of finding's title and what it means, for CI reports, in the
+/// framework's own words; `None` for the common ones.
+pub(crate) type HelpWords = fn(&str) -> Option<(&'static str, &'static str)>;
+
 /// A reference to nothing in the framework's own words, from the revision,
 /// its target and the revision it most likely meant: message and fix;
 /// `None` for the common words.
@@ -24,13 +28,28 @@ pub(crate) struct Profile {
 pub(crate) struct Words {
     pub one: &'static str,
     pub many: &'static str,
-    /// What a revision does to its parent.
+    /// What a revision does to its parent (it revises; they revise), and
+    /// what is done to the parent.
     pub revises: &'static str,
-    /// A revision nothing follows, and what a branch label stands for.
+    pub revise: &'static str,
+    pub revised: &'static str,
+    /// A revision nothing follows (one, many), and what a branch label
+    /// stands for.
     pub head: &'static str,
+    pub heads: &'static str,
     pub branch: &'static str,
+    /// Revisions with no parent, and what they lack.
+    pub bases: &'static str,
+    pub no_parent: &'static str,
+    /// Where a revision names its parent, and the table where a database
+    /// records what it has applied.
+    pub parent_field: &'static str,
+    pub history_table: &'static str,
+    /// The fix for several bases.
+    pub join_bases: &'static str,
     pub fork: ForkWords,
     pub dangling: DanglingWords,
+    pub help: HelpWords,
 }
 
 impl Words {
@@ -39,11 +58,25 @@ impl Words {
         one: "revision",
         many: "revisions",
         revises: "revises",
+        revise: "revise",
+        revised: "revised",
         head: "head",
+        heads: "heads",
         branch: "branch",
+        bases: "bases",
+        no_parent: "no down_revision",
+        parent_field: "down_revision",
+        history_table: "alembic_version",
+        join_bases: "point the later base's down_revision at its predecessor, unless the chain is deliberately multi-root",
         fork: |_, _, _| None,
         dangling: |_, _, _| None,
+        help: |_| None,
     };
+
+    /// `n` heads, in the singular or the plural.
+    pub fn heads_n(&self, n: usize) -> String {
+        format!("{n} {}", if n == 1 { self.head } else { self.heads })
+    }
 }
 
 /// How the common graph reads a framework's revisions.

@@ -10,6 +10,7 @@ use std::io::{self, Write};
 use serde_json::{json, Value};
 
 use crate::cli::Format;
+use crate::config::profile::Words;
 use crate::error::Diag;
 use crate::findings::Finding;
 
@@ -33,6 +34,8 @@ pub(crate) struct ChainOutcome<'a> {
     pub warned: Vec<&'a Finding>,
     /// What reading the chain warned of.
     pub notes: Vec<&'a Diag>,
+    /// The words of its framework (the common ones for a log's findings).
+    pub words: &'static Words,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -56,8 +59,11 @@ struct Item<'a> {
     text: String,
     /// The fix alone, as the rule's help where no text is known.
     fix: Option<&'a str>,
+    /// What the kind means in the chain's framework's words, if it has its own.
+    help: Option<&'static str>,
 }
 
+/// The kind of a reader's warning (as the words' `help` is asked it).
 const READ_WARNING: &str = "read-warning";
 const CONFIGURATION: &str = "configuration-error";
 
@@ -71,9 +77,10 @@ fn items<'a>(outcome: &'a Outcome<'a>) -> Vec<Item<'a>> {
             chain: &d.file,
             path: Some(d.file.as_str()).filter(|p| !p.is_empty()),
             line: d.line,
-            title: title(None, CONFIGURATION),
+            title: title(None, CONFIGURATION, &Words::COMMON),
             text: d.message.clone(),
             fix: None,
+            help: None,
         });
     }
     for c in &outcome.chains {
@@ -94,9 +101,10 @@ fn items<'a>(outcome: &'a Outcome<'a>) -> Vec<Item<'a>> {
                 chain: &c.name,
                 path: f.path.as_deref().filter(|p| !p.is_empty()),
                 line: f.line,
-                title: title(f.class, f.kind),
+                title: title(f.class, f.kind, c.words),
                 text,
                 fix: Some(&f.fix),
+                help: (c.words.help)(f.kind).map(|h| h.1),
             });
         }
         for d in &c.notes {
@@ -107,18 +115,20 @@ fn items<'a>(outcome: &'a Outcome<'a>) -> Vec<Item<'a>> {
                 chain: &c.name,
                 path: Some(d.file.as_str()).filter(|p| !p.is_empty()),
                 line: d.line,
-                title: title(None, READ_WARNING),
+                title: title(None, READ_WARNING, c.words),
                 text: d.message.clone(),
                 fix: None,
+                help: (c.words.help)(READ_WARNING).map(|h| h.1),
             });
         }
     }
     out
 }
 
-/// `[C] multiple heads`: the class, and the kind in words.
-fn title(class: Option<char>, kind: &str) -> String {
-    let words = kind.replace('-', " ");
+/// `[C] multiple heads`: the class, and the kind in words (the
+/// framework's own title, where it has one).
+fn title(class: Option<char>, kind: &str, own: &Words) -> String {
+    let words = (own.help)(kind).map_or_else(|| kind.replace('-', " "), |h| h.0.to_string());
     match class {
         Some(c) => format!("[{c}] {words}"),
         None => words,
@@ -318,10 +328,12 @@ fn sarif(items: &[Item<'_>]) -> Value {
             continue;
         }
         index.insert(i.rule, rules.len());
-        let help = rule_help(i.rule)
+        let help = i
+            .help
+            .or_else(|| rule_help(i.rule))
             .map(str::to_string)
             .or_else(|| i.fix.map(str::to_string))
-            .unwrap_or_else(|| title(i.class, i.rule));
+            .unwrap_or_else(|| i.title.clone());
         let mut properties = json!({});
         if let Some(c) = i.class {
             properties["class"] = json!(c.to_string());
@@ -329,7 +341,7 @@ fn sarif(items: &[Item<'_>]) -> Value {
         rules.push(json!({
             "id": i.rule,
             "name": i.rule,
-            "shortDescription": { "text": title(i.class, i.rule) },
+            "shortDescription": { "text": i.title },
             "help": { "text": help },
             "defaultConfiguration": { "level": if i.level == Level::Error { "error" } else { "warning" } },
             "properties": properties,

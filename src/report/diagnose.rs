@@ -108,6 +108,12 @@ pub(crate) fn log(
                 .into_iter()
                 .enumerate()
                 .map(|(i, (name, failing))| ci::ChainOutcome {
+                    words: chains
+                        .iter()
+                        .find(|c| c.name() == name)
+                        .map_or(&crate::config::profile::Words::COMMON, |c| {
+                            &c.profile().words
+                        }),
                     location: Some(if i == 0 {
                         shown.to_string()
                     } else {

@@ -84,8 +84,8 @@ pub(crate) fn chains(config: &Config, chains: &[Chain]) -> io::Result<()> {
         let noun = if r.count == 1 { words.one } else { words.many };
         let tail = match r.last {
             Some(last) => format!("last {last}"),
-            None if r.heads.len() == 1 => format!("head {}", r.heads[0]),
-            None => s.yellow(&format!("heads {}", r.heads.join(", "))),
+            None if r.heads.len() == 1 => format!("{} {}", words.head, r.heads[0]),
+            None => s.yellow(&format!("{} {}", words.heads, r.heads.join(", "))),
         };
         let files = if chain.profile().rules.id_files {
             format!("{}, ", chain.naming)
@@ -234,13 +234,20 @@ pub(crate) fn heads(config: &Config, chains: &[Chain]) -> io::Result<()> {
             writeln!(out, "{}:", c.name())?;
         }
         let g = Graph::build(c);
+        // `(head)`, or the framework's word (a leaf node).
+        let head = c.profile().words.head;
         for i in g.in_view(g.heads()) {
             let r = g.rev(i);
             // As `alembic heads` prints it: `id (label, ...) (head)`.
             if config.output.verbose > 0 {
-                writeln!(out, "{} (head)  {}", g.with_labels(i), config.rel(&r.path))?;
+                writeln!(
+                    out,
+                    "{} ({head})  {}",
+                    g.with_labels(i),
+                    config.rel(&r.path)
+                )?;
             } else {
-                writeln!(out, "{} (head)", g.with_labels(i))?;
+                writeln!(out, "{} ({head})", g.with_labels(i))?;
             }
         }
     }
@@ -314,7 +321,7 @@ pub(crate) fn history(config: &Config, chains: &[Chain], dot: bool) -> io::Resul
                 if !labels.is_empty() {
                     marks.push(format!("({})", labels.join(", ")));
                 }
-                marks.push(s.green("(head)"));
+                marks.push(s.green(&format!("({})", c.profile().words.head)));
             }
             if g.is_branch_point(i) {
                 marks.push(s.yellow("(branchpoint)"));

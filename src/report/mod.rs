@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use crate::chains::Chain;
 use crate::cli::Format;
+use crate::config::profile::Words;
 use crate::config::Config;
 use crate::diff::PlanDiff;
 use crate::error::{Diag, InputErrors, Refused};
@@ -241,6 +242,7 @@ fn ci_chain<'a>(
         failing: failing.iter().collect(),
         warned: warned.iter().collect(),
         notes: notes.iter().collect(),
+        words: &chain.profile().words,
     }
 }
 
@@ -281,15 +283,23 @@ pub(crate) fn preview(config: &Config, preview: &Preview, plan: &Plan) -> io::Re
         writeln!(out, "{painted}")?;
     }
     writeln!(out)?;
-    writeln!(out, "after: {}", heads_line(&preview.heads_after))?;
+    let words = words_of(config, &preview.chain);
+    writeln!(
+        out,
+        "after: {}, {}",
+        words.heads_n(preview.heads_after.len()),
+        preview.heads_after.join(", ")
+    )?;
     out.flush()
 }
 
-fn heads_line(heads: &[String]) -> String {
-    match heads {
-        [one] => format!("1 head, {one}"),
-        many => format!("{} heads, {}", many.len(), many.join(", ")),
-    }
+/// The words of the chain named `name` (the common ones for several).
+fn words_of(config: &Config, name: &str) -> &'static Words {
+    config
+        .chains
+        .iter()
+        .find(|c| c.name == name)
+        .map_or(&Words::COMMON, |c| &c.profile.words)
 }
 
 /// A line on a terminal's stderr while long work runs, erased when done.
@@ -398,9 +408,13 @@ pub(crate) fn choose(prompt: &str, items: &[String]) -> io::Result<Option<usize>
     }
 }
 
-/// A line of text, asked again until `valid`; `None` for Ctrl-C or an
-/// empty answer.
-pub(crate) fn ask(prompt: &str, valid: &dyn Fn(&str) -> bool) -> io::Result<Option<String>> {
+/// A line of text, asked again until `valid` (saying `wrong` when it is
+/// not); `None` for Ctrl-C or an empty answer.
+pub(crate) fn ask(
+    prompt: &str,
+    valid: &dyn Fn(&str) -> bool,
+    wrong: &str,
+) -> io::Result<Option<String>> {
     let answer = dialoguer::Input::<String>::new()
         .with_prompt(prompt)
         .allow_empty(true)
@@ -408,7 +422,7 @@ pub(crate) fn ask(prompt: &str, valid: &dyn Fn(&str) -> bool) -> io::Result<Opti
             if s.trim().is_empty() || valid(s) {
                 Ok(())
             } else {
-                Err("no such revision in this chain")
+                Err(wrong.to_string())
             }
         })
         .interact_text();
@@ -556,39 +570,44 @@ pub(crate) fn done(
         )?;
     }
     writeln!(out, "{}:", preview.chain)?;
+    let words = words_of(config, &preview.chain);
     for h in heads {
-        writeln!(out, "{h} (head)")?;
+        writeln!(out, "{h} ({})", words.head)?;
     }
     out.flush()
 }
 
 /// After a merge node: the open branches whose migrations would add a head
-/// again, and what to do on each.
+/// again, and what to do on each, in the words of the chain `chain`.
 pub(crate) fn follow_ups(
     config: &Config,
+    chain: &str,
     stale: &[crate::git::Claim],
     base: &str,
 ) -> io::Result<()> {
     if stale.is_empty() || config.output.format == Format::Json {
         return Ok(());
     }
+    let w = words_of(config, chain);
     let s = style(config);
     let mut out = io::stdout().lock();
     writeln!(out)?;
     writeln!(
         out,
         "{}",
-        s.yellow(
-            "open branches that still revise an older revision (each adds a head when merged):"
-        )
+        s.yellow(&format!(
+            "open branches that still {} an older {} (each adds a {} when merged):",
+            w.revise, w.one, w.head
+        ))
     )?;
     for c in stale {
         writeln!(
             out,
-            "  {}: {} ({}) revises {}",
+            "  {}: {} ({}) {} {}",
             c.branch,
             c.id,
             c.path,
+            w.revises,
             c.down.join(", ")
         )?;
     }
@@ -625,6 +644,7 @@ pub(crate) fn collisions(
                         .collect(),
                     warned: Vec::new(),
                     notes: Vec::new(),
+                    words: words_of(config, name),
                 })
                 .collect(),
         };
@@ -651,11 +671,12 @@ pub(crate) fn collisions(
         if a.branches == 1 { "" } else { "es" }
     )?;
     for (chain, heads) in &a.base_heads {
+        let w = words_of(config, chain);
         writeln!(
             out,
-            "{} (base head{} {}; next free {})",
+            "{} (base {} {}; next free {})",
             s.bold(chain),
-            if heads.len() == 1 { "" } else { "s" },
+            if heads.len() == 1 { w.head } else { w.heads },
             heads.join(", "),
             a.next_free.get(chain).map_or("-", String::as_str)
         )?;

@@ -292,6 +292,9 @@ struct Corpus {
     name: String,
     apps: Vec<(String, String)>,
     extra: Vec<String>,
+    /// The `setting=` values: for a whole project, what its settings files
+    /// say (which migfix must read from them).
+    settings: Vec<(String, String)>,
 }
 
 fn corpora() -> Option<(PathBuf, Vec<Corpus>)> {
@@ -325,11 +328,14 @@ fn corpora() -> Option<(PathBuf, Vec<Corpus>)> {
             })
             .collect();
         let mut extra = Vec::new();
+        let mut settings = Vec::new();
         for opt in &words[3..] {
-            if let Some(settings) = opt.strip_prefix("setting=") {
-                for s in settings.split(',') {
+            if let Some(values) = opt.strip_prefix("setting=") {
+                for s in values.split(',') {
                     extra.push("--setting".to_string());
                     extra.push(s.to_string());
+                    let (k, v) = s.split_once('=').unwrap();
+                    settings.push((k.to_string(), v.to_string()));
                 }
             }
         }
@@ -338,33 +344,146 @@ fn corpora() -> Option<(PathBuf, Vec<Corpus>)> {
             name: words[0].to_string(),
             apps,
             extra,
+            settings,
         });
     }
     Some((dir, out))
 }
 
-/// Every corpus: found and labelled by discovery as Django does, passes
-/// `check` untouched, and equals Django's graph node by node.
+/// Every corpus: found and labelled by discovery as Django does, listed by
+/// `chains`, passes `check` untouched, and equals Django's graph node by
+/// node, Django configured with the project's own swappable settings,
+/// which migfix reads from the project's settings files.
 #[test]
 fn real_apps_graph_equals_djangos() {
     let Some((dir, list)) = corpora() else { return };
-    assert!(list.len() >= 8);
-    let mut total = 0;
+    assert!(list.len() >= 20);
+    let (mut total, mut swapped, mut projects) = (0, 0, 0);
     for c in &list {
         let root = dir.join(&c.name);
+        let chains = json_of(&root, &["chains", "--format", "json"]);
+        let listed: Vec<&Value> = chains["chains"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|ch| ch["kind"] == "django")
+            .collect();
+        assert_eq!(listed.len(), 1, "{}: chains lists one project", c.name);
         let (code, out, err) = run(&root, &["check"]);
         assert_eq!(
             code, 0,
             "{}: check fails a healthy project:\n{out}\n{err}",
             c.name
         );
+        assert!(
+            !out.contains("head") && out.contains("leaf node"),
+            "{}: in Django's words: {out}",
+            c.name
+        );
         let Some(theirs) = oracle("graph", &root, &c.apps, &c.extra) else {
             return;
         };
-        total += compare(&c.name, &root, &theirs);
+        let n = compare(&c.name, &root, &theirs);
+        assert_eq!(
+            listed[0]["count"], n,
+            "{}: chains counts the migrations",
+            c.name
+        );
+        total += n;
         assert!(their_conflicts(&theirs).is_empty());
+        if settings_read_from_files(c, &root) {
+            projects += 1;
+            let edges = swappable_edges(c, &theirs);
+            assert!(edges > 0, "{}: no edge depends on the settings", c.name);
+            swapped += edges;
+        }
     }
-    assert!(total > 300, "{total} migrations compared");
+    assert!(total > 1000, "{total} migrations compared");
+    assert!(
+        projects >= 5,
+        "{projects} whole projects with their settings"
+    );
+    // The edges Django takes from the projects' own user models (and
+    // pretix's OAuth application model): none of them without the settings.
+    assert!(swapped >= 50, "{swapped} edges from swappable settings");
+}
+
+/// For a corpus whose `setting=` names AUTH_USER_MODEL (a whole project):
+/// every swappable dependency on a given setting resolves, as migfix reads
+/// the project's settings files, to the value given to Django, and the
+/// file and line migfix names assign that literal. Returns whether the
+/// corpus is such a project.
+fn settings_read_from_files(c: &Corpus, root: &Path) -> bool {
+    if !c.settings.iter().any(|(k, _)| k == "AUTH_USER_MODEL") {
+        return false;
+    }
+    let ours = json_of(root, &["history", "--format", "json"]);
+    let mut seen = BTreeSet::new();
+    for r in ours["chains"][0]["revisions"].as_array().unwrap() {
+        for s in r["swappable_settings"].as_array().unwrap() {
+            let Some(setting) = s["setting"].as_str() else {
+                continue;
+            };
+            let Some((_, want)) = c.settings.iter().find(|(k, _)| k == setting) else {
+                continue;
+            };
+            let from = s["from"].as_str().unwrap_or_default();
+            assert_eq!(
+                s["model"].as_str(),
+                Some(want.as_str()),
+                "{}: {} in {}: {setting} as migfix reads it ({from})",
+                c.name,
+                r["id"],
+                r["path"]
+            );
+            let (file, line) = from
+                .rsplit_once(':')
+                .unwrap_or_else(|| panic!("{}: {setting} is not read from a file: {from}", c.name));
+            let text = std::fs::read_to_string(root.join(file)).unwrap();
+            let at = text
+                .lines()
+                .nth(line.parse::<usize>().unwrap() - 1)
+                .unwrap();
+            let assigned = at.split('=').map(str::trim).collect::<Vec<_>>();
+            assert!(
+                assigned[..assigned.len() - 1].contains(&setting)
+                    && [format!("\"{want}\""), format!("'{want}'")]
+                        .contains(&assigned[assigned.len() - 1].to_string()),
+                "{}: {from} does not assign {setting} = {want:?}: {at}",
+                c.name
+            );
+            seen.insert(setting.to_string());
+        }
+    }
+    assert!(
+        seen.contains("AUTH_USER_MODEL"),
+        "{}: no AUTH_USER_MODEL read: {seen:?}",
+        c.name
+    );
+    true
+}
+
+/// The edges of Django's graph that a swappable setting of the corpus
+/// makes: a migration's declared `swappable_dependency(settings.NAME)`
+/// whose model is in another app of the project.
+fn swappable_edges(c: &Corpus, theirs: &Value) -> usize {
+    let labels: BTreeSet<&str> = c.apps.iter().map(|(l, _)| l.as_str()).collect();
+    let mut n = 0;
+    for node in theirs["nodes"].as_array().unwrap() {
+        for d in node["declared_dependencies"].as_array().unwrap() {
+            if d[0] != "__setting__" {
+                continue;
+            }
+            let Some((_, value)) = c.settings.iter().find(|(k, _)| d[1] == k.as_str()) else {
+                continue;
+            };
+            let app = value.split('.').next().unwrap();
+            if app != node["app"] && labels.contains(app) {
+                n += 1;
+            }
+        }
+    }
+    n
 }
 
 /// A simulated incident on every corpus: two branches each add the next
@@ -840,4 +959,493 @@ fn diagnose_reads_djangos_own_errors() {
         text,
         "the dependency is back, byte for byte"
     );
+}
+
+/// django-helpdesk writes `dependencies = [...] +
+/// helpdesk_settings.HELPDESK_TEAMS_MIGRATION_DEPENDENCIES`: the literal
+/// part is read, so the untouched project passes `check` with one leaf, the
+/// rest is a warning naming the file and line, and a fork on the leaf is
+/// renumbered onto the other new leaf.
+#[test]
+fn helpdesk_dependencies_built_with_a_sum() {
+    let Some((dir, list)) = corpora() else { return };
+    let c = list.iter().find(|c| c.name == "helpdesk").unwrap();
+    let root = dir.join("helpdesk");
+    let (code, out, err) = run(&root, &["check"]);
+    assert_eq!(code, 0, "{out}{err}");
+    for at in [
+        "helpdesk/migrations/0028_kbitem_team.py:12",
+        "helpdesk/migrations/0043_fix_on_delete_behaviour.py:15",
+    ] {
+        assert!(
+            err.contains(&format!("warning: {at}: `dependencies` is a sum with `helpdesk_settings.HELPDESK_TEAMS_MIGRATION_DEPENDENCIES`, which is not a literal: the literal part is read")),
+            "{err}"
+        );
+    }
+    let ours = json_of(&root, &["history", "--format", "json"]);
+    let revs = ours["chains"][0]["revisions"].as_array().unwrap();
+    let rev = |id: &str| revs.iter().find(|r| r["id"] == id).unwrap();
+    assert_eq!(
+        rev("helpdesk.0028_kbitem_team")["down_revisions"],
+        serde_json::json!(["helpdesk.0027_auto_20200107_1221"])
+    );
+    assert_eq!(
+        rev("helpdesk.0043_fix_on_delete_behaviour")["down_revisions"],
+        serde_json::json!(["helpdesk.0042_usersettings_ticket_respond_layout"])
+    );
+    let leaves: Vec<&str> = ours["chains"][0]["heads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|h| h.as_str().filter(|h| h.starts_with("helpdesk.")))
+        .collect();
+    assert_eq!(leaves, ["helpdesk.0043_fix_on_delete_behaviour"]);
+
+    // Two branches add 0044 on the leaf; the later one goes onto the other.
+    let tmp = tempfile::tempdir().unwrap();
+    copy_tree(&root, tmp.path());
+    let root = tmp.path();
+    for pr in ["alpha", "beta"] {
+        std::fs::write(
+            root.join(format!("helpdesk/migrations/0044_{pr}.py")),
+            "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n    dependencies = [\n        ('helpdesk', '0043_fix_on_delete_behaviour'),\n    ]\n    operations = []\n",
+        )
+        .unwrap();
+    }
+    git_init(root);
+    let (code, out, _) = run(root, &["check"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("(0044_alpha, 0044_beta in helpdesk) (all depend on helpdesk.0043_fix_on_delete_behaviour)"),
+        "{out}"
+    );
+    let (code, out, err) = run(root, &["renumber", "helpdesk", "0044_beta", "--yes"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("onto helpdesk.0044_alpha (was helpdesk.0043_fix_on_delete_behaviour)"),
+        "{out}"
+    );
+    let after = out.lines().find(|l| l.starts_with("after: ")).unwrap();
+    assert!(
+        after.contains(" leaf nodes, ")
+            && after.contains("helpdesk.0045_beta")
+            && !after.contains("helpdesk.0044"),
+        "{after}"
+    );
+    let (code, out, _) = run(root, &["check"]);
+    assert_eq!(code, 0, "{out}");
+    let Some(theirs) = oracle("graph", root, &c.apps, &c.extra) else {
+        return;
+    };
+    assert!(their_conflicts(&theirs).is_empty());
+    assert!(keys(&theirs["leaf_nodes"]).contains("helpdesk.0045_beta"));
+    compare("helpdesk renumbered", root, &theirs);
+}
+
+/// The same, without the corpora: a sum with a module's list on either
+/// side, of lists or of tuples, and of several terms. Before, the whole
+/// value was dropped and `check` found leaves that Django does not.
+#[test]
+fn a_sum_of_dependencies_keeps_its_literal_terms() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let m = |deps: &str| {
+        format!("from django.db import migrations\n\nfrom shop import conf\n\n\nclass Migration(migrations.Migration):\n    dependencies = {deps}\n    operations = []\n")
+    };
+    write_tree(
+        root,
+        &[
+            ("manage.py", ""),
+            ("shop/__init__.py", ""),
+            ("shop/conf.py", "EXTRA = []\nEXTRA_T = ()\n"),
+            ("shop/migrations/__init__.py", ""),
+            ("shop/migrations/0001_initial.py", &m("[]")),
+            ("shop/migrations/0002_a.py", &m("conf.EXTRA + [('shop', '0001_initial')]")),
+            (
+                "shop/migrations/0003_b.py",
+                &m("[\n        ('shop', '0002_a'),\n    ] + conf.EXTRA + [\n        ('shop', '0001_initial'),\n    ]"),
+            ),
+            ("shop/migrations/0004_c.py", &m("(('shop', '0003_b'),) + conf.EXTRA_T")),
+        ],
+    );
+    let (code, out, err) = run(root, &["check"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("1 app, exactly 1 leaf node"), "{out}");
+    for at in ["0002_a.py:7", "0003_b.py:9", "0004_c.py:7"] {
+        assert!(
+            err.contains(&format!(
+                "warning: shop/migrations/{at}: `dependencies` is a sum with `conf.EXTRA"
+            )),
+            "{at}: {err}"
+        );
+    }
+    git_init(root);
+    let (code, out, err) = run(root, &["renumber", "shop", "0003_b", "--to", "7", "--yes"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let b = std::fs::read_to_string(root.join("shop/migrations/0007_b.py")).unwrap();
+    assert!(
+        b.contains("('shop', '0002_a'),\n    ] + conf.EXTRA + ["),
+        "{b}"
+    );
+    let c = std::fs::read_to_string(root.join("shop/migrations/0004_c.py")).unwrap();
+    assert!(c.contains("(('shop', '0007_b'),) + conf.EXTRA_T"), "{c}");
+    if let Some(theirs) = oracle(
+        "graph",
+        root,
+        &[("shop".into(), "shop/migrations".into())],
+        &[],
+    ) {
+        assert!(their_conflicts(&theirs).is_empty());
+        assert_eq!(compare("sum", root, &theirs), 4);
+    }
+}
+
+/// A project's own user model: Django's edge to the first migration of the
+/// app AUTH_USER_MODEL names, read from the settings module manage.py
+/// names; migfix.toml's value or module wins; settings files that disagree
+/// leave the edge out, with warnings naming them.
+#[test]
+fn the_user_model_comes_from_the_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    copy_tree(&fixture("django-shop"), root);
+    write_tree(
+        root,
+        &[
+            ("accounts/__init__.py", ""),
+            ("accounts/migrations/__init__.py", ""),
+            (
+                "accounts/migrations/0001_initial.py",
+                "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n    initial = True\n    dependencies = []\n    operations = []\n",
+            ),
+            (
+                "shopsite/settings_ci.py",
+                "from .settings import *  # noqa\n\nAUTH_USER_MODEL = \"auth.User\"\n",
+            ),
+        ],
+    );
+    let settings = root.join("shopsite/settings.py");
+    let mut text = std::fs::read_to_string(&settings).unwrap();
+    text.push_str("\nAUTH_USER_MODEL = 'accounts.User'\n");
+    let line = text.lines().count();
+    std::fs::write(&settings, &text).unwrap();
+    let mut apps = shop_apps();
+    apps.push(("accounts".into(), "accounts/migrations".into()));
+    let parents_of = |id: &str| -> (BTreeSet<String>, Value) {
+        let ours = json_of(root, &["history", "--format", "json"]);
+        let r = ours["chains"][0]["revisions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap()
+            .clone();
+        (
+            keys_of(&r["depends_on"]),
+            r["swappable_settings"][0].clone(),
+        )
+    };
+    // What Django does with the value migfix read.
+    let agrees = |what: &str| {
+        let (_, read) = parents_of("shop.0001_initial");
+        let value = read["model"].as_str().unwrap().to_string();
+        if let Some(theirs) = oracle(
+            "graph",
+            root,
+            &apps,
+            &["--setting".into(), format!("AUTH_USER_MODEL={value}")],
+        ) {
+            compare(what, root, &theirs);
+        }
+    };
+
+    // (The fixture's fork fails check; no warning is added.)
+    let (_, _, err) = run(root, &["check"]);
+    assert_eq!(err, "");
+    let (deps, read) = parents_of("shop.0001_initial");
+    assert!(deps.contains("accounts.0001_initial"), "{deps:?}");
+    assert_eq!(read["model"], "accounts.User");
+    assert_eq!(read["from"], format!("shopsite/settings.py:{line}"));
+    let (deps, _) = parents_of("payments.0001_squashed_0002_invoice_paid_at");
+    assert!(deps.contains("accounts.0001_initial"), "{deps:?}");
+    agrees("settings.py");
+
+    // migfix.toml's value wins, and the file that says otherwise is named.
+    std::fs::write(
+        root.join("migfix.toml"),
+        "[[chain]]\nkind = \"django\"\n[chain.settings]\nAUTH_USER_MODEL = \"auth.User\"\n",
+    )
+    .unwrap();
+    let (_, _, err) = run(root, &["check"]);
+    assert!(
+        err.contains(&format!("warning: shopsite/settings.py:{line}: AUTH_USER_MODEL = \"accounts.User\" here, but migfix.toml says \"auth.User\": migfix.toml wins")),
+        "{err}"
+    );
+    let (deps, read) = parents_of("shop.0001_initial");
+    assert!(!deps.contains("accounts.0001_initial"), "{deps:?}");
+    assert_eq!(read["from"], "migfix.toml");
+    agrees("migfix.toml values");
+
+    // migfix.toml names the settings module: its star import, then its own.
+    std::fs::write(
+        root.join("migfix.toml"),
+        "[[chain]]\nkind = \"django\"\nsettings = \"shopsite.settings_ci\"\n",
+    )
+    .unwrap();
+    let (_, _, err) = run(root, &["check"]);
+    assert_eq!(err, "");
+    let (_, read) = parents_of("shop.0001_initial");
+    assert_eq!(read["from"], "shopsite/settings_ci.py:3");
+
+    // Without a module named (manage.py, wsgi.py and asgi.py name none),
+    // the two files disagree: no edge, warnings.
+    std::fs::remove_file(root.join("migfix.toml")).unwrap();
+    for f in ["manage.py", "shopsite/wsgi.py", "shopsite/asgi.py"] {
+        std::fs::write(root.join(f), "import sys\n").unwrap();
+    }
+    let (_, _, err) = run(root, &["check"]);
+    assert!(
+        err.contains(&format!("warning: shopsite/settings.py:{line}: the settings files disagree on AUTH_USER_MODEL: \"accounts.User\" in shopsite/settings.py:{line} and \"auth.User\" in shopsite/settings_ci.py:3")),
+        "{err}"
+    );
+    assert!(
+        err.contains("`swappable_dependency(settings.AUTH_USER_MODEL)` is not resolved: the value of AUTH_USER_MODEL is unknown"),
+        "{err}"
+    );
+    let (deps, read) = parents_of("shop.0001_initial");
+    assert!(
+        deps.is_empty() && read["model"].is_null(),
+        "{deps:?} {read}"
+    );
+
+    // Bad configuration.
+    for (toml, says) in [
+        (
+            "settings = \"shopsite.nowhere\"",
+            "`settings`: no module shopsite.nowhere in",
+        ),
+        (
+            "settings = { AUTH_USER_MODEL = \"User\" }",
+            "`settings.AUTH_USER_MODEL`: \"User\" is not a model",
+        ),
+        (
+            "settings = { auth_user_model = \"a.User\" }",
+            "`settings.auth_user_model`: a setting's name is in capitals",
+        ),
+    ] {
+        std::fs::write(
+            root.join("migfix.toml"),
+            format!("[[chain]]\nkind = \"django\"\n{toml}\n"),
+        )
+        .unwrap();
+        let (code, _, err) = run(root, &["check"]);
+        assert_eq!(code, 2, "{toml}: {err}");
+        assert!(err.contains(says), "{toml}: {err}");
+    }
+}
+
+fn keys_of(v: &Value) -> BTreeSet<String> {
+    v.as_array()
+        .map(|a| a.iter().map(|s| s.as_str().unwrap().to_string()).collect())
+        .unwrap_or_default()
+}
+
+/// django-oauth-toolkit reads its model settings through an object of its
+/// own (`swappable_dependency(oauth2_settings.APPLICATION_MODEL)`, which
+/// its settings module takes from `getattr(settings,
+/// "OAUTH2_PROVIDER_APPLICATION_MODEL", default)`): with the project's
+/// settings naming models of another app, Django depends on that app's
+/// first migration, and so does migfix.
+#[test]
+fn a_librarys_settings_object_is_followed() {
+    let Some((dir, list)) = corpora() else { return };
+    let c = list.iter().find(|c| c.name == "oauth-toolkit").unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    copy_tree(&dir.join("oauth-toolkit"), root);
+    let models = [
+        ("OAUTH2_PROVIDER_APPLICATION_MODEL", "myoauth.Application"),
+        ("OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL", "myoauth.AccessToken"),
+        (
+            "OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL",
+            "myoauth.RefreshToken",
+        ),
+    ];
+    let settings: String = models
+        .iter()
+        .map(|(k, v)| format!("{k} = \"{v}\"\n"))
+        .collect();
+    write_tree(
+        root,
+        &[
+            ("proj/settings.py", &settings),
+            ("myoauth/migrations/__init__.py", ""),
+            (
+                "myoauth/migrations/0001_initial.py",
+                "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n    initial = True\n    dependencies = []\n    operations = []\n",
+            ),
+        ],
+    );
+    let (code, out, err) = run(root, &["check"]);
+    assert_eq!((code, err.as_str()), (0, ""), "{out}");
+    let ours = json_of(root, &["history", "--format", "json"]);
+    let revs = ours["chains"][0]["revisions"].as_array().unwrap();
+    let r = revs
+        .iter()
+        .find(|r| r["id"] == "oauth2_provider.0019_application_registration_source")
+        .unwrap();
+    assert!(
+        keys_of(&r["depends_on"]).contains("myoauth.0001_initial"),
+        "{r}"
+    );
+    assert_eq!(
+        r["swappable_settings"][0],
+        serde_json::json!({"swappable": "oauth2_settings.APPLICATION_MODEL", "setting": "OAUTH2_PROVIDER_APPLICATION_MODEL", "model": "myoauth.Application", "from": "proj/settings.py:1"})
+    );
+    let mut apps = c.apps.clone();
+    apps.push(("myoauth".into(), "myoauth/migrations".into()));
+    let mut extra = c.extra.clone();
+    for (k, v) in models {
+        extra.push("--setting".into());
+        extra.push(format!("{k}={v}"));
+    }
+    let Some(theirs) = oracle("graph", root, &apps, &extra) else {
+        return;
+    };
+    assert!(compare("oauth-toolkit, own models", root, &theirs) > 20);
+    let edges: usize = theirs["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|n| n["app"] == "oauth2_provider")
+        .filter(|n| keys(&n["parents"]).contains("myoauth.0001_initial"))
+        .count();
+    assert!(edges >= 4, "{edges} edges to myoauth");
+}
+
+/// What `check` says of a Django project's problems that the common words
+/// would have said in Alembic's terms (bases, down_revision, revisions,
+/// heads): in Django's, for every finding and warning.
+#[test]
+fn django_findings_in_djangos_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = &dir.path().join("site");
+    let m = |deps: &str, initial: bool| {
+        format!(
+            "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n{}    dependencies = [{deps}]\n    operations = []\n",
+            if initial { "    initial = True\n" } else { "" }
+        )
+    };
+    write_tree(
+        root,
+        &[
+            ("manage.py", ""),
+            ("shop/migrations/__init__.py", ""),
+            ("shop/migrations/0001_initial.py", &m("", true)),
+            (
+                "shop/migrations/0002_a.py",
+                &m("('shop', '0001_initial')", false),
+            ),
+            ("shop/migrations/0003_b.py", &m("", true)),
+            (
+                "shop/migrations/0004_c.py",
+                &m("('shop', '0002_a'), ('shop', '0003_b')", false),
+            ),
+            ("blog/migrations/__init__.py", ""),
+            (
+                "blog/migrations/0001_initial.py",
+                &m("('blog', '0002_post')", false),
+            ),
+            (
+                "blog/migrations/0002_post.py",
+                &m("('blog', '0001_initial')", false),
+            ),
+            ("cart/migrations/__init__.py", ""),
+            ("cart/migrations/0001_initial.py", &m("", true)),
+            (
+                "cart/migrations/0002_a.py",
+                &m("('cart', '0001_initial'), ('shop', '0009_x')", false),
+            ),
+            (
+                "cart/migrations/0002_b.py",
+                &m("('cart', '0001_initial')", false),
+            ),
+        ],
+    );
+    let (code, out, err) = run(root, &["check"]);
+    assert_eq!(code, 1);
+    let (_, heads, _) = run(root, &["--chain", "cart", "heads"]);
+    let (_, renumber, _) = run(root, &["renumber", "cart", "0002_b", "--dry-run"]);
+    let after = renumber
+        .lines()
+        .filter(|l| l.starts_with("after:") || l.starts_with("not yet healthy:"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    // (The command is called merge-heads.)
+    let all = format!("{out}{err}{heads}{after}").replace("merge-heads", "merge");
+    for alembic in ["down_revision", "revision", "head", " base", "revise"] {
+        assert!(!all.contains(alembic), "{alembic:?} in:\n{all}");
+    }
+    // A CI report's rule help too.
+    let sarif = json_of(root, &["check", "--format", "sarif"]);
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    assert!(rules.len() >= 4, "{rules:?}");
+    for rule in rules {
+        let help = format!(
+            "{} {}",
+            rule["shortDescription"]["text"], rule["help"]["text"]
+        )
+        .to_lowercase()
+        .replace("merge-heads", "merge");
+        for alembic in ["alembic", "revision", "head"] {
+            assert!(!help.contains(alembic), "{}: {help}", rule["id"]);
+        }
+    }
+    let (_, github, _) = run(root, &["check", "--format", "github"]);
+    assert!(
+        github.contains("title=[C] conflicting migrations"),
+        "{github}"
+    );
+    assert!(
+        !github.replace("merge-heads", "merge").contains("head"),
+        "{github}"
+    );
+    let settings = snapshot_settings(Some(root));
+    settings.bind(|| {
+        insta::assert_snapshot!(
+            "django_findings_words",
+            format!("$ migfix check\n{out}{err}$ migfix --chain cart heads\n{heads}$ migfix renumber cart 0002_b --dry-run\n…\n{after}\n")
+        );
+    });
+}
+
+/// A project that vendors Django (Kolibri's kolibri/dist/django) has
+/// Django's own `django/db/migrations` package in its tree, whose
+/// writer.py holds the text of a migration in a string: it is Django's
+/// code, not an app.
+#[test]
+fn vendored_djangos_own_migrations_package_is_not_an_app() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write_tree(
+        root,
+        &[
+            ("vendor/django/db/migrations/__init__.py", ""),
+            (
+                "vendor/django/db/migrations/writer.py",
+                "import django\n\nMIGRATION_TEMPLATE = \"\"\"\\\n%(migration_header)s%(imports)s\n\nclass Migration(migrations.Migration):\n%(replaces_str)s%(initial_str)s\n    dependencies = [\n%(dependencies)s\\\n    ]\n\"\"\"\n",
+            ),
+            ("vendor/django/db/migrations/graph.py", "class Node:\n    pass\n"),
+            ("shop/migrations/__init__.py", ""),
+            (
+                "shop/migrations/0001_initial.py",
+                "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n    dependencies = []\n    operations = []\n",
+            ),
+        ],
+    );
+    let (code, out, err) = run(root, &["check"]);
+    assert_eq!((code, err.as_str()), (0, ""), "{out}");
+    assert!(out.contains("(1 app, exactly 1 leaf node)"), "{out}");
 }

@@ -27,15 +27,22 @@ directory, never in the tree) with
   * a SQLite database in the temporary directory, the TEMPLATES and
     MIDDLEWARE of `startproject`, DEFAULT_AUTO_FIELD = BigAutoField, and
     each --setting NAME=VALUE (a string; e.g. WAGTAIL_PAGE_MODEL, which a
-    real Wagtail project gets from swapper when wagtail.models is imported).
+    real Wagtail project gets from swapper when wagtail.models is imported,
+    or AUTH_USER_MODEL=users.User).  In graph and plan, a value that names
+    a model of a given app ("users.User") is set once django.setup() is
+    done, since the synthetic apps have no models and
+    django.contrib.auth's ready() looks the user model up.
 The folder's module is always read from the given folder, even when a
 package of that name is installed (the Django wheel's own contrib apps are
 read from the corpus, not from the installed Django).
 
 graph and plan install each given app through a synthetic AppConfig with the
 given label (its package is the folder's parent, models are not imported, so
-only the migrations folder and its imports matter); an app under django/ is
-installed through the real django.contrib AppConfig instead.  check installs
+only the migrations folder and its imports matter); an app that is one of
+Django's contrib apps (django/contrib/auth, or a copy vendored in the tree:
+kolibri/dist/django/contrib/auth) is installed through the installed Django's
+real django.contrib AppConfig instead, its migrations read from the given
+folder.  check installs
 the apps as real packages (INSTALLED_APPS = REL.PATH, Django picks the
 AppConfig of its apps.py) and fails when the label Django gives an app is not
 the given LABEL.
@@ -47,11 +54,14 @@ package (``import wagtail.fields``), which is not installed.  With this flag
     attributes are inert stubs, and whose real submodules present in the
     tree are loaded from their source (allauth/app_settings.py, so that
     allauth's ``if app_settings.SITES_ENABLED`` has its real value);
-  * a module that cannot be found and is imported from a file of the tree
-    is replaced by an inert stub module.
+  * a module that cannot be found and is imported by a file of the tree
+    (the import statement is in that file) is replaced by an inert stub
+    module; an installed package's own failing imports fail as they would.
 A stub unpacks into as many stubs as asked (``forward, reverse =
-stubbed_helper()``) and is true.  If a graph attribute of a Migration class
-(dependencies, replaces, run_before, initial) holds a value taken from a
+stubbed_helper()``), into two as the arguments of a call
+(``RunPython(*stubbed_helper())``), and is true.  If a graph attribute of a
+Migration class (dependencies, replaces, run_before, initial) holds a value
+taken from a
 stub, or the truth of a stub is tested in a statement of the Migration class
 body that sets or changes a graph attribute (``dependencies = [...] if
 stub else [...]``), the result is an error naming the file, because the real
@@ -91,8 +101,14 @@ applied is used).  Output (exit 0, also when Django raises):
      "conflicts": {app: [name, ...]}  (loader.detect_conflicts()),
      "installed_apps": [label, ...], "django": "<version>"}
   plus, with the flag, "stubbed_modules", "modules_from_source" (modules
-  of the tree loaded from their source, other than migrations) and
-  "stub_truth_tests" (["<file> line N: <stub ...>", ...]).
+  of the tree loaded from their source, other than migrations),
+  "stub_truth_tests" (["<file> line N: <stub ...>", ...]) and
+  "stubbed_settings": settings that migration files read as
+  ``settings.NAME`` while imported, that the settings module does not have
+  (a project's own, which its models would set: weblate's
+  NEARBY_MESSAGES), given as stubs.  Django 5's removals that older
+  migrations import and that play no part in the graph are restored
+  (django.utils.timezone.utc).
   When Django raises: {"error": "<ExceptionClass>: <message>", "django": ...}.
 
 plan: `manage.py migrate --plan` on a fresh SQLite file, in a child process:
@@ -164,7 +180,8 @@ class StubbedValue(Exception):
 
 # the migration module being imported (if any), the tree, and the truth
 # tests of stubs made at the module level of migration files
-_STATE = {"loading": None, "root": "/", "truth_tests": []}
+_STATE = {"loading": None, "root": "/", "truth_tests": [],
+          "stubbed_settings": set()}
 
 
 class _Stub:
@@ -282,6 +299,16 @@ def _in_graph_statement(filename: str, line: int) -> bool:
     return any(a <= line <= b for a, b in spans)
 
 
+def _opname(frame) -> str:
+    """The instruction frame is executing."""
+    import dis
+
+    for ins in dis.get_instructions(frame.f_code):
+        if ins.offset == frame.f_lasti:
+            return ins.opname
+    return ""
+
+
 def _unpack_count(frame) -> int:
     """The number of targets when frame is executing ``a, b = value``."""
     import dis
@@ -292,6 +319,9 @@ def _unpack_count(frame) -> int:
                 return ins.arg
             if ins.opname == "UNPACK_EX":  # a, *b, c: before + after
                 return (ins.arg & 0xFF) + (ins.arg >> 8)
+            if ins.opname in ("CALL_FUNCTION_EX", "LIST_EXTEND"):
+                # RunPython(*helper(...)): a helper's (code, reverse_code)
+                return 2
             return 0
     return 0
 
@@ -402,14 +432,21 @@ class _StubFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         self._seen: dict[str, bool] = {}
 
     def _from_tree(self) -> bool:
+        """Whether the import statement that asks is in a file of the tree
+        (the first frame outside the import machinery and this finder).
+        An installed package's own imports are left to fail as they would:
+        psycopg, imported by django.contrib.postgres, tries optional
+        modules and expects ImportError."""
         frame = sys._getframe(1)
         while frame is not None:
             name = frame.f_code.co_filename
-            hit = self._seen.get(name)
-            if hit is None:
-                hit = self._seen[name] = _under(name, self.root)
-            if hit:
-                return True
+            if not (name.startswith("<frozen importlib")
+                    or name == __file__
+                    or os.path.basename(os.path.dirname(name)) == "importlib"):
+                hit = self._seen.get(name)
+                if hit is None:
+                    hit = self._seen[name] = _under(name, self.root)
+                return hit
             frame = frame.f_back
         return False
 
@@ -487,8 +524,20 @@ def _parse_apps(root: str, specs: list[str]) -> list[dict]:
     return apps
 
 
+_VENDORED_CONTRIB = re.compile(r"(?:^|\.)django\.contrib\.(\w+)$")
+
+
+def _contrib_package(a: dict) -> str | None:
+    """django.contrib.NAME for a given app that is one of Django's contrib
+    apps, in the installed Django's place or vendored in the tree
+    (kolibri/dist/django/contrib/auth): it is installed through the real
+    AppConfig, its migrations read from the given folder."""
+    m = _VENDORED_CONTRIB.search(a["package"])
+    return f"django.contrib.{m.group(1)}" if m else None
+
+
 def _contrib_needed(apps: list[dict]) -> list[str]:
-    given = {a["package"] for a in apps}
+    given = {_contrib_package(a) or a["package"] for a in apps}
     want: set[str] = set()
     for a in apps:
         for dirpath, dirnames, filenames in os.walk(a["folder"]):
@@ -520,8 +569,8 @@ def _write_settings(tmp: str, apps: list[dict], real_apps: bool,
     for i, a in enumerate(apps):
         if real_apps:
             installed.append(a["package"])
-        elif a["package"].startswith("django."):
-            installed.append(a["package"])
+        elif _contrib_package(a):
+            installed.append(_contrib_package(a))
         else:
             installed.append(f"{SYNTHETIC_MODULE}.App{i}")
     lines += [
@@ -608,8 +657,18 @@ class Env:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def setup(self) -> None:
+        # A model setting that names a given app (AUTH_USER_MODEL =
+        # "users.User") is set once the apps are ready: the synthetic
+        # AppConfigs import no models, and django.contrib.auth's ready()
+        # looks the user model up.
+        labels = {a["label"] for a in self.apps}
+        deferred = {} if self.real_apps else {
+            k: v for k, v in self.extra.items()
+            if v.split(".")[0] in labels
+        }
+        written = {k: v for k, v in self.extra.items() if k not in deferred}
         self.installed = _write_settings(
-            self.tmp, self.apps, self.real_apps, self.extra, self.db
+            self.tmp, self.apps, self.real_apps, written, self.db
         )
         # before the finders, so that django is never taken from the tree
         import django
@@ -629,12 +688,18 @@ class Env:
         from django.apps import apps as registry
 
         django.setup()
+        from django.conf import settings
+
+        for k, v in deferred.items():
+            setattr(settings, k, v)
         for a in self.apps:
             try:
                 conf = registry.get_app_config(a["label"])
             except LookupError:
                 conf = None
-            if conf is None or conf.name != a["package"]:
+            wanted = (_contrib_package(a) if not self.real_apps else None) \
+                or a["package"]
+            if conf is None or conf.name != wanted:
                 got = sorted(
                     f"{c.name} (label {c.label})"
                     for c in registry.get_app_configs()
@@ -731,6 +796,40 @@ def _make_loader_class(env: Env):
     return Loader
 
 
+def _stub_missing_settings(settings, root: str) -> None:
+    """A project's own settings that a migration file reads in its
+    operations (weblate's ``default=settings.NEARBY_MESSAGES``, which its
+    models' AppConf would set) are stubs: only when the file itself reads
+    them, as ``settings.NAME``, while it is imported (``getattr(settings,
+    NAME, default)`` still gets its default).  A stub that reaches a graph
+    attribute is refused like any other."""
+    wrapped = type(settings._wrapped)
+
+    def missing(self, name):
+        frame = sys._getframe(2)  # past LazySettings.__getattr__
+        if (name.isupper() and _STATE["loading"] is not None
+                and _under(frame.f_code.co_filename, root)
+                and f"{os.sep}migrations{os.sep}" in frame.f_code.co_filename
+                and _opname(frame) == "LOAD_ATTR"):
+            _STATE["stubbed_settings"].add(name)
+            return _Stub(f"settings.{name}")
+        raise AttributeError(name)
+
+    wrapped.__getattr__ = missing
+
+
+def _django_compat() -> None:
+    """What Django 5 removed that migrations written for Django 3 and 4
+    import, and that plays no part in the graph: django.utils.timezone.utc
+    (an alias of datetime.timezone.utc)."""
+    import datetime
+
+    import django.utils.timezone as tz
+
+    if not hasattr(tz, "utc"):
+        tz.utc = datetime.timezone.utc
+
+
 def cmd_graph(env: Env) -> dict:
     import django
 
@@ -742,7 +841,10 @@ def cmd_graph(env: Env) -> dict:
         value = getattr(settings, name, None)
         if isinstance(value, str):
             setattr(settings, name, _setting_str(value, name))
+    if env.stub:
+        _stub_missing_settings(settings, env.root)
 
+    _django_compat()
     Loader = _make_loader_class(env)
     loader = Loader(None, ignore_no_migrations=True)
     labels = {a["label"] for a in env.apps}
@@ -877,6 +979,7 @@ def cmd_manage(args) -> int:
     env = Env(args, real_apps=args.real_apps, db=args.db)
     try:
         env.setup()
+        _django_compat()
         from django.core.management import execute_from_command_line
 
         execute_from_command_line(["manage.py", *args.command])
@@ -956,6 +1059,7 @@ def main(argv=None) -> int:
             result["stubbed_modules"] = sorted(env.stub_finder.stubbed)
             result["modules_from_source"] = env.modules_from_source()
             result["stub_truth_tests"] = _STATE["truth_tests"]
+            result["stubbed_settings"] = sorted(_STATE["stubbed_settings"])
         if env is not None:
             env.cleanup()
 

@@ -36,7 +36,7 @@ while read -r name reqs apps rest; do
     set -- $rest
     opts=("$@")
     for o in "${opts[@]}"; do
-        case "$o" in keep=?* | setting=?*) ;; *)
+        case "$o" in keep=?* | setting=?* | python=?*) ;; *)
             echo "fetch_django_corpora: bad option '$o' in $LIST (line of $name)" >&2
             exit 1
             ;;
@@ -64,8 +64,14 @@ while read -r name reqs apps rest; do
     echo "fetch_django_corpora: $name: downloading ${req_list[*]}"
     dl="$WORK/$name"
     mkdir -p "$dl"
+    # python=X.Y: wheels for that Python (a release that no longer
+    # installs on the venv's; only its files are read)
+    pyver=()
+    for o in "${opts[@]}"; do
+        case "$o" in python=*) pyver=(--python-version "${o#python=}") ;; esac
+    done
     "$PY" -m pip download --quiet --disable-pip-version-check \
-        --no-deps --only-binary=:all: -d "$dl" "${req_list[@]}" </dev/null
+        --no-deps --only-binary=:all: ${pyver[@]+"${pyver[@]}"} -d "$dl" "${req_list[@]}" </dev/null
     shopt -s nullglob
     wheels=("$dl"/*.whl)
     shopt -u nullglob

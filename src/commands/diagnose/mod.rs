@@ -346,7 +346,15 @@ impl<'a> Tree<'a> {
         });
         let chain_idx = located.map(|(c, _)| c);
         let chain = chain_idx.map(|c| &self.chains[c]);
-        let (kind, message, fix) = self.describe(&lf, chain);
+        // The chain whose words describe it: the failing one's, else the
+        // one of the revision the error names as referring (Django's).
+        let described = chain.or_else(|| {
+            lf.referenced_from
+                .as_deref()
+                .and_then(|id| self.by_id(id, lf.step.as_deref()))
+                .map(|(c, _)| &self.chains[c])
+        });
+        let (kind, message, fix) = self.describe(&lf, described);
         let mut f = Finding::new(lf.class, kind, chain.map(Chain::name), message, fix);
         f.subject = lf.subject.clone();
         f.log_lines = lf.lines.clone();
@@ -597,6 +605,9 @@ impl<'a> Tree<'a> {
             || "alembic upgrade head".to_string(),
             |c| upgrade_command(self.root, c, "head"),
         );
+        let words = chain.map_or(&crate::config::profile::Words::COMMON, |c| {
+            &c.profile().words
+        });
         match lf.class {
             Some('A') => (
                 "missing-seed-row",
@@ -615,22 +626,24 @@ impl<'a> Tree<'a> {
             ),
             Some('C') => {
                 let what = if lf.duplicate && !subject.is_empty() {
-                    format!("revision {subject} is declared by more than one file")
+                    format!("{} {subject} is declared by more than one file", words.one)
                 } else if lf.heads.len() > 1 {
                     format!(
-                        "{} heads: {}",
-                        lf.heads.len(),
+                        "{}: {}",
+                        words.heads_n(lf.heads.len()),
                         findings::and_list(&lf.heads)
                     )
                 } else {
-                    "more than one head".to_string()
+                    format!("more than one {}", words.head)
                 };
                 (
                     if lf.duplicate { "duplicate-id" } else { "multiple-heads" },
                     what,
-                    "two migrations claim the same parent: renumber the later one onto the other head, or add a no-DDL \
-                     merge revision (`migfix heads` lists them)"
-                        .to_string(),
+                    format!(
+                        "two migrations claim the same parent: renumber the later one onto the other {}, or add a no-DDL \
+                         merge {} (`migfix heads` lists them)",
+                        words.head, words.one
+                    ),
                 )
             }
             Some('D') => {
@@ -656,17 +669,19 @@ impl<'a> Tree<'a> {
                     .map(|r| format!(", referenced from {r}"))
                     .unwrap_or_default();
                 let subject = if subject.is_empty() {
-                    "a revision".to_string()
+                    format!("a {}", words.one)
                 } else {
-                    format!("revision {subject}")
+                    format!("{} {subject}", words.one)
                 };
+                let field = words.parent_field;
                 (
                     "unknown-revision",
                     format!("{subject} is not in the chain{from}"),
                     format!(
-                        "a down_revision (or the database's alembic_version) names {subject}, which no file declares: point the \
-                         orphaned migration's down_revision at the correct predecessor (`migfix history` shows the chain); if \
-                         the file was deleted or renumbered after it was deployed, restore it"
+                        "a {field} (or the database's {}) names {subject}, which no file declares: point the \
+                         orphaned migration's {field} at the correct predecessor (`migfix history` shows the chain); if \
+                         the file was deleted or renumbered after it was deployed, restore it",
+                        words.history_table
                     ),
                 )
             }

@@ -3,9 +3,10 @@
 
 use std::path::{Path, PathBuf};
 
+use super::settings::SettingsConf;
 use super::PROFILE;
 use crate::config::discover::{chain_name, walk, Found, Markers};
-use crate::config::{clean, rel, ChainSpec, Source, TomlChain};
+use crate::config::{clean, rel, ChainSpec, Source, TomlChain, TomlSettings};
 use crate::error::Diag;
 
 pub(super) const MARKERS: Markers = Markers {
@@ -14,7 +15,7 @@ pub(super) const MARKERS: Markers = Markers {
 };
 
 /// The keys of a migfix.toml table of a Django project.
-pub(super) const TABLE_KEYS: &[&str] = &["project", "apps"];
+pub(super) const TABLE_KEYS: &[&str] = &["project", "apps", "settings"];
 
 /// A Django project: every app's migrations package below one folder,
 /// read as one graph, since Django's dependencies span apps.
@@ -26,6 +27,8 @@ pub(crate) struct DjangoSpec {
     /// Apps discovery found with a label an earlier app has: Django
     /// installs one app per label, so they are left out, with a warning.
     pub shadowed: Vec<DjangoApp>,
+    /// What migfix.toml says of the project's settings.
+    pub settings: SettingsConf,
 }
 
 impl Source for DjangoSpec {
@@ -134,6 +137,7 @@ pub(super) fn discover(root: &Path, found: &Found, occupied: &[PathBuf]) -> Vec<
                     project,
                     apps,
                     shadowed,
+                    settings: SettingsConf::default(),
                 },
             )
         })
@@ -150,8 +154,10 @@ fn apps_below(project: &Path) -> Vec<DjangoApp> {
         .collect()
 }
 
-/// Whether a package holds a Django migration: a module that subclasses
-/// `migrations.Migration` (or imports Migration from django.db).
+/// Whether a package holds a Django migration: a module that mentions
+/// django and defines a top-level `class Migration(...)`, not only in a
+/// string (the template in Django's own `django/db/migrations/writer.py`,
+/// which a project that vendors Django has in its tree).
 fn has_django_migration(dir: &Path) -> bool {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return false;
@@ -163,7 +169,10 @@ fn has_django_migration(dir: &Path) -> bool {
             && !name.starts_with(['_', '~'])
             && crate::files::read(e.path()).is_ok_and(|b| {
                 let text = String::from_utf8_lossy(&b);
-                text.contains("class Migration(") && text.contains("django")
+                text.contains("class Migration(")
+                    && text.contains("django")
+                    // (A syntax error is the reader's to report.)
+                    && !matches!(super::parse::read(&b), Ok(None))
             })
     })
 }
@@ -245,6 +254,7 @@ fn project_from_table(root: &Path, c: &TomlChain) -> Result<ChainSpec, String> {
             rel(root, &project)
         ));
     }
+    let settings = settings_conf(root, &project, c.settings.as_ref())?;
     Ok(ChainSpec::new(
         chain_name(root, &project),
         &PROFILE,
@@ -252,6 +262,51 @@ fn project_from_table(root: &Path, c: &TomlChain) -> Result<ChainSpec, String> {
             project,
             apps,
             shadowed: Vec::new(),
+            settings,
         },
     ))
+}
+
+/// `settings = "proj.settings"`, or `[chain.settings]`: values by name
+/// (`AUTH_USER_MODEL = "users.User"`), and the module as `module`.
+fn settings_conf(
+    root: &Path,
+    project: &Path,
+    table: Option<&TomlSettings>,
+) -> Result<SettingsConf, String> {
+    let mut conf = SettingsConf::default();
+    match table {
+        None => return Ok(conf),
+        Some(TomlSettings::Module(m)) => conf.module = Some(m.clone()),
+        Some(TomlSettings::Values(values)) => {
+            for (name, value) in values {
+                if name == "module" {
+                    conf.module = Some(value.clone());
+                } else if !name
+                    .bytes()
+                    .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+                    || name.starts_with(|c: char| c.is_ascii_digit())
+                {
+                    return Err(format!(
+                        "`settings.{name}`: a setting's name is in capitals (AUTH_USER_MODEL), and `module` names the settings module"
+                    ));
+                } else if value.split('.').count() != 2 || value.split('.').any(str::is_empty) {
+                    return Err(format!(
+                        "`settings.{name}`: {value:?} is not a model as Django names one (\"app_label.ModelName\")"
+                    ));
+                } else {
+                    conf.values.insert(name.clone(), value.clone());
+                }
+            }
+        }
+    }
+    if let Some(m) = &conf.module {
+        if super::settings::module_in(root, project, m).is_none() {
+            return Err(format!(
+                "`settings`: no module {m} in {} (its folder, its src/ or the root)",
+                rel(root, project)
+            ));
+        }
+    }
+    Ok(conf)
 }

@@ -8,6 +8,8 @@ pub(crate) mod parse;
 pub(crate) mod read;
 pub(crate) mod rebase;
 pub(crate) mod renumber;
+pub(crate) mod settings;
+pub(crate) mod swappable;
 
 use std::path::{Path, PathBuf};
 
@@ -39,10 +41,19 @@ pub(crate) static PROFILE: Profile = Profile {
         one: "migration",
         many: "migrations",
         revises: "depends on",
+        revise: "depend on",
+        revised: "depended on",
         head: "leaf node",
+        heads: "leaf nodes",
         branch: "app",
+        bases: "first migrations",
+        no_parent: "no dependency in their app",
+        parent_field: "dependency",
+        history_table: "django_migrations",
+        join_bases: "add the later first migration's predecessor in its app to its `dependencies` (and drop its `initial = True`), unless the app is meant to have several first migrations",
         fork: fork_words,
         dangling: dangling_words,
+        help: help_words,
     },
     rules: Rules {
         bases_per_label: true,
@@ -94,6 +105,23 @@ fn dangling_words(rev: &str, target: &str, suggestion: Option<&str>) -> Option<(
             None => "point the dependency at an existing migration (see `migfix history`)".to_string(),
         },
     ))
+}
+
+/// Each kind of finding's title and meaning for a Django project, for CI
+/// reports.
+fn help_words(kind: &str) -> Option<(&'static str, &'static str)> {
+    Some(match kind {
+        "multiple-heads" => ("conflicting migrations", "An app has more than one leaf node, so `migrate` and `makemigrations` stop with \"Conflicting migrations detected; multiple leaf nodes in the migration graph\". Add a merge migration (`migfix merge-heads`, as `makemigrations --merge` writes it), or renumber the later migration onto the other leaf (`migfix renumber`)."),
+        "dangling-down-revision" | "dangling-depends-on" => ("nonexistent parent node", "A migration's dependencies name a migration of the project that no file is (Django's NodeNotFoundError), usually after a rename. Point the dependency at an existing migration, or restore the missing file."),
+        "cycle" => ("circular dependency", "Migrations depend on each other in a circle (Django's CircularDependencyError), so they have no order."),
+        "no-head" => ("no leaf node", "Every migration is depended on by another, so the graph has a cycle and no leaf node."),
+        "multiple-bases" => ("several first migrations", "An app has more than one first migration (no dependency in its own app). Django applies them all, but this is usually a missing dependency."),
+        "duplicate-file-number" => ("reused number", "A leaf migration shares its number with one of its ancestors in the app: a branch rebased without a new number."),
+        "number-collision" => ("number collision", "A branch adds a migration with a number that another branch or the base also adds to the app. Renumber the branch's migration past every claim (`migfix rebase`)."),
+        "stale-parent" => ("stale dependency", "A branch's migrations depend on a migration that is no longer the app's leaf node on the base. Rebase them onto the leaf (`migfix rebase`)."),
+        "read-warning" => ("read warning", "A migration or settings file could not be read completely statically (a `dependencies` list built with `+` from a module's value, a setting that is not a string literal); what it adds is left out of the graph."),
+        _ => return None,
+    })
 }
 
 /// Numbers per app (`0005_…`); files are named by the migration.

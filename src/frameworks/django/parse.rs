@@ -26,11 +26,49 @@ pub(crate) fn skipped(stem: &str) -> Option<&'static str> {
 pub(crate) enum DepItem {
     /// `("app_label", "migration_name")`.
     Key { app: StrLit, name: StrLit },
-    /// `migrations.swappable_dependency(settings.AUTH_USER_MODEL)`: an app
-    /// a setting names, unknown without the settings.
-    Swappable { setting: String, line: usize },
+    /// `migrations.swappable_dependency(settings.AUTH_USER_MODEL)`: the
+    /// first migration of the app a model setting names, which the
+    /// project's settings say.
+    Swappable { of: Swap, line: usize },
     /// Anything else, with what it is.
     NonLiteral { why: String, line: usize },
+}
+
+/// What a `swappable_dependency` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Swap {
+    /// `settings.NAME`: a Django setting.
+    Setting(String),
+    /// `object.NAME` of an object a module defines from the settings
+    /// (`oauth2_settings.APPLICATION_MODEL`), with the module the migration
+    /// imports it from (`oauth2_provider.settings`; relative dots kept).
+    Attr {
+        module: Option<String>,
+        object: String,
+        attr: String,
+    },
+    /// A string literal: the model itself (`"users.User"`).
+    Model(String),
+}
+
+impl Swap {
+    /// What it names: the setting's name, `object.NAME`, or the model.
+    pub fn shown(&self) -> String {
+        match self {
+            Swap::Setting(name) => name.clone(),
+            Swap::Attr { object, attr, .. } => format!("{object}.{attr}"),
+            Swap::Model(model) => model.clone(),
+        }
+    }
+
+    /// The argument as the migration writes it.
+    pub fn written(&self) -> String {
+        match self {
+            Swap::Setting(name) => format!("settings.{name}"),
+            Swap::Attr { object, attr, .. } => format!("{object}.{attr}"),
+            Swap::Model(model) => format!("{model:?}"),
+        }
+    }
 }
 
 /// A list attribute of the class: its items, or why it is not read.
@@ -38,8 +76,11 @@ pub(crate) enum DepItem {
 pub(crate) struct ListAttr {
     pub line: usize,
     pub items: Vec<DepItem>,
-    /// The value is not a list or tuple literal (a name, a sum, a call).
+    /// The value is not a list or tuple literal (a name, a call).
     pub non_literal: Option<String>,
+    /// The terms of a `+` that are not literals (`[...] + app_settings.X`),
+    /// with their lines: the literal terms' items are read, these are not.
+    pub unread_terms: Vec<(String, usize)>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -60,8 +101,8 @@ pub(crate) fn read(src: &[u8]) -> Result<Option<MigrationClass>, SyntaxError> {
     let tree = parse_checked(src)?;
     let base = bom_len(src);
     let body = &src[base..];
-    let r = Reader { body, base };
     let root = tree.root_node();
+    let r = Reader { body, base, root };
     let mut found = None;
     let mut cursor = root.walk();
     for stmt in root.named_children(&mut cursor) {
@@ -83,12 +124,14 @@ pub(crate) fn read(src: &[u8]) -> Result<Option<MigrationClass>, SyntaxError> {
     Ok(found)
 }
 
-struct Reader<'a> {
+struct Reader<'a, 't> {
     body: &'a [u8],
     base: usize,
+    /// The module, for the imports that bind a name.
+    root: Node<'t>,
 }
 
-impl<'a> Reader<'a> {
+impl<'a> Reader<'a, '_> {
     fn text(&self, node: Node<'_>) -> &'a str {
         std::str::from_utf8(&self.body[node.byte_range()]).unwrap_or("")
     }
@@ -148,12 +191,22 @@ impl<'a> Reader<'a> {
             ..ListAttr::default()
         };
         let value = unparen(value);
-        if !matches!(value.kind(), "list" | "tuple") {
+        if !matches!(value.kind(), "list" | "tuple") && !is_sum(value) {
             out.non_literal = Some(format!("`{}` is not a list literal", self.short(value)));
             return out;
         }
-        for item in named_non_comment(value) {
-            out.items.push(self.item(item));
+        // `[...] + other.X + (...)`: each literal term is read, in order.
+        let mut terms = Vec::new();
+        sum_terms(value, &mut terms);
+        for term in terms {
+            if matches!(term.kind(), "list" | "tuple") {
+                for item in named_non_comment(term) {
+                    out.items.push(self.item(item));
+                }
+            } else {
+                out.unread_terms
+                    .push((format!("`{}`", self.short(term)), self.line(term)));
+            }
         }
         out
     }
@@ -180,19 +233,17 @@ impl<'a> Reader<'a> {
                     f == "swappable_dependency" || f.ends_with(".swappable_dependency")
                 }) {
                     if let [arg] = args.as_slice() {
-                        let text = self.text(*arg);
-                        if let Some(setting) = text.strip_prefix("settings.") {
-                            if setting
-                                .bytes()
-                                .all(|b| b.is_ascii_alphanumeric() || b == b'_')
-                            {
-                                return DepItem::Swappable {
-                                    setting: setting.to_string(),
-                                    line,
-                                };
-                            }
+                        if let Some(of) = self.swap(*arg) {
+                            return DepItem::Swappable { of, line };
                         }
                     }
+                    return DepItem::NonLiteral {
+                        why: format!(
+                            "`{}`: its argument is not `settings.NAME`, `object.NAME` or a string literal, so migfix cannot tell which app's first migration it names",
+                            self.short(node)
+                        ),
+                        line,
+                    };
                 }
             }
             _ => {}
@@ -206,12 +257,88 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// What `swappable_dependency(arg)` names: `settings.NAME` (Django's
+    /// settings object, unless the module imports `settings` from
+    /// elsewhere), `object.NAME` of another module, or a model literal.
+    fn swap(&self, arg: Node<'_>) -> Option<Swap> {
+        let arg = unparen(arg);
+        if let Some(s) = self.string(arg) {
+            return Some(Swap::Model(s.value));
+        }
+        if arg.kind() != "attribute" {
+            return None;
+        }
+        let object = arg.child_by_field_name("object")?;
+        let attr = self.text(arg.child_by_field_name("attribute")?);
+        if object.kind() != "identifier" {
+            return None;
+        }
+        let object = self.text(object);
+        let module = self.imported_from(object);
+        if object == "settings" && module.as_deref().is_none_or(|m| m == "django.conf") {
+            return Some(Swap::Setting(attr.to_string()));
+        }
+        Some(Swap::Attr {
+            module,
+            object: object.to_string(),
+            attr: attr.to_string(),
+        })
+    }
+
+    /// The module a top-level `from M import name [as alias]` takes `bound`
+    /// from (the last such import).
+    fn imported_from(&self, bound: &str) -> Option<String> {
+        let mut found = None;
+        let mut cursor = self.root.walk();
+        for stmt in self.root.named_children(&mut cursor) {
+            if stmt.kind() != "import_from_statement" {
+                continue;
+            }
+            let Some(module) = stmt.child_by_field_name("module_name") else {
+                continue;
+            };
+            let mut c2 = stmt.walk();
+            for name in stmt.children_by_field_name("name", &mut c2) {
+                let binds = match name.kind() {
+                    "aliased_import" => name.child_by_field_name("alias").map(|a| self.text(a)),
+                    _ => Some(self.text(name)),
+                };
+                if binds == Some(bound) {
+                    found = Some(self.text(module).to_string());
+                }
+            }
+        }
+        found
+    }
+
     fn short(&self, node: Node<'_>) -> String {
         shortened(self.text(node))
     }
 
     fn string(&self, node: Node<'_>) -> Option<StrLit> {
         plain_string(self.body, self.base, node)
+    }
+}
+
+/// A `+` of two operands.
+fn is_sum(node: Node<'_>) -> bool {
+    node.kind() == "binary_operator"
+        && node
+            .child_by_field_name("operator")
+            .is_some_and(|o| o.kind() == "+")
+}
+
+/// The terms of a sum, left to right (brackets removed).
+fn sum_terms<'t>(node: Node<'t>, out: &mut Vec<Node<'t>>) {
+    let node = unparen(node);
+    if is_sum(node) {
+        for side in ["left", "right"] {
+            if let Some(n) = node.child_by_field_name(side) {
+                sum_terms(n, out);
+            }
+        }
+    } else {
+        out.push(node);
     }
 }
 
@@ -223,4 +350,92 @@ fn unparen(mut node: Node<'_>) -> Node<'_> {
         }
     }
     node
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(list: &ListAttr) -> Vec<String> {
+        list.items
+            .iter()
+            .filter_map(|i| match i {
+                DepItem::Key { app, name } => Some(format!("{}.{}", app.value, name.value)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn class(body: &str) -> MigrationClass {
+        let src = format!("from django.db import migrations\nfrom helpdesk import settings as helpdesk_settings\nfrom oauth2_provider.settings import oauth2_settings\n\n\nclass Migration(migrations.Migration):\n{body}");
+        read(src.as_bytes()).unwrap().unwrap()
+    }
+
+    #[test]
+    fn the_literal_terms_of_a_sum_are_read() {
+        let c = class("    dependencies = [\n        (\"helpdesk\", \"0027_x\"),\n    ] + helpdesk_settings.TEAMS + ((\"a\", \"0001_y\"),) + [(\"b\", \"0002_z\")]\n    replaces = OTHER + [(\"helpdesk\", \"0001_a\")]\n    run_before = [(\"c\", \"0001_b\")]\n");
+        assert_eq!(
+            keys(&c.dependencies),
+            ["helpdesk.0027_x", "a.0001_y", "b.0002_z"]
+        );
+        assert_eq!(c.dependencies.non_literal, None);
+        assert_eq!(
+            c.dependencies.unread_terms,
+            [("`helpdesk_settings.TEAMS`".to_string(), 9)]
+        );
+        assert_eq!(keys(&c.replaces), ["helpdesk.0001_a"]);
+        assert_eq!(c.replaces.unread_terms, [("`OTHER`".to_string(), 10)]);
+        assert!(c.run_before.unread_terms.is_empty());
+        // The references keep their spans, for renumber.
+        let DepItem::Key { name, .. } = &c.dependencies.items[2] else {
+            panic!()
+        };
+        assert_eq!(name.value, "0002_z");
+        // Not a sum: unknown as a whole.
+        let c = class("    dependencies = helpdesk_settings.DEPS\n");
+        assert!(c.dependencies.items.is_empty());
+        assert!(c.dependencies.non_literal.is_some());
+    }
+
+    #[test]
+    fn what_a_swappable_dependency_names() {
+        let c = class("    dependencies = [\n        migrations.swappable_dependency(settings.AUTH_USER_MODEL),\n        migrations.swappable_dependency(oauth2_settings.APPLICATION_MODEL),\n        migrations.swappable_dependency(\"users.User\"),\n        migrations.swappable_dependency(USER_MODEL),\n    ]\n");
+        let of: Vec<Option<Swap>> = c
+            .dependencies
+            .items
+            .iter()
+            .map(|i| match i {
+                DepItem::Swappable { of, .. } => Some(of.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            of,
+            [
+                Some(Swap::Setting("AUTH_USER_MODEL".into())),
+                Some(Swap::Attr {
+                    module: Some("oauth2_provider.settings".into()),
+                    object: "oauth2_settings".into(),
+                    attr: "APPLICATION_MODEL".into(),
+                }),
+                Some(Swap::Model("users.User".into())),
+                None,
+            ]
+        );
+        let DepItem::NonLiteral { why, line } = &c.dependencies.items[3] else {
+            panic!()
+        };
+        assert_eq!(*line, 11);
+        assert!(
+            why.contains("`migrations.swappable_dependency(USER_MODEL)`: its argument is not"),
+            "{why}"
+        );
+        // `settings` taken from another module is that module's object.
+        let src = "from myapp import settings\nfrom django.db import migrations\n\nclass Migration(migrations.Migration):\n    dependencies = [migrations.swappable_dependency(settings.X_MODEL)]\n";
+        let c = read(src.as_bytes()).unwrap().unwrap();
+        assert!(matches!(
+            &c.dependencies.items[0],
+            DepItem::Swappable { of: Swap::Attr { module: Some(m), .. }, .. } if m == "myapp"
+        ));
+    }
 }

@@ -17,6 +17,7 @@ use crate::chains::{Detail, Part, Revision, RevisionDetail};
 use crate::config::rel;
 use crate::error::Diag;
 use crate::frameworks::django::parse::{DepItem, ListAttr, MigrationClass};
+use crate::frameworks::django::swappable::Swapped;
 pub(crate) use crate::frameworks::interface::Read;
 use crate::python::{self, StrLit};
 
@@ -30,6 +31,8 @@ pub(crate) struct DjangoMigration {
     pub external: Vec<(String, String)>,
     /// Settings named by `swappable_dependency` (`AUTH_USER_MODEL`).
     pub swappable: Vec<String>,
+    /// What each of them is, as the project's settings say.
+    pub swapped: Vec<Swapped>,
 }
 
 impl RevisionDetail for DjangoMigration {
@@ -65,6 +68,8 @@ impl RevisionDetail for DjangoMigration {
             ("external_dependencies", json!(external)),
             // Settings a `swappable_dependency` names (`AUTH_USER_MODEL`).
             ("swappable_dependencies", json!(self.swappable)),
+            // Their values, as the project's settings say.
+            ("swappable_settings", json!(self.swapped)),
         ]
     }
 }
@@ -243,7 +248,16 @@ pub(crate) fn assemble(
 
     // Parents of each node, as keys (a missing one stays: it dangles).
     let mut parents: Vec<Vec<Key>> = vec![Vec::new(); nodes.len()];
-    let mut extra: Vec<(Vec<Key>, Vec<String>)> = vec![(Vec::new(), Vec::new()); nodes.len()];
+    let mut external: Vec<Vec<Key>> = vec![Vec::new(); nodes.len()];
+    // Each swappable dependency, as the project's settings resolve it.
+    let (mut swapped, mut swap_warnings) = {
+        let refs: Vec<(&Path, &MigrationClass)> = classes
+            .iter()
+            .map(|((_, _, p), c)| (p.as_path(), c))
+            .collect();
+        super::swappable::resolve(root, spec, &refs)
+    };
+    warnings.append(&mut swap_warnings);
     let push = |list: &mut Vec<Key>, k: Key| {
         if !list.contains(&k) {
             list.push(k);
@@ -323,22 +337,20 @@ pub(crate) fn assemble(
                 DepItem::Key { app: a, name: n } if a.value != app => {
                     match check_key(&a.value, &n.value, &app) {
                         Target::Node(k) => push(&mut parents[i], k),
-                        Target::External => extra[i].0.push((a.value.clone(), n.value.clone())),
+                        Target::External => external[i].push((a.value.clone(), n.value.clone())),
                         Target::Ignored => {}
                     }
                 }
-                DepItem::Swappable { setting, .. } => {
-                    extra[i].1.push(setting.clone());
-                    // Django's default user model is auth.User: with the
-                    // auth app in the project, the dependency is its first
-                    // migration.
-                    if setting == "AUTH_USER_MODEL" && app != "auth" {
-                        if let Target::Node(k) = check_key("auth", "__first__", &app) {
-                            push(&mut parents[i], k);
-                        }
-                    }
-                }
                 _ => {}
+            }
+        }
+        // `swappable_dependency(value)` is `(value's app, "__first__")`,
+        // read with the others in Django's order: ignored in its own app.
+        for (_, label) in &swapped[i] {
+            if let Some(label) = label.as_deref().filter(|l| *l != app) {
+                if let Target::Node(k) = check_key(label, "__first__", &app) {
+                    push(&mut parents[i], k);
+                }
             }
         }
         for item in &class.run_before.items {
@@ -399,7 +411,12 @@ pub(crate) fn assemble(
     let mut revisions = Vec::new();
     let mut replaced = Vec::new();
     for (i, ((app, name, path), class)) in classes.into_iter().enumerate() {
-        let (external, swappable) = std::mem::take(&mut extra[i]);
+        let external = std::mem::take(&mut external[i]);
+        let swapped: Vec<Swapped> = std::mem::take(&mut swapped[i])
+            .into_iter()
+            .map(|(s, _)| s)
+            .collect();
+        let swappable = swapped.iter().map(|s| s.swappable.clone()).collect();
         let (down, cross): (Vec<Key>, Vec<Key>) =
             final_parents[i].iter().cloned().partition(|p| p.0 == app);
         let rev = Revision {
@@ -422,6 +439,7 @@ pub(crate) fn assemble(
                 class,
                 external,
                 swappable,
+                swapped,
             }))),
         };
         if in_graph[i] {
@@ -462,6 +480,15 @@ fn warn_unread(root: &Path, path: &Path, attr: &str, list: &ListAttr, out: &mut 
             Some(list.line),
             format!(
                 "`{attr}` is not a literal ({why}); migfix reads it statically, so it is unknown"
+            ),
+        ));
+    }
+    for (term, line) in &list.unread_terms {
+        out.push(Diag::new(
+            rel(root, path),
+            Some(*line),
+            format!(
+                "`{attr}` is a sum with {term}, which is not a literal: the literal part is read, and what that term adds is left out of the graph"
             ),
         ));
     }
