@@ -19,7 +19,11 @@ pub(crate) struct Finding {
     pub line: Option<usize>,
     pub message: String,
     pub fix: String,
+    /// The command that applies the fix, or its first step.
     pub command: Option<String>,
+    /// The steps after `command`, in order, where the fix takes several.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub then: Vec<String>,
     /// What the failure is about: a role, a table, an index or a revision.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
@@ -84,6 +88,7 @@ impl Finding {
             message,
             fix,
             command: None,
+            then: Vec::new(),
             subject: None,
             sql: None,
             related: Vec::new(),
@@ -93,6 +98,23 @@ impl Finding {
             step: None,
             warning: false,
         }
+    }
+}
+
+impl Finding {
+    /// The `run:` lines: the command, or its steps numbered.
+    pub fn run_lines(&self) -> Vec<String> {
+        let Some(first) = &self.command else {
+            return Vec::new();
+        };
+        if self.then.is_empty() {
+            return vec![first.clone()];
+        }
+        std::iter::once(first)
+            .chain(&self.then)
+            .enumerate()
+            .map(|(n, c)| format!("{}. {c}", n + 1))
+            .collect()
     }
 }
 
@@ -129,11 +151,10 @@ pub(crate) fn warns_only(f: &Finding) -> bool {
 /// A finding as a `check` warning, with its fix.
 pub(crate) fn as_warning(f: &Finding) -> crate::error::Diag {
     let class = f.class.map(|c| format!("[{c}] ")).unwrap_or_default();
-    let run = f
-        .command
-        .as_ref()
-        .map(|c| format!("; run: {c}"))
-        .unwrap_or_default();
+    let run = match f.run_lines() {
+        lines if lines.is_empty() => String::new(),
+        lines => format!("; run: {}", lines.join(" ")),
+    };
     crate::error::Diag::new(
         f.path.clone().unwrap_or_default(),
         f.line,
@@ -162,6 +183,117 @@ pub(crate) fn or_list(items: &[String]) -> String {
     }
 }
 
+/// Of several files, the one merged later, and how that was judged: the
+/// last to reach the branch in git history, else the last by name.
+pub(crate) fn merged_later(
+    root: &std::path::Path,
+    paths: &[std::path::PathBuf],
+) -> (usize, &'static str) {
+    let last = paths.len().saturating_sub(1);
+    let Some(depths) = crate::git::Repo::discover(root).and_then(|r| r.arrivals(paths)) else {
+        return (
+            last,
+            "last by name; outside git, which was merged later is unknown",
+        );
+    };
+    let newest = depths.iter().min().copied().unwrap_or_default();
+    // Files that arrived together (one merge) are told apart by name.
+    let n = depths.iter().rposition(|&d| d == newest).unwrap_or(last);
+    if depths.iter().all(|&d| d == newest) {
+        return (n, "last by name; both reached the branch in one commit");
+    }
+    (n, "by git history")
+}
+
+/// Where a dangling `down_revision` should point: the revision it most
+/// likely meant, else, with nothing near, the one head (of its part) that
+/// is not its own, so that it comes last.
+fn onto(graph: &Graph<'_>, rev: usize, via: &Via, suggestion: Option<&str>) -> Option<String> {
+    if *via != Via::DownRevision {
+        return None;
+    }
+    if let Some(s) = suggestion {
+        return Some(s.to_string());
+    }
+    let own = graph.descendants(rev);
+    let part = |i: usize| graph.rev(i).part.as_ref().map(|p| p.label.clone());
+    let others: Vec<usize> = graph
+        .heads()
+        .into_iter()
+        .filter(|&h| h != rev && !own.contains(&h) && part(h) == part(rev))
+        .collect();
+    match others[..] {
+        [one] => Some(graph.rev(one).id.clone()),
+        _ => None,
+    }
+}
+
+/// The command that re-points a dangling `down_revision`, keeping the
+/// revision's id (see [`onto`]).
+pub(crate) fn repoint(
+    root: &std::path::Path,
+    graph: &Graph<'_>,
+    rev: usize,
+    via: &Via,
+    suggestion: Option<&str>,
+) -> Option<String> {
+    let r = graph.rev(rev);
+    onto(graph, rev, via, suggestion).map(|to| {
+        format!(
+            "migfix renumber {} --to {} --onto {to}",
+            rel(root, &r.path),
+            r.id
+        )
+    })
+}
+
+/// Where the chain has dangling pointers, which a merge refuses: `Ok`
+/// with the commands that re-point them all and whether the heads of
+/// `label` stay forked after them, or `Err` with what to do by hand.
+fn dangling_first(
+    root: &std::path::Path,
+    chain: &Chain,
+    graph: &Graph<'_>,
+    label: Option<&str>,
+) -> Option<Result<(Vec<String>, bool), String>> {
+    let mut steps = Vec::new();
+    let mut repointed = chain.clone();
+    for p in graph.problems() {
+        let Problem::Dangling {
+            rev,
+            target,
+            via,
+            suggestion,
+        } = p
+        else {
+            continue;
+        };
+        let Some(step) = repoint(root, graph, rev, &via, suggestion.as_deref()) else {
+            let r = graph.rev(rev);
+            return Some(Err(format!(
+                "first point the {} in {} at an existing {} instead of {target} (a merge is refused while it dangles)",
+                chain.spec.profile.words.parent_field,
+                rel(root, &r.path),
+                chain.spec.profile.words.one,
+            )));
+        };
+        let to = onto(graph, rev, &via, suggestion.as_deref()).expect("a re-point has a target");
+        let down = &mut repointed.revisions[rev].down;
+        for d in down.iter_mut().filter(|d| **d == target) {
+            d.clone_from(&to);
+        }
+        steps.push(step);
+    }
+    if steps.is_empty() {
+        return None;
+    }
+    let forked = Graph::build(&repointed)
+        .forks()
+        .iter()
+        .any(|(_, l)| l.as_deref() == label);
+    Some(Ok((steps, forked)))
+}
+
 /// Everything `check` reports for one chain from its graph, then `lint`,
 /// its framework's own lint, whose lines are in `lint_file`.
 pub(crate) fn for_chain(
@@ -176,26 +308,36 @@ pub(crate) fn for_chain(
         (Some(r.id.clone()), Some(rel(root, &r.path)), Some(r.line))
     };
     // Several files claiming one id or number: the later one is renumbered.
+    let later_of = |revs: &[usize]| {
+        let paths: Vec<std::path::PathBuf> =
+            revs.iter().map(|&i| graph.rev(i).path.clone()).collect();
+        let (n, basis) = merged_later(root, &paths);
+        (revs[n], basis)
+    };
     let claimed_twice = |revs: &[usize], kind: &'static str, what: String, fix: &str| {
         let files: Vec<String> = revs
             .iter()
             .map(|&i| rel(root, &graph.rev(i).path))
             .collect();
-        let later = *revs.last().expect("two files");
-        let command = Some(format!(
-            "migfix renumber {}",
-            files.last().expect("two files")
-        ));
+        let (later, basis) = later_of(revs);
+        let file = rel(root, &graph.rev(later).path);
         (
             Some('C'),
             kind,
             at(later),
             format!("{what} {} files: {}", revs.len(), and_list(&files)),
-            fix.to_string(),
-            command,
+            format!("{fix}: {file} ({basis})"),
+            Some(format!("migfix renumber {file}")),
         )
     };
     let name = chain.name().to_string();
+    let finding = |class, kind, (revision, path, line), message, fix, command| Finding {
+        revision,
+        path,
+        line,
+        command,
+        ..Finding::new(class, kind, Some(&name), message, fix)
+    };
     let profile = chain.spec.profile;
     let rules = &profile.rules;
     let mut out: Vec<Finding> = graph
@@ -219,12 +361,18 @@ pub(crate) fn for_chain(
                     } else {
                         String::new()
                     };
-                    let later = *heads.last().expect("several heads");
+                    let (later, _) = later_of(&heads);
                     // A head whose id two files declare is a duplicate, not a fork.
                     let duplicated = names.iter().find_map(|id| {
-                        let files: Vec<_> = chain.revisions.iter().filter(|r| &r.id == id).collect();
-                        (files.len() > 1).then(|| (id.clone(), files.last().expect("two files").path.clone()))
+                        let files: Vec<usize> = (0..chain.revisions.len()).filter(|&i| &graph.rev(i).id == id).collect();
+                        (files.len() > 1).then(|| (id.clone(), later_of(&files)))
                     });
+                    // Two heads of one id are told apart by their files.
+                    let names: Vec<String> = if duplicated.is_some() {
+                        heads.iter().map(|&h| format!("{} ({})", graph.rev(h).id, rel(root, &graph.rev(h).path))).collect()
+                    } else {
+                        names
+                    };
                     let on = label.as_ref().map(|l| format!(" on branch {l}")).unwrap_or_default();
                     let branch_flag = label.as_ref().map(|l| format!(" --branch {l}")).unwrap_or_default();
                     let own = (profile.words.fork)(
@@ -234,10 +382,11 @@ pub(crate) fn for_chain(
                     );
                     let (fix, command) = if let Some((_, fix, command)) = &own {
                         (fix.clone(), Some(command.clone()))
-                    } else if let Some((id, later_file)) = duplicated {
+                    } else if let Some((id, (later_file, basis))) = duplicated {
+                        let file = rel(root, &graph.rev(later_file).path);
                         (
-                            format!("{id} is declared by two files, a duplicate rather than a fork: renumber the later file"),
-                            Some(format!("migfix renumber {}", rel(root, &later_file))),
+                            format!("{id} is declared by two files, a duplicate rather than a fork: renumber the one merged later, {file} ({basis})"),
+                            Some(format!("migfix renumber {file}")),
                         )
                     } else {
                         (
@@ -251,13 +400,30 @@ pub(crate) fn for_chain(
                         Some((message, _, _)) => message,
                         None => format!("{} heads{on}: {}{fork}", heads.len(), and_list(&names)),
                     };
-                    (Some('C'), "multiple-heads", at(later), message, fix, command)
+                    // A merge is refused while a pointer dangles: re-point first.
+                    let (fix, command, then) = match dangling_first(root, chain, &graph, label.as_deref()) {
+                        None => (fix, command, Vec::new()),
+                        Some(Err(first)) => (format!("{first}; then {fix}"), None, Vec::new()),
+                        Some(Ok((steps, forked))) if forked => {
+                            let then = steps[1..].iter().cloned().chain(command).collect();
+                            (format!("re-point the dangling {} first; then {fix}", profile.words.parent_field), Some(steps[0].clone()), then)
+                        }
+                        Some(Ok((steps, _))) => (
+                            format!("re-point the dangling {}: that alone leaves one {}", profile.words.parent_field, profile.words.head),
+                            Some(steps[0].clone()),
+                            steps[1..].to_vec(),
+                        ),
+                    };
+                    return Finding {
+                        then,
+                        ..finding(Some('C'), "multiple-heads", at(later), message, fix, command)
+                    };
                 }
                 Problem::DuplicateId { id, revs } => claimed_twice(
                     &revs,
                     "duplicate-id",
                     format!("{} {id} is declared by", profile.words.one),
-                    "renumber one of the files (the one merged later) to the next free number",
+                    "renumber the one merged later to the next free number",
                 ),
                 Problem::Dangling { rev, target, via, suggestion } => {
                     let field = match via {
@@ -269,15 +435,15 @@ pub(crate) fn for_chain(
                     let fix = match (&own, &suggestion) {
                         (Some((_, fix)), _) => fix.clone(),
                         (None, Some(s)) => format!("point {field} at {s}"),
-                        (None, None) => format!("point {field} at an existing {} (see `migfix history`)", profile.words.one),
+                        (None, None) => match onto(&graph, rev, &via, None) {
+                            Some(head) => format!(
+                                "point {field} at an existing {}; with none near {target}, onto the {} {head}, to come last",
+                                profile.words.one, profile.words.head
+                            ),
+                            None => format!("point {field} at an existing {} (see `migfix history`)", profile.words.one),
+                        },
                     };
-                    // Keeping the id and giving a parent re-points the revision.
-                    let repoint = match (&via, &suggestion) {
-                        (Via::DownRevision, Some(s)) => {
-                            Some(format!("migfix renumber {} --to {} --onto {s}", rel(root, &graph.rev(rev).path), graph.rev(rev).id))
-                        }
-                        _ => None,
-                    };
+                    let repoint = repoint(root, &graph, rev, &via, suggestion.as_deref());
                     (
                         Some('E'),
                         if via == Via::DownRevision { "dangling-down-revision" } else { "dangling-depends-on" },
@@ -324,14 +490,14 @@ pub(crate) fn for_chain(
                 }
                 Problem::DuplicateSequence { number, revs } if rules.bases_per_label => {
                     let ms: Vec<String> = revs.iter().map(|&i| graph.rev(i).id.clone()).collect();
-                    let later = *revs.last().expect("two migrations");
+                    let (later, basis) = later_of(&revs);
                     let d = graph.rev(later).part.as_ref().expect("a revision of a part");
                     (
                         Some('C'),
                         "duplicate-file-number",
                         at(later),
                         format!("number {number:04} is used by {} {} of {} {}: {}", ms.len(), profile.words.many, profile.words.branch, d.label, and_list(&ms)),
-                        "give the migration merged later the next free number".to_string(),
+                        format!("give the migration merged later, {} ({basis}), the next free number", d.name),
                         Some(format!("migfix renumber {} {}", d.label, d.name)),
                     )
                 }
@@ -383,7 +549,7 @@ pub(crate) fn for_chain(
                     (None, "branch-label", at(revs[0]), message, "give each branch label to one revision only".to_string(), None)
                 }
             };
-            Finding { revision, path, line, command, ..Finding::new(class, kind, Some(&name), message, fix) }
+            finding(class, kind, (revision, path, line), message, fix, command)
         })
         .collect();
     let lint_path = rel(root, lint_file);

@@ -101,6 +101,46 @@ impl Repo {
         None
     }
 
+    /// When each of `paths` reached HEAD's branch: how many commits back
+    /// along its first parents (a merge counts as the moment its files
+    /// arrive), `Some(0)` for a file HEAD does not hold yet, and `None`
+    /// where the history is too long to walk.
+    pub fn arrivals(&self, paths: &[PathBuf]) -> Option<Vec<usize>> {
+        const LIMIT: usize = 200_000;
+        let rels: Vec<Option<PathBuf>> = paths.iter().map(|p| self.rel(p)).collect();
+        let mut commit = self.repo.head().ok()?.peel_to_commit().ok()?;
+        let has = |c: &git2::Commit<'_>, rel: &Path| {
+            c.tree().ok().is_some_and(|t| t.get_path(rel).is_ok())
+        };
+        // Depth 0 is the work tree: files HEAD lacks arrive there.
+        let mut out: Vec<Option<usize>> = rels
+            .iter()
+            .map(|r| {
+                r.as_ref()
+                    .filter(|r| has(&commit, r))
+                    .map(|_| None)
+                    .unwrap_or(Some(0))
+            })
+            .collect();
+        for depth in 1..LIMIT {
+            let parent = commit.parent(0).ok();
+            for (slot, rel) in out.iter_mut().zip(&rels) {
+                if slot.is_none()
+                    && !parent
+                        .as_ref()
+                        .is_some_and(|p| has(p, rel.as_ref().expect("a file HEAD holds")))
+                {
+                    *slot = Some(depth);
+                }
+            }
+            match parent {
+                Some(p) if out.iter().any(Option::is_none) => commit = p,
+                _ => return out.into_iter().collect(),
+            }
+        }
+        None
+    }
+
     /// A branch or any revision git understands, as its short name and commit.
     pub fn resolve(&self, name: &str) -> Option<(String, Oid)> {
         for full in [format!("refs/heads/{name}"), format!("refs/remotes/{name}")] {

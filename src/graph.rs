@@ -577,6 +577,23 @@ impl<'c> Graph<'c> {
         {
             return Some(r.id.clone());
         }
+        // `shop.0005_product_weight` renumbered to `shop.0006_product_weight`:
+        // the one revision of the same app with the same name after the number.
+        let slug = |id: &str| {
+            let (app, name) = id.rsplit_once('.').unwrap_or(("", id));
+            let n = crate::chains::scheme::number_prefix(name)?;
+            let rest = name[n.len()..].trim_start_matches(['_', '-']);
+            (!rest.is_empty()).then(|| (app.to_string(), rest.to_string()))
+        };
+        if let Some(key) = slug(target) {
+            let same: Vec<&Revision> = revs
+                .iter()
+                .filter(|r| slug(&r.id).as_ref() == Some(&key))
+                .collect();
+            if let [one] = same.as_slice() {
+                return Some(one.id.clone());
+            }
+        }
         // `shop.0004_stock` for `shop.0004_product_stock`: the one revision
         // of the same app (or none) with the same number.
         let number = |id: &str| {

@@ -196,20 +196,25 @@ fn manual(found: &[(String, Vec<Finding>)], log: &[Finding]) -> Vec<Finding> {
 /// The commit that added a revision's file: short id, summary, time.
 type Added = Option<(String, String, i64)>;
 
-/// Revisions oldest first by the commit that added their files (then by
-/// id), for "the one merged later".
+/// Revisions oldest first by when their files reached the branch (then
+/// by id), for "the one merged later", with the commit that added each.
 fn by_age(g: &Graph<'_>, repo: Option<&Repo>, revs: &[usize]) -> Vec<(usize, Added)> {
-    let mut out: Vec<(usize, Added)> = revs
+    let paths: Vec<std::path::PathBuf> = revs.iter().map(|&i| g.rev(i).path.clone()).collect();
+    let arrived = repo.and_then(|r| r.arrivals(&paths));
+    let mut out: Vec<(usize, usize, Added)> = revs
         .iter()
-        .map(|&i| (i, repo.and_then(|r| r.added_in(&g.rev(i).path))))
+        .enumerate()
+        .map(|(n, &i)| {
+            let depth = arrived.as_ref().map_or(0, |d| d[n]);
+            (i, depth, repo.and_then(|r| r.added_in(&g.rev(i).path)))
+        })
         .collect();
-    out.sort_by(|(a, wa), (b, wb)| {
-        wa.as_ref()
-            .map(|w| w.2)
-            .cmp(&wb.as_ref().map(|w| w.2))
+    // Deeper in history is older.
+    out.sort_by(|(a, da, _), (b, db, _)| {
+        db.cmp(da)
             .then_with(|| id_order(&g.rev(*a).id, &g.rev(*b).id))
     });
-    out
+    out.into_iter().map(|(i, _, added)| (i, added)).collect()
 }
 
 /// The most urgent chain problem with an automatic fix, and its fixes,

@@ -142,10 +142,14 @@ fn select<'c>(
                         files.join(", ")
                     )
                 ))
-                .with_help(format!(
-                    "name the file to renumber: migfix renumber {}",
-                    files.last().expect("several")
-                )))
+                .with_help({
+                    let paths: Vec<_> = many.iter().map(|(c, i)| c.revisions[*i].path.clone()).collect();
+                    let (n, basis) = crate::findings::merged_later(&config.root, &paths);
+                    format!(
+                        "name the file to renumber, as a rule the one merged later ({basis}): migfix renumber {}",
+                        files[n]
+                    )
+                }))
             }
             let names: Vec<&str> = many.iter().map(|(c, _)| c.name()).collect();
             bail!(InputErrors::one(Diag::new(

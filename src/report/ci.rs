@@ -91,8 +91,8 @@ fn items<'a>(outcome: &'a Outcome<'a>) -> Vec<Item<'a>> {
             if !f.fix.is_empty() {
                 text.push_str(&format!("\nfix: {}", f.fix));
             }
-            if let Some(cmd) = &f.command {
-                text.push_str(&format!("\nrun: {cmd}"));
+            for line in f.run_lines() {
+                text.push_str(&format!("\nrun: {line}"));
             }
             out.push(Item {
                 level,

@@ -230,8 +230,6 @@ fn details(out: &mut impl Write, s: &Style, f: &Finding, indent: &str) -> io::Re
             writeln!(out, "{indent}  {}", s.dim(line))?;
         }
     }
-    if let Some(cmd) = &f.command {
-        writeln!(out, "{indent}run: {cmd}")?;
-    }
+    super::write_run(out, indent, f)?;
     Ok(())
 }

@@ -100,9 +100,7 @@ pub(crate) fn chain_done(config: &Config, run: &ChainRun) -> io::Result<()> {
                 writeln!(out, "      {line}")?;
             }
         }
-        if let Some(cmd) = &f.command {
-            writeln!(out, "    run: {cmd}")?;
-        }
+        super::write_run(&mut out, "    ", f)?;
     }
     writeln!(out)?;
     out.flush()

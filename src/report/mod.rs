@@ -220,9 +220,7 @@ pub(crate) fn check(
             let class = f.class.map(|c| format!("[{c}] ")).unwrap_or_default();
             writeln!(out, "  {place}{}{}", s.bold(&class), f.message)?;
             writeln!(out, "    fix: {}", f.fix)?;
-            if let Some(cmd) = &f.command {
-                writeln!(out, "    run: {cmd}")?;
-            }
+            write_run(&mut out, "    ", f)?;
         }
     }
     out.flush()
@@ -714,9 +712,17 @@ fn print_chain_findings(
         };
         writeln!(out, "  {label}: {}", f.message)?;
         writeln!(out, "    fix: {}", f.fix)?;
-        if let Some(cmd) = &f.command {
-            writeln!(out, "    run: {cmd}")?;
-        }
+        write_run(out, "    ", f)?;
+    }
+    Ok(())
+}
+
+/// A finding's `run:` lines at `indent`: one command, or numbered steps
+/// aligned under the first.
+pub(crate) fn write_run(out: &mut impl Write, indent: &str, f: &Finding) -> io::Result<()> {
+    for (n, line) in f.run_lines().iter().enumerate() {
+        let tag = if n == 0 { "run: " } else { "     " };
+        writeln!(out, "{indent}{tag}{line}")?;
     }
     Ok(())
 }

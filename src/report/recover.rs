@@ -186,9 +186,7 @@ pub(crate) fn manual(config: &Config, findings: &[Finding]) -> io::Result<()> {
                 writeln!(out, "      {line}")?;
             }
         }
-        if let Some(cmd) = &f.command {
-            writeln!(out, "    run: {cmd}")?;
-        }
+        super::write_run(&mut out, "    ", f)?;
     }
     out.flush()
 }

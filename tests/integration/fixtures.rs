@@ -2,8 +2,12 @@
 
 use crate::common::*;
 
+/// migfix on a copy of the fixture outside any git repository, so that
+/// what it reads of history is the same in every clone of this one.
 fn run(fixture_name: &str, args: &[&str]) -> (i32, String) {
-    let root = fixture(fixture_name);
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join(fixture_name);
+    copy_tree(&fixture(fixture_name), &root);
     let mut all = vec!["-C", root.to_str().unwrap()];
     all.extend_from_slice(args);
     let o = migfix(&root, &all);

@@ -13,6 +13,7 @@ mod django;
 mod fixtures;
 mod gate;
 mod journal;
+mod later;
 mod layouts;
 mod merge_heads;
 mod messages;

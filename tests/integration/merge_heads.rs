@@ -158,7 +158,7 @@ fn refusals() {
         (
             "dangling",
             "points at 0082_add_widgets, which does not exist",
-            "check",
+            "help: migfix renumber migrations/versions/0083_foo.py --to 0083 --onto 0082",
         ),
         ("healthy", "a single head", ""),
     ] {

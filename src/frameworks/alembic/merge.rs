@@ -265,16 +265,27 @@ fn refuse_broken(config: &Config, chain: &Chain, graph: &Graph<'_>) -> Result<()
                     files.len(),
                     files.join(", ")
                 ))
-                .help(format!("migfix renumber {}", files.last().expect("two files")))
+                .help({
+                    let paths: Vec<_> = revs.iter().map(|&i| graph.rev(i).path.clone()).collect();
+                    format!("migfix renumber {}", files[crate::findings::merged_later(&config.root, &paths).0])
+                })
                 .into());
             }
-            Problem::Dangling { rev, target, .. } => {
+            Problem::Dangling {
+                rev,
+                target,
+                via,
+                suggestion,
+            } => {
+                let help =
+                    crate::findings::repoint(&config.root, graph, rev, &via, suggestion.as_deref())
+                        .unwrap_or_else(|| format!("migfix --chain {} check", chain.name()));
                 return Err(Refused::new(format!(
                     "{} ({}) points at {target}, which does not exist: fix that first",
                     graph.rev(rev).id,
                     rel(&config.root, &graph.rev(rev).path)
                 ))
-                .help(format!("migfix --chain {} check", chain.name()))
+                .help(help)
                 .into());
             }
             Problem::Cycle { revs } => {
