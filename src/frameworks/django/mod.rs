@@ -46,6 +46,7 @@ pub(crate) static PROFILE: Profile = Profile {
         head: "leaf node",
         heads: "leaf nodes",
         branch: "app",
+        branches: "apps",
         bases: "first migrations",
         no_parent: "no dependency in their app",
         parent_field: "dependency",
