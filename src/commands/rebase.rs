@@ -89,6 +89,7 @@ pub(crate) fn run(config: &Config, args: &RebaseArgs) -> Result<ExitStatus> {
         ),
         notes,
         heads_after,
+        parts_after: Vec::new(),
     };
     let status = finish(
         config,

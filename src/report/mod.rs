@@ -524,6 +524,10 @@ pub(crate) fn done(
             "applied": applied,
             "heads": if applied { Some(heads) } else { None },
         });
+        // Per part (app), where heads count per part; absent otherwise.
+        if !preview.parts_after.is_empty() {
+            value["parts_after"] = serde_json::json!(preview.parts_after);
+        }
         if let Some(v) = verdict {
             value["verified"] = serde_json::json!(v);
         }
