@@ -1,5 +1,6 @@
 //! The one place that prints. Text for people, JSON for scripts.
 
+mod after;
 pub(crate) mod ci;
 pub(crate) mod diagnose;
 pub(crate) mod gate;
@@ -284,12 +285,7 @@ pub(crate) fn preview(config: &Config, preview: &Preview, plan: &Plan) -> io::Re
     }
     writeln!(out)?;
     let words = words_of(config, &preview.chain);
-    writeln!(
-        out,
-        "after: {}, {}",
-        words.heads_n(preview.heads_after.len()),
-        preview.heads_after.join(", ")
-    )?;
+    writeln!(out, "after: {}", after::line(words, preview))?;
     out.flush()
 }
 
