@@ -635,6 +635,12 @@ fn branches_collide_and_rebase_onto_main() {
 
     let (code, out, err) = run(root, &["rebase", "--base", "main", "--yes"]);
     assert_eq!(code, 0, "{out}{err}");
+    // As the project will be once main is merged: two apps, one leaf each.
+    assert!(
+        out.lines()
+            .any(|l| l == "after: 2 apps, one leaf node each; shop: 0007_product_weight"),
+        "{out}"
+    );
     let moved = std::fs::read_to_string(root.join(SHOP).join("0007_product_weight.py")).unwrap();
     assert!(
         moved.contains("('shop', '0005_product_discount')"),

@@ -282,7 +282,7 @@ impl Framework for Django {
         chain: &Chain,
         at_base: &Chain,
         plan: &Plan,
-    ) -> Result<()> {
+    ) -> Result<Vec<crate::repair::PartAfter>> {
         check_against_base(config, chain, spec_of(&chain.spec), at_base, plan)
     }
 
