@@ -16,6 +16,23 @@ pub(crate) struct Preview {
     pub notes: Vec<String>,
     /// The chain's heads once the plan is applied, as checked before writing.
     pub heads_after: Vec<String>,
+    /// Where heads count per part (a project's apps): every part's heads
+    /// once the plan is applied. Empty for a chain that is one line.
+    pub parts_after: Vec<PartAfter>,
+}
+
+/// A part's heads once a repair's plan is applied.
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct PartAfter {
+    /// The part's label.
+    pub part: String,
+    /// Its heads' ids.
+    pub heads: Vec<String>,
+    /// The same heads by their names in the part, as the text shows them.
+    #[serde(skip)]
+    pub names: Vec<String>,
+    /// The plan adds, renames or edits one of its revisions.
+    pub touched: bool,
 }
 
 /// What a repair's verification found: the whole repository read again as

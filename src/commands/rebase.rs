@@ -78,8 +78,15 @@ pub(crate) fn run(config: &Config, args: &RebaseArgs) -> Result<ExitStatus> {
         .filter(|c| touched.iter().any(|t| t == c.name()))
         .collect();
     crate::repair::confine(config, &moved, &plan)?;
+    let mut parts_after = Vec::new();
     for (chain, at_base) in &verify {
-        crate::frameworks::of(&chain.spec).check_against_base(config, chain, at_base, &plan)?;
+        let parts =
+            crate::frameworks::of(&chain.spec).check_against_base(config, chain, at_base, &plan)?;
+        // Per part only when the project is the one chain moved: the line
+        // then speaks of it alone.
+        if touched.len() == 1 {
+            parts_after = parts;
+        }
     }
     let preview = Preview {
         chain: touched.join(", "),
@@ -89,6 +96,7 @@ pub(crate) fn run(config: &Config, args: &RebaseArgs) -> Result<ExitStatus> {
         ),
         notes,
         heads_after,
+        parts_after,
     };
     let status = finish(
         config,

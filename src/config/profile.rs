@@ -34,10 +34,11 @@ pub(crate) struct Words {
     pub revise: &'static str,
     pub revised: &'static str,
     /// A revision nothing follows (one, many), and what a branch label
-    /// stands for.
+    /// stands for (one, many).
     pub head: &'static str,
     pub heads: &'static str,
     pub branch: &'static str,
+    pub branches: &'static str,
     /// Revisions with no parent, and what they lack.
     pub bases: &'static str,
     pub no_parent: &'static str,
@@ -63,6 +64,7 @@ impl Words {
         head: "head",
         heads: "heads",
         branch: "branch",
+        branches: "branches",
         bases: "bases",
         no_parent: "no down_revision",
         parent_field: "down_revision",
@@ -76,6 +78,11 @@ impl Words {
     /// `n` heads, in the singular or the plural.
     pub fn heads_n(&self, n: usize) -> String {
         format!("{n} {}", if n == 1 { self.head } else { self.heads })
+    }
+
+    /// `n` branches (apps, where a label stands for an app).
+    pub fn branches_n(&self, n: usize) -> String {
+        format!("{n} {}", if n == 1 { self.branch } else { self.branches })
     }
 }
 

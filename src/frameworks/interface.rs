@@ -16,7 +16,7 @@ use crate::findings::Lint;
 use crate::git::{Claim, Repo};
 use crate::plan::{Builder, Plan};
 use crate::repair::merge::Prepared;
-use crate::repair::Preview;
+use crate::repair::{PartAfter, Preview};
 
 /// What reading a chain gives: its revisions in the framework's load order,
 /// those a squash replaces (Django), and warnings.
@@ -152,15 +152,17 @@ pub(crate) trait Framework: Sync {
         builder: &mut Builder,
     ) -> Result<Option<Moved>>;
 
-    /// The base's chain plus the planned files must be whole.
+    /// The base's chain plus the planned files must be whole. Returns
+    /// that chain's parts' heads where they count per part (see
+    /// [`crate::repair::parts_after`]), else nothing.
     fn check_against_base(
         &self,
         _config: &Config,
         _chain: &Chain,
         _at_base: &Chain,
         _plan: &Plan,
-    ) -> Result<()> {
-        Ok(())
+    ) -> Result<Vec<PartAfter>> {
+        Ok(Vec::new())
     }
 
     /// Numbers claimed across branches, and branches built on an old head.

@@ -3,7 +3,7 @@
 
 pub(crate) mod merge;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
 use anyhow::Result;
@@ -17,7 +17,7 @@ use crate::plan::Plan;
 pub(crate) use crate::chains::ids::{
     default_id, in_width, next_file_number, next_free, renamed, taken_by,
 };
-pub(crate) use crate::outcome::Preview;
+pub(crate) use crate::outcome::{PartAfter, Preview};
 
 /// Problems the plan would add: dangling pointers, cycles, duplicates or
 /// heads that were not there before. Any of them means a bug in the plan.
@@ -78,4 +78,39 @@ pub(crate) fn confine(config: &Config, chains: &[&Chain], plan: &Plan) -> Result
             .into())
         }
     }
+}
+
+/// Every part's heads in `after`, the chain as `plan` leaves it, and
+/// whether the plan changes one of the part's revisions; empty unless the
+/// chain's heads count per part. The `after:` line summarises the parts
+/// and names only the touched ones and those without exactly one head, so
+/// that a project of many apps does not read as many heads.
+pub(crate) fn parts_after(after: &Chain, plan: &Plan) -> Vec<PartAfter> {
+    if !after.profile().rules.bases_per_label {
+        return Vec::new();
+    }
+    let changed: BTreeSet<&std::path::Path> = plan.changes.iter().map(|c| c.to.as_path()).collect();
+    let mut parts: BTreeMap<&str, PartAfter> = BTreeMap::new();
+    for r in &after.revisions {
+        let Some(p) = &r.part else { continue };
+        let entry = parts.entry(&p.label).or_insert_with(|| PartAfter {
+            part: p.label.clone(),
+            heads: Vec::new(),
+            names: Vec::new(),
+            touched: false,
+        });
+        entry.touched |= changed.contains(r.path.as_path());
+    }
+    let g = Graph::build(after);
+    let mut heads: Vec<&crate::chains::Revision> =
+        g.heads().into_iter().map(|h| g.rev(h)).collect();
+    heads.sort_by(|a, b| a.id.cmp(&b.id));
+    for r in heads {
+        let Some(p) = &r.part else { continue };
+        if let Some(entry) = parts.get_mut(p.label.as_str()) {
+            entry.heads.push(r.id.clone());
+            entry.names.push(p.name.clone());
+        }
+    }
+    parts.into_values().collect()
 }

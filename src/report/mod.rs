@@ -1,5 +1,6 @@
 //! The one place that prints. Text for people, JSON for scripts.
 
+mod after;
 pub(crate) mod ci;
 pub(crate) mod diagnose;
 pub(crate) mod gate;
@@ -282,12 +283,7 @@ pub(crate) fn preview(config: &Config, preview: &Preview, plan: &Plan) -> io::Re
     }
     writeln!(out)?;
     let words = words_of(config, &preview.chain);
-    writeln!(
-        out,
-        "after: {}, {}",
-        words.heads_n(preview.heads_after.len()),
-        preview.heads_after.join(", ")
-    )?;
+    writeln!(out, "after: {}", after::line(words, preview))?;
     out.flush()
 }
 
@@ -522,6 +518,10 @@ pub(crate) fn done(
             "applied": applied,
             "heads": if applied { Some(heads) } else { None },
         });
+        // Per part (app), where heads count per part; absent otherwise.
+        if !preview.parts_after.is_empty() {
+            value["parts_after"] = serde_json::json!(preview.parts_after);
+        }
         if let Some(v) = verdict {
             value["verified"] = serde_json::json!(v);
         }

@@ -635,6 +635,12 @@ fn branches_collide_and_rebase_onto_main() {
 
     let (code, out, err) = run(root, &["rebase", "--base", "main", "--yes"]);
     assert_eq!(code, 0, "{out}{err}");
+    // As the project will be once main is merged: two apps, one leaf each.
+    assert!(
+        out.lines()
+            .any(|l| l == "after: 2 apps, one leaf node each; shop: 0007_product_weight"),
+        "{out}"
+    );
     let moved = std::fs::read_to_string(root.join(SHOP).join("0007_product_weight.py")).unwrap();
     assert!(
         moved.contains("('shop', '0005_product_discount')"),
@@ -1025,12 +1031,11 @@ fn helpdesk_dependencies_built_with_a_sum() {
         out.contains("onto helpdesk.0044_alpha (was helpdesk.0043_fix_on_delete_behaviour)"),
         "{out}"
     );
+    // The project's other apps are counted, not listed.
     let after = out.lines().find(|l| l.starts_with("after: ")).unwrap();
-    assert!(
-        after.contains(" leaf nodes, ")
-            && after.contains("helpdesk.0045_beta")
-            && !after.contains("helpdesk.0044"),
-        "{after}"
+    assert_eq!(
+        after, "after: 4 apps, one leaf node each; helpdesk: 0045_beta",
+        "{out}"
     );
     let (code, out, _) = run(root, &["check"]);
     assert_eq!(code, 0, "{out}");
@@ -1448,4 +1453,118 @@ fn vendored_djangos_own_migrations_package_is_not_an_app() {
     let (code, out, err) = run(root, &["check"]);
     assert_eq!((code, err.as_str()), (0, ""), "{out}");
     assert!(out.contains("(1 app, exactly 1 leaf node)"), "{out}");
+}
+
+/// A project of five apps, `shop` forked (and `cart` too, with `forked`):
+/// every app linear, `shop` with two leaves on `0001_initial`.
+fn five_apps(forked: bool) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let m = |deps: &str| {
+        format!("from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n    dependencies = [{deps}]\n    operations = []\n")
+    };
+    let mut files = vec![("manage.py".to_string(), String::new())];
+    for app in ["accounts", "blog", "cart", "payments", "shop"] {
+        files.push((format!("{app}/migrations/__init__.py"), String::new()));
+        files.push((format!("{app}/migrations/0001_initial.py"), m("")));
+        let forks = app == "shop" || (forked && app == "cart");
+        for name in if forks {
+            &["0002_a", "0002_b"][..]
+        } else {
+            &["0002_a"]
+        } {
+            files.push((
+                format!("{app}/migrations/{name}.py"),
+                m(&format!("('{app}', '0001_initial')")),
+            ));
+        }
+    }
+    let files: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    write_tree(dir.path(), &files);
+    git_init(dir.path());
+    dir
+}
+
+/// The `after:` line of a repair in a project of several apps counts the
+/// apps and names only the leaf of the app it touched, with or without
+/// `--chain APP`; JSON keeps `heads_after` and adds each app's leaves.
+#[test]
+fn after_line_counts_apps_and_names_the_touched_one() {
+    let dir = five_apps(false);
+    let root = dir.path();
+    let after = |args: &[&str]| {
+        let (code, out, err) = run(root, args);
+        assert_eq!(code, 0, "{out}{err}");
+        let lines: Vec<&str> = out.lines().filter(|l| l.starts_with("after:")).collect();
+        assert_eq!(lines.len(), 1, "{out}");
+        lines[0].to_string()
+    };
+    assert_eq!(
+        after(&["renumber", "shop", "0002_b", "--dry-run"]),
+        "after: 5 apps, one leaf node each; shop: 0003_b"
+    );
+    let merged = "after: 5 apps, one leaf node each; shop: 0003_merge_0002_a_0002_b";
+    assert_eq!(
+        after(&["--chain", "shop", "merge-heads", "--dry-run"]),
+        merged
+    );
+    assert_eq!(after(&["merge-heads", "--dry-run"]), merged);
+
+    let v = json_of(
+        root,
+        &[
+            "renumber",
+            "shop",
+            "0002_b",
+            "--dry-run",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(v["heads_after"].as_array().unwrap().len(), 5, "{v}");
+    let parts = v["parts_after"].as_array().unwrap();
+    let labels: Vec<&str> = parts.iter().map(|p| p["part"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["accounts", "blog", "cart", "payments", "shop"]);
+    let shop = &parts[4];
+    assert_eq!(shop["heads"], serde_json::json!(["shop.0003_b"]));
+    assert_eq!(shop["touched"], true);
+    assert!(
+        parts[..4]
+            .iter()
+            .all(|p| p["touched"] == false && p["heads"].as_array().unwrap().len() == 1),
+        "{v}"
+    );
+
+    // Written, the project has one leaf per app, as the line said.
+    let (code, out, err) = run(root, &["renumber", "shop", "0002_b", "--yes"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, _) = run(root, &["check"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("5 apps, 5 leaf nodes, one per app"), "{out}");
+}
+
+/// An app that still has two leaves after a repair of another is named
+/// with its leaves, and the repair does not count as healthy.
+#[test]
+fn after_line_names_an_app_still_forked() {
+    let dir = five_apps(true);
+    let root = dir.path();
+    let (code, out, err) = run(root, &["renumber", "shop", "0002_b", "--dry-run"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.lines().any(|l| l
+            == "after: 5 apps, 4 with one leaf node; cart has 2 leaf nodes (0002_a, 0002_b); shop: 0003_b"),
+        "{out}"
+    );
+    assert!(out.contains("not yet healthy: "), "{out}");
+    // The other way round: merging cart names cart, and shop's fork.
+    let (code, out, err) = run(root, &["--chain", "cart", "merge-heads", "--dry-run"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.lines().any(|l| l
+            == "after: 5 apps, 4 with one leaf node; shop has 2 leaf nodes (0002_a, 0002_b); cart: 0003_merge_0002_a_0002_b"),
+        "{out}"
+    );
 }

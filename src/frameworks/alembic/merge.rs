@@ -148,6 +148,7 @@ pub(crate) fn merge_heads(
         ),
         notes,
         heads_after,
+        parts_after: Vec::new(),
     };
     let stale = stale_branches(chain, claims, &id);
     Ok(Prepared {

@@ -241,8 +241,9 @@ impl Framework for Alembic {
         chain: &Chain,
         at_base: &Chain,
         plan: &Plan,
-    ) -> Result<()> {
-        rebase::check_against_base(config, chain, at_base, plan)
+    ) -> Result<Vec<crate::repair::PartAfter>> {
+        rebase::check_against_base(config, chain, at_base, plan)?;
+        Ok(Vec::new())
     }
 
     fn collisions(

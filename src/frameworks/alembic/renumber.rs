@@ -178,6 +178,7 @@ pub(crate) fn renumber(
         },
         notes,
         heads_after,
+        parts_after: Vec::new(),
     };
     Ok((preview, plan))
 }

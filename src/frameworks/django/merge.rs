@@ -188,6 +188,7 @@ pub(crate) fn merge_heads(
             ),
             notes,
             heads_after,
+            parts_after: crate::repair::parts_after(&after, &plan),
         },
         plan,
         stale,

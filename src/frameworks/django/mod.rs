@@ -46,6 +46,7 @@ pub(crate) static PROFILE: Profile = Profile {
         head: "leaf node",
         heads: "leaf nodes",
         branch: "app",
+        branches: "apps",
         bases: "first migrations",
         no_parent: "no dependency in their app",
         parent_field: "dependency",
@@ -281,7 +282,7 @@ impl Framework for Django {
         chain: &Chain,
         at_base: &Chain,
         plan: &Plan,
-    ) -> Result<()> {
+    ) -> Result<Vec<crate::repair::PartAfter>> {
         check_against_base(config, chain, spec_of(&chain.spec), at_base, plan)
     }
 

@@ -188,14 +188,15 @@ pub(crate) fn rebase(
 }
 
 /// The base's project plus this branch's planned files: one leaf per app
-/// and nothing dangling, as it will be once the branch is merged.
+/// and nothing dangling, as it will be once the branch is merged. Returns
+/// each app's leaves in it.
 pub(crate) fn check_against_base(
     config: &Config,
     chain: &Chain,
     spec: &super::DjangoSpec,
     at_base: &Chain,
     plan: &Plan,
-) -> Result<()> {
+) -> Result<Vec<crate::repair::PartAfter>> {
     let mut classes = Vec::new();
     let planned: Vec<(&Change, &crate::frameworks::django::DjangoApp)> = plan
         .changes
@@ -256,5 +257,5 @@ pub(crate) fn check_against_base(
             ids.join(", ")
         );
     }
-    Ok(())
+    Ok(crate::repair::parts_after(&merged, plan))
 }

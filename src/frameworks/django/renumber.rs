@@ -209,6 +209,7 @@ pub(crate) fn renumber(
         },
         notes,
         heads_after,
+        parts_after: crate::repair::parts_after(&after, &plan),
     };
     Ok((preview, plan))
 }

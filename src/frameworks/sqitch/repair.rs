@@ -283,6 +283,7 @@ pub(crate) fn renumber(
         title: format!("renumber {old} -> {new} in {}", chain.name()),
         notes,
         heads_after,
+        parts_after: Vec::new(),
     };
     Ok((preview, built))
 }
