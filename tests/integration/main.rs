@@ -2,6 +2,8 @@
 //! against each other, and migfix's graphs against real Alembic's.
 
 mod adversarial;
+mod advice;
+mod advice_alembic;
 mod architecture;
 mod bad_input;
 mod branches;
