@@ -4,6 +4,7 @@
 mod adversarial;
 mod advice;
 mod advice_alembic;
+mod advice_django;
 mod architecture;
 mod bad_input;
 mod branches;
