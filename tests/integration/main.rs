@@ -5,6 +5,7 @@ mod adversarial;
 mod advice;
 mod advice_alembic;
 mod advice_django;
+mod advice_repairs;
 mod advice_sqitch;
 mod architecture;
 mod bad_input;
