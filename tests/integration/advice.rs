@@ -572,11 +572,34 @@ pub fn remove(root: &Path, rels: &[&str]) {
 // Following the advice
 
 /// What the incident must look like to `check` before any advice is
-/// followed: the kinds of finding it reports, and whether a reference to
-/// a missing name comes with a "did you mean" (`None`: not asked).
+/// followed: the kinds of finding it reports, and what it suggests for a
+/// reference to a missing name.
 pub struct Premise {
     pub kinds: &'static [&'static str],
-    pub near_miss: Option<bool>,
+    pub hint: Hint,
+}
+
+/// The "did you mean" of a reference to a missing name.
+pub enum Hint {
+    /// Not asked.
+    Any,
+    /// None: nothing is near.
+    No,
+    /// This one, the name the reference meant.
+    Names(&'static str),
+}
+
+/// The steps a finding advises: its `command`, then each of `then`.
+fn steps_of(f: &Value) -> Vec<String> {
+    let mut steps: Vec<String> = f["command"]
+        .as_str()
+        .map(String::from)
+        .into_iter()
+        .collect();
+    if let Some(then) = f.get("then").and_then(Value::as_array) {
+        steps.extend(then.iter().map(|s| s.as_str().unwrap_or("").to_string()));
+    }
+    steps
 }
 
 /// Follows `check`'s advice on the repository at `root` for up to five
@@ -603,15 +626,22 @@ pub fn follow_advice(root: &Path, whole: Whole, premise: Premise) {
             why.push(format!("premise: check reports {k}; it reports {kinds:?}"));
         }
     }
-    if let Some(hint) = premise.near_miss {
-        let hinted = dangling(&first).iter().any(|m| m.contains("did you mean"));
-        if hinted != hint {
-            why.push(format!(
-                "premise: a reference to a missing name {} a near-miss suggestion (\"did you mean\"): {:?}",
-                if hint { "has" } else { "has no" },
-                dangling(&first)
-            ));
-        }
+    let hints: Vec<String> = dangling(&first)
+        .iter()
+        .filter_map(|m| m.split("did you mean ").nth(1))
+        .map(|h| h.split(['?', ' ']).next().unwrap_or("").to_string())
+        .collect();
+    match premise.hint {
+        Hint::Any => {}
+        Hint::No if hints.is_empty() => {}
+        Hint::Names(name) if hints.iter().any(|h| h == name) => {}
+        Hint::No => why.push(format!(
+            "premise: nothing is near the missing name, check suggests {hints:?}"
+        )),
+        Hint::Names(name) => why.push(format!(
+            "premise: check suggests {name} for the missing name; it suggests {hints:?}: {:?}",
+            dangling(&first)
+        )),
     }
     let mut passed = false;
     for round in 1..=5 {
@@ -638,10 +668,7 @@ pub fn follow_advice(root: &Path, whole: Whole, premise: Premise) {
             ));
             break;
         };
-        let mut steps = vec![f["command"].as_str().unwrap().to_string()];
-        if let Some(then) = f.get("then").and_then(Value::as_array) {
-            steps.extend(then.iter().map(|s| s.as_str().unwrap_or("").to_string()));
-        }
+        let steps = steps_of(f);
         let before = tree_bytes(root);
         let mut stuck = false;
         for step in &steps {
@@ -684,6 +711,23 @@ pub fn follow_advice(root: &Path, whole: Whole, premise: Premise) {
     }
     if passed {
         why.extend(what_fails(root, whole, None));
+        // The reference now names what it meant, not merely something.
+        if let Hint::Names(name) = premise.hint {
+            let short = name.rsplit('.').next().unwrap();
+            for f in findings(&first) {
+                let kind = f["kind"].as_str().unwrap_or("");
+                let Some(path) = f["path"].as_str().filter(|_| kind.starts_with("dangling")) else {
+                    continue;
+                };
+                let text = std::fs::read_to_string(root.join(path)).unwrap_or_default();
+                if !text.contains(&format!("'{short}'")) && !text.contains(&format!("\"{short}\""))
+                {
+                    why.push(format!(
+                        "{path} does not name {name} after the repair:\n{text}"
+                    ));
+                }
+            }
+        }
     } else {
         why.push("check does not pass after following its advice".to_string());
     }
@@ -811,6 +855,23 @@ pub fn django_migration(deps: &[(&str, &str)]) -> String {
 
 // ---------------------------------------------------------------------------
 // The harness itself
+
+#[test]
+fn a_findings_steps_are_its_command_then_each_of_then() {
+    let f = serde_json::json!({"command": "migfix renumber a.py", "then": ["migfix --chain c merge-heads", "git mv x y"]});
+    assert_eq!(
+        steps_of(&f),
+        [
+            "migfix renumber a.py",
+            "migfix --chain c merge-heads",
+            "git mv x y"
+        ]
+    );
+    assert_eq!(
+        steps_of(&serde_json::json!({"command": "migfix renumber a.py"})),
+        ["migfix renumber a.py"]
+    );
+}
 
 #[test]
 fn shell_words_split_as_a_shell_does() {

@@ -16,7 +16,7 @@ fn fixture_incident_2026_06_05() {
         whole,
         Premise {
             kinds: HEADS,
-            near_miss: None,
+            hint: Hint::Any,
         },
     );
 }
@@ -29,7 +29,7 @@ fn fixture_dup_0038() {
         Whole::default(),
         Premise {
             kinds: &["duplicate-id"],
-            near_miss: None,
+            hint: Hint::Any,
         },
     );
 }
@@ -42,7 +42,7 @@ fn fixture_basketball_031() {
         Whole::default(),
         Premise {
             kinds: &["duplicate-id"],
-            near_miss: None,
+            hint: Hint::Any,
         },
     );
 }
@@ -55,7 +55,7 @@ fn fixture_hash_heads() {
         Whole::default(),
         Premise {
             kinds: HEADS,
-            near_miss: None,
+            hint: Hint::Any,
         },
     );
 }
@@ -71,7 +71,7 @@ fn fixture_dangling() {
         Whole::default(),
         Premise {
             kinds: &["dangling-down-revision"],
-            near_miss: Some(true),
+            hint: Hint::Names("0082"),
         },
     );
 }
@@ -84,7 +84,7 @@ fn fixture_failing_c_heads() {
         Whole::default(),
         Premise {
             kinds: HEADS,
-            near_miss: None,
+            hint: Hint::Any,
         },
     );
 }
@@ -98,7 +98,7 @@ fn fixture_failing_e_dangling() {
         Whole::default(),
         Premise {
             kinds: &["dangling-down-revision"],
-            near_miss: Some(true),
+            hint: Hint::Names("0001"),
         },
     );
 }
@@ -154,7 +154,7 @@ fn alembic_two_prs_on_one_head() {
         RAXX,
         Premise {
             kinds: HEADS,
-            near_miss: None,
+            hint: Hint::Any,
         },
     );
 }
@@ -178,7 +178,7 @@ fn alembic_same_number_claimed_twice() {
         RAXX,
         Premise {
             kinds: &["duplicate-id"],
-            near_miss: None,
+            hint: Hint::Any,
         },
     );
 }
@@ -208,7 +208,7 @@ fn alembic_stale_branch() {
         RAXX,
         Premise {
             kinds: &["duplicate-id"],
-            near_miss: None,
+            hint: Hint::Any,
         },
     );
 }
@@ -230,7 +230,7 @@ fn alembic_dangling_without_near_miss() {
         Whole::default(),
         Premise {
             kinds: &["dangling-down-revision"],
-            near_miss: Some(false),
+            hint: Hint::No,
         },
     );
 }
@@ -256,7 +256,7 @@ fn alembic_dangling_depends_on() {
         RAXX,
         Premise {
             kinds: &["dangling-depends-on"],
-            near_miss: Some(true),
+            hint: Hint::Names("0059"),
         },
     );
 }

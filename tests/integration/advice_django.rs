@@ -15,7 +15,7 @@ fn fixture_django_shop() {
         },
         Premise {
             kinds: HEADS,
-            near_miss: None,
+            hint: Hint::Any,
         },
     );
 }
@@ -42,7 +42,7 @@ fn django_two_prs_on_one_head() {
         DJANGO,
         Premise {
             kinds: HEADS,
-            near_miss: None,
+            hint: Hint::Any,
         },
     );
 }
@@ -64,7 +64,7 @@ fn django_same_number_claimed_twice() {
         DJANGO,
         Premise {
             kinds: &[],
-            near_miss: None,
+            hint: Hint::Any,
         },
     );
 }
@@ -90,13 +90,13 @@ fn django_stale_branch() {
         DJANGO,
         Premise {
             kinds: HEADS,
-            near_miss: None,
+            hint: Hint::Any,
         },
     );
 }
 
 /// A PR adds 0005_product_weight depending on `dependency` (of shop).
-fn django_dangling(dependency: &str, near_miss: bool) {
+fn django_dangling(dependency: &str, hint: Hint) {
     let r = Repo::new("django-shop", "django-shop", |root| remove(root, &[WEIGHT]));
     r.branch("pr/weight", |r| {
         r.write(
@@ -110,7 +110,7 @@ fn django_dangling(dependency: &str, near_miss: bool) {
         DJANGO,
         Premise {
             kinds: &["dangling-down-revision"],
-            near_miss: Some(near_miss),
+            hint,
         },
     );
 }
@@ -121,19 +121,19 @@ fn django_dangling(dependency: &str, near_miss: bool) {
 /// dependency dangles; the dangling finding's command comes second.
 #[test]
 fn django_dangling_near_miss() {
-    django_dangling("0004_stock", true);
+    django_dangling("0004_stock", Hint::Names("shop.0004_product_stock"));
 }
 
 /// Fails today, as django_dangling_near_miss; and the dangling finding has no
 /// command.
 #[test]
 fn django_dangling_without_near_miss() {
-    django_dangling("0042_warehouse_bins", false);
+    django_dangling("0042_warehouse_bins", Hint::No);
 }
 
 /// shop is linear up to 0005_product_weight; a PR adds a payments
 /// migration that depends on shop's `dependency` too.
-fn django_cross_app(dependency: &str, near_miss: bool) {
+fn django_cross_app(dependency: &str, hint: Hint) {
     let r = Repo::new("django-shop", "django-shop", |root| {
         remove(root, &[DISCOUNT])
     });
@@ -149,7 +149,7 @@ fn django_cross_app(dependency: &str, near_miss: bool) {
         DJANGO,
         Premise {
             kinds: &["dangling-depends-on"],
-            near_miss: Some(near_miss),
+            hint,
         },
     );
 }
@@ -157,13 +157,16 @@ fn django_cross_app(dependency: &str, near_miss: bool) {
 /// Fails today: a dangling dependency on another app has no command.
 #[test]
 fn django_cross_app_near_miss() {
-    django_cross_app("0005_product_wieght", true);
+    django_cross_app(
+        "0005_product_wieght",
+        Hint::Names("shop.0005_product_weight"),
+    );
 }
 
 /// Fails today: a dangling dependency on another app has no command.
 #[test]
 fn django_cross_app_without_near_miss() {
-    django_cross_app("0011_fulfilment", false);
+    django_cross_app("0011_fulfilment", Hint::No);
 }
 
 /// A payments branch depends on shop.0005_product_weight; meanwhile main
@@ -201,7 +204,7 @@ fn django_cross_app_stale_branch() {
         DJANGO,
         Premise {
             kinds: &["dangling-depends-on"],
-            near_miss: Some(true),
+            hint: Hint::Names("shop.0006_product_weight"),
         },
     );
 }

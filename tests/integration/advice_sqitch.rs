@@ -38,7 +38,7 @@ fn sqitch_two_prs_on_one_head() {
         QUEUE_WHOLE,
         Premise {
             kinds: &[],
-            near_miss: None,
+            hint: Hint::Any,
         },
     );
 }
@@ -69,7 +69,7 @@ fn sqitch_same_change_claimed_twice() {
         QUEUE_WHOLE,
         Premise {
             kinds: &["sqitch-duplicate"],
-            near_miss: None,
+            hint: Hint::Any,
         },
     );
 }
@@ -124,7 +124,7 @@ fn sqitch_stale_branch() {
         QUEUE_WHOLE,
         Premise {
             kinds: &["sqitch-dependency"],
-            near_miss: None,
+            hint: Hint::Any,
         },
     );
 }
@@ -147,7 +147,7 @@ fn sqitch_dangling(requires: &str) {
         QUEUE_WHOLE,
         Premise {
             kinds: &["sqitch-dependency"],
-            near_miss: None,
+            hint: Hint::Any,
         },
     );
 }
@@ -176,7 +176,7 @@ fn chef_cross_project(requires: &str) {
         Whole::default(),
         Premise {
             kinds: &["sqitch-dependency"],
-            near_miss: None,
+            hint: Hint::Any,
         },
     );
 }
@@ -224,7 +224,7 @@ fn sqitch_cross_project_stale_branch() {
         Whole::default(),
         Premise {
             kinds: &["sqitch-dependency"],
-            near_miss: None,
+            hint: Hint::Any,
         },
     );
 }
