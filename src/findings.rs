@@ -238,7 +238,17 @@ pub(crate) fn repoint(
     suggestion: Option<&str>,
 ) -> Option<String> {
     let r = graph.rev(rev);
-    onto(graph, rev, via, suggestion).map(|to| {
+    let to = onto(graph, rev, via, suggestion)?;
+    // Put last by a guess, a numbered revision whose number is not past
+    // the head's would claim a number twice: it takes the next one.
+    let number = |id: &str| {
+        let name = id.rsplit_once('.').map_or(id, |(_, n)| n);
+        crate::chains::scheme::number_prefix(name).and_then(|n| n.parse::<u64>().ok())
+    };
+    let behind = matches!((number(&r.id), number(&to)), (Some(a), Some(b)) if a <= b);
+    Some(if suggestion.is_none() && behind {
+        format!("migfix renumber {} --onto {to}", rel(root, &r.path))
+    } else {
         format!(
             "migfix renumber {} --to {} --onto {to}",
             rel(root, &r.path),

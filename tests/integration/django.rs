@@ -27,7 +27,12 @@ fn python() -> Option<PathBuf> {
 }
 
 /// Runs tests/oracle/django_graph.py MODE --root ROOT --app ... and parses its JSON.
-fn oracle(mode: &str, root: &Path, apps: &[(String, String)], extra: &[String]) -> Option<Value> {
+pub(crate) fn oracle(
+    mode: &str,
+    root: &Path,
+    apps: &[(String, String)],
+    extra: &[String],
+) -> Option<Value> {
     let python = python()?;
     let mut cmd = Command::new(python);
     cmd.arg(repo().join("tests/oracle/django_graph.py"))
@@ -183,7 +188,7 @@ fn our_conflicts(root: &Path) -> BTreeMap<String, Vec<String>> {
     out
 }
 
-fn their_conflicts(theirs: &Value) -> BTreeMap<String, Vec<String>> {
+pub(crate) fn their_conflicts(theirs: &Value) -> BTreeMap<String, Vec<String>> {
     theirs["conflicts"]
         .as_object()
         .unwrap()
@@ -202,7 +207,7 @@ fn their_conflicts(theirs: &Value) -> BTreeMap<String, Vec<String>> {
         .collect()
 }
 
-fn shop_apps() -> Vec<(String, String)> {
+pub(crate) fn shop_apps() -> Vec<(String, String)> {
     vec![
         ("shop".into(), "shop/migrations".into()),
         ("payments".into(), "billing/migrations".into()),

@@ -2,6 +2,11 @@
 //! against each other, and migfix's graphs against real Alembic's.
 
 mod adversarial;
+mod advice;
+mod advice_alembic;
+mod advice_django;
+mod advice_repairs;
+mod advice_sqitch;
 mod architecture;
 mod bad_input;
 mod branches;

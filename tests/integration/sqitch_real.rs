@@ -109,7 +109,7 @@ fn chain_name(root: &Path, plan_dir: &str) -> String {
     }
 }
 
-fn sqitch(dir: &Path, config: Option<&str>, args: &[&str]) -> Result<String, String> {
+pub(crate) fn sqitch(dir: &Path, config: Option<&str>, args: &[&str]) -> Result<String, String> {
     let mut cmd = Command::new("sqitch");
     cmd.args(args)
         .current_dir(dir)
@@ -132,7 +132,7 @@ fn sqitch(dir: &Path, config: Option<&str>, args: &[&str]) -> Result<String, Str
     }
 }
 
-fn sqitch_installed() -> bool {
+pub(crate) fn sqitch_installed() -> bool {
     let ok = Command::new("sqitch")
         .arg("--version")
         .output()
