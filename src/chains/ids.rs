@@ -2,6 +2,7 @@
 //! every claim, a fresh hash, a file renamed with only its id tokens changed.
 
 use std::ffi::{OsStr, OsString};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use crate::chains::scheme::is_number_of;
@@ -54,51 +55,75 @@ pub(crate) fn next_file_number(chain: &Chain, claims: &[Claim]) -> Option<u64> {
 }
 
 /// A revision file's name once its id is `new_id` (and its running number
-/// `number`, where the naming has one): only those tokens change. `None`
-/// when the name carries neither.
+/// `number`, where the naming has one): only those tokens change, the id
+/// wherever the name carries it. `None` when the name carries neither.
 pub(crate) fn renamed(
     chain: &Chain,
     rev: &Revision,
     new_id: &str,
     number: Option<u64>,
 ) -> Option<PathBuf> {
-    let stem = crate::chains::files::stem_of(rev)?;
-    let stem = stem.as_ref();
     let naming = &chain.naming;
-    let (rev_span, seq_span) = match naming.locate(stem, &rev.id) {
-        Some(s) => (s.rev, s.seq.map(|(r, _)| r)),
-        // A name that already disagrees with its id (`0037_x.py` declaring
-        // 0038): its id token is what the renumber corrects.
-        None => {
-            let seq = naming.token(stem)?.1;
-            (
+    let mut edits: Vec<(Range<usize>, String)> = Vec::new();
+    if let Some(stem) = crate::chains::files::stem_of(rev) {
+        let stem = stem.as_ref();
+        let (rev_span, seq_span) = match naming.locate(stem, &rev.id) {
+            Some(s) => (s.rev, s.seq.map(|(r, _)| r)),
+            // A name that already disagrees with its id (`0037_x.py`
+            // declaring 0038): its id token is what the renumber corrects.
+            None => (
                 crate::chains::files::mismatched_token(rev, chain).map(|(_, r)| r),
-                seq.map(|(r, _)| r),
-            )
+                naming.token(stem).and_then(|(_, seq)| seq).map(|(r, _)| r),
+            ),
+        };
+        if let Some(r) = rev_span {
+            edits.push((r, new_id.to_string()));
         }
-    };
-    let mut edits: Vec<(std::ops::Range<usize>, String)> = Vec::new();
-    if let Some(r) = rev_span {
-        edits.push((r, new_id.to_string()));
+        if let (Some(r), Some(n)) = (seq_span, number) {
+            let width = r.len();
+            edits.push((r, format!("{n:0width$}")));
+        }
     }
-    if let (Some(r), Some(n)) = (seq_span, number) {
-        let width = r.len();
-        edits.push((r, format!("{n:0width$}")));
+    retoken(chain, &rev.path, &rev.id, new_id, edits)
+}
+
+/// Another revision file's name once the id `old` that it carries as a
+/// token (a merge named after its parents) reads `new`; `None` when it
+/// carries none.
+pub(crate) fn retokened(chain: &Chain, path: &Path, old: &str, new: &str) -> Option<PathBuf> {
+    retoken(chain, path, old, new, Vec::new())
+}
+
+/// `path` with `edits` and every whole token `old` outside them replaced.
+fn retoken(
+    chain: &Chain,
+    path: &Path,
+    old: &str,
+    new: &str,
+    mut edits: Vec<(Range<usize>, String)>,
+) -> Option<PathBuf> {
+    let name = path.file_name()?;
+    for r in crate::chains::files::id_tokens(&chain.naming, &name.to_string_lossy(), old) {
+        if !edits
+            .iter()
+            .any(|(e, _)| e.start < r.end && r.start < e.end)
+        {
+            edits.push((r, new.to_string()));
+        }
     }
     if edits.is_empty() {
         return None;
     }
     edits.sort_by_key(|(r, _)| std::cmp::Reverse(r.start));
-    let name = rev.path.file_name()?;
     let out = spliced(name, edits)?;
-    (out != name).then(|| rev.path.with_file_name(out))
+    (out != name).then(|| path.with_file_name(out))
 }
 
 /// A file name with byte ranges of its lossy text replaced, last first.
 /// Those offsets are the name's own only up to its first byte that is not
 /// UTF-8, so an edit past that gives `None` (the file keeps its name).
 #[cfg(unix)]
-fn spliced(name: &OsStr, edits: Vec<(std::ops::Range<usize>, String)>) -> Option<OsString> {
+fn spliced(name: &OsStr, edits: Vec<(Range<usize>, String)>) -> Option<OsString> {
     use std::os::unix::ffi::{OsStrExt, OsStringExt};
     let mut bytes = name.as_bytes().to_vec();
     let exact = std::str::from_utf8(&bytes).map_or_else(|e| e.valid_up_to(), str::len);
@@ -112,7 +137,7 @@ fn spliced(name: &OsStr, edits: Vec<(std::ops::Range<usize>, String)>) -> Option
 }
 
 #[cfg(not(unix))]
-fn spliced(name: &OsStr, edits: Vec<(std::ops::Range<usize>, String)>) -> Option<OsString> {
+fn spliced(name: &OsStr, edits: Vec<(Range<usize>, String)>) -> Option<OsString> {
     let mut out = name.to_str()?.to_string();
     for (r, text) in edits {
         out.replace_range(r, &text);

@@ -260,6 +260,22 @@ impl Naming {
         Some((rev, seq_of(&caps)))
     }
 
+    /// The date and number fields of `stem`, where it follows this naming:
+    /// digits there are never an id, whatever they spell.
+    pub fn fixed_spans(&self, stem: &str) -> Vec<Range<usize>> {
+        let Some(caps) = self.whole.captures(stem) else {
+            return Vec::new();
+        };
+        // Date fields are the unnamed groups.
+        self.whole
+            .capture_names()
+            .enumerate()
+            .skip(1)
+            .filter(|(_, name)| name.is_none_or(|n| n == "seq"))
+            .filter_map(|(i, _)| caps.get(i).map(|m| m.range()))
+            .collect()
+    }
+
     /// The name of a new file: the current time in the date fields.
     pub fn render(&self, id: &str, slug: &str, seq: Option<u64>, now: &Utc) -> String {
         let mut out = String::new();
@@ -320,13 +336,13 @@ fn pattern(toks: &[Tok]) -> String {
             Tok::Date {
                 field: DateField::Year,
                 ..
-            } => p.push_str(r"\d{4}"),
+            } => p.push_str(r"(\d{4})"),
             Tok::Date {
                 field: DateField::Epoch,
                 ..
             }
-            | Tok::Date { width: 0, .. } => p.push_str(r"\d+"),
-            Tok::Date { width, .. } => p.push_str(&format!(r"\d{{{width}}}")),
+            | Tok::Date { width: 0, .. } => p.push_str(r"(\d+)"),
+            Tok::Date { width, .. } => p.push_str(&format!(r"(\d{{{width}}})")),
             Tok::Seq { .. } => p.push_str(r"(?P<seq>\d+)"),
             Tok::Rev => p.push_str(r"(?P<rev>[0-9A-Za-z]+)"),
             Tok::Slug => p.push_str(r"(?P<slug>.*)"),
@@ -521,6 +537,11 @@ mod tests {
         let spans = n.locate(files[1].0, "121699507574").unwrap();
         assert_eq!(spans.rev, Some(14..26));
         assert!(n.locate(files[1].0, "20180101").is_none());
+        assert_eq!(
+            n.fixed_spans(files[1].0),
+            vec![0..4, 4..6, 6..8, 9..11, 11..13]
+        );
+        assert!(n.fixed_spans("121699507574_x").is_empty());
 
         let prefect = Naming::infer(
             [(
@@ -550,6 +571,7 @@ mod tests {
         let n = Naming::infer(airflow.iter().copied());
         assert_eq!(n.template(), "NNNN_%(slug)s");
         assert!(!n.has_rev());
+        assert_eq!(n.fixed_spans("0124_3_3_0_a"), vec![0..4]);
         assert_eq!(
             n.locate("0124_3_3_0_a", "5f2621c13b39").unwrap().seq,
             Some((0..4, 124))

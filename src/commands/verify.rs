@@ -89,6 +89,14 @@ pub(crate) fn verify(config: &Config, target: &str, plan: &Plan) -> Result<Verdi
             .collect()
     };
     let (was, now) = (judged(&config.root, &before), judged(&view, &after));
+    let keyed = |root: &Path, chains: &'_ [Chain]| -> BTreeMap<(String, String), usize> {
+        chains
+            .iter()
+            .enumerate()
+            .map(|(i, c)| ((c.kind().to_string(), rel(root, &c.location())), i))
+            .collect()
+    };
+    let (before_at, after_at) = (keyed(&config.root, &before), keyed(&view, &after));
     let mut verdict = Verdict {
         read_again: after.len(),
         ..Verdict::default()
@@ -112,6 +120,18 @@ pub(crate) fn verify(config: &Config, target: &str, plan: &Plan) -> Result<Verdi
                 )),
             }
         }
+        // An id the plan takes away is left in no name, header or head file.
+        if let (Some(&i), Some(&j)) = (before_at.get(key), after_at.get(key)) {
+            let gone = gone_ids(&before[i], &after[j], (&config.root, &view), &renames);
+            if !gone.is_empty() {
+                let of = crate::frameworks::of(&after[j].spec);
+                for (path, what) in of.leftover_ids(&after[j], &gone) {
+                    verdict
+                        .worse
+                        .push(format!("{name}: {}: {what}", rel(&view, &path)));
+                }
+            }
+        }
         if a.failing.len() < b.failing.len() {
             verdict.healed.push(name.clone());
         }
@@ -123,6 +143,33 @@ pub(crate) fn verify(config: &Config, target: &str, plan: &Plan) -> Result<Verdi
     verdict.worse.sort();
     verdict.worse.dedup();
     Ok(verdict)
+}
+
+/// The ids the plan takes away from a chain: declared by a file before,
+/// by no revision after; each with the id that file declares instead.
+fn gone_ids(
+    before: &Chain,
+    after: &Chain,
+    (root, view): (&Path, &Path),
+    renames: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    let now: BTreeMap<String, &str> = after
+        .revisions
+        .iter()
+        .map(|r| (rel(view, &r.path), r.id.as_str()))
+        .collect();
+    let declared: std::collections::BTreeSet<&str> =
+        after.revisions.iter().map(|r| r.id.as_str()).collect();
+    before
+        .revisions
+        .iter()
+        .filter(|r| !declared.contains(r.id.as_str()))
+        .filter_map(|r| {
+            let at = rel(root, &r.path);
+            let at = renames.get(&at).unwrap_or(&at);
+            Some((r.id.clone(), now.get(at)?.to_string()))
+        })
+        .collect()
 }
 
 /// Every chain of the repository at `root`, configured as the command line

@@ -3,6 +3,7 @@
 //! diagnose reads of its revisions and the gate's round trip. Commands ask
 //! a chain's framework rather than asking which framework it is.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
@@ -120,6 +121,17 @@ pub(crate) trait Framework: Sync {
     /// Ways to name a revision besides its id and file: a sqitch sequence
     /// number; Django's `APP NAME`, or a name or number of one app.
     fn find(&self, _chain: &Chain, _target: &str, _name: Option<&str>) -> Vec<usize> {
+        Vec::new()
+    }
+
+    /// Where the chain's files still carry an id a repair took away: `gone`
+    /// maps each old id to the one its file now declares. Each with what to
+    /// do about it; nothing where the framework keeps no copies of ids.
+    fn leftover_ids(
+        &self,
+        _chain: &Chain,
+        _gone: &BTreeMap<String, String>,
+    ) -> Vec<(PathBuf, String)> {
         Vec::new()
     }
 

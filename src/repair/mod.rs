@@ -15,7 +15,7 @@ use crate::graph::{Graph, Problem};
 use crate::plan::Plan;
 
 pub(crate) use crate::chains::ids::{
-    default_id, in_width, next_file_number, next_free, renamed, taken_by,
+    default_id, in_width, next_file_number, next_free, renamed, retokened, taken_by,
 };
 pub(crate) use crate::outcome::{PartAfter, Preview};
 

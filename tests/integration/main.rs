@@ -28,6 +28,7 @@ mod readers;
 mod real_world;
 mod recover;
 mod renumber;
+mod renumber_names;
 mod secrets;
 mod sizes;
 mod sqitch;

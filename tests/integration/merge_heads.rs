@@ -241,7 +241,7 @@ fn house_style_without_a_template_and_crlf() {
 }
 
 /// expand/contract: two labelled branches from one root, each with a head.
-fn expand_contract(extra: &[(&str, &str)]) -> tempfile::TempDir {
+pub fn expand_contract(extra: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let rev = |id: &str, down: &str, labels: &str| {
         format!("\"\"\"{id}\n\nRevision ID: {id}\nRevises: {down}\n\"\"\"\nrevision = '{id}'\ndown_revision = {}\nbranch_labels = {labels}\ndepends_on = None\n\n\ndef upgrade():\n    pass\n\n\ndef downgrade():\n    pass\n",

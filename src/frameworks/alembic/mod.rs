@@ -9,6 +9,7 @@ pub(crate) mod planned;
 pub(crate) mod read;
 pub(crate) mod rebase;
 pub(crate) mod renumber;
+pub(crate) mod stale;
 pub(crate) mod template;
 
 use std::path::{Path, PathBuf};
@@ -171,6 +172,14 @@ impl Framework for Alembic {
 
     fn round_trip(&self, trip: &mut dyn Trip, chain: &Chain) -> Result<bool> {
         gate::round_trip(trip, chain, spec_of(&chain.spec))
+    }
+
+    fn leftover_ids(
+        &self,
+        chain: &Chain,
+        gone: &std::collections::BTreeMap<String, String>,
+    ) -> Vec<(PathBuf, String)> {
+        stale::leftovers(chain, gone)
     }
 
     fn renumber(

@@ -55,26 +55,12 @@ pub(crate) fn planned_chain(config: &Config, chain: &Chain, plan: &Plan) -> Resu
 
 /// Files beside the versions that track a head (`EXPAND_HEAD`,
 /// `CONTRACT_HEAD`, `head.txt`): a small file named for a head whose text
-/// is one revision id. Each one whose head the plan moves is given the head
-/// that now follows it, in the same plan.
-pub(crate) fn track_heads(
-    config: &Config,
-    before: &Chain,
-    after: &Chain,
-    plan: &mut Plan,
-) -> Vec<String> {
-    let spec = spec_of(&before.spec);
+/// is one token; each with its bytes and that token.
+pub(crate) fn head_files(chain: &Chain) -> Vec<(PathBuf, Vec<u8>, String)> {
+    let spec = spec_of(&chain.spec);
     let mut dirs: Vec<PathBuf> = spec.versions.clone();
     dirs.extend(spec.script_location.clone());
-    let ids: std::collections::HashMap<&str, usize> = before
-        .revisions
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.id.as_str(), i))
-        .collect();
-    let g_after = Graph::build(after);
-    let heads_after: BTreeSet<usize> = g_after.heads().into_iter().collect();
-    let mut notes = Vec::new();
+    let mut out = Vec::new();
     let mut seen = BTreeSet::new();
     for dir in dirs {
         let Ok(entries) = std::fs::read_dir(&dir) else {
@@ -104,46 +90,77 @@ pub(crate) fn track_heads(
             if bytes.len() > 256 || token.is_empty() || token.contains(char::is_whitespace) {
                 continue;
             }
-            let Some(&i) = ids.get(token) else { continue };
-            // Where that revision is once the plan is applied.
-            let moved_to = plan
-                .changes
-                .iter()
-                .find(|c| c.from.as_deref() == Some(before.revisions[i].path.as_path()))
-                .map(|c| c.to.clone());
-            let at = moved_to.unwrap_or_else(|| before.revisions[i].path.clone());
-            let Some(j) = after.revisions.iter().position(|r| r.path == at) else {
-                continue;
-            };
-            let mut reached: Vec<usize> = g_after
-                .descendants(j)
-                .into_iter()
-                .chain([j])
-                .filter(|k| heads_after.contains(k))
-                .collect();
-            reached.sort_unstable();
-            let [k] = reached.as_slice() else { continue };
-            let new_id = &g_after.rev(*k).id;
-            if new_id == token {
-                continue;
-            }
-            let start = text.find(token).expect("the token is in the text");
-            let after_bytes = apply_edits(
-                &bytes,
-                &[Edit::new(start..start + token.len(), new_id.clone())],
-            )
-            .expect("in bounds");
-            notes.push(format!(
-                "{} now names {new_id} (was {token})",
-                rel(&config.root, &path)
-            ));
-            plan.changes.push(Change {
-                from: Some(path.clone()),
-                to: path,
-                before: bytes,
-                after: after_bytes,
-            });
+            let token = token.to_string();
+            out.push((path, bytes, token));
         }
+    }
+    out
+}
+
+/// Each head file whose head the plan moves or renames is given the head
+/// that now follows it, in the same plan.
+pub(crate) fn track_heads(
+    config: &Config,
+    before: &Chain,
+    after: &Chain,
+    plan: &mut Plan,
+) -> Vec<String> {
+    let ids: std::collections::HashMap<&str, usize> = before
+        .revisions
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.as_str(), i))
+        .collect();
+    let g_after = Graph::build(after);
+    let heads_after: BTreeSet<usize> = g_after.heads().into_iter().collect();
+    let mut notes = Vec::new();
+    for (path, bytes, token) in head_files(before) {
+        let token = token.as_str();
+        let Some(&i) = ids.get(token) else { continue };
+        // Where that revision is once the plan is applied.
+        let moved_to = plan
+            .changes
+            .iter()
+            .find(|c| c.from.as_deref() == Some(before.revisions[i].path.as_path()))
+            .map(|c| c.to.clone());
+        let at = moved_to.unwrap_or_else(|| before.revisions[i].path.clone());
+        let Some(j) = after.revisions.iter().position(|r| r.path == at) else {
+            continue;
+        };
+        let mut reached: Vec<usize> = g_after
+            .descendants(j)
+            .into_iter()
+            .chain([j])
+            .filter(|k| heads_after.contains(k))
+            .collect();
+        reached.sort_unstable();
+        // No one head follows it (a fork below): it keeps its revision,
+        // under that revision's new id.
+        let new_id = match reached.as_slice() {
+            [k] => &g_after.rev(*k).id,
+            _ => &after.revisions[j].id,
+        };
+        if new_id == token {
+            continue;
+        }
+        let start = String::from_utf8_lossy(&bytes)
+            .find(token)
+            .expect("the token is in the text");
+        let after_bytes = apply_edits(
+            &bytes,
+            &[Edit::new(start..start + token.len(), new_id.clone())],
+        )
+        .expect("in bounds");
+        notes.push(format!(
+            "{} now names {new_id} (was {token})",
+            rel(&config.root, &path)
+        ));
+        plan.changes.push(Change {
+            from: Some(path.clone()),
+            to: path,
+            before: bytes,
+            after: after_bytes,
+        });
     }
     notes
 }

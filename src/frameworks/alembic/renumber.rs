@@ -13,8 +13,8 @@ use crate::graph::Graph;
 use crate::plan::{Builder, Edit, Plan};
 use crate::python::{ModuleConsts, PyValue};
 use crate::repair::{
-    confine, default_id, in_width, new_problems, next_file_number, next_free, renamed, taken_by,
-    Preview,
+    confine, default_id, in_width, new_problems, next_file_number, next_free, renamed, retokened,
+    taken_by, Preview,
 };
 
 /// Alembic's renumber: the id in the file, its name and header, and every
@@ -110,10 +110,15 @@ pub(crate) fn renumber(
     if !duplicate && !repoint {
         for other in chain.revisions.iter().filter(|r| r.path != rev.path) {
             let Some(c) = &other.consts else { continue };
-            let edits = reference_edits(&crate::files::read(&other.path)?, c, &rev.id, &new_id);
-            if !edits.is_empty() {
-                builder.edit(&other.path, &crate::files::read(&other.path)?, edits);
+            let src = crate::files::read(&other.path)?;
+            let (edits, follows) = reference_edits(&src, c, &rev.id, &new_id);
+            builder.edit(&other.path, &src, edits);
+            if follows {
                 children.push(other.id.clone());
+            }
+            // No name is left carrying the old id (a merge named after it).
+            if let Some(to) = retokened(chain, &other.path, &rev.id, &new_id) {
+                builder.rename(&other.path, &src, to);
             }
         }
     }
@@ -306,37 +311,46 @@ fn own_edits(
 }
 
 /// In another file: every `down_revision` or `depends_on` literal naming
-/// `old`, and the token in its docstring's `Revises:` line.
-fn reference_edits(src: &[u8], consts: &ModuleConsts, old: &str, new: &str) -> Vec<Edit> {
+/// `old`, and the token in its docstring's `Revises:` line, even where the
+/// constants no longer name it (a header left stale must not name an id
+/// that is gone); whether the constants named it.
+fn reference_edits(src: &[u8], consts: &ModuleConsts, old: &str, new: &str) -> (Vec<Edit>, bool) {
     let mut edits = Vec::new();
-    let mut names_it = false;
     for slot in [&consts.down_revision, &consts.depends_on] {
         for lit in slot.iter().flat_map(|a| a.value.literals()) {
             if lit.value == old {
                 edits.push(Edit::new(lit.inner.clone(), new));
-                names_it = true;
             }
         }
     }
-    if names_it {
-        if let Some(span) = &crate::python::header_spans(src, consts).revises {
-            let text = &src[span.clone()];
-            let mut at = 0;
-            while let Some(i) = find(&text[at..], old.as_bytes()) {
-                let start = at + i;
-                let end = start + old.len();
-                let bounded =
-                    |b: Option<&u8>| b.is_none_or(|c| !c.is_ascii_alphanumeric() && *c != b'_');
-                if bounded(start.checked_sub(1).map(|j| &text[j])) && bounded(text.get(end)) {
-                    edits.push(Edit::new(span.start + start..span.start + end, new));
-                }
-                at = end;
-            }
+    let names_it = !edits.is_empty();
+    if let Some(span) = &crate::python::header_spans(src, consts).revises {
+        for r in tokens(&src[span.clone()], old) {
+            edits.push(Edit::new(span.start + r.start..span.start + r.end, new));
         }
     }
-    edits
+    (edits, names_it)
+}
+
+/// Where `id` stands as a whole token in a header line's `text`: not
+/// inside a longer word.
+pub(super) fn tokens(text: &[u8], id: &str) -> Vec<std::ops::Range<usize>> {
+    let bounded = |b: Option<&u8>| b.is_none_or(|c| !c.is_ascii_alphanumeric() && *c != b'_');
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(i) = find(&text[at..], id.as_bytes()) {
+        let (start, end) = (at + i, at + i + id.len());
+        if bounded(start.checked_sub(1).map(|j| &text[j])) && bounded(text.get(end)) {
+            out.push(start..end);
+        }
+        at = end;
+    }
+    out
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() {
+        return None;
+    }
     hay.windows(needle.len()).position(|w| w == needle)
 }
