@@ -311,6 +311,12 @@ fn strict_pieces() -> Vec<Vec<u8>> {
         b"0x",
         b"ur'x'",
         b"b'\xc3\xa9'",
+        // No escapes in bytes: CPython keeps them, the grammar lost them.
+        b"x = b'p\\N' b'q'\n",
+        b"x = b'\\u12\\U'\n",
+        b"x = b\"\"\"\\N\"\"\"\n",
+        b"x = b'x' 'y'\n",
+        b"x = ('x'\n rb'y')\n",
         b"$",
         b"?",
         b"!",

@@ -361,8 +361,12 @@ fn python_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 /// error) with every display of rows blanked, however small, equals the
 /// answer with none blanked.
 fn blanking_changes_nothing(src: &[u8]) -> Result<(), String> {
-    let every = migfix::testing::full_blanking(src, 0);
-    let none = migfix::testing::full_blanking(src, usize::MAX);
+    // Where both refuse, the line and excerpt they name come from the
+    // grammar's recovery, which blanking changes; CPython's own line is
+    // checked on real data (a_syntax_error_deep_in_the_data_fails_...).
+    let answer = |r: Result<String, String>| r.map_err(|_| ());
+    let every = answer(migfix::testing::full_blanking(src, 0));
+    let none = answer(migfix::testing::full_blanking(src, usize::MAX));
     if every != none {
         return Err(format!("blanked: {every:?}\nwhole:   {none:?}"));
     }

@@ -78,6 +78,23 @@ pub(in crate::python) fn tree(
             {
                 return fail("Missing parentheses in call to 'print' (a Python 2 print statement)")
             }
+            "concatenated_string" => {
+                let bytes = |n: Node<'_>| {
+                    text(n)
+                        .bytes()
+                        .take_while(u8::is_ascii_alphabetic)
+                        .any(|b| b.eq_ignore_ascii_case(&b'b'))
+                };
+                let mut c = node.walk();
+                let kinds: Vec<bool> = node
+                    .named_children(&mut c)
+                    .filter(|n| n.kind() == "string")
+                    .map(bytes)
+                    .collect();
+                if kinds.iter().any(|&b| b) && kinds.iter().any(|&b| !b) {
+                    return fail("cannot mix bytes and nonbytes literals");
+                }
+            }
             "exec_statement" => {
                 return fail("Missing parentheses in call to 'exec' (a Python 2 exec statement)")
             }

@@ -37,16 +37,21 @@ pub(in crate::python) fn parse_blanking(
     // Python ends a line at a lone `\r`; the grammar does not. Replacing it
     // with `\n`, and the blanks with spaces, keeps every byte offset.
     let lone_cr = |i: usize| body[i] == b'\r' && body.get(i + 1) != Some(&b'\n');
-    let normalized: Option<Vec<u8>> = (!lines.blanks.is_empty() || (0..body.len()).any(lone_cr))
-        .then(|| {
-            let mut text: Vec<u8> = (0..body.len())
-                .map(|i| if lone_cr(i) { b'\n' } else { body[i] })
-                .collect();
-            for r in &lines.blanks {
-                text[r.clone()].fill(b' ');
-            }
-            text
-        });
+    let normalized: Option<Vec<u8>> = (!lines.blanks.is_empty()
+        || !lines.bytes_letters.is_empty()
+        || (0..body.len()).any(lone_cr))
+    .then(|| {
+        let mut text: Vec<u8> = (0..body.len())
+            .map(|i| if lone_cr(i) { b'\n' } else { body[i] })
+            .collect();
+        for r in &lines.blanks {
+            text[r.clone()].fill(b' ');
+        }
+        for &i in &lines.bytes_letters {
+            text[i] = b'\\';
+        }
+        text
+    });
     let text = normalized.as_deref().unwrap_or(body);
     PARSER
         .with(|p| p.borrow_mut().parse(text, None))

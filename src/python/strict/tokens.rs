@@ -26,6 +26,9 @@ pub(super) struct Lines {
     /// brackets indented less than its statement; the parse is given
     /// spaces in their place (every offset kept).
     pub blanks: Vec<std::ops::Range<usize>>,
+    /// The letters of `\N`, `\u` and `\U` in bytes literals, where they
+    /// are no escapes but the grammar loses them: the parse is given `\\`.
+    pub bytes_letters: Vec<usize>,
 }
 
 /// The rules of CPython's tokenizer. `body` is valid UTF-8 without a BOM.
@@ -44,6 +47,7 @@ pub(super) fn tokens(body: &[u8], from: usize) -> Result<Lines, SyntaxError> {
     Ok(Lines {
         newlines: t.newlines,
         blanks,
+        bytes_letters: t.bytes_letters,
     })
 }
 
@@ -81,6 +85,7 @@ impl<'a> Tokenizer<'a> {
             expect_indent: None,
             newlines: Vec::new(),
             blanks: Vec::new(),
+            bytes_letters: Vec::new(),
             data: None,
         }
     }
@@ -108,6 +113,7 @@ struct Tokenizer<'a> {
     expect_indent: Option<usize>,
     newlines: Vec<usize>,
     blanks: Vec<std::ops::Range<usize>>,
+    bytes_letters: Vec<usize>,
     /// Follows the brackets for rows of data, in a large file.
     data: Option<Data>,
 }
@@ -487,6 +493,10 @@ impl Tokenizer<'_> {
                     self.i += 1;
                     match self.peek(0) {
                         Some(b'\n' | b'\r') => self.newline(),
+                        Some(b'N' | b'u' | b'U') if bytes && !raw => {
+                            self.bytes_letters.push(self.i);
+                            self.i += 1;
+                        }
                         Some(b'N') if !bytes && !raw => {
                             let name = &self.src[self.i + 1..];
                             let closed = name.first() == Some(&b'{')
