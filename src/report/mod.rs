@@ -569,8 +569,21 @@ pub(crate) fn done(
     }
     writeln!(out, "{}:", preview.chain)?;
     let words = words_of(config, &preview.chain);
-    for h in heads {
+    // Per part, the heads of the parts the repair touched and of any not
+    // at one head; the others, each at its one head, are counted.
+    let quiet: Vec<&crate::outcome::PartAfter> = preview
+        .parts_after
+        .iter()
+        .filter(|p| !p.touched && p.heads.len() == 1)
+        .collect();
+    let hidden: std::collections::HashSet<&String> = quiet.iter().flat_map(|p| &p.heads).collect();
+    for h in heads.iter().filter(|h| !hidden.contains(h)) {
         writeln!(out, "{h} ({})", words.head)?;
+    }
+    if !quiet.is_empty() {
+        let n = quiet.len();
+        let what = if n == 1 { words.branch } else { words.branches };
+        writeln!(out, "({n} more {what}, one {} each)", words.head)?;
     }
     out.flush()
 }

@@ -1542,9 +1542,15 @@ fn after_line_counts_apps_and_names_the_touched_one() {
         "{v}"
     );
 
-    // Written, the project has one leaf per app, as the line said.
+    // Written, the project has one leaf per app, as the line said; the
+    // leaves listed are the touched app's, the others counted.
     let (code, out, err) = run(root, &["renumber", "shop", "0002_b", "--yes"]);
     assert_eq!(code, 0, "{out}{err}");
+    let listed = out.rsplit_once("staged:").unwrap().1;
+    assert!(
+        listed.ends_with("shop.0003_b (leaf node)\n(4 more apps, one leaf node each)\n"),
+        "{out}"
+    );
     let (code, out, _) = run(root, &["check"]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("5 apps, 5 leaf nodes, one per app"), "{out}");
