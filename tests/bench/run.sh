@@ -37,7 +37,9 @@
 #      check and heads, their peak RSS (target: within the README's bound,
 #      20 MB + 3 x SIZE), and, for reference, one run of CPython's
 #      compile() of the data migration (what importing it costs Alembic)
-#   8. a table of medians and the ratios alembic/migfix (target >= 30) and
+#   8. diagnose --log on a 200 MiB log (8 in smoke mode) whose failure is
+#      its last line: the failure must be found; its peak RSS (target < 100 MB)
+#   9. a table of medians and the ratios alembic/migfix (target >= 30) and
 #      migfix/cat (target <= 3) for heads and check, collisions (target < 1
 #      s), each judged PASS or FAIL
 #
@@ -389,6 +391,25 @@ for mib in "${DATA_SIZES[@]}"; do
             'import sys; compile(open(sys.argv[1], "rb").read(), sys.argv[1], "exec")' "$data_file"
     fi
 done
+# A long CI log (200 MiB; 8 in smoke mode) is read a line at a time: its
+# failure, on the last line, is found in bounded memory.
+LOG_MIB=$([[ $SMOKE == 1 ]] && echo 8 || echo 200)
+LOG="$BENCH_DIR/ci-$LOG_MIB.log"
+if [[ ! -f "$LOG" ]]; then
+    "$PY" - "$LOG" "$LOG_MIB" <<'PYEOF'
+import sys
+line = "2026-12-07T10:00:00.000Z INFO  [alembic.runtime.migration] Running upgrade 0001 -> 0002, a step\n"
+with open(sys.argv[1], "w") as f:
+    f.write(line * (int(sys.argv[2]) * 1024 * 1024 // len(line)))
+    f.write('psycopg2.errors.UndefinedObject: role "raptor_app" does not exist\n')
+PYEOF
+fi
+if ! "$MIGFIX" -C "$TREE" diagnose --log "$LOG" | grep -q 'role raptor_app does not exist'; then
+    echo "bench: diagnose did not find the failure at the end of $LOG" >&2
+    exit 1
+fi
+printf '%s: ' "migfix diagnose --log, $LOG_MIB MiB log"
+peak "rss_log" "$MIGFIX" -C "$TREE" diagnose --log "$LOG"
 done_phase
 
 # --------------------------------------------------------------------------
@@ -487,6 +508,10 @@ for mib in data_sizes:
         c = peak(f"rss_cpython_{mib}")
         label = f"CPython compile(), {mib} MiB"
         print(f"{label:<34} {c['seconds']:>9.4f} {c['peak_rss_kb'] / 1024:>12.1f}   (one run, for reference)")
+log = peak("rss_log")
+ok = log["peak_rss_kb"] / 1024 < 100
+checks.append(ok)
+print(f"{'diagnose --log, long log':<34} {log['seconds']:>9.4f} {log['peak_rss_kb'] / 1024:>12.1f} {100:>9.1f}   {verdict(ok)}")
 if not smoke:
     print()
     print("overall: " + ("PASS" if all(checks) else "FAIL") + " (a measurement: the exit status does not depend on it)")

@@ -255,22 +255,43 @@ fn clean(raw: &str) -> Clean {
 /// Credentials the log shows (`postgresql://ci:PASSWORD@`, `password=...`)
 /// are masked first: findings quote its error lines and statements.
 pub(crate) fn classify(log: &str) -> Vec<LogFinding> {
-    let log = crate::secrets::mask_shapes(log);
-    let mut st = State::default();
-    for (i, raw) in log.split('\n').enumerate() {
-        let n = i + 1;
-        let line = clean(raw);
+    let mut c = Classifier::default();
+    for raw in log.split('\n') {
+        c.line(raw);
+    }
+    c.finish()
+}
+
+/// [`classify`] a line at a time, so that a log of any length is read in
+/// the memory of its longest line.
+#[derive(Default)]
+pub(crate) struct Classifier {
+    st: State,
+    lines: usize,
+}
+
+impl Classifier {
+    /// The next line, without its `\n`.
+    pub fn line(&mut self, raw: &str) {
+        self.lines += 1;
+        // The shapes masked never span lines.
+        let raw = crate::secrets::mask_shapes(raw);
+        let line = clean(&raw);
+        let st = &mut self.st;
         if let Some(title) = line.group {
             st.close();
             st.step = Some(title);
             st.running = None;
             st.heads.clear();
-            continue;
+            return;
         }
-        st.line(n, &line.text, line.annotation);
+        st.line(self.lines, &line.text, line.annotation);
     }
-    st.close();
-    st.out
+
+    pub fn finish(mut self) -> Vec<LogFinding> {
+        self.st.close();
+        self.st.out
+    }
 }
 
 impl State {

@@ -11,7 +11,7 @@ mod d;
 mod f;
 mod logs;
 
-use std::io::Read;
+use std::io::BufRead;
 use std::path::Path;
 
 use anyhow::Result;
@@ -109,13 +109,9 @@ pub(crate) fn run(config: &Config, args: &DiagnoseArgs) -> Result<ExitStatus> {
             per_chain.iter().any(|(_, f)| !f.is_empty())
         }
         Some(path) => {
-            let (shown, text) = read_log(path)?;
+            let (shown, found, lines) = read_log(path)?;
             let tree = Tree::load(config);
-            let findings: Vec<Finding> = logs::classify(&text)
-                .into_iter()
-                .map(|lf| tree.explain(lf))
-                .collect();
-            let lines = text.lines().count();
+            let findings: Vec<Finding> = found.into_iter().map(|lf| tree.explain(lf)).collect();
             report::diagnose::log(
                 config,
                 &shown,
@@ -150,8 +146,9 @@ pub(crate) fn tree_findings(root: &Path, chain: &Chain, ci: &[CiRole]) -> Vec<Fi
 
 /// The failures a log shows, each explained by the tree where it can be.
 pub(crate) fn log_findings(config: &Config, path: &Path) -> Result<Vec<Finding>> {
-    let (_, text) = read_log(path)?;
-    Ok(explain_log_text(config, &text))
+    let (_, found, _) = read_log(path)?;
+    let tree = Tree::load(config);
+    Ok(found.into_iter().map(|lf| tree.explain(lf)).collect())
 }
 
 /// The failures in a captured output (the gate's), placed in the tree.
@@ -163,30 +160,43 @@ pub(crate) fn explain_log_text(config: &Config, text: &str) -> Vec<Finding> {
         .collect()
 }
 
-/// The log's text. Bytes that are not UTF-8 are replaced, not refused: a
-/// CI log is evidence, whatever its encoding.
-fn read_log(path: &Path) -> Result<(String, String)> {
+/// The log's findings and its number of lines, read a line at a time
+/// (a CI log can be hundreds of megabytes). Bytes that are not UTF-8 are
+/// replaced, not refused: a CI log is evidence, whatever its encoding.
+fn read_log(path: &Path) -> Result<(String, Vec<logs::LogFinding>, usize)> {
     let stdin = path.as_os_str() == "-";
     let shown = if stdin {
         "-".to_string()
     } else {
         path.display().to_string()
     };
-    let mut bytes = Vec::new();
-    let read = if stdin {
-        std::io::stdin().lock().read_to_end(&mut bytes).map(drop)
-    } else {
-        std::fs::read(path).map(|b| bytes = b)
-    };
-    read.map_err(|e| {
+    let failed = |e: std::io::Error| {
         InputErrors::one(Diag::new(
             shown.clone(),
             None,
             format!("cannot read the log: {e}"),
         ))
         .with_help("migfix diagnose --log FILE (or --log - to read standard input)")
-    })?;
-    Ok((shown, String::from_utf8_lossy(&bytes).into_owned()))
+    };
+    let mut reader: Box<dyn BufRead> = if stdin {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(std::io::BufReader::new(
+            std::fs::File::open(path).map_err(failed)?,
+        ))
+    };
+    let mut classifier = logs::Classifier::default();
+    let (mut line, mut lines) = (Vec::new(), 0);
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line).map_err(failed)? == 0 {
+            break;
+        }
+        lines += 1;
+        let text = line.strip_suffix(b"\n").unwrap_or(&line);
+        classifier.line(&String::from_utf8_lossy(text));
+    }
+    Ok((shown, classifier.finish(), lines))
 }
 
 /// The tree, when it can be read, to say where a logged failure is.
