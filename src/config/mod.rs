@@ -343,31 +343,35 @@ impl KeyLines {
     }
 
     /// The lines of each table of the array at `path` in `text` (a TOML
-    /// document that parsed already), in order.
-    fn of_tables(text: &str, path: &[&str]) -> Vec<KeyLines> {
+    /// document that parsed already), in order; and the line of the last
+    /// key of `path` the document has (where to point when the array is
+    /// empty or missing).
+    fn of_tables(text: &str, path: &[&str]) -> (Vec<KeyLines>, Option<usize>) {
         use toml::de::{DeTable, DeValue};
         let Ok(doc) = DeTable::parse(text) else {
-            return Vec::new();
+            return (Vec::new(), None);
         };
         let line = |at: usize| crate::python::line_of(text.as_bytes(), at);
+        let mut deepest = None;
         let mut value: Option<&DeValue> = None;
         let mut table: &DeTable = doc.get_ref();
         for (n, name) in path.iter().enumerate() {
-            let Some((_, v)) = table.iter().find(|(k, _)| k.get_ref() == name) else {
-                return Vec::new();
+            let Some((k, v)) = table.iter().find(|(k, _)| k.get_ref() == name) else {
+                break;
             };
+            deepest = Some(line(k.span().start));
             if n + 1 == path.len() {
                 value = Some(v.get_ref());
             } else if let Some(t) = v.get_ref().as_table() {
                 table = t;
             } else {
-                return Vec::new();
+                break;
             }
         }
         let Some(array) = value.and_then(DeValue::as_array) else {
-            return Vec::new();
+            return (Vec::new(), deepest);
         };
-        array
+        let tables = array
             .iter()
             .map(|t| KeyLines {
                 table: Some(line(t.span().start)),
@@ -381,7 +385,8 @@ impl KeyLines {
                     })
                     .unwrap_or_default(),
             })
-            .collect()
+            .collect();
+        (tables, deepest)
     }
 }
 
@@ -464,13 +469,14 @@ fn parse_toml<T: serde::de::DeserializeOwned>(bytes: Vec<u8>, shown: &str) -> Re
     }
 }
 
-/// Sets each chain table's lines, from the array of tables at `path`.
-fn with_lines(mut file: TomlFile, text: &str, path: &[&str]) -> TomlFile {
-    let lines = KeyLines::of_tables(text, path);
+/// Sets each chain table's lines, from the array of tables at `path`;
+/// with the line of the last key of `path` written.
+fn with_lines(mut file: TomlFile, text: &str, path: &[&str]) -> (TomlFile, Option<usize>) {
+    let (lines, deepest) = KeyLines::of_tables(text, path);
     for (chain, lines) in file.chain.iter_mut().zip(lines) {
         chain.lines = lines;
     }
-    file
+    (file, deepest)
 }
 
 fn from_toml(root: &Path) -> Result<Declared> {
@@ -515,10 +521,16 @@ fn from_pyproject(root: &Path) -> Result<Option<Declared>> {
 
 /// The chain tables of migfix.toml (or `[tool.migfix]`); `shown` names the
 /// file and `table` the chain tables in messages.
-fn tables(file: TomlFile, shown: &'static str, table: &'static str) -> Result<Declared> {
+/// `(file, line)`: the line is where the tables would be (`chain = []`,
+/// `[tool.migfix]`), when written.
+fn tables(
+    (file, line): (TomlFile, Option<usize>),
+    shown: &'static str,
+    table: &'static str,
+) -> Result<Declared> {
     if file.chain.is_empty() {
         return Err(
-            InputErrors::one(Diag::new(shown, None, format!("no {table} tables")))
+            InputErrors::one(Diag::new(shown, line, format!("no {table} tables")))
                 .with_help(format!(
                 "add a {table} table with `config`, `versions` or `plan`, or {} to use discovery",
                 if shown == "migfix.toml" { "delete migfix.toml" } else { "remove [tool.migfix]" }

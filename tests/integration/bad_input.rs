@@ -188,13 +188,15 @@ fn every_error_is_listed_not_just_the_first() {
 }
 
 /// Runs `chains`, `check` and a repair in `dir`: each exits 2 with exactly
-/// `expected` on stderr, and nothing below `dir` changes.
-fn refused_exactly(dir: &std::path::Path, expected: &str) {
+/// `error: {expected}` on stderr (and `help: {help}`, when given), and
+/// nothing below `dir` changes.
+fn refused_exactly(dir: &std::path::Path, expected: &str, help: Option<&str>) {
+    let help = help.map_or(String::new(), |h| format!("help: {h}\n"));
     let before = tree_bytes(dir);
     for args in [&["chains"][..], &["check"], &["renumber", "0001", "--yes"]] {
         let o = migfix(dir, args);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
-        assert_eq!(stderr(&o), format!("error: {expected}\n"), "{args:?}");
+        assert_eq!(stderr(&o), format!("error: {expected}\n{help}"), "{args:?}");
     }
     assert_eq!(tree_bytes(dir), before, "nothing written");
 }
@@ -236,7 +238,7 @@ fn chain_table_errors_name_the_line_of_the_key() {
     ];
     for (toml, expected) in cases {
         let dir = chain_with(&[("migfix.toml", toml)]);
-        refused_exactly(dir.path(), &format!("migfix.toml:{expected}"));
+        refused_exactly(dir.path(), &format!("migfix.toml:{expected}"), None);
 
         let dir = chain_with(&[]);
         let body = toml
@@ -251,6 +253,7 @@ fn chain_table_errors_name_the_line_of_the_key() {
         refused_exactly(
             dir.path(),
             &format!("pyproject.toml:{}: {rest}", line + shift),
+            None,
         );
     }
 }
@@ -312,4 +315,24 @@ fn file_template_showing_a_field_twice() {
     );
     assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
     assert!(versions.join("0005_d_0005.py").is_file(), "{}", stdout(&o));
+}
+
+/// No chain table: the line where they would be, when there is one.
+#[test]
+fn no_chain_tables_names_where_they_would_be() {
+    let dir = chain_with(&[("migfix.toml", "# none yet\nchain = []\n")]);
+    refused_exactly(
+        dir.path(),
+        "migfix.toml:2: no [[chain]] tables",
+        Some("add a [[chain]] table with `config`, `versions` or `plan`, or delete migfix.toml to use discovery"),
+    );
+    let dir = chain_with(&[(
+        "pyproject.toml",
+        "[project]\nname = \"app\"\n\n[tool.migfix]\n",
+    )]);
+    refused_exactly(
+        dir.path(),
+        "pyproject.toml:4: no [[tool.migfix.chain]] tables",
+        Some("add a [[tool.migfix.chain]] table with `config`, `versions` or `plan`, or remove [tool.migfix] to use discovery"),
+    );
 }
