@@ -236,8 +236,9 @@ impl Naming {
                 if again.iter().all(|m| m.as_str() == id) {
                     let seq = seq_of(&b)
                         .or_else(|| seq_of(&a).map(|(r, n)| (r.start + end..r.end + end, n)));
-                    let mut spans = vec![i..end];
-                    spans.extend(again.iter().map(|m| m.start() + end..m.end() + end));
+                    let spans = std::iter::once(i..end)
+                        .chain(again.iter().map(|m| m.start() + end..m.end() + end))
+                        .collect();
                     return Some(Spans { revs: spans, seq });
                 }
             }
@@ -637,7 +638,8 @@ mod tests {
         let n = Naming::infer(ckan.iter().copied());
         assert_eq!(n.template(), "NNN_%(rev)s_%(slug)s");
         let s = n.locate(ckan[1].0, ckan[1].1).unwrap();
-        assert_eq!((s.revs, s.seq), (vec![4..16], Some((0..3, 2))));
+        assert_eq!(s.revs, vec![4..16]);
+        assert_eq!(s.seq, Some((0..3, 2)));
     }
 
     #[test]
