@@ -67,16 +67,20 @@ pub(crate) fn renamed(
     let mut edits: Vec<(Range<usize>, String)> = Vec::new();
     if let Some(stem) = crate::chains::files::stem_of(rev) {
         let stem = stem.as_ref();
-        let (rev_span, seq_span) = match naming.locate(stem, &rev.id) {
-            Some(s) => (s.rev, s.seq.map(|(r, _)| r)),
+        let (rev_spans, seq_span) = match naming.locate(stem, &rev.id) {
+            Some(s) => (s.revs, s.seq.map(|(r, _)| r)),
             // A name that already disagrees with its id (`0037_x.py`
-            // declaring 0038): its id token is what the renumber corrects.
+            // declaring 0038): its id token is what the renumber corrects,
+            // wherever the naming shows it.
             None => (
-                crate::chains::files::mismatched_token(rev, chain).map(|(_, r)| r),
+                match crate::chains::files::mismatched_token(rev, chain) {
+                    Some(_) => naming.rev_spans(stem),
+                    None => Vec::new(),
+                },
                 naming.token(stem).and_then(|(_, seq)| seq).map(|(r, _)| r),
             ),
         };
-        if let Some(r) = rev_span {
+        for r in rev_spans {
             edits.push((r, new_id.to_string()));
         }
         if let (Some(r), Some(n)) = (seq_span, number) {

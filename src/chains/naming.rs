@@ -100,7 +100,8 @@ pub(crate) type Token = (Option<(String, Range<usize>)>, Option<(Range<usize>, u
 /// Where the id and the sequence number sit in one file name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Spans {
-    pub rev: Option<Range<usize>>,
+    /// Each place the id shows (none where the naming has no id).
+    pub revs: Vec<Range<usize>>,
     pub seq: Option<(Range<usize>, u64)>,
 }
 
@@ -122,7 +123,9 @@ impl PartialEq for Naming {
 }
 
 impl Naming {
-    fn new(toks: Vec<Tok>, origin: Origin) -> Naming {
+    /// `None` when the pieces make no pattern the regex crate builds (a
+    /// field padded to a width beyond its limits).
+    fn new(toks: Vec<Tok>, origin: Origin) -> Option<Naming> {
         let at = toks
             .iter()
             .position(|t| *t == Tok::Rev)
@@ -130,14 +133,14 @@ impl Naming {
         let before = pattern(&toks[..at]);
         let after = pattern(toks.get(at + 1..).unwrap_or(&[]));
         let whole = pattern(&toks);
-        let anchored = |p: String| Regex::new(&format!("^{p}$")).expect("the patterns are escaped");
-        Naming {
-            before: anchored(before),
-            after: anchored(after),
-            whole: anchored(whole),
+        let anchored = |p: String| Regex::new(&format!("^{p}$")).ok();
+        Some(Naming {
+            before: anchored(before)?,
+            after: anchored(after)?,
+            whole: anchored(whole)?,
             toks,
             origin,
-        }
+        })
     }
 
     pub fn default_template() -> Naming {
@@ -145,6 +148,7 @@ impl Naming {
             vec![Tok::Rev, Tok::Lit("_".into()), Tok::Slug],
             Origin::Default,
         )
+        .expect("the default pattern builds")
     }
 
     /// Alembic's `file_template` (Python %-formatting); `None` when it uses
@@ -188,16 +192,15 @@ impl Naming {
         if !lit.is_empty() {
             toks.push(Tok::Lit(lit));
         }
-        Some(Naming::new(toks, Origin::Config))
+        Naming::new(toks, Origin::Config)
     }
 
     /// The convention most of the files follow, the newest breaking ties.
     /// `files` holds (file stem, declared id), newest first.
     pub fn infer<'a>(files: impl Iterator<Item = (&'a str, &'a str)>) -> Naming {
-        match super::most_common(files.filter_map(|(stem, id)| shape(stem, id))) {
-            Some(toks) => Naming::new(toks, Origin::Inferred),
-            None => Naming::default_template(),
-        }
+        super::most_common(files.filter_map(|(stem, id)| shape(stem, id)))
+            .and_then(|toks| Naming::new(toks, Origin::Inferred))
+            .unwrap_or_else(Naming::default_template)
     }
 
     pub fn has_rev(&self) -> bool {
@@ -217,7 +220,7 @@ impl Naming {
         if !self.has_rev() {
             let caps = self.whole.captures(stem)?;
             return Some(Spans {
-                rev: None,
+                revs: Vec::new(),
                 seq: seq_of(&caps),
             });
         }
@@ -228,12 +231,16 @@ impl Naming {
                 self.before.captures(&stem[..i]),
                 self.after.captures(&stem[end..]),
             ) {
-                let seq =
-                    seq_of(&b).or_else(|| seq_of(&a).map(|(r, n)| (r.start + end..r.end + end, n)));
-                return Some(Spans {
-                    rev: Some(i..end),
-                    seq,
-                });
+                // The id again wherever the naming repeats it.
+                let again = revs(&self.after, &a);
+                if again.iter().all(|m| m.as_str() == id) {
+                    let seq = seq_of(&b)
+                        .or_else(|| seq_of(&a).map(|(r, n)| (r.start + end..r.end + end, n)));
+                    let spans = std::iter::once(i..end)
+                        .chain(again.iter().map(|m| m.start() + end..m.end() + end))
+                        .collect();
+                    return Some(Spans { revs: spans, seq });
+                }
             }
             from = i + 1;
         }
@@ -253,17 +260,35 @@ impl Naming {
     /// The id token of a name that follows this naming with some other id,
     /// with its span; the sequence number too.
     pub fn token(&self, stem: &str) -> Option<Token> {
-        let caps = self.whole.captures(stem)?;
+        let caps = self.captures(stem)?;
         let rev = caps
             .name("rev")
             .map(|m| (m.as_str().to_string(), m.range()));
         Some((rev, seq_of(&caps)))
     }
 
+    /// Every span of the id token in a name that follows this naming (one
+    /// for each time the naming shows the id).
+    pub fn rev_spans(&self, stem: &str) -> Vec<Range<usize>> {
+        self.captures(stem)
+            .map(|caps| revs(&self.whole, &caps).iter().map(|m| m.range()).collect())
+            .unwrap_or_default()
+    }
+
+    /// The whole name's groups, where it follows this naming: the same id
+    /// wherever the naming repeats it.
+    fn captures<'h>(&self, stem: &'h str) -> Option<regex::Captures<'h>> {
+        let caps = self.whole.captures(stem)?;
+        let revs = revs(&self.whole, &caps);
+        revs.iter()
+            .all(|m| m.as_str() == revs[0].as_str())
+            .then_some(caps)
+    }
+
     /// The date and number fields of `stem`, where it follows this naming:
     /// digits there are never an id, whatever they spell.
     pub fn fixed_spans(&self, stem: &str) -> Vec<Range<usize>> {
-        let Some(caps) = self.whole.captures(stem) else {
+        let Some(caps) = self.captures(stem) else {
             return Vec::new();
         };
         // Date fields are the unnamed groups.
@@ -271,7 +296,7 @@ impl Naming {
             .capture_names()
             .enumerate()
             .skip(1)
-            .filter(|(_, name)| name.is_none_or(|n| n == "seq"))
+            .filter(|(_, name)| name.is_none_or(|n| group_is(n, "seq")))
             .filter_map(|(i, _)| caps.get(i).map(|m| m.range()))
             .collect()
     }
@@ -323,13 +348,42 @@ impl fmt::Display for Naming {
     }
 }
 
+/// Whether a group is one of `kind`'s: a naming that shows a field twice
+/// names the later groups `kind_1`, `kind_2`, ...
+fn group_is(name: &str, kind: &str) -> bool {
+    name.strip_prefix(kind)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('_'))
+}
+
+/// The id's groups that matched, in order.
+fn revs<'h>(re: &Regex, caps: &regex::Captures<'h>) -> Vec<regex::Match<'h>> {
+    re.capture_names()
+        .enumerate()
+        .filter(|(_, name)| name.is_some_and(|n| group_is(n, "rev")))
+        .filter_map(|(i, _)| caps.get(i))
+        .collect()
+}
+
 fn seq_of(caps: &regex::Captures<'_>) -> Option<(Range<usize>, u64)> {
     caps.name("seq")
         .and_then(|m| m.as_str().parse().ok().map(|n| (m.range(), n)))
 }
 
+/// The regex of `toks`. A field shown more than once gets a group per
+/// showing, the later ones numbered (`rev`, `rev_1`): the regex crate has
+/// no backreferences, so callers compare them.
 fn pattern(toks: &[Tok]) -> String {
     let mut p = String::new();
+    let mut shown = [0usize; 3];
+    let mut group = |kind: usize, name: &str| {
+        let n = shown[kind];
+        shown[kind] += 1;
+        if n == 0 {
+            name.to_string()
+        } else {
+            format!("{name}_{n}")
+        }
+    };
     for t in toks {
         match t {
             Tok::Lit(s) => p.push_str(&regex::escape(s)),
@@ -343,9 +397,9 @@ fn pattern(toks: &[Tok]) -> String {
             }
             | Tok::Date { width: 0, .. } => p.push_str(r"(\d+)"),
             Tok::Date { width, .. } => p.push_str(&format!(r"(\d{{{width}}})")),
-            Tok::Seq { .. } => p.push_str(r"(?P<seq>\d+)"),
-            Tok::Rev => p.push_str(r"(?P<rev>[0-9A-Za-z]+)"),
-            Tok::Slug => p.push_str(r"(?P<slug>.*)"),
+            Tok::Seq { .. } => p.push_str(&format!(r"(?P<{}>\d+)", group(0, "seq"))),
+            Tok::Rev => p.push_str(&format!("(?P<{}>[0-9A-Za-z]+)", group(1, "rev"))),
+            Tok::Slug => p.push_str(&format!("(?P<{}>.*)", group(2, "slug"))),
         }
     }
     p
@@ -535,7 +589,7 @@ mod tests {
         );
         assert_eq!(n.origin, Origin::Inferred);
         let spans = n.locate(files[1].0, "121699507574").unwrap();
-        assert_eq!(spans.rev, Some(14..26));
+        assert_eq!(spans.revs, vec![14..26]);
         assert!(n.locate(files[1].0, "20180101").is_none());
         assert_eq!(
             n.fixed_spans(files[1].0),
@@ -584,7 +638,8 @@ mod tests {
         let n = Naming::infer(ckan.iter().copied());
         assert_eq!(n.template(), "NNN_%(rev)s_%(slug)s");
         let s = n.locate(ckan[1].0, ckan[1].1).unwrap();
-        assert_eq!((s.rev, s.seq), (Some(4..16), Some((0..3, 2))));
+        assert_eq!(s.revs, vec![4..16]);
+        assert_eq!(s.seq, Some((0..3, 2)));
     }
 
     #[test]
@@ -616,8 +671,33 @@ mod tests {
         // Underscores inside an id.
         let aiida = Naming::infer([("main_0001_initial", "main_0001")].into_iter());
         assert_eq!(
-            aiida.locate("main_0001_initial", "main_0001").unwrap().rev,
-            Some(0..9)
+            aiida.locate("main_0001_initial", "main_0001").unwrap().revs,
+            vec![0..9]
         );
+    }
+
+    #[test]
+    fn repeated_fields() {
+        let n = t("%(rev)s_%(slug)s_%(rev)s");
+        assert_eq!(n.template(), "%(rev)s_%(slug)s_%(rev)s");
+        let s = n.locate("0001_add_x_0001", "0001").unwrap();
+        assert_eq!(s.revs, vec![0..4, 11..15]);
+        assert!(n.locate("0001_add_x_0002", "0001").is_none());
+        assert_eq!(
+            n.token("0037_a_0037").unwrap().0,
+            Some(("0037".into(), 0..4))
+        );
+        assert_eq!(n.rev_spans("0037_a_0037"), vec![0..4, 7..11]);
+        assert!(n.token("0037_a_0038").is_none());
+        let now = Utc::from_epoch(1_780_668_131, 42);
+        assert_eq!(n.render("0002", "b", None, &now), "0002_b_0002.py");
+        let twice = t("%(slug)s-%(year)d-%(slug)s-%(year)d-%(rev)s");
+        assert_eq!(
+            twice.locate("a-2020-a-2020-ff", "ff").unwrap().revs,
+            vec![14..16]
+        );
+        assert_eq!(twice.fixed_spans("a-2020-a-2020-ff"), vec![2..6, 9..13]);
+        // A width no pattern can hold is no naming, not a panic.
+        assert!(Naming::from_template("%(rev)s_%(month).999999999d").is_none());
     }
 }

@@ -323,6 +323,71 @@ pub(crate) struct TomlChain {
     /// The settings the chain's framework reads: a module's dotted name, or
     /// a table of values (which may name the module as `module`).
     pub settings: Option<TomlSettings>,
+    /// Where the table and its keys are written, for errors.
+    #[serde(skip)]
+    pub lines: KeyLines,
+}
+
+/// The lines of a chain table and of its keys, 1-based.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct KeyLines {
+    /// The table's header (`[[chain]]`), or where an inline table opens.
+    pub table: Option<usize>,
+    pub keys: std::collections::BTreeMap<String, usize>,
+}
+
+impl KeyLines {
+    /// The line of `key`, else the table's.
+    pub fn of(&self, key: &str) -> Option<usize> {
+        self.keys.get(key).copied().or(self.table)
+    }
+
+    /// The lines of each table of the array at `path` in `text` (a TOML
+    /// document that parsed already), in order; and the line of the last
+    /// key of `path` the document has (where to point when the array is
+    /// empty or missing).
+    fn of_tables(text: &str, path: &[&str]) -> (Vec<KeyLines>, Option<usize>) {
+        use toml::de::{DeTable, DeValue};
+        let Ok(doc) = DeTable::parse(text) else {
+            return (Vec::new(), None);
+        };
+        let line = |at: usize| crate::python::line_of(text.as_bytes(), at);
+        let mut deepest = None;
+        let mut value: Option<&DeValue> = None;
+        let mut table: &DeTable = doc.get_ref();
+        for (n, name) in path.iter().enumerate() {
+            let Some((k, v)) = table.iter().find(|(k, _)| k.get_ref() == name) else {
+                break;
+            };
+            deepest = Some(line(k.span().start));
+            if n + 1 == path.len() {
+                value = Some(v.get_ref());
+            } else if let Some(t) = v.get_ref().as_table() {
+                table = t;
+            } else {
+                break;
+            }
+        }
+        let Some(array) = value.and_then(DeValue::as_array) else {
+            return (Vec::new(), deepest);
+        };
+        let tables = array
+            .iter()
+            .map(|t| KeyLines {
+                table: Some(line(t.span().start)),
+                keys: t
+                    .get_ref()
+                    .as_table()
+                    .map(|t| {
+                        t.iter()
+                            .map(|(k, _)| (k.get_ref().to_string(), line(k.span().start)))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            })
+            .collect();
+        (tables, deepest)
+    }
 }
 
 /// `settings = "dotted.module"`, or `[chain.settings]` with values.
@@ -389,16 +454,29 @@ struct PyProjectTool {
     migfix: Option<TomlFile>,
 }
 
-/// Parses a TOML file's bytes, an error naming its line.
-fn parse_toml<T: serde::de::DeserializeOwned>(bytes: Vec<u8>, shown: &str) -> Result<T> {
+/// Parses a TOML file's bytes, an error naming its line; with its text.
+fn parse_toml<T: serde::de::DeserializeOwned>(bytes: Vec<u8>, shown: &str) -> Result<(T, String)> {
     let text = crate::error::utf8_text(bytes)
         .map_err(|(line, message)| InputErrors::one(Diag::new(shown, Some(line), message)))?;
-    toml::from_str(&text).map_err(|e| {
-        let line = e
-            .span()
-            .map(|s| crate::python::line_of(text.as_bytes(), s.start));
-        InputErrors::one(Diag::new(shown, line, e.message().to_string())).into()
-    })
+    match toml::from_str(&text) {
+        Ok(parsed) => Ok((parsed, text)),
+        Err(e) => {
+            let line = e
+                .span()
+                .map(|s| crate::python::line_of(text.as_bytes(), s.start));
+            Err(InputErrors::one(Diag::new(shown, line, e.message().to_string())).into())
+        }
+    }
+}
+
+/// Sets each chain table's lines, from the array of tables at `path`;
+/// with the line of the last key of `path` written.
+fn with_lines(mut file: TomlFile, text: &str, path: &[&str]) -> (TomlFile, Option<usize>) {
+    let (lines, deepest) = KeyLines::of_tables(text, path);
+    for (chain, lines) in file.chain.iter_mut().zip(lines) {
+        chain.lines = lines;
+    }
+    (file, deepest)
 }
 
 fn from_toml(root: &Path) -> Result<Declared> {
@@ -406,8 +484,12 @@ fn from_toml(root: &Path) -> Result<Declared> {
     let bytes = crate::files::read(&path).map_err(|e| {
         InputErrors::one(Diag::new("migfix.toml", None, format!("cannot read: {e}")))
     })?;
-    let file: TomlFile = parse_toml(bytes, "migfix.toml")?;
-    tables(file, "migfix.toml", "[[chain]]")
+    let (file, text): (TomlFile, _) = parse_toml(bytes, "migfix.toml")?;
+    tables(
+        with_lines(file, &text, &["chain"]),
+        "migfix.toml",
+        "[[chain]]",
+    )
 }
 
 /// `[tool.migfix]` in the root's pyproject.toml, read like migfix.toml
@@ -426,10 +508,10 @@ fn from_pyproject(root: &Path) -> Result<Option<Declared>> {
     if !bytes.windows(11).any(|w| w == b"tool.migfix") {
         return Ok(None);
     }
-    let file: PyProject = parse_toml(bytes, "pyproject.toml")?;
+    let (file, text): (PyProject, _) = parse_toml(bytes, "pyproject.toml")?;
     match file.tool.and_then(|t| t.migfix) {
         Some(file) => Ok(Some(tables(
-            file,
+            with_lines(file, &text, &["tool", "migfix", "chain"]),
             "pyproject.toml",
             "[[tool.migfix.chain]]",
         )?)),
@@ -439,10 +521,16 @@ fn from_pyproject(root: &Path) -> Result<Option<Declared>> {
 
 /// The chain tables of migfix.toml (or `[tool.migfix]`); `shown` names the
 /// file and `table` the chain tables in messages.
-fn tables(file: TomlFile, shown: &'static str, table: &'static str) -> Result<Declared> {
+/// `(file, line)`: the line is where the tables would be (`chain = []`,
+/// `[tool.migfix]`), when written.
+fn tables(
+    (file, line): (TomlFile, Option<usize>),
+    shown: &'static str,
+    table: &'static str,
+) -> Result<Declared> {
     if file.chain.is_empty() {
         return Err(
-            InputErrors::one(Diag::new(shown, None, format!("no {table} tables")))
+            InputErrors::one(Diag::new(shown, line, format!("no {table} tables")))
                 .with_help(format!(
                 "add a {table} table with `config`, `versions` or `plan`, or {} to use discovery",
                 if shown == "migfix.toml" { "delete migfix.toml" } else { "remove [tool.migfix]" }

@@ -51,12 +51,13 @@ pub(crate) trait Framework: Sync {
     fn table_keys(&self) -> &'static [&'static str];
 
     /// A migfix.toml chain table of this framework, as a chain; `at` makes
-    /// an error about the table.
+    /// an error about the table, at the line of the key it names (the
+    /// table's own line for a key not set).
     fn from_table(
         &self,
         root: &Path,
         table: &TomlChain,
-        at: &dyn Fn(String) -> Diag,
+        at: &dyn Fn(&str, String) -> Diag,
     ) -> Result<ChainSpec, Diag>;
 
     /// The chains that the command line's own flags name.

@@ -110,7 +110,10 @@ fn from_tables(
 ) -> (Vec<ChainSpec>, Vec<Diag>) {
     let (mut chains, mut errors) = (Vec::new(), Vec::new());
     for (i, t) in tables.into_iter().enumerate() {
-        let at = |m: String| Diag::new(shown, None, format!("{table} #{}: {m}", i + 1));
+        let lines = t.lines.clone();
+        let at = |key: &str, m: String| {
+            Diag::new(shown, lines.of(key), format!("{table} #{}: {m}", i + 1))
+        };
         let keys = t.located_by();
         let owner = |k: &str| FRAMEWORKS.iter().find(|f| f.table_keys().contains(&k));
         let framework = match &t.kind {
@@ -121,10 +124,13 @@ fn from_tables(
                         .iter()
                         .map(|f| format!("\"{}\"", f.profile().name))
                         .collect();
-                    errors.push(at(format!(
-                        "unknown kind `{kind}` (expected {})",
-                        crate::findings::or_list(&names)
-                    )));
+                    errors.push(at(
+                        "kind",
+                        format!(
+                            "unknown kind `{kind}` (expected {})",
+                            crate::findings::or_list(&names)
+                        ),
+                    ));
                     continue;
                 }
             },
@@ -140,17 +146,25 @@ fn from_tables(
             .filter(|k| !framework.table_keys().contains(k))
             .map(|k| format!("`{k}`"))
             .collect();
-        if let Some(other) = keys
+        if let Some((key, other)) = keys
             .iter()
             .find(|k| !framework.table_keys().contains(k))
-            .and_then(|k| owner(k))
+            .and_then(|k| Some((*k, owner(k)?)))
         {
-            errors.push(at(format!(
-                "{} {} for a {} chain, not {name}",
-                crate::findings::and_list(&foreign),
-                if foreign.len() == 1 { "is" } else { "are" },
-                other.profile().name
-            )));
+            errors.push(at(
+                key,
+                format!(
+                    "{} {} for {} {} chain, not {name}",
+                    crate::findings::and_list(&foreign),
+                    if foreign.len() == 1 { "is" } else { "are" },
+                    if other.profile().name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                        "an"
+                    } else {
+                        "a"
+                    },
+                    other.profile().name
+                ),
+            ));
             continue;
         }
         match framework.from_table(root, &t, &at) {

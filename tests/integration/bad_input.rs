@@ -186,3 +186,153 @@ fn every_error_is_listed_not_just_the_first() {
         stderr(&o)
     );
 }
+
+/// Runs `chains`, `check` and a repair in `dir`: each exits 2 with exactly
+/// `error: {expected}` on stderr (and `help: {help}`, when given), and
+/// nothing below `dir` changes.
+fn refused_exactly(dir: &std::path::Path, expected: &str, help: Option<&str>) {
+    let help = help.map_or(String::new(), |h| format!("help: {h}\n"));
+    let before = tree_bytes(dir);
+    for args in [&["chains"][..], &["check"], &["renumber", "0001", "--yes"]] {
+        let o = migfix(dir, args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert_eq!(stderr(&o), format!("error: {expected}\n{help}"), "{args:?}");
+    }
+    assert_eq!(tree_bytes(dir), before, "nothing written");
+}
+
+/// A chain table's error names its file and the line of the key at fault,
+/// in migfix.toml and in pyproject.toml's `[tool.migfix]` alike.
+#[test]
+fn chain_table_errors_name_the_line_of_the_key() {
+    let cases: &[(&str, &str)] = &[
+        (
+            "[[chain]]\nversions = []\n",
+            "2: [[chain]] #1: `versions` names no folder",
+        ),
+        (
+            "[[chain]]\nname = \"x\"\nkind = \"mysql\"\nversions = \"migrations/versions\"\n",
+            "3: [[chain]] #1: unknown kind `mysql` (expected \"alembic\", \"sqitch\" or \"django\")",
+        ),
+        (
+            "[[chain]]\nname = \"x\"\nconfig = \"alembic.ini\"\nplan = \"sqitch.plan\"\n",
+            "3: [[chain]] #1: `config` is for an alembic chain, not sqitch",
+        ),
+        (
+            "[[chain]]\nkind = \"sqitch\"\n\nconfig = \"alembic.ini\"\n",
+            "4: [[chain]] #1: `config` is for an alembic chain, not sqitch",
+        ),
+        (
+            "[[chain]]\nversions = \"migrations/versions\"\n\n[[chain]]\nname = \"y\"\nplan = \"nowhere.plan\"\n",
+            "6: [[chain]] #2: `plan`: nowhere.plan is not a file",
+        ),
+        // No key to blame: the table's header.
+        (
+            "# chains\n[[chain]]\nname = \"x\"\n",
+            "2: [[chain]] #1: an alembic chain needs `config` or `versions`",
+        ),
+        (
+            "chain = [{ kind = \"sqitch\" }]\n",
+            "1: [[chain]] #1: a sqitch chain needs `plan`",
+        ),
+    ];
+    for (toml, expected) in cases {
+        let dir = chain_with(&[("migfix.toml", toml)]);
+        refused_exactly(dir.path(), &format!("migfix.toml:{expected}"), None);
+
+        let dir = chain_with(&[]);
+        let body = toml
+            .replace("[[chain]]", "[[tool.migfix.chain]]")
+            .replace("chain = [", "[tool.migfix]\nchain = [");
+        let pyproject = format!("[project]\nname = \"app\"\n{body}");
+        write_tree(dir.path(), &[("pyproject.toml", &pyproject)]);
+        let (line, rest) = expected.split_once(": ").unwrap();
+        let line: usize = line.parse().unwrap();
+        let rest = rest.replace("[[chain]]", "[[tool.migfix.chain]]");
+        let shift = if toml.starts_with("chain = [") { 3 } else { 2 };
+        refused_exactly(
+            dir.path(),
+            &format!("pyproject.toml:{}: {rest}", line + shift),
+            None,
+        );
+    }
+}
+
+/// A `file_template` that shows a field twice, as Alembic allows: read like
+/// any other (it once panicked building the pattern), and a renumber
+/// renames every showing of the id.
+#[test]
+fn file_template_showing_a_field_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let rev = |id: &str, down: &str| {
+        format!("\"\"\"{id}\n\nRevision ID: {id}\nRevises: {down}\n\"\"\"\nrevision = \"{id}\"\ndown_revision = \"{down}\"\n")
+    };
+    write_tree(
+        dir.path(),
+        &[
+            (
+                "alembic.ini",
+                "[alembic]\nscript_location = migrations\nfile_template = %%(rev)s_%%(slug)s_%%(rev)s\n",
+            ),
+            ("migrations/versions/0001_init_0001.py", &revision_file("0001", None)),
+            ("migrations/versions/0002_a_0002.py", &rev("0002", "0001")),
+            ("migrations/versions/0003_b_0003.py", &rev("0003", "0002")),
+            ("migrations/versions/0003_c_0003.py", &rev("0003", "0002")),
+        ],
+    );
+    git_init(dir.path());
+    let o = migfix(dir.path(), &["chains"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains("files %(rev)s_%(slug)s_%(rev)s (file_template)"),
+        "{}",
+        stdout(&o)
+    );
+    let o = migfix(dir.path(), &["check"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let o = migfix(
+        dir.path(),
+        &["renumber", "migrations/versions/0003_c_0003.py", "--yes"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    let versions = dir.path().join("migrations/versions");
+    assert!(versions.join("0004_c_0004.py").is_file(), "{}", stdout(&o));
+    assert!(!versions.join("0003_c_0003.py").exists());
+    let o = migfix(dir.path(), &["check"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+
+    // A name that already disagrees with its id, in both places: the
+    // renumber corrects both.
+    write_tree(
+        dir.path(),
+        &[("migrations/versions/0037_d_0037.py", &rev("0004", "0003"))],
+    );
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-qm", "d"]);
+    let o = migfix(
+        dir.path(),
+        &["renumber", "migrations/versions/0037_d_0037.py", "--yes"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(versions.join("0005_d_0005.py").is_file(), "{}", stdout(&o));
+}
+
+/// No chain table: the line where they would be, when there is one.
+#[test]
+fn no_chain_tables_names_where_they_would_be() {
+    let dir = chain_with(&[("migfix.toml", "# none yet\nchain = []\n")]);
+    refused_exactly(
+        dir.path(),
+        "migfix.toml:2: no [[chain]] tables",
+        Some("add a [[chain]] table with `config`, `versions` or `plan`, or delete migfix.toml to use discovery"),
+    );
+    let dir = chain_with(&[(
+        "pyproject.toml",
+        "[project]\nname = \"app\"\n\n[tool.migfix]\n",
+    )]);
+    refused_exactly(
+        dir.path(),
+        "pyproject.toml:4: no [[tool.migfix.chain]] tables",
+        Some("add a [[tool.migfix.chain]] table with `config`, `versions` or `plan`, or remove [tool.migfix] to use discovery"),
+    );
+}

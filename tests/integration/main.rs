@@ -16,6 +16,7 @@ mod common;
 mod diagnose;
 mod django;
 mod fixtures;
+mod fuzz_config;
 mod gate;
 mod journal;
 mod later;

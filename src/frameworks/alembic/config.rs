@@ -144,7 +144,7 @@ pub(super) fn from_flags(root: &Path, cwd: &Path, global: &Global) -> (Vec<Chain
 pub(super) fn from_table(
     root: &Path,
     t: &TomlChain,
-    at: &dyn Fn(String) -> Diag,
+    at: &dyn Fn(&str, String) -> Diag,
 ) -> Result<ChainSpec, Diag> {
     match (&t.config, &t.versions) {
         (Some(ini), None) => {
@@ -157,16 +157,22 @@ pub(super) fn from_table(
                 OneOrMany::Many(ps) => ps.iter().map(|p| root.join(p)).collect(),
             };
             match dirs.iter().find(|d| !d.is_dir()) {
-                Some(missing) => Err(at(format!(
-                    "`versions`: {} is not a directory",
-                    rel(root, missing)
-                ))),
-                None if dirs.is_empty() => Err(at("`versions` names no folder".into())),
+                Some(missing) => Err(at(
+                    "versions",
+                    format!("`versions`: {} is not a directory", rel(root, missing)),
+                )),
+                None if dirs.is_empty() => Err(at("versions", "`versions` names no folder".into())),
                 None => Ok(bare(root, dirs, t.recursive)),
             }
         }
-        (Some(_), Some(_)) => Err(at("set exactly one of `config` or `versions`".into())),
-        (None, None) => Err(at("an alembic chain needs `config` or `versions`".into())),
+        (Some(_), Some(_)) => Err(at(
+            "versions",
+            "set exactly one of `config` or `versions`".into(),
+        )),
+        (None, None) => Err(at(
+            "",
+            "an alembic chain needs `config` or `versions`".into(),
+        )),
     }
 }
 

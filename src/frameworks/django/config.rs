@@ -215,17 +215,18 @@ pub(crate) fn app_label(app_dir: &Path) -> String {
 pub(super) fn from_table(
     root: &Path,
     c: &TomlChain,
-    at: &dyn Fn(String) -> Diag,
+    at: &dyn Fn(&str, String) -> Diag,
 ) -> Result<ChainSpec, Diag> {
-    project_from_table(root, c).map_err(at)
+    project_from_table(root, c).map_err(|(key, m)| at(key, m))
 }
 
-fn project_from_table(root: &Path, c: &TomlChain) -> Result<ChainSpec, String> {
+/// The chain of a table, or the key at fault and what is wrong.
+fn project_from_table(root: &Path, c: &TomlChain) -> Result<ChainSpec, (&'static str, String)> {
     let project = clean(&root.join(c.project.as_deref().unwrap_or(Path::new("."))));
     if !project.is_dir() {
-        return Err(format!(
-            "`project`: {} is not a directory",
-            rel(root, &project)
+        return Err((
+            "project",
+            format!("`project`: {} is not a directory", rel(root, &project)),
         ));
     }
     let apps = match &c.apps {
@@ -234,9 +235,9 @@ fn project_from_table(root: &Path, c: &TomlChain) -> Result<ChainSpec, String> {
             for (label, dir) in apps {
                 let dir = clean(&root.join(dir));
                 if !dir.is_dir() {
-                    return Err(format!(
-                        "`apps.{label}`: {} is not a directory",
-                        rel(root, &dir)
+                    return Err((
+                        "apps",
+                        format!("`apps.{label}`: {} is not a directory", rel(root, &dir)),
                     ));
                 }
                 out.push(DjangoApp {
@@ -249,12 +250,14 @@ fn project_from_table(root: &Path, c: &TomlChain) -> Result<ChainSpec, String> {
         None => apps_below(&project),
     };
     if apps.is_empty() {
-        return Err(format!(
-            "no Django migrations below {}",
-            rel(root, &project)
+        let key = if c.apps.is_some() { "apps" } else { "project" };
+        return Err((
+            key,
+            format!("no Django migrations below {}", rel(root, &project)),
         ));
     }
-    let settings = settings_conf(root, &project, c.settings.as_ref())?;
+    let settings =
+        settings_conf(root, &project, c.settings.as_ref()).map_err(|m| ("settings", m))?;
     Ok(ChainSpec::new(
         chain_name(root, &project),
         &PROFILE,

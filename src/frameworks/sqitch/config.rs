@@ -169,16 +169,19 @@ pub(super) fn from_flags(root: &Path, cwd: &Path, global: &Global) -> (Vec<Chain
 pub(super) fn from_table(
     root: &Path,
     t: &TomlChain,
-    at: &dyn Fn(String) -> Diag,
+    at: &dyn Fn(&str, String) -> Diag,
 ) -> Result<ChainSpec, Diag> {
     let Some(plan) = &t.plan else {
-        return Err(at("a sqitch chain needs `plan`".into()));
+        return Err(at("", "a sqitch chain needs `plan`".into()));
     };
     let plan = root.join(plan);
     if plan.is_file() {
         sqitch_for_plan(root, &plan)
     } else {
-        Err(at(format!("`plan`: {} is not a file", rel(root, &plan))))
+        Err(at(
+            "plan",
+            format!("`plan`: {} is not a file", rel(root, &plan)),
+        ))
     }
 }
 

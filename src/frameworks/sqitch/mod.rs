@@ -90,7 +90,7 @@ impl Framework for Sqitch {
         &self,
         root: &Path,
         table: &TomlChain,
-        at: &dyn Fn(String) -> Diag,
+        at: &dyn Fn(&str, String) -> Diag,
     ) -> Result<ChainSpec, Diag> {
         config::from_table(root, table, at)
     }
