@@ -85,21 +85,31 @@ pub(crate) fn url_secrets(url: &str) -> Vec<String> {
         );
     }
     // The query starts at the first `?` after the host, which may be any:
-    // a raw `?` in a password or in a value is theirs.
+    // a raw `?` in a password or in a value is theirs. A value runs on
+    // over pieces that are no parameter (no `=`: a raw `&` in it), which
+    // libpq quotes one by one when it refuses them.
     for (q, _) in rest.match_indices('?') {
         let query = &rest[q + 1..];
         for seps in [&['&'][..], &['&', '#'][..]] {
-            raw.extend(
-                query
-                    .split(seps)
-                    .filter_map(|kv| kv.split_once('='))
-                    .filter(|(k, _)| is_secret_key(k.trim()))
-                    .map(|(_, v)| v),
-            );
+            let pieces: Vec<&str> = query.split(seps).collect();
+            for (i, piece) in pieces.iter().enumerate() {
+                let Some((k, v)) = piece.split_once('=') else {
+                    continue;
+                };
+                if !is_secret_key(k.trim()) {
+                    continue;
+                }
+                raw.push(v);
+                let tail = pieces[i + 1..].iter().take_while(|p| !p.contains('='));
+                let mut end = v.as_ptr() as usize - query.as_ptr() as usize + v.len();
+                for p in tail {
+                    raw.push(p);
+                    end = p.as_ptr() as usize - query.as_ptr() as usize + p.len();
+                }
+                let start = v.as_ptr() as usize - query.as_ptr() as usize;
+                raw.push(&query[start..end]);
+            }
         }
-        // A piece that is no parameter is most likely a value's tail after
-        // a raw `&`; libpq quotes it when it refuses it.
-        raw.extend(query.split(['&', '#']).filter(|p| !p.contains('=')));
     }
     let mut out: Vec<String> = raw
         .into_iter()
