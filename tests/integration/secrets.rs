@@ -247,3 +247,38 @@ proptest::proptest! {
         }
     }
 }
+
+/// Stands in for alembic: reads the URL as a tool that cuts it at `#`
+/// would, and prints both passwords it finds; then fails.
+const FAKE_ALEMBIC_FRAGMENT: &str = r#"
+[ "$1" = --version ] && { echo "alembic 0.0"; exit 0; }
+query=${DATABASE_URL#*\?}
+first=${query%%#*}
+printf 'first %s\n' "${first#password=}"
+printf 'second %s\n' "${DATABASE_URL##*#password=}"
+exit 1
+"#;
+
+#[test]
+fn a_password_before_and_after_a_fragment_is_masked_in_captured_output() {
+    // Issue #29: a tool that cut the value at `#` printed the first one.
+    let Some(server) = crate::postgres::url() else {
+        return;
+    };
+    let url = format!("{server}?password=s3cr3tQ#password=u5erPassW");
+    let dir = copy_of("failing/f-duplicate-table");
+    let tool = tempfile::tempdir().unwrap();
+    let fake = tool.path().join("alembic");
+    std::fs::write(&fake, FAKE_ALEMBIC_FRAGMENT).unwrap();
+    let alembic = format!("bash {}", fake.display());
+    for extra in [&["--format", "text"][..], &["--format", "json"][..]] {
+        let mut args = vec!["--alembic", alembic.as_str()];
+        args.extend_from_slice(extra);
+        let (code, out, err) = gate(dir.path(), &url, &args);
+        assert_eq!(code, 1, "{out}{err}");
+        assert_no_secret("fragment", &out, &err);
+        for shown in ["first ***", "second ***"] {
+            assert!(out.contains(shown), "{shown}: {out}");
+        }
+    }
+}
