@@ -31,6 +31,8 @@ pub(crate) struct PgUrl {
     database: String,
     /// Without the `?`.
     query: String,
+    /// The URL as given, for the secrets any reader of it may see.
+    given: String,
 }
 
 /// Values shorter than this are not searched for in free text: masking a
@@ -46,11 +48,29 @@ impl PgUrl {
         if !scheme.starts_with("postgres") {
             return None;
         }
-        // The userinfo ends at the last `@` before the first `/`; the query
-        // is cut off before the path, so that `postgres://h?password=x`
-        // (no path) keeps its password out of the host.
-        let slash = rest.find('/').unwrap_or(rest.len());
-        let (userinfo, after) = match rest[..slash].rfind('@') {
+        // The userinfo ends at the last `@` before the host, whatever comes
+        // before it: a raw `/`, `?`, `#` or `@` in a password is the
+        // password's. A user (the userinfo up to its `:`) cannot hold `/`,
+        // `?` or `#`, so that `postgres://ci@h/app?application_name=a@b`
+        // keeps its host; and an `@` before the first `?` is preferred, so
+        // that `postgres://ci@h?application_name=a@b` (no path) does too.
+        // How the URL is shown does not hang on this choice: it is masked
+        // under every reading ([`secrets::url_secrets`]).
+        let ats: Vec<usize> = rest
+            .match_indices('@')
+            .map(|(i, _)| i)
+            .filter(|&at| {
+                let user = rest[..at].split(':').next().unwrap_or_default();
+                !user.contains(['/', '?', '#'])
+            })
+            .collect();
+        let first_query = rest.find('?').unwrap_or(rest.len());
+        let at = ats
+            .iter()
+            .rfind(|&&at| at < first_query)
+            .or(ats.last())
+            .copied();
+        let (userinfo, after) = match at {
             Some(at) => (Some(&rest[..at]), &rest[at + 1..]),
             None => (None, rest),
         };
@@ -72,30 +92,19 @@ impl PgUrl {
                 path.to_string()
             },
             query: query.to_string(),
+            given: url.to_string(),
         })
     }
 
-    /// The URL with `database`; with `mask`, the userinfo password and
-    /// every secret query parameter are `***` (even an empty one).
-    fn render(&self, scheme: &str, database: &str, mask: bool) -> String {
+    /// The URL with `database`, as given otherwise.
+    fn render(&self, scheme: &str, database: &str) -> String {
         let auth = match (&self.user, &self.password) {
-            (Some(u), Some(_)) if mask => format!("{u}:{MASK}@"),
             (Some(u), Some(p)) => format!("{u}:{p}@"),
             (Some(u), None) => format!("{u}@"),
             _ => String::new(),
         };
         let query = if self.query.is_empty() {
             String::new()
-        } else if mask {
-            let params: Vec<String> = self
-                .query
-                .split('&')
-                .map(|kv| match kv.split_once('=') {
-                    Some((k, _)) if secrets::is_secret_key(k) => format!("{k}={MASK}"),
-                    _ => kv.to_string(),
-                })
-                .collect();
-            format!("?{}", params.join("&"))
         } else {
             format!("?{}", self.query)
         };
@@ -103,40 +112,29 @@ impl PgUrl {
     }
 
     /// The secret values to hide in free text, as written in the URL and
-    /// percent-decoded (what a tool that parsed the URL may print), longest
-    /// first so that no part of a longer one is left after a shorter one.
+    /// percent-decoded (what a tool that parsed the URL may print), under
+    /// every reading of the URL ([`secrets::url_secrets`]), longest first
+    /// so that no part of a longer one is left after a shorter one.
     fn secrets(&self) -> Vec<String> {
-        let params = self
-            .query
-            .split('&')
-            .filter_map(|kv| kv.split_once('='))
-            .filter(|(k, _)| secrets::is_secret_key(k))
-            .map(|(_, v)| v);
-        let mut out: Vec<String> = self
-            .password
-            .as_deref()
+        secrets::url_secrets(&self.given)
             .into_iter()
-            .chain(params)
-            .flat_map(|v| [v.to_string(), secrets::decode(v).into_owned()])
             .filter(|v| v.chars().count() >= MIN_MASKED_LEN)
-            .collect();
-        out.sort_by_key(|v| std::cmp::Reverse(v.len()));
-        out.dedup();
-        out
+            .collect()
     }
 
-    /// The URL as migfix prints it. The shapes as well: an `@` in a query
-    /// without a path makes the query part of the userinfo, for libpq too.
+    /// The URL as migfix prints it: masked as free text is, and then as a
+    /// URL, where white space ends no value. It is the URL as given (but
+    /// for a default database), so that how it was split does not matter.
     fn shown(&self) -> String {
-        secrets::mask_shapes(&self.render(&self.scheme, &self.database, true))
+        secrets::mask_url(&mask_values(&self.for_database(&self.database), self))
     }
 
     fn for_database(&self, database: &str) -> String {
-        self.render(&self.scheme, database, false)
+        self.render(&self.scheme, database)
     }
 
     fn db_uri(&self, database: &str) -> String {
-        format!("db:{}", self.render("pg", database, false))
+        format!("db:{}", self.render("pg", database))
     }
 }
 
@@ -295,14 +293,35 @@ fn database_name(base: &str, chain: &str) -> String {
     name
 }
 
-/// Text from a tool or the server with the URL's credentials masked: by
-/// shape, then every secret value of the URL wherever it appears.
+/// Text from a tool or the server with the URL's credentials masked: every
+/// secret value of the URL wherever it appears, then by shape. Values come
+/// first: a shape may end inside a value (at a raw space), and what is left
+/// of the value would not be found after.
 fn mask(text: &str, url: &PgUrl) -> String {
-    let mut text = secrets::mask_shapes(text);
+    secrets::mask_shapes(&mask_values(text, url))
+}
+
+/// Every occurrence of every secret value of the URL, masked at once: where
+/// two overlap (a password that holds a query's tail), both go.
+fn mask_values(text: &str, url: &PgUrl) -> String {
+    let mut hidden = vec![false; text.len()];
     for s in url.secrets() {
-        text = text.replace(&s, MASK);
+        let mut from = 0;
+        while let Some(i) = text[from..].find(&s) {
+            let at = from + i;
+            hidden[at..at + s.len()].iter_mut().for_each(|h| *h = true);
+            from = at + text[at..].chars().next().map_or(1, char::len_utf8);
+        }
     }
-    text
+    let mut out = String::with_capacity(text.len());
+    for (i, c) in text.char_indices() {
+        match (hidden[i], i > 0 && hidden[i - 1]) {
+            (false, _) => out.push(c),
+            (true, false) => out.push_str(MASK),
+            (true, true) => {}
+        }
+    }
+    out
 }
 
 fn sql(client: &mut postgres::Client, statement: &str, url: &PgUrl) -> Output {
@@ -576,6 +595,77 @@ mod tests {
             mask(&format!("cannot use {}", u.for_database("x")), &u),
             "cannot use postgres://ci:***@h/x?password=***"
         );
+    }
+
+    #[test]
+    fn a_raw_slash_in_the_password_stays_in_the_userinfo() {
+        // Issue #29: the password was taken for the host and shown whole.
+        let u = PgUrl::parse("postgresql://ci:Sl/7Sl@127.0.0.1:1/db").unwrap();
+        assert_eq!(u.host, "127.0.0.1:1");
+        assert_eq!(u.shown(), "postgresql://ci:***@127.0.0.1:1/db");
+        assert_eq!(u.for_database("x"), "postgresql://ci:Sl/7Sl@127.0.0.1:1/x");
+        let at = PgUrl::parse("postgresql://ci:p@ss/w?rd@h/db").unwrap();
+        assert_eq!(at.shown(), "postgresql://ci:***@h/db");
+        // A regression case of the integration test: a query's tail in the
+        // password overlapped it, and masking one left the other's rest.
+        let overlap = PgUrl::parse("postgresql://ci:p@ss/w?rd#cr3tQ@h:1/db").unwrap();
+        assert_eq!(overlap.shown(), "postgresql://ci:***@h:1/db");
+        // An `@` in the query after a path leaves the host where it is.
+        let q = PgUrl::parse("postgres://ci@h/app?application_name=a@b").unwrap();
+        assert_eq!(q.host, "h");
+        assert_eq!(q.shown(), "postgres://ci@h/app?application_name=a@b");
+    }
+
+    #[test]
+    fn a_password_after_a_fragment_is_masked_in_every_reading() {
+        // Issue #29: a tool that cuts the value at `#` printed `A`.
+        let u = PgUrl::parse("postgresql://ci@127.0.0.1:1/db?password=AAAA#password=BBBB").unwrap();
+        assert_eq!(u.shown(), "postgresql://ci@127.0.0.1:1/db?password=***");
+        assert_eq!(
+            mask(
+                "password AAAA refused, then BBBB, then AAAA#password=BBBB",
+                &u
+            ),
+            "password *** refused, then ***, then ***"
+        );
+        let v = PgUrl::parse("postgresql://ci@h/db?sslmode=disable#password=BBBB").unwrap();
+        assert_eq!(
+            v.shown(),
+            "postgresql://ci@h/db?sslmode=disable#password=***"
+        );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// A password planted in a URL, raw or percent-encoded, is neither
+        /// where migfix shows the URL nor in what a tool or libpq echoes.
+        #[test]
+        fn no_planted_password_is_shown_or_echoed(pw in secrets::any_password()) {
+            let enc = secrets::percent_encode(&pw);
+            let query = pw.replace('%', "%25").replace('&', "%26");
+            let urls = [
+                (format!("postgresql://ci:{pw}@127.0.0.1:1/db"), &pw),
+                (format!("postgresql://ci:{enc}@127.0.0.1:1/db"), &enc),
+                (format!("postgresql://ci@127.0.0.1:1/db?sslmode=disable&password={enc}"), &enc),
+                (format!("postgresql://ci@127.0.0.1:1/db?sslmode=disable#password={enc}"), &enc),
+                // Raw but for `%` and `&`, which no reader takes for a
+                // value's.
+                (format!("postgresql://ci@127.0.0.1:1?password={query}"), &query),
+            ];
+            for (given, written) in urls {
+                let Some(u) = PgUrl::parse(&given) else { continue };
+                let shown = u.shown();
+                proptest::prop_assert!(!shown.contains(&pw) && !shown.contains(&enc), "{given:?} shown as {shown:?}");
+                let echoed = format!(
+                    "connecting to {given}\nconnecting to {}\npassword {pw} refused\ninvalid percent-encoded token: \"{written}\"\nextra key/value separator \"=\" in URI query parameter: \"password={pw}\"\nunexpected character in URI: \"{}\"",
+                    u.for_database("x"),
+                    u.db_uri("x"),
+                );
+                let masked = mask(&echoed, &u);
+                proptest::prop_assert!(!masked.contains(&pw) && !masked.contains(&enc), "{given:?} echoed as {masked:?}");
+            }
+        }
     }
 
     #[test]

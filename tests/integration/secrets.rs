@@ -56,6 +56,23 @@ fn unreachable_urls_show_every_credential_masked() {
             "postgresql://ci:u5erPassW@127.0.0.1:1?password=s3cr3tQ",
             "postgresql://ci:***@127.0.0.1:1/postgres?password=***: cannot connect",
         ),
+        // Issue #29: a raw `/` in the password, and a `#` in the query.
+        (
+            "postgresql://ci:Sl/7cr3tQ@127.0.0.1:1/postgres",
+            "postgresql://ci:***@127.0.0.1:1/postgres: cannot connect",
+        ),
+        (
+            "postgresql://ci@127.0.0.1:1/postgres?password=s3cr3tQ#password=u5erPassW",
+            "postgresql://ci@127.0.0.1:1/postgres?password=***: cannot connect",
+        ),
+        (
+            "postgresql://ci@127.0.0.1:1/postgres?sslmode=disable#password=s3cr3tQ",
+            "postgresql://ci@127.0.0.1:1/postgres?sslmode=disable#password=***: cannot connect",
+        ),
+        (
+            "postgresql://ci:p@ss/w?rd#cr3tQ@127.0.0.1:1/postgres",
+            "postgresql://ci:***@127.0.0.1:1/postgres: cannot connect",
+        ),
     ];
     for (url, shown) in cases {
         for extra in [&[][..], &["--format", "json"][..]] {
@@ -180,4 +197,88 @@ fn a_failing_step_that_prints_the_password_shows_it_masked() {
         .collect();
     assert!(tail.contains(&"raw *** decoded ***"), "{tail:?}");
     assert!(tail.contains(&"given the real URL: yes"), "{tail:?}");
+}
+
+/// `%XX` for every byte that is not unreserved, as a client writes it.
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(12))]
+
+    /// A random password (printable ASCII, `/ @ : ? # % & = '` included,
+    /// and beyond), planted raw or percent-encoded in the userinfo, in the
+    /// query and after a `#`, is printed by `gate` in no form, in text or
+    /// JSON, when the server cannot be reached.
+    #[test]
+    fn no_planted_password_reaches_the_gates_output(pw in "[!-~éß密🔑]{8,16}") {
+        static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+        let dir = DIR.get_or_init(|| copy_of("failing/f-duplicate-table"));
+        let enc = percent_encode(&pw);
+        let query = pw.replace('%', "%25").replace('&', "%26");
+        let urls = [
+            format!("postgresql://ci:{pw}@127.0.0.1:1/postgres"),
+            format!("postgresql://ci:{enc}@127.0.0.1:1/postgres"),
+            format!("postgresql://ci@127.0.0.1:1/postgres?sslmode=disable&password={enc}"),
+            format!("postgresql://ci@127.0.0.1:1/postgres?application_name=x#password={query}"),
+            format!("postgresql://ci@127.0.0.1:1?password={query}"),
+        ];
+        let json = serde_json::to_string(&pw).unwrap();
+        let forms = [pw.as_str(), enc.as_str(), query.as_str(), &json[1..json.len() - 1]];
+        for url in &urls {
+            for extra in [&["--format", "text"][..], &["--format", "json"][..]] {
+                let (code, out, err) = gate(dir.path(), url, extra);
+                proptest::prop_assert_eq!(code, 2, "{} {:?}: {}{}", url, extra, out, err);
+                for form in forms {
+                    proptest::prop_assert!(
+                        !out.contains(form) && !err.contains(form),
+                        "{:?} {:?} shows {:?}:\n{}{}", url, extra, form, out, err
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Stands in for alembic: reads the URL as a tool that cuts it at `#`
+/// would, and prints both passwords it finds; then fails.
+const FAKE_ALEMBIC_FRAGMENT: &str = r#"
+[ "$1" = --version ] && { echo "alembic 0.0"; exit 0; }
+query=${DATABASE_URL#*\?}
+first=${query%%#*}
+printf 'first %s\n' "${first#password=}"
+printf 'second %s\n' "${DATABASE_URL##*#password=}"
+exit 1
+"#;
+
+#[test]
+fn a_password_before_and_after_a_fragment_is_masked_in_captured_output() {
+    // Issue #29: a tool that cut the value at `#` printed the first one.
+    let Some(server) = crate::postgres::url() else {
+        return;
+    };
+    let url = format!("{server}?password=s3cr3tQ#password=u5erPassW");
+    let dir = copy_of("failing/f-duplicate-table");
+    let tool = tempfile::tempdir().unwrap();
+    let fake = tool.path().join("alembic");
+    std::fs::write(&fake, FAKE_ALEMBIC_FRAGMENT).unwrap();
+    let alembic = format!("bash {}", fake.display());
+    for extra in [&["--format", "text"][..], &["--format", "json"][..]] {
+        let mut args = vec!["--alembic", alembic.as_str()];
+        args.extend_from_slice(extra);
+        let (code, out, err) = gate(dir.path(), &url, &args);
+        assert_eq!(code, 1, "{out}{err}");
+        assert_no_secret("fragment", &out, &err);
+        for shown in ["first ***", "second ***"] {
+            assert!(out.contains(shown), "{shown}: {out}");
+        }
+    }
 }
