@@ -34,3 +34,4 @@ mod sizes;
 mod sqitch;
 mod sqitch_oracle;
 mod sqitch_real;
+mod strictness;
