@@ -164,6 +164,13 @@ const CASES: &[(&[u8], bool)] = &[
     (b"x = b'a' f'b'\n", true),
     (b"x = (f'a'\n     b'b')\n", true),
     (b"x = f'a' 'b'\n", true),
+    (b"\xef\xbb\xbf# -*- coding: latin-1 -*-\nx = 1\n", true),
+    (b"\xef\xbb\xbf#!python\n# vim: set fileencoding=cp1252 :\nx = 1\n", true),
+    (b"\xef\xbb\xbf# coding: utf8\nx = 1\n", true),
+    (b"\xef\xbb\xbf# coding: UTF_8\nx = 1\n", true),
+    (b"\xef\xbb\xbf# coding: utf-8-sig\nx = 1\n", true),
+    (b"\xef\xbb\xbfx = 1  # coding: latin-1\n", true),
+    (b"\xef\xbb\xbfx = 1\n# coding: latin-1\n", true),
 ];
 
 #[test]
