@@ -272,6 +272,27 @@ pub(crate) fn read_source(path: &std::path::Path) -> Result<Vec<u8>, String> {
 /// null byte (which CPython refuses anywhere), are errors naming the line.
 pub(crate) fn decode(src: &[u8]) -> Result<&str, SyntaxError> {
     let body = &src[bom_len(src)..];
+    // After a BOM, CPython takes no coding cookie but UTF-8's.
+    if bom_len(src) > 0 {
+        if let Some((name, line)) = coding_cookie(body) {
+            let normal = name.to_ascii_lowercase().replace('_', "-");
+            if normal != "utf-8" && !normal.starts_with("utf-8-") {
+                let latin = ["latin-1", "iso-8859-1", "iso-latin-1"];
+                let shown = if latin
+                    .iter()
+                    .any(|l| normal == *l || normal.starts_with(&format!("{l}-")))
+                {
+                    "iso-8859-1"
+                } else {
+                    &name
+                };
+                return Err(SyntaxError {
+                    line,
+                    message: format!("encoding problem: {shown} with BOM"),
+                });
+            }
+        }
+    }
     if let Some(at) = memchr(0, body) {
         return Err(SyntaxError {
             line: line_of(body, at),
@@ -285,6 +306,39 @@ pub(crate) fn decode(src: &[u8]) -> Result<&str, SyntaxError> {
             message: format!("not valid UTF-8 (byte {} of the file)", at + bom_len(src)),
         }
     })
+}
+
+/// The coding cookie CPython's tokenizer reads, with its line: a comment
+/// alone on line 1, or on line 2 after a line of only a comment or blanks,
+/// holding `coding:` or `coding=` and a name.
+fn coding_cookie(body: &[u8]) -> Option<(String, usize)> {
+    for (i, line) in body.split(|&b| b == b'\n').take(2).enumerate() {
+        let lead = line
+            .iter()
+            .take_while(|b| matches!(b, b' ' | b'\t' | b'\x0c'))
+            .count();
+        if line.get(lead) != Some(&b'#') {
+            // Blank lines let line 2 be read; code does not.
+            if lead < line.len() && !matches!(line[lead], b'\r') {
+                return None;
+            }
+            continue;
+        }
+        let found = line.windows(7).enumerate().find_map(|(at, w)| {
+            let name: Vec<u8> = line[at + 7..]
+                .iter()
+                .skip_while(|b| matches!(b, b' ' | b'\t'))
+                .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+                .copied()
+                .collect();
+            (w.starts_with(b"coding") && matches!(w[6], b':' | b'=') && !name.is_empty())
+                .then(|| String::from_utf8_lossy(&name).into_owned())
+        });
+        if let Some(name) = found {
+            return Some((name, i + 1));
+        }
+    }
+    None
 }
 
 pub(crate) use crate::error::line_of;

@@ -35,3 +35,4 @@ mod sizes;
 mod sqitch;
 mod sqitch_oracle;
 mod sqitch_real;
+mod strictness;

@@ -326,6 +326,16 @@ fn strict_pieces() -> Vec<Vec<u8>> {
         b"yield 1\n",
         b"await x\n",
         b"nonlocal x\n",
+        b"f(a=1, a=2)\n",
+        b"__debug__ = 1\n",
+        b"f(__debug__=1)\n",
+        b"from x import *\n",
+        b"try:\n    pass\nexcept:\n    pass\nexcept E:\n    pass\n",
+        b"*a = c\n",
+        b"[*a for a in b]\n",
+        b"[x async for x in y]\n",
+        b"with a as f(): pass\n",
+        b"x = f'a' b'b'\n",
         b"lambda (a, b): 1",
         b"f(a=1, b)",
         b"def f(a=1, b): pass\n",
@@ -373,7 +383,7 @@ fn mutate_strict(src: &str, edits: &[(usize, u8, u8)]) -> Vec<u8> {
 
 /// CPython's `compile()` verdict on each source, from one interpreter
 /// (compiled, never run).
-fn cpython_verdicts(srcs: &[Vec<u8>]) -> Vec<bool> {
+pub(crate) fn cpython_verdicts(srcs: &[Vec<u8>]) -> Vec<bool> {
     let python = std::env::var("MIGFIX_PYTHON").unwrap_or_else(|_| "python3".into());
     let script = "import sys, struct\n\
         data = sys.stdin.buffer.read()\n\

@@ -199,7 +199,8 @@ pub(super) fn tokenize(src: &[u8]) -> Option<Vec<Tok>> {
                     line += lines;
                     continue;
                 }
-                if src.get(end).is_some_and(|b| !b.is_ascii()) {
+                // Where `__debug__` may not be assigned, the full parse checks.
+                if src.get(end).is_some_and(|b| !b.is_ascii()) || &src[i..end] == b"__debug__" {
                     return None;
                 }
                 out.push(Tok {

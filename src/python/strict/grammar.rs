@@ -4,6 +4,7 @@
 
 use tree_sitter::Node;
 
+use super::scopes::{Kind, Scopes};
 use super::tokens::{error, field_tokens};
 use crate::python::SyntaxError;
 
@@ -21,9 +22,19 @@ struct Ctx {
     def: bool,
     in_loop: bool,
     module: bool,
-    /// Inside a function that another function encloses, where `nonlocal`
-    /// can find a binding.
+    /// Inside a function that another function encloses.
     outer_function: bool,
+    /// The scope (see [`Scopes`]) names are bound in.
+    scope: usize,
+    /// Where `await` and `async for` may stand: an `async def`, or a
+    /// generator expression but for its first iterable.
+    asyncable: bool,
+    /// Inside a list, set or dict comprehension but for its first iterable.
+    comp: bool,
+    /// Inside a `case` pattern, where names are captures.
+    in_case: bool,
+    /// Inside a comprehension's own scope (all but its first iterable).
+    in_comp: bool,
 }
 
 /// A node to visit: its context, depth, parent and grandparent.
@@ -41,6 +52,7 @@ pub(in crate::python) fn tree(
     let line = |n: Node<'_>| lines.line(n.start_byte());
     future_imports(root, body, &line)?;
     let text = |n: Node<'_>| std::str::from_utf8(&body[n.byte_range()]).unwrap_or("");
+    let mut scopes = Scopes::new(body);
     // Each node with its parent and grandparent: asking tree-sitter for a
     // parent walks down from the root, which costs most of a parse.
     let mut stack: Vec<Visit<'_>> = vec![(
@@ -71,6 +83,7 @@ pub(in crate::python) fn tree(
         if (statement && node.kind() != "comment") || node.kind().ends_with("_clause") {
             one_logical_line(node, newlines, line)?;
         }
+        scopes.bindings(node, parent, (ctx.scope, ctx.in_case, ctx.in_comp), &line)?;
         match node.kind() {
             "print_statement"
                 if node.child_by_field_name("argument").is_some()
@@ -92,7 +105,9 @@ pub(in crate::python) fn tree(
                     .map(bytes)
                     .collect();
                 if kinds.iter().any(|&b| b) && kinds.iter().any(|&b| !b) {
-                    return fail("cannot mix bytes and nonbytes literals");
+                    // CPython tells the line where the literals end.
+                    let end = lines.line(node.end_byte().saturating_sub(1));
+                    return Err(error(end, "cannot mix bytes and nonbytes literals"));
                 }
             }
             "exec_statement" => {
@@ -107,17 +122,24 @@ pub(in crate::python) fn tree(
             "raise_statement" if has_child(node, "expression_list") => {
                 return fail("invalid syntax (`raise E, value` is Python 2; use `raise E(value)`)")
             }
-            "parameters" | "lambda_parameters" => parameters(node, body, line)?,
-            "argument_list" => arguments(node, line)?,
+            "parameters" | "lambda_parameters" => {
+                for name in parameters(node, body, line)? {
+                    scopes.param(ctx.scope, name, line(name))?;
+                }
+            }
+            "argument_list" => arguments(node, body, line)?,
             "return_statement" if !ctx.def => return fail("'return' outside function"),
             "yield" if ctx.function.is_none() => return fail("'yield' outside function"),
             "yield" if ctx.function == Some(true) && text(node).starts_with("yield from") => {
                 return fail("'yield from' inside async function")
             }
-            "await" if ctx.function.is_none() => return fail("'await' outside function"),
-            "await" if ctx.function == Some(false) => {
-                return fail("'await' outside async function")
+            "await" if !ctx.asyncable && ctx.comp => {
+                return fail("asynchronous comprehension outside of an asynchronous function")
             }
+            "await" if !ctx.asyncable && ctx.function.is_none() => {
+                return fail("'await' outside function")
+            }
+            "await" if !ctx.asyncable => return fail("'await' outside async function"),
             "break_statement" if !ctx.in_loop => return fail("'break' outside loop"),
             "continue_statement" if !ctx.in_loop => return fail("'continue' not properly in loop"),
             "import_statement" | "import_from_statement" | "future_import_statement"
@@ -134,13 +156,35 @@ pub(in crate::python) fn tree(
             "nonlocal_statement" if ctx.module => {
                 return fail("nonlocal declaration not allowed at module level")
             }
-            "nonlocal_statement" if !ctx.outer_function => {
-                return fail("no binding for nonlocal found: no enclosing function")
+            "import_from_statement" if !ctx.module && has_child(node, "wildcard_import") => {
+                return fail("import * only allowed at module level")
+            }
+            "try_statement" => {
+                let mut c = node.walk();
+                let excepts: Vec<Node<'_>> = node
+                    .children(&mut c)
+                    .filter(|n| n.kind() == "except_clause")
+                    .collect();
+                if let Some(bare) = excepts
+                    .iter()
+                    .rev()
+                    .skip(1)
+                    .find(|e| e.child_by_field_name("value").is_none())
+                {
+                    return Err(error(line(*bare), "default 'except:' must be last"));
+                }
             }
             "delete_statement" => {
                 let mut c = node.walk();
+                let mut names = Vec::new();
                 for target in node.named_children(&mut c) {
-                    deletable(target, line)?;
+                    deletable(target, line, &mut names)?;
+                }
+                for n in names {
+                    if text(n) == "__debug__" {
+                        return Err(error(line(n), "cannot delete __debug__"));
+                    }
+                    scopes.bind(ctx.scope, n, line(n))?;
                 }
             }
             "augmented_assignment" => {
@@ -148,10 +192,28 @@ pub(in crate::python) fn tree(
                     if !matches!(left.kind(), "identifier" | "attribute" | "subscript") {
                         return fail(&format!(
                             "'{}' is an illegal expression for augmented assignment",
-                            left.kind().replace("_pattern", "")
+                            match left.kind() {
+                                "list_splat_pattern" => "starred".into(),
+                                other => other.replace("_pattern", ""),
+                            }
                         ));
                     }
                 }
+            }
+            "list_splat"
+                if parent.is_some_and(|p| {
+                    matches!(
+                        p.kind(),
+                        "list_comprehension" | "set_comprehension" | "generator_expression"
+                    )
+                }) =>
+            {
+                return fail("iterable unpacking cannot be used in comprehension")
+            }
+            "dictionary_splat"
+                if parent.is_some_and(|p| p.kind() == "dictionary_comprehension") =>
+            {
+                return fail("dict unpacking cannot be used in dict comprehension")
             }
             "list_splat"
                 if parent.is_some_and(|p| {
@@ -224,6 +286,13 @@ pub(in crate::python) fn tree(
                     return fail("invalid syntax (an annotated assignment cannot be chained)");
                 }
                 if let Some(left) = node.child_by_field_name("left") {
+                    if left.kind() == "list_splat_pattern" {
+                        return fail(if typed {
+                            "invalid syntax"
+                        } else {
+                            "starred assignment target must be in a list or tuple"
+                        });
+                    }
                     let mut c = left.walk();
                     if left
                         .named_children(&mut c)
@@ -235,10 +304,23 @@ pub(in crate::python) fn tree(
                     }
                 }
             }
+            "for_statement"
+                if node
+                    .child_by_field_name("left")
+                    .is_some_and(|l| l.kind() == "list_splat_pattern") =>
+            {
+                return fail("starred assignment target must be in a list or tuple")
+            }
             "for_in_clause" => {
                 let mut c = node.walk();
                 if node.children_by_field_name("right", &mut c).count() > 1 {
                     return fail("invalid syntax (a comprehension's iterable with commas must be parenthesized)");
+                }
+                if !ctx.asyncable
+                    && has_child(node, "async")
+                    && parent.is_some_and(|p| p.kind() != "generator_expression")
+                {
+                    return fail("asynchronous comprehension outside of an asynchronous function");
                 }
             }
             "interpolation" => {
@@ -253,24 +335,49 @@ pub(in crate::python) fn tree(
         }
         // The context the children see.
         let enclosed = ctx.function.is_some() || ctx.outer_function;
+        let comprehension = matches!(
+            node.kind(),
+            "list_comprehension"
+                | "set_comprehension"
+                | "dictionary_comprehension"
+                | "generator_expression"
+        );
         let inner = match node.kind() {
-            "function_definition" => Ctx {
-                function: Some(node.child(0).is_some_and(|c| c.kind() == "async")),
-                def: true,
-                in_loop: false,
-                module: false,
-                outer_function: enclosed,
-            },
+            "function_definition" => {
+                let is_async = node.child(0).is_some_and(|c| c.kind() == "async");
+                Ctx {
+                    function: Some(is_async),
+                    def: true,
+                    outer_function: enclosed,
+                    scope: scopes.open(ctx.scope, Kind::Def { is_async }),
+                    asyncable: is_async,
+                    ..Ctx::default()
+                }
+            }
             "lambda" => Ctx {
                 function: Some(false),
-                def: false,
-                in_loop: false,
-                module: false,
                 outer_function: enclosed,
+                scope: scopes.open(ctx.scope, Kind::Lambda),
+                ..Ctx::default()
             },
             "class_definition" => Ctx {
                 outer_function: enclosed,
+                scope: scopes.open(ctx.scope, Kind::Class),
                 ..Ctx::default()
+            },
+            "generator_expression" => Ctx {
+                asyncable: true,
+                in_comp: true,
+                ..ctx
+            },
+            "list_comprehension" | "set_comprehension" | "dictionary_comprehension" => Ctx {
+                comp: true,
+                in_comp: true,
+                ..ctx
+            },
+            "case_pattern" => Ctx {
+                in_case: true,
+                ..ctx
             },
             _ => ctx,
         };
@@ -279,8 +386,16 @@ pub(in crate::python) fn tree(
             .flatten();
         let mut c = node.walk();
         let kids: Vec<Node<'_>> = node.children(&mut c).collect();
+        // A comprehension's first iterable is read in the enclosing scope.
+        let first_iterable = comprehension
+            .then(|| kids.iter().find(|k| k.kind() == "for_in_clause").copied())
+            .flatten();
         for kid in kids.into_iter().rev() {
-            let mut k = inner;
+            let mut k = if first_iterable == Some(kid) {
+                ctx
+            } else {
+                inner
+            };
             if loop_body == Some(kid) {
                 k.in_loop = true;
             }
@@ -289,7 +404,7 @@ pub(in crate::python) fn tree(
             stack.push((kid, k, depth + 1, Some(node), parent));
         }
     }
-    Ok(())
+    scopes.finish()
 }
 
 /// A simple statement, or a compound statement's header, is one logical
@@ -398,18 +513,20 @@ fn has_child(node: Node<'_>, kind: &str) -> bool {
     found
 }
 
-/// `def f(a=1, b)`, `def f(**k, a)`, `def f(*)`, `def f((a, b))`, `def f(a, a)`.
-fn parameters(
-    node: Node<'_>,
+/// `def f(a=1, b)`, `def f(**k, a)`, `def f(*)`, `def f((a, b))`, `def f(a, a)`;
+/// the names of the parameters.
+fn parameters<'a>(
+    node: Node<'a>,
     body: &[u8],
     line: impl Fn(Node<'_>) -> usize,
-) -> Result<(), SyntaxError> {
+) -> Result<Vec<Node<'a>>, SyntaxError> {
     let fail = |n: Node<'_>, m: &str| Err(error(line(n), m));
     let mut seen_default = false;
     let mut keyword_only = false;
     let mut bare_star: Option<Node<'_>> = None;
     let mut after_kwargs = false;
     let mut names: Vec<&[u8]> = Vec::new();
+    let mut nodes = Vec::new();
     let mut c = node.walk();
     for p in node.named_children(&mut c) {
         if after_kwargs {
@@ -487,22 +604,43 @@ fn parameters(
                 );
             }
             names.push(text);
+            nodes.push(n);
         }
     }
     if let Some(star) = bare_star {
         return fail(star, "named arguments must follow bare *");
     }
-    Ok(())
+    Ok(nodes)
 }
 
-/// `f(a=1, b)`, `f(**k, a)`, `f(**k, *a)`.
-fn arguments(node: Node<'_>, line: impl Fn(Node<'_>) -> usize) -> Result<(), SyntaxError> {
+/// `f(a=1, b)`, `f(**k, a)`, `f(**k, *a)`, `f(a=1, a=2)`.
+fn arguments(
+    node: Node<'_>,
+    body: &[u8],
+    line: impl Fn(Node<'_>) -> usize,
+) -> Result<(), SyntaxError> {
     let mut keyword = false;
     let mut kwargs = false;
+    let mut names: Vec<&[u8]> = Vec::new();
     let mut c = node.walk();
     for a in node.named_children(&mut c) {
         match a.kind() {
-            "keyword_argument" => keyword = true,
+            "keyword_argument" => {
+                keyword = true;
+                if let Some(name) = a.child_by_field_name("name") {
+                    let text = &body[name.byte_range()];
+                    if names.contains(&text) {
+                        return Err(error(
+                            line(name),
+                            format!(
+                                "keyword argument repeated: {}",
+                                String::from_utf8_lossy(text)
+                            ),
+                        ));
+                    }
+                    names.push(text);
+                }
+            }
             "dictionary_splat" => kwargs = true,
             "list_splat" if kwargs => {
                 return Err(error(
@@ -529,15 +667,24 @@ fn arguments(node: Node<'_>, line: impl Fn(Node<'_>) -> usize) -> Result<(), Syn
     Ok(())
 }
 
-/// What `del` can take: names, attributes, subscripts, and brackets of them.
-fn deletable(target: Node<'_>, line: impl Fn(Node<'_>) -> usize + Copy) -> Result<(), SyntaxError> {
+/// What `del` can take: names, attributes, subscripts, and brackets of
+/// them; the names are added to `names`.
+fn deletable<'a>(
+    target: Node<'a>,
+    line: impl Fn(Node<'_>) -> usize + Copy,
+    names: &mut Vec<Node<'a>>,
+) -> Result<(), SyntaxError> {
     match target.kind() {
-        "identifier" | "attribute" | "subscript" | "comment" => Ok(()),
+        "identifier" => {
+            names.push(target);
+            Ok(())
+        }
+        "attribute" | "subscript" | "comment" => Ok(()),
         "expression_list" | "tuple" | "list" | "parenthesized_expression" => {
             let mut c = target.walk();
             let kids: Vec<_> = target.named_children(&mut c).collect();
             for k in kids {
-                deletable(k, line)?;
+                deletable(k, line, names)?;
             }
             Ok(())
         }

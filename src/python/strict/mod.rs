@@ -15,6 +15,7 @@
 mod data;
 mod grammar;
 mod parse;
+mod scopes;
 mod tokens;
 
 pub(super) use data::BLANKED_FROM;
