@@ -53,7 +53,7 @@ pub(crate) trait Framework: Sync {
     /// A migfix.toml chain table of this framework, as a chain; `at` makes
     /// an error about the table, at the line of the key it names (the
     /// table's own line for a key not set).
-    fn from_table(
+    fn table_spec(
         &self,
         root: &Path,
         table: &TomlChain,
@@ -61,7 +61,7 @@ pub(crate) trait Framework: Sync {
     ) -> Result<ChainSpec, Diag>;
 
     /// The chains that the command line's own flags name.
-    fn from_flags(
+    fn flag_specs(
         &self,
         _root: &Path,
         _cwd: &Path,

@@ -49,7 +49,7 @@ pub(crate) fn configure(global: &Global) -> Result<Config> {
 pub(crate) fn configure_at(global: &Global, cwd: &Path) -> Result<Config> {
     Config::at(global, cwd, |root, cwd, declared| {
         let (chains, errors) = match declared {
-            Declared::Flags => collect(FRAMEWORKS.iter().map(|f| f.from_flags(root, cwd, global))),
+            Declared::Flags => collect(FRAMEWORKS.iter().map(|f| f.flag_specs(root, cwd, global))),
             Declared::Tables {
                 tables,
                 shown,
@@ -167,7 +167,7 @@ fn from_tables(
             ));
             continue;
         }
-        match framework.from_table(root, &t, &at) {
+        match framework.table_spec(root, &t, &at) {
             Ok(mut spec) => {
                 if let Some(name) = t.name {
                     spec.name = name;

@@ -203,23 +203,21 @@ fn a_write_killed_at_any_moment_is_undone_exactly_then_redone_exactly() {
     assert_eq!(undone + untouched + completed, 50);
 }
 
+/// A tree's files, and its git index entries (path, blob, mode).
+type Outcome = (BTreeMap<PathBuf, Vec<u8>>, Vec<(Vec<u8>, git2::Oid, u32)>);
+
 /// A committed chain of `n` in `top/original`, and what an unkilled run of
 /// `command` makes of a copy of it: files and index entries.
-fn original_and_result(
-    top: &Path,
-    n: usize,
-    command: &[&str],
-) -> (
-    PathBuf,
-    BTreeMap<PathBuf, Vec<u8>>,
-    Vec<(Vec<u8>, git2::Oid, u32)>,
-) {
+fn original_and_result(top: &Path, n: usize, command: &[&str]) -> (PathBuf, Outcome) {
     let original = top.join("original");
     chain(&original, n);
     let reference = top.join("reference");
     copy_tree(&original, &reference);
     assert!(spawn(&reference, command).wait().unwrap().success());
-    (original, tree_bytes(&reference), index_entries(&reference))
+    (
+        original,
+        (tree_bytes(&reference), index_entries(&reference)),
+    )
 }
 
 /// A kill between the journal and the end: what every other command says,
@@ -227,7 +225,7 @@ fn original_and_result(
 #[test]
 fn an_interrupted_write_blocks_writers_warns_readers_and_can_be_finished() {
     let top = tempfile::tempdir().unwrap();
-    let (original, after, after_index) = original_and_result(top.path(), 300, COMMAND);
+    let (original, (after, after_index)) = original_and_result(top.path(), 300, COMMAND);
 
     // Killed as soon as the journal is there, the new files are not all
     // written: finishing is refused with nothing changed. Killed after the
@@ -318,7 +316,7 @@ fn an_interrupted_write_blocks_writers_warns_readers_and_can_be_finished() {
 #[test]
 fn a_second_writer_refuses_naming_the_first_ones_lock() {
     let top = tempfile::tempdir().unwrap();
-    let (original, after, _) = original_and_result(top.path(), 2_000, COMMAND_2000);
+    let (original, (after, _)) = original_and_result(top.path(), 2_000, COMMAND_2000);
 
     // The second starts while the first holds the lock; tried again where
     // the first finished before the second could look.

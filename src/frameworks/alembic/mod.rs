@@ -73,7 +73,7 @@ impl Framework for Alembic {
         config::TABLE_KEYS
     }
 
-    fn from_table(
+    fn table_spec(
         &self,
         root: &Path,
         table: &TomlChain,
@@ -82,7 +82,7 @@ impl Framework for Alembic {
         config::from_table(root, table, at)
     }
 
-    fn from_flags(&self, root: &Path, cwd: &Path, global: &Global) -> (Vec<ChainSpec>, Vec<Diag>) {
+    fn flag_specs(&self, root: &Path, cwd: &Path, global: &Global) -> (Vec<ChainSpec>, Vec<Diag>) {
         config::from_flags(root, cwd, global)
     }
 

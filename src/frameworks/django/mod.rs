@@ -164,7 +164,7 @@ impl Framework for Django {
         config::TABLE_KEYS
     }
 
-    fn from_table(
+    fn table_spec(
         &self,
         root: &Path,
         table: &TomlChain,

@@ -86,7 +86,7 @@ impl Framework for Sqitch {
         config::TABLE_KEYS
     }
 
-    fn from_table(
+    fn table_spec(
         &self,
         root: &Path,
         table: &TomlChain,
@@ -95,7 +95,7 @@ impl Framework for Sqitch {
         config::from_table(root, table, at)
     }
 
-    fn from_flags(&self, root: &Path, cwd: &Path, global: &Global) -> (Vec<ChainSpec>, Vec<Diag>) {
+    fn flag_specs(&self, root: &Path, cwd: &Path, global: &Global) -> (Vec<ChainSpec>, Vec<Diag>) {
         config::from_flags(root, cwd, global)
     }
 
