@@ -199,3 +199,27 @@ pub fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
     let o = migfix(dir, &all);
     (o.status.code().unwrap_or(-1), stdout(&o), stderr(&o))
 }
+
+/// The output of `script`, run by the test Python (`MIGFIX_PYTHON`) with
+/// `srcs` on its standard input, each as a little-endian u32 length and
+/// its bytes: one process for many sources.
+pub fn python_over(script: &str, srcs: &[impl AsRef<[u8]>]) -> Vec<u8> {
+    let python = std::env::var("MIGFIX_PYTHON").unwrap_or_else(|_| "python3".into());
+    let mut input = Vec::new();
+    for src in srcs {
+        let src = src.as_ref();
+        input.extend_from_slice(&(src.len() as u32).to_le_bytes());
+        input.extend_from_slice(src);
+    }
+    let mut child = Command::new(python)
+        .args(["-c", script])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python runs");
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, &input));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    out.stdout
+}

@@ -384,7 +384,6 @@ fn mutate_strict(src: &str, edits: &[(usize, u8, u8)]) -> Vec<u8> {
 /// CPython's `compile()` verdict on each source, from one interpreter
 /// (compiled, never run).
 pub(crate) fn cpython_verdicts(srcs: &[Vec<u8>]) -> Vec<bool> {
-    let python = std::env::var("MIGFIX_PYTHON").unwrap_or_else(|_| "python3".into());
     let script = "import sys, struct\n\
         data = sys.stdin.buffer.read()\n\
         i, out = 0, []\n\
@@ -396,22 +395,8 @@ pub(crate) fn cpython_verdicts(srcs: &[Vec<u8>]) -> Vec<bool> {
         \x20       out.append('0')\n\
         \x20   i += n\n\
         print(''.join(out))\n";
-    let mut input = Vec::new();
-    for src in srcs {
-        input.extend_from_slice(&(src.len() as u32).to_le_bytes());
-        input.extend_from_slice(src);
-    }
-    let mut child = std::process::Command::new(python)
-        .args(["-c", script])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("python runs");
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, &input));
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
-    let verdicts: Vec<bool> = String::from_utf8(out.stdout)
+    let out = crate::common::python_over(script, srcs);
+    let verdicts: Vec<bool> = String::from_utf8(out)
         .unwrap()
         .trim()
         .bytes()

@@ -11,7 +11,6 @@ use crate::readers::cpython_verdicts;
 /// CPython's verdict on each source: `None` where it compiles, else the
 /// line and message of its `SyntaxError` (compiled, never run).
 fn cpython_errors(srcs: &[&[u8]]) -> Vec<Option<(usize, String)>> {
-    let python = std::env::var("MIGFIX_PYTHON").unwrap_or_else(|_| "python3".into());
     let script = "import sys, struct, json\n\
         data = sys.stdin.buffer.read()\n\
         i, out = 0, []\n\
@@ -25,22 +24,8 @@ fn cpython_errors(srcs: &[&[u8]]) -> Vec<Option<(usize, String)>> {
         \x20       out.append([0, str(e)])\n\
         \x20   i += n\n\
         print(json.dumps(out))\n";
-    let mut input = Vec::new();
-    for src in srcs {
-        input.extend_from_slice(&(src.len() as u32).to_le_bytes());
-        input.extend_from_slice(src);
-    }
-    let mut child = std::process::Command::new(python)
-        .args(["-c", script])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("python runs");
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || std::io::Write::write_all(&mut stdin, &input));
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap().unwrap();
-    let all: serde_json::Value = serde_json::from_slice(&out.stdout).expect("python's verdicts");
+    let out = crate::common::python_over(script, srcs);
+    let all: serde_json::Value = serde_json::from_slice(&out).expect("python's verdicts");
     all.as_array()
         .unwrap()
         .iter()
