@@ -166,7 +166,8 @@ pub(crate) fn check(
         if findings.is_empty() {
             let rules = &chain.profile().rules;
             let what = if rules.plan_order {
-                format!("{} {}", chain.revisions.len(), chain.profile().words.many)
+                let (n, words) = (chain.revisions.len(), &chain.profile().words);
+                format!("{n} {}", if n == 1 { words.one } else { words.many })
             } else if rules.bases_per_label {
                 let g = Graph::build(chain);
                 let apps = chain

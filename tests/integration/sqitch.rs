@@ -441,3 +441,25 @@ proptest! {
         prop_assert!(lints.is_empty(), "valid plan linted: {:?}\n{}", lints, text);
     }
 }
+
+/// A plan of one change says so in the singular.
+#[test]
+fn one_change_is_one_change() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(
+        dir.path(),
+        &[
+            ("sqitch.conf", "[core]\n\tengine = sqlite\n"),
+            (
+                "sqitch.plan",
+                "%syntax-version=1.0.0\n%project=q\n\na 2026-06-01T00:00:00Z Ops <ops@x.app>\n",
+            ),
+            ("deploy/a.sql", "CREATE TABLE t (id INTEGER);\n"),
+            ("revert/a.sql", "DROP TABLE t;\n"),
+            ("verify/a.sql", "SELECT id FROM t WHERE 0;\n"),
+        ],
+    );
+    let (code, out, err) = run(dir.path(), &["check"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.ends_with(": OK (1 change)\n"), "{out}");
+}
