@@ -119,8 +119,11 @@ pub(crate) fn parts_after(after: &Chain, plan: &Plan) -> Vec<PartAfter> {
 /// transposition counts as one edit), then the numerically closest.
 pub(crate) fn nearest<'n>(target: &str, names: impl Iterator<Item = &'n str>) -> Vec<String> {
     let number = |s: &str| {
-        crate::chains::scheme::number_prefix(s.rsplit(['.', ':']).next().unwrap_or(s))
-            .and_then(|n| n.parse::<i64>().ok())
+        let name = s.rsplit(['.', ':']).next().unwrap_or(s);
+        crate::chains::scheme::number_prefix(name)
+            .unwrap_or(name)
+            .parse::<i64>()
+            .ok()
     };
     let mut near: Vec<(usize, i64, &str)> = names
         .map(|n| {
