@@ -245,7 +245,7 @@ pub struct RenumberArgs {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "OLD must be declared by no revision, NEW by one. Only the reference tokens are edited.\n\nExamples:\n  migfix repoint 0059_backfill_invoices_currency 0059   # an Alembic depends_on\n  migfix repoint shop.0005_product_wieght shop.0005_product_weight   # a Django dependency\n  migfix --chain enterprise_chef repoint oss_chef:rolse oss_chef:roles   # a sqitch requirement"
+    after_help = "OLD must be declared by no revision, NEW by one. Only the reference tokens are edited.\n\nExamples:\n  migfix repoint 0059_backfill_invoices_currency 0059   # an Alembic depends_on\n  migfix repoint shop.0005_product_wieght shop.0005_product_weight   # a Django dependency\n  migfix repoint oss_chef:rolse oss_chef:roles   # a sqitch requirement on another project"
 )]
 pub struct RepointArgs {
     /// The missing revision that references name (sqitch: `PROJECT:CHANGE` for another project's)
