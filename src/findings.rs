@@ -307,6 +307,7 @@ pub(crate) fn shell_arg(s: &str) -> String {
 fn dangling_first(
     root: &std::path::Path,
     chain: &Chain,
+    several: bool,
     graph: &Graph<'_>,
     label: Option<&str>,
 ) -> Option<Result<(Vec<String>, bool), String>> {
@@ -322,6 +323,27 @@ fn dangling_first(
         else {
             continue;
         };
+        if via == Via::DependsOn {
+            // Not a parent: re-pointed by name, the fork stays as it is.
+            let Some(to) = reference_onto(graph, &target, suggestion.as_deref()) else {
+                return Some(Err(format!(
+                    "first point the reference in {} at an existing {} instead of {target} (a merge is refused while it dangles)",
+                    rel(root, &graph.rev(rev).path),
+                    chain.spec.profile.words.one,
+                )));
+            };
+            for d in repointed.revisions[rev].depends_on.iter_mut().flatten() {
+                if *d == target {
+                    d.clone_from(&to);
+                }
+            }
+            steps.push(migfix(
+                chain.name(),
+                several,
+                &format!("repoint {} {}", shell_arg(&target), shell_arg(&to)),
+            ));
+            continue;
+        }
         let Some(step) = repoint(root, graph, rev, &via, suggestion.as_deref()) else {
             let r = graph.rev(rev);
             return Some(Err(format!(
@@ -457,7 +479,7 @@ pub(crate) fn for_chain(
                         None => format!("{} heads{on}: {}{fork}", heads.len(), and_list(&names)),
                     };
                     // A merge is refused while a pointer dangles: re-point first.
-                    let (fix, command, then) = match dangling_first(root, chain, &graph, label.as_deref()) {
+                    let (fix, command, then) = match dangling_first(root, chain, several, &graph, label.as_deref()) {
                         None => (fix, command, Vec::new()),
                         Some(Err(first)) => (format!("{first}; then {fix}"), None, Vec::new()),
                         Some(Ok((steps, forked))) if forked => {
