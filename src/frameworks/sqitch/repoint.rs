@@ -43,7 +43,8 @@ pub(crate) fn repoint(
         None => p.is_none_or(|p| p == project),
         Some(o) => p == Some(o),
     };
-    let (edits, dependents) = rename_in(&plan, old_name, "\0", ours);
+    // Renamed to itself: only to find the requirements that name it.
+    let (edits, dependents) = rename_in(&plan, old_name, old_name, ours);
     if edits.is_empty() {
         return Ok(None);
     }
