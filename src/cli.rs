@@ -93,6 +93,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Give a revision a new number: rename its file, edit its id, and make its children follow
     Renumber(RenumberArgs),
+    /// Re-point every reference to a missing revision at an existing one
+    Repoint(RepointArgs),
     /// Add a no-DDL merge revision over the current heads, numbered past every claim
     MergeHeads(MergeHeadsArgs),
     /// Classify migration failures (runbook classes A–F) statically from the tree, or from a CI log
@@ -132,7 +134,7 @@ pub struct GateArgs {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "A write (renumber, merge-heads, rebase, recover) keeps a journal while it applies: in the git\ndirectory (migfix-journal), or in .migfix at the root outside git. If the process is killed,\nthe journal stays, and every migfix command says so; writes refuse to start until it is undone\nor finished. With no journal, undo does nothing.\n\nExamples:\n  migfix undo\n  migfix undo --finish"
+    after_help = "A write (renumber, repoint, merge-heads, rebase, recover) keeps a journal while it applies: in the git\ndirectory (migfix-journal), or in .migfix at the root outside git. If the process is killed,\nthe journal stays, and every migfix command says so; writes refuse to start until it is undone\nor finished. With no journal, undo does nothing.\n\nExamples:\n  migfix undo\n  migfix undo --finish"
 )]
 pub struct UndoArgs {
     /// Complete the interrupted write instead of putting the files back (refused, with nothing changed, when a new file was not written whole)
@@ -237,6 +239,21 @@ pub struct RenumberArgs {
     /// The new parent [default: the other head when REV forks beside it, else the parent stays]
     #[arg(long, value_name = "REV")]
     pub onto: Option<String>,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "OLD must be declared by no revision, NEW by one. Only the reference tokens are edited.\n\nExamples:\n  migfix repoint 0059_backfill_invoices_currency 0059   # an Alembic depends_on\n  migfix repoint shop.0005_product_wieght shop.0005_product_weight   # a Django dependency\n  migfix repoint oss_chef:rolse oss_chef:roles   # a sqitch requirement on another project"
+)]
+pub struct RepointArgs {
+    /// The missing revision that references name (sqitch: `PROJECT:CHANGE` for another project's)
+    #[arg(value_name = "OLD")]
+    pub old: String,
+    /// The existing revision they should name instead
+    #[arg(value_name = "NEW")]
+    pub new: String,
     #[command(flatten)]
     pub write: WriteArgs,
 }

@@ -58,6 +58,9 @@ pub(crate) struct Lint {
     pub kind: &'static str,
     pub message: String,
     pub fix: String,
+    /// The migfix command that applies the fix, without `migfix` and the
+    /// chain (`repoint OLD NEW`): the shared layer adds them.
+    pub command: Option<String>,
     /// The framework's own tool accepts it.
     pub warning: bool,
 }
@@ -257,12 +260,54 @@ pub(crate) fn repoint(
     })
 }
 
+/// Where a reference to a missing revision other than the parent (a
+/// `depends_on`, a dependency on another part) should point: the revision
+/// it most likely meant, else, for a target in a part of the chain, that
+/// part's one head.
+fn reference_onto(graph: &Graph<'_>, target: &str, suggestion: Option<&str>) -> Option<String> {
+    if let Some(s) = suggestion {
+        return Some(s.to_string());
+    }
+    let (part, _) = target.rsplit_once('.')?;
+    let heads: Vec<usize> = graph
+        .heads()
+        .into_iter()
+        .filter(|&h| graph.rev(h).part.as_ref().is_some_and(|p| p.label == part))
+        .collect();
+    match heads[..] {
+        [one] => Some(graph.rev(one).id.clone()),
+        _ => None,
+    }
+}
+
+/// A migfix command line: `--chain NAME` first where the repository has
+/// several chains.
+pub(crate) fn migfix(chain: &str, several: bool, rest: &str) -> String {
+    if several {
+        format!("migfix --chain {} {rest}", shell_arg(chain))
+    } else {
+        format!("migfix {rest}")
+    }
+}
+
+/// A word as a POSIX shell reads it back: as it is when plain, else in
+/// single quotes.
+pub(crate) fn shell_arg(s: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_./@%+=:,-".contains(c);
+    if !s.is_empty() && s.chars().all(plain) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
 /// Where the chain has dangling pointers, which a merge refuses: `Ok`
 /// with the commands that re-point them all and whether the heads of
 /// `label` stay forked after them, or `Err` with what to do by hand.
 fn dangling_first(
     root: &std::path::Path,
     chain: &Chain,
+    several: bool,
     graph: &Graph<'_>,
     label: Option<&str>,
 ) -> Option<Result<(Vec<String>, bool), String>> {
@@ -278,6 +323,27 @@ fn dangling_first(
         else {
             continue;
         };
+        if via == Via::DependsOn {
+            // Not a parent: re-pointed by name, the fork stays as it is.
+            let Some(to) = reference_onto(graph, &target, suggestion.as_deref()) else {
+                return Some(Err(format!(
+                    "first point the reference in {} at an existing {} instead of {target} (a merge is refused while it dangles)",
+                    rel(root, &graph.rev(rev).path),
+                    chain.spec.profile.words.one,
+                )));
+            };
+            for d in repointed.revisions[rev].depends_on.iter_mut().flatten() {
+                if *d == target {
+                    d.clone_from(&to);
+                }
+            }
+            steps.push(migfix(
+                chain.name(),
+                several,
+                &format!("repoint {} {}", shell_arg(&target), shell_arg(&to)),
+            ));
+            continue;
+        }
         let Some(step) = repoint(root, graph, rev, &via, suggestion.as_deref()) else {
             let r = graph.rev(rev);
             return Some(Err(format!(
@@ -305,10 +371,12 @@ fn dangling_first(
 }
 
 /// Everything `check` reports for one chain from its graph, then `lint`,
-/// its framework's own lint, whose lines are in `lint_file`.
+/// its framework's own lint, whose lines are in `lint_file`; `several`
+/// when the repository has other chains (a command then names the chain).
 pub(crate) fn for_chain(
     root: &std::path::Path,
     chain: &Chain,
+    several: bool,
     lint_file: &std::path::Path,
     lint: Vec<Lint>,
 ) -> Vec<Finding> {
@@ -411,7 +479,7 @@ pub(crate) fn for_chain(
                         None => format!("{} heads{on}: {}{fork}", heads.len(), and_list(&names)),
                     };
                     // A merge is refused while a pointer dangles: re-point first.
-                    let (fix, command, then) = match dangling_first(root, chain, &graph, label.as_deref()) {
+                    let (fix, command, then) = match dangling_first(root, chain, several, &graph, label.as_deref()) {
                         None => (fix, command, Vec::new()),
                         Some(Err(first)) => (format!("{first}; then {fix}"), None, Vec::new()),
                         Some(Ok((steps, forked))) if forked => {
@@ -453,7 +521,11 @@ pub(crate) fn for_chain(
                             None => format!("point {field} at an existing {} (see `migfix history`)", profile.words.one),
                         },
                     };
-                    let repoint = repoint(root, &graph, rev, &via, suggestion.as_deref());
+                    let repoint = match via {
+                        Via::DownRevision => repoint(root, &graph, rev, &via, suggestion.as_deref()),
+                        Via::DependsOn => reference_onto(&graph, &target, suggestion.as_deref())
+                            .map(|to| migfix(&name, several, &format!("repoint {} {}", shell_arg(&target), shell_arg(&to)))),
+                    };
                     (
                         Some('E'),
                         if via == Via::DownRevision { "dangling-down-revision" } else { "dangling-depends-on" },
@@ -566,7 +638,9 @@ pub(crate) fn for_chain(
     for l in lint {
         // Script paths as the rest of the output shows paths: from the root.
         let message = l.message.replace(&format!("{}/", root.display()), "");
+        let command = l.command.as_deref().map(|c| migfix(&name, several, c));
         let mut f = Finding::new(None, l.kind, Some(&name), message, l.fix);
+        f.command = command;
         f.path = Some(lint_path.clone());
         f.line = Some(l.line);
         f.warning = l.warning;

@@ -58,7 +58,10 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
     let found = plan::journal::find(&config.root);
     match &cli.command {
         Command::Undo(_) | Command::Recover(_) => {}
-        Command::Renumber(_) | Command::MergeHeads(_) | Command::Rebase(_) => {
+        Command::Renumber(_)
+        | Command::Repoint(_)
+        | Command::MergeHeads(_)
+        | Command::Rebase(_) => {
             if let Some(err) = plan::journal::refusal(&found) {
                 return Err(err);
             }
@@ -68,6 +71,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
     // A repair checks the whole repository: every chain must be readable.
     let repair = match &cli.command {
         Command::Renumber(_) => Some("renumber"),
+        Command::Repoint(_) => Some("repoint"),
         Command::MergeHeads(_) => Some("merge-heads"),
         Command::Rebase(_) => Some("rebase"),
         Command::Recover(_) => Some("recover"),
@@ -83,6 +87,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::History(args) => commands::history(&config, args),
         Command::Check(_) => commands::check(&config),
         Command::Renumber(args) => commands::renumber::run(&config, args),
+        Command::Repoint(args) => commands::repoint::run(&config, args),
         Command::MergeHeads(args) => commands::merge_heads::run(&config, args),
         Command::Diagnose(args) => commands::diagnose::run(&config, args),
         Command::Collisions(args) => commands::collisions::run(&config, args),

@@ -10,6 +10,7 @@ pub(crate) mod merge_heads;
 pub(crate) mod rebase;
 pub(crate) mod recover;
 pub(crate) mod renumber;
+pub(crate) mod repoint;
 pub(crate) mod verify;
 pub(crate) mod write;
 

@@ -147,6 +147,20 @@ pub(crate) trait Framework: Sync {
         repo: Option<&Repo>,
     ) -> Result<(Preview, Plan)>;
 
+    /// Every reference in the chain to `old`, which no revision declares,
+    /// made to name `new`, which must exist (an input error naming what
+    /// exists nearby otherwise); byte-exact edits of the reference tokens.
+    /// `Ok(None)` when nothing in the chain names `old`. `chains` are the
+    /// repository's, for references from one chain to another.
+    fn repoint(
+        &self,
+        config: &Config,
+        chains: &[Chain],
+        chain: &Chain,
+        old: &str,
+        new: &str,
+    ) -> Result<Option<(Preview, Plan)>>;
+
     /// A merge node over the chain's fork.
     fn merge_heads(
         &self,

@@ -278,7 +278,13 @@ pub(crate) fn read(root: &Path, spec: &ChainSpec) -> Result<Chain, Vec<Diag>> {
 pub(crate) fn findings(root: &Path, chain: &Chain, chains: &[Chain]) -> Vec<Finding> {
     let framework = of(&chain.spec);
     let lint = framework.lint(chain, chains);
-    crate::findings::for_chain(root, chain, &framework.lint_file(&chain.spec), lint)
+    crate::findings::for_chain(
+        root,
+        chain,
+        chains.len() > 1,
+        &framework.lint_file(&chain.spec),
+        lint,
+    )
 }
 
 /// What other branches add to the chain, against HEAD; nothing outside git.

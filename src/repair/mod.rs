@@ -114,3 +114,47 @@ pub(crate) fn parts_after(after: &Chain, plan: &Plan) -> Vec<PartAfter> {
     }
     parts.into_values().collect()
 }
+
+/// Of `names`, up to five nearest to `target`: closest spelling first (a
+/// transposition counts as one edit), then the numerically closest.
+pub(crate) fn nearest<'n>(target: &str, names: impl Iterator<Item = &'n str>) -> Vec<String> {
+    let number = |s: &str| {
+        let name = s.rsplit(['.', ':']).next().unwrap_or(s);
+        crate::chains::scheme::number_prefix(name)
+            .unwrap_or(name)
+            .parse::<i64>()
+            .ok()
+    };
+    let mut near: Vec<(usize, i64, &str)> = names
+        .map(|n| {
+            let gap = number(target)
+                .zip(number(n))
+                .map_or(0, |(a, b)| (a - b).abs());
+            (strsim::osa_distance(target, n), gap, n)
+        })
+        .collect();
+    near.sort();
+    near.dedup();
+    near.into_iter()
+        .take(5)
+        .map(|(_, _, n)| n.to_string())
+        .collect()
+}
+
+/// The input error of a re-point whose NEW does not exist: what is
+/// nearby, in `what` (the chain or project).
+pub(crate) fn missing_new(new: &str, noun: &str, what: &str, near: &[String]) -> InputErrors {
+    InputErrors::one(Diag::new(
+        new,
+        None,
+        format!(
+            "no {noun} {new} in {what}; nearest: {}",
+            if near.is_empty() {
+                "none".to_string()
+            } else {
+                near.join(", ")
+            }
+        ),
+    ))
+    .with_help("re-point the references at an existing one: migfix repoint OLD NEW")
+}

@@ -171,7 +171,7 @@ fn is_repair(words: &[String]) -> bool {
         && words.iter().any(|w| {
             matches!(
                 w.as_str(),
-                "renumber" | "merge-heads" | "rebase" | "recover" | "undo"
+                "renumber" | "repoint" | "merge-heads" | "rebase" | "recover" | "undo"
             )
         })
         && !words.iter().any(|w| w == "--dry-run")

@@ -233,10 +233,7 @@ fn alembic_dangling_without_near_miss() {
 }
 
 /// A pull request adds 0061, whose depends_on names 0059 by its file name.
-///
-/// Fails today, so ignored: a dangling depends_on has no command.
 #[test]
-#[ignore = "no command re-points a dangling depends_on yet (cargo test -- --ignored)"]
 fn alembic_dangling_depends_on() {
     let r = Repo::new("healthy", "raxx", |_| {});
     r.branch("pr/reporting", |r| {

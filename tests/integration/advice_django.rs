@@ -153,9 +153,7 @@ fn django_cross_app(dependency: &str, hint: Hint) {
     );
 }
 
-/// Fails today, so ignored: a dangling dependency on another app has no command.
 #[test]
-#[ignore = "no command re-points a dependency on another app yet (cargo test -- --ignored)"]
 fn django_cross_app_near_miss() {
     django_cross_app(
         "0005_product_wieght",
@@ -163,9 +161,8 @@ fn django_cross_app_near_miss() {
     );
 }
 
-/// Fails today, so ignored: a dangling dependency on another app has no command.
+/// With no near miss: onto the other app's leaf.
 #[test]
-#[ignore = "no command re-points a dependency on another app yet (cargo test -- --ignored)"]
 fn django_cross_app_without_near_miss() {
     django_cross_app("0011_fulfilment", Hint::No);
 }
@@ -175,10 +172,8 @@ fn django_cross_app_without_near_miss() {
 /// 0006 (with migfix); the branch is merged later.
 ///
 /// "Did you mean" must name the renamed shop.0006_product_weight, not
-/// shop.0005_product_discount (the same number). Ignored: no command
-/// re-points a dependency on another app yet.
+/// shop.0005_product_discount (the same number).
 #[test]
-#[ignore = "no command re-points a dependency on another app yet (cargo test -- --ignored)"]
 fn django_cross_app_stale_branch() {
     let r = Repo::new("django-shop", "django-shop", |root| {
         remove(root, &[DISCOUNT])

@@ -78,10 +78,7 @@ fn sqitch_same_change_claimed_twice() {
 /// A branch cut at 07 adds a change requiring 06-job-priority-column;
 /// meanwhile main renames that change to 06-job-priorities and adds 08;
 /// the branch is merged later.
-///
-/// Fails today, so ignored: a sqitch-dependency finding has no command.
 #[test]
-#[ignore = "sqitch findings carry no command yet (cargo test -- --ignored)"]
 fn sqitch_stale_branch() {
     let r = healthy_queue();
     r.branch("feature/priority-index", |r| {
@@ -155,18 +152,13 @@ fn sqitch_dangling(requires: &str) {
 }
 
 /// A requirement one letter off a planned change.
-///
-/// Fails today, so ignored: a sqitch-dependency finding has no command (nor a near-miss
-/// suggestion).
 #[test]
-#[ignore = "sqitch findings carry no command yet (cargo test -- --ignored)"]
 fn sqitch_dangling_near_miss() {
     sqitch_dangling("01-job-queu");
 }
 
-/// Fails today, so ignored: a sqitch-dependency finding has no command.
+/// With nothing near, onto the change planned just before it.
 #[test]
-#[ignore = "sqitch findings carry no command yet (cargo test -- --ignored)"]
 fn sqitch_dangling_without_near_miss() {
     sqitch_dangling("payment-ledger");
 }
@@ -186,18 +178,13 @@ fn chef_cross_project(requires: &str) {
 }
 
 /// `oss_chef:rolse` for `oss_chef:roles`.
-///
-/// Fails today, so ignored: a sqitch-dependency finding has no command (nor a near-miss
-/// suggestion).
 #[test]
-#[ignore = "sqitch findings carry no command yet (cargo test -- --ignored)"]
 fn sqitch_cross_project_near_miss() {
     chef_cross_project("oss_chef:rolse");
 }
 
-/// Fails today, so ignored: a sqitch-dependency finding has no command.
+/// With nothing near, onto the project's last change.
 #[test]
-#[ignore = "sqitch findings carry no command yet (cargo test -- --ignored)"]
 fn sqitch_cross_project_without_near_miss() {
     chef_cross_project("oss_chef:billing_ledgers");
 }
@@ -205,10 +192,7 @@ fn sqitch_cross_project_without_near_miss() {
 /// A branch requires `oss_chef:roles`; meanwhile main renames oss_chef's
 /// `roles` (with migfix, which edits the other plan's requirements too);
 /// the branch is merged later.
-///
-/// Fails today, so ignored: a sqitch-dependency finding has no command.
 #[test]
-#[ignore = "sqitch findings carry no command yet (cargo test -- --ignored)"]
 fn sqitch_cross_project_stale_branch() {
     let r = chef();
     r.branch("pr/roles-index", |r| chef_requires(r, "oss_chef:roles"));

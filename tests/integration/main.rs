@@ -30,6 +30,7 @@ mod real_world;
 mod recover;
 mod renumber;
 mod renumber_names;
+mod repoint;
 mod secrets;
 mod sizes;
 mod sqitch;

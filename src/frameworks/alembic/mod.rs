@@ -9,6 +9,7 @@ pub(crate) mod planned;
 pub(crate) mod read;
 pub(crate) mod rebase;
 pub(crate) mod renumber;
+pub(crate) mod repoint;
 pub(crate) mod stale;
 pub(crate) mod template;
 
@@ -200,6 +201,17 @@ impl Framework for Alembic {
                 .map(|r| self.claims(r, &chain.spec))
                 .unwrap_or_default(),
         )
+    }
+
+    fn repoint(
+        &self,
+        config: &Config,
+        _chains: &[Chain],
+        chain: &Chain,
+        old: &str,
+        new: &str,
+    ) -> Result<Option<(Preview, Plan)>> {
+        repoint::repoint(config, chain, old, new)
     }
 
     fn merge_heads(

@@ -314,7 +314,12 @@ fn own_edits(
 /// `old`, and the token in its docstring's `Revises:` line, even where the
 /// constants no longer name it (a header left stale must not name an id
 /// that is gone); whether the constants named it.
-fn reference_edits(src: &[u8], consts: &ModuleConsts, old: &str, new: &str) -> (Vec<Edit>, bool) {
+pub(super) fn reference_edits(
+    src: &[u8],
+    consts: &ModuleConsts,
+    old: &str,
+    new: &str,
+) -> (Vec<Edit>, bool) {
     let mut edits = Vec::new();
     for slot in [&consts.down_revision, &consts.depends_on] {
         for lit in slot.iter().flat_map(|a| a.value.literals()) {

@@ -8,6 +8,7 @@ pub(crate) mod parse;
 pub(crate) mod read;
 pub(crate) mod rebase;
 pub(crate) mod renumber;
+pub(crate) mod repoint;
 pub(crate) mod settings;
 pub(crate) mod swappable;
 
@@ -229,6 +230,17 @@ impl Framework for Django {
                 .map(|r| self.claims(r, &chain.spec))
                 .unwrap_or_default(),
         )
+    }
+
+    fn repoint(
+        &self,
+        config: &Config,
+        _chains: &[Chain],
+        chain: &Chain,
+        old: &str,
+        new: &str,
+    ) -> Result<Option<(Preview, Plan)>> {
+        repoint::repoint(config, chain, old, new)
     }
 
     fn merge_heads(

@@ -62,9 +62,13 @@ pub(crate) fn lint(plan: &Plan, spec: &SqitchSpec, projects: &Projects) -> Vec<L
             kind,
             message,
             fix: fix.to_string(),
+            command: None,
             warning: WARNING_KINDS.contains(&kind),
         });
     };
+    // The requirements on names that are not planned: line, message and
+    // the `repoint` that fixes each, set once every lint is pushed.
+    let mut repoints: Vec<(usize, String, String)> = Vec::new();
     // The header runs to the first blank line (a comment line does not end
     // it); every line in it must be a pragma.
     let header_end = plan
@@ -130,10 +134,10 @@ pub(crate) fn lint(plan: &Plan, spec: &SqitchSpec, projects: &Projects) -> Vec<L
     let mut tags: HashMap<&str, usize> = HashMap::new();
     let mut any_change = false;
     let mut prefixes: Vec<(&str, &str, usize)> = Vec::new();
-    let mut dep_errors: Vec<(usize, String)> = Vec::new();
+    let mut dep_errors: Vec<(usize, String, Option<String>)> = Vec::new();
     let flush = |section: &mut Vec<(&Line, &Entry)>,
                  seen: &mut HashMap<String, usize>,
-                 errors: &mut Vec<(usize, String)>| {
+                 errors: &mut Vec<(usize, String, Option<String>)>| {
         errors.extend(check_section(section, project, seen));
         for (l, e) in section.drain(..) {
             seen.insert(e.name.clone(), l.number);
@@ -314,13 +318,33 @@ pub(crate) fn lint(plan: &Plan, spec: &SqitchSpec, projects: &Projects) -> Vec<L
                             name.to_string()
                         };
                         if !names.contains(&wanted) {
+                            let changes: Vec<&str> = names
+                                .iter()
+                                .map(String::as_str)
+                                .filter(|c| !c.starts_with('@'))
+                                .collect();
+                            let near = suggest(&wanted, &changes);
+                            let hint = near
+                                .map(|s| format!("; did you mean {p}:{s}?"))
+                                .unwrap_or_default();
+                            let message = format!(
+                                "`{}` requires `{}`, but project {p} plans no `{wanted}`{hint}",
+                                entry.name, dep.text
+                            );
+                            // With nothing near, onto the project's last change.
+                            if let (false, Some(to)) =
+                                (wanted.starts_with('@'), near.or(changes.last().copied()))
+                            {
+                                repoints.push((
+                                    n,
+                                    message.clone(),
+                                    repoint_command(&format!("{p}:{wanted}"), &format!("{p}:{to}")),
+                                ));
+                            }
                             push(
                                 n,
                                 "sqitch-dependency",
-                                format!(
-                                    "`{}` requires `{}`, but project {p} plans no `{wanted}`",
-                                    entry.name, dep.text
-                                ),
+                                message,
                                 "fix the name, or plan the change in that project",
                             );
                         }
@@ -349,7 +373,25 @@ pub(crate) fn lint(plan: &Plan, spec: &SqitchSpec, projects: &Projects) -> Vec<L
         section.push((line, entry));
     }
     flush(&mut section, &mut seen, &mut dep_errors);
-    for (line, message) in dep_errors {
+    for (line, message, missing) in dep_errors {
+        // A name planned nowhere before it: the one it most likely meant,
+        // else the change planned just before it.
+        let before: Vec<&str> = plan
+            .changes()
+            .take_while(|(l, _)| l.number < line)
+            .map(|(_, e)| e.name.as_str())
+            .filter(|name| !name.is_empty())
+            .collect();
+        let missing =
+            missing.filter(|m| !m.contains('@') && plan.changes().all(|(_, e)| e.name != *m));
+        let near = missing.as_deref().and_then(|m| suggest(m, &before));
+        let message = match near {
+            Some(s) => format!("{message}; did you mean {s}?"),
+            None => message,
+        };
+        if let (Some(m), Some(to)) = (&missing, near.or(before.last().copied())) {
+            repoints.push((line, message.clone(), repoint_command(m, to)));
+        }
         push(
             line,
             "sqitch-dependency",
@@ -384,8 +426,60 @@ pub(crate) fn lint(plan: &Plan, spec: &SqitchSpec, projects: &Projects) -> Vec<L
             }
         }
     }
+    for (line, message, command) in repoints {
+        if let Some(l) = out
+            .iter_mut()
+            .find(|l| l.line == line && l.message == message)
+        {
+            l.command = Some(command);
+        }
+    }
     out.sort_by_key(|l| l.line);
     out
+}
+
+/// `repoint OLD NEW`, each quoted for a shell where it must be.
+fn repoint_command(old: &str, new: &str) -> String {
+    format!(
+        "repoint {} {}",
+        crate::findings::shell_arg(old),
+        crate::findings::shell_arg(new)
+    )
+}
+
+/// Of `names`, the one a requirement on `missing` most likely meant: the
+/// one with its sequence number, else one a letter or two off, else the
+/// one that has it as a whole word (`roles` renamed `chef_roles`).
+fn suggest<'n>(missing: &str, names: &[&'n str]) -> Option<&'n str> {
+    let one = |found: Vec<&'n str>| match found[..] {
+        [one] => Some(one),
+        _ => None,
+    };
+    if let Some(prefix) = number_prefix(missing) {
+        let same: Vec<&str> = names
+            .iter()
+            .copied()
+            .filter(|n| number_prefix(n) == Some(prefix))
+            .collect();
+        if let Some(s) = one(same) {
+            return Some(s);
+        }
+    }
+    if let Some((_, s)) = names
+        .iter()
+        .map(|n| (strsim::osa_distance(missing, n), *n))
+        .filter(|(d, n)| *d <= (n.len().max(missing.len()) / 3).max(1))
+        .min()
+    {
+        return Some(s);
+    }
+    let word = |n: &str| {
+        n.split(|c: char| !c.is_ascii_alphanumeric())
+            .collect::<Vec<_>>()
+            .windows(missing.split(|c: char| !c.is_ascii_alphanumeric()).count())
+            .any(|w| w.join("_") == missing.replace(|c: char| !c.is_ascii_alphanumeric(), "_"))
+    };
+    one(names.iter().copied().filter(|n| word(n)).collect())
 }
 
 /// sqitch's `check_changes` for one tag section: each requirement on this
@@ -395,7 +489,7 @@ fn check_section(
     section: &[(&Line, &Entry)],
     project: &str,
     seen: &HashMap<String, usize>,
-) -> Vec<(usize, String)> {
+) -> Vec<(usize, String, Option<String>)> {
     let mut position: HashMap<&str, usize> = HashMap::new();
     let mut bad: Vec<(usize, &str, Vec<String>)> = Vec::new();
     for (i, (line, entry)) in section.iter().enumerate() {
@@ -433,15 +527,18 @@ fn check_section(
     let mut out = Vec::new();
     for (line, change, deps) in bad {
         for dep in deps {
-            let message = if dep == change {
-                format!("`{change}` requires itself")
+            let (message, missing) = if dep == change {
+                (format!("`{change}` requires itself"), None)
             } else if let Some(pos) = position.get(dep.as_str()) {
                 let delta = pos - position[change];
-                format!("`{change}` requires `{dep}`, which is planned later ({delta} change{} after it)", if delta == 1 { "" } else { "s" })
+                (format!("`{change}` requires `{dep}`, which is planned later ({delta} change{} after it)", if delta == 1 { "" } else { "s" }), None)
             } else {
-                format!("`{change}` requires `{dep}`, which is not planned before it")
+                (
+                    format!("`{change}` requires `{dep}`, which is not planned before it"),
+                    Some(dep),
+                )
             };
-            out.push((line, message));
+            out.push((line, message, missing));
         }
     }
     out

@@ -10,6 +10,7 @@ pub(crate) mod plan;
 pub(crate) mod planned;
 pub(crate) mod rebase;
 pub(crate) mod repair;
+pub(crate) mod repoint;
 pub(crate) mod targets;
 
 use std::path::{Path, PathBuf};
@@ -179,6 +180,17 @@ impl Framework for Sqitch {
         _repo: Option<&crate::git::Repo>,
     ) -> Result<(Preview, crate::plan::Plan)> {
         renumber(config, chains, chain, idx, args)
+    }
+
+    fn repoint(
+        &self,
+        config: &Config,
+        chains: &[Chain],
+        chain: &Chain,
+        old: &str,
+        new: &str,
+    ) -> Result<Option<(Preview, crate::plan::Plan)>> {
+        repoint::repoint(config, chains, chain, old, new)
     }
 
     /// A plan is one line: it never forks.

@@ -291,7 +291,7 @@ pub(crate) fn renumber(
 /// The edits that rename `old` in one plan: its entries (in its own plan)
 /// and each dependency naming it whose project `ours` accepts; with the
 /// changes whose dependencies follow.
-fn rename_in(
+pub(super) fn rename_in(
     plan: &Plan,
     old: &str,
     new: &str,
