@@ -38,7 +38,7 @@ echo "tree: $TREE, $files migrations, $(find "$TREE" -name '*.py' -exec cat {} +
 # Correctness: one leaf, the same for both.
 ours="$("$MIGFIX" -C "$TREE" heads)"
 theirs="$(PYTHONDONTWRITEBYTECODE=1 "$PY" tests/oracle/django_graph.py graph --root "$TREE" --app catalog=catalog/migrations |
-    "$PY" -c 'import json,sys; d=json.load(sys.stdin); print("\n".join(f"{a}.{n} (head)" for a, n in d["leaf_nodes"]))')"
+    "$PY" -c 'import json,sys; d=json.load(sys.stdin); print("\n".join(f"{a}.{n} (leaf node)" for a, n in d["leaf_nodes"]))')"
 echo "migfix: $ours"
 echo "django: $theirs"
 [[ "$ours" == "$theirs" ]] || die "MISMATCH between migfix heads and Django's leaf nodes"
