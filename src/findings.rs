@@ -311,9 +311,18 @@ fn dangling_first(
     graph: &Graph<'_>,
     label: Option<&str>,
 ) -> Option<Result<(Vec<String>, bool), String>> {
+    let dangling: Vec<Problem> = graph
+        .problems()
+        .into_iter()
+        .filter(|p| matches!(p, Problem::Dangling { .. }))
+        .collect();
+    if dangling.is_empty() {
+        return None;
+    }
+    // The chain as the re-points leave it, to see whether the fork stays.
     let mut steps = Vec::new();
     let mut repointed = chain.clone();
-    for p in graph.problems() {
+    for p in dangling {
         let Problem::Dangling {
             rev,
             target,
@@ -359,9 +368,6 @@ fn dangling_first(
             d.clone_from(&to);
         }
         steps.push(step);
-    }
-    if steps.is_empty() {
-        return None;
     }
     let forked = Graph::build(&repointed)
         .forks()

@@ -115,11 +115,9 @@ impl Repo {
         // Depth 0 is the work tree: files HEAD lacks arrive there.
         let mut out: Vec<Option<usize>> = rels
             .iter()
-            .map(|r| {
-                r.as_ref()
-                    .filter(|r| has(&commit, r))
-                    .map(|_| None)
-                    .unwrap_or(Some(0))
+            .map(|r| match r {
+                Some(r) if has(&commit, r) => None,
+                _ => Some(0),
             })
             .collect();
         for depth in 1..LIMIT {
