@@ -163,6 +163,18 @@ fn sqitch_dangling_without_near_miss() {
     sqitch_dangling("payment-ledger");
 }
 
+/// A requirement on a change as of a tag, one letter off the change.
+#[test]
+fn sqitch_dangling_near_miss_at_a_tag() {
+    sqitch_dangling("05-billing-invoice-line@v1.0");
+}
+
+/// With nothing near, onto the change planned just before the tag.
+#[test]
+fn sqitch_dangling_at_a_tag_without_near_miss() {
+    sqitch_dangling("payment-ledger@v1.0");
+}
+
 fn chef_cross_project(requires: &str) {
     let r = chef();
     r.branch("pr/roles-index", |r| chef_requires(r, requires));

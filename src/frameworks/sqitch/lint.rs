@@ -373,23 +373,42 @@ pub(crate) fn lint(plan: &Plan, spec: &SqitchSpec, projects: &Projects) -> Vec<L
         section.push((line, entry));
     }
     flush(&mut section, &mut seen, &mut dep_errors);
-    for (line, message, missing) in dep_errors {
-        // A name planned nowhere before it: the one it most likely meant,
-        // else the change planned just before it.
-        let before: Vec<&str> = plan
-            .changes()
+    // The changes planned before a line.
+    let before = |line: usize| -> Vec<&str> {
+        plan.changes()
             .take_while(|(l, _)| l.number < line)
             .map(|(_, e)| e.name.as_str())
             .filter(|name| !name.is_empty())
-            .collect();
-        let missing =
-            missing.filter(|m| !m.contains('@') && plan.changes().all(|(_, e)| e.name != *m));
-        let near = missing.as_deref().and_then(|m| suggest(m, &before));
-        let message = match near {
-            Some(s) => format!("{message}; did you mean {s}?"),
-            None => message,
+            .collect()
+    };
+    for (line, message, missing) in dep_errors {
+        // A name planned nowhere before it: the one it most likely meant,
+        // else the change planned just before it. In `name@tag` with the
+        // tag planned, the name is re-pointed among the changes before the
+        // tag; a missing tag has no such fix.
+        let (missing, tag, candidates) = match missing.as_deref().map(|m| m.split_once('@')) {
+            None | Some(None) => (missing.clone(), None, before(line)),
+            Some(Some((name, tag))) => {
+                let tag_line = plan
+                    .lines
+                    .iter()
+                    .find(|l| matches!(&l.kind, LineKind::Tag(e) if e.name == tag))
+                    .map(|l| l.number)
+                    .filter(|&t| t < line && !name.is_empty());
+                match tag_line {
+                    Some(t) => (Some(name.to_string()), Some(tag), before(t)),
+                    None => (None, None, Vec::new()),
+                }
+            }
         };
-        if let (Some(m), Some(to)) = (&missing, near.or(before.last().copied())) {
+        let missing = missing.filter(|m| plan.changes().all(|(_, e)| e.name != *m));
+        let near = missing.as_deref().and_then(|m| suggest(m, &candidates));
+        let message = match (near, tag) {
+            (Some(s), Some(t)) => format!("{message}; did you mean {s}@{t}?"),
+            (Some(s), None) => format!("{message}; did you mean {s}?"),
+            (None, _) => message,
+        };
+        if let (Some(m), Some(to)) = (&missing, near.or(candidates.last().copied())) {
             repoints.push((line, message.clone(), repoint_command(m, to)));
         }
         push(
