@@ -95,6 +95,8 @@ pub enum Command {
     Renumber(RenumberArgs),
     /// Re-point every reference to a missing revision at an existing one
     Repoint(RepointArgs),
+    /// Drop the later declaration of a sqitch change declared twice with no tag between
+    Dedupe(DedupeArgs),
     /// Add a no-DDL merge revision over the current heads, numbered past every claim
     MergeHeads(MergeHeadsArgs),
     /// Classify migration failures (runbook classes A–F) statically from the tree, or from a CI log
@@ -254,6 +256,18 @@ pub struct RepointArgs {
     /// The existing revision they should name instead
     #[arg(value_name = "NEW")]
     pub new: String,
+    #[command(flatten)]
+    pub write: WriteArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "The first declaration stays byte for byte (sqitch knows a deployed change by a hash of its line); the later one goes, and what only it listed is named. A change planned again after a tag is a rework, which is sqitch's way, and is left alone.\n\nExample:\n  migfix dedupe 08-job-owner"
+)]
+pub struct DedupeArgs {
+    /// The sqitch change declared twice
+    #[arg(value_name = "CHANGE")]
+    pub name: String,
     #[command(flatten)]
     pub write: WriteArgs,
 }

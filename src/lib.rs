@@ -60,6 +60,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Undo(_) | Command::Recover(_) => {}
         Command::Renumber(_)
         | Command::Repoint(_)
+        | Command::Dedupe(_)
         | Command::MergeHeads(_)
         | Command::Rebase(_) => {
             if let Some(err) = plan::journal::refusal(&found) {
@@ -72,6 +73,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
     let repair = match &cli.command {
         Command::Renumber(_) => Some("renumber"),
         Command::Repoint(_) => Some("repoint"),
+        Command::Dedupe(_) => Some("dedupe"),
         Command::MergeHeads(_) => Some("merge-heads"),
         Command::Rebase(_) => Some("rebase"),
         Command::Recover(_) => Some("recover"),
@@ -88,6 +90,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Check(_) => commands::check(&config),
         Command::Renumber(args) => commands::renumber::run(&config, args),
         Command::Repoint(args) => commands::repoint::run(&config, args),
+        Command::Dedupe(args) => commands::dedupe::run(&config, args),
         Command::MergeHeads(args) => commands::merge_heads::run(&config, args),
         Command::Diagnose(args) => commands::diagnose::run(&config, args),
         Command::Collisions(args) => commands::collisions::run(&config, args),

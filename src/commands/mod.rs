@@ -3,6 +3,7 @@
 
 pub(crate) mod cluster;
 pub(crate) mod collisions;
+pub(crate) mod dedupe;
 pub(crate) mod diagnose;
 pub(crate) mod gate;
 pub(crate) mod judge;

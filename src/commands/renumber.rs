@@ -3,7 +3,7 @@
 
 use anyhow::{bail, Result};
 
-use super::write::{finish, Check};
+use super::write::repair;
 use crate::chains::Chain;
 use crate::cli::RenumberArgs;
 use crate::config::{rel, Config};
@@ -14,17 +14,9 @@ use crate::plan::Plan;
 use crate::repair::Preview;
 
 pub(crate) fn run(config: &Config, args: &RenumberArgs) -> Result<ExitStatus> {
-    let (chains, every) = crate::frameworks::load_every(config)?;
-    let repo = Repo::discover(&config.root);
-    let (preview, plan) = prepare(config, &chains, &every, args, repo.as_ref())?;
-    finish(
-        config,
-        &preview,
-        &plan,
-        &args.write,
-        repo.as_ref(),
-        Check::Tree,
-    )
+    repair(config, &args.write, |chains, every, repo| {
+        prepare(config, chains, every, args, repo)
+    })
 }
 
 /// The renumber as a plan, checked, not yet shown or applied: the revision

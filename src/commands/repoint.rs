@@ -5,27 +5,18 @@
 
 use anyhow::Result;
 
-use super::write::{finish, Check};
+use super::write::repair;
 use crate::chains::Chain;
 use crate::cli::RepointArgs;
 use crate::config::{rel, Config};
 use crate::error::{Diag, ExitStatus, InputErrors};
-use crate::git::Repo;
 use crate::plan::Plan;
 use crate::repair::Preview;
 
 pub(crate) fn run(config: &Config, args: &RepointArgs) -> Result<ExitStatus> {
-    let (chains, every) = crate::frameworks::load_every(config)?;
-    let repo = Repo::discover(&config.root);
-    let (preview, plan) = prepare(config, &chains, &every, &args.old, &args.new)?;
-    finish(
-        config,
-        &preview,
-        &plan,
-        &args.write,
-        repo.as_ref(),
-        Check::Tree,
-    )
+    repair(config, &args.write, |chains, every, _| {
+        prepare(config, chains, every, &args.old, &args.new)
+    })
 }
 
 /// The re-point as a plan, checked, not yet shown or applied: of the
@@ -44,13 +35,35 @@ pub(crate) fn prepare(
             InputErrors::one(Diag::new(new, None, "NEW is OLD: nothing to re-point")).into(),
         );
     }
+    one_chain(
+        config,
+        among,
+        old,
+        |chain| crate::frameworks::of(&chain.spec).repoint(config, every, chain, old, new),
+        format!("no reference to {old} in"),
+        "`migfix check` lists each reference to a missing revision, with its command",
+        |chain| format!("migfix --chain {chain} repoint {old} {new}"),
+    )
+}
+
+/// Of the chains `among`, the one repair `plan` finds something to do in:
+/// none is an error (`nothing` names where it looked), and so are several
+/// (`again` is the command for one of them). Chains that read one file (a
+/// plan's engines) plan one edit.
+pub(crate) fn one_chain(
+    config: &Config,
+    among: &[Chain],
+    subject: &str,
+    plan: impl Fn(&Chain) -> Result<Option<(Preview, Plan)>>,
+    nothing: String,
+    help: &str,
+    again: impl Fn(&str) -> String,
+) -> Result<(Preview, Plan)> {
     let mut found: Vec<(&Chain, Preview, Plan)> = Vec::new();
     for chain in among {
-        let framework = crate::frameworks::of(&chain.spec);
-        if let Some((preview, plan)) = framework.repoint(config, every, chain, old, new)? {
-            // Chains that read one file (a plan's engines) plan one edit.
-            if !found.iter().any(|(_, _, p)| same_changes(p, &plan)) {
-                found.push((chain, preview, plan));
+        if let Some((preview, planned)) = plan(chain)? {
+            if !found.iter().any(|(_, _, p)| same_changes(p, &planned)) {
+                found.push((chain, preview, planned));
             }
         }
     }
@@ -60,17 +73,17 @@ pub(crate) fn prepare(
             Ok((preview, plan))
         }
         0 => Err(InputErrors::one(Diag::new(
-            old,
+            subject,
             None,
             format!(
-                "no reference to {old} in {}",
+                "{nothing} {}",
                 match among {
                     [one] => one.name().to_string(),
                     _ => "any chain".to_string(),
                 }
             ),
         ))
-        .with_help("`migfix check` lists each reference to a missing revision, with its command")
+        .with_help(help)
         .into()),
         _ => {
             let names: Vec<&str> = found.iter().map(|(c, _, _)| c.name()).collect();
@@ -79,18 +92,15 @@ pub(crate) fn prepare(
                 .flat_map(|(_, _, p)| p.changes.iter().map(|c| rel(&config.root, &c.to)))
                 .collect();
             Err(InputErrors::one(Diag::new(
-                old,
+                subject,
                 None,
                 format!(
-                    "several chains name {old}: {} (in {})",
+                    "several chains name {subject}: {} (in {})",
                     names.join(", "),
                     files.join(", ")
                 ),
             ))
-            .with_help(format!(
-                "pick one: migfix --chain {} repoint {old} {new}",
-                names[0]
-            ))
+            .with_help(format!("pick one: {}", again(names[0])))
             .into())
         }
     }

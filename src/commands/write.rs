@@ -6,6 +6,7 @@ use std::path::Path;
 
 use anyhow::Result;
 
+use crate::chains::Chain;
 use crate::cli::WriteArgs;
 use crate::config::{rel, Config};
 use crate::error::{ExitStatus, Refused};
@@ -23,6 +24,21 @@ pub(crate) enum Check {
     /// The plan is whole only once another branch is merged (a rebase):
     /// the command checked it against that branch's tree itself.
     Done,
+}
+
+/// A repair over the whole repository: `prepare` gets the chains `--chain`
+/// selected, every chain (for references from one to another) and the git
+/// repository, and plans; the plan is then verified as a whole tree and
+/// written as [`finish`] does.
+pub(crate) fn repair(
+    config: &Config,
+    write: &WriteArgs,
+    prepare: impl FnOnce(&[Chain], &[Chain], Option<&Repo>) -> Result<(Preview, Plan)>,
+) -> Result<ExitStatus> {
+    let (chains, every) = crate::frameworks::load_every(config)?;
+    let repo = Repo::discover(&config.root);
+    let (preview, plan) = prepare(&chains, &every, repo.as_ref())?;
+    finish(config, &preview, &plan, write, repo.as_ref(), Check::Tree)
 }
 
 /// Shows the plan, verifies it, then applies it if `--yes`, or if the user

@@ -161,6 +161,19 @@ pub(crate) trait Framework: Sync {
         new: &str,
     ) -> Result<Option<(Preview, Plan)>>;
 
+    /// A change declared twice with nothing between that makes it a
+    /// rework: the later declaration dropped. `Ok(None)` where the chain
+    /// declares `name` once, or the framework cannot declare one twice.
+    fn dedupe(
+        &self,
+        _config: &Config,
+        _chains: &[Chain],
+        _chain: &Chain,
+        _name: &str,
+    ) -> Result<Option<(Preview, Plan)>> {
+        Ok(None)
+    }
+
     /// A merge node over the chain's fork.
     fn merge_heads(
         &self,

@@ -46,9 +46,8 @@ fn sqitch_two_prs_on_one_head() {
 /// The same change (same name, same scripts) added on two branches by two
 /// people: the merged plan declares it twice.
 ///
-/// Fails today, so ignored: a sqitch-duplicate finding has no command.
+/// `dedupe` keeps the first declaration.
 #[test]
-#[ignore = "sqitch findings carry no command yet (cargo test -- --ignored)"]
 fn sqitch_same_change_claimed_twice() {
     let r = healthy_queue();
     for (pr, stamp) in [("a", "2026-06-20T09:00:00Z"), ("b", "2026-06-21T11:30:00Z")] {

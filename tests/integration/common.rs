@@ -223,3 +223,15 @@ pub fn python_over(script: &str, srcs: &[impl AsRef<[u8]>]) -> Vec<u8> {
     writer.join().unwrap().unwrap();
     out.stdout
 }
+
+/// The work tree is what the index holds: nothing left unstaged.
+pub fn index_holds_everything(dir: &Path) {
+    assert_eq!(git(dir, &["diff", "--stat"]), "", "work tree = index");
+    assert_eq!(
+        git(dir, &["status", "--porcelain", "--untracked-files=all"])
+            .lines()
+            .filter(|l| !l.starts_with("M  "))
+            .collect::<Vec<_>>(),
+        Vec::<&str>::new()
+    );
+}

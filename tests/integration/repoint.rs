@@ -1,8 +1,6 @@
 //! `migfix repoint OLD NEW`: every reference to a missing revision made to
 //! name an existing one, byte for byte, through the repair write flow.
 
-use std::path::Path;
-
 use crate::common::*;
 
 const INI: (&str, &str) = (
@@ -34,18 +32,6 @@ fn alembic_repo(extra: &[(&str, &str)]) -> (tempfile::TempDir, git2::Repository)
     write_tree(dir.path(), &files);
     let repo = git_init(dir.path());
     (dir, repo)
-}
-
-/// The work tree is what the index holds: nothing left unstaged.
-fn index_holds_everything(dir: &Path) {
-    assert_eq!(git(dir, &["diff", "--stat"]), "", "work tree = index");
-    assert_eq!(
-        git(dir, &["status", "--porcelain", "--untracked-files=all"])
-            .lines()
-            .filter(|l| !l.starts_with("M  "))
-            .collect::<Vec<_>>(),
-        Vec::<&str>::new()
-    );
 }
 
 /// CRLF line ends, both quote styles and a tuple over several lines: only

@@ -66,9 +66,10 @@ pub(crate) fn lint(plan: &Plan, spec: &SqitchSpec, projects: &Projects) -> Vec<L
             warning: WARNING_KINDS.contains(&kind),
         });
     };
-    // The requirements on names that are not planned: line, message and
-    // the `repoint` that fixes each, set once every lint is pushed.
-    let mut repoints: Vec<(usize, String, String)> = Vec::new();
+    // The findings migfix has a command for (a requirement on a name that
+    // is not planned, a change declared twice): line, message and the
+    // command, set once every lint is pushed.
+    let mut commands: Vec<(usize, String, String)> = Vec::new();
     // The header runs to the first blank line (a comment line does not end
     // it); every line in it must be a pragma.
     let header_end = plan
@@ -269,14 +270,27 @@ pub(crate) fn lint(plan: &Plan, spec: &SqitchSpec, projects: &Projects) -> Vec<L
         }
         any_change = true;
         if let Some(first) = since_tag.get(entry.name.as_str()) {
+            let message = format!(
+                "change `{}` duplicates its declaration on line {first}, with no tag between them",
+                entry.name
+            );
+            // Both lines name one set of scripts: the same change, merged
+            // twice. Keeping the first is the fix, where the markers agree.
+            let agree = section
+                .iter()
+                .any(|(l, e)| l.number == *first && e.marker == entry.marker);
+            if agree {
+                commands.push((
+                    n,
+                    message.clone(),
+                    format!("dedupe {}", crate::findings::shell_arg(&entry.name)),
+                ));
+            }
             push(
                 n,
                 "sqitch-duplicate",
-                format!(
-                    "change `{}` duplicates its declaration on line {first}, with no tag between them",
-                    entry.name
-                ),
-                "tag the plan before reworking a change, or rename one of them",
+                message,
+                "keep the first declaration (the scripts are one), or tag the plan before reworking a change",
             );
         }
         let mut listed: Vec<String> = Vec::new();
@@ -335,7 +349,7 @@ pub(crate) fn lint(plan: &Plan, spec: &SqitchSpec, projects: &Projects) -> Vec<L
                             if let (false, Some(to)) =
                                 (wanted.starts_with('@'), near.or(changes.last().copied()))
                             {
-                                repoints.push((
+                                commands.push((
                                     n,
                                     message.clone(),
                                     repoint_command(&format!("{p}:{wanted}"), &format!("{p}:{to}")),
@@ -409,7 +423,7 @@ pub(crate) fn lint(plan: &Plan, spec: &SqitchSpec, projects: &Projects) -> Vec<L
             (None, _) => message,
         };
         if let (Some(m), Some(to)) = (&missing, near.or(candidates.last().copied())) {
-            repoints.push((line, message.clone(), repoint_command(m, to)));
+            commands.push((line, message.clone(), repoint_command(m, to)));
         }
         push(
             line,
@@ -445,7 +459,7 @@ pub(crate) fn lint(plan: &Plan, spec: &SqitchSpec, projects: &Projects) -> Vec<L
             }
         }
     }
-    for (line, message, command) in repoints {
+    for (line, message, command) in commands {
         if let Some(l) = out
             .iter_mut()
             .find(|l| l.line == line && l.message == message)
@@ -561,4 +575,26 @@ fn check_section(
         }
     }
     out
+}
+
+/// What the plan `after` is told that `before` was not (scripts aside: a
+/// repair of the plan's text moves none), for a repair to refuse.
+pub(super) fn added(
+    before: &Plan,
+    after: &Plan,
+    spec: &SqitchSpec,
+    known: &Projects,
+) -> Vec<String> {
+    let describe = |p: &Plan| -> Vec<String> {
+        lint(p, spec, known)
+            .into_iter()
+            .filter(|l| !l.kind.contains("script"))
+            .map(|l| l.message)
+            .collect()
+    };
+    let was = describe(before);
+    describe(after)
+        .into_iter()
+        .filter(|m| !was.contains(m))
+        .collect()
 }

@@ -3,6 +3,7 @@
 pub(crate) mod claims;
 pub(crate) mod config;
 pub(crate) mod conflicts;
+pub(crate) mod dedupe;
 pub(crate) mod facts;
 pub(crate) mod gate;
 pub(crate) mod lint;
@@ -191,6 +192,16 @@ impl Framework for Sqitch {
         new: &str,
     ) -> Result<Option<(Preview, crate::plan::Plan)>> {
         repoint::repoint(config, chains, chain, old, new)
+    }
+
+    fn dedupe(
+        &self,
+        config: &Config,
+        chains: &[Chain],
+        chain: &Chain,
+        name: &str,
+    ) -> Result<Option<(Preview, crate::plan::Plan)>> {
+        dedupe::dedupe(config, chains, chain, name)
     }
 
     /// A plan is one line: it never forks.

@@ -4,7 +4,7 @@
 
 use anyhow::{bail, Result};
 
-use super::lint::{lint, projects};
+use super::lint::{added, projects};
 use super::plan::Plan;
 use super::planned::read_plan;
 use super::repair::rename_in;
@@ -116,18 +116,7 @@ pub(crate) fn repoint(
 
     // No new lint in the plan read back.
     let after_text = String::from_utf8(built.changes[0].after.clone()).expect("edits keep UTF-8");
-    let describe = |p: &Plan| -> Vec<String> {
-        lint(p, spec, &known)
-            .into_iter()
-            .filter(|l| !l.kind.contains("script"))
-            .map(|l| l.message)
-            .collect()
-    };
-    let before_lint = describe(&plan);
-    let new_lint: Vec<String> = describe(&Plan::parse(&after_text))
-        .into_iter()
-        .filter(|m| !before_lint.contains(m))
-        .collect();
+    let new_lint = added(&plan, &Plan::parse(&after_text), spec, &known);
     if !new_lint.is_empty() {
         bail!(
             "re-pointing {old} at {new} would break the plan ({}); nothing was written",
@@ -138,10 +127,10 @@ pub(crate) fn repoint(
         Some(p) => format!("{p}:{new_name}"),
         None => new_name.to_string(),
     };
-    let preview = Preview {
-        chain: chain.name().to_string(),
-        title: format!("re-point {old} -> {shown_new} in {}", chain.name()),
-        notes: vec![
+    let preview = edited(
+        chain,
+        format!("re-point {old} -> {shown_new} in {}", chain.name()),
+        vec![
             format!("file: {}", rel(&config.root, &spec.plan)),
             format!(
                 "requirements of {} now name {shown_new}",
@@ -152,12 +141,23 @@ pub(crate) fn repoint(
                     .join(", ")
             ),
         ],
-        heads_after: Plan::parse(&after_text)
+        &Plan::parse(&after_text),
+    );
+    Ok(Some((preview, built)))
+}
+
+/// The preview of an edit of the plan's text: its one head is the last
+/// change planned.
+pub(super) fn edited(chain: &Chain, title: String, notes: Vec<String>, after: &Plan) -> Preview {
+    Preview {
+        chain: chain.name().to_string(),
+        title,
+        notes,
+        heads_after: after
             .changes()
             .last()
             .map(|(_, e)| vec![e.name.clone()])
             .unwrap_or_default(),
         parts_after: Vec::new(),
-    };
-    Ok(Some((preview, built)))
+    }
 }
