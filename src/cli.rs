@@ -247,15 +247,18 @@ pub struct RenumberArgs {
 
 #[derive(Debug, Args)]
 #[command(
-    after_help = "OLD must be declared by no revision, NEW by one. Only the reference tokens are edited.\n\nExamples:\n  migfix repoint 0059_backfill_invoices_currency 0059   # an Alembic depends_on\n  migfix repoint shop.0005_product_wieght shop.0005_product_weight   # a Django dependency\n  migfix repoint oss_chef:rolse oss_chef:roles   # a sqitch requirement on another project"
+    after_help = "OLD must be declared by no revision, NEW by one. Only the reference tokens are edited.\n\nExamples:\n  migfix repoint 4f1c2d9e8a7b --drop   # an Alembic depends_on on a revision that exists nowhere\n  migfix repoint 0059_backfill_invoices_currency 0059   # an Alembic depends_on\n  migfix repoint shop.0005_product_wieght shop.0005_product_weight   # a Django dependency\n  migfix repoint oss_chef:rolse oss_chef:roles   # a sqitch requirement on another project"
 )]
 pub struct RepointArgs {
     /// The missing revision that references name (sqitch: `PROJECT:CHANGE` for another project's)
     #[arg(value_name = "OLD")]
     pub old: String,
     /// The existing revision they should name instead
-    #[arg(value_name = "NEW")]
-    pub new: String,
+    #[arg(value_name = "NEW", required_unless_present = "drop")]
+    pub new: Option<String>,
+    /// Take each Alembic depends_on entry naming OLD out instead (a dependency on a revision that exists nowhere)
+    #[arg(long, conflicts_with = "new")]
+    pub drop: bool,
     #[command(flatten)]
     pub write: WriteArgs,
 }

@@ -280,6 +280,28 @@ fn reference_onto(graph: &Graph<'_>, target: &str, suggestion: Option<&str>) -> 
     }
 }
 
+/// The command that mends a reference to a missing revision other than the
+/// parent: re-pointed where [`reference_onto`] finds a target, else taken
+/// out where the framework can lose one.
+fn reference_step(
+    chain: &Chain,
+    several: bool,
+    graph: &Graph<'_>,
+    target: &str,
+    suggestion: Option<&str>,
+) -> Option<String> {
+    let to = match reference_onto(graph, target, suggestion) {
+        Some(to) => shell_arg(&to),
+        None if chain.spec.profile.rules.droppable => "--drop".to_string(),
+        None => return None,
+    };
+    Some(migfix(
+        chain.name(),
+        several,
+        &format!("repoint {} {to}", shell_arg(target)),
+    ))
+}
+
 /// A migfix command line: `--chain NAME` first where the repository has
 /// several chains.
 pub(crate) fn migfix(chain: &str, several: bool, rest: &str) -> String {
@@ -333,24 +355,27 @@ fn dangling_first(
             continue;
         };
         if via == Via::DependsOn {
-            // Not a parent: re-pointed by name, the fork stays as it is.
-            let Some(to) = reference_onto(graph, &target, suggestion.as_deref()) else {
+            // Not a parent: re-pointed by name (or taken out), the fork
+            // stays as it is.
+            let Some(step) = reference_step(chain, several, graph, &target, suggestion.as_deref())
+            else {
                 return Some(Err(format!(
                     "first point the reference in {} at an existing {} instead of {target} (a merge is refused while it dangles)",
                     rel(root, &graph.rev(rev).path),
                     chain.spec.profile.words.one,
                 )));
             };
-            for d in repointed.revisions[rev].depends_on.iter_mut().flatten() {
-                if *d == target {
-                    d.clone_from(&to);
+            let to = reference_onto(graph, &target, suggestion.as_deref());
+            if let Some(deps) = repointed.revisions[rev].depends_on.as_mut() {
+                match &to {
+                    Some(to) => deps
+                        .iter_mut()
+                        .filter(|d| **d == target)
+                        .for_each(|d| d.clone_from(to)),
+                    None => deps.retain(|d| *d != target),
                 }
             }
-            steps.push(migfix(
-                chain.name(),
-                several,
-                &format!("repoint {} {}", shell_arg(&target), shell_arg(&to)),
-            ));
+            steps.push(step);
             continue;
         }
         let Some(step) = repoint(root, graph, rev, &via, suggestion.as_deref()) else {
@@ -519,6 +544,9 @@ pub(crate) fn for_chain(
                     let fix = match (&own, &suggestion) {
                         (Some((_, fix)), _) => fix.clone(),
                         (None, Some(s)) => format!("point {field} at {s}"),
+                        (None, None) if via == Via::DependsOn && profile.rules.droppable && reference_onto(&graph, &target, None).is_none() => format!(
+                            "nothing is near {target}: if it is still to come from another branch, merge that first; else take the entry out of {field}"
+                        ),
                         (None, None) => match onto(&graph, rev, &via, None) {
                             Some(head) => format!(
                                 "point {field} at an existing {}; with none near {target}, onto the {} {head}, to come last",
@@ -529,8 +557,7 @@ pub(crate) fn for_chain(
                     };
                     let repoint = match via {
                         Via::DownRevision => repoint(root, &graph, rev, &via, suggestion.as_deref()),
-                        Via::DependsOn => reference_onto(&graph, &target, suggestion.as_deref())
-                            .map(|to| migfix(&name, several, &format!("repoint {} {}", shell_arg(&target), shell_arg(&to)))),
+                        Via::DependsOn => reference_step(chain, several, &graph, &target, suggestion.as_deref()),
                     };
                     (
                         Some('E'),

@@ -15,7 +15,7 @@ use crate::repair::Preview;
 
 pub(crate) fn run(config: &Config, args: &RepointArgs) -> Result<ExitStatus> {
     repair(config, &args.write, |chains, every, _| {
-        prepare(config, chains, every, &args.old, &args.new)
+        prepare(config, chains, every, &args.old, args.new.as_deref())
     })
 }
 
@@ -28,11 +28,11 @@ pub(crate) fn prepare(
     among: &[Chain],
     every: &[Chain],
     old: &str,
-    new: &str,
+    new: Option<&str>,
 ) -> Result<(Preview, Plan)> {
-    if old == new {
+    if Some(old) == new {
         return Err(
-            InputErrors::one(Diag::new(new, None, "NEW is OLD: nothing to re-point")).into(),
+            InputErrors::one(Diag::new(old, None, "NEW is OLD: nothing to re-point")).into(),
         );
     }
     one_chain(
@@ -42,7 +42,12 @@ pub(crate) fn prepare(
         |chain| crate::frameworks::of(&chain.spec).repoint(config, every, chain, old, new),
         format!("no reference to {old} in"),
         "`migfix check` lists each reference to a missing revision, with its command",
-        |chain| format!("migfix --chain {chain} repoint {old} {new}"),
+        |chain| {
+            format!(
+                "migfix --chain {chain} repoint {old} {}",
+                new.unwrap_or("--drop")
+            )
+        },
     )
 }
 

@@ -106,6 +106,9 @@ pub(crate) struct Rules {
     /// A reference left to another project or tool (`project:change`),
     /// never dangling.
     pub external: fn(&str) -> bool,
+    /// A dependency on a revision that exists nowhere can be taken out
+    /// (`repoint OLD --drop`): it orders nothing that exists.
+    pub droppable: bool,
 }
 
 impl Rules {
@@ -117,6 +120,7 @@ impl Rules {
         id_files: false,
         own_lint: false,
         external: |_| false,
+        droppable: false,
     };
 }
 

@@ -150,6 +150,8 @@ pub(crate) trait Framework: Sync {
     /// Every reference in the chain to `old`, which no revision declares,
     /// made to name `new`, which must exist (an input error naming what
     /// exists nearby otherwise); byte-exact edits of the reference tokens.
+    /// With no `new` (`--drop`), each reference is taken out where the
+    /// framework can lose one; elsewhere that is refused.
     /// `Ok(None)` when nothing in the chain names `old`. `chains` are the
     /// repository's, for references from one chain to another.
     fn repoint(
@@ -158,7 +160,7 @@ pub(crate) trait Framework: Sync {
         chains: &[Chain],
         chain: &Chain,
         old: &str,
-        new: &str,
+        new: Option<&str>,
     ) -> Result<Option<(Preview, Plan)>>;
 
     /// A change declared twice with nothing between that makes it a

@@ -141,6 +141,21 @@ pub(crate) fn nearest<'n>(target: &str, names: impl Iterator<Item = &'n str>) ->
         .collect()
 }
 
+/// `repoint OLD --drop` where a reference cannot be lost: `what` would no
+/// longer say where it belongs.
+pub(crate) fn drop_refused(old: &str, what: &str) -> InputErrors {
+    InputErrors::one(Diag::new(
+        old,
+        None,
+        format!(
+            "--drop takes an Alembic depends_on entry out; {what} on {old} is re-pointed instead"
+        ),
+    ))
+    .with_help(format!(
+        "migfix repoint {old} NEW (`migfix check` offers NEW)"
+    ))
+}
+
 /// The input error of a re-point whose NEW does not exist: what is
 /// nearby, in `what` (the chain or project).
 pub(crate) fn missing_new(new: &str, noun: &str, what: &str, near: &[String]) -> InputErrors {

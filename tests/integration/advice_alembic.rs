@@ -232,17 +232,15 @@ fn alembic_dangling_without_near_miss() {
     );
 }
 
-/// A pull request adds 0061, whose depends_on names 0059 by its file name.
-#[test]
-fn alembic_dangling_depends_on() {
+/// A pull request adds 0061 with `depends_on`, merged; check's advice
+/// followed. Returns the repository.
+fn alembic_depends_on(depends_on: &str, hint: Hint) -> Repo {
     let r = Repo::new("healthy", "raxx", |_| {});
     r.branch("pr/reporting", |r| {
         r.write(
             &format!("{VERSIONS}/0061_reporting_views.py"),
-            &revision_file("0061", Some("0060")).replace(
-                "depends_on = None",
-                "depends_on = \"0059_backfill_invoices_currency\"",
-            ),
+            &revision_file("0061", Some("0060"))
+                .replace("depends_on = None", &format!("depends_on = {depends_on}")),
         )
     });
     r.merge("pr/reporting");
@@ -251,7 +249,27 @@ fn alembic_dangling_depends_on() {
         RAXX,
         Premise {
             kinds: &["dangling-depends-on"],
-            hint: Hint::Names("0059"),
+            hint,
         },
     );
+    r
+}
+
+/// The depends_on names 0059 by its file name.
+#[test]
+fn alembic_dangling_depends_on() {
+    alembic_depends_on("\"0059_backfill_invoices_currency\"", Hint::Names("0059"));
+}
+
+/// The depends_on names a revision that exists nowhere, with nothing near
+/// it: the entry is taken out, the other one stays.
+#[test]
+fn alembic_dangling_depends_on_without_near_miss() {
+    let r = alembic_depends_on(
+        "(\n    \"4f1c2d9e8a7b\",  # the audit tables\n    '0059',\n)",
+        Hint::No,
+    );
+    let text =
+        std::fs::read_to_string(r.root.join(VERSIONS).join("0061_reporting_views.py")).unwrap();
+    assert!(text.contains("depends_on = (\n    '0059',\n)"), "{text}");
 }

@@ -72,6 +72,89 @@ fn alembic_depends_on_edits_only_the_tokens() {
     assert_eq!(code, 0, "{out}");
 }
 
+/// `--drop`: each entry naming OLD goes with its separator, so the rest
+/// stays byte for byte; nothing left is `None`. Real Alembic loads each
+/// result.
+#[test]
+fn drop_takes_the_entries_out_byte_for_byte() {
+    let cases: &[(&str, &str)] = &[
+        ("depends_on = 'gone'", "depends_on = None"),
+        ("depends_on = ['gone', u\"gone\"]", "depends_on = None"),
+        ("depends_on = ('gone', '0001')", "depends_on = ('0001')"),
+        ("depends_on = ('0001', 'gone')", "depends_on = ('0001')"),
+        (
+            "depends_on = ['0001', 'gone', '0002']",
+            "depends_on = ['0001', '0002']",
+        ),
+        (
+            "depends_on = ('0001', 'gone', \"gone\",)",
+            "depends_on = ('0001',)",
+        ),
+        (
+            "depends_on = (\r\n    '''gone''',  # the audit tables\r\n    \"0001\",\r\n)",
+            "depends_on = (\r\n    \"0001\",\r\n)",
+        ),
+        (
+            "depends_on = (\r\n    \"0001\",\r\n    'gone',  # the audit tables\r\n)",
+            "depends_on = (\r\n    \"0001\",  # the audit tables\r\n)",
+        ),
+    ];
+    for (before, after) in cases {
+        let text = revision_file("0004", Some("0003")).replace("depends_on = None", before);
+        let (dir, _repo) = alembic_repo(&[("migrations/versions/0004_d.py", &text)]);
+        let (code, out, _) = run(dir.path(), &["check"]);
+        assert_eq!(code, 1, "{out}");
+        assert!(
+            out.contains("run: migfix repoint gone --drop"),
+            "{before}: {out}"
+        );
+        let (code, out, err) = run(dir.path(), &["repoint", "gone", "--drop", "--yes"]);
+        assert_eq!(code, 0, "{before}: {out}{err}");
+        let got =
+            std::fs::read_to_string(dir.path().join("migrations/versions/0004_d.py")).unwrap();
+        assert_eq!(got, text.replace(before, after), "{before}");
+        index_holds_everything(dir.path());
+        let (code, out, _) = run(dir.path(), &["check"]);
+        assert_eq!(code, 0, "{before}: {out}");
+        if let Some(heads) = alembic(dir.path(), &["heads"]) {
+            assert!(heads.contains("0004"), "{before}: {heads}");
+        }
+    }
+}
+
+/// `--drop` is for a `depends_on`: a parent, a Django dependency and a
+/// sqitch requirement are re-pointed, and say so.
+#[test]
+fn drop_refuses_what_must_be_re_pointed() {
+    let (dir, _repo) = alembic_repo(&[(
+        "migrations/versions/0004_d.py",
+        &revision_file("0004", Some("gone")),
+    )]);
+    let before = tree_bytes(dir.path());
+    let (code, out, err) = run(dir.path(), &["repoint", "gone", "--drop", "--yes"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(err.contains("0004_d.py:"), "{err}");
+    assert!(
+        err.contains("gone is the down_revision of 0004: a parent is re-pointed, not dropped"),
+        "{err}"
+    );
+    assert_eq!(tree_bytes(dir.path()), before);
+    let dir = sqitch_repo("payment-ledger");
+    let before = tree_bytes(dir.path());
+    let (code, out, err) = run(
+        dir.path(),
+        &["repoint", "payment-ledger", "--drop", "--yes"],
+    );
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("a sqitch requirement on payment-ledger is re-pointed instead"),
+        "{err}"
+    );
+    assert_eq!(tree_bytes(dir.path()), before);
+    let (code, _, err) = run(dir.path(), &["repoint", "payment-ledger", "x", "--drop"]);
+    assert_eq!(code, 2, "clap refuses NEW with --drop: {err}");
+}
+
 #[test]
 fn refused_when_new_does_not_exist_naming_what_is_near() {
     let other =

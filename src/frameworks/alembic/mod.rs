@@ -39,6 +39,7 @@ pub(crate) static PROFILE: Profile = Profile {
     rules: Rules {
         show_labels: true,
         id_files: true,
+        droppable: true,
         ..Rules::COMMON
     },
 };
@@ -209,7 +210,7 @@ impl Framework for Alembic {
         _chains: &[Chain],
         chain: &Chain,
         old: &str,
-        new: &str,
+        new: Option<&str>,
     ) -> Result<Option<(Preview, Plan)>> {
         repoint::repoint(config, chain, old, new)
     }

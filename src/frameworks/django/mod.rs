@@ -238,7 +238,7 @@ impl Framework for Django {
         _chains: &[Chain],
         chain: &Chain,
         old: &str,
-        new: &str,
+        new: Option<&str>,
     ) -> Result<Option<(Preview, Plan)>> {
         repoint::repoint(config, chain, old, new)
     }

@@ -10,7 +10,7 @@ use crate::error::{Diag, InputErrors};
 use crate::frameworks::django::read::DjangoMigration;
 use crate::graph::Graph;
 use crate::plan::{Builder, Edit, Plan};
-use crate::repair::{confine, missing_new, nearest, Preview};
+use crate::repair::{confine, drop_refused, missing_new, nearest, Preview};
 
 /// `APP.NAME` as its app and name; a bare NAME takes `app`.
 fn split<'a>(id: &'a str, app: Option<&'a str>) -> Option<(&'a str, &'a str)> {
@@ -24,7 +24,7 @@ pub(crate) fn repoint(
     config: &Config,
     chain: &Chain,
     old: &str,
-    new: &str,
+    new: Option<&str>,
 ) -> Result<Option<(Preview, Plan)>> {
     let Some((old_app, old_name)) = split(old, None) else {
         return Ok(None);
@@ -60,6 +60,9 @@ pub(crate) fn repoint(
         ))
         .into());
     }
+    let Some(new) = new else {
+        return Err(drop_refused(old, "a Django dependency").into());
+    };
     let (new_app, new_name) = split(new, Some(old_app)).expect("an app");
     let new_id = format!("{new_app}.{new_name}");
     if !chain.revisions.iter().any(|r| r.id == new_id) {

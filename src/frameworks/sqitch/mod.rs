@@ -189,7 +189,7 @@ impl Framework for Sqitch {
         chains: &[Chain],
         chain: &Chain,
         old: &str,
-        new: &str,
+        new: Option<&str>,
     ) -> Result<Option<(Preview, crate::plan::Plan)>> {
         repoint::repoint(config, chains, chain, old, new)
     }

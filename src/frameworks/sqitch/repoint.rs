@@ -12,7 +12,7 @@ use crate::chains::Chain;
 use crate::config::{rel, Config};
 use crate::error::{Diag, InputErrors};
 use crate::plan::Builder;
-use crate::repair::{confine, missing_new, nearest, Preview};
+use crate::repair::{confine, drop_refused, missing_new, nearest, Preview};
 
 /// `project:name` as its project and name.
 fn split(dep: &str) -> (Option<&str>, &str) {
@@ -27,7 +27,7 @@ pub(crate) fn repoint(
     chains: &[Chain],
     chain: &Chain,
     old: &str,
-    new: &str,
+    new: Option<&str>,
 ) -> Result<Option<(Preview, crate::plan::Plan)>> {
     let spec = super::spec_of(&chain.spec);
     let text = read_plan(&spec.plan)
@@ -48,6 +48,9 @@ pub(crate) fn repoint(
     if edits.is_empty() {
         return Ok(None);
     }
+    let Some(new) = new else {
+        return Err(drop_refused(old, "a sqitch requirement").into());
+    };
     let (new_project, new_name) = split(new);
     let new_project = new_project.filter(|p| *p != project);
     if new_project.is_some() && new_project != old_project {
