@@ -28,6 +28,15 @@ pub(crate) struct Claim {
     pub down: Vec<String>,
 }
 
+/// The repository whose work tree holds `path` (a submodule's own for a
+/// file inside one), found from its nearest existing folder.
+pub(crate) fn holding(path: &Path) -> Option<Repository> {
+    let dir = path.ancestors().skip(1).find(|d| d.is_dir())?;
+    Repository::discover(dir)
+        .ok()
+        .filter(|r| r.workdir().is_some())
+}
+
 impl Repo {
     /// The repository whose work tree holds `root`, if any.
     pub fn discover(root: &Path) -> Option<Repo> {
@@ -61,13 +70,20 @@ impl Repo {
         Some(Head { sha, branch })
     }
 
-    /// Which of `paths` differ from HEAD (modified, staged or untracked).
+    /// Which of `paths` differ from HEAD (modified, staged or untracked),
+    /// each asked of the repository that holds it: a submodule's own for a
+    /// file inside one.
     pub fn uncommitted(&self, paths: &[PathBuf]) -> Vec<PathBuf> {
         paths
             .iter()
             .filter(|p| {
-                let Some(rel) = self.rel(p) else { return false };
-                match self.repo.status_file(&rel) {
+                let own = holding(p).and_then(|repo| {
+                    let workdir = repo.workdir()?.canonicalize().ok()?;
+                    Some(Repo { repo, workdir })
+                });
+                let repo = own.as_ref().unwrap_or(self);
+                let Some(rel) = repo.rel(p) else { return false };
+                match repo.repo.status_file(&rel) {
                     Ok(s) => !(s.is_empty() || s == Status::CURRENT || s.contains(Status::IGNORED)),
                     Err(_) => false,
                 }

@@ -2,7 +2,7 @@
 //! applier, read the chains again, and say how to undo it.
 
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
@@ -133,47 +133,90 @@ pub(crate) fn finish(
     Ok(status)
 }
 
-/// How to put things back: the commands, with HEAD as it was before.
+/// How to put things back: the commands, with HEAD as it was before. Files
+/// inside a submodule are put back by its own git (`git -C SUBMODULE`).
 fn undo_note(config: &Config, plan: &Plan, repo: Option<&Repo>) -> Vec<String> {
-    let shown = |p: &Path| shell_word(p.strip_prefix(&config.root).unwrap_or(p));
-    let mut lines = Vec::new();
-    match repo.and_then(|r| r.head()) {
-        Some(head) => {
-            let short = &head.sha[..head.sha.len().min(12)];
-            lines.push(format!(
-                "HEAD was {short}{}",
-                head.branch.map(|b| format!(" on {b}")).unwrap_or_default()
-            ));
-            for c in plan.changes.iter().filter(|c| c.is_new()) {
-                lines.push(format!("git rm -f {}", shown(&c.to)));
-            }
-            for c in plan.changes.iter().filter(|c| c.is_rename()) {
-                lines.push(format!(
-                    "git mv {} {}",
-                    shown(&c.to),
-                    shown(c.from.as_deref().expect("a rename has a source"))
-                ));
-            }
-            let restored: Vec<String> = plan
-                .changes
-                .iter()
-                .filter_map(|c| c.from.as_deref().map(shown))
-                .collect();
-            if !restored.is_empty() {
-                lines.push(format!("git checkout {short} -- {}", restored.join(" ")));
-            }
-        }
-        None => {
-            for c in plan.changes.iter().filter(|c| c.is_rename()) {
-                lines.push(format!(
+    let Some(top) = repo else {
+        return plan
+            .changes
+            .iter()
+            .filter(|c| c.is_rename())
+            .map(|c| {
+                let shown = |p: &Path| shell_word(p.strip_prefix(&config.root).unwrap_or(p));
+                format!(
                     "mv {} {} (then undo the edits shown above)",
                     shown(&c.to),
                     shown(c.from.as_deref().expect("a rename has a source"))
-                ));
-            }
+                )
+            })
+            .collect();
+    };
+    let mut lines = Vec::new();
+    for workdir in crate::plan::stage::repositories(plan, top.workdir()) {
+        let Some(own) = Repo::discover(&workdir) else {
+            continue;
+        };
+        let sub = (own.workdir() != top.workdir()).then(|| own.workdir().to_path_buf());
+        let changes: Vec<&crate::plan::Change> = plan
+            .changes
+            .iter()
+            .filter(|c| {
+                crate::git::holding(&c.to)
+                    .and_then(|r| r.workdir().and_then(|w| w.canonicalize().ok()))
+                    .is_some_and(|w| w == own.workdir())
+            })
+            .collect();
+        let Some(head) = own.head().filter(|_| !changes.is_empty()) else {
+            continue;
+        };
+        let (git, base) = match &sub {
+            None => ("git".to_string(), config.root.clone()),
+            Some(dir) => (
+                format!("git -C {}", shell_word(&rel_path(&config.root, dir))),
+                dir.clone(),
+            ),
+        };
+        let shown = |p: &Path| shell_word(&rel_path(&base, p));
+        let short = &head.sha[..head.sha.len().min(12)];
+        lines.push(format!(
+            "HEAD{} was {short}{}",
+            sub.as_ref()
+                .map(|d| format!(" of {}", rel_path(&config.root, d).display()))
+                .unwrap_or_default(),
+            head.branch.map(|b| format!(" on {b}")).unwrap_or_default()
+        ));
+        for c in changes.iter().filter(|c| c.is_new()) {
+            lines.push(format!("{git} rm -f {}", shown(&c.to)));
+        }
+        for c in changes.iter().filter(|c| c.is_rename()) {
+            lines.push(format!(
+                "{git} mv {} {}",
+                shown(&c.to),
+                shown(c.from.as_deref().expect("a rename has a source"))
+            ));
+        }
+        let restored: Vec<String> = changes
+            .iter()
+            .filter_map(|c| c.from.as_deref().map(shown))
+            .collect();
+        if !restored.is_empty() {
+            lines.push(format!("{git} checkout {short} -- {}", restored.join(" ")));
         }
     }
     lines
+}
+
+/// `path` below `base`, canonically where both exist, else as given.
+fn rel_path(base: &Path, path: &Path) -> PathBuf {
+    let canon = |p: &Path| {
+        p.canonicalize()
+            .ok()
+            .or_else(|| Some(p.parent()?.canonicalize().ok()?.join(p.file_name()?)))
+    };
+    match (canon(base), canon(path)) {
+        (Some(b), Some(p)) if p.starts_with(&b) => p.strip_prefix(&b).unwrap_or(&p).to_path_buf(),
+        _ => path.strip_prefix(base).unwrap_or(path).to_path_buf(),
+    }
 }
 
 /// A path as a shell word, so that the undo commands can be pasted: as it

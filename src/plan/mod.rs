@@ -4,7 +4,7 @@
 
 pub(crate) mod apply;
 pub(crate) mod journal;
-mod stage;
+pub(crate) mod stage;
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};

@@ -4,9 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{Context, Result};
 
 use super::Plan;
+use crate::git::holding;
 
 /// As `git mv` does: a folder the renames left empty goes.
 pub(super) fn remove_emptied(plan: &Plan) {
@@ -31,32 +32,69 @@ pub(crate) struct Staged {
     pub left: Vec<PathBuf>,
 }
 
+/// The work tree of each repository that holds a file of `plan`, the one
+/// at `git_root` first: a file inside a submodule is staged in the
+/// submodule's own index.
+pub(crate) fn repositories(plan: &Plan, git_root: &Path) -> Vec<PathBuf> {
+    let mut out = vec![git_root.to_path_buf()];
+    for c in &plan.changes {
+        let Some(workdir) = holding(&c.to).and_then(|r| r.workdir().map(Path::to_path_buf)) else {
+            continue;
+        };
+        let same = |w: &PathBuf| w.canonicalize().ok() == workdir.canonicalize().ok();
+        if !out.iter().any(same) {
+            out.push(workdir);
+        }
+    }
+    out
+}
+
 /// The whole repair in the index, so that `git commit` commits a tree that
 /// loads: a tracked file renamed or edited is staged at its new path with
 /// its new bytes (`git mv` plus `git add`), a new file is added. A tracked
 /// file whose index entry is not the bytes the plan started from is left
-/// to the user, and named. Untracked files stay untracked.
-pub(super) fn stage_in_index(plan: &Plan, root: &Path) -> Result<Staged> {
-    let repo = git2::Repository::open(root)
-        .with_context(|| format!("opening the git repository at {}", root.display()))?;
-    let workdir = repo
-        .workdir()
-        .ok_or_else(|| anyhow!("{} has no work tree", root.display()))?
-        .canonicalize()?;
-    let mut index = repo.index().context("reading the git index")?;
+/// to the user, and named. Untracked files stay untracked. Each file goes
+/// into the index of the repository that holds it (see [`repositories`]).
+pub(super) fn stage_in_index(plan: &Plan, git_root: &Path) -> Result<Staged> {
     let mut out = Staged::default();
+    for workdir in repositories(plan, git_root) {
+        let repo = git2::Repository::open(&workdir)
+            .with_context(|| format!("opening the git repository at {}", workdir.display()))?;
+        let workdir = workdir.canonicalize()?;
+        let inside: Vec<&super::Change> = plan
+            .changes
+            .iter()
+            .filter(|c| {
+                holding(&c.to)
+                    .and_then(|r| r.workdir().and_then(|w| w.canonicalize().ok()))
+                    .is_some_and(|w| w == workdir)
+            })
+            .collect();
+        stage_in(&repo, &workdir, &inside, &mut out)?;
+    }
+    Ok(out)
+}
+
+/// [`stage_in_index`] for the files of one repository.
+fn stage_in(
+    repo: &git2::Repository,
+    workdir: &Path,
+    changes: &[&super::Change],
+    out: &mut Staged,
+) -> Result<()> {
+    let mut index = repo.index().context("reading the git index")?;
     let rel = |p: &Path| -> Option<PathBuf> {
         let abs = p.parent()?.canonicalize().ok()?.join(p.file_name()?);
-        abs.strip_prefix(&workdir).ok().map(Path::to_path_buf)
+        abs.strip_prefix(workdir).ok().map(Path::to_path_buf)
     };
-    for c in &plan.changes {
+    for c in changes {
         let Some(to) = rel(&c.to) else { continue };
         let Some(from) = &c.from else {
             index.add_path(&to)?;
             out.staged.push(c.to.clone());
             continue;
         };
-        let Some(from_rel) = rel_existing_or_removed(&workdir, from) else {
+        let Some(from_rel) = rel_existing_or_removed(workdir, from) else {
             continue;
         };
         let Some(entry) = index.get_path(&from_rel, 0) else {
@@ -76,7 +114,7 @@ pub(super) fn stage_in_index(plan: &Plan, root: &Path) -> Result<Staged> {
         out.staged.push(c.to.clone());
     }
     index.write().context("writing the git index")?;
-    Ok(out)
+    Ok(())
 }
 
 /// A path relative to the work tree, for a file that may be gone already.

@@ -38,3 +38,4 @@ mod sqitch;
 mod sqitch_oracle;
 mod sqitch_real;
 mod strictness;
+mod submodules;
