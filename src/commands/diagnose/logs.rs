@@ -101,6 +101,12 @@ struct Rx {
     error_line: Regex,
     exception: Regex,
     weak_error: Regex,
+    /// An error that does not start its line (wrapped, or after a prefix
+    /// that is not removed).
+    error_inside: Regex,
+    /// Prefixes of other tools' output: docker compose's `web-1  | `,
+    /// BuildKit's `#12 3.456 `, `kubectl logs --prefix`'s `[pod/x/y] `.
+    tool_prefix: Regex,
     key: Regex,
     rules: Vec<(char, Regex)>,
     key_error: Regex,
@@ -129,19 +135,28 @@ fn rx() -> &'static Rx {
                 r")"
             )),
             exception: r(r"^[A-Za-z_][\w.]*(?::|$)"),
-            weak_error: r(r"^(?:Error: |Process completed with exit code [1-9])"),
+            weak_error: r(r"^(?:Error: |Process completed with exit code [1-9]|(?:Deploy|Revert|Verify) failed$)|\bexited with code [1-9]\d*$"),
+            error_inside: r(concat!(
+                r"\b(?:psycopg2?|asyncpg|sqlalchemy|alembic|django|pymysql|MySQLdb)(?:\.\w+)+:\s|",
+                r"\b[A-Z]\w*(?:Error|Exception|DoesNotExist)\b:\s|",
+                r"^Error running migrations:|^ERROR \d{4} \(\w{5}\)|",
+                r"\bpsql:[^:]*:\d+: ERROR:|",
+                // The kernel's OOM killer, as the shell reports it.
+                r"^Killed$|\bKilled\s{2,}\S"
+            )),
+            tool_prefix: r(r"^(?:[A-Za-z0-9][\w.-]*\s+\| ?|#\d+ \d+\.\d+ |\[pod/[^\]]+\] )"),
             key: r(r#"'([^']+)'|"([^"]+)""#),
             rules: vec![
                 ('A', r(r#"not found in (?:the )?[`"']?([A-Za-z_][\w.]*)[`"']? table"#)),
-                ('B', r(r#"\brole ["'“]([^"'”]+)["'”] does not exist"#)),
                 ('C', r(r"Multiple head(?:s| revisions) (?:are|is) present")),
                 ('C', r(r"(?i)\bhead count:? *(\d+)")),
                 ('C', r(r"\bhas (\d+) heads\b")),
                 ('C', r(r"Revision (\S+) is present more than once")),
                 ('C', r(r"Requested revision (\S+) overlaps with other requested revisions")),
                 // Django's migrate and makemigrations.
-                ('C', r(r"Conflicting migrations detected; multiple leaf nodes in the migration graph")),
-                ('D', r(r"functions in index (predicate|expression) must be marked IMMUTABLE")),
+                // Every version's wording: `; multiple leaf nodes in the
+                // migration graph: (…)` and the older `(0015_merge, … in app)`.
+                ('C', r(r"Conflicting migrations detected\b")),
                 ('D', r(r"(?i)cannot use a non-immutable function in index (predicate|expression)")),
                 ('E', r(r"Can't locate revision identified by '([^']+)'")),
                 ('E', r(r"Can't locate revision\b(?: identified by '|$| \.\.\.)")),
@@ -149,8 +164,6 @@ fn rx() -> &'static Rx {
                 ('E', r(r"No such revision or branch '([^']+)'")),
                 // Django's NodeNotFoundError: the referencing migration, then the missing node.
                 ('E', r(r"Migration (\S+) dependencies reference nonexistent parent node \('([^']+)', '([^']+)'\)")),
-                ('F', r(r#"\brelation ["'“]([^"'”]+)["'”] already exists"#)),
-                ('F', r(r"\bDuplicateTable(?:Error)?\b")),
             ],
             key_error: r(r"^KeyError: '([^']+)'"),
             connection: r(
@@ -222,6 +235,9 @@ fn clean(raw: &str) -> Clean {
     }
     // colour codes may also follow the timestamp
     text = rx.ansi.replace_all(&text, "").into_owned();
+    if let Some(m) = rx.tool_prefix.find(&text) {
+        text = text[m.end()..].to_string();
+    }
     let mut group = None;
     let mut annotation = false;
     let command = rx
@@ -320,7 +336,10 @@ impl State {
         if trimmed.starts_with("+ ") || trimmed.starts_with("$ ") {
             self.close();
             self.running = None;
-            return;
+            // sqitch's progress lines start so too, and may end in psql's error.
+            if !rx.error_inside.is_match(trimmed) && !super::signs::severity(trimmed) {
+                return;
+            }
         }
         if trimmed.contains("[alembic.runtime.migration] Context impl") {
             self.close();
@@ -380,7 +399,10 @@ impl State {
             if rx.exception.is_match(trimmed) {
                 self.error(n, trimmed, true);
             }
-        } else if rx.error_line.is_match(trimmed) {
+        } else if rx.error_line.is_match(trimmed)
+            || rx.error_inside.is_match(trimmed)
+            || super::signs::severity(trimmed)
+        {
             self.error(n, trimmed, true);
         } else if annotation || rx.weak_error.is_match(trimmed) {
             self.error(n, trimmed, false);
@@ -483,6 +505,11 @@ impl State {
             }
             self.episode.signals.push(s);
         }
+        for shown in super::signs::shown(text) {
+            let mut s = signal(shown.class, shown.subject, n, text);
+            s.part = shown.part;
+            self.episode.signals.push(s);
+        }
         // KeyError after "Revision x referenced from y is not present": the same failure.
         if let Some(c) = rx.key_error.captures(text) {
             let id = c[1].to_string();
@@ -517,7 +544,7 @@ impl State {
             self.episode.statement.get_or_insert(sql.trim().to_string());
         }
         self.traceback = false;
-        let ep = std::mem::take(&mut self.episode);
+        let mut ep = std::mem::take(&mut self.episode);
         if ep.signals.is_empty() && ep.errors.is_empty() {
             return;
         }
@@ -545,6 +572,22 @@ impl State {
                 Hint::Other
             }
         };
+        // A bare `KeyError: 'id'` raised in Alembic's revision map: a
+        // pointer to a revision that is not there.
+        if ep.signals.is_empty() && ep.frames.iter().any(|f| f.path.contains("alembic")) {
+            let key = ep
+                .errors
+                .iter()
+                .find_map(|(n, text, _)| Some((*n, rx().key_error.captures(text)?[1].to_string())));
+            if let Some((n, id)) = key {
+                let text = ep
+                    .errors
+                    .iter()
+                    .find(|e| e.0 == n)
+                    .map_or("", |e| e.1.as_str());
+                ep.signals.push(signal('E', Some(id), n, text));
+            }
+        }
         let mut classes: Vec<char> = ep.signals.iter().map(|s| s.class).collect();
         classes.dedup();
         classes.sort_unstable();

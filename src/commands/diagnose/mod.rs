@@ -7,9 +7,11 @@
 
 mod a;
 mod b;
+mod catalog;
 mod d;
 mod f;
 mod logs;
+mod signs;
 
 use std::io::BufRead;
 use std::path::Path;
@@ -718,7 +720,7 @@ impl<'a> Tree<'a> {
                 let error: String = lf.error.chars().take(160).collect();
                 (
                     "unclassified",
-                    format!("unclassified failure{during}: {error}"),
+                    format!("failure not recognised{during}: {error}"),
                     fix.to_string(),
                 )
             }
