@@ -49,6 +49,7 @@ def main():
         "//! current.",
         "",
         "/// (language, key, message as printed, `%s` for each value).",
+        "#[rustfmt::skip]",
         "pub(super) const MESSAGES: &[(&str, &str, &str)] = &[",
     ]
     for lang, key, text in rows:
