@@ -17,6 +17,8 @@ use crate::sql::{self, IndexPart, KeyValue, TableOpKind};
 pub(crate) struct At {
     pub line: usize,
     pub seq: usize,
+    /// Where `upgrade()` calls the helper this is in, if it is in one.
+    pub site: Option<usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,6 +86,7 @@ struct Builder {
     facts: RevFacts,
     seq: usize,
     schema: Option<String>,
+    site: Option<usize>,
 }
 
 impl Builder {
@@ -92,6 +95,7 @@ impl Builder {
         At {
             line,
             seq: self.seq,
+            site: self.site,
         }
     }
 
@@ -261,6 +265,7 @@ pub(crate) fn from_steps(path: &Path, steps: &[calls::Step]) -> RevFacts {
         ..Builder::default()
     };
     for step in steps {
+        b.site = step.site;
         match &step.what {
             StepKind::Execute {
                 sql,

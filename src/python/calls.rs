@@ -62,6 +62,8 @@ pub(crate) type Param = (String, Option<String>);
 pub(crate) struct Step {
     /// 1-based line of the call.
     pub line: usize,
+    /// Where `upgrade()` itself calls the helper this step is in, if any.
+    pub site: Option<usize>,
     pub what: StepKind,
 }
 
@@ -172,6 +174,7 @@ pub(crate) fn steps_from_tree(body: &[u8], tree: &tree_sitter::Tree) -> Vec<Step
         m: &module,
         steps: Vec::new(),
         inlining: vec!["upgrade".to_string()],
+        site: None,
     };
     walker.function(upgrade);
     walker.steps
@@ -191,15 +194,36 @@ pub(crate) struct Scope {
     pub consts: HashMap<String, SqlText>,
     /// name → the `Execute` steps whose result it holds
     pub results: HashMap<String, Vec<usize>>,
-    /// the enclosing `if` tests: names they use and `Execute` steps inside them
-    pub guards: Vec<(Vec<String>, Vec<usize>)>,
+    /// the enclosing `if` tests: names they use, `Execute` steps inside
+    /// them, and when the branch being walked runs
+    pub guards: Vec<(Vec<String>, Vec<usize>, When)>,
+}
+
+/// When a branch runs, as its test reads: on a missing row (`is None`,
+/// `not row`), on an existing one (`is not None`, `if row:`), or either.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum When {
+    Missing,
+    Present,
+    Unknown,
+}
+
+impl When {
+    pub(crate) fn flip(self) -> When {
+        match self {
+            When::Missing => When::Present,
+            When::Present => When::Missing,
+            When::Unknown => When::Unknown,
+        }
+    }
 }
 
 impl Scope {
     /// A `raise` at `line`: every lookup a test around it depends on raises
     /// when it finds nothing.
     pub(crate) fn mark_raised(&self, steps: &mut [Step], line: usize) {
-        for (names, inside) in &self.guards {
+        // A raise that runs only when the row exists is no missing row.
+        for (names, inside, _) in self.guards.iter().filter(|g| g.2 != When::Present) {
             let results = names
                 .iter()
                 .flat_map(|n| self.results.get(n).into_iter().flatten());
@@ -463,6 +487,8 @@ struct Walker<'m, 't> {
     steps: Vec<Step>,
     /// Functions being followed, so that recursion stops.
     inlining: Vec<String>,
+    /// The line of `upgrade()`'s call into the helper being followed.
+    site: Option<usize>,
 }
 
 impl<'t> Walker<'_, 't> {
@@ -479,6 +505,13 @@ impl<'t> Walker<'_, 't> {
         for k in kids {
             self.walk(k, scope);
         }
+    }
+
+    fn push(&mut self, step: Step) {
+        self.steps.push(Step {
+            site: self.site,
+            ..step
+        });
     }
 
     fn executes_since(&self, before: usize) -> Vec<usize> {
@@ -504,13 +537,19 @@ impl<'t> Walker<'_, 't> {
                 }
                 let names = cond.map(|c| identifiers(self.m, c)).unwrap_or_default();
                 let inside = self.executes_since(before);
-                scope.guards.push((names, inside));
+                let when = cond.map_or(When::Unknown, |c| polarity(self.m, c));
+                scope.guards.push((names, inside, when));
                 let mut c = node.walk();
                 let kids: Vec<Node<'t>> = node
                     .named_children(&mut c)
                     .filter(|k| Some(k.id()) != cond.map(|c| c.id()))
                     .collect();
                 for k in kids {
+                    // `else` and `elif` run when the test fails.
+                    let other = matches!(k.kind(), "else_clause" | "elif_clause");
+                    if let Some(g) = scope.guards.last_mut().filter(|_| other) {
+                        g.2 = when.flip();
+                    }
                     self.walk(k, scope);
                 }
                 scope.guards.pop();
@@ -577,7 +616,8 @@ impl<'t> Walker<'_, 't> {
                     if let Some(second) = args.get(1) {
                         params.extend(m.dict_params(*second, scope));
                     }
-                    self.steps.push(Step {
+                    self.push(Step {
+                        site: None,
                         line,
                         what: StepKind::Execute {
                             sql,
@@ -590,7 +630,8 @@ impl<'t> Walker<'_, 't> {
             }
             (true, "create_table") => {
                 if let Some(t) = table(0, "table_name", scope) {
-                    self.steps.push(Step {
+                    self.push(Step {
+                        site: None,
                         line,
                         what: StepKind::CreateTable { table: t },
                     });
@@ -600,7 +641,8 @@ impl<'t> Walker<'_, 't> {
             }
             (true, "drop_table") => {
                 if let Some(t) = table(0, "table_name", scope) {
-                    self.steps.push(Step {
+                    self.push(Step {
+                        site: None,
                         line,
                         what: StepKind::DropTable { table: t },
                     });
@@ -612,7 +654,8 @@ impl<'t> Walker<'_, 't> {
                     table(0, "old_table_name", scope),
                     table(1, "new_table_name", scope),
                 ) {
-                    self.steps.push(Step {
+                    self.push(Step {
+                        site: None,
                         line,
                         what: StepKind::RenameTable { from, to },
                     });
@@ -623,7 +666,8 @@ impl<'t> Walker<'_, 't> {
                 let exprs = arg(2, "columns")
                     .map(|cols| self.index_elements(cols, scope))
                     .unwrap_or_default();
-                self.steps.push(Step {
+                self.push(Step {
+                    site: None,
                     line,
                     what: StepKind::CreateIndex {
                         name: arg(0, "index_name")
@@ -643,7 +687,8 @@ impl<'t> Walker<'_, 't> {
                     .map(|e| m.expr(*e, scope))
                     .filter(|e| !is_plain_column(e))
                     .collect();
-                self.steps.push(Step {
+                self.push(Step {
+                    site: None,
                     line,
                     what: StepKind::CreateIndex {
                         name: args
@@ -663,9 +708,15 @@ impl<'t> Walker<'_, 't> {
             {
                 self.children(node, scope);
                 let def = m.functions[helper];
+                if self.inlining.len() == 1 {
+                    self.site = Some(line);
+                }
                 self.inlining.push(helper.to_string());
                 self.function(def);
                 self.inlining.pop();
+                if self.inlining.len() == 1 {
+                    self.site = None;
+                }
                 return;
             }
             _ => {}
@@ -704,6 +755,47 @@ fn is_plain_column(e: &PyExpr) -> bool {
 }
 
 /// Every identifier in a subtree, in order (attribute names included).
+/// When a test is true, as far as its shape tells: `x is None`, `x == None`
+/// and `not x` hold on a missing row; `x is not None`, `x != None` and a
+/// bare value on an existing one.
+fn polarity<'t>(m: &Module<'_>, cond: Node<'t>) -> When {
+    fn named<'t>(n: Node<'t>) -> Vec<Node<'t>> {
+        let mut c = n.walk();
+        n.named_children(&mut c)
+            .filter(|k| k.kind() != "comment")
+            .collect()
+    }
+    match cond.kind() {
+        "parenthesized_expression" => match named(cond)[..] {
+            [one] => polarity(m, one),
+            _ => When::Unknown,
+        },
+        "not_operator" => cond
+            .child_by_field_name("argument")
+            .map_or(When::Unknown, |a| polarity(m, a).flip()),
+        "identifier" | "attribute" | "call" | "subscript" => When::Present,
+        "comparison_operator" => {
+            let operands = named(cond);
+            let none = operands.iter().filter(|o| o.kind() == "none").count();
+            if operands.len() != 2 || none != 1 {
+                return When::Unknown;
+            }
+            let mut c = cond.walk();
+            let ops: Vec<&str> = cond
+                .children(&mut c)
+                .filter(|k| !k.is_named())
+                .map(|k| m.text(k))
+                .collect();
+            match ops[..] {
+                ["is"] | ["=="] => When::Missing,
+                ["is", "not"] | ["is not"] | ["!="] => When::Present,
+                _ => When::Unknown,
+            }
+        }
+        _ => When::Unknown,
+    }
+}
+
 fn identifiers(m: &Module<'_>, node: Node<'_>) -> Vec<String> {
     let mut out = Vec::new();
     let mut stack = vec![node];

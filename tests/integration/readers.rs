@@ -603,3 +603,27 @@ proptest! {
         }
     }
 }
+
+/// Which row a guarded raise runs on is read the same way by both parsers.
+#[test]
+fn both_parsers_read_the_test_around_a_raise_alike() {
+    let lookup = "def upgrade():\n    row = bind.execute(sa.text('SELECT id FROM admins WHERE e = :e'), {'e': 'k'}).first()\n";
+    for test in [
+        "    if row is None:\n        raise E()\n",
+        "    if not row:\n        raise E()\n",
+        "    if (row == None):\n        raise E()\n",
+        "    if None != row:\n        raise E()\n",
+        "    if row:\n        pass\n    else:\n        raise E()\n",
+        "    if row is not None:\n        return\n    elif True:\n        raise E()\n",
+        "    if row:\n        raise E()\n",
+        "    if row is not None:\n        raise E()\n",
+        "    if not (row is None):\n        raise E()\n",
+        "    if row is None or x:\n        raise E()\n",
+        "    while not row:\n        raise E()\n",
+        "    if -row:\n        raise E()\n",
+    ] {
+        let src = format!("{lookup}{test}");
+        let quick = migfix::testing::steps_quick(src.as_bytes()).expect("the quick parser answers");
+        assert_eq!(Ok(quick), migfix::testing::steps_full(src.as_bytes()), "{test}");
+    }
+}

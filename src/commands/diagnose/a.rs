@@ -54,6 +54,7 @@ pub(crate) fn findings(ctx: &Ctx<'_>) -> Vec<Finding> {
             f.revision = Some(rev.id.clone());
             f.path = Some(ctx.rel(&facts.file));
             f.line = Some(lookup.at.line);
+            super::called_from(&mut f, &lookup.at);
             f.subject = Some(lookup.table.clone());
             f.sql = Some(seed_sql(&lookup.table, &lookup.keys));
             out.push(f);
@@ -120,6 +121,40 @@ mod tests {
         assert!(f.sql.as_deref().unwrap().contains(
             "INSERT INTO admins (email)\nVALUES ('kris@moosequest.net')\nON CONFLICT DO NOTHING;"
         ));
+    }
+
+    /// The test around the raise says when it runs: on a missing row is
+    /// class A; on an existing one (mlflow's "already exists") is not.
+    #[test]
+    fn the_test_decides_which_row_raises() {
+        let lookup = "revision = '0016'\ndown_revision = None\ndef upgrade():\n    row = bind.execute(sa.text('SELECT id FROM admins WHERE email = :e'), {'e': 'k'}).first()\n";
+        for (test, class_a) in [
+            ("    if row is None:\n        raise RuntimeError('x')\n", true),
+            ("    if not row:\n        raise RuntimeError('x')\n", true),
+            ("    if (row == None):\n        raise RuntimeError('x')\n", true),
+            ("    if row:\n        pass\n    else:\n        raise RuntimeError('x')\n", true),
+            ("    if row is not None:\n        return\n    elif True:\n        raise RuntimeError('x')\n", true),
+            ("    if row:\n        raise RuntimeError('already exists')\n", false),
+            ("    if row is not None:\n        raise RuntimeError('already exists')\n", false),
+            ("    if row is None:\n        return\n    else:\n        raise RuntimeError('already exists')\n", false),
+            ("    if not (row is None):\n        raise RuntimeError('already exists')\n", false),
+        ] {
+            let text = format!("{lookup}{test}");
+            let (_dir, chain) = ctx_for(&[("0016_owners.py", &text)]);
+            assert_eq!(!findings(&chain.ctx()).is_empty(), class_a, "{test}");
+        }
+    }
+
+    /// A helper called three times is one finding, its calls listed.
+    #[test]
+    fn one_finding_per_place_with_its_calls() {
+        let text = "revision = '0016'\ndown_revision = None\ndef owner(e):\n    row = bind.execute(sa.text('SELECT id FROM admins WHERE email = :e'), {'e': e}).first()\n    if row is None:\n        raise RuntimeError('missing')\n\ndef upgrade():\n    owner('a')\n    owner('b')\n    owner('c')\n";
+        let (_dir, chain) = ctx_for(&[("0016_owners.py", text)]);
+        let found = super::super::static_findings(&chain.dir, &chain.chain, &[]);
+        assert_eq!(found.len(), 1, "{found:#?}");
+        assert_eq!(found[0].line, Some(4));
+        let calls: Vec<usize> = found[0].related.iter().map(|p| p.line).collect();
+        assert_eq!(calls, [9, 10, 11]);
     }
 
     #[test]

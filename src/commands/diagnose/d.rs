@@ -51,6 +51,7 @@ pub(crate) fn findings(ctx: &Ctx<'_>) -> Vec<Finding> {
             f.revision = Some(rev.id.clone());
             f.path = Some(ctx.rel(&facts.file));
             f.line = Some(issue.at.line);
+            super::called_from(&mut f, &issue.at);
             f.subject = issue.index.clone().or_else(|| issue.table.clone());
             out.push(f);
         }

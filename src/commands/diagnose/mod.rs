@@ -74,6 +74,41 @@ pub(crate) fn static_findings(root: &Path, chain: &Chain, ci_roles: &[CiRole]) -
     out.extend(b::findings(&ctx));
     out.extend(d::findings(&ctx));
     out.extend(f::findings(&ctx));
+    one_per_place(out)
+}
+
+/// Where `upgrade()` calls the helper a finding is in: a related place.
+fn called_from(f: &mut Finding, at: &crate::facts::At) {
+    if let (Some(site), Some(path)) = (at.site, &f.path) {
+        f.related.push(findings::Place {
+            path: path.clone(),
+            line: site,
+        });
+    }
+}
+
+/// One finding per file, line and class, however often a helper that holds
+/// it is called: the calls are its related places, each named once.
+fn one_per_place(found: Vec<Finding>) -> Vec<Finding> {
+    let mut out: Vec<Finding> = Vec::new();
+    for f in found {
+        let same = out.iter_mut().find(|o| {
+            o.class == f.class && o.kind == f.kind && o.path == f.path && o.line == f.line
+        });
+        match same {
+            Some(o) => o.related.extend(f.related),
+            None => out.push(f),
+        }
+    }
+    for f in &mut out {
+        let mut seen = Vec::new();
+        f.related.retain(|p| {
+            !seen.contains(&(p.path.clone(), p.line)) && {
+                seen.push((p.path.clone(), p.line));
+                true
+            }
+        });
+    }
     out
 }
 

@@ -6,7 +6,7 @@ use super::tokens::{fields, FSTRING};
 use super::values::{
     arg_value, callee, children, each_child, keyword, positional, string, text, Env,
 };
-use crate::python::calls::{Param, PyExpr, Scope, Step, StepKind};
+use crate::python::calls::{Param, PyExpr, Scope, Step, StepKind, When};
 
 pub(super) struct Walker<'m, 's> {
     pub(super) m: &'m Module<'s>,
@@ -52,6 +52,10 @@ impl Walker<'_, '_> {
                     let (cond, body) = &arms[0];
                     self.guarded(cond, scope, |w, scope| {
                         w.block(body, scope)?;
+                        // `elif` and `else` run when the first test fails.
+                        if let Some(g) = scope.guards.last_mut() {
+                            g.2 = g.2.flip();
+                        }
                         for (cond, body) in &arms[1..] {
                             w.guarded(cond, scope, |w, scope| w.block(body, scope))?;
                         }
@@ -99,7 +103,7 @@ impl Walker<'_, '_> {
         let mut names = Vec::new();
         identifiers(self.m, cond, &mut names);
         let inside = self.executes_since(before);
-        scope.guards.push((names, inside));
+        scope.guards.push((names, inside, polarity(self.m, cond)));
         let out = inner(self, scope);
         scope.guards.pop();
         out
@@ -178,6 +182,7 @@ impl Walker<'_, '_> {
                             Some((
                                 vec![Step {
                                     line,
+                                    site: None,
                                     what: StepKind::Execute {
                                         sql,
                                         params,
@@ -193,6 +198,7 @@ impl Walker<'_, '_> {
                 (true, "create_table") => {
                     let step = table(0, "table_name").map(|t| Step {
                         line,
+                        site: None,
                         what: StepKind::CreateTable { table: t },
                     });
                     Some((step.into_iter().collect(), Then::Children))
@@ -200,6 +206,7 @@ impl Walker<'_, '_> {
                 (true, "drop_table") => {
                     let step = table(0, "table_name").map(|t| Step {
                         line,
+                        site: None,
                         what: StepKind::DropTable { table: t },
                     });
                     Some((step.into_iter().collect(), Then::Nothing))
@@ -208,6 +215,7 @@ impl Walker<'_, '_> {
                     let step = match (table(0, "old_table_name"), table(1, "new_table_name")) {
                         (Some(from), Some(to)) => Some(Step {
                             line,
+                            site: None,
                             what: StepKind::RenameTable { from, to },
                         }),
                         _ => None,
@@ -226,7 +234,14 @@ impl Walker<'_, '_> {
                         predicate: kw("postgresql_where").map(|w| expr(m, w, env)),
                         exprs,
                     };
-                    Some((vec![Step { line, what }], Then::Nothing))
+                    Some((
+                        vec![Step {
+                            line,
+                            site: None,
+                            what,
+                        }],
+                        Then::Nothing,
+                    ))
                 }
                 (_, "Index") => {
                     let exprs = positional(args)
@@ -243,7 +258,14 @@ impl Walker<'_, '_> {
                         predicate: kw("postgresql_where").map(|w| expr(m, w, env)),
                         exprs,
                     };
-                    Some((vec![Step { line, what }], Then::Nothing))
+                    Some((
+                        vec![Step {
+                            line,
+                            site: None,
+                            what,
+                        }],
+                        Then::Nothing,
+                    ))
                 }
                 // A module function called by name is followed by `calls`; not here.
                 (false, helper) if m.defs.contains_key(helper) => return None,
@@ -406,4 +428,26 @@ fn is_plain_column(e: &PyExpr) -> bool {
         && e.sql
             .iter()
             .all(|s| !s.text.contains('(') && !s.text.contains("::"))
+}
+
+/// When a test is true, as `calls::polarity` reads it on the full parse.
+fn polarity(m: &Module<'_>, e: &Ex) -> When {
+    let text = |e: &Ex| &m.src[e.span.clone()];
+    let is_none = |e: &Ex| matches!(e.k, K::Other([])) && text(e) == "None";
+    match &e.k {
+        K::Paren(inner) => polarity(m, inner),
+        K::Name | K::Attr(..) | K::Call(..) | K::Subscript(..) => When::Present,
+        K::Other([inner]) if text(e).starts_with("not") => polarity(m, inner).flip(),
+        K::Other([left, right]) if is_none(left) != is_none(right) => {
+            let op = m.src[left.span.end..right.span.start]
+                .split_whitespace()
+                .collect::<Vec<_>>();
+            match op[..] {
+                ["is"] | ["=="] => When::Missing,
+                ["is", "not"] | ["!="] => When::Present,
+                _ => When::Unknown,
+            }
+        }
+        _ => When::Unknown,
+    }
 }
