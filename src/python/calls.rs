@@ -67,6 +67,17 @@ pub(crate) struct Step {
     pub what: StepKind,
 }
 
+impl Step {
+    /// A step of `upgrade()` itself, not of a helper it calls.
+    pub(crate) fn new(line: usize, what: StepKind) -> Step {
+        Step {
+            line,
+            site: None,
+            what,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum StepKind {
     /// SQL passed to `execute()` or `exec_driver_sql()`. `raises` is the line

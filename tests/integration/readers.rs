@@ -624,6 +624,10 @@ fn both_parsers_read_the_test_around_a_raise_alike() {
     ] {
         let src = format!("{lookup}{test}");
         let quick = migfix::testing::steps_quick(src.as_bytes()).expect("the quick parser answers");
-        assert_eq!(Ok(quick), migfix::testing::steps_full(src.as_bytes()), "{test}");
+        assert_eq!(
+            Ok(quick),
+            migfix::testing::steps_full(src.as_bytes()),
+            "{test}"
+        );
     }
 }

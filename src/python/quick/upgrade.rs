@@ -180,15 +180,14 @@ impl Walker<'_, '_> {
                                 params.extend(dict_params(m, second, env));
                             }
                             Some((
-                                vec![Step {
+                                vec![Step::new(
                                     line,
-                                    site: None,
-                                    what: StepKind::Execute {
+                                    StepKind::Execute {
                                         sql,
                                         params,
                                         raises: None,
                                     },
-                                }],
+                                )],
                                 Then::WalkObjectFirst,
                             ))
                         }
@@ -196,28 +195,20 @@ impl Walker<'_, '_> {
                     }
                 }
                 (true, "create_table") => {
-                    let step = table(0, "table_name").map(|t| Step {
-                        line,
-                        site: None,
-                        what: StepKind::CreateTable { table: t },
-                    });
+                    let step = table(0, "table_name")
+                        .map(|t| Step::new(line, StepKind::CreateTable { table: t }));
                     Some((step.into_iter().collect(), Then::Children))
                 }
                 (true, "drop_table") => {
-                    let step = table(0, "table_name").map(|t| Step {
-                        line,
-                        site: None,
-                        what: StepKind::DropTable { table: t },
-                    });
+                    let step = table(0, "table_name")
+                        .map(|t| Step::new(line, StepKind::DropTable { table: t }));
                     Some((step.into_iter().collect(), Then::Nothing))
                 }
                 (true, "rename_table") => {
                     let step = match (table(0, "old_table_name"), table(1, "new_table_name")) {
-                        (Some(from), Some(to)) => Some(Step {
-                            line,
-                            site: None,
-                            what: StepKind::RenameTable { from, to },
-                        }),
+                        (Some(from), Some(to)) => {
+                            Some(Step::new(line, StepKind::RenameTable { from, to }))
+                        }
                         _ => None,
                     };
                     Some((step.into_iter().collect(), Then::Nothing))
@@ -234,14 +225,7 @@ impl Walker<'_, '_> {
                         predicate: kw("postgresql_where").map(|w| expr(m, w, env)),
                         exprs,
                     };
-                    Some((
-                        vec![Step {
-                            line,
-                            site: None,
-                            what,
-                        }],
-                        Then::Nothing,
-                    ))
+                    Some((vec![Step::new(line, what)], Then::Nothing))
                 }
                 (_, "Index") => {
                     let exprs = positional(args)
@@ -258,14 +242,7 @@ impl Walker<'_, '_> {
                         predicate: kw("postgresql_where").map(|w| expr(m, w, env)),
                         exprs,
                     };
-                    Some((
-                        vec![Step {
-                            line,
-                            site: None,
-                            what,
-                        }],
-                        Then::Nothing,
-                    ))
+                    Some((vec![Step::new(line, what)], Then::Nothing))
                 }
                 // A module function called by name is followed by `calls`; not here.
                 (false, helper) if m.defs.contains_key(helper) => return None,
