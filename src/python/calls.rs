@@ -11,6 +11,9 @@
 
 use std::collections::HashMap;
 
+use super::guards::polarity;
+pub(crate) use super::guards::When;
+
 use tree_sitter::Node;
 
 use super::{bom_len, unescape};
@@ -208,25 +211,6 @@ pub(crate) struct Scope {
     /// the enclosing `if` tests: names they use, `Execute` steps inside
     /// them, and when the branch being walked runs
     pub guards: Vec<(Vec<String>, Vec<usize>, When)>,
-}
-
-/// When a branch runs, as its test reads: on a missing row (`is None`,
-/// `not row`), on an existing one (`is not None`, `if row:`), or either.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum When {
-    Missing,
-    Present,
-    Unknown,
-}
-
-impl When {
-    pub(crate) fn flip(self) -> When {
-        match self {
-            When::Missing => When::Present,
-            When::Present => When::Missing,
-            When::Unknown => When::Unknown,
-        }
-    }
 }
 
 impl Scope {
@@ -548,7 +532,7 @@ impl<'t> Walker<'_, 't> {
                 }
                 let names = cond.map(|c| identifiers(self.m, c)).unwrap_or_default();
                 let inside = self.executes_since(before);
-                let when = cond.map_or(When::Unknown, |c| polarity(self.m, c));
+                let when = cond.map_or(When::Unknown, |c| polarity(self.m.body, c));
                 scope.guards.push((names, inside, when));
                 let mut c = node.walk();
                 let kids: Vec<Node<'t>> = node
@@ -766,47 +750,6 @@ fn is_plain_column(e: &PyExpr) -> bool {
 }
 
 /// Every identifier in a subtree, in order (attribute names included).
-/// When a test is true, as far as its shape tells: `x is None`, `x == None`
-/// and `not x` hold on a missing row; `x is not None`, `x != None` and a
-/// bare value on an existing one.
-fn polarity<'t>(m: &Module<'_>, cond: Node<'t>) -> When {
-    fn named<'t>(n: Node<'t>) -> Vec<Node<'t>> {
-        let mut c = n.walk();
-        n.named_children(&mut c)
-            .filter(|k| k.kind() != "comment")
-            .collect()
-    }
-    match cond.kind() {
-        "parenthesized_expression" => match named(cond)[..] {
-            [one] => polarity(m, one),
-            _ => When::Unknown,
-        },
-        "not_operator" => cond
-            .child_by_field_name("argument")
-            .map_or(When::Unknown, |a| polarity(m, a).flip()),
-        "identifier" | "attribute" | "call" | "subscript" => When::Present,
-        "comparison_operator" => {
-            let operands = named(cond);
-            let none = operands.iter().filter(|o| o.kind() == "none").count();
-            if operands.len() != 2 || none != 1 {
-                return When::Unknown;
-            }
-            let mut c = cond.walk();
-            let ops: Vec<&str> = cond
-                .children(&mut c)
-                .filter(|k| !k.is_named())
-                .map(|k| m.text(k))
-                .collect();
-            match ops[..] {
-                ["is"] | ["=="] => When::Missing,
-                ["is", "not"] | ["is not"] | ["!="] => When::Present,
-                _ => When::Unknown,
-            }
-        }
-        _ => When::Unknown,
-    }
-}
-
 fn identifiers(m: &Module<'_>, node: Node<'_>) -> Vec<String> {
     let mut out = Vec::new();
     let mut stack = vec![node];

@@ -10,6 +10,7 @@
 pub(crate) mod calls;
 mod fast;
 pub(crate) mod full;
+mod guards;
 pub(crate) mod quick;
 mod strict;
 

@@ -90,6 +90,9 @@ pub(crate) fn log(
             &serde_json::json!({ "log": shown, "lines": lines, "findings": findings, "warnings": notes, "errors": config.broken }),
         );
     }
+    // Parts of the tree that could not be read do not change the log's
+    // verdict: they are said, as warnings.
+    notes.extend(config.broken.iter().cloned());
     if config.output.format.is_ci() {
         // The log is one case, holding what no chain explains; each chain
         // that a finding points into is another.

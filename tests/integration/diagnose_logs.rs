@@ -136,3 +136,30 @@ fn the_message_catalog_is_current() {
         "run: python3 tests/oracle/pg_messages.py > src/commands/diagnose/catalog.rs"
     );
 }
+
+/// A tree with a part that cannot be read does not change the log's
+/// verdict: the part is a warning.
+#[test]
+fn a_broken_tree_leaves_the_log_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    write_tree(
+        dir.path(),
+        &[
+            ("alembic.ini", "[alembic]\nscript_location = nowhere\n"),
+            (
+                "ci.log",
+                "psycopg2.errors.DuplicateTable: relation \"chat\" already exists\n",
+            ),
+            ("ok.log", "INFO all done\n"),
+        ],
+    );
+    for (log, want) in [("ci.log", 1), ("ok.log", 0)] {
+        let o = migfix(dir.path(), &["diagnose", "--log", log]);
+        assert_eq!(o.status.code(), Some(want), "{}{}", stdout(&o), stderr(&o));
+        assert!(
+            stderr(&o).contains("warning: alembic.ini:2"),
+            "{}",
+            stderr(&o)
+        );
+    }
+}

@@ -15,6 +15,7 @@ mod cli;
 mod common;
 mod dedupe;
 mod diagnose;
+mod diagnose_corpus;
 mod diagnose_logs;
 mod django;
 mod fixtures;

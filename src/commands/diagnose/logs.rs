@@ -139,7 +139,8 @@ fn rx() -> &'static Rx {
             error_inside: r(concat!(
                 r"\b(?:psycopg2?|asyncpg|sqlalchemy|alembic|django|pymysql|MySQLdb)(?:\.\w+)+:\s|",
                 r"\b[A-Z]\w*(?:Error|Exception|DoesNotExist)\b:\s|",
-                r"^Error running migrations:|^ERROR \d{4} \(\w{5}\)|",
+                r"^Error running migrations:|^ERROR \d{4} \(\w{5}\)|\bSQLSTATE\[\w{5}\]|",
+                r"\((?:psycopg2?|asyncpg|pymysql|MySQLdb)(?:\.\w+)+\) |",
                 r"\bpsql:[^:]*:\d+: ERROR:|",
                 // The kernel's OOM killer, as the shell reports it.
                 r"^Killed$|\bKilled\s{2,}\S"
@@ -162,6 +163,8 @@ fn rx() -> &'static Rx {
                 ('E', r(r"Can't locate revision\b(?: identified by '|$| \.\.\.)")),
                 ('E', r(r"Revision (\S+) referenced from (.+?) is not present")),
                 ('E', r(r"No such revision or branch '([^']+)'")),
+                // sqitch: a deployed change that the plan no longer has.
+                ('E', r(r"Cannot find (?:change )?([0-9a-f]{40}|\S+) (?:\(([^)]*)\) )?in (?:the plan|\S*sqitch\.plan|/)")),
                 // Django's NodeNotFoundError: the referencing migration, then the missing node.
                 ('E', r(r"Migration (\S+) dependencies reference nonexistent parent node \('([^']+)', '([^']+)'\)")),
             ],

@@ -26,6 +26,10 @@ struct Signs {
     /// twice, though its message names a relation that "already exists".
     not_table: Regex,
     not_table_messages: Vec<Regex>,
+    /// A relation named as indexes and constraints are (`ix_`, `_uniq`,
+    /// Django's `_like` and hash suffixes): Postgres says "relation already
+    /// exists" for them too, but no table was created twice.
+    index_name: Regex,
     /// A role missing when connecting: a login failure, not a GRANT's.
     at_connect: Regex,
     fatal: Regex,
@@ -80,6 +84,7 @@ fn signs() -> &'static Signs {
             messages,
             not_table: r(r"\bDuplicate(?:Column|Object)(?:Error)?\b|(?i:\b(?:sqlstate|pgcode|code)\b\W{0,3}(?:42701|42710)\b)"),
             not_table_messages,
+            index_name: r(r"(?i)^(?:ix|idx|ux|uq|unique|pk|fk)[-_]|[-_](?:idx|index|ix|uniq|unique|key|pkey|fkey|like|[0-9a-f]{8})$"),
             at_connect: r(r"(?i)OperationalError|InvalidAuthorizationSpecification|connection to server|could not connect|\bconnect(?:ing|ion)? failed"),
             fatal: r(&format!(r"\b(?:{}):", words("fatal"))),
             sqlstate: r(r"(?i)\b(?:sqlstate|pgcode)\b\W{0,3}([0-9A-Z]{5})\b"),
@@ -89,6 +94,8 @@ fn signs() -> &'static Signs {
                 ('A', r(r"\b(\w+) matching query does not exist\b")),
                 ('A', r(r"\b(?:RelatedObject|Object)?DoesNotExist\b")),
                 ('A', r(r"\bNoResultFound\b|\bNo row was found when one was required\b")),
+                // MySQL's and MariaDB's table created twice (1050).
+                ('F', r(r"\bTable '([^']+)' already exists\b")),
             ],
             severity: r(&format!(
                 r"(?:^|\s|:)(?:{}|{}|{}):\s",
@@ -103,8 +110,16 @@ fn signs() -> &'static Signs {
 /// The classes `text` shows, with the names they are about.
 pub(super) fn shown(text: &str) -> Vec<Shown> {
     let s = signs();
-    let not_table =
-        s.not_table.is_match(text) || s.not_table_messages.iter().any(|m| m.is_match(text));
+    let index_named = s.messages.iter().any(|(class, _, re)| {
+        *class == 'F'
+            && re
+                .captures(text)
+                .and_then(|c| c.get(1))
+                .is_some_and(|m| s.index_name.is_match(m.as_str()))
+    });
+    let not_table = index_named
+        || s.not_table.is_match(text)
+        || s.not_table_messages.iter().any(|m| m.is_match(text));
     let at_connect = s.at_connect.is_match(text) || s.fatal.is_match(text);
     let mut out: Vec<Shown> = Vec::new();
     let mut add = |class: char, subject: Option<String>, part: Option<IndexPart>| {
@@ -124,7 +139,9 @@ pub(super) fn shown(text: &str) -> Vec<Shown> {
         });
     };
     if let Some(c) = s.sqlstate.captures(text) {
-        if &c[1] == "42P07" {
+        // Postgres's duplicate_table, and the SQL standard's base table
+        // that already exists (MySQL).
+        if matches!(&c[1], "42P07" | "42S01") {
             add('F', None, None);
         }
     }
@@ -172,6 +189,17 @@ mod tests {
             classes(r#"psycopg2.errors.DuplicateTable: relation "chat" already exists"#),
             [('F', Some("chat".to_string()))]
         );
+        for name in [
+            "ix_jobs_owner",
+            "helpdesk_queue_slug_3b3429c3_like",
+            "hitcount_hit_ip_a52a62aa",
+            "ux_user_permission",
+            "fias_actstat_actstatid_d17fd411_uniq",
+        ] {
+            let line =
+                format!("psycopg2.errors.DuplicateTable: relation \"{name}\" already exists");
+            assert_eq!(classes(&line), [], "{line}");
+        }
         assert_eq!(
             classes("ERROR:  la relación «chat» ya existe"),
             [('F', Some("chat".to_string()))]
