@@ -847,6 +847,52 @@ fn renumber_is_byte_exact() {
     }
 }
 
+/// A migration in Latin-1, as its coding cookie says, with bytes that are
+/// not UTF-8 before and after the reference: only the name token changes.
+#[test]
+fn a_latin1_migration_is_renumbered_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let m = "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n";
+    write_tree(
+        root,
+        &[
+            ("manage.py", ""),
+            ("shop/__init__.py", ""),
+            ("shop/migrations/__init__.py", ""),
+            (
+                "shop/migrations/0001_initial.py",
+                &format!("{m}    dependencies = []\n"),
+            ),
+            (
+                "shop/migrations/0002_a.py",
+                &format!("{m}    dependencies = [('shop', '0001_initial')]\n"),
+            ),
+            (
+                "shop/migrations/0002_b.py",
+                &format!("{m}    dependencies = [('shop', '0001_initial')]\n"),
+            ),
+        ],
+    );
+    let child: &[u8] = b"# -*- coding: latin-1 -*-\nfrom django.db import migrations\n\n\nclass Migration(migrations.Migration):\n    \"\"\"Fa\xe7ade \xe0 0002_b.\"\"\"\n    dependencies = [('shop', '0002_b')]  # \xe9t\xe9\n    operations = [migrations.RunSQL(\"SELECT '\xc0'\")]\n";
+    std::fs::write(root.join("shop/migrations/0003_c.py"), child).unwrap();
+    git_init(root);
+    let (code, out, err) = run(
+        root,
+        &[
+            "renumber", "shop", "0002_b", "--to", "4", "--onto", "0002_a", "--yes",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let after = std::fs::read(root.join("shop/migrations/0003_c.py")).unwrap();
+    let at = child.windows(8).position(|w| w == b"'0002_b'").unwrap();
+    let mut expected = child.to_vec();
+    expected[at + 1..at + 5].copy_from_slice(b"0004");
+    assert_eq!(after, expected, "only the reference's name token changes");
+    let (code, out, _) = run(root, &["check"]);
+    assert_eq!(code, 0, "{out}");
+}
+
 /// The CLI's text, JSON and diffs on the Django fixture.
 #[test]
 fn django_outputs_snapshot() {

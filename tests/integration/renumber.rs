@@ -488,3 +488,49 @@ fn a_file_with_the_users_changes_is_left_unstaged_and_named() {
         "{now}"
     );
 }
+
+/// Files in Latin-1 and cp1252 (bytes that are not UTF-8), and a UTF-8
+/// file with Latin-1 bytes in a comment, as Python reads them: a renumber
+/// changes the ids and keeps every other byte.
+#[test]
+fn latin1_and_cp1252_files_are_renumbered_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let rev: &[u8] = b"# -*- coding: latin-1 -*-\n\"\"\"Caf\xe9 na\xefve \xa71256\n\nRevision ID: 0002\nRevises: 0001\n\"\"\"\nrevision = '0002'  # \xe9t\xe9 0002\ndown_revision = '0001'\nbranch_labels = None\ndepends_on = None\nNOTE = \"\xc0 0002\"\n\n\ndef upgrade():\n    pass\n\n\ndef downgrade():\n    pass\n";
+    let child: &[u8] = b"# coding: cp1252\n\"\"\"\x93child\x94 \x80\n\nRevision ID: 0003\nRevises: 0002\n\"\"\"\nrevision = \"0003\"\ndown_revision = (\"0002\",)  # \x8a\ndepends_on = [\"0001\", '0002']\nbranch_labels = None\n\n\ndef upgrade():\n    pass\n\n\ndef downgrade():\n    pass\n";
+    let utf8: &[u8] = b"\"\"\"Revision ID: 0004\nRevises: 0003\n\"\"\"\nrevision = '0004'  # caf\xe9\ndown_revision = '0003'  # \xff\nbranch_labels = None\ndepends_on = '0002'\n\n\ndef upgrade():\n    pass\n\n\ndef downgrade():\n    pass\n";
+    write_tree(
+        dir.path(),
+        &[
+            (
+                "alembic.ini",
+                "[alembic]\nscript_location = %(here)s/migrations\n",
+            ),
+            ("migrations/script.py.mako", ""),
+            ("migrations/env.py", "from alembic import context\n"),
+            (
+                "migrations/versions/0001_base.py",
+                &revision_file("0001", None),
+            ),
+        ],
+    );
+    let v = Path::new("migrations/versions");
+    std::fs::write(dir.path().join(v).join("0002_cafe.py"), rev).unwrap();
+    std::fs::write(dir.path().join(v).join("0003_child.py"), child).unwrap();
+    std::fs::write(dir.path().join(v).join("0004_utf8.py"), utf8).unwrap();
+    git_init(dir.path());
+    let before = tree_bytes(dir.path());
+    let (code, out, err) = run(dir.path(), &["renumber", "0002", "--to", "0010", "--yes"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let after = tree_bytes(dir.path());
+    let changed = |from: &str, to: &str| changed_ids(&before[&v.join(from)], &after[&v.join(to)]);
+    let ids = |n: usize| vec![("0002".to_string(), "0010".to_string()); n];
+    // The literal and the docstring's Revision ID; not the comment or NOTE.
+    assert_eq!(changed("0002_cafe.py", "0010_cafe.py"), ids(2));
+    // The tuple, depends_on and the Revises line.
+    assert_eq!(changed("0003_child.py", "0003_child.py"), ids(3));
+    assert_eq!(changed("0004_utf8.py", "0004_utf8.py"), ids(1));
+    let Some(heads) = alembic(dir.path(), &["heads"]) else {
+        return;
+    };
+    assert_eq!(heads, "0004 (head)\n");
+}
