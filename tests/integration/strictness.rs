@@ -215,6 +215,15 @@ const CASES: &[(&[u8], bool)] = &[
     (b"x = \"\"\"a\n\xe9  # b\n\"\"\"\n", false),
     (b"x = '# \xe9'\n", false),
     (b"x = b'\xe9'\n", false),
+    // Found by fuzzing: tree-sitter reads the keywords as names.
+    (b"await\n", false),
+    (b"async\n", false),
+    (b"x = (async    )\n", false),
+    (b"def f():\n    await\n", false),
+    (b"f(await=1)\n", false),
+    (b"x.async = 1\n", false),
+    (b"import async\n", false),
+    (b"async def f():\n    await x\n    async with a: pass\n", true),
 ];
 
 /// Files CPython reads in a codec migfix does not: refused with the

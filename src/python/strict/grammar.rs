@@ -110,6 +110,10 @@ pub(in crate::python) fn tree(
                     return Err(error(end, "cannot mix bytes and nonbytes literals"));
                 }
             }
+            // tree-sitter reads them as names where no name may stand.
+            "identifier" if matches!(text(node), "async" | "await") => {
+                return fail("invalid syntax (`async` and `await` are keywords)")
+            }
             "exec_statement" => {
                 return fail("Missing parentheses in call to 'exec' (a Python 2 exec statement)")
             }
