@@ -1,0 +1,229 @@
+//! Mutated Alembic revision files and Django migrations, seeded from the
+//! fixtures' own, never crash migfix (see [`fuzz`]), and a refusal names
+//! the file and its line. On a sample, migfix's verdict is CPython 3.11's
+//! `compile()` verdict (compiled, never run).
+
+use std::path::Path;
+
+use proptest::strategy::{Strategy, ValueTree};
+use proptest::test_runner::TestRunner;
+
+use crate::common::*;
+use crate::fuzz;
+
+/// Pieces of Python a mutation inserts or puts in place of a line
+/// (besides the common ones of [`fuzz::mutate`]).
+const PIECES: &[&[u8]] = &[
+    b"(",
+    b")",
+    b"[",
+    b"]",
+    b"{",
+    b"}",
+    b":",
+    b",",
+    b";",
+    b".",
+    b"*",
+    b"**",
+    b"@",
+    b":=",
+    b"->",
+    b"\"\"\"",
+    b"'''",
+    b"\\\n",
+    b"    ",
+    b"\x0c",
+    b"def ",
+    b"class ",
+    b"if x:\n",
+    b"lambda: ",
+    b"yield ",
+    b"await ",
+    b"async ",
+    b"return ",
+    b"global x\n",
+    b"nonlocal x\n",
+    b"from x import *\n",
+    b"revision = ",
+    b"down_revision = ",
+    b"None",
+    b"'0001'",
+    b"(\"shop\", \"0001_initial\")",
+    b"b'",
+    b"r'",
+    b"u'",
+    b"\\N{",
+    b"0x",
+    b"1_",
+    b"1e",
+    b"# -*- coding: latin-1 -*-\n",
+    b"# coding: cp1252\n",
+    b"# coding: klingon\n",
+    b"# coding: euc-jp\n",
+    b"\xe9",
+    b"\x81",
+];
+
+/// What migfix says of a migration as a whole, without a line: what is
+/// missing from it.
+const WHOLE_FILE: &[&str] = &[
+    "no module-level `revision` assignment",
+    "no `class Migration`",
+];
+
+/// The fixtures' revision files and Django migrations, but the largest.
+fn seeds() -> &'static [Vec<Vec<u8>>; 2] {
+    static SEEDS: std::sync::OnceLock<[Vec<Vec<u8>>; 2]> = std::sync::OnceLock::new();
+    SEEDS.get_or_init(|| {
+        let all = repo().join("fixtures");
+        let small = |files: Vec<(String, Vec<u8>)>, alembic: bool| {
+            files
+                .into_iter()
+                .filter(|(path, bytes)| {
+                    bytes.len() < 24 << 10
+                        && path.contains("/versions/") == alembic
+                        && (alembic || path.contains("/migrations/0"))
+                })
+                .map(|(_, bytes)| bytes)
+                .collect()
+        };
+        let files = fuzz::seed_paths(&all, &[".py"]);
+        [small(files.clone(), true), small(files, false)]
+    })
+}
+
+/// A tree where `bytes` is the revision file `migrations/versions/0002_x.py`
+/// (Alembic) or the migration `shop/migrations/0002_x.py` (Django), after
+/// a first one that is well formed. Returns the tree and the file's path.
+fn tree(django: bool, bytes: &[u8]) -> (tempfile::TempDir, &'static str) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = if django {
+        write_tree(
+            dir.path(),
+            &[
+                ("manage.py", ""),
+                ("shop/__init__.py", ""),
+                ("shop/migrations/__init__.py", ""),
+                ("shop/migrations/0001_initial.py", "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n    initial = True\n    dependencies = []\n"),
+            ],
+        );
+        "shop/migrations/0002_x.py"
+    } else {
+        write_tree(
+            dir.path(),
+            &[
+                (
+                    "alembic.ini",
+                    "[alembic]\nscript_location = %(here)s/migrations\n",
+                ),
+                ("migrations/env.py", "from alembic import context\n"),
+                ("migrations/script.py.mako", ""),
+                (
+                    "migrations/versions/0001_a.py",
+                    &revision_file("0001", None),
+                ),
+            ],
+        );
+        "migrations/versions/0002_x.py"
+    };
+    std::fs::write(dir.path().join(file), bytes).unwrap();
+    (dir, file)
+}
+
+proptest::proptest! {
+    #![proptest_config(fuzz::config(200))]
+
+    #[test]
+    fn mutated_migrations_never_crash(
+        django in proptest::prelude::any::<bool>(),
+        seed in proptest::prelude::any::<usize>(),
+        edits in fuzz::edits(),
+    ) {
+        let seeds = &seeds()[usize::from(django)];
+        let bytes = fuzz::mutate(seeds[seed % seeds.len()].clone(), &edits, PIECES);
+        let (dir, file) = tree(django, &bytes);
+        let shown = || format!("{file}:\n{}", String::from_utf8_lossy(&bytes));
+        match fuzz::survives(dir.path(), &[&["check"]]) {
+            Err(e) => proptest::prop_assert!(false, "{e}\n{}", shown()),
+            Ok(outs) => {
+                let out = stdout(&outs[0]) + &stderr(&outs[0]);
+                let lines = fuzz::problems_name_a_line(file, &out, WHOLE_FILE);
+                proptest::prop_assert!(lines.is_ok(), "{:?}\n{}", lines, shown());
+            }
+        }
+    }
+}
+
+/// The seed without f-strings: migfix reads f-string fields by Python
+/// 3.12's rules, and the oracle here is CPython 3.11.
+fn without_fstrings(seed: &[u8]) -> Vec<u8> {
+    String::from_utf8_lossy(seed)
+        .replace("f\"", "\"")
+        .replace("f'", "'")
+        .into_bytes()
+}
+
+/// migfix's verdict on mutated seeds of both kinds is CPython's, on ten
+/// sources a case (in one interpreter), from a fixed seed.
+#[test]
+fn mutated_migrations_get_cpythons_verdict() {
+    let seeds: Vec<Vec<u8>> = seeds()
+        .iter()
+        .flatten()
+        .map(|s| without_fstrings(s))
+        .collect();
+    let strategy = (proptest::prelude::any::<usize>(), fuzz::edits());
+    let mut runner = TestRunner::deterministic();
+    let srcs: Vec<Vec<u8>> = (0..fuzz::cases(200) * 10)
+        .map(|_| {
+            let (seed, edits) = strategy.new_tree(&mut runner).unwrap().current();
+            fuzz::mutate(seeds[seed % seeds.len()].clone(), &edits, PIECES)
+        })
+        .collect();
+    let cpython = crate::readers::cpython_verdicts(&srcs);
+    let mut disagree = Vec::new();
+    for (src, compiles) in srcs.iter().zip(&cpython) {
+        let ours = migfix::testing::verdict(src);
+        if ours.is_ok() != *compiles {
+            disagree.push(format!(
+                "migfix says {ours:?}, CPython compiles: {compiles}, on:\n{}",
+                String::from_utf8_lossy(src)
+            ));
+        }
+    }
+    let refused = cpython.iter().filter(|c| !**c).count();
+    assert!(
+        disagree.is_empty(),
+        "{} of {}:\n{}",
+        disagree.len(),
+        srcs.len(),
+        disagree[..disagree.len().min(3)].join("\n\n")
+    );
+    // Guards the test: both verdicts occur.
+    assert!(
+        refused > 0 && refused < srcs.len(),
+        "{refused} of {} refused",
+        srcs.len()
+    );
+}
+
+#[test]
+fn the_seeds_are_the_fixtures_migrations() {
+    // Guards the property tests: they mutate real files of both kinds, and
+    // an unmutated seed passes.
+    let [alembic, django] = seeds();
+    assert!(
+        alembic.len() > 300 && django.len() >= 8,
+        "{} {}",
+        alembic.len(),
+        django.len()
+    );
+    for (django, seed) in [(false, &alembic[0]), (true, &django[0])] {
+        let (dir, file) = tree(django, seed);
+        assert!(Path::new(&dir.path().join(file)).is_file());
+        let outs = fuzz::survives(dir.path(), &[&["check"]]).unwrap();
+        assert_ne!(outs[0].status.code(), Some(2), "{}", stderr(&outs[0]));
+        assert!(!stderr(&outs[0]).contains("error:"), "{}", stderr(&outs[0]));
+    }
+}
