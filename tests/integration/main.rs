@@ -18,6 +18,7 @@ mod django;
 mod fixtures;
 mod fuzz;
 mod fuzz_config;
+mod fuzz_logs;
 mod fuzz_python;
 mod fuzz_sqitch;
 mod gate;
