@@ -224,6 +224,19 @@ const CASES: &[(&[u8], bool)] = &[
     (b"x.async = 1\n", false),
     (b"import async\n", false),
     (b"async def f():\n    await x\n    async with a: pass\n", true),
+    // Found by fuzzing: a leading comma, a tuple annotated, `:=` in an
+    // annotation's subscript.
+    (b"f(\n,    )\n", false),
+    (b"class C(,): pass\n", false),
+    (b"x = {,}\n", false),
+    (b"f(a, b,)\n", true),
+    (b"branch_,abels: Union[str, None] = None\n", true),
+    (b"(a, b): int = 1\n", true),
+    (b"[a]: int = 1\n", true),
+    (b"a.b, c: int\n", true),
+    (b"(a): int = 1\n", true),
+    (b"x: T[a:=1] = 1\n", true),
+    (b"x[y:=1]\n", true),
 ];
 
 /// Files CPython reads in a codec migfix does not: refused with the

@@ -131,6 +131,12 @@ pub(in crate::python) fn tree(
                     scopes.param(ctx.scope, name, line(name))?;
                 }
             }
+            // tree-sitter takes `f(,)` and `{,}`.
+            "argument_list" | "dictionary" | "set"
+                if node.child(1).is_some_and(|c| c.kind() == ",") =>
+            {
+                return fail("invalid syntax (a `,` with nothing before it)")
+            }
             "argument_list" => arguments(node, body, line)?,
             "return_statement" if !ctx.def => return fail("'return' outside function"),
             "yield" if ctx.function.is_none() => return fail("'yield' outside function"),
@@ -189,6 +195,20 @@ pub(in crate::python) fn tree(
                         return Err(error(line(n), "cannot delete __debug__"));
                     }
                     scopes.bind(ctx.scope, n, line(n))?;
+                }
+            }
+            "assignment" if node.child_by_field_name("type").is_some() => {
+                let left = node.child_by_field_name("left");
+                // `(a): int` is one name in brackets.
+                let comma = left.is_some_and(|l| has_child(l, ","));
+                let what = match left.map(|l| l.kind()) {
+                    Some("pattern_list") => "tuple",
+                    Some("tuple_pattern" | "tuple") if comma => "tuple",
+                    Some("list_pattern" | "list") => "list",
+                    _ => "",
+                };
+                if !what.is_empty() {
+                    return fail(&format!("only single target (not {what}) can be annotated"));
                 }
             }
             "augmented_assignment" => {
@@ -269,6 +289,8 @@ pub(in crate::python) fn tree(
                             | "set"
                             | "tuple"
                             | "subscript"
+                            // An index of a subscript in an annotation.
+                            | "type"
                             | "list_comprehension"
                             | "set_comprehension"
                             | "generator_expression"
