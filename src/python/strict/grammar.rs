@@ -197,20 +197,6 @@ pub(in crate::python) fn tree(
                     scopes.bind(ctx.scope, n, line(n))?;
                 }
             }
-            "assignment" if node.child_by_field_name("type").is_some() => {
-                let left = node.child_by_field_name("left");
-                // `(a): int` is one name in brackets.
-                let comma = left.is_some_and(|l| has_child(l, ","));
-                let what = match left.map(|l| l.kind()) {
-                    Some("pattern_list") => "tuple",
-                    Some("tuple_pattern" | "tuple") if comma => "tuple",
-                    Some("list_pattern" | "list") => "list",
-                    _ => "",
-                };
-                if !what.is_empty() {
-                    return fail(&format!("only single target (not {what}) can be annotated"));
-                }
-            }
             "augmented_assignment" => {
                 if let Some(left) = node.child_by_field_name("left") {
                     if !matches!(left.kind(), "identifier" | "attribute" | "subscript") {
@@ -289,13 +275,14 @@ pub(in crate::python) fn tree(
                             | "set"
                             | "tuple"
                             | "subscript"
-                            // An index of a subscript in an annotation.
-                            | "type"
                             | "list_comprehension"
                             | "set_comprehension"
                             | "generator_expression"
                     ) || (p.kind() == "if_clause"
                         && grand.is_some_and(|g| g.kind() == "case_clause"))
+                        // An index of a subscript in an annotation.
+                        || (p.kind() == "type"
+                            && grand.is_some_and(|g| g.kind() == "type_parameter"))
                 }) =>
             {
                 return fail("invalid syntax (an assignment expression `:=` needs brackets here)")
@@ -310,6 +297,9 @@ pub(in crate::python) fn tree(
                     r.kind() == "assignment" && (typed || r.child_by_field_name("type").is_some())
                 }) {
                     return fail("invalid syntax (an annotated assignment cannot be chained)");
+                }
+                if let Some(what) = annotated_many(node) {
+                    return fail(&format!("only single target (not {what}) can be annotated"));
                 }
                 if let Some(left) = node.child_by_field_name("left") {
                     if left.kind() == "list_splat_pattern" {
@@ -718,5 +708,18 @@ fn deletable<'a>(
             line(target),
             format!("cannot delete {}", other.replace('_', " ")),
         )),
+    }
+}
+
+/// `tuple` or `list` for an annotated assignment to several targets
+/// (`a, b: int`, `[a]: int`); `(a): int` is one name in brackets.
+fn annotated_many(node: Node<'_>) -> Option<&'static str> {
+    node.child_by_field_name("type")?;
+    let left = node.child_by_field_name("left")?;
+    match left.kind() {
+        "pattern_list" => Some("tuple"),
+        "tuple_pattern" | "tuple" if has_child(left, ",") => Some("tuple"),
+        "list_pattern" | "list" => Some("list"),
+        _ => None,
     }
 }
