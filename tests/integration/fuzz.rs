@@ -173,10 +173,23 @@ pub fn survives(dir: &Path, commands: &[&[&str]]) -> Result<Vec<Output>, String>
     Ok(outputs)
 }
 
-/// Every problem migfix reports in the mutated file names its line
-/// (`sqitch.plan:12: ...`), but those of the whole file, which begin with
-/// one of `whole_file` (and a file that cannot be read at all).
-pub fn problems_name_a_line(file: &str, out: &str, whole_file: &[&str]) -> Result<(), String> {
+/// [`survives`], and every problem reported in `file`, the mutated file,
+/// names its line (`sqitch.plan:12: ...`), but those of the whole file,
+/// which begin with one of `whole_file` (and a file that cannot be read).
+pub fn survives_naming_lines(
+    dir: &Path,
+    commands: &[&[&str]],
+    file: &str,
+    whole_file: &[&str],
+) -> Result<(), String> {
+    for o in survives(dir, commands)? {
+        let out = String::from_utf8_lossy(&o.stdout) + String::from_utf8_lossy(&o.stderr);
+        problems_name_a_line(file, &out, whole_file)?;
+    }
+    Ok(())
+}
+
+fn problems_name_a_line(file: &str, out: &str, whole_file: &[&str]) -> Result<(), String> {
     let bare = format!("{file}: ");
     let without_line = out.lines().find(|l| {
         l.split_once(&bare).is_some_and(|(_, problem)| {

@@ -144,14 +144,8 @@ proptest::proptest! {
         let bytes = fuzz::mutate(seeds[seed % seeds.len()].clone(), &edits, PIECES);
         let (dir, file) = tree(django, &bytes);
         let shown = || format!("{file}:\n{}", String::from_utf8_lossy(&bytes));
-        match fuzz::survives(dir.path(), &[&["check"]]) {
-            Err(e) => proptest::prop_assert!(false, "{e}\n{}", shown()),
-            Ok(outs) => {
-                let out = stdout(&outs[0]) + &stderr(&outs[0]);
-                let lines = fuzz::problems_name_a_line(file, &out, WHOLE_FILE);
-                proptest::prop_assert!(lines.is_ok(), "{:?}\n{}", lines, shown());
-            }
-        }
+        let survived = fuzz::survives_naming_lines(dir.path(), &[&["check"]], file, WHOLE_FILE);
+        proptest::prop_assert!(survived.is_ok(), "{:?}\n{}", survived, shown());
     }
 }
 
@@ -190,31 +184,9 @@ fn mutated_migrations_get_cpythons_verdict() {
         })
         .filter(|src| !backslash_line(src))
         .collect();
-    let cpython = crate::readers::cpython_verdicts(&srcs);
-    let mut disagree = Vec::new();
-    for (src, compiles) in srcs.iter().zip(&cpython) {
-        let ours = migfix::testing::verdict(src);
-        if ours.is_ok() != *compiles {
-            disagree.push(format!(
-                "migfix says {ours:?}, CPython compiles: {compiles}, on:\n{}",
-                String::from_utf8_lossy(src)
-            ));
-        }
-    }
-    let refused = cpython.iter().filter(|c| !**c).count();
-    assert!(
-        disagree.is_empty(),
-        "{} of {}:\n{}",
-        disagree.len(),
-        srcs.len(),
-        disagree[..disagree.len().min(3)].join("\n\n")
-    );
-    // Guards the test: both verdicts occur.
-    assert!(
-        refused > 0 && refused < srcs.len(),
-        "{refused} of {} refused",
-        srcs.len()
-    );
+    crate::readers::assert_verdicts_are_cpythons_shown(srcs, |src| {
+        String::from_utf8_lossy(src).into_owned()
+    });
 }
 
 #[test]
