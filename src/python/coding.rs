@@ -31,10 +31,10 @@ const NOT_TEXT: [&str; 7] = [
 enum Codec {
     /// No cookie, or one the tokenizer reads as `utf-8` itself: invalid
     /// UTF-8 is allowed in comments, which it skips as bytes.
-    Utf8Tokenizer,
+    Utf8,
     /// A UTF-8 alias (`utf8`, `u8`) that the codec decodes whole: invalid
     /// UTF-8 is refused anywhere.
-    Utf8Codec,
+    Utf8Strict,
     Ascii,
     Latin1,
     Cp1252,
@@ -112,7 +112,7 @@ pub(crate) fn source<'a>(src: &'a [u8]) -> Result<Source<'a>, SyntaxError> {
     let body = &src[bom..];
     let cookie = coding_cookie(body);
     let codec = match &cookie {
-        None => Codec::Utf8Tokenizer,
+        None => Codec::Utf8,
         Some((name, line)) => {
             let normal = normal_name(name);
             // After a BOM, CPython takes no cookie but its own `utf-8`.
@@ -133,8 +133,8 @@ pub(crate) fn source<'a>(src: &'a [u8]) -> Result<Source<'a>, SyntaxError> {
     }
     let whole = |bytes: Cow<'a, [u8]>| Source { bytes, map: None };
     match codec {
-        Codec::Utf8Tokenizer => utf8_outside_comments(src, bom).map(whole),
-        Codec::Utf8Codec => match std::str::from_utf8(body) {
+        Codec::Utf8 => utf8_outside_comments(src, bom).map(whole),
+        Codec::Utf8Strict => match std::str::from_utf8(body) {
             Ok(_) => Ok(whole(src.into())),
             Err(e) => Err(undecodable(
                 body,
@@ -308,7 +308,7 @@ fn normal_name(name: &str) -> String {
 /// the file cannot be read.
 fn codec(name: &str, line: usize) -> Result<Codec, SyntaxError> {
     if name == "utf-8" {
-        return Ok(Codec::Utf8Tokenizer);
+        return Ok(Codec::Utf8);
     }
     let err = |message: String| Err(SyntaxError { line, message });
     let key = lookup_key(name);
@@ -321,7 +321,7 @@ fn codec(name: &str, line: usize) -> Result<Codec, SyntaxError> {
         Some(m) if NOT_TEXT.contains(&m) => err(format!(
             "'{name}' is not a text encoding; use codecs.decode() to handle arbitrary codecs"
         )),
-        Some("utf_8" | "utf_8_sig") => Ok(Codec::Utf8Codec),
+        Some("utf_8" | "utf_8_sig") => Ok(Codec::Utf8Strict),
         Some("ascii") => Ok(Codec::Ascii),
         Some("latin_1") => Ok(Codec::Latin1),
         Some("cp1252") => Ok(Codec::Cp1252),
