@@ -143,7 +143,7 @@ pub fn run_bounded(dir: &Path, args: &[&str]) -> Result<Output, String> {
 }
 
 /// Each command ends with 0, 1 or 2 in time, never a panic or a signal;
-/// an exit 2 names a file (a path, with a `.` or a `/`). The outputs, for
+/// an exit 2 names a file. The outputs, for
 /// the target's own checks.
 pub fn survives(dir: &Path, commands: &[&[&str]]) -> Result<Vec<Output>, String> {
     let mut outputs = Vec::new();
@@ -154,10 +154,14 @@ pub fn survives(dir: &Path, commands: &[&[&str]]) -> Result<Vec<Output>, String>
             Some(0 | 1) => {}
             Some(124 | 137) => return Err(format!("{args:?}: still running after {HANG} s")),
             Some(2) => {
+                // `error: FILE[:LINE]: ...`; a file may be named without a
+                // dot (`config = "ini"`), but never with a space.
                 let named = err.lines().any(|l| {
                     l.strip_prefix("error: ")
                         .and_then(|l| l.split_once(": "))
-                        .is_some_and(|(file, _)| file.contains(['.', '/']))
+                        .is_some_and(|(file, _)| {
+                            !file.is_empty() && !file.contains(' ') && !file.starts_with('-')
+                        })
                 });
                 if !named {
                     return Err(format!("{args:?}: exit 2 names no file:\n{err}"));
