@@ -240,6 +240,14 @@ const CASES: &[(&[u8], bool)] = &[
     (b"x: T = Noney: U = None\n", false),
     (b"x: T[a] = b := 1\n", false),
     (b"x[y:=1]\n", true),
+    // Found by fuzzing: a dotted name after `from ... import`, a bare
+    // starred expression.
+    (b"from typing import Seque.nce, Union\n", false),
+    (b"from a import (b.c as d)\n", false),
+    (b"from a import b as c, d\n", true),
+    (b"*j\n", true),
+    (b"*a,\n", true),
+    (b"*a, b\n", true),
 ];
 
 /// Files CPython reads in a codec migfix does not: refused with the

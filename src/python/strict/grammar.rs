@@ -169,6 +169,17 @@ pub(in crate::python) fn tree(
             "import_from_statement" if !ctx.module && has_child(node, "wildcard_import") => {
                 return fail("import * only allowed at module level")
             }
+            // tree-sitter takes `from m import a.b`.
+            "import_from_statement" if dotted_import(node) => return fail("invalid syntax"),
+            // `*a` alone; `*a,` is a tuple.
+            "expression_statement"
+                if node
+                    .named_child(0)
+                    .is_some_and(|c| c.kind() == "list_splat")
+                    && !has_child(node, ",") =>
+            {
+                return fail("can't use starred expression here")
+            }
             "try_statement" => {
                 let mut c = node.walk();
                 let excepts: Vec<Node<'_>> = node
@@ -722,4 +733,18 @@ fn annotated_many(node: Node<'_>) -> Option<&'static str> {
         "list_pattern" | "list" => Some("list"),
         _ => None,
     }
+}
+
+/// Whether `from m import ...` imports a dotted name (`a.b`), which only
+/// `import` may.
+fn dotted_import(node: Node<'_>) -> bool {
+    let mut c = node.walk();
+    let dotted = node.children_by_field_name("name", &mut c).any(|n| {
+        let name = match n.kind() {
+            "aliased_import" => n.child_by_field_name("name"),
+            _ => Some(n),
+        };
+        name.is_some_and(|n| n.named_child_count() > 1)
+    });
+    dotted
 }
