@@ -120,7 +120,7 @@ fn tree(file: &str, bytes: &[u8], keep_toml: bool) -> tempfile::TempDir {
 }
 
 proptest::proptest! {
-    #![proptest_config(fuzz::config(200))]
+    #![proptest_config(fuzz::config(400))]
 
     #[test]
     fn mutated_configuration_never_crashes(

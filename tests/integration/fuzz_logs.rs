@@ -51,7 +51,7 @@ const CONTEXTS: &[(&str, &str)] = &[
 ];
 
 proptest::proptest! {
-    #![proptest_config(fuzz::config(200))]
+    #![proptest_config(fuzz::config(400))]
 
     #[test]
     fn mutated_logs_never_crash_nor_print_a_planted_password(

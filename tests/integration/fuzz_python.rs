@@ -132,7 +132,7 @@ fn tree(django: bool, bytes: &[u8]) -> (tempfile::TempDir, &'static str) {
 }
 
 proptest::proptest! {
-    #![proptest_config(fuzz::config(200))]
+    #![proptest_config(fuzz::config(500))]
 
     #[test]
     fn mutated_migrations_never_crash(
@@ -187,7 +187,7 @@ fn mutated_migrations_get_cpythons_verdict() {
         .collect();
     let strategy = (proptest::prelude::any::<usize>(), fuzz::edits());
     let mut runner = TestRunner::deterministic();
-    let srcs: Vec<Vec<u8>> = (0..fuzz::cases(200) * 10)
+    let srcs: Vec<Vec<u8>> = (0..fuzz::cases(500) * 10)
         .map(|_| {
             let (seed, edits) = strategy.new_tree(&mut runner).unwrap().current();
             fuzz::mutate(seeds[seed % seeds.len()].clone(), &edits, PIECES)

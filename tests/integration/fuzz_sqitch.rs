@@ -66,7 +66,7 @@ fn seeds() -> [Vec<Vec<u8>>; 2] {
 }
 
 proptest::proptest! {
-    #![proptest_config(fuzz::config(100))]
+    #![proptest_config(fuzz::config(250))]
 
     #[test]
     fn mutated_sqitch_plans_and_configurations_never_crash(

@@ -212,7 +212,7 @@ pub(crate) fn percent_encode(s: &str) -> String {
 }
 
 proptest::proptest! {
-    #![proptest_config(crate::fuzz::config(12))]
+    #![proptest_config(crate::fuzz::config(30))]
 
     /// A random password (printable ASCII, `/ @ : ? # % & = '` included,
     /// and beyond), planted raw or percent-encoded in the userinfo, in the
