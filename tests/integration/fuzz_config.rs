@@ -52,9 +52,6 @@ const PIECES: &[&[u8]] = &[
     b"[DEFAULT]\n",
     b"  continued\n",
     b"recursive_version_locations = true\n",
-    b"[",
-    b"]",
-    b"{",
     b".",
     b"/",
 ];

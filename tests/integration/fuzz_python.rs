@@ -14,12 +14,6 @@ use crate::fuzz;
 /// Pieces of Python a mutation inserts or puts in place of a line
 /// (besides the common ones of [`fuzz::mutate`]).
 const PIECES: &[&[u8]] = &[
-    b"(",
-    b")",
-    b"[",
-    b"]",
-    b"{",
-    b"}",
     b":",
     b",",
     b";",

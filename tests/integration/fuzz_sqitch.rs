@@ -17,8 +17,6 @@ const PIECES: &[&[u8]] = &[
     b"%",
     b"@v1.0 2024-01-01T00:00:00Z A <a@example.com> # tag\n",
     b"@",
-    b"[",
-    b"]",
     b"[appuser users]",
     b"[!appuser]",
     b"[flipr:appuser]",
