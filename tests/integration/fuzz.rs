@@ -160,14 +160,13 @@ pub fn survives(dir: &Path, commands: &[&[&str]]) -> Result<Vec<Output>, String>
             Some(0 | 1) => {}
             Some(124 | 137) => return Err(format!("{args:?}: still running after {HANG} s")),
             Some(2) => {
-                // `error: FILE[:LINE]: ...`; a file may be named without a
-                // dot (`config = "ini"`), but never with a space.
+                // `error: FILE[:LINE]: ...`. A configured path is named as
+                // written, without a dot or with spaces (`config = "a b"`);
+                // an option (`--database-url: ...`) is not a file.
                 let named = err.lines().any(|l| {
                     l.strip_prefix("error: ")
                         .and_then(|l| l.split_once(": "))
-                        .is_some_and(|(file, _)| {
-                            !file.is_empty() && !file.contains(' ') && !file.starts_with('-')
-                        })
+                        .is_some_and(|(file, _)| !file.is_empty() && !file.starts_with('-'))
                 });
                 if !named {
                     return Err(format!("{args:?}: exit 2 names no file:\n{err}"));
