@@ -8,6 +8,7 @@
 //! full parse. Tests assert they agree on every fixture and corpus.
 
 pub(crate) mod calls;
+mod coding;
 mod fast;
 pub(crate) mod full;
 mod guards;
@@ -161,11 +162,12 @@ pub(crate) fn alone(len: usize) -> Alone {
 /// Reads the constants, taking the fast path when it can.
 pub(crate) fn read(src: &[u8]) -> Result<ModuleConsts, SyntaxError> {
     let _alone = alone(src.len());
-    let text = decode(src)?;
-    if let Some(consts) = fast::scan(text.as_bytes(), bom_len(src)) {
-        return Ok(consts);
-    }
-    full::read(src)
+    let s = source(src)?;
+    let consts = match fast::scan(s.text().as_bytes(), bom_len(&s.bytes)) {
+        Some(consts) => consts,
+        None => full::read(&s.bytes)?,
+    };
+    Ok(s.consts(consts))
 }
 
 /// Reads the constants and what `upgrade()` does, proving the whole file
@@ -173,13 +175,15 @@ pub(crate) fn read(src: &[u8]) -> Result<ModuleConsts, SyntaxError> {
 /// one full parse.
 pub(crate) fn read_checked(src: &[u8]) -> Result<(ModuleConsts, Vec<calls::Step>), SyntaxError> {
     let _alone = alone(src.len());
-    let text = decode(src)?;
-    if let Some(consts) = fast::scan(text.as_bytes(), bom_len(src)) {
+    let s = source(src)?;
+    let text = s.text();
+    if let Some(consts) = fast::scan(text.as_bytes(), bom_len(&s.bytes)) {
         if let Some(steps) = quick::upgrade_steps(&rows_blanked(text, strict::BLANKED_FROM)) {
-            return Ok((consts, steps));
+            return Ok((s.consts(consts), steps));
         }
     }
-    full::read_with_steps(src)
+    let (consts, steps) = full::read_with_steps(&s.bytes)?;
+    Ok((s.consts(consts), steps))
 }
 
 /// The text the quick parser is given: a large file's displays of rows
@@ -211,8 +215,8 @@ fn rows_blanked(text: &str, from: usize) -> std::borrow::Cow<'_, str> {
 /// Reads the constants with the full tree-sitter parse only.
 pub(crate) fn read_full(src: &[u8]) -> Result<ModuleConsts, SyntaxError> {
     let _alone = alone(src.len());
-    decode(src)?;
-    full::read(src)
+    let s = source(src)?;
+    Ok(s.consts(full::read(&s.bytes)?))
 }
 
 /// [`read_checked`]'s full parse alone, blanking displays of rows of
@@ -222,15 +226,16 @@ pub(crate) fn read_full_blanking(
     src: &[u8],
     from: usize,
 ) -> Result<(ModuleConsts, Vec<calls::Step>), SyntaxError> {
-    decode(src)?;
-    full::read_with_steps_blanking(src, from)
+    let s = source(src)?;
+    let (consts, steps) = full::read_with_steps_blanking(&s.bytes, from)?;
+    Ok((s.consts(consts), steps))
 }
 
 /// How many displays of rows of `from` bytes or more are blanked for the
 /// parse; `None` where the tokenizer refuses the file. For tests.
 pub(crate) fn rows_blanked_count(src: &[u8], from: usize) -> Option<usize> {
-    let text = decode(src).ok()?;
-    strict::tokens_blanking(text.as_bytes(), from)
+    let s = source(src).ok()?;
+    strict::tokens_blanking(s.text().as_bytes(), from)
         .ok()
         .map(|r| r.len())
 }
@@ -238,8 +243,9 @@ pub(crate) fn rows_blanked_count(src: &[u8], from: usize) -> Option<usize> {
 /// Reads with the fast path only; `None` where it declines. For tests and
 /// the benchmark, which must prove the two paths agree.
 pub(crate) fn read_fast(src: &[u8]) -> Option<ModuleConsts> {
-    let text = decode(src).ok()?;
-    fast::scan(text.as_bytes(), bom_len(src))
+    let s = source(src).ok()?;
+    let consts = fast::scan(s.text().as_bytes(), bom_len(&s.bytes))?;
+    Some(s.consts(consts))
 }
 
 /// What `upgrade()` does, from the quick parse alone; `None` where it
@@ -251,8 +257,8 @@ pub(crate) fn steps_quick(src: &[u8]) -> Option<Vec<calls::Step>> {
 /// [`steps_quick`], blanking displays of rows of `from` bytes or more.
 pub(crate) fn steps_quick_blanking(src: &[u8], from: usize) -> Option<Vec<calls::Step>> {
     let _alone = alone(src.len());
-    let text = decode(src).ok()?;
-    quick::upgrade_steps(&rows_blanked(text, from))
+    let s = source(src).ok()?;
+    quick::upgrade_steps(&rows_blanked(s.text(), from))
 }
 
 pub(crate) fn bom_len(src: &[u8]) -> usize {
@@ -269,78 +275,9 @@ pub(crate) fn read_source(path: &std::path::Path) -> Result<Vec<u8>, String> {
     crate::files::read(path).map_err(|e| format!("cannot read: {e}"))
 }
 
-/// The file's text after any UTF-8 byte-order mark. Non-UTF-8 input, and a
-/// null byte (which CPython refuses anywhere), are errors naming the line.
-pub(crate) fn decode(src: &[u8]) -> Result<&str, SyntaxError> {
-    let body = &src[bom_len(src)..];
-    // After a BOM, CPython takes no coding cookie but UTF-8's.
-    if bom_len(src) > 0 {
-        if let Some((name, line)) = coding_cookie(body) {
-            let normal = name.to_ascii_lowercase().replace('_', "-");
-            if normal != "utf-8" && !normal.starts_with("utf-8-") {
-                let latin = ["latin-1", "iso-8859-1", "iso-latin-1"];
-                let shown = if latin
-                    .iter()
-                    .any(|l| normal == *l || normal.starts_with(&format!("{l}-")))
-                {
-                    "iso-8859-1"
-                } else {
-                    &name
-                };
-                return Err(SyntaxError {
-                    line,
-                    message: format!("encoding problem: {shown} with BOM"),
-                });
-            }
-        }
-    }
-    if let Some(at) = memchr(0, body) {
-        return Err(SyntaxError {
-            line: line_of(body, at),
-            message: "source code cannot contain null bytes".into(),
-        });
-    }
-    std::str::from_utf8(body).map_err(|e| {
-        let at = e.valid_up_to();
-        SyntaxError {
-            line: line_of(body, at),
-            message: format!("not valid UTF-8 (byte {} of the file)", at + bom_len(src)),
-        }
-    })
-}
-
-/// The coding cookie CPython's tokenizer reads, with its line: a comment
-/// alone on line 1, or on line 2 after a line of only a comment or blanks,
-/// holding `coding:` or `coding=` and a name.
-fn coding_cookie(body: &[u8]) -> Option<(String, usize)> {
-    for (i, line) in body.split(|&b| b == b'\n').take(2).enumerate() {
-        let lead = line
-            .iter()
-            .take_while(|b| matches!(b, b' ' | b'\t' | b'\x0c'))
-            .count();
-        if line.get(lead) != Some(&b'#') {
-            // Blank lines let line 2 be read; code does not.
-            if lead < line.len() && !matches!(line[lead], b'\r') {
-                return None;
-            }
-            continue;
-        }
-        let found = line.windows(7).enumerate().find_map(|(at, w)| {
-            let name: Vec<u8> = line[at + 7..]
-                .iter()
-                .skip_while(|b| matches!(b, b' ' | b'\t'))
-                .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-                .copied()
-                .collect();
-            (w.starts_with(b"coding") && matches!(w[6], b':' | b'=') && !name.is_empty())
-                .then(|| String::from_utf8_lossy(&name).into_owned())
-        });
-        if let Some(name) = found {
-            return Some((name, i + 1));
-        }
-    }
-    None
-}
+/// The file decoded for the parsers (see [`coding`]), or why CPython
+/// would refuse to read it, with the line.
+pub(crate) use coding::source;
 
 pub(crate) use crate::error::line_of;
 
@@ -438,7 +375,7 @@ pub(crate) fn header_spans(src: &[u8], consts: &ModuleConsts) -> DocHeader {
     doc
 }
 
-fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
+pub(super) fn memchr(needle: u8, hay: &[u8]) -> Option<usize> {
     hay.iter().position(|&b| b == needle)
 }
 

@@ -796,28 +796,36 @@ fn migfix_toml_names_apps_and_labels() {
     );
 }
 
-/// A renumber changes the name tokens of the references and nothing else:
-/// CRLF, a byte-order mark, non-ASCII text, both quote styles, a tuple over
-/// several lines with comments, and the name in comments and strings.
-#[test]
-fn renumber_is_byte_exact() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path();
-    let m = "class Migration(migrations.Migration):\n";
+/// The app `shop` with two `0002` leaves on `0001_initial`.
+fn two_0002(root: &Path) {
+    let m = "from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n";
     write_tree(
         root,
         &[
             ("manage.py", ""),
             ("shop/__init__.py", ""),
             ("shop/migrations/__init__.py", ""),
-            ("shop/migrations/0001_initial.py", &format!("from django.db import migrations\n\n\n{m}    initial = True\n    dependencies = []\n    operations = []\n")),
-            ("shop/migrations/0002_a.py", &format!("from django.db import migrations\n\n\n{m}    dependencies = [('shop', '0001_initial')]\n    operations = []\n")),
-            ("shop/migrations/0002_b.py", &format!("from django.db import migrations\n\n\n{m}    dependencies = [(\"shop\", \"0001_initial\")]\n    operations = []\n")),
+            (
+                "shop/migrations/0001_initial.py",
+                &format!("{m}    initial = True\n    dependencies = []\n    operations = []\n"),
+            ),
+            (
+                "shop/migrations/0002_a.py",
+                &format!("{m}    dependencies = [('shop', '0001_initial')]\n    operations = []\n"),
+            ),
+            (
+                "shop/migrations/0002_b.py",
+                &format!(
+                    "{m}    dependencies = [(\"shop\", \"0001_initial\")]\n    operations = []\n"
+                ),
+            ),
         ],
     );
-    // A later migration on the renamed one, written by hand.
-    let child = "\u{feff}# Ünïcode: depends on 0002_b (see 0002_b)\r\nfrom django.db import migrations\r\n\r\n\r\nclass Migration(migrations.Migration):\r\n    \"\"\"Façade for 0002_b.\"\"\"\r\n    dependencies = [\r\n        (  # the PR's parent\r\n            \"shop\",\r\n            '0002_b',  # renamed below\r\n        ),\r\n    ]\r\n    run_before: list = []\r\n    operations = [migrations.RunSQL(\"SELECT '0002_b'\", migrations.RunSQL.noop)]\r\n";
-    std::fs::write(root.join("shop/migrations/0003_c.py"), child).unwrap();
+}
+
+/// `0002_b` renumbered to `0004_b` onto `0002_a` in a new repository;
+/// the bytes of `0003_c.py` after.
+fn renumber_0002_b(root: &Path) -> Vec<u8> {
     git_init(root);
     let (code, out, err) = run(
         root,
@@ -826,7 +834,22 @@ fn renumber_is_byte_exact() {
         ],
     );
     assert_eq!(code, 0, "{out}{err}");
-    let after = std::fs::read(root.join("shop/migrations/0003_c.py")).unwrap();
+    std::fs::read(root.join("shop/migrations/0003_c.py")).unwrap()
+}
+
+/// A renumber changes the name tokens of the references and nothing else:
+/// CRLF, a byte-order mark, non-ASCII text, both quote styles, a tuple over
+/// several lines with comments, and the name in comments and strings.
+#[test]
+fn renumber_is_byte_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let m = "class Migration(migrations.Migration):\n";
+    two_0002(root);
+    // A later migration on the renamed one, written by hand.
+    let child = "\u{feff}# Ünïcode: depends on 0002_b (see 0002_b)\r\nfrom django.db import migrations\r\n\r\n\r\nclass Migration(migrations.Migration):\r\n    \"\"\"Façade for 0002_b.\"\"\"\r\n    dependencies = [\r\n        (  # the PR's parent\r\n            \"shop\",\r\n            '0002_b',  # renamed below\r\n        ),\r\n    ]\r\n    run_before: list = []\r\n    operations = [migrations.RunSQL(\"SELECT '0002_b'\", migrations.RunSQL.noop)]\r\n";
+    std::fs::write(root.join("shop/migrations/0003_c.py"), child).unwrap();
+    let after = renumber_0002_b(root);
     assert_eq!(
         String::from_utf8(after).unwrap(),
         child.replacen("'0002_b',  # renamed", "'0004_b',  # renamed", 1),
@@ -845,6 +868,24 @@ fn renumber_is_byte_exact() {
         assert!(their_conflicts(&theirs).is_empty());
         compare("byte-exact", root, &theirs);
     }
+}
+
+/// A migration in Latin-1, as its coding cookie says, with bytes that are
+/// not UTF-8 before and after the reference: only the name token changes.
+#[test]
+fn a_latin1_migration_is_renumbered_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    two_0002(root);
+    let child: &[u8] = b"# -*- coding: latin-1 -*-\nfrom django.db import migrations\n\n\nclass Migration(migrations.Migration):\n    \"\"\"Fa\xe7ade \xe0 0002_b.\"\"\"\n    dependencies = [('shop', '0002_b')]  # \xe9t\xe9\n    operations = [migrations.RunSQL(\"SELECT '\xc0'\")]\n";
+    std::fs::write(root.join("shop/migrations/0003_c.py"), child).unwrap();
+    let after = renumber_0002_b(root);
+    let at = child.windows(8).position(|w| w == b"'0002_b'").unwrap();
+    let mut expected = child.to_vec();
+    expected[at + 1..at + 5].copy_from_slice(b"0004");
+    assert_eq!(after, expected, "only the reference's name token changes");
+    let (code, out, _) = run(root, &["check"]);
+    assert_eq!(code, 0, "{out}");
 }
 
 /// The CLI's text, JSON and diffs on the Django fixture.

@@ -421,6 +421,20 @@ fn changed_part(before: &[u8], after: &[u8]) -> String {
 }
 
 fn assert_verdicts_are_cpythons(base: &str, srcs: Vec<Vec<u8>>) {
+    assert_verdicts_are_cpythons_shown(srcs, |src| {
+        format!(
+            "where the patterns become {}",
+            changed_part(base.as_bytes(), src)
+        )
+    });
+}
+
+/// migfix's verdict on each source is CPython's, and both verdicts occur;
+/// a source that disagrees is shown by `shown`.
+pub(crate) fn assert_verdicts_are_cpythons_shown(
+    srcs: Vec<Vec<u8>>,
+    shown: impl Fn(&[u8]) -> String,
+) {
     let cpython = cpython_verdicts(&srcs);
     let mut disagree = Vec::new();
     let mut refused = 0;
@@ -429,8 +443,8 @@ fn assert_verdicts_are_cpythons(base: &str, srcs: Vec<Vec<u8>>) {
         refused += usize::from(!cpython);
         if ours.is_ok() != cpython {
             disagree.push(format!(
-                "migfix says {ours:?}, CPython compiles: {cpython}, where the patterns become {}",
-                changed_part(base.as_bytes(), src)
+                "migfix says {ours:?}, CPython compiles: {cpython}, {}",
+                shown(src)
             ));
         }
     }

@@ -297,13 +297,11 @@ fn changed_ids(old: &[u8], new: &[u8]) -> Vec<(String, String)> {
     out
 }
 
-#[test]
-fn byte_exact_only_id_tokens_change() {
-    let dir = tempfile::tempdir().unwrap();
-    let rev = "\u{feff}\"\"\"Tax §1256 tagger — naïve café 0002\r\n\r\nRevision ID: 0002\r\nRevises: 0001\r\n\"\"\"\r\nfrom typing import Union\r\n\r\n# renumbered from 0002 once already\r\nrevision: str = '0002'  # keep 0002 in mind\r\ndown_revision: Union[str, None] = '0001'\r\nbranch_labels = None\r\ndepends_on = None\r\nNOTE = \"0002 is mentioned here\"\r\n\r\n\r\ndef upgrade() -> None:\r\n    revision = \"0002\"\r\n    print(revision, NOTE)\r\n\r\n\r\ndef downgrade() -> None:\r\n    pass\r\n";
-    let child = "\"\"\"child of 0002\n\nRevision ID: 0003\nRevises: 0002\n\"\"\"\nrevision = \"0003\"\ndown_revision = (\n    \"0002\",  # parent 0002\n)\ndepends_on = [\"0001\", '0002']  # also 0002\nbranch_labels = None\n\n\ndef upgrade():\n    pass\n\n\ndef downgrade():\n    pass\n";
+/// An Alembic project in a new repository: the base revision 0001 and
+/// `files` in its versions folder, written byte for byte.
+fn versions_with(dir: &Path, files: &[(&str, &[u8])]) {
     write_tree(
-        dir.path(),
+        dir,
         &[
             (
                 "alembic.ini",
@@ -315,11 +313,26 @@ fn byte_exact_only_id_tokens_change() {
                 "migrations/versions/0001_base.py",
                 &revision_file("0001", None),
             ),
-            ("migrations/versions/0002_tagger.py", rev),
-            ("migrations/versions/0003_child.py", child),
         ],
     );
-    git_init(dir.path());
+    for (name, bytes) in files {
+        std::fs::write(dir.join("migrations/versions").join(name), bytes).unwrap();
+    }
+    git_init(dir);
+}
+
+#[test]
+fn byte_exact_only_id_tokens_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let rev = "\u{feff}\"\"\"Tax §1256 tagger — naïve café 0002\r\n\r\nRevision ID: 0002\r\nRevises: 0001\r\n\"\"\"\r\nfrom typing import Union\r\n\r\n# renumbered from 0002 once already\r\nrevision: str = '0002'  # keep 0002 in mind\r\ndown_revision: Union[str, None] = '0001'\r\nbranch_labels = None\r\ndepends_on = None\r\nNOTE = \"0002 is mentioned here\"\r\n\r\n\r\ndef upgrade() -> None:\r\n    revision = \"0002\"\r\n    print(revision, NOTE)\r\n\r\n\r\ndef downgrade() -> None:\r\n    pass\r\n";
+    let child = "\"\"\"child of 0002\n\nRevision ID: 0003\nRevises: 0002\n\"\"\"\nrevision = \"0003\"\ndown_revision = (\n    \"0002\",  # parent 0002\n)\ndepends_on = [\"0001\", '0002']  # also 0002\nbranch_labels = None\n\n\ndef upgrade():\n    pass\n\n\ndef downgrade():\n    pass\n";
+    versions_with(
+        dir.path(),
+        &[
+            ("0002_tagger.py", rev.as_bytes()),
+            ("0003_child.py", child.as_bytes()),
+        ],
+    );
     let before = tree_bytes(dir.path());
     let (code, out, err) = run(dir.path(), &["renumber", "0002", "--to", "0010", "--yes"]);
     assert_eq!(code, 0, "{out}{err}");
@@ -487,4 +500,39 @@ fn a_file_with_the_users_changes_is_left_unstaged_and_named() {
         now.contains("a note of mine") && now.contains("0152"),
         "{now}"
     );
+}
+
+/// Files in Latin-1 and cp1252 (bytes that are not UTF-8), and a UTF-8
+/// file with Latin-1 bytes in a comment, as Python reads them: a renumber
+/// changes the ids and keeps every other byte.
+#[test]
+fn latin1_and_cp1252_files_are_renumbered_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let rev: &[u8] = b"# -*- coding: latin-1 -*-\n\"\"\"Caf\xe9 na\xefve \xa71256\n\nRevision ID: 0002\nRevises: 0001\n\"\"\"\nrevision = '0002'  # \xe9t\xe9 0002\ndown_revision = '0001'\nbranch_labels = None\ndepends_on = None\nNOTE = \"\xc0 0002\"\n\n\ndef upgrade():\n    pass\n\n\ndef downgrade():\n    pass\n";
+    let child: &[u8] = b"# coding: cp1252\n\"\"\"\x93child\x94 \x80\n\nRevision ID: 0003\nRevises: 0002\n\"\"\"\nrevision = \"0003\"\ndown_revision = (\"0002\",)  # \x8a\ndepends_on = [\"0001\", '0002']\nbranch_labels = None\n\n\ndef upgrade():\n    pass\n\n\ndef downgrade():\n    pass\n";
+    let utf8: &[u8] = b"\"\"\"Revision ID: 0004\nRevises: 0003\n\"\"\"\nrevision = '0004'  # caf\xe9\ndown_revision = '0003'  # \xff\nbranch_labels = None\ndepends_on = '0002'\n\n\ndef upgrade():\n    pass\n\n\ndef downgrade():\n    pass\n";
+    versions_with(
+        dir.path(),
+        &[
+            ("0002_cafe.py", rev),
+            ("0003_child.py", child),
+            ("0004_utf8.py", utf8),
+        ],
+    );
+    let v = Path::new("migrations/versions");
+    let before = tree_bytes(dir.path());
+    let (code, out, err) = run(dir.path(), &["renumber", "0002", "--to", "0010", "--yes"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let after = tree_bytes(dir.path());
+    let changed = |from: &str, to: &str| changed_ids(&before[&v.join(from)], &after[&v.join(to)]);
+    let ids = |n: usize| vec![("0002".to_string(), "0010".to_string()); n];
+    // The literal and the docstring's Revision ID; not the comment or NOTE.
+    assert_eq!(changed("0002_cafe.py", "0010_cafe.py"), ids(2));
+    // The tuple, depends_on and the Revises line.
+    assert_eq!(changed("0003_child.py", "0003_child.py"), ids(3));
+    assert_eq!(changed("0004_utf8.py", "0004_utf8.py"), ids(1));
+    let Some(heads) = alembic(dir.path(), &["heads"]) else {
+        return;
+    };
+    assert_eq!(heads, "0004 (head)\n");
 }

@@ -200,7 +200,7 @@ fn a_failing_step_that_prints_the_password_shows_it_masked() {
 }
 
 /// `%XX` for every byte that is not unreserved, as a client writes it.
-fn percent_encode(s: &str) -> String {
+pub(crate) fn percent_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
@@ -212,12 +212,13 @@ fn percent_encode(s: &str) -> String {
 }
 
 proptest::proptest! {
-    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(12))]
+    #![proptest_config(crate::fuzz::config(30))]
 
     /// A random password (printable ASCII, `/ @ : ? # % & = '` included,
     /// and beyond), planted raw or percent-encoded in the userinfo, in the
-    /// query and after a `#`, is printed by `gate` in no form, in text or
-    /// JSON, when the server cannot be reached.
+    /// query and after a `#`, with another scheme, an IPv6 host or several
+    /// hosts, is printed by `gate` in no form, in text or JSON, when the
+    /// server cannot be reached.
     #[test]
     fn no_planted_password_reaches_the_gates_output(pw in "[!-~éß密🔑]{8,16}") {
         static DIR: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
@@ -230,6 +231,9 @@ proptest::proptest! {
             format!("postgresql://ci@127.0.0.1:1/postgres?sslmode=disable&password={enc}"),
             format!("postgresql://ci@127.0.0.1:1/postgres?application_name=x#password={query}"),
             format!("postgresql://ci@127.0.0.1:1?password={query}"),
+            format!("postgres://ci:{pw}@[::1]:1/postgres?connect_timeout=1"),
+            format!("postgresql://ci:{enc}@127.0.0.1:1,127.0.0.1:2/postgres"),
+            format!("postgresql://ci:{pw}@127.0.0.1:1/postgres?sslpassword={query}#x"),
         ];
         let json = serde_json::to_string(&pw).unwrap();
         let forms = [pw.as_str(), enc.as_str(), query.as_str(), &json[1..json.len() - 1]];

@@ -477,6 +477,15 @@ fn the_rows_template_parses_and_is_blanked() {
     blanking_changes_nothing(rows.as_bytes()).unwrap();
 }
 
+/// Found by the property test below: a bytes literal with an escape
+/// Python keeps (`b'\\u00e9'`) in a row that is blanked.
+#[test]
+fn a_kept_escape_of_bytes_in_a_blanked_row_changes_no_answer() {
+    let rows = rows_for_quick().replace("u'\\u00e9'", "b'\\u00e9'");
+    assert!(rows.contains("b'\\u00e9', False"), "{rows}");
+    blanking_changes_nothing(rows.as_bytes()).unwrap();
+}
+
 fn mutate_rows(template: String, edits: &[(usize, u8, u8)]) -> Vec<u8> {
     const PIECES: &[&[u8]] = &[
         b",",

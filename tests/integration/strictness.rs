@@ -156,7 +156,119 @@ const CASES: &[(&[u8], bool)] = &[
     (b"\xef\xbb\xbf# coding: utf-8-sig\nx = 1\n", true),
     (b"\xef\xbb\xbfx = 1  # coding: latin-1\n", true),
     (b"\xef\xbb\xbfx = 1\n# coding: latin-1\n", true),
+    (b"\xef\xbb\xbf# coding: cp1252\nx = 1\n", true),
+    (b"\xef\xbb\xbf# coding: klingon\nx = 1\n", true),
+    // Coding cookies: the name, where it may stand, and the bytes it reads.
+    (b"# -*- coding: klingon -*-\nx = 1\n", true),
+    (b"# coding: klingon coding: latin-1\nx = '\xe9'\n", true),
+    (b"# coding: klingon\n# coding: latin-1\nx = '\xe9'\n", true),
+    (b"# coding: utf8-sig\nx = 1\n", true),
+    (b"# coding: rot13\nx = 1\n", true),
+    (b"# coding: hex\nx = 1\n", true),
+    (b"# coding: latin-1\n# coding: klingon\nx = '\xe9'\n", true),
+    (b"# -*- coding: latin-1 -*-\nx = \"caf\xe9\"\n", true),
+    (b"# -*- coding: latin-1 -*-\ncaf\xe9 = 1\n", true),
+    (b"# -*- coding: latin-1 -*-\nx\xd7 = 1\n", false),
+    (b"# coding: latin-1\n# \xff\x85\x80\nx = 1\n", true),
+    (b"# coding: latin-1\nx = \"\xc3\xa9\"\n", true),
+    (b"# coding: latin-1\r\nx = '\xe9'\r\n", true),
+    (b"# coding: latin-1\rx = '\xe9'\n", true),
+    (b"#!/usr/bin/env python\n# coding: latin-1\nx = '\xe9'\n", true),
+    (b"\n# coding: latin-1\nx = '\xe9'\n", true),
+    (b"\x0c\n# coding: latin-1\nx = '\xe9'\n", true),
+    (b"# \xe9\n# coding: latin-1\nx = '\xe9'\n", true),
+    (b"x = 1\n# coding: latin-1\nx = '\xe9'\n", false),
+    (b"#\n#\n# coding: latin-1\nx = '\xe9'\n", false),
+    (b"\\\n# coding: latin-1\nx = '\xe9'\n", false),
+    (b"# Coding: latin-1\nx = '\xe9'\n", false),
+    (b"# vim: set fileencoding=latin-1 :\nx = '\xe9'\n", true),
+    (b"# coding: iso-8859-1-foo\nx = '\xe9'\n", true),
+    (b"# coding: Latin_1\nx = '\xe9'\n", true),
+    (b"# coding: l1\nx = '\xe9'\n", true),
+    (b"# coding: cp819\nx = '\xe9'\n", true),
+    (b"# coding: iso.8859.1\nx = '\xe9'\n", true),
+    (b"# coding: latin-1\nx = 1\x00\n", false),
+    (b"# coding: cp1252\nx = \"\x80 \x93q\x94\"\n", true),
+    (b"# coding: windows-1252\n\x8a = 1\n", true),
+    (b"# coding: cp1252\nx = '\x81'\n", false),
+    (b"# coding: cp1252\n# \x9d\nx = 1\n", false),
+    (b"# coding: ascii\nx = 1\n", true),
+    (b"# coding: US-ASCII\nx = '\xe9'\n", false),
+    (b"# coding: ascii\n# \xe9\n", false),
+    (b"# coding: utf-8-foo\n# \xe9\nx = 1\n", true),
+    (b"# coding: UTF_8\n# \xe9\nx = 1\n", true),
+    (b"# coding: utf8\n# \xe9\nx = 1\n", false),
+    (b"# coding: u8\nx = 1\n", true),
+    // Invalid UTF-8: skipped in a comment, refused anywhere else.
+    (b"x = 1  # caf\xe9\n", true),
+    (b"# caf\xe9\nx = 1\n", true),
+    (b"x = 1\ny = 2\n# \xe9", true),
+    (b"x = (1,  # \xe9\n     2)\n", true),
+    (b"# \x80\x80 \xed\xa0\x80 \xc0\xaf \xf5\x80\x80\x80 \xe2\x82\n", true),
+    (b"x = '#'  # \xe9\ny = \"\"\"#\n\"\"\"  # \xe9\n", true),
+    (b"\xef\xbb\xbf# \xe9\nx = 1\n", true),
+    (b"x = \"caf\xe9\"\n", false),
+    (b"# \xe9\nx = '\xe9'\n", false),
+    (b"caf\xe9 = 1\n", false),
+    (b"x = 1 \xe9\n", false),
+    (b"x = f\"{1}\xe9\"\n", false),
+    (b"x = \"\"\"a\n\xe9  # b\n\"\"\"\n", false),
+    (b"x = '# \xe9'\n", false),
+    (b"x = b'\xe9'\n", false),
+    // Found by fuzzing: tree-sitter reads the keywords as names.
+    (b"await\n", false),
+    (b"async\n", false),
+    (b"x = (async    )\n", false),
+    (b"def f():\n    await\n", false),
+    (b"f(await=1)\n", false),
+    (b"x.async = 1\n", false),
+    (b"import async\n", false),
+    (b"async def f():\n    await x\n    async with a: pass\n", true),
+    // Found by fuzzing: a leading comma, a tuple annotated, `:=` in an
+    // annotation's subscript.
+    (b"f(\n,    )\n", false),
+    (b"class C(,): pass\n", false),
+    (b"x = {,}\n", false),
+    (b"f(a, b,)\n", true),
+    (b"branch_,abels: Union[str, None] = None\n", true),
+    (b"(a, b): int = 1\n", true),
+    (b"[a]: int = 1\n", true),
+    (b"a.b, c: int\n", true),
+    (b"(a): int = 1\n", true),
+    (b"x: T[a:=1] = 1\n", true),
+    (b"x: a := 1\n", false),
+    (b"x: T = Noney: U = None\n", false),
+    (b"x: T[a] = b := 1\n", false),
+    (b"x[y:=1]\n", true),
+    // Found by fuzzing: a dotted name after `from ... import`, a bare
+    // starred expression.
+    (b"from typing import Seque.nce, Union\n", false),
+    (b"from a import (b.c as d)\n", false),
+    (b"from a import b as c, d\n", true),
+    (b"*j\n", true),
+    (b"*a,\n", true),
+    (b"*a, b\n", true),
 ];
+
+/// Files CPython reads in a codec migfix does not: refused with the
+/// codec's name, never as a syntax error.
+const UNSUPPORTED: &[&[u8]] = &[
+    b"# coding: euc-jp\nx = '\xa4\xa2'\n",
+    b"# coding: cp1251\nx = '\xc0'\n",
+    b"# -*- coding: koi8-r -*-\nx = 1\n",
+];
+
+#[test]
+fn a_codec_migfix_does_not_read_is_named_not_called_a_syntax_error() {
+    for (src, cpython) in UNSUPPORTED.iter().zip(cpython_errors(UNSUPPORTED)) {
+        assert_eq!(cpython, None, "CPython compiles {src:?}");
+        let e = migfix::testing::verdict(src).expect_err("refused");
+        assert!(
+            e.starts_with("line 1: coding ") && e.contains("is not supported by migfix"),
+            "{e}"
+        );
+    }
+}
 
 #[test]
 fn each_compiler_rule_is_cpythons() {

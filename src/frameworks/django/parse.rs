@@ -97,7 +97,8 @@ pub(crate) struct MigrationClass {
 /// The module's last top-level `class Migration`, or `None` without one
 /// (Django refuses such a module). Syntax errors are errors, as on import.
 pub(crate) fn read(src: &[u8]) -> Result<Option<MigrationClass>, SyntaxError> {
-    crate::python::decode(src)?;
+    let decoded = crate::python::source(src)?;
+    let src = &decoded.bytes[..];
     let tree = parse_checked(src)?;
     let base = bom_len(src);
     let body = &src[base..];
@@ -119,6 +120,21 @@ pub(crate) fn read(src: &[u8]) -> Result<Option<MigrationClass>, SyntaxError> {
             .is_some_and(|n| r.text(n) == "Migration")
         {
             found = Some(r.class(class));
+        }
+    }
+    // Spans in the file's bytes, should it have been transcoded.
+    if let Some(class) = &mut found {
+        for list in [
+            &mut class.dependencies,
+            &mut class.replaces,
+            &mut class.run_before,
+        ] {
+            for item in &mut list.items {
+                if let DepItem::Key { app, name } = item {
+                    decoded.span(&mut app.inner);
+                    decoded.span(&mut name.inner);
+                }
+            }
         }
     }
     Ok(found)

@@ -110,6 +110,10 @@ pub(in crate::python) fn tree(
                     return Err(error(end, "cannot mix bytes and nonbytes literals"));
                 }
             }
+            // tree-sitter reads them as names where no name may stand.
+            "identifier" if matches!(text(node), "async" | "await") => {
+                return fail("invalid syntax (`async` and `await` are keywords)")
+            }
             "exec_statement" => {
                 return fail("Missing parentheses in call to 'exec' (a Python 2 exec statement)")
             }
@@ -126,6 +130,12 @@ pub(in crate::python) fn tree(
                 for name in parameters(node, body, line)? {
                     scopes.param(ctx.scope, name, line(name))?;
                 }
+            }
+            // tree-sitter takes `f(,)` and `{,}`.
+            "argument_list" | "dictionary" | "set"
+                if node.child(1).is_some_and(|c| c.kind() == ",") =>
+            {
+                return fail("invalid syntax (a `,` with nothing before it)")
             }
             "argument_list" => arguments(node, body, line)?,
             "return_statement" if !ctx.def => return fail("'return' outside function"),
@@ -158,6 +168,17 @@ pub(in crate::python) fn tree(
             }
             "import_from_statement" if !ctx.module && has_child(node, "wildcard_import") => {
                 return fail("import * only allowed at module level")
+            }
+            // tree-sitter takes `from m import a.b`.
+            "import_from_statement" if dotted_import(node) => return fail("invalid syntax"),
+            // `*a` alone; `*a,` is a tuple.
+            "expression_statement"
+                if node
+                    .named_child(0)
+                    .is_some_and(|c| c.kind() == "list_splat")
+                    && !has_child(node, ",") =>
+            {
+                return fail("can't use starred expression here")
             }
             "try_statement" => {
                 let mut c = node.walk();
@@ -270,6 +291,9 @@ pub(in crate::python) fn tree(
                             | "generator_expression"
                     ) || (p.kind() == "if_clause"
                         && grand.is_some_and(|g| g.kind() == "case_clause"))
+                        // An index of a subscript in an annotation.
+                        || (p.kind() == "type"
+                            && grand.is_some_and(|g| g.kind() == "type_parameter"))
                 }) =>
             {
                 return fail("invalid syntax (an assignment expression `:=` needs brackets here)")
@@ -284,6 +308,9 @@ pub(in crate::python) fn tree(
                     r.kind() == "assignment" && (typed || r.child_by_field_name("type").is_some())
                 }) {
                     return fail("invalid syntax (an annotated assignment cannot be chained)");
+                }
+                if let Some(what) = annotated_many(node) {
+                    return fail(&format!("only single target (not {what}) can be annotated"));
                 }
                 if let Some(left) = node.child_by_field_name("left") {
                     if left.kind() == "list_splat_pattern" {
@@ -693,4 +720,31 @@ fn deletable<'a>(
             format!("cannot delete {}", other.replace('_', " ")),
         )),
     }
+}
+
+/// `tuple` or `list` for an annotated assignment to several targets
+/// (`a, b: int`, `[a]: int`); `(a): int` is one name in brackets.
+fn annotated_many(node: Node<'_>) -> Option<&'static str> {
+    node.child_by_field_name("type")?;
+    let left = node.child_by_field_name("left")?;
+    match left.kind() {
+        "pattern_list" => Some("tuple"),
+        "tuple_pattern" | "tuple" if has_child(left, ",") => Some("tuple"),
+        "list_pattern" | "list" => Some("list"),
+        _ => None,
+    }
+}
+
+/// Whether `from m import ...` imports a dotted name (`a.b`), which only
+/// `import` may.
+fn dotted_import(node: Node<'_>) -> bool {
+    let mut c = node.walk();
+    let dotted = node.children_by_field_name("name", &mut c).any(|n| {
+        let name = match n.kind() {
+            "aliased_import" => n.child_by_field_name("name"),
+            _ => Some(n),
+        };
+        name.is_some_and(|n| n.named_child_count() > 1)
+    });
+    dotted
 }

@@ -44,11 +44,12 @@ pub(in crate::python) fn parse_blanking(
         let mut text: Vec<u8> = (0..body.len())
             .map(|i| if lone_cr(i) { b'\n' } else { body[i] })
             .collect();
-        for r in &lines.blanks {
-            text[r.clone()].fill(b' ');
-        }
         for &i in &lines.bytes_letters {
             text[i] = b'\\';
+        }
+        // After the letters: one in a blanked row is blanked with it.
+        for r in &lines.blanks {
+            text[r.clone()].fill(b' ');
         }
         text
     });
