@@ -4,6 +4,7 @@
 
 pub(crate) mod apply;
 pub(crate) mod journal;
+mod lock;
 mod stage;
 
 use std::ops::Range;

@@ -349,7 +349,8 @@ pub(crate) fn journal_left(found: &crate::plan::journal::Found) {
     match found {
         Found::None => {}
         Found::Running { dir, pid } => warning(&format!(
-            "migfix (pid {pid}) is writing this tree now (its lock is {}); what is read may be half-written",
+            "{} is writing this tree now (its lock is {}); what is read may be half-written",
+            crate::plan::journal::writer(*pid),
             dir.display()
         )),
         Found::Interrupted { dir, command } => warning(&format!(
