@@ -74,9 +74,15 @@ pub(crate) enum Found {
     None,
     /// A writer is at work now: it holds the lock. Its pid, when its
     /// journal says.
-    Running { dir: PathBuf, pid: Option<u32> },
+    Running {
+        dir: PathBuf,
+        pid: Option<u32>,
+    },
     /// A write that was killed or crashed while applying.
-    Interrupted { dir: PathBuf, command: String },
+    Interrupted {
+        dir: PathBuf,
+        command: String,
+    },
 }
 
 /// Looks for a journal at `root`.
@@ -607,7 +613,13 @@ pub(crate) struct Undone {
 /// Marked first, so that a kill during it is not taken for a write that
 /// can still be finished.
 pub(crate) fn undo(root: &Path) -> Result<Option<Undone>> {
-    let Some((dir, record, orig, _lock)) = interrupted(root)? else {
+    let Some(Left {
+        dir,
+        record,
+        orig,
+        _lock,
+    }) = interrupted(root)?
+    else {
         return Ok(None);
     };
     mark(&dir, UNDOING);
@@ -629,7 +641,13 @@ pub(crate) fn undo(root: &Path) -> Result<Option<Undone>> {
 /// when a new content is neither in place nor whole in its temp file, or
 /// when an undo of it was begun.
 pub(crate) fn finish(root: &Path) -> Result<Option<Undone>> {
-    let Some((dir, record, orig, _lock)) = interrupted(root)? else {
+    let Some(Left {
+        dir,
+        record,
+        orig,
+        _lock,
+    }) = interrupted(root)?
+    else {
         return Ok(None);
     };
     if dir.join(UNDOING).exists() {
@@ -712,13 +730,26 @@ fn undone(dir: &Path, record: Record, finished: bool) -> Undone {
     }
 }
 
-/// The interrupted journal at `root`, if any, with the lock held; a
-/// running writer's is an error.
-fn interrupted(root: &Path) -> Result<Option<(PathBuf, Record, Vec<u8>, Option<Lock>)>> {
+/// An interrupted journal, read, with the lock held.
+struct Left {
+    dir: PathBuf,
+    record: Record,
+    orig: Vec<u8>,
+    _lock: Option<Lock>,
+}
+
+/// The interrupted journal at `root`, if any; a running writer's is an
+/// error.
+fn interrupted(root: &Path) -> Result<Option<Left>> {
     match look(root, lock::PATIENCE) {
         Ok((Found::Interrupted { dir, .. }, lock)) => {
             let (record, orig) = load(&dir)?;
-            Ok(Some((dir, record, orig, lock)))
+            Ok(Some(Left {
+                dir,
+                record,
+                orig,
+                _lock: lock,
+            }))
         }
         Ok(_) => Ok(None),
         Err(Busy { dir, pid }) => bail!(
@@ -836,7 +867,10 @@ mod tests {
         assert!(!location(root).exists());
         for d in ["deploy", "revert", "verify"] {
             assert!(!root.join(d).join("121-roles/reporter").exists(), "{d}");
-            assert!(root.join(d).join("121-roles/reporting/grants.sql").is_file());
+            assert!(root
+                .join(d)
+                .join("121-roles/reporting/grants.sql")
+                .is_file());
         }
     }
 
@@ -856,7 +890,10 @@ mod tests {
         mark(&location(root), UNDOING);
 
         let err = finish(root).unwrap_err();
-        assert!(format!("{err:#}").contains("an undo of it was begun"), "{err:#}");
+        assert!(
+            format!("{err:#}").contains("an undo of it was begun"),
+            "{err:#}"
+        );
         undo(root).unwrap().expect("a journal to undo");
         assert_eq!(snapshot(root), before, "no temp file is left");
     }
@@ -873,7 +910,10 @@ mod tests {
             Found::Running { pid: Some(pid), .. } if pid == std::process::id()
         ));
         let err = begin(root, &plan, &[], None).err().unwrap();
-        assert!(format!("{err:#}").contains("is writing this tree"), "{err:#}");
+        assert!(
+            format!("{err:#}").contains("is writing this tree"),
+            "{err:#}"
+        );
         assert!(undo(root).is_err(), "no undo under a live writer");
         drop(active);
         // Its lock gone, the journal is a dead writer's.
