@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use crate::common::*;
 
@@ -61,7 +60,7 @@ fn index_entries(dir: &Path) -> Vec<(Vec<u8>, git2::Oid, u32)> {
     index.iter().map(|e| (e.path, e.id, e.mode)).collect()
 }
 
-fn spawn(dir: &Path, args: &[&str]) -> Child {
+pub(crate) fn spawn(dir: &Path, args: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_migfix"))
         .arg("-C")
         .arg(dir)
@@ -76,12 +75,12 @@ fn spawn(dir: &Path, args: &[&str]) -> Child {
         .unwrap()
 }
 
-fn journal_of(dir: &Path) -> PathBuf {
+pub(crate) fn journal_of(dir: &Path) -> PathBuf {
     dir.join(".git/migfix-journal")
 }
 
 /// Files named as the applier's temp files, anywhere below `dir`.
-fn temp_files(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn temp_files(dir: &Path) -> Vec<PathBuf> {
     tree_bytes(dir)
         .into_keys()
         .filter(|p| {
@@ -92,10 +91,10 @@ fn temp_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// A small xorshift, seeded, so that a failing kill repeats.
-struct Rng(u64);
+pub(crate) struct Rng(pub u64);
 
 impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
@@ -108,99 +107,7 @@ fn a_write_killed_at_any_moment_is_undone_exactly_then_redone_exactly() {
     let top = tempfile::tempdir().unwrap();
     let original = top.path().join("original");
     chain(&original, 1_000);
-    let before = state(&original);
-
-    // The unkilled run, and how long it takes.
-    let reference = top.path().join("reference");
-    copy_tree(&original, &reference);
-    let started = Instant::now();
-    let status = spawn(&reference, COMMAND).wait().unwrap();
-    let took = started.elapsed();
-    assert!(status.success());
-    let after = tree_bytes(&reference);
-    let after_index = index_entries(&reference);
-    assert_ne!(after, before.0, "the command changes the tree");
-    assert!(!journal_of(&reference).exists());
-
-    let mut rng = Rng(std::env::var("MIGFIX_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0x6b11_2026)
-        | 1);
-    let (mut undone, mut completed, mut untouched) = (0, 0, 0);
-    for kill in 0..50 {
-        let work = top.path().join(format!("kill-{kill}"));
-        copy_tree(&original, &work);
-        let mut child = spawn(&work, COMMAND);
-        if kill % 2 == 0 {
-            // Anywhere in the run, from start to (after) its end.
-            let at = rng.below(took.as_micros() as u64 * 11 / 10);
-            std::thread::sleep(Duration::from_micros(at));
-        } else {
-            // Inside the apply: once the journal is there, a little later.
-            while !journal_of(&work).exists() && child.try_wait().unwrap().is_none() {
-                std::thread::yield_now();
-            }
-            std::thread::sleep(Duration::from_micros(
-                rng.below(took.as_micros() as u64 / 16),
-            ));
-        }
-        let _ = child.kill();
-        child.wait().unwrap();
-
-        let left_journal = journal_of(&work).join("journal.json").exists();
-        let o = migfix(&work, &["-C", work.to_str().unwrap(), "undo"]);
-        assert_eq!(o.status.code(), Some(0), "kill {kill}: {}", stderr(&o));
-        let now = state(&work);
-        if now.0 == after && !left_journal {
-            // The kill came after the write was complete.
-            completed += 1;
-            assert_eq!(index_entries(&work), after_index, "kill {kill}");
-            continue;
-        }
-        if left_journal {
-            undone += 1;
-        } else {
-            untouched += 1;
-        }
-        assert!(
-            now.0 == before.0,
-            "kill {kill}: undo did not give back the original files"
-        );
-        assert!(
-            now.1 == before.1,
-            "kill {kill}: undo did not give back the original git index"
-        );
-        assert!(temp_files(&work).is_empty(), "kill {kill}: temp files left");
-        assert!(!journal_of(&work).exists(), "kill {kill}: journal left");
-        assert!(
-            !work.join(".git/index.lock").exists(),
-            "kill {kill}: index lock left"
-        );
-
-        let o = migfix(
-            &work,
-            &[&["-C", work.to_str().unwrap()][..], COMMAND].concat(),
-        );
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "kill {kill}, re-run: {}",
-            stderr(&o)
-        );
-        assert!(
-            tree_bytes(&work) == after,
-            "kill {kill}: the re-run differs from an unkilled run"
-        );
-        assert_eq!(
-            index_entries(&work),
-            after_index,
-            "kill {kill}: the re-run's index"
-        );
-        std::fs::remove_dir_all(&work).unwrap();
-    }
-    eprintln!("50 kills: {undone} undone from the journal, {untouched} before it, {completed} after the write");
-    assert_eq!(undone + untouched + completed, 50);
+    crate::journal_kills::kill_writes(top.path(), &original, COMMAND, 50);
 }
 
 /// A tree's files, and its git index entries (path, blob, mode).

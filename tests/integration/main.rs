@@ -19,6 +19,7 @@ mod fixtures;
 mod fuzz_config;
 mod gate;
 mod journal;
+mod journal_kills;
 mod later;
 mod layouts;
 mod merge_heads;
