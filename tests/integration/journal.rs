@@ -370,3 +370,142 @@ fn check_warns_of_a_temp_file_left_in_a_chain_folder_and_reads_past_it() {
     let o = migfix(&work, &["-C", work.to_str().unwrap(), "heads"]);
     assert_eq!(stdout(&o), "00005 (head)\n");
 }
+
+/// The lock is the OS's, held by the writing process: a writer whose
+/// program has another name (a renamed copy, started as `exec -a` would)
+/// is still known to be at work while it is stopped mid-write. A second
+/// writer and `undo` refuse, and the write then completes.
+#[cfg(unix)]
+#[test]
+fn a_writer_under_another_name_keeps_its_lock_while_it_writes() {
+    use std::os::unix::process::CommandExt;
+    let top = tempfile::tempdir().unwrap();
+    let original = top.path().join("original");
+    chain(&original, 1_000);
+    let renamed = top.path().join("bin/dbtool");
+    std::fs::create_dir_all(renamed.parent().unwrap()).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_migfix"), &renamed).unwrap();
+
+    for attempt in 0..10 {
+        let work = top.path().join(format!("work-{attempt}"));
+        copy_tree(&original, &work);
+        let mut first = Command::new(&renamed)
+            .arg0("dbtool")
+            .arg("-C")
+            .arg(&work)
+            .args(COMMAND)
+            .current_dir(&work)
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        while !journal_of(&work).join("journal.json").exists()
+            && first.try_wait().unwrap().is_none()
+        {
+            std::thread::yield_now();
+        }
+        let pid = first.id() as libc::pid_t;
+        // SAFETY: kill sends a signal to our own child.
+        unsafe { libc::kill(pid, libc::SIGSTOP) };
+        if first.try_wait().unwrap().is_some() {
+            continue; // done before it could be stopped
+        }
+        let stopped = state(&work);
+        let dir = work.to_str().unwrap();
+        let second = migfix(&work, &[&["-C", dir][..], COMMAND].concat());
+        assert_eq!(second.status.code(), Some(2), "{}", stderr(&second));
+        assert!(
+            stderr(&second).contains(&format!("another migfix (pid {pid}) is writing this tree")),
+            "{}",
+            stderr(&second)
+        );
+        for undo in [&["undo"][..], &["undo", "--finish"]] {
+            let o = migfix(&work, &[&["-C", dir][..], undo].concat());
+            assert_eq!(o.status.code(), Some(2), "{undo:?}: {}", stderr(&o));
+            assert!(
+                stderr(&o).contains(&format!("migfix (pid {pid}) is writing this tree now")),
+                "{}",
+                stderr(&o)
+            );
+        }
+        assert!(state(&work) == stopped, "nothing ran under the live writer");
+        // SAFETY: as above.
+        unsafe { libc::kill(pid, libc::SIGCONT) };
+        assert!(first.wait().unwrap().success(), "the writer completes");
+        assert!(!journal_of(&work).exists());
+        assert!(work.join("migrations/versions/01001_rev_1.py").is_file());
+        return;
+    }
+    panic!("the writer always finished before it could be stopped");
+}
+
+/// A versions folder the write cannot change: a read-only mount (where
+/// even removing a file that is not there fails), in a mount namespace of
+/// its own so that it works as root too, and a folder without write
+/// permission where permissions bite (not as root). The write stops with
+/// nothing changed and leaves no journal to block the next one.
+#[test]
+fn a_read_only_folder_stops_the_write_and_blocks_no_later_one() {
+    let top = tempfile::tempdir().unwrap();
+    let work = top.path().join("work");
+    chain(&work, 5);
+    let versions = work.join("migrations/versions");
+    let before = state(&work);
+    let write = [&["-C", work.to_str().unwrap()][..], COMMAND].concat();
+    let stopped = |how: &str, code: Option<i32>, err: &str| {
+        assert_eq!(code, Some(2), "{how}: {err}");
+        assert!(err.contains("nothing was written"), "{how}: {err}");
+        assert!(state(&work) == before, "{how}: the tree changed");
+        assert!(!journal_of(&work).exists(), "{how}: a journal was left");
+    };
+    let mut tried = Vec::new();
+
+    let script = r#"
+        dir=$1; bin=$2; shift 2
+        mount --bind "$dir" "$dir" && mount -o remount,ro,bind "$dir" || exit 125
+        "$bin" "$@"
+    "#;
+    let o = Command::new("unshare")
+        .args(if is_root() {
+            &["-m"][..]
+        } else {
+            &["-r", "-m"][..]
+        })
+        .args(["sh", "-c", script, "sh"])
+        .arg(&versions)
+        .arg(env!("CARGO_BIN_EXE_migfix"))
+        .args(&write)
+        .output();
+    match o {
+        Ok(o) if o.status.code() != Some(125) => {
+            assert!(
+                stderr(&o).contains("Read-only file system"),
+                "{}",
+                stderr(&o)
+            );
+            stopped("read-only mount", o.status.code(), &stderr(&o));
+            tried.push("a read-only mount");
+        }
+        other => eprintln!("no read-only mount here: {other:?}"),
+    }
+
+    if !is_root() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |m| std::fs::set_permissions(&versions, std::fs::Permissions::from_mode(m));
+        mode(0o555).unwrap();
+        let o = migfix(&work, &write);
+        mode(0o755).unwrap();
+        assert!(stderr(&o).contains("Permission denied"), "{}", stderr(&o));
+        stopped("no write permission", o.status.code(), &stderr(&o));
+        tried.push("a folder without write permission");
+    }
+    if tried.is_empty() {
+        eprintln!("skipped: as root, without a mount namespace, no folder is read-only");
+        return;
+    }
+    let o = migfix(&work, &write);
+    assert_eq!(o.status.code(), Some(0), "after {tried:?}: {}", stderr(&o));
+}
