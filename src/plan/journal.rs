@@ -613,17 +613,13 @@ pub(crate) struct Undone {
 /// Marked first, so that a kill during it is not taken for a write that
 /// can still be finished.
 pub(crate) fn undo(root: &Path) -> Result<Option<Undone>> {
-    let Some(Left {
-        dir,
-        record,
-        orig,
-        _lock,
-    }) = interrupted(root)?
-    else {
+    // `left` holds the lock to the end.
+    let Some(left) = interrupted(root)? else {
         return Ok(None);
     };
-    mark(&dir, UNDOING);
-    let failures = restore(&dir, &record, &orig);
+    let (dir, record) = (&left.dir, &left.record);
+    mark(dir, UNDOING);
+    let failures = restore(dir, record, &left.orig);
     if !failures.is_empty() {
         bail!(
             "could not put back {}; the journal is kept at {}, and `migfix undo` can be run again",
@@ -631,9 +627,9 @@ pub(crate) fn undo(root: &Path) -> Result<Option<Undone>> {
             dir.display()
         );
     }
-    sync(&dir);
-    remove(&dir);
-    Ok(Some(undone(&dir, record, false)))
+    sync(dir);
+    remove(dir);
+    Ok(Some(undone(dir, record, false)))
 }
 
 /// Completes the interrupted write: every new content in place, the
@@ -641,15 +637,10 @@ pub(crate) fn undo(root: &Path) -> Result<Option<Undone>> {
 /// when a new content is neither in place nor whole in its temp file, or
 /// when an undo of it was begun.
 pub(crate) fn finish(root: &Path) -> Result<Option<Undone>> {
-    let Some(Left {
-        dir,
-        record,
-        orig,
-        _lock,
-    }) = interrupted(root)?
-    else {
+    let Some(left) = interrupted(root)? else {
         return Ok(None);
     };
+    let (dir, record) = (&left.dir, &left.record);
     if dir.join(UNDOING).exists() {
         bail!(
             "the interrupted write cannot be completed: an undo of it was begun and was interrupted in turn; nothing was changed\n  \
@@ -678,12 +669,12 @@ pub(crate) fn finish(root: &Path) -> Result<Option<Undone>> {
         std::fs::rename(&temp, &to)
             .with_context(|| format!("moving {} into place", to.display()))?;
     }
-    let plan = record_plan(&record, &orig)?;
+    let plan = record_plan(record, &left.orig)?;
     for c in plan.changes.iter().filter(|c| c.is_rename()) {
         gone(c.from.as_deref().expect("a rename has a source"))?;
     }
     if record.index.is_some() {
-        restore_index(&dir, &record)?;
+        restore_index(dir, record)?;
         let git_root = git2::Repository::discover(root)
             .ok()
             .and_then(|r| r.workdir().map(Path::to_path_buf));
@@ -691,9 +682,9 @@ pub(crate) fn finish(root: &Path) -> Result<Option<Undone>> {
             super::stage::stage_in_index(&plan, &git_root)?;
         }
     }
-    sync(&dir);
-    committed(&dir, &plan);
-    Ok(Some(undone(&dir, record, true)))
+    sync(dir);
+    committed(dir, &plan);
+    Ok(Some(undone(dir, record, true)))
 }
 
 /// The journal's plan as paths and original bytes (the new contents are
@@ -721,10 +712,10 @@ fn mark(dir: &Path, name: &str) {
     }
 }
 
-fn undone(dir: &Path, record: Record, finished: bool) -> Undone {
+fn undone(dir: &Path, record: &Record, finished: bool) -> Undone {
     Undone {
         journal: dir.display().to_string(),
-        command: record.command,
+        command: record.command.clone(),
         files: record.changes.iter().map(|e| e.shown.clone()).collect(),
         finished,
     }
@@ -768,7 +759,9 @@ mod tests {
     use crate::plan::Change;
 
     /// Every file and folder below `dir`, files with their bytes.
-    fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Option<Vec<u8>>> {
+    type Snapshot = BTreeMap<PathBuf, Option<Vec<u8>>>;
+
+    fn snapshot(dir: &Path) -> Snapshot {
         let mut out = BTreeMap::new();
         let mut stack = vec![dir.to_path_buf()];
         while let Some(d) = stack.pop() {
@@ -810,8 +803,17 @@ mod tests {
         plan
     }
 
-    /// What the applier does up to its last step, the journal left in
-    /// place, as a kill there leaves it.
+    /// A tree where the nested rename was applied up to the last step,
+    /// the journal left in place, as a kill there leaves it; the plan, and
+    /// the tree before.
+    fn killed_after_the_moves() -> (tempfile::TempDir, Plan, Snapshot) {
+        let dir = tempfile::tempdir().unwrap();
+        let plan = nested_rename(dir.path());
+        let before = snapshot(dir.path());
+        applied_but_journal_left(dir.path(), &plan);
+        (dir, plan, before)
+    }
+
     fn applied_but_journal_left(root: &Path, plan: &Plan) {
         let created: Vec<PathBuf> = ["deploy", "revert", "verify"]
             .iter()
@@ -834,11 +836,8 @@ mod tests {
 
     #[test]
     fn an_undo_writes_back_into_the_folders_the_renames_emptied() {
-        let dir = tempfile::tempdir().unwrap();
+        let (dir, plan, before) = killed_after_the_moves();
         let root = dir.path();
-        let plan = nested_rename(root);
-        let before = snapshot(root);
-        applied_but_journal_left(root, &plan);
         // As an earlier applier did before its journal was gone.
         super::super::stage::remove_emptied(&plan);
         assert!(!root.join("deploy/121-roles/reporter").exists());
@@ -851,10 +850,8 @@ mod tests {
 
     #[test]
     fn the_emptied_folders_go_only_after_the_journal_is_marked_done() {
-        let dir = tempfile::tempdir().unwrap();
+        let (dir, _, _) = killed_after_the_moves();
         let root = dir.path();
-        let plan = nested_rename(root);
-        applied_but_journal_left(root, &plan);
         // Killed before the mark: the emptied folders are still there,
         // and the write is undone.
         assert!(root.join("deploy/121-roles/reporter").is_dir());
@@ -876,11 +873,8 @@ mod tests {
 
     #[test]
     fn the_next_undo_removes_what_a_killed_undo_was_writing() {
-        let dir = tempfile::tempdir().unwrap();
+        let (dir, _, before) = killed_after_the_moves();
         let root = dir.path();
-        let plan = nested_rename(root);
-        let before = snapshot(root);
-        applied_but_journal_left(root, &plan);
         // An undo killed while it wrote the plan back: its temp file, half
         // written, beside the plan.
         let (record, _) = load(&location(root)).unwrap();

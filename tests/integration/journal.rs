@@ -61,7 +61,12 @@ fn index_entries(dir: &Path) -> Vec<(Vec<u8>, git2::Oid, u32)> {
 }
 
 pub(crate) fn spawn(dir: &Path, args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_migfix"))
+    spawn_as(Command::new(env!("CARGO_BIN_EXE_migfix")), dir, args)
+}
+
+/// `program` run with `-C dir` and `args`, in a clean environment, quiet.
+fn spawn_as(mut program: Command, dir: &Path, args: &[&str]) -> Child {
+    program
         .arg("-C")
         .arg(dir)
         .args(args)
@@ -317,13 +322,7 @@ fn a_full_disk_stops_the_write_with_nothing_changed() {
     "#;
     let mnt = top.path().join("mnt");
     std::fs::create_dir(&mnt).unwrap();
-    let o = Command::new("unshare")
-        .args(if is_root() {
-            &["-m"][..]
-        } else {
-            &["-r", "-m"][..]
-        })
-        .args(["sh", "-c", script, "sh"])
+    let o = in_mount_namespace(script)
         .arg(&mnt)
         .arg(&src)
         .arg(env!("CARGO_BIN_EXE_migfix"))
@@ -343,6 +342,19 @@ fn a_full_disk_stops_the_write_with_nothing_changed() {
     let message = lines.collect::<Vec<_>>().join("\n");
     assert!(message.contains("No space left on device"), "{message}");
     assert!(message.contains("nothing was"), "{message}");
+}
+
+/// `sh -c script` in a mount namespace of its own (and, not as root, a
+/// user namespace), where it may mount; the caller adds the arguments.
+fn in_mount_namespace(script: &str) -> Command {
+    let mut c = Command::new("unshare");
+    c.args(if is_root() {
+        &["-m"][..]
+    } else {
+        &["-r", "-m"][..]
+    })
+    .args(["sh", "-c", script, "sh"]);
+    c
 }
 
 fn is_root() -> bool {
@@ -389,19 +401,9 @@ fn a_writer_under_another_name_keeps_its_lock_while_it_writes() {
     for attempt in 0..10 {
         let work = top.path().join(format!("work-{attempt}"));
         copy_tree(&original, &work);
-        let mut first = Command::new(&renamed)
-            .arg0("dbtool")
-            .arg("-C")
-            .arg(&work)
-            .args(COMMAND)
-            .current_dir(&work)
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut program = Command::new(&renamed);
+        program.arg0("dbtool");
+        let mut first = spawn_as(program, &work, COMMAND);
         while !journal_of(&work).join("journal.json").exists()
             && first.try_wait().unwrap().is_none()
         {
@@ -415,21 +417,11 @@ fn a_writer_under_another_name_keeps_its_lock_while_it_writes() {
         }
         let stopped = state(&work);
         let dir = work.to_str().unwrap();
-        let second = migfix(&work, &[&["-C", dir][..], COMMAND].concat());
-        assert_eq!(second.status.code(), Some(2), "{}", stderr(&second));
-        assert!(
-            stderr(&second).contains(&format!("another migfix (pid {pid}) is writing this tree")),
-            "{}",
-            stderr(&second)
-        );
-        for undo in [&["undo"][..], &["undo", "--finish"]] {
-            let o = migfix(&work, &[&["-C", dir][..], undo].concat());
-            assert_eq!(o.status.code(), Some(2), "{undo:?}: {}", stderr(&o));
-            assert!(
-                stderr(&o).contains(&format!("migfix (pid {pid}) is writing this tree now")),
-                "{}",
-                stderr(&o)
-            );
+        let writing = format!("migfix (pid {pid}) is writing this tree");
+        for args in [COMMAND, &["undo"], &["undo", "--finish"]] {
+            let o = migfix(&work, &[&["-C", dir][..], args].concat());
+            assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+            assert!(stderr(&o).contains(&writing), "{args:?}: {}", stderr(&o));
         }
         assert!(state(&work) == stopped, "nothing ran under the live writer");
         // SAFETY: as above.
@@ -468,13 +460,7 @@ fn a_read_only_folder_stops_the_write_and_blocks_no_later_one() {
         mount --bind "$dir" "$dir" && mount -o remount,ro,bind "$dir" || exit 125
         "$bin" "$@"
     "#;
-    let o = Command::new("unshare")
-        .args(if is_root() {
-            &["-m"][..]
-        } else {
-            &["-r", "-m"][..]
-        })
-        .args(["sh", "-c", script, "sh"])
+    let o = in_mount_namespace(script)
         .arg(&versions)
         .arg(env!("CARGO_BIN_EXE_migfix"))
         .args(&write)

@@ -264,6 +264,22 @@ fn seeded() -> Rng {
         | 1)
 }
 
+/// `command` run on a copy of `original` at `work`, killed as
+/// `kill_at_random` does.
+fn killed_write(
+    rng: &mut Rng,
+    kill: usize,
+    r: &Reference,
+    original: &Path,
+    work: &Path,
+    command: &[&str],
+) {
+    copy_tree(original, work);
+    let child = spawn(work, command);
+    let marker = journal_of(work).join("journal.json");
+    kill_at_random(rng, kill, r.took, &marker, child);
+}
+
 /// Kills `command`, run on copies of the committed tree `original`, `n`
 /// times, and checks what `undo` (every third kill: `undo --finish`) makes
 /// of each.
@@ -273,10 +289,7 @@ pub(crate) fn kill_writes(top: &Path, original: &Path, command: &[&str], n: usiz
     let mut tally = Tally::default();
     for kill in 0..n {
         let work = top.join(format!("kill-{kill}"));
-        copy_tree(original, &work);
-        let child = spawn(&work, command);
-        let marker = journal_of(&work).join("journal.json");
-        kill_at_random(&mut rng, kill, r.took, &marker, child);
+        killed_write(&mut rng, kill, &r, original, &work, command);
         let label = format!("{command:?}, kill {kill}");
         tally.add(recover(&work, command, &r, &label, kill % 3 == 2));
         std::fs::remove_dir_all(&work).unwrap();
@@ -297,10 +310,7 @@ fn kill_undos(top: &Path, original: &Path, command: &[&str], n: usize) -> Tally 
         let work = top.join(format!("undo-{kill}"));
         let mut tries = 0;
         loop {
-            copy_tree(original, &work);
-            let child = spawn(&work, command);
-            let marker = journal_of(&work).join("journal.json");
-            kill_at_random(&mut rng, 1, r.took, &marker, child);
+            killed_write(&mut rng, 1, &r, original, &work, command);
             if journal_left(&work) {
                 break;
             }
@@ -434,46 +444,42 @@ fn branch_to_rebase(dir: &Path) {
     git(dir, &["commit", "-qm", "feature"]);
 }
 
-#[test]
-fn a_killed_nested_sqitch_rename_is_undone_exactly() {
+/// `make` builds the committed tree in a temp folder; `kill` (`kill_writes`
+/// or `kill_undos`) kills `command` on copies of it, `n` times.
+fn killed(make: fn(&Path), kill: KillFn, command: &[&str], n: usize) -> Tally {
     let top = tempfile::tempdir().unwrap();
     let original = top.path().join("original");
-    nested_sqitch(&original);
-    kill_writes(top.path(), &original, SQITCH_RENAME, kills(12));
+    make(&original);
+    kill(top.path(), &original, command, kills(n))
+}
+
+type KillFn = fn(&Path, &Path, &[&str], usize) -> Tally;
+
+#[test]
+fn a_killed_nested_sqitch_rename_is_undone_exactly() {
+    killed(nested_sqitch, kill_writes, SQITCH_RENAME, 12);
 }
 
 #[test]
 fn a_killed_django_renumber_is_undone_exactly() {
-    let top = tempfile::tempdir().unwrap();
-    let original = top.path().join("original");
-    django_app(&original, 200);
     let command = ["renumber", "shop", "0001_initial", "--to", "201", "--yes"];
-    kill_writes(top.path(), &original, &command, kills(10));
+    killed(|d| django_app(d, 200), kill_writes, &command, 10);
 }
 
 #[test]
 fn a_killed_merge_heads_is_undone_exactly() {
-    let top = tempfile::tempdir().unwrap();
-    let original = top.path().join("original");
-    two_heads(&original);
-    kill_writes(top.path(), &original, &["merge-heads", "--yes"], kills(8));
+    killed(two_heads, kill_writes, &["merge-heads", "--yes"], 8);
 }
 
 #[test]
 fn a_killed_rebase_is_undone_exactly() {
-    let top = tempfile::tempdir().unwrap();
-    let original = top.path().join("original");
-    branch_to_rebase(&original);
     let command = ["rebase", "--base", "main", "--yes"];
-    kill_writes(top.path(), &original, &command, kills(10));
+    killed(branch_to_rebase, kill_writes, &command, 10);
 }
 
 #[test]
 fn a_killed_undo_is_completed_by_the_next() {
-    let top = tempfile::tempdir().unwrap();
-    let original = top.path().join("original");
-    nested_sqitch(&original);
-    let tally = kill_undos(top.path(), &original, SQITCH_RENAME, kills(10));
+    let tally = killed(nested_sqitch, kill_undos, SQITCH_RENAME, 10);
     assert!(
         tally.undone > 0,
         "some undo was killed with work left: {tally:?}"
