@@ -78,10 +78,12 @@ pub(crate) enum Found {
         dir: PathBuf,
         pid: Option<u32>,
     },
-    /// A write that was killed or crashed while applying.
+    /// A write that was killed or crashed while applying; `undoing` when
+    /// an undo of it was begun, so that only undo can complete it.
     Interrupted {
         dir: PathBuf,
         command: String,
+        undoing: bool,
     },
 }
 
@@ -134,7 +136,15 @@ fn look(root: &Path, patience: std::time::Duration) -> Result<(Found, Option<Loc
         Ok((record, _)) => record.command,
         Err(_) => "an unreadable journal".into(),
     };
-    Ok((Found::Interrupted { dir, command }, lock))
+    let undoing = dir.join(UNDOING).exists();
+    Ok((
+        Found::Interrupted {
+            dir,
+            command,
+            undoing,
+        },
+        lock,
+    ))
 }
 
 /// The pid of the writer holding the lock: in its journal, or in the name
@@ -196,11 +206,19 @@ pub(crate) fn refusal(found: &Found) -> Option<anyhow::Error> {
             writer(*pid),
             dir.display()
         )),
-        Found::Interrupted { dir, command, .. } => Some(anyhow!(
+        Found::Interrupted {
+            dir,
+            command,
+            undoing,
+        } => Some(anyhow!(
             "an earlier write ({command}) was interrupted before it finished, and left its journal at {}; nothing was written\n  \
-             to put every file back as it was:  migfix undo\n  \
-             to complete that write instead:   migfix undo --finish",
-            dir.display()
+             to put every file back as it was:  migfix undo{}",
+            dir.display(),
+            if *undoing {
+                " (an undo of it was begun and must be completed)"
+            } else {
+                "\n  to complete that write instead:   migfix undo --finish"
+            }
         )),
     }
 }
@@ -888,6 +906,8 @@ mod tests {
             format!("{err:#}").contains("an undo of it was begun"),
             "{err:#}"
         );
+        let refused = format!("{:#}", refusal(&find(root)).unwrap());
+        assert!(!refused.contains("--finish"), "{refused}");
         undo(root).unwrap().expect("a journal to undo");
         assert_eq!(snapshot(root), before, "no temp file is left");
     }
