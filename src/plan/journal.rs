@@ -6,10 +6,12 @@
 //!
 //! The journal is a folder: `<git dir>/migfix-journal`, or `.migfix` at the
 //! root outside git. It appears whole (made under another name, then
-//! renamed), so its existence is also the lock that keeps a second writer
-//! out. It holds `pid` (the writer), `journal.json` (the plan, by path),
-//! `orig.bin` (the original bytes, one after another), `index.orig` (the
-//! git index as it was) and, once the index is being written, `staging`.
+//! renamed). The folder that holds it is locked (`lock`) for as long as a
+//! writer or an undo works on it. It holds `pid` (the writer, for
+//! messages), `journal.json` (the plan, by path), `orig.bin` (the original
+//! bytes, one after another), `index.orig` (the git index as it was) and
+//! marks: `staging` once the index is being written, `done` once the write
+//! is complete and only tidying is left, `undoing` once an undo has begun.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
