@@ -104,8 +104,8 @@ struct Busy {
 }
 
 /// Takes the lock, waiting up to `patience`, and looks for a journal:
-/// `Err` when another process holds the lock. Holding
-/// it, whatever is found is a dead writer's: a journal folder with no
+/// `Err` when another process holds the lock. Holding it, whatever is
+/// found is a dead writer's: a journal folder with no
 /// `journal.json` (a finished write's removal, or a writer killed while
 /// making it) goes; one marked done is a completed write whose last
 /// tidying is done here.
@@ -191,7 +191,7 @@ fn unfinished_folders(dir: &Path) -> Vec<(PathBuf, String)> {
         .collect()
 }
 
-/// "another migfix (pid 42)", or without the pid when it is not known.
+/// "migfix (pid 42)", or without the pid when it is not known.
 pub(crate) fn writer(pid: Option<u32>) -> String {
     match pid {
         Some(pid) => format!("migfix (pid {pid})"),
@@ -691,7 +691,9 @@ pub(crate) fn finish(root: &Path) -> Result<Option<Undone>> {
     }
     let plan = record_plan(record, &left.orig)?;
     for c in plan.changes.iter().filter(|c| c.is_rename()) {
-        gone(c.from.as_deref().expect("a rename has a source"))?;
+        if let Some(from) = &c.from {
+            gone(from)?;
+        }
     }
     if record.index.is_some() {
         restore_index(dir, record)?;
@@ -755,6 +757,8 @@ fn interrupted(root: &Path) -> Result<Option<Left>> {
     match look(root, lock::PATIENCE) {
         Ok((Found::Interrupted { dir, .. }, lock)) => {
             let (record, orig) = load(&dir)?;
+            // Whoever else looks now is told who holds the lock.
+            let _ = std::fs::write(dir.join("pid"), std::process::id().to_string());
             Ok(Some(Left {
                 dir,
                 record,
