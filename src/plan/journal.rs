@@ -696,6 +696,8 @@ pub(crate) fn finish(root: &Path) -> Result<Option<Undone>> {
         }
     }
     if record.index.is_some() {
+        // So that a lock file git leaves on a kill here is known as ours.
+        mark(dir, "staging");
         restore_index(dir, record)?;
         let git_root = git2::Repository::discover(root)
             .ok()

@@ -300,8 +300,9 @@ pub(crate) fn kill_writes(top: &Path, original: &Path, command: &[&str], n: usiz
 }
 
 /// Kills `command` inside its apply until it leaves a journal, then kills
-/// the `undo` of it at a random moment, `n` times; then `undo` (every other
-/// time `undo --finish`, refused once an undo has begun) must complete.
+/// the `undo` (every third time `undo --finish`) of it at a random moment,
+/// `n` times; then `undo` (every other time `undo --finish`, refused once
+/// an undo has begun) must complete.
 fn kill_undos(top: &Path, original: &Path, command: &[&str], n: usize) -> Tally {
     let r = Reference::of(top, original, command);
     let mut rng = seeded();
@@ -318,10 +319,15 @@ fn kill_undos(top: &Path, original: &Path, command: &[&str], n: usize) -> Tally 
             tries += 1;
             assert!(tries < 40, "no kill left a journal in 40 tries");
         }
-        let undo = spawn(&work, &["undo"]);
-        let marker = journal_of(&work).join("undoing");
-        kill_at_random(&mut rng, kill, r.took, &marker, undo);
-        let label = format!("undo of {command:?}, kill {kill}");
+        // Every third, the killed mend is `undo --finish`.
+        let (mend, mark): (&[&str], _) = if kill % 3 == 2 {
+            (&["undo", "--finish"], "staging")
+        } else {
+            (&["undo"], "undoing")
+        };
+        let child = spawn(&work, mend);
+        kill_at_random(&mut rng, kill, r.took, &journal_of(&work).join(mark), child);
+        let label = format!("{mend:?} of {command:?}, kill {kill}");
         tally.add(recover(&work, command, &r, &label, kill % 2 == 1));
         std::fs::remove_dir_all(&work).unwrap();
     }
@@ -478,8 +484,8 @@ fn a_killed_rebase_is_undone_exactly() {
 }
 
 #[test]
-fn a_killed_undo_is_completed_by_the_next() {
-    let tally = killed(nested_sqitch, kill_undos, SQITCH_RENAME, 10);
+fn a_killed_undo_or_finish_is_completed_by_the_next() {
+    let tally = killed(nested_sqitch, kill_undos, SQITCH_RENAME, 12);
     assert!(
         tally.undone > 0,
         "some undo was killed with work left: {tally:?}"
