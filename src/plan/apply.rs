@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, bail, Result};
 
 use super::journal;
-use super::stage::{remove_emptied, stage_in_index};
+use super::stage::stage_in_index;
 use super::{Change, Plan};
 use crate::config::rel;
 
@@ -87,8 +87,7 @@ fn apply_with(
     })();
     match result {
         Ok(applied) => {
-            remove_emptied(plan);
-            journal.end();
+            journal.end(plan);
             Ok(applied)
         }
         Err(err) => match journal.roll_back() {

@@ -6,10 +6,12 @@
 //!
 //! The journal is a folder: `<git dir>/migfix-journal`, or `.migfix` at the
 //! root outside git. It appears whole (made under another name, then
-//! renamed), so its existence is also the lock that keeps a second writer
-//! out. It holds `pid` (the writer), `journal.json` (the plan, by path),
-//! `orig.bin` (the original bytes, one after another), `index.orig` (the
-//! git index as it was) and, once the index is being written, `staging`.
+//! renamed). The folder that holds it is locked (`lock`) for as long as a
+//! writer or an undo works on it. It holds `pid` (the writer, for
+//! messages), `journal.json` (the plan, by path), `orig.bin` (the original
+//! bytes, one after another), `index.orig` (the git index as it was) and
+//! marks: `staging` once the index is being written, `done` once the write
+//! is complete and only tidying is left, `undoing` once an undo has begun.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -17,6 +19,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
+use super::lock::{self, Lock};
 use super::Plan;
 use crate::config::rel;
 
@@ -71,97 +74,128 @@ struct Record {
 #[derive(Debug)]
 pub(crate) enum Found {
     None,
-    /// A writer is at work now.
+    /// A writer is at work now: it holds the lock. Its pid, when its
+    /// journal says.
     Running {
         dir: PathBuf,
-        pid: u32,
+        pid: Option<u32>,
     },
-    /// A write that was killed or crashed while applying.
+    /// A write that was killed or crashed while applying; `undoing` when
+    /// an undo of it was begun, so that only undo can complete it.
     Interrupted {
         dir: PathBuf,
         command: String,
+        undoing: bool,
     },
 }
 
-/// Looks for a journal at `root`. The folder appears whole, so one with
-/// no `journal.json` is what is left of a finished write's removal (or of
-/// a writer killed while it made the folder): nothing to undo; it goes.
+/// Looks for a journal at `root`.
 pub(crate) fn find(root: &Path) -> Found {
+    match look(root, std::time::Duration::ZERO) {
+        Ok((found, _)) => found,
+        Err(Busy { dir, pid }) => Found::Running { dir, pid },
+    }
+}
+
+/// Another process holds the lock.
+struct Busy {
+    dir: PathBuf,
+    pid: Option<u32>,
+}
+
+/// Takes the lock, waiting up to `patience`, and looks for a journal:
+/// `Err` when another process holds the lock. Holding it, whatever is
+/// found is a dead writer's: a journal folder with no
+/// `journal.json` (a finished write's removal, or a writer killed while
+/// making it) goes; one marked done is a completed write whose last
+/// tidying is done here.
+fn look(root: &Path, patience: std::time::Duration) -> Result<(Found, Option<Lock>), Busy> {
     let dir = location(root);
+    let lock = match dir.parent().map(|p| lock::take(p, patience)) {
+        Some(Ok(None)) => {
+            let pid = writer_pid(&dir);
+            return Err(Busy { dir, pid });
+        }
+        Some(Ok(Some(lock))) => Some(lock),
+        // A folder that cannot be opened cannot be written either: the
+        // write fails making its journal.
+        _ => None,
+    };
     remove_unfinished_folders(&dir);
+    if dir.join(DONE).exists() {
+        if let Some(plan) = load(&dir).ok().and_then(|(r, _)| record_plan(&r, &[]).ok()) {
+            super::stage::remove_emptied(&plan);
+        }
+        remove(&dir);
+    }
     if !dir.join("journal.json").exists() {
         if dir.exists() {
             let _ = std::fs::remove_dir_all(&dir);
         }
-        return Found::None;
+        return Ok((Found::None, lock));
     }
-    let pid: u32 = std::fs::read_to_string(dir.join("pid"))
+    let command = match load(&dir) {
+        Ok((record, _)) => record.command,
+        Err(_) => "an unreadable journal".into(),
+    };
+    let undoing = dir.join(UNDOING).exists();
+    Ok((
+        Found::Interrupted {
+            dir,
+            command,
+            undoing,
+        },
+        lock,
+    ))
+}
+
+/// The pid of the writer holding the lock: in its journal, or in the name
+/// of the folder it is making.
+fn writer_pid(dir: &Path) -> Option<u32> {
+    if let Some(pid) = std::fs::read_to_string(dir.join("pid"))
         .ok()
         .and_then(|p| p.trim().parse().ok())
-        .unwrap_or(0);
-    if pid != std::process::id() && alive(pid) {
-        return Found::Running { dir, pid };
+    {
+        return Some(pid);
     }
-    match load(&dir) {
-        Ok((record, _)) => Found::Interrupted {
-            dir,
-            command: record.command,
-        },
-        Err(_) => Found::Interrupted {
-            dir,
-            command: "an unreadable journal".into(),
-        },
-    }
+    unfinished_folders(dir)
+        .into_iter()
+        .find_map(|(_, pid)| pid.parse().ok())
 }
 
 /// Folders a writer was killed making (`<journal>.new-PID`), before the
-/// journal was in place: nothing had been changed.
+/// journal was in place: nothing had been changed. Only called with the
+/// lock held, when no writer is at work.
 fn remove_unfinished_folders(dir: &Path) {
-    let (Some(parent), Some(name)) = (dir.parent(), dir.file_name().and_then(|n| n.to_str()))
-    else {
-        return;
-    };
-    let prefix = format!("{name}.new-");
-    let Ok(entries) = std::fs::read_dir(parent) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let file = e.file_name();
-        let Some(pid) = file.to_str().and_then(|f| f.strip_prefix(&prefix)) else {
-            continue;
-        };
-        let pid: u32 = pid.parse().unwrap_or(0);
-        if pid != std::process::id() && !alive(pid) {
-            let _ = std::fs::remove_dir_all(e.path());
-        }
+    for (path, _) in unfinished_folders(dir) {
+        let _ = std::fs::remove_dir_all(path);
     }
 }
 
-/// Whether `pid` is a live migfix process.
-fn alive(pid: u32) -> bool {
-    if pid == 0 {
-        return false;
-    }
-    #[cfg(unix)]
-    {
-        let Ok(pid_t) = libc::pid_t::try_from(pid) else {
-            return false;
-        };
-        // SAFETY: kill with signal 0 only checks that the process exists.
-        let exists = unsafe { libc::kill(pid_t, 0) } == 0
-            || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
-        if !exists {
-            return false;
-        }
-        // A reused pid: where /proc says, it must be migfix.
-        match std::fs::read(format!("/proc/{pid}/cmdline")) {
-            Ok(cmd) => String::from_utf8_lossy(&cmd).contains("migfix"),
-            Err(_) => true,
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        true
+/// `<journal>.new-PID` folders beside the journal, with their PID part.
+fn unfinished_folders(dir: &Path) -> Vec<(PathBuf, String)> {
+    let (Some(parent), Some(name)) = (dir.parent(), dir.file_name().and_then(|n| n.to_str()))
+    else {
+        return Vec::new();
+    };
+    let prefix = format!("{name}.new-");
+    let Ok(entries) = std::fs::read_dir(parent) else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| {
+            let pid = e.file_name().to_str()?.strip_prefix(&prefix)?.to_string();
+            Some((e.path(), pid))
+        })
+        .collect()
+}
+
+/// "migfix (pid 42)", or without the pid when it is not known.
+pub(crate) fn writer(pid: Option<u32>) -> String {
+    match pid {
+        Some(pid) => format!("migfix (pid {pid})"),
+        None => "migfix".to_string(),
     }
 }
 
@@ -170,23 +204,34 @@ pub(crate) fn refusal(found: &Found) -> Option<anyhow::Error> {
     match found {
         Found::None => None,
         Found::Running { dir, pid } => Some(anyhow!(
-            "another migfix (pid {pid}) is writing this tree; its lock is {}; nothing was written",
+            "another {} is writing this tree; its lock is {}; nothing was written",
+            writer(*pid),
             dir.display()
         )),
-        Found::Interrupted { dir, command, .. } => Some(anyhow!(
+        Found::Interrupted {
+            dir,
+            command,
+            undoing,
+        } => Some(anyhow!(
             "an earlier write ({command}) was interrupted before it finished, and left its journal at {}; nothing was written\n  \
-             to put every file back as it was:  migfix undo\n  \
-             to complete that write instead:   migfix undo --finish",
-            dir.display()
+             to put every file back as it was:  migfix undo{}",
+            dir.display(),
+            if *undoing {
+                " (an undo of it was begun and must be completed)"
+            } else {
+                "\n  to complete that write instead:   migfix undo --finish"
+            }
         )),
     }
 }
 
-/// A journal being written by this process: the lock, held until `end`.
+/// A journal being written by this process, and the lock, held until
+/// `end`.
 pub(super) struct Active {
     dir: PathBuf,
     record: Record,
     orig: Vec<u8>,
+    _lock: Option<Lock>,
 }
 
 fn hex(p: &Path) -> String {
@@ -299,7 +344,8 @@ pub(super) fn begin(
     index: Option<&Path>,
 ) -> Result<Active> {
     let dir = location(root);
-    let found = find(root);
+    let (found, lock) = look(root, lock::PATIENCE)
+        .unwrap_or_else(|Busy { dir, pid }| (Found::Running { dir, pid }, None));
     if let Some(err) = refusal(&found) {
         return Err(err);
     }
@@ -311,7 +357,7 @@ pub(super) fn begin(
         )
     };
     // Made under another name and renamed, so that it appears whole: a
-    // second writer sees either no journal or one with a pid.
+    // later run sees either no journal or all of it.
     let fresh = parent.join(format!(
         "{}.new-{}",
         dir.file_name()
@@ -372,6 +418,7 @@ pub(super) fn begin(
             dir: dir.clone(),
             record,
             orig,
+            _lock: lock,
         })
     };
     let active = match write_all() {
@@ -382,15 +429,9 @@ pub(super) fn begin(
         }
     };
     sync(&fresh);
-    if std::fs::rename(&fresh, &dir).is_err() {
+    if let Err(e) = std::fs::rename(&fresh, &dir) {
         let _ = std::fs::remove_dir_all(&fresh);
-        // Another writer's journal appeared since the look above.
-        return Err(refusal(&find(root)).unwrap_or_else(|| {
-            anyhow!(
-                "cannot take the lock {}; nothing was written",
-                dir.display()
-            )
-        }));
+        return Err(cannot("put in place", e));
     }
     sync(parent);
     Ok(active)
@@ -410,9 +451,7 @@ impl Active {
     /// Notes that the git index is about to be written, so that a lock
     /// file git leaves on a kill is known to be this write's.
     pub(super) fn staging(&self) {
-        if std::fs::write(self.dir.join("staging"), b"").is_ok() {
-            sync(&self.dir);
-        }
+        mark(&self.dir, "staging");
     }
 
     /// Puts the tree back from the journal, then removes it. For a failure
@@ -427,15 +466,30 @@ impl Active {
         }
     }
 
-    /// The write is complete: everything is synced, then the journal goes.
-    pub(super) fn end(self) {
+    /// The write is complete: everything is synced, the journal marked
+    /// done, then the folders the renames emptied and the journal go.
+    pub(super) fn end(self, plan: &Plan) {
         sync(&self.dir);
-        remove(&self.dir);
+        committed(&self.dir, plan);
     }
 }
 
-/// Removes a journal: `journal.json` first, the point after which there is
-/// nothing to undo, then the rest.
+/// Marks the journal done, the point after which there is nothing to undo,
+/// then tidies: the folders the renames emptied go (as `git mv` removes
+/// them), then the journal. A kill in between leaves a journal marked
+/// done, and the next run's `look` tidies again.
+fn committed(dir: &Path, plan: &Plan) {
+    mark(dir, DONE);
+    super::stage::remove_emptied(plan);
+    remove(dir);
+}
+
+/// Marks a journal whose write completed: only tidying is left.
+const DONE: &str = "done";
+/// Marks a journal being undone: it can no longer be finished.
+const UNDOING: &str = "undoing";
+
+/// Removes a journal: `journal.json` first, then the rest.
 fn remove(dir: &Path) {
     if std::fs::remove_file(dir.join("journal.json")).is_ok() {
         sync(dir);
@@ -459,22 +513,42 @@ fn load(dir: &Path) -> Result<(Record, Vec<u8>)> {
     Ok((record, orig))
 }
 
-/// Writes `bytes` to `path` through a temp file and a rename, so that a
-/// kill leaves either the old or the new content.
-fn replace(path: &Path, bytes: &[u8], mode: Option<u32>) -> std::io::Result<()> {
-    let tmp = path.with_file_name(format!(
-        "{TEMP_PREFIX}restore-{}{TEMP_SUFFIX}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_file(&tmp);
-    std::fs::write(&tmp, bytes)?;
-    if let Some(mode) = mode {
-        set_mode(&tmp, mode)?;
-    }
-    std::fs::rename(&tmp, path)
+/// Writes `bytes` to `path` through the temp file `tmp` and a rename, so
+/// that a kill leaves either the old or the new content. The folder is
+/// made again if it is gone.
+fn replace(path: &Path, tmp: &Path, bytes: &[u8], mode: Option<u32>) -> Result<()> {
+    let write = || -> std::io::Result<()> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        gone(tmp)?;
+        std::fs::write(tmp, bytes)?;
+        if let Some(mode) = mode {
+            set_mode(tmp, mode)?;
+        }
+        std::fs::rename(tmp, path)
+    };
+    write().with_context(|| format!("cannot write back {}", path.display()))
 }
 
+/// The temp file an original is written back through: named after the
+/// journal's writer, not the process that undoes, so that a run after a
+/// kill knows it.
+fn restore_temp(record: &Record, path: &Path, what: &str) -> PathBuf {
+    path.with_file_name(format!(
+        "{TEMP_PREFIX}restore-{}-{what}{TEMP_SUFFIX}",
+        record.pid
+    ))
+}
+
+/// Removes a file if it is there. A file that was never made is not
+/// touched, so a read-only folder the write never changed stays fine.
 fn gone(p: &Path) -> std::io::Result<()> {
+    if let Err(e) = p.symlink_metadata() {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            return Ok(());
+        }
+    }
     match std::fs::remove_file(p) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
         _ => Ok(()),
@@ -485,7 +559,7 @@ fn gone(p: &Path) -> std::io::Result<()> {
 /// a kill during it is mended by running it again.
 fn restore(dir: &Path, record: &Record, orig: &[u8]) -> Vec<String> {
     let mut failures = Vec::new();
-    for e in &record.changes {
+    for (i, e) in record.changes.iter().enumerate() {
         let step = || -> Result<()> {
             let to = unhex(&e.to)?;
             gone(&unhex(&e.temp)?)?;
@@ -496,9 +570,11 @@ fn restore(dir: &Path, record: &Record, orig: &[u8]) -> Vec<String> {
             match e.from.as_deref().map(unhex).transpose()? {
                 None => gone(&to)?,
                 Some(from) => {
+                    let tmp = restore_temp(record, &from, &i.to_string());
                     if crate::files::read(&from).ok().as_deref() != Some(before) {
-                        replace(&from, before, e.mode)?;
+                        replace(&from, &tmp, before, e.mode)?;
                     }
+                    gone(&tmp)?;
                     if from != to {
                         gone(&to)?;
                     }
@@ -515,28 +591,32 @@ fn restore(dir: &Path, record: &Record, orig: &[u8]) -> Vec<String> {
             let _ = std::fs::remove_dir(d);
         }
     }
-    if let Some((index, existed)) = &record.index {
-        if let Err(err) = restore_index(dir, index, *existed) {
-            failures.push(format!("the git index: {err:#}"));
-        }
+    if let Err(err) = restore_index(dir, record) {
+        failures.push(format!("the git index: {err:#}"));
     }
     failures
 }
 
-fn restore_index(dir: &Path, index: &str, existed: bool) -> Result<()> {
+/// The git index file as it was before the write, if the write had one.
+fn restore_index(dir: &Path, record: &Record) -> Result<()> {
+    let Some((index, existed)) = &record.index else {
+        return Ok(());
+    };
     let index = unhex(index)?;
     // git's lock file, left when the kill came while the index was written.
     if dir.join("staging").exists() {
         gone(&index.with_extension("lock"))?;
     }
-    if existed {
+    let tmp = restore_temp(record, &index, "index");
+    if *existed {
         let saved = std::fs::read(dir.join("index.orig"))?;
         if std::fs::read(&index).ok().as_deref() != Some(&saved[..]) {
-            replace(&index, &saved, None)?;
+            replace(&index, &tmp, &saved, None)?;
         }
     } else {
         gone(&index)?;
     }
+    gone(&tmp)?;
     Ok(())
 }
 
@@ -550,12 +630,16 @@ pub(crate) struct Undone {
 }
 
 /// Puts the tree at `root` back as it was before the interrupted write.
+/// Marked first, so that a kill during it is not taken for a write that
+/// can still be finished.
 pub(crate) fn undo(root: &Path) -> Result<Option<Undone>> {
-    let (dir, record, orig) = match interrupted(root)? {
-        Some(x) => x,
-        None => return Ok(None),
+    // `left` holds the lock to the end.
+    let Some(left) = interrupted(root)? else {
+        return Ok(None);
     };
-    let failures = restore(&dir, &record, &orig);
+    let (dir, record) = (&left.dir, &left.record);
+    mark(dir, UNDOING);
+    let failures = restore(dir, record, &left.orig);
     if !failures.is_empty() {
         bail!(
             "could not put back {}; the journal is kept at {}, and `migfix undo` can be run again",
@@ -563,17 +647,26 @@ pub(crate) fn undo(root: &Path) -> Result<Option<Undone>> {
             dir.display()
         );
     }
-    Ok(Some(close(&dir, record, false)))
+    sync(dir);
+    remove(dir);
+    Ok(Some(undone(dir, record, false)))
 }
 
 /// Completes the interrupted write: every new content in place, the
 /// renamed sources gone, the index staged. Refused, with nothing changed,
-/// when a new content is neither in place nor whole in its temp file.
+/// when a new content is neither in place nor whole in its temp file, or
+/// when an undo of it was begun.
 pub(crate) fn finish(root: &Path) -> Result<Option<Undone>> {
-    let (dir, record, _) = match interrupted(root)? {
-        Some(x) => x,
-        None => return Ok(None),
+    let Some(left) = interrupted(root)? else {
+        return Ok(None);
     };
+    let (dir, record) = (&left.dir, &left.record);
+    if dir.join(UNDOING).exists() {
+        bail!(
+            "the interrupted write cannot be completed: an undo of it was begun and was interrupted in turn; nothing was changed\n  \
+             to finish putting every file back:  migfix undo"
+        );
+    }
     let mut moves = Vec::new();
     for e in &record.changes {
         let to = unhex(&e.to)?;
@@ -596,25 +689,16 @@ pub(crate) fn finish(root: &Path) -> Result<Option<Undone>> {
         std::fs::rename(&temp, &to)
             .with_context(|| format!("moving {} into place", to.display()))?;
     }
-    // The originals, so that staging knows which index entries were clean.
-    let orig = std::fs::read(dir.join("orig.bin")).unwrap_or_default();
-    let mut plan = Plan::default();
-    for e in &record.changes {
-        let from = e.from.as_deref().map(unhex).transpose()?;
-        let to = unhex(&e.to)?;
-        if let Some(from) = from.as_ref().filter(|f| **f != to) {
+    let plan = record_plan(record, &left.orig)?;
+    for c in plan.changes.iter().filter(|c| c.is_rename()) {
+        if let Some(from) = &c.from {
             gone(from)?;
         }
-        let (at, len) = (e.before.0 as usize, e.before.1 as usize);
-        plan.changes.push(super::Change {
-            from,
-            to,
-            before: orig.get(at..at + len).unwrap_or_default().to_vec(),
-            after: Vec::new(),
-        });
     }
-    if let Some((index, existed)) = &record.index {
-        restore_index(&dir, index, *existed)?;
+    if record.index.is_some() {
+        // So that a lock file git leaves on a kill here is known as ours.
+        mark(dir, "staging");
+        restore_index(dir, record)?;
         let git_root = git2::Repository::discover(root)
             .ok()
             .and_then(|r| r.workdir().map(Path::to_path_buf));
@@ -622,34 +706,239 @@ pub(crate) fn finish(root: &Path) -> Result<Option<Undone>> {
             super::stage::stage_in_index(&plan, &git_root)?;
         }
     }
-    super::stage::remove_emptied(&plan);
-    Ok(Some(close(&dir, record, true)))
+    sync(dir);
+    committed(dir, &plan);
+    Ok(Some(undone(dir, record, true)))
 }
 
-/// Everything the journal mended is made durable, then the journal goes.
-fn close(dir: &Path, record: Record, finished: bool) -> Undone {
-    sync(dir);
-    remove(dir);
+/// The journal's plan as paths and original bytes (the new contents are
+/// not kept): what staging and tidying need.
+fn record_plan(record: &Record, orig: &[u8]) -> Result<Plan> {
+    let mut plan = Plan::default();
+    for e in &record.changes {
+        let (at, len) = (e.before.0 as usize, e.before.1 as usize);
+        plan.changes.push(super::Change {
+            from: e.from.as_deref().map(unhex).transpose()?,
+            to: unhex(&e.to)?,
+            // The originals, so that staging knows which index entries
+            // were clean.
+            before: orig.get(at..at + len).unwrap_or_default().to_vec(),
+            after: Vec::new(),
+        });
+    }
+    Ok(plan)
+}
+
+/// Leaves a mark in the journal, synced.
+fn mark(dir: &Path, name: &str) {
+    if std::fs::write(dir.join(name), b"").is_ok() {
+        sync(dir);
+    }
+}
+
+fn undone(dir: &Path, record: &Record, finished: bool) -> Undone {
     Undone {
         journal: dir.display().to_string(),
-        command: record.command,
+        command: record.command.clone(),
         files: record.changes.iter().map(|e| e.shown.clone()).collect(),
         finished,
     }
 }
 
+/// An interrupted journal, read, with the lock held.
+struct Left {
+    dir: PathBuf,
+    record: Record,
+    orig: Vec<u8>,
+    _lock: Option<Lock>,
+}
+
 /// The interrupted journal at `root`, if any; a running writer's is an
 /// error.
-fn interrupted(root: &Path) -> Result<Option<(PathBuf, Record, Vec<u8>)>> {
-    match find(root) {
-        Found::None => Ok(None),
-        Found::Running { dir, pid } => bail!(
-            "migfix (pid {pid}) is writing this tree now; its lock is {}; wait for it to finish",
+fn interrupted(root: &Path) -> Result<Option<Left>> {
+    match look(root, lock::PATIENCE) {
+        Ok((Found::Interrupted { dir, .. }, lock)) => {
+            let (record, orig) = load(&dir)?;
+            // Whoever else looks now is told who holds the lock.
+            let _ = std::fs::write(dir.join("pid"), std::process::id().to_string());
+            Ok(Some(Left {
+                dir,
+                record,
+                orig,
+                _lock: lock,
+            }))
+        }
+        Ok(_) => Ok(None),
+        Err(Busy { dir, pid }) => bail!(
+            "{} is writing this tree now; its lock is {}; wait for it to finish",
+            writer(pid),
             dir.display()
         ),
-        Found::Interrupted { dir, .. } => {
-            let (record, orig) = load(&dir)?;
-            Ok(Some((dir, record, orig)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::plan::Change;
+
+    /// Every file and folder below `dir`, files with their bytes.
+    type Snapshot = BTreeMap<PathBuf, Option<Vec<u8>>>;
+
+    fn snapshot(dir: &Path) -> Snapshot {
+        let mut out = BTreeMap::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).unwrap().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p.clone());
+                    out.insert(p, None);
+                } else {
+                    out.insert(p.clone(), Some(std::fs::read(&p).unwrap()));
+                }
+            }
         }
+        out
+    }
+
+    /// A nested sqitch change's three scripts, renamed into new folders
+    /// (`reporter` becomes `reporting`), and the plan edited.
+    fn nested_rename(root: &Path) -> Plan {
+        let mut plan = Plan::default();
+        for d in ["deploy", "revert", "verify"] {
+            let from = root.join(d).join("121-roles/reporter/grants.sql");
+            std::fs::create_dir_all(from.parent().unwrap()).unwrap();
+            std::fs::write(&from, format!("-- {d} grants\n")).unwrap();
+            plan.changes.push(Change {
+                from: Some(from),
+                to: root.join(d).join("121-roles/reporting/grants.sql"),
+                before: format!("-- {d} grants\n").into_bytes(),
+                after: format!("-- {d} grants\n").into_bytes(),
+            });
+        }
+        std::fs::write(root.join("sqitch.plan"), "121-roles/reporter/grants\n").unwrap();
+        plan.changes.push(Change {
+            from: Some(root.join("sqitch.plan")),
+            to: root.join("sqitch.plan"),
+            before: b"121-roles/reporter/grants\n".to_vec(),
+            after: b"121-roles/reporting/grants\n".to_vec(),
+        });
+        plan
+    }
+
+    /// A tree where the nested rename was applied up to the last step,
+    /// the journal left in place, as a kill there leaves it; the plan, and
+    /// the tree before.
+    fn killed_after_the_moves() -> (tempfile::TempDir, Plan, Snapshot) {
+        let dir = tempfile::tempdir().unwrap();
+        let plan = nested_rename(dir.path());
+        let before = snapshot(dir.path());
+        applied_but_journal_left(dir.path(), &plan);
+        (dir, plan, before)
+    }
+
+    fn applied_but_journal_left(root: &Path, plan: &Plan) {
+        let created: Vec<PathBuf> = ["deploy", "revert", "verify"]
+            .iter()
+            .map(|d| root.join(d).join("121-roles/reporting"))
+            .collect();
+        let active = begin(root, plan, &created, None).unwrap();
+        for d in &created {
+            std::fs::create_dir(d).unwrap();
+        }
+        for (i, c) in plan.changes.iter().enumerate() {
+            std::fs::write(active.temp(i), &c.after).unwrap();
+            std::fs::rename(active.temp(i), &c.to).unwrap();
+            if c.is_rename() {
+                std::fs::remove_file(c.from.as_ref().unwrap()).unwrap();
+            }
+        }
+        // Dropped without `end`: the lock goes with it, the journal stays.
+        drop(active);
+    }
+
+    #[test]
+    fn an_undo_writes_back_into_the_folders_the_renames_emptied() {
+        let (dir, plan, before) = killed_after_the_moves();
+        let root = dir.path();
+        // As an earlier applier did before its journal was gone.
+        super::super::stage::remove_emptied(&plan);
+        assert!(!root.join("deploy/121-roles/reporter").exists());
+
+        let undone = undo(root).unwrap().expect("a journal to undo");
+        assert!(!undone.finished);
+        assert_eq!(snapshot(root), before);
+        assert!(!location(root).exists());
+    }
+
+    #[test]
+    fn the_emptied_folders_go_only_after_the_journal_is_marked_done() {
+        let (dir, _, _) = killed_after_the_moves();
+        let root = dir.path();
+        // Killed before the mark: the emptied folders are still there,
+        // and the write is undone.
+        assert!(root.join("deploy/121-roles/reporter").is_dir());
+        assert!(matches!(find(root), Found::Interrupted { .. }));
+
+        // Killed after the mark: the write is complete, and the next look
+        // tidies it as the applier would have.
+        mark(&location(root), DONE);
+        assert!(matches!(find(root), Found::None));
+        assert!(!location(root).exists());
+        for d in ["deploy", "revert", "verify"] {
+            assert!(!root.join(d).join("121-roles/reporter").exists(), "{d}");
+            assert!(root
+                .join(d)
+                .join("121-roles/reporting/grants.sql")
+                .is_file());
+        }
+    }
+
+    #[test]
+    fn the_next_undo_removes_what_a_killed_undo_was_writing() {
+        let (dir, _, before) = killed_after_the_moves();
+        let root = dir.path();
+        // An undo killed while it wrote the plan back: its temp file, half
+        // written, beside the plan.
+        let (record, _) = load(&location(root)).unwrap();
+        let plan_file = root.join("sqitch.plan");
+        let half = restore_temp(&record, &plan_file, "3");
+        std::fs::write(&half, b"121-roles/rep").unwrap();
+        mark(&location(root), UNDOING);
+
+        let err = finish(root).unwrap_err();
+        assert!(
+            format!("{err:#}").contains("an undo of it was begun"),
+            "{err:#}"
+        );
+        let refused = format!("{:#}", refusal(&find(root)).unwrap());
+        assert!(!refused.contains("--finish"), "{refused}");
+        undo(root).unwrap().expect("a journal to undo");
+        assert_eq!(snapshot(root), before, "no temp file is left");
+    }
+
+    #[test]
+    fn a_writer_holding_the_lock_is_seen_whatever_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let plan = nested_rename(root);
+        let active = begin(root, &plan, &[], None).unwrap();
+        // Another open of the folder, as another process would make.
+        assert!(matches!(
+            find(root),
+            Found::Running { pid: Some(pid), .. } if pid == std::process::id()
+        ));
+        let err = begin(root, &plan, &[], None).err().unwrap();
+        assert!(
+            format!("{err:#}").contains("is writing this tree"),
+            "{err:#}"
+        );
+        assert!(undo(root).is_err(), "no undo under a live writer");
+        drop(active);
+        // Its lock gone, the journal is a dead writer's.
+        assert!(matches!(find(root), Found::Interrupted { .. }));
     }
 }

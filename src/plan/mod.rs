@@ -4,6 +4,7 @@
 
 pub(crate) mod apply;
 pub(crate) mod journal;
+mod lock;
 pub(crate) mod stage;
 
 use std::ops::Range;

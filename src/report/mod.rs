@@ -349,12 +349,22 @@ pub(crate) fn journal_left(found: &crate::plan::journal::Found) {
     match found {
         Found::None => {}
         Found::Running { dir, pid } => warning(&format!(
-            "migfix (pid {pid}) is writing this tree now (its lock is {}); what is read may be half-written",
+            "{} is writing this tree now (its lock is {}); what is read may be half-written",
+            crate::plan::journal::writer(*pid),
             dir.display()
         )),
-        Found::Interrupted { dir, command } => warning(&format!(
-            "an earlier write ({command}) was interrupted and left its journal at {}; the tree may be half-written: `migfix undo` puts every file back, `migfix undo --finish` completes the write",
-            dir.display()
+        Found::Interrupted {
+            dir,
+            command,
+            undoing,
+        } => warning(&format!(
+            "an earlier write ({command}) was interrupted and left its journal at {}; the tree may be half-written: `migfix undo` puts every file back{}",
+            dir.display(),
+            if *undoing {
+                " (an undo of it was begun and must be completed)"
+            } else {
+                ", `migfix undo --finish` completes the write"
+            }
         )),
     }
 }

@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use crate::common::*;
 
@@ -61,8 +60,13 @@ fn index_entries(dir: &Path) -> Vec<(Vec<u8>, git2::Oid, u32)> {
     index.iter().map(|e| (e.path, e.id, e.mode)).collect()
 }
 
-fn spawn(dir: &Path, args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_migfix"))
+pub(crate) fn spawn(dir: &Path, args: &[&str]) -> Child {
+    spawn_as(Command::new(env!("CARGO_BIN_EXE_migfix")), dir, args)
+}
+
+/// `program` run with `-C dir` and `args`, in a clean environment, quiet.
+fn spawn_as(mut program: Command, dir: &Path, args: &[&str]) -> Child {
+    program
         .arg("-C")
         .arg(dir)
         .args(args)
@@ -76,12 +80,12 @@ fn spawn(dir: &Path, args: &[&str]) -> Child {
         .unwrap()
 }
 
-fn journal_of(dir: &Path) -> PathBuf {
+pub(crate) fn journal_of(dir: &Path) -> PathBuf {
     dir.join(".git/migfix-journal")
 }
 
 /// Files named as the applier's temp files, anywhere below `dir`.
-fn temp_files(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn temp_files(dir: &Path) -> Vec<PathBuf> {
     tree_bytes(dir)
         .into_keys()
         .filter(|p| {
@@ -92,10 +96,10 @@ fn temp_files(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// A small xorshift, seeded, so that a failing kill repeats.
-struct Rng(u64);
+pub(crate) struct Rng(pub u64);
 
 impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
@@ -108,99 +112,7 @@ fn a_write_killed_at_any_moment_is_undone_exactly_then_redone_exactly() {
     let top = tempfile::tempdir().unwrap();
     let original = top.path().join("original");
     chain(&original, 1_000);
-    let before = state(&original);
-
-    // The unkilled run, and how long it takes.
-    let reference = top.path().join("reference");
-    copy_tree(&original, &reference);
-    let started = Instant::now();
-    let status = spawn(&reference, COMMAND).wait().unwrap();
-    let took = started.elapsed();
-    assert!(status.success());
-    let after = tree_bytes(&reference);
-    let after_index = index_entries(&reference);
-    assert_ne!(after, before.0, "the command changes the tree");
-    assert!(!journal_of(&reference).exists());
-
-    let mut rng = Rng(std::env::var("MIGFIX_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0x6b11_2026)
-        | 1);
-    let (mut undone, mut completed, mut untouched) = (0, 0, 0);
-    for kill in 0..50 {
-        let work = top.path().join(format!("kill-{kill}"));
-        copy_tree(&original, &work);
-        let mut child = spawn(&work, COMMAND);
-        if kill % 2 == 0 {
-            // Anywhere in the run, from start to (after) its end.
-            let at = rng.below(took.as_micros() as u64 * 11 / 10);
-            std::thread::sleep(Duration::from_micros(at));
-        } else {
-            // Inside the apply: once the journal is there, a little later.
-            while !journal_of(&work).exists() && child.try_wait().unwrap().is_none() {
-                std::thread::yield_now();
-            }
-            std::thread::sleep(Duration::from_micros(
-                rng.below(took.as_micros() as u64 / 16),
-            ));
-        }
-        let _ = child.kill();
-        child.wait().unwrap();
-
-        let left_journal = journal_of(&work).join("journal.json").exists();
-        let o = migfix(&work, &["-C", work.to_str().unwrap(), "undo"]);
-        assert_eq!(o.status.code(), Some(0), "kill {kill}: {}", stderr(&o));
-        let now = state(&work);
-        if now.0 == after && !left_journal {
-            // The kill came after the write was complete.
-            completed += 1;
-            assert_eq!(index_entries(&work), after_index, "kill {kill}");
-            continue;
-        }
-        if left_journal {
-            undone += 1;
-        } else {
-            untouched += 1;
-        }
-        assert!(
-            now.0 == before.0,
-            "kill {kill}: undo did not give back the original files"
-        );
-        assert!(
-            now.1 == before.1,
-            "kill {kill}: undo did not give back the original git index"
-        );
-        assert!(temp_files(&work).is_empty(), "kill {kill}: temp files left");
-        assert!(!journal_of(&work).exists(), "kill {kill}: journal left");
-        assert!(
-            !work.join(".git/index.lock").exists(),
-            "kill {kill}: index lock left"
-        );
-
-        let o = migfix(
-            &work,
-            &[&["-C", work.to_str().unwrap()][..], COMMAND].concat(),
-        );
-        assert_eq!(
-            o.status.code(),
-            Some(0),
-            "kill {kill}, re-run: {}",
-            stderr(&o)
-        );
-        assert!(
-            tree_bytes(&work) == after,
-            "kill {kill}: the re-run differs from an unkilled run"
-        );
-        assert_eq!(
-            index_entries(&work),
-            after_index,
-            "kill {kill}: the re-run's index"
-        );
-        std::fs::remove_dir_all(&work).unwrap();
-    }
-    eprintln!("50 kills: {undone} undone from the journal, {untouched} before it, {completed} after the write");
-    assert_eq!(undone + untouched + completed, 50);
+    crate::journal_kills::kill_writes(top.path(), &original, COMMAND, 50);
 }
 
 /// A tree's files, and its git index entries (path, blob, mode).
@@ -410,13 +322,7 @@ fn a_full_disk_stops_the_write_with_nothing_changed() {
     "#;
     let mnt = top.path().join("mnt");
     std::fs::create_dir(&mnt).unwrap();
-    let o = Command::new("unshare")
-        .args(if is_root() {
-            &["-m"][..]
-        } else {
-            &["-r", "-m"][..]
-        })
-        .args(["sh", "-c", script, "sh"])
+    let o = in_mount_namespace(script)
         .arg(&mnt)
         .arg(&src)
         .arg(env!("CARGO_BIN_EXE_migfix"))
@@ -436,6 +342,19 @@ fn a_full_disk_stops_the_write_with_nothing_changed() {
     let message = lines.collect::<Vec<_>>().join("\n");
     assert!(message.contains("No space left on device"), "{message}");
     assert!(message.contains("nothing was"), "{message}");
+}
+
+/// `sh -c script` in a mount namespace of its own (and, not as root, a
+/// user namespace), where it may mount; the caller adds the arguments.
+fn in_mount_namespace(script: &str) -> Command {
+    let mut c = Command::new("unshare");
+    c.args(if is_root() {
+        &["-m"][..]
+    } else {
+        &["-r", "-m"][..]
+    })
+    .args(["sh", "-c", script, "sh"]);
+    c
 }
 
 fn is_root() -> bool {
@@ -462,4 +381,117 @@ fn check_warns_of_a_temp_file_left_in_a_chain_folder_and_reads_past_it() {
     // Never taken for a migration: the head is still the chain's own.
     let o = migfix(&work, &["-C", work.to_str().unwrap(), "heads"]);
     assert_eq!(stdout(&o), "00005 (head)\n");
+}
+
+/// The lock is the OS's, held by the writing process: a writer whose
+/// program has another name (a renamed copy, started as `exec -a` would)
+/// is still known to be at work while it is stopped mid-write. A second
+/// writer and `undo` refuse, and the write then completes.
+#[cfg(unix)]
+#[test]
+fn a_writer_under_another_name_keeps_its_lock_while_it_writes() {
+    use std::os::unix::process::CommandExt;
+    let top = tempfile::tempdir().unwrap();
+    let original = top.path().join("original");
+    chain(&original, 1_000);
+    let renamed = top.path().join("bin/dbtool");
+    std::fs::create_dir_all(renamed.parent().unwrap()).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_migfix"), &renamed).unwrap();
+
+    for attempt in 0..10 {
+        let work = top.path().join(format!("work-{attempt}"));
+        copy_tree(&original, &work);
+        let mut program = Command::new(&renamed);
+        program.arg0("dbtool");
+        let mut first = spawn_as(program, &work, COMMAND);
+        while !journal_of(&work).join("journal.json").exists()
+            && first.try_wait().unwrap().is_none()
+        {
+            std::thread::yield_now();
+        }
+        let pid = first.id() as libc::pid_t;
+        // SAFETY: kill sends a signal to our own child.
+        unsafe { libc::kill(pid, libc::SIGSTOP) };
+        if first.try_wait().unwrap().is_some() {
+            continue; // done before it could be stopped
+        }
+        let stopped = state(&work);
+        let dir = work.to_str().unwrap();
+        let writing = format!("migfix (pid {pid}) is writing this tree");
+        for args in [COMMAND, &["undo"], &["undo", "--finish"]] {
+            let o = migfix(&work, &[&["-C", dir][..], args].concat());
+            assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+            assert!(stderr(&o).contains(&writing), "{args:?}: {}", stderr(&o));
+        }
+        assert!(state(&work) == stopped, "nothing ran under the live writer");
+        // SAFETY: as above.
+        unsafe { libc::kill(pid, libc::SIGCONT) };
+        assert!(first.wait().unwrap().success(), "the writer completes");
+        assert!(!journal_of(&work).exists());
+        assert!(work.join("migrations/versions/01001_rev_1.py").is_file());
+        return;
+    }
+    panic!("the writer always finished before it could be stopped");
+}
+
+/// A versions folder the write cannot change: a read-only mount (where
+/// even removing a file that is not there fails), in a mount namespace of
+/// its own so that it works as root too, and a folder without write
+/// permission where permissions bite (not as root). The write stops with
+/// nothing changed and leaves no journal to block the next one.
+#[test]
+fn a_read_only_folder_stops_the_write_and_blocks_no_later_one() {
+    let top = tempfile::tempdir().unwrap();
+    let work = top.path().join("work");
+    chain(&work, 5);
+    let versions = work.join("migrations/versions");
+    let before = state(&work);
+    let write = [&["-C", work.to_str().unwrap()][..], COMMAND].concat();
+    let stopped = |how: &str, code: Option<i32>, err: &str| {
+        assert_eq!(code, Some(2), "{how}: {err}");
+        assert!(err.contains("nothing was written"), "{how}: {err}");
+        assert!(state(&work) == before, "{how}: the tree changed");
+        assert!(!journal_of(&work).exists(), "{how}: a journal was left");
+    };
+    let mut tried = Vec::new();
+
+    let script = r#"
+        dir=$1; bin=$2; shift 2
+        mount --bind "$dir" "$dir" && mount -o remount,ro,bind "$dir" || exit 125
+        "$bin" "$@"
+    "#;
+    let o = in_mount_namespace(script)
+        .arg(&versions)
+        .arg(env!("CARGO_BIN_EXE_migfix"))
+        .args(&write)
+        .output();
+    match o {
+        Ok(o) if o.status.code() != Some(125) => {
+            assert!(
+                stderr(&o).contains("Read-only file system"),
+                "{}",
+                stderr(&o)
+            );
+            stopped("read-only mount", o.status.code(), &stderr(&o));
+            tried.push("a read-only mount");
+        }
+        other => eprintln!("no read-only mount here: {other:?}"),
+    }
+
+    if !is_root() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |m| std::fs::set_permissions(&versions, std::fs::Permissions::from_mode(m));
+        mode(0o555).unwrap();
+        let o = migfix(&work, &write);
+        mode(0o755).unwrap();
+        assert!(stderr(&o).contains("Permission denied"), "{}", stderr(&o));
+        stopped("no write permission", o.status.code(), &stderr(&o));
+        tried.push("a folder without write permission");
+    }
+    if tried.is_empty() {
+        eprintln!("skipped: as root, without a mount namespace, no folder is read-only");
+        return;
+    }
+    let o = migfix(&work, &write);
+    assert_eq!(o.status.code(), Some(0), "after {tried:?}: {}", stderr(&o));
 }

@@ -26,6 +26,7 @@ mod fuzz_python;
 mod fuzz_sqitch;
 mod gate;
 mod journal;
+mod journal_kills;
 mod later;
 mod layouts;
 mod merge_heads;
