@@ -46,12 +46,18 @@ fn apply_with(
     let failed = |what: &str, path: &Path, e: std::io::Error| {
         anyhow!("cannot {what} {}: {e}", rel(root, path))
     };
-    let index = git_root
-        .and_then(|g| git2::Repository::open(g).ok())
-        .map(|r| r.path().join("index"));
-    preflight(plan, root, index.as_deref())?;
+    // The index of each repository that holds a file of the plan: the
+    // repository's own, then its submodules'.
+    let indexes: Vec<PathBuf> = git_root
+        .map(|g| super::stage::repositories(plan, g))
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|w| git2::Repository::open(w).ok())
+        .map(|r| r.path().join("index"))
+        .collect();
+    preflight(plan, root, &indexes)?;
     let created = missing_parents(plan);
-    let journal = journal::begin(root, plan, &created, index.as_deref())?;
+    let journal = journal::begin(root, plan, &created, &indexes)?;
     let mut moved = false;
     let result = (|| -> Result<Applied> {
         for d in &created {
@@ -124,8 +130,8 @@ fn missing_parents(plan: &Plan) -> Vec<PathBuf> {
 
 /// Every source still holds what the plan read, no target is in the way,
 /// and the git index is not locked by another git command.
-fn preflight(plan: &Plan, root: &Path, index: Option<&Path>) -> Result<()> {
-    if let Some(lock) = index.map(|i| i.with_extension("lock")) {
+fn preflight(plan: &Plan, root: &Path, indexes: &[PathBuf]) -> Result<()> {
+    for lock in indexes.iter().map(|i| i.with_extension("lock")) {
         if lock.exists() {
             bail!(
                 "the git index is locked ({} exists: another git command is running, or one was killed); nothing was written",

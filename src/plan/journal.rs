@@ -65,6 +65,10 @@ struct Record {
     command: String,
     /// The git index file and whether it existed.
     index: Option<(String, bool)>,
+    /// The index of each submodule that holds a file of the write, the
+    /// same way (saved as `index-N.orig`).
+    #[serde(default)]
+    submodule_indexes: Vec<(String, bool)>,
     /// Folders the apply makes, shallowest first.
     created: Vec<String>,
     changes: Vec<Entry>,
@@ -336,12 +340,13 @@ fn temp_for(to: &Path, i: usize) -> PathBuf {
 }
 
 /// Takes the lock and writes the journal of `plan`, synced. `created` are
-/// the folders the apply will make; `index` the git index file, if any.
+/// the folders the apply will make; `indexes` the git index files the
+/// write stages in, the repository's own first, then its submodules'.
 pub(super) fn begin(
     root: &Path,
     plan: &Plan,
     created: &[PathBuf],
-    index: Option<&Path>,
+    indexes: &[PathBuf],
 ) -> Result<Active> {
     let dir = location(root);
     let (found, lock) = look(root, lock::PATIENCE)
@@ -384,20 +389,21 @@ pub(super) fn begin(
                 after_sha1: sha1_hex(&c.after),
             });
         }
-        let index = match index {
-            Some(p) => {
-                let existed = match std::fs::read(p) {
-                    Ok(bytes) => {
-                        std::fs::write(fresh.join("index.orig"), bytes)?;
-                        true
-                    }
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
-                    Err(e) => return Err(e),
-                };
-                Some((hex(&absolute(p)), existed))
-            }
-            None => None,
-        };
+        let mut saved = Vec::with_capacity(indexes.len());
+        for (n, p) in indexes.iter().enumerate() {
+            let existed = match std::fs::read(p) {
+                Ok(bytes) => {
+                    std::fs::write(fresh.join(index_orig(n)), bytes)?;
+                    true
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => false,
+                Err(e) => return Err(e),
+            };
+            saved.push((hex(&absolute(p)), existed));
+        }
+        let mut saved = saved.into_iter();
+        let index = saved.next();
+        let submodule_indexes = saved.collect();
         let record = Record {
             version: 1,
             pid: std::process::id(),
@@ -406,6 +412,7 @@ pub(super) fn begin(
                 .map_or(0, |d| d.as_secs()),
             command: command_line(),
             index,
+            submodule_indexes,
             created: created.iter().map(|d| hex(&absolute(d))).collect(),
             changes,
         };
@@ -597,26 +604,38 @@ fn restore(dir: &Path, record: &Record, orig: &[u8]) -> Vec<String> {
     failures
 }
 
-/// The git index file as it was before the write, if the write had one.
+/// The saved copy of the `n`th index (the repository's own is 0).
+fn index_orig(n: usize) -> String {
+    match n {
+        0 => "index.orig".to_string(),
+        n => format!("index-{n}.orig"),
+    }
+}
+
+/// Every git index file as it was before the write, if the write had any.
 fn restore_index(dir: &Path, record: &Record) -> Result<()> {
-    let Some((index, existed)) = &record.index else {
-        return Ok(());
-    };
-    let index = unhex(index)?;
-    // git's lock file, left when the kill came while the index was written.
-    if dir.join("staging").exists() {
-        gone(&index.with_extension("lock"))?;
-    }
-    let tmp = restore_temp(record, &index, "index");
-    if *existed {
-        let saved = std::fs::read(dir.join("index.orig"))?;
-        if std::fs::read(&index).ok().as_deref() != Some(&saved[..]) {
-            replace(&index, &tmp, &saved, None)?;
+    let all = record.index.iter().chain(&record.submodule_indexes);
+    for (n, (index, existed)) in all.enumerate() {
+        let index = unhex(index)?;
+        // git's lock file, left when the kill came while the index was written.
+        if dir.join("staging").exists() {
+            gone(&index.with_extension("lock"))?;
         }
-    } else {
-        gone(&index)?;
+        let what = match n {
+            0 => "index".to_string(),
+            n => format!("index-{n}"),
+        };
+        let tmp = restore_temp(record, &index, &what);
+        if *existed {
+            let saved = std::fs::read(dir.join(index_orig(n)))?;
+            if std::fs::read(&index).ok().as_deref() != Some(&saved[..]) {
+                replace(&index, &tmp, &saved, None)?;
+            }
+        } else {
+            gone(&index)?;
+        }
+        gone(&tmp)?;
     }
-    gone(&tmp)?;
     Ok(())
 }
 
@@ -845,7 +864,7 @@ mod tests {
             .iter()
             .map(|d| root.join(d).join("121-roles/reporting"))
             .collect();
-        let active = begin(root, plan, &created, None).unwrap();
+        let active = begin(root, plan, &created, &[]).unwrap();
         for d in &created {
             std::fs::create_dir(d).unwrap();
         }
@@ -858,6 +877,33 @@ mod tests {
         }
         // Dropped without `end`: the lock goes with it, the journal stays.
         drop(active);
+    }
+
+    /// Each index the write staged in (a submodule's too) is put back.
+    #[test]
+    fn an_undo_puts_back_every_index_it_saved() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let plan = nested_rename(root);
+        let indexes = [
+            root.join("top-index"),
+            root.join("sub-index"),
+            root.join("new-index"),
+        ];
+        std::fs::write(&indexes[0], b"top before").unwrap();
+        std::fs::write(&indexes[1], b"sub before").unwrap();
+        let active = begin(root, &plan, &[], &indexes).unwrap();
+        mark(&active.dir, "staging");
+        std::fs::write(&indexes[0], b"top staged").unwrap();
+        std::fs::write(&indexes[1], b"sub staged").unwrap();
+        std::fs::write(&indexes[2], b"made by the write").unwrap();
+        std::fs::write(indexes[1].with_extension("lock"), b"").unwrap();
+        drop(active);
+        undo(root).unwrap().expect("a journal to undo");
+        assert_eq!(std::fs::read(&indexes[0]).unwrap(), b"top before");
+        assert_eq!(std::fs::read(&indexes[1]).unwrap(), b"sub before");
+        assert!(!indexes[2].exists(), "an index the write made goes");
+        assert!(!indexes[1].with_extension("lock").exists());
     }
 
     #[test]
@@ -925,13 +971,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
         let plan = nested_rename(root);
-        let active = begin(root, &plan, &[], None).unwrap();
+        let active = begin(root, &plan, &[], &[]).unwrap();
         // Another open of the folder, as another process would make.
         assert!(matches!(
             find(root),
             Found::Running { pid: Some(pid), .. } if pid == std::process::id()
         ));
-        let err = begin(root, &plan, &[], None).err().unwrap();
+        let err = begin(root, &plan, &[], &[]).err().unwrap();
         assert!(
             format!("{err:#}").contains("is writing this tree"),
             "{err:#}"

@@ -31,10 +31,19 @@ struct State {
 }
 
 fn state(dir: &Path) -> State {
+    // The repository's own index, then each submodule's.
+    let mut index = std::fs::read(dir.join(".git/index")).unwrap_or_default();
+    if let Ok(repo) = git2::Repository::open(dir) {
+        for sm in repo.submodules().unwrap_or_default() {
+            if let Ok(sub) = sm.open() {
+                index.extend(std::fs::read(sub.path().join("index")).unwrap_or_default());
+            }
+        }
+    }
     State {
         files: tree_bytes(dir),
         dirs: dirs(dir),
-        index: std::fs::read(dir.join(".git/index")).unwrap_or_default(),
+        index,
     }
 }
 
@@ -79,20 +88,34 @@ struct Outcome {
 
 fn outcome(dir: &Path) -> Outcome {
     let repo = git2::Repository::open(dir).unwrap();
-    let index = repo.index().unwrap();
+    let mut repos = vec![git2::Repository::open(dir).unwrap()];
+    repos.extend(
+        repo.submodules()
+            .unwrap()
+            .iter()
+            .filter_map(|sm| sm.open().ok()),
+    );
+    let index = repos
+        .iter()
+        .flat_map(|r| {
+            r.index()
+                .unwrap()
+                .iter()
+                .filter(|e| e.mode != 0o160000)
+                .map(|e| {
+                    let blob = r.find_blob(e.id).unwrap();
+                    (e.path, masked(blob.content()), e.mode)
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
     Outcome {
         files: tree_bytes(dir)
             .into_iter()
             .map(|(p, b)| (p, masked(&b)))
             .collect(),
         dirs: dirs(dir),
-        index: index
-            .iter()
-            .map(|e| {
-                let blob = repo.find_blob(e.id).unwrap();
-                (e.path, masked(blob.content()), e.mode)
-            })
-            .collect(),
+        index,
     }
 }
 
@@ -475,6 +498,46 @@ fn a_killed_nested_sqitch_rename_is_undone_exactly() {
 fn a_killed_django_renumber_is_undone_exactly() {
     let command = ["renumber", "shop", "0001_initial", "--to", "201", "--yes"];
     killed(|d| django_app(d, 200), kill_writes, &command, 10);
+}
+
+/// fixtures' Django app of `n` migrations as the submodule `services/api`
+/// of a superproject.
+fn django_submodule(dir: &Path) {
+    let origin = dir.with_file_name("api-origin");
+    django_app(&origin, 60);
+    write_tree(dir, &[("README.md", "the product\n")]);
+    git_init(dir);
+    git(
+        dir,
+        &[
+            "-c",
+            "protocol.file.allow=always",
+            "submodule",
+            "add",
+            "-q",
+            origin.to_str().unwrap(),
+            "services/api",
+        ],
+    );
+    git(
+        dir,
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@e",
+            "commit",
+            "-qm",
+            "api",
+        ],
+    );
+}
+
+/// The submodule's index is put back as the repository's own is.
+#[test]
+fn a_killed_renumber_inside_a_submodule_is_undone_exactly() {
+    let command = ["renumber", "shop", "0001_initial", "--to", "061", "--yes"];
+    killed(django_submodule, kill_writes, &command, 6);
 }
 
 #[test]
