@@ -235,3 +235,33 @@ pub fn index_holds_everything(dir: &Path) {
         Vec::<&str>::new()
     );
 }
+
+/// A superproject at `top` holding the repository at `origin` as its
+/// submodule `services/api`, committed.
+pub fn superproject_of(origin: &Path, top: &Path) {
+    write_tree(top, &[("README.md", "the product\n")]);
+    git_init(top);
+    let url = origin.to_str().unwrap();
+    let add = [
+        "-c",
+        "protocol.file.allow=always",
+        "submodule",
+        "add",
+        "-q",
+        url,
+        "services/api",
+    ];
+    git(top, &add);
+    git(
+        top,
+        &[
+            "-c",
+            "user.name=t",
+            "-c",
+            "user.email=t@e",
+            "commit",
+            "-qm",
+            "api",
+        ],
+    );
+}

@@ -505,32 +505,7 @@ fn a_killed_django_renumber_is_undone_exactly() {
 fn django_submodule(dir: &Path) {
     let origin = dir.with_file_name("api-origin");
     django_app(&origin, 60);
-    write_tree(dir, &[("README.md", "the product\n")]);
-    git_init(dir);
-    git(
-        dir,
-        &[
-            "-c",
-            "protocol.file.allow=always",
-            "submodule",
-            "add",
-            "-q",
-            origin.to_str().unwrap(),
-            "services/api",
-        ],
-    );
-    git(
-        dir,
-        &[
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@e",
-            "commit",
-            "-qm",
-            "api",
-        ],
-    );
+    superproject_of(&origin, dir);
 }
 
 /// The submodule's index is put back as the repository's own is.

@@ -13,32 +13,7 @@ fn superproject(name: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     copy_tree(&fixture(name), &origin);
     git_init(&origin);
     let top = dir.path().join("top");
-    write_tree(&top, &[("README.md", "the product\n")]);
-    git_init(&top);
-    git(
-        &top,
-        &[
-            "-c",
-            "protocol.file.allow=always",
-            "submodule",
-            "add",
-            "-q",
-            origin.to_str().unwrap(),
-            "services/api",
-        ],
-    );
-    git(
-        &top,
-        &[
-            "-c",
-            "user.name=t",
-            "-c",
-            "user.email=t@e",
-            "commit",
-            "-qm",
-            "api",
-        ],
-    );
+    superproject_of(&origin, &top);
     (dir, top)
 }
 
