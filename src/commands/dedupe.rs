@@ -4,8 +4,7 @@
 
 use anyhow::Result;
 
-use super::repoint::one_chain;
-use super::write::repair;
+use super::write::{one_chain, repair};
 use crate::cli::DedupeArgs;
 use crate::config::Config;
 use crate::error::ExitStatus;

@@ -49,10 +49,10 @@ fn apply_with(
     // The index of each repository that holds a file of the plan: the
     // repository's own, then its submodules'.
     let indexes: Vec<PathBuf> = git_root
-        .map(|g| super::stage::repositories(plan, g))
+        .map(|g| super::stage::by_repository(plan, g))
         .unwrap_or_default()
         .iter()
-        .filter_map(|w| git2::Repository::open(w).ok())
+        .filter_map(|(w, _)| git2::Repository::open(w).ok())
         .map(|r| r.path().join("index"))
         .collect();
     preflight(plan, root, &indexes)?;

@@ -32,18 +32,24 @@ pub(crate) struct Staged {
     pub left: Vec<PathBuf>,
 }
 
-/// The work tree of each repository that holds a file of `plan`, the one
-/// at `git_root` first: a file inside a submodule is staged in the
-/// submodule's own index.
-pub(crate) fn repositories(plan: &Plan, git_root: &Path) -> Vec<PathBuf> {
-    let mut out = vec![git_root.to_path_buf()];
+/// The work tree of each repository that holds a file of `plan` (found
+/// once per file), canonical, the one at `git_root` first, with the
+/// changes it holds: a file inside a submodule belongs to the submodule.
+pub(crate) fn by_repository<'p>(
+    plan: &'p Plan,
+    git_root: &Path,
+) -> Vec<(PathBuf, Vec<&'p super::Change>)> {
+    let top = git_root
+        .canonicalize()
+        .unwrap_or_else(|_| git_root.to_path_buf());
+    let mut out: Vec<(PathBuf, Vec<&super::Change>)> = vec![(top, Vec::new())];
     for c in &plan.changes {
-        let Some(workdir) = holding(&c.to).and_then(|r| r.workdir().map(Path::to_path_buf)) else {
+        let Some(workdir) = holding(&c.to).and_then(|r| r.workdir()?.canonicalize().ok()) else {
             continue;
         };
-        let same = |w: &PathBuf| w.canonicalize().ok() == workdir.canonicalize().ok();
-        if !out.iter().any(same) {
-            out.push(workdir);
+        match out.iter_mut().find(|(w, _)| *w == workdir) {
+            Some((_, changes)) => changes.push(c),
+            None => out.push((workdir, vec![c])),
         }
     }
     out
@@ -54,22 +60,12 @@ pub(crate) fn repositories(plan: &Plan, git_root: &Path) -> Vec<PathBuf> {
 /// its new bytes (`git mv` plus `git add`), a new file is added. A tracked
 /// file whose index entry is not the bytes the plan started from is left
 /// to the user, and named. Untracked files stay untracked. Each file goes
-/// into the index of the repository that holds it (see [`repositories`]).
+/// into the index of the repository that holds it (see [`by_repository`]).
 pub(super) fn stage_in_index(plan: &Plan, git_root: &Path) -> Result<Staged> {
     let mut out = Staged::default();
-    for workdir in repositories(plan, git_root) {
+    for (workdir, inside) in by_repository(plan, git_root) {
         let repo = git2::Repository::open(&workdir)
             .with_context(|| format!("opening the git repository at {}", workdir.display()))?;
-        let workdir = workdir.canonicalize()?;
-        let inside: Vec<&super::Change> = plan
-            .changes
-            .iter()
-            .filter(|c| {
-                holding(&c.to)
-                    .and_then(|r| r.workdir().and_then(|w| w.canonicalize().ok()))
-                    .is_some_and(|w| w == workdir)
-            })
-            .collect();
         stage_in(&repo, &workdir, &inside, &mut out)?;
     }
     Ok(out)

@@ -20,6 +20,9 @@ pub(super) struct Shown {
 }
 
 struct Signs {
+    /// Every sign below as one set: most lines show none, and one pass
+    /// over them says so.
+    any: regex::RegexSet,
     /// (class, part for class D, regex with the name as group 1 if any)
     messages: Vec<(char, Option<IndexPart>, Regex)>,
     /// A column or constraint that already exists: not a table created
@@ -80,23 +83,34 @@ fn signs() -> &'static Signs {
                 .collect::<Vec<_>>()
                 .join("|")
         };
+        let sqlstate = r(r"(?i)\b(?:sqlstate|pgcode)\b\W{0,3}([0-9A-Z]{5})\b");
+        let exceptions = vec![
+            ('F', r(r"\bDuplicateTable(?:Error)?\b")),
+            // Django's and SQLAlchemy's failed lookups.
+            ('A', r(r"\b(\w+) matching query does not exist\b")),
+            ('A', r(r"\b(?:RelatedObject|Object)?DoesNotExist\b")),
+            ('A', r(r"\bNoResultFound\b|\bNo row was found when one was required\b")),
+            // MySQL's and MariaDB's table created twice (1050).
+            ('F', r(r"\bTable '([^']+)' already exists\b")),
+        ];
+        let any = regex::RegexSet::new(
+            messages
+                .iter()
+                .map(|(_, _, re)| re.as_str())
+                .chain(exceptions.iter().map(|(_, re)| re.as_str()))
+                .chain([sqlstate.as_str()]),
+        )
+        .expect("valid regexes make a valid set");
         Signs {
+            any,
             messages,
             not_table: r(r"\bDuplicate(?:Column|Object)(?:Error)?\b|(?i:\b(?:sqlstate|pgcode|code)\b\W{0,3}(?:42701|42710)\b)"),
             not_table_messages,
             index_name: r(r"(?i)^(?:ix|idx|ux|uq|unique|pk|fk)[-_]|[-_](?:idx|index|ix|uniq|unique|key|pkey|fkey|like|[0-9a-f]{8})$"),
             at_connect: r(r"(?i)OperationalError|InvalidAuthorizationSpecification|connection to server|could not connect|\bconnect(?:ing|ion)? failed"),
             fatal: r(&format!(r"\b(?:{}):", words("fatal"))),
-            sqlstate: r(r"(?i)\b(?:sqlstate|pgcode)\b\W{0,3}([0-9A-Z]{5})\b"),
-            exceptions: vec![
-                ('F', r(r"\bDuplicateTable(?:Error)?\b")),
-                // Django's and SQLAlchemy's failed lookups.
-                ('A', r(r"\b(\w+) matching query does not exist\b")),
-                ('A', r(r"\b(?:RelatedObject|Object)?DoesNotExist\b")),
-                ('A', r(r"\bNoResultFound\b|\bNo row was found when one was required\b")),
-                // MySQL's and MariaDB's table created twice (1050).
-                ('F', r(r"\bTable '([^']+)' already exists\b")),
-            ],
+            sqlstate,
+            exceptions,
             severity: r(&format!(
                 r"(?:^|\s|:)(?:{}|{}|{}):\s",
                 words("error"),
@@ -110,6 +124,9 @@ fn signs() -> &'static Signs {
 /// The classes `text` shows, with the names they are about.
 pub(super) fn shown(text: &str) -> Vec<Shown> {
     let s = signs();
+    if !s.any.is_match(text) {
+        return Vec::new();
+    }
     let index_named = s.messages.iter().any(|(class, _, re)| {
         *class == 'F'
             && re

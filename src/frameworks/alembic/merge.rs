@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::{bail, Result};
 
-use super::planned::{planned_chain, track_heads};
+use super::planned::checked;
 use super::template::{self, HouseStyle, NewRevision};
 use crate::chains::ids::slug;
 use crate::chains::{Chain, Naming};
@@ -19,7 +19,7 @@ use crate::graph::{Graph, Problem};
 use crate::outcome::Preview;
 use crate::plan::Builder;
 use crate::repair::merge::{stale_branches, Prepared};
-use crate::repair::{confine, default_id, in_width, new_problems, next_file_number, taken_by};
+use crate::repair::{default_id, in_width, next_file_number, taken_by};
 use crate::utc::Utc;
 
 /// Alembic's merge revision, in the chain's own style.
@@ -84,17 +84,7 @@ pub(crate) fn merge_heads(
     let mut builder = Builder::default();
     builder.add(path.clone(), contents);
     let mut plan = builder.build()?;
-    confine(config, &[chain], &plan)?;
-    let after = planned_chain(config, chain, &plan)?;
-    let problems = new_problems(chain, &after);
-    if !problems.is_empty() {
-        bail!(
-            "the planned merge would leave the chain broken ({}); nothing was written",
-            problems.join("; ")
-        );
-    }
-    let g = Graph::build(&after);
-    let heads_after: Vec<String> = g.heads().into_iter().map(|i| g.rev(i).id.clone()).collect();
+    let (_, heads_after, tracked) = checked(config, chain, &mut plan, "the planned merge")?;
     // The merged heads give way to the merge node; other branches keep theirs.
     let expected: BTreeSet<&str> = graph
         .heads()
@@ -114,7 +104,6 @@ pub(crate) fn merge_heads(
             heads_after.join(", ")
         );
     }
-    let tracked = track_heads(config, chain, &after, &mut plan);
 
     let mut notes = vec![
         format!("file: {}", rel(&config.root, &path)),

@@ -97,6 +97,32 @@ pub(crate) fn head_files(chain: &Chain) -> Vec<(PathBuf, Vec<u8>, String)> {
     out
 }
 
+/// The plan checked as every Alembic repair checks it: inside the chain's
+/// folders, each revision file read again from its planned bytes, and no
+/// problem the chain does not have now (`what` names the repair in the
+/// refusal); the head files it moves are kept in step. The chain as the
+/// plan leaves it, its heads, and the notes on the head files.
+pub(crate) fn checked(
+    config: &Config,
+    chain: &Chain,
+    plan: &mut Plan,
+    what: &str,
+) -> Result<(Chain, Vec<String>, Vec<String>)> {
+    crate::repair::confine(config, &[chain], plan)?;
+    let after = planned_chain(config, chain, plan)?;
+    let tracked = track_heads(config, chain, &after, plan);
+    let problems = crate::repair::new_problems(chain, &after);
+    if !problems.is_empty() {
+        anyhow::bail!(
+            "{what} would leave the chain broken ({}); nothing was written",
+            problems.join("; ")
+        );
+    }
+    let g = Graph::build(&after);
+    let heads = g.heads().into_iter().map(|i| g.rev(i).id.clone()).collect();
+    Ok((after, heads, tracked))
+}
+
 /// Each head file whose head the plan moves or renames is given the head
 /// that now follows it, in the same plan.
 pub(crate) fn track_heads(

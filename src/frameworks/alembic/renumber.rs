@@ -3,7 +3,7 @@
 
 use anyhow::{bail, Context, Result};
 
-use super::planned::{planned_chain, track_heads};
+use super::planned::checked;
 use crate::chains::{Chain, Revision};
 use crate::cli::RenumberArgs;
 use crate::config::{rel, Config};
@@ -13,8 +13,7 @@ use crate::graph::Graph;
 use crate::plan::{Builder, Edit, Plan};
 use crate::python::{ModuleConsts, PyValue};
 use crate::repair::{
-    confine, default_id, in_width, new_problems, next_file_number, next_free, renamed, retokened,
-    taken_by, Preview,
+    default_id, in_width, next_file_number, next_free, renamed, retokened, taken_by, Preview,
 };
 
 /// Alembic's renumber: the id in the file, its name and header, and every
@@ -123,23 +122,7 @@ pub(crate) fn renumber(
         }
     }
     let mut plan = builder.build()?;
-    confine(config, &[chain], &plan)?;
-
-    let after = planned_chain(config, chain, &plan)?;
-    let tracked = track_heads(config, chain, &after, &mut plan);
-    let problems = new_problems(chain, &after);
-    if !problems.is_empty() {
-        bail!(
-            "the planned renumber would leave the chain broken ({}); nothing was written",
-            problems.join("; ")
-        );
-    }
-    let after_graph = Graph::build(&after);
-    let heads_after: Vec<String> = after_graph
-        .heads()
-        .into_iter()
-        .map(|i| after_graph.rev(i).id.clone())
-        .collect();
+    let (after, heads_after, tracked) = checked(config, chain, &mut plan, "the planned renumber")?;
     if !duplicate && after.revisions.iter().filter(|r| r.id == new_id).count() != 1 {
         bail!("the planned renumber would not leave exactly one {new_id}; nothing was written");
     }

@@ -3,9 +3,9 @@
 //! to name an existing one, byte for byte; or, with `--drop`, each
 //! `depends_on` entry naming it removed.
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 
-use super::planned::{planned_chain, track_heads};
+use super::planned::checked;
 use super::renumber::reference_edits;
 use crate::chains::Chain;
 use crate::config::{rel, Config};
@@ -13,7 +13,7 @@ use crate::error::{Diag, InputErrors};
 use crate::graph::Graph;
 use crate::plan::{Builder, Edit, Plan};
 use crate::python::Assigned;
-use crate::repair::{confine, missing_new, nearest, new_problems, Preview};
+use crate::repair::{missing_new, nearest, Preview};
 use std::ops::Range;
 
 pub(crate) fn repoint(
@@ -86,22 +86,11 @@ pub(crate) fn repoint(
         files.push(format!("{} ({})", r.id, rel(&config.root, &r.path)));
     }
     let mut plan = builder.build()?;
-    confine(config, &[chain], &plan)?;
-    let after = planned_chain(config, chain, &plan)?;
-    let tracked = track_heads(config, chain, &after, &mut plan);
-    let problems = new_problems(chain, &after);
-    if !problems.is_empty() {
-        bail!(
-            "{} would leave the chain broken ({}); nothing was written",
-            match new {
-                Some(new) => format!("re-pointing {old} at {new}"),
-                None => format!("dropping {old}"),
-            },
-            problems.join("; ")
-        );
-    }
-    let g = Graph::build(&after);
-    let heads_after = g.heads().into_iter().map(|i| g.rev(i).id.clone()).collect();
+    let what = match new {
+        Some(new) => format!("re-pointing {old} at {new}"),
+        None => format!("dropping {old}"),
+    };
+    let (_, heads_after, tracked) = checked(config, chain, &mut plan, &what)?;
     let (title, did) = match new {
         Some(new) => (
             format!("re-point {old} -> {new}"),
