@@ -182,8 +182,27 @@ pub struct CollisionsArgs {
 #[derive(Debug, Args)]
 pub struct DiagnoseArgs {
     /// A CI or deploy log to classify (`-` reads standard input); without it, the tree is read statically
-    #[arg(long, value_name = "FILE|-")]
+    #[arg(long, value_name = "FILE|-", conflicts_with_all = ["ignore", "select"])]
     pub log: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub choice: ChoiceArgs,
+}
+
+/// Which findings a reading command reports, besides what migfix.toml's
+/// `ignore` and `# migfix: ignore[...]` comments suppress.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ChoiceArgs {
+    /// Do not report these: classes A–F or findings' kinds, comma-separated (repeatable); counted as suppressed
+    #[arg(long, value_name = "CODE", value_delimiter = ',', value_parser = code)]
+    pub ignore: Vec<String>,
+    /// Report only these: classes A–F or findings' kinds, comma-separated (repeatable)
+    #[arg(long, value_name = "CODE", value_delimiter = ',', value_parser = code)]
+    pub select: Vec<String>,
+}
+
+fn code(s: &str) -> Result<String, String> {
+    s.parse::<crate::config::ignore::Code>()
+        .map(|c| c.to_string())
 }
 
 #[derive(Debug, Args)]
@@ -283,7 +302,10 @@ pub struct HistoryArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct CheckArgs {}
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub choice: ChoiceArgs,
+}
 
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {

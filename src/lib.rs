@@ -25,6 +25,7 @@ mod python;
 mod repair;
 mod secrets;
 mod sql;
+mod suppress;
 mod utc;
 
 use anyhow::Result;
@@ -87,7 +88,7 @@ pub fn run(cli: Cli) -> Result<ExitStatus> {
         Command::Chains => commands::chains(&config),
         Command::Heads => commands::heads(&config),
         Command::History(args) => commands::history(&config, args),
-        Command::Check(_) => commands::check(&config),
+        Command::Check(args) => commands::check(&config, args),
         Command::Renumber(args) => commands::renumber::run(&config, args),
         Command::Repoint(args) => commands::repoint::run(&config, args),
         Command::Dedupe(args) => commands::dedupe::run(&config, args),

@@ -7,15 +7,19 @@ use std::path::Path;
 use super::diagnose::{self, CiRole};
 use crate::chains::Chain;
 use crate::findings::{self, Finding};
+use crate::suppress::{Choice, Sifter, Suppressed};
 
 /// One chain's findings, as `check` sorts them.
 pub(crate) struct Judged {
     /// What fails the gate.
     pub failing: Vec<Finding>,
-    /// Warnings of the graph and the framework's lint (names, bases).
+    /// Warnings of the graph and the framework's lint (names, bases), and
+    /// of suppression comments that suppress nothing.
     pub naming: Vec<Finding>,
     /// Warnings of the static classes (what the gate's database needs).
     pub classes: Vec<Finding>,
+    /// What a comment, a configuration or `--ignore` silences.
+    pub suppressed: Vec<Suppressed>,
 }
 
 impl Judged {
@@ -28,22 +32,44 @@ impl Judged {
 /// The graph's and the framework's findings (`chains` are the repository's,
 /// for references across them), then the static classes: D and F fail the
 /// gate, A and B are warnings; so is what the frameworks' own tools do not
-/// stop at (file names, several bases).
-pub(crate) fn judge(root: &Path, chain: &Chain, chains: &[Chain], ci: &[CiRole]) -> Judged {
-    let (mut failing, naming): (Vec<_>, Vec<_>) = crate::frameworks::findings(root, chain, chains)
+/// stop at (file names, several bases). What is suppressed (`cli` adds the
+/// command line's choice to the configuration's) is set apart.
+pub(crate) fn judge(
+    root: &Path,
+    chain: &Chain,
+    chains: &[Chain],
+    ci: &[CiRole],
+    cli: &Choice,
+) -> Judged {
+    let mut sifter = Sifter::new(root, chain, cli);
+    let (mut failing, mut naming): (Vec<_>, Vec<_>) = sifter
+        .sift(crate::frameworks::findings(root, chain, chains))
         .into_iter()
         .partition(|f| !findings::warns_only(f));
+    for x in &mut sifter.suppressed {
+        x.fails = !findings::warns_only(&x.finding);
+    }
+    let graph_suppressed = sifter.suppressed.len();
     let mut classes = Vec::new();
-    for f in diagnose::static_findings(root, chain, ci) {
+    for f in sifter.sift(diagnose::static_findings(root, chain, ci)) {
         if diagnose::fails_gate(&f) {
             failing.push(f);
         } else {
             classes.push(f);
         }
     }
+    for x in &mut sifter.suppressed[graph_suppressed..] {
+        x.fails = diagnose::fails_gate(&x.finding);
+    }
+    let unused_from = sifter.suppressed.len();
+    naming.extend(sifter.unused());
+    for x in &mut sifter.suppressed[unused_from..] {
+        x.fails = false;
+    }
     Judged {
         failing,
         naming,
         classes,
+        suppressed: sifter.suppressed,
     }
 }

@@ -19,7 +19,7 @@ use anyhow::Result;
 use clap::CommandFactory;
 
 use crate::chains::{self};
-use crate::cli::{Cli, CompletionsArgs, HistoryArgs};
+use crate::cli::{CheckArgs, Cli, CompletionsArgs, HistoryArgs};
 use crate::config::Config;
 use crate::error::ExitStatus;
 use crate::findings;
@@ -48,7 +48,8 @@ pub(crate) fn history(config: &Config, args: &HistoryArgs) -> Result<ExitStatus>
 /// classes run too: D and F fail the gate, A and B (what the gate's fresh
 /// database must be given) are warnings. So is what Alembic itself does not
 /// stop at: file names that disagree with the chain's naming, several bases.
-pub(crate) fn check(config: &Config) -> Result<ExitStatus> {
+pub(crate) fn check(config: &Config, args: &CheckArgs) -> Result<ExitStatus> {
+    let choice = crate::suppress::Choice::of(&args.choice);
     let mut chains = crate::frameworks::load(config)?;
     let ci = diagnose::ci_roles(&config.root);
     let mut judged: Vec<_> = chains
@@ -61,11 +62,12 @@ pub(crate) fn check(config: &Config) -> Result<ExitStatus> {
                 c.revisions.len(),
                 &format!("checking {}", c.name()),
             );
-            judge::judge(&config.root, c, &chains, &ci)
+            judge::judge(&config.root, c, &chains, &ci, &choice)
         })
         .collect();
     let mut found = Vec::with_capacity(chains.len());
     let mut warned = Vec::with_capacity(chains.len());
+    let mut suppressed = Vec::with_capacity(chains.len());
     for (chain, j) in chains.iter_mut().zip(judged.drain(..)) {
         chain
             .warnings
@@ -76,9 +78,10 @@ pub(crate) fn check(config: &Config) -> Result<ExitStatus> {
             .extend(j.classes.iter().map(diagnose::as_warning));
         warned.push(j.warnings().cloned().collect::<Vec<_>>());
         found.push(j.failing);
+        suppressed.push(j.suppressed);
     }
     let per_chain: Vec<_> = chains.iter().zip(found).collect();
-    report::check(config, &per_chain, &warned)?;
+    report::check(config, &per_chain, &warned, &suppressed)?;
     config.status(if per_chain.iter().any(|(_, f)| !f.is_empty()) {
         ExitStatus::Problems
     } else {

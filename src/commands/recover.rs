@@ -137,6 +137,7 @@ pub(crate) fn run(config: &Config, args: &RecoverArgs) -> Result<ExitStatus> {
                     config,
                     &[(c, crate::frameworks::findings(&config.root, c, &[]))],
                     &[Vec::new()],
+                    &[Vec::new()],
                 )?;
             }
         }

@@ -77,6 +77,8 @@ pub(crate) fn verify(config: &Config, target: &str, plan: &Plan) -> Result<Verdi
         })
         .collect();
     let ci = diagnose::ci_roles(&config.root);
+    // As `check` judges without flags: what the configuration ignores.
+    let no_choice = crate::suppress::Choice::default();
     // Chains are matched by framework and location from the root: a chain
     // named after the root folder has another name in the copy.
     let judged = |root: &Path, chains: &[Chain]| -> BTreeMap<(String, String), (String, Judged)> {
@@ -84,7 +86,13 @@ pub(crate) fn verify(config: &Config, target: &str, plan: &Plan) -> Result<Verdi
             .iter()
             .map(|c| {
                 let key = (c.kind().to_string(), rel(root, &c.location()));
-                (key, (c.name().to_string(), judge(root, c, chains, &ci)))
+                (
+                    key,
+                    (
+                        c.name().to_string(),
+                        judge(root, c, chains, &ci, &no_choice),
+                    ),
+                )
             })
             .collect()
     };
@@ -107,7 +115,10 @@ pub(crate) fn verify(config: &Config, target: &str, plan: &Plan) -> Result<Verdi
             continue;
         };
         let mut old = keys(b, &renames);
-        for f in a.failing.iter().chain(a.warnings()) {
+        // A suppression comment a repair leaves idle (its finding healed)
+        // is no harm done.
+        let now_found = a.failing.iter().chain(a.warnings());
+        for f in now_found.filter(|f| f.kind != crate::suppress::UNUSED) {
             match old.get_mut(&key_of(f, None)) {
                 Some(n) if *n > 0 => *n -= 1,
                 _ => verdict.worse.push(format!(

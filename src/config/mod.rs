@@ -2,6 +2,7 @@
 //! checked [`Config`]: where every chain lives and how to read it.
 
 pub(crate) mod discover;
+pub(crate) mod ignore;
 pub(crate) mod ini;
 pub(crate) mod profile;
 
@@ -62,6 +63,9 @@ pub(crate) struct ChainSpec {
     pub expected_heads: Option<usize>,
     /// The `[chain.gate]` table, for the gate command.
     pub gate: Option<GateSpec>,
+    /// What `check` and `diagnose` do not report for this chain:
+    /// migfix.toml's `ignore`, then the chain table's.
+    pub ignore: Vec<ignore::Ignored>,
 }
 
 /// A framework's own account of one chain: where it lives and how it is
@@ -104,6 +108,7 @@ impl ChainSpec {
             roles: Vec::new(),
             expected_heads: None,
             gate: None,
+            ignore: Vec::new(),
         }
     }
 
@@ -145,17 +150,20 @@ impl Config {
             quiet: global.quiet,
             verbose: global.verbose,
         };
-        let declared = if !global.versions.is_empty() || !global.plan.is_empty() {
-            Declared::Flags
+        let (declared, ignored) = if !global.versions.is_empty() || !global.plan.is_empty() {
+            (Declared::Flags, Vec::new())
         } else if std::fs::metadata(root.join("migfix.toml")).is_ok_and(|m| !m.is_dir()) {
             // Not only a regular file: a FIFO or a device there is refused.
             from_toml(&root)?
-        } else if let Some(tables) = from_pyproject(&root)? {
-            tables
+        } else if let Some(found) = from_pyproject(&root)? {
+            found
         } else {
-            Declared::Nowhere
+            (Declared::Nowhere, Vec::new())
         };
-        let (every, broken) = chains(&root, &cwd, declared)?;
+        let (mut every, broken) = chains(&root, &cwd, declared)?;
+        for spec in &mut every {
+            spec.ignore.splice(0..0, ignored.iter().cloned());
+        }
         let chains = select(every.clone(), &broken, global.chain.as_deref())?;
         Ok(Config {
             root,
@@ -298,6 +306,8 @@ pub(crate) fn user_path(root: &Path, cwd: &Path, p: &Path) -> PathBuf {
 struct TomlFile {
     #[serde(default)]
     chain: Vec<TomlChain>,
+    /// Codes no chain reports (see [`ignore`]).
+    ignore: Option<Vec<ignore::Code>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -320,6 +330,9 @@ pub(crate) struct TomlChain {
     pub heads: Option<usize>,
     pub branches: Option<Vec<String>>,
     pub gate: Option<GateSpec>,
+    /// Codes this chain does not report, besides the file's `ignore`.
+    #[serde(default)]
+    pub ignore: Vec<ignore::Code>,
     /// The settings the chain's framework reads: a module's dotted name, or
     /// a table of values (which may name the module as `module`).
     pub settings: Option<TomlSettings>,
@@ -479,7 +492,7 @@ fn with_lines(mut file: TomlFile, text: &str, path: &[&str]) -> (TomlFile, Optio
     (file, deepest)
 }
 
-fn from_toml(root: &Path) -> Result<Declared> {
+fn from_toml(root: &Path) -> Result<(Declared, Vec<ignore::Ignored>)> {
     let path = root.join("migfix.toml");
     let bytes = crate::files::read(&path).map_err(|e| {
         InputErrors::one(Diag::new("migfix.toml", None, format!("cannot read: {e}")))
@@ -494,7 +507,7 @@ fn from_toml(root: &Path) -> Result<Declared> {
 
 /// `[tool.migfix]` in the root's pyproject.toml, read like migfix.toml
 /// (which wins when both are present); `None` without one.
-fn from_pyproject(root: &Path) -> Result<Option<Declared>> {
+fn from_pyproject(root: &Path) -> Result<Option<(Declared, Vec<ignore::Ignored>)>> {
     // Most pyproject.toml files say nothing of migfix: not worth a parse.
     let bytes = match crate::files::read(root.join("pyproject.toml")) {
         Ok(bytes) => bytes,
@@ -519,15 +532,20 @@ fn from_pyproject(root: &Path) -> Result<Option<Declared>> {
     }
 }
 
-/// The chain tables of migfix.toml (or `[tool.migfix]`); `shown` names the
-/// file and `table` the chain tables in messages.
-/// `(file, line)`: the line is where the tables would be (`chain = []`,
-/// `[tool.migfix]`), when written.
+/// The chain tables of migfix.toml (or `[tool.migfix]`), and what it
+/// ignores; `shown` names the file and `table` the chain tables in
+/// messages. `(file, line)`: the line is where the tables would be
+/// (`chain = []`, `[tool.migfix]`), when written. A file that only ignores
+/// leaves the chains to discovery.
 fn tables(
     (file, line): (TomlFile, Option<usize>),
     shown: &'static str,
     table: &'static str,
-) -> Result<Declared> {
+) -> Result<(Declared, Vec<ignore::Ignored>)> {
+    let ignored = ignore::Ignored::all(file.ignore.as_deref().unwrap_or_default(), shown);
+    if file.chain.is_empty() && file.ignore.is_some() {
+        return Ok((Declared::Nowhere, ignored));
+    }
     if file.chain.is_empty() {
         return Err(
             InputErrors::one(Diag::new(shown, line, format!("no {table} tables")))
@@ -538,11 +556,14 @@ fn tables(
                 .into(),
         );
     }
-    Ok(Declared::Tables {
-        tables: file.chain,
-        shown,
-        table,
-    })
+    Ok((
+        Declared::Tables {
+            tables: file.chain,
+            shown,
+            table,
+        },
+        ignored,
+    ))
 }
 
 /// `--chain NAME`: an exact name, else a unique substring. When nothing

@@ -175,6 +175,8 @@ fn from_tables(
                 spec.roles = t.roles;
                 spec.expected_heads = t.heads.or(t.branches.as_ref().map(Vec::len));
                 spec.gate = t.gate;
+                let by = format!("{table} #{} of {shown}", i + 1);
+                spec.ignore = crate::config::ignore::Ignored::all(&t.ignore, &by);
                 chains.push(spec);
             }
             Err(d) => errors.push(d),

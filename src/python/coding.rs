@@ -213,7 +213,7 @@ fn utf8_outside_comments(src: &[u8], bom: usize) -> Result<Cow<'_, [u8]>, Syntax
 /// The comments of a file as CPython 3.11's tokenizer finds them: a `#`
 /// outside a string to the end of its line. (An f-string is one string
 /// token in 3.11, quotes inside it included.)
-fn comments(body: &[u8]) -> Vec<Range<usize>> {
+pub(crate) fn comments(body: &[u8]) -> Vec<Range<usize>> {
     let mut found = Vec::new();
     let mut i = 0;
     while i < body.len() {

@@ -277,7 +277,7 @@ pub(crate) fn read_source(path: &std::path::Path) -> Result<Vec<u8>, String> {
 
 /// The file decoded for the parsers (see [`coding`]), or why CPython
 /// would refuse to read it, with the line.
-pub(crate) use coding::source;
+pub(crate) use coding::{comments, source};
 
 pub(crate) use crate::error::line_of;
 

@@ -13,6 +13,7 @@ use crate::cli::Format;
 use crate::config::profile::Words;
 use crate::error::Diag;
 use crate::findings::Finding;
+use crate::suppress::{Suppressed, Suppression};
 
 /// What one command found, for the CI formats.
 pub(crate) struct Outcome<'a> {
@@ -34,6 +35,9 @@ pub(crate) struct ChainOutcome<'a> {
     pub warned: Vec<&'a Finding>,
     /// What reading the chain warned of.
     pub notes: Vec<&'a Diag>,
+    /// What is not reported: only SARIF lists it, with its suppression;
+    /// the others count it.
+    pub suppressed: Vec<&'a Suppressed>,
     /// The words of its framework (the common ones for a log's findings).
     pub words: &'static Words,
 }
@@ -61,6 +65,8 @@ struct Item<'a> {
     fix: Option<&'a str>,
     /// What the kind means in the chain's framework's words, if it has its own.
     help: Option<&'static str>,
+    /// Why a suppressed finding is not reported.
+    suppression: Option<&'a Suppression>,
 }
 
 /// The kind of a reader's warning (as the words' `help` is asked it).
@@ -81,12 +87,21 @@ fn items<'a>(outcome: &'a Outcome<'a>) -> Vec<Item<'a>> {
             text: d.message.clone(),
             fix: None,
             help: None,
+            suppression: None,
         });
     }
     for c in &outcome.chains {
-        let findings = c.failing.iter().map(|f| (Level::Error, *f));
-        let warned = c.warned.iter().map(|f| (Level::Warning, *f));
-        for (level, f) in findings.chain(warned) {
+        let findings = c.failing.iter().map(|f| (Level::Error, *f, None));
+        let warned = c.warned.iter().map(|f| (Level::Warning, *f, None));
+        let suppressed = c.suppressed.iter().map(|x| {
+            let level = if x.fails {
+                Level::Error
+            } else {
+                Level::Warning
+            };
+            (level, &x.finding, Some(&x.suppression))
+        });
+        for (level, f, suppression) in findings.chain(warned).chain(suppressed) {
             let mut text = f.message.clone();
             if !f.fix.is_empty() {
                 text.push_str(&format!("\nfix: {}", f.fix));
@@ -105,6 +120,7 @@ fn items<'a>(outcome: &'a Outcome<'a>) -> Vec<Item<'a>> {
                 text,
                 fix: Some(&f.fix),
                 help: (c.words.help)(f.kind).map(|h| h.1),
+                suppression,
             });
         }
         for d in &c.notes {
@@ -119,6 +135,7 @@ fn items<'a>(outcome: &'a Outcome<'a>) -> Vec<Item<'a>> {
                 text: d.message.clone(),
                 fix: None,
                 help: (c.words.help)(READ_WARNING).map(|h| h.1),
+                suppression: None,
             });
         }
     }
@@ -138,28 +155,32 @@ fn title(class: Option<char>, kind: &str, own: &Words) -> String {
 /// Prints `outcome` in a CI format (callers check [`Format::is_ci`]; text
 /// and JSON are theirs to print).
 pub(crate) fn print(format: Format, outcome: &Outcome<'_>) -> io::Result<()> {
-    let items = items(outcome);
+    let all = items(outcome);
+    // Only SARIF has a place for what is suppressed; the others count it.
+    let hushed = all.iter().filter(|i| i.suppression.is_some()).count();
+    let items: Vec<&Item<'_>> = all.iter().filter(|i| i.suppression.is_none()).collect();
+    let items = &items[..];
     let mut out = io::stdout().lock();
     match format {
         Format::Text | Format::Json => {}
         Format::Github => {
-            github(&mut out, outcome, &items)?;
+            github(&mut out, outcome, items, hushed)?;
             if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
                 // GitHub shows ten annotations per step; the summary shows all.
                 let mut file = std::fs::OpenOptions::new()
                     .create(true)
                     .append(true)
                     .open(path)?;
-                file.write_all(summary(outcome, &items).as_bytes())?;
+                file.write_all(summary(outcome, items, hushed).as_bytes())?;
             }
         }
         Format::Sarif => {
-            serde_json::to_writer_pretty(&mut out, &sarif(&items))?;
+            serde_json::to_writer_pretty(&mut out, &sarif(&all))?;
             writeln!(out)?;
         }
-        Format::Junit => out.write_all(junit(outcome, &items).as_bytes())?,
+        Format::Junit => out.write_all(junit(outcome, items).as_bytes())?,
         Format::Gitlab => {
-            serde_json::to_writer_pretty(&mut out, &gitlab(outcome, &items))?;
+            serde_json::to_writer_pretty(&mut out, &gitlab(outcome, items))?;
             writeln!(out)?;
         }
     }
@@ -206,7 +227,12 @@ fn gh_property(s: &str) -> String {
     gh_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-fn github(out: &mut impl Write, outcome: &Outcome<'_>, items: &[Item<'_>]) -> io::Result<()> {
+fn github(
+    out: &mut impl Write,
+    outcome: &Outcome<'_>,
+    items: &[&Item<'_>],
+    hushed: usize,
+) -> io::Result<()> {
     // A configuration error is annotated once, as the command exits 2.
     for i in items.iter().filter(|i| i.rule != CONFIGURATION) {
         let command = match i.level {
@@ -228,7 +254,7 @@ fn github(out: &mut impl Write, outcome: &Outcome<'_>, items: &[Item<'_>]) -> io
         out,
         "migfix {}: {} in {} chain{}",
         outcome.command,
-        counted(errors, items.len() - errors),
+        counted(errors, items.len() - errors, hushed),
         outcome.chains.len(),
         plural(outcome.chains.len())
     )
@@ -242,16 +268,20 @@ fn plural(n: usize) -> &'static str {
     }
 }
 
-fn counted(errors: usize, warnings: usize) -> String {
+fn counted(errors: usize, warnings: usize, hushed: usize) -> String {
+    let hushed = match hushed {
+        0 => String::new(),
+        n => format!(", {n} suppressed"),
+    };
     format!(
-        "{errors} error{}, {warnings} warning{}",
+        "{errors} error{}, {warnings} warning{}{hushed}",
         plural(errors),
         plural(warnings)
     )
 }
 
 /// The job summary: every result in one Markdown table.
-fn summary(outcome: &Outcome<'_>, items: &[Item<'_>]) -> String {
+fn summary(outcome: &Outcome<'_>, items: &[&Item<'_>], hushed: usize) -> String {
     let cell = |s: &str| {
         s.replace('|', "\\|")
             .replace('\r', "")
@@ -266,7 +296,10 @@ fn summary(outcome: &Outcome<'_>, items: &[Item<'_>]) -> String {
     for d in &outcome.errors {
         md.push_str(&format!("- `{}`: NOT READ\n", d.file));
     }
-    md.push_str(&format!("\n{}\n\n", counted(errors, items.len() - errors)));
+    md.push_str(&format!(
+        "\n{}\n\n",
+        counted(errors, items.len() - errors, hushed)
+    ));
     if !items.is_empty() {
         md.push_str("| | Problem | Where | Details |\n|---|---|---|---|\n");
         for i in items {
@@ -357,6 +390,9 @@ fn sarif(items: &[Item<'_>]) -> Value {
                 "message": { "text": i.text },
                 "properties": { "chain": i.chain },
             });
+            if let Some(s) = i.suppression {
+                r["suppressions"] = json!([{ "kind": s.kind, "justification": s.justification }]);
+            }
             if let Some(p) = i.path {
                 let mut location = json!({
                     "physicalLocation": {
@@ -424,7 +460,7 @@ fn xml(s: &str) -> String {
 
 /// One test case per chain: it fails with every failing finding; warnings
 /// go to its `system-out`.
-fn junit(outcome: &Outcome<'_>, items: &[Item<'_>]) -> String {
+fn junit(outcome: &Outcome<'_>, items: &[&Item<'_>]) -> String {
     // Each broken configuration is a failing case of its own, named by its
     // file.
     let mut broken: Vec<&str> = Vec::new();
@@ -460,6 +496,7 @@ fn junit(outcome: &Outcome<'_>, items: &[Item<'_>]) -> String {
     for (name, location, config) in cases {
         let mine: Vec<&Item<'_>> = items
             .iter()
+            .copied()
             .filter(|i| i.chain == name && (i.rule == CONFIGURATION) == config)
             .collect();
         let describe = |i: &Item<'_>| {
@@ -515,7 +552,7 @@ fn junit(outcome: &Outcome<'_>, items: &[Item<'_>]) -> String {
 
 /// GitLab Code Quality: every result needs a file, so one without takes
 /// its chain's location.
-fn gitlab(outcome: &Outcome<'_>, items: &[Item<'_>]) -> Value {
+fn gitlab(outcome: &Outcome<'_>, items: &[&Item<'_>]) -> Value {
     use sha1::Digest;
     let location = |chain: &str| {
         outcome

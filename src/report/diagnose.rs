@@ -8,6 +8,7 @@ use crate::cli::Format;
 use crate::config::Config;
 use crate::error::Diag;
 use crate::findings::Finding;
+use crate::suppress::Suppressed;
 
 use super::{ci, json, style, warn, warnings, Style};
 
@@ -15,14 +16,19 @@ use super::{ci, json, style, warn, warnings, Style};
 const RELATED_SHOWN: usize = 3;
 
 /// Static findings, grouped by chain.
-pub(crate) fn tree(config: &Config, per_chain: &[(&Chain, Vec<Finding>)]) -> io::Result<()> {
+pub(crate) fn tree(
+    config: &Config,
+    per_chain: &[(&Chain, Vec<Finding>)],
+    suppressed: &[Vec<Suppressed>],
+) -> io::Result<()> {
     if config.output.format.is_ci() {
         let outcome = ci::Outcome {
             command: "diagnose",
             errors: config.broken.iter().collect(),
             chains: per_chain
                 .iter()
-                .map(|(c, f)| super::ci_chain(config, c, f, &[], &c.warnings))
+                .zip(suppressed)
+                .map(|((c, f), x)| super::ci_chain(config, c, f, &[], &c.warnings, x))
                 .collect(),
         };
         return ci::print(config.output.format, &outcome);
@@ -31,26 +37,32 @@ pub(crate) fn tree(config: &Config, per_chain: &[(&Chain, Vec<Finding>)]) -> io:
     warn(config, &chains);
     if config.output.format == Format::Json {
         let findings: Vec<&Finding> = per_chain.iter().flat_map(|(_, f)| f).collect();
+        let suppressed: Vec<&Suppressed> = suppressed.iter().flatten().collect();
         return json(
-            &serde_json::json!({ "findings": findings, "warnings": warnings(&chains), "errors": config.broken }),
+            &serde_json::json!({ "findings": findings, "warnings": warnings(&chains), "errors": config.broken, "suppressed": suppressed }),
         );
     }
     let s = style(config);
     let mut out = io::stdout().lock();
-    for (chain, findings) in per_chain {
+    for ((chain, findings), suppressed) in per_chain.iter().zip(suppressed) {
+        let hushed = match suppressed.len() {
+            0 => String::new(),
+            n => format!("; {n} suppressed"),
+        };
         if findings.is_empty() {
             writeln!(
                 out,
-                "{}: {} (no failure of classes A–F found)",
+                "{}: {} (no failure of classes A–F found{hushed})",
                 chain.name(),
                 s.green("OK")
             )?;
+            super::list_suppressed(config, &mut out, suppressed)?;
             continue;
         }
         let n = findings.len();
         writeln!(
             out,
-            "{}: {} ({n} finding{})",
+            "{}: {} ({n} finding{}{hushed})",
             chain.name(),
             s.red("FAILED"),
             if n == 1 { "" } else { "s" }
@@ -64,6 +76,7 @@ pub(crate) fn tree(config: &Config, per_chain: &[(&Chain, Vec<Finding>)]) -> io:
             writeln!(out, "  {place}{}{}", s.bold(&class_tag(f)), f.message)?;
             details(&mut out, &s, f, "    ")?;
         }
+        super::list_suppressed(config, &mut out, suppressed)?;
     }
     out.flush()
 }
@@ -111,6 +124,7 @@ pub(crate) fn log(
                 .into_iter()
                 .enumerate()
                 .map(|(i, (name, failing))| ci::ChainOutcome {
+                    suppressed: Vec::new(),
                     words: chains
                         .iter()
                         .find(|c| c.name() == name)

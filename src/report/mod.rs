@@ -25,6 +25,7 @@ use crate::graph::Graph;
 use crate::outcome::{Preview, Verdict};
 use crate::plan::apply::Applied;
 use crate::plan::Plan;
+use crate::suppress::Suppressed;
 
 /// Renders an error for `main`: exit 2, 1 for a refused change, or 0 for a
 /// closed pipe. With `--format github`, an input error that names a file
@@ -131,11 +132,12 @@ fn warnings<'a>(chains: impl IntoIterator<Item = &'a Chain>) -> Vec<&'a Diag> {
 // ---- check ----
 
 /// `warned[i]`: chain `i`'s findings that only warn; they are also the last
-/// of its `warnings`, as text.
+/// of its `warnings`, as text. `suppressed[i]`: what is not reported of it.
 pub(crate) fn check(
     config: &Config,
     per_chain: &[(&Chain, Vec<Finding>)],
     warned: &[Vec<Finding>],
+    suppressed: &[Vec<Suppressed>],
 ) -> io::Result<()> {
     let chains = || per_chain.iter().map(|(c, _)| *c);
     if config.output.format.is_ci() {
@@ -145,9 +147,10 @@ pub(crate) fn check(
             chains: per_chain
                 .iter()
                 .zip(warned)
-                .map(|((c, failing), warned)| {
+                .zip(suppressed)
+                .map(|(((c, failing), warned), suppressed)| {
                     let read = c.warnings.len().saturating_sub(warned.len());
-                    ci_chain(config, c, failing, warned, &c.warnings[..read])
+                    ci_chain(config, c, failing, warned, &c.warnings[..read], suppressed)
                 })
                 .collect(),
         };
@@ -156,13 +159,18 @@ pub(crate) fn check(
     warn(config, chains());
     if config.output.format == Format::Json {
         let findings: Vec<&Finding> = per_chain.iter().flat_map(|(_, f)| f).collect();
+        let suppressed: Vec<&Suppressed> = suppressed.iter().flatten().collect();
         return json(
-            &serde_json::json!({ "findings": findings, "warnings": warnings(chains()), "errors": config.broken }),
+            &serde_json::json!({ "findings": findings, "warnings": warnings(chains()), "errors": config.broken, "suppressed": suppressed }),
         );
     }
     let s = style(config);
     let mut out = io::stdout().lock();
-    for (chain, findings) in per_chain {
+    for ((chain, findings), suppressed) in per_chain.iter().zip(suppressed) {
+        let hushed = match suppressed.len() {
+            0 => String::new(),
+            n => format!("; {n} suppressed"),
+        };
         if findings.is_empty() {
             let rules = &chain.profile().rules;
             let what = if rules.plan_order {
@@ -202,13 +210,14 @@ pub(crate) fn check(
                     }
                 }
             };
-            writeln!(out, "{}: {} ({what})", chain.name(), s.green("OK"))?;
+            writeln!(out, "{}: {} ({what}{hushed})", chain.name(), s.green("OK"))?;
+            list_suppressed(config, &mut out, suppressed)?;
             continue;
         }
         let n = findings.len();
         writeln!(
             out,
-            "{}: {} ({n} problem{})",
+            "{}: {} ({n} problem{}{hushed})",
             chain.name(),
             s.red("FAILED"),
             if n == 1 { "" } else { "s" }
@@ -224,8 +233,28 @@ pub(crate) fn check(
             writeln!(out, "    fix: {}", f.fix)?;
             write_run(&mut out, "    ", f)?;
         }
+        list_suppressed(config, &mut out, suppressed)?;
     }
     out.flush()
+}
+
+/// With `-v`, what was suppressed, each with what suppressed it.
+fn list_suppressed(config: &Config, out: &mut impl Write, found: &[Suppressed]) -> io::Result<()> {
+    if config.output.verbose == 0 {
+        return Ok(());
+    }
+    for x in found {
+        let f = &x.finding;
+        let place = match (&f.path, f.line) {
+            (Some(p), Some(l)) => format!("{p}:{l}: "),
+            (Some(p), None) => format!("{p}: "),
+            _ => String::new(),
+        };
+        let class = f.class.map(|c| format!("[{c}] ")).unwrap_or_default();
+        let by = &x.suppression.justification;
+        writeln!(out, "  suppressed: {place}{class}{} ({by})", f.message)?;
+    }
+    Ok(())
 }
 
 /// A chain's part of a CI report.
@@ -235,6 +264,7 @@ fn ci_chain<'a>(
     failing: &'a [Finding],
     warned: &'a [Finding],
     notes: &'a [Diag],
+    suppressed: &'a [Suppressed],
 ) -> ci::ChainOutcome<'a> {
     ci::ChainOutcome {
         name: chain.name().to_string(),
@@ -242,6 +272,7 @@ fn ci_chain<'a>(
         failing: failing.iter().collect(),
         warned: warned.iter().collect(),
         notes: notes.iter().collect(),
+        suppressed: suppressed.iter().collect(),
         words: &chain.profile().words,
     }
 }
@@ -666,6 +697,7 @@ pub(crate) fn collisions(
                         .collect(),
                     warned: Vec::new(),
                     notes: Vec::new(),
+                    suppressed: Vec::new(),
                     words: words_of(config, name),
                 })
                 .collect(),

@@ -34,6 +34,25 @@ use words::{from_tokens, owner_to, search_path, volatile_words, words};
 /// input).
 const RECURSION_LIMIT: usize = 64;
 
+/// The `--` comments of a script, each with its 1-based line (strings,
+/// quoted names and dollar-quoted bodies skipped, as Postgres reads them).
+/// A script the tokenizer refuses has none.
+pub(crate) fn comments(sql: &str) -> Vec<(usize, String)> {
+    use sqlparser::tokenizer::{Token, Whitespace};
+    let Ok(tokens) = Tokenizer::new(&dialect(), sql).tokenize_with_location() else {
+        return Vec::new();
+    };
+    tokens
+        .into_iter()
+        .filter_map(|t| match t.token {
+            Token::Whitespace(Whitespace::SingleLineComment { comment, prefix }) => {
+                Some((t.span.start.line as usize, format!("{prefix}{comment}")))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// Every fact in `sql`, run with `schema` first in its search_path.
 pub(crate) fn analyze(sql: &str, schema: Option<String>) -> Facts {
     let mut facts = Facts {

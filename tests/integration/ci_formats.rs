@@ -149,7 +149,7 @@ fn github_annotations_point_at_the_files_and_the_summary_lists_them_all() {
 }
 
 /// The venv's Python and the schema, or `None` outside tests/run.sh.
-fn validators() -> Option<(PathBuf, PathBuf)> {
+pub(crate) fn validators() -> Option<(PathBuf, PathBuf)> {
     let required = crate::oracle::required();
     let python = std::env::var_os("MIGFIX_PYTHON")
         .map(PathBuf::from)
@@ -169,7 +169,7 @@ fn validators() -> Option<(PathBuf, PathBuf)> {
     }
 }
 
-fn validate_sarif(python: &Path, schema: &Path, doc: &str) -> Result<(), String> {
+pub(crate) fn validate_sarif(python: &Path, schema: &Path, doc: &str) -> Result<(), String> {
     let tmp = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(tmp.path(), doc).unwrap();
     let o = Command::new(python)

@@ -46,3 +46,4 @@ mod sqitch_oracle;
 mod sqitch_real;
 mod strictness;
 mod submodules;
+mod suppress;

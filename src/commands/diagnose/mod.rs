@@ -26,6 +26,7 @@ use crate::error::{Diag, InputErrors};
 use crate::findings::{self, Finding};
 use crate::graph::Graph;
 use crate::report;
+use crate::suppress::{Choice, Sifter, Suppressed};
 
 pub(crate) use b::{ci_roles, CiRole};
 
@@ -136,13 +137,18 @@ pub(crate) fn as_warning(f: &Finding) -> Diag {
 pub(crate) fn run(config: &Config, args: &DiagnoseArgs) -> Result<ExitStatus> {
     let found = match &args.log {
         None => {
-            let chains = crate::frameworks::load(config)?;
+            let mut chains = crate::frameworks::load(config)?;
             let ci = ci_roles(&config.root);
-            let per_chain: Vec<(&Chain, Vec<Finding>)> = chains
-                .iter()
-                .map(|c| (c, tree_findings(&config.root, c, &ci)))
-                .collect();
-            report::diagnose::tree(config, &per_chain)?;
+            let choice = Choice::of(&args.choice);
+            let (mut found, mut suppressed) = (Vec::new(), Vec::new());
+            for c in &mut chains {
+                let (kept, hushed, unused) = tree_sorted(&config.root, c, &ci, &choice);
+                c.warnings.extend(unused.iter().map(findings::as_warning));
+                found.push(kept);
+                suppressed.push(hushed);
+            }
+            let per_chain: Vec<(&Chain, Vec<Finding>)> = chains.iter().zip(found).collect();
+            report::diagnose::tree(config, &per_chain, &suppressed)?;
             per_chain.iter().any(|(_, f)| !f.is_empty())
         }
         Some(path) => {
@@ -179,11 +185,29 @@ fn collect(chain: &Chain) -> Vec<RevFacts> {
 }
 
 /// Everything wrong with one chain: its graph (C, E and the rest) and the
-/// static classes.
+/// static classes, but what the configuration suppresses.
 pub(crate) fn tree_findings(root: &Path, chain: &Chain, ci: &[CiRole]) -> Vec<Finding> {
+    tree_sorted(root, chain, ci, &Choice::default()).0
+}
+
+fn all_findings(root: &Path, chain: &Chain, ci: &[CiRole]) -> Vec<Finding> {
     let mut out = crate::frameworks::findings(root, chain, &[]);
     out.extend(static_findings(root, chain, ci));
     out
+}
+
+/// The same, as `choice` sorts it: what is reported, what is suppressed,
+/// and the warnings of comments that suppress nothing.
+fn tree_sorted(
+    root: &Path,
+    chain: &Chain,
+    ci: &[CiRole],
+    choice: &Choice,
+) -> (Vec<Finding>, Vec<Suppressed>, Vec<Finding>) {
+    let mut sifter = Sifter::new(root, chain, choice);
+    let kept = sifter.sift(all_findings(root, chain, ci));
+    let unused = sifter.unused();
+    (kept, sifter.suppressed, unused)
 }
 
 /// The failures a log shows, each explained by the tree where it can be.
@@ -261,7 +285,8 @@ impl<'a> Tree<'a> {
         };
         let findings = chains
             .iter()
-            .map(|c| tree_findings(&config.root, c, &ci))
+            // A log's failure is explained by the tree, suppressed or not.
+            .map(|c| all_findings(&config.root, c, &ci))
             .collect();
         let facts = chains.iter().map(collect).collect();
         Tree {
