@@ -7,7 +7,7 @@ use crate::common::*;
 
 /// Classes (`?` for a failure not recognised), subjects and exit status
 /// of `diagnose --log` on `log`, outside any tree.
-fn verdict(log: &str) -> (i32, Vec<(String, String)>) {
+fn verdict(log: impl AsRef<[u8]>) -> (i32, Vec<(String, String)>) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("ci.log");
     std::fs::write(&file, log).unwrap();
@@ -42,6 +42,19 @@ fn one(log: &str, class: &str, subject: &str) {
     let (code, found) = verdict(log);
     assert_eq!(code, 1, "{log}");
     assert_eq!(found, [(class.to_string(), subject.to_string())], "{log}");
+}
+
+/// A server that speaks LATIN1 to its client sends a translation's « »
+/// as single bytes that are not UTF-8: the log still shows the class.
+#[test]
+fn translated_quotes_in_another_encoding() {
+    let log: &[u8] =
+        b"DBD::Pg::db do failed: ERROR:  no existe el rol \xabnetdot\xbb at ../lib/DBUTIL.pm line 594.\n";
+    let (code, found) = verdict(log);
+    assert_eq!(code, 1);
+    assert_eq!(found, [("B".to_string(), "netdot".to_string())]);
+    let log: &[u8] = b"FEHLER:  Relation \xbbchat\xab existiert bereits\n";
+    assert_eq!(verdict(log).1, [("F".to_string(), "chat".to_string())]);
 }
 
 #[test]

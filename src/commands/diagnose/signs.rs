@@ -54,6 +54,13 @@ fn message(text: &str) -> Regex {
     let spaced = Regex::new(r"\s+").expect("a valid regex");
     let body = value.replace_all(&escaped, "(.+?)");
     let body = spaced.replace_all(&body, r"\s+");
+    // A translation's own quotes (« », » «, „ “) sent in a client
+    // encoding other than UTF-8 reach the log as bytes that are not
+    // UTF-8, read as U+FFFD: each such quote may be one.
+    let mut body = body.into_owned();
+    for quote in ['«', '»', '‹', '›', '„', '“', '”', '「', '」'] {
+        body = body.replace(quote, &format!(r"[{quote}\u{{FFFD}}]"));
+    }
     // Quoted as the server quotes, or as people retype it.
     let body = body.replace('"', r#"["'“”]"#);
     Regex::new(&body).expect("a catalog message makes a valid regex")
@@ -221,6 +228,21 @@ mod tests {
             classes("ERROR:  la relación «chat» ya existe"),
             [('F', Some("chat".to_string()))]
         );
+    }
+
+    #[test]
+    fn translated_quotes_read_as_replacement_characters_still_match() {
+        // « » sent in LATIN1 and read back as U+FFFD.
+        assert_eq!(
+            classes("ERROR:  no existe el rol \u{FFFD}netdot\u{FFFD}"),
+            [('B', Some("netdot".to_string()))]
+        );
+        assert_eq!(
+            classes("FEHLER:  Relation \u{FFFD}chat\u{FFFD} existiert bereits"),
+            [('F', Some("chat".to_string()))]
+        );
+        // The straight quotes of other languages are ASCII: no such reading.
+        assert_eq!(classes("ERROR:  role \u{FFFD}x\u{FFFD} does not exist"), []);
     }
 
     #[test]
