@@ -177,6 +177,9 @@ pub struct CollisionsArgs {
     /// Only branches matching this glob (repeatable) [default: every local and remote-tracking branch but the base]
     #[arg(long = "refs", value_name = "GLOB")]
     pub refs: Vec<String>,
+    /// Write the report in the chosen --format to PATH (whole, or not at all) and print the text report on stdout (GitHub annotations when GITHUB_ACTIONS=true)
+    #[arg(long, value_name = "PATH")]
+    pub output_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -186,6 +189,9 @@ pub struct DiagnoseArgs {
     pub log: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub choice: ChoiceArgs,
+    /// Write the report in the chosen --format to PATH (whole, or not at all) and print the text report on stdout (GitHub annotations when GITHUB_ACTIONS=true)
+    #[arg(long, value_name = "PATH")]
+    pub output_file: Option<PathBuf>,
 }
 
 /// Which findings a reading command reports, besides what migfix.toml's
@@ -305,6 +311,9 @@ pub struct HistoryArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub choice: ChoiceArgs,
+    /// Write the report in the chosen --format to PATH (whole, or not at all) and print the text report on stdout (GitHub annotations when GITHUB_ACTIONS=true)
+    #[arg(long, value_name = "PATH")]
+    pub output_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

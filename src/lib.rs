@@ -35,6 +35,23 @@ use crate::cli::{Cli, Command};
 pub use error::ExitStatus;
 pub use parallel::READER_STACK;
 
+/// The format of what standard output shows: `--format`'s, or, where a
+/// finding command writes that to `--output-file`, the text report (or
+/// GitHub annotations in a GitHub Actions job).
+pub fn stdout_format(cli: &Cli) -> cli::Format {
+    let file = match &cli.command {
+        Command::Check(a) => a.output_file.is_some(),
+        Command::Diagnose(a) => a.output_file.is_some(),
+        Command::Collisions(a) => a.output_file.is_some(),
+        _ => false,
+    };
+    if file {
+        report::sink::stdout_format()
+    } else {
+        cli.global.format
+    }
+}
+
 /// Runs one command. Errors mean exit 2 (usage, unreadable input, bad
 /// configuration); `main` renders them through `report::error`.
 pub fn run(cli: Cli) -> Result<ExitStatus> {

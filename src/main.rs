@@ -4,7 +4,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = migfix::cli::Cli::parse();
-    let format = cli.global.format;
+    let format = migfix::stdout_format(&cli);
     // The readers recurse as deep as a file nests (up to the bound that
     // `check` enforces), so the work runs on a thread with room for it.
     let work = std::thread::Builder::new()

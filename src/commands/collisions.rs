@@ -31,7 +31,9 @@ pub(crate) fn run(config: &Config, args: &CollisionsArgs) -> Result<ExitStatus> 
     let branches = repo.branches_matching(&args.refs, &[base_name.as_str()]);
     let analysis = analyse(&repo, &chains, &base_name, base, &branches);
     let findings = findings(&analysis, &chains);
-    report::collisions(config, &analysis, &findings)?;
+    report::sink::report(config, args.output_file.as_deref(), |c| {
+        report::collisions(c, &analysis, &findings)
+    })?;
     config.status(if findings.is_empty() {
         ExitStatus::Success
     } else {

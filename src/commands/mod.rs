@@ -81,7 +81,10 @@ pub(crate) fn check(config: &Config, args: &CheckArgs) -> Result<ExitStatus> {
         suppressed.push(j.suppressed);
     }
     let per_chain: Vec<_> = chains.iter().zip(found).collect();
-    report::check(config, &per_chain, &warned, &suppressed)?;
+    let file = args.output_file.as_deref();
+    report::sink::report(config, file, |c| {
+        report::check(c, &per_chain, &warned, &suppressed)
+    })?;
     config.status(if per_chain.iter().any(|(_, f)| !f.is_empty()) {
         ExitStatus::Problems
     } else {

@@ -17,7 +17,7 @@ use crate::cli::{ColorChoice, Format, Global};
 use crate::error::{Diag, ExitStatus, InputErrors};
 pub(crate) use profile::Profile;
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub(crate) struct Config {
     pub root: PathBuf,
     /// The chains the commands show and repair: every one, or `--chain`'s.

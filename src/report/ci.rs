@@ -160,12 +160,18 @@ pub(crate) fn print(format: Format, outcome: &Outcome<'_>) -> io::Result<()> {
     let hushed = all.iter().filter(|i| i.suppression.is_some()).count();
     let items: Vec<&Item<'_>> = all.iter().filter(|i| i.suppression.is_none()).collect();
     let items = &items[..];
-    let mut out = io::stdout().lock();
+    let mut out = super::sink::out();
     match format {
         Format::Text | Format::Json => {}
         Format::Github => {
             github(&mut out, outcome, items, hushed)?;
-            if let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| !p.is_empty()) {
+            // Once a run: a report also written to --output-file is printed twice.
+            static SUMMED: std::sync::atomic::AtomicBool =
+                std::sync::atomic::AtomicBool::new(false);
+            let first = !SUMMED.swap(true, std::sync::atomic::Ordering::Relaxed);
+            let summary_file =
+                std::env::var_os("GITHUB_STEP_SUMMARY").filter(|p| first && !p.is_empty());
+            if let Some(path) = summary_file {
                 // GitHub shows ten annotations per step; the summary shows all.
                 let mut file = std::fs::OpenOptions::new()
                     .create(true)
@@ -192,7 +198,7 @@ pub(crate) fn print(format: Format, outcome: &Outcome<'_>) -> io::Result<()> {
 /// Errors that stop a command (exit 2), as annotations: on their file and
 /// line where they name a file of the repository.
 pub(crate) fn annotate_errors(diags: &[Diag]) -> io::Result<()> {
-    let mut out = io::stdout().lock();
+    let mut out = super::sink::out();
     for d in diags {
         let file = Some(d.file.as_str()).filter(|f| {
             !f.is_empty() && !f.starts_with('-') && std::path::Path::new(f).is_relative()

@@ -43,7 +43,7 @@ pub(crate) fn tree(
         );
     }
     let s = style(config);
-    let mut out = io::stdout().lock();
+    let mut out = super::sink::out();
     for ((chain, findings), suppressed) in per_chain.iter().zip(suppressed) {
         let hushed = match suppressed.len() {
             0 => String::new(),
@@ -159,7 +159,7 @@ pub(crate) fn log(
         }
     }
     let s = style(config);
-    let mut out = io::stdout().lock();
+    let mut out = super::sink::out();
     let n = findings.len();
     if n == 0 {
         writeln!(

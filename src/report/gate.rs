@@ -23,7 +23,7 @@ pub(crate) fn step_started(config: &Config, name: &str) -> io::Result<()> {
     if config.output.format == Format::Json || config.output.quiet {
         return Ok(());
     }
-    let mut out = io::stdout().lock();
+    let mut out = super::sink::out();
     write!(out, "{name} ... ")?;
     out.flush()
 }
@@ -38,7 +38,7 @@ pub(crate) fn step_done(
         return Ok(());
     }
     let s = style(config);
-    let mut out = io::stdout().lock();
+    let mut out = super::sink::out();
     let shown = if status == "ok" {
         s.green("ok")
     } else {
@@ -53,7 +53,7 @@ pub(crate) fn chain_done(config: &Config, run: &ChainRun) -> io::Result<()> {
         return Ok(());
     }
     let s = style(config);
-    let mut out = io::stdout().lock();
+    let mut out = super::sink::out();
     let total: f64 = run.steps.iter().map(|st| st.seconds).sum();
     if run.passed {
         writeln!(
@@ -117,7 +117,7 @@ pub(crate) fn summary(config: &Config, runs: &[ChainRun]) -> io::Result<()> {
         .filter(|r| !r.passed)
         .map(|r| r.name.as_str())
         .collect();
-    let mut out = io::stdout().lock();
+    let mut out = super::sink::out();
     if failed.is_empty() {
         writeln!(
             out,

@@ -77,7 +77,7 @@ pub(crate) fn chains(config: &Config, chains: &[Chain]) -> io::Result<()> {
         );
     }
     let s = style(config);
-    let mut out = io::stdout().lock();
+    let mut out = super::sink::out();
     let width = rows.iter().map(|r| r.name.len()).max().unwrap_or(0);
     for (r, chain) in rows.iter().zip(chains) {
         let words = &chain.profile().words;
@@ -224,7 +224,7 @@ pub(crate) fn heads(config: &Config, chains: &[Chain]) -> io::Result<()> {
             &serde_json::json!({ "chains": out, "warnings": warnings(chains), "errors": config.broken }),
         );
     }
-    let mut out = io::stdout().lock();
+    let mut out = super::sink::out();
     let grouped = chains.len() > 1;
     for (n, c) in chains.iter().enumerate() {
         if grouped {
@@ -284,7 +284,7 @@ pub(crate) fn history(config: &Config, chains: &[Chain], dot: bool) -> io::Resul
         );
     }
     let s = style(config);
-    let mut out = io::stdout().lock();
+    let mut out = super::sink::out();
     for (n, c) in chains.iter().enumerate() {
         if n > 0 {
             writeln!(out)?;
@@ -370,7 +370,7 @@ fn dot_id(s: &str) -> String {
 }
 
 fn history_dot(chains: &[Chain]) -> io::Result<()> {
-    let mut out = io::stdout().lock();
+    let mut out = super::sink::out();
     writeln!(out, "digraph migfix {{")?;
     writeln!(out, "  rankdir=BT;")?;
     writeln!(out, "  node [shape=box, fontname=\"monospace\"];")?;

@@ -6,6 +6,7 @@ pub(crate) mod diagnose;
 pub(crate) mod gate;
 mod listing;
 pub(crate) mod recover;
+pub(crate) mod sink;
 
 pub(crate) use listing::{chains, heads, history};
 
@@ -66,13 +67,13 @@ pub fn error(err: &anyhow::Error, format: Format) -> ExitCode {
 }
 
 pub(crate) fn raw(bytes: &[u8]) -> io::Result<()> {
-    let mut out = io::stdout().lock();
+    let mut out = sink::out();
     out.write_all(bytes)?;
     out.flush()
 }
 
 fn json(value: &impl Serialize) -> io::Result<()> {
-    let mut out = io::stdout().lock();
+    let mut out = sink::out();
     serde_json::to_writer_pretty(&mut out, value)?;
     writeln!(out)?;
     out.flush()
@@ -165,7 +166,7 @@ pub(crate) fn check(
         );
     }
     let s = style(config);
-    let mut out = io::stdout().lock();
+    let mut out = sink::out();
     for ((chain, findings), suppressed) in per_chain.iter().zip(suppressed) {
         let hushed = match suppressed.len() {
             0 => String::new(),
@@ -286,7 +287,7 @@ pub(crate) fn preview(config: &Config, preview: &Preview, plan: &Plan) -> io::Re
         return Ok(());
     }
     let s = style(config);
-    let mut out = io::stdout().lock();
+    let mut out = sink::out();
     writeln!(out, "{}", s.bold(&preview.title))?;
     for note in &preview.notes {
         writeln!(out, "  {note}")?;
@@ -368,7 +369,7 @@ pub(crate) fn note(config: &Config, message: &str) -> io::Result<()> {
     if config.output.format == Format::Json {
         return json(&serde_json::json!({ "note": message }));
     }
-    let mut out = io::stdout().lock();
+    let mut out = sink::out();
     writeln!(out, "{message}")?;
     out.flush()
 }
@@ -408,7 +409,7 @@ pub(crate) fn undone(
     if config.output.format == Format::Json {
         return json(&serde_json::json!({ "undone": undone }));
     }
-    let mut out = io::stdout().lock();
+    let mut out = sink::out();
     match undone {
         None => writeln!(out, "nothing to undo: no interrupted write")?,
         Some(u) => {
@@ -487,7 +488,7 @@ pub(crate) fn undo(config: &Config, lines: &[String]) -> io::Result<()> {
     if config.output.format == Format::Json || config.output.quiet || lines.is_empty() {
         return Ok(());
     }
-    let mut out = io::stdout().lock();
+    let mut out = sink::out();
     writeln!(out, "undo:")?;
     for l in lines {
         writeln!(out, "  {l}")?;
@@ -503,7 +504,7 @@ pub(crate) fn verified(config: &Config, chain: &str, v: &Verdict) -> io::Result<
         return Ok(());
     }
     let s = style(config);
-    let mut out = io::stdout().lock();
+    let mut out = sink::out();
     let worse = match v.worse.len() {
         0 => "none worse".to_string(),
         n => s.red(&format!("{n} worse")),
@@ -581,7 +582,7 @@ pub(crate) fn done(
         return Ok(());
     }
     let s = style(config);
-    let mut out = io::stdout().lock();
+    let mut out = sink::out();
     let staged = result.map_or(0, |r| r.staged.len());
     writeln!(
         out,
@@ -643,7 +644,7 @@ pub(crate) fn follow_ups(
     }
     let w = words_of(config, chain);
     let s = style(config);
-    let mut out = io::stdout().lock();
+    let mut out = sink::out();
     writeln!(out)?;
     writeln!(
         out,
@@ -716,7 +717,7 @@ pub(crate) fn collisions(
         }));
     }
     let s = style(config);
-    let mut out = io::stdout().lock();
+    let mut out = sink::out();
     writeln!(
         out,
         "base {}, {} other branch{}",

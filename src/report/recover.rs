@@ -61,7 +61,7 @@ pub(crate) fn diagnosis(
         }));
     }
     let s = style(config);
-    let mut out = io::stdout().lock();
+    let mut out = super::sink::out();
     if found.iter().all(|(_, f)| f.is_empty()) && log.is_empty() {
         writeln!(out, "nothing to recover: every chain checks clean")?;
         return out.flush();
@@ -108,7 +108,7 @@ pub(crate) fn diagnosis(
 /// (whose items stay short enough for 80 columns).
 pub(crate) fn problem(config: &Config, offer: &Offer) -> io::Result<()> {
     let s = style(config);
-    let mut out = io::stdout().lock();
+    let mut out = super::sink::out();
     writeln!(
         out,
         "{}",
@@ -139,7 +139,7 @@ pub(crate) fn commands(
     if config.output.format == Format::Json {
         return Ok(());
     }
-    let mut out = io::stdout().lock();
+    let mut out = super::sink::out();
     writeln!(
         out,
         "no terminal to ask on, so nothing was changed. To fix it without prompts:"
@@ -172,7 +172,7 @@ pub(crate) fn manual(config: &Config, findings: &[Finding]) -> io::Result<()> {
         return Ok(());
     }
     let s = style(config);
-    let mut out = io::stdout().lock();
+    let mut out = super::sink::out();
     writeln!(out)?;
     writeln!(out, "{}", s.bold("to do by hand (not chain edits):"))?;
     for f in findings {
@@ -196,7 +196,7 @@ pub(crate) fn follow_ups(config: &Config, lines: &[String]) -> io::Result<()> {
         return Ok(());
     }
     let s = style(config);
-    let mut out = io::stdout().lock();
+    let mut out = super::sink::out();
     writeln!(out)?;
     writeln!(out, "{}", s.bold("next:"))?;
     for l in lines {

@@ -32,6 +32,7 @@ mod layouts;
 mod merge_heads;
 mod messages;
 mod oracle;
+mod output_file;
 mod postgres;
 mod readers;
 mod real_world;

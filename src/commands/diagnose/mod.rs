@@ -148,21 +148,25 @@ pub(crate) fn run(config: &Config, args: &DiagnoseArgs) -> Result<ExitStatus> {
                 suppressed.push(hushed);
             }
             let per_chain: Vec<(&Chain, Vec<Finding>)> = chains.iter().zip(found).collect();
-            report::diagnose::tree(config, &per_chain, &suppressed)?;
+            report::sink::report(config, args.output_file.as_deref(), |c| {
+                report::diagnose::tree(c, &per_chain, &suppressed)
+            })?;
             per_chain.iter().any(|(_, f)| !f.is_empty())
         }
         Some(path) => {
             let (shown, found, lines) = read_log(path)?;
             let tree = Tree::load(config);
             let findings: Vec<Finding> = found.into_iter().map(|lf| tree.explain(lf)).collect();
-            report::diagnose::log(
-                config,
-                &shown,
-                lines,
-                &findings,
-                &tree.chains,
-                tree.error.as_ref(),
-            )?;
+            report::sink::report(config, args.output_file.as_deref(), |c| {
+                report::diagnose::log(
+                    c,
+                    &shown,
+                    lines,
+                    &findings,
+                    &tree.chains,
+                    tree.error.as_ref(),
+                )
+            })?;
             // The log's verdict, whatever of the tree could be read.
             return Ok(if findings.is_empty() {
                 ExitStatus::Success
