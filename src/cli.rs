@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::engine::ArgValueCompleter;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -35,7 +36,7 @@ pub struct Global {
     #[arg(long, value_name = "FILE", global = true)]
     pub plan: Vec<PathBuf>,
     /// Only this chain: its name, a unique part of it, or a Django app's label
-    #[arg(long, value_name = "NAME", global = true)]
+    #[arg(long, value_name = "NAME", global = true, add = ArgValueCompleter::new(crate::complete::chain_names))]
     pub chain: Option<String>,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Text, global = true)]
@@ -255,16 +256,16 @@ pub struct WriteArgs {
 pub struct RenumberArgs {
     /// The revision: its id, a sqitch change name or its sequence number, or its file
     /// (needed when two files claim one id)
-    #[arg(value_name = "REV|PATH|APP")]
+    #[arg(value_name = "REV|PATH|APP", add = ArgValueCompleter::new(crate::complete::revisions))]
     pub target: String,
     /// Django: the migration's name, after its app (`renumber shop 0005_b`)
-    #[arg(value_name = "NAME")]
+    #[arg(value_name = "NAME", add = ArgValueCompleter::new(crate::complete::migration_names))]
     pub name: Option<String>,
     /// The new id [default: the next number free in the chain and on every other branch]
     #[arg(long, value_name = "ID")]
     pub to: Option<String>,
     /// The new parent [default: the other head when REV forks beside it, else the parent stays]
-    #[arg(long, value_name = "REV")]
+    #[arg(long, value_name = "REV", add = ArgValueCompleter::new(crate::complete::revisions))]
     pub onto: Option<String>,
     #[command(flatten)]
     pub write: WriteArgs,

@@ -9,6 +9,7 @@ pub mod report;
 
 mod chains;
 mod commands;
+mod complete;
 mod config;
 mod diff;
 mod error;
@@ -32,6 +33,7 @@ use anyhow::Result;
 
 use crate::cli::{Cli, Command};
 
+pub use complete::answer as answer_completion;
 pub use error::ExitStatus;
 pub use parallel::READER_STACK;
 

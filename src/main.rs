@@ -3,6 +3,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // `COMPLETE=bash migfix`: the shell asks for completions, and that is all.
+    migfix::answer_completion();
     let cli = migfix::cli::Cli::parse();
     let format = migfix::stdout_format(&cli);
     // The readers recurse as deep as a file nests (up to the bound that

@@ -13,6 +13,7 @@ mod branches;
 mod ci_formats;
 mod cli;
 mod common;
+mod completions;
 mod dedupe;
 mod diagnose;
 mod diagnose_corpus;
