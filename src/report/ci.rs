@@ -413,16 +413,20 @@ fn sarif(items: &[Item<'_>]) -> Value {
             r
         })
         .collect();
+    let mut driver = json!({
+        "name": "migfix",
+        "version": env!("CARGO_PKG_VERSION"),
+        "rules": rules,
+    });
+    // Only a page that exists: Cargo.toml's `homepage`, once it has one.
+    if !env!("CARGO_PKG_HOMEPAGE").is_empty() {
+        driver["informationUri"] = json!(env!("CARGO_PKG_HOMEPAGE"));
+    }
     json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
-            "tool": { "driver": {
-                "name": "migfix",
-                "version": env!("CARGO_PKG_VERSION"),
-                "informationUri": "https://pypi.org/project/migfix/",
-                "rules": rules,
-            }},
+            "tool": { "driver": driver },
             "originalUriBaseIds": { "%SRCROOT%": { "description": { "text": "The repository's root (migfix -C)." } } },
             "results": results,
         }],
