@@ -12,6 +12,7 @@ mod bad_input;
 mod branches;
 mod ci_formats;
 mod cli;
+mod cli_help;
 mod common;
 mod dedupe;
 mod diagnose;
