@@ -13,6 +13,7 @@ mod branches;
 mod ci_formats;
 mod cli;
 mod cli_help;
+mod cli_man;
 mod common;
 mod dedupe;
 mod diagnose;
