@@ -7,35 +7,6 @@ fn cli_definition_is_consistent() {
     migfix::cli::Cli::command().debug_assert();
 }
 
-/// man/migfix.1 is generated from the CLI; regenerate with
-/// `MIGFIX_UPDATE_MAN=1 cargo test man_page`.
-#[test]
-fn man_page_is_fresh() {
-    let mut out = Vec::new();
-    clap_mangen::Man::new(migfix::cli::Cli::command())
-        .render(&mut out)
-        .unwrap();
-    let mut all = String::from_utf8(out).unwrap();
-    for sub in migfix::cli::Cli::command().get_subcommands() {
-        let mut page = Vec::new();
-        let name: &'static str = Box::leak(format!("migfix-{}", sub.get_name()).into_boxed_str());
-        clap_mangen::Man::new(sub.clone().name(name))
-            .render(&mut page)
-            .unwrap();
-        all.push_str(&String::from_utf8(page).unwrap());
-    }
-    let path = repo().join("man/migfix.1");
-    if std::env::var_os("MIGFIX_UPDATE_MAN").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, &all).unwrap();
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        committed == all,
-        "man/migfix.1 is stale: run `MIGFIX_UPDATE_MAN=1 cargo test man_page` and commit it"
-    );
-}
-
 #[test]
 fn completions_for_each_shell() {
     for shell in ["bash", "zsh", "fish"] {

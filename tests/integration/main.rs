@@ -12,6 +12,8 @@ mod bad_input;
 mod branches;
 mod ci_formats;
 mod cli;
+mod cli_help;
+mod cli_man;
 mod common;
 mod completions;
 mod dedupe;
