@@ -268,11 +268,17 @@ migfix rebase --base origin/main --yes && git merge origin/main"
     #[command(after_long_help = UNDO_HELP)]
     Undo(UndoArgs),
     /// Print a shell completion script
+    ///
+    /// A static script of the commands and flags, for packagers. Completions that also know the
+    /// repository (chain names, revision ids, Django apps and migration names) come from migfix
+    /// itself as you type: `source <(COMPLETE=bash migfix)` in ~/.bashrc (`COMPLETE=zsh` in
+    /// ~/.zshrc, `COMPLETE=fish migfix | source` for fish).
     #[command(
         after_long_help = "Exit status:\n  0\n      the script was printed\n  2\n      a usage error\n\n\
 Examples:\n  migfix completions bash > ~/.local/share/bash-completion/completions/migfix\n  \
 migfix completions zsh > ~/.zfunc/_migfix\n  \
-migfix completions fish > ~/.config/fish/completions/migfix.fish"
+migfix completions fish > ~/.config/fish/completions/migfix.fish\n  \
+echo 'source <(COMPLETE=bash migfix)' >> ~/.bashrc   # completes ids and chains too"
     )]
     Completions(CompletionsArgs),
 }
