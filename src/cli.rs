@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use clap_complete::engine::ArgValueCompleter;
 
 // The long help (`--help`, `migfix help COMMAND`) ends with sections that
 // the man pages reuse: a heading line ending in `:`, then lines indented by
@@ -72,7 +71,7 @@ pub struct Global {
     #[arg(long, value_name = "FILE", global = true)]
     pub plan: Vec<PathBuf>,
     /// Only this chain: its name, a unique part of it, or a Django app's label
-    #[arg(long, value_name = "NAME", global = true, add = ArgValueCompleter::new(crate::complete::chain_names))]
+    #[arg(long, value_name = "NAME", global = true)]
     pub chain: Option<String>,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Text, global = true)]
@@ -402,16 +401,16 @@ pub struct WriteArgs {
 pub struct RenumberArgs {
     /// The revision: its id, a sqitch change name or its sequence number, or its file
     /// (needed when two files claim one id)
-    #[arg(value_name = "REV|PATH|APP", add = ArgValueCompleter::new(crate::complete::revisions))]
+    #[arg(value_name = "REV|PATH|APP")]
     pub target: String,
     /// Django: the migration's name, after its app (`renumber shop 0005_b`)
-    #[arg(value_name = "NAME", add = ArgValueCompleter::new(crate::complete::migration_names))]
+    #[arg(value_name = "NAME")]
     pub name: Option<String>,
     /// The new id [default: the next number free in the chain and on every other branch]
     #[arg(long, value_name = "ID")]
     pub to: Option<String>,
     /// The new parent [default: the other head when REV forks beside it, else the parent stays]
-    #[arg(long, value_name = "REV", add = ArgValueCompleter::new(crate::complete::revisions))]
+    #[arg(long, value_name = "REV")]
     pub onto: Option<String>,
     #[command(flatten)]
     pub write: WriteArgs,

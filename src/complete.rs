@@ -8,7 +8,7 @@ use std::ffi::{OsStr, OsString};
 use std::sync::OnceLock;
 
 use clap::CommandFactory;
-use clap_complete::engine::CompletionCandidate;
+use clap_complete::engine::{ArgValueCompleter, CompletionCandidate};
 
 use crate::chains::Chain;
 use crate::cli::{Cli, Global};
@@ -28,7 +28,22 @@ pub fn answer() {
         };
         let _ = WORDS.set(words);
     }
-    clap_complete::CompleteEnv::with_factory(Cli::command).complete();
+    clap_complete::CompleteEnv::with_factory(command).complete();
+}
+
+/// The command line with the completers that read the repository (here,
+/// not in `cli`, which knows nothing of chains).
+fn command() -> clap::Command {
+    let with = |f: fn(&OsStr) -> Vec<CompletionCandidate>| {
+        move |a: clap::Arg| a.add(ArgValueCompleter::new(f))
+    };
+    Cli::command()
+        .mut_arg("chain", with(chain_names))
+        .mut_subcommand("renumber", |s| {
+            s.mut_arg("target", with(revisions))
+                .mut_arg("name", with(migration_names))
+                .mut_arg("onto", with(revisions))
+        })
 }
 
 /// `-C DIR` and `--chain NAME` as typed so far on the line.

@@ -446,6 +446,7 @@ const LAYERS: &[&[&str]] = &[
         "src/utc.rs",
         "src/cli.rs",
         "src/git.rs",
+        "src/config/ignore.rs",
     ],
     &[
         "src/python/",
@@ -458,13 +459,13 @@ const LAYERS: &[&[&str]] = &[
     &["src/graph.rs"],
     &["src/plan/", "src/diff.rs"],
     &["src/facts.rs", "src/findings.rs"],
-    &["src/outcome.rs"],
+    &["src/outcome.rs", "src/suppress.rs"],
     &["src/report/"],
     &["src/repair/"],
     &["src/frameworks/interface.rs"],
     &["src/frameworks/*/"],
     &["src/frameworks/"],
-    &["src/commands/"],
+    &["src/commands/", "src/complete.rs"],
     &["src/lib.rs"],
 ];
 
