@@ -14,8 +14,10 @@
 #   6. a throwaway Postgres server in target/pg, stopped on exit
 #   7. cargo test
 #   8. the benchmark's smoke run (tests/bench/run.sh)
-#   9. the distribution: the PyPI wheel in a fresh venv, the GitHub Action
-#      under actionlint, the pre-commit hooks under pre-commit (tests/dist/run.sh)
+#   9. the distribution: the portable PyPI wheel (maturin --zig, checked by
+#      auditwheel) in a fresh venv, the GitHub Action and the release workflow
+#      under actionlint, the pre-commit hooks and their mirror under pre-commit
+#      (tests/dist/run.sh)
 # Extra arguments are passed to cargo test, e.g.
 #   bash tests/run.sh -- --nocapture
 #
@@ -398,7 +400,9 @@ done_phase
 # --------------------------------------------------------------------------
 section "distribution: wheel, GitHub Action, pre-commit (tests/dist/run.sh)"
 
-# The wheel reuses the release build above; pre-commit builds its own copy.
+# The wheel is built with zig in its own target folder
+# (target/x86_64-unknown-linux-gnu); pre-commit's build reuses the
+# dependencies of the release build above.
 bash "$ROOT/tests/dist/run.sh" "$VENV/bin/python"
 done_phase
 
