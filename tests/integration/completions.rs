@@ -56,11 +56,17 @@ fn ids(dir: &Path) -> BTreeSet<String> {
         .collect()
 }
 
+/// A copy of the fixture `name`, a git repository of its own.
+fn in_git(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(&fixture(name), dir.path());
+    git_init(dir.path());
+    dir
+}
+
 #[test]
 fn renumber_completes_the_fixtures_revision_ids() {
-    let dir = tempfile::tempdir().unwrap();
-    copy_tree(&fixture("incident-2026-06-05"), dir.path());
-    git_init(dir.path());
+    let dir = in_git("incident-2026-06-05");
     let got = offered(dir.path(), &["migfix", "renumber", "01"]);
     let want: BTreeSet<String> = ids(dir.path())
         .into_iter()
@@ -98,9 +104,7 @@ fn renumber_completes_the_fixtures_revision_ids() {
 
 #[test]
 fn django_apps_and_their_migrations() {
-    let dir = tempfile::tempdir().unwrap();
-    copy_tree(&fixture("django-shop"), dir.path());
-    git_init(dir.path());
+    let dir = in_git("django-shop");
     let got = offered(dir.path(), &["migfix", "renumber", "sh"]);
     assert!(got.contains("shop"), "{got:?}");
     assert!(got.contains("shop.0005_product_weight"), "{got:?}");

@@ -24,18 +24,26 @@ fn again(id: &str, down: &str, mark: &str) -> String {
 }
 
 fn tree(mark: &str) -> tempfile::TempDir {
+    revising_0001(&[("0002", "b")], mark)
+}
+
+/// 0001, and each of `heads` (id, slug) re-creating its table on `mark`'s line.
+fn revising_0001(heads: &[(&str, &str)], mark: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     write_tree(
         dir.path(),
         &[
             ("alembic.ini", INI),
             ("migrations/versions/0001_a.py", FIRST),
-            (
-                "migrations/versions/0002_b.py",
-                &again("0002", "0001", mark),
-            ),
         ],
     );
+    for (id, slug) in heads {
+        let path = format!("migrations/versions/{id}_{slug}.py");
+        write_tree(
+            dir.path(),
+            &[(path.as_str(), again(id, "0001", mark).as_str())],
+        );
+    }
     dir
 }
 
@@ -372,24 +380,9 @@ fn sql_comments_suppress_in_sqitch_scripts() {
     );
 }
 
-/// Two heads, each re-creating `users` on line 5 (`mark` ends it).
+/// Two heads, each re-creating `users` on line 5 (`mark` ends it), in git.
 fn two_heads(mark: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    write_tree(
-        dir.path(),
-        &[
-            ("alembic.ini", INI),
-            ("migrations/versions/0001_a.py", FIRST),
-            (
-                "migrations/versions/0002_b.py",
-                &again("0002", "0001", mark),
-            ),
-            (
-                "migrations/versions/0003_c.py",
-                &again("0003", "0001", mark),
-            ),
-        ],
-    );
+    let dir = revising_0001(&[("0002", "b"), ("0003", "c")], mark);
     git_init(dir.path());
     dir
 }
