@@ -164,3 +164,36 @@ fn a_broken_tree_leaves_the_log_verdict() {
         );
     }
 }
+
+/// sqitch deploys through psql: its output carries psql's `ERROR:` lines,
+/// which name the class as any other client's do.
+#[test]
+fn sqitch_deploy_logs_of_each_class() {
+    let deploy = |change: &str, error: &str| {
+        format!("Deploying changes to db:pg://app@localhost/app\n  + 01-schema .. ok\n  + {change} .. psql:deploy/{change}.sql:3: ERROR:  {error}\nnot ok\n\"psql\" unexpectedly returned exit value 3\nDeploy failed\n")
+    };
+    one(
+        &deploy("02-grants", "role \"reporting\" does not exist"),
+        "B",
+        "reporting",
+    );
+    one(
+        &deploy(
+            "03-ix-recent",
+            "functions in index predicate must be marked IMMUTABLE",
+        ),
+        "D",
+        "",
+    );
+    one(
+        &deploy("04-jobs-again", "relation \"jobs\" already exists"),
+        "F",
+        "jobs",
+    );
+    // A deployed change the plan no longer has, in sqitch's words.
+    one(
+        "Cannot find change 4168bd129204d3c9137179a5e52173ffa07476bc (02-grants @v1.0) in /srv/db/sqitch.plan\n",
+        "E",
+        "4168bd129204d3c9137179a5e52173ffa07476bc",
+    );
+}
