@@ -98,9 +98,10 @@ impl<'a> Sifter<'a> {
         self.cli.select.is_empty() || self.cli.select.iter().any(|c| c.matches(f.class, f.kind))
     }
 
-    /// What of `found` is reported; the rest is kept as suppressed, or
-    /// dropped when `--select` leaves it out.
-    pub fn sift(&mut self, found: Vec<Finding>) -> Vec<Finding> {
+    /// What of `found` is reported; the rest is kept as suppressed (with
+    /// whether `fails` says it would fail `check`), or dropped when
+    /// `--select` leaves it out.
+    pub fn sift(&mut self, found: Vec<Finding>, fails: fn(&Finding) -> bool) -> Vec<Finding> {
         let mut kept = Vec::new();
         for f in found {
             // A comment is used by what it would suppress, selected or not.
@@ -114,11 +115,7 @@ impl<'a> Sifter<'a> {
                     .find(|i| i.code.matches(f.class, f.kind))
                     .map(|i| Suppression {
                         kind: "external",
-                        justification: if i.by.starts_with("--") {
-                            format!("{} {}", i.by, i.code)
-                        } else {
-                            format!("ignore {} in {}", i.code, i.by)
-                        },
+                        justification: i.justification(),
                     })
             };
             let by = inline
@@ -129,9 +126,9 @@ impl<'a> Sifter<'a> {
                 .or_else(external);
             match by {
                 Some(suppression) => self.suppressed.push(Suppressed {
+                    fails: fails(&f),
                     finding: f,
                     suppression,
-                    fails: true,
                 }),
                 None => kept.push(f),
             }
@@ -206,7 +203,7 @@ impl<'a> Sifter<'a> {
             f.warning = true;
             out.push(f);
         }
-        self.sift(out)
+        self.sift(out, |_| false)
     }
 }
 

@@ -43,29 +43,21 @@ pub(crate) fn judge(
 ) -> Judged {
     let mut sifter = Sifter::new(root, chain, cli);
     let (mut failing, mut naming): (Vec<_>, Vec<_>) = sifter
-        .sift(crate::frameworks::findings(root, chain, chains))
+        .sift(crate::frameworks::findings(root, chain, chains), |f| {
+            !findings::warns_only(f)
+        })
         .into_iter()
         .partition(|f| !findings::warns_only(f));
-    for x in &mut sifter.suppressed {
-        x.fails = !findings::warns_only(&x.finding);
-    }
-    let graph_suppressed = sifter.suppressed.len();
     let mut classes = Vec::new();
-    for f in sifter.sift(diagnose::static_findings(root, chain, ci)) {
+    let statics = diagnose::static_findings(root, chain, ci);
+    for f in sifter.sift(statics, diagnose::fails_gate) {
         if diagnose::fails_gate(&f) {
             failing.push(f);
         } else {
             classes.push(f);
         }
     }
-    for x in &mut sifter.suppressed[graph_suppressed..] {
-        x.fails = diagnose::fails_gate(&x.finding);
-    }
-    let unused_from = sifter.suppressed.len();
     naming.extend(sifter.unused());
-    for x in &mut sifter.suppressed[unused_from..] {
-        x.fails = false;
-    }
     Judged {
         failing,
         naming,

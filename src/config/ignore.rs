@@ -75,6 +75,16 @@ pub(crate) struct Ignored {
 }
 
 impl Ignored {
+    /// Why it is suppressed, as SARIF's justification says it:
+    /// `ignore F in migfix.toml`, `--ignore F`.
+    pub fn justification(&self) -> String {
+        if self.by.starts_with("--") {
+            format!("{} {}", self.by, self.code)
+        } else {
+            format!("ignore {} in {}", self.code, self.by)
+        }
+    }
+
     pub fn all(codes: &[Code], by: &str) -> Vec<Ignored> {
         codes
             .iter()

@@ -209,7 +209,8 @@ fn tree_sorted(
     choice: &Choice,
 ) -> (Vec<Finding>, Vec<Suppressed>, Vec<Finding>) {
     let mut sifter = Sifter::new(root, chain, choice);
-    let kept = sifter.sift(all_findings(root, chain, ci));
+    // In diagnose every finding counts.
+    let kept = sifter.sift(all_findings(root, chain, ci), |_| true);
     let unused = sifter.unused();
     (kept, sifter.suppressed, unused)
 }
