@@ -493,89 +493,114 @@ fn swappable_edges(c: &Corpus, theirs: &Value) -> usize {
 
 /// A simulated incident on every corpus: two branches each add the next
 /// migration of one app; `check` finds the fork and the command it prints
-/// repairs it, which Django confirms. The renumber is confirmed too.
+/// repairs it, which Django confirms. The renumber is confirmed too. Two
+/// corpora at a time: the machine has two cores.
 #[test]
 fn real_apps_incidents_repaired() {
     let Some((dir, list)) = corpora() else { return };
-    for c in &list {
-        for repair in ["merge", "renumber"] {
-            let tmp = tempfile::tempdir().unwrap();
-            copy_tree(&dir.join(&c.name), tmp.path());
-            let root = tmp.path();
-            // The app with the most migrations, and its leaf.
-            let theirs = oracle("graph", root, &c.apps, &c.extra).unwrap();
-            let leaves = keys(&theirs["leaf_nodes"]);
-            let (label, dir_rel) = c
-                .apps
-                .iter()
-                .max_by_key(|(l, _)| {
-                    theirs["nodes"]
-                        .as_array()
-                        .unwrap()
-                        .iter()
-                        .filter(|n| n["app"] == l.as_str())
-                        .count()
-                })
-                .unwrap();
-            let leaf = leaves
-                .iter()
-                .find(|k| k.split('.').next() == Some(label))
-                .unwrap();
-            let leaf_name = leaf.split_once('.').unwrap().1;
-            let n: u64 = leaf_name
-                .chars()
-                .take_while(char::is_ascii_digit)
-                .collect::<String>()
-                .parse()
-                .unwrap_or(0)
-                + 1;
-            for pr in ["alpha", "beta"] {
-                std::fs::write(
-                    root.join(dir_rel).join(format!("{n:04}_pr_{pr}.py")),
-                    format!("from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n\n    dependencies = [\n        (\"{label}\", \"{leaf_name}\"),\n    ]\n\n    operations = [\n    ]\n"),
-                )
-                .unwrap();
-            }
-            git_init(root);
-            let (code, out, _) = run(root, &["check"]);
-            assert_eq!(code, 1, "{}: the fork fails check:\n{out}", c.name);
-            let command = out
-                .lines()
-                .find_map(|l| l.trim().strip_prefix("run: migfix "))
-                .unwrap_or_else(|| panic!("{}: no run: line\n{out}", c.name))
-                .to_string();
-            let args: Vec<String> = if repair == "merge" {
-                command
-                    .split_whitespace()
-                    .map(String::from)
-                    .chain(["--yes".to_string()])
-                    .collect()
-            } else {
-                vec![
-                    "renumber".into(),
-                    label.clone(),
-                    format!("{n:04}_pr_beta"),
-                    "--yes".into(),
-                ]
-            };
-            let args: Vec<&str> = args.iter().map(String::as_str).collect();
-            let (code, out, err) = run(root, &args);
-            assert_eq!(code, 0, "{} {repair}: {out}\n{err}", c.name);
-            let (code, out, _) = run(root, &["check"]);
-            assert_eq!(
-                code, 0,
-                "{} {repair}: check passes after it:\n{out}",
-                c.name
-            );
-            let theirs = oracle("graph", root, &c.apps, &c.extra).unwrap();
-            assert!(
-                their_conflicts(&theirs).is_empty(),
-                "{} {repair}: {:?}",
-                c.name,
-                theirs["conflicts"]
-            );
-            compare(&c.name, root, &theirs);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failures = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let Some(c) = list.get(i) else { break };
+                let trial = std::panic::AssertUnwindSafe(|| incidents_repaired(&dir, c));
+                if let Err(e) = std::panic::catch_unwind(trial) {
+                    let msg = e
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()));
+                    failures.lock().unwrap().push(msg.unwrap_or_default());
+                }
+            });
         }
+    });
+    let failures = failures.into_inner().unwrap();
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// [`real_apps_incidents_repaired`] on one corpus: the fork repaired by
+/// a merge, then by a renumber.
+fn incidents_repaired(dir: &Path, c: &Corpus) {
+    // The app with the most migrations, and its leaf, from the untouched
+    // tree: the same for both repairs.
+    let theirs = oracle("graph", &dir.join(&c.name), &c.apps, &c.extra).unwrap();
+    let leaves = keys(&theirs["leaf_nodes"]);
+    let (label, dir_rel) = c
+        .apps
+        .iter()
+        .max_by_key(|(l, _)| {
+            theirs["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|n| n["app"] == l.as_str())
+                .count()
+        })
+        .unwrap();
+    let leaf = leaves
+        .iter()
+        .find(|k| k.split('.').next() == Some(label))
+        .unwrap();
+    let leaf_name = leaf.split_once('.').unwrap().1;
+    let n: u64 = leaf_name
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .unwrap_or(0)
+        + 1;
+    for repair in ["merge", "renumber"] {
+        let tmp = tempfile::tempdir().unwrap();
+        copy_tree(&dir.join(&c.name), tmp.path());
+        let root = tmp.path();
+        for pr in ["alpha", "beta"] {
+            std::fs::write(
+                root.join(dir_rel).join(format!("{n:04}_pr_{pr}.py")),
+                format!("from django.db import migrations\n\n\nclass Migration(migrations.Migration):\n\n    dependencies = [\n        (\"{label}\", \"{leaf_name}\"),\n    ]\n\n    operations = [\n    ]\n"),
+            )
+            .unwrap();
+        }
+        git_init(root);
+        let (code, out, _) = run(root, &["check"]);
+        assert_eq!(code, 1, "{}: the fork fails check:\n{out}", c.name);
+        let command = out
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("run: migfix "))
+            .unwrap_or_else(|| panic!("{}: no run: line\n{out}", c.name))
+            .to_string();
+        let args: Vec<String> = if repair == "merge" {
+            command
+                .split_whitespace()
+                .map(String::from)
+                .chain(["--yes".to_string()])
+                .collect()
+        } else {
+            vec![
+                "renumber".into(),
+                label.clone(),
+                format!("{n:04}_pr_beta"),
+                "--yes".into(),
+            ]
+        };
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, out, err) = run(root, &args);
+        assert_eq!(code, 0, "{} {repair}: {out}\n{err}", c.name);
+        let (code, out, _) = run(root, &["check"]);
+        assert_eq!(
+            code, 0,
+            "{} {repair}: check passes after it:\n{out}",
+            c.name
+        );
+        let theirs = oracle("graph", root, &c.apps, &c.extra).unwrap();
+        assert!(
+            their_conflicts(&theirs).is_empty(),
+            "{} {repair}: {:?}",
+            c.name,
+            theirs["conflicts"]
+        );
+        compare(&c.name, root, &theirs);
     }
 }
 

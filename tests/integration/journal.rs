@@ -160,7 +160,7 @@ fn an_interrupted_write_blocks_writers_warns_readers_and_can_be_finished() {
                 moved.exists()
             })
         {
-            std::thread::yield_now();
+            std::thread::sleep(std::time::Duration::from_micros(100));
         }
         let _ = child.kill();
         child.wait().unwrap();
@@ -230,9 +230,9 @@ fn a_second_writer_refuses_naming_the_first_ones_lock() {
     let top = tempfile::tempdir().unwrap();
     let (original, (after, _)) = original_and_result(top.path(), 2_000, COMMAND_2000);
 
-    // The second starts while the first holds the lock; tried again where
-    // the first finished before the second could look.
-    let mut seen = false;
+    // The first is stopped while it holds the lock, so that the second
+    // surely runs then; tried again where the first finished before it
+    // could be stopped.
     for attempt in 0..10 {
         let work = top.path().join(format!("work-{attempt}"));
         copy_tree(&original, &work);
@@ -240,12 +240,20 @@ fn a_second_writer_refuses_naming_the_first_ones_lock() {
         while !journal_of(&work).join("journal.json").exists()
             && first.try_wait().unwrap().is_none()
         {
-            std::thread::yield_now();
+            std::thread::sleep(std::time::Duration::from_micros(100));
+        }
+        let pid = first.id() as libc::pid_t;
+        // SAFETY: kill sends a signal to our own child.
+        unsafe { libc::kill(pid, libc::SIGSTOP) };
+        if first.try_wait().unwrap().is_some() {
+            continue; // done before it could be stopped
         }
         let second = migfix(
             &work,
             &[&["-C", work.to_str().unwrap()][..], COMMAND_2000].concat(),
         );
+        // SAFETY: as above.
+        unsafe { libc::kill(pid, libc::SIGCONT) };
         assert!(
             first.wait().unwrap().success(),
             "the first writer completes"
@@ -254,21 +262,20 @@ fn a_second_writer_refuses_naming_the_first_ones_lock() {
             tree_bytes(&work) == after,
             "the first writer's result is untouched"
         );
-        if stderr(&second).contains("another migfix (pid ") {
-            assert_eq!(second.status.code(), Some(2));
-            assert!(
-                stderr(&second).contains(".git/migfix-journal"),
-                "{}",
-                stderr(&second)
-            );
-            seen = true;
-            break;
-        }
+        assert_eq!(second.status.code(), Some(2), "{}", stderr(&second));
+        assert!(
+            stderr(&second).contains("another migfix (pid "),
+            "{}",
+            stderr(&second)
+        );
+        assert!(
+            stderr(&second).contains(".git/migfix-journal"),
+            "{}",
+            stderr(&second)
+        );
+        return;
     }
-    assert!(
-        seen,
-        "the second writer never ran while the first held the lock"
-    );
+    panic!("the first writer always finished before it could be stopped");
 }
 
 #[test]
@@ -407,7 +414,7 @@ fn a_writer_under_another_name_keeps_its_lock_while_it_writes() {
         while !journal_of(&work).join("journal.json").exists()
             && first.try_wait().unwrap().is_none()
         {
-            std::thread::yield_now();
+            std::thread::sleep(std::time::Duration::from_micros(100));
         }
         let pid = first.id() as libc::pid_t;
         // SAFETY: kill sends a signal to our own child.

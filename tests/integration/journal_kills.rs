@@ -172,7 +172,7 @@ pub(crate) fn kill_at_random(
         std::thread::sleep(Duration::from_micros(at));
     } else {
         while !marker.exists() && child.try_wait().unwrap().is_none() {
-            std::thread::yield_now();
+            std::thread::sleep(Duration::from_micros(100));
         }
         std::thread::sleep(Duration::from_micros(
             rng.below(took.as_micros() as u64 / 16),
