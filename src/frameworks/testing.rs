@@ -33,6 +33,26 @@ pub fn read_django(src: &[u8]) -> Result<Option<Vec<(String, String, Vec<u8>, Ve
         .expect("the readers do not panic")
 }
 
+/// A Django migration's `Migration` class from each reader, as comparable
+/// text: the quick parse's (`None` where it declines) and the full parse's.
+/// Runs on a thread with the readers' stack, as the binary does.
+pub fn django_quick_and_full(src: &[u8]) -> (Option<String>, Result<String, String>) {
+    let src = src.to_vec();
+    std::thread::Builder::new()
+        .stack_size(crate::parallel::READER_STACK)
+        .spawn(move || {
+            use crate::frameworks::django::parse::{read_full, read_quick};
+            let quick = read_quick(&src).map(|c| format!("{c:?}"));
+            let full = read_full(&src)
+                .map(|c| format!("{c:?}"))
+                .map_err(|e| e.to_string());
+            (quick, full)
+        })
+        .expect("a reader thread can be spawned")
+        .join()
+        .expect("the readers do not panic")
+}
+
 /// Parses a plan and renders it back from its fields (each line with
 /// its ending), with the lint messages other than missing scripts.
 pub fn plan_round_trip(text: &str) -> (String, Vec<String>) {

@@ -186,6 +186,15 @@ pub(crate) fn read_checked(src: &[u8]) -> Result<(ModuleConsts, Vec<calls::Step>
     Ok((s.consts(consts), steps))
 }
 
+/// The quick parse's view of a decoded module's top-level classes (see
+/// [`quick::view`]), its displays of rows blanked as the full parse's are;
+/// `None` where it declines. A module it answers for has no syntax error.
+pub(crate) fn view_quick(s: &Source<'_>, names: &[&str]) -> Option<quick::View> {
+    let _alone = alone(s.bytes.len());
+    let text = rows_blanked(s.text(), strict::BLANKED_FROM);
+    quick::view(&text, bom_len(&s.bytes), names)
+}
+
 /// The text the quick parser is given: a large file's displays of rows
 /// blanked after their first row, line breaks kept, as the full parse sees
 /// them (see `strict::data`); the text itself when there are none, or when
@@ -277,7 +286,7 @@ pub(crate) fn read_source(path: &std::path::Path) -> Result<Vec<u8>, String> {
 
 /// The file decoded for the parsers (see [`coding`]), or why CPython
 /// would refuse to read it, with the line.
-pub(crate) use coding::{comments, source};
+pub(crate) use coding::{comments, source, Source};
 
 pub(crate) use crate::error::line_of;
 

@@ -6,12 +6,18 @@
 #
 #   bash tests/bench/django.sh [N]            N migrations, default 5000
 #   BENCH_SMOKE=1 bash tests/bench/django.sh  N=300, one run, no verdict
+#   BENCH_RUNS=R                              R timed rounds (default 10)
+#   BENCH_CALLGRIND=1                         also count the instructions of
+#                                             one `check` with callgrind
 #
 # Needs the test venv (target/venv, made by `bash tests/run.sh`) for Django.
 # First it checks that migfix and Django agree on the app's one leaf node;
-# a disagreement exits 1. Timings use hyperfine when installed, else a
-# Python loop (the median counts). Django runs with no bytecode cache, as
-# on a fresh checkout in CI.
+# a disagreement exits 1. Then it times the four commands in rounds, each
+# round running each command once, so that a change in the machine's load
+# weighs on all of them alike; the medians count. Django runs with no
+# bytecode cache, as on a fresh checkout in CI. The targets (check within
+# 2x of cat, at least 15x faster than the loader) are judged PASS or FAIL
+# in the table; the exit status depends on correctness only.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -46,39 +52,56 @@ echo "django: $theirs"
 
 RESULTS="$(mktemp -d "${TMPDIR:-/tmp}/migfix-django-bench.XXXXXX")"
 trap 'rm -rf "$RESULTS"; rm -rf "$TREE/catalog/migrations/__pycache__"' EXIT
-measure() { # key, then the command
-    local key="$1"
-    shift
-    if command -v hyperfine >/dev/null 2>&1; then
-        hyperfine --shell=none --style none --warmup 1 --runs "$RUNS" --export-json "$RESULTS/$key.json" -- "$(printf '%q ' "$@")" >/dev/null
-    else
-        "$PY" - "$RESULTS/$key.json" "$RUNS" "$@" <<'PYEOF'
-import json, statistics, subprocess, sys, time
-out, runs, cmd = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
-subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-times = []
-for _ in range(runs):
-    t = time.perf_counter()
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    times.append(time.perf_counter() - t)
-json.dump({"results": [{"median": statistics.median(times)}]}, open(out, "w"))
-PYEOF
-    fi
+# One round: each command once, output to /dev/null; one warm-up round.
+PYTHONDONTWRITEBYTECODE=1 "$PY" - "$RESULTS/times.json" "$RUNS" "$MIGFIX" "$TREE" "$PY" <<'PYEOF'
+import json, subprocess, sys, time
+out, runs, migfix, tree, py = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+cmds = {
+    "heads": [migfix, "-C", tree, "heads"],
+    "check": [migfix, "-C", tree, "check"],
+    "django": [py, "tests/oracle/django_graph.py", "graph", "--root", tree, "--app", "catalog=catalog/migrations"],
+    "cat": ["find", tree + "/catalog/migrations", "-name", "*.py", "-exec", "cat", "{}", "+"],
 }
-measure heads "$MIGFIX" -C "$TREE" heads
-measure check "$MIGFIX" -C "$TREE" check
-PYTHONDONTWRITEBYTECODE=1 measure django "$PY" tests/oracle/django_graph.py graph --root "$TREE" --app catalog=catalog/migrations
-measure cat find "$TREE/catalog/migrations" -name '*.py' -exec cat '{}' +
-"$PY" - "$RESULTS" "$SMOKE" <<'PYEOF'
-import json, os, sys
-results, smoke = sys.argv[1], sys.argv[2] == "1"
-med = {k: json.load(open(os.path.join(results, k + ".json")))["results"][0]["median"]
-       for k in ("heads", "check", "django", "cat")}
+times = {k: [] for k in cmds}
+for r in range(runs + 1):
+    for k, cmd in cmds.items():
+        t = time.perf_counter()
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+        if r > 0:
+            times[k].append(time.perf_counter() - t)
+json.dump(times, open(out, "w"))
+PYEOF
+[[ ! -e "$TREE/catalog/migrations/__pycache__" ]] || die "a __pycache__ appeared despite PYTHONDONTWRITEBYTECODE=1"
+instructions=""
+if [[ "${BENCH_CALLGRIND:-0}" == 1 ]] && command -v valgrind >/dev/null 2>&1; then
+    valgrind --tool=callgrind --callgrind-out-file="$RESULTS/callgrind.out" "$MIGFIX" -C "$TREE" check >/dev/null 2>"$RESULTS/callgrind.err"
+    instructions="$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$RESULTS/callgrind.err")"
+fi
+"$PY" - "$RESULTS/times.json" "$SMOKE" "$RUNS" "$instructions" <<'PYEOF'
+import json, statistics, sys
+times, smoke, runs, instructions = json.load(open(sys.argv[1])), sys.argv[2] == "1", sys.argv[3], sys.argv[4]
+med = {k: statistics.median(v) for k, v in times.items()}
+print(f"median of {runs} round(s), output to /dev/null, page cache warm")
+print(f"{'command':<46} {'median s':>9} {'min s':>9} {'max s':>9}")
 for k, label in (("heads", "migfix heads"), ("check", "migfix check"),
                  ("django", "Django's MigrationLoader, no bytecode cache"), ("cat", "cat every migration")):
-    print(f"{label:<46} {med[k]:8.3f} s")
-print(f"{'Django / migfix check:':<46} {med['django'] / med['check']:8.1f}x")
-print(f"{'migfix check / cat:':<46} {med['check'] / med['cat']:8.1f}x")
-if smoke:
-    print("(smoke run: one run each, not a measurement)")
+    print(f"{label:<46} {med[k]:9.4f} {min(times[k]):9.4f} {max(times[k]):9.4f}")
+if instructions:
+    print(f"{'migfix check, instructions (callgrind):':<46} {int(instructions):>13,}")
+print()
+def verdict(ok):
+    return "(smoke: not judged)" if smoke else ("PASS" if ok else "FAIL")
+checks = []
+ratio = med["django"] / med["check"]
+checks.append(ratio >= 15)
+print(f"{'Django loader / migfix check:':<46} {ratio:7.1f}x   target >= 15x   {verdict(ratio >= 15)}")
+ratio = med["django"] / med["heads"]
+print(f"{'Django loader / migfix heads:':<46} {ratio:7.1f}x   (reported)")
+ratio = med["check"] / med["cat"]
+checks.append(ratio <= 2)
+extra = "" if ratio <= 2 else f"  ({ratio / 2:.2f}x over: it would need {med['cat'] * 2:.4f} s)"
+print(f"{'migfix check / cat:':<46} {ratio:7.2f}x   target <= 2x    {verdict(ratio <= 2)}{extra}")
+if not smoke:
+    print()
+    print("overall: " + ("PASS" if all(checks) else "FAIL") + " (a measurement: the exit status does not depend on it)")
 PYEOF

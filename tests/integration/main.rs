@@ -21,6 +21,7 @@ mod diagnose;
 mod diagnose_corpus;
 mod diagnose_logs;
 mod django;
+mod django_quick;
 mod fixtures;
 mod fuzz;
 mod fuzz_config;

@@ -1,10 +1,12 @@
 //! Django behind the common interface: everything migfix knows of it.
 
 pub(crate) mod claims;
+mod class;
 pub(crate) mod config;
 pub(crate) mod merge;
 pub(crate) mod numbers;
 pub(crate) mod parse;
+mod quick;
 pub(crate) mod read;
 pub(crate) mod rebase;
 pub(crate) mod renumber;

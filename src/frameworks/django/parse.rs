@@ -6,6 +6,8 @@
 
 use tree_sitter::Node;
 
+pub(crate) use super::class::{DepItem, ListAttr, MigrationClass, Swap};
+use super::quick;
 use crate::python::full::{named_non_comment, parse_checked, plain_string, shortened};
 use crate::python::{bom_len, line_of, StrLit, SyntaxError};
 
@@ -21,84 +23,34 @@ pub(crate) fn skipped(stem: &str) -> Option<&'static str> {
     }
 }
 
-/// One element of `dependencies`, `replaces` or `run_before`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum DepItem {
-    /// `("app_label", "migration_name")`.
-    Key { app: StrLit, name: StrLit },
-    /// `migrations.swappable_dependency(settings.AUTH_USER_MODEL)`: the
-    /// first migration of the app a model setting names, which the
-    /// project's settings say.
-    Swappable { of: Swap, line: usize },
-    /// Anything else, with what it is.
-    NonLiteral { why: String, line: usize },
-}
-
-/// What a `swappable_dependency` names.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Swap {
-    /// `settings.NAME`: a Django setting.
-    Setting(String),
-    /// `object.NAME` of an object a module defines from the settings
-    /// (`oauth2_settings.APPLICATION_MODEL`), with the module the migration
-    /// imports it from (`oauth2_provider.settings`; relative dots kept).
-    Attr {
-        module: Option<String>,
-        object: String,
-        attr: String,
-    },
-    /// A string literal: the model itself (`"users.User"`).
-    Model(String),
-}
-
-impl Swap {
-    /// What it names: the setting's name, `object.NAME`, or the model.
-    pub fn shown(&self) -> String {
-        match self {
-            Swap::Setting(name) => name.clone(),
-            Swap::Attr { object, attr, .. } => format!("{object}.{attr}"),
-            Swap::Model(model) => model.clone(),
-        }
-    }
-
-    /// The argument as the migration writes it.
-    pub fn written(&self) -> String {
-        match self {
-            Swap::Setting(name) => format!("settings.{name}"),
-            Swap::Attr { object, attr, .. } => format!("{object}.{attr}"),
-            Swap::Model(model) => format!("{model:?}"),
-        }
-    }
-}
-
-/// A list attribute of the class: its items, or why it is not read.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct ListAttr {
-    pub line: usize,
-    pub items: Vec<DepItem>,
-    /// The value is not a list or tuple literal (a name, a call).
-    pub non_literal: Option<String>,
-    /// The terms of a `+` that are not literals (`[...] + app_settings.X`),
-    /// with their lines: the literal terms' items are read, these are not.
-    pub unread_terms: Vec<(String, usize)>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct MigrationClass {
-    /// Line of `class Migration`.
-    pub line: usize,
-    pub dependencies: ListAttr,
-    pub replaces: ListAttr,
-    pub run_before: ListAttr,
-    /// `initial = True/False`; `None` when not set or not a literal.
-    pub initial: Option<bool>,
-}
-
 /// The module's last top-level `class Migration`, or `None` without one
 /// (Django refuses such a module). Syntax errors are errors, as on import.
+/// The quick parse reads it where it answers, else the full parse.
 pub(crate) fn read(src: &[u8]) -> Result<Option<MigrationClass>, SyntaxError> {
     let decoded = crate::python::source(src)?;
-    let src = &decoded.bytes[..];
+    let found = match crate::python::view_quick(&decoded, &quick::ATTRS) {
+        Some(view) => quick::class(&view, &decoded.bytes),
+        None => full(&decoded.bytes)?,
+    };
+    Ok(found.map(|c| in_file(&decoded, c)))
+}
+
+/// [`read`] with the quick parse alone: `None` where it declines. For tests.
+pub(crate) fn read_quick(src: &[u8]) -> Option<Option<MigrationClass>> {
+    let decoded = crate::python::source(src).ok()?;
+    let view = crate::python::view_quick(&decoded, &quick::ATTRS)?;
+    Some(quick::class(&view, &decoded.bytes).map(|c| in_file(&decoded, c)))
+}
+
+/// [`read`] with the full parse alone. For tests.
+pub(crate) fn read_full(src: &[u8]) -> Result<Option<MigrationClass>, SyntaxError> {
+    let decoded = crate::python::source(src)?;
+    Ok(full(&decoded.bytes)?.map(|c| in_file(&decoded, c)))
+}
+
+/// The class from tree-sitter's parse of the decoded file, checked as
+/// strictly as CPython compiles it.
+fn full(src: &[u8]) -> Result<Option<MigrationClass>, SyntaxError> {
     let tree = parse_checked(src)?;
     let base = bom_len(src);
     let body = &src[base..];
@@ -122,22 +74,25 @@ pub(crate) fn read(src: &[u8]) -> Result<Option<MigrationClass>, SyntaxError> {
             found = Some(r.class(class));
         }
     }
-    // Spans in the file's bytes, should it have been transcoded.
-    if let Some(class) = &mut found {
-        for list in [
-            &mut class.dependencies,
-            &mut class.replaces,
-            &mut class.run_before,
-        ] {
-            for item in &mut list.items {
-                if let DepItem::Key { app, name } = item {
-                    decoded.span(&mut app.inner);
-                    decoded.span(&mut name.inner);
-                }
+    Ok(found)
+}
+
+/// The class with its spans in the file's bytes, should the file have
+/// been transcoded.
+fn in_file(decoded: &crate::python::Source<'_>, mut class: MigrationClass) -> MigrationClass {
+    for list in [
+        &mut class.dependencies,
+        &mut class.replaces,
+        &mut class.run_before,
+    ] {
+        for item in &mut list.items {
+            if let DepItem::Key { app, name } = item {
+                decoded.span(&mut app.inner);
+                decoded.span(&mut name.inner);
             }
         }
     }
-    Ok(found)
+    class
 }
 
 struct Reader<'a, 't> {

@@ -316,7 +316,7 @@ impl<'a> Parser<'a> {
         })
     }
 
-    fn arguments(&mut self) -> Option<&'a [Arg<'a>]> {
+    pub(super) fn arguments(&mut self) -> Option<&'a [Arg<'a>]> {
         self.expect(c!("("))?;
         let mut args = BVec::new_in(self.arena);
         let mut keywords: Vec<&str> = Vec::new();

@@ -2,11 +2,12 @@
 //! and expressions it reads are in `statements.rs` and `expressions.rs`.
 
 use std::collections::HashMap;
+use std::ops::Range;
 
 use bumpalo::Bump;
 
 use super::codes::FIRST_KEYWORD;
-use super::syntax::Body;
+use super::syntax::{Body, Class};
 use super::tokens::{Tok, T};
 
 /// Nesting deeper than this is declined rather than recursed into.
@@ -23,6 +24,20 @@ pub(super) struct Parser<'a> {
     pub(super) defs: HashMap<String, Body<'a>>,
     /// False once the module does something the walker cannot mirror.
     pub(super) plain: bool,
+    /// Whether top-level classes and `from __future__` imports are read
+    /// (see [`super::view`]); the walker of `upgrade()` declines them.
+    pub(super) wide: bool,
+    /// Blocks the statement being read is in (0: the module's own).
+    pub(super) blocks: usize,
+    pub(super) in_class: bool,
+    /// Until a statement other than a docstring or a future import.
+    pub(super) prologue: bool,
+    /// Set by a `from __future__` import, for the module's loop.
+    pub(super) future: bool,
+    /// Top-level classes, in order.
+    pub(super) classes: Vec<Class<'a>>,
+    /// Top-level `from M import a [as b]`: (M's span, the bound name's span).
+    pub(super) imports: Vec<(Range<usize>, Range<usize>)>,
 }
 
 impl<'a> Parser<'a> {
@@ -80,6 +95,32 @@ impl<'a> Parser<'a> {
     pub(super) fn name(&mut self) -> Option<Tok> {
         let t = self.peek();
         (t.t == T::Name && t.code < FIRST_KEYWORD).then(|| self.bump())
+    }
+
+    /// A parser over `toks`, `wide` or not (see [`Parser::wide`]).
+    pub(super) fn new(src: &'a str, toks: &'a [Tok], arena: &'a Bump, wide: bool) -> Self {
+        Parser {
+            src,
+            toks,
+            arena,
+            at: 0,
+            depth: 0,
+            in_def: 0,
+            defs: HashMap::new(),
+            plain: true,
+            wide,
+            blocks: 0,
+            in_class: false,
+            prologue: true,
+            future: false,
+            classes: Vec::new(),
+            imports: Vec::new(),
+        }
+    }
+
+    /// Whether the statement ahead stands in the module itself.
+    pub(super) fn top(&self) -> bool {
+        self.blocks == 0 && self.in_def == 0 && !self.in_class
     }
 
     pub(super) fn deeper(&mut self) -> Option<()> {

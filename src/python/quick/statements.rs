@@ -7,39 +7,34 @@ use bumpalo::collections::Vec as BVec;
 
 use super::codes::{c, code_of};
 use super::parser::Parser;
-use super::syntax::{assignable, is_subscript, Body, Ex, Module, St, AUGMENTED, K};
-use super::tokens::T;
+use super::syntax::{assignable, is_subscript, Body, Class, Ex, Module, St, AUGMENTED, K};
+use super::tokens::{BYTES, FSTRING, T};
 use super::values::{string, Env};
 use crate::python::calls::SqlText;
+
+/// Python 3.11's `__future__` features but `barry_as_FLUFL`, which
+/// changes the grammar.
+const FEATURES: [&str; 9] = [
+    "nested_scopes",
+    "generators",
+    "division",
+    "absolute_import",
+    "with_statement",
+    "print_function",
+    "unicode_literals",
+    "generator_stop",
+    "annotations",
+];
+
+/// A module's docstring as CPython sees one: a str literal, alone.
+fn is_docstring(e: &Ex) -> bool {
+    matches!(e.k, K::Str(parts) if parts.iter().all(|p| p.prefix & (BYTES | FSTRING) == 0))
+}
 
 impl<'a> Parser<'a> {
     /// The whole module; its string constants as `calls` reads them.
     pub(super) fn file(&mut self) -> Option<HashMap<String, SqlText>> {
-        let mut assigned: Vec<(String, Ex<'a>)> = Vec::new();
-        while self.peek().t != T::End {
-            if self.peek().t == T::Newline {
-                self.at += 1;
-                continue;
-            }
-            if self.is(c!("def")) {
-                let (name, body) = self.def()?;
-                self.defs.insert(name, body);
-                continue;
-            }
-            match self.statement()? {
-                // `NAME = value` at module level: a constant (or no longer one).
-                St::Assign {
-                    target,
-                    value: Some(value),
-                    aug: false,
-                } if matches!(target.k, K::Name) => {
-                    assigned.push((self.src[target.span].to_string(), value));
-                }
-                // tree-sitter nests `a = b = x`; calls.rs reads that oddly.
-                St::Chained => self.plain = false,
-                _ => {}
-            }
-        }
+        let assigned = self.module()?;
         let m = Module {
             src: self.src,
             defs: HashMap::new(),
@@ -60,6 +55,59 @@ impl<'a> Parser<'a> {
             };
         }
         self.plain.then_some(consts)
+    }
+
+    /// The module's statements; its `NAME = value` assignments in order.
+    pub(super) fn module(&mut self) -> Option<Vec<(String, Ex<'a>)>> {
+        let mut assigned: Vec<(String, Ex<'a>)> = Vec::new();
+        let mut first = true;
+        while self.peek().t != T::End {
+            if self.peek().t == T::Newline {
+                self.at += 1;
+                continue;
+            }
+            if self.is(c!("def")) {
+                let (name, body) = self.def()?;
+                self.defs.insert(name, body);
+                self.prologue = false;
+                continue;
+            }
+            self.future = false;
+            let st = self.statement()?;
+            // Only a docstring and future imports may stand before one.
+            let docstring = first && matches!(&st, St::Expr(e) if is_docstring(e));
+            self.prologue &= self.future || docstring;
+            first = false;
+            match st {
+                // `NAME = value` at module level: a constant (or no longer one).
+                St::Assign {
+                    target,
+                    value: Some(value),
+                    aug: false,
+                } if matches!(target.k, K::Name) => {
+                    assigned.push((self.src[target.span].to_string(), value));
+                }
+                // tree-sitter nests `a = b = x`; calls.rs reads that oddly.
+                St::Chained => self.plain = false,
+                _ => {}
+            }
+        }
+        Some(assigned)
+    }
+
+    /// `class NAME[(bases)]:` at module level, its body read as a block.
+    fn class(&mut self) -> Option<()> {
+        let line = self.bump().line;
+        let name = self.name()?.span;
+        if self.is(c!("(")) {
+            self.arguments()?;
+        }
+        self.expect(c!(":"))?;
+        self.in_class = true;
+        let body = self.suite()?;
+        self.in_class = false;
+        self.classes.push(Class { name, line, body });
+        Some(())
     }
 
     fn def(&mut self) -> Option<(String, Body<'a>)> {
@@ -126,6 +174,13 @@ impl<'a> Parser<'a> {
     }
 
     fn suite(&mut self) -> Option<Body<'a>> {
+        self.blocks += 1;
+        let body = self.block()?;
+        self.blocks -= 1;
+        Some(body)
+    }
+
+    fn block(&mut self) -> Option<Body<'a>> {
         if self.peek().t != T::Newline {
             return Some(std::slice::from_ref(self.arena.alloc(self.simple()?)));
         }
@@ -192,6 +247,9 @@ impl<'a> Parser<'a> {
             self.expect(c!(":"))?;
             let body = self.suite()?;
             St::With(items.into_bump_slice(), body)
+        } else if self.wide && self.is(c!("class")) && self.top() {
+            self.class()?;
+            St::Inert
         } else if self.peek().t == T::Name
             && matches!(self.text(self.peek()), "class" | "try" | "async" | "match")
             && self.starts_compound()
@@ -260,29 +318,32 @@ impl<'a> Parser<'a> {
             St::Inert
         } else if self.eat(c!("from")) {
             let mut dots = false;
+            let module_start = self.peek().span.start;
             while self.eat(c!(".")) || self.eat(c!("...")) {
                 dots = true;
             }
+            if !dots && self.text(self.peek()) == "__future__" {
+                return self.future_import();
+            }
             if !(dots && self.is(c!("import"))) {
-                // Where a future import may stand, and which features
-                // exist, the full parse checks.
-                if !dots && self.text(self.peek()) == "__future__" {
-                    return None;
-                }
                 self.dotted()?;
             }
+            let module = module_start..self.toks[self.at - 1].span.end;
             self.expect(c!("import"))?;
             if self.eat(c!("*")) {
                 // Only at module level.
-                if self.in_def > 0 {
+                if self.in_def > 0 || self.in_class {
                     return None;
                 }
             } else {
                 let paren = self.eat(c!("("));
                 loop {
-                    self.name()?;
+                    let mut bound = self.name()?.span;
                     if self.eat(c!("as")) {
-                        self.name()?;
+                        bound = self.name()?.span;
+                    }
+                    if self.wide && self.top() {
+                        self.imports.push((module.clone(), bound));
                     }
                     if !self.eat(c!(",")) || (paren && self.is(c!(")"))) {
                         break;
@@ -309,6 +370,35 @@ impl<'a> Parser<'a> {
             self.expression_statement()?
         };
         (self.bump().t == T::Newline).then_some(st)
+    }
+
+    /// `from __future__ import a [as b], ...` and its newline, in the
+    /// module's prologue, of a feature of Python 3 that leaves its grammar
+    /// as it is; declined anywhere else (the full parse checks those).
+    fn future_import(&mut self) -> Option<St<'a>> {
+        if !(self.wide && self.top() && self.prologue) {
+            return None;
+        }
+        self.at += 1;
+        self.expect(c!("import"))?;
+        let paren = self.eat(c!("("));
+        loop {
+            let feature = self.name()?;
+            if !FEATURES.contains(&self.text(&feature)) {
+                return None;
+            }
+            if self.eat(c!("as")) {
+                self.name()?;
+            }
+            if !self.eat(c!(",")) || (paren && self.is(c!(")"))) {
+                break;
+            }
+        }
+        if paren {
+            self.expect(c!(")"))?;
+        }
+        self.future = true;
+        (self.bump().t == T::Newline).then_some(St::Inert)
     }
 
     fn dotted(&mut self) -> Option<()> {

@@ -79,6 +79,14 @@ pub(super) enum St<'a> {
     Chained,
 }
 
+/// A top-level `class NAME(...):` and its body.
+pub(super) struct Class<'a> {
+    pub(super) name: Range<usize>,
+    /// The line of `class`.
+    pub(super) line: usize,
+    pub(super) body: Body<'a>,
+}
+
 pub(super) struct Module<'a> {
     pub(super) src: &'a str,
     pub(super) defs: HashMap<String, Body<'a>>,
