@@ -451,8 +451,10 @@ impl Scanner<'_> {
 
     /// A string literal starting at the quote under the cursor.
     fn string(&mut self, prefix: Range<usize>) -> Option<StrTok> {
-        let lower: Vec<u8> = self.src[prefix.clone()].to_ascii_lowercase();
-        let formatted = lower.contains(&b'f') || lower.contains(&b't');
+        // Every string of a file comes here: no allocation for its prefix.
+        let formatted = self.src[prefix.clone()]
+            .iter()
+            .any(|c| matches!(c.to_ascii_lowercase(), b'f' | b't'));
         let q = self.peek(0)?;
         let triple = self.peek(1) == Some(q) && self.peek(2) == Some(q);
         let qlen = if triple { 3 } else { 1 };
@@ -461,6 +463,14 @@ impl Scanner<'_> {
         let mut backslash = false;
         let mut braces = 0usize;
         loop {
+            // Most of a string is bytes that cannot end it.
+            while self
+                .src
+                .get(self.pos)
+                .is_some_and(|&c| !IN_STRING[c as usize])
+            {
+                self.pos += 1;
+            }
             let c = self.peek(0)?;
             match c {
                 b'\\' => {
@@ -523,6 +533,18 @@ static INTERESTING: [bool; 256] = {
     let mut t = [false; 256];
     let mut i = 0;
     let stops = b"'\"#\\\n\r()[]{}";
+    while i < stops.len() {
+        t[stops[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
+/// The bytes `string` stops at: all else is a string's plain content.
+static IN_STRING: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    let stops = b"'\"\\\n\r{}";
     while i < stops.len() {
         t[stops[i] as usize] = true;
         i += 1;
