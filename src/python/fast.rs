@@ -403,13 +403,7 @@ impl Scanner<'_> {
     fn skip_logical_line(&mut self) -> Option<()> {
         let mut depth = 0usize;
         loop {
-            while self
-                .src
-                .get(self.pos)
-                .is_some_and(|&c| !INTERESTING[c as usize])
-            {
-                self.pos += 1;
-            }
+            self.pos += skip(self.src.get(self.pos..).unwrap_or_default(), &INTERESTING);
             let Some(c) = self.peek(0) else {
                 return (depth == 0).then_some(());
             };
@@ -464,13 +458,7 @@ impl Scanner<'_> {
         let mut braces = 0usize;
         loop {
             // Most of a string is bytes that cannot end it.
-            while self
-                .src
-                .get(self.pos)
-                .is_some_and(|&c| !IN_STRING[c as usize])
-            {
-                self.pos += 1;
-            }
+            self.pos += skip(self.src.get(self.pos..).unwrap_or_default(), &IN_STRING);
             let c = self.peek(0)?;
             match c {
                 b'\\' => {
@@ -526,6 +514,15 @@ fn is_string_prefix(word: &[u8]) -> bool {
 
 fn is_name_byte(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80
+}
+
+/// How many bytes of `rest` come before one that `stops` names (all of
+/// them when none does): a slice walked by an iterator, without a bounds
+/// check per byte.
+fn skip(rest: &[u8], stops: &[bool; 256]) -> usize {
+    rest.iter()
+        .position(|&c| stops[usize::from(c)])
+        .unwrap_or(rest.len())
 }
 
 /// The bytes `skip_logical_line` stops at.
