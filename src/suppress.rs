@@ -216,22 +216,61 @@ fn directive_re() -> &'static Regex {
 
 /// Every `migfix: ignore` comment in the chain's migration sources: Python
 /// `#` comments and SQL `--` comments. (A sqitch plan's `#` is a change's
-/// note, part of its identity, so none is read there.)
+/// note, part of its identity, so none is read there.) A file whose reader
+/// kept its comments is not read again.
 fn directives(root: &Path, chain: &Chain) -> Vec<Directive> {
-    let mut files: Vec<&PathBuf> = chain
-        .revisions
-        .iter()
-        .flat_map(|r| {
-            let scripts = r.scripts.iter().flat_map(|s| s.paths.iter());
-            std::iter::once(&r.path).chain(scripts)
-        })
-        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("py" | "sql")))
-        .collect();
+    let mut kept: Vec<(&PathBuf, &[(usize, String)])> = Vec::new();
+    let mut files: Vec<&PathBuf> = Vec::new();
+    for r in &chain.revisions {
+        match r.consts.as_ref().and_then(|c| c.marks.as_deref()) {
+            Some(marks) => kept.push((&r.path, marks)),
+            None => files.push(&r.path),
+        }
+        files.extend(r.scripts.iter().flat_map(|s| s.paths.iter()));
+    }
+    files.retain(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("py" | "sql")));
     files.sort();
     files.dedup();
-    crate::parallel::parallel_map(&files, |p| in_file(root, p))
+    kept.retain(|(p, _)| p.extension().is_some_and(|e| e == "py"));
+    kept.sort_by_key(|(p, _)| *p);
+    kept.dedup_by_key(|(p, _)| *p);
+    kept.retain(|(p, _)| files.binary_search(p).is_err());
+    let mut found: Vec<(&PathBuf, Vec<Directive>)> = kept
         .into_iter()
-        .flatten()
+        .map(|(p, marks)| (p, parse(root, p, "#", marks.to_vec())))
+        .collect();
+    let read = crate::parallel::parallel_map(&files, |p| in_file(root, p));
+    found.extend(files.into_iter().zip(read));
+    // In the order of the files' paths, as when every file was read here.
+    found.sort_by_key(|(p, _)| *p);
+    found.into_iter().flat_map(|(_, d)| d).collect()
+}
+
+/// Whether the bytes may hold a `migfix:` comment: most files hold none,
+/// and are not worth reading the comments of.
+fn marked(bytes: &[u8]) -> bool {
+    static MARK: OnceLock<regex::bytes::Regex> = OnceLock::new();
+    let mark = MARK.get_or_init(|| regex::bytes::Regex::new("migfix:").expect("a literal"));
+    mark.is_match(bytes)
+}
+
+/// The comments of a Python file that may be `migfix:` directives, with
+/// their lines: what a reader keeps (`ModuleConsts::marks`) so that the
+/// file is not read again here.
+pub(crate) fn python_marks(bytes: &[u8]) -> Vec<(usize, String)> {
+    if !marked(bytes) {
+        return Vec::new();
+    }
+    let bom = crate::python::bom_len(bytes);
+    crate::python::comments(&bytes[bom..])
+        .into_iter()
+        .filter_map(|r| {
+            let text = &bytes[bom + r.start..bom + r.end];
+            marked(text).then(|| {
+                let line = crate::python::line_of(bytes, bom + r.start);
+                (line, String::from_utf8_lossy(text).into_owned())
+            })
+        })
         .collect()
 }
 
@@ -239,29 +278,20 @@ fn in_file(root: &Path, path: &Path) -> Vec<Directive> {
     let Ok(bytes) = crate::files::read(path) else {
         return Vec::new();
     };
-    // Most files hold none: not worth reading their comments.
-    static MARK: OnceLock<regex::bytes::Regex> = OnceLock::new();
-    let mark = MARK.get_or_init(|| regex::bytes::Regex::new("migfix:").expect("a literal"));
-    if !mark.is_match(&bytes) {
+    if !marked(&bytes) {
         return Vec::new();
     }
     let sql = path.extension().is_some_and(|e| e == "sql");
-    let marker = if sql { "--" } else { "#" };
     let comments: Vec<(usize, String)> = if sql {
         crate::sql::comments(&String::from_utf8_lossy(&bytes))
     } else {
-        let bom = crate::python::bom_len(&bytes);
-        crate::python::comments(&bytes[bom..])
-            .into_iter()
-            .map(|r| {
-                let line = crate::python::line_of(&bytes, bom + r.start);
-                (
-                    line,
-                    String::from_utf8_lossy(&bytes[bom + r.start..bom + r.end]).into_owned(),
-                )
-            })
-            .collect()
+        python_marks(&bytes)
     };
+    parse(root, path, if sql { "--" } else { "#" }, comments)
+}
+
+/// The directives among one file's comments (line, text).
+fn parse(root: &Path, path: &Path, marker: &str, comments: Vec<(usize, String)>) -> Vec<Directive> {
     let shown = rel(root, path);
     comments
         .into_iter()

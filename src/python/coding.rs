@@ -125,7 +125,10 @@ pub(crate) fn source<'a>(src: &'a [u8]) -> Result<Source<'a>, SyntaxError> {
             codec(&normal, *line)?
         }
     };
-    if let Some(at) = memchr(0, body) {
+    // `contains` searches a word at a time; the byte's place is wanted
+    // only for the error.
+    if body.contains(&0) {
+        let at = memchr(0, body).unwrap_or_default();
         return Err(SyntaxError {
             line: line_of(body, at),
             message: "source code cannot contain null bytes".into(),

@@ -403,13 +403,7 @@ impl Scanner<'_> {
     fn skip_logical_line(&mut self) -> Option<()> {
         let mut depth = 0usize;
         loop {
-            while self
-                .src
-                .get(self.pos)
-                .is_some_and(|&c| !INTERESTING[c as usize])
-            {
-                self.pos += 1;
-            }
+            self.pos += skip(self.src.get(self.pos..).unwrap_or_default(), &INTERESTING);
             let Some(c) = self.peek(0) else {
                 return (depth == 0).then_some(());
             };
@@ -451,8 +445,10 @@ impl Scanner<'_> {
 
     /// A string literal starting at the quote under the cursor.
     fn string(&mut self, prefix: Range<usize>) -> Option<StrTok> {
-        let lower: Vec<u8> = self.src[prefix.clone()].to_ascii_lowercase();
-        let formatted = lower.contains(&b'f') || lower.contains(&b't');
+        // Every string of a file comes here: no allocation for its prefix.
+        let formatted = self.src[prefix.clone()]
+            .iter()
+            .any(|c| matches!(c.to_ascii_lowercase(), b'f' | b't'));
         let q = self.peek(0)?;
         let triple = self.peek(1) == Some(q) && self.peek(2) == Some(q);
         let qlen = if triple { 3 } else { 1 };
@@ -461,6 +457,8 @@ impl Scanner<'_> {
         let mut backslash = false;
         let mut braces = 0usize;
         loop {
+            // Most of a string is bytes that cannot end it.
+            self.pos += skip(self.src.get(self.pos..).unwrap_or_default(), &IN_STRING);
             let c = self.peek(0)?;
             match c {
                 b'\\' => {
@@ -518,11 +516,32 @@ fn is_name_byte(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80
 }
 
+/// How many bytes of `rest` come before one that `stops` names (all of
+/// them when none does): a slice walked by an iterator, without a bounds
+/// check per byte.
+fn skip(rest: &[u8], stops: &[bool; 256]) -> usize {
+    rest.iter()
+        .position(|&c| stops[usize::from(c)])
+        .unwrap_or(rest.len())
+}
+
 /// The bytes `skip_logical_line` stops at.
 static INTERESTING: [bool; 256] = {
     let mut t = [false; 256];
     let mut i = 0;
     let stops = b"'\"#\\\n\r()[]{}";
+    while i < stops.len() {
+        t[stops[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
+/// The bytes `string` stops at: all else is a string's plain content.
+static IN_STRING: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    let stops = b"'\"\\\n\r{}";
     while i < stops.len() {
         t[stops[i] as usize] = true;
         i += 1;

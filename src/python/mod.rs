@@ -98,6 +98,10 @@ pub(crate) struct ModuleConsts {
     pub branch_labels: Option<Assigned>,
     pub depends_on: Option<Assigned>,
     pub doc: DocHeader,
+    /// The file's `migfix:` comments (line, text), when the chain's reader
+    /// kept them as it read the file, so that suppression need not read it
+    /// again; `None` where no reader did.
+    pub marks: Option<Vec<(usize, String)>>,
 }
 
 impl ModuleConsts {

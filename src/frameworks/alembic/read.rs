@@ -80,10 +80,25 @@ fn list_dir(
             files.push((name, false));
         }
     }
-    files.sort_by(|(a, _), (b, _)| python_order(a, b));
-    for (name, link) in files
+    // Each name is checked for UTF-8 once, not at every comparison.
+    let mut files: Vec<_> = files
         .into_iter()
-        .filter(|(n, _)| counts(&n.to_string_lossy()))
+        .map(|(name, link)| {
+            let utf8 = name.to_str().is_some();
+            (name, link, utf8)
+        })
+        .collect();
+    files.sort_by(|(a, _, a8), (b, _, b8)| {
+        if *a8 && *b8 {
+            // UTF-8's bytes sort as its code points.
+            a.as_encoded_bytes().cmp(b.as_encoded_bytes())
+        } else {
+            python_order(a, b)
+        }
+    });
+    for (name, link, _) in files
+        .into_iter()
+        .filter(|(n, _, _)| counts(&n.to_string_lossy()))
     {
         let path = dir.join(&name);
         let real = if link {
@@ -170,7 +185,9 @@ pub(crate) fn read_file(root: &Path, path: &Path) -> Result<(Revision, Vec<Diag>
     let shown = rel(root, path);
     let bytes = python::read_source(path).map_err(|m| Diag::new(shown.clone(), None, m))?;
     let syntax = |e: python::SyntaxError| Diag::new(shown.clone(), Some(e.line), e.message);
-    let (consts, steps) = python::read_checked(&bytes).map_err(syntax)?;
+    let (mut consts, steps) = python::read_checked(&bytes).map_err(syntax)?;
+    // Suppression's comments, from these bytes: the file is not read twice.
+    consts.marks = Some(crate::suppress::python_marks(&bytes));
     let (mut rev, warnings) = to_revision(&shown, path, consts)?;
     rev.steps = Some(steps);
     Ok((rev, warnings))
