@@ -261,18 +261,95 @@ impl Repo {
     }
 
     /// Claims with the files a framework counts and reads: `accept`
-    /// picks file names, `declare` gives a file's id and parents.
+    /// picks file names, `declare` gives a file's id and parents. The
+    /// branches are read on every core, each thread with its own handle on
+    /// the repository (libgit2's are not shared between threads).
     pub fn claims_by(
         &self,
         versions: &[PathBuf],
         recursive: bool,
         base: Oid,
         branches: &[(String, Oid)],
-        accept: impl Fn(&str) -> bool,
-        declare: impl Fn(&Path, &[u8]) -> Option<Declared>,
+        accept: impl Fn(&str) -> bool + Sync,
+        declare: impl Fn(&Path, &[u8]) -> Option<Declared> + Sync,
+    ) -> Vec<Claim> {
+        let base_files: HashMap<PathBuf, Oid> = self
+            .files_at(base, versions, recursive, &accept)
+            .into_iter()
+            .collect();
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(branches.len() / 32 + 1);
+        let mut claims = if threads <= 1 {
+            self.claims_of(
+                versions,
+                recursive,
+                base,
+                &base_files,
+                branches.iter(),
+                &accept,
+                &declare,
+            )
+        } else {
+            let path = self.repo.path().to_path_buf();
+            let workdir = &self.workdir;
+            let (base_files, accept, declare) = (&base_files, &accept, &declare);
+            std::thread::scope(|s| {
+                let handles: Vec<_> = (0..threads)
+                    .map(|t| {
+                        let path = &path;
+                        s.spawn(move || {
+                            let Ok(repo) = Repository::open(path) else {
+                                return Err(());
+                            };
+                            let mine = Repo {
+                                repo,
+                                workdir: workdir.clone(),
+                            };
+                            let share = branches.iter().skip(t).step_by(threads);
+                            Ok(mine.claims_of(
+                                versions, recursive, base, base_files, share, accept, declare,
+                            ))
+                        })
+                    })
+                    .collect();
+                let mut all = Vec::new();
+                for (t, h) in handles.into_iter().enumerate() {
+                    match h.join().expect("a branch reader does not panic") {
+                        Ok(mut found) => all.append(&mut found),
+                        // The repository could not be opened again: read
+                        // this thread's share here.
+                        Err(()) => all.extend(self.claims_of(
+                            versions,
+                            recursive,
+                            base,
+                            base_files,
+                            branches.iter().skip(t).step_by(threads),
+                            accept,
+                            declare,
+                        )),
+                    }
+                }
+                all
+            })
+        };
+        claims.sort();
+        claims
+    }
+
+    /// [`Repo::claims_by`] over some of the branches, unsorted.
+    #[allow(clippy::too_many_arguments)]
+    fn claims_of<'b>(
+        &self,
+        versions: &[PathBuf],
+        recursive: bool,
+        base: Oid,
+        base_files: &HashMap<PathBuf, Oid>,
+        branches: impl Iterator<Item = &'b (String, Oid)>,
+        accept: &(impl Fn(&str) -> bool + ?Sized),
+        declare: &(impl Fn(&Path, &[u8]) -> Option<Declared> + ?Sized),
     ) -> Vec<Claim> {
         let list = |commit: Oid| self.files_at(commit, versions, recursive, &accept);
-        let base_files: HashMap<PathBuf, Oid> = list(base).into_iter().collect();
         // By blob and path: a Django migration's name and app are its
         // file's, so one blob may declare different ids in two places.
         let mut parsed: HashMap<(Oid, PathBuf), Option<Declared>> = HashMap::new();
@@ -307,7 +384,6 @@ impl Repo {
                 }
             }
         }
-        claims.sort();
         claims
     }
 
