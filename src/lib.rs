@@ -158,10 +158,16 @@ pub mod testing {
     }
 
     /// What `upgrade()` does, from the full parse, or the syntax error that
-    /// stops the full reader.
+    /// stops the full reader. The parse is of the text as decoded for the
+    /// readers (invalid UTF-8 in a comment, which CPython allows, made
+    /// valid), as `check` reads it.
     pub fn steps_full(src: &[u8]) -> Result<String, String> {
         crate::python::read_full(src).map_err(|e| e.to_string())?;
-        Ok(format!("{:?}", crate::python::calls::upgrade_steps(src)))
+        let s = crate::python::source(src).map_err(|e| e.to_string())?;
+        Ok(format!(
+            "{:?}",
+            crate::python::calls::upgrade_steps(&s.bytes)
+        ))
     }
 
     /// The constants and what `upgrade()` does from the full parse, or its

@@ -380,6 +380,26 @@ fn blanking_changes_nothing(src: &[u8]) -> Result<(), String> {
     Ok(())
 }
 
+/// Found by the property test below: invalid UTF-8 in a comment (which
+/// CPython allows) in a file the quick parser reads, with an f-string key.
+#[test]
+fn blanking_changes_nothing_with_invalid_utf8_in_a_comment() {
+    let text = rows_for_quick()
+        .replace("True),  # note", "True),  #~note")
+        .replace("{'id': 2, 'name'", "{'id': 2, f'name'");
+    assert!(text.contains("#~note") && text.contains("f'name'"));
+    let src: Vec<u8> = text
+        .into_bytes()
+        .into_iter()
+        .map(|b| if b == b'~' { 0xff } else { b })
+        .collect();
+    assert!(
+        migfix::testing::steps_quick_blanking(&src, 0).is_some(),
+        "the quick parser reads it"
+    );
+    blanking_changes_nothing(&src).unwrap();
+}
+
 #[test]
 fn blanking_rows_changes_no_answer_on_any_fixture_or_corpus_file() {
     let mut files = Vec::new();
