@@ -219,12 +219,9 @@ impl Repo {
         recursive: bool,
         accept: &dyn Fn(&str) -> bool,
     ) -> Vec<(PathBuf, Oid)> {
-        let Ok(tree) = self.repo.find_commit(commit).and_then(|c| c.tree()) else {
-            return Vec::new();
-        };
         let mut out = Vec::new();
         for dir in versions.iter().filter_map(|d| self.rel(d)) {
-            let mut files = self.files_in(&tree, &dir, recursive, accept);
+            let mut files = self.files_unsorted(commit, &[dir], recursive, accept);
             files.sort();
             out.extend(files);
         }

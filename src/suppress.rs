@@ -222,7 +222,7 @@ fn directives(root: &Path, chain: &Chain) -> Vec<Directive> {
     let mut kept: Vec<(&PathBuf, &[(usize, String)])> = Vec::new();
     let mut files: Vec<&PathBuf> = Vec::new();
     for r in &chain.revisions {
-        match r.consts.as_ref().and_then(|c| c.marks.as_deref()) {
+        match r.marks.as_deref() {
             Some(marks) => kept.push((&r.path, marks)),
             None => files.push(&r.path),
         }
@@ -255,7 +255,7 @@ fn marked(bytes: &[u8]) -> bool {
 }
 
 /// The comments of a Python file that may be `migfix:` directives, with
-/// their lines: what a reader keeps (`ModuleConsts::marks`) so that the
+/// their lines: what a reader keeps (`Revision::marks`) so that the
 /// file is not read again here.
 pub(crate) fn python_marks(bytes: &[u8]) -> Vec<(usize, String)> {
     if !marked(bytes) {

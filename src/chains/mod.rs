@@ -40,6 +40,10 @@ pub(crate) struct Revision {
     pub part: Option<Part>,
     /// What only the revision's framework reads of it.
     pub detail: Option<Detail>,
+    /// The `migfix:` comments (line, text) of the file that declares it,
+    /// where its reader kept them as it read the file, so that suppression
+    /// need not read it again; `None` where no reader did.
+    pub marks: Option<Vec<(usize, String)>>,
 }
 
 impl Revision {

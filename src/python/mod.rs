@@ -17,6 +17,21 @@ mod strict;
 
 use std::ops::Range;
 
+/// Python 3.11's `__future__` features: any other in a future import is a
+/// syntax error.
+pub(crate) const FUTURE_FEATURES: [&str; 10] = [
+    "nested_scopes",
+    "generators",
+    "division",
+    "absolute_import",
+    "with_statement",
+    "print_function",
+    "unicode_literals",
+    "barry_as_FLUFL",
+    "generator_stop",
+    "annotations",
+];
+
 /// The four module constants Alembic reads.
 pub(crate) const NAMES: [&str; 4] = ["revision", "down_revision", "branch_labels", "depends_on"];
 
@@ -98,10 +113,6 @@ pub(crate) struct ModuleConsts {
     pub branch_labels: Option<Assigned>,
     pub depends_on: Option<Assigned>,
     pub doc: DocHeader,
-    /// The file's `migfix:` comments (line, text), when the chain's reader
-    /// kept them as it read the file, so that suppression need not read it
-    /// again; `None` where no reader did.
-    pub marks: Option<Vec<(usize, String)>>,
 }
 
 impl ModuleConsts {

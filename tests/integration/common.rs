@@ -265,3 +265,35 @@ pub fn superproject_of(origin: &Path, top: &Path) {
         ],
     );
 }
+
+/// Runs `trial` on every item, two at a time (the machine has two cores),
+/// and gives the message of each that panicked, after `name` of its item.
+pub fn two_at_a_time<T: Sync>(
+    items: &[T],
+    name: impl Fn(&T) -> String + Sync,
+    trial: impl Fn(&T) + Sync,
+) -> Vec<String> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failures = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let Some(item) = items.get(i) else { break };
+                let run = std::panic::AssertUnwindSafe(|| trial(item));
+                if let Err(e) = std::panic::catch_unwind(run) {
+                    let msg = e
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()));
+                    failures.lock().unwrap().push(format!(
+                        "{}: {}",
+                        name(item),
+                        msg.unwrap_or_default()
+                    ));
+                }
+            });
+        }
+    });
+    failures.into_inner().unwrap()
+}

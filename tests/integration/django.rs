@@ -498,25 +498,7 @@ fn swappable_edges(c: &Corpus, theirs: &Value) -> usize {
 #[test]
 fn real_apps_incidents_repaired() {
     let Some((dir, list)) = corpora() else { return };
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let failures = std::sync::Mutex::new(Vec::new());
-    std::thread::scope(|s| {
-        for _ in 0..2 {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                let Some(c) = list.get(i) else { break };
-                let trial = std::panic::AssertUnwindSafe(|| incidents_repaired(&dir, c));
-                if let Err(e) = std::panic::catch_unwind(trial) {
-                    let msg = e
-                        .downcast_ref::<String>()
-                        .cloned()
-                        .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()));
-                    failures.lock().unwrap().push(msg.unwrap_or_default());
-                }
-            });
-        }
-    });
-    let failures = failures.into_inner().unwrap();
+    let failures = two_at_a_time(&list, |c| c.name.clone(), |c| incidents_repaired(&dir, c));
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 

@@ -167,27 +167,7 @@ const PIECES: &[&[u8]] = &[
 ];
 
 fn mutate(src: &str, edits: &[(usize, u8, u8)]) -> Vec<u8> {
-    let mut bytes = src.as_bytes().to_vec();
-    for &(pos, op, piece) in edits {
-        if bytes.is_empty() {
-            break;
-        }
-        let at = pos % bytes.len();
-        let piece = PIECES[piece as usize % PIECES.len()];
-        match op % 3 {
-            0 => {
-                bytes.splice(at..at, piece.iter().copied());
-            }
-            1 => {
-                bytes.remove(at);
-            }
-            _ => {
-                let end = (at + piece.len()).min(bytes.len());
-                bytes.splice(at..end, piece.iter().copied());
-            }
-        }
-    }
-    bytes
+    crate::readers::edited(src.as_bytes().to_vec(), edits, PIECES)
 }
 
 proptest! {

@@ -108,13 +108,19 @@ fn mutate(src: &str, edits: &[(usize, u8, u8)]) -> Vec<u8> {
         b"\xff",
         b"\xc3",
     ];
-    let mut bytes = src.as_bytes().to_vec();
+    edited(src.as_bytes().to_vec(), edits, PIECES)
+}
+
+/// `bytes` with `edits` applied, each (where, what, which piece): a piece
+/// inserted, a byte removed, or bytes written over by a piece. The
+/// mutation the reader property tests share.
+pub(crate) fn edited(mut bytes: Vec<u8>, edits: &[(usize, u8, u8)], pieces: &[&[u8]]) -> Vec<u8> {
     for &(pos, op, piece) in edits {
         if bytes.is_empty() {
             break;
         }
         let at = pos % bytes.len();
-        let piece = PIECES[piece as usize % PIECES.len()];
+        let piece = pieces[piece as usize % pieces.len()];
         match op % 3 {
             0 => {
                 bytes.splice(at..at, piece.iter().copied());

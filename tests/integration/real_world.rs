@@ -497,30 +497,7 @@ fn real_projects_check_clean_and_repair_incidents() {
     if oracle::alembic_bin().is_none() {
         return;
     }
-    // Two at a time: the machine has two cores.
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let failures = std::sync::Mutex::new(Vec::new());
-    std::thread::scope(|s| {
-        for _ in 0..2 {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                let Some(c) = list.get(i) else { break };
-                if let Err(e) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| trial(c)))
-                {
-                    let msg = e
-                        .downcast_ref::<String>()
-                        .cloned()
-                        .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()));
-                    failures.lock().unwrap().push(format!(
-                        "{}: {}",
-                        c.name,
-                        msg.unwrap_or_default()
-                    ));
-                }
-            });
-        }
-    });
-    let failures = failures.into_inner().unwrap();
+    let failures = two_at_a_time(&list, |c| c.name.clone(), trial);
     assert!(
         failures.is_empty(),
         "{} of {} projects failed:\n{}",

@@ -553,20 +553,7 @@ fn mutate_rows(template: String, edits: &[(usize, u8, u8)]) -> Vec<u8> {
         b"\xff",
         b"\0",
     ];
-    let mut bytes = template.into_bytes();
-    for &(pos, op, piece) in edits {
-        let at = pos % bytes.len();
-        let piece = PIECES[piece as usize % PIECES.len()];
-        match op % 3 {
-            0 => drop(bytes.splice(at..at, piece.iter().copied())),
-            1 => drop(bytes.remove(at)),
-            _ => {
-                let end = (at + piece.len()).min(bytes.len());
-                drop(bytes.splice(at..end, piece.iter().copied()));
-            }
-        }
-    }
-    bytes
+    crate::readers::edited(template.into_bytes(), edits, PIECES)
 }
 
 proptest::proptest! {

@@ -185,11 +185,11 @@ pub(crate) fn read_file(root: &Path, path: &Path) -> Result<(Revision, Vec<Diag>
     let shown = rel(root, path);
     let bytes = python::read_source(path).map_err(|m| Diag::new(shown.clone(), None, m))?;
     let syntax = |e: python::SyntaxError| Diag::new(shown.clone(), Some(e.line), e.message);
-    let (mut consts, steps) = python::read_checked(&bytes).map_err(syntax)?;
-    // Suppression's comments, from these bytes: the file is not read twice.
-    consts.marks = Some(crate::suppress::python_marks(&bytes));
+    let (consts, steps) = python::read_checked(&bytes).map_err(syntax)?;
     let (mut rev, warnings) = to_revision(&shown, path, consts)?;
     rev.steps = Some(steps);
+    // Suppression's comments, from these bytes: the file is not read twice.
+    rev.marks = Some(crate::suppress::python_marks(&bytes));
     Ok((rev, warnings))
 }
 
@@ -283,6 +283,7 @@ pub(crate) fn to_revision(
             steps: None,
             part: None,
             detail: None,
+            marks: None,
         },
         warnings,
     ))

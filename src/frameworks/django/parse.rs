@@ -6,6 +6,7 @@
 
 use tree_sitter::Node;
 
+use super::class::is_swappable_call;
 pub(crate) use super::class::{DepItem, ListAttr, MigrationClass, Swap};
 use super::quick;
 use crate::python::full::{named_non_comment, parse_checked, plain_string, shortened};
@@ -157,15 +158,15 @@ impl<'a> Reader<'a, '_> {
     }
 
     fn list(&self, value: Node<'_>) -> ListAttr {
-        let mut out = ListAttr {
-            line: self.line(value),
-            ..ListAttr::default()
-        };
+        let line = self.line(value);
         let value = unparen(value);
         if !matches!(value.kind(), "list" | "tuple") && !is_sum(value) {
-            out.non_literal = Some(format!("`{}` is not a list literal", self.short(value)));
-            return out;
+            return ListAttr::not_literal(&self.short(value), line);
         }
+        let mut out = ListAttr {
+            line,
+            ..ListAttr::default()
+        };
         // `[...] + other.X + (...)`: each literal term is read, in order.
         let mut terms = Vec::new();
         sum_terms(value, &mut terms);
@@ -200,32 +201,18 @@ impl<'a> Reader<'a, '_> {
                     .child_by_field_name("arguments")
                     .map(named_non_comment)
                     .unwrap_or_default();
-                if func.is_some_and(|f| {
-                    f == "swappable_dependency" || f.ends_with(".swappable_dependency")
-                }) {
+                if func.is_some_and(is_swappable_call) {
                     if let [arg] = args.as_slice() {
                         if let Some(of) = self.swap(*arg) {
                             return DepItem::Swappable { of, line };
                         }
                     }
-                    return DepItem::NonLiteral {
-                        why: format!(
-                            "`{}`: its argument is not `settings.NAME`, `object.NAME` or a string literal, so migfix cannot tell which app's first migration it names",
-                            self.short(node)
-                        ),
-                        line,
-                    };
+                    return DepItem::unread_swappable(&self.short(node), line);
                 }
             }
             _ => {}
         }
-        DepItem::NonLiteral {
-            why: format!(
-                "`{}` is not an (app_label, name) pair of string literals",
-                self.short(node)
-            ),
-            line,
-        }
+        DepItem::not_a_pair(&self.short(node), line)
     }
 
     /// What `swappable_dependency(arg)` names: `settings.NAME` (Django's
@@ -245,15 +232,7 @@ impl<'a> Reader<'a, '_> {
             return None;
         }
         let object = self.text(object);
-        let module = self.imported_from(object);
-        if object == "settings" && module.as_deref().is_none_or(|m| m == "django.conf") {
-            return Some(Swap::Setting(attr.to_string()));
-        }
-        Some(Swap::Attr {
-            module,
-            object: object.to_string(),
-            attr: attr.to_string(),
-        })
+        Some(Swap::of_attribute(object, attr, self.imported_from(object)))
     }
 
     /// The module a top-level `from M import name [as alias]` takes `bound`

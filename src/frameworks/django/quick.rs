@@ -5,7 +5,7 @@
 use crate::python::full::shortened;
 use crate::python::quick::{Kind, Value, View};
 
-use super::class::{DepItem, ListAttr, MigrationClass, Swap};
+use super::class::{is_swappable_call, DepItem, ListAttr, MigrationClass, Swap};
 
 /// The class attributes read.
 pub(super) const ATTRS: [&str; 4] = ["dependencies", "replaces", "run_before", "initial"];
@@ -52,15 +52,15 @@ impl<'a> Reader<'a> {
     }
 
     fn list(&self, value: &Value) -> ListAttr {
-        let mut out = ListAttr {
-            line: value.line,
-            ..ListAttr::default()
-        };
+        let line = value.line;
         let value = unparen(value);
         if !matches!(value.kind, Kind::List(_) | Kind::Tuple(_) | Kind::Plus(..)) {
-            out.non_literal = Some(format!("`{}` is not a list literal", self.short(value)));
-            return out;
+            return ListAttr::not_literal(&self.short(value), line);
         }
+        let mut out = ListAttr {
+            line,
+            ..ListAttr::default()
+        };
         // `[...] + other.X + (...)`: each literal term is read, in order.
         let mut terms = Vec::new();
         sum_terms(value, &mut terms);
@@ -91,32 +91,17 @@ impl<'a> Reader<'a> {
                     }
                 }
             }
-            Kind::Call(func, args) => {
-                let f = self.text(func);
-                if f == "swappable_dependency" || f.ends_with(".swappable_dependency") {
-                    if let [arg] = args.as_slice() {
-                        if let Some(of) = self.swap(arg) {
-                            return DepItem::Swappable { of, line };
-                        }
+            Kind::Call(func, args) if is_swappable_call(self.text(func)) => {
+                if let [arg] = args.as_slice() {
+                    if let Some(of) = self.swap(arg) {
+                        return DepItem::Swappable { of, line };
                     }
-                    return DepItem::NonLiteral {
-                        why: format!(
-                            "`{}`: its argument is not `settings.NAME`, `object.NAME` or a string literal, so migfix cannot tell which app's first migration it names",
-                            self.short(node)
-                        ),
-                        line,
-                    };
                 }
+                return DepItem::unread_swappable(&self.short(node), line);
             }
             _ => {}
         }
-        DepItem::NonLiteral {
-            why: format!(
-                "`{}` is not an (app_label, name) pair of string literals",
-                self.short(node)
-            ),
-            line,
-        }
+        DepItem::not_a_pair(&self.short(node), line)
     }
 
     /// As `parse`'s: `settings.NAME`, `object.NAME` of another module, or
@@ -129,15 +114,7 @@ impl<'a> Reader<'a> {
             _ => return None,
         };
         let object = self.text(object);
-        let module = self.imported_from(object);
-        if object == "settings" && module.as_deref().is_none_or(|m| m == "django.conf") {
-            return Some(Swap::Setting(attr.clone()));
-        }
-        Some(Swap::Attr {
-            module,
-            object: object.to_string(),
-            attr: attr.clone(),
-        })
+        Some(Swap::of_attribute(object, attr, self.imported_from(object)))
     }
 
     /// The module the last top-level `from M import` binding `bound` names.

@@ -210,9 +210,14 @@ pub(crate) fn read_with(
         }
     });
     let mut classes = Vec::with_capacity(files.len());
+    // Suppression's comments, from the bytes each class was read from.
+    let mut marks = HashMap::with_capacity(files.len());
     for (f, r) in files.into_iter().zip(parsed) {
         match r {
-            Ok(c) => classes.push((f, c)),
+            Ok((c, m)) => {
+                marks.insert(f.2.clone(), m);
+                classes.push((f, c));
+            }
             Err(d) => errors.push(d),
         }
     }
@@ -220,6 +225,9 @@ pub(crate) fn read_with(
         return Err(errors);
     }
     let mut read = assemble(root, spec, classes);
+    for r in read.revisions.iter_mut().chain(&mut read.replaced) {
+        r.marks = marks.remove(&r.path);
+    }
     warnings.append(&mut read.warnings);
     read.warnings = warnings;
     Ok(read)
@@ -441,6 +449,7 @@ pub(crate) fn assemble(
                 swappable,
                 swapped,
             }))),
+            marks: None,
         };
         if in_graph[i] {
             revisions.push(rev);
@@ -455,17 +464,20 @@ pub(crate) fn assemble(
     }
 }
 
-fn read_class(root: &Path, path: &Path) -> Result<MigrationClass, Diag> {
+/// A migration's class, and its `migfix:` comments (line, text).
+type Class = (MigrationClass, Vec<(usize, String)>);
+
+fn read_class(root: &Path, path: &Path) -> Result<Class, Diag> {
     let bytes = python::read_source(path).map_err(|m| Diag::new(rel(root, path), None, m))?;
     class_of(root, path, &bytes)
 }
 
-fn class_of(root: &Path, path: &Path, bytes: &[u8]) -> Result<MigrationClass, Diag> {
+fn class_of(root: &Path, path: &Path, bytes: &[u8]) -> Result<Class, Diag> {
     // The relative path only for a message: working it out for every file
     // cost as much as a tenth of reading the class.
     let shown = || rel(root, path);
     match crate::frameworks::django::parse::read(bytes) {
-        Ok(Some(class)) => Ok(class),
+        Ok(Some(class)) => Ok((class, crate::suppress::python_marks(bytes))),
         Ok(None) => Err(Diag::new(
             shown(),
             None,

@@ -342,6 +342,7 @@ pub(crate) fn revisions(
             steps: None,
             part: None,
             detail: None,
+            marks: None,
         })
         .collect()
 }

@@ -4,9 +4,9 @@
 //!
 //! It accepts only what is valid Python and declines (returns `None`) on
 //! anything outside its subset: f-string fields other than a name, classes
-//! (but the top-level ones [`view`] reads), decorators, lambdas, generator arguments, `try`, `break`, tabs, line
-//! continuations, non-ASCII names. A file
-//! it declines goes to the full tree-sitter parse, which then decides. What
+//! (but the top-level ones [`view`] reads), decorators, lambdas, generator
+//! arguments, `try`, `break`, tabs, line continuations, non-ASCII names. A
+//! file it declines goes to the full tree-sitter parse, which then decides. What
 //! it reads of `upgrade()` follows `calls` exactly: assignments, `if`,
 //! loops, `raise` and `with` included; an `upgrade()` that calls a helper
 //! of the module, or chains assignments, is declined too. Tests prove both

@@ -12,20 +12,6 @@ use super::tokens::{BYTES, FSTRING, T};
 use super::values::{string, Env};
 use crate::python::calls::SqlText;
 
-/// Python 3.11's `__future__` features but `barry_as_FLUFL`, which
-/// changes the grammar.
-const FEATURES: [&str; 9] = [
-    "nested_scopes",
-    "generators",
-    "division",
-    "absolute_import",
-    "with_statement",
-    "print_function",
-    "unicode_literals",
-    "generator_stop",
-    "annotations",
-];
-
 /// A module's docstring as CPython sees one: a str literal, alone.
 fn is_docstring(e: &Ex) -> bool {
     matches!(e.k, K::Str(parts) if parts.iter().all(|p| p.prefix & (BYTES | FSTRING) == 0))
@@ -384,7 +370,9 @@ impl<'a> Parser<'a> {
         let paren = self.eat(c!("("));
         loop {
             let feature = self.name()?;
-            if !FEATURES.contains(&self.text(&feature)) {
+            // `barry_as_FLUFL` changes the grammar: the full parse decides.
+            let feature = self.text(&feature);
+            if feature == "barry_as_FLUFL" || !crate::python::FUTURE_FEATURES.contains(&feature) {
                 return None;
             }
             if self.eat(c!("as")) {

@@ -472,18 +472,6 @@ fn future_imports(
     body: &[u8],
     line: &impl Fn(Node<'_>) -> usize,
 ) -> Result<(), SyntaxError> {
-    const FEATURES: [&str; 10] = [
-        "nested_scopes",
-        "generators",
-        "division",
-        "absolute_import",
-        "with_statement",
-        "print_function",
-        "unicode_literals",
-        "barry_as_FLUFL",
-        "generator_stop",
-        "annotations",
-    ];
     let mut c = root.walk();
     let (mut seen_other, mut first) = (false, true);
     for stmt in root.named_children(&mut c) {
@@ -505,7 +493,7 @@ fn future_imports(
                 for name in stmt.children_by_field_name("name", &mut cc) {
                     let name = name.child_by_field_name("name").unwrap_or(name);
                     let text = std::str::from_utf8(&body[name.byte_range()]).unwrap_or("");
-                    if !FEATURES.contains(&text) {
+                    if !crate::python::FUTURE_FEATURES.contains(&text) {
                         return Err(error(
                             line(stmt),
                             format!("future feature {text} is not defined"),
