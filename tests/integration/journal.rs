@@ -8,9 +8,8 @@ use std::process::{Child, Command, Stdio};
 
 use crate::common::*;
 
+/// Renumbers the first revision of a chain of up to 1,000.
 const COMMAND: &[&str] = &["renumber", "00001", "--to", "01001", "--yes"];
-/// The same on a chain of 2,000.
-const COMMAND_2000: &[&str] = &["renumber", "00001", "--to", "02001", "--yes"];
 
 /// A committed chain of `n` revisions, each after the one before and each
 /// depending on the first, so that renumbering the first edits every file.
@@ -111,7 +110,7 @@ impl Rng {
 fn a_write_killed_at_any_moment_is_undone_exactly_then_redone_exactly() {
     let top = tempfile::tempdir().unwrap();
     let original = top.path().join("original");
-    chain(&original, 1_000);
+    chain(&original, 500);
     crate::journal_kills::kill_writes(top.path(), &original, COMMAND, 50);
 }
 
@@ -228,7 +227,7 @@ fn an_interrupted_write_blocks_writers_warns_readers_and_can_be_finished() {
 #[test]
 fn a_second_writer_refuses_naming_the_first_ones_lock() {
     let top = tempfile::tempdir().unwrap();
-    let (original, (after, _)) = original_and_result(top.path(), 2_000, COMMAND_2000);
+    let (original, (after, _)) = original_and_result(top.path(), 500, COMMAND);
 
     // The first is stopped while it holds the lock, so that the second
     // surely runs then; tried again where the first finished before it
@@ -236,7 +235,7 @@ fn a_second_writer_refuses_naming_the_first_ones_lock() {
     for attempt in 0..10 {
         let work = top.path().join(format!("work-{attempt}"));
         copy_tree(&original, &work);
-        let mut first = spawn(&work, COMMAND_2000);
+        let mut first = spawn(&work, COMMAND);
         while !journal_of(&work).join("journal.json").exists()
             && first.try_wait().unwrap().is_none()
         {
@@ -250,7 +249,7 @@ fn a_second_writer_refuses_naming_the_first_ones_lock() {
         }
         let second = migfix(
             &work,
-            &[&["-C", work.to_str().unwrap()][..], COMMAND_2000].concat(),
+            &[&["-C", work.to_str().unwrap()][..], COMMAND].concat(),
         );
         // SAFETY: as above.
         unsafe { libc::kill(pid, libc::SIGCONT) };
@@ -400,7 +399,7 @@ fn a_writer_under_another_name_keeps_its_lock_while_it_writes() {
     use std::os::unix::process::CommandExt;
     let top = tempfile::tempdir().unwrap();
     let original = top.path().join("original");
-    chain(&original, 1_000);
+    chain(&original, 500);
     let renamed = top.path().join("bin/dbtool");
     std::fs::create_dir_all(renamed.parent().unwrap()).unwrap();
     std::fs::copy(env!("CARGO_BIN_EXE_migfix"), &renamed).unwrap();
