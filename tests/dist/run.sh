@@ -169,8 +169,10 @@ echo "OK: actionlint accepts .github/workflows/release.yml"
 
 # ---- pre-commit
 # Real pre-commit installs the hooks' `language: python` environment from
-# this repository (maturin builds the wheel; the dependencies' build is
-# reused through CARGO_TARGET_DIR). A copy of the 0144 fork must fail
+# this repository: maturin builds the wheel. Here it builds it with cargo's
+# dev profile, so that the test suite's build is reused through
+# CARGO_TARGET_DIR (the hooks are what is tested, not the optimizer; the
+# release build is the wheel above). A copy of the 0144 fork must fail
 # migfix-check, and pass once `merge-heads` has merged the heads.
 # The hooks come from a clone of this checkout with its uncommitted changes
 # committed (as `pre-commit try-repo` does), named in a configuration, so
@@ -178,6 +180,7 @@ echo "OK: actionlint accepts .github/workflows/release.yml"
 export PRE_COMMIT_HOME="$ROOT/target/pre-commit-home"
 rm -rf "$PRE_COMMIT_HOME" # a new rev each run: nothing to reuse
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+export MATURIN_PEP517_ARGS="--profile dev"
 src="$tmp/src"
 git clone -q "$ROOT" "$src"
 git -C "$src" checkout -q "$(git rev-parse HEAD)"
